@@ -1,0 +1,351 @@
+import { z } from 'zod';
+import { DEVICE_KINDS } from '../../rules/model/fields.js';
+
+// The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
+// a misspelt key is an error with its line, never silently ignored.
+
+const id = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'use letters, digits, "-", "_" or "." (max 64, no spaces)');
+
+/** Text a duty engineer reads: one string, or both languages. */
+export const text = z.union([z.string().min(1), z.strictObject({ zh: z.string().min(1), en: z.string().min(1) })]);
+export type Text = z.infer<typeof text>;
+
+const timezone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone (e.g. Asia/Shanghai)');
+
+const floor = z.strictObject({ id: id, level: z.number().int(), name: text.optional() });
+/** Either an explicit list, or a range of levels: -2..18 gives floors B2, B1, 1 … 18. */
+const floors = z.union([
+  z.array(floor).min(1),
+  z.strictObject({ lowest: z.number().int(), highest: z.number().int() }).refine((r) => r.lowest <= r.highest, {
+    message: 'lowest must not be above highest',
+  }),
+]);
+
+export const ROOM_TYPES = [
+  'pump_room',
+  'switch_room',
+  'boiler_room',
+  'lift_shaft',
+  'lift_machine_room',
+  'sump_pit',
+  'garage',
+  'lobby',
+  'plant_room',
+  'other',
+] as const;
+
+const unit = z.strictObject({
+  id,
+  floor: id,
+  vacant: z.boolean().default(false),
+  name: text.optional(),
+});
+const room = z.strictObject({ id, floor: id, type: z.enum(ROOM_TYPES), name: text.optional() });
+
+const building = z.strictObject({
+  id,
+  name: text,
+  floors,
+  units: z.array(unit).default([]),
+  rooms: z.array(room).default([]),
+});
+
+const place = z.strictObject({
+  building: id,
+  floor: id.optional(),
+  unit: id.optional(),
+  room: id.optional(),
+});
+
+/** A bcrypt-like self-describing hash made by `dutyroom hash-password`. */
+export const passwordHash = z
+  .string()
+  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'not a password hash: make one with `dutyroom hash-password`');
+
+const mqttConnection = z.strictObject({
+  /** Extra topic the device (or its bridge) publishes to, e.g. zigbee2mqtt/<friendly name>. */
+  topic: z.string().min(1).optional(),
+  /** Broker login of the device itself; defaults to the device id. */
+  username: z.string().min(1).optional(),
+  password_hash: passwordHash.optional(),
+});
+
+const modbusConnection = z.strictObject({
+  transport: z.enum(['tcp', 'rtu']).default('tcp'),
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  serial_port: z.string().min(1).optional(),
+  baud_rate: z.number().int().positive().optional(),
+  unit_id: z.number().int().min(0).max(247).default(1),
+  timeout_ms: z.number().int().positive().default(1000),
+});
+
+const deviceBase = {
+  id,
+  kind: z.enum(DEVICE_KINDS),
+  name: text.optional(),
+  place,
+  /** The electricity meter that feeds this device (lifts, pumps, sub-circuit meters). */
+  feeder: id.optional(),
+  /** For electricity meters: the building's incomer, or a circuit under `feeder`. */
+  circuit: z.enum(['incomer', 'sub_circuit']).optional(),
+  /** Pumps: what the pump serves; sump and secondary-water pumps are critical. */
+  role: z.enum(['sump', 'secondary_water', 'heating_circulation', 'fire', 'drainage', 'other']).optional(),
+  /** Sump-pit level sensors: the pump that drains the pit. */
+  drain_pump: id.optional(),
+  /** Nominal phase voltage, electricity meters (China: 220 V). */
+  nominal_voltage_v: z.number().positive().optional(),
+};
+
+const mqttDevice = z.strictObject({
+  ...deviceBase,
+  protocol: z.literal('mqtt'),
+  /** Payload profile, a file in gateway/adapters/mqtt/profiles/. */
+  profile: z.string().min(1).default('canonical'),
+  connection: mqttConnection.prefault({}),
+  publish_interval_s: z.number().positive().default(60),
+});
+
+const modbusDevice = z.strictObject({
+  ...deviceBase,
+  protocol: z.literal('modbus'),
+  /** Register profile, a file in gateway/profiles/. */
+  profile: z.string().min(1),
+  connection: modbusConnection,
+  poll_interval_s: z.number().positive().default(10),
+});
+
+export const device = z.discriminatedUnion('protocol', [mqttDevice, modbusDevice]);
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const user = z.strictObject({
+  username: id,
+  name: text.optional(),
+  role: z.enum(ROLES),
+  password_hash: passwordHash,
+});
+
+const apiToken = z.strictObject({
+  name: id,
+  role: z.enum(ROLES),
+  /** Hash of the token (`dutyroom hash-password`); the token itself is shown once. */
+  token_hash: passwordHash,
+});
+
+/** A broker login that is not a device: bridges (zigbee2mqtt), dashboards, integrations. */
+const brokerAccount = z.strictObject({
+  username: id,
+  password_hash: passwordHash,
+  /** Topic filters this account may publish to; empty = read-only. */
+  publish: z.array(z.string().min(1)).default([]),
+  /** Topic filters this account may subscribe to. */
+  subscribe: z.array(z.string().min(1)).default([]),
+});
+
+const port = z.number().int().min(0).max(65535);
+
+const broker = z.strictObject({
+  /** Run the embedded aedes broker; false = use `url` (or MQTT_URL). */
+  embedded: z.boolean().default(true),
+  /** External broker, e.g. mqtt://broker.example:1883; the env MQTT_URL overrides it. */
+  url: z.string().min(1).optional(),
+  /** Credentials the gateway uses at an external broker. */
+  username: z.string().optional(),
+  password: z.string().optional(),
+  host: z.string().default('0.0.0.0'),
+  mqtt_port: port.default(1883),
+  ws_port: port.optional(),
+  tls: z
+    .strictObject({
+      port: port.default(8883),
+      cert_file: z.string().min(1),
+      key_file: z.string().min(1),
+    })
+    .optional(),
+  accounts: z.array(brokerAccount).default([]),
+  /** Largest payload accepted, bytes. */
+  max_payload_bytes: z.number().int().positive().default(64 * 1024),
+});
+
+const storage = z.strictObject({
+  /** influxdb1 via `influx`, influxdb2 (2.x/3.x) via `@influxdata/influxdb-client`. */
+  driver: z.enum(['influxdb1', 'influxdb2']).default('influxdb1'),
+  /** Unset (and no INFLUX_URL) = start a local influxd for this gateway. */
+  url: z.string().url().optional(),
+  database: z.string().min(1).default('dutyroom'),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** 2.x/3.x only. */
+  org: z.string().optional(),
+  bucket: z.string().optional(),
+  token: z.string().optional(),
+  batch_size: z.number().int().min(1).max(100000).default(5000),
+  flush_interval_ms: z.number().int().min(1).default(1000),
+  spool: z
+    .strictObject({
+      dir: z.string().min(1).optional(),
+      max_bytes: z.number().int().positive().default(1024 * 1024 * 1024),
+      /** How long appended readings may wait before one fsync covers them all. */
+      fsync_interval_ms: z.number().int().min(0).default(20),
+    })
+    .prefault({}),
+});
+
+const http = z.strictObject({
+  host: z.string().default('0.0.0.0'),
+  port: port.default(8080),
+  /** Hours a login session lasts. */
+  session_hours: z.number().positive().default(12),
+});
+
+const ingest = z.strictObject({
+  /** Readings stamped further in the future than this are refused. */
+  max_future_s: z.number().nonnegative().default(300),
+  /** Readings older than this are refused (devices that buffer offline may send late). */
+  max_age_h: z.number().positive().default(24 * 7),
+});
+
+const siteShape = z.strictObject({
+  site: z.strictObject({
+    id,
+    name: text,
+    timezone: timezone.default('Asia/Shanghai'),
+  }),
+  /** Where the spool and the embedded InfluxDB keep their files; relative to the config file. */
+  data_dir: z.string().min(1).default('var'),
+  buildings: z.array(building).min(1),
+  devices: z.array(device).default([]),
+  users: z.array(user).default([]),
+  api_tokens: z.array(apiToken).default([]),
+  broker: broker.prefault({}),
+  storage: storage.prefault({}),
+  http: http.prefault({}),
+  ingest: ingest.prefault({}),
+});
+
+export const siteConfig = siteShape.superRefine(checkReferences);
+
+export type SiteConfig = z.infer<typeof siteShape>;
+export type DeviceConfig = z.infer<typeof device>;
+export type MqttDeviceConfig = z.infer<typeof mqttDevice>;
+export type ModbusDeviceConfig = z.infer<typeof modbusDevice>;
+export type BuildingConfig = z.infer<typeof building>;
+export type UserConfig = z.infer<typeof user>;
+export type BrokerConfig = z.infer<typeof broker>;
+export type BrokerAccountConfig = z.infer<typeof brokerAccount>;
+export type StorageConfig = z.infer<typeof storage>;
+
+/** Cross-references a schema of shapes cannot see: unique ids, places, feeders. */
+function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): void {
+  const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const seen = <T>(items: T[], key: keyof T & string, at: string[]) => {
+    const ids = new Set<string>();
+    items.forEach((item, i) => {
+      const value = String(item[key]);
+      if (ids.has(value)) problem([...at, i, key], `duplicate ${key} "${value}"`);
+      ids.add(value);
+    });
+  };
+  seen(cfg.buildings, 'id', ['buildings']);
+  seen(cfg.devices, 'id', ['devices']);
+  seen(cfg.users, 'username', ['users']);
+  seen(cfg.api_tokens, 'name', ['api_tokens']);
+  seen(cfg.broker.accounts, 'username', ['broker', 'accounts']);
+
+  const buildings = new Map(cfg.buildings.map((b) => [b.id, b]));
+  cfg.buildings.forEach((b, bi) => {
+    const floorIds = new Set(floorsOf(b).map((f) => f.id));
+    b.units.forEach((u, ui) => {
+      if (!floorIds.has(u.floor)) problem(['buildings', bi, 'units', ui, 'floor'], `building ${b.id} has no floor "${u.floor}"`);
+    });
+    b.rooms.forEach((r, ri) => {
+      if (!floorIds.has(r.floor)) problem(['buildings', bi, 'rooms', ri, 'floor'], `building ${b.id} has no floor "${r.floor}"`);
+    });
+  });
+
+  const devices = new Map(cfg.devices.map((d) => [d.id, d]));
+  const logins = new Set(cfg.broker.accounts.map((a) => a.username));
+  cfg.devices.forEach((d, di) => {
+    const at = (...rest: (string | number)[]) => ['devices', di, ...rest];
+    const b = buildings.get(d.place.building);
+    if (!b) {
+      problem(at('place', 'building'), `no building "${d.place.building}"`);
+    } else {
+      const floorIds = new Set(floorsOf(b).map((f) => f.id));
+      if (d.place.floor && !floorIds.has(d.place.floor)) problem(at('place', 'floor'), `building ${b.id} has no floor "${d.place.floor}"`);
+      const u = d.place.unit ? b.units.find((x) => x.id === d.place.unit) : undefined;
+      if (d.place.unit && !u) problem(at('place', 'unit'), `building ${b.id} has no unit "${d.place.unit}"`);
+      const r = d.place.room ? b.rooms.find((x) => x.id === d.place.room) : undefined;
+      if (d.place.room && !r) problem(at('place', 'room'), `building ${b.id} has no room "${d.place.room}"`);
+      const implied = u?.floor ?? r?.floor;
+      if (implied && d.place.floor && implied !== d.place.floor) {
+        problem(at('place', 'floor'), `floor "${d.place.floor}" differs from the floor of its unit/room ("${implied}")`);
+      }
+    }
+    if (d.feeder !== undefined) {
+      const f = devices.get(d.feeder);
+      if (!f) problem(at('feeder'), `no device "${d.feeder}"`);
+      else if (f.kind !== 'electricity_meter') problem(at('feeder'), `feeder "${d.feeder}" is a ${f.kind}, not an electricity_meter`);
+      else if (f.id === d.id) problem(at('feeder'), 'a meter cannot feed itself');
+    }
+    if (d.circuit !== undefined && d.kind !== 'electricity_meter') problem(at('circuit'), 'only electricity meters have a circuit');
+    if (d.circuit === 'sub_circuit' && d.feeder === undefined) problem(at('feeder'), 'a sub_circuit meter needs the feeder meter above it');
+    if (d.circuit === 'incomer' && d.feeder !== undefined) problem(at('feeder'), 'an incomer has no feeder inside the site');
+    if (d.nominal_voltage_v !== undefined && d.kind !== 'electricity_meter') problem(at('nominal_voltage_v'), 'only electricity meters have a nominal voltage');
+    if (d.role !== undefined && d.kind !== 'pump') problem(at('role'), 'only pumps have a role');
+    if (d.drain_pump !== undefined) {
+      const p = devices.get(d.drain_pump);
+      if (d.kind !== 'level_sensor') problem(at('drain_pump'), 'only sump-pit level sensors have a drain pump');
+      else if (!p) problem(at('drain_pump'), `no device "${d.drain_pump}"`);
+      else if (p.kind !== 'pump') problem(at('drain_pump'), `"${d.drain_pump}" is a ${p.kind}, not a pump`);
+    }
+    if (d.protocol === 'modbus') {
+      const c = d.connection;
+      if (c.transport === 'tcp' && !c.host) problem(at('connection', 'host'), 'Modbus TCP needs a host');
+      if (c.transport === 'rtu' && !c.serial_port) problem(at('connection', 'serial_port'), 'Modbus RTU needs a serial_port');
+    } else {
+      const login = d.connection.username ?? d.id;
+      if (logins.has(login)) problem(at('connection', 'username'), `broker login "${login}" is also a broker account`);
+    }
+  });
+  // A feeder chain that loops would make outage inference run forever.
+  cfg.devices.forEach((d, di) => {
+    const chain = new Set<string>([d.id]);
+    let next = d.feeder;
+    while (next !== undefined) {
+      if (chain.has(next)) {
+        problem(['devices', di, 'feeder'], `feeder loop: ${[...chain, next].join(' → ')}`);
+        break;
+      }
+      chain.add(next);
+      next = devices.get(next)?.feeder;
+    }
+  });
+}
+
+export interface Floor {
+  id: string;
+  level: number;
+}
+
+/** The floors of a building, lowest first, expanding a level range (-1 → "B1"). */
+export function floorsOf(b: { floors: z.infer<typeof floors> }): Floor[] {
+  if (Array.isArray(b.floors)) return [...b.floors].sort((x, y) => x.level - y.level);
+  const out: Floor[] = [];
+  for (let level = b.floors.lowest; level <= b.floors.highest; level++) {
+    if (level === 0) continue; // Chinese buildings have no floor 0: B1 sits under 1.
+    out.push({ id: level < 0 ? `B${-level}` : String(level), level });
+  }
+  return out;
+}

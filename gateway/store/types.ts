@@ -1,0 +1,41 @@
+import type { FieldValue } from '../../rules/model/reading.js';
+
+/**
+ * One row for InfluxDB, driver-agnostic. Measurement = device kind; tags = place and device;
+ * `tsUs` = epoch microseconds (integer). This is also the record the spool keeps on disk.
+ */
+export interface Point {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldValue>;
+  tsUs: number;
+}
+
+export interface ReadingsQuery {
+  measurement: string;
+  deviceId: string;
+  /** Epoch ms, inclusive. */
+  from: number;
+  /** Epoch ms, exclusive. */
+  to: number;
+  /** Canonical field names; all fields of the measurement when absent. */
+  fields?: string[];
+  limit: number;
+}
+
+export interface StoredRow {
+  /** ISO-8601 UTC. */
+  time: string;
+  fields: Record<string, FieldValue | null>;
+}
+
+/** A database behind the spool. Writes must be idempotent: a replayed point overwrites itself. */
+export interface StoreDriver {
+  readonly name: string;
+  /** Creates the database/bucket if needed; rejects when unreachable. */
+  connect(): Promise<void>;
+  write(points: Point[]): Promise<void>;
+  query(q: ReadingsQuery): Promise<StoredRow[]>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
