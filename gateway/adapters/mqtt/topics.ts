@@ -1,0 +1,46 @@
+import type { MqttDeviceConfig } from '../../config/schema.js';
+import type { TopicDevice } from './decode.js';
+import type { PayloadProfile } from './profile.js';
+
+// Default topic scheme: dutyroom/<site>/<device id>/reading. A device (or a bridge such as
+// zigbee2mqtt) may publish to one extra topic of its own, named in its connection.
+
+export const readingTopic = (site: string, deviceId: string): string => `dutyroom/${site}/${deviceId}/reading`;
+export const siteReadingFilter = (site: string): string => `dutyroom/${site}/+/reading`;
+/** Everything a device may publish under its own name (readings now, status/events later). */
+export const deviceTopicFilter = (site: string, deviceId: string): string => `dutyroom/${site}/${deviceId}/#`;
+
+/** Maps a topic to the MQTT device that owns it. */
+export class TopicDirectory {
+  private readonly byId = new Map<string, TopicDevice>();
+  private readonly byTopic = new Map<string, TopicDevice>();
+  private readonly prefix: string;
+
+  constructor(
+    readonly site: string,
+    devices: MqttDeviceConfig[],
+    profiles: Map<string, PayloadProfile>,
+  ) {
+    this.prefix = `dutyroom/${site}/`;
+    for (const d of devices) {
+      const profile = profiles.get(d.profile);
+      if (!profile) throw new Error(`device ${d.id}: no payload profile "${d.profile}"`);
+      const entry: TopicDevice = { id: d.id, kind: d.kind, profile };
+      this.byId.set(d.id, entry);
+      if (d.connection.topic) this.byTopic.set(d.connection.topic, entry);
+    }
+  }
+
+  resolve(topic: string): TopicDevice | undefined {
+    const exact = this.byTopic.get(topic);
+    if (exact) return exact;
+    if (!topic.startsWith(this.prefix) || !topic.endsWith('/reading')) return undefined;
+    const id = topic.slice(this.prefix.length, -'/reading'.length);
+    return id.includes('/') ? undefined : this.byId.get(id);
+  }
+
+  /** What the gateway subscribes to: the site's reading topics and every extra device topic. */
+  subscriptions(): string[] {
+    return [siteReadingFilter(this.site), ...this.byTopic.keys()];
+  }
+}
