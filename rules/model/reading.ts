@@ -32,6 +32,7 @@ export const REJECT_REASONS = [
   'bad_timestamp',
   'no_fields',
   'spool_full',
+  'spool_error',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 

@@ -42,7 +42,7 @@ describe('MQTT payload decoding (golden cases)', () => {
 
   it('covers every payload-level rejection reason with a golden case', () => {
     const covered = new Set(cases.flatMap(([, c]) => c.expect.rejections ?? []));
-    const payloadReasons = REJECT_REASONS.filter((r) => r !== 'spool_full');
+    const payloadReasons = REJECT_REASONS.filter((r) => !r.startsWith('spool_'));
     expect([...payloadReasons].filter((r) => !covered.has(r))).toEqual([]);
   });
 

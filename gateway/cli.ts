@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hashPassword, generateSecret } from '../broker/password.js';
+import { ConfigError } from './config/load.js';
+import { startGateway, type RunningGateway } from './gateway.js';
+import { runDemo } from './demo.js';
+import { DEFAULT_CONFIG, loadSite } from './site.js';
+
+const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
+
+usage:
+  dutyroom start [--config FILE]        run the gateway (default config: $DUTYROOM_CONFIG or config/demo-site.yaml)
+  dutyroom check-config FILE            validate a site file: every problem with its path and line
+  dutyroom hash-password [--stdin]      hash a password (or an API token) for the site file
+  dutyroom new-token                    make a random API token and its hash
+  dutyroom demo [--speed N]             the demo estate: gateway + InfluxDB + simulated devices
+
+environment:
+  MQTT_URL      use this external broker instead of the embedded one
+  INFLUX_URL    use this InfluxDB instead of starting a local influxd
+  LOG_LEVEL     pino level (info)
+`;
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Stops cleanly on SIGINT/SIGTERM: flushes the spool and stops the local influxd. */
+function stopOnSignals(gw: { stop(): Promise<void> }): void {
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${sig}: stopping…`);
+    gw.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+      const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
+      const { config, baseDir } = loadSite(file);
+      const gw: RunningGateway = await startGateway({ config, baseDir });
+      stopOnSignals(gw);
+      console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}`);
+      return -1; // keep running
+    }
+    case 'check-config': {
+      const file = rest[0];
+      if (!file) {
+        console.error('usage: dutyroom check-config FILE');
+        return 2;
+      }
+      const { config } = loadSite(resolve(file));
+      console.log(`${file}: OK — site ${config.site.id}, ${config.buildings.length} buildings, ${config.devices.length} devices, ${config.users.length} users`);
+      return 0;
+    }
+    case 'hash-password': {
+      const { values } = parseArgs({ args: rest, options: { stdin: { type: 'boolean' } } });
+      if (!values.stdin && process.stdin.isTTY) console.error('type the password, then Enter (it is not stored):');
+      const plain = await readStdin();
+      if (plain.length < 8) {
+        console.error('refused: use at least 8 characters');
+        return 2;
+      }
+      console.log(await hashPassword(plain));
+      return 0;
+    }
+    case 'new-token': {
+      const token = generateSecret(32);
+      console.log(`token (give it to the machine; shown once): ${token}`);
+      console.log(`token_hash (put it in api_tokens):          ${await hashPassword(token)}`);
+      return 0;
+    }
+    case 'demo': {
+      const { values } = parseArgs({ args: rest, options: { speed: { type: 'string' }, config: { type: 'string' } } });
+      const gw = await runDemo({ file: resolve(values.config ?? DEFAULT_CONFIG), speed: Number(values.speed ?? 1) });
+      stopOnSignals(gw);
+      return -1;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && existsSync(process.argv[1]) && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof ConfigError) {
+        console.error(err.format());
+        console.error('The gateway did not start: fix the site file and try again.');
+        process.exitCode = 1;
+      } else {
+        console.error(`dutyroom: ${(err as Error).stack ?? String(err)}`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

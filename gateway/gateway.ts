@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { generateSecret, hashPassword } from '../broker/password.js';
+import { MqttAdapter } from './adapters/mqtt/adapter.js';
+import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
+import { TopicDirectory } from './adapters/mqtt/topics.js';
+import { systemClock, type Clock } from './clock.js';
+import type { SiteConfig } from './config/schema.js';
+import { brokerAccounts } from './broker-accounts.js';
+import type { HealthSource } from './health.js';
+import { build } from './http/app.js';
+import { Metrics } from './metrics.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { DeviceRegistry } from './registry.js';
+import { openStore, type OpenedStore } from './store-setup.js';
+
+export interface GatewayOptions {
+  config: SiteConfig;
+  /** Folder of the config file; data_dir and TLS files are relative to it. */
+  baseDir: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Listen on these instead of the config's ports (0 = any free port; tests). */
+  httpPort?: number;
+  mqttPort?: number;
+  wsPort?: number;
+}
+
+export interface RunningGateway {
+  config: SiteConfig;
+  httpUrl: string;
+  /** URL devices use: the embedded broker, or the external one. */
+  brokerUrl: string;
+  broker: RunningBroker | undefined;
+  store: OpenedStore;
+  registry: DeviceRegistry;
+  metrics: Metrics;
+  profiles: Map<string, PayloadProfile>;
+  pipeline: Pipeline;
+  adapter: MqttAdapter;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one site's gateway: InfluxDB (a local influxd when no URL is set) behind the
+ * durable spool, the embedded broker (or an external one), the MQTT adapter, the HTTP API.
+ * Everything started is stopped again by `stop()`, in reverse order.
+ */
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ name: 'dutyroom', level: process.env.LOG_LEVEL ?? 'info' });
+  const metrics = new Metrics({ processMetrics: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const profiles = loadPayloadProfiles();
+    const topics = new TopicDirectory(config.site.id, config.devices.flatMap((d) => (d.protocol === 'mqtt' ? [d] : [])), profiles);
+    const registry = new DeviceRegistry(config, clock);
+    metrics.devicesConfigured.set(config.devices.length);
+
+    const store = await openStore({ config, baseDir: opts.baseDir, metrics, logger, clock });
+    stops.push(() => store.close());
+
+    const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock });
+
+    // The gateway's own broker login: generated at each start, known to nobody else.
+    const gatewayLogin = { username: `dutyroom-gateway-${config.site.id}`, password: generateSecret() };
+    let broker: RunningBroker | undefined;
+    let brokerUrl: string;
+    if (config.broker.embedded) {
+      const accounts = [
+        ...brokerAccounts(config),
+        {
+          username: gatewayLogin.username,
+          passwordHash: await hashPassword(gatewayLogin.password),
+          publish: [],
+          subscribe: ['#'],
+          admin: true,
+        },
+      ];
+      const tls = config.broker.tls;
+      broker = await startBroker({
+        host: config.broker.host,
+        mqttPort: opts.mqttPort ?? config.broker.mqtt_port,
+        ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined ? { wsPort: opts.wsPort ?? config.broker.ws_port } : {}),
+        ...(tls
+          ? { tls: { port: tls.port, cert: readFileSync(resolve(opts.baseDir, tls.cert_file)), key: readFileSync(resolve(opts.baseDir, tls.key_file)) } }
+          : {}),
+        accounts,
+        maxPayloadBytes: config.broker.max_payload_bytes,
+        logger: logger.child({ component: 'broker' }),
+      });
+      stops.push(() => broker!.close());
+      brokerUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+    } else {
+      if (!config.broker.url) throw new Error('broker.embedded is false but no broker.url (or MQTT_URL) is set');
+      brokerUrl = config.broker.url;
+    }
+
+    const adapter = new MqttAdapter({
+      url: brokerUrl,
+      ...(config.broker.embedded
+        ? { username: gatewayLogin.username, password: gatewayLogin.password }
+        : {
+            ...(config.broker.username ? { username: config.broker.username } : {}),
+            ...(config.broker.password ? { password: config.broker.password } : {}),
+          }),
+      clientId: `dutyroom-gateway-${config.site.id}`,
+      topics,
+      maxPayloadBytes: config.broker.max_payload_bytes,
+      maxFutureS: config.ingest.max_future_s,
+      maxAgeH: config.ingest.max_age_h,
+      clock,
+      metrics,
+      logger: logger.child({ component: 'mqtt' }),
+    });
+    adapter.start((reading) => void pipeline.ingest(reading));
+    stops.push(() => adapter.stop());
+
+    const health: HealthSource[] = [adapter, ...store.healthSources];
+    if (broker) health.unshift({ component: 'broker', health: () => broker!.health() });
+    const app = await build({
+      config,
+      clock,
+      metrics,
+      health,
+      devices: {
+        list: () => {
+          const all = registry.list();
+          metrics.devicesOnline.set(all.filter((d) => d.online).length);
+          return all;
+        },
+        get: (id) => registry.get(id),
+      },
+      readings: store.driver,
+      ingest: (reading) => pipeline.ingest(reading),
+      logger: logger.child({ component: 'http' }),
+    });
+    stops.push(() => app.close());
+    await app.listen({ host: config.http.host, port: opts.httpPort ?? config.http.port });
+    const address = app.server.address();
+    const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
+    const httpUrl = `http://127.0.0.1:${httpPort}`;
+    logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
+
+    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, logger, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,101 @@
+import type { DeviceConfig, SiteConfig } from './config/schema.js';
+import type { DeviceKind } from '../rules/model/fields.js';
+import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
+import type { Clock } from './clock.js';
+
+export interface Place {
+  building: string;
+  floor?: string;
+  unit?: string;
+  room?: string;
+}
+
+export interface DeviceStatus {
+  id: string;
+  kind: DeviceKind;
+  name?: string | { zh: string; en: string };
+  protocol: 'mqtt' | 'modbus';
+  place: Place;
+  online: boolean;
+  /** ISO-8601 of the newest reading, null before the first. */
+  lastSeen: string | null;
+  /** The latest value of every field seen (devices may send partial updates), with the newest time. */
+  lastReading: { ts: string; fields: Record<string, FieldValue>; quality: Quality } | null;
+  /** Poll or publish interval; offline after 3 of them without a reading. */
+  intervalSeconds: number;
+}
+
+interface Live {
+  lastTs: number;
+  fields: Record<string, FieldValue>;
+  quality: Quality;
+}
+
+/** Devices of the site with their live state (last values, online). */
+export class DeviceRegistry {
+  private readonly devices = new Map<string, DeviceConfig>();
+  private readonly places = new Map<string, Place>();
+  private readonly live = new Map<string, Live>();
+
+  constructor(
+    readonly config: SiteConfig,
+    private readonly clock: Clock,
+  ) {
+    const unitFloor = new Map<string, string>();
+    for (const b of config.buildings) {
+      for (const u of b.units) unitFloor.set(`${b.id}/${u.id}`, u.floor);
+      for (const r of b.rooms) unitFloor.set(`${b.id}/${r.id}`, r.floor);
+    }
+    for (const d of config.devices) {
+      this.devices.set(d.id, d);
+      const p = d.place;
+      const floor = p.floor ?? (p.unit && unitFloor.get(`${p.building}/${p.unit}`)) ?? (p.room && unitFloor.get(`${p.building}/${p.room}`)) ?? undefined;
+      this.places.set(d.id, { building: p.building, ...(floor ? { floor } : {}), ...(p.unit ? { unit: p.unit } : {}), ...(p.room ? { room: p.room } : {}) });
+    }
+  }
+
+  device(id: string): DeviceConfig | undefined {
+    return this.devices.get(id);
+  }
+
+  place(id: string): Place | undefined {
+    return this.places.get(id);
+  }
+
+  observe(r: Reading): void {
+    const prev = this.live.get(r.deviceId);
+    // A late reading (replayed from a device's buffer) must not overwrite newer live values.
+    if (prev && r.ts < prev.lastTs) return;
+    this.live.set(r.deviceId, { lastTs: r.ts, fields: { ...prev?.fields, ...r.fields }, quality: r.quality });
+  }
+
+  get(id: string): DeviceStatus | undefined {
+    const d = this.devices.get(id);
+    return d ? this.status(d, this.clock.now()) : undefined;
+  }
+
+  list(): DeviceStatus[] {
+    const now = this.clock.now();
+    return [...this.devices.values()].map((d) => this.status(d, now));
+  }
+
+  onlineCount(): number {
+    return this.list().filter((d) => d.online).length;
+  }
+
+  private status(d: DeviceConfig, now: number): DeviceStatus {
+    const live = this.live.get(d.id);
+    const intervalSeconds = d.protocol === 'mqtt' ? d.publish_interval_s : d.poll_interval_s;
+    return {
+      id: d.id,
+      kind: d.kind,
+      ...(d.name !== undefined ? { name: d.name } : {}),
+      protocol: d.protocol,
+      place: this.places.get(d.id)!,
+      online: live !== undefined && now - live.lastTs <= 3 * intervalSeconds * 1000,
+      lastSeen: live ? new Date(live.lastTs).toISOString() : null,
+      lastReading: live ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality } : null,
+      intervalSeconds,
+    };
+  }
+}
