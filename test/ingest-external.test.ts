@@ -32,7 +32,10 @@ describe.skipIf(!MOSQUITTO)('MQTT ingest through an external broker (mosquitto)'
     const ts = Date.now() - 5_000;
     await client.publishAsync('dutyroom/testsite/wm-101/reading', JSON.stringify({ ts, total_m3: 7.25 }), { qos: 1 });
     await client.publishAsync('zigbee2mqtt/leak-1', JSON.stringify({ water_leak: false, battery: 77, last_seen: new Date(ts).toISOString() }), { qos: 1 });
+    // mosquitto passes anything up to 256 MB: the adapter enforces the payload limit itself.
+    await client.publishAsync('dutyroom/testsite/wm-101/reading', JSON.stringify({ total_m3: 1, pad: 'x'.repeat(70_000) }), { qos: 1 });
     await client.endAsync();
+    await waitFor(async () => (await gw.metrics.readingsRejected.get()).values.some((v) => v.labels.reason === 'oversized' && v.value === 1), 'oversized payload counted');
     const meter = await waitFor(async () => (await gw.store.driver.query({ measurement: 'water_meter', deviceId: 'wm-101', from: ts - 1, to: ts + 1, limit: 5 }))[0], 'meter row');
     expect(meter.fields.total_m3).toBe(7.25);
     const leak = await waitFor(async () => (await gw.store.driver.query({ measurement: 'leak_sensor', deviceId: 'leak-1', from: ts - 1, to: ts + 1, limit: 5 }))[0], 'leak row');

@@ -5,9 +5,10 @@ import { parseConfig } from '../../gateway/config/load.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
 import { profileCheck } from '../../gateway/site.js';
 
-/** "secret-device" hashed: the password every test device logs in with. */
+/** "secret-device" hashed: the password every test device (and the operator `duty`) logs in with. */
 export const DEVICE_PASSWORD = 'secret-device';
 export const DEVICE_HASH = 'scrypt$16384$8$1$CUeF3vGIBvU1/rL7tHG9+Q==$UFCeAXNGYfgDzu9adxOO+mkdTdts3W5ZADN7bIekmQs=';
+/** "secret-bridge": the zigbee2mqtt bridge's password, and the viewer API token `ci`. */
 export const BRIDGE_PASSWORD = 'secret-bridge';
 export const BRIDGE_HASH = 'scrypt$16384$8$1$kSaZZNu1Mp/BG0HK/0uwLw==$H1lJs3KS6QFRUWXUy8O4Urfc0WqnIr6LHOi5VSUZsqI=';
 
@@ -24,6 +25,11 @@ broker:
   accounts:
     - { username: zigbee2mqtt, password_hash: "${BRIDGE_HASH}", publish: ["zigbee2mqtt/#"], subscribe: ["zigbee2mqtt/#"] }
     - { username: screen, password_hash: "${BRIDGE_HASH}", subscribe: ["dutyroom/testsite/#"] }
+    - { username: nbiot-bridge, password_hash: "${BRIDGE_HASH}", publish: ["dutyroom/testsite/#"] }
+users:
+  - { username: duty, role: operator, password_hash: "${DEVICE_HASH}" }
+api_tokens:
+  - { name: ci, role: viewer, token_hash: "${BRIDGE_HASH}" }
 storage:
   url: ${opts.influxUrl}
   database: ${opts.database}

@@ -1,0 +1,121 @@
+// Topic access rules for the broker. Pure functions: no I/O, no state but the account list.
+
+/** A broker login and what it may do. Filters use MQTT wildcards (`+`, `#`). */
+export interface BrokerAccount {
+  username: string;
+  /** `scrypt$N$r$p$salt$hash`, see password.ts. */
+  passwordHash: string;
+  /** Topic filters this login may publish to; empty = read-only. */
+  publish: string[];
+  /** Topic filters this login may subscribe to (a subscription must fit inside one). */
+  subscribe: string[];
+  /** May read the broker's own `$SYS/...` topics. */
+  admin?: boolean;
+}
+
+const SYS = '$SYS';
+
+/** A topic a client may publish to: not empty, no wildcards, no NUL. */
+export function isValidTopic(topic: string): boolean {
+  return topic.length > 0 && !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
+}
+
+/** A subscription filter: `+` fills a whole level, `#` only the whole last level. */
+export function isValidFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.includes('\u0000')) return false;
+  const levels = filter.split('/');
+  return levels.every((level, i) => {
+    if (level === '#') return i === levels.length - 1;
+    return !level.includes('#') && (level === '+' || !level.includes('+'));
+  });
+}
+
+/**
+ * Does `filter` match `topic`? MQTT 3.1.1 rules: `+` matches exactly one level, `#` the
+ * parent level and any number below it (`a/#` matches `a`), and a filter that starts with a
+ * wildcard does not match a topic that starts with `$` (MQTT-4.7.2-1), so `#` never
+ * delivers `$SYS/...`.
+ */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') return i === f.length - 1;
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+/**
+ * Is every topic that `inner` matches also matched by `outer`? That is the test for a
+ * subscription: a client may subscribe to `dutyroom/site/+/reading` under a grant of
+ * `dutyroom/#`, but not to `#` under the same grant.
+ */
+export function filterCovers(outer: string, inner: string): boolean {
+  const o = outer.split('/');
+  const n = inner.split('/');
+  for (let i = 0; i < o.length; i++) {
+    const grant = o[i]!;
+    if (grant === '#') {
+      // `#` covers everything from here on, including the parent level itself (`a/#` ⊇ `a`),
+      // except that a leading `#` never reaches `$` topics.
+      return !(i === 0 && n[0]!.startsWith('$'));
+    }
+    if (i >= n.length) return false; // inner stopped early: `a` is not inside `a/+`.
+    const asked = n[i]!;
+    if (asked === '#') return false; // a multi-level ask inside a single-level grant
+    if (grant === '+') {
+      if (i === 0 && asked.startsWith('$')) return false;
+      continue;
+    }
+    if (asked !== grant) return false; // includes asked === '+' under a literal grant
+  }
+  return o.length === n.length;
+}
+
+function isSys(topicOrFilter: string): boolean {
+  return topicOrFilter === SYS || topicOrFilter.startsWith(`${SYS}/`);
+}
+
+/** The access rules of a set of accounts. Build a new one to change them. */
+export class Acl {
+  private readonly byName: ReadonlyMap<string, BrokerAccount>;
+
+  constructor(accounts: readonly BrokerAccount[]) {
+    const byName = new Map<string, BrokerAccount>();
+    for (const a of accounts) {
+      if (byName.has(a.username)) throw new Error(`broker account "${a.username}" is listed twice`);
+      for (const f of [...a.publish, ...a.subscribe]) {
+        if (!isValidFilter(f)) throw new Error(`broker account "${a.username}": "${f}" is not a valid MQTT topic filter`);
+      }
+      byName.set(a.username, a);
+    }
+    this.byName = byName;
+  }
+
+  account(username: string): BrokerAccount | undefined {
+    return this.byName.get(username);
+  }
+
+  get accounts(): BrokerAccount[] {
+    return [...this.byName.values()];
+  }
+
+  /** Nobody publishes into `$SYS`: those topics are the broker's own status. */
+  canPublish(username: string, topic: string): boolean {
+    const a = this.byName.get(username);
+    if (!a || !isValidTopic(topic) || isSys(topic)) return false;
+    return a.publish.some((f) => topicMatches(f, topic));
+  }
+
+  /** A filter is allowed if it fits inside one of the account's subscribe filters; `$SYS` is for admins. */
+  canSubscribe(username: string, filter: string): boolean {
+    const a = this.byName.get(username);
+    if (!a || !isValidFilter(filter)) return false;
+    if (isSys(filter)) return a.admin === true;
+    return a.subscribe.some((grant) => filterCovers(grant, filter));
+  }
+}

@@ -1,0 +1,314 @@
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import { Acl, type BrokerAccount } from './acl.js';
+import { PasswordChecker } from './password.js';
+import { WarnThrottle } from './throttle.js';
+import type { ComponentHealth } from './types.js';
+
+export type { BrokerAccount } from './acl.js';
+
+export interface BrokerOptions {
+  /** Address every listener binds to, e.g. 0.0.0.0 or 127.0.0.1. */
+  host: string;
+  /** MQTT over TCP; 0 = any free port (see `RunningBroker.ports`). */
+  mqttPort: number;
+  /** MQTT over WebSocket at /mqtt (and /); unset = no WebSocket listener; 0 = any free port. */
+  wsPort?: number;
+  /** MQTT over TLS (mqtts://); PEM certificate chain and key. */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
+  accounts: BrokerAccount[];
+  /** Publishes with a larger payload are refused. */
+  maxPayloadBytes: number;
+  logger?: Logger;
+}
+
+export interface BrokerStats {
+  /** Clients connected now. */
+  clients: number;
+  refusedLogins: number;
+  /** Every refused publish, the oversized ones included. */
+  refusedPublishes: number;
+  refusedSubscribes: number;
+  /** Publishes refused for their payload size. */
+  oversized: number;
+}
+
+export interface RunningBroker {
+  aedes: Aedes;
+  /** The ports actually bound (useful when 0 was asked for). */
+  ports: { mqtt: number; ws?: number; tls?: number };
+  /** mqtt://host:port of the TCP listener. */
+  url: string;
+  /** Swap the accounts in place; clients whose account is gone or changed are disconnected. */
+  setAccounts(accounts: BrokerAccount[]): void;
+  stats(): BrokerStats;
+  health(): ComponentHealth;
+  /** Stops the listeners, drops every client, closes aedes; resolves once the ports are free. */
+  close(): Promise<void>;
+}
+
+// MQTT 3.1.1 CONNACK return code 4: "bad user name or password". Used for unknown users too,
+// so a client cannot tell which of the two it got wrong.
+const BAD_USERNAME_OR_PASSWORD = 4;
+// WebSocket frames may carry the MQTT header and topic besides the payload.
+const WS_FRAME_HEADROOM = 256 * 1024;
+
+/** Start the embedded broker on its listeners. Rejects (with everything undone) if a port is taken. */
+export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
+  if (!Number.isInteger(opts.maxPayloadBytes) || opts.maxPayloadBytes <= 0) {
+    throw new Error(`broker: maxPayloadBytes must be a positive whole number of bytes, got ${opts.maxPayloadBytes}`);
+  }
+  const logger = opts.logger ?? pino({ enabled: false });
+  const throttled = new WarnThrottle(logger);
+  let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
+  const passwords = new PasswordChecker();
+  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0 };
+
+  // Who each client logged in as. Weak: the will of a dropped client is authorised after its
+  // socket has closed, so the name must outlive the connection, but not the client object.
+  const loginOf = new WeakMap<Client, BrokerAccount>();
+  // Live clients, for hot reload. Dropped when their socket closes.
+  const live = new Set<Client>();
+
+  const aedes = await Aedes.createBroker({
+    authenticate(client, username, password, done) {
+      const refuse = (reason: string) => {
+        counts.refusedLogins++;
+        throttled.warn(`login:${username ?? ''}:${reason}`, { username, clientId: client.id, remote: remoteOf(client), reason }, 'broker login refused');
+        const err = new Error('bad username or password') as AuthenticateError;
+        err.returnCode = BAD_USERNAME_OR_PASSWORD;
+        done(err, false);
+      };
+      if (!username || !password) return refuse('no username or password');
+      const account = acl.account(username);
+      if (!account) return refuse('unknown user');
+      passwords.verify(username, password, account.passwordHash).then(
+        (ok) => {
+          if (!ok) return refuse('wrong password');
+          // The accounts may have been reloaded during the (slow) check.
+          if (acl.account(username) !== account) return refuse('account changed during login');
+          loginOf.set(client, account);
+          live.add(client);
+          client.conn.once('close', () => live.delete(client));
+          logger.debug({ username, clientId: client.id, remote: remoteOf(client) }, 'broker login');
+          done(null, true);
+        },
+        (err: unknown) => {
+          logger.error({ err, username }, 'password check failed');
+          refuse('password check failed');
+        },
+      );
+    },
+
+    authorizePublish(client, packet, done) {
+      const refusal = publishRefusal(client, packet);
+      if (!refusal) return done(null);
+      counts.refusedPublishes++;
+      if (refusal.oversized) counts.oversized++;
+      const username = client ? loginOf.get(client)?.username : undefined;
+      throttled.warn(
+        `publish:${username ?? ''}:${client?.id ?? ''}:${refusal.reason}`,
+        { username, clientId: client?.id, topic: packet.topic, bytes: payloadBytes(packet), reason: refusal.reason },
+        'broker publish refused',
+      );
+      // MQTT 3.1.1 cannot refuse one PUBLISH, so aedes closes the connection (MQTT-3.3.5-2).
+      done(new Error(`publish to "${packet.topic}" refused: ${refusal.reason}`));
+    },
+
+    authorizeSubscribe(client, sub, done) {
+      const account = loginOf.get(client);
+      if (account && acl.canSubscribe(account.username, sub.topic)) return done(null, sub);
+      counts.refusedSubscribes++;
+      throttled.warn(
+        `subscribe:${account?.username ?? ''}:${client.id}`,
+        { username: account?.username, clientId: client.id, topic: sub.topic },
+        'broker subscription refused',
+      );
+      // A null subscription is granted as QoS 128 (failure) in the SUBACK; the client stays.
+      done(null, null);
+    },
+  });
+
+  function publishRefusal(client: Client | null, packet: PublishPacket): { reason: string; oversized?: boolean } | undefined {
+    // A null client is a will left behind by another broker sharing the persistence; this
+    // broker runs alone, so there is nobody to vouch for such a message.
+    if (!client) return { reason: 'no client (orphaned will)' };
+    const account = loginOf.get(client);
+    if (!account) return { reason: 'not logged in' };
+    if (payloadBytes(packet) > opts.maxPayloadBytes) return { reason: `payload over ${opts.maxPayloadBytes} bytes`, oversized: true };
+    if (!acl.canPublish(account.username, packet.topic)) return { reason: 'topic not allowed for this login' };
+    return undefined;
+  }
+
+  aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'broker client error'));
+  aedes.on('connectionError', (client, err) => logger.debug({ remote: remoteOf(client), err: err.message }, 'broker connection error'));
+
+  const listeners: Listener[] = [];
+  const undo = async () => {
+    await Promise.all(listeners.map((l) => l.close()));
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  };
+  let ports: RunningBroker['ports'];
+  try {
+    const handle = (socket: Socket) => void aedes.handle(socket);
+    const mqtt = track(createNetServer(handle), 'MQTT');
+    listeners.push(mqtt);
+    ports = { mqtt: await mqtt.listen(opts.host, opts.mqttPort) };
+
+    if (opts.wsPort !== undefined) {
+      const ws = track(webSocketServer(aedes, opts.maxPayloadBytes + WS_FRAME_HEADROOM, logger), 'MQTT over WebSocket');
+      listeners.push(ws);
+      ports.ws = await ws.listen(opts.host, opts.wsPort);
+    }
+    if (opts.tls) {
+      const tls = track(createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle), 'MQTT over TLS');
+      tls.server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'broker TLS handshake failed'));
+      listeners.push(tls);
+      ports.tls = await tls.listen(opts.host, opts.tls.port);
+    }
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+
+  const url = `mqtt://${urlHost(opts.host)}:${ports.mqtt}`;
+  logger.info({ ...ports, host: opts.host, accounts: opts.accounts.length }, 'broker listening');
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    aedes,
+    ports,
+    url,
+
+    setAccounts(accounts) {
+      const next = new Acl(accounts); // a bad list throws here and the old one stays in force
+      acl = next;
+      let dropped = 0;
+      for (const client of live) {
+        const was = loginOf.get(client);
+        const now = was && next.account(was.username);
+        if (was && now && sameAccount(was, now)) {
+          loginOf.set(client, now);
+          continue;
+        }
+        // Its rights changed: let it log in again and subscribe under the new rules.
+        live.delete(client);
+        dropped++;
+        client.close();
+      }
+      logger.info({ accounts: accounts.length, disconnected: dropped }, 'broker accounts reloaded');
+    },
+
+    stats: () => ({ clients: aedes.connectedClients, ...counts }),
+
+    health() {
+      const broken = listeners.filter((l) => l.failed);
+      const listening = Object.entries(ports).map(([name, port]) => `${name} :${port}`).join(', ');
+      if (closing) return { status: 'down', detail: 'broker stopped' };
+      if (broken.length > 0) {
+        return { status: 'degraded', detail: `listener failed: ${broken.map((l) => `${l.name} (${l.failed})`).join('; ')}`, ...counts };
+      }
+      return { status: 'ok', detail: `${aedes.connectedClients} clients; listening on ${listening}`, clients: aedes.connectedClients, ...counts };
+    },
+
+    close() {
+      closing ??= undo().then(() => logger.info('broker stopped'));
+      return closing;
+    },
+  };
+}
+
+function payloadBytes(packet: PublishPacket): number {
+  const p = packet.payload as Buffer | string | undefined;
+  if (p === undefined) return 0;
+  return typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+}
+
+function sameAccount(a: BrokerAccount, b: BrokerAccount): boolean {
+  const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  return a.passwordHash === b.passwordHash && (a.admin ?? false) === (b.admin ?? false) && same(a.publish, b.publish) && same(a.subscribe, b.subscribe);
+}
+
+function remoteOf(client: Client): string | undefined {
+  return (client.conn as Partial<Socket>).remoteAddress ?? client.req?.socket.remoteAddress;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A WebSocket endpoint at /mqtt and /; plain HTTP requests get 426. */
+function webSocketServer(aedes: Aedes, maxFrameBytes: number, logger: Logger): HttpServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
+  const http = createHttpServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
+    res.end('MQTT over WebSocket: connect with a WebSocket client to /mqtt\n');
+  });
+  http.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== '/mqtt' && path !== '/') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      stream.on('error', (err) => logger.debug({ err: err.message }, 'broker WebSocket error'));
+      aedes.handle(stream, req);
+    });
+  });
+  http.on('close', () => wss.close());
+  return http;
+}
+
+interface Listener {
+  name: string;
+  server: NetServer;
+  /** Set when the server failed after it started listening. */
+  failed?: string;
+  listen(host: string, port: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Wraps a server so that closing it also drops its open connections: the port is free after. */
+function track<S extends NetServer>(server: S, name: string): Listener & { server: S } {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const listener: Listener & { server: S } = {
+    name,
+    server,
+    listen: (host, port) =>
+      new Promise<number>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err.message;
+          reject(new Error(`broker: cannot listen for ${name} on ${host}:${port}: ${why}`, { cause: err }));
+        };
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          server.on('error', (err) => {
+            listener.failed = err.message;
+          });
+          const address = server.address();
+          resolve(typeof address === 'object' && address ? address.port : port);
+        });
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+  return listener;
+}

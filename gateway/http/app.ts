@@ -1,0 +1,55 @@
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Credentials } from '../auth/credentials.js';
+import { SessionStore } from '../auth/sessions.js';
+import { AttemptThrottle } from '../auth/throttle.js';
+import { decideAccess, guard, type AccessTable } from './access.js';
+import { authRoutes } from './auth-routes.js';
+import { RequestAuth } from './authenticate.js';
+import type { ApiDeps } from './deps.js';
+import { deviceRoutes } from './devices.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { httpLogger } from './logger.js';
+import { opsRoutes } from './ops-routes.js';
+import { readingRoutes } from './readings.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** "METHOD /url" → who may call it, for every registered route. */
+    routeAccess: AccessTable;
+  }
+}
+
+/**
+ * The HTTP API, ready for `inject()` or `listen()` (which lives with the caller). Every route
+ * gets its access decided when it is registered (see access.ts), so an area's plugin cannot
+ * forget authentication.
+ */
+export async function build(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger === false ? { logger: false } : { loggerInstance: httpLogger(deps.logger) as FastifyBaseLogger }),
+    bodyLimit: 64 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  const routeAccess: AccessTable = new Map();
+  app.decorate('routeAccess', routeAccess);
+  app.addHook('onRoute', (route) => decideAccess(route, routeAccess));
+
+  await app.register(cookie);
+  const credentials = new Credentials(deps.config);
+  const sessions = new SessionStore(deps.clock, deps.config.http.session_hours * 3_600_000);
+  const auth = new RequestAuth(credentials, sessions, new AttemptThrottle(deps.clock, 20));
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', guard(auth));
+
+  await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });
+  await app.register(authRoutes, { credentials, sessions, loginThrottle: new AttemptThrottle(deps.clock, 5), sessionHours: deps.config.http.session_hours });
+  await app.register(deviceRoutes, { devices: deps.devices });
+  await app.register(readingRoutes, deps);
+  return app;
+}

@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Reading } from '../../rules/model/reading.js';
+import type { SiteConfig } from '../config/schema.js';
+import type { HealthSource } from '../health.js';
+import type { Metrics } from '../metrics.js';
+import type { ReadingsQuery, StoredRow } from '../store/types.js';
+import type { DeviceStatus } from '../registry.js';
+import type { IngestResult } from '../pipeline/pipeline.js';
+
+export type { DeviceStatus, Place } from '../registry.js';
+
+/** The site's devices with their live state; the gateway's device registry implements it. */
+export interface DeviceDirectory {
+  list(): DeviceStatus[];
+  get(id: string): DeviceStatus | undefined;
+}
+
+export type { IngestResult } from '../pipeline/pipeline.js';
+
+/** Everything the HTTP API reads or calls; `build(deps)` wires nothing else. */
+export interface ApiDeps {
+  config: SiteConfig;
+  clock: { now(): number };
+  metrics: Metrics;
+  health: HealthSource[];
+  devices: DeviceDirectory;
+  readings: { query(q: ReadingsQuery): Promise<StoredRow[]> };
+  /** Takes a manual reading (a meter read by hand); without it POST /api/readings answers 503. */
+  ingest?: (reading: Reading) => Promise<IngestResult>;
+  /** Defaults to a new pino logger; `false` logs nothing (tests). */
+  logger?: Logger | false;
+}

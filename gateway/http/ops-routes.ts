@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { ComponentHealth, HealthSource } from '../health.js';
+import type { Metrics } from '../metrics.js';
+
+const RANK: Record<ComponentHealth['status'], number> = { ok: 0, degraded: 1, down: 2 };
+
+/** The worst component wins: one component down makes the gateway report down. */
+export function overallHealth(
+  sources: readonly HealthSource[],
+  onError: (component: string, err: unknown) => void = () => undefined,
+): { status: ComponentHealth['status']; components: Record<string, ComponentHealth> } {
+  const components: Record<string, ComponentHealth> = {};
+  let status: ComponentHealth['status'] = 'ok';
+  for (const source of sources) {
+    let h: ComponentHealth;
+    try {
+      h = source.health();
+    } catch (err) {
+      onError(source.component, err);
+      // /health is public: the reason goes to the log, not to whoever asks.
+      h = { status: 'down', detail: 'health check failed (see the gateway log)' };
+    }
+    components[source.component] = h;
+    if (RANK[h.status] > RANK[status]) status = h.status;
+  }
+  return { status, components };
+}
+
+/** GET /health and GET /metrics: public, for monitoring systems and load balancers. */
+export const opsRoutes: FastifyPluginAsyncZod<{ health: HealthSource[]; metrics: Metrics }> = async (app, opts) => {
+  app.get('/health', { config: { access: 'public' } }, async (request, reply) => {
+    const body = overallHealth(opts.health, (component, err) => request.log.error({ err, component }, 'health check failed'));
+    return reply.code(body.status === 'ok' ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', { config: { access: 'public' } }, async (_request, reply) => {
+    const text = await opts.metrics.registry.metrics();
+    return reply.type(opts.metrics.registry.contentType).send(text);
+  });
+};
