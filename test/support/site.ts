@@ -5,6 +5,8 @@ import { parseConfig } from '../../gateway/config/load.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
 import { profileCheck } from '../../gateway/site.js';
 
+export { uniqueDb, waitFor } from './wait.js';
+
 /** "secret-device" hashed: the password every test device (and the operator `duty`) logs in with. */
 export const DEVICE_PASSWORD = 'secret-device';
 export const DEVICE_HASH = 'scrypt$16384$8$1$CUeF3vGIBvU1/rL7tHG9+Q==$UFCeAXNGYfgDzu9adxOO+mkdTdts3W5ZADN7bIekmQs=';
@@ -50,25 +52,4 @@ devices:
 ${opts.extra ?? ''}
 `;
   return { config: parseConfig(yaml, 'test-site.yaml', { env: opts.env ?? {}, extraChecks: [profileCheck] }), baseDir };
-}
-
-/** Polls `check` until it returns a truthy value or the deadline passes (then throws what it last saw). */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 20_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-export function uniqueDb(prefix: string): string {
-  return `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
 }

@@ -1,0 +1,185 @@
+import { FieldType, InfluxDB, escape, type ISchemaOptions } from 'influx';
+import { DEVICE_KINDS, FIELDS, type FieldType as CatalogueType } from '../../rules/model/fields.js';
+import type { FieldValue } from '../../rules/model/reading.js';
+import { StoreRejectedError } from './errors.js';
+import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, splitStorable, queryFields } from './influx-schema.js';
+import { toLineProtocol } from './line-protocol.js';
+import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+
+export interface Influx1Options {
+  /** e.g. http://127.0.0.1:8086 (a path prefix is kept, for reverse proxies). */
+  url: string;
+  database: string;
+  username?: string;
+  password?: string;
+  /** Per HTTP request (default 10 s). */
+  timeoutMs?: number;
+}
+
+const INFLUX_TYPE: Record<CatalogueType, FieldType> = {
+  float: FieldType.FLOAT,
+  int: FieldType.INTEGER,
+  bool: FieldType.BOOLEAN,
+  enum: FieldType.STRING,
+};
+
+/** One schema per device kind: node-influx then writes each field with its fixed type. */
+export function influxSchemas(database: string): ISchemaOptions[] {
+  return DEVICE_KINDS.map((kind) => {
+    const fields: Record<string, FieldType> = { [QUALITY_FIELD]: FieldType.STRING };
+    for (const [name, def] of Object.entries(FIELDS[kind])) fields[name] = INFLUX_TYPE[def.type];
+    return { database, measurement: kind, fields, tags: [...TAG_NAMES] };
+  });
+}
+
+// node-influx takes a host out of rotation after a connection error (up to 10 s). Our writer
+// owns retries and backoff, so the host must be tried again as soon as we ask.
+interface Backoff {
+  getDelay(): number;
+  next(): Backoff;
+  reset(): Backoff;
+}
+const noBackoff: Backoff = { getDelay: () => 0, next: () => noBackoff, reset: () => noBackoff };
+
+class WriteStatusError extends Error {
+  constructor(
+    readonly status: number,
+    body: string,
+  ) {
+    super(`HTTP ${status}: ${body.trim() || '(no body)'}`);
+  }
+}
+
+/**
+ * Store driver for InfluxDB 1.x (package `influx`). Writes go out as one POST /write per
+ * batch with the line protocol of line-protocol.ts, which is what node-influx's
+ * schema-typed writePoints sends (tested) without its per-point cost; everything else
+ * (database creation, queries, ping) goes through node-influx.
+ */
+export class Influx1Driver implements StoreDriver {
+  readonly name = 'influxdb1';
+  private readonly influx: InfluxDB;
+  /** For messages: the URL without credentials. */
+  private readonly where: string;
+  private readonly writeUrl: string;
+  private readonly writeHeaders: Record<string, string>;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: Influx1Options) {
+    const url = new URL(opts.url);
+    const protocol = url.protocol === 'https:' ? 'https' : 'http';
+    this.where = `InfluxDB 1.x at ${url.origin}${url.pathname === '/' ? '' : url.pathname} (database "${opts.database}")`;
+    const username = opts.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+    const password = opts.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    this.writeUrl = `${base}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
+    this.writeHeaders = { 'content-type': 'text/plain; charset=utf-8' };
+    if (username !== undefined) this.writeHeaders.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+    this.influx = new InfluxDB({
+      hosts: [
+        {
+          host: url.hostname,
+          port: url.port ? Number(url.port) : protocol === 'https' ? 443 : 80,
+          protocol,
+          ...(url.pathname !== '/' ? { path: url.pathname.replace(/\/+$/, '') } : {}),
+        },
+      ],
+      database: opts.database,
+      username,
+      password,
+      schema: influxSchemas(opts.database),
+      pool: { maxRetries: 0, requestTimeout: this.timeoutMs, backoff: noBackoff },
+    });
+  }
+
+  private fail(what: string, err: unknown): Error {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, …) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause ? `${(err as Error).message} (${cause.code ?? cause.message})` : (err as Error).message;
+    return new Error(`${this.where}: ${what} failed: ${reason}`, { cause: err });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      const names = await this.influx.getDatabaseNames();
+      if (!names.includes(this.opts.database)) await this.influx.createDatabase(this.opts.database);
+    } catch (err) {
+      throw this.fail('connecting (create database if missing)', err);
+    }
+  }
+
+  async write(points: Point[]): Promise<void> {
+    const { ok, refused, reason } = splitStorable(points);
+    if (ok.length > 0) await this.writeStorable(ok);
+    if (refused.length > 0) {
+      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, refused);
+    }
+  }
+
+  private async writeStorable(points: Point[]): Promise<void> {
+    const body = toLineProtocol(points);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.post(body);
+        return;
+      } catch (err) {
+        const code = err instanceof WriteStatusError ? err.status : undefined;
+        // The database was dropped under us (or never created): create it and write again.
+        if (code === 404 && attempt === 0 && /database not found/i.test((err as Error).message)) {
+          await this.connect();
+          continue;
+        }
+        const failure = this.fail(`writing ${points.length} points`, err);
+        // 400 = the server refused the data itself (type conflict, parse error); the valid
+        // points of the batch were written (InfluxDB 1.x writes partially).
+        if (code === 400) throw new StoreRejectedError(failure.message, points);
+        throw failure;
+      }
+    }
+  }
+
+  private async post(body: string): Promise<void> {
+    const res = await fetch(this.writeUrl, { method: 'POST', body, headers: this.writeHeaders, signal: AbortSignal.timeout(this.timeoutMs) });
+    const text = await res.text();
+    if (res.status !== 204 && res.status !== 200) throw new WriteStatusError(res.status, text);
+  }
+
+  async query(q: ReadingsQuery): Promise<StoredRow[]> {
+    const fields = queryFields(q);
+    // Identifiers are catalogue names (checked above) and quoted anyway; the device id is a
+    // bound parameter, never spliced into the query text.
+    const text =
+      `SELECT ${fields.map((f) => escape.quoted(f)).join(',')} FROM ${escape.quoted(q.measurement)}` +
+      ` WHERE "device" = $device AND time >= ${msToNsLiteral(q.from)} AND time < ${msToNsLiteral(q.to)}` +
+      ` ORDER BY time ASC LIMIT ${q.limit}`;
+    let raw: { results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[] };
+    try {
+      raw = await this.influx.queryRaw(text, { placeholders: { device: q.deviceId } });
+    } catch (err) {
+      throw this.fail(`query of ${q.measurement} for device "${q.deviceId}"`, err);
+    }
+    const result = raw.results?.[0];
+    if (result?.error) throw new Error(`${this.where}: query failed: ${result.error}`);
+    const series = result?.series?.[0];
+    if (!series) return [];
+    const index = fields.map((f) => series.columns.indexOf(f));
+    return series.values.map((row) => {
+      const out: Record<string, FieldValue | null> = {};
+      fields.forEach((f, i) => {
+        const at = index[i]!;
+        out[f] = at < 0 ? null : ((row[at] as FieldValue | null | undefined) ?? null);
+      });
+      return { time: isoMicros(String(row[0])), fields: out };
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    const hosts = await this.influx.ping(2000);
+    return hosts.some((h) => h.online);
+  }
+
+  async close(): Promise<void> {
+    // Stateless HTTP: nothing to close.
+  }
+}

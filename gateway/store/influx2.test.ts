@@ -1,0 +1,194 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { StoreRejectedError } from './errors.js';
+import { Influx2Driver } from './influx2.js';
+import type { Point } from './types.js';
+
+// No InfluxDB 2.x can run on this machine (test/store-influx2.test.ts runs the real one in a
+// container where there is a runtime). Here a tiny HTTP server stands in for it, to pin down
+// what the driver puts on the wire and how it reads the answers.
+
+interface Seen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+type Answer = { status: number; body?: string; type?: string } | 'hang-up';
+
+let server: Server;
+let url: string;
+let seen: Seen[] = [];
+let answers: Record<string, Answer> = {};
+
+beforeAll(async () => {
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const u = new URL(req.url!, 'http://x');
+      seen.push({
+        method: req.method!,
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body: (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
+      });
+      const answer = answers[`${req.method} ${u.pathname}`] ?? { status: 404, body: '{"code":"not found","message":"path not found"}', type: 'application/json' };
+      if (answer === 'hang-up') return req.socket.destroy();
+      res.writeHead(answer.status, answer.type ? { 'content-type': answer.type } : {});
+      res.end(answer.body ?? '');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+beforeEach(() => {
+  seen = [];
+  answers = { 'POST /api/v2/write': { status: 204 } };
+});
+
+const driver = (extra: Partial<ConstructorParameters<typeof Influx2Driver>[0]> = {}) =>
+  new Influx2Driver({ url, org: 'estate org', bucket: 'dutyroom/raw', token: 's3cr3t', timeoutMs: 2000, ...extra });
+
+const lift: Point = {
+  measurement: 'lift',
+  tags: { site: 's1', building: 'b 1', device: 'lift,a' },
+  fields: { floor: 3, door: 'closed', occupied: true, direction: 'up' },
+  tsUs: 1_700_000_000_123_456,
+};
+const water: Point = {
+  measurement: 'water_meter',
+  tags: { site: 's1', building: 'b1', device: 'wm-1' },
+  fields: { total_m3: 12, error_code: 7, leak: false, quality: 'uncertain' },
+  tsUs: 1_700_000_000_123_457,
+};
+
+describe('Influx2Driver on the wire', () => {
+  it('sends one line-protocol request per batch, typed by the catalogue, µs precision, token auth', async () => {
+    await driver().write([lift, water]);
+    expect(seen).toHaveLength(1);
+    const req = seen[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/api/v2/write');
+    expect(Object.fromEntries(req.query)).toEqual({ org: 'estate org', bucket: 'dutyroom/raw', precision: 'us' });
+    expect(req.headers.authorization).toBe('Token s3cr3t');
+    expect(req.body.split('\n')).toEqual([
+      'lift,building=b\\ 1,device=lift\\,a,site=s1 direction="up",door="closed",floor=3i,occupied=T 1700000000123456',
+      // total_m3 = 12 is a float field: no `i` suffix, whatever the value looks like.
+      'water_meter,building=b1,device=wm-1,site=s1 error_code=7i,leak=F,quality="uncertain",total_m3=12 1700000000123457',
+    ]);
+  });
+
+  it('gzips large bodies only when asked to', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => ({ ...lift, tsUs: lift.tsUs + i }));
+    await driver().write(many);
+    await driver({ gzipThreshold: 1000 }).write(many);
+    expect(seen.map((s) => s.headers['content-encoding'])).toEqual([undefined, 'gzip']);
+    expect(seen[1]!.body).toBe(seen[0]!.body);
+    expect(seen[0]!.body.split('\n')).toHaveLength(200);
+  });
+
+  it('a server error is a plain (retryable) error naming the server, org and bucket; the client does not retry by itself', async () => {
+    answers['POST /api/v2/write'] = { status: 503, body: '{"code":"unavailable","message":"too busy"}', type: 'application/json' };
+    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    expect(err).not.toBeInstanceOf(StoreRejectedError);
+    expect(err!.message).toMatch(new RegExp(`InfluxDB at ${url} \\(org "estate org", bucket "dutyroom/raw"\\): writing 1 points failed: HTTP 503`));
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a refused token is retryable too (the operator fixes the token, the readings wait in the spool)', async () => {
+    answers['POST /api/v2/write'] = { status: 401, body: '{"code":"unauthorized","message":"unauthorized access"}', type: 'application/json' };
+    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    expect(err).not.toBeInstanceOf(StoreRejectedError);
+    expect(err!.message).toMatch(/HTTP 401.*unauthorized access/);
+  });
+
+  it('a dropped connection is retryable', async () => {
+    answers['POST /api/v2/write'] = 'hang-up';
+    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    expect(err).not.toBeInstanceOf(StoreRejectedError);
+    expect(err!.message).toMatch(/writing 1 points failed/);
+  });
+
+  it('data the server refuses (400, 422) becomes StoreRejectedError with the points', async () => {
+    for (const status of [400, 422]) {
+      answers['POST /api/v2/write'] = { status, body: '{"code":"invalid","message":"failure writing points: field type conflict"}', type: 'application/json' };
+      const err = await driver().write([lift, water]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreRejectedError);
+      expect((err as StoreRejectedError).points).toEqual([lift, water]);
+      expect((err as Error).message).toMatch(/field type conflict/);
+    }
+  });
+
+  it('never sends points that cannot be stored; sends the rest', async () => {
+    const bad: Point = { ...lift, fields: { floor: 'third' } };
+    const err = await driver().write([bad, water]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreRejectedError);
+    expect((err as StoreRejectedError).points).toEqual([bad]);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.body).toMatch(/^water_meter,/);
+  });
+
+  it('connect() finds an existing bucket, or creates it in the organisation', async () => {
+    answers['GET /api/v2/buckets'] = { status: 200, body: '{"buckets":[{"id":"b1","name":"dutyroom/raw"}]}', type: 'application/json' };
+    await driver().connect();
+    expect(seen.map((s) => `${s.method} ${s.path}?${s.query}`)).toEqual(['GET /api/v2/buckets?org=estate+org&name=dutyroom%2Fraw']);
+    expect(seen[0]!.headers.authorization).toBe('Token s3cr3t');
+
+    seen = [];
+    answers['GET /api/v2/buckets'] = { status: 200, body: '{"buckets":[]}', type: 'application/json' };
+    answers['GET /api/v2/orgs'] = { status: 200, body: '{"orgs":[{"id":"0123abcd","name":"estate org"}]}', type: 'application/json' };
+    answers['POST /api/v2/buckets'] = { status: 201, body: '{"id":"new"}', type: 'application/json' };
+    await driver().connect();
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v2/buckets', 'GET /api/v2/orgs', 'POST /api/v2/buckets']);
+    expect(JSON.parse(seen[2]!.body)).toEqual({ orgID: '0123abcd', name: 'dutyroom/raw', retentionRules: [] });
+  });
+
+  it('connect() accepts a server without the bucket API (InfluxDB 3 creates databases on write)', async () => {
+    answers['GET /ping'] = { status: 204 };
+    await driver().connect();
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v2/buckets', 'GET /ping']);
+  });
+
+  it('connect() says what failed', async () => {
+    answers['GET /api/v2/buckets'] = { status: 401, body: '{"code":"unauthorized","message":"unauthorized access"}', type: 'application/json' };
+    await expect(driver().connect()).rejects.toThrow(/\(org "estate org", bucket "dutyroom\/raw"\): connecting \(create bucket if missing\) failed: HTTP 401/);
+  });
+
+  it('queries with Flux, every value escaped, and reads typed rows in time order', async () => {
+    answers['POST /api/v2/query'] = {
+      status: 200,
+      type: 'text/csv; charset=utf-8',
+      body: [
+        '#datatype,string,long,dateTime:RFC3339,long,string,boolean',
+        '#group,false,false,false,false,false,false',
+        '#default,_result,,,,,',
+        ',result,table,_time,floor,door,occupied',
+        ',,0,2023-11-14T22:13:20.12345Z,3,closed,true',
+        ',,0,2023-11-14T22:13:21Z,4,,false',
+        '',
+      ].join('\r\n'),
+    };
+    const evil = 'x") |> drop() //';
+    const rows = await driver().query({ measurement: 'lift', deviceId: evil, from: 1_700_000_000_000, to: 1_700_000_060_000, fields: ['floor', 'door', 'occupied'], limit: 100 });
+    expect(rows).toEqual([
+      { time: '2023-11-14T22:13:20.123450Z', fields: { floor: 3, door: 'closed', occupied: true } },
+      { time: '2023-11-14T22:13:21.000000Z', fields: { floor: 4, door: null, occupied: false } },
+    ]);
+    const req = seen[0]!;
+    expect(req.query.get('org')).toBe('estate org');
+    const flux = (JSON.parse(req.body) as { query: string }).query;
+    expect(flux).toContain('from(bucket: "dutyroom/raw")');
+    expect(flux).toContain('range(start: 2023-11-14T22:13:20.000Z, stop: 2023-11-14T22:14:20.000Z)');
+    expect(flux).toContain('r.device == "x\\") |> drop() //"');
+    expect(flux).toContain('set: ["floor","door","occupied"]');
+    expect(flux).toContain('limit(n: 100)');
+    await expect(driver().query({ measurement: 'lift', deviceId: 'a', from: 0, to: 1, fields: ['floor) |> drop('], limit: 1 })).rejects.toThrow(/unknown field/);
+  });
+});

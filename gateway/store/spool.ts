@@ -1,0 +1,510 @@
+import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { SpoolFullError } from './errors.js';
+import { fsyncDir, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
+import type { Point } from './types.js';
+
+export interface SpoolOptions {
+  dir: string;
+  /** Size limit of the files on disk; an append that would pass it is refused. */
+  maxBytes: number;
+  /** Appends within this window share one write + fdatasync (0 = next turn of the event loop). */
+  fsyncIntervalMs?: number;
+  /** A segment file is closed and a new one started past this size (default 64 MiB). */
+  segmentBytes?: number;
+  /** Records kept in memory for the writer; older ones are read back from disk (default 200 000). */
+  memoryRecords?: number;
+  /** A stored line that does not parse (disk damage): it is skipped. */
+  onCorrupt?: (detail: string) => void;
+}
+
+/** Consecutive records: `points` holds those with sequence numbers firstSeq..lastSeq (corrupt lines skipped). */
+export interface SpoolBatch {
+  firstSeq: number;
+  lastSeq: number;
+  points: Point[];
+}
+
+interface Segment {
+  firstSeq: number;
+  /** Complete lines on disk (durable). */
+  count: number;
+  /** Durable size. */
+  bytes: number;
+  /** Full: the next append goes to a new segment. */
+  sealed?: boolean;
+}
+
+interface PendingAppend {
+  text: string;
+  bytes: number;
+  points: Point[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface MemoryChunk {
+  firstSeq: number;
+  points: Point[];
+}
+
+const CURSOR = 'cursor';
+const LOCK = 'lock';
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const openDirs = new Set<string>();
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The write-ahead log in front of the database: a durable FIFO of points on disk.
+ * `append` resolves only once the points are written and fdatasynced; every record gets a
+ * sequence number; `commit(seq)` marks everything up to it delivered. See README.md.
+ */
+export class Spool {
+  readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly fsyncIntervalMs: number;
+  private readonly segmentBytes: number;
+  private readonly memoryRecords: number;
+  private readonly onCorrupt: ((detail: string) => void) | undefined;
+
+  private segments: Segment[] = [];
+  /** Open for appending; always the last of `segments` when set. */
+  private active: { seg: Segment; fh: FileHandle } | undefined;
+  private nextSeq = 1;
+  private committed = 0;
+  private persisted = 0;
+  private diskBytes = 0;
+  private isFull = false;
+  private failure: Error | undefined;
+  private opened = false;
+  private closed = false;
+
+  private pending: PendingAppend[] = [];
+  private pendingBytes = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private cursorChain: Promise<void> = Promise.resolve();
+
+  private memory: MemoryChunk[] = [];
+  private memoryCount = 0;
+  private readPos: { firstSeq: number; pos: SegmentPosition } | undefined;
+
+  /** Called after each group of appends became durable (the writer's cue). */
+  onAppended: (() => void) | undefined;
+  /** Called when an append is refused for lack of space (for the spool_full gauge). */
+  onRefused: (() => void) | undefined;
+
+  constructor(opts: SpoolOptions) {
+    if (!(opts.maxBytes > 0)) throw new Error(`spool maxBytes must be a positive number of bytes, got ${opts.maxBytes}`);
+    this.dir = resolve(opts.dir);
+    this.maxBytes = opts.maxBytes;
+    this.fsyncIntervalMs = opts.fsyncIntervalMs ?? 20;
+    // Whole segments are freed at once: keep them small against the limit.
+    this.segmentBytes = Math.max(4096, Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8)));
+    this.memoryRecords = opts.memoryRecords ?? 200_000;
+    this.onCorrupt = opts.onCorrupt;
+  }
+
+  /** Records appended and not yet committed. */
+  get depth(): number {
+    return this.nextSeq - 1 - this.committed;
+  }
+  /** Bytes of the segment files on disk (what the size limit counts). */
+  get bytes(): number {
+    return this.diskBytes;
+  }
+  /** True from a refusal for lack of space until space is freed. */
+  get full(): boolean {
+    return this.isFull;
+  }
+  /** Sequence number of the last durable record (0 when none ever). */
+  get lastSeq(): number {
+    return this.nextSeq - 1;
+  }
+  get committedSeq(): number {
+    return this.committed;
+  }
+  get limitBytes(): number {
+    return this.maxBytes;
+  }
+  /** Set when the disk failed in a way the spool could not undo: appends are refused. */
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) throw new Error(`spool ${this.dir} is already open`);
+    await mkdir(this.dir, { recursive: true });
+    await this.lock();
+    this.committed = await this.readCursor();
+    this.persisted = this.committed;
+
+    const names = (await readdir(this.dir)).flatMap((n) => {
+      const seq = parseSegmentName(n);
+      return seq === undefined ? [] : [seq];
+    });
+    names.sort((a, b) => a - b);
+    for (let i = 0; i < names.length; i++) {
+      const firstSeq = names[i]!;
+      const path = join(this.dir, segmentName(firstSeq));
+      const next = names[i + 1];
+      if (next !== undefined) {
+        // Segments are contiguous: a closed one holds exactly the records up to the next.
+        this.segments.push({ firstSeq, count: next - firstSeq, bytes: (await stat(path)).size });
+      } else {
+        const { count, validBytes, size } = await scanLastSegment(path);
+        if (validBytes < size) {
+          // A torn or damaged last line: its append never resolved, so it was never accepted.
+          await truncate(path, validBytes);
+          this.onCorrupt?.(`${path}: dropped ${size - validBytes} bytes of an unfinished last write`);
+        }
+        this.segments.push({ firstSeq, count, bytes: validBytes });
+      }
+    }
+    const last = this.segments.at(-1);
+    this.nextSeq = Math.max(this.committed + 1, last ? last.firstSeq + last.count : 1);
+    const first = this.segments[0];
+    if (first && first.firstSeq - 1 > this.committed) this.committed = first.firstSeq - 1;
+    this.diskBytes = this.segments.reduce((sum, s) => sum + s.bytes, 0);
+    this.opened = true;
+    await this.dropDelivered();
+  }
+
+  /**
+   * Resolves once every point is on disk and fdatasynced: only then is a reading accepted.
+   * Rejects with SpoolFullError when the size limit would be passed; nothing already
+   * accepted is ever dropped to make room.
+   */
+  append(points: Point[]): Promise<void> {
+    if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
+    if (this.failure) return Promise.reject(this.failure);
+    if (points.length === 0) return Promise.resolve();
+    let text = '';
+    for (const p of points) text += JSON.stringify(p) + '\n';
+    const bytes = Buffer.byteLength(text);
+    if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
+      this.isFull = true;
+      this.onRefused?.();
+      return Promise.reject(
+        new SpoolFullError(
+          `spool full: ${mib(this.diskBytes + this.pendingBytes)} of ${mib(this.maxBytes)} in ${this.dir} waiting for the database; ${points.length} reading(s) refused`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ text, bytes, points, resolve, reject });
+      this.pendingBytes += bytes;
+      this.scheduleFlush();
+    });
+  }
+
+  /** Writes and fdatasyncs everything appended so far now, without waiting for the interval. */
+  flush(): Promise<void> {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    this.flushing ??= this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      if (this.pending.length > 0) this.scheduleFlush();
+    });
+    return this.flushing;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.flushing) return; // a running flush loop picks new appends up
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.fsyncIntervalMs);
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length > 0) {
+      const group = this.pending;
+      this.pending = [];
+      await this.writeGroup(group);
+    }
+  }
+
+  private async activeSegment(): Promise<{ seg: Segment; fh: FileHandle }> {
+    if (this.active) return this.active;
+    const last = this.segments.at(-1);
+    if (last && !last.sealed && last.firstSeq + last.count === this.nextSeq && last.bytes < this.segmentBytes) {
+      this.active = { seg: last, fh: await open(join(this.dir, segmentName(last.firstSeq)), 'a') };
+    } else {
+      const seg: Segment = { firstSeq: this.nextSeq, count: 0, bytes: 0 };
+      const fh = await open(join(this.dir, segmentName(seg.firstSeq)), 'a');
+      await fsyncDir(this.dir);
+      this.segments.push(seg);
+      this.active = { seg, fh };
+    }
+    return this.active;
+  }
+
+  private async closeActive(): Promise<void> {
+    const active = this.active;
+    this.active = undefined;
+    await active?.fh.close();
+  }
+
+  private async writeGroup(group: PendingAppend[]): Promise<void> {
+    let i = 0;
+    while (i < group.length) {
+      let active: { seg: Segment; fh: FileHandle };
+      try {
+        active = await this.activeSegment();
+      } catch (err) {
+        this.rejectFrom(group, i, err as Error);
+        return;
+      }
+      const { seg, fh } = active;
+      // Fill the segment up to its size, whole appends at a time.
+      const start = i;
+      let bytes = 0;
+      let count = 0;
+      while (i < group.length) {
+        const e = group[i]!;
+        if (seg.bytes + bytes > 0 && seg.bytes + bytes + e.bytes > this.segmentBytes) break;
+        bytes += e.bytes;
+        count += e.points.length;
+        i++;
+      }
+      if (i === start) {
+        seg.sealed = true;
+        await this.closeActive();
+        continue;
+      }
+      const part = group.slice(start, i);
+      try {
+        await writeAll(fh, Buffer.from(part.length === 1 ? part[0]!.text : part.map((e) => e.text).join('')));
+        await fh.datasync();
+      } catch (err) {
+        await this.undoWrite(seg, fh, err as Error);
+        this.rejectFrom(group, start, err as Error);
+        return;
+      }
+      const firstSeq = this.nextSeq;
+      this.nextSeq += count;
+      seg.count += count;
+      seg.bytes += bytes;
+      this.diskBytes += bytes;
+      this.pendingBytes -= bytes;
+      this.remember(firstSeq, part.length === 1 ? part[0]!.points : part.flatMap((e) => e.points));
+      // The writer hears of the records before their appenders do.
+      this.onAppended?.();
+      for (const e of part) e.resolve();
+      if (seg.bytes >= this.segmentBytes) {
+        seg.sealed = true;
+        await this.closeActive();
+      }
+    }
+  }
+
+  private rejectFrom(group: PendingAppend[], from: number, err: Error): void {
+    const out = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? new SpoolFullError(`spool disk full (${this.dir}): ${err.message}`) : err;
+    if (out instanceof SpoolFullError) {
+      this.isFull = true;
+      this.onRefused?.();
+    }
+    for (let k = from; k < group.length; k++) {
+      this.pendingBytes -= group[k]!.bytes;
+      group[k]!.reject(out);
+    }
+  }
+
+  /** A failed write may have left part of it in the file: cut back to the durable size. */
+  private async undoWrite(seg: Segment, fh: FileHandle, err: Error): Promise<void> {
+    try {
+      await fh.truncate(seg.bytes);
+    } catch (undoErr) {
+      this.failure = new Error(`spool ${this.dir} is unusable after a failed write (${err.message}) and a failed undo (${(undoErr as Error).message})`);
+    }
+  }
+
+  private remember(firstSeq: number, points: Point[]): void {
+    this.memory.push({ firstSeq, points });
+    this.memoryCount += points.length;
+    // Past the budget the oldest records are served from disk again.
+    while (this.memoryCount > this.memoryRecords && this.memory.length > 1) {
+      this.memoryCount -= this.memory.shift()!.points.length;
+    }
+  }
+
+  /** The first sequence number served from memory. */
+  private get memoryStart(): number {
+    return this.memory[0]?.firstSeq ?? this.nextSeq;
+  }
+
+  /** The next records after `afterSeq`, in order, up to `max`; null when there are none yet. */
+  async read(afterSeq: number, max: number): Promise<SpoolBatch | null> {
+    const from = Math.max(afterSeq, this.committed) + 1;
+    if (from >= this.nextSeq || max < 1) return null;
+    return from >= this.memoryStart ? this.readMemory(from, max) : this.readDisk(from, Math.min(max, this.memoryStart - from));
+  }
+
+  private readMemory(from: number, max: number): SpoolBatch {
+    const points: Point[] = [];
+    let k = 0;
+    while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.points.length <= from) k++;
+    for (; k < this.memory.length && points.length < max; k++) {
+      const chunk = this.memory[k]!;
+      const skip = Math.max(0, from - chunk.firstSeq);
+      const take = Math.min(chunk.points.length - skip, max - points.length);
+      if (skip === 0 && take === chunk.points.length) for (const p of chunk.points) points.push(p);
+      else for (let j = skip; j < skip + take; j++) points.push(chunk.points[j]!);
+    }
+    return { firstSeq: from, lastSeq: from + points.length - 1, points };
+  }
+
+  private async readDisk(from: number, max: number): Promise<SpoolBatch> {
+    const lines: string[] = [];
+    let seq = from;
+    for (const seg of [...this.segments]) {
+      if (lines.length >= max) break;
+      if (seg.firstSeq + seg.count <= seq) continue;
+      const pos = this.readPos?.firstSeq === seg.firstSeq ? this.readPos.pos : undefined;
+      const got = await readSegmentLines(this.dir, seg.firstSeq, seg.bytes, seq, max - lines.length, pos);
+      for (const line of got.lines) lines.push(line);
+      this.readPos = { firstSeq: seg.firstSeq, pos: got.next };
+      seq = got.next.seq;
+      if (got.lines.length === 0) break;
+    }
+    return { firstSeq: from, lastSeq: from + lines.length - 1, points: this.parse(lines, from) };
+  }
+
+  private parse(lines: string[], firstSeq: number): Point[] {
+    try {
+      // One parse for the whole batch; per line only when something is damaged.
+      return JSON.parse(`[${lines.join(',')}]`) as Point[];
+    } catch {
+      const points: Point[] = [];
+      lines.forEach((line, i) => {
+        try {
+          points.push(JSON.parse(line) as Point);
+        } catch {
+          this.onCorrupt?.(`${this.dir}: record ${firstSeq + i} does not parse and is skipped`);
+        }
+      });
+      return points;
+    }
+  }
+
+  /**
+   * Marks every record up to `seq` delivered. Resolves once the cursor is persisted and the
+   * fully delivered segments are deleted. The cursor may lag after a crash: the records
+   * since are then delivered again, which the database absorbs (same point, same value).
+   */
+  commit(seq: number): Promise<void> {
+    // A late confirmation after close: ignored (those records are simply sent again next time).
+    if (this.closed) return Promise.resolve();
+    if (seq > this.lastSeq) return Promise.reject(new Error(`cannot commit ${seq}: the spool ends at ${this.lastSeq}`));
+    if (seq > this.committed) {
+      this.committed = seq;
+      while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.points.length - 1 <= seq) {
+        this.memoryCount -= this.memory.shift()!.points.length;
+      }
+    }
+    // Chained: concurrent commits collapse into one cursor write each time round.
+    this.cursorChain = this.cursorChain.then(() => this.persistCursor()).then(() => this.dropDelivered());
+    return this.cursorChain;
+  }
+
+  private async persistCursor(): Promise<void> {
+    const seq = this.committed;
+    if (seq === this.persisted) return;
+    const tmp = join(this.dir, `${CURSOR}.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(`${JSON.stringify({ committedSeq: seq })}\n`);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, CURSOR));
+    this.persisted = seq;
+  }
+
+  /** Deletes the segments whose records are all delivered (as far as the persisted cursor says). */
+  private async dropDelivered(): Promise<void> {
+    let freed = 0;
+    while (this.segments.length > 0) {
+      const seg = this.segments[0]!;
+      if (seg.firstSeq + seg.count - 1 > this.persisted) break;
+      const isActive = this.active?.seg === seg;
+      // The segment being written goes only when nothing is on its way into it.
+      if (isActive && (this.flushing || this.pending.length > 0)) break;
+      this.segments.shift();
+      if (isActive) await this.closeActive();
+      if (this.readPos?.firstSeq === seg.firstSeq) this.readPos = undefined;
+      await rm(join(this.dir, segmentName(seg.firstSeq)), { force: true });
+      this.diskBytes -= seg.bytes;
+      freed += seg.bytes;
+    }
+    if (freed > 0) this.isFull = false;
+  }
+
+  private async readCursor(): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, CURSOR), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    try {
+      const seq = (JSON.parse(text) as { committedSeq?: unknown }).committedSeq;
+      if (Number.isSafeInteger(seq) && (seq as number) >= 0) return seq as number;
+    } catch {
+      // fall through
+    }
+    // Replaying from the start is safe (the database dedupes): prefer it to guessing.
+    this.onCorrupt?.(`${join(this.dir, CURSOR)} is damaged; replaying the whole spool`);
+    return 0;
+  }
+
+  private async lock(): Promise<void> {
+    if (openDirs.has(this.dir)) throw new Error(`spool ${this.dir} is already open in this process`);
+    const path = join(this.dir, LOCK);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeFile(path, String(process.pid), { flag: 'wx' });
+        openDirs.add(this.dir);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+      if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`spool ${this.dir} is in use by process ${holder} (another gateway on the same data_dir?)`);
+      }
+      // Left by a process that died: take it over.
+      await unlink(path).catch(() => undefined);
+    }
+    throw new Error(`cannot lock spool ${this.dir}`);
+  }
+
+  /** Flushes what is pending, persists the cursor, closes the files. */
+  async close(): Promise<void> {
+    if (!this.opened || this.closed) return;
+    this.closed = true;
+    await this.flush();
+    await this.cursorChain.catch(() => undefined);
+    await this.persistCursor();
+    await this.closeActive();
+    await unlink(join(this.dir, LOCK)).catch(() => undefined);
+    openDirs.delete(this.dir);
+  }
+}

@@ -1,0 +1,299 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Metrics } from '../metrics.js';
+import { StoreRejectedError } from './errors.js';
+import { Spool } from './spool.js';
+import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import { StoreWriter, type StoreWriterOptions, type Timers } from './writer.js';
+
+// Only the writer's own logic is under test here (batching, ordering, retry and backoff), so
+// the database is an in-memory stub and time is a fake clock. The real database is exercised
+// by test/store-influx1.test.ts and test/store-outage.test.ts.
+
+const T0 = 1_700_000_000_000_000;
+const pt = (i: number, extra: Partial<Point['fields']> = {}): Point => ({
+  measurement: 'lift',
+  tags: { site: 's1', building: 'b1', device: 'lift-a' },
+  fields: { floor: i % 30, door: 'closed', ...extra },
+  tsUs: T0 + i,
+});
+const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => pt(from + k));
+
+class FakeTimers implements Timers {
+  t = 1_000_000;
+  private next = 0;
+  private readonly queue = new Map<number, { at: number; fn: () => void }>();
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.next;
+    this.queue.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.queue.delete(handle as number);
+  }
+  now(): number {
+    return this.t;
+  }
+  /** Delays from now of the pending timers, soonest first. */
+  delays(): number[] {
+    return [...this.queue.values()].map((e) => e.at - this.t).sort((a, b) => a - b);
+  }
+  /** Moves the clock forward, firing what falls due (one at a time, in order). */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let due: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.queue) if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry;
+      if (!due) break;
+      this.queue.delete(due[0]);
+      this.t = due[1].at;
+      due[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+class StubDriver implements StoreDriver {
+  readonly name = 'stub';
+  down = false;
+  failWrites = 0;
+  refuse: ((p: Point) => boolean) | undefined;
+  calls: string[] = [];
+  attempts: Point[][] = [];
+  stored: Point[] = [];
+  async connect(): Promise<void> {
+    this.calls.push('connect');
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+  }
+  async write(points: Point[]): Promise<void> {
+    this.calls.push('write');
+    this.attempts.push(points);
+    if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
+    if (this.failWrites > 0) {
+      this.failWrites--;
+      throw new Error('503 Service Unavailable');
+    }
+    const bad = this.refuse ? points.filter(this.refuse) : [];
+    this.stored.push(...points.filter((p) => !bad.includes(p)));
+    if (bad.length > 0) throw new StoreRejectedError(`field type conflict`, bad);
+  }
+  async query(_q: ReadingsQuery): Promise<StoredRow[]> {
+    return [];
+  }
+  async ping(): Promise<boolean> {
+    return !this.down;
+  }
+  async close(): Promise<void> {}
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: Partial<StoreWriterOptions> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'writer-test-'));
+  const spool = new Spool({ dir, maxBytes: 1 << 30, fsyncIntervalMs: 0 });
+  await spool.open();
+  const driver = new StubDriver();
+  const timers = new FakeTimers();
+  const metrics = new Metrics();
+  const writer = new StoreWriter({ spool, driver, timers, metrics, batchSize: 100, flushIntervalMs: 1000, ...opts });
+  cleanups.push(async () => {
+    await writer.stop(0);
+    await spool.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  /** Waits until the writer has nothing in flight (it then only waits for a timer or data). */
+  const settle = () => until(() => !writer.busy, 'the writer to settle');
+  return { dir, spool, driver, timers, metrics, writer, settle };
+}
+
+const metric = async (m: { get(): Promise<{ values: { value: number }[] }> }) => (await m.get()).values[0]?.value;
+
+describe('StoreWriter', () => {
+  it('writes full batches at once and a partial batch once its oldest point waited flushIntervalMs', async () => {
+    const { spool, driver, timers, writer, settle } = await setup();
+    writer.start();
+    await settle();
+    await spool.append(range(0, 250));
+    await until(() => driver.attempts.length === 2, 'two full batches');
+    await settle();
+    expect(driver.attempts.map((b) => b.length)).toEqual([100, 100]);
+    expect(timers.delays()).toEqual([1000]);
+
+    timers.advance(999);
+    await settle();
+    expect(driver.attempts).toHaveLength(2);
+    timers.advance(1);
+    await until(() => driver.attempts.length === 3, 'the partial batch');
+    await settle();
+    expect(driver.attempts[2]).toHaveLength(50);
+    expect(driver.stored).toEqual(range(0, 250));
+    expect(spool.depth).toBe(0);
+  });
+
+  it('retries a failed batch unchanged with capped exponential backoff, then recovers by itself', async () => {
+    const { spool, driver, timers, writer, metrics, settle } = await setup({ flushIntervalMs: 0, maxBackoffMs: 30_000 });
+    writer.start();
+    await settle();
+    driver.failWrites = 1000;
+    await spool.append(range(0, 40));
+    await until(() => driver.attempts.length === 1, 'the first attempt');
+    await settle();
+    expect(writer.storeHealth.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/503 Service Unavailable.*40 reading\(s\) kept in the spool/) });
+
+    const delays: number[] = [];
+    for (let attempt = 2; attempt <= 11; attempt++) {
+      const [delay] = timers.delays();
+      delays.push(delay!);
+      timers.advance(delay! - 1);
+      await settle();
+      expect(driver.attempts).toHaveLength(attempt - 1);
+      timers.advance(1);
+      await until(() => driver.attempts.length === attempt, `attempt ${attempt}`);
+      await settle();
+    }
+    expect(delays).toEqual([250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+    // The same 40 points every time, and nothing committed meanwhile.
+    for (const batch of driver.attempts) expect(batch).toEqual(range(0, 40));
+    expect(spool.depth).toBe(40);
+    expect(await metric(metrics.storeWriteErrors)).toBe(11);
+
+    driver.failWrites = 0;
+    timers.advance(30_000);
+    await until(() => spool.depth === 0, 'the backlog to be written');
+    await settle();
+    expect(driver.stored).toEqual(range(0, 40));
+    expect(writer.storeHealth.health().status).toBe('ok');
+    expect(await metric(metrics.pointsWritten)).toBe(40);
+    expect(await metric(metrics.spoolDepth)).toBe(0);
+
+    // Backoff starts again from the bottom after a success.
+    driver.failWrites = 1;
+    await spool.append(range(40, 1));
+    await until(() => driver.attempts.length === 13, 'the next failure');
+    await settle();
+    expect(timers.delays()).toEqual([250]);
+  });
+
+  it('reports the database down from the start when it cannot connect, and reconnects', async () => {
+    const { driver, timers, writer, settle } = await setup();
+    driver.down = true;
+    writer.start();
+    await settle();
+    expect(writer.storeHealth.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/ECONNREFUSED/) });
+    driver.down = false;
+    timers.advance(250);
+    await settle();
+    expect(driver.calls).toEqual(['connect', 'connect']);
+    expect(writer.storeHealth.health().status).toBe('ok');
+  });
+
+  it('delivers every point exactly once and in order through intermittent failures', async () => {
+    const { spool, driver, timers, writer, settle } = await setup({ batchSize: 64, flushIntervalMs: 10 });
+    writer.start();
+    await settle();
+    let next = 0;
+    for (let round = 0; round < 30; round++) {
+      driver.failWrites = round % 3 === 0 ? 2 : 0;
+      const n = 1 + ((round * 37) % 90);
+      await spool.append(range(next, n));
+      next += n;
+      await settle();
+      // Fire whatever is due: flush interval or retry.
+      while (timers.delays().length > 0 && spool.depth > 0) {
+        timers.advance(timers.delays()[0]!);
+        await settle();
+      }
+    }
+    expect(spool.depth).toBe(0);
+    expect(driver.stored).toEqual(range(0, next));
+  });
+
+  it('keeps points the database refuses for good in the rejected file and goes on', async () => {
+    const { dir, spool, driver, writer, metrics, settle } = await setup({ flushIntervalMs: 0 });
+    driver.refuse = (p) => p.fields.floor === 3;
+    writer.start();
+    await settle();
+    await spool.append(range(0, 10));
+    await until(() => spool.depth === 0, 'the batch to be committed');
+    await settle();
+    await spool.append(range(10, 5));
+    await until(() => spool.depth === 0, 'the next batch');
+    expect(driver.stored).toEqual(range(0, 15).filter((p) => p.fields.floor !== 3));
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; point: Point });
+    expect(kept).toEqual([{ reason: 'field type conflict', point: pt(3) }]);
+    expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 1 });
+    expect(await metric(metrics.pointsWritten)).toBe(14);
+  });
+
+  it('stop() writes what is pending at once and returns', async () => {
+    const { spool, driver, writer, settle } = await setup();
+    writer.start();
+    await settle();
+    await spool.append(range(0, 30));
+    await settle();
+    expect(driver.stored).toEqual([]);
+    await writer.stop(5000);
+    expect(driver.stored).toEqual(range(0, 30));
+    expect(spool.depth).toBe(0);
+  });
+
+  it('stop() gives up at its deadline while the database is down; the points stay in the spool', async () => {
+    const { dir, spool, driver, timers, writer, settle } = await setup();
+    writer.start();
+    await settle();
+    await spool.append(range(0, 10));
+    await settle();
+    driver.down = true;
+    let stopped = false;
+    const stopping = writer.stop(5000).then(() => (stopped = true));
+    await settle();
+    timers.advance(4999);
+    await settle();
+    expect(stopped).toBe(false);
+    timers.advance(1);
+    await stopping;
+    expect(spool.depth).toBe(10);
+    expect(existsSync(join(dir, 'rejected.jsonl'))).toBe(false);
+  });
+
+  it('reports the spool degraded while it is full', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'writer-test-'));
+    const spool = new Spool({ dir, maxBytes: 8192, fsyncIntervalMs: 0 });
+    await spool.open();
+    const driver = new StubDriver();
+    driver.down = true;
+    const metrics = new Metrics();
+    const writer = new StoreWriter({ spool, driver, timers: new FakeTimers(), metrics });
+    cleanups.push(async () => {
+      await writer.stop(0);
+      await spool.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    writer.start();
+    await until(() => !writer.busy, 'settle');
+    let i = 0;
+    await expect(
+      (async () => {
+        for (;;) await spool.append(range((i += 10), 10));
+      })(),
+    ).rejects.toThrow(/spool full/);
+    // The gauge follows at once, before anyone asks /health.
+    expect(await metric(metrics.spoolFull)).toBe(1);
+    expect(writer.spoolHealth.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/spool full/) });
+    expect(await metric(metrics.spoolFull)).toBe(1);
+  });
+});
