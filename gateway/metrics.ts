@@ -67,6 +67,35 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly modbusRequests = new Counter({
+    name: 'dutyroom_modbus_requests_total',
+    help: 'Modbus read requests, by result: ok, timeout, exception, connection, protocol.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly modbusPollSeconds = new Histogram({
+    name: 'dutyroom_modbus_poll_seconds',
+    help: 'Time one Modbus device poll took, waiting for its line included.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly modbusPollsSkipped = new Counter({
+    name: 'dutyroom_modbus_polls_skipped_total',
+    help: 'Modbus polls not started because the previous poll of the device was still running.',
+    registers: [this.registry],
+  });
+  readonly modbusFieldErrors = new Counter({
+    name: 'dutyroom_modbus_field_errors_total',
+    help: 'Fields left out of a Modbus reading, by error (unknown_code, not_a_number, no_data, bad_data, out_of_range, bad_type).',
+    labelNames: ['error'] as const,
+    registers: [this.registry],
+  });
+  readonly modbusConnections = new Counter({
+    name: 'dutyroom_modbus_connections_total',
+    help: 'Connections opened to Modbus TCP endpoints and serial ports; more than one per line means reconnects.',
+    registers: [this.registry],
+  });
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     // Zero every reason up front so dashboards see the series before the first rejection.
     for (const reason of REJECT_REASONS) this.readingsRejected.inc({ protocol: 'mqtt', reason }, 0);

@@ -1,0 +1,271 @@
+import type { Logger } from 'pino';
+import type { Reading } from '../../../rules/model/reading.js';
+import { ReceiveStamps, type Clock } from '../../clock.js';
+import type { ModbusDeviceConfig } from '../../config/schema.js';
+import type { ComponentHealth, HealthSource } from '../../health.js';
+import { ThrottledLog } from '../../log-throttle.js';
+import type { Metrics } from '../../metrics.js';
+import type { RegisterProfile } from '../../profiles/profile.js';
+import { resolveModbusDevices, type PolledDevice } from './devices.js';
+import { Endpoint, type EndpointHealth } from './endpoint.js';
+import { ModbusLink } from './link.js';
+import { pollDevice, type PollResult } from './poll.js';
+import { PollSchedule } from './scheduler.js';
+import { realTimers, type Timers } from './timers.js';
+
+export interface ModbusAdapterOptions {
+  /** The site file's devices with `protocol: modbus`. */
+  devices: readonly ModbusDeviceConfig[];
+  /** Register profiles by name (`loadRegisterProfiles()`). */
+  profiles: ReadonlyMap<string, RegisterProfile>;
+  clock: Clock;
+  /** Timers for poll scheduling and request timeouts (default: the real ones). */
+  timers?: Timers;
+  metrics: Metrics;
+  logger: Logger;
+  /** Longest wait between two polls of a device that does not answer (default 60 000 ms; never below its interval). */
+  maxBackoffMs?: number;
+  /** Requests in flight per TCP endpoint (default 1: most serial converters cannot pipeline). RTU is always 1. */
+  tcpMaxInFlight?: number;
+  /** Timeouts in a row on a TCP endpoint, no unit answering, after which it is reconnected (default 3; 0 = never). */
+  reconnectAfterTimeouts?: number;
+  /** Longest wait for a TCP connection or a serial port to open (default 3000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/** One device's polling state, for /health, /metrics and the devices API. */
+export interface ModbusDeviceStats {
+  /** The last finished poll got an answer. False before the first poll finishes. */
+  online: boolean;
+  /** Epoch ms of the last poll that got an answer. */
+  lastOkAt: number | null;
+  /** Failed requests other than timeouts (exceptions, connection and protocol errors). */
+  errors: number;
+  /** Requests that got no answer in time. */
+  timeouts: number;
+  /** Polls in a row that got no answer. */
+  consecutiveFailures: number;
+  /** Epoch ms before which the backed-off device is not polled; null on its normal schedule. */
+  backoffUntil: number | null;
+  lastError?: string;
+  /** Polls started. */
+  polls: number;
+  /** Polls skipped because the previous one was still running. */
+  skipped: number;
+  /** The line (TCP endpoint or serial port) the device sits on. */
+  endpoint: string;
+}
+
+interface DeviceState {
+  device: PolledDevice;
+  endpoint: Endpoint;
+  schedule: PollSchedule;
+  finishedPolls: number;
+  online: boolean;
+  lastOkAt: number | null;
+  errors: number;
+  timeouts: number;
+  lastError?: string;
+}
+
+export const DEFAULT_MAX_BACKOFF_MS = 60_000;
+
+/**
+ * The Modbus adapter, polled: each device is read on its own interval through the line it
+ * sits on, decoded with its register profile and handed downstream as one Reading per
+ * poll that got an answer. See README.md for scheduling, isolation, backoff and reconnects.
+ */
+export class ModbusAdapter implements HealthSource {
+  readonly component = 'modbus';
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly states = new Map<string, DeviceState>();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly stamps: ReceiveStamps;
+  private readonly warn: ThrottledLog;
+  private emit: (reading: Reading) => void = () => undefined;
+  private started = false;
+  private stopped = false;
+
+  /** Checks every device against its profile and line; throws ModbusConfigError listing all problems. */
+  constructor(private readonly opts: ModbusAdapterOptions) {
+    const timers = opts.timers ?? realTimers;
+    const lines = resolveModbusDevices(opts.devices, opts.profiles);
+    this.stamps = new ReceiveStamps(opts.clock);
+    this.warn = new ThrottledLog(opts.logger, opts.clock);
+    for (const line of lines.values()) {
+      const rtu = line.target.transport === 'rtu';
+      const link = new ModbusLink(line.target, {
+        timers,
+        connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
+        onOpen: () => {
+          opts.metrics.modbusConnections.inc();
+          if (link.opens > 1) opts.logger.info({ endpoint: line.name, connections: link.opens }, 'Modbus line reconnected');
+        },
+      });
+      const endpoint = new Endpoint(
+        link,
+        {
+          maxInFlight: rtu ? 1 : (opts.tcpMaxInFlight ?? 1),
+          reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3,
+          resetOnTimeout: rtu,
+        },
+        () => opts.clock.now(),
+      );
+      this.endpoints.set(line.name, endpoint);
+      for (const device of line.devices) {
+        const state: DeviceState = {
+          device,
+          endpoint,
+          finishedPolls: 0,
+          online: false,
+          lastOkAt: null,
+          errors: 0,
+          timeouts: 0,
+          schedule: new PollSchedule({
+            intervalMs: device.intervalMs,
+            maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+            clock: opts.clock,
+            timers,
+            poll: () => this.poll(state),
+            onSkip: () => {
+              opts.metrics.modbusPollsSkipped.inc();
+              this.warn.warn(`modbus_skip_${device.id}`, { device: device.id }, `Modbus device ${device.id}: poll skipped, the previous one is still running (interval shorter than a poll takes?)`);
+            },
+          }),
+        };
+        this.states.set(device.id, state);
+      }
+    }
+  }
+
+  /** Starts polling every device (the first poll of each at once); returns at once. */
+  start(emit: (reading: Reading) => void): void {
+    if (this.started) throw new Error('the Modbus adapter was already started');
+    this.started = true;
+    this.emit = emit;
+    for (const s of this.states.values()) s.schedule.start();
+    this.opts.logger.info({ devices: this.states.size, lines: [...this.endpoints.keys()] }, 'Modbus adapter started');
+  }
+
+  /** Stops polling, fails queued requests, closes every line and waits for running polls to end. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.states.values()) s.schedule.stop();
+    await Promise.all([...this.endpoints.values()].map((e) => e.close()));
+    await Promise.allSettled([...this.running]);
+  }
+
+  deviceStats(): Map<string, ModbusDeviceStats> {
+    const out = new Map<string, ModbusDeviceStats>();
+    for (const [id, s] of this.states) {
+      out.set(id, {
+        online: s.online,
+        lastOkAt: s.lastOkAt,
+        errors: s.errors,
+        timeouts: s.timeouts,
+        consecutiveFailures: s.schedule.consecutiveFailures,
+        backoffUntil: s.schedule.backoffUntil,
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+        polls: s.schedule.polls,
+        skipped: s.schedule.skipped,
+        endpoint: s.device.line,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * `down` when no polled device answers (the gateway's own network or serial adapter is
+   * the likely cause), `degraded` when a whole line is unreachable. A single device that
+   * stopped answering is the device_offline alarm's business, not the gateway's health.
+   */
+  health(): ComponentHealth {
+    const states = [...this.states.values()];
+    const polled = states.filter((s) => s.finishedPolls > 0);
+    const online = polled.filter((s) => s.online);
+    const offline = polled.filter((s) => !s.online).map((s) => s.device.id);
+    const endpoints: (EndpointHealth & { reachable: boolean })[] = [...this.endpoints.values()].map((e) => {
+      const mine = states.filter((s) => s.endpoint === e && s.finishedPolls > 0);
+      const reachable = e.health();
+      return { ...reachable, reachable: mine.length === 0 || mine.some((s) => s.online) };
+    });
+    const unreachable = endpoints.filter((e) => !e.reachable).map((e) => e.endpoint);
+    const summary = {
+      devices: { configured: states.length, online: online.length, offline: offline.length, backedOff: states.filter((s) => s.schedule.backoffUntil !== null).length },
+      ...(offline.length ? { offline: offline.slice(0, 50) } : {}),
+      endpoints,
+    };
+    if (states.length === 0) return { status: 'ok', detail: 'no Modbus devices configured', ...summary };
+    if (polled.length > 0 && online.length === 0) {
+      return { status: 'down', detail: `no Modbus device answers (${unreachable.join(', ') || 'every line'}): check the gateway's network and serial adapters`, ...summary };
+    }
+    if (unreachable.length) return { status: 'degraded', detail: `no device answers on ${unreachable.join(', ')}`, ...summary };
+    return { status: 'ok', ...(offline.length ? { detail: `${offline.length} Modbus device(s) not answering` } : {}), ...summary };
+  }
+
+  private poll(state: DeviceState): Promise<boolean> {
+    const run = this.pollOnce(state);
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+    return run;
+  }
+
+  private async pollOnce(state: DeviceState): Promise<boolean> {
+    const { device, endpoint } = state;
+    const { clock, metrics } = this.opts;
+    const started = clock.now();
+    // Stamped when the poll starts: the series stays on the poll grid even when the line is busy.
+    const ts = this.stamps.next(device.id);
+    // A device that is failing waits behind healthy ones for the line.
+    const priority = state.schedule.consecutiveFailures > 0 ? 'low' : 'normal';
+    const result = await pollDevice(device.kind, device.profile, device.plan, (fn, start, count) =>
+      endpoint.read(device.unitId, fn, start, count, device.timeoutMs, priority),
+    );
+    if (this.stopped) return result.answered;
+    metrics.modbusPollSeconds.observe((clock.now() - started) / 1000);
+    this.record(state, result);
+    if (result.answered) {
+      const fields = result.fields;
+      metrics.readingsReceived.inc({ protocol: 'modbus' });
+      if (Object.keys(fields).length === 0) {
+        metrics.reject('modbus', 'no_fields');
+        this.warn.warn(`modbus_no_fields_${device.id}`, { device: device.id }, `Modbus device ${device.id} answered, but no field could be decoded`);
+      } else {
+        this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: 'good' });
+      }
+    }
+    return result.answered;
+  }
+
+  private record(state: DeviceState, result: PollResult): void {
+    const { metrics, logger, clock } = this.opts;
+    const { device } = state;
+    for (const r of result.requests) {
+      metrics.modbusRequests.inc({ result: r.failure?.failure ?? 'ok' });
+      if (!r.failure) continue;
+      if (r.failure.failure === 'timeout') state.timeouts++;
+      else state.errors++;
+      state.lastError = r.failure.message;
+      if (r.failure.failure === 'exception' || r.failure.failure === 'protocol') {
+        const at = `function ${r.request.function}, ${r.request.start}+${r.request.count}`;
+        this.warn.warn(`modbus_${r.failure.failure}_${device.id}`, { device: device.id, unit: device.unitId, request: at }, `Modbus device ${device.id} (${at}): ${r.failure.message}`);
+      }
+    }
+    for (const p of result.problems) {
+      metrics.modbusFieldErrors.inc({ error: p.error });
+      // no_data is the device saying it has no such sensor: counted, never logged.
+      if (p.error === 'no_data') continue;
+      this.warn.warn(`modbus_field_${device.id}_${p.field}`, { device: device.id, field: p.field, error: p.error, raw: p.raw }, `Modbus device ${device.id}: ${p.field} left out (${p.error}): ${p.detail}`);
+    }
+    const wasOnline = state.online;
+    state.finishedPolls++;
+    state.online = result.answered;
+    if (result.answered) {
+      state.lastOkAt = clock.now();
+      if (!wasOnline && state.finishedPolls > 1) logger.info({ device: device.id, endpoint: device.line }, `Modbus device ${device.id} answers again`);
+    } else if (wasOnline || state.finishedPolls === 1) {
+      this.warn.warn(`modbus_offline_${device.id}`, { device: device.id, unit: device.unitId, endpoint: device.line, err: state.lastError }, `Modbus device ${device.id} does not answer: ${state.lastError ?? 'no answer'}`);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { DeviceKind } from '../../../rules/model/fields.js';
+import type { ModbusDeviceConfig } from '../../config/schema.js';
+import type { RegisterProfile } from '../../profiles/profile.js';
+import { describeTarget, type LinkTarget } from './link.js';
+import { planReads, type ReadRequest } from './plan.js';
+
+// From the site file's Modbus devices to what the poller needs: each device with its
+// profile and read plan, grouped by the line (TCP endpoint or serial port) it sits on.
+// Every mistake is collected and reported at once, before anything connects.
+
+export const DEFAULT_TCP_PORT = 502;
+/** The factory setting of most meters (Eastron, TUF-2000M, Grundfos CIM 200). */
+export const DEFAULT_BAUD_RATE = 9600;
+
+export interface PolledDevice {
+  id: string;
+  kind: DeviceKind;
+  profile: RegisterProfile;
+  plan: ReadRequest[];
+  unitId: number;
+  timeoutMs: number;
+  intervalMs: number;
+  /** The line's name, as in `describeTarget`. */
+  line: string;
+}
+
+export interface Line {
+  name: string;
+  target: LinkTarget;
+  devices: PolledDevice[];
+}
+
+export class ModbusConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Modbus devices cannot be polled:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ModbusConfigError';
+  }
+}
+
+/** Resolves profiles and lines; throws ModbusConfigError listing every problem. */
+export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], profiles: ReadonlyMap<string, RegisterProfile>): Map<string, Line> {
+  const problems: string[] = [];
+  const lines = new Map<string, Line>();
+  const ids = new Set<string>();
+  for (const d of devices) {
+    const who = `device "${d.id}"`;
+    if (ids.has(d.id)) problems.push(`${who}: duplicate device id`);
+    ids.add(d.id);
+    const profile = profiles.get(d.profile);
+    if (!profile) {
+      problems.push(`${who}: no register profile "${d.profile}" (known: ${[...profiles.keys()].sort().join(', ') || 'none'}; profiles live in gateway/profiles/)`);
+      continue;
+    }
+    if (profile.kind !== d.kind) {
+      problems.push(`${who} has kind ${d.kind}, but profile "${profile.name}" is for kind ${profile.kind}`);
+      continue;
+    }
+    const c = d.connection;
+    let target: LinkTarget;
+    if (c.transport === 'tcp') {
+      if (!c.host) {
+        problems.push(`${who}: Modbus TCP needs connection.host`);
+        continue;
+      }
+      target = { transport: 'tcp', host: c.host, port: c.port ?? DEFAULT_TCP_PORT };
+    } else {
+      if (!c.serial_port) {
+        problems.push(`${who}: Modbus RTU needs connection.serial_port`);
+        continue;
+      }
+      target = { transport: 'rtu', path: c.serial_port, baudRate: c.baud_rate ?? DEFAULT_BAUD_RATE };
+    }
+    const name = describeTarget(target);
+    let line = lines.get(name);
+    if (line && line.target.transport === 'rtu' && target.transport === 'rtu' && line.target.baudRate !== target.baudRate) {
+      const others = line.devices.map((x) => `"${x.id}"`).join(', ');
+      problems.push(`${who}: ${target.path} runs at ${line.target.baudRate} baud for ${others}, not ${target.baudRate}: one serial line has one speed`);
+      continue;
+    }
+    if (!line) {
+      line = { name, target, devices: [] };
+      lines.set(name, line);
+    }
+    line.devices.push({
+      id: d.id,
+      kind: d.kind,
+      profile,
+      plan: planReads(profile),
+      unitId: c.unit_id,
+      timeoutMs: c.timeout_ms,
+      intervalMs: Math.max(1, Math.round(d.poll_interval_s * 1000)),
+      line: name,
+    });
+  }
+  if (problems.length) throw new ModbusConfigError(problems);
+  return lines;
+}

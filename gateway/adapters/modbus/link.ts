@@ -1,0 +1,224 @@
+import type { EventEmitter } from 'node:events';
+import modbusSerial from 'modbus-serial';
+import type { FunctionCode } from '../../profiles/datatypes.js';
+import { classify, ModbusRequestError } from './errors.js';
+import type { Timers } from './timers.js';
+
+// One connection to one line: a TCP endpoint (host:port) or a serial port. It opens on
+// the first request, is reopened by the first request after it dropped, and every
+// connection it lets go is destroyed with its listeners, so thousands of reconnects leave
+// nothing behind. Each connection is a fresh modbus-serial client: reusing one across
+// reconnects would keep the old port's listeners and pending transactions alive.
+//
+// Request timeouts are ours (injected timers), not modbus-serial's: its timer is not
+// armed at all, which also keeps it from putting an idle timeout on the socket.
+
+export type LinkTarget =
+  | { transport: 'tcp'; host: string; port: number }
+  | { transport: 'rtu'; path: string; baudRate: number };
+
+export interface LinkOptions {
+  timers: Timers;
+  /** Longest wait for a TCP connection or for a serial port to open. */
+  connectTimeoutMs: number;
+  /** Called each time a connection opens (the first one included). */
+  onOpen?: () => void;
+}
+
+// modbus-serial is CommonJS: its module object is the client class, also under .default.
+const ModbusRTU = modbusSerial.default;
+type ModbusRTU = InstanceType<typeof ModbusRTU>;
+
+type ReadCallback = (err: unknown, res?: { data: number[] | boolean[] }) => void;
+
+export class ModbusLink {
+  readonly name: string;
+  private client: ModbusRTU | undefined;
+  private opening: Promise<ModbusRTU> | undefined;
+  /** Fails the requests on the wire when their connection goes. */
+  private readonly inFlight = new Set<(err: ModbusRequestError) => void>();
+  private closed = false;
+  private opened = 0;
+  private error: string | undefined;
+
+  constructor(
+    readonly target: LinkTarget,
+    private readonly opts: LinkOptions,
+  ) {
+    this.name = describeTarget(target);
+  }
+
+  get connected(): boolean {
+    return this.client?.isOpen === true;
+  }
+  /** Connections opened so far. */
+  get opens(): number {
+    return this.opened;
+  }
+  /** Why the last connection attempt failed or the last connection dropped; cleared on connect. */
+  get lastError(): string | undefined {
+    return this.error;
+  }
+
+  /** One read request; rejects with a ModbusRequestError. */
+  async read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number): Promise<number[] | boolean[]> {
+    const client = await this.open();
+    const { timers } = this.opts;
+    return new Promise<number[] | boolean[]>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: ModbusRequestError | undefined, data?: number[] | boolean[]) => {
+        if (settled) return;
+        settled = true;
+        timers.clearTimeout(timer);
+        this.inFlight.delete(abort);
+        if (err) {
+          if (err.failure === 'connection') this.release(client, err.message);
+          reject(err);
+        } else {
+          resolve(data!);
+        }
+      };
+      const abort = (err: ModbusRequestError) => finish(err);
+      this.inFlight.add(abort);
+      // Armed before the request is written: a write that fails at once calls finish() synchronously.
+      const timer = timers.setTimeout(() => finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)), timeoutMs);
+      const done: ReadCallback = (err, res) => {
+        if (err) return finish(classify(err));
+        const data = res?.data ?? [];
+        if (data.length < count) return finish(new ModbusRequestError('protocol', `asked unit ${unitId} for ${count} values, got ${data.length}`));
+        finish(undefined, data.slice(0, count) as number[] | boolean[]);
+      };
+      try {
+        // The callback API takes the unit id per request: no shared setID state between requests.
+        switch (fn) {
+          case 1:
+            client.writeFC1(unitId, start, count, done);
+            break;
+          case 2:
+            client.writeFC2(unitId, start, count, done);
+            break;
+          case 3:
+            client.writeFC3(unitId, start, count, done);
+            break;
+          case 4:
+            client.writeFC4(unitId, start, count, done);
+            break;
+        }
+      } catch (err) {
+        finish(classify(err));
+      }
+    });
+  }
+
+  /** Drops the connection (a half-open socket, a confused serial buffer); the next read reopens it. */
+  reset(reason: string): void {
+    if (this.client) this.release(this.client, reason);
+  }
+
+  /** Drops the connection for good: reads fail from now on. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const opening = this.opening;
+    this.reset('the Modbus adapter is stopping');
+    // A connection still opening is released as soon as it opens (see connect()).
+    if (opening) await opening.catch(() => undefined);
+  }
+
+  private open(): Promise<ModbusRTU> {
+    if (this.closed) return Promise.reject(new ModbusRequestError('connection', `${this.name}: the link is closed`));
+    if (this.client) {
+      if (this.client.isOpen) return Promise.resolve(this.client);
+      this.release(this.client, 'the connection was lost');
+    }
+    this.opening ??= this.connect().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  private async connect(): Promise<ModbusRTU> {
+    const { target } = this;
+    const client = new ModbusRTU();
+    const events = client as unknown as EventEmitter;
+    events.on('error', (err: unknown) => {
+      this.error = classify(err).message;
+    });
+    events.on('close', () => {
+      if (this.client === client) this.release(client, 'the connection was closed by the other end');
+    });
+    try {
+      const opening =
+        target.transport === 'tcp'
+          ? client.connectTCP(target.host, { port: target.port })
+          : client.connectRTUBuffered(target.path, { baudRate: target.baudRate });
+      await this.within(opening, this.opts.connectTimeoutMs, `could not connect within ${this.opts.connectTimeoutMs} ms`);
+    } catch (err) {
+      dispose(client, target);
+      const e = classify(err);
+      const failure = new ModbusRequestError('connection', `${this.name}: ${e.message}`);
+      this.error = failure.message;
+      throw failure;
+    }
+    if (this.closed) {
+      dispose(client, target);
+      throw new ModbusRequestError('connection', `${this.name}: the link is closed`);
+    }
+    this.client = client;
+    this.opened++;
+    this.error = undefined;
+    this.opts.onOpen?.();
+    return client;
+  }
+
+  private release(client: ModbusRTU, reason: string): void {
+    if (this.client === client) {
+      this.client = undefined;
+      this.error = reason;
+    }
+    const failure = new ModbusRequestError('connection', `${this.name}: ${reason}`);
+    for (const abort of [...this.inFlight]) abort(failure);
+    dispose(client, this.target);
+  }
+
+  private within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+    const { timers } = this.opts;
+    return new Promise<T>((resolve, reject) => {
+      const timer = timers.setTimeout(() => reject(new ModbusRequestError('connection', message)), ms);
+      promise.then(
+        (v) => {
+          timers.clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          timers.clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
+  }
+}
+
+/** The line's name in logs, health and stats; one serial port is one line whatever its speed. */
+export function describeTarget(target: LinkTarget): string {
+  return target.transport === 'tcp' ? `tcp://${target.host}:${target.port}` : `rtu:${target.path}`;
+}
+
+const noop = () => undefined;
+
+/** Lets a client go for good: its listeners, its socket or serial port, its pending transactions. */
+function dispose(client: ModbusRTU, target: LinkTarget): void {
+  const events = client as unknown as EventEmitter;
+  events.removeAllListeners();
+  events.on('error', noop);
+  if (target.transport === 'tcp') {
+    // destroy(), not close(): close() ends the socket gracefully, which a dead peer never
+    // finishes, and the half-closed socket would stay around.
+    client.destroy(noop);
+  } else {
+    // modbus-serial's serial port has no destroy(); close() releases the device. It also
+    // drops modbus-serial's error listener on the port, and a late error from the port
+    // with no listener would crash the process.
+    (client as unknown as { _port?: EventEmitter })._port?.on('error', noop);
+    client.close(noop);
+  }
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { crc16, parseRtuFrames, parseTcpFrames, readResponse, rtuFrame, tcpFrame } from './frame.js';
+
+describe('Modbus framing (simulator side)', () => {
+  it('computes the Modbus CRC of the textbook request "01 04 00 00 00 02" as 71 CB', () => {
+    const request = Buffer.from([0x01, 0x04, 0x00, 0x00, 0x00, 0x02]);
+    expect(rtuFrame(1, request.subarray(1))).toEqual(Buffer.from([0x01, 0x04, 0x00, 0x00, 0x00, 0x02, 0x71, 0xcb]));
+    expect(crc16(request)).toBe(0xcb71);
+  });
+
+  it('finds RTU read requests after line noise, skips bad CRCs, keeps an incomplete tail', () => {
+    const good = Buffer.from([0x01, 0x04, 0x00, 0x00, 0x00, 0x02, 0x71, 0xcb]);
+    const corrupt = Buffer.from(good);
+    corrupt[5] = 0x03;
+    const stream = Buffer.concat([Buffer.from([0x00, 0xff]), corrupt, good, good.subarray(0, 5)]);
+    const { frames, rest } = parseRtuFrames(stream);
+    expect(frames).toEqual([{ unitId: 1, function: 4, start: 0, count: 2, malformed: false }]);
+    expect(rest).toEqual(good.subarray(0, 5));
+  });
+
+  it('cuts TCP frames by their MBAP length and flags a stream that is not Modbus TCP', () => {
+    const one = tcpFrame(7, 3, Buffer.from([0x03, 0x00, 0x10, 0x00, 0x04]));
+    const { frames, rest, garbage } = parseTcpFrames(Buffer.concat([one, one.subarray(0, 4)]));
+    expect(frames).toEqual([{ transactionId: 7, unitId: 3, function: 3, start: 16, count: 4, malformed: false }]);
+    expect(rest).toHaveLength(4);
+    expect(garbage).toBe(false);
+    expect(parseTcpFrames(Buffer.from('GET / HTTP/1.1\r\n')).garbage).toBe(true);
+  });
+
+  it('packs bits LSB first and registers big-endian', () => {
+    expect(readResponse(2, [true, false, true, true, false, false, false, false, true])).toEqual(Buffer.from([0x02, 0x02, 0x0d, 0x01]));
+    expect(readResponse(4, [0x4366, 0x0001])).toEqual(Buffer.from([0x04, 0x04, 0x43, 0x66, 0x00, 0x01]));
+  });
+});

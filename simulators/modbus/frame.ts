@@ -1,0 +1,137 @@
+// Modbus framing for the simulators: only what a polling master sends is understood,
+// reads with functions 01-04.
+// - TCP: the MBAP header (transaction id, protocol id 0, length, unit id) before the PDU;
+// - RTU: unit id, PDU, CRC-16 (low byte first). A read request is always 8 bytes.
+
+/** Modbus exception codes the simulators answer with. */
+export const MODBUS_EXCEPTION = {
+  illegalFunction: 0x01,
+  illegalDataAddress: 0x02,
+  illegalDataValue: 0x03,
+  gatewayTargetFailed: 0x0b,
+} as const;
+
+export interface ReadFrame {
+  unitId: number;
+  function: number;
+  /** For reads (01-04): first address and count; 0 otherwise. */
+  start: number;
+  count: number;
+  /** A read whose PDU is not exactly function + start + count. */
+  malformed: boolean;
+}
+
+export interface TcpFrame extends ReadFrame {
+  transactionId: number;
+}
+
+const MBAP = 7; // transaction id, protocol id, length (2 bytes each), unit id
+/** Unit id + the largest PDU (253 bytes). */
+const MAX_LENGTH = 254;
+
+const isRead = (fn: number) => fn >= 1 && fn <= 4;
+
+/**
+ * Cuts complete TCP frames off the front of `buffer`; `rest` is an incomplete tail to keep.
+ * `garbage` when the stream cannot be Modbus TCP (the connection should be dropped).
+ */
+export function parseTcpFrames(buffer: Buffer): { frames: TcpFrame[]; rest: Buffer; garbage: boolean } {
+  const frames: TcpFrame[] = [];
+  let at = 0;
+  while (buffer.length - at >= MBAP) {
+    const protocolId = buffer.readUInt16BE(at + 2);
+    const length = buffer.readUInt16BE(at + 4);
+    if (protocolId !== 0 || length < 2 || length > MAX_LENGTH) return { frames, rest: Buffer.alloc(0), garbage: true };
+    if (buffer.length - at < 6 + length) break;
+    const pdu = buffer.subarray(at + MBAP, at + 6 + length);
+    frames.push({ transactionId: buffer.readUInt16BE(at), ...readOf(buffer.readUInt8(at + 6), pdu) });
+    at += 6 + length;
+  }
+  return { frames, rest: Buffer.from(buffer.subarray(at)), garbage: false };
+}
+
+export function tcpFrame(transactionId: number, unitId: number, pdu: Buffer): Buffer {
+  const header = Buffer.alloc(MBAP);
+  header.writeUInt16BE(transactionId, 0);
+  header.writeUInt16BE(0, 2);
+  header.writeUInt16BE(pdu.length + 1, 4);
+  header.writeUInt8(unitId, 6);
+  return Buffer.concat([header, pdu]);
+}
+
+/**
+ * Cuts read requests off the front of bytes received on a serial line. RTU has no length
+ * field: a byte that cannot start a valid read request (bad CRC, another function) is
+ * skipped, so the parser finds the next frame after line noise.
+ */
+export function parseRtuFrames(buffer: Buffer): { frames: ReadFrame[]; rest: Buffer } {
+  const frames: ReadFrame[] = [];
+  let at = 0;
+  while (buffer.length - at >= 2) {
+    if (!isRead(buffer.readUInt8(at + 1))) {
+      at++;
+      continue;
+    }
+    if (buffer.length - at < 8) break;
+    const frame = buffer.subarray(at, at + 8);
+    if (crc16(frame.subarray(0, 6)) !== frame.readUInt16LE(6)) {
+      at++;
+      continue;
+    }
+    frames.push(readOf(frame.readUInt8(0), frame.subarray(1, 6)));
+    at += 8;
+  }
+  return { frames, rest: Buffer.from(buffer.subarray(at)) };
+}
+
+export function rtuFrame(unitId: number, pdu: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from([unitId]), pdu]);
+  const crc = Buffer.alloc(2);
+  crc.writeUInt16LE(crc16(body));
+  return Buffer.concat([body, crc]);
+}
+
+/** Modbus CRC-16 (polynomial 0xA001 reflected, initial 0xFFFF). */
+export function crc16(bytes: Uint8Array): number {
+  let crc = 0xffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let i = 0; i < 8; i++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
+  }
+  return crc;
+}
+
+/** The PDU answering a read: function, byte count, then registers big-endian or bits packed LSB first. */
+export function readResponse(fn: number, data: readonly number[] | readonly boolean[]): Buffer {
+  if (fn === 1 || fn === 2) {
+    const bytes = Math.ceil(data.length / 8);
+    const out = Buffer.alloc(2 + bytes);
+    out.writeUInt8(fn, 0);
+    out.writeUInt8(bytes, 1);
+    data.forEach((bit, i) => {
+      if (bit === true) out[2 + (i >> 3)]! |= 1 << (i & 7);
+    });
+    return out;
+  }
+  const out = Buffer.alloc(2 + data.length * 2);
+  out.writeUInt8(fn, 0);
+  out.writeUInt8(data.length * 2, 1);
+  data.forEach((word, i) => out.writeUInt16BE(word as number, 2 + i * 2));
+  return out;
+}
+
+export function exceptionResponse(fn: number, code: number): Buffer {
+  return Buffer.from([(fn | 0x80) & 0xff, code]);
+}
+
+function readOf(unitId: number, pdu: Buffer): ReadFrame {
+  const fn = pdu.readUInt8(0);
+  const wellFormed = isRead(fn) && pdu.length === 5;
+  return {
+    unitId,
+    function: fn,
+    start: wellFormed ? pdu.readUInt16BE(1) : 0,
+    count: wellFormed ? pdu.readUInt16BE(3) : 0,
+    malformed: isRead(fn) && !wellFormed,
+  };
+}

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach } from 'vitest';
+import type { ModbusRequestError } from '../gateway/adapters/modbus/errors.js';
+import type { Clock } from '../gateway/clock.js';
+import { device, type ModbusDeviceConfig } from '../gateway/config/schema.js';
+import type { Timers } from '../gateway/adapters/modbus/timers.js';
+import { waitFor as waitUntil } from './support/wait.js';
+
+// Shared by the Modbus tests: a fake clock with timers, a bounded wait, and site-file
+// device entries parsed by the real schema (so defaults are the site file's defaults).
+
+export const quietLogger = pino({ level: 'silent' });
+
+/** Polls `cond` every 5 ms until it is truthy; fails with `what` after `timeoutMs`. */
+export const waitFor = <T>(cond: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> =>
+  waitUntil(cond, what, timeoutMs, 5) as Promise<T>;
+
+/** The first line a helper process prints (its output may come in several chunks). */
+export function firstLine(child: ChildProcessByStdio<Writable, Readable, null>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`helper process exited (${code}) before printing a line: ${JSON.stringify(text)}`)));
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+      const end = text.indexOf('\n');
+      if (end >= 0) resolve(text.slice(0, end).trim());
+    });
+  });
+}
+
+/** Lets every promise chain that is not waiting on a timer run to its end. */
+export const settle = () => new Promise<void>((r) => setImmediate(r));
+
+/** A clock and timers that only move when told to. */
+export class FakeTime implements Clock, Timers {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, { due: number; fn: () => void }>();
+
+  constructor(start = 1_700_000_000_000) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { due: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Timers armed and not yet fired. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward, firing every timer that falls due, in order, settling promises after each. */
+  async advance(ms: number): Promise<void> {
+    const end = this.t + ms;
+    for (let fired = 0; ; fired++) {
+      // A schedule that re-arms the same instant forever would hang the test instead of failing it.
+      if (fired > 100_000) throw new Error(`more than 100 000 timers fired within ${ms} ms: a timer loop`);
+      await settle();
+      let next: [number, { due: number; fn: () => void }] | undefined;
+      for (const entry of this.timers) {
+        if (entry[1].due <= end && (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[0] < next[0]))) next = entry;
+      }
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].due);
+      next[1].fn();
+    }
+    this.t = end;
+    await settle();
+  }
+
+  /** Moves time without firing anything, as a blocked event loop does. */
+  jump(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A Modbus device entry as the site file has it, parsed by the schema. */
+export function modbusDevice(d: {
+  id: string;
+  kind: string;
+  profile: string;
+  host?: string;
+  port?: number;
+  unitId: number;
+  timeoutMs?: number;
+  intervalS: number;
+  transport?: 'tcp' | 'rtu';
+  serialPort?: string;
+  baudRate?: number;
+}): ModbusDeviceConfig {
+  const parsed = device.parse({
+    id: d.id,
+    kind: d.kind,
+    protocol: 'modbus',
+    profile: d.profile,
+    place: { building: 'b1' },
+    poll_interval_s: d.intervalS,
+    connection: {
+      transport: d.transport ?? 'tcp',
+      ...(d.host !== undefined ? { host: d.host } : {}),
+      ...(d.port !== undefined ? { port: d.port } : {}),
+      ...(d.serialPort !== undefined ? { serial_port: d.serialPort } : {}),
+      ...(d.baudRate !== undefined ? { baud_rate: d.baudRate } : {}),
+      unit_id: d.unitId,
+      ...(d.timeoutMs !== undefined ? { timeout_ms: d.timeoutMs } : {}),
+    },
+  });
+  if (parsed.protocol !== 'modbus') throw new Error('not a modbus device');
+  return parsed;
+}
+
+/** Collects clean-ups during a test and runs them (last first) after it. Call at file level. */
+export function cleanupEach(): (fn: () => Promise<void>) => void {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return (fn) => void cleanups.push(fn);
+}
+
+/** The error a request that must fail failed with. */
+export const failure = (p: Promise<unknown>): Promise<ModbusRequestError> =>
+  p.then(
+    () => {
+      throw new Error('expected the request to fail');
+    },
+    (err: ModbusRequestError) => err,
+  );
+
+/**
+ * Runs a small Python script for what Node cannot do (a socket that never accepts, a pty
+ * pair); it lives until its stdin closes, at clean-up. Resolves with the first line it prints.
+ */
+export async function pythonHelper(script: string, onCleanup: (fn: () => Promise<void>) => void): Promise<string> {
+  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  onCleanup(async () => {
+    child.stdin.end();
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+  });
+  return firstLine(child);
+}

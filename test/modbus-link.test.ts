@@ -1,0 +1,180 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Endpoint } from '../gateway/adapters/modbus/endpoint.js';
+import { ModbusLink } from '../gateway/adapters/modbus/link.js';
+import { realTimers } from '../gateway/adapters/modbus/timers.js';
+import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
+import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
+import { freePort } from '../gateway/store/influxd.js';
+import { cleanupEach, failure, pythonHelper, waitFor } from './modbus-helpers.js';
+
+// Connections to a line: opening, reopening after a drop, one request at a time on a TCP
+// endpoint, and no sockets or listeners left behind by reconnects.
+
+let sdm: RegisterProfile;
+beforeAll(() => {
+  sdm = loadRegisterProfiles().get('eastron-sdm630')!;
+});
+
+const onCleanup = cleanupEach();
+
+async function server(port = 0, units = [1, 2]): Promise<ModbusServer> {
+  const s = await startModbusServer({ port, devices: units.map((unitId) => ({ unitId, profile: sdm, values: { voltage_l1_v: 230 + unitId } })) });
+  onCleanup(() => s.close());
+  return s;
+}
+function link(port: number, connectTimeoutMs = 2000): ModbusLink {
+  const l = new ModbusLink({ transport: 'tcp', host: '127.0.0.1', port }, { timers: realTimers, connectTimeoutMs });
+  onCleanup(() => l.close());
+  return l;
+}
+/**
+ * A port whose connects hang, as with a powered-off device on a routed network: a
+ * listening socket with a backlog of 0 that never accepts, its one slot taken. Node always
+ * accepts, so a small Python process holds the socket.
+ */
+async function blackhole(): Promise<number> {
+  const script = [
+    'import socket, sys',
+    's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+    'filler = socket.create_connection(s.getsockname())',
+    'print(s.getsockname()[1], flush=True)',
+    'sys.stdin.read()',
+  ].join('\n');
+  const line = await pythonHelper(script, onCleanup);
+  return Number(line.trim());
+}
+const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+describe('ModbusLink over TCP', () => {
+  it('fails fast with a connection error while nobody listens, and connects once the device is there', async () => {
+    const port = await freePort();
+    const l = link(port);
+    const err = await failure(l.read(1, 4, 0, 2, 1000));
+    expect(err.failure).toBe('connection');
+    expect(err.message).toMatch(new RegExp(`tcp://127.0.0.1:${port}: .*ECONNREFUSED`));
+    expect(l.connected).toBe(false);
+    expect(l.lastError).toMatch(/ECONNREFUSED/);
+    await server(port);
+    expect(await l.read(1, 4, 0, 2, 1000)).toEqual([0x4367, 0]);
+    expect(l.connected).toBe(true);
+    expect(l.opens).toBe(1);
+  });
+
+  it('gives up connecting after connectTimeoutMs (a device that never answers the SYN)', async () => {
+    const port = await blackhole();
+    const l = link(port, 200);
+    const started = Date.now();
+    const err = await failure(l.read(1, 4, 0, 2, 1000));
+    expect(err.failure).toBe('connection');
+    expect(err.message).toContain('could not connect within 200 ms');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('fails a request on the wire at once when the connection drops, then reconnects', async () => {
+    const s = await server();
+    const l = link(s.port);
+    await l.read(1, 4, 0, 2, 1000);
+    s.setDelay(1, 5000);
+    const started = Date.now();
+    const pending = failure(l.read(1, 4, 0, 2, 10_000));
+    await waitFor(() => s.requests(1).length === 2, 2000, 'the request to reach the server');
+    s.dropConnections();
+    const err = await pending;
+    expect(err.failure).toBe('connection');
+    expect(Date.now() - started).toBeLessThan(2000);
+    s.setDelay(1, 0);
+    expect(await l.read(1, 4, 0, 2, 1000)).toEqual([0x4367, 0]);
+    expect(l.opens).toBe(2);
+  });
+
+  it('300 reconnects leave no socket, connection or listener behind', async () => {
+    const s = await server();
+    const l = link(s.port);
+    await l.read(1, 4, 0, 2, 1000);
+    const socketsBefore = tcpSockets();
+    const handlesBefore = process.getActiveResourcesInfo().length;
+    for (let i = 0; i < 300; i++) {
+      if (i % 2 === 0) {
+        // The device end drops the connection (a converter rebooting)…
+        s.dropConnections();
+        await waitFor(() => !l.connected, 2000, 'the link to see the drop');
+      } else {
+        // …or the gateway gives it up (the half-open case).
+        l.reset('test');
+      }
+      expect(await l.read(1 + (i % 2), 4, 0, 2, 1000)).toHaveLength(2);
+    }
+    expect(l.opens).toBe(301);
+    // The device sees one live connection: every old one was really closed, not forgotten.
+    await waitFor(() => s.connections() === 1, 2000, 'the server to see exactly one connection');
+    await waitFor(() => tcpSockets() <= socketsBefore, 2000, `TCP sockets back to ${socketsBefore} (now ${tcpSockets()})`);
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(handlesBefore + 2);
+  });
+
+  it('stops reading after close()', async () => {
+    const s = await server();
+    const l = link(s.port);
+    await l.read(1, 4, 0, 2, 1000);
+    await l.close();
+    expect((await failure(l.read(1, 4, 0, 2, 1000))).failure).toBe('connection');
+    await waitFor(() => s.connections() === 0, 2000, 'the connection to close');
+  });
+});
+
+describe('Endpoint (a line shared by several units)', () => {
+  function endpoint(port: number, opts: { maxInFlight?: number; reconnectAfterTimeouts?: number } = {}) {
+    const e = new Endpoint(link(port), { maxInFlight: opts.maxInFlight ?? 1, reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3, resetOnTimeout: false }, () => Date.now());
+    onCleanup(() => e.close());
+    return e;
+  }
+
+  it('sends one request at a time by default: unit 2 waits while slow unit 1 answers', async () => {
+    const s = await server();
+    const e = endpoint(s.port);
+    await e.read(1, 4, 0, 2, 1000, 'normal');
+    s.setDelay(1, 200);
+    await Promise.all([e.read(1, 4, 0, 2, 1000, 'normal'), e.read(2, 4, 0, 2, 1000, 'normal')]);
+    const [slow, next] = s.requests().slice(-2);
+    expect([slow!.unitId, next!.unitId]).toEqual([1, 2]);
+    expect(next!.at - slow!.at).toBeGreaterThanOrEqual(190);
+  });
+
+  it('with maxInFlight 2 (a pipelining Modbus TCP device) unit 2 does not wait', async () => {
+    const s = await server();
+    const e = endpoint(s.port, { maxInFlight: 2 });
+    await e.read(1, 4, 0, 2, 1000, 'normal');
+    s.setDelay(1, 200);
+    const both = Promise.all([e.read(1, 4, 0, 2, 1000, 'normal'), e.read(2, 4, 0, 2, 1000, 'normal')]);
+    await waitFor(() => s.requests(2).length === 1, 150, 'unit 2 to be asked while unit 1 is still answering');
+    await both;
+  });
+
+  it('reconnects after 3 timeouts in a row with no answer (half-open connection), not after one', async () => {
+    const s = await server();
+    const e = endpoint(s.port, { reconnectAfterTimeouts: 3 });
+    await e.read(1, 4, 0, 2, 1000, 'normal');
+    s.setOffline(1, true);
+    s.setOffline(2, true);
+    for (let i = 0; i < 2; i++) await failure(e.read(1 + i, 4, 0, 2, 50, 'normal'));
+    expect(e.link.opens).toBe(1);
+    expect(e.link.connected).toBe(true);
+    await failure(e.read(1, 4, 0, 2, 50, 'normal'));
+    expect(e.link.connected).toBe(false);
+    s.setOffline(1, false);
+    await e.read(1, 4, 0, 2, 1000, 'normal');
+    expect(e.link.opens).toBe(2);
+    expect(e.health()).toMatchObject({ connected: true, connections: 2, queued: 0 });
+  });
+
+  it('a healthy unit answering in between keeps the connection', async () => {
+    const s = await server();
+    const e = endpoint(s.port, { reconnectAfterTimeouts: 2 });
+    s.setOffline(2, true);
+    for (let i = 0; i < 5; i++) {
+      await failure(e.read(2, 4, 0, 2, 50, 'low'));
+      await e.read(1, 4, 0, 2, 1000, 'normal');
+    }
+    expect(e.link.opens).toBe(1);
+  });
+});
