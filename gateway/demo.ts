@@ -1,4 +1,7 @@
+import { resolve } from 'node:path';
+import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/fleet.js';
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
+import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadSite } from './site.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 
@@ -14,10 +17,18 @@ export const DEMO_LOGINS = {
   apiToken: 'demo-token-grafana',
 };
 
-/** Gateway + local InfluxDB + simulated MQTT devices of the demo estate. */
-export async function runDemo(opts: { file: string; speed: number }): Promise<{ stop(): Promise<void>; gateway: RunningGateway }> {
-  const { config, baseDir } = loadSite(opts.file);
-  const gateway = await startGateway({ config, baseDir });
+/** Gateway + local InfluxDB + simulated MQTT and Modbus devices of the demo estate. */
+export async function runDemo(opts: { file: string; speed: number; env?: NodeJS.ProcessEnv }): Promise<{ stop(): Promise<void>; gateway: RunningGateway }> {
+  const { config, baseDir } = loadSite(opts.file, opts.env);
+  // The Modbus servers first, so the gateway's first polls already get answers.
+  const fleet: RunningModbusFleet = await startModbusFleet({ config, profiles: loadRegisterProfiles(), speed: opts.speed, seed: 2026 });
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway({ config, baseDir });
+  } catch (err) {
+    await fleet.stop();
+    throw err;
+  }
   let sim: RunningMqttSimulator | undefined;
   try {
     sim = await startMqttSimulator({
@@ -30,6 +41,7 @@ export async function runDemo(opts: { file: string; speed: number }): Promise<{ 
     });
   } catch (err) {
     await gateway.stop();
+    await fleet.stop();
     throw err;
   }
   const modbus = config.devices.filter((d) => d.protocol === 'modbus').length;
@@ -44,14 +56,15 @@ export async function runDemo(opts: { file: string; speed: number }): Promise<{ 
   logins            ${DEMO_LOGINS.users.map((u) => `${u.username} / ${u.password} (${u.role})`).join('   ')}
   API token         curl -H 'Authorization: Bearer ${DEMO_LOGINS.apiToken}' ${gateway.httpUrl}/api/devices
 
-  ${config.devices.length - modbus} MQTT devices are simulated; ${modbus} Modbus devices show offline until the Modbus adapter lands.
-  Ctrl-C stops everything (readings stay in ${baseDir}/${config.data_dir}).
+  simulated         ${config.devices.length - modbus} MQTT devices; ${modbus} Modbus devices on ${[...fleet.servers.keys()].join(', ')}
+  Ctrl-C stops everything (readings stay in ${resolve(baseDir, config.data_dir)}).
 `);
   return {
     gateway,
     async stop() {
       await sim?.stop();
       await gateway.stop();
+      await fleet.stop();
     },
   };
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
 import { generateSecret, hashPassword } from '../broker/password.js';
+import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
 import { TopicDirectory } from './adapters/mqtt/topics.js';
@@ -13,7 +14,8 @@ import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
 import { Metrics } from './metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { DeviceRegistry } from './registry.js';
+import { loadRegisterProfiles } from './profiles/profile.js';
+import { DeviceRegistry, type DeviceStatus } from './registry.js';
 import { openStore, type OpenedStore } from './store-setup.js';
 
 export interface GatewayOptions {
@@ -40,13 +42,14 @@ export interface RunningGateway {
   profiles: Map<string, PayloadProfile>;
   pipeline: Pipeline;
   adapter: MqttAdapter;
+  modbus: ModbusAdapter;
   logger: Logger;
   stop(): Promise<void>;
 }
 
 /**
  * Starts one site's gateway: InfluxDB (a local influxd when no URL is set) behind the
- * durable spool, the embedded broker (or an external one), the MQTT adapter, the HTTP API.
+ * durable spool, the embedded broker (or an external one), the MQTT and Modbus adapters, the HTTP API.
  * Everything started is stopped again by `stop()`, in reverse order.
  */
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -130,7 +133,21 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     adapter.start((reading) => void pipeline.ingest(reading));
     stops.push(() => adapter.stop());
 
-    const health: HealthSource[] = [adapter, ...store.healthSources];
+    const modbus = new ModbusAdapter({
+      devices: config.devices.flatMap((d) => (d.protocol === 'modbus' ? [d] : [])),
+      profiles: loadRegisterProfiles(),
+      clock,
+      metrics,
+      logger: logger.child({ component: 'modbus' }),
+    });
+    modbus.start((reading) => void pipeline.ingest(reading));
+    stops.push(() => modbus.stop());
+
+    const health: HealthSource[] = [adapter, modbus, ...store.healthSources];
+    const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
+      const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
+      return poll ? { ...d, poll } : d;
+    };
     if (broker) health.unshift({ component: 'broker', health: () => broker!.health() });
     const app = await build({
       config,
@@ -139,11 +156,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       health,
       devices: {
         list: () => {
-          const all = registry.list();
+          const stats = modbus.deviceStats();
+          const all = registry.list().map((d) => withPolling(d, stats));
           metrics.devicesOnline.set(all.filter((d) => d.online).length);
           return all;
         },
-        get: (id) => registry.get(id),
+        get: (id) => {
+          const d = registry.get(id);
+          return d && withPolling(d, modbus.deviceStats());
+        },
       },
       readings: store.driver,
       ingest: (reading) => pipeline.ingest(reading),
@@ -156,7 +177,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
-    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, logger, stop };
+    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, logger, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -44,6 +44,15 @@ describe('device registry', () => {
     expect(reg.get('wm')!.online).toBe(false);
   });
 
+  it('counts a device emptying its buffer of old readings as online', () => {
+    const { reg, clock } = registry();
+    reg.observe({ deviceId: 'wm', kind: 'water_meter', ts: clock.t - 3_600_000, fields: { total_m3: 5 }, quality: 'good' });
+    expect(reg.get('wm')).toMatchObject({ online: true, lastSeen: new Date(clock.t).toISOString(), lastReading: { ts: new Date(clock.t - 3_600_000).toISOString() } });
+    clock.t += 31_000;
+    reg.observe({ deviceId: 'wm', kind: 'water_meter', ts: clock.t - 7_200_000, fields: { total_m3: 4 }, quality: 'good' });
+    expect(reg.get('wm')).toMatchObject({ online: true, lastReading: { fields: { total_m3: 5 } } });
+  });
+
   it('keeps the latest value of every field across partial updates, and ignores late readings', () => {
     const { reg, clock } = registry();
     reg.observe({ deviceId: 'lift', kind: 'lift', ts: clock.t, fields: { floor: 3, door: 'open' }, quality: 'good' });

@@ -1,6 +1,7 @@
 import type { DeviceConfig, SiteConfig } from './config/schema.js';
 import type { DeviceKind } from '../rules/model/fields.js';
 import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
+import type { ModbusDeviceStats } from './adapters/modbus/adapter.js';
 import type { Clock } from './clock.js';
 
 export interface Place {
@@ -16,16 +17,21 @@ export interface DeviceStatus {
   name?: string | { zh: string; en: string };
   protocol: 'mqtt' | 'modbus';
   place: Place;
+  /** Heard from within the last 3 intervals (by when readings arrived, not their own timestamps). */
   online: boolean;
-  /** ISO-8601 of the newest reading, null before the first. */
+  /** ISO-8601 of when the gateway last received a reading from it, null before the first. */
   lastSeen: string | null;
   /** The latest value of every field seen (devices may send partial updates), with the newest time. */
   lastReading: { ts: string; fields: Record<string, FieldValue>; quality: Quality } | null;
   /** Poll or publish interval; offline after 3 of them without a reading. */
   intervalSeconds: number;
+  /** Modbus devices: how polling goes (answers, timeouts, backoff, the line it sits on). */
+  poll?: ModbusDeviceStats;
 }
 
 interface Live {
+  /** Receive time of the latest reading (a device emptying its buffer is alive, whatever its timestamps say). */
+  heardAt: number;
   lastTs: number;
   fields: Record<string, FieldValue>;
   quality: Quality;
@@ -64,9 +70,13 @@ export class DeviceRegistry {
 
   observe(r: Reading): void {
     const prev = this.live.get(r.deviceId);
+    const heardAt = this.clock.now();
     // A late reading (replayed from a device's buffer) must not overwrite newer live values.
-    if (prev && r.ts < prev.lastTs) return;
-    this.live.set(r.deviceId, { lastTs: r.ts, fields: { ...prev?.fields, ...r.fields }, quality: r.quality });
+    if (prev && r.ts < prev.lastTs) {
+      prev.heardAt = heardAt;
+      return;
+    }
+    this.live.set(r.deviceId, { heardAt, lastTs: r.ts, fields: { ...prev?.fields, ...r.fields }, quality: r.quality });
   }
 
   get(id: string): DeviceStatus | undefined {
@@ -92,8 +102,8 @@ export class DeviceRegistry {
       ...(d.name !== undefined ? { name: d.name } : {}),
       protocol: d.protocol,
       place: this.places.get(d.id)!,
-      online: live !== undefined && now - live.lastTs <= 3 * intervalSeconds * 1000,
-      lastSeen: live ? new Date(live.lastTs).toISOString() : null,
+      online: live !== undefined && now - live.heardAt <= 3 * intervalSeconds * 1000,
+      lastSeen: live ? new Date(live.heardAt).toISOString() : null,
       lastReading: live ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality } : null,
       intervalSeconds,
     };

@@ -1,22 +1,30 @@
+import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadPayloadProfiles } from './adapters/mqtt/profile.js';
 import { loadConfigFile, type ExtraCheck, type LoadedConfig } from './config/load.js';
 import { projectPath } from './paths.js';
 
 export const DEFAULT_CONFIG = projectPath('config', 'demo-site.yaml');
 
-/** Checks a site file needs beyond its schema: payload profiles that exist and fit the kind. */
+/** Checks a site file needs beyond its schema: payload (MQTT) and register (Modbus) profiles that exist and fit the kind. */
 export const profileCheck: ExtraCheck = (cfg) => {
-  const profiles = loadPayloadProfiles();
+  const payloadProfiles = loadPayloadProfiles();
+  const registerProfiles = loadRegisterProfiles();
   return cfg.devices.flatMap((d, i) => {
-    if (d.protocol !== 'mqtt') return [];
-    const p = profiles.get(d.profile);
-    if (!p) return [{ path: ['devices', i, 'profile'], message: `no payload profile "${d.profile}" (have: ${[...profiles.keys()].join(', ')})` }];
-    if (!p.kinds.includes(d.kind)) return [{ path: ['devices', i, 'profile'], message: `payload profile "${d.profile}" is for ${p.kinds.join(', ')}, not ${d.kind}` }];
+    const path = ['devices', i, 'profile'];
+    if (d.protocol === 'mqtt') {
+      const p = payloadProfiles.get(d.profile);
+      if (!p) return [{ path, message: `no payload profile "${d.profile}" (have: ${[...payloadProfiles.keys()].join(', ')})` }];
+      if (!p.kinds.includes(d.kind)) return [{ path, message: `payload profile "${d.profile}" is for ${p.kinds.join(', ')}, not ${d.kind}` }];
+      return [];
+    }
+    const r = registerProfiles.get(d.profile);
+    if (!r) return [{ path, message: `no register profile "${d.profile}" (have: ${[...registerProfiles.keys()].sort().join(', ')})` }];
+    if (r.kind !== d.kind) return [{ path, message: `register profile "${d.profile}" is for ${r.kind}, not ${d.kind}` }];
     return [];
   });
 };
 
 /** A site file, validated with everything the gateway checks before it starts. */
-export function loadSite(file: string): LoadedConfig {
-  return loadConfigFile(file, { extraChecks: [profileCheck] });
+export function loadSite(file: string, env?: NodeJS.ProcessEnv): LoadedConfig {
+  return loadConfigFile(file, { extraChecks: [profileCheck], ...(env ? { env } : {}) });
 }

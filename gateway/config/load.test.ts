@@ -134,6 +134,14 @@ users:
     expect(cfg.storage.url).toBe('http://db:8086');
   });
 
+  it('an InfluxDB 2.x store must be named in full: url, org, bucket, token', () => {
+    const problems = problemsOf(`${minimal}storage:\n  driver: influxdb2\n  org: estate\n`);
+    expect(problems.map((p) => p.path).sort()).toEqual(['storage.bucket', 'storage.token', 'storage.url']);
+    expect(problems.map((p) => p.line)).toEqual([12, 12, 12]); // the storage block: the keys are missing from it
+    const ok = parseConfig(`${minimal}storage: { driver: influxdb2, org: o, bucket: b, token: t }\n`, 'site.yaml', { env: { INFLUX_URL: 'http://db:8086' } });
+    expect(ok.storage).toMatchObject({ driver: 'influxdb2', url: 'http://db:8086', bucket: 'b' });
+  });
+
   it('rejects a time zone that does not exist and a password that is not a hash', () => {
     const text = minimal.replace('name: Test', 'name: Test\n  timezone: Asia/Shangai') + `
 users:

@@ -319,6 +319,12 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
       if (logins.has(login)) problem(at('connection', 'username'), `broker login "${login}" is also a broker account`);
     }
   });
+  if (cfg.storage.driver === 'influxdb2') {
+    // Only InfluxDB 1.x can be started locally; a 2.x/3.x database must be named in full.
+    for (const key of ['url', 'org', 'bucket', 'token'] as const) {
+      if (!cfg.storage[key]) problem(['storage', key], `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`);
+    }
+  }
   // A feeder chain that loops would make outage inference run forever.
   cfg.devices.forEach((d, di) => {
     const chain = new Set<string>([d.id]);

@@ -27,7 +27,7 @@ describe('devices', () => {
       protocol: 'mqtt',
       place: { building: 'b1' },
       online: true,
-      lastSeen: '2025-01-15T07:59:55.000Z',
+      lastSeen: '2025-01-15T08:00:00.000Z', // when it arrived; the reading itself is 5 s older
       lastReading: { ts: '2025-01-15T07:59:55.000Z', fields: { floor: 7, door: 'closed' }, quality: 'good' },
       intervalSeconds: 10,
     });
@@ -40,6 +40,8 @@ describe('devices', () => {
     expect(await ids('?online=false&building=b1')).toEqual(['wm-101', 'pump-1']);
     // Offline after 3 intervals without a reading, on the injected clock.
     t.clock.advance(30_000);
+    expect(await ids('?online=true')).toEqual(['lift-a']);
+    t.clock.advance(1);
     expect(await ids('?online=true')).toEqual([]);
   });
 

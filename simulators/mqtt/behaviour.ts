@@ -11,6 +11,8 @@ export interface SimDevice {
   vacant: boolean;
   floors: { lowest: number; highest: number };
   nominalVoltage: number;
+  /** Electricity meters: 3 = a three-phase meter (L2 and L3 too); default 1. */
+  phases?: 1 | 3;
 }
 
 export type State = Record<string, FieldValue>;
@@ -23,7 +25,7 @@ export function initialState(d: SimDevice, rnd: () => number): State {
     case 'water_meter':
       return { total_m3: round(100 + rnd() * 900, 3), flow_m3h: 0 };
     case 'electricity_meter':
-      return { voltage_l1_v: d.nominalVoltage, current_l1_a: 0, power_kw: 0, energy_import_kwh: round(1000 + rnd() * 9000, 2), frequency_hz: 50 };
+      return { ...phaseValues(d, 0, () => 0.5), power_kw: 0, energy_import_kwh: round(1000 + rnd() * 9000, 2), frequency_hz: 50 };
     case 'lift':
       return { floor: 1, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal' };
     case 'level_sensor':
@@ -46,9 +48,8 @@ export function step(d: SimDevice, s: State, dtS: number, hour: number, rnd: () 
       return { total_m3: round(Number(s.total_m3) + (flow * dtS) / 3600, 3), flow_m3h: flow };
     }
     case 'electricity_meter': {
-      const kw = d.vacant ? 0 : round(0.2 + demand * 4, 3);
-      const v = round(d.nominalVoltage + (rnd() - 0.5) * 4, 1);
-      return { voltage_l1_v: v, current_l1_a: round((kw * 1000) / v, 2), power_kw: kw, energy_import_kwh: round(Number(s.energy_import_kwh) + (kw * dtS) / 3600, 3), frequency_hz: round(50 + (rnd() - 0.5) * 0.04, 2) };
+      const kw = d.vacant ? 0 : round((0.2 + demand * 4) * (d.phases ?? 1), 3);
+      return { ...phaseValues(d, kw, rnd), power_kw: kw, energy_import_kwh: round(Number(s.energy_import_kwh) + (kw * dtS) / 3600, 3), frequency_hz: round(50 + (rnd() - 0.5) * 0.04, 2) };
     }
     case 'lift': {
       let floor = Number(s.floor);
@@ -80,6 +81,18 @@ export function step(d: SimDevice, s: State, dtS: number, hour: number, rnd: () 
     case 'boiler':
       return { ...s, supply_temp_c: round(70 + (rnd() - 0.5), 1), return_temp_c: round(50 + (rnd() - 0.5), 1) };
   }
+}
+
+/** Phase voltages with a little noise, and the load shared evenly between the phases. */
+function phaseValues(d: SimDevice, kw: number, rnd: () => number): State {
+  const out: State = {};
+  const phases = d.phases ?? 1;
+  for (let p = 1; p <= phases; p++) {
+    const v = round(d.nominalVoltage + (rnd() - 0.5) * 4, 1);
+    out[`voltage_l${p}_v`] = v;
+    out[`current_l${p}_a`] = round((kw * 1000) / phases / v, 2);
+  }
+  return out;
 }
 
 /** The fields a device publishes (internal simulation keys removed). */

@@ -80,7 +80,7 @@ export class MqttAdapter implements HealthSource {
       }
     });
     client.on('close', () => {
-      if (this.connected) opts.logger.warn({ url: redact(opts.url) }, 'MQTT adapter disconnected; reconnecting');
+      if (this.connected && this.client) opts.logger.warn({ url: redact(opts.url) }, 'MQTT adapter disconnected; reconnecting');
       this.connected = false;
       this.ready = false;
     });

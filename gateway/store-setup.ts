@@ -1,0 +1,104 @@
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { SiteConfig } from './config/schema.js';
+import type { HealthSource } from './health.js';
+import type { Metrics } from './metrics.js';
+import type { Point, StoreDriver } from './store/types.js';
+import { createStore, Influx1Driver, Influx2Driver, startInfluxd, type InfluxdProcess } from './store/index.js';
+
+/** The store as the gateway holds it: durable append, queries, health, and a close that also stops a private influxd. */
+export interface OpenedStore {
+  readonly driver: StoreDriver;
+  readonly healthSources: HealthSource[];
+  /** The private influxd this gateway started (no `storage.url`), else undefined. */
+  readonly influxd: InfluxdProcess | undefined;
+  /** The database URL in use. */
+  readonly url: string;
+  append(points: Point[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  config: SiteConfig;
+  baseDir: string;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * Chooses the driver from `storage`, starts a private influxd under `<data_dir>/influxdb`
+ * when no database URL is configured, and opens the spool (`<data_dir>/spool` unless set),
+ * which replays whatever an earlier run left in it.
+ */
+export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
+  const { config, baseDir, metrics, logger, clock } = opts;
+  const storage = config.storage;
+  const dataDir = resolve(baseDir, config.data_dir);
+  const log = logger.child({ component: 'store' });
+
+  let influxd: InfluxdProcess | undefined;
+  let url = storage.url;
+  if (!url) {
+    const influxLog = logger.child({ component: 'influxd' });
+    influxd = await startInfluxd({ dataDir: resolve(dataDir, 'influxdb'), log: (line) => influxLog.debug(line) });
+    url = influxd.url;
+    log.info({ url, dataDir: influxd.dataDir }, 'started a local influxd (set storage.url or INFLUX_URL to use your own InfluxDB)');
+  }
+
+  try {
+    const driver: StoreDriver =
+      storage.driver === 'influxdb1'
+        ? new Influx1Driver({
+            url,
+            database: storage.database,
+            ...(storage.username ? { username: storage.username } : {}),
+            ...(storage.password ? { password: storage.password } : {}),
+          })
+        : // The config check guarantees org, bucket and token for influxdb2.
+          new Influx2Driver({ url, org: storage.org!, bucket: storage.bucket!, token: storage.token! });
+
+    const spoolDir = resolve(baseDir, storage.spool.dir ?? resolve(dataDir, 'spool'));
+    await mkdir(spoolDir, { recursive: true });
+    const store = createStore({
+      driver,
+      spool: {
+        dir: spoolDir,
+        maxBytes: storage.spool.max_bytes,
+        fsyncIntervalMs: storage.spool.fsync_interval_ms,
+        onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
+      },
+      metrics,
+      log,
+      writer: {
+        batchSize: storage.batch_size,
+        flushIntervalMs: storage.flush_interval_ms,
+        timers: {
+          setTimeout: (fn, ms) => setTimeout(fn, ms),
+          clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+          now: () => clock.now(),
+        },
+      },
+    });
+    await store.open();
+    return {
+      driver,
+      healthSources: store.healthSources,
+      influxd,
+      url,
+      append: (points) => store.append(points),
+      async close() {
+        try {
+          await store.close();
+        } finally {
+          await influxd?.stop();
+        }
+      },
+    };
+  } catch (err) {
+    await influxd?.stop();
+    throw err;
+  }
+}
