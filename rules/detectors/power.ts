@@ -1,0 +1,107 @@
+import type { Live } from '../site.js';
+import { num } from '../site.js';
+import type { Thresholds } from '../thresholds.js';
+import { evidence, type CheckInput, type Detector } from './types.js';
+
+// DOMAIN.md §2 Power (DL/T 645 defaults): a phase is lost below 78 % of nominal and back
+// above 85 %. The incomer losing every phase is the grid (市电停电); a sub-circuit losing
+// every phase under a healthy incomer is an internal fault (S002 停电预案 step 2 asks the
+// duty room to tell the two apart).
+
+const PHASES = ['voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v'] as const;
+
+/** Phases this meter reports, each as lost or not, with hysteresis: once lost, back only above the restore level. */
+function phaseStates(live: Live | undefined, nominal: number, t: Thresholds, wasLost: boolean): { field: string; volts: number; lost: boolean }[] {
+  const limit = ((wasLost ? t.phase_restore_pct : t.phase_loss_pct) / 100) * nominal;
+  const out: { field: string; volts: number; lost: boolean }[] = [];
+  for (const field of PHASES) {
+    const volts = num(live, field);
+    if (volts !== undefined) out.push({ field, volts, lost: volts < limit });
+  }
+  return out;
+}
+
+function allLost(input: CheckInput): boolean {
+  const phases = phaseStates(input.live, input.device.nominalVoltage ?? 220, input.t, input.wasActive);
+  return phases.length > 0 && phases.every((p) => p.lost);
+}
+
+/** An upstream meter (incomer or feeder above) that has lost every phase: then this is not our fault to name. */
+function supplyAboveLost(input: CheckInput): string | undefined {
+  let id = input.device.feeder;
+  const seen = new Set<string>();
+  while (id !== undefined && !seen.has(id)) {
+    seen.add(id);
+    const d = input.facts.devices.get(id);
+    if (!d) return undefined;
+    const phases = phaseStates(input.liveOf(id), d.nominalVoltage ?? 220, input.t, false);
+    if (phases.length > 0 && phases.every((p) => p.lost)) return id;
+    id = d.feeder;
+  }
+  return undefined;
+}
+
+const voltsText = (live: Live | undefined) =>
+  PHASES.map((f) => num(live, f))
+    .filter((v): v is number => v !== undefined)
+    .map((v) => `${v} V`)
+    .join(' / ');
+
+export const powerCutExternal: Detector = {
+  kind: 'power_cut_external',
+  applies: (d) => d.kind === 'electricity_meter' && d.circuit === 'incomer',
+  durations: (t) => ({ forS: 0, clearS: t.power_restored_s }),
+  check: (input) => {
+    if (!allLost(input)) return undefined;
+    const { device, live } = input;
+    return evidence(
+      `${device.building} 栋进线电表全部失压（${voltsText(live)}）：市电停电`,
+      `incomer of building ${device.building} has lost every phase (${voltsText(live)}): grid power cut`,
+      live,
+      device.id,
+      [...PHASES],
+    );
+  },
+};
+
+export const circuitFaultInternal: Detector = {
+  kind: 'circuit_fault_internal',
+  applies: (d) => d.kind === 'electricity_meter' && d.circuit === 'sub_circuit',
+  durations: (t) => ({ forS: 0, clearS: t.power_restored_s }),
+  check: (input) => {
+    if (!allLost(input)) return undefined;
+    // A dead incomer explains a dead sub-circuit: that is the grid, not an internal fault.
+    if (supplyAboveLost(input)) return undefined;
+    const { device, live } = input;
+    return evidence(
+      `支路电表失压（${voltsText(live)}），上级进线正常：内部线路故障`,
+      `sub-circuit meter has no voltage (${voltsText(live)}) while its supply is normal: internal circuit fault`,
+      live,
+      device.id,
+      [...PHASES],
+    );
+  },
+};
+
+export const phaseLoss: Detector = {
+  kind: 'phase_loss',
+  applies: (d) => d.kind === 'electricity_meter',
+  durations: (t) => ({ forS: t.phase_loss_s, clearS: 0 }),
+  check: (input) => {
+    const { device, live, t, wasActive } = input;
+    const phases = phaseStates(live, device.nominalVoltage ?? 220, t, wasActive);
+    const lost = phases.filter((p) => p.lost);
+    // Every phase gone is a power cut or a circuit fault, raised by those rules instead.
+    if (lost.length === 0 || lost.length === phases.length) return undefined;
+    const names = lost.map((p) => p.field.slice(8, 10).toUpperCase()).join(', ');
+    return evidence(
+      `${names} 相失压（${lost.map((p) => `${p.volts} V`).join(' / ')}，低于额定 ${device.nominalVoltage ?? 220} V 的 ${t.phase_loss_pct}%）`,
+      `phase ${names} lost (${lost.map((p) => `${p.volts} V`).join(' / ')}, below ${t.phase_loss_pct} % of ${device.nominalVoltage ?? 220} V)`,
+      live,
+      device.id,
+      phases.map((p) => p.field),
+    );
+  },
+};
+
+export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss];

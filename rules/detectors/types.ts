@@ -1,0 +1,41 @@
+import type { AlarmKind } from '../alarms/kinds.js';
+import type { Evidence } from '../alarms/lifecycle.js';
+import type { FieldValue } from '../model/reading.js';
+import type { DeviceFacts, Live, SiteFacts } from '../site.js';
+import type { Thresholds } from '../thresholds.js';
+
+/** What a detector sees when it checks one device. */
+export interface CheckInput {
+  device: DeviceFacts;
+  live: Live | undefined;
+  liveOf(id: string): Live | undefined;
+  facts: SiteFacts;
+  t: Thresholds;
+  now: number;
+  /** The alarm is already pending or firing: detectors with value hysteresis use the restore threshold. */
+  wasActive: boolean;
+}
+
+/**
+ * One rule of DOMAIN.md §2: a condition on a device's live values. The duration ("held for
+ * 20 s") and the clearing hysteresis are the alarm lifecycle's job, from `durations`.
+ */
+export interface Detector {
+  kind: AlarmKind;
+  /** A short name when one alarm kind has several conditions (trapped at a floor / between floors). */
+  variant?: string;
+  applies(device: DeviceFacts): boolean;
+  durations(t: Thresholds): { forS: number; clearS: number };
+  /** Evidence when the condition holds now, undefined when it does not. */
+  check(input: CheckInput): Evidence | undefined;
+}
+
+/** Evidence in both languages from the readings it rests on. */
+export function evidence(zh: string, en: string, live: Live | undefined, deviceId: string, fields: string[]): Evidence {
+  const readings: Evidence['readings'] = [];
+  for (const field of fields) {
+    const f = live?.fields.get(field);
+    if (f) readings.push({ deviceId, field, value: f.value as FieldValue, ts: f.ts });
+  }
+  return { text: { zh, en }, readings };
+}

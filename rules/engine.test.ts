@@ -1,0 +1,284 @@
+import { describe, expect, it } from 'vitest';
+import type { AlarmKind } from './alarms/kinds.js';
+import { RuleEngine, type AlarmChange } from './engine.js';
+import type { FieldValue } from './model/reading.js';
+import type { DeviceFacts, SiteFacts } from './site.js';
+
+// A small estate: building t1 with an incomer feeding a lift circuit (two lifts) and a pump
+// circuit (booster and sump pumps), a sump level sensor, leak sensors, a vacant unit's
+// meter; a boiler in c3. Time is virtual: `at(seconds)`.
+
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const at = (s: number) => T0 + s * 1000;
+
+const dev = (d: Partial<DeviceFacts> & Pick<DeviceFacts, 'id' | 'kind'>): DeviceFacts => ({ building: 't1', vacant: false, intervalS: 5, ...d });
+const DEVICES: DeviceFacts[] = [
+  dev({ id: 'inc', kind: 'electricity_meter', circuit: 'incomer', nominalVoltage: 220 }),
+  dev({ id: 'lift-circ', kind: 'electricity_meter', circuit: 'sub_circuit', feeder: 'inc', nominalVoltage: 220 }),
+  dev({ id: 'pump-circ', kind: 'electricity_meter', circuit: 'sub_circuit', feeder: 'inc', nominalVoltage: 220 }),
+  dev({ id: 'lift-a', kind: 'lift', feeder: 'lift-circ', floorRange: { lowest: -2, highest: 18 } }),
+  dev({ id: 'lift-b', kind: 'lift', feeder: 'lift-circ', floorRange: { lowest: -2, highest: 18 } }),
+  dev({ id: 'booster', kind: 'pump', role: 'secondary_water', feeder: 'pump-circ' }),
+  dev({ id: 'sump-pump', kind: 'pump', role: 'sump', feeder: 'pump-circ' }),
+  dev({ id: 'sump', kind: 'level_sensor', drainPump: 'sump-pump', intervalS: 10 }),
+  dev({ id: 'leak-1', kind: 'leak_sensor', intervalS: 60 }),
+  dev({ id: 'wm-vacant', kind: 'water_meter', vacant: true, unit: 'u1', intervalS: 30 }),
+  dev({ id: 'wm-main', kind: 'water_meter', intervalS: 30 }),
+  dev({ id: 'boiler', kind: 'boiler', building: 'c3', intervalS: 10 }),
+];
+const facts = (overrides?: SiteFacts['thresholds']): SiteFacts => ({ site: 's', devices: new Map(DEVICES.map((d) => [d.id, d])), ...(overrides ? { thresholds: overrides } : {}) });
+
+const V3 = (v: number) => ({ voltage_l1_v: v, voltage_l2_v: v, voltage_l3_v: v });
+const NORMAL: Record<string, Record<string, FieldValue>> = {
+  inc: V3(221),
+  'lift-circ': V3(220),
+  'pump-circ': V3(220),
+  'lift-a': { floor: 5, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal' },
+  'lift-b': { floor: 9, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal' },
+  booster: { running: true, run_command: true, fault: false },
+  'sump-pump': { running: false, run_command: false, fault: false },
+  sump: { level_pct: 30, high_float: false },
+  'leak-1': { wet: false },
+  'wm-vacant': { total_m3: 10, flow_m3h: 0 },
+  'wm-main': { total_m3: 500, flow_m3h: 1.2 },
+  boiler: { supply_temp_c: 70, return_temp_c: 50, setpoint_c: 70, pressure_kpa: 200, burner_on: true, fault: false },
+};
+
+class Harness {
+  readonly engine: RuleEngine;
+  readonly changes: AlarmChange[] = [];
+  constructor(overrides?: SiteFacts['thresholds']) {
+    this.engine = new RuleEngine({ facts: facts(overrides), start: T0 });
+  }
+  /** Every device reports its normal values, then `fields` for `id`, at second `s`; then the engine evaluates. */
+  read(s: number, id: string, fields: Record<string, FieldValue>): this {
+    this.engine.observe({ deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' }, at(s));
+    return this.eval(s);
+  }
+  normal(s: number, except: string[] = []): this {
+    for (const [id, fields] of Object.entries(NORMAL)) if (!except.includes(id)) this.engine.observe({ deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' }, at(s));
+    return this.eval(s);
+  }
+  eval(s: number): this {
+    this.changes.push(...this.engine.evaluate(at(s)));
+    return this;
+  }
+  firing(kind?: AlarmKind) {
+    return this.engine.active().filter((a) => a.status === 'firing' && (!kind || a.kind === kind));
+  }
+  raised(kind: AlarmKind) {
+    return this.changes.filter((c) => c.event.type === 'firing' && c.alarm.kind === kind);
+  }
+}
+
+describe('rule engine: water', () => {
+  it('leak sensor: wet 4 s is nothing, wet 5 s raises water_leak with its evidence; dry 60 s clears it', () => {
+    const h = new Harness().normal(0).read(1, 'leak-1', { wet: true }).eval(5.999);
+    expect(h.firing('water_leak')).toHaveLength(0);
+    h.eval(6);
+    const [a] = h.firing('water_leak');
+    expect(a).toMatchObject({ deviceId: 'leak-1', severity: 'critical', raisedAt: at(6) });
+    expect(a!.evidence.text.en).toBe('leak sensor reads wet');
+    expect(a!.evidence.readings).toEqual([{ deviceId: 'leak-1', field: 'wet', value: true, ts: at(1) }]);
+    h.read(10, 'leak-1', { wet: false }).eval(69.999);
+    expect(h.firing('water_leak')).toHaveLength(1);
+    h.eval(70);
+    expect(h.engine.active().find((x) => x.kind === 'water_leak')?.status).toBe('cleared');
+  });
+
+  it('a vacant unit with flow raises vacant_unit_flow; an occupied unit with flow does not', () => {
+    const h = new Harness().normal(0).read(1, 'wm-main', { flow_m3h: 2 }).read(2, 'wm-vacant', { flow_m3h: 0.001 });
+    expect(h.firing('vacant_unit_flow')).toHaveLength(0);
+    h.read(3, 'wm-vacant', { flow_m3h: 0.002 });
+    expect(h.firing('vacant_unit_flow').map((a) => a.deviceId)).toEqual(['wm-vacant']);
+  });
+
+  it('burst: flow above 10 m³/h for 120 s, not 119 s', () => {
+    const h = new Harness().normal(0).read(1, 'wm-main', { flow_m3h: 10 }).eval(200);
+    expect(h.firing('pipe_burst')).toHaveLength(0);
+    h.read(201, 'wm-main', { flow_m3h: 10.5 }).eval(320);
+    expect(h.firing('pipe_burst')).toHaveLength(0);
+    h.eval(321);
+    expect(h.firing('pipe_burst')).toHaveLength(1);
+  });
+
+  it('sump pit high with its drain pump stopped for 30 s raises sump_pump_failure; the pump starting clears the condition', () => {
+    const h = new Harness().normal(0).read(1, 'sump', { level_pct: 79.9 }).eval(60);
+    expect(h.firing('sump_pump_failure')).toHaveLength(0);
+    h.read(61, 'sump', { level_pct: 80 }).eval(90.999);
+    expect(h.firing('sump_pump_failure')).toHaveLength(0);
+    h.eval(91);
+    const [a] = h.firing('sump_pump_failure');
+    expect(a!.evidence.readings.map((r) => `${r.deviceId}.${r.field}`)).toEqual(['sump.high_float', 'sump.level_pct', 'sump-pump.running', 'sump-pump.fault']);
+    h.read(100, 'sump-pump', { running: true }).eval(160);
+    expect(h.engine.active().find((x) => x.kind === 'sump_pump_failure')?.status).toBe('cleared');
+  });
+});
+
+describe('rule engine: power', () => {
+  it('phase loss: L2 at 171 V (77.7 %) for 60 s raises; 172 V (78.2 %) does not; it clears only above 85 % (187 V)', () => {
+    const h = new Harness().normal(0).read(1, 'inc', { voltage_l2_v: 172 }).eval(100);
+    expect(h.firing('phase_loss')).toHaveLength(0);
+    h.read(101, 'inc', { voltage_l2_v: 171 }).eval(160.999);
+    expect(h.firing('phase_loss')).toHaveLength(0);
+    h.eval(161);
+    expect(h.firing('phase_loss')[0]!.evidence.text.en).toMatch(/^phase L2 lost \(171 V/);
+    h.read(170, 'inc', { voltage_l2_v: 186 });
+    expect(h.firing('phase_loss')).toHaveLength(1); // between 78 % and 85 %: still lost
+    h.read(171, 'inc', { voltage_l2_v: 188 });
+    expect(h.firing('phase_loss')).toHaveLength(0);
+  });
+
+  it('grid outage: one power_cut_external for the building, offline alarms below it inhibited, trapped lift still raised', () => {
+    const h = new Harness().normal(0);
+    // The incomer loses every phase; sub-circuit meters read 0 V too; the pumps go dark.
+    h.read(10, 'inc', V3(0)).read(10, 'lift-circ', V3(0)).read(10, 'pump-circ', V3(0));
+    // Lift A stops between floors with people inside; its terminal is on battery and keeps reporting.
+    for (let s = 10; s <= 120; s += 5) {
+      h.read(s, 'lift-a', { floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true });
+      h.read(s, 'lift-b', {});
+      for (const id of ['leak-1', 'wm-vacant', 'wm-main', 'sump', 'boiler']) h.read(s, id, {});
+    }
+    expect(h.raised('power_cut_external').map((c) => c.alarm.deviceId)).toEqual(['inc']);
+    expect(h.raised('circuit_fault_internal')).toHaveLength(0); // the grid explains the dead sub-circuits
+    expect(h.raised('phase_loss')).toHaveLength(0);
+    const trapped = h.firing('lift_entrapment');
+    expect(trapped.map((a) => a.deviceId)).toEqual(['lift-a']);
+    expect(trapped[0]!.inhibitedBy).toBeUndefined();
+    // Pumps and meters that went silent: offline, but inhibited by the cut, not a flood of alarms for the board.
+    const offline = h.firing('device_offline');
+    expect(offline.map((a) => a.deviceId).sort()).toEqual(['booster', 'inc', 'lift-circ', 'pump-circ', 'sump-pump']);
+    const cut = h.firing('power_cut_external')[0]!;
+    for (const a of offline.filter((x) => x.deviceId !== 'inc')) expect(a.inhibitedBy, a.deviceId).toEqual({ alarmId: cut.id, kind: 'power_cut_external', deviceId: 'inc' });
+    const uninhibited = h.engine.active().filter((a) => a.status === 'firing' && !a.inhibitedBy);
+    expect(uninhibited.map((a) => a.kind).sort()).toEqual(['device_offline', 'lift_entrapment', 'power_cut_external']);
+  });
+
+  it('power restored: all phases back for 30 s clears the cut', () => {
+    const h = new Harness().normal(0).read(10, 'inc', V3(0));
+    expect(h.firing('power_cut_external')).toHaveLength(1);
+    h.read(100, 'inc', V3(220)).eval(129);
+    expect(h.firing('power_cut_external')).toHaveLength(1);
+    h.eval(130);
+    expect(h.engine.active().find((a) => a.kind === 'power_cut_external')?.status).toBe('cleared');
+  });
+
+  it('internal circuit fault: the incomer is normal and one sub-circuit has no voltage', () => {
+    const h = new Harness().normal(0).read(10, 'pump-circ', V3(0));
+    expect(h.firing('circuit_fault_internal').map((a) => a.deviceId)).toEqual(['pump-circ']);
+    expect(h.firing('power_cut_external')).toHaveLength(0);
+  });
+});
+
+describe('rule engine: lifts', () => {
+  const trapped = { floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true };
+
+  it('trapped between floors: 19 s is nothing, 20 s raises lift_entrapment', () => {
+    const h = new Harness().normal(0).read(1, 'lift-a', trapped).eval(20.999);
+    expect(h.firing('lift_entrapment')).toHaveLength(0);
+    h.eval(21);
+    expect(h.firing('lift_entrapment')[0]!.evidence.text.en).toMatch(/between floors near 7/);
+  });
+
+  it('trapped at a floor: level, occupied, door closed, not moving for 20 s', () => {
+    const h = new Harness().normal(0).read(1, 'lift-b', { occupied: true }).eval(21);
+    expect(h.firing('lift_entrapment')[0]!.evidence.text.en).toMatch(/level at floor 9 but the door stays closed/);
+  });
+
+  it('the alarm button while stopped raises at once', () => {
+    const h = new Harness().normal(0).read(1, 'lift-a', { alarm_button: true });
+    expect(h.firing('lift_entrapment')).toHaveLength(1);
+  });
+
+  it('inspection and maintenance mode silence the lift rules', () => {
+    const h = new Harness().normal(0).read(1, 'lift-a', { ...trapped, mode: 'inspection', alarm_button: true }).eval(100);
+    expect(h.firing('lift_entrapment')).toHaveLength(0);
+  });
+
+  it('empty car stopped out of zone for 45 s; door open while moving at once; over-travel at the top after 20 s', () => {
+    const h = new Harness().normal(0).read(1, 'lift-a', { in_door_zone: false }).eval(45.999);
+    expect(h.firing('lift_stopped_out_of_zone')).toHaveLength(0);
+    h.eval(46);
+    expect(h.firing('lift_stopped_out_of_zone')).toHaveLength(1);
+    h.read(50, 'lift-b', { direction: 'up', door: 'open', in_door_zone: false });
+    expect(h.firing('lift_door_fault').map((a) => a.deviceId)).toEqual(['lift-b']);
+    h.read(60, 'lift-b', { floor: 18, direction: 'up', door: 'closed', in_door_zone: false }).eval(80);
+    expect(h.firing('lift_overtravel').map((a) => a.deviceId)).toEqual(['lift-b']);
+  });
+});
+
+describe('rule engine: heating and pumps', () => {
+  it('supply more than 10 °C below setpoint for 15 min; overheat at 110 °C; pressure out of range for 60 s; fault at once', () => {
+    const h = new Harness().normal(0).read(1, 'boiler', { supply_temp_c: 60 }).eval(2000);
+    expect(h.firing('heating_low')).toHaveLength(0);
+    h.read(2001, 'boiler', { supply_temp_c: 59.9 }).eval(2900.999);
+    expect(h.firing('heating_low')).toHaveLength(0);
+    h.eval(2901);
+    expect(h.firing('heating_low')).toHaveLength(1);
+    h.read(3000, 'boiler', { supply_temp_c: 110, pressure_kpa: 351, fault: true, fault_code: 12 }).eval(3059);
+    // (the boiler's silences between these readings also make it offline: not what this test is about)
+    const boilerKinds = () => h.firing().filter((a) => a.deviceId === 'boiler' && a.kind !== 'device_offline').map((a) => a.kind).sort();
+    expect(boilerKinds()).toEqual(['boiler_fault', 'boiler_overheat', 'heating_low']);
+    h.eval(3060);
+    expect(h.firing('boiler_pressure')).toHaveLength(1);
+    expect(h.firing('boiler_fault')[0]!.evidence.text.zh).toBe('锅炉报故障（代码 12）');
+  });
+
+  it('a pump commanded without feedback for 10 s fails; critical for a secondary-water pump', () => {
+    const h = new Harness().normal(0).read(1, 'booster', { running: false }).eval(10.999);
+    expect(h.firing('pump_failure')).toHaveLength(0);
+    h.eval(11);
+    expect(h.firing('pump_failure')[0]).toMatchObject({ deviceId: 'booster', severity: 'critical' });
+  });
+});
+
+describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
+  it('a device silent for 3 intervals goes offline, back when it speaks', () => {
+    const h = new Harness().normal(0);
+    h.normal(15, ['leak-1']); // leak sensor: 60 s interval, others 5–30 s
+    expect(h.firing('device_offline')).toHaveLength(0);
+    h.normal(180, ['leak-1']);
+    expect(h.firing('device_offline')).toHaveLength(0); // exactly 3 × 60 s: not yet
+    h.normal(181, ['leak-1']);
+    expect(h.firing('device_offline').map((a) => a.deviceId)).toEqual(['leak-1']);
+    expect(h.firing('device_offline')[0]!.evidence.text.en).toBe('no reading for 181 s (expected every 60 s)');
+    h.read(182, 'leak-1', { wet: false });
+    expect(h.firing('device_offline')).toHaveLength(0);
+  });
+
+  it('takes overrides: a device threshold beats the building, the kind and the site', () => {
+    const h = new Harness({ site: { leak_wet_s: 30 }, kinds: { leak_sensor: { leak_wet_s: 20 } }, buildings: { t1: { leak_wet_s: 10 } }, devices: { 'leak-1': { leak_wet_s: 2 } } });
+    h.normal(0).read(1, 'leak-1', { wet: true }).eval(3);
+    expect(h.firing('water_leak')).toHaveLength(1);
+  });
+
+  it('acknowledges by id with who, when and a comment', () => {
+    const h = new Harness().normal(0).read(1, 'lift-a', { alarm_button: true });
+    const [a] = h.firing('lift_entrapment');
+    const changes = h.engine.acknowledge(a!.id, 'duty', '已通知维保 maintenance called', at(30));
+    expect(changes.map((c) => c.event.type)).toEqual(['acknowledged']);
+    expect(h.firing('lift_entrapment')[0]!.ack).toEqual({ by: 'duty', at: at(30), comment: '已通知维保 maintenance called' });
+    expect(() => h.engine.acknowledge('nope', 'duty', undefined, at(31))).toThrow(/no alarm "nope"/);
+  });
+
+  it('restored after a restart: the same alarms, no duplicate raised, acknowledgement kept', () => {
+    const h = new Harness().normal(0).read(1, 'leak-1', { wet: true }).eval(6);
+    const [a] = h.firing('water_leak');
+    h.engine.acknowledge(a!.id, 'duty', undefined, at(7));
+    const before = h.engine.active();
+    const again = new Harness();
+    again.engine.restore(before);
+    again.normal(8).read(8, 'leak-1', { wet: true }).eval(20);
+    expect(again.changes.filter((c) => c.alarm.kind === 'water_leak')).toEqual([]);
+    const summary = (list: typeof before) => list.filter((x) => x.kind === 'water_leak').map(({ id, status, since, raisedAt, ack }) => ({ id, status, since, raisedAt, ack }));
+    expect(summary(again.engine.active())).toEqual(summary(before));
+    expect(summary(before)[0]).toMatchObject({ status: 'firing', ack: { by: 'duty' } });
+  });
+
+  it('tags alarms raised during a drill', () => {
+    const h = new Harness().normal(0);
+    h.engine.observe({ deviceId: 'lift-a', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' }, at(1));
+    h.engine.evaluate(at(1), 'drill-3');
+    expect(h.firing('lift_entrapment')[0]!.drill).toBe('drill-3');
+  });
+});

@@ -1,0 +1,213 @@
+import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
+import { transition, type Alarm, type AlarmEvent, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
+import { DEVICE_DETECTORS } from './detectors/device.js';
+import { HEATING_DETECTORS } from './detectors/heating.js';
+import { LIFT_DETECTORS } from './detectors/lift.js';
+import { POWER_DETECTORS } from './detectors/power.js';
+import type { Detector } from './detectors/types.js';
+import { WATER_DETECTORS } from './detectors/water.js';
+import type { Reading } from './model/reading.js';
+import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site.js';
+import { resolveThresholds, type Thresholds } from './thresholds.js';
+
+// The rule runtime's core: live values in, alarm changes out, the time always passed in.
+// It keeps its state in memory (the gateway persists the changes it returns) and does no
+// I/O. Work per reading is bounded: only the device read and the devices whose rules look
+// at it (sump sensors of a pump, meters under a feeder) are checked.
+
+export const ALL_DETECTORS: Detector[] = [...WATER_DETECTORS, ...POWER_DETECTORS, ...LIFT_DETECTORS, ...HEATING_DETECTORS, ...DEVICE_DETECTORS];
+
+/** Kinds whose active alarm on a feeder mutes inhibitable alarms below it. */
+const SUPPLY_LOST: ReadonlySet<AlarmKind> = new Set(['power_cut_external', 'circuit_fault_internal']);
+/** Pumps whose failure floods a basement or leaves upper floors without water. */
+const CRITICAL_PUMP_ROLES: ReadonlySet<string> = new Set(['sump', 'secondary_water']);
+
+export interface AlarmChange {
+  event: AlarmEvent;
+  /** The alarm as it is after this change. */
+  alarm: Alarm;
+}
+
+/** An alarm as the duty room sees it: with what mutes it, if anything. */
+export interface AlarmView extends Alarm {
+  inhibitedBy?: { alarmId: string; kind: AlarmKind; deviceId: string };
+}
+
+interface DeviceRules {
+  facts: DeviceFacts;
+  thresholds: Thresholds;
+  /** Detectors by alarm kind (several variants may raise one kind). */
+  byKind: Map<AlarmKind, Detector[]>;
+}
+
+export interface RuleEngineOptions {
+  facts: SiteFacts;
+  /** When the runtime started: a device never heard from counts as heard then. */
+  start: number;
+  detectors?: Detector[];
+  /** Devices are swept for silence (offline) at most this often. */
+  sweepMs?: number;
+}
+
+export class RuleEngine {
+  private readonly devices = new Map<string, DeviceRules>();
+  private readonly live = new Map<string, Live>();
+  /** Latest alarm per `kind|device`, closed ones kept for reopening. */
+  private readonly alarms = new Map<string, Alarm>();
+  private readonly dependents = new Map<string, string[]>();
+  private readonly dirty = new Set<string>();
+  private readonly sweepMs: number;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly opts: RuleEngineOptions) {
+    this.sweepMs = opts.sweepMs ?? 1000;
+    const detectors = opts.detectors ?? ALL_DETECTORS;
+    for (const facts of opts.facts.devices.values()) {
+      const byKind = new Map<AlarmKind, Detector[]>();
+      for (const d of detectors) {
+        if (!d.applies(facts)) continue;
+        byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d]);
+      }
+      this.devices.set(facts.id, { facts, thresholds: resolveThresholds(opts.facts.thresholds, facts), byKind });
+      this.live.set(facts.id, { fields: new Map(), heardAt: opts.start });
+      // Whose rules read this device: a level sensor reads its drain pump; a sub-circuit reads the meters above it.
+      const watch = (source: string) => this.dependents.set(source, [...(this.dependents.get(source) ?? []), facts.id]);
+      if (facts.drainPump) watch(facts.drainPump);
+      for (const f of feederChain(opts.facts, facts.id)) watch(f);
+    }
+  }
+
+  /** Takes a reading into the live values (a reading of an unknown device is ignored). */
+  observe(r: Reading, receivedAt: number): void {
+    if (!this.devices.has(r.deviceId)) return;
+    observe(this.live.get(r.deviceId), r, receivedAt);
+    this.dirty.add(r.deviceId);
+    for (const d of this.dependents.get(r.deviceId) ?? []) this.dirty.add(d);
+  }
+
+  /**
+   * Checks what changed since the last call, advances every open alarm's clock, and sweeps
+   * for silent devices. `drill`: the drill running now, stamped on alarms raised.
+   */
+  evaluate(now: number, drill?: string): AlarmChange[] {
+    const changes: AlarmChange[] = [];
+    const todo = new Map<string, Set<AlarmKind> | 'all'>();
+    for (const id of this.dirty) todo.set(id, 'all');
+    this.dirty.clear();
+    for (const a of this.alarms.values()) {
+      if (a.status === 'closed') continue;
+      const t = todo.get(a.deviceId);
+      if (t === 'all') continue;
+      todo.set(a.deviceId, (t ?? new Set()).add(a.kind));
+    }
+    if (now - this.lastSweep >= this.sweepMs) {
+      this.lastSweep = now;
+      for (const id of this.devices.keys()) {
+        const t = todo.get(id);
+        if (t !== 'all') todo.set(id, (t ?? new Set()).add('device_offline'));
+      }
+    }
+    for (const [id, kinds] of todo) {
+      const rules = this.devices.get(id)!;
+      for (const [kind, detectors] of rules.byKind) {
+        if (kinds !== 'all' && !kinds.has(kind)) continue;
+        this.check(rules, kind, detectors, now, drill, changes);
+      }
+    }
+    return changes;
+  }
+
+  /** Acknowledges an alarm by id (it may be firing or cleared). */
+  acknowledge(alarmId: string, by: string, comment: string | undefined, now: number): AlarmChange[] {
+    const alarm = this.findById(alarmId);
+    if (!alarm) throw new RangeError(`no alarm "${alarmId}"`);
+    const rules = this.devices.get(alarm.deviceId)!;
+    const t = transition(alarm, alarm, { type: 'acknowledge', by, ...(comment ? { comment } : {}) }, now, this.policy(rules, alarm.kind, []));
+    this.alarms.set(keyOf(alarm.kind, alarm.deviceId), t.alarm!);
+    return t.events.map((event) => ({ event, alarm: t.alarm! }));
+  }
+
+  /** Alarms not closed, with inhibition worked out. */
+  active(): AlarmView[] {
+    const out: AlarmView[] = [];
+    for (const a of this.alarms.values()) {
+      if (a.status === 'closed' || a.status === 'pending') continue;
+      const cause = this.inhibitor(a);
+      out.push(cause ? { ...a, inhibitedBy: cause } : a);
+    }
+    return out;
+  }
+
+  findById(alarmId: string): Alarm | undefined {
+    for (const a of this.alarms.values()) if (a.id === alarmId) return a;
+    return undefined;
+  }
+
+  /** Puts back the alarms a restarted gateway had (from its stored events). */
+  restore(alarms: Iterable<Alarm>): void {
+    for (const a of alarms) {
+      if (!this.devices.has(a.deviceId)) continue;
+      const k = keyOf(a.kind, a.deviceId);
+      const prev = this.alarms.get(k);
+      if (!prev || prev.since <= a.since) this.alarms.set(k, a);
+    }
+  }
+
+  liveOf(id: string): Live | undefined {
+    return this.live.get(id);
+  }
+
+  private check(rules: DeviceRules, kind: AlarmKind, detectors: Detector[], now: number, drill: string | undefined, changes: AlarmChange[]): void {
+    const k = keyOf(kind, rules.facts.id);
+    const prev = this.alarms.get(k);
+    const wasActive = prev !== undefined && prev.status !== 'closed' && prev.status !== 'cleared';
+    const input = { device: rules.facts, live: this.live.get(rules.facts.id), liveOf: (id: string) => this.live.get(id), facts: this.opts.facts, t: rules.thresholds, now, wasActive };
+    const holding: Detector[] = [];
+    let found: Evidence | undefined;
+    for (const d of detectors) {
+      const e = d.check(input);
+      if (e) {
+        holding.push(d);
+        found ??= e;
+      }
+    }
+    if (!found && (!prev || prev.status === 'closed')) return;
+    const t = transition(prev, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(drill ? { drill } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
+    if (t.alarm) this.alarms.set(k, t.alarm);
+    else this.alarms.delete(k);
+    for (const event of t.events) changes.push({ event, alarm: t.alarm ?? prev! });
+  }
+
+  /** Several variants of one kind: the quickest of those holding decides when it fires; the slowest when it clears. */
+  private policy(rules: DeviceRules, kind: AlarmKind, variants: Detector[]): LifecyclePolicy {
+    const durations = (variants.length ? variants : (rules.byKind.get(kind) ?? [])).map((d) => d.durations(rules.thresholds));
+    return {
+      forS: durations.length ? Math.min(...durations.map((d) => d.forS)) : 0,
+      clearS: Math.max(0, ...durations.map((d) => d.clearS)),
+      reopenS: 600,
+      severity: this.severity(rules.facts, kind),
+    };
+  }
+
+  private severity(facts: DeviceFacts, kind: AlarmKind): Severity {
+    if (kind === 'pump_failure' && facts.role && CRITICAL_PUMP_ROLES.has(facts.role)) return 'critical';
+    return ALARM_KINDS[kind].severity;
+  }
+
+  /** A lost supply above the device (its feeder chain, or its building's incomer) mutes inhibitable alarms. */
+  private inhibitor(a: Alarm): AlarmView['inhibitedBy'] {
+    if (!ALARM_KINDS[a.kind].inhibitable) return undefined;
+    const facts = this.devices.get(a.deviceId)?.facts;
+    if (!facts) return undefined;
+    const suppliers = new Set(feederChain(this.opts.facts, a.deviceId));
+    for (const other of this.alarms.values()) {
+      if (!SUPPLY_LOST.has(other.kind) || other.status === 'closed' || other.status === 'pending' || other.deviceId === a.deviceId) continue;
+      const otherFacts = this.devices.get(other.deviceId)?.facts;
+      const sameBuildingCut = other.kind === 'power_cut_external' && otherFacts?.building === facts.building;
+      if (suppliers.has(other.deviceId) || sameBuildingCut) return { alarmId: other.id, kind: other.kind, deviceId: other.deviceId };
+    }
+    return undefined;
+  }
+}
+
+const keyOf = (kind: AlarmKind, deviceId: string) => `${kind}|${deviceId}`;

@@ -1,0 +1,79 @@
+import type { DeviceKind } from './model/fields.js';
+import type { FieldValue, Reading } from './model/reading.js';
+import type { ThresholdConfig } from './thresholds.js';
+
+// What the rules know of the estate (built by the gateway from the site file) and of each
+// device's live values. Plain data: the rules read it, the runtime builds and feeds it.
+
+export interface DeviceFacts {
+  id: string;
+  kind: DeviceKind;
+  building: string;
+  floor?: string;
+  unit?: string;
+  room?: string;
+  /** In a unit marked vacant (空置房). */
+  vacant: boolean;
+  /** The electricity meter that feeds it. */
+  feeder?: string;
+  circuit?: 'incomer' | 'sub_circuit';
+  /** Electricity meters: phase voltage (220 in China). */
+  nominalVoltage?: number;
+  /** Pumps: sump, secondary_water, heating_circulation, … */
+  role?: string;
+  /** Sump level sensors: the pump that drains the pit. */
+  drainPump?: string;
+  /** Lifts: the lowest and highest floor numbers it serves (no floor 0). */
+  floorRange?: { lowest: number; highest: number };
+  /** Seconds between expected readings. */
+  intervalS: number;
+}
+
+export interface SiteFacts {
+  site: string;
+  devices: ReadonlyMap<string, DeviceFacts>;
+  thresholds?: ThresholdConfig;
+}
+
+/** One device's latest value of every field, each with its own time, and when it was last heard. */
+export interface Live {
+  fields: Map<string, { value: FieldValue; ts: number }>;
+  heardAt: number;
+}
+
+/** Folds a reading into a device's live values (in place; the engine owns them); a late reading never overwrites a newer value. */
+export function observe(live: Live | undefined, r: Reading, receivedAt: number): Live {
+  const next: Live = live ?? { fields: new Map(), heardAt: receivedAt };
+  next.heardAt = Math.max(next.heardAt, receivedAt);
+  for (const [field, value] of Object.entries(r.fields)) {
+    const prev = next.fields.get(field);
+    if (!prev || prev.ts <= r.ts) next.fields.set(field, { value, ts: r.ts });
+  }
+  return next;
+}
+
+export function num(live: Live | undefined, field: string): number | undefined {
+  const v = live?.fields.get(field)?.value;
+  return typeof v === 'number' ? v : undefined;
+}
+
+export function bool(live: Live | undefined, field: string): boolean | undefined {
+  const v = live?.fields.get(field)?.value;
+  return typeof v === 'boolean' ? v : undefined;
+}
+
+export function str(live: Live | undefined, field: string): string | undefined {
+  const v = live?.fields.get(field)?.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The feeder meters above a device, nearest first (the config forbids loops). */
+export function feederChain(facts: SiteFacts, id: string): string[] {
+  const chain: string[] = [];
+  let next = facts.devices.get(id)?.feeder;
+  while (next !== undefined && !chain.includes(next)) {
+    chain.push(next);
+    next = facts.devices.get(next)?.feeder;
+  }
+  return chain;
+}
