@@ -134,6 +134,18 @@ users:
     expect(cfg.storage.url).toBe('http://db:8086');
   });
 
+  it('takes threshold overrides and checks their names, buildings and devices', () => {
+    const ok = parseConfig(`${minimal}thresholds:\n  site: { leak_wet_s: 10 }\n  kinds: { lift: { lift_trapped_s: 30 } }\n  buildings: { b1: { burst_flow_m3h: 20 } }\n`, 'site.yaml', { env: {} });
+    expect(ok.thresholds).toEqual({ site: { leak_wet_s: 10 }, kinds: { lift: { lift_trapped_s: 30 } }, buildings: { b1: { burst_flow_m3h: 20 } } });
+    const problems = problemsOf(`${minimal}thresholds:\n  site: { leak_wet_seconds: 10 }\n  buildings: { b9: { leak_wet_s: 1 } }\n  devices: { ghost: { leak_wet_s: -1 } }\n`);
+    expect(problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
+      '12 thresholds.site.leak_wet_seconds: unknown key "leak_wet_seconds"',
+      '13 thresholds.buildings.b9: no building "b9"',
+      '14 thresholds.devices.ghost: no device "ghost"',
+      '14 thresholds.devices.ghost.leak_wet_s: Too small: expected number to be >=0',
+    ]);
+  });
+
   it('an InfluxDB 2.x store must be named in full: url, org, bucket, token', () => {
     const problems = problemsOf(`${minimal}storage:\n  driver: influxdb2\n  org: estate\n`);
     expect(problems.map((p) => p.path).sort()).toEqual(['storage.bucket', 'storage.token', 'storage.url']);

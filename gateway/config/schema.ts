@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
+import { thresholdOverrides } from '../../rules/thresholds.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
 // a misspelt key is an error with its line, never silently ignored.
@@ -229,6 +230,15 @@ const siteShape = z.strictObject({
   users: z.array(user).default([]),
   api_tokens: z.array(apiToken).default([]),
   broker: broker.prefault({}),
+  /** Overrides of the rule thresholds (rules/thresholds.ts): for the site, a kind, a building, a device. */
+  thresholds: z
+    .strictObject({
+      site: thresholdOverrides.optional(),
+      kinds: z.partialRecord(z.enum(DEVICE_KINDS), thresholdOverrides).optional(),
+      buildings: z.record(z.string(), thresholdOverrides).optional(),
+      devices: z.record(z.string(), thresholdOverrides).optional(),
+    })
+    .optional(),
   storage: storage.prefault({}),
   http: http.prefault({}),
   ingest: ingest.prefault({}),
@@ -324,6 +334,12 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
     for (const key of ['url', 'org', 'bucket', 'token'] as const) {
       if (!cfg.storage[key]) problem(['storage', key], `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`);
     }
+  }
+  for (const b of Object.keys(cfg.thresholds?.buildings ?? {})) {
+    if (!buildings.has(b)) problem(['thresholds', 'buildings', b], `no building "${b}"`);
+  }
+  for (const d of Object.keys(cfg.thresholds?.devices ?? {})) {
+    if (!devices.has(d)) problem(['thresholds', 'devices', d], `no device "${d}"`);
   }
   // A feeder chain that loops would make outage inference run forever.
   cfg.devices.forEach((d, di) => {

@@ -1,0 +1,33 @@
+import type { DeviceFacts, SiteFacts } from '../../rules/site.js';
+import { floorsOf, type SiteConfig } from '../config/schema.js';
+import type { ThresholdConfig } from '../../rules/thresholds.js';
+
+/** What the rules need to know of the estate, from the site file. */
+export function siteFacts(config: SiteConfig): SiteFacts {
+  const buildings = new Map(config.buildings.map((b) => [b.id, b]));
+  const devices = new Map<string, DeviceFacts>();
+  for (const d of config.devices) {
+    const b = buildings.get(d.place.building)!;
+    const unit = d.place.unit ? b.units.find((u) => u.id === d.place.unit) : undefined;
+    const room = d.place.room ? b.rooms.find((r) => r.id === d.place.room) : undefined;
+    const floor = d.place.floor ?? unit?.floor ?? room?.floor;
+    const levels = floorsOf(b).map((f) => f.level);
+    devices.set(d.id, {
+      id: d.id,
+      kind: d.kind,
+      building: b.id,
+      ...(floor !== undefined ? { floor } : {}),
+      ...(d.place.unit ? { unit: d.place.unit } : {}),
+      ...(d.place.room ? { room: d.place.room } : {}),
+      vacant: unit?.vacant ?? false,
+      ...(d.feeder ? { feeder: d.feeder } : {}),
+      ...(d.circuit ? { circuit: d.circuit } : {}),
+      ...(d.kind === 'electricity_meter' ? { nominalVoltage: d.nominal_voltage_v ?? 220 } : {}),
+      ...(d.role ? { role: d.role } : {}),
+      ...(d.drain_pump ? { drainPump: d.drain_pump } : {}),
+      ...(d.kind === 'lift' ? { floorRange: { lowest: Math.min(...levels), highest: Math.max(...levels) } } : {}),
+      intervalS: d.protocol === 'mqtt' ? d.publish_interval_s : d.poll_interval_s,
+    });
+  }
+  return { site: config.site.id, devices, ...(config.thresholds ? { thresholds: config.thresholds as ThresholdConfig } : {}) };
+}

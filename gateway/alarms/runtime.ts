@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import type { Severity } from '../../rules/alarms/kinds.js';
+import { RuleEngine, type AlarmChange, type AlarmView } from '../../rules/engine.js';
+import type { Reading } from '../../rules/model/reading.js';
+import type { Clock } from '../clock.js';
+import type { SiteConfig } from '../config/schema.js';
+import type { ComponentHealth, HealthSource } from '../health.js';
+import { siteFacts } from './facts.js';
+import type { AlarmJournal, JournalEntry } from './journal.js';
+
+// The edge around the pure rule engine: it owns the clock and the timer, feeds readings in,
+// writes every change to the journal before announcing it, and keeps the last changes for
+// live streams that reconnect (SSE Last-Event-ID).
+
+export interface AlarmFilter {
+  status?: 'active' | 'firing' | 'cleared';
+  building?: string;
+  severity?: Severity;
+  drill?: boolean;
+}
+
+export interface AlarmRuntimeOptions {
+  config: SiteConfig;
+  clock: Clock;
+  journal: AlarmJournal;
+  logger: Logger;
+  /** The drill running now, if any: alarms it raises are tagged with it. */
+  activeDrill?: () => string | undefined;
+  /** How often open alarms and silent devices are re-checked (default 1000 ms). */
+  tickMs?: number;
+  /** Changes kept for streams that reconnect (default 5000). */
+  backlog?: number;
+}
+
+export type AlarmListener = (entry: JournalEntry) => void;
+
+export class AlarmRuntime implements HealthSource {
+  readonly component = 'rules';
+  private engine: RuleEngine | undefined;
+  private readonly listeners = new Set<AlarmListener>();
+  private readonly recent: JournalEntry[] = [];
+  private readonly buildingOf = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private lastError: string | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: AlarmRuntimeOptions) {
+    for (const d of opts.config.devices) this.buildingOf.set(d.id, d.place.building);
+  }
+
+  async start(): Promise<void> {
+    const { clock, journal, logger } = this.opts;
+    const now = clock.now();
+    const restored = await journal.open(now, (line, detail) => logger.warn({ line, detail }, 'alarm journal: damaged line skipped'));
+    this.engine = new RuleEngine({ facts: siteFacts(this.opts.config), start: now });
+    this.engine.restore(restored.alarms);
+    this.recent.push(...restored.entries.slice(-(this.opts.backlog ?? 5000)));
+    logger.info({ restored: restored.alarms.filter((a) => a.status !== 'closed').length }, 'alarm state restored');
+    this.timer = setInterval(() => this.flush(), this.opts.tickMs ?? 1000);
+    this.timer.unref();
+  }
+
+  observe(reading: Reading): void {
+    if (!this.engine) return;
+    this.engine.observe(reading, this.opts.clock.now());
+    // Readings arriving together are checked together, on the next turn of the event loop.
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]> {
+    const engine = this.requireEngine();
+    return this.persist(engine.acknowledge(alarmId, by, comment, this.opts.clock.now()));
+  }
+
+  list(filter: AlarmFilter = {}): AlarmView[] {
+    const all = this.requireEngine().active();
+    return all.filter(
+      (a) =>
+        (filter.status === undefined || filter.status === 'active' || a.status === filter.status) &&
+        (filter.building === undefined || this.buildingOf.get(a.deviceId) === filter.building) &&
+        (filter.severity === undefined || a.severity === filter.severity) &&
+        (filter.drill === undefined || (a.drill !== undefined) === filter.drill),
+    );
+  }
+
+  get(alarmId: string): AlarmView | undefined {
+    return this.requireEngine().active().find((a) => a.id === alarmId) ?? this.requireEngine().findById(alarmId);
+  }
+
+  /** Changes after `afterSeq` still in memory, then every new one, until the returned function is called. */
+  subscribe(listener: AlarmListener, afterSeq?: number): () => void {
+    if (afterSeq !== undefined) for (const e of this.recent) if (e.seq > afterSeq) listener(e);
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once every change so far is in the journal and announced. */
+  async settled(): Promise<void> {
+    this.flush();
+    await this.writing;
+  }
+
+  health(): ComponentHealth {
+    if (!this.engine) return { status: 'down', detail: 'not started' };
+    if (this.lastError) return { status: 'degraded', detail: `alarm journal: ${this.lastError}` };
+    return { status: 'ok', firing: this.engine.active().filter((a) => a.status === 'firing').length };
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.writing.catch(() => undefined);
+    await this.opts.journal.close();
+  }
+
+  private flush(): void {
+    if (!this.engine) return;
+    const changes = this.engine.evaluate(this.opts.clock.now(), this.opts.activeDrill?.());
+    if (changes.length) void this.persist(changes).catch(() => undefined);
+  }
+
+  private persist(changes: AlarmChange[]): Promise<JournalEntry[]> {
+    const done = this.writing.then(() => this.opts.journal.append(changes.map((c) => ({ type: c.event.type, at: c.event.at, alarm: c.alarm }))));
+    this.writing = done.then(
+      (entries) => {
+        this.lastError = undefined;
+        this.announce(entries);
+      },
+      (err: Error) => {
+        // Alarm state stays right in memory; only its record on disk is behind. Say so.
+        this.lastError = err.message;
+        this.opts.logger.error({ err: err.message }, 'alarm journal write failed');
+      },
+    );
+    return done;
+  }
+
+  private announce(entries: JournalEntry[]): void {
+    for (const e of entries) {
+      this.recent.push(e);
+      if (e.type === 'firing' || e.type === 'reopened') this.opts.logger.warn({ alarm: e.alarm.id, kind: e.alarm.kind, device: e.alarm.deviceId, severity: e.alarm.severity, drill: e.alarm.drill }, `ALARM ${e.alarm.kind} on ${e.alarm.deviceId}: ${e.alarm.evidence.text.en}`);
+      for (const l of this.listeners) l(e);
+    }
+    const excess = this.recent.length - (this.opts.backlog ?? 5000);
+    if (excess > 0) this.recent.splice(0, excess);
+  }
+
+  private requireEngine(): RuleEngine {
+    if (!this.engine) throw new Error('alarm runtime not started');
+    return this.engine;
+  }
+}
