@@ -9,6 +9,8 @@ import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profil
 import { TopicDirectory } from './adapters/mqtt/topics.js';
 import { systemClock, type Clock } from './clock.js';
 import type { SiteConfig } from './config/schema.js';
+import { AlarmJournal } from './alarms/journal.js';
+import { AlarmRuntime } from './alarms/runtime.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
@@ -28,6 +30,8 @@ export interface GatewayOptions {
   httpPort?: number;
   mqttPort?: number;
   wsPort?: number;
+  /** The drill running now, if any: alarms raised meanwhile are tagged with it. */
+  activeDrill?: () => string | undefined;
 }
 
 export interface RunningGateway {
@@ -43,6 +47,7 @@ export interface RunningGateway {
   pipeline: Pipeline;
   adapter: MqttAdapter;
   modbus: ModbusAdapter;
+  alarms: AlarmRuntime;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -77,7 +82,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const store = await openStore({ config, baseDir: opts.baseDir, metrics, logger, clock });
     stops.push(() => store.close());
 
-    const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock });
+    const alarms = new AlarmRuntime({
+      config,
+      clock,
+      journal: new AlarmJournal(resolve(opts.baseDir, config.data_dir, 'alarms', 'journal.jsonl')),
+      logger: logger.child({ component: 'rules' }),
+      ...(opts.activeDrill ? { activeDrill: opts.activeDrill } : {}),
+    });
+    await alarms.start();
+    stops.push(() => alarms.stop());
+
+    const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
 
     // The gateway's own broker login: generated at each start, known to nobody else.
     const gatewayLogin = { username: `dutyroom-gateway-${config.site.id}`, password: generateSecret() };
@@ -143,7 +158,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     modbus.start((reading) => void pipeline.ingest(reading));
     stops.push(() => modbus.stop());
 
-    const health: HealthSource[] = [adapter, modbus, ...store.healthSources];
+    const health: HealthSource[] = [adapter, modbus, alarms, ...store.healthSources];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
       const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
       return poll ? { ...d, poll } : d;
@@ -168,6 +183,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       },
       readings: store.driver,
       ingest: (reading) => pipeline.ingest(reading),
+      alarms,
       logger: logger.child({ component: 'http' }),
     });
     stops.push(() => app.close());
@@ -177,7 +193,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
-    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, logger, stop };
+    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, logger, stop };
   } catch (err) {
     await stop();
     throw err;

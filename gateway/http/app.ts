@@ -5,6 +5,7 @@ import { Credentials } from '../auth/credentials.js';
 import { SessionStore } from '../auth/sessions.js';
 import { AttemptThrottle } from '../auth/throttle.js';
 import { decideAccess, guard, type AccessTable } from './access.js';
+import { alarmRoutes } from './alarms.js';
 import { authRoutes } from './auth-routes.js';
 import { RequestAuth } from './authenticate.js';
 import type { ApiDeps } from './deps.js';
@@ -51,5 +52,6 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { credentials, sessions, loginThrottle: new AttemptThrottle(deps.clock, 5), sessionHours: deps.config.http.session_hours });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
+  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms });
   return app;
 }

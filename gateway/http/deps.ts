@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { ReadingsQuery, StoredRow } from '../store/types.js';
 import type { DeviceStatus } from '../registry.js';
 import type { IngestResult } from '../pipeline/pipeline.js';
+import type { AlarmService } from './alarms.js';
 
 export type { DeviceStatus, Place } from '../registry.js';
 
@@ -27,6 +28,8 @@ export interface ApiDeps {
   readings: { query(q: ReadingsQuery): Promise<StoredRow[]> };
   /** Takes a manual reading (a meter read by hand); without it POST /api/readings answers 503. */
   ingest?: (reading: Reading) => Promise<IngestResult>;
+  /** Alarms, their acknowledgement and live stream; without it the alarm routes are not there. */
+  alarms?: AlarmService;
   /** Defaults to a new pino logger; `false` logs nothing (tests). */
   logger?: Logger | false;
 }

@@ -17,8 +17,8 @@ export interface DurableAppend {
 
 /**
  * Where every Reading goes, whatever adapter made it: live state first (so the duty room
- * sees it even if storage is in trouble), then the durable spool in front of InfluxDB.
- * Rules plug in here later.
+ * sees it even if storage is in trouble) and the rules, then the durable spool in front of
+ * InfluxDB.
  */
 export class Pipeline {
   private readonly warn: ThrottledLog;
@@ -31,6 +31,8 @@ export class Pipeline {
       metrics: Metrics;
       logger: Logger;
       clock: Clock;
+      /** Sees every reading of a known device as it arrives (the rules), before it is stored. */
+      observe?: (reading: Reading) => void;
     },
   ) {
     this.warn = new ThrottledLog(deps.logger, deps.clock);
@@ -44,6 +46,7 @@ export class Pipeline {
       return Promise.resolve({ accepted: false, reason: 'unknown_device', detail: `no device "${reading.deviceId}" in the site configuration` });
     }
     registry.observe(reading);
+    this.deps.observe?.(reading);
     return store.append([toPoint(site, place, reading)]).then(
       (): IngestResult => {
         metrics.readingsAccepted.inc();

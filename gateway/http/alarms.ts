@@ -1,0 +1,72 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SEVERITIES } from '../../rules/alarms/kinds.js';
+import type { AlarmView } from '../../rules/engine.js';
+import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
+import type { JournalEntry } from '../alarms/journal.js';
+import { ApiError, notFound } from './errors.js';
+
+/** What the alarm routes need; the gateway's AlarmRuntime implements it. */
+export interface AlarmService {
+  list(filter?: AlarmFilter): AlarmView[];
+  get(alarmId: string): AlarmView | undefined;
+  acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]>;
+  subscribe(listener: AlarmListener, afterSeq?: number): () => void;
+}
+
+const listQuery = z.strictObject({
+  status: z.enum(['active', 'firing', 'cleared']).optional(),
+  building: z.string().min(1).max(64).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  drill: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+});
+const alarmParams = z.strictObject({ id: z.string().min(1).max(200) });
+const ackBody = z.strictObject({ comment: z.string().trim().max(2000).optional() });
+const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
+
+/** Heartbeats keep proxies from closing a quiet stream and let the browser notice a dead one. */
+const HEARTBEAT_MS = 15_000;
+
+/** GET /api/alarms, GET /api/alarms/:id, POST /api/alarms/:id/ack, GET /api/alarms/stream (SSE). */
+export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = async (app, { alarms }) => {
+  app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
+    const { status, building, severity, drill } = request.query;
+    const list = alarms.list({ ...(status ? { status } : {}), ...(building ? { building } : {}), ...(severity ? { severity } : {}), ...(drill !== undefined ? { drill } : {}) });
+    return { alarms: list };
+  });
+
+  app.get('/api/alarms/:id', { schema: { params: alarmParams } }, async (request) => {
+    const alarm = alarms.get(request.params.id);
+    if (!alarm) throw notFound(`no alarm "${request.params.id}"`);
+    return alarm;
+  });
+
+  app.post('/api/alarms/:id/ack', { schema: { params: alarmParams, body: ackBody } }, async (request) => {
+    const { id } = request.params;
+    const alarm = alarms.get(id);
+    if (!alarm) throw notFound(`no alarm "${id}"`);
+    if (alarm.status === 'pending' || alarm.status === 'closed') throw new ApiError(409, 'not_acknowledgeable', `alarm "${id}" is ${alarm.status}: only a firing or cleared alarm can be acknowledged`);
+    await alarms.acknowledge(id, request.principal!.username, request.body?.comment || undefined);
+    return alarms.get(id);
+  });
+
+  // Server-sent events: one `alarm` event per change, `id` = its journal sequence number, so
+  // a browser that reconnects (Last-Event-ID) gets what it missed.
+  app.get('/api/alarms/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
+    const header = request.headers['last-event-id'];
+    const fromHeader = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
+    const after = fromHeader ?? request.query.last_event_id;
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.write('retry: 2000\n\n');
+    const unsubscribe = alarms.subscribe((e) => {
+      res.write(`id: ${e.seq}\nevent: alarm\ndata: ${JSON.stringify({ type: e.type, at: e.at, alarm: e.alarm })}\n\n`);
+    }, after ?? Number.MAX_SAFE_INTEGER);
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+    request.raw.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  });
+};
