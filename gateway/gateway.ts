@@ -11,6 +11,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { SiteConfig } from './config/schema.js';
 import { AlarmJournal } from './alarms/journal.js';
 import { AlarmRuntime } from './alarms/runtime.js';
+import { SilenceBook } from './alarms/silences.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
@@ -82,10 +83,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const store = await openStore({ config, baseDir: opts.baseDir, metrics, logger, clock });
     stops.push(() => store.close());
 
+    // Set once the adapters exist: a device is unreachable because of the gateway's own link.
+    let linkDown: (deviceId: string) => string | undefined = () => undefined;
     const alarms = new AlarmRuntime({
       config,
       clock,
       journal: new AlarmJournal(resolve(opts.baseDir, config.data_dir, 'alarms', 'journal.jsonl')),
+      silences: new SilenceBook(resolve(opts.baseDir, config.data_dir, 'alarms', 'silences.json')),
+      linkDown: (id) => linkDown(id),
       logger: logger.child({ component: 'rules' }),
       ...(opts.activeDrill ? { activeDrill: opts.activeDrill } : {}),
     });
@@ -157,6 +162,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     modbus.start((reading) => void pipeline.ingest(reading));
     stops.push(() => modbus.stop());
+
+    linkDown = (id) => {
+      if (registry.device(id)?.protocol === 'mqtt') return adapter.health().status === 'ok' ? undefined : 'the gateway is not connected to the MQTT broker';
+      const line = modbus.deviceStats().get(id)?.endpoint;
+      const endpoints = (modbus.health().endpoints ?? []) as { endpoint: string; connected: boolean }[];
+      return line && endpoints.some((e) => e.endpoint === line && !e.connected) ? `the gateway cannot open Modbus line ${line}` : undefined;
+    };
 
     const health: HealthSource[] = [adapter, modbus, alarms, ...store.healthSources];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {

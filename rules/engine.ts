@@ -1,5 +1,5 @@
 import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
-import { transition, type Alarm, type AlarmEvent, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
+import { transition, type Alarm, type AlarmEvent, type AlarmInput, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
 import { DEVICE_DETECTORS } from './detectors/device.js';
 import { HEATING_DETECTORS } from './detectors/heating.js';
 import { LIFT_DETECTORS } from './detectors/lift.js';
@@ -30,7 +30,10 @@ export interface AlarmChange {
 
 /** An alarm as the duty room sees it: with what mutes it, if anything. */
 export interface AlarmView extends Alarm {
-  inhibitedBy?: { alarmId: string; kind: AlarmKind; deviceId: string };
+  /** Muted by a lost supply above the device, or (device offline) by the gateway's own link being down. */
+  inhibitedBy?: { alarmId: string; kind: AlarmKind; deviceId: string } | { link: string };
+  /** Muted by a silence or maintenance window (still shown). */
+  silencedBy?: { id: string; by: string; reason: string; until: number; maintenance: boolean };
 }
 
 interface DeviceRules {
@@ -119,12 +122,12 @@ export class RuleEngine {
 
   /** Acknowledges an alarm by id (it may be firing or cleared). */
   acknowledge(alarmId: string, by: string, comment: string | undefined, now: number): AlarmChange[] {
-    const alarm = this.findById(alarmId);
-    if (!alarm) throw new RangeError(`no alarm "${alarmId}"`);
-    const rules = this.devices.get(alarm.deviceId)!;
-    const t = transition(alarm, alarm, { type: 'acknowledge', by, ...(comment ? { comment } : {}) }, now, this.policy(rules, alarm.kind, []));
-    this.alarms.set(keyOf(alarm.kind, alarm.deviceId), t.alarm!);
-    return t.events.map((event) => ({ event, alarm: t.alarm! }));
+    return this.apply(alarmId, { type: 'acknowledge', by, ...(comment ? { comment } : {}) }, now);
+  }
+
+  /** Adds a note to an open alarm. */
+  comment(alarmId: string, by: string, text: string, now: number): AlarmChange[] {
+    return this.apply(alarmId, { type: 'comment', by, text }, now);
   }
 
   /** Alarms not closed, with inhibition worked out. */
@@ -151,6 +154,15 @@ export class RuleEngine {
       const prev = this.alarms.get(k);
       if (!prev || prev.since <= a.since) this.alarms.set(k, a);
     }
+  }
+
+  private apply(alarmId: string, input: AlarmInput, now: number): AlarmChange[] {
+    const alarm = this.findById(alarmId);
+    if (!alarm) throw new RangeError(`no alarm "${alarmId}"`);
+    const rules = this.devices.get(alarm.deviceId)!;
+    const t = transition(alarm, alarm, input, now, this.policy(rules, alarm.kind, []));
+    this.alarms.set(keyOf(alarm.kind, alarm.deviceId), t.alarm!);
+    return t.events.map((event) => ({ event, alarm: t.alarm! }));
   }
 
   liveOf(id: string): Live | undefined {

@@ -7,6 +7,8 @@ import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import { siteFacts } from './facts.js';
 import type { AlarmJournal, JournalEntry } from './journal.js';
+import type { SilenceBook } from './silences.js';
+import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
 
 // The edge around the pure rule engine: it owns the clock and the timer, feeds readings in,
 // writes every change to the journal before announcing it, and keeps the last changes for
@@ -23,6 +25,10 @@ export interface AlarmRuntimeOptions {
   config: SiteConfig;
   clock: Clock;
   journal: AlarmJournal;
+  /** Silences and maintenance windows (none when absent). */
+  silences?: SilenceBook;
+  /** Whether the gateway's own link to a device is down (its broker connection, its Modbus line). */
+  linkDown?: (deviceId: string) => string | undefined;
   logger: Logger;
   /** The drill running now, if any: alarms it raises are tagged with it. */
   activeDrill?: () => string | undefined;
@@ -53,6 +59,7 @@ export class AlarmRuntime implements HealthSource {
     const { clock, journal, logger } = this.opts;
     const now = clock.now();
     const restored = await journal.open(now, (line, detail) => logger.warn({ line, detail }, 'alarm journal: damaged line skipped'));
+    await this.opts.silences?.load(now);
     this.engine = new RuleEngine({ facts: siteFacts(this.opts.config), start: now });
     this.engine.restore(restored.alarms);
     this.recent.push(...restored.entries.slice(-(this.opts.backlog ?? 5000)));
@@ -80,7 +87,7 @@ export class AlarmRuntime implements HealthSource {
   }
 
   list(filter: AlarmFilter = {}): AlarmView[] {
-    const all = this.requireEngine().active();
+    const all = this.requireEngine().active().map((a) => this.annotate(a));
     return all.filter(
       (a) =>
         (filter.status === undefined || filter.status === 'active' || a.status === filter.status) &&
@@ -91,7 +98,42 @@ export class AlarmRuntime implements HealthSource {
   }
 
   get(alarmId: string): AlarmView | undefined {
-    return this.requireEngine().active().find((a) => a.id === alarmId) ?? this.requireEngine().findById(alarmId);
+    const a = this.requireEngine().active().find((x) => x.id === alarmId) ?? this.requireEngine().findById(alarmId);
+    return a && this.annotate(a);
+  }
+
+  comment(alarmId: string, by: string, text: string): Promise<JournalEntry[]> {
+    return this.persist(this.requireEngine().comment(alarmId, by, text, this.opts.clock.now()));
+  }
+
+  silences(): Silence[] {
+    return this.opts.silences?.list(this.opts.clock.now()) ?? [];
+  }
+
+  /** A silence or maintenance window from now (or `from`) for `minutes`. */
+  silence(s: { by: string; reason: string; minutes: number; from?: number; maintenance: boolean; match: SilenceMatch }): Promise<Silence> {
+    if (!this.opts.silences) return Promise.reject(new Error('this gateway keeps no silences'));
+    const now = this.opts.clock.now();
+    const from = s.from ?? now;
+    return this.opts.silences.add({ by: s.by, reason: s.reason, from, until: from + s.minutes * 60_000, maintenance: s.maintenance, match: s.match }, now);
+  }
+
+  unsilence(id: string): Promise<boolean> {
+    return this.opts.silences?.remove(id, this.opts.clock.now()) ?? Promise.resolve(false);
+  }
+
+  /** Adds what mutes an alarm in the duty room's words: a silence, or the gateway's own link being down. */
+  private annotate(a: AlarmView): AlarmView {
+    const now = this.opts.clock.now();
+    const silence = this.opts.silences ? silencing(a, this.buildingOf.get(a.deviceId), this.opts.silences.list(now), now) : undefined;
+    // "Device offline" while the gateway itself has lost the line is the gateway's problem, not the device's.
+    const link = a.kind === 'device_offline' && !a.inhibitedBy ? this.opts.linkDown?.(a.deviceId) : undefined;
+    if (!silence && !link) return a;
+    return {
+      ...a,
+      ...(silence ? { silencedBy: { id: silence.id, by: silence.by, reason: silence.reason, until: silence.until, maintenance: silence.maintenance } } : {}),
+      ...(link ? { inhibitedBy: { link } } : {}),
+    };
   }
 
   /** Changes after `afterSeq` still in memory, then every new one, until the returned function is called. */

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlarmView } from '../../rules/engine.js';
 import { AlarmJournal } from '../alarms/journal.js';
 import { AlarmRuntime } from '../alarms/runtime.js';
+import { SilenceBook } from '../alarms/silences.js';
 import { FakeClock, TOKENS, bearer, json, loginCookie, testApi, testSite } from './testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
@@ -18,7 +19,17 @@ afterEach(async () => {
 /** The API with a real alarm runtime on a temp journal; a trapped lift and a wet sensor in b2. */
 async function withAlarms() {
   const clock = new FakeClock();
-  const alarms = new AlarmRuntime({ config: await testSite(), clock, journal: new AlarmJournal(join(mkdtempSync(join(tmpdir(), 'api-alarms-')), 'a.jsonl')), logger: pino({ level: 'silent' }), tickMs: 60_000 });
+  const dir = mkdtempSync(join(tmpdir(), 'api-alarms-'));
+  const link = { down: undefined as string | undefined };
+  const alarms = new AlarmRuntime({
+    config: await testSite(),
+    clock,
+    journal: new AlarmJournal(join(dir, 'a.jsonl')),
+    silences: new SilenceBook(join(dir, 'silences.json')),
+    linkDown: () => link.down,
+    logger: pino({ level: 'silent' }),
+    tickMs: 60_000,
+  });
   await alarms.start();
   cleanups.push(() => alarms.stop());
   const t = await testApi({ alarms, clock });
@@ -30,7 +41,7 @@ async function withAlarms() {
     clock.advance(5000);
     await alarms.settled();
   };
-  return { ...t, clock, alarms, raise };
+  return { ...t, clock, alarms, raise, dir, link };
 }
 
 describe('alarm routes', () => {
@@ -62,6 +73,54 @@ describe('alarm routes', () => {
     const missing = await t.app.inject({ method: 'POST', url: '/api/alarms/nope/ack', headers: operator, payload: {} });
     expect(missing.statusCode).toBe(404);
     expect(json(missing).message).toBe('no alarm "nope"');
+  });
+
+  it('takes comments on an open alarm, in order, with who', async () => {
+    const t = await withAlarms();
+    await t.raise();
+    const [leak] = t.alarms.list({ building: 'b2' });
+    const url = `/api/alarms/${encodeURIComponent(leak!.id)}/comments`;
+    await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '保安已到场 security on site' } });
+    const res = await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '关闭阀门 valve closed' } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(json<AlarmView>(res).comments?.map((c) => `${c.by}: ${c.text}`)).toEqual(['meterbot: 保安已到场 security on site', 'meterbot: 关闭阀门 valve closed']);
+    const empty = await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '  ' } });
+    expect(empty.statusCode).toBe(400);
+    expect(json(empty).message).toBe('body.text: write something');
+  });
+
+  it('silences and maintenance windows mute but never hide, survive a restart, and never touch a trapped lift', async () => {
+    const t = await withAlarms();
+    const add = (payload: object) => t.app.inject({ method: 'POST', url: '/api/silences', headers: operator, payload });
+    const b2 = await add({ match: { building: 'b2' }, reason: '水泵房维保 pump room maintenance', minutes: 60, maintenance: true });
+    expect(b2.statusCode, b2.body).toBe(201);
+    expect(json(b2)).toMatchObject({ id: 'silence-1', by: 'meterbot', maintenance: true, until: t.clock.now() + 3_600_000 });
+    expect((await add({ match: { deviceId: 'lift-a' }, reason: 'test', minutes: 60 })).statusCode).toBe(201);
+    expect(json(await add({ match: {}, reason: 'everything', minutes: 5 })).message).toMatch(/^body\.match: name a device, a building or an alarm kind/);
+    expect((await add({ match: { building: 'b1' }, reason: 'too long', minutes: 8 * 24 * 60 })).statusCode).toBe(400);
+    expect((await t.app.inject({ method: 'POST', url: '/api/silences', headers: viewer, payload: { match: { building: 'b1' }, reason: 'x', minutes: 5 } })).statusCode).toBe(403);
+
+    await t.raise();
+    const list = json<{ alarms: AlarmView[] }>(await t.app.inject({ url: '/api/alarms', headers: viewer })).alarms;
+    expect(list.find((a) => a.deviceId === 'leak-b2')!.silencedBy).toMatchObject({ id: 'silence-1', reason: '水泵房维保 pump room maintenance' });
+    expect(list.find((a) => a.deviceId === 'lift-a')!.silencedBy).toBeUndefined();
+
+    const book = new SilenceBook(join(t.dir, 'silences.json'));
+    await book.load(t.clock.now());
+    expect(book.list(t.clock.now()).map((s) => s.id)).toEqual(['silence-1', 'silence-2']);
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode).toBe(404);
+    expect(json<{ silences: { id: string }[] }>(await t.app.inject({ url: '/api/silences', headers: viewer })).silences.map((s) => s.id)).toEqual(['silence-2']);
+  });
+
+  it('tells "device offline" apart from "the gateway lost its link"', async () => {
+    const t = await withAlarms();
+    t.clock.advance(10 * 60_000); // every test device silent for 10 minutes
+    await t.alarms.settled();
+    expect(t.alarms.list().filter((a) => a.kind === 'device_offline' && !a.inhibitedBy)).toHaveLength(4);
+    t.link.down = 'the gateway is not connected to the MQTT broker';
+    const offline = t.alarms.list().filter((a) => a.kind === 'device_offline');
+    expect(offline.map((a) => a.inhibitedBy)).toEqual(Array(4).fill({ link: 'the gateway is not connected to the MQTT broker' }));
   });
 
   it('streams changes as server-sent events and replays what a reconnecting client missed', async () => {

@@ -4,14 +4,20 @@ import { SEVERITIES } from '../../rules/alarms/kinds.js';
 import type { AlarmView } from '../../rules/engine.js';
 import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
 import type { JournalEntry } from '../alarms/journal.js';
+import { silenceMatch, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
 import { ApiError, notFound } from './errors.js';
+import { instantParam } from './time.js';
 
 /** What the alarm routes need; the gateway's AlarmRuntime implements it. */
 export interface AlarmService {
   list(filter?: AlarmFilter): AlarmView[];
   get(alarmId: string): AlarmView | undefined;
   acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]>;
+  comment(alarmId: string, by: string, text: string): Promise<JournalEntry[]>;
   subscribe(listener: AlarmListener, afterSeq?: number): () => void;
+  silences(): Silence[];
+  silence(s: { by: string; reason: string; minutes: number; from?: number; maintenance: boolean; match: SilenceMatch }): Promise<Silence>;
+  unsilence(id: string): Promise<boolean>;
 }
 
 const listQuery = z.strictObject({
@@ -22,12 +28,22 @@ const listQuery = z.strictObject({
 });
 const alarmParams = z.strictObject({ id: z.string().min(1).max(200) });
 const ackBody = z.strictObject({ comment: z.string().trim().max(2000).optional() });
+const commentBody = z.strictObject({ text: z.string().trim().min(1, 'write something').max(2000) });
+const silenceBody = z.strictObject({
+  match: silenceMatch,
+  reason: z.string().trim().min(1, 'say why').max(500),
+  /** Minutes from `from` (default now); at most 7 days: longer mutes hide real trouble. */
+  minutes: z.number().int().min(1).max(7 * 24 * 60),
+  from: instantParam.optional(),
+  maintenance: z.boolean().default(false),
+});
+const silenceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
 /** Heartbeats keep proxies from closing a quiet stream and let the browser notice a dead one. */
 const HEARTBEAT_MS = 15_000;
 
-/** GET /api/alarms, GET /api/alarms/:id, POST /api/alarms/:id/ack, GET /api/alarms/stream (SSE). */
+/** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
 export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = async (app, { alarms }) => {
   app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, severity, drill } = request.query;
@@ -48,6 +64,28 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = asyn
     if (alarm.status === 'pending' || alarm.status === 'closed') throw new ApiError(409, 'not_acknowledgeable', `alarm "${id}" is ${alarm.status}: only a firing or cleared alarm can be acknowledged`);
     await alarms.acknowledge(id, request.principal!.username, request.body?.comment || undefined);
     return alarms.get(id);
+  });
+
+  app.post('/api/alarms/:id/comments', { schema: { params: alarmParams, body: commentBody } }, async (request) => {
+    const { id } = request.params;
+    const alarm = alarms.get(id);
+    if (!alarm) throw notFound(`no alarm "${id}"`);
+    if (alarm.status === 'pending' || alarm.status === 'closed') throw new ApiError(409, 'not_open', `alarm "${id}" is ${alarm.status}: comments go on a firing or cleared alarm`);
+    await alarms.comment(id, request.principal!.username, request.body.text);
+    return alarms.get(id);
+  });
+
+  app.get('/api/silences', async () => ({ silences: alarms.silences() }));
+
+  app.post('/api/silences', { schema: { body: silenceBody } }, async (request, reply) => {
+    const { match, reason, minutes, from, maintenance } = request.body;
+    const silence = await alarms.silence({ by: request.principal!.username, reason, minutes, ...(from !== undefined ? { from } : {}), maintenance, match });
+    return reply.code(201).send(silence);
+  });
+
+  app.delete('/api/silences/:id', { schema: { params: silenceParams } }, async (request, reply) => {
+    if (!(await alarms.unsilence(request.params.id))) throw notFound(`no active silence "${request.params.id}"`);
+    return reply.code(204).send();
   });
 
   // Server-sent events: one `alarm` event per change, `id` = its journal sequence number, so

@@ -126,6 +126,16 @@ describe('alarm lifecycle', () => {
     expect(types(events)).toEqual(['pending', 'firing', 'acknowledged']);
   });
 
+  it('keeps comments in order with who and when; none on a pending alarm', () => {
+    const { alarm, events } = run([[0, on()], [5, on()], [6, { type: 'comment', by: 'duty', text: '已到现场 on site' }], [9, { type: 'comment', by: 'lead', text: '关阀 valve shut' }]]);
+    expect(alarm?.comments).toEqual([
+      { by: 'duty', at: s(6), text: '已到现场 on site' },
+      { by: 'lead', at: s(9), text: '关阀 valve shut' },
+    ]);
+    expect(types(events)).toEqual(['pending', 'firing', 'commented', 'commented']);
+    expect(() => run([[0, on()], [1, { type: 'comment', by: 'duty', text: 'x' }]])).toThrow(AlarmInputError);
+  });
+
   it('refuses a new alarm without evidence', () => {
     expect(() => transition(undefined, key, { type: 'condition', active: true }, T0, leakPolicy)).toThrow(/needs its evidence/);
   });

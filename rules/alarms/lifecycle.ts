@@ -47,6 +47,8 @@ export interface Alarm {
   reopened: number;
   /** The drill running when it was raised: never sent to a real notification channel. */
   drill?: string;
+  /** Notes people added while it was open (who, when, what). */
+  comments?: { by: string; at: number; text: string }[];
 }
 
 export interface LifecyclePolicy {
@@ -61,9 +63,10 @@ export interface LifecyclePolicy {
 
 export type AlarmInput =
   | { type: 'condition'; active: boolean; evidence?: Evidence; drill?: string }
-  | { type: 'acknowledge'; by: string; comment?: string };
+  | { type: 'acknowledge'; by: string; comment?: string }
+  | { type: 'comment'; by: string; text: string };
 
-export type AlarmEventType = 'pending' | 'firing' | 'reopened' | 'acknowledged' | 'cleared' | 'closed' | 'dropped';
+export type AlarmEventType = 'pending' | 'firing' | 'reopened' | 'acknowledged' | 'commented' | 'cleared' | 'closed' | 'dropped';
 
 export interface AlarmEvent {
   type: AlarmEventType;
@@ -97,6 +100,13 @@ export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; devi
   const active = prev && (prev.status !== 'closed' || (reopenable && input.type === 'condition' && input.active)) ? prev : undefined;
   const events: AlarmEvent[] = [];
   const emit = (a: Alarm, type: AlarmEventType) => events.push({ type, alarmId: a.id, at: now });
+
+  if (input.type === 'comment') {
+    if (!active || active.status === 'pending') throw new AlarmInputError(`no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to comment on`);
+    const commented: Alarm = { ...active, comments: [...(active.comments ?? []), { by: input.by, at: now, text: input.text }] };
+    emit(commented, 'commented');
+    return { alarm: commented, events };
+  }
 
   if (input.type === 'acknowledge') {
     if (!active || active.status === 'pending') throw new AlarmInputError(`no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to acknowledge`);
