@@ -157,7 +157,8 @@ describe('rule engine: power', () => {
   it('power restored: all phases back for 30 s clears the cut', () => {
     const h = new Harness().normal(0).read(10, 'inc', V3(0));
     expect(h.firing('power_cut_external')).toHaveLength(1);
-    h.read(100, 'inc', V3(220)).eval(129);
+    for (let s = 100; s < 130; s += 5) h.normal(s);
+    h.eval(129);
     expect(h.firing('power_cut_external')).toHaveLength(1);
     h.eval(130);
     expect(h.engine.active().find((a) => a.kind === 'power_cut_external')?.status).toBe('cleared');
@@ -167,6 +168,65 @@ describe('rule engine: power', () => {
     const h = new Harness().normal(0).read(10, 'pump-circ', V3(0));
     expect(h.firing('circuit_fault_internal').map((a) => a.deviceId)).toEqual(['pump-circ']);
     expect(h.firing('power_cut_external')).toHaveLength(0);
+  });
+});
+
+describe('rule engine: history-based rules', () => {
+  it('a building whose incomer and most mains devices go silent together is a power cut, even with no last reading of 0 V', () => {
+    const h = new Harness().normal(0);
+    for (let s = 5; s <= 20; s += 5) h.normal(s, ['inc', 'lift-circ', 'pump-circ', 'booster', 'sump-pump']);
+    expect(h.firing('power_cut_external')).toHaveLength(1);
+    expect(h.firing('power_cut_external')[0]!.evidence.text.en).toMatch(/incomer of building t1 and 4 of its 4 mains-powered devices went silent together/);
+  });
+
+  it('continuous flow: water in every one of 24 hours raises; one zero-flow reading starts the hour that clears it', () => {
+    const h = new Harness().normal(0);
+    h.read(0, 'wm-main', { flow_m3h: 0.04 });
+    for (let s = 1800; s < 23 * 3600; s += 1800) h.read(s, 'wm-main', { flow_m3h: 0.05 });
+    expect(h.firing('continuous_flow')).toHaveLength(0); // 23 hours
+    h.read(23 * 3600 + 1800, 'wm-main', { flow_m3h: 0.05 }); // the 24th hour
+    expect(h.firing('continuous_flow')[0]!.evidence.text.en).toBe('water has flowed in every hour of the last 24 h (lowest 0.04 m³/h): suspected leak');
+    h.read(24 * 3600 + 60, 'wm-main', { flow_m3h: 0 }).eval(25 * 3600 + 59);
+    expect(h.firing('continuous_flow')).toHaveLength(1);
+    h.eval(25 * 3600 + 60);
+    expect(h.firing('continuous_flow')).toHaveLength(0);
+  });
+
+  it('night flow: a night minimum far above the usual nights raises, in the site time zone', () => {
+    // Asia/Shanghai 02:00–05:00 is 18:00–21:00 UTC the day before.
+    const night = (day: number, flow: number) => {
+      const base = Date.parse(`2026-11-${String(10 + day).padStart(2, '0')}T18:00:00Z`);
+      return [0, 1, 2].map((h) => ({ ts: base + h * 3_600_000 + 60_000, flow }));
+    };
+    const engine = new RuleEngine({ facts: { ...facts(), timezone: 'Asia/Shanghai' }, start: Date.parse('2026-11-10T00:00:00Z') });
+    const feed = (points: { ts: number; flow: number }[]) => {
+      for (const p of points) engine.observe({ deviceId: 'wm-main', kind: 'water_meter', ts: p.ts, fields: { flow_m3h: p.flow }, quality: 'good' }, p.ts);
+    };
+    for (let d = 0; d < 4; d++) feed(night(d, 0.02));
+    feed(night(4, 0.5));
+    const during = Date.parse('2026-11-14T20:30:00Z'); // 04:30 local: the night is not over
+    expect(engine.evaluate(during).filter((c) => c.alarm.kind === 'night_flow_high')).toEqual([]);
+    const after = Date.parse('2026-11-14T21:00:00Z'); // 05:00 local
+    feed([{ ts: after, flow: 0.3 }]);
+    const raised = engine.evaluate(after).filter((c) => c.alarm.kind === 'night_flow_high' && c.event.type === 'firing');
+    expect(raised.map((c) => c.alarm.evidence.text.en)).toEqual(['night of 2026-11-15: minimum flow 0.5 m³/h between 2:00–5:00, above its baseline 0.02 m³/h']);
+  });
+
+  it('abnormal inflow: the sump pump running longer than ever before', () => {
+    const h = new Harness().normal(0);
+    for (const [on, off] of [[10, 310], [400, 700], [800, 1000]] as const) h.read(on, 'sump-pump', { running: true }).read(off, 'sump-pump', { running: false });
+    h.read(2000, 'sump-pump', { running: true }).read(2299, 'sump', {});
+    expect(h.firing('abnormal_inflow')).toHaveLength(0);
+    h.read(2301, 'sump', {});
+    expect(h.firing('abnormal_inflow')[0]!.evidence.text.en).toMatch(/drain pump sump-pump has run 5 min without stopping, longer than ever before \(5 min\)/);
+  });
+
+  it('breaker tripped: voltage normal, no power, on a circuit that drew power in 20 of the last 24 hours, for 10 minutes', () => {
+    const h = new Harness().normal(0);
+    for (let s = 0; s < 24 * 3600; s += 1800) h.read(s, 'pump-circ', { power_kw: 2.5 });
+    const t = 24 * 3600;
+    for (let s = t; s <= t + 600; s += 5) h.normal(s, ['pump-circ']).read(s, 'pump-circ', { ...V3(221), power_kw: 0 });
+    expect(h.firing('breaker_tripped').map((a) => a.deviceId)).toEqual(['pump-circ']);
   });
 });
 

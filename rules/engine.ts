@@ -6,6 +6,8 @@ import { LIFT_DETECTORS } from './detectors/lift.js';
 import { POWER_DETECTORS } from './detectors/power.js';
 import type { Detector } from './detectors/types.js';
 import { WATER_DETECTORS } from './detectors/water.js';
+import { HourlyHistory, RunHistory } from './history.js';
+import { LocalTime } from './local-time.js';
 import type { Reading } from './model/reading.js';
 import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
@@ -41,6 +43,8 @@ interface DeviceRules {
   thresholds: Thresholds;
   /** Detectors by alarm kind (several variants may raise one kind). */
   byKind: Map<AlarmKind, Detector[]>;
+  /** Kinds that can start with no new reading. */
+  timeBased: AlarmKind[];
 }
 
 export interface RuleEngineOptions {
@@ -58,12 +62,16 @@ export class RuleEngine {
   /** Latest alarm per `kind|device`, closed ones kept for reopening. */
   private readonly alarms = new Map<string, Alarm>();
   private readonly dependents = new Map<string, string[]>();
+  private readonly hourly = new Map<string, HourlyHistory>();
+  private readonly pumpRuns = new Map<string, RunHistory>();
+  private readonly localTime: LocalTime;
   private readonly dirty = new Set<string>();
   private readonly sweepMs: number;
   private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: RuleEngineOptions) {
     this.sweepMs = opts.sweepMs ?? 1000;
+    this.localTime = new LocalTime(opts.facts.timezone ?? 'Asia/Shanghai');
     const detectors = opts.detectors ?? ALL_DETECTORS;
     for (const facts of opts.facts.devices.values()) {
       const byKind = new Map<AlarmKind, Detector[]>();
@@ -71,7 +79,8 @@ export class RuleEngine {
         if (!d.applies(facts)) continue;
         byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d]);
       }
-      this.devices.set(facts.id, { facts, thresholds: resolveThresholds(opts.facts.thresholds, facts), byKind });
+      const timeBased = [...byKind].filter(([, ds]) => ds.some((d) => d.timeBased)).map(([k]) => k);
+      this.devices.set(facts.id, { facts, thresholds: resolveThresholds(opts.facts.thresholds, facts), byKind, timeBased });
       this.live.set(facts.id, { fields: new Map(), heardAt: opts.start });
       // Whose rules read this device: a level sensor reads its drain pump; a sub-circuit reads the meters above it.
       const watch = (source: string) => this.dependents.set(source, [...(this.dependents.get(source) ?? []), facts.id]);
@@ -84,6 +93,19 @@ export class RuleEngine {
   observe(r: Reading, receivedAt: number): void {
     if (!this.devices.has(r.deviceId)) return;
     observe(this.live.get(r.deviceId), r, receivedAt);
+    const tracked = TRACKED[r.kind];
+    const v = tracked ? r.fields[tracked] : undefined;
+    if (typeof v === 'number') {
+      const k = `${r.deviceId}|${tracked}`;
+      let h = this.hourly.get(k);
+      if (!h) this.hourly.set(k, (h = new HourlyHistory()));
+      h.add(r.ts, v);
+    }
+    if (r.kind === 'pump' && typeof r.fields.running === 'boolean') {
+      let runs = this.pumpRuns.get(r.deviceId);
+      if (!runs) this.pumpRuns.set(r.deviceId, (runs = new RunHistory()));
+      runs.add(r.ts, r.fields.running);
+    }
     this.dirty.add(r.deviceId);
     for (const d of this.dependents.get(r.deviceId) ?? []) this.dirty.add(d);
   }
@@ -105,9 +127,12 @@ export class RuleEngine {
     }
     if (now - this.lastSweep >= this.sweepMs) {
       this.lastSweep = now;
-      for (const id of this.devices.keys()) {
+      for (const [id, rules] of this.devices) {
         const t = todo.get(id);
-        if (t !== 'all') todo.set(id, (t ?? new Set()).add('device_offline'));
+        if (t === 'all') continue;
+        const kinds = t ?? new Set<AlarmKind>();
+        for (const k of rules.timeBased) kinds.add(k);
+        if (kinds.size) todo.set(id, kinds);
       }
     }
     for (const [id, kinds] of todo) {
@@ -156,6 +181,12 @@ export class RuleEngine {
     }
   }
 
+  private silent(id: string, now: number): boolean {
+    const rules = this.devices.get(id);
+    const live = this.live.get(id);
+    return rules !== undefined && live !== undefined && now - live.heardAt > rules.thresholds.offline_intervals * rules.facts.intervalS * 1000;
+  }
+
   private apply(alarmId: string, input: AlarmInput, now: number): AlarmChange[] {
     const alarm = this.findById(alarmId);
     if (!alarm) throw new RangeError(`no alarm "${alarmId}"`);
@@ -173,7 +204,19 @@ export class RuleEngine {
     const k = keyOf(kind, rules.facts.id);
     const prev = this.alarms.get(k);
     const wasActive = prev !== undefined && prev.status !== 'closed' && prev.status !== 'cleared';
-    const input = { device: rules.facts, live: this.live.get(rules.facts.id), liveOf: (id: string) => this.live.get(id), facts: this.opts.facts, t: rules.thresholds, now, wasActive };
+    const input = {
+      device: rules.facts,
+      live: this.live.get(rules.facts.id),
+      liveOf: (id: string) => this.live.get(id),
+      facts: this.opts.facts,
+      t: rules.thresholds,
+      now,
+      wasActive,
+      hourly: (id: string, field: string) => this.hourly.get(`${id}|${field}`),
+      runs: (id: string) => this.pumpRuns.get(id),
+      silent: (id: string) => this.silent(id, now),
+      local: (ts: number) => this.localTime.parts(ts),
+    };
     const holding: Detector[] = [];
     let found: Evidence | undefined;
     for (const d of detectors) {
@@ -223,3 +266,6 @@ export class RuleEngine {
 }
 
 const keyOf = (kind: AlarmKind, deviceId: string) => `${kind}|${deviceId}`;
+
+/** The one field per kind whose hourly history some rules read. */
+const TRACKED: Partial<Record<Reading['kind'], string>> = { water_meter: 'flow_m3h', electricity_meter: 'power_kw' };

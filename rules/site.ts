@@ -31,6 +31,8 @@ export interface DeviceFacts {
 
 export interface SiteFacts {
   site: string;
+  /** IANA time zone of the site (night windows are local). Default Asia/Shanghai. */
+  timezone?: string;
   devices: ReadonlyMap<string, DeviceFacts>;
   thresholds?: ThresholdConfig;
 }

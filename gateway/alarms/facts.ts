@@ -29,5 +29,5 @@ export function siteFacts(config: SiteConfig): SiteFacts {
       intervalS: d.protocol === 'mqtt' ? d.publish_interval_s : d.poll_interval_s,
     });
   }
-  return { site: config.site.id, devices, ...(config.thresholds ? { thresholds: config.thresholds as ThresholdConfig } : {}) };
+  return { site: config.site.id, timezone: config.site.timezone, devices, ...(config.thresholds ? { thresholds: config.thresholds as ThresholdConfig } : {}) };
 }

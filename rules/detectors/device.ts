@@ -5,6 +5,7 @@ import { evidence, type Detector } from './types.js';
 
 export const deviceOffline: Detector = {
   kind: 'device_offline',
+  timeBased: true,
   applies: () => true,
   durations: () => ({ forS: 0, clearS: 0 }),
   check: ({ device, live, now, t }) => {

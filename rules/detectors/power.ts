@@ -1,3 +1,4 @@
+import { HOUR } from '../history.js';
 import type { Live } from '../site.js';
 import { num } from '../site.js';
 import type { Thresholds } from '../thresholds.js';
@@ -47,11 +48,35 @@ const voltsText = (live: Live | undefined) =>
     .map((v) => `${v} V`)
     .join(' / ');
 
+/** Kinds that run on mains power with no battery: they go silent together when a building loses its supply. */
+const MAINS_ONLY: ReadonlySet<string> = new Set(['pump', 'boiler', 'electricity_meter']);
+
+/** The incomer itself silent and most mains-powered devices of its building silent with it. */
+function buildingDark(input: CheckInput): { silent: string[]; of: number } | undefined {
+  const { device, facts, silent } = input;
+  if (!silent(device.id)) return undefined;
+  const mains = [...facts.devices.values()].filter((d) => d.building === device.building && d.id !== device.id && MAINS_ONLY.has(d.kind));
+  const dark = mains.filter((d) => silent(d.id)).map((d) => d.id);
+  return mains.length >= 2 && dark.length * 2 > mains.length ? { silent: dark, of: mains.length } : undefined;
+}
+
 export const powerCutExternal: Detector = {
   kind: 'power_cut_external',
+  timeBased: true,
   applies: (d) => d.kind === 'electricity_meter' && d.circuit === 'incomer',
   durations: (t) => ({ forS: 0, clearS: t.power_restored_s }),
   check: (input) => {
+    const dark = allLost(input) ? undefined : buildingDark(input);
+    if (dark) {
+      const { device, live } = input;
+      return evidence(
+        `${device.building} 栋进线电表与 ${dark.silent.length}/${dark.of} 台市电设备同时无数据：疑似市电停电`,
+        `the incomer of building ${device.building} and ${dark.silent.length} of its ${dark.of} mains-powered devices went silent together: probable grid power cut`,
+        live,
+        device.id,
+        [...PHASES],
+      );
+    }
     if (!allLost(input)) return undefined;
     const { device, live } = input;
     return evidence(
@@ -104,4 +129,22 @@ export const phaseLoss: Detector = {
   },
 };
 
-export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss];
+export const breakerTripped: Detector = {
+  kind: 'breaker_tripped',
+  applies: (d) => d.kind === 'electricity_meter' && d.circuit === 'sub_circuit',
+  // Ten minutes at zero: a circuit that normally draws can rest for a while.
+  durations: () => ({ forS: 600, clearS: 60 }),
+  check: (input) => {
+    const { device, live, hourly, now, t } = input;
+    const phases = phaseStates(live, device.nominalVoltage ?? 220, t, false);
+    const power = num(live, 'power_kw');
+    if (phases.length === 0 || phases.some((p) => p.lost) || power === undefined || power > 0.01) return undefined;
+    // "Normally draws": power above 50 W in at least 20 of the last 24 full hours.
+    const current = Math.floor(now / HOUR) * HOUR;
+    const drawing = (hourly(device.id, 'power_kw')?.between(current - 24 * HOUR, current) ?? []).filter((h) => h.max > 0.05).length;
+    if (drawing < 20) return undefined;
+    return evidence(`电压正常但功率为 0（过去 24 小时中 ${drawing} 小时有负荷）：疑似开关跳闸`, `voltage normal but no power drawn (it drew power in ${drawing} of the last 24 h): breaker probably tripped`, live, device.id, ['power_kw', ...PHASES]);
+  },
+};
+
+export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss, breakerTripped];

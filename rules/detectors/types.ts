@@ -1,6 +1,7 @@
 import type { AlarmKind } from '../alarms/kinds.js';
 import type { Evidence } from '../alarms/lifecycle.js';
 import type { FieldValue } from '../model/reading.js';
+import type { HourlyHistory, RunHistory } from '../history.js';
 import type { DeviceFacts, Live, SiteFacts } from '../site.js';
 import type { Thresholds } from '../thresholds.js';
 
@@ -14,6 +15,14 @@ export interface CheckInput {
   now: number;
   /** The alarm is already pending or firing: detectors with value hysteresis use the restore threshold. */
   wasActive: boolean;
+  /** Hourly minimum and maximum of a tracked field (water meters' flow_m3h, electricity meters' power_kw). */
+  hourly(deviceId: string, field: string): HourlyHistory | undefined;
+  /** Run lengths of a pump. */
+  runs(deviceId: string): RunHistory | undefined;
+  /** Silent for longer than its offline limit (3 intervals by default). */
+  silent(deviceId: string): boolean;
+  /** Local date and hour in the site's time zone. */
+  local(ts: number): { date: string; hour: number };
 }
 
 /**
@@ -25,6 +34,8 @@ export interface Detector {
   /** A short name when one alarm kind has several conditions (trapped at a floor / between floors). */
   variant?: string;
   applies(device: DeviceFacts): boolean;
+  /** Can become true with no new reading (silence, time running on): checked on every sweep of all devices. */
+  timeBased?: boolean;
   durations(t: Thresholds): { forS: number; clearS: number };
   /** Evidence when the condition holds now, undefined when it does not. */
   check(input: CheckInput): Evidence | undefined;

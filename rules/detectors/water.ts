@@ -1,8 +1,9 @@
+import { HOUR } from '../history.js';
 import { bool, num } from '../site.js';
 import { evidence, type Detector } from './types.js';
 
-// DOMAIN.md §2 Water. Continuous flow, night flow and abnormal inflow need hours of history
-// and are computed over stored data (see the meter-anomaly report); these act on live values.
+// DOMAIN.md §2 Water. Continuous flow, night flow and abnormal inflow read the hourly and
+// run-length history the engine folds from readings (rules/history.ts).
 
 export const waterLeak: Detector = {
   kind: 'water_leak',
@@ -66,4 +67,72 @@ export const sumpPumpFailure: Detector = {
   },
 };
 
-export const WATER_DETECTORS: Detector[] = [waterLeak, vacantUnitFlow, pipeBurst, sumpPumpFailure];
+export const continuousFlow: Detector = {
+  kind: 'continuous_flow',
+  applies: (d) => d.kind === 'water_meter',
+  // Kamstrup MULTICAL 21 LEAK logic: raised when no hour of the last 24 had zero flow;
+  // cleared after an hour of zero flow.
+  durations: () => ({ forS: 0, clearS: 3600 }),
+  check: ({ device, live, hourly, now, t }) => {
+    const h = hourly(device.id, 'flow_m3h');
+    if (!h) return undefined;
+    const hours = t.continuous_flow_h;
+    const current = Math.floor(now / HOUR) * HOUR;
+    const window = h.between(current - (hours - 1) * HOUR, current + HOUR);
+    if (window.length < hours || window.some((x) => x.min <= 0)) return undefined;
+    const least = Math.min(...window.map((x) => x.min));
+    return evidence(`连续 ${hours} 小时每小时都有用水（最小流量 ${least} m³/h）：疑似漏水`, `water has flowed in every hour of the last ${hours} h (lowest ${least} m³/h): suspected leak`, live, device.id, ['flow_m3h', 'total_m3']);
+  },
+};
+
+export const nightFlowHigh: Detector = {
+  kind: 'night_flow_high',
+  applies: (d) => d.kind === 'water_meter',
+  durations: () => ({ forS: 0, clearS: 0 }),
+  check: ({ device, live, hourly, now, t, local }) => {
+    const h = hourly(device.id, 'flow_m3h');
+    if (!h) return undefined;
+    // Minimum flow of each night window, by local date; only nights that are over count.
+    const nights = new Map<string, number>();
+    const today = local(now);
+    for (const x of h.hours) {
+      const { date, hour } = local(x.hour);
+      if (hour < t.night_start_h || hour >= t.night_end_h) continue;
+      if (date === today.date && today.hour < t.night_end_h) continue;
+      nights.set(date, Math.min(nights.get(date) ?? Number.POSITIVE_INFINITY, x.min));
+    }
+    const ordered = [...nights.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const last = ordered.at(-1);
+    const before = ordered.slice(-8, -1).map(([, v]) => v);
+    if (!last || before.length < 3) return undefined;
+    const baseline = before.sort((a, b) => a - b)[Math.floor(before.length / 2)]!;
+    const limit = Math.max(baseline * t.night_flow_factor, baseline + t.night_flow_margin_m3h);
+    if (last[1] <= limit) return undefined;
+    const window = `${t.night_start_h}:00–${t.night_end_h}:00`;
+    return evidence(`${last[0]} 夜间 ${window} 最小流量 ${last[1]} m³/h，高于基线 ${baseline} m³/h`, `night of ${last[0]}: minimum flow ${last[1]} m³/h between ${window}, above its baseline ${baseline} m³/h`, live, device.id, ['flow_m3h']);
+  },
+};
+
+export const abnormalInflow: Detector = {
+  kind: 'abnormal_inflow',
+  timeBased: true,
+  applies: (d) => d.kind === 'level_sensor' && d.drainPump !== undefined,
+  durations: () => ({ forS: 0, clearS: 60 }),
+  check: ({ device, runs, now, liveOf }) => {
+    const r = runs(device.drainPump!);
+    const longest = r?.longest();
+    if (!r || r.runningSince === undefined || longest === undefined || r.runs.length < 3) return undefined;
+    const runningS = (now - r.runningSince) / 1000;
+    if (runningS <= longest) return undefined;
+    const minutes = (s: number) => Math.round(s / 60);
+    return evidence(
+      `排水泵 ${device.drainPump} 已连续运行 ${minutes(runningS)} 分钟，超过以往最长 ${minutes(longest)} 分钟：进水异常`,
+      `drain pump ${device.drainPump} has run ${minutes(runningS)} min without stopping, longer than ever before (${minutes(longest)} min): abnormal inflow`,
+      liveOf(device.drainPump!),
+      device.drainPump!,
+      ['running', 'current_a'],
+    );
+  },
+};
+
+export const WATER_DETECTORS: Detector[] = [waterLeak, vacantUnitFlow, pipeBurst, sumpPumpFailure, continuousFlow, nightFlowHigh, abnormalInflow];
