@@ -1,0 +1,118 @@
+// Alarm latency: a zigbee2mqtt leak payload published → the alarm's `firing` event read
+// from the SSE stream, while a separate process publishes a steady background load of
+// meter readings through the same broker into the same gateway (validation, rules, spool,
+// InfluxDB all on).
+//   node dist/bench/latency.js [--quick]     (INFLUX_URL to use a running InfluxDB)
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { hashPassword } from '../broker/password.js';
+import { parseConfig } from '../gateway/config/load.js';
+import { startGateway } from '../gateway/gateway.js';
+import { projectPath } from '../gateway/paths.js';
+
+const PASSWORD = 'bench-password';
+
+export interface LatencyResult {
+  backgroundPerS: number;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export async function benchLatency(influxUrl: string, quick: boolean): Promise<LatencyResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-latency-'));
+  const hash = await hashPassword(PASSWORD);
+  const meters = 100;
+  const sensors = quick ? 20 : 100;
+  const devices = [
+    ...Array.from({ length: meters }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`),
+    ...Array.from({ length: sensors }, (_, i) => `  - { id: leak${i}, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1 }, connection: { topic: zigbee2mqtt/leak${i} } }`),
+  ].join('\n');
+  const config = parseConfig(
+    `site: { id: bench, name: Bench }
+data_dir: ${dir}
+http: { host: 127.0.0.1, port: 0 }
+broker:
+  host: 127.0.0.1
+  mqtt_port: 0
+  accounts: [{ username: zigbee2mqtt, password_hash: "${hash}", publish: ["zigbee2mqtt/#"] }]
+api_tokens: [{ name: bench, role: viewer, token_hash: "${hash}" }]
+storage: { url: ${influxUrl}, database: latency, batch_size: 5000, flush_interval_ms: 200 }
+thresholds: { kinds: { leak_sensor: { leak_wet_s: 0 } } }
+buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
+devices:
+${devices}
+`,
+    'latency.yaml',
+    { env: {} },
+  );
+  const gw = await startGateway({ config, baseDir: dir, logger: pino({ level: 'error' }) });
+  await gw.adapter.waitReady();
+  const rate = 10_000;
+  const seconds = quick ? 5 : 30;
+  const background = new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [projectPath('dist', 'bench', 'publisher.js'), gw.brokerUrl, String(meters), String((rate * (seconds + 5)) / meters), PASSWORD, 'bench', '0', String(rate)], (err, out) => (err ? reject(err) : resolve(out))),
+  );
+
+  const sse = new AbortController();
+  const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, { headers: { authorization: `Bearer ${PASSWORD}` }, signal: sse.signal });
+  const reader = res.body!.getReader();
+  const firedAt = new Map<string, number>();
+  void (async () => {
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buf += new TextDecoder().decode(value);
+      let end: number;
+      while ((end = buf.indexOf('\n\n')) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (!data) continue;
+        const e = JSON.parse(data.slice(6)) as { type: string; alarm: { deviceId: string } };
+        if (e.type === 'firing') firedAt.set(e.alarm.deviceId, performance.now());
+      }
+    }
+  })();
+
+  const bridge = await mqtt.connectAsync(gw.brokerUrl, { username: 'zigbee2mqtt', password: PASSWORD, reconnectPeriod: 0 });
+  await new Promise((r) => setTimeout(r, 1000)); // let the background load settle in
+  const acceptedNow = async () => (await gw.metrics.readingsAccepted.get()).values[0]?.value ?? 0;
+  const acceptedStart = await acceptedNow();
+  const windowStart = performance.now();
+  const latencies: number[] = [];
+  const gap = (seconds * 1000) / sensors;
+  for (let i = 0; i < sensors; i++) {
+    const id = `leak${i}`;
+    const sent = performance.now();
+    bridge.publish(`zigbee2mqtt/${id}`, JSON.stringify({ water_leak: true, battery: 90 }), { qos: 1 });
+    const deadline = sent + 5000;
+    while (!firedAt.has(id) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    latencies.push((firedAt.get(id) ?? Number.POSITIVE_INFINITY) - sent);
+    await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - sent))));
+  }
+  const backgroundPerS = Math.round((await acceptedNow()) - acceptedStart) / ((performance.now() - windowStart) / 1000);
+  await bridge.endAsync();
+  sse.abort();
+  await gw.stop();
+  await background.catch(() => undefined);
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
+  return { backgroundPerS: Math.round(backgroundPerS), samples: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+}
+
+if (process.argv[1]?.endsWith('latency.js')) {
+  const { startInfluxd } = await import('../gateway/store/influxd.js');
+  const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  try {
+    console.log(JSON.stringify(await benchLatency(influx.url, process.argv.includes('--quick'))));
+  } finally {
+    await influx.stop();
+  }
+}
