@@ -164,6 +164,14 @@ describe('rule engine: power', () => {
     expect(h.engine.active().find((a) => a.kind === 'power_cut_external')?.status).toBe('cleared');
   });
 
+  it('all-phase loss on a meter outside the feeder tree is a phase loss of every phase', () => {
+    const loose = new RuleEngine({ facts: { site: 's', devices: new Map([['em', dev({ id: 'em', kind: 'electricity_meter', nominalVoltage: 220 })]]) }, start: T0 });
+    loose.observe({ deviceId: 'em', kind: 'electricity_meter', ts: at(0), fields: V3(0), quality: 'good' }, at(0));
+    loose.evaluate(at(0));
+    loose.evaluate(at(60));
+    expect(loose.active().filter((a) => a.kind !== 'device_offline').map((a) => `${a.kind}: ${a.evidence.text.en}`)).toEqual(['phase_loss: phase L1, L2, L3 lost (0 V / 0 V / 0 V, below 78 % of 220 V)']);
+  });
+
   it('internal circuit fault: the incomer is normal and one sub-circuit has no voltage', () => {
     const h = new Harness().normal(0).read(10, 'pump-circ', V3(0));
     expect(h.firing('circuit_fault_internal').map((a) => a.deviceId)).toEqual(['pump-circ']);

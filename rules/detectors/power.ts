@@ -116,8 +116,10 @@ export const phaseLoss: Detector = {
     const { device, live, t, wasActive } = input;
     const phases = phaseStates(live, device.nominalVoltage ?? 220, t, wasActive);
     const lost = phases.filter((p) => p.lost);
-    // Every phase gone is a power cut or a circuit fault, raised by those rules instead.
-    if (lost.length === 0 || lost.length === phases.length) return undefined;
+    if (lost.length === 0) return undefined;
+    // Every phase gone on an incomer or a sub-circuit is a power cut or a circuit fault, raised
+    // by those rules; on a meter outside the feeder tree it is an all-phase loss (全失压) here.
+    if (lost.length === phases.length && device.circuit !== undefined) return undefined;
     const names = lost.map((p) => p.field.slice(8, 10).toUpperCase()).join(', ');
     return evidence(
       `${names} 相失压（${lost.map((p) => `${p.volts} V`).join(' / ')}，低于额定 ${device.nominalVoltage ?? 220} V 的 ${t.phase_loss_pct}%）`,
