@@ -72,7 +72,7 @@ describe('alarm runtime', () => {
     const before = first.list();
     await first.stop();
     runtimes.splice(0);
-    appendFileSync(file, '{"seq":99,"at":'); // a crash in the middle of a write
+    appendFileSync(file, '{"seq":99,"record":{"at":'); // a crash in the middle of a write
 
     clock.t = T0 + 20_000;
     const second = await runtime(file, clock);

@@ -1,0 +1,61 @@
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+// An append-only log of JSON records, one per line, each numbered; `append` resolves once
+// the records are fsynced, so whatever was announced after it survives a crash. A torn last
+// line (a crash mid-write) was never announced and is skipped on reading.
+
+export interface Logged<T> {
+  seq: number;
+  record: T;
+}
+
+export class EventLog<T> {
+  private fh: FileHandle | undefined;
+  private seq = 0;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  async open(onCorrupt?: (line: number, detail: string) => void): Promise<Logged<T>[]> {
+    await mkdir(dirname(this.file), { recursive: true });
+    let text = '';
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const out: Logged<T>[] = [];
+    text.split('\n').forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        const e = JSON.parse(line) as Logged<T>;
+        out.push(e);
+        this.seq = Math.max(this.seq, e.seq);
+      } catch (err) {
+        onCorrupt?.(i + 1, (err as Error).message);
+      }
+    });
+    this.fh = await open(this.file, 'a');
+    return out;
+  }
+
+  append(records: T[]): Promise<Logged<T>[]> {
+    if (!this.fh) return Promise.reject(new Error(`${this.file} is not open`));
+    const logged = records.map((record) => ({ seq: ++this.seq, record }));
+    if (logged.length === 0) return Promise.resolve(logged);
+    const fh = this.fh;
+    const done = this.chain.then(async () => {
+      await fh.write(logged.map((e) => JSON.stringify(e) + '\n').join(''));
+      await fh.datasync();
+    });
+    this.chain = done.catch(() => undefined);
+    return done.then(() => logged);
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.fh?.close();
+    this.fh = undefined;
+  }
+}
