@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
+import { DUTY_ROLES } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
@@ -239,6 +240,22 @@ const siteShape = z.strictObject({
       devices: z.record(z.string(), thresholdOverrides).optional(),
     })
     .optional(),
+  /** Where escalations go: group robots (WeCom 企业微信, DingTalk 钉钉) or any JSON webhook, per escalation role. */
+  notifications: z
+    .strictObject({
+      channels: z
+        .array(
+          z.strictObject({
+            name: id,
+            type: z.enum(['webhook', 'wecom', 'dingtalk']),
+            url: z.string().url(),
+            roles: z.array(z.enum(DUTY_ROLES)).min(1),
+          }),
+        )
+        .default([]),
+      attempts: z.number().int().min(1).max(10).default(3),
+    })
+    .prefault({}),
   storage: storage.prefault({}),
   http: http.prefault({}),
   ingest: ingest.prefault({}),

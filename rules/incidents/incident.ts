@@ -1,6 +1,6 @@
 import type { AlarmKind, Severity } from '../alarms/kinds.js';
 import type { FieldValue } from '../model/reading.js';
-import type { EvidenceRule, Playbook, Role } from './playbook.js';
+import type { DutyRole, EvidenceRule, Playbook } from './playbook.js';
 
 // An incident is the fold of its events; events are appended, never edited (ARCHITECTURE.md
 // seam 5). `decide` turns a person's command into events, or refuses it with a clear reason
@@ -15,12 +15,14 @@ export type IncidentEvent = { at: number } & (
   | { type: 'acknowledged'; by: string }
   | { type: 'step_started'; step: string; by: string }
   | { type: 'step_done'; step: string; by: string; fields: Record<string, FieldValue>; note?: string; evidence?: Text }
-  | { type: 'escalated'; step: string; level: number; to: Role }
+  | { type: 'escalated'; step: string; level: number; to: DutyRole }
   | { type: 'note'; by: string; text: string }
   | { type: 'handed_over'; from: string; to: string; note?: string }
   | { type: 'task_added'; task: string; title: Text; deviceId?: string }
   | { type: 'task_done'; task: string; by: string; note?: string; evidence?: Text }
   | { type: 'alarm_cleared'; alarmId: string }
+  /** One attempt to tell someone (an escalation): sent, failed, or held back because it is a drill. */
+  | { type: 'notification'; channel: string; to: DutyRole; step?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
   | { type: 'closed'; by: string; note?: string }
 );
 
@@ -134,6 +136,7 @@ function apply(inc: Incident, e: IncidentEvent): void {
       inc.closedAt = e.at;
       break;
     case 'note':
+    case 'notification':
       break;
   }
 }

@@ -8,8 +8,8 @@ import { ALARM_KIND_NAMES, type AlarmKind } from '../alarms/kinds.js';
 
 const text = z.strictObject({ zh: z.string().min(1), en: z.string().min(1) });
 
-export const ROLES = ['duty_engineer', 'security', 'duty_manager', 'maintenance_contractor', 'customer_service', 'head_office'] as const;
-export type Role = (typeof ROLES)[number];
+export const DUTY_ROLES = ['duty_engineer', 'security', 'duty_manager', 'maintenance_contractor', 'customer_service', 'head_office'] as const;
+export type DutyRole = (typeof DUTY_ROLES)[number];
 
 const recordField = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower_snake_case'),
@@ -37,7 +37,7 @@ export type EvidenceRule = z.infer<typeof evidenceRule>;
 const step = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower_snake_case'),
   title: text,
-  role: z.enum(ROLES),
+  role: z.enum(DUTY_ROLES),
   /** Minutes from the incident start by which it must be done; escalated when missed. */
   deadline_min: z.number().positive().optional(),
   record: z.array(recordField).default([]),
@@ -52,7 +52,7 @@ export const playbookSchema = z
     /** Alarm kinds that open an incident with this playbook. */
     opened_by: z.array(z.enum(ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]])).default([]),
     /** Who is told when a step misses its deadline: first level, then the next after as long again. */
-    escalation: z.array(z.enum(ROLES)).default(['duty_manager', 'head_office']),
+    escalation: z.array(z.enum(DUTY_ROLES)).default(['duty_manager', 'head_office']),
     steps: z.array(step).min(1),
   })
   .superRefine((p, ctx) => {

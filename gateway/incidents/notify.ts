@@ -1,0 +1,101 @@
+import type { IncidentEvent } from '../../rules/incidents/incident.js';
+import type { DutyRole } from '../../rules/incidents/playbook.js';
+import type { Escalation, EscalationSender } from './runtime.js';
+
+// Escalations leave the gateway through notification channels: a generic JSON webhook, and
+// the group-robot webhooks of WeCom (企业微信) and DingTalk (钉钉), whose message formats are
+// documented by those platforms (msgtype markdown). Each attempt is a timeline event; a
+// failed one is retried with backoff; an incident of a drill is never sent anywhere real.
+
+export interface Channel {
+  name: string;
+  type: 'webhook' | 'wecom' | 'dingtalk';
+  url: string;
+  /** Escalation levels (roles) this channel receives. */
+  roles: DutyRole[];
+}
+
+export interface NotifierOptions {
+  channels: Channel[];
+  /** Attempts per message (default 3). */
+  attempts?: number;
+  /** First retry after this; doubles each time (default 1000 ms). */
+  backoffMs?: number;
+  timeoutMs?: number;
+  now: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+const ROLE_TEXT: Record<DutyRole, { zh: string; en: string }> = {
+  duty_engineer: { zh: '值班工程师', en: 'duty engineer' },
+  security: { zh: '保安', en: 'security' },
+  duty_manager: { zh: '值班经理', en: 'duty manager' },
+  maintenance_contractor: { zh: '维保单位', en: 'maintenance contractor' },
+  customer_service: { zh: '客服', en: 'customer service' },
+  head_office: { zh: '总部', en: 'head office' },
+};
+
+/** The message in the channel's own format. */
+export function formatMessage(type: Channel['type'], e: Escalation): unknown {
+  const { incident, event } = e;
+  const step = event.step;
+  const title = `【${incident.drill ? '演练 DRILL ' : ''}升级 Escalation】${incident.title.zh} ${incident.title.en}`;
+  const lines = [
+    `**${title}**`,
+    `事件 Incident: ${incident.id}${incident.building ? ` · ${incident.building}` : ''}`,
+    `超时步骤 Overdue step: ${step}`,
+    `升级至 To: ${ROLE_TEXT[event.to].zh} ${ROLE_TEXT[event.to].en} (level ${event.level})`,
+    `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
+  ];
+  const text = lines.join('\n\n');
+  switch (type) {
+    case 'wecom':
+      return { msgtype: 'markdown', markdown: { content: text } };
+    case 'dingtalk':
+      return { msgtype: 'markdown', markdown: { title, text } };
+    case 'webhook':
+      return { kind: 'escalation', incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, step, level: event.level, to: event.to, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title, text };
+  }
+}
+
+export function createNotifier(opts: NotifierOptions): EscalationSender {
+  const attempts = opts.attempts ?? 3;
+  const backoff = opts.backoffMs ?? 1000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const doFetch = opts.fetch ?? fetch;
+
+  return async (e) => {
+    const events: IncidentEvent[] = [];
+    for (const ch of opts.channels.filter((c) => c.roles.includes(e.event.to))) {
+      const base = { type: 'notification' as const, channel: ch.name, to: e.event.to, step: e.event.step };
+      if (e.incident.drill) {
+        events.push({ ...base, attempt: 0, outcome: 'drill_not_sent', detail: `drill ${e.incident.drill}`, at: opts.now() });
+        continue;
+      }
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const outcome = await send(doFetch, ch, formatMessage(ch.type, e), opts.timeoutMs ?? 5000);
+        events.push({ ...base, attempt, outcome: outcome.ok ? 'sent' : 'failed', ...(outcome.detail ? { detail: outcome.detail } : {}), at: opts.now() });
+        if (outcome.ok) break;
+        if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1));
+      }
+    }
+    return events;
+  };
+}
+
+async function send(doFetch: typeof fetch, ch: Channel, body: unknown, timeoutMs: number): Promise<{ ok: boolean; detail?: string }> {
+  try {
+    const res = await doFetch(ch.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    if (!res.ok) return { ok: false, detail: `HTTP ${res.status} ${text.slice(0, 200)}` };
+    // WeCom and DingTalk answer 200 with an error code in the body when they refuse.
+    if (ch.type !== 'webhook') {
+      const code = (JSON.parse(text || '{}') as { errcode?: number; errmsg?: string }).errcode;
+      if (code !== undefined && code !== 0) return { ok: false, detail: `errcode ${code}: ${(JSON.parse(text) as { errmsg?: string }).errmsg ?? ''}` };
+    }
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).message };
+  }
+}

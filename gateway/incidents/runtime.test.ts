@@ -1,0 +1,192 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alarm, AlarmEventType } from '../../rules/alarms/lifecycle.js';
+import type { AlarmKind } from '../../rules/alarms/kinds.js';
+import type { FieldValue } from '../../rules/model/reading.js';
+import type { AlarmListener } from '../alarms/runtime.js';
+import { parseConfig } from '../config/load.js';
+import { EventLog } from '../event-log.js';
+import { createNotifier } from './notify.js';
+import { loadPlaybooks } from './playbooks.js';
+import { IncidentRuntime, type IncidentRecord } from './runtime.js';
+
+const config = parseConfig(
+  `
+site: { id: s1, name: S }
+buildings:
+  - id: t1
+    name: T1
+    floors: { lowest: -1, highest: 18 }
+    rooms: [{ id: sw, floor: B1, type: switch_room }, { id: pr, floor: B1, type: pump_room }, { id: shaft, floor: B1, type: lift_shaft }]
+devices:
+  - { id: inc, kind: electricity_meter, circuit: incomer, protocol: mqtt, place: { building: t1, room: sw } }
+  - { id: lift-circ, kind: electricity_meter, circuit: sub_circuit, feeder: inc, protocol: mqtt, place: { building: t1, room: sw } }
+  - { id: lift-a, kind: lift, feeder: lift-circ, protocol: mqtt, place: { building: t1, floor: "1" } }
+  - { id: lift-b, kind: lift, feeder: lift-circ, protocol: mqtt, place: { building: t1, floor: "1" } }
+  - { id: booster, kind: pump, role: secondary_water, feeder: inc, protocol: mqtt, place: { building: t1, room: pr } }
+  - { id: leak-shaft, kind: leak_sensor, protocol: mqtt, place: { building: t1, room: shaft } }
+`,
+  't.yaml',
+  { env: {} },
+);
+const playbooks = loadPlaybooks();
+const T0 = Date.parse('2026-11-22T10:00:00Z');
+const quiet = pino({ level: 'silent' });
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function alarm(kind: AlarmKind, deviceId: string, drill?: string): Alarm {
+  return { id: `${kind}:${deviceId}:${T0}`, kind, deviceId, severity: 'critical', status: 'firing', since: T0, raisedAt: T0, evidence: { text: { zh: 'x', en: 'x' }, readings: [] }, reopened: 0, ...(drill ? { drill } : {}) };
+}
+
+async function harness(opts: { dir?: string; escalate?: Parameters<typeof createNotifier>[0] } = {}) {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'incidents-'));
+  const clock = { t: T0, now() { return this.t; } };
+  let listener: AlarmListener | undefined;
+  const live = new Map<string, Record<string, FieldValue>>();
+  const rt = new IncidentRuntime({
+    config,
+    clock,
+    log: new EventLog<IncidentRecord>(join(dir, 'incidents.jsonl')),
+    playbooks,
+    alarms: { subscribe: (l) => ((listener = l), () => (listener = undefined)) },
+    live: (id) => live.get(id),
+    ...(opts.escalate ? { escalate: createNotifier({ ...opts.escalate, now: () => clock.now() }) } : {}),
+    logger: quiet,
+    tickMs: 3_600_000,
+  });
+  await rt.start();
+  cleanups.push(() => rt.stop());
+  let seq = 0;
+  const fire = async (type: AlarmEventType, a: Alarm) => {
+    listener!({ seq: ++seq, at: clock.t, type, alarm: a });
+    await new Promise((r) => setImmediate(r));
+    await rt.settled();
+  };
+  return { rt, clock, live, fire, dir };
+}
+
+describe('incident runtime', () => {
+  it('a power cut opens one incident with a trapped-passenger check per lift on the lost supply, closed by the lifts\' live state', async () => {
+    const h = await harness();
+    await h.fire('firing', alarm('power_cut_external', 'inc'));
+    const [cut] = h.rt.list();
+    expect(cut).toMatchObject({ playbook: 'power_cut', building: 't1', status: 'open' });
+    expect(Object.keys(cut!.tasks)).toEqual(['check_lift:lift-a', 'check_lift:lift-b']);
+    h.live.set('lift-a', { occupied: false, floor: 3 });
+    h.live.set('lift-b', { occupied: true, in_door_zone: false, floor: 7 });
+    await h.rt.tick();
+    const after = h.rt.get(cut!.id).incident;
+    expect(after.tasks['check_lift:lift-a']).toMatchObject({ done: true, by: 'sensor', evidence: { en: 'Nobody in the car' } });
+    expect(after.tasks['check_lift:lift-b']!.done).toBe(false);
+
+    // Lift B's trapped-passenger alarm joins the cut and has an incident of its own.
+    await h.fire('firing', alarm('lift_entrapment', 'lift-b'));
+    expect(h.rt.get(cut!.id).incident.alarms.map((a) => a.alarmId)).toEqual(['power_cut_external:inc:' + T0, 'lift_entrapment:lift-b:' + T0]);
+    expect(h.rt.list().map((i) => i.playbook).sort()).toEqual(['power_cut', 'trapped_lift']);
+
+    // Power back: post-restoration checks appear; the pump running and the voltage close theirs.
+    h.clock.t += 20 * 60_000;
+    await h.fire('cleared', { ...alarm('power_cut_external', 'inc'), status: 'cleared' });
+    const restored = h.rt.get(cut!.id).incident;
+    expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual(['post_check_pump:booster', 'post_check_lift:lift-a', 'post_check_lift:lift-b', 'post_check:access_control', 'post_check:cctv', 'post_check:fire_alarm']);
+    h.live.set('booster', { running: true });
+    h.live.set('inc', { voltage_l1_v: 221 });
+    await h.rt.tick();
+    const later = h.rt.get(cut!.id).incident;
+    expect(later.tasks['post_check_pump:booster']!.done).toBe(true);
+    expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Voltage is back' } });
+  });
+
+  it('a leak in a lift shaft adds "send the lifts up and cut their power"', async () => {
+    const h = await harness();
+    await h.fire('firing', alarm('water_leak', 'leak-shaft'));
+    expect(Object.keys(h.rt.list()[0]!.tasks)).toEqual(['lifts_up_cut_power']);
+  });
+
+  it('commands: refused ones record nothing; a restart brings back the same incidents, owners and timers', async () => {
+    const h = await harness();
+    await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
+    const [inc] = h.rt.list();
+    await h.rt.command(inc!.id, { type: 'complete_step', step: 'confirm_location', by: 'duty', fields: { reported_at: '2026-11-22T10:00:10Z', car_floor: '7', passengers: 2 } });
+    await expect(h.rt.command(inc!.id, { type: 'complete_step', step: 'call_maintenance', by: 'duty' })).rejects.toThrow(/needs: maintenance_notified_at/);
+    h.clock.t += 4 * 60_000;
+    await h.rt.tick();
+    const before = h.rt.get(inc!.id).incident;
+    expect(before.owner).toBe('duty');
+    expect(before.steps.call_maintenance!.escalated).toBe(1);
+    await h.rt.stop();
+    cleanups.splice(0);
+
+    const again = await harness({ dir: h.dir });
+    again.clock.t = h.clock.t;
+    const after = again.rt.get(inc!.id).incident;
+    expect(after).toEqual(before);
+    await again.rt.tick(); // the same moment: no escalation twice
+    expect(again.rt.get(inc!.id).incident.timeline.length).toBe(before.timeline.length);
+    const fresh = await again.rt.raise('duty', 'water_leak', 't1', '住户来电 resident called');
+    expect(Number(fresh.id.slice(4))).toBeGreaterThan(Number(inc!.id.slice(4)));
+  });
+
+  it('escalation reaches real webhooks in their formats, retries a failing one, and never sends a drill', async () => {
+    const got: { path: string; body: Record<string, unknown> }[] = [];
+    let failFirst = true;
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/wecom' && failFirst) {
+          failFirst = false;
+          res.writeHead(500).end('busy');
+          return;
+        }
+        got.push({ path: req.url!, body: JSON.parse(body) as Record<string, unknown> });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/hook' ? '' : '{"errcode":0,"errmsg":"ok"}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const h = await harness({
+      escalate: {
+        channels: [
+          { name: 'ops-hook', type: 'webhook', url: `${base}/hook`, roles: ['duty_manager'] },
+          { name: 'wecom-duty', type: 'wecom', url: `${base}/wecom`, roles: ['duty_manager'] },
+          { name: 'ding-hq', type: 'dingtalk', url: `${base}/ding`, roles: ['head_office'] },
+        ],
+        backoffMs: 1,
+      },
+    });
+    await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
+    await h.fire('firing', alarm('lift_entrapment', 'lift-b', 'drill-1'));
+    h.clock.t += 31_000; // confirm_location (30 s) is overdue on both
+    await h.rt.tick();
+    await waitUntil(() => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')));
+    await h.rt.settled();
+    expect(got.map((g) => g.path).sort()).toEqual(['/hook', '/wecom']);
+    expect(got.find((g) => g.path === '/hook')!.body).toMatchObject({ kind: 'escalation', step: 'confirm_location', to: 'duty_manager', level: 1, drill: null });
+    expect(got.find((g) => g.path === '/wecom')!.body).toMatchObject({ msgtype: 'markdown', markdown: { content: expect.stringContaining('电梯困人 Trapped lift') } });
+    const real = h.rt.list().find((i) => !i.drill)!;
+    const attempts = real.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && `${e.channel} #${e.attempt} ${e.outcome}`);
+    expect(attempts.sort()).toEqual(['ops-hook #1 sent', 'wecom-duty #1 failed', 'wecom-duty #2 sent']);
+    const drill = h.rt.list().find((i) => i.drill)!;
+    expect(drill.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && e.outcome)).toEqual(['drill_not_sent', 'drill_not_sent']);
+
+    h.clock.t += 60_000; // twice the deadline: head office, through DingTalk
+    await h.rt.tick();
+    await waitUntil(() => got.some((g) => g.path === '/ding'));
+    expect(got.find((g) => g.path === '/ding')!.body).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('升级 Escalation') } });
+  });
+});
+
+async function waitUntil(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!check()) throw new Error('timed out');
+}
