@@ -12,6 +12,10 @@ import type { SiteConfig } from './config/schema.js';
 import { AlarmJournal } from './alarms/journal.js';
 import { AlarmRuntime } from './alarms/runtime.js';
 import { SilenceBook } from './alarms/silences.js';
+import { EventLog } from './event-log.js';
+import { createNotifier } from './incidents/notify.js';
+import { loadPlaybooks } from './incidents/playbooks.js';
+import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
@@ -49,6 +53,7 @@ export interface RunningGateway {
   adapter: MqttAdapter;
   modbus: ModbusAdapter;
   alarms: AlarmRuntime;
+  incidents: IncidentRuntime;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -96,6 +101,19 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     await alarms.start();
     stops.push(() => alarms.stop());
+
+    const incidents = new IncidentRuntime({
+      config,
+      clock,
+      log: new EventLog<IncidentRecord>(resolve(opts.baseDir, config.data_dir, 'incidents', 'events.jsonl')),
+      playbooks: loadPlaybooks(),
+      alarms,
+      live: (id) => registry.get(id)?.lastReading?.fields,
+      escalate: createNotifier({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      logger: logger.child({ component: 'incidents' }),
+    });
+    await incidents.start();
+    stops.push(() => incidents.stop());
 
     const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
 
@@ -170,7 +188,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return line && endpoints.some((e) => e.endpoint === line && !e.connected) ? `the gateway cannot open Modbus line ${line}` : undefined;
     };
 
-    const health: HealthSource[] = [adapter, modbus, alarms, ...store.healthSources];
+    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
       const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
       return poll ? { ...d, poll } : d;
@@ -196,6 +214,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       readings: store.driver,
       ingest: (reading) => pipeline.ingest(reading),
       alarms,
+      incidents,
       logger: logger.child({ component: 'http' }),
     });
     stops.push(() => app.close());
@@ -205,7 +224,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
-    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, logger, stop };
+    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, logger, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -6,6 +6,7 @@ import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
 import type { JournalEntry } from '../alarms/journal.js';
 import { silenceMatch, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
 import { ApiError, notFound } from './errors.js';
+import { openEventStream } from './sse.js';
 import { instantParam } from './time.js';
 
 /** What the alarm routes need; the gateway's AlarmRuntime implements it. */
@@ -40,8 +41,6 @@ const silenceBody = z.strictObject({
 const silenceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
-/** Heartbeats keep proxies from closing a quiet stream and let the browser notice a dead one. */
-const HEARTBEAT_MS = 15_000;
 
 /** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
 export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = async (app, { alarms }) => {
@@ -91,20 +90,6 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = asyn
   // Server-sent events: one `alarm` event per change, `id` = its journal sequence number, so
   // a browser that reconnects (Last-Event-ID) gets what it missed.
   app.get('/api/alarms/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    const header = request.headers['last-event-id'];
-    const fromHeader = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : undefined;
-    const after = fromHeader ?? request.query.last_event_id;
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
-    const unsubscribe = alarms.subscribe((e) => {
-      res.write(`id: ${e.seq}\nevent: alarm\ndata: ${JSON.stringify({ type: e.type, at: e.at, alarm: e.alarm })}\n\n`);
-    }, after ?? Number.MAX_SAFE_INTEGER);
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
-    request.raw.on('close', () => {
-      clearInterval(heartbeat);
-      unsubscribe();
-    });
+    openEventStream(request, reply, request.query.last_event_id, (send, after) => alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after));
   });
 };

@@ -11,6 +11,7 @@ import { RequestAuth } from './authenticate.js';
 import type { ApiDeps } from './deps.js';
 import { deviceRoutes } from './devices.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { incidentRoutes } from './incidents.js';
 import { httpLogger } from './logger.js';
 import { opsRoutes } from './ops-routes.js';
 import { readingRoutes } from './readings.js';
@@ -53,5 +54,15 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms });
+  if (deps.incidents) {
+    const name = deps.config.site.name;
+    await app.register(incidentRoutes, {
+      incidents: deps.incidents,
+      timeZone: deps.config.site.timezone,
+      siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
+      knownUsers: new Set(deps.config.users.map((u) => u.username)),
+      now: () => deps.clock.now(),
+    });
+  }
   return app;
 }

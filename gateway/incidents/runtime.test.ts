@@ -46,7 +46,7 @@ function alarm(kind: AlarmKind, deviceId: string, drill?: string): Alarm {
   return { id: `${kind}:${deviceId}:${T0}`, kind, deviceId, severity: 'critical', status: 'firing', since: T0, raisedAt: T0, evidence: { text: { zh: 'x', en: 'x' }, readings: [] }, reopened: 0, ...(drill ? { drill } : {}) };
 }
 
-async function harness(opts: { dir?: string; escalate?: Parameters<typeof createNotifier>[0] } = {}) {
+async function harness(opts: { dir?: string; escalate?: Omit<Parameters<typeof createNotifier>[0], 'now'> } = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'incidents-'));
   const clock = { t: T0, now() { return this.t; } };
   let listener: AlarmListener | undefined;

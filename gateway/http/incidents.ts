@@ -1,0 +1,102 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
+import type { Playbook } from '../../rules/incidents/playbook.js';
+import { buildReport } from '../../rules/incidents/report.js';
+import { reportCsv, reportHtml } from '../incidents/render.js';
+import type { IncidentChange } from '../incidents/runtime.js';
+import { UnknownIncidentError } from '../incidents/runtime.js';
+import { ApiError, badRequest, notFound } from './errors.js';
+import { openEventStream } from './sse.js';
+
+/** What the incident routes need; the gateway's IncidentRuntime implements it. */
+export interface IncidentService {
+  list(filter?: { status?: 'open' | 'closed'; building?: string; drill?: boolean }): Incident[];
+  get(id: string): { incident: Incident; playbook: Playbook };
+  command(id: string, cmd: IncidentCommand): Promise<Incident>;
+  raise(by: string, playbookId: string, building: string | undefined, note: string | undefined): Promise<Incident>;
+  subscribe(listener: (c: IncidentChange) => void, afterSeq?: number): () => void;
+}
+
+const params = z.strictObject({ id: z.string().min(1).max(64) });
+const listQuery = z.strictObject({
+  status: z.enum(['open', 'closed']).optional(),
+  building: z.string().min(1).max(64).optional(),
+  drill: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+});
+const raiseBody = z.strictObject({ playbook: z.string().min(1).max(64), building: z.string().min(1).max(64).optional(), note: z.string().trim().max(2000).optional() });
+const fieldValue = z.union([z.string().max(2000), z.number(), z.boolean()]);
+const note = z.string().trim().min(1).max(2000);
+const commandBody = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('acknowledge') }),
+  z.strictObject({ type: z.literal('start_step'), step: z.string().min(1) }),
+  z.strictObject({ type: z.literal('complete_step'), step: z.string().min(1), fields: z.record(z.string(), fieldValue).optional(), note: note.optional() }),
+  z.strictObject({ type: z.literal('complete_task'), task: z.string().min(1), note: note.optional() }),
+  z.strictObject({ type: z.literal('note'), text: note }),
+  z.strictObject({ type: z.literal('hand_over'), to: z.string().min(1).max(64), note: note.optional() }),
+  z.strictObject({ type: z.literal('close'), note: note.optional() }),
+]);
+const reportQuery = z.strictObject({ format: z.enum(['html', 'json', 'csv']).default('html') });
+const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
+
+/** Refusals of the incident model as HTTP: a state conflict is 409, a bad request 400. */
+function asApiError(err: unknown): unknown {
+  if (err instanceof UnknownIncidentError) return notFound(err.message);
+  if (err instanceof IncidentError) return ['closed', 'step_done', 'open_steps'].includes(err.code) ? new ApiError(409, err.code, err.message) : new ApiError(400, err.code, err.message);
+  return err;
+}
+
+export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; knownUsers: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
+  const { incidents } = opts;
+  const find = (id: string) => {
+    try {
+      return incidents.get(id);
+    } catch (err) {
+      throw asApiError(err);
+    }
+  };
+
+  app.get('/api/incidents', { schema: { querystring: listQuery } }, async (request) => {
+    const { status, building, drill } = request.query;
+    return { incidents: incidents.list({ ...(status ? { status } : {}), ...(building ? { building } : {}), ...(drill !== undefined ? { drill } : {}) }) };
+  });
+
+  app.post('/api/incidents', { schema: { body: raiseBody } }, async (request, reply) => {
+    try {
+      const inc = await incidents.raise(request.principal!.username, request.body.playbook, request.body.building, request.body.note || undefined);
+      return reply.code(201).send(inc);
+    } catch (err) {
+      throw asApiError(err);
+    }
+  });
+
+  app.get('/api/incidents/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
+    openEventStream(request, reply, request.query.last_event_id, (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after));
+  });
+
+  app.get('/api/incidents/:id', { schema: { params } }, async (request) => find(request.params.id));
+
+  app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {
+    const by = request.principal!.username;
+    const body = request.body;
+    if (body.type === 'hand_over' && !opts.knownUsers.has(body.to)) throw badRequest(`body.to: no user "${body.to}" in this site`);
+    try {
+      return await incidents.command(request.params.id, { ...body, by } as IncidentCommand);
+    } catch (err) {
+      throw asApiError(err);
+    }
+  });
+
+  app.get('/api/incidents/:id/report', { schema: { params, querystring: reportQuery } }, async (request, reply) => {
+    const { incident, playbook } = find(request.params.id);
+    const report = buildReport(incident, playbook, opts.now());
+    switch (request.query.format) {
+      case 'json':
+        return report;
+      case 'csv':
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${incident.id}.csv"`).send(reportCsv(report));
+      case 'html':
+        return reply.type('text/html; charset=utf-8').send(reportHtml(report, opts.timeZone, opts.siteName));
+    }
+  });
+};
