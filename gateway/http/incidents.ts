@@ -2,17 +2,20 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import type { Playbook } from '../../rules/incidents/playbook.js';
+import { handoverReport } from '../../rules/incidents/handover.js';
 import { buildReport } from '../../rules/incidents/report.js';
 import { reportCsv, reportHtml } from '../incidents/render.js';
 import type { IncidentChange } from '../incidents/runtime.js';
 import { UnknownIncidentError } from '../incidents/runtime.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
+import { instantParam } from './time.js';
 
 /** What the incident routes need; the gateway's IncidentRuntime implements it. */
 export interface IncidentService {
   list(filter?: { status?: 'open' | 'closed'; building?: string; drill?: boolean }): Incident[];
   get(id: string): { incident: Incident; playbook: Playbook };
+  playbook(playbookId: string): Playbook | undefined;
   command(id: string, cmd: IncidentCommand): Promise<Incident>;
   raise(by: string, playbookId: string, building: string | undefined, note: string | undefined): Promise<Incident>;
   subscribe(listener: (c: IncidentChange) => void, afterSeq?: number): () => void;
@@ -37,6 +40,8 @@ const commandBody = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('close'), note: note.optional() }),
 ]);
 const reportQuery = z.strictObject({ format: z.enum(['html', 'json', 'csv']).default('html') });
+const handoverQuery = z.strictObject({ from: instantParam.optional(), to: instantParam.optional() });
+const handoverBody = z.strictObject({ to: z.string().min(1).max(64), note: note.optional() });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
 /** Refusals of the incident model as HTTP: a state conflict is 409, a bad request 400. */
@@ -75,6 +80,23 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
   });
 
   app.get('/api/incidents/:id', { schema: { params } }, async (request) => find(request.params.id));
+
+  // The shift handover (S003): the report of a shift, and handing every open case one owns to the next shift.
+  app.get('/api/handover', { schema: { querystring: handoverQuery } }, async (request) => {
+    const to = request.query.to ?? opts.now();
+    const from = request.query.from ?? to - 12 * 3_600_000;
+    if (to <= from) throw badRequest('querystring.to: must be after from');
+    return handoverReport(incidents.list(), (id) => incidents.playbook(id)!, from, to);
+  });
+
+  app.post('/api/handover', { schema: { body: handoverBody } }, async (request) => {
+    const by = request.principal!.username;
+    const { to, note } = request.body;
+    if (!opts.knownUsers.has(to)) throw badRequest(`body.to: no user "${to}" in this site`);
+    const mine = incidents.list({ status: 'open' }).filter((i) => i.owner === by);
+    for (const i of mine) await incidents.command(i.id, { type: 'hand_over', by, to, ...(note ? { note } : {}) });
+    return { handedOver: mine.map((i) => i.id), to };
+  });
 
   app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {
     const by = request.principal!.username;

@@ -96,6 +96,10 @@ export class IncidentRuntime implements HealthSource {
     return { incident: fold(events, playbook), playbook };
   }
 
+  playbook(playbookId: string): Playbook | undefined {
+    return this.opts.playbooks.byId.get(playbookId);
+  }
+
   /** A person's action; throws IncidentError (nothing recorded) or UnknownIncidentError. */
   async command(id: string, cmd: IncidentCommand): Promise<Incident> {
     const { incident, playbook } = this.get(id);

@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Incident } from '../../rules/incidents/incident.js';
+import type { HandoverReport } from '../../rules/incidents/handover.js';
+import { EventLog } from '../event-log.js';
+import { loadPlaybooks } from '../incidents/playbooks.js';
+import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
+import { FakeClock, TOKENS, bearer, json, loginCookie, testApi, testSite } from './testing.js';
+
+const viewer = bearer(TOKENS.dashboard);
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function withIncidents() {
+  const clock = new FakeClock();
+  const incidents = new IncidentRuntime({
+    config: await testSite(),
+    clock,
+    log: new EventLog<IncidentRecord>(join(mkdtempSync(join(tmpdir(), 'api-incidents-')), 'events.jsonl')),
+    playbooks: loadPlaybooks(),
+    alarms: { subscribe: () => () => undefined },
+    live: () => undefined,
+    logger: pino({ level: 'silent' }),
+    tickMs: 3_600_000,
+  });
+  await incidents.start();
+  cleanups.push(() => incidents.stop());
+  const t = await testApi({ incidents, clock });
+  cleanups.push(() => t.app.close());
+  return { ...t, clock, incidents, otto: { cookie: await loginCookie(t.app, 'otto') } };
+}
+
+describe('incident routes', () => {
+  it('operators open an incident by hand; viewers read but cannot act', async () => {
+    const t = await withIncidents();
+    expect((await t.app.inject({ method: 'POST', url: '/api/incidents', headers: viewer, payload: { playbook: 'water_leak' } })).statusCode).toBe(403);
+    const res = await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'water_leak', building: 'b1', note: '3 楼住户报漏水 resident on floor 3 reports a leak' } });
+    expect(res.statusCode, res.body).toBe(201);
+    const inc = json<Incident>(res);
+    expect(inc).toMatchObject({ playbook: 'water_leak', building: 'b1', status: 'open' });
+    const unknown = await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'alien_invasion' } });
+    expect(unknown.statusCode).toBe(404);
+    expect(json(unknown).message).toMatch(/^no playbook "alien_invasion" \(have: /);
+    const list = await t.app.inject({ url: '/api/incidents?status=open', headers: viewer });
+    expect(json<{ incidents: Incident[] }>(list).incidents.map((i) => i.id)).toEqual([inc.id]);
+    expect((await t.app.inject({ url: '/api/incidents/inc-99', headers: viewer })).statusCode).toBe(404);
+    const badCmd = await t.app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/commands`, headers: t.otto, payload: { type: 'dance' } });
+    expect(badCmd.statusCode).toBe(400);
+    const handTo = await t.app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/commands`, headers: t.otto, payload: { type: 'hand_over', to: 'nobody' } });
+    expect(json(handTo).message).toBe('body.to: no user "nobody" in this site');
+  });
+
+  it('the handover report lists the shift, the open cases with owners and pending steps; handing over moves them', async () => {
+    const t = await withIncidents();
+    const start = t.clock.now();
+    const a = json<Incident>(await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'trapped_lift', building: 'b1' } }));
+    await t.app.inject({ method: 'POST', url: `/api/incidents/${a.id}/commands`, headers: t.otto, payload: { type: 'acknowledge' } });
+    t.clock.advance(90 * 60_000);
+    const report = json<HandoverReport>(await t.app.inject({ url: '/api/handover', headers: viewer }));
+    expect(report.opened.map((o) => o.id)).toEqual([a.id]);
+    expect(report.open[0]).toMatchObject({ id: a.id, owner: 'otto', ownedForMin: 90 });
+    expect(report.open[0]!.pending.filter((p) => p.overdue).map((p) => p.step)).toEqual(['confirm_location', 'comfort_passengers', 'call_maintenance', 'maintenance_arrived', 'rescue']);
+    expect(report.from).toBe(start + 90 * 60_000 - 12 * 3_600_000);
+    const moved = await t.app.inject({ method: 'POST', url: '/api/handover', headers: t.otto, payload: { to: 'ada', note: '夜班交接 night shift handover' } });
+    expect(json(moved)).toEqual({ handedOver: [a.id], to: 'ada' });
+    expect(t.incidents.get(a.id).incident.owner).toBe('ada');
+    const bad = await t.app.inject({ url: '/api/handover?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', headers: viewer });
+    expect(bad.statusCode).toBe(400);
+  });
+});
