@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what a fresh clone is missing, then builds. Used by `npm run demo`, `npm test`
 // (pretest) and CI, so the two README commands work on a new machine.
-//   node scripts/setup.mjs [demo|test]
+//   node scripts/setup.mjs [demo|test]   (no argument: everything the tests need too)
 // Plain JavaScript on purpose: it must run before dependencies and the build exist.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const mode = process.argv[2] ?? 'demo';
+const mode = process.argv[2] ?? 'all';
+const forTests = mode !== 'demo';
 const say = (msg) => console.error(`[setup] ${msg}`);
 
 function run(cmd, args, opts = {}) {
@@ -36,11 +37,16 @@ if (!existsSync(installed) || (existsSync(lock) && statSync(lock).mtimeMs > stat
   run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']);
 }
 
-// 3. System packages: influxd (always, unless INFLUX_URL points at an existing database),
-//    mosquitto for the external-broker test.
+// 3. System packages: influxd (always, unless INFLUX_URL points at an existing database);
+//    for the tests, mosquitto (the external-broker test) and the outside tools that check
+//    the simulators: mbpoll (Modbus) and mosquitto_sub (mosquitto-clients).
 const wanted = [];
 if (!process.env.INFLUX_URL && !onPath('influxd') && !existsSync('/usr/bin/influxd')) wanted.push('influxdb');
-if (mode === 'test' && !onPath('mosquitto') && !existsSync('/usr/sbin/mosquitto')) wanted.push('mosquitto');
+if (forTests && !onPath('mosquitto') && !existsSync('/usr/sbin/mosquitto')) wanted.push('mosquitto');
+if (forTests && !onPath('mosquitto_sub')) wanted.push('mosquitto-clients');
+if (forTests && !onPath('mbpoll')) wanted.push('mbpoll');
+// The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
+if (forTests && !onPath('chromium') && !existsSync('/usr/bin/chromium')) wanted.push('chromium');
 if (wanted.length) {
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : onPath('sudo') ? ['sudo', '-n'] : null;
@@ -65,6 +71,7 @@ if (wanted.length) {
 // 4. Build (tsc is incremental: a no-op build takes about a second).
 say('building (tsc)…');
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join('dashboard', 'tsconfig.json')]);
 
 if (mode === 'demo') {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SEVERITIES } from '../../rules/alarms/kinds.js';
+import { ALARM_KINDS, SEVERITIES } from '../../rules/alarms/kinds.js';
 import type { AlarmView } from '../../rules/engine.js';
 import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
 import type { JournalEntry } from '../alarms/journal.js';
@@ -38,16 +38,29 @@ const silenceBody = z.strictObject({
   from: instantParam.optional(),
   maintenance: z.boolean().default(false),
 });
+const soundBody = z.strictObject({ muted: z.boolean() });
 const silenceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
 
 /** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
-export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService }> = async (app, { alarms }) => {
+export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () => number }> = async (app, { alarms, now }) => {
+  let sound: { muted: boolean; by: string | null; at: string | null } = { muted: false, by: null, at: null };
   app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, severity, drill } = request.query;
     const list = alarms.list({ ...(status ? { status } : {}), ...(building ? { building } : {}), ...(severity ? { severity } : {}), ...(drill !== undefined ? { drill } : {}) });
     return { alarms: list };
+  });
+
+  // The catalogue of alarm kinds with their words, for pages that show them.
+  app.get('/api/alarms/kinds', async () => ({ kinds: ALARM_KINDS }));
+
+  // Who silenced the duty room's alarm sound, and when: the sound is shared, so its mute is recorded.
+  app.get('/api/alarms/sound', async () => sound);
+  app.post('/api/alarms/sound', { schema: { body: soundBody } }, async (request) => {
+    sound = { muted: request.body.muted, by: request.principal!.username, at: new Date(now()).toISOString() };
+    request.log.warn({ sound }, request.body.muted ? 'alarm sound muted' : 'alarm sound on');
+    return sound;
   });
 
   app.get('/api/alarms/:id', { schema: { params: alarmParams } }, async (request) => {

@@ -9,6 +9,7 @@ import { alarmRoutes } from './alarms.js';
 import { authRoutes } from './auth-routes.js';
 import { RequestAuth } from './authenticate.js';
 import type { ApiDeps } from './deps.js';
+import { dashboardRoutes } from './dashboard.js';
 import { deviceRoutes } from './devices.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { incidentRoutes } from './incidents.js';
@@ -53,7 +54,8 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { credentials, sessions, loginThrottle: new AttemptThrottle(deps.clock, 5), sessionHours: deps.config.http.session_hours });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
-  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms });
+  await app.register(dashboardRoutes, { config: deps.config });
+  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
   if (deps.incidents) {
     const name = deps.config.site.name;
     await app.register(incidentRoutes, {

@@ -1,0 +1,98 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Me } from './api.js';
+import { html } from './html.js';
+import { getLang, setLang, setZone, t, tx } from './i18n.js';
+import type { Site } from './types.js';
+import { AlarmBoard } from './views/alarms.js';
+import { DeviceView } from './views/device.js';
+import { DrillsView } from './views/drills.js';
+import { EstateView } from './views/estate.js';
+import { IncidentsView, IncidentView } from './views/incidents.js';
+import { LoginView } from './views/login.js';
+import { ReportsView } from './views/reports.js';
+
+// Hash routes keep the page a single static file: #/alarms, #/estate, #/incidents/inc-3, …
+function useRoute(): string[] {
+  const read = () => (location.hash.replace(/^#\/?/, '') || 'alarms').split('/');
+  const [route, setRoute] = useState(read());
+  useEffect(() => {
+    const on = () => setRoute(read());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [site, setSite] = useState<Site | null>(null);
+  const [, rerender] = useState(0);
+  const route = useRoute();
+  const wall = route[0] === 'wall';
+
+  const load = () =>
+    api<Me>('/api/me').then(
+      async (m) => {
+        const s = await api<Site>('/api/site');
+        setZone(s.timezone);
+        setSite(s);
+        setMe(m);
+      },
+      () => setMe(null),
+    );
+  useEffect(() => {
+    void load();
+  }, []);
+  useEffect(() => {
+    document.body.classList.toggle('wall', wall);
+  }, [wall]);
+
+  if (me === undefined) return html`<p class="loading">…</p>`;
+  if (me === null || !site) return html`<${LoginView} onLogin=${load} />`;
+  const switchLang = () => {
+    setLang(getLang() === 'zh' ? 'en' : 'zh');
+    rerender((n) => n + 1);
+  };
+  const logout = async () => {
+    await api('/api/logout', { method: 'POST', body: {} }).catch(() => undefined);
+    setMe(null);
+  };
+  const tab = (id: string, word: Parameters<typeof t>[0]) => html`<a href=${`#/${id}`} class=${route[0] === id ? 'active' : ''}>${t(word)}</a>`;
+  let view;
+  switch (route[0]) {
+    case 'estate':
+      view = html`<${EstateView} site=${site} />`;
+      break;
+    case 'incidents':
+      view = route[1] ? html`<${IncidentView} id=${route[1]} me=${me} />` : html`<${IncidentsView} />`;
+      break;
+    case 'devices':
+      view = html`<${DeviceView} id=${route[1] ?? ''} />`;
+      break;
+    case 'drills':
+      view = html`<${DrillsView} me=${me} />`;
+      break;
+    case 'reports':
+      view = html`<${ReportsView} />`;
+      break;
+    default:
+      view = html`<${AlarmBoard} me=${me} wall=${wall} />`;
+  }
+  return html`
+    <header>
+      <h1>${t('title')} · ${tx(site.name)}</h1>
+      <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}</nav>
+      <span class="spacer"></span>
+      <span class="controls">
+        <button onClick=${switchLang} data-testid="lang">${getLang() === 'zh' ? 'English' : '中文'}</button>
+        <a href=${wall ? '#/alarms' : '#/wall'}><button>${t('wall')}</button></a>
+        <span class="muted"> ${tx(me.name)} (${me.role}) </span>
+        <button onClick=${logout}>${t('logout')}</button>
+      </span>
+    </header>
+    <main>${view}</main>`;
+}
+
+setLang(getLang());
+render(html`<${App} />`, document.getElementById('app')!);

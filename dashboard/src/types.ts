@@ -1,0 +1,68 @@
+import type { Text } from './i18n.js';
+
+export type Severity = 'critical' | 'major' | 'minor' | 'warning';
+
+export interface Alarm {
+  id: string;
+  kind: string;
+  deviceId: string;
+  severity: Severity;
+  status: 'pending' | 'firing' | 'cleared' | 'closed';
+  since: number;
+  raisedAt?: number;
+  ack?: { by: string; at: number; comment?: string };
+  evidence: { text: Text; readings: { deviceId: string; field: string; value: unknown; ts: number }[] };
+  reopened: number;
+  drill?: string;
+  inhibitedBy?: { alarmId: string; kind: string; deviceId: string } | { link: string };
+  silencedBy?: { id: string; by: string; reason: string; until: number };
+}
+
+export interface Device {
+  id: string;
+  kind: string;
+  name?: Text | string;
+  protocol: string;
+  place: { building: string; floor?: string; unit?: string; room?: string };
+  online: boolean;
+  lastSeen: string | null;
+  lastReading: { ts: string; fields: Record<string, unknown> } | null;
+}
+
+export interface Site {
+  id: string;
+  name: Text | string;
+  timezone: string;
+  buildings: { id: string; name: Text | string; floors: { id: string; level: number }[]; units: { id: string; floor: string; vacant?: boolean }[]; rooms: { id: string; floor: string; type: string }[] }[];
+}
+
+export interface StepState {
+  status: 'pending' | 'started' | 'done';
+  doneAt?: number;
+  by?: string;
+  fields: Record<string, unknown>;
+  evidence?: Text;
+  escalated: number;
+}
+
+export interface Incident {
+  id: string;
+  playbook: string;
+  title: Text;
+  severity: Severity;
+  status: 'open' | 'closed';
+  raisedAt: number;
+  building?: string;
+  deviceId?: string;
+  drill?: string;
+  owner?: string;
+  steps: Record<string, StepState>;
+  tasks: Record<string, { title: Text; deviceId?: string; done: boolean; by?: string }>;
+  timeline: ({ type: string; at: number } & Record<string, unknown>)[];
+}
+
+export interface Playbook {
+  id: string;
+  title: Text;
+  steps: { id: string; title: Text; role: string; deadline_min?: number; record: { name: string; type: 'time' | 'number' | 'text' | 'bool'; label: Text; required: boolean }[] }[];
+}

@@ -1,0 +1,91 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, canAct, stream, type Me } from '../api.js';
+import { html } from '../html.js';
+import { ago, t, time, tx } from '../i18n.js';
+import type { Incident, Playbook } from '../types.js';
+
+export function IncidentsView() {
+  const [list, setList] = useState<Incident[] | null>(null);
+  useEffect(() => {
+    const load = () => void api<{ incidents: Incident[] }>('/api/incidents').then((r) => setList(r.incidents));
+    load();
+    return stream('/api/incidents/stream', 'incident', load);
+  }, []);
+  if (!list) return html`<p class="loading">…</p>`;
+  if (list.length === 0) return html`<p class="empty">${t('noIncidents')}</p>`;
+  return html`<table data-testid="incidents">${list.map(
+    (i) => html`<tr class=${i.drill ? 'drill' : ''}><td><a href=${`#/incidents/${i.id}`}>${i.id}</a></td><td><span class=${`sev ${i.severity}`}>${i.severity}</span> ${tx(i.title)}${i.drill ? ' DRILL' : ''}</td><td>${i.building ?? ''} ${i.deviceId ?? ''}</td><td>${i.status === 'open' ? t('open') : t('closed')}</td><td>${i.owner ?? '—'}</td><td>${ago(i.raisedAt)}</td></tr>`,
+  )}</table>`;
+}
+
+/** The incident workspace: checklist with countdowns, the forms each step must record, tasks, timeline. */
+export function IncidentView({ id, me }: { id: string; me: Me }) {
+  const [data, setData] = useState<{ incident: Incident; playbook: Playbook } | null>(null);
+  const [error, setError] = useState('');
+  const [, tick] = useState(0);
+  const load = () => void api<{ incident: Incident; playbook: Playbook }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+  useEffect(() => {
+    load();
+    const close = stream('/api/incidents/stream', 'incident', load);
+    const clock = setInterval(() => tick((n) => n + 1), 1000);
+    return () => {
+      close();
+      clearInterval(clock);
+    };
+  }, [id]);
+  if (!data) return html`<p class="loading">…</p>`;
+  const { incident: inc, playbook } = data;
+  const act = async (body: Record<string, unknown>) => {
+    try {
+      setError('');
+      await api(`/api/incidents/${encodeURIComponent(id)}/commands`, { method: 'POST', body });
+      load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const editable = canAct(me) && inc.status === 'open';
+  return html`<div>
+    ${inc.drill && html`<div class="drill-banner">${t('drillRunning')}</div>`}
+    <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${inc.owner ?? '—'}</span></h2>
+    <p><a href=${`/api/incidents/${encodeURIComponent(id)}/report`} target="_blank">${t('report')}</a></p>
+    ${error && html`<p class="error" data-testid="incident-error">${error}</p>`}
+    <h3>${t('steps')}</h3>
+    ${playbook.steps.map((s) => {
+      const st = inc.steps[s.id]!;
+      const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
+      const late = dueAt !== undefined && st.status !== 'done' && Date.now() > dueAt;
+      return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
+        <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>
+        ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, Date.now()), Math.max(dueAt, Date.now()))}</span>` : ''}
+        ${st.status === 'done'
+          ? html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`
+          : editable && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
+      </div>`;
+    })}
+    ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.by}</span>` : ''}</li>`)}</ul>`}
+    ${editable && html`<p><button onClick=${() => act({ type: 'close' })}>${t('closeIncident')}</button></p>`}
+    <h3>${t('timeline')}</h3>
+    <table>${inc.timeline.map((e) => html`<tr><td class="muted">${time(e.at)}</td><td>${e.type}</td><td class="muted">${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'type' && k !== 'at' && k !== 'title')))}</td></tr>`)}</table>
+  </div>`;
+}
+
+function StepForm({ step, onDone }: { step: Playbook['steps'][number]; onDone: (fields: Record<string, unknown>) => void }) {
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.target as HTMLFormElement);
+    const fields: Record<string, unknown> = {};
+    for (const f of step.record) {
+      const raw = form.get(f.name);
+      if (f.type === 'bool') fields[f.name] = raw === 'on';
+      else if (raw === null || raw === '') continue;
+      else if (f.type === 'number') fields[f.name] = Number(raw);
+      else if (f.type === 'time') fields[f.name] = new Date(String(raw)).toISOString();
+      else fields[f.name] = String(raw);
+    }
+    onDone(fields);
+  };
+  const input = (f: Playbook['steps'][number]['record'][number]) =>
+    f.type === 'bool' ? html`<input type="checkbox" name=${f.name} />` : html`<input name=${f.name} type=${f.type === 'time' ? 'datetime-local' : f.type === 'number' ? 'number' : 'text'} required=${f.required} />`;
+  return html`<form class="inline" onSubmit=${submit}>${step.record.map((f) => html`<label>${tx(f.label)}${f.required ? '*' : ''} ${input(f)}</label> `)}<button class="primary" type="submit">${t('done')}</button></form>`;
+}

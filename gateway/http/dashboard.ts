@@ -1,0 +1,61 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { SiteConfig } from '../config/schema.js';
+import { floorsOf } from '../config/schema.js';
+import { projectPath } from '../paths.js';
+
+// The duty-room page: index.html, the compiled dashboard modules and the few browser
+// libraries it imports, all served from this process (duty rooms are often on closed
+// networks: nothing comes from a CDN). Only the files listed here are served.
+
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+
+/** Browser libraries by the name the page's import map gives them. */
+const VENDOR: Record<string, string> = {
+  'preact.mjs': projectPath('node_modules', 'preact', 'dist', 'preact.mjs'),
+  'hooks.mjs': projectPath('node_modules', 'preact', 'hooks', 'dist', 'hooks.mjs'),
+  'htm.mjs': projectPath('node_modules', 'htm', 'dist', 'htm.mjs'),
+  'uPlot.esm.js': projectPath('node_modules', 'uplot', 'dist', 'uPlot.esm.js'),
+  'uPlot.min.css': projectPath('node_modules', 'uplot', 'dist', 'uPlot.min.css'),
+};
+
+function filesOf(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(dir)) return out;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && TYPES[extname(entry.name)]) {
+      const full = join(entry.parentPath, entry.name);
+      out.set(full.slice(dir.length + 1).split('\\').join('/'), full);
+    }
+  }
+  return out;
+}
+
+const fileParams = z.strictObject({ '*': z.string().max(200) });
+
+export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; appDir?: string; pageDir?: string }> = async (app, opts) => {
+  const appFiles = filesOf(opts.appDir ?? projectPath('dist', 'dashboard'));
+  const pageDir = opts.pageDir ?? projectPath('dashboard');
+  const serve = (file: string | undefined, reply: import('fastify').FastifyReply) => {
+    if (!file || !existsSync(file)) return reply.code(404).type('text/plain').send('not found');
+    return reply.type(TYPES[extname(file)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(file));
+  };
+
+  app.get('/', { config: { access: 'public' } }, (_req, reply) => serve(join(pageDir, 'index.html'), reply));
+  app.get('/style.css', { config: { access: 'public' } }, (_req, reply) => serve(join(pageDir, 'style.css'), reply));
+  app.get('/app/*', { config: { access: 'public' }, schema: { params: fileParams } }, (req, reply) => serve(appFiles.get(req.params['*']), reply));
+  app.get('/vendor/*', { config: { access: 'public' }, schema: { params: fileParams } }, (req, reply) => serve(VENDOR[req.params['*']], reply));
+
+  // What the page needs to draw the estate and show times: names, zone, buildings, floors, units, rooms.
+  app.get('/api/site', async () => {
+    const c = opts.config;
+    return {
+      id: c.site.id,
+      name: c.site.name,
+      timezone: c.site.timezone,
+      buildings: c.buildings.map((b) => ({ id: b.id, name: b.name, floors: floorsOf(b), units: b.units, rooms: b.rooms })),
+    };
+  });
+};
