@@ -149,3 +149,31 @@ describe('sensor evidence', () => {
     expect(evidenceMet(restored, [{ fields: { voltage_l1_v: 150 } }])).toBe(false);
   });
 });
+
+describe('every playbook, from raised to closed report, in virtual time', () => {
+  const sample = (type: string): string | number | boolean => (type === 'number' ? 3 : type === 'bool' ? true : type === 'time' ? '2026-11-22T10:05:00+08:00' : '记录 recorded');
+
+  for (const id of PLAYBOOKS.keys()) {
+    it(`${id}: every step done on time closes with no escalation; done late, each late step escalated once per level`, () => {
+      const onTime = incident(id);
+      for (const step of onTime.playbook.steps) {
+        const at = T0 + Math.min(step.deadline_min ?? 1, 1) * 30_000; // half a minute at most: inside every deadline
+        onTime.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f.type)])) }, at);
+        expect(onTime.tick(at)).toEqual([]);
+      }
+      onTime.act({ type: 'close', by: 'duty' }, min(2));
+      expect(onTime.state().status).toBe('closed');
+      expect(onTime.events.some((e) => e.type === 'escalated')).toBe(false);
+
+      const late = incident(id);
+      const longest = Math.max(...late.playbook.steps.map((s) => s.deadline_min ?? 0));
+      const escalations = late.tick(T0 + longest * 2 * 60_000);
+      const withDeadline = late.playbook.steps.filter((s) => s.deadline_min !== undefined);
+      expect(escalations).toHaveLength(withDeadline.length * 2);
+      expect(late.tick(T0 + longest * 4 * 60_000)).toEqual([]);
+      for (const step of late.playbook.steps) late.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f.type)])) }, T0 + longest * 4 * 60_000);
+      late.act({ type: 'close', by: 'duty' }, T0 + longest * 5 * 60_000);
+      expect(Object.values(late.state().steps).filter((s) => s.escalated === 2)).toHaveLength(withDeadline.length);
+    });
+  }
+});
