@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { SiteConfig } from '../config/schema.js';
 import { floorsOf } from '../config/schema.js';
 import { projectPath } from '../paths.js';
@@ -33,8 +32,6 @@ function filesOf(dir: string): Map<string, string> {
   return out;
 }
 
-const fileParams = z.strictObject({ '*': z.string().max(200) });
-
 export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; appDir?: string; pageDir?: string }> = async (app, opts) => {
   const appFiles = filesOf(opts.appDir ?? projectPath('dist', 'dashboard'));
   const pageDir = opts.pageDir ?? projectPath('dashboard');
@@ -43,10 +40,12 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; appDir
     return reply.type(TYPES[extname(file)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(readFileSync(file));
   };
 
-  app.get('/', { config: { access: 'public' } }, (_req, reply) => serve(join(pageDir, 'index.html'), reply));
-  app.get('/style.css', { config: { access: 'public' } }, (_req, reply) => serve(join(pageDir, 'style.css'), reply));
-  app.get('/app/*', { config: { access: 'public' }, schema: { params: fileParams } }, (req, reply) => serve(appFiles.get(req.params['*']), reply));
-  app.get('/vendor/*', { config: { access: 'public' }, schema: { params: fileParams } }, (req, reply) => serve(VENDOR[req.params['*']], reply));
+  // One route per file: nothing else under these paths exists, and each route gets its access decision.
+  const page = (url: string, file: string) => app.get(url, { config: { access: 'public' } }, (_req, reply) => serve(file, reply));
+  page('/', join(pageDir, 'index.html'));
+  page('/style.css', join(pageDir, 'style.css'));
+  for (const [name, file] of appFiles) page(`/app/${name}`, file);
+  for (const [name, file] of Object.entries(VENDOR)) page(`/vendor/${name}`, file);
 
   // What the page needs to draw the estate and show times: names, zone, buildings, floors, units, rooms.
   app.get('/api/site', async () => {
