@@ -90,6 +90,18 @@ export class Metrics {
     labelNames: ['error'] as const,
     registers: [this.registry],
   });
+  readonly modbusDeviceOnline = new Gauge({
+    name: 'dutyroom_modbus_device_online',
+    help: 'Whether the last poll of a Modbus device got an answer (1) or not (0).',
+    labelNames: ['device'] as const,
+    registers: [this.registry],
+  });
+  readonly modbusDeviceErrors = new Counter({
+    name: 'dutyroom_modbus_device_errors_total',
+    help: 'Failed Modbus requests per device, by failure: timeout, exception, connection, protocol.',
+    labelNames: ['device', 'failure'] as const,
+    registers: [this.registry],
+  });
   readonly modbusConnections = new Counter({
     name: 'dutyroom_modbus_connections_total',
     help: 'Connections opened to Modbus TCP endpoints and serial ports; more than one per line means reconnects.',

@@ -1,10 +1,11 @@
+import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModbusAdapter, type ModbusAdapterOptions } from '../gateway/adapters/modbus/adapter.js';
 import { ModbusConfigError } from '../gateway/adapters/modbus/devices.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { systemClock } from '../gateway/clock.js';
 import { Metrics } from '../gateway/metrics.js';
-import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
+import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';
 import { startModbusServer, type ModbusServer, type SimulatedDevice } from '../simulators/modbus/server.js';
 import { cleanupEach, modbusDevice, quietLogger, waitFor } from './modbus-helpers.js';
@@ -220,6 +221,49 @@ describe('ModbusAdapter over TCP', () => {
     expect(await counter(r.metrics, 'modbusFieldErrors', 'not_a_number')).toBeGreaterThanOrEqual(1);
     expect(await counter(r.metrics, 'modbusFieldErrors', 'unknown_code')).toBeGreaterThanOrEqual(1);
     expect(r.adapter.deviceStats().get('lift-b1-1')).toMatchObject({ online: true, errors: 0 });
+  });
+
+  it('a refused register range is reported once, naming its registers and fields; the rest arrives marked uncertain', async () => {
+    // The gateway's profile asks for a holding register the device (an SDM630) does not have.
+    const wrong = parseRegisterProfile(
+      [
+        'name: sdm630-wrong',
+        'description: { zh: "测试", en: "test" }',
+        'kind: electricity_meter',
+        'manufacturer: test',
+        'model: test',
+        'addressing: 0',
+        'fields:',
+        '  voltage_l1_v: { function: 4, register: 0, type: float32, order: ABCD }',
+        '  power_kw: { function: 3, register: 100, type: uint16, scale: 0.001 }',
+      ].join('\n'),
+      'sdm630-wrong.yaml',
+    );
+    const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
+    const lines: { level: number; msg: string; registers?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const r = run([modbusDevice({ id: 'em-b1', kind: 'electricity_meter', profile: 'sdm630-wrong', host: '127.0.0.1', port: s.port, unitId: 1, intervalS: 0.05, timeoutMs: 500 })], {
+      profiles: new Map([...profiles, ['sdm630-wrong', wrong]]),
+      logger,
+    });
+    await waitFor(() => r.of('em-b1').length >= 5, 3000, 'five polls');
+    expect(r.of('em-b1').every((x) => x.quality === 'uncertain')).toBe(true);
+    expect(r.of('em-b1')[0]!.fields).toEqual({ voltage_l1_v: METER.voltage_l1_v });
+    const refusals = lines.filter((l) => l.msg.includes('refuses'));
+    expect(refusals.map((l) => l.msg)).toEqual([expect.stringMatching(/^Modbus device em-b1 refuses holding registers 100 \(power_kw\): /)]);
+    const errors = (await r.metrics.modbusDeviceErrors.get()).values.find((v) => v.labels.device === 'em-b1' && v.labels.failure === 'exception');
+    expect(errors!.value).toBeGreaterThanOrEqual(5);
+    expect((await r.metrics.modbusDeviceOnline.get()).values.find((v) => v.labels.device === 'em-b1')!.value).toBe(1);
+  });
+
+  it('a complete poll is quality good; a dead device reads 0 in the per-device online gauge', async () => {
+    const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
+    const r = run([meter(s.port, 0.05), modbusDevice({ id: 'ghost', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: s.port, unitId: 9, intervalS: 0.05, timeoutMs: 100 })]);
+    await waitFor(() => r.of('em-b1').length >= 2 && r.adapter.deviceStats().get('ghost')!.timeouts > 0, 3000, 'polls');
+    expect(r.of('em-b1').every((x) => x.quality === 'good')).toBe(true);
+    const online = (await r.metrics.modbusDeviceOnline.get()).values;
+    expect(online.find((v) => v.labels.device === 'ghost')!.value).toBe(0);
+    expect(r.adapter.health()).toMatchObject({ status: 'ok', offline: ['ghost'], detail: '1 Modbus device(s) not answering' });
   });
 
   it('stop() ends polling, closes the connection and emits nothing afterwards', async () => {

@@ -5,10 +5,11 @@ import type { ModbusDeviceConfig } from '../../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
-import type { RegisterProfile } from '../../profiles/profile.js';
+import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
 import { resolveModbusDevices, type PolledDevice } from './devices.js';
 import { Endpoint, type EndpointHealth } from './endpoint.js';
 import { ModbusLink } from './link.js';
+import type { ReadRequest } from './plan.js';
 import { pollDevice, type PollResult } from './poll.js';
 import { PollSchedule } from './scheduler.js';
 import { realTimers, type Timers } from './timers.js';
@@ -66,6 +67,8 @@ interface DeviceState {
   errors: number;
   timeouts: number;
   lastError?: string;
+  /** Requests and fields that failed and were reported, until they work again (reported once, not per poll). */
+  reported: Set<string>;
 }
 
 export const DEFAULT_MAX_BACKOFF_MS = 60_000;
@@ -121,6 +124,7 @@ export class ModbusAdapter implements HealthSource {
           lastOkAt: null,
           errors: 0,
           timeouts: 0,
+          reported: new Set(),
           schedule: new PollSchedule({
             intervalMs: device.intervalMs,
             maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
@@ -232,7 +236,9 @@ export class ModbusAdapter implements HealthSource {
         metrics.reject('modbus', 'no_fields');
         this.warn.warn(`modbus_no_fields_${device.id}`, { device: device.id }, `Modbus device ${device.id} answered, but no field could be decoded`);
       } else {
-        this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: 'good' });
+        // Some request or field did not come back: what did is sent, marked as not the whole picture.
+        const partial = result.abandoned > 0 || result.requests.some((r) => r.failure) || result.problems.some((p) => p.error !== 'no_data');
+        this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: partial ? 'uncertain' : 'good' });
       }
     }
     return result.answered;
@@ -241,26 +247,51 @@ export class ModbusAdapter implements HealthSource {
   private record(state: DeviceState, result: PollResult): void {
     const { metrics, logger, clock } = this.opts;
     const { device } = state;
+    const failing = new Set<string>();
     for (const r of result.requests) {
       metrics.modbusRequests.inc({ result: r.failure?.failure ?? 'ok' });
-      if (!r.failure) continue;
+      const key = `request:${r.request.function}:${r.request.start}`;
+      if (!r.failure) {
+        if (state.reported.delete(key)) logger.info({ device: device.id, registers: describeRegisters(device.profile, r.request) }, `Modbus device ${device.id}: ${describeRegisters(device.profile, r.request)} answer again`);
+        continue;
+      }
+      metrics.modbusDeviceErrors.inc({ device: device.id, failure: r.failure.failure });
       if (r.failure.failure === 'timeout') state.timeouts++;
       else state.errors++;
       state.lastError = r.failure.message;
       if (r.failure.failure === 'exception' || r.failure.failure === 'protocol') {
-        const at = `function ${r.request.function}, ${r.request.start}+${r.request.count}`;
-        this.warn.warn(`modbus_${r.failure.failure}_${device.id}`, { device: device.id, unit: device.unitId, request: at }, `Modbus device ${device.id} (${at}): ${r.failure.message}`);
+        failing.add(key);
+        // A device that refuses a register refuses it on every poll: say so once, naming it.
+        if (!state.reported.has(key)) {
+          state.reported.add(key);
+          const where = describeRegisters(device.profile, r.request);
+          logger.warn({ device: device.id, unit: device.unitId, registers: where, failure: r.failure.failure }, `Modbus device ${device.id} refuses ${where}: ${r.failure.message}`);
+        }
       }
     }
     for (const p of result.problems) {
       metrics.modbusFieldErrors.inc({ error: p.error });
       // no_data is the device saying it has no such sensor: counted, never logged.
       if (p.error === 'no_data') continue;
-      this.warn.warn(`modbus_field_${device.id}_${p.field}`, { device: device.id, field: p.field, error: p.error, raw: p.raw }, `Modbus device ${device.id}: ${p.field} left out (${p.error}): ${p.detail}`);
+      const key = `field:${p.field}`;
+      failing.add(key);
+      if (!state.reported.has(key)) {
+        state.reported.add(key);
+        logger.warn({ device: device.id, field: p.field, error: p.error, raw: p.raw }, `Modbus device ${device.id}: ${p.field} left out (${p.error}): ${p.detail}`);
+      }
+    }
+    if (result.answered) {
+      for (const key of state.reported) {
+        if (key.startsWith('field:') && !failing.has(key)) {
+          state.reported.delete(key);
+          logger.info({ device: device.id, field: key.slice(6) }, `Modbus device ${device.id}: ${key.slice(6)} decodes again`);
+        }
+      }
     }
     const wasOnline = state.online;
     state.finishedPolls++;
     state.online = result.answered;
+    metrics.modbusDeviceOnline.set({ device: device.id }, result.answered ? 1 : 0);
     if (result.answered) {
       state.lastOkAt = clock.now();
       if (!wasOnline && state.finishedPolls > 1) logger.info({ device: device.id, endpoint: device.line }, `Modbus device ${device.id} answers again`);
@@ -268,4 +299,13 @@ export class ModbusAdapter implements HealthSource {
       this.warn.warn(`modbus_offline_${device.id}`, { device: device.id, unit: device.unitId, endpoint: device.line, err: state.lastError }, `Modbus device ${device.id} does not answer: ${state.lastError ?? 'no answer'}`);
     }
   }
+}
+
+const TABLES: Record<FunctionCode, string> = { 1: 'coils', 2: 'discrete inputs', 3: 'holding registers', 4: 'input registers' };
+
+/** A request in the manual's own numbering, with the fields it holds: "input registers 0–5 (voltage_l1_v, …)". */
+export function describeRegisters(profile: RegisterProfile, request: ReadRequest): string {
+  const first = request.start + profile.addressing;
+  const last = first + request.count - 1;
+  return `${TABLES[request.function]} ${first}${last !== first ? `–${last}` : ''} (${request.fields.map((f) => f.name).join(', ')})`;
 }
