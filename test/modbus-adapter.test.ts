@@ -150,6 +150,10 @@ describe('ModbusAdapter over TCP', () => {
     const windowMs = Date.now() - windowStart;
     // The healthy meter keeps its rate: one reading per interval (±1 at the window's edges).
     expect(inWindow).toBeGreaterThanOrEqual(Math.floor(windowMs / intervalMs) - 1);
+    // …and its period, measured at the device (first request of each poll), within 10 % of the interval.
+    const polls = converter.requests(1).filter((q) => q.start === 0 && q.at >= windowStart && q.at <= windowStart + windowMs).map((q) => q.at);
+    const period = (polls.at(-1)! - polls[0]!) / (polls.length - 1);
+    expect(Math.abs(period - intervalMs) / intervalMs, `mean period ${period} ms`).toBeLessThanOrEqual(0.1);
     expect(r.adapter.deviceStats().get('em-b1')).toMatchObject({ skipped: 0, errors: 0, timeouts: 0, online: true });
     expect(r.of('pump-b1')).toHaveLength(0); // every request failed: no reading at all
 
