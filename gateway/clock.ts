@@ -23,3 +23,49 @@ export class ReceiveStamps {
     return t;
   }
 }
+
+/** Timers as the Modbus poller and the simulators take them (injected, so tests tick them). */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Simulated time running `speed` times faster than a real clock, from `start`: the demo's
+ * `--speed N`. The gateway and the simulators share one, so a reading stamped by a device is
+ * never "in the future" for the gateway and "wet for 5 s" means 5 simulated seconds.
+ */
+export class ScaledClock implements Clock {
+  readonly speed: number;
+  readonly start: number;
+  private readonly real: Clock;
+  private readonly realStart: number;
+  /** Timers whose delays are in simulated ms: they fire after ms / speed real ms. */
+  readonly timers: Timers;
+
+  constructor(opts: { speed: number; start?: number; real?: Clock; realTimers?: Timers }) {
+    if (!(opts.speed > 0) || !Number.isFinite(opts.speed)) throw new RangeError(`speed must be a positive number, got ${opts.speed}`);
+    this.speed = opts.speed;
+    this.real = opts.real ?? systemClock;
+    this.realStart = this.real.now();
+    this.start = opts.start ?? this.realStart;
+    this.timers = scaledTimers(opts.speed, opts.realTimers ?? realTimers);
+  }
+
+  now(): number {
+    return this.start + (this.real.now() - this.realStart) * this.speed;
+  }
+}
+
+/** Timers taking simulated ms, run on real timers `speed` times sooner. */
+export function scaledTimers(speed: number, real: Timers = realTimers): Timers {
+  return {
+    setTimeout: (fn, ms) => real.setTimeout(fn, ms / speed),
+    clearTimeout: (handle) => real.clearTimeout(handle),
+  };
+}

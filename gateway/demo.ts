@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
+import { Estate } from '../simulators/estate/estate.js';
+import { startEstateDriver, type RunningDriver } from '../simulators/estate/driver.js';
+import type { EstateControl } from '../simulators/estate/types.js';
 import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/fleet.js';
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
+import { ScaledClock } from './clock.js';
 import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadSite } from './site.js';
 import { startGateway, type RunningGateway } from './gateway.js';
@@ -13,58 +17,92 @@ export const DEMO_LOGINS = {
     { username: 'viewer', password: 'dutyroom-view', role: 'viewer' },
   ],
   devicePassword: 'demo-device',
-  accounts: { zigbee2mqtt: 'demo-bridge', 'bms-screen': 'dutyroom-view' } as Record<string, string>,
+  accounts: { zigbee2mqtt: 'demo-bridge', 'nbiot-platform': 'demo-nbiot', 'bms-screen': 'dutyroom-view' } as Record<string, string>,
   apiToken: 'demo-token-grafana',
 };
 
-/** Gateway + local InfluxDB + simulated MQTT and Modbus devices of the demo estate. */
-export async function runDemo(opts: { file: string; speed: number; env?: NodeJS.ProcessEnv }): Promise<{ stop(): Promise<void>; gateway: RunningGateway }> {
+export interface DemoOptions {
+  file: string;
+  /** Simulated seconds per real second, for the gateway and the devices alike. */
+  speed: number;
+  env?: NodeJS.ProcessEnv;
+  /** The estate's seed (default 2026): the same seed, the same estate. */
+  seed?: number;
+  /** Simulated epoch ms to start at (default: now). */
+  start?: number;
+  /** Print the banner (default true). */
+  banner?: boolean;
+}
+
+export interface RunningDemo {
+  gateway: RunningGateway;
+  /** The simulated estate: drills inject faults here. */
+  estate: EstateControl;
+  /** The simulated clock the gateway and the devices share. */
+  clock: ScaledClock;
+  mqtt: RunningMqttSimulator;
+  modbus: RunningModbusFleet;
+  stop(): Promise<void>;
+}
+
+/**
+ * Gateway + local InfluxDB + the simulated estate (every device of the site file) on the
+ * real protocols: Modbus converters the gateway polls, MQTT devices publishing to its broker.
+ * One scaled clock drives both sides.
+ */
+export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const { config, baseDir } = loadSite(opts.file, opts.env);
-  // The Modbus servers first, so the gateway's first polls already get answers.
-  const fleet: RunningModbusFleet = await startModbusFleet({ config, profiles: loadRegisterProfiles(), speed: opts.speed, seed: 2026 });
-  let gateway: RunningGateway;
+  const registerProfiles = loadRegisterProfiles();
+  const clock = new ScaledClock({ speed: opts.speed, ...(opts.start !== undefined ? { start: opts.start } : {}) });
+  const estate = new Estate({ config, profiles: registerProfiles, seed: opts.seed ?? 2026, start: clock.now() });
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
   try {
-    gateway = await startGateway({ config, baseDir });
-  } catch (err) {
-    await fleet.stop();
-    throw err;
-  }
-  let sim: RunningMqttSimulator | undefined;
-  try {
-    sim = await startMqttSimulator({
+    // The Modbus converters first, so the gateway's first polls already get answers.
+    const modbus = await startModbusFleet({ config, profiles: registerProfiles, estate });
+    stops.push(() => modbus.stop());
+    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers });
+    stops.push(() => gateway.stop());
+    const mqtt = await startMqttSimulator({
       url: gateway.brokerUrl,
       config,
       profiles: gateway.profiles,
       passwordOf: (login) => DEMO_LOGINS.accounts[login] ?? DEMO_LOGINS.devicePassword,
-      speed: opts.speed,
-      seed: 2026,
     });
+    stops.push(() => mqtt.stop());
+    const driver: RunningDriver = startEstateDriver({
+      estate,
+      clock,
+      sinks: [modbus, mqtt],
+      onError: (err, obs) => gateway.logger.warn({ err, device: obs.deviceId }, 'simulator: could not deliver an observation'),
+    });
+    stops.push(() => driver.stop());
+    driver.tick();
+    if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir);
+    return { gateway, estate, clock, mqtt, modbus, stop };
   } catch (err) {
-    await gateway.stop();
-    await fleet.stop();
+    await stop();
     throw err;
   }
-  const modbus = config.devices.filter((d) => d.protocol === 'modbus').length;
+}
+
+function printBanner(config: RunningGateway['config'], gateway: RunningGateway, modbus: RunningModbusFleet, speed: number, baseDir: string): void {
+  const count = (p: string) => config.devices.filter((d) => d.protocol === p).length;
   console.log(`
   dutyroom demo — ${typeof config.site.name === 'string' ? config.site.name : `${config.site.name.zh} ${config.site.name.en}`}
   ─────────────────────────────────────────────────────────────
   API / dashboard   ${gateway.httpUrl}
   devices (JSON)    ${gateway.httpUrl}/api/devices   (log in first, or use the token below)
   health, metrics   ${gateway.httpUrl}/health   ${gateway.httpUrl}/metrics
-  MQTT broker       ${gateway.brokerUrl}   (device login: its id / ${DEMO_LOGINS.devicePassword})
+  MQTT broker       ${gateway.brokerUrl}   (device login: its id / ${DEMO_LOGINS.devicePassword}; read-only: bms-screen / ${DEMO_LOGINS.accounts['bms-screen']})
 
   logins            ${DEMO_LOGINS.users.map((u) => `${u.username} / ${u.password} (${u.role})`).join('   ')}
   API token         curl -H 'Authorization: Bearer ${DEMO_LOGINS.apiToken}' ${gateway.httpUrl}/api/devices
 
-  simulated         ${config.devices.length - modbus} MQTT devices; ${modbus} Modbus devices on ${[...fleet.servers.keys()].join(', ')}
+  simulated estate  ${config.devices.length} devices: ${count('mqtt')} MQTT, ${count('modbus')} Modbus on ${[...modbus.servers.keys()].join(', ')}
+  time              ${speed === 1 ? 'real time' : `${speed}× real time (simulated clock shared by the gateway and the devices)`}
   Ctrl-C stops everything (readings stay in ${resolve(baseDir, config.data_dir)}).
 `);
-  return {
-    gateway,
-    async stop() {
-      await sim?.stop();
-      await gateway.stop();
-      await fleet.stop();
-    },
-  };
 }

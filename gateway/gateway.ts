@@ -7,7 +7,7 @@ import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
 import { TopicDirectory } from './adapters/mqtt/topics.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type Timers } from './clock.js';
 import type { SiteConfig } from './config/schema.js';
 import { AlarmJournal } from './alarms/journal.js';
 import { AlarmRuntime } from './alarms/runtime.js';
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   wsPort?: number;
   /** The drill running now, if any: alarms raised meanwhile are tagged with it. */
   activeDrill?: () => string | undefined;
+  /** Timers in the clock's time (a ScaledClock's for the demo at --speed N); real timers by default. */
+  timers?: Timers;
 }
 
 export interface RunningGateway {
@@ -175,6 +177,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       devices: config.devices.flatMap((d) => (d.protocol === 'modbus' ? [d] : [])),
       profiles: loadRegisterProfiles(),
       clock,
+      ...(opts.timers ? { timers: opts.timers } : {}),
       metrics,
       logger: logger.child({ component: 'modbus' }),
     });

@@ -1,32 +1,61 @@
-import { mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runDemo, DEMO_LOGINS } from '../gateway/demo.js';
+import { runDemo, DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
+import { floorsOf } from '../gateway/config/schema.js';
 import { DEFAULT_CONFIG } from '../gateway/site.js';
 import { waitFor } from './support/site.js';
 
-// What a newcomer sees after `npm run demo`: every device of the demo estate, MQTT and
-// Modbus, online in /api/devices with values, and the readings in InfluxDB. Same code as
-// the CLI; only the ports (any free one) and the database (the test run's influxd) differ.
+// What a newcomer sees after `npm run demo`: the whole simulated estate (over 200 devices,
+// MQTT and Modbus) online in /api/devices with plausible values, the readings in InfluxDB,
+// the MQTT traffic visible to an outside subscriber, and a drill's fault showing up at the
+// gateway. Same code as the CLI; only the ports (any free one), the database (the test
+// run's influxd) and the start time (a December evening, so the boilers are on) differ.
 
-type DeviceJson = { id: string; protocol: string; online: boolean; lastReading: { fields: Record<string, unknown> } | null; poll?: { lastOkAt: number | null } };
+type DeviceJson = {
+  id: string;
+  kind: string;
+  protocol: string;
+  online: boolean;
+  place: { building: string; unit?: string };
+  lastReading: { ts: string; fields: Record<string, unknown> } | null;
+  poll?: { lastOkAt: number | null; online: boolean };
+};
 
-let demo: Awaited<ReturnType<typeof runDemo>>;
+const execFileP = promisify(execFile);
+const MOSQUITTO_SUB = ['/usr/bin/mosquitto_sub', '/usr/local/bin/mosquitto_sub'].find((p) => existsSync(p));
+const START = Date.parse('2026-12-01T18:00:00+08:00');
+/** Faster than real time, but slow enough for the Modbus poller's real-time timers (see simulators/README.md). */
+const SPEED = 2;
+
+let demo: RunningDemo;
 const auth = { authorization: `Bearer ${DEMO_LOGINS.apiToken}` };
 
+async function devices(): Promise<DeviceJson[]> {
+  const res = await fetch(`${demo.gateway.httpUrl}/api/devices`, { headers: auth });
+  return ((await res.json()) as { devices: DeviceJson[] }).devices;
+}
+
+async function device(id: string): Promise<DeviceJson> {
+  return (await devices()).find((d) => d.id === id)!;
+}
+
 beforeAll(async () => {
-  const influx = inject('influxUrl');
   // Default demo ports would clash with a demo already running on this machine.
   demo = await runDemo({
     file: DEFAULT_CONFIG,
-    speed: 5,
+    speed: SPEED,
+    start: START,
+    banner: false,
     env: {
       DUTYROOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'dutyroom-demo-')),
       DUTYROOM_HTTP_PORT: '0',
       DUTYROOM_MQTT_PORT: '0',
       DUTYROOM_WS_PORT: '0',
-      INFLUX_URL: influx,
+      INFLUX_URL: inject('influxUrl'),
     },
   });
 }, 60_000);
@@ -34,38 +63,124 @@ beforeAll(async () => {
 afterAll(async () => demo?.stop());
 
 describe('npm run demo', () => {
-  it('brings every device of the demo estate online with values, Modbus ones through the simulated converters', async () => {
-    const devices = await waitFor(async () => {
-      const res = await fetch(`${demo.gateway.httpUrl}/api/devices`, { headers: auth });
-      const body = (await res.json()) as { devices: DeviceJson[] };
-      return body.devices.every((d) => d.online) ? body.devices : null;
-    }, 'every demo device online', 30_000);
-    expect(devices.length).toBe(demo.gateway.config.devices.length);
-    const modbus = devices.filter((d) => d.protocol === 'modbus');
-    expect(modbus.length).toBeGreaterThanOrEqual(8);
+  it('brings all 200+ devices of the simulated estate online, MQTT and Modbus, with plausible values', async () => {
+    const all = await waitFor(async () => {
+      const list = await devices();
+      return list.every((d) => d.online && d.lastReading) ? list : null;
+    }, 'every demo device online', 45_000);
+    const { config } = demo.gateway;
+    expect(all.length).toBe(config.devices.length);
+    expect(all.length).toBeGreaterThanOrEqual(200);
+    const modbus = all.filter((d) => d.protocol === 'modbus');
+    expect(modbus.length).toBeGreaterThanOrEqual(60);
     for (const d of modbus) expect(d.poll?.lastOkAt, d.id).toBeGreaterThan(0);
-    const incomer = devices.find((d) => d.id === 't1-incomer')!;
-    // A three-phase SDM630 on a 220 V supply: every phase near nominal.
-    for (const phase of ['voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v']) {
-      expect(Number(incomer.lastReading!.fields[phase]), phase).toBeGreaterThan(210);
-      expect(Number(incomer.lastReading!.fields[phase]), phase).toBeLessThan(230);
-    }
-    expect(devices.find((d) => d.id === 't1-water-main')!.lastReading!.fields.total_m3).toEqual(expect.any(Number));
     expect(demo.gateway.modbus.health().status).toBe('ok');
+
+    const vacant = new Set(config.buildings.flatMap((b) => b.units.filter((u) => u.vacant).map((u) => u.id)));
+    const levels = new Map(config.buildings.map((b) => [b.id, floorsOf(b).map((f) => f.level)]));
+    const between = (v: unknown, lo: number, hi: number, what: string) => {
+      expect(Number(v), what).toBeGreaterThanOrEqual(lo);
+      expect(Number(v), what).toBeLessThanOrEqual(hi);
+    };
+    for (const d of all) {
+      const f = d.lastReading!.fields;
+      const role = config.devices.find((c) => c.id === d.id)!.role;
+      switch (d.kind) {
+        case 'electricity_meter':
+          between(f.voltage_l1_v, 209, 231, `${d.id} L1`); // 220 V ± 5 %
+          if ('voltage_l3_v' in f) between(f.voltage_l3_v, 209, 231, `${d.id} L3`);
+          between(f.frequency_hz, 49.8, 50.2, `${d.id} Hz`);
+          if (d.place.unit && vacant.has(d.place.unit)) expect(f.power_kw, `${d.id} in a vacant unit`).toBe(0);
+          else between(f.power_kw, 0, 2000, `${d.id} kW`);
+          break;
+        case 'water_meter':
+          expect(Number(f.total_m3), d.id).toBeGreaterThan(0);
+          if (d.place.unit && vacant.has(d.place.unit)) expect(f.flow_m3h, `${d.id} in a vacant unit`).toBe(0);
+          else between(f.flow_m3h, 0, 60, `${d.id} flow`);
+          break;
+        case 'lift':
+          expect(levels.get(d.place.building), d.id).toContain(f.floor);
+          expect(['normal', 'maintenance'], d.id).toContain(f.mode);
+          expect(f.alarm_button, d.id).toBe(false);
+          break;
+        case 'pump':
+          expect(f.fault, d.id).toBe(false);
+          if (role === 'secondary_water') between(f.pressure_kpa, 380, 460, `${d.id} pressure`);
+          if (role === 'heating_circulation') expect(f.running, d.id).toBe(true);
+          break;
+        case 'boiler':
+          between(f.supply_temp_c, 60, 80, `${d.id} supply`);
+          between(f.pressure_kpa, 100, 350, `${d.id} pressure`);
+          expect(f.fault, d.id).toBe(false);
+          break;
+        case 'leak_sensor':
+          expect(f.wet, d.id).toBe(false);
+          between(f.battery_pct, 1, 100, `${d.id} battery`);
+          break;
+        case 'level_sensor':
+          expect(f.high_float, d.id).toBe(false);
+          if ('level_pct' in f) between(f.level_pct, 0, 79, `${d.id} level`);
+          break;
+      }
+    }
+    // The incomer of a tower carries its flats and its lift and pump circuits.
+    const power = (id: string) => Number(all.find((d) => d.id === id)!.lastReading!.fields.power_kw);
+    expect(power('t1-incomer')).toBeGreaterThan(power('t1-lift-circuit') + power('t1-pump-circuit'));
   });
 
-  it('stores the readings of both protocols in InfluxDB', async () => {
+  it('stores the readings of both protocols in InfluxDB, on the simulated clock', async () => {
     const { driver } = demo.gateway.store;
-    const now = Date.now();
+    const now = demo.clock.now();
+    expect(now).toBeGreaterThanOrEqual(START);
     for (const [measurement, deviceId] of [
       ['pump', 't1-booster-pump'],
       ['lift', 't1-lift-a'],
+      ['electricity_meter', 't2-em-0201'],
     ] as const) {
       const rows = await waitFor(async () => {
-        const r = await driver.query({ measurement, deviceId, from: now - 600_000, to: now + 60_000, limit: 5 });
+        const r = await driver.query({ measurement, deviceId, from: START - 60_000, to: demo.clock.now() + 60_000, limit: 5 });
         return r.length ? r : null;
       }, `${deviceId} rows in InfluxDB`);
       expect(Object.keys(rows[0]!.fields).length).toBeGreaterThan(2);
+      expect(Date.parse(rows[0]!.time)).toBeGreaterThanOrEqual(START);
     }
   });
+
+  it('mosquitto_sub, logged in as the read-only BMS account, sees the devices publishing through the embedded broker', async () => {
+    if (!MOSQUITTO_SUB) throw new Error('mosquitto_sub is not installed: run `npm run setup` (it installs the Debian packages mosquitto-clients and mbpoll)');
+    const port = new URL(demo.gateway.brokerUrl).port;
+    const { stdout } = await execFileP(MOSQUITTO_SUB, [
+      ...['-h', '127.0.0.1', '-p', port, '-u', 'bms-screen', '-P', DEMO_LOGINS.accounts['bms-screen']!],
+      ...['-t', 'dutyroom/huayuan/#', '-v', '-C', '40', '-W', '30'],
+    ]);
+    const messages = stdout
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const space = line.indexOf(' ');
+        return { topic: line.slice(0, space), payload: JSON.parse(line.slice(space + 1)) as Record<string, unknown> };
+      });
+    expect(messages).toHaveLength(40);
+    const ids = new Set(messages.map((m) => m.topic.split('/')[2]));
+    expect(ids.size).toBeGreaterThanOrEqual(5);
+    for (const m of messages) {
+      expect(m.topic).toMatch(/^dutyroom\/huayuan\/[^/]+\/reading$/);
+      expect(typeof m.payload.ts).toBe('number');
+      expect(Math.abs(Number(m.payload.ts) - demo.clock.now())).toBeLessThan(120_000);
+    }
+  });
+
+  it('a drill fault injected into the estate shows at the gateway: a wet sensor, a cut pump circuit, its pumps silent; cleared, all return', async () => {
+    const { estate } = demo;
+    estate.inject('t1-leak-pump-room', { type: 'leak' });
+    estate.inject('t1-pump-circuit', { type: 'power_cut' });
+    await waitFor(async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === true, 't1-leak-pump-room wet');
+    await waitFor(async () => (await device('t1-pump-circuit')).lastReading?.fields.voltage_l1_v === 0, 't1-pump-circuit at 0 V', 30_000);
+    await waitFor(async () => (await device('t1-booster-pump')).poll?.online === false, 't1-booster-pump not answering', 30_000);
+    expect(Number((await device('t1-incomer')).lastReading!.fields.voltage_l1_v)).toBeGreaterThan(200);
+
+    estate.clearAll();
+    await waitFor(async () => (await device('t1-booster-pump')).poll?.online === true, 't1-booster-pump answering again', 45_000);
+    await waitFor(async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === false, 't1-leak-pump-room dry again');
+  }, 120_000);
 });

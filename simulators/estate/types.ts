@@ -26,6 +26,21 @@ export interface SimDeviceInfo {
   role?: string;
   /** Seconds between readings (publish or poll interval). */
   intervalS: number;
+  /** Floor level it sits on (from its place, unit or room), when the site file says. */
+  floor?: number;
+  /** The unit (flat, shop) it belongs to: unit meters. */
+  unit?: string;
+  /** The room it sits in and that room's type (`pump_room`, `sump_pit`, `lift_shaft` …). */
+  room?: string;
+  roomType?: string;
+  /** Level sensors: the pump that drains their pit. */
+  drainPump?: string;
+  /**
+   * Keeps reporting on its own battery or backup supply when its feeder is dead (see
+   * simulators/README.md for which kinds). The device's function may still stop: a lift
+   * terminal reports while the car stands still.
+   */
+  batteryBacked: boolean;
 }
 
 /**
@@ -34,23 +49,28 @@ export interface SimDeviceInfo {
  * `clear`. The models decide what a fault looks like in the device's fields.
  */
 export type Fault =
-  /** Feeder meter: its supply is gone: all phases 0 V; everything it feeds loses power. */
+  /**
+   * Feeder meter: its supply is gone. The meter keeps reporting (its auxiliary supply is on
+   * the switch room's UPS): all phases 0 V, no current, 0 Hz. Everything below it loses
+   * power: dark, except battery-backed kinds (lift terminals, leak, level sensors, water
+   * meters), and lifts stop where they are.
+   */
   | { type: 'power_cut' }
-  /** Electricity meter: these phases read 0 V (the others stay normal). */
+  /** Electricity meter: these phases read 0 V (the others stay normal), here and in three-phase meters below; three-phase pumps below trip (alarm 2). */
   | { type: 'phase_loss'; phases: (1 | 2 | 3)[] }
   /** Sub-circuit meter: breaker tripped: voltage normal, current and power 0; what it feeds loses power. */
   | { type: 'breaker_trip' }
-  /** Lift: stops where it is (between floors unless `level`), door closed, passengers inside. */
+  /** Lift: stops where it is (between floors unless `level`), door closed, passengers inside (at least one unless `passengers` says), fault code 30. */
   | { type: 'lift_stuck'; level?: boolean; passengers?: number; alarmButton?: boolean }
-  /** Pump: fault on, no run feedback even when commanded. `afterPowerReturn`: fails only on restart after a power cut. */
+  /** Pump: fault on, alarm code (51 unless given), no run feedback even when commanded. `afterPowerReturn`: runs normally until power returns after a cut, fails then. */
   | { type: 'pump_fail'; alarmCode?: number; afterPowerReturn?: boolean }
-  /** Leak sensor: wet. */
+  /** Leak sensor: wet (reported at once, not on the next heartbeat). */
   | { type: 'leak' }
   /** Level sensor: water comes in at this rate (percentage points per minute) on top of the pump's drainage. */
   | { type: 'inflow'; pctPerMin: number }
   /** Water meter: this flow (m³/h) on top of normal use — a burst pipe, a tap left running in a vacant unit. */
   | { type: 'flow'; m3h: number }
-  /** Boiler: burner fault (fault on, burner off, water cools down). */
+  /** Boiler: burner fault (fault on, fault code 1 unless given, burner off, water cools ~0.7 °C/min). */
   | { type: 'boiler_fault'; faultCode?: number }
   /** Any device: stops talking (dead slave, flat battery, cut cable) while powered. */
   | { type: 'silent' }

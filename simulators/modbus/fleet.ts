@@ -1,37 +1,41 @@
-import { floorsOf, type ModbusDeviceConfig, type SiteConfig } from '../../gateway/config/schema.js';
+import type { ModbusDeviceConfig, SiteConfig } from '../../gateway/config/schema.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
-import { initialState, step, type SimDevice, type State } from '../mqtt/behaviour.js';
-import { hashSeed, seededRandom } from '../random.js';
+import type { ObservationSink } from '../estate/driver.js';
+import type { EstateControl, Fields, Observation } from '../estate/types.js';
 import { startModbusServer, type ModbusServer } from './server.js';
 
-// The site's Modbus TCP devices brought to life: one simulated converter per host:port of
-// the site file, hosting every unit id configured behind it, its registers updated on each
-// device's poll interval with the same plain behaviour the MQTT simulator uses. RTU devices
-// need a serial line and are left to the RTU tests.
+// The site's Modbus TCP devices on the wire: one simulated converter per host:port of the
+// site file, hosting every unit id configured behind it. Registers hold what the simulated
+// estate last observed for the device, encoded with its register profile; a dark device
+// (unpowered, or silent) stops answering, as a dead slave does. RTU devices need a serial
+// line and are left to the RTU tests.
 
 export interface ModbusFleetOptions {
   config: SiteConfig;
   profiles: ReadonlyMap<string, RegisterProfile>;
-  /** Simulated seconds per real second. */
-  speed?: number;
-  seed?: number;
+  /** The estate whose devices these are: their registers start from its current observations. */
+  estate: EstateControl;
   /** Only these devices (ids); all Modbus TCP devices when absent. */
-  only?: string[];
+  only?: readonly string[];
 }
 
-export interface RunningModbusFleet {
+export interface RunningModbusFleet extends ObservationSink {
   /** One server per `host:port` of the site file. */
   servers: ReadonlyMap<string, ModbusServer>;
-  /** The server and unit id simulating a device (drills inject faults through it). */
+  /** The server and unit id simulating a device (tests write raw registers through it). */
   deviceAt(id: string): { server: ModbusServer; unitId: number } | undefined;
   stop(): Promise<void>;
 }
 
+interface Unit {
+  server: ModbusServer;
+  unitId: number;
+  profile: RegisterProfile;
+  offline: boolean;
+}
+
 export async function startModbusFleet(opts: ModbusFleetOptions): Promise<RunningModbusFleet> {
-  const { config } = opts;
-  const speed = opts.speed ?? 1;
-  const seed = opts.seed ?? 1;
-  const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: config.site.timezone, hour: 'numeric', hourCycle: 'h23' });
+  const { config, estate } = opts;
   const devices = config.devices.filter(
     (d): d is ModbusDeviceConfig => d.protocol === 'modbus' && d.connection.transport === 'tcp' && (!opts.only || opts.only.includes(d.id)),
   );
@@ -47,40 +51,36 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
   }
 
   const servers = new Map<string, ModbusServer>();
-  const where = new Map<string, { server: ModbusServer; unitId: number }>();
-  const timers: NodeJS.Timeout[] = [];
+  const units = new Map<string, Unit>();
   const stop = async () => {
-    for (const t of timers) clearInterval(t);
     await Promise.all([...servers.values()].map((s) => s.close()));
   };
 
   try {
     for (const [key, g] of groups) {
-      const sims = g.devices.map((d) => {
+      const initial = g.devices.map((d) => {
         const profile = opts.profiles.get(d.profile);
         if (!profile) throw new Error(`simulator: device ${d.id} has no register profile "${d.profile}"`);
-        const rnd = seededRandom(hashSeed(seed, d.id));
-        const sim = simDevice(d, config, profile);
-        return { d, profile, sim, rnd, state: initialState(sim, rnd) };
+        return { d, profile, obs: estate.observe(d.id) };
       });
       let server: ModbusServer;
       try {
         server = await startModbusServer({
           host: g.host,
           port: g.port,
-          devices: sims.map((s) => ({ unitId: s.d.connection.unit_id, profile: s.profile, values: inProfile(s.state, s.profile) })),
+          devices: initial.map((i) => ({ unitId: i.d.connection.unit_id, profile: i.profile, values: 'fields' in i.obs ? inProfile(i.obs.fields, i.profile) : {} })),
         });
       } catch (err) {
         throw new Error(`simulator: cannot listen on ${key} for Modbus devices ${g.devices.map((d) => d.id).join(', ')}: ${(err as Error).message}`, { cause: err });
       }
       servers.set(key, server);
-      for (const s of sims) {
-        where.set(s.d.id, { server, unitId: s.d.connection.unit_id });
-        const advance = () => {
-          s.state = step(s.sim, s.state, s.d.poll_interval_s, Number(hourFmt.format(new Date())), s.rnd);
-          server.set(s.d.connection.unit_id, inProfile(s.state, s.profile));
-        };
-        timers.push(setInterval(advance, (s.d.poll_interval_s * 1000) / speed));
+      for (const i of initial) {
+        const unit: Unit = { server, unitId: i.d.connection.unit_id, profile: i.profile, offline: false };
+        units.set(i.d.id, unit);
+        if ('dark' in i.obs) {
+          server.setOffline(unit.unitId, true);
+          unit.offline = true;
+        }
       }
     }
   } catch (err) {
@@ -88,23 +88,27 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
     throw err;
   }
 
-  return { servers, deviceAt: (id) => where.get(id), stop };
-}
-
-function simDevice(d: ModbusDeviceConfig, config: SiteConfig, profile: RegisterProfile): SimDevice {
-  const building = config.buildings.find((b) => b.id === d.place.building)!;
-  const levels = floorsOf(building).map((f) => f.level);
   return {
-    id: d.id,
-    kind: d.kind,
-    vacant: building.units.find((u) => u.id === d.place.unit)?.vacant ?? false,
-    floors: { lowest: Math.min(...levels), highest: Math.max(...levels) },
-    nominalVoltage: d.nominal_voltage_v ?? 220,
-    phases: 'voltage_l3_v' in profile.fields ? 3 : 1,
+    servers,
+    deviceAt: (id) => {
+      const u = units.get(id);
+      return u && { server: u.server, unitId: u.unitId };
+    },
+    apply(obs: Observation) {
+      const u = units.get(obs.deviceId);
+      if (!u) return;
+      const dark = 'dark' in obs;
+      if (dark !== u.offline) {
+        u.server.setOffline(u.unitId, dark);
+        u.offline = dark;
+      }
+      if ('fields' in obs) u.server.set(u.unitId, inProfile(obs.fields, u.profile));
+    },
+    stop,
   };
 }
 
-/** The simulated values the device's registers can hold (behaviour keys it lacks are dropped). */
-function inProfile(state: State, profile: RegisterProfile): State {
-  return Object.fromEntries(Object.entries(state).filter(([k]) => k in profile.fields));
+/** The observed fields the device's registers can hold (a TUF-2000M has no leak flag). */
+function inProfile(fields: Fields, profile: RegisterProfile): Fields {
+  return Object.fromEntries(Object.entries(fields).filter(([k]) => k in profile.fields));
 }

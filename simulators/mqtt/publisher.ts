@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { floorsOf, type MqttDeviceConfig, type SiteConfig } from '../../gateway/config/schema.js';
+import type { MqttDeviceConfig, SiteConfig } from '../../gateway/config/schema.js';
 import { readingTopic } from '../../gateway/adapters/mqtt/topics.js';
 import type { PayloadProfile } from '../../gateway/adapters/mqtt/profile.js';
 import { topicMatches } from '../../broker/acl.js';
-import { hashSeed, seededRandom } from '../random.js';
-import { initialState, published, step, type SimDevice, type State } from './behaviour.js';
+import type { ObservationSink } from '../estate/driver.js';
+import type { Fields, Observation } from '../estate/types.js';
 
 export interface MqttSimulatorOptions {
   /** Broker URL (the embedded one, or an external broker). */
@@ -13,78 +14,78 @@ export interface MqttSimulatorOptions {
   profiles: Map<string, PayloadProfile>;
   /** Password of a broker login (device id or account username); undefined = cannot log in. */
   passwordOf: (username: string) => string | undefined;
-  /** Simulated seconds per real second (publish intervals shrink by the same factor). */
-  speed?: number;
-  seed?: number;
   /** Only these devices (ids); all MQTT devices when absent. */
-  only?: string[];
+  only?: readonly string[];
 }
 
-export interface RunningMqttSimulator {
+export interface RunningMqttSimulator extends ObservationSink {
   /** Messages published so far. */
   published(): number;
+  /** The devices it publishes for (MQTT devices that have a way to log in). */
+  devices(): string[];
   stop(): Promise<void>;
 }
 
+interface Target {
+  client: MqttClient;
+  topic: string;
+  profile: PayloadProfile;
+}
+
 /**
- * Publishes for every MQTT device of the site, in the payload its profile describes (the
- * profile's mapping run backwards), logged in as the device itself or, for devices behind a
- * bridge such as zigbee2mqtt, as the broker account allowed to publish on their topic.
+ * The site's MQTT devices on the wire: each observation of the simulated estate is published
+ * in the payload its device's profile describes (the profile's mapping run backwards), with
+ * the observation's time, logged in as the device itself or, for devices behind a bridge
+ * (zigbee2mqtt, the NB-IoT operator platform), as the broker account allowed to publish on
+ * their topic. A dark device publishes nothing, as a dead one would.
  */
 export async function startMqttSimulator(opts: MqttSimulatorOptions): Promise<RunningMqttSimulator> {
   const { config } = opts;
-  const speed = opts.speed ?? 1;
-  const seed = opts.seed ?? 1;
-  const clients = new Map<string, MqttClient>();
-  const timers: NodeJS.Timeout[] = [];
+  const clients = new Map<string, Promise<MqttClient>>();
+  const targets = new Map<string, Target>();
   let count = 0;
-  const hourFmt = new Intl.DateTimeFormat('en-GB', { timeZone: config.site.timezone, hour: 'numeric', hourCycle: 'h23' });
+  const run = randomUUID().slice(0, 8);
 
-  const clientFor = async (username: string): Promise<MqttClient> => {
+  const clientFor = (username: string): Promise<MqttClient> => {
     let c = clients.get(username);
     if (!c) {
-      c = await mqtt.connectAsync(opts.url, { username, password: opts.passwordOf(username), clientId: `sim-${username}-${seed}`, reconnectPeriod: 1000 });
+      c = mqtt.connectAsync(opts.url, { username, password: opts.passwordOf(username), clientId: `sim-${username}-${run}`, reconnectPeriod: 1000 });
       clients.set(username, c);
     }
     return c;
   };
+  const closeAll = async () => {
+    const settled = await Promise.allSettled(clients.values());
+    await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.endAsync()] : [])));
+  };
 
   const mqttDevices = config.devices.filter((d): d is MqttDeviceConfig => d.protocol === 'mqtt' && (!opts.only || opts.only.includes(d.id)));
-  for (const d of mqttDevices) {
-    const building = config.buildings.find((b) => b.id === d.place.building)!;
-    const levels = floorsOf(building).map((f) => f.level);
-    const sim: SimDevice = {
-      id: d.id,
-      kind: d.kind,
-      vacant: building.units.find((u) => u.id === d.place.unit)?.vacant ?? false,
-      floors: { lowest: Math.min(...levels), highest: Math.max(...levels) },
-      nominalVoltage: d.nominal_voltage_v ?? 220,
-    };
-    const profile = opts.profiles.get(d.profile);
-    if (!profile) throw new Error(`simulator: device ${d.id} has no payload profile "${d.profile}"`);
-    const topic = d.connection.topic ?? readingTopic(config.site.id, d.id);
-    const login = loginFor(d, topic, config);
-    if (!login) continue; // nobody may publish for it: the gateway will show it offline, as it should
-    const client = await clientFor(login);
-    const rnd = seededRandom(hashSeed(seed, d.id));
-    let state: State = initialState(sim, rnd);
-    const periodMs = (d.publish_interval_s * 1000) / speed;
-    const publish = () => {
-      const hour = Number(hourFmt.format(new Date()));
-      state = step(sim, state, d.publish_interval_s, hour, rnd);
-      client.publish(topic, JSON.stringify(encode(published(state), profile)), { qos: 1 });
-      count++;
-    };
-    publish();
-    timers.push(setInterval(publish, periodMs));
+  try {
+    await Promise.all(
+      mqttDevices.map(async (d) => {
+        const profile = opts.profiles.get(d.profile);
+        if (!profile) throw new Error(`simulator: device ${d.id} has no payload profile "${d.profile}"`);
+        const topic = d.connection.topic ?? readingTopic(config.site.id, d.id);
+        const login = loginFor(d, topic, config);
+        if (!login) return; // nobody may publish for it: the gateway shows it offline, as it should
+        targets.set(d.id, { client: await clientFor(login), topic, profile });
+      }),
+    );
+  } catch (err) {
+    await closeAll();
+    throw err;
   }
 
   return {
-    published: () => count,
-    async stop() {
-      for (const t of timers) clearInterval(t);
-      await Promise.all([...clients.values()].map((c) => c.endAsync()));
+    apply(obs: Observation) {
+      const t = targets.get(obs.deviceId);
+      if (!t || !('fields' in obs)) return;
+      t.client.publish(t.topic, JSON.stringify(payloadOf(obs.fields, obs.ts, t.profile)), { qos: 1 });
+      count++;
     },
+    published: () => count,
+    devices: () => [...targets.keys()],
+    stop: closeAll,
   };
 }
 
@@ -94,8 +95,16 @@ function loginFor(d: MqttDeviceConfig, topic: string, config: SiteConfig): strin
   return config.broker.accounts.find((a) => a.publish.some((f) => topicMatches(f, topic)))?.username;
 }
 
+/** The payload with the observation's time where the profile reads it (canonical `ts`, zigbee2mqtt `last_seen`). */
+export function payloadOf(fields: Fields, ts: number, profile: PayloadProfile): Record<string, unknown> {
+  const out = encode(fields, profile);
+  const key = profile.timestamp?.field;
+  if (key) out[key] = profile.canonical ? ts : new Date(ts).toISOString();
+  return out;
+}
+
 /** Canonical fields → the payload the profile reads (its mapping backwards). */
-export function encode(fields: State, profile: PayloadProfile): Record<string, unknown> {
+export function encode(fields: Fields, profile: PayloadProfile): Record<string, unknown> {
   if (profile.canonical) return { ...fields };
   const out: Record<string, unknown> = {};
   for (const [key, m] of Object.entries(profile.fields)) {

@@ -1,0 +1,59 @@
+import type { Clock } from '../../gateway/clock.js';
+import type { Estate } from './estate.js';
+import type { Observation } from './types.js';
+
+// The one place where the simulated estate meets real time: a ticker that advances the
+// estate to the (possibly scaled) clock's now and hands what the devices reported to the
+// transports that carry it (MQTT publishers, Modbus converters).
+
+/** Something that carries observations to the gateway: an MQTT publisher, a Modbus converter fleet. */
+export interface ObservationSink {
+  apply(obs: Observation): void;
+}
+
+export interface DriverOptions {
+  estate: Estate;
+  clock: Clock;
+  sinks: readonly ObservationSink[];
+  /** Real ms between ticks (default 100). */
+  tickMs?: number;
+  /** A sink that throws: reported here, and the other sinks and later ticks carry on. */
+  onError?: (err: unknown, obs: Observation) => void;
+  /** Real interval timers (tests drive `tick()` by hand instead). */
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (handle: unknown) => void;
+}
+
+export interface RunningDriver {
+  /** Advances the estate to the clock's now and delivers; returns what was delivered. */
+  tick(): Observation[];
+  stop(): void;
+}
+
+export function startEstateDriver(opts: DriverOptions): RunningDriver {
+  const set = opts.setInterval ?? ((fn, ms) => setInterval(fn, ms));
+  const clear = opts.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
+  let stopped = false;
+  const tick = (): Observation[] => {
+    if (stopped) return [];
+    const batch = opts.estate.advance(opts.clock.now());
+    for (const obs of batch) {
+      for (const sink of opts.sinks) {
+        try {
+          sink.apply(obs);
+        } catch (err) {
+          opts.onError?.(err, obs);
+        }
+      }
+    }
+    return batch;
+  };
+  const handle = set(tick, opts.tickMs ?? 100);
+  return {
+    tick,
+    stop() {
+      stopped = true;
+      clear(handle);
+    },
+  };
+}
