@@ -24,6 +24,8 @@ export const thresholdsShape = z.strictObject({
   /** Sump pit: high float or level ≥ sump_high_pct with its pump not running for sump_pump_s → sump_pump_failure. */
   sump_high_pct: z.number().min(0).max(100),
   sump_pump_s: z.number().nonnegative(),
+  /** Abnormal inflow: the drain pump has run this many times longer than its longest run before. */
+  abnormal_inflow_factor: z.number().min(1),
   /** Phase loss below this share of nominal for phase_loss_s; restored above phase_restore_pct. */
   phase_loss_pct: z.number().min(0).max(100),
   phase_restore_pct: z.number().min(0).max(100),
@@ -62,6 +64,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   night_flow_margin_m3h: 0.01,
   sump_high_pct: 80,
   sump_pump_s: 30,
+  abnormal_inflow_factor: 1.5,
   phase_loss_pct: 78,
   phase_restore_pct: 85,
   phase_loss_s: 60,

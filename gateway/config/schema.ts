@@ -117,7 +117,7 @@ const mqttDevice = z.strictObject({
   publish_interval_s: z.number().positive().default(60),
 });
 
-const modbusDevice = z.strictObject({
+export const modbusDevice = z.strictObject({
   ...deviceBase,
   protocol: z.literal('modbus'),
   /** Register profile, a file in gateway/profiles/. */
