@@ -27,7 +27,7 @@ export interface LatencyResult {
 export async function benchLatency(influxUrl: string, quick: boolean): Promise<LatencyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-latency-'));
   const hash = await hashPassword(PASSWORD);
-  const meters = 100;
+  const meters = 20;
   const sensors = quick ? 20 : 100;
   const devices = [
     ...Array.from({ length: meters }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`),

@@ -12,6 +12,7 @@ import type { SiteConfig } from './config/schema.js';
 import { AlarmJournal } from './alarms/journal.js';
 import { AlarmRuntime } from './alarms/runtime.js';
 import { SilenceBook } from './alarms/silences.js';
+import { CommandLog } from './commands-log.js';
 import { EventLog } from './event-log.js';
 import { createNotifier } from './incidents/notify.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
@@ -184,6 +185,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     modbus.start((reading) => void pipeline.ingest(reading));
     stops.push(() => modbus.stop());
 
+    const commandLog = new CommandLog(resolve(opts.baseDir, config.data_dir, 'commands', 'commands.jsonl'));
+    await commandLog.open();
+    stops.push(() => commandLog.close());
+
     linkDown = (id) => {
       if (registry.device(id)?.protocol === 'mqtt') return adapter.health().status === 'ok' ? undefined : 'the gateway is not connected to the MQTT broker';
       const line = modbus.deviceStats().get(id)?.endpoint;
@@ -218,6 +223,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       ingest: (reading) => pipeline.ingest(reading),
       alarms,
       incidents,
+      commands: { run: (id, field, value) => modbus.command(id, field, value), log: commandLog },
       logger: logger.child({ component: 'http' }),
     });
     stops.push(() => app.close());

@@ -9,6 +9,7 @@ import { alarmRoutes } from './alarms.js';
 import { authRoutes } from './auth-routes.js';
 import { RequestAuth } from './authenticate.js';
 import type { ApiDeps } from './deps.js';
+import { commandRoutes } from './commands.js';
 import { dashboardRoutes } from './dashboard.js';
 import { deviceRoutes } from './devices.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -54,6 +55,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { credentials, sessions, loginThrottle: new AttemptThrottle(deps.clock, 5), sessionHours: deps.config.http.session_hours });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
+  await app.register(commandRoutes, { commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
   await app.register(dashboardRoutes, { config: deps.config });
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
   if (deps.incidents) {

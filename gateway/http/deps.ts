@@ -7,6 +7,7 @@ import type { ReadingsQuery, StoredRow } from '../store/types.js';
 import type { DeviceStatus } from '../registry.js';
 import type { IngestResult } from '../pipeline/pipeline.js';
 import type { AlarmService } from './alarms.js';
+import type { CommandService } from './commands.js';
 import type { IncidentService } from './incidents.js';
 
 export type { DeviceStatus, Place } from '../registry.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   ingest?: (reading: Reading) => Promise<IngestResult>;
   /** Alarms, their acknowledgement and live stream; without it the alarm routes are not there. */
   alarms?: AlarmService;
+  /** Commands to devices (valves, pumps); without it POST /api/devices/:id/commands answers 503. */
+  commands?: CommandService;
   /** Incidents and their playbooks; without it the incident routes are not there. */
   incidents?: IncidentService;
   /** Defaults to a new pino logger; `false` logs nothing (tests). */

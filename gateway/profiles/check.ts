@@ -30,6 +30,8 @@ export function checkProfile(profile: RegisterProfile): Problem[] {
       problem(`"${name}" is not a ${profile.kind} field (known: ${Object.keys(catalogue).join(', ')})`);
       continue;
     }
+    if (field.writable && field.function !== 1 && field.function !== 3) problem(`only coils (function 1) and holding registers (function 3) can be written; this one is read with function ${field.function}`, 'writable');
+    if (field.writable && field.add) problem('a value split over two registers cannot be written', 'writable');
     checkPlacement(profile, field, problem);
     checkAgainstCatalogue(field, canon, problem);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { projectPath } from '../paths.js';
-import { loadRegisterProfiles, RegisterProfileError } from './profile.js';
+import { loadRegisterProfiles, parseRegisterProfile, RegisterProfileError } from './profile.js';
 
 const shipped = loadRegisterProfiles();
 
@@ -135,5 +135,22 @@ describe('a broken profile names its file and the field', () => {
     expect(() => loadRegisterProfiles(sub)).toThrow(join(sub, 'bad.yaml'));
     rmSync(join(sub, 'bad.yaml'));
     expect([...loadRegisterProfiles(sub).keys()]).toEqual(['good']);
+  });
+});
+
+describe('writable fields', () => {
+  const profile = (field: string) =>
+    ['name: w', 'description: { zh: "测试", en: "test" }', 'kind: water_meter', 'manufacturer: t', 'model: t', 'addressing: 0', 'fields:', `  ${field}`].join('\n');
+
+  it('only coils and holding registers can be written, with the file and field named', () => {
+    expect(() => parseRegisterProfile(profile('valve_open: { function: 2, register: 0, type: bool, writable: true }'), 'w.yaml')).toThrow(
+      /w\.yaml:8:\d+ +fields\.valve_open\.writable: only coils \(function 1\) and holding registers \(function 3\) can be written; this one is read with function 2/,
+    );
+    expect(parseRegisterProfile(profile('valve_open: { function: 1, register: 0, type: bool, writable: true }'), 'w.yaml').fields.valve_open!.writable).toBe(true);
+  });
+
+  it('ships the generic water meter with a writable valve coil and nothing else writable', () => {
+    const writable = [...shipped.values()].flatMap((p) => Object.entries(p.fields).filter(([, f]) => f.writable).map(([n]) => `${p.name}.${n}`));
+    expect(writable).toEqual(['generic-water-meter.valve_open']);
   });
 });

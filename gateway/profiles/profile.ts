@@ -37,6 +37,8 @@ export const registerFieldSchema = z.strictObject({
   order: order.default('ABCD'),
   scale: z.number().refine((x) => x !== 0, 'must not be 0').default(1),
   offset: z.number().default(0),
+  /** The gateway may write it (a valve, a pump start): only coils (01) and holding registers (03). */
+  writable: z.boolean().default(false),
   /** Raw integer code → canonical value (enum word, boolean or number). */
   map: z.record(z.string().regex(/^-?\d+$/, 'map keys must be raw integer codes'), z.union([z.string().min(1), z.boolean(), z.number()])).optional(),
   /** Booleans: report the opposite (a normally-closed contact). */

@@ -40,6 +40,7 @@ export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
     burst: flag('爆管标志', 'Burst flag'),
     reverse: flag('倒流标志', 'Reverse flow flag'),
     dry: flag('空管标志', 'Empty pipe flag'),
+    valve_open: flag('阀门开启', 'Valve open'),
     error_code: { type: 'int', min: 0, max: 65535, label: { zh: '错误代码', en: 'Error code' } },
   },
   electricity_meter: {

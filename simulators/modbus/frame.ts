@@ -1,5 +1,5 @@
-// Modbus framing for the simulators: only what a polling master sends is understood,
-// reads with functions 01-04.
+// Modbus framing for the simulators: reads with functions 01-04, and over TCP the writes a
+// gateway sends to actuators (05/06 one coil/register, 15/16 several).
 // - TCP: the MBAP header (transaction id, protocol id 0, length, unit id) before the PDU;
 // - RTU: unit id, PDU, CRC-16 (low byte first). A read request is always 8 bytes.
 
@@ -19,6 +19,8 @@ export interface ReadFrame {
   count: number;
   /** A read whose PDU is not exactly function + start + count. */
   malformed: boolean;
+  /** Writes (05, 06, 15, 16): the values to write from `start` (`count` of them). */
+  values?: number[] | boolean[];
 }
 
 export interface TcpFrame extends ReadFrame {
@@ -124,8 +126,40 @@ export function exceptionResponse(fn: number, code: number): Buffer {
   return Buffer.from([(fn | 0x80) & 0xff, code]);
 }
 
+const WRITES = new Set([5, 6, 15, 16]);
+
+function writeOf(unitId: number, fn: number, pdu: Buffer): ReadFrame {
+  const bad = { unitId, function: fn, start: 0, count: 0, malformed: true };
+  if (pdu.length < 5) return bad;
+  const start = pdu.readUInt16BE(1);
+  if (fn === 5 || fn === 6) {
+    if (pdu.length !== 5) return bad;
+    const v = pdu.readUInt16BE(3);
+    if (fn === 5 && v !== 0xff00 && v !== 0) return bad;
+    return { unitId, function: fn, start, count: 1, malformed: false, values: fn === 5 ? [v === 0xff00] : [v] };
+  }
+  const count = pdu.readUInt16BE(3);
+  const bytes = pdu.length >= 6 ? pdu.readUInt8(5) : -1;
+  if (bytes !== pdu.length - 6 || bytes !== (fn === 15 ? Math.ceil(count / 8) : count * 2)) return bad;
+  const data = pdu.subarray(6);
+  const values = fn === 15 ? Array.from({ length: count }, (_, i) => ((data[i >> 3]! >> (i & 7)) & 1) === 1) : Array.from({ length: count }, (_, i) => data.readUInt16BE(i * 2));
+  return { unitId, function: fn, start, count, malformed: false, values };
+}
+
+/** The PDU confirming a write: 05/06 echo the request; 15/16 answer address and quantity. */
+export function writeResponse(frame: ReadFrame): Buffer {
+  const out = Buffer.alloc(5);
+  out.writeUInt8(frame.function, 0);
+  out.writeUInt16BE(frame.start, 1);
+  if (frame.function === 5) out.writeUInt16BE(frame.values![0] ? 0xff00 : 0, 3);
+  else if (frame.function === 6) out.writeUInt16BE(frame.values![0] as number, 3);
+  else out.writeUInt16BE(frame.count, 3);
+  return out;
+}
+
 function readOf(unitId: number, pdu: Buffer): ReadFrame {
   const fn = pdu.readUInt8(0);
+  if (WRITES.has(fn)) return writeOf(unitId, fn, pdu);
   const wellFormed = isRead(fn) && pdu.length === 5;
   return {
     unitId,

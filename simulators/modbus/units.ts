@@ -1,8 +1,8 @@
 import { readImage, writeImage, type RegisterImage } from '../../gateway/adapters/modbus/codec.js';
-import { isBitFunction, type FunctionCode } from '../../gateway/profiles/datatypes.js';
+import { fieldSpan, isBitFunction, type FunctionCode } from '../../gateway/profiles/datatypes.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import type { FieldValue } from '../../rules/model/reading.js';
-import { exceptionResponse, MODBUS_EXCEPTION, readResponse, type ReadFrame } from './frame.js';
+import { exceptionResponse, MODBUS_EXCEPTION, readResponse, writeResponse, type ReadFrame } from './frame.js';
 
 // The devices behind one simulated line, whatever carries the frames (TCP or a serial
 // port). Each unit serves its registers from its register profile through the codec the
@@ -92,6 +92,14 @@ export class SimulatedUnits implements SimulatedUnitsControl {
       }
       return;
     }
+    if ([5, 6, 15, 16].includes(frame.function)) {
+      const refused = refuseWrite(u, frame);
+      this.record({ ...base, outcome: refused === undefined ? 'data' : 'exception' });
+      if (refused !== undefined) return reply(exceptionResponse(frame.function, refused));
+      const table = frame.function === 5 || frame.function === 15 ? 1 : 3;
+      frame.values!.forEach((v, i) => (u.image[table] as Map<number, number | boolean>).set(frame.start + i, v));
+      return reply(writeResponse(frame));
+    }
     const refusal = refuse(u, frame);
     this.record({ ...base, outcome: refusal === undefined ? 'data' : 'exception' });
     // The device answers with what its registers hold when it answers.
@@ -145,6 +153,20 @@ export class SimulatedUnits implements SimulatedUnitsControl {
     this.log.push(r);
     if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
   }
+}
+
+/** A device takes writes only to the coils and holding registers its profile declares writable. */
+function refuseWrite(u: Unit, frame: ReadFrame): number | undefined {
+  if (frame.malformed) return MODBUS_EXCEPTION.illegalDataValue;
+  const table = frame.function === 5 || frame.function === 15 ? 1 : 3;
+  const first = frame.start;
+  const last = frame.start + frame.count - 1;
+  const covered = Object.values(u.profile.fields).some((f) => {
+    if (!f.writable || f.function !== table) return false;
+    const span = fieldSpan(u.profile.addressing, f);
+    return span.start <= first && last <= span.start + span.count - 1;
+  });
+  return covered ? undefined : MODBUS_EXCEPTION.illegalDataAddress;
 }
 
 /** The exception a real device would answer this read with, if any. */

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
-import type { Reading } from '../../../rules/model/reading.js';
+import type { FieldValue, Reading } from '../../../rules/model/reading.js';
 import { ReceiveStamps, type Clock } from '../../clock.js';
 import type { ModbusDeviceConfig } from '../../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
+import { CommandError, runCommand, type CommandResult } from './command.js';
 import { resolveModbusDevices, type PolledDevice } from './devices.js';
 import { Endpoint, type EndpointHealth } from './endpoint.js';
 import { ModbusLink } from './link.js';
@@ -158,6 +159,13 @@ export class ModbusAdapter implements HealthSource {
     for (const s of this.states.values()) s.schedule.stop();
     await Promise.all([...this.endpoints.values()].map((e) => e.close()));
     await Promise.allSettled([...this.running]);
+  }
+
+  /** Writes one field of a device whose profile declares it writable; throws CommandError. */
+  command(deviceId: string, field: string, value: FieldValue): Promise<CommandResult> {
+    const state = this.states.get(deviceId);
+    if (!state) return Promise.reject(new CommandError('not_modbus', `"${deviceId}" is not a Modbus device of this gateway`));
+    return runCommand(state.device, state.endpoint, field, value);
   }
 
   deviceStats(): Map<string, ModbusDeviceStats> {

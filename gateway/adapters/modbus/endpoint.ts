@@ -67,6 +67,14 @@ export class Endpoint {
     }, priority);
   }
 
+  /** One write, ahead of every poll waiting for the line (a person is waiting for it). */
+  write(unitId: number, table: 1 | 3, start: number, values: readonly number[] | readonly boolean[], timeoutMs: number): Promise<void> {
+    return this.queue.run(async () => {
+      await this.link.write(unitId, table, start, values, timeoutMs);
+      this.answered();
+    }, 'high');
+  }
+
   health(): EndpointHealth {
     const lastError = this.link.lastError;
     return {

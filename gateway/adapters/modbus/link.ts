@@ -61,7 +61,46 @@ export class ModbusLink {
   }
 
   /** One read request; rejects with a ModbusRequestError. */
-  async read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number): Promise<number[] | boolean[]> {
+  read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number): Promise<number[] | boolean[]> {
+    return this.request(unitId, timeoutMs, (client, done) => {
+      const got: ReadCallback = (err, res) => {
+        if (err) return done(err);
+        const data = res?.data ?? [];
+        if (data.length < count) return done(new ModbusRequestError('protocol', `asked unit ${unitId} for ${count} values, got ${data.length}`));
+        done(undefined, data.slice(0, count) as number[] | boolean[]);
+      };
+      // The callback API takes the unit id per request: no shared setID state between requests.
+      switch (fn) {
+        case 1:
+          return client.writeFC1(unitId, start, count, got);
+        case 2:
+          return client.writeFC2(unitId, start, count, got);
+        case 3:
+          return client.writeFC3(unitId, start, count, got);
+        case 4:
+          return client.writeFC4(unitId, start, count, got);
+      }
+    });
+  }
+
+  /** Writes coils (FC05 one, FC15 several) or holding registers (FC06 one, FC16 several); rejects with a ModbusRequestError. */
+  async write(unitId: number, table: 1 | 3, start: number, values: readonly number[] | readonly boolean[], timeoutMs: number): Promise<void> {
+    await this.request(unitId, timeoutMs, (client, done) => {
+      const ok = (err: unknown) => done(err ?? undefined, []);
+      if (table === 1) {
+        const bits = values as readonly boolean[];
+        if (bits.length === 1) client.writeFC5(unitId, start, bits[0]!, ok);
+        else client.writeFC15(unitId, start, [...bits], ok);
+      } else {
+        const words = values as readonly number[];
+        if (words.length === 1) client.writeFC6(unitId, start, words[0]!, ok);
+        else client.writeFC16(unitId, start, [...words], ok);
+      }
+    });
+  }
+
+  /** Sends one request with a timeout; a connection error releases the socket. */
+  private async request(unitId: number, timeoutMs: number, send: (client: ModbusRTU, done: (err: unknown, data?: number[] | boolean[]) => void) => void): Promise<number[] | boolean[]> {
     const client = await this.open();
     const { timers } = this.opts;
     return new Promise<number[] | boolean[]>((resolve, reject) => {
@@ -82,28 +121,8 @@ export class ModbusLink {
       this.inFlight.add(abort);
       // Armed before the request is written: a write that fails at once calls finish() synchronously.
       const timer = timers.setTimeout(() => finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)), timeoutMs);
-      const done: ReadCallback = (err, res) => {
-        if (err) return finish(classify(err));
-        const data = res?.data ?? [];
-        if (data.length < count) return finish(new ModbusRequestError('protocol', `asked unit ${unitId} for ${count} values, got ${data.length}`));
-        finish(undefined, data.slice(0, count) as number[] | boolean[]);
-      };
       try {
-        // The callback API takes the unit id per request: no shared setID state between requests.
-        switch (fn) {
-          case 1:
-            client.writeFC1(unitId, start, count, done);
-            break;
-          case 2:
-            client.writeFC2(unitId, start, count, done);
-            break;
-          case 3:
-            client.writeFC3(unitId, start, count, done);
-            break;
-          case 4:
-            client.writeFC4(unitId, start, count, done);
-            break;
-        }
+        send(client, (err, data) => (err ? finish(err instanceof ModbusRequestError ? err : classify(err)) : finish(undefined, data ?? [])));
       } catch (err) {
         finish(classify(err));
       }

@@ -50,12 +50,13 @@ describe('read plans of the shipped profiles', () => {
     expect(show(planReads(shipped.get('generic-sump-level')!))).toEqual(['2:0+1[high_float@0]', '4:0+1[level_pct@0]']);
   });
 
-  it('the generic maps are one request each', () => {
-    for (const name of ['generic-lift-terminal', 'generic-boiler', 'generic-water-meter']) {
+  it('the generic maps are one request each (the water meter one more, for its valve coil)', () => {
+    for (const name of ['generic-lift-terminal', 'generic-boiler']) {
       const plan = planReads(shipped.get(name)!);
       expect(plan, name).toHaveLength(1);
       expect(plan[0]!.start, name).toBe(0);
     }
+    expect(planReads(shipped.get('generic-water-meter')!).map((r) => `${r.function}:${r.start}+${r.count}`)).toEqual(['1:0+1', '3:0+8']);
   });
 
   it.each([...shipped.values()].map((p) => [p.name, p] as const))('%s: every field read once, whole, within limits', (_n, p) => checkPlan(p));

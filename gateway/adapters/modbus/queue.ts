@@ -10,7 +10,8 @@
 // the next request is chosen by priority. Handing the line on at once would let a dead
 // slave's waiting request slip in between two requests of a healthy device's poll.
 
-export type Priority = 'normal' | 'low';
+/** `high`: a command from a person (close a valve now); `low`: a device that keeps failing. */
+export type Priority = 'high' | 'normal' | 'low';
 
 interface Waiting {
   task: () => Promise<unknown>;
@@ -26,7 +27,7 @@ export class QueueClosedError extends Error {
 }
 
 export class RequestQueue {
-  private readonly waiting: Record<Priority, Waiting[]> = { normal: [], low: [] };
+  private readonly waiting: Record<Priority, Waiting[]> = { high: [], normal: [], low: [] };
   private running = 0;
   private dispatching = false;
   private closedReason: string | undefined;
@@ -47,7 +48,7 @@ export class RequestQueue {
 
   /** Requests waiting for the line (not counting those on it). */
   get pending(): number {
-    return this.waiting.normal.length + this.waiting.low.length;
+    return this.waiting.high.length + this.waiting.normal.length + this.waiting.low.length;
   }
 
   get inFlight(): number {
@@ -57,7 +58,7 @@ export class RequestQueue {
   /** Refuses new requests and fails the waiting ones; those on the wire finish on their own. */
   close(reason = 'the Modbus adapter is stopping'): void {
     this.closedReason = reason;
-    for (const w of [...this.waiting.normal.splice(0), ...this.waiting.low.splice(0)]) w.reject(new QueueClosedError(reason));
+    for (const w of [...this.waiting.high.splice(0), ...this.waiting.normal.splice(0), ...this.waiting.low.splice(0)]) w.reject(new QueueClosedError(reason));
   }
 
   private dispatchSoon(): void {
@@ -71,7 +72,7 @@ export class RequestQueue {
 
   private next(): void {
     while (this.running < this.maxInFlight) {
-      const w = this.waiting.normal.shift() ?? this.waiting.low.shift();
+      const w = this.waiting.high.shift() ?? this.waiting.normal.shift() ?? this.waiting.low.shift();
       if (!w) return;
       this.running++;
       let started: Promise<unknown>;

@@ -100,6 +100,9 @@ export const waterMeter = model<WaterState>({
       reverse: false,
       dry: false,
       error_code: 0,
+      // The shut-off valve stays open in the simulation: a command may close it at the
+      // device, but the estate does not act on commands yet (the next tick reopens it).
+      valve_open: true,
     };
   },
 
