@@ -164,6 +164,17 @@ describe('rule engine: power', () => {
     expect(h.engine.active().find((a) => a.kind === 'power_cut_external')?.status).toBe('cleared');
   });
 
+  it('power restored: a booster pump that fails to restart is not muted by the cleared, unacknowledged cut', () => {
+    const h = new Harness().normal(0).read(10, 'inc', V3(0)).read(10, 'pump-circ', V3(0));
+    for (let s = 100; s <= 130; s += 5) h.normal(s, ['booster']);
+    h.read(130, 'booster', { running: false, run_command: true, fault: true });
+    h.eval(145);
+    expect(h.engine.active().find((a) => a.kind === 'power_cut_external')?.status).toBe('cleared');
+    const failed = h.firing('pump_failure').find((a) => a.deviceId === 'booster');
+    expect(failed).toBeDefined();
+    expect(failed!.inhibitedBy).toBeUndefined();
+  });
+
   it('all-phase loss on a meter outside the feeder tree is a phase loss of every phase', () => {
     const loose = new RuleEngine({ facts: { site: 's', devices: new Map([['em', dev({ id: 'em', kind: 'electricity_meter', nominalVoltage: 220 })]]) }, start: T0 });
     loose.observe({ deviceId: 'em', kind: 'electricity_meter', ts: at(0), fields: V3(0), quality: 'good' }, at(0));

@@ -256,7 +256,9 @@ export class RuleEngine {
     if (!facts) return undefined;
     const suppliers = new Set(feederChain(this.opts.facts, a.deviceId));
     for (const other of this.alarms.values()) {
-      if (!SUPPLY_LOST.has(other.kind) || other.status === 'closed' || other.status === 'pending' || other.deviceId === a.deviceId) continue;
+      // Only a supply still lost mutes: once the cut has cleared (power back, even if nobody has
+      // acknowledged it yet) a pump that fails to restart must reach the duty room.
+      if (!SUPPLY_LOST.has(other.kind) || other.status !== 'firing' || other.deviceId === a.deviceId) continue;
       const otherFacts = this.devices.get(other.deviceId)?.facts;
       const sameBuildingCut = other.kind === 'power_cut_external' && otherFacts?.building === facts.building;
       if (suppliers.has(other.deviceId) || sameBuildingCut) return { alarmId: other.id, kind: other.kind, deviceId: other.deviceId };
