@@ -19,11 +19,13 @@ beforeAll(async () => {
     devices: [
       { unitId: 1, profile: profiles.get('generic-water-meter')!, values: { total_m3: 12.5, flow_m3h: 0.3, valve_open: true } },
       { unitId: 2, profile: profiles.get('eastron-sdm630')!, values: { voltage_l1_v: 230 } },
+      { unitId: 3, profile: profiles.get('generic-pump-controller')!, values: { run_command: false, running: false, fault: false } },
     ],
   });
   const extra = [
     `  - { id: wm-valve, kind: water_meter, protocol: modbus, profile: generic-water-meter, poll_interval_s: 1, place: { building: b1, unit: u102 }, connection: { host: 127.0.0.1, port: ${server.port}, unit_id: 1 } }`,
     `  - { id: em-1, kind: electricity_meter, protocol: modbus, profile: eastron-sdm630, poll_interval_s: 1, place: { building: b1 }, connection: { host: 127.0.0.1, port: ${server.port}, unit_id: 2 } }`,
+    `  - { id: sump-pump, kind: pump, role: sump, protocol: modbus, profile: generic-pump-controller, poll_interval_s: 1, place: { building: b1, room: pump-room }, connection: { host: 127.0.0.1, port: ${server.port}, unit_id: 3 } }`,
   ].join('\n');
   const { config, baseDir } = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('commands'), extra });
   gw = await startGateway({ config, baseDir, logger: pino({ level: 'silent' }) });
@@ -51,6 +53,12 @@ describe('device commands', () => {
     const writes = server.requests(1).slice(before).filter((r) => r.function === 5);
     expect(writes).toEqual([expect.objectContaining({ function: 5, start: 0, count: 1, outcome: 'data' })]);
     await waitFor(() => gw.registry.get('wm-valve')?.lastReading?.fields.valve_open === false, 'the next poll to show the valve closed');
+  });
+
+  it('starts a sump pump from the duty room', async () => {
+    const res = await send('sump-pump', { field: 'run_command', value: true, comment: '集水井高水位，手动启泵 sump high, starting the pump' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ written: true, readBack: true });
   });
 
   it('refuses a field that is not writable, naming the writable ones, with nothing sent', async () => {

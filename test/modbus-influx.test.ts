@@ -19,6 +19,7 @@ const KNOWN: Record<string, { kind: string; values: Record<string, FieldValue> }
   'generic-boiler': { kind: 'boiler', values: { supply_temp_c: 71.5, return_temp_c: 52.3, setpoint_c: 75, pressure_kpa: 180, burner_on: true, fault: false, fault_code: 0 } },
   'generic-water-meter': { kind: 'water_meter', values: { total_m3: 1234.567, flow_m3h: 1.25, reverse_total_m3: 0.5, leak: false, burst: true, reverse: false, dry: false, error_code: 3 } },
   'generic-sump-level': { kind: 'level_sensor', values: { level_pct: 42.5, high_float: true } },
+  'generic-pump-controller': { kind: 'pump', values: { run_command: true, running: true, fault: false, pressure_kpa: 312.4, flow_m3h: 18.5, current_a: 7.2, alarm_code: 0 } },
 };
 
 const profiles = loadRegisterProfiles();

@@ -15,6 +15,7 @@ describe('shipped register profiles', () => {
       'eastron-sdm630',
       'generic-boiler',
       'generic-lift-terminal',
+      'generic-pump-controller',
       'generic-sump-level',
       'generic-water-meter',
       'grundfos-cim',
@@ -149,8 +150,8 @@ describe('writable fields', () => {
     expect(parseRegisterProfile(profile('valve_open: { function: 1, register: 0, type: bool, writable: true }'), 'w.yaml').fields.valve_open!.writable).toBe(true);
   });
 
-  it('ships the generic water meter with a writable valve coil and nothing else writable', () => {
+  it('ships a writable valve (generic water meter) and pump start/stop (generic pump controller), nothing else', () => {
     const writable = [...shipped.values()].flatMap((p) => Object.entries(p.fields).filter(([, f]) => f.writable).map(([n]) => `${p.name}.${n}`));
-    expect(writable).toEqual(['generic-water-meter.valve_open']);
+    expect(writable.sort()).toEqual(['generic-pump-controller.run_command', 'generic-water-meter.valve_open']);
   });
 });
