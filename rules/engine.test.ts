@@ -361,3 +361,52 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     expect(h.firing('lift_entrapment')[0]!.drill).toBe('drill-3');
   });
 });
+
+describe('rule engine: every live detector raises, holds through its hysteresis, and clears', () => {
+  // [kind, device, fields that raise it, fields that end it, seconds it must hold, seconds of hysteresis]
+  const CASES: [AlarmKind, string, Record<string, FieldValue>, Record<string, FieldValue>, number, number][] = [
+    ['water_leak', 'leak-1', { wet: true }, { wet: false }, 5, 60],
+    ['vacant_unit_flow', 'wm-vacant', { flow_m3h: 0.2 }, { flow_m3h: 0 }, 0, 900],
+    ['pipe_burst', 'wm-main', { flow_m3h: 30 }, { flow_m3h: 1 }, 120, 60],
+    ['sump_pump_failure', 'sump', { level_pct: 90 }, { level_pct: 30 }, 30, 60],
+    ['phase_loss', 'inc', { voltage_l3_v: 100 }, { voltage_l3_v: 220 }, 60, 0],
+    ['power_cut_external', 'inc', V3(0), V3(220), 0, 30],
+    ['circuit_fault_internal', 'pump-circ', V3(0), V3(220), 0, 30],
+    // Three variants raise a trapped lift; it clears on the slowest one's hysteresis (the alarm button's 30 s).
+    ['lift_entrapment', 'lift-a', { occupied: true, in_door_zone: false }, { occupied: false, in_door_zone: true, door: 'open' }, 20, 30],
+    ['lift_stopped_out_of_zone', 'lift-a', { in_door_zone: false }, { in_door_zone: true }, 45, 10],
+    ['lift_door_fault', 'lift-b', { direction: 'up', door: 'open', in_door_zone: false }, { direction: 'stopped', door: 'closed', in_door_zone: true }, 0, 30],
+    ['lift_overtravel', 'lift-b', { floor: 18, direction: 'up', in_door_zone: false }, { floor: 18, direction: 'stopped', in_door_zone: true }, 20, 10],
+    ['heating_low', 'boiler', { supply_temp_c: 50 }, { supply_temp_c: 70 }, 900, 300],
+    ['boiler_overheat', 'boiler', { supply_temp_c: 112 }, { supply_temp_c: 70 }, 0, 60],
+    ['boiler_pressure', 'boiler', { pressure_kpa: 400 }, { pressure_kpa: 200 }, 60, 60],
+    ['boiler_fault', 'boiler', { fault: true }, { fault: false }, 0, 60],
+    ['pump_failure', 'booster', { running: false }, { running: true }, 10, 30],
+  ];
+
+  for (const [kind, id, raise, end, forS, clearS] of CASES) {
+    it(`${kind} on ${id}: held ${forS} s, cleared after ${clearS} s back to normal`, () => {
+      const h = new Harness().normal(0);
+      const keep = (s: number, fields: Record<string, FieldValue>) => {
+        h.normal(s, [id]);
+        h.read(s, id, { ...NORMAL[id], ...fields });
+      };
+      keep(10, raise);
+      if (forS > 0) {
+        keep(10 + forS - 1, raise);
+        expect(h.firing(kind).map((a) => a.deviceId), 'not yet').not.toContain(id);
+      }
+      keep(10 + forS, raise);
+      expect(h.firing(kind).map((a) => a.deviceId), 'raised').toContain(id);
+      const back = 10 + forS + 5;
+      keep(back, end);
+      if (clearS > 0) {
+        keep(back + clearS - 1, end);
+        expect(h.firing(kind).map((a) => a.deviceId), 'still firing within its hysteresis').toContain(id);
+      }
+      keep(back + clearS, end);
+      const a = h.engine.active().find((x) => x.kind === kind && x.deviceId === id);
+      expect(a === undefined || a.status === 'cleared', `cleared (got ${a?.status})`).toBe(true);
+    });
+  }
+});
