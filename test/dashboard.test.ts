@@ -59,6 +59,10 @@ describe('dashboard in Chromium', () => {
     expect(await row.textContent()).toContain('leak sensor reads wet');
     expect(await row.textContent()).toContain('b1 / B1 / pump-room / leak-1');
 
+    // Muting the sound is recorded with who did it.
+    await p.click('[data-testid=mute]');
+    await p.waitForSelector('text=🔇 duty');
+
     await row.locator('input').fill('阀门已关 valve closed');
     await row.locator('button').click();
     await p.waitForFunction(() => !document.querySelector('tr[data-alarm^="water_leak:leak-1"]')?.className.includes('flash'));
@@ -83,6 +87,7 @@ describe('dashboard in Chromium', () => {
     const p = await page({ token: BRIDGE_PASSWORD });
     await p.waitForSelector('[data-testid=alarm-board]');
     expect(await p.locator('[data-testid=alarm-board] button').count()).toBe(0);
+    expect(await p.locator('[data-testid=mute]').count()).toBe(0);
     expect(await p.textContent('header')).toContain('(viewer)');
   });
 });

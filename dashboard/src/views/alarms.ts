@@ -80,8 +80,8 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   return html`<div>
     ${drill && html`<div class="drill-banner">${t('drillRunning')}</div>`}
     <div class="controls" style="margin-bottom:.5em">
-      <button onClick=${toggleSound} data-testid="mute">${sound.muted ? `🔇 ${t('unmute')}` : `🔔 ${t('mute')}`}</button>
-      ${sound.muted && sound.by ? html` <span class="muted">${sound.by}</span>` : ''}
+      ${canAct(me) && html`<button onClick=${toggleSound} data-testid="mute">${sound.muted ? `🔇 ${t('unmute')}` : `🔔 ${t('mute')}`}</button>`}
+      ${sound.muted && sound.by ? html` <span class="muted">🔇 ${sound.by}</span>` : ''}
     </div>
     ${live.length === 0
       ? html`<p class="empty">${t('noAlarms')}</p>`
