@@ -7,6 +7,7 @@ import { hashPassword, generateSecret } from '../broker/password.js';
 import { ConfigError } from './config/load.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { runDemo } from './demo.js';
+import { drillCommand } from './drill-cli.js';
 import { DEFAULT_CONFIG, loadSite } from './site.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
@@ -17,6 +18,8 @@ usage:
   dutyroom hash-password [--stdin]      hash a password (or an API token) for the site file
   dutyroom new-token                    make a random API token and its hash
   dutyroom demo [--speed N]             the demo estate: gateway + InfluxDB + simulated devices
+  dutyroom drill list|start SCENARIO|stop|status [--url URL] [--token T | --user U --password P]
+                                        drills on a running gateway (演练): \`dutyroom drill --help\`
 
 environment:
   MQTT_URL      use this external broker instead of the embedded one
@@ -91,6 +94,8 @@ export async function main(argv: string[]): Promise<number> {
       stopOnSignals(gw);
       return -1;
     }
+    case 'drill':
+      return drillCommand(rest);
     case undefined:
     case 'help':
     case '--help':

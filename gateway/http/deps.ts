@@ -8,6 +8,7 @@ import type { DeviceStatus } from '../registry.js';
 import type { IngestResult } from '../pipeline/pipeline.js';
 import type { AlarmService } from './alarms.js';
 import type { CommandService } from './commands.js';
+import type { DrillService } from './drills.js';
 import type { IncidentService } from './incidents.js';
 
 export type { DeviceStatus, Place } from '../registry.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   commands?: CommandService;
   /** Incidents and their playbooks; without it the incident routes are not there. */
   incidents?: IncidentService;
+  /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */
+  drills?: DrillService;
   /** Defaults to a new pino logger; `false` logs nothing (tests). */
   logger?: Logger | false;
 }

@@ -1,0 +1,81 @@
+import type { Clock } from '../../gateway/clock.js';
+import { EventLog } from '../../gateway/event-log.js';
+import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
+import type { EstateControl } from '../estate/types.js';
+import { fitProblems, loadScenarios, SCENARIOS_DIR } from '../scenarios/load.js';
+import type { ScenarioSite } from '../scenarios/schema.js';
+import { DrillController, type DrillLogger, type DrillRecord } from './controller.js';
+
+export interface CreateDrillsOptions {
+  /** The simulated estate the gateway reads; without one, drills are listed but cannot start (503). */
+  estate?: EstateControl;
+  /** The clock the estate runs on (the demo's ScaledClock). */
+  clock: Clock;
+  /** Folder of scenario files (default simulators/scenarios). */
+  scenariosDir?: string;
+  /** site.id and site.timezone of the site file: scenarios written for another site are listed as not fitting. */
+  site?: { id: string; timezone?: string };
+  /** Drill journal (JSON lines, fsynced): e.g. `<data_dir>/drills/journal.jsonl`. Without it the history lives in memory. */
+  journalFile?: string;
+  logger?: DrillLogger;
+  /** Real ms between ticks (default 200); 0 leaves ticking to the caller (`controller.tick()`). */
+  tickMs?: number;
+  setInterval?: (fn: () => void, ms: number) => unknown;
+  clearInterval?: (handle: unknown) => void;
+}
+
+/**
+ * The drill controller for a gateway with a simulated estate: loads and checks the scenarios
+ * against the estate's devices and the playbooks, restores the history from the journal,
+ * and ticks itself. `close()` ends a running drill (as interrupted) and releases the rest.
+ */
+export async function createDrills(opts: CreateDrillsOptions): Promise<DrillController> {
+  const loaded = loadScenarios(opts.scenariosDir ?? SCENARIOS_DIR);
+  const playbooks = loadPlaybooks();
+  const site: ScenarioSite | undefined = opts.estate && {
+    ...(opts.site ? { id: opts.site.id } : {}),
+    devices: opts.estate.devices(),
+    playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id },
+  };
+  const scenarios = loaded.map((l) => ({ scenario: l.scenario, file: l.file, problems: site ? fitProblems(l, site) : [] }));
+  for (const s of scenarios) {
+    if (s.problems.length) opts.logger?.warn({ scenario: s.scenario.name, problems: s.problems.length }, `drill scenario ${s.scenario.name} does not fit this site: ${s.problems[0]!.path}: ${s.problems[0]!.message}`);
+  }
+
+  let journal: EventLog<DrillRecord> | undefined;
+  let past: DrillRecord[] = [];
+  if (opts.journalFile) {
+    journal = new EventLog<DrillRecord>(opts.journalFile);
+    past = (await journal.open((line, detail) => opts.logger?.warn({ line, detail }, 'drill journal: unreadable line skipped'))).map((e) => e.record);
+  }
+
+  // Unref'd: a forgotten close() must not keep the process alive.
+  const set = opts.setInterval ?? ((fn, ms) => setInterval(fn, ms).unref());
+  const clear = opts.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
+  let handle: unknown;
+  const controller = new DrillController({
+    scenarios,
+    ...(opts.estate ? { estate: opts.estate } : {}),
+    clock: opts.clock,
+    ...(opts.site?.timezone ? { timeZone: opts.site.timezone } : {}),
+    ...(journal ? { journal } : {}),
+    past,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    onClose: async () => {
+      if (handle !== undefined) clear(handle);
+      await journal?.close();
+    },
+  });
+  await controller.recover();
+  const tickMs = opts.tickMs ?? 200;
+  if (tickMs > 0) {
+    handle = set(() => {
+      try {
+        controller.tick();
+      } catch (err) {
+        opts.logger?.error({ err }, 'drill tick failed');
+      }
+    }, tickMs);
+  }
+  return controller;
+}
