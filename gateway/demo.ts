@@ -8,6 +8,8 @@ import { ScaledClock } from './clock.js';
 import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadSite } from './site.js';
 import { startGateway, type RunningGateway } from './gateway.js';
+import { createDrills } from '../simulators/drill/create.js';
+import type { DrillController } from '../simulators/drill/controller.js';
 
 /** The demo estate's passwords, as written (hashed) in config/demo-site.yaml. Demo only. */
 export const DEMO_LOGINS = {
@@ -42,6 +44,8 @@ export interface RunningDemo {
   clock: ScaledClock;
   mqtt: RunningMqttSimulator;
   modbus: RunningModbusFleet;
+  /** Scripted scenarios on the estate (`dutyroom drill …`, /api/drills). */
+  drills: DrillController;
   stop(): Promise<void>;
 }
 
@@ -63,7 +67,14 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     // The Modbus converters first, so the gateway's first polls already get answers.
     const modbus = await startModbusFleet({ config, profiles: registerProfiles, estate });
     stops.push(() => modbus.stop());
-    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers });
+    const drills = await createDrills({
+      estate,
+      clock,
+      site: { id: config.site.id, timezone: config.site.timezone },
+      journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
+    });
+    stops.push(() => drills.close());
+    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.activeDrillId(), drills });
     stops.push(() => gateway.stop());
     const mqtt = await startMqttSimulator({
       url: gateway.brokerUrl,
@@ -81,7 +92,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     stops.push(() => driver.stop());
     driver.tick();
     if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir);
-    return { gateway, estate, clock, mqtt, modbus, stop };
+    return { gateway, estate, clock, mqtt, modbus, drills, stop };
   } catch (err) {
     await stop();
     throw err;

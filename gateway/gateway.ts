@@ -20,6 +20,7 @@ import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
+import type { DrillService } from './http/drills.js';
 import { Metrics } from './metrics.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { loadRegisterProfiles } from './profiles/profile.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   activeDrill?: () => string | undefined;
   /** Timers in the clock's time (a ScaledClock's for the demo at --speed N); real timers by default. */
   timers?: Timers;
+  /** Drills on a simulated estate (the demo); without it the drill routes answer 503. */
+  drills?: DrillService;
 }
 
 export interface RunningGateway {
@@ -224,6 +227,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       alarms,
       incidents,
       commands: { run: (id, field, value) => modbus.command(id, field, value), log: commandLog },
+      ...(opts.drills ? { drills: opts.drills } : {}),
       logger: logger.child({ component: 'http' }),
     });
     stops.push(() => app.close());

@@ -183,4 +183,37 @@ describe('npm run demo', () => {
     await waitFor(async () => (await device('t1-booster-pump')).poll?.online === true, 't1-booster-pump answering again', 45_000);
     await waitFor(async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === false, 't1-leak-pump-room dry again');
   }, 120_000);
+
+  it('dutyroom drill start grid-outage: the outage as the gateway sees it, every alarm and incident tagged as the drill', async () => {
+    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
+
+    const started = await post('/api/drills', { scenario: 'grid-outage' });
+    expect(started.status).toBe(201);
+    const drill = (await started.json()) as { id: string };
+    expect((await post('/api/drills', { scenario: 'flood-basement' })).status).toBe(409);
+
+    type AlarmJson = { kind: string; deviceId: string; drill?: string; inhibitedBy?: unknown };
+    const alarms = await waitFor(async () => {
+      const list = (await get<{ alarms: AlarmJson[] }>('/api/alarms?drill=true')).alarms;
+      const cut = list.find((a) => a.kind === 'power_cut_external' && a.deviceId === 't1-incomer');
+      const trapped = list.filter((a) => a.kind === 'lift_entrapment').map((a) => a.deviceId).sort();
+      return cut && trapped.includes('t1-lift-b') ? list : null;
+    }, 'the grid outage and a trapped lift raised as drill alarms', 60_000);
+    expect(alarms.every((a) => a.drill === drill.id)).toBe(true);
+    type IncidentJson = { playbook: string; drill?: string; tasks: Record<string, unknown> };
+    const incidents = await waitFor(async () => {
+      const list = (await get<{ incidents: IncidentJson[] }>('/api/incidents?drill=true')).incidents;
+      return list.some((i) => i.playbook === 'power_cut') && list.some((i) => i.playbook === 'trapped_lift') ? list : null;
+    }, 'the power-cut and trapped-lift incidents of the drill');
+    const cut = incidents.find((i) => i.playbook === 'power_cut')!;
+    expect(cut.drill).toBe(drill.id);
+    expect(Object.keys(cut.tasks).filter((t) => t.startsWith('check_lift:')).length).toBeGreaterThanOrEqual(2);
+
+    const stopped = await post('/api/drills/stop', {});
+    expect(stopped.status).toBe(200);
+    await waitFor(async () => Number((await device('t1-incomer')).lastReading?.fields.voltage_l1_v) > 200, 'power back once the drill is stopped', 30_000);
+  }, 120_000);
 });

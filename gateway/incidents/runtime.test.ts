@@ -105,6 +105,15 @@ describe('incident runtime', () => {
     expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Voltage is back' } });
   });
 
+  it("a drill's alarms open the drill's own incidents, never joining a real one", async () => {
+    const h = await harness();
+    await h.fire('firing', alarm('circuit_fault_internal', 'lift-circ'));
+    await h.fire('firing', { ...alarm('power_cut_external', 'inc', 'drill-1'), id: 'drill-cut' });
+    const cuts = h.rt.list().filter((i) => i.playbook === 'power_cut');
+    expect(cuts.map((i) => i.drill ?? 'real').sort()).toEqual(['drill-1', 'real']);
+    expect(cuts.find((i) => !i.drill)!.alarms.map((a) => a.alarmId)).toEqual([`circuit_fault_internal:lift-circ:${T0}`]);
+  });
+
   it('a leak in a lift shaft adds "send the lifts up and cut their power"', async () => {
     const h = await harness();
     await h.fire('firing', alarm('water_leak', 'leak-shaft'));

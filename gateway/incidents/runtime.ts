@@ -175,16 +175,18 @@ export class IncidentRuntime implements HealthSource {
     const building = device?.building;
     const now = this.opts.clock.now();
     const attach: IncidentEvent = { type: 'alarm_attached', alarmId: alarm.id, kind: alarm.kind, deviceId: alarm.deviceId, at: now };
+    // A drill's alarms never join a real incident, nor real alarms a drill's.
+    const sameWorld = (i: Incident) => (i.drill ?? null) === (alarm.drill ?? null);
     // A trapped lift during a power cut joins that incident's tasks, and has its own incident too.
     if (alarm.kind === 'lift_entrapment') {
-      for (const cut of this.list({ status: 'open' }).filter((i) => i.playbook === 'power_cut' && i.building === building)) {
+      for (const cut of this.list({ status: 'open' }).filter((i) => i.playbook === 'power_cut' && i.building === building && sameWorld(i))) {
         if (!cut.alarms.some((a) => a.alarmId === alarm.id)) await this.record(cut.id, [attach]);
       }
     }
     if (!playbook) return;
     const already = this.list({ status: 'open' }).find((i) => i.playbook === playbook.id && i.alarms.some((a) => a.alarmId === alarm.id));
     if (already) return;
-    const same = this.list({ status: 'open' }).find((i) => i.playbook === playbook.id && i.building === building && alarm.kind !== 'lift_entrapment');
+    const same = this.list({ status: 'open' }).find((i) => i.playbook === playbook.id && i.building === building && sameWorld(i) && alarm.kind !== 'lift_entrapment');
     if (same) {
       await this.record(same.id, [attach]);
       return;
