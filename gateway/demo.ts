@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { Estate } from '../simulators/estate/estate.js';
 import { startEstateDriver, type RunningDriver } from '../simulators/estate/driver.js';
 import type { EstateControl } from '../simulators/estate/types.js';
@@ -34,6 +35,8 @@ export interface DemoOptions {
   start?: number;
   /** Print the banner (default true). */
   banner?: boolean;
+  /** The gateway's logger (default: pino at LOG_LEVEL or info). */
+  logger?: Logger;
 }
 
 export interface RunningDemo {
@@ -74,7 +77,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
     });
     stops.push(() => drills.close());
-    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.activeDrillId(), drills });
+    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.activeDrillId(), drills, ...(opts.logger ? { logger: opts.logger } : {}) });
     stops.push(() => gateway.stop());
     const mqtt = await startMqttSimulator({
       url: gateway.brokerUrl,

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runDemo, DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
 import { floorsOf } from '../gateway/config/schema.js';
@@ -28,8 +29,8 @@ type DeviceJson = {
 const execFileP = promisify(execFile);
 const MOSQUITTO_SUB = ['/usr/bin/mosquitto_sub', '/usr/local/bin/mosquitto_sub'].find((p) => existsSync(p));
 const START = Date.parse('2026-12-01T18:00:00+08:00');
-/** Faster than real time, but slow enough for the Modbus poller's real-time timers (see simulators/README.md). */
-const SPEED = 2;
+/** Ten times real time: the gateway, its Modbus poller and the devices share the scaled clock. */
+const SPEED = 10;
 
 let demo: RunningDemo;
 const auth = { authorization: `Bearer ${DEMO_LOGINS.apiToken}` };
@@ -50,6 +51,7 @@ beforeAll(async () => {
     speed: SPEED,
     start: START,
     banner: false,
+    logger: pino({ level: 'error' }),
     env: {
       DUTYROOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'dutyroom-demo-')),
       DUTYROOM_HTTP_PORT: '0',
@@ -216,4 +218,33 @@ describe('npm run demo', () => {
     expect(stopped.status).toBe(200);
     await waitFor(async () => Number((await device('t1-incomer')).lastReading?.fields.voltage_l1_v) > 200, 'power back once the drill is stopped', 30_000);
   }, 120_000);
+
+  it('every shipped scenario, started through the API, raises its early expected alarms through the real pipeline, tagged as its drill', async () => {
+    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
+    type Expect = { kind: string; device: string; dueBy: number | null; season?: string };
+    type DrillJson = { id: string; expects: { alarms: Expect[] } };
+    const { scenarios } = await get<{ scenarios: { name: string }[] }>('/api/drills/scenarios');
+    expect(scenarios.map((x) => x.name).sort()).toEqual(['boiler-failure', 'flood-basement', 'grid-outage', 'internal-circuit-fault', 'lift-entrapment', 'vacant-unit-leak']);
+    // Four simulated minutes of each (24 s at this speed): long enough for the first act of every scenario.
+    const WINDOW_MS = 4 * 60_000;
+    for (const { name } of scenarios) {
+      const started = await post('/api/drills', { scenario: name });
+      expect(started.status, name).toBe(201);
+      const startedAt = demo.clock.now();
+      const early = async () => ((await get<{ current: DrillJson }>('/api/drills')).current.expects.alarms ?? []).filter((a) => a.dueBy !== null && a.dueBy <= startedAt + WINDOW_MS);
+      await waitFor(async () => demo.clock.now() > startedAt + WINDOW_MS - 60_000 || null, `${name}: its first act`, 60_000);
+      const expected = await early();
+      expect(expected.length, `${name} expects alarms in its first minutes`).toBeGreaterThan(0);
+      const drillId = ((await get<{ current: DrillJson }>('/api/drills')).current).id;
+      await waitFor(async () => {
+        const raised = (await get<{ alarms: { kind: string; deviceId: string; drill?: string }[] }>('/api/alarms?drill=true')).alarms.filter((a) => a.drill === drillId);
+        const missing = expected.filter((e) => !raised.some((a) => a.kind === e.kind && a.deviceId === e.device));
+        return missing.length === 0 || null;
+      }, `${name}: ${expected.map((e) => `${e.kind}@${e.device}`).join(', ')}`, 60_000);
+      expect((await post('/api/drills/stop', {})).status, name).toBe(200);
+    }
+  }, 600_000);
 });

@@ -113,6 +113,16 @@ describe('alarm lifecycle', () => {
     expect(firing.alarm?.evidence).toBe(later);
   });
 
+  it('a condition coming back in another drill (or after one) is a new alarm with its own tag', () => {
+    const d1: AlarmInput = { type: 'condition', active: true, evidence: wet, drill: 'drill-1' };
+    const d2: AlarmInput = { type: 'condition', active: true, evidence: wet, drill: 'drill-2' };
+    const { alarm, events } = run([[0, d1], [5, d1], [6, off], [66, off], [100, d2], [105, d2]]);
+    expect(alarm).toMatchObject({ drill: 'drill-2', status: 'firing', reopened: 0, since: s(100) });
+    expect(types(events)).toEqual(['pending', 'firing', 'cleared', 'closed', 'pending', 'firing']);
+    const real = run([[200, on()]], leakPolicy, alarm && { ...alarm, status: 'cleared', clearedAt: s(150) });
+    expect(real.alarm).not.toHaveProperty('drill');
+  });
+
   it('tags an alarm raised during a drill', () => {
     const { alarm } = run([[0, { type: 'condition', active: true, evidence: wet, drill: 'drill-7' }], [5, on()]]);
     expect(alarm?.drill).toBe('drill-7');

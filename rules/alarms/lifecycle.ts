@@ -136,6 +136,12 @@ export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; devi
     }
     const { clearingSince: _c, ...rest } = active;
     const updated: Alarm = { ...rest, evidence: active.status === 'pending' ? active.evidence : (evidence ?? active.evidence) };
+    if ((active.status === 'cleared' || active.status === 'closed') && (active.drill ?? null) !== (input.drill ?? null)) {
+      // Another drill, or real life after a drill: a new episode, never the old one's tag.
+      if (active.status === 'cleared') emit({ ...active, status: 'closed', closedAt: now }, 'closed');
+      const next = transition(undefined, key, input, now, policy);
+      return { alarm: next.alarm, events: [...events, ...next.events] };
+    }
     if (active.status === 'cleared' || active.status === 'closed') {
       // Still open (cleared, waiting for its acknowledgement) or closed moments ago: the same
       // alarm again. Its acknowledgement stands: the owner is still on the case.
