@@ -75,6 +75,10 @@ describe('dashboard in Chromium', () => {
     await p.waitForSelector('[data-step=locate]');
     expect(await p.textContent('h2')).toContain('Water leak / flooding');
 
+    // A gateway on real devices has no estate to drill on: the drills page says so.
+    await p.goto(`${gw.httpUrl}/#/drills`);
+    await p.waitForSelector('text=This gateway has no simulated estate to drill on');
+
     // 中文
     await p.click('[data-testid=lang]');
     await p.waitForSelector('text=工程值班室');

@@ -214,6 +214,13 @@ describe('npm run demo', () => {
     expect(cut.drill).toBe(drill.id);
     expect(Object.keys(cut.tasks).filter((t) => t.startsWith('check_lift:')).length).toBeGreaterThanOrEqual(2);
 
+    // The scorecard while it runs: the outage alarms came in time; the duty room has not answered yet.
+    type ReportJson = { alarms: { kind: string; device: string; raisedAt: number | null; met: boolean | null }[]; responses: { playbook: string; step: string }[]; score: { alarmsInTime: number } };
+    const report = await get<ReportJson>(`/api/drills/${drill.id}/report`);
+    expect(report.alarms.find((a) => a.kind === 'power_cut_external')).toMatchObject({ device: 't1-incomer', met: true });
+    expect(report.score.alarmsInTime).toBeGreaterThanOrEqual(2);
+    expect(report.responses.some((r) => r.playbook === 'power_cut' && r.step === 'planned_or_not')).toBe(true);
+
     const stopped = await post('/api/drills/stop', {});
     expect(stopped.status).toBe(200);
     await waitFor(async () => Number((await device('t1-incomer')).lastReading?.fields.voltage_l1_v) > 200, 'power back once the drill is stopped', 30_000);

@@ -143,6 +143,17 @@ export class AlarmRuntime implements HealthSource {
     return () => this.listeners.delete(listener);
   }
 
+  /** When each (kind, device) alarm of a drill first fired, from the changes still in memory. */
+  firedInDrill(drillId: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const e of this.recent) {
+      if (e.type !== 'firing' || e.alarm.drill !== drillId) continue;
+      const key = `${e.alarm.kind}|${e.alarm.deviceId}`;
+      if (!out.has(key)) out.set(key, e.at);
+    }
+    return out;
+  }
+
   /** Resolves once every change so far is in the journal and announced. */
   async settled(): Promise<void> {
     this.flush();

@@ -19,6 +19,8 @@ export interface AlarmService {
   silences(): Silence[];
   silence(s: { by: string; reason: string; minutes: number; from?: number; maintenance: boolean; match: SilenceMatch }): Promise<Silence>;
   unsilence(id: string): Promise<boolean>;
+  /** When each (kind, device) alarm of a drill first fired. */
+  firedInDrill(drillId: string): Map<string, number>;
 }
 
 const listQuery = z.strictObject({

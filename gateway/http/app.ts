@@ -12,6 +12,7 @@ import type { ApiDeps } from './deps.js';
 import { commandRoutes } from './commands.js';
 import { dashboardRoutes } from './dashboard.js';
 import { deviceRoutes } from './devices.js';
+import { drillReportRoutes } from './drill-report.js';
 import { drillRoutes } from './drills.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { incidentRoutes } from './incidents.js';
@@ -60,6 +61,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(dashboardRoutes, { config: deps.config });
   await app.register(drillRoutes, { drills: deps.drills, now: () => deps.clock.now() });
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
+  if (deps.drills && deps.alarms && deps.incidents) await app.register(drillReportRoutes, { drills: deps.drills, alarms: deps.alarms, incidents: deps.incidents, now: () => deps.clock.now() });
   if (deps.incidents) {
     const name = deps.config.site.name;
     await app.register(incidentRoutes, {
