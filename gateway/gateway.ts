@@ -112,7 +112,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       config,
       clock,
       log: new EventLog<IncidentRecord>(resolve(opts.baseDir, config.data_dir, 'incidents', 'events.jsonl')),
-      playbooks: loadPlaybooks(),
+      playbooks: loadPlaybooks(undefined, config.playbooks ?? {}),
       alarms,
       live: (id) => registry.get(id)?.lastReading?.fields,
       escalate: createNotifier({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),

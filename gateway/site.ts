@@ -1,3 +1,5 @@
+import { applyOverride } from '../rules/incidents/playbook.js';
+import { loadPlaybooks } from './incidents/playbooks.js';
 import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadPayloadProfiles } from './adapters/mqtt/profile.js';
 import { loadConfigFile, type ExtraCheck, type LoadedConfig } from './config/load.js';
@@ -24,7 +26,17 @@ export const profileCheck: ExtraCheck = (cfg) => {
   });
 };
 
+/** Playbook overrides of a site file must name shipped playbooks and their steps. */
+export const playbookCheck: ExtraCheck = (cfg) => {
+  const shipped = loadPlaybooks();
+  return Object.entries(cfg.playbooks ?? {}).flatMap(([id, o]) => {
+    const p = shipped.byId.get(id);
+    if (!p) return [{ path: ['playbooks', id], message: `no playbook "${id}" (have: ${[...shipped.byId.keys()].join(', ')})` }];
+    return applyOverride(p, o).problems.map((x) => ({ path: ['playbooks', id, ...x.path], message: x.message }));
+  });
+};
+
 /** A site file, validated with everything the gateway checks before it starts. */
 export function loadSite(file: string, env?: NodeJS.ProcessEnv): LoadedConfig {
-  return loadConfigFile(file, { extraChecks: [profileCheck], ...(env ? { env } : {}) });
+  return loadConfigFile(file, { extraChecks: [profileCheck, playbookCheck], ...(env ? { env } : {}) });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
-import { DUTY_ROLES } from '../../rules/incidents/playbook.js';
+import { DUTY_ROLES, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
@@ -240,6 +240,8 @@ const siteShape = z.strictObject({
       devices: z.record(z.string(), thresholdOverrides).optional(),
     })
     .optional(),
+  /** Changes to the shipped playbooks (rules/playbooks): deadlines of their steps, steps of this site's own. */
+  playbooks: z.record(z.string(), playbookOverrideSchema).optional(),
   /** Where escalations go: group robots (WeCom 企业微信, DingTalk 钉钉) or any JSON webhook, per escalation role. */
   notifications: z
     .strictObject({

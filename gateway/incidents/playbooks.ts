@@ -1,5 +1,5 @@
 import type { AlarmKind } from '../../rules/alarms/kinds.js';
-import { playbookSchema, type Playbook } from '../../rules/incidents/playbook.js';
+import { applyOverride, playbookSchema, type Playbook, type PlaybookOverride } from '../../rules/incidents/playbook.js';
 import { ConfigError } from '../config/load.js';
 import { loadDataFiles } from '../data-file.js';
 import { projectPath } from '../paths.js';
@@ -12,11 +12,13 @@ export interface Playbooks {
   forKind(kind: AlarmKind): Playbook | undefined;
 }
 
-/** Loads and checks every playbook; an alarm kind may open only one playbook. */
-export function loadPlaybooks(dir = PLAYBOOKS_DIR): Playbooks {
+/** Loads and checks every playbook (with a site's overrides); an alarm kind may open only one playbook. */
+export function loadPlaybooks(dir = PLAYBOOKS_DIR, overrides: Record<string, PlaybookOverride> = {}): Playbooks {
   const byId = new Map<string, Playbook>();
   const byKind = new Map<AlarmKind, Playbook>();
-  for (const { file, data } of loadDataFiles(playbookSchema, dir)) {
+  for (const { file, data: shipped } of loadDataFiles(playbookSchema, dir)) {
+    // The site file's check has already refused overrides that do not fit (see site.ts).
+    const data = overrides[shipped.id] ? applyOverride(shipped, overrides[shipped.id]!).playbook : shipped;
     if (byId.has(data.id)) throw new ConfigError(file, [{ path: 'id', line: 1, col: 1, message: `playbook "${data.id}" is defined twice` }]);
     byId.set(data.id, data);
     for (const kind of data.opened_by) {

@@ -34,7 +34,7 @@ const evidenceRule = z.strictObject({
 });
 export type EvidenceRule = z.infer<typeof evidenceRule>;
 
-const step = z.strictObject({
+export const stepSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower_snake_case'),
   title: text,
   role: z.enum(DUTY_ROLES),
@@ -43,7 +43,7 @@ const step = z.strictObject({
   record: z.array(recordField).default([]),
   evidence: evidenceRule.optional(),
 });
-export type Step = z.infer<typeof step>;
+export type Step = z.infer<typeof stepSchema>;
 
 export const playbookSchema = z
   .strictObject({
@@ -53,7 +53,7 @@ export const playbookSchema = z
     opened_by: z.array(z.enum(ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]])).default([]),
     /** Who is told when a step misses its deadline: first level, then the next after as long again. */
     escalation: z.array(z.enum(DUTY_ROLES)).default(['duty_manager', 'head_office']),
-    steps: z.array(step).min(1),
+    steps: z.array(stepSchema).min(1),
   })
   .superRefine((p, ctx) => {
     const ids = new Set<string>();
@@ -69,3 +69,36 @@ export const playbookSchema = z
   });
 
 export type Playbook = z.infer<typeof playbookSchema>;
+
+/** What a site changes in a shipped playbook: deadlines of its steps, and steps of its own. */
+export const playbookOverrideSchema = z.strictObject({
+  /** Step id → minutes from the incident start. */
+  deadlines: z.record(z.string(), z.number().positive()).optional(),
+  /** Extra steps, each placed after an existing step (or first, with `after` absent). */
+  add_steps: z.array(stepSchema.extend({ after: z.string().optional() })).optional(),
+});
+export type PlaybookOverride = z.infer<typeof playbookOverrideSchema>;
+
+/** The playbook with a site's overrides applied; `problems` name what does not fit (unknown steps, duplicates). */
+export function applyOverride(p: Playbook, o: PlaybookOverride): { playbook: Playbook; problems: { path: (string | number)[]; message: string }[] } {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const steps = p.steps.map((s) => ({ ...s }));
+  for (const [id, minutes] of Object.entries(o.deadlines ?? {})) {
+    const st = steps.find((s) => s.id === id);
+    if (!st) problems.push({ path: ['deadlines', id], message: `playbook ${p.id} has no step "${id}" (steps: ${p.steps.map((s) => s.id).join(', ')})` });
+    else st.deadline_min = minutes;
+  }
+  (o.add_steps ?? []).forEach(({ after, ...step }, i) => {
+    if (steps.some((s) => s.id === step.id)) {
+      problems.push({ path: ['add_steps', i, 'id'], message: `playbook ${p.id} already has a step "${step.id}"` });
+      return;
+    }
+    const at = after === undefined ? 0 : steps.findIndex((s) => s.id === after) + 1;
+    if (after !== undefined && at === 0) {
+      problems.push({ path: ['add_steps', i, 'after'], message: `playbook ${p.id} has no step "${after}"` });
+      return;
+    }
+    steps.splice(at, 0, step);
+  });
+  return { playbook: { ...p, steps }, problems };
+}

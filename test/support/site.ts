@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../gateway/config/load.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
-import { profileCheck } from '../../gateway/site.js';
+import { playbookCheck, profileCheck } from '../../gateway/site.js';
 
 export { uniqueDb, waitFor } from './wait.js';
 
@@ -51,5 +51,5 @@ devices:
   - { id: leak-1, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1, room: pump-room }, connection: { topic: zigbee2mqtt/leak-1 } }
 ${opts.extra ?? ''}
 `;
-  return { config: parseConfig(yaml, 'test-site.yaml', { env: opts.env ?? {}, extraChecks: [profileCheck] }), baseDir };
+  return { config: parseConfig(yaml, 'test-site.yaml', { env: opts.env ?? {}, extraChecks: [profileCheck, playbookCheck] }), baseDir };
 }
