@@ -20,14 +20,7 @@ export interface DrillFacts {
   expects: { alarms: { kind: string; device: string; dueBy: number | null }[] };
 }
 
-export interface DrillReport {
-  id: string;
-  scenario: string;
-  title: Text;
-  status: string;
-  startedAt: number;
-  endedAt?: number;
-  startedBy: string;
+export interface DrillReport extends Pick<DrillFacts, 'id' | 'scenario' | 'title' | 'status' | 'startedAt' | 'endedAt' | 'startedBy'> {
   injected: { at: number; lateS: number; what: Text }[];
   alarms: { kind: string; device: string; dueBy: number | null; raisedAt: number | null; met: boolean | null }[];
   responses: { incident: string; playbook: string; step: string; title: Text; targetMin?: number; doneAfterMin?: number; by?: string; met: boolean | null }[];
