@@ -100,9 +100,18 @@ describe('incident runtime', () => {
     h.live.set('booster', { running: true });
     h.live.set('inc', { voltage_l1_v: 221 });
     await h.rt.tick();
+    expect(h.rt.get(cut!.id).incident.tasks['post_check_pump:booster']!.done).toBe(true);
+    // The voltage closes "power restored" only once the steps before it are done.
+    expect(h.rt.get(cut!.id).incident.steps.power_restored!.status).toBe('pending');
+    for (const [step, fields] of [['planned_or_not', { planned: false }], ['internal_or_external', { cause_side: 'external' }], ['isolate_or_call_grid', {}], ['check_lifts', {}], ['notify_residents', { residents_notified_at: '2026-11-22T10:10:00Z' }], ['staff_entrances', {}]] as const) {
+      await h.rt.command(cut!.id, { type: 'complete_step', step, by: 'duty', fields });
+    }
+    await h.rt.tick();
     const later = h.rt.get(cut!.id).incident;
-    expect(later.tasks['post_check_pump:booster']!.done).toBe(true);
     expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Voltage is back' } });
+    // …and still takes the time a person records.
+    await h.rt.command(cut!.id, { type: 'complete_step', step: 'power_restored', by: 'duty', fields: { power_restored_at: '2026-11-22T10:20:00Z' } });
+    expect(h.rt.get(cut!.id).incident.steps.power_restored!.fields).toEqual({ power_restored_at: '2026-11-22T10:20:00Z' });
   });
 
   it("a drill's alarms open the drill's own incidents, never joining a real one", async () => {

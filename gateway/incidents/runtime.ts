@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AlarmView } from '../../rules/engine.js';
-import { decide, due, evidenceMet, fold, type Incident, type IncidentCommand, type IncidentEvent } from '../../rules/incidents/incident.js';
+import { decide, due, evidenceCandidates, evidenceMet, fold, type Incident, type IncidentCommand, type IncidentEvent } from '../../rules/incidents/incident.js';
 import type { EvidenceRule, Playbook } from '../../rules/incidents/playbook.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { feederChain } from '../../rules/site.js';
@@ -148,10 +148,9 @@ export class IncidentRuntime implements HealthSource {
     for (const incident of this.list({ status: 'open' })) {
       const playbook = this.opts.playbooks.byId.get(incident.playbook)!;
       const events: IncidentEvent[] = [...due(incident, playbook, now)];
-      for (const step of playbook.steps) {
-        if (!step.evidence || incident.steps[step.id]!.status === 'done') continue;
-        if (evidenceMet(step.evidence, this.evidenceDevices(incident, step.evidence))) {
-          events.push({ type: 'step_done', step: step.id, by: 'sensor', fields: {}, evidence: step.evidence.says, at: now });
+      for (const step of evidenceCandidates(incident, playbook)) {
+        if (evidenceMet(step.evidence!, this.evidenceDevices(incident, step.evidence!))) {
+          events.push({ type: 'step_done', step: step.id, by: 'sensor', fields: {}, evidence: step.evidence!.says, at: now });
         }
       }
       for (const [taskId, task] of Object.entries(incident.tasks)) {

@@ -174,7 +174,8 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
     }
     case 'complete_step': {
       const s = stepOf(inc, playbook, cmd.step);
-      if (s.state.status === 'done') throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
+      // A step the sensors closed still takes the records a person must add (who, the cause…).
+      if (s.state.status === 'done' && s.state.evidence === undefined) throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
       const fields = checkFields(s.def.record, { ...s.state.fields, ...cmd.fields }, cmd.step);
       return [...autoAck(inc, cmd.by, now), { type: 'step_done', step: cmd.step, by: cmd.by, fields, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
     }
@@ -230,6 +231,17 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
     const deadline = step.deadline_min * 60_000;
     const level = Math.min(playbook.escalation.length, Math.floor((now - inc.raisedAt) / deadline));
     for (let l = s.escalated + 1; l <= level; l++) out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
+  }
+  return out;
+}
+
+/** Steps whose sensor evidence may close them now: not done, and every step before them done (a lift is "back in service" only after the rescue). */
+export function evidenceCandidates(inc: Incident, playbook: Playbook): Playbook['steps'] {
+  const out: Playbook['steps'] = [];
+  for (const step of playbook.steps) {
+    const done = inc.steps[step.id]?.status === 'done';
+    if (!done && step.evidence) out.push(step);
+    if (!done) break;
   }
   return out;
 }
