@@ -14,12 +14,13 @@ import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb } from './support/
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 let gw: RunningGateway;
 let browser: Browser;
+let site: ReturnType<typeof testSite>;
 
 beforeAll(async () => {
   if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`npm run setup\` (installs Debian's chromium) or set CHROMIUM`);
-  const { config, baseDir } = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('dashboard'), extra: 'thresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' });
-  gw = await startGateway({ config, baseDir, logger: pino({ level: 'silent' }) });
+  site = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('dashboard'), extra: 'thresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' });
+  gw = await startGateway({ ...site, logger: pino({ level: 'silent' }) });
   await gw.adapter.waitReady();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -93,5 +94,24 @@ describe('dashboard in Chromium', () => {
     expect(await p.locator('[data-testid=alarm-board] button').count()).toBe(0);
     expect(await p.locator('[data-testid=mute]').count()).toBe(0);
     expect(await p.textContent('header')).toContain('(viewer)');
+  });
+
+  it('shows "connection lost" at once when the gateway goes away, and recovers without a reload or duplicate alarms', async () => {
+    const p = await page({ token: BRIDGE_PASSWORD });
+    const rows = p.locator('tr[data-alarm^="water_leak:leak-1"]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    await p.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+
+    const httpPort = Number(new URL(gw.httpUrl).port);
+    const mqttPort = Number(new URL(gw.brokerUrl).port);
+    await gw.stop();
+    await p.waitForSelector('[data-testid=link-lost]', { timeout: 10_000 });
+
+    gw = await startGateway({ ...site, httpPort, mqttPort, logger: pino({ level: 'silent' }) });
+    await p.waitForSelector('[data-testid=link-lost]', { state: 'detached', timeout: 15_000 });
+    expect(await p.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // the same page: no reload
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1); // the alarm came back from the journal once
   });
 });

@@ -22,10 +22,32 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   return body as T;
 }
 
-/** Calls `onEvent` for every event of an SSE stream; the browser reconnects by itself (Last-Event-ID). */
+/** Whether the live streams are connected: a duty screen that silently froze is the worst failure. */
+const linkListeners = new Set<(up: boolean) => void>();
+let linkUp = true;
+function setLink(up: boolean): void {
+  if (up === linkUp) return;
+  linkUp = up;
+  for (const l of linkListeners) l(up);
+}
+export function onLinkChange(listener: (up: boolean) => void): () => void {
+  linkListeners.add(listener);
+  return () => linkListeners.delete(listener);
+}
+
+/**
+ * Calls `onEvent` for every event of an SSE stream. The browser reconnects by itself (with
+ * Last-Event-ID, so nothing is missed twice); while it is away the page says so, and on
+ * reconnecting `onEvent(undefined)` lets the view reload what it shows.
+ */
 export function stream(path: string, event: string, onEvent: (data: unknown) => void): () => void {
   const es = new EventSource(path);
   es.addEventListener(event, (e) => onEvent(JSON.parse((e as MessageEvent<string>).data)));
+  es.addEventListener('error', () => setLink(false));
+  es.addEventListener('open', () => {
+    if (!linkUp) onEvent(undefined);
+    setLink(true);
+  });
   return () => es.close();
 }
 

@@ -59,6 +59,7 @@ const WORDS = {
   meterReports: { zh: '表计异常报表', en: 'Meter-anomaly reports' },
   notYet: { zh: '表计异常报表功能尚未上线', en: 'Meter-anomaly reports are not available yet' },
   openCases: { zh: '未结事件', en: 'Open cases' },
+  linkLost: { zh: '与网关的连接已断开 — 画面可能不是最新，正在重连…', en: 'Connection to the gateway lost — this screen may be out of date; reconnecting…' },
 } satisfies Record<string, Text>;
 
 export type Word = keyof typeof WORDS;

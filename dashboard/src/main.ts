@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Me } from './api.js';
+import { api, onLinkChange, type Me } from './api.js';
 import { html } from './html.js';
 import { getLang, setLang, setZone, t, tx } from './i18n.js';
 import type { Site } from './types.js';
@@ -29,6 +29,8 @@ function App() {
   const [site, setSite] = useState<Site | null>(null);
   const [, rerender] = useState(0);
   const route = useRoute();
+  const [linkUp, setLinkUp] = useState(true);
+  useEffect(() => onLinkChange(setLinkUp), []);
   const wall = route[0] === 'wall';
 
   const load = () =>
@@ -91,6 +93,7 @@ function App() {
         <button onClick=${logout}>${t('logout')}</button>
       </span>
     </header>
+    ${!linkUp && html`<div class="link-lost" data-testid="link-lost">${t('linkLost')}</div>`}
     <main>${view}</main>`;
 }
 

@@ -36,6 +36,8 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger === false ? { logger: false } : { loggerInstance: httpLogger(deps.logger) as FastifyBaseLogger }),
     bodyLimit: 64 * 1024,
+    // Live streams (SSE) never end by themselves: closing the gateway must not wait for them.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
