@@ -33,6 +33,11 @@ afterAll(async () => {
   await gw?.stop();
 });
 
+/** Screenshots kept as artifacts of the test run (test-results/screenshots, not committed). */
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: projectPath('test-results', 'screenshots', `${name}.png`), fullPage: true });
+}
+
 async function page(opts: { locale?: string; token?: string } = {}): Promise<Page> {
   const context = await browser.newContext({ locale: opts.locale ?? 'en-US', ...(opts.token ? { extraHTTPHeaders: { authorization: `Bearer ${opts.token}` } } : {}) });
   const p = await context.newPage();
@@ -113,5 +118,59 @@ describe('dashboard in Chromium', () => {
     expect(await p.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // the same page: no reload
     await rows.first().waitFor();
     expect(await rows.count()).toBe(1); // the alarm came back from the journal once
+  });
+
+  it('works a trapped-lift incident through its steps in the UI to its printable report; a second screen sees it too', async () => {
+    const lift = await mqtt.connectAsync(gw.brokerUrl, { username: 'lift-a', password: DEVICE_PASSWORD, reconnectPeriod: 0 });
+    await lift.publishAsync('dutyroom/testsite/lift-a/reading', JSON.stringify({ floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true, alarm_button: true, mode: 'normal' }), { qos: 1 });
+    const p = await page();
+    await p.fill('input[name=username]', 'duty');
+    await p.fill('input[name=password]', DEVICE_PASSWORD);
+    await p.click('button[type=submit]');
+    const second = await page({ token: BRIDGE_PASSWORD });
+    await second.locator('tr[data-alarm^="lift_entrapment:lift-a"]').waitFor();
+    await p.locator('tr[data-alarm^="lift_entrapment:lift-a"]').waitFor();
+    await shot(p, 'alarms');
+
+    await p.goto(`${gw.httpUrl}/#/incidents`);
+    await p.locator('[data-testid=incidents] tr', { hasText: 'Trapped lift' }).locator('a').first().click();
+    await p.waitForSelector('[data-step=confirm_location] form');
+    const values: Record<string, string> = { time: '2026-11-22T10:05', number: '2', text: '记录 recorded' };
+    for (let n = 0; ; n++) {
+      const form = p.locator('[data-step] form').first();
+      if ((await form.count()) === 0) break;
+      expect(n, 'more forms than the playbook has steps: a step did not take its records').toBeLessThan(10);
+      const step = await form.locator('xpath=..').getAttribute('data-step');
+      for (const input of await form.locator('input').all()) {
+        const type = (await input.getAttribute('type')) ?? 'text';
+        if (type === 'checkbox') await input.check();
+        else await input.fill(type === 'datetime-local' ? values.time! : type === 'number' ? values.number! : values.text!);
+      }
+      await form.locator('button[type=submit]').click();
+      // Done when its form is gone (a step the sensors closed keeps its form until its records are in).
+      await p.waitForFunction((id) => !document.querySelector(`[data-step="${id}"] form`), step);
+    }
+    await shot(p, 'incident');
+    await p.click('text=Close incident');
+    await p.waitForSelector('h2 >> text=Closed');
+    const id = new URL(p.url()).hash.split('/')[2]!;
+    await p.goto(`${gw.httpUrl}/api/incidents/${id}/report`);
+    const report = await p.textContent('body');
+    for (const seen of ['Trapped lift', 'Maintenance arrived at', '2026-11-22T', '记录 recorded']) expect(report).toContain(seen);
+    expect(report).not.toContain('missing');
+    await shot(p, 'report');
+    await lift.endAsync();
+  });
+
+  it('a viewer forging an action is refused by the API; every page renders (screenshots kept)', async () => {
+    const p = await page({ token: BRIDGE_PASSWORD });
+    const [alarm] = (await (await p.request.get(`${gw.httpUrl}/api/alarms`)).json()).alarms as { id: string }[];
+    const forged = await p.request.post(`${gw.httpUrl}/api/alarms/${encodeURIComponent(alarm!.id)}/ack`, { data: { comment: 'forged' } });
+    expect(forged.status()).toBe(403);
+    for (const view of ['alarms', 'estate', 'incidents', 'drills', 'reports', 'devices/wm-101', 'wall']) {
+      await p.goto(`${gw.httpUrl}/#/${view}`);
+      await p.waitForSelector('main > *');
+      await shot(p, view.replace('/', '-'));
+    }
   });
 });

@@ -23,7 +23,9 @@ export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: T
       clearInterval(tick);
     };
   }, []);
-  const sorted = [...alarms].sort((a, b) => RANK[a.severity] - RANK[b.severity] || (a.raisedAt ?? a.since) - (b.raisedAt ?? b.since));
+  // Critical first; among critical alarms, people trapped in a lift before everything else.
+  const lifeFirst = (a: Alarm) => (a.kind === 'lift_entrapment' ? 0 : 1);
+  const sorted = [...alarms].sort((a, b) => RANK[a.severity] - RANK[b.severity] || lifeFirst(a) - lifeFirst(b) || (a.raisedAt ?? a.since) - (b.raisedAt ?? b.since));
   return { alarms: sorted, kinds, devices };
 }
 

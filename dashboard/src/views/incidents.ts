@@ -58,9 +58,8 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
         <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>
         ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, Date.now()), Math.max(dueAt, Date.now()))}</span>` : ''}
-        ${st.status === 'done'
-          ? html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`
-          : editable && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
+        ${st.status === 'done' && html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
+        ${editable && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
       </div>`;
     })}
     ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.by}</span>` : ''}</li>`)}</ul>`}
