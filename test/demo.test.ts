@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
+import { chromium } from 'playwright-core';
+import { projectPath } from '../gateway/paths.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runDemo, DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
 import { floorsOf } from '../gateway/config/schema.js';
@@ -213,6 +215,25 @@ describe('npm run demo', () => {
     const cut = incidents.find((i) => i.playbook === 'power_cut')!;
     expect(cut.drill).toBe(drill.id);
     expect(Object.keys(cut.tasks).filter((t) => t.startsWith('check_lift:')).length).toBeGreaterThanOrEqual(2);
+
+    // The duty-room screen during the drill (Chromium): the DRILL banner, a trapped lift on
+    // top, one power-cut alarm, the dark devices' offline alarms folded under their cause.
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const ctx = await browser.newContext({ locale: 'en-US', extraHTTPHeaders: auth });
+      const p = await ctx.newPage();
+      await p.goto(demo.gateway.httpUrl);
+      await p.waitForSelector('.drill-banner');
+      await p.waitForSelector('[data-testid=alarm-board] tr[data-alarm^="power_cut_external"]');
+      const firstRow = await p.locator('[data-testid=alarm-board] tr[data-alarm]').first().getAttribute('data-alarm');
+      expect(firstRow).toMatch(/^lift_entrapment:/);
+      expect(await p.locator('[data-testid=alarm-board] tr[data-alarm^="power_cut_external"]').count()).toBe(1);
+      await p.waitForSelector('details summary >> text=Inhibited alarms');
+      expect(Number(/\((\d+)\)/.exec((await p.textContent('details summary')) ?? '')?.[1])).toBeGreaterThan(2);
+      await p.screenshot({ path: projectPath('test-results', 'screenshots', 'drill-grid-outage.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
 
     // The scorecard while it runs: the outage alarms came in time; the duty room has not answered yet.
     type ReportJson = { alarms: { kind: string; device: string; raisedAt: number | null; met: boolean | null }[]; responses: { playbook: string; step: string }[]; score: { alarmsInTime: number } };

@@ -96,7 +96,16 @@ export function time(ms: number | string): string {
   return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: zone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
 }
 
-export function ago(ms: number, now = Date.now()): string {
+/** The gateway's clock minus the browser's (the demo runs on a simulated clock). */
+let skew = 0;
+export function setServerNow(serverNow: number): void {
+  skew = serverNow - Date.now();
+}
+export function serverNow(): number {
+  return Date.now() + skew;
+}
+
+export function ago(ms: number, now = serverNow()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
   const parts = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return parts;

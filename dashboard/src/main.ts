@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onLinkChange, type Me } from './api.js';
 import { html } from './html.js';
-import { getLang, setLang, setZone, t, tx } from './i18n.js';
+import { getLang, setLang, setServerNow, setZone, t, tx } from './i18n.js';
 import type { Site } from './types.js';
 import { AlarmBoard } from './views/alarms.js';
 import { DeviceView } from './views/device.js';
@@ -38,6 +38,7 @@ function App() {
       async (m) => {
         const s = await api<Site>('/api/site');
         setZone(s.timezone);
+        setServerNow(s.now);
         setSite(s);
         setMe(m);
       },

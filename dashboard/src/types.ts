@@ -33,6 +33,7 @@ export interface Site {
   id: string;
   name: Text | string;
   timezone: string;
+  now: number;
   buildings: { id: string; name: Text | string; floors: { id: string; level: number }[]; units: { id: string; floor: string; vacant?: boolean }[]; rooms: { id: string; floor: string; type: string }[] }[];
 }
 

@@ -60,7 +60,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
   await app.register(commandRoutes, { commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
-  await app.register(dashboardRoutes, { config: deps.config });
+  await app.register(dashboardRoutes, { config: deps.config, now: () => deps.clock.now() });
   await app.register(drillRoutes, { drills: deps.drills, now: () => deps.clock.now() });
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
   if (deps.drills && deps.alarms && deps.incidents) await app.register(drillReportRoutes, { drills: deps.drills, alarms: deps.alarms, incidents: deps.incidents, now: () => deps.clock.now() });

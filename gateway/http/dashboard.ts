@@ -32,7 +32,7 @@ function filesOf(dir: string): Map<string, string> {
   return out;
 }
 
-export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; appDir?: string; pageDir?: string }> = async (app, opts) => {
+export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: () => number; appDir?: string; pageDir?: string }> = async (app, opts) => {
   const appFiles = filesOf(opts.appDir ?? projectPath('dist', 'dashboard'));
   const pageDir = opts.pageDir ?? projectPath('dashboard');
   const serve = (file: string | undefined, reply: import('fastify').FastifyReply) => {
@@ -54,6 +54,8 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; appDir
       id: c.site.id,
       name: c.site.name,
       timezone: c.site.timezone,
+      /** The gateway's time (simulated in the demo): pages measure "since" against it, not their own clock. */
+      now: opts.now(),
       buildings: c.buildings.map((b) => ({ id: b.id, name: b.name, floors: floorsOf(b), units: b.units, rooms: b.rooms })),
     };
   });

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api } from '../api.js';
 import { html } from '../html.js';
-import { t, time } from '../i18n.js';
+import { serverNow, t, time } from '../i18n.js';
 import type { Device } from '../types.js';
 
 const RANGES = { '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 24 * 3_600_000, '7d': 7 * 24 * 3_600_000 } as const;
@@ -19,7 +19,7 @@ export function DeviceView({ id }: { id: string }) {
     if (!device || !chart.current) return;
     const numeric = Object.entries(device.lastReading?.fields ?? {}).filter(([, v]) => typeof v === 'number').map(([k]) => k).slice(0, 4);
     if (numeric.length === 0) return;
-    const to = Date.now();
+    const to = serverNow();
     let plot: uPlot | undefined;
     void api<{ rows: { time: string; fields: Record<string, unknown> }[] }>(`/api/devices/${encodeURIComponent(id)}/readings?from=${new Date(to - RANGES[range]).toISOString()}&to=${new Date(to).toISOString()}&fields=${numeric.join(',')}&limit=5000`).then((r) => {
       const xs = r.rows.map((row) => Date.parse(row.time) / 1000);

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, t, time, tx } from '../i18n.js';
+import { ago, serverNow, t, time, tx } from '../i18n.js';
 import type { Incident, Playbook } from '../types.js';
 
 export function IncidentsView() {
@@ -54,10 +54,10 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
     ${playbook.steps.map((s) => {
       const st = inc.steps[s.id]!;
       const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
-      const late = dueAt !== undefined && st.status !== 'done' && Date.now() > dueAt;
+      const late = dueAt !== undefined && st.status !== 'done' && serverNow() > dueAt;
       return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
         <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>
-        ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, Date.now()), Math.max(dueAt, Date.now()))}</span>` : ''}
+        ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
         ${st.status === 'done' && html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
         ${editable && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
       </div>`;
