@@ -167,6 +167,8 @@ describe('dashboard in Chromium', () => {
     const [alarm] = (await (await p.request.get(`${gw.httpUrl}/api/alarms`)).json()).alarms as { id: string }[];
     const forged = await p.request.post(`${gw.httpUrl}/api/alarms/${encodeURIComponent(alarm!.id)}/ack`, { data: { comment: 'forged' } });
     expect(forged.status()).toBe(403);
+    await p.goto(`${gw.httpUrl}/#/estate`);
+    await p.waitForSelector('[data-plant=pump-1]'); // pumps, sump pits and boilers with their key values
     for (const view of ['alarms', 'estate', 'incidents', 'drills', 'reports', 'devices/wm-101', 'wall']) {
       await p.goto(`${gw.httpUrl}/#/${view}`);
       await p.waitForSelector('main > *');

@@ -56,14 +56,19 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
       const late = dueAt !== undefined && st.status !== 'done' && serverNow() > dueAt;
       return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
-        <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>
+        <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
         ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
         ${st.status === 'done' && html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
         ${editable && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
       </div>`;
     })}
     ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.by}</span>` : ''}</li>`)}</ul>`}
-    ${editable && html`<p><button onClick=${() => act({ type: 'close' })}>${t('closeIncident')}</button></p>`}
+    ${editable && html`<p><button onClick=${() => act({ type: 'close' })}>${t('closeIncident')}</button>
+      <form class="inline" style="display:inline-block;margin-left:1em" onSubmit=${(e: Event) => {
+        e.preventDefault();
+        const to = String(new FormData(e.target as HTMLFormElement).get('to') ?? '');
+        if (to) void act({ type: 'hand_over', to });
+      }}><input name="to" placeholder=${t('username')} /><button type="submit">${t('handOver')}</button></form></p>`}
     <h3>${t('timeline')}</h3>
     <table>${inc.timeline.map((e) => html`<tr><td class="muted">${time(e.at)}</td><td>${e.type}</td><td class="muted">${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'type' && k !== 'at' && k !== 'title')))}</td></tr>`)}</table>
   </div>`;
