@@ -19,7 +19,7 @@ let site: ReturnType<typeof testSite>;
 beforeAll(async () => {
   if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`npm run setup\` (installs Debian's chromium) or set CHROMIUM`);
-  site = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('dashboard'), extra: 'thresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' });
+  site = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('dashboard'), extra: '  - { id: pump-1, kind: pump, role: sump, protocol: mqtt, place: { building: b1, room: pump-room } }\nthresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' });
   gw = await startGateway({ ...site, logger: pino({ level: 'silent' }) });
   await gw.adapter.waitReady();
   browser = await chromium.launch({
