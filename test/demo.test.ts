@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -48,8 +48,14 @@ async function device(id: string): Promise<DeviceJson> {
 
 beforeAll(async () => {
   // Default demo ports would clash with a demo already running on this machine.
+  // The demo's simulated converters listen on fixed ports (15020–15025); a copy of the site
+  // file on other ports keeps this test clear of a demo running on the same machine.
+  const base = 30_000 + Math.floor(Math.random() * 25_000);
+  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-demo-site-'));
+  const file = join(dir, 'demo-site.yaml');
+  writeFileSync(file, readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`));
   demo = await runDemo({
-    file: DEFAULT_CONFIG,
+    file,
     speed: SPEED,
     start: START,
     banner: false,
