@@ -37,6 +37,11 @@ export class EventLog<T> {
       }
     });
     this.fh = await open(this.file, 'a');
+    if (text && !text.endsWith('\n')) {
+      // Ends the torn line, or the next record would be glued to it and lost at the next open.
+      await this.fh.write('\n');
+      await this.fh.datasync();
+    }
     return out;
   }
 
