@@ -1,9 +1,13 @@
 // Modbus poll capacity: SDM630 meters polled every second by the real poller, from
 // simulated converters in another process (each converter a TCP endpoint with many unit
 // ids, as a TCP-to-RS-485 gateway is), stepping the number of devices up until more than
-// 1 % of the polls are missed (skipped, failed, or not done within the period).
-//   node dist/bench/modbus.js [--quick]
+// 1 % of the polls are missed. A poll is missed unless it produced a good reading: skipped
+// (the previous one still running), failed or partly failed, or not made at all (backed off).
+//   node dist/bench/modbus.js [--quick]        (or BENCH_QUICK=1)
+// BENCH_MODBUS_IN_FLIGHT sets the requests in flight per converter (default 1, the
+// adapter's default: most converters cannot take a second request while one is on the bus).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { ModbusAdapter } from '../gateway/adapters/modbus/adapter.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
@@ -15,15 +19,56 @@ import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
 
 export interface PollStep {
   devices: number;
+  /** Grid slots in the measured window: devices × seconds. */
   expectedPolls: number;
-  answeredPolls: number;
+  /** Polls of the window that produced a good reading. */
+  goodPolls: number;
+  /** Slots skipped because the device's previous poll was still running. */
+  skipped: number;
+  /** Requests that failed (timeout, exception, connection, protocol) in the window. */
+  failedRequests: number;
   missedPct: number;
+  /** Registers read per second by the polls that counted. */
   registersPerS: number;
+  /** CPU the gateway process (the poller) used, in % of one core. */
+  gatewayCpuPct: number;
+  /** CPU the simulated converters' process used, in % of one core (null where /proc is missing). */
+  simulatorCpuPct: number | null;
+  /** Slowest poll of the window (from its slot to its last answer), ms: how close to the period it came. */
+  maxPollMs: number;
+}
+
+export interface ModbusBench {
+  steps: PollStep[];
+  /** Most devices polled at 1 Hz with ≤ 1 % missed. */
+  sustained: number;
+  registersPerPoll: number;
+  requestsPerPoll: number;
+  unitsPerEndpoint: number;
+  inFlightPerEndpoint: number;
+  secondsPerStep: number;
 }
 
 const UNITS_PER_ENDPOINT = 50;
+const IN_FLIGHT = Number(process.env.BENCH_MODBUS_IN_FLIGHT ?? 1);
+const TIMEOUT_MS = 1000;
 
-async function step(devices: number, seconds: number): Promise<PollStep> {
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these. */
+const CLOCK_TICKS = 100;
+
+/** User + system CPU time of a process in clock ticks, from /proc; null elsewhere. */
+function childTicks(pid: number | undefined): number | null {
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
+}
+
+async function step(devices: number, seconds: number, settleS: number): Promise<PollStep> {
   const servers = Math.ceil(devices / UNITS_PER_ENDPOINT);
   const child = spawn(process.execPath, [projectPath('dist', 'bench', 'modbus-servers.js'), String(servers), String(UNITS_PER_ENDPOINT)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const ports = await new Promise<number[]>((resolve, reject) => {
@@ -36,41 +81,81 @@ async function step(devices: number, seconds: number): Promise<PollStep> {
   });
   const profiles = loadRegisterProfiles();
   const configs = Array.from({ length: devices }, (_, i) =>
-    modbusDevice.parse({ id: `em-${i}`, kind: 'electricity_meter', protocol: 'modbus', profile: 'eastron-sdm630', place: { building: 'b1' }, poll_interval_s: 1, connection: { host: '127.0.0.1', port: ports[Math.floor(i / UNITS_PER_ENDPOINT)], unit_id: (i % UNITS_PER_ENDPOINT) + 1, timeout_ms: 1000 } }),
+    modbusDevice.parse({ id: `em-${i}`, kind: 'electricity_meter', protocol: 'modbus', profile: 'eastron-sdm630', place: { building: 'b1' }, poll_interval_s: 1, connection: { host: '127.0.0.1', port: ports[Math.floor(i / UNITS_PER_ENDPOINT)], unit_id: (i % UNITS_PER_ENDPOINT) + 1, timeout_ms: TIMEOUT_MS } }),
   );
-  // Several requests in flight per converter, as a Modbus TCP gateway with many slaves allows.
-  const adapter = new ModbusAdapter({ devices: configs, profiles, clock: systemClock, metrics: new Metrics(), logger: pino({ level: 'silent' }), tcpMaxInFlight: 8 });
-  let answered = 0;
-  let counting = false;
-  adapter.start(() => {
-    if (counting) answered++;
+  const metrics = new Metrics();
+  const adapter = new ModbusAdapter({ devices: configs, profiles, clock: systemClock, metrics, logger: pino({ level: 'silent' }), tcpMaxInFlight: IN_FLIGHT });
+  // Every device's grid starts at start(): slots fall on whole seconds from here. The window
+  // opens and closes half a period off the slots, so it holds exactly `seconds` slots of each
+  // device, and readings are counted by their stamp (the poll's start), not by when they came.
+  const origin = Date.now();
+  const from = origin + (settleS + 0.5) * 1000;
+  const to = from + seconds * 1000;
+  let good = 0;
+  let maxPollMs = 0;
+  adapter.start((r) => {
+    if (r.ts < from || r.ts >= to) return;
+    if (r.quality === 'good') good++;
+    maxPollMs = Math.max(maxPollMs, Date.now() - (origin + Math.round((r.ts - origin) / 1000) * 1000));
   });
-  await new Promise((r) => setTimeout(r, 3000)); // connect and settle onto the poll grid
-  counting = true;
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  counting = false;
-  const elapsed = (performance.now() - t0) / 1000;
+  const counters = async () => ({
+    skipped: (await metrics.modbusPollsSkipped.get()).values[0]?.value ?? 0,
+    failed: (await metrics.modbusRequests.get()).values.filter((v) => v.labels.result !== 'ok').reduce((n, v) => n + v.value, 0),
+    cpu: process.cpuUsage(),
+    simulatorTicks: childTicks(child.pid),
+    at: performance.now(),
+  });
+  const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+  await until(from);
+  const before = await counters();
+  await until(to);
+  const after = await counters();
+  // Polls stamped inside the window may still be waiting for their answers.
+  await until(to + TIMEOUT_MS + 500);
   await adapter.stop();
   child.stdin.end();
   await new Promise((r) => child.once('exit', r));
-  const expected = Math.round(devices * elapsed);
-  const registers = planReads(profiles.get('eastron-sdm630')!).reduce((n, r) => n + r.count, 0);
-  return { devices, expectedPolls: expected, answeredPolls: answered, missedPct: Math.max(0, Math.round(((expected - answered) / expected) * 1000) / 10), registersPerS: Math.round((answered / elapsed) * registers) };
+  const expected = devices * seconds;
+  const plan = planReads(profiles.get('eastron-sdm630')!);
+  const registers = plan.reduce((n, r) => n + r.count, 0);
+  const cpuUs = after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system;
+  return {
+    devices,
+    expectedPolls: expected,
+    goodPolls: good,
+    skipped: after.skipped - before.skipped,
+    failedRequests: after.failed - before.failed,
+    missedPct: Math.round((Math.max(0, expected - good) / expected) * 1000) / 10,
+    registersPerS: Math.round((good / seconds) * registers),
+    gatewayCpuPct: Math.round(cpuUs / 10 / (after.at - before.at)),
+    simulatorCpuPct: after.simulatorTicks === null || before.simulatorTicks === null ? null : Math.round(((after.simulatorTicks - before.simulatorTicks) * 1000) / CLOCK_TICKS / (after.at - before.at) * 100),
+    maxPollMs,
+  };
 }
 
-export async function benchModbus(quick: boolean): Promise<{ steps: PollStep[]; sustained: number; registersPerPoll: number }> {
+export async function benchModbus(quick: boolean): Promise<ModbusBench> {
   const steps: PollStep[] = [];
   let sustained = 0;
-  for (const n of quick ? [100, 400] : [250, 500, 1000, 2000, 4000, 6000, 8000, 10000]) {
-    const s = await step(n, quick ? 4 : 10);
+  const seconds = quick ? 3 : 15;
+  for (const n of quick ? [100, 400] : [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000]) {
+    const s = await step(n, seconds, quick ? 1 : 3);
     steps.push(s);
+    if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(s));
     if (s.missedPct > 1) break;
     sustained = n;
   }
-  return { steps, sustained, registersPerPoll: planReads(loadRegisterProfiles().get('eastron-sdm630')!).reduce((n, r) => n + r.count, 0) };
+  const plan = planReads(loadRegisterProfiles().get('eastron-sdm630')!);
+  return {
+    steps,
+    sustained,
+    registersPerPoll: plan.reduce((n, r) => n + r.count, 0),
+    requestsPerPoll: plan.length,
+    unitsPerEndpoint: UNITS_PER_ENDPOINT,
+    inFlightPerEndpoint: IN_FLIGHT,
+    secondsPerStep: seconds,
+  };
 }
 
 if (process.argv[1]?.endsWith('modbus.js')) {
-  console.log(JSON.stringify(await benchModbus(process.argv.includes('--quick')), null, 1));
+  console.log(JSON.stringify(await benchModbus(process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'), null, 1));
 }

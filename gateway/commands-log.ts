@@ -3,27 +3,46 @@ import { EventLog } from './event-log.js';
 
 // Every command sent to a device, with who, when, why and what came of it: an fsynced,
 // append-only record (`<data_dir>/commands/commands.jsonl`), kept in memory for the API.
+// A valve closed from the duty room must be traceable to a person afterwards, refusals too.
 
 export interface CommandRecord {
+  /** Epoch ms the command was asked for. */
   at: number;
+  /** The user's login name, or the API token's name. */
   by: string;
+  via?: 'session' | 'token';
   deviceId: string;
   field: string;
   value: FieldValue;
   comment?: string;
-  outcome: 'done' | 'refused' | 'failed';
+  /**
+   * done: written and read back as written; unconfirmed: written, but the read-back shows
+   * something else or failed; refused: nothing was sent; failed: the device did not take it.
+   */
+  outcome: 'done' | 'unconfirmed' | 'refused' | 'failed';
+  /** Why it was refused or failed (a CommandError code, or `unavailable`). */
+  error?: string;
   readBack?: FieldValue | null;
   detail?: string;
 }
 
-export class CommandLog {
+/** Where commands are recorded; the HTTP API needs nothing else of it. */
+export interface CommandJournal {
+  /** Resolves once the record is on disk. */
+  add(r: CommandRecord): Promise<void>;
+  /** A device's commands, newest first. */
+  of(deviceId: string, limit?: number): CommandRecord[];
+}
+
+export class CommandLog implements CommandJournal {
   private readonly log: EventLog<CommandRecord>;
   private readonly records: CommandRecord[] = [];
 
-  constructor(file: string) {
+  constructor(readonly file: string) {
     this.log = new EventLog(file);
   }
 
+  /** Reads back what earlier runs recorded; call once before add(). */
   async open(): Promise<void> {
     for (const { record } of await this.log.open()) this.records.push(record);
   }
@@ -33,9 +52,12 @@ export class CommandLog {
     this.records.push(r);
   }
 
-  /** A device's commands, newest first. */
   of(deviceId: string, limit = 100): CommandRecord[] {
-    return this.records.filter((r) => r.deviceId === deviceId).slice(-limit).reverse();
+    const out: CommandRecord[] = [];
+    for (let i = this.records.length - 1; i >= 0 && out.length < limit; i--) {
+      if (this.records[i]!.deviceId === deviceId) out.push(this.records[i]!);
+    }
+    return out;
   }
 
   close(): Promise<void> {

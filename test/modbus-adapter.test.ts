@@ -1,6 +1,5 @@
-import pino from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModbusAdapter, type ModbusAdapterOptions } from '../gateway/adapters/modbus/adapter.js';
+import { describeRegisters, ModbusAdapter, type ModbusAdapterOptions } from '../gateway/adapters/modbus/adapter.js';
 import { ModbusConfigError } from '../gateway/adapters/modbus/devices.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { systemClock } from '../gateway/clock.js';
@@ -8,7 +7,7 @@ import { Metrics } from '../gateway/metrics.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';
 import { startModbusServer, type ModbusServer, type SimulatedDevice } from '../simulators/modbus/server.js';
-import { cleanupEach, modbusDevice, quietLogger, waitFor } from './modbus-helpers.js';
+import { cleanupEach, modbusDevice, quietLogger, recordingLogger, waitFor } from './modbus-helpers.js';
 
 // The Modbus adapter against the simulator over TCP on loopback, real timers, real sockets:
 // an Eastron SDM630 and a Grundfos pump behind one converter (two unit ids on one
@@ -33,7 +32,7 @@ const METER: Record<string, FieldValue> = {
   energy_import_kwh: 12345.6,
   energy_export_kwh: 0.5,
 };
-const PUMP: Record<string, FieldValue> = { running: true, fault: false, warning: true, alarm_code: 57, pressure_kpa: 345.6, flow_m3h: 12.3, current_a: 4.5 };
+const PUMP: Record<string, FieldValue> = { run_command: false, running: true, fault: false, warning: true, alarm_code: 57, pressure_kpa: 345.6, flow_m3h: 12.3, current_a: 4.5 };
 const FLOW: Record<string, FieldValue> = { flow_m3h: 12.5, total_m3: 1234.25, error_code: 0 };
 
 async function server(devices: { unitId: number; profile: string; values: Record<string, FieldValue> }[], port = 0): Promise<ModbusServer> {
@@ -126,7 +125,7 @@ describe('ModbusAdapter over TCP', () => {
       return plan.length;
     };
     expect(expectRequests(converter, 1, 'em-b1', 'eastron-sdm630')).toBe(3);
-    expect(expectRequests(converter, 2, 'pump-b1', 'grundfos-cim')).toBe(2);
+    expect(expectRequests(converter, 2, 'pump-b1', 'grundfos-cim')).toBe(3);
     expect(expectRequests(flow, 1, 'wm-b1', 'tuf-2000m')).toBe(2);
     expect(await counter(r.metrics, 'modbusRequests', 'ok')).toBe(converter.requests().length + flow.requests().length);
   });
@@ -172,8 +171,13 @@ describe('ModbusAdapter over TCP', () => {
     expect(stats.lastError).toMatch(/no answer from unit 2 within 100 ms/);
     expect(stats.backoffUntil).not.toBeNull();
     expect(stats.backoffUntil! - Date.now()).toBeLessThanOrEqual(capMs);
-    // One dead device is an alarm for the duty room, not a sick gateway.
-    expect(r.adapter.health()).toMatchObject({ status: 'ok', devices: { online: 1, offline: 1, backedOff: 1 }, offline: ['pump-b1'] });
+    // One dead device is an alarm for the duty room, not a sick gateway: ok, naming it.
+    expect(r.adapter.health()).toMatchObject({
+      status: 'ok',
+      detail: '1 of 2 Modbus device(s) not answering: pump-b1',
+      devices: { online: 1, offline: 1, backedOff: 1 },
+      offline: ['pump-b1'],
+    });
     expect(await counter(r.metrics, 'modbusRequests', 'timeout')).toBe(attempts.length);
 
     // Back: the next (capped) attempt answers and the pump returns to its normal rate.
@@ -185,6 +189,52 @@ describe('ModbusAdapter over TCP', () => {
     expect(r.adapter.deviceStats().get('pump-b1')).toMatchObject({ online: true, consecutiveFailures: 0, backoffUntil: null });
     const recovered = r.of('pump-b1').length;
     await waitFor(() => r.of('pump-b1').length >= recovered + 4, 4 * intervalMs + 500, 'the pump back on its interval');
+  });
+
+  it('healthy devices keep their poll period within 10 % next to a slave that never answers and a converter that is switched off', async () => {
+    const intervalMs = 200;
+    // The requirement, as a bound on each measured period (at the device: when its first request arrived).
+    const tolerance = 0.1 * intervalMs;
+    const a = await server([
+      { unitId: 1, profile: 'eastron-sdm630', values: METER },
+      { unitId: 2, profile: 'grundfos-cim', values: PUMP },
+    ]);
+    a.setOffline(2, true); // the pump behind converter A never answers: each try holds A's line for its timeout
+    const b = await server([{ unitId: 1, profile: 'tuf-2000m', values: FLOW }]);
+    const c = await server([{ unitId: 7, profile: 'eastron-sdm630', values: METER }]);
+    const doomed = modbusDevice({ id: 'em-c', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: c.port, unitId: 7, intervalS: intervalMs / 1000, timeoutMs: 100 });
+    const r = run([meter(a.port, intervalMs / 1000, 100), pump(a.port, intervalMs / 1000, 100), flowMeter(b.port, intervalMs / 1000), doomed], { maxBackoffMs: 2 * intervalMs });
+    await waitFor(() => r.of('em-c').length, 3000, 'a reading from converter C');
+    await c.close(); // converter C is switched off: its connection drops, reconnects are refused
+
+    await waitFor(() => !r.adapter.deviceStats().get('em-c')!.online && r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 2, 3000, 'both failures under way');
+    const windowStart = Date.now();
+    const firstRequests = (s: ModbusServer, unit: number, profile: string) => {
+      const first = planReads(profiles.get(profile)!)[0]!;
+      return s.requests(unit).filter((q) => q.function === first.function && q.start === first.start && q.at >= windowStart).map((q) => q.at);
+    };
+    const polls = () => ({ 'em-b1': firstRequests(a, 1, 'eastron-sdm630'), 'wm-b1': firstRequests(b, 1, 'tuf-2000m') });
+    // Eleven polls of each healthy device: ten periods, long enough for the dead pump to be retried in between.
+    const measured = await waitFor(() => {
+      const p = polls();
+      return p['em-b1'].length >= 11 && p['wm-b1'].length >= 11 ? p : undefined;
+    }, 20 * intervalMs, 'eleven polls of each healthy device');
+    const windowEnd = Date.now();
+
+    for (const [id, at] of Object.entries(measured)) {
+      const periods = at.slice(1).map((t, i) => t - at[i]!);
+      // A lost poll would show as a period of two intervals, a late one as a long period followed by a short one.
+      for (const p of periods) expect(Math.abs(p - intervalMs), `${id}: period ${p} ms (all: ${periods.join(', ')})`).toBeLessThanOrEqual(tolerance);
+      expect(r.adapter.deviceStats().get(id)).toMatchObject({ online: true, skipped: 0, errors: 0, timeouts: 0 });
+    }
+    // The failures were really there during the window.
+    expect(a.requests(2).filter((q) => q.at >= windowStart && q.at <= windowEnd).length).toBeGreaterThanOrEqual(2);
+    expect(r.adapter.deviceStats().get('em-c')).toMatchObject({ online: false, lastError: expect.stringMatching(/ECONNREFUSED|closed|lost/) });
+    expect(r.adapter.health()).toMatchObject({
+      status: 'degraded',
+      detail: `no device answers on tcp://127.0.0.1:${c.port}; 2 of 4 Modbus device(s) not answering: pump-b1, em-c`,
+      devices: { configured: 4, online: 2, offline: 2 },
+    });
   });
 
   it('reconnects when the device server restarts on the same port, and readings resume', async () => {
@@ -222,12 +272,15 @@ describe('ModbusAdapter over TCP', () => {
     const { direction: _d, ...liftRest } = lift;
     expect(r.of('em-b1')[0]!.fields).toEqual(meterRest);
     expect(r.of('lift-b1-1')[0]!.fields).toEqual(liftRest);
+    // Every request answered, but not every field: what came is sent, marked as not the whole picture.
+    expect(r.of('em-b1')[0]!.quality).toBe('uncertain');
+    expect(r.of('lift-b1-1')[0]!.quality).toBe('uncertain');
     expect(await counter(r.metrics, 'modbusFieldErrors', 'not_a_number')).toBeGreaterThanOrEqual(1);
     expect(await counter(r.metrics, 'modbusFieldErrors', 'unknown_code')).toBeGreaterThanOrEqual(1);
     expect(r.adapter.deviceStats().get('lift-b1-1')).toMatchObject({ online: true, errors: 0 });
   });
 
-  it('a refused register range is reported once, naming its registers and fields; the rest arrives marked uncertain', async () => {
+  it('a refused register range is reported once, naming its registers and fields, again as recovered, and again when refused anew', async () => {
     // The gateway's profile asks for a holding register the device (an SDM630) does not have.
     const wrong = parseRegisterProfile(
       [
@@ -244,20 +297,89 @@ describe('ModbusAdapter over TCP', () => {
       'sdm630-wrong.yaml',
     );
     const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
-    const lines: { level: number; msg: string; registers?: string }[] = [];
-    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    const r = run([modbusDevice({ id: 'em-b1', kind: 'electricity_meter', profile: 'sdm630-wrong', host: '127.0.0.1', port: s.port, unitId: 1, intervalS: 0.05, timeoutMs: 500 })], {
+    const { port } = s;
+    const log = recordingLogger();
+    const r = run([modbusDevice({ id: 'em-b1', kind: 'electricity_meter', profile: 'sdm630-wrong', host: '127.0.0.1', port, unitId: 1, intervalS: 0.05, timeoutMs: 500 })], {
       profiles: new Map([...profiles, ['sdm630-wrong', wrong]]),
-      logger,
+      logger: log.logger,
+      maxBackoffMs: 100,
     });
     await waitFor(() => r.of('em-b1').length >= 5, 3000, 'five polls');
     expect(r.of('em-b1').every((x) => x.quality === 'uncertain')).toBe(true);
     expect(r.of('em-b1')[0]!.fields).toEqual({ voltage_l1_v: METER.voltage_l1_v });
-    const refusals = lines.filter((l) => l.msg.includes('refuses'));
-    expect(refusals.map((l) => l.msg)).toEqual([expect.stringMatching(/^Modbus device em-b1 refuses holding registers 100 \(power_kw\): /)]);
-    const errors = (await r.metrics.modbusDeviceErrors.get()).values.find((v) => v.labels.device === 'em-b1' && v.labels.failure === 'exception');
-    expect(errors!.value).toBeGreaterThanOrEqual(5);
+    // Named as the profile numbers it, and as a manual printing Modicon numbers would.
+    const refused = /^Modbus device em-b1 refuses holding registers 100 \[40101\] \(power_kw\): .*illegal function/i;
+    expect(log.warnings('refuses')).toEqual([expect.stringMatching(refused)]);
+    const errors = async () => (await r.metrics.modbusDeviceErrors.get()).values.find((v) => v.labels.device === 'em-b1' && v.labels.failure === 'exception')?.value ?? 0;
+    expect(await errors()).toBeGreaterThanOrEqual(5); // every refusal counted, only the first logged
     expect((await r.metrics.modbusDeviceOnline.get()).values.find((v) => v.labels.device === 'em-b1')!.value).toBe(1);
+
+    // The device is replaced by one that has the register: once "answers again", and the reading is whole.
+    await s.close();
+    const fixed = await startModbusServer({ port, devices: [{ unitId: 1, profile: wrong, values: { voltage_l1_v: 231, power_kw: 1.5 } }] });
+    onCleanup(() => fixed.close());
+    await waitFor(() => r.of('em-b1').filter((x) => x.fields.power_kw === 1.5).length >= 3, 3000, 'three whole readings');
+    expect(r.of('em-b1').at(-1)).toMatchObject({ quality: 'good', fields: { voltage_l1_v: 231, power_kw: 1.5 } });
+    expect(log.infos('answer again')).toEqual([expect.stringMatching(/^Modbus device em-b1: holding registers 100 \[40101\] \(power_kw\) answer again$/)]);
+    expect(log.warnings('refuses')).toHaveLength(1);
+
+    // Refused anew: a new problem, logged again (once).
+    await fixed.close();
+    await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }], port);
+    const refusedAgainAt = r.readings.length;
+    await waitFor(() => r.readings.slice(refusedAgainAt).filter((x) => x.quality === 'uncertain').length >= 3, 3000, 'three partial readings');
+    expect(log.warnings('refuses')).toEqual([expect.stringMatching(refused), expect.stringMatching(refused)]);
+    expect(log.infos('answer again')).toHaveLength(1);
+  });
+
+  it('a field that does not decode is logged once per device and field, again as recovered, and again when it breaks anew', async () => {
+    const s = await server([
+      { unitId: 1, profile: 'eastron-sdm630', values: METER },
+      { unitId: 2, profile: 'eastron-sdm630', values: METER },
+    ]);
+    const log = recordingLogger();
+    const second = modbusDevice({ id: 'em-b2', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: s.port, unitId: 2, intervalS: 0.05, timeoutMs: 500 });
+    const r = run([meter(s.port, 0.05), second], { logger: log.logger });
+    const NAN = [0x7fc0, 0x0000];
+    const HZ_50 = [0x4248, 0x0000];
+    const count = (id: string, what: (x: Reading) => boolean) => r.of(id).filter(what).length;
+    const noHz = (x: Reading) => !('frequency_hz' in x.fields);
+
+    s.setRaw(1, 4, 0x46, NAN);
+    s.setRaw(2, 4, 0x46, NAN);
+    await waitFor(() => count('em-b1', noHz) >= 5 && count('em-b2', noHz) >= 5, 3000, 'five polls of each meter without a frequency');
+    // Once per device: the same field of two devices is two problems.
+    expect(log.warnings('frequency_hz left out')).toEqual([
+      expect.stringMatching(/^Modbus device em-b1: frequency_hz left out \(not_a_number\)/),
+      expect.stringMatching(/^Modbus device em-b2: frequency_hz left out \(not_a_number\)/),
+    ]);
+    expect(r.of('em-b1').filter(noHz).every((x) => x.quality === 'uncertain')).toBe(true);
+
+    s.setRaw(1, 4, 0x46, HZ_50);
+    await waitFor(() => count('em-b1', (x) => x.fields.frequency_hz === 50) >= 3, 3000, 'three readings with a frequency');
+    expect(r.of('em-b1').at(-1)!.quality).toBe('good');
+    expect(log.infos('decodes again')).toEqual(['Modbus device em-b1: frequency_hz decodes again']);
+
+    s.setRaw(1, 4, 0x46, NAN);
+    const brokeAgainAt = r.of('em-b1').length;
+    await waitFor(() => r.of('em-b1').slice(brokeAgainAt).filter(noHz).length >= 3, 3000, 'three readings without a frequency again');
+    expect(log.warnings('frequency_hz left out').filter((m) => m.includes('em-b1'))).toHaveLength(2);
+    expect(log.warnings('frequency_hz left out').filter((m) => m.includes('em-b2'))).toHaveLength(1);
+    expect(log.infos('decodes again')).toHaveLength(1);
+  });
+
+  it("a field the device marks as having no value (no_data) is left out silently and keeps the reading good", async () => {
+    const boiler = { supply_temp_c: 71.5, return_temp_c: 52.3, setpoint_c: 75, pressure_kpa: 180, burner_on: true, fault: false, fault_code: 0 };
+    const s = await server([{ unitId: 3, profile: 'generic-boiler', values: boiler }]);
+    s.setRaw(3, 4, 1, [0x8000]); // return temperature: -32768, the controller's "no sensor"
+    const log = recordingLogger();
+    const r = run([modbusDevice({ id: 'boiler-1', kind: 'boiler', profile: 'generic-boiler', host: '127.0.0.1', port: s.port, unitId: 3, intervalS: 0.05 })], { logger: log.logger });
+    await waitFor(() => r.of('boiler-1').length >= 3, 3000, 'three readings');
+    const { return_temp_c: _r, ...rest } = boiler;
+    expect(r.of('boiler-1')[0]).toMatchObject({ quality: 'good', fields: rest });
+    expect(r.of('boiler-1').every((x) => x.quality === 'good' && !('return_temp_c' in x.fields))).toBe(true);
+    expect(log.lines.filter((l) => l.level >= 40)).toEqual([]);
+    expect(await counter(r.metrics, 'modbusFieldErrors', 'no_data')).toBeGreaterThanOrEqual(3);
   });
 
   it('a complete poll is quality good; a dead device reads 0 in the per-device online gauge', async () => {
@@ -267,7 +389,7 @@ describe('ModbusAdapter over TCP', () => {
     expect(r.of('em-b1').every((x) => x.quality === 'good')).toBe(true);
     const online = (await r.metrics.modbusDeviceOnline.get()).values;
     expect(online.find((v) => v.labels.device === 'ghost')!.value).toBe(0);
-    expect(r.adapter.health()).toMatchObject({ status: 'ok', offline: ['ghost'], detail: '1 Modbus device(s) not answering' });
+    expect(r.adapter.health()).toMatchObject({ status: 'ok', offline: ['ghost'], detail: '1 of 2 Modbus device(s) not answering: ghost' });
   });
 
   it('stop() ends polling, closes the connection and emits nothing afterwards', async () => {
@@ -296,5 +418,23 @@ describe('ModbusAdapter over TCP', () => {
     const r = run([]);
     expect(r.adapter.health()).toMatchObject({ status: 'ok', detail: 'no Modbus devices configured' });
     expect(r.adapter.deviceStats().size).toBe(0);
+  });
+});
+
+describe('describeRegisters (how a request is named in logs)', () => {
+  const request = (profile: string, i: number) => planReads(profiles.get(profile)!)[i]!;
+
+  it("names a request in the profile's own numbering, in Modicon numbering, and with its fields", () => {
+    const sdm = profiles.get('eastron-sdm630')!;
+    expect(describeRegisters(sdm, request('eastron-sdm630', 0))).toBe('input registers 0–11 [30001–30012] (voltage_l1_v, voltage_l2_v, voltage_l3_v, current_l1_a, current_l2_a, current_l3_a)');
+    // A 1-based profile: its register 1 is address 0, as the manual prints it.
+    const tuf = profiles.get('tuf-2000m')!;
+    expect(describeRegisters(tuf, request('tuf-2000m', 0))).toMatch(/^holding registers 1–\d+ \[40001–4\d{4}\] \(flow_m3h, total_m3\)$/);
+  });
+
+  it('uses six-digit Modicon numbers beyond address 9998, and names coils and single registers', () => {
+    const p = profiles.get('eastron-sdm630')!;
+    expect(describeRegisters(p, { function: 3, start: 10_000, count: 2, fields: [{ name: 'power_kw', offset: 0, count: 2 }] })).toBe('holding registers 10000–10001 [410001–410002] (power_kw)');
+    expect(describeRegisters(p, { function: 1, start: 4, count: 1, fields: [{ name: 'run_command', offset: 0, count: 1 }] })).toBe('coils 4 [00005] (run_command)');
   });
 });

@@ -1,9 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ModbusAdapter } from '../gateway/adapters/modbus/adapter.js';
+import type { CommandError } from '../gateway/adapters/modbus/command.js';
+import { systemClock } from '../gateway/clock.js';
+import type { ModbusDeviceConfig } from '../gateway/config/schema.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
+import { Metrics } from '../gateway/metrics.js';
 import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
-import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
-import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb, waitFor } from './support/site.js';
+import type { Reading } from '../rules/model/reading.js';
+import { startModbusRtuServer } from '../simulators/modbus/rtu-server.js';
+import { startModbusServer, type ModbusServer, type SimulatedDevice } from '../simulators/modbus/server.js';
+import { cleanupEach, modbusDevice, nullModem, quietLogger, waitFor } from './modbus-helpers.js';
+import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb, waitFor as waitUntil } from './support/site.js';
 
 // Commands through the API, the gateway's Modbus line and a real Modbus TCP server: a unit's
 // valve is closed and read back; a field no profile declares writable is refused before
@@ -31,7 +41,7 @@ beforeAll(async () => {
   gw = await startGateway({ config, baseDir, logger: pino({ level: 'silent' }) });
   const login = await fetch(`${gw.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: DEVICE_PASSWORD }) });
   cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-  await waitFor(() => gw.registry.get('wm-valve')?.online, 'the valve meter polled');
+  await waitUntil(() => gw.registry.get('wm-valve')?.online, 'the valve meter polled');
 });
 
 afterAll(async () => {
@@ -52,7 +62,7 @@ describe('device commands', () => {
     expect(res.body).toMatchObject({ deviceId: 'wm-valve', field: 'valve_open', written: false, readBack: false, by: 'duty' });
     const writes = server.requests(1).slice(before).filter((r) => r.function === 5);
     expect(writes).toEqual([expect.objectContaining({ function: 5, start: 0, count: 1, outcome: 'data' })]);
-    await waitFor(() => gw.registry.get('wm-valve')?.lastReading?.fields.valve_open === false, 'the next poll to show the valve closed');
+    await waitUntil(() => gw.registry.get('wm-valve')?.lastReading?.fields.valve_open === false, 'the next poll to show the valve closed');
   });
 
   it('starts a sump pump from the duty room', async () => {
@@ -71,7 +81,7 @@ describe('device commands', () => {
 
   it('refuses a wrong value, an MQTT device, an unknown device and a viewer, each clearly', async () => {
     expect((await send('wm-valve', { field: 'valve_open', value: 'shut' })).body).toMatchObject({ error: 'bad_value' });
-    expect((await send('wm-101', { field: 'valve_open', value: false })).body).toMatchObject({ error: 'not_modbus', message: '"wm-101" is not a Modbus device of this gateway' });
+    expect((await send('wm-101', { field: 'valve_open', value: false })).body).toMatchObject({ error: 'not_modbus', message: 'wm-101 reports over MQTT: the gateway sends commands to Modbus devices only' });
     expect((await send('ghost', { field: 'valve_open', value: false })).status).toBe(404);
     expect((await send('wm-valve', { field: 'valve_open', value: true }, { authorization: `Bearer ${BRIDGE_PASSWORD}` })).status).toBe(403);
   });
@@ -81,5 +91,120 @@ describe('device commands', () => {
     const { commands } = (await res.json()) as { commands: { by: string; outcome: string; value: unknown; comment?: string }[] };
     expect(commands.map((c) => `${c.by} ${String(c.value)} ${c.outcome}`)).toEqual(['duty shut refused', 'duty false done']);
     expect(commands[1]!.comment).toBe('空置房走水，先关阀 vacant flat running water');
+    // On disk in the data dir, one JSON line per command.
+    const file = join(gw.config.data_dir, 'commands', 'commands.jsonl');
+    expect(readFileSync(file, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+// The adapter alone against the simulators: what goes on the wire, in which order, over TCP and RTU.
+const onCleanup = cleanupEach();
+
+function adapterOn(devices: ModbusDeviceConfig[]): { adapter: ModbusAdapter; readings: Reading[] } {
+  const adapter = new ModbusAdapter({ devices, profiles, clock: systemClock, metrics: new Metrics(), logger: quietLogger });
+  const readings: Reading[] = [];
+  adapter.start((r) => readings.push(r));
+  onCleanup(() => adapter.stop());
+  return { adapter, readings };
+}
+
+async function simulator(devices: SimulatedDevice[]): Promise<ModbusServer> {
+  const s = await startModbusServer({ devices });
+  onCleanup(() => s.close());
+  return s;
+}
+
+const commandError = (p: Promise<unknown>): Promise<CommandError> =>
+  p.then(
+    () => {
+      throw new Error('expected the command to be refused');
+    },
+    (err: CommandError) => err,
+  );
+
+describe('ModbusAdapter.command against the simulators', () => {
+  it('starts a Grundfos pump over TCP: bit 1 of control register 100 changed, the remote-control bit 0 kept; the next poll shows it', async () => {
+    const s = await simulator([{ unitId: 1, profile: profiles.get('grundfos-cim')!, values: { run_command: false, running: false } }]);
+    s.setRaw(1, 3, 100, [0b01]); // commissioned for remote control
+    const { adapter, readings } = adapterOn([modbusDevice({ id: 'booster', kind: 'pump', profile: 'grundfos-cim', host: s.host, port: s.port, unitId: 1, intervalS: 0.2 })]);
+    await waitFor(() => readings.length, 2000, 'the first poll');
+    expect(readings[0]!.fields.run_command).toBe(false);
+
+    const result = await adapter.command('booster', 'run_command', true);
+    expect(result).toMatchObject({ deviceId: 'booster', field: 'run_command', written: true, readBack: true, confirmed: true });
+    expect(Math.abs(result.at - Date.now())).toBeLessThan(2000);
+    expect(s.requests(1).filter((r) => r.function >= 5).map((r) => [r.function, r.start, r.values])).toEqual([[6, 100, [0b11]]]);
+    const n = readings.length;
+    await waitFor(() => readings.slice(n).find((r) => r.fields.run_command === true), 2000, 'a poll showing the run command');
+  });
+
+  it('refuses a field that is not writable with a clear error, and nothing goes on the wire', async () => {
+    const s = await simulator([{ unitId: 2, profile: profiles.get('eastron-sdm630')!, values: { voltage_l1_v: 230 } }]);
+    const { adapter } = adapterOn([modbusDevice({ id: 'em-1', kind: 'electricity_meter', profile: 'eastron-sdm630', host: s.host, port: s.port, unitId: 2, intervalS: 1 })]);
+    const err = await commandError(adapter.command('em-1', 'voltage_l1_v', 0));
+    expect(err).toMatchObject({ code: 'not_writable', message: 'em-1 (eastron-sdm630) cannot be commanded to set "voltage_l1_v"; writable fields: none' });
+    expect((await commandError(adapter.command('wm-101', 'valve_open', false))).code).toBe('not_modbus');
+    expect(s.requests(2).filter((r) => r.function >= 5)).toEqual([]);
+  });
+
+  it('goes ahead of a backlog of polls on the line (one request at a time), then the polls carry on', async () => {
+    const meter = profiles.get('generic-water-meter')!;
+    const units = [1, 2, 3, 4, 5, 6, 7, 8];
+    const s = await simulator(units.map((unitId) => ({ unitId, profile: meter, values: { total_m3: unitId, valve_open: true } })));
+    for (const u of units) s.setDelay(u, 20);
+    const { adapter } = adapterOn(units.map((u) => modbusDevice({ id: `wm-${u}`, kind: 'water_meter', profile: 'generic-water-meter', host: s.host, port: s.port, unitId: u, intervalS: 0.5 })));
+    const queued = () => (adapter.health().endpoints as { queued: number }[])[0]!.queued;
+    await waitFor(() => queued() >= 6, 3000, 'polls waiting for the line');
+    const waiting = queued();
+    const before = s.requests().length;
+
+    expect(await adapter.command('wm-8', 'valve_open', false)).toMatchObject({ readBack: false, confirmed: true });
+    const after = s.requests().slice(before);
+    // At most the poll already on the wire answers first; then the write and its read-back, back to back.
+    const write = after.findIndex((r) => r.function === 5);
+    expect(write).toBeLessThanOrEqual(1);
+    expect(after[write]).toMatchObject({ unitId: 8, start: 0, values: [false] });
+    expect(after[write + 1]).toMatchObject({ unitId: 8, function: 1, start: 0, count: 1 });
+    expect(waiting).toBeGreaterThanOrEqual(6);
+    await waitFor(() => s.requests().length >= before + write + 2 + waiting, 3000, 'the waiting polls to go out after the command');
+  });
+
+  it('a unit that does not answer: device_error with the Modbus failure, and the others keep being polled', async () => {
+    const meter = profiles.get('generic-water-meter')!;
+    const s = await simulator([
+      { unitId: 1, profile: meter, values: { valve_open: true } },
+      { unitId: 2, profile: meter, values: { valve_open: true } },
+    ]);
+    s.setOffline(1, true);
+    const { adapter, readings } = adapterOn([
+      modbusDevice({ id: 'wm-dead', kind: 'water_meter', profile: 'generic-water-meter', host: s.host, port: s.port, unitId: 1, intervalS: 0.2, timeoutMs: 150 }),
+      modbusDevice({ id: 'wm-ok', kind: 'water_meter', profile: 'generic-water-meter', host: s.host, port: s.port, unitId: 2, intervalS: 0.2, timeoutMs: 150 }),
+    ]);
+    const err = await commandError(adapter.command('wm-dead', 'valve_open', false));
+    expect(err.code).toBe('device_error');
+    expect(err.message).toBe(
+      'wm-dead did not take the write of valve_open to coil 0 (it may have been carried out all the same: check the next reading): no answer from unit 1 within 150 ms',
+    );
+    const n = readings.filter((r) => r.deviceId === 'wm-ok').length;
+    await waitFor(() => readings.filter((r) => r.deviceId === 'wm-ok').length >= n + 2, 2000, 'the healthy meter polled on');
+  });
+
+  it('over RTU (a CIM 200 on RS-485): the write and read-back go out one at a time and the pump starts', async () => {
+    const [gatewaySide, deviceSide] = await nullModem(onCleanup);
+    const sim = await startModbusRtuServer({ path: deviceSide, devices: [{ unitId: 1, profile: profiles.get('grundfos-cim')!, values: { run_command: false, running: false } }] });
+    onCleanup(() => sim.close());
+    sim.setRaw(1, 3, 100, [0b01]);
+    sim.setDelay(1, 30);
+    const { adapter, readings } = adapterOn([
+      modbusDevice({ id: 'sump-pump', kind: 'pump', profile: 'grundfos-cim', transport: 'rtu', serialPort: gatewaySide, baudRate: 9600, unitId: 1, intervalS: 0.25, timeoutMs: 500 }),
+    ]);
+    await waitFor(() => readings.length, 3000, 'the first poll over RTU');
+    expect(await adapter.command('sump-pump', 'run_command', true)).toMatchObject({ readBack: true, confirmed: true });
+    expect(sim.requests(1).filter((r) => r.function === 6).map((r) => [r.start, r.values, r.outcome])).toEqual([[100, [0b11], 'data']]);
+    // Nobody talks over a slave still answering: every request waits out the 30 ms answer before it.
+    const log = sim.requests(1);
+    for (let i = 1; i < log.length; i++) expect(log[i]!.at - log[i - 1]!.at).toBeGreaterThanOrEqual(25);
+    expect(await adapter.command('sump-pump', 'run_command', false)).toMatchObject({ readBack: false, confirmed: true });
+    expect(sim.requests(1).filter((r) => r.function === 6).map((r) => r.values)).toEqual([[0b11], [0b01]]);
   });
 });

@@ -124,6 +124,21 @@ export function modbusDevice(d: {
   return parsed;
 }
 
+/** A logger that keeps what it logs, to check what was said and how often. */
+export function recordingLogger(): {
+  logger: pino.Logger;
+  lines: { level: number; msg: string; [key: string]: unknown }[];
+  /** Messages at warn containing `text`, in order. */
+  warnings: (text: string) => string[];
+  /** Messages at info containing `text`, in order. */
+  infos: (text: string) => string[];
+} {
+  const lines: { level: number; msg: string }[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+  const at = (level: number) => (text: string) => lines.filter((l) => l.level === level && l.msg.includes(text)).map((l) => l.msg);
+  return { logger, lines, warnings: at(40), infos: at(30) };
+}
+
 /** Collects clean-ups during a test and runs them (last first) after it. Call at file level. */
 export function cleanupEach(): (fn: () => Promise<void>) => void {
   const cleanups: (() => Promise<void>)[] = [];
@@ -153,4 +168,27 @@ export async function pythonHelper(script: string, onCleanup: (fn: () => Promise
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
   });
   return firstLine(child);
+}
+
+/** Two tty paths joined like a null-modem cable; a small Python process holds the pty masters. */
+export async function nullModem(onCleanup: (fn: () => Promise<void>) => void): Promise<[gatewaySide: string, deviceSide: string]> {
+  const script = [
+    'import os, pty, select, sys, tty',
+    'a_master, a_slave = pty.openpty()',
+    'b_master, b_slave = pty.openpty()',
+    'tty.setraw(a_slave); tty.setraw(b_slave)',
+    'print(os.ttyname(a_slave), os.ttyname(b_slave), flush=True)',
+    'peer = {a_master: b_master, b_master: a_master}',
+    'while True:',
+    '    ready = select.select([a_master, b_master, sys.stdin], [], [])[0]',
+    '    if sys.stdin in ready and not sys.stdin.read(1): break',
+    '    for fd in ready:',
+    '        if fd in peer:',
+    '            try: os.write(peer[fd], os.read(fd, 4096))',
+    '            except OSError: pass',
+  ].join('\n');
+  const line = await pythonHelper(script, onCleanup);
+  const [a, b] = line.split(' ');
+  if (!a || !b) throw new Error(`the pty bridge said ${JSON.stringify(line)}`);
+  return [a!, b!];
 }

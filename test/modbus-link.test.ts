@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Endpoint } from '../gateway/adapters/modbus/endpoint.js';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
@@ -44,6 +45,16 @@ async function blackhole(): Promise<number> {
   return Number(line.trim());
 }
 const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+
+// The link's live modbus-serial client, its TCP port and socket, reached past the private
+// fields on purpose: a leak of listeners would be there.
+type Client = EventEmitter & { _port?: EventEmitter & { _client?: EventEmitter & { destroyed: boolean } } };
+const current = (l: ModbusLink) => (l as unknown as { client?: Client }).client;
+const listenerCount = (e: EventEmitter | undefined) => (e ? e.eventNames().reduce((n, name) => n + e.listenerCount(name), 0) : 0);
+function linkListeners(l: ModbusLink): { client: number; port: number; socket: number } {
+  const c = current(l);
+  return { client: listenerCount(c), port: listenerCount(c?._port), socket: listenerCount(c?._port?._client) };
+}
 
 describe('ModbusLink over TCP', () => {
   it('fails fast with a connection error while nobody listens, and connects once the device is there', async () => {
@@ -94,7 +105,12 @@ describe('ModbusLink over TCP', () => {
     await l.read(1, 4, 0, 2, 1000);
     const socketsBefore = tcpSockets();
     const handlesBefore = process.getActiveResourcesInfo().length;
+    const listenersBefore = linkListeners(l);
+    expect(listenersBefore.client).toBeGreaterThan(0); // it does see the listeners
+    const letGo: Client[] = [];
+    let listenersMax = listenersBefore;
     for (let i = 0; i < 1000; i++) {
+      letGo.push(current(l)!);
       if (i % 2 === 0) {
         // The device end drops the connection (a converter rebooting)…
         s.dropConnections();
@@ -104,8 +120,15 @@ describe('ModbusLink over TCP', () => {
         l.reset('test');
       }
       expect(await l.read(1 + (i % 2), 4, 0, 2, 1000)).toHaveLength(2);
+      const now = linkListeners(l);
+      if (now.client + now.port + now.socket > listenersMax.client + listenersMax.port + listenersMax.socket) listenersMax = now;
     }
     expect(l.opens).toBe(1001);
+    // Each connection's listeners are its own: the live one has as many as the first had.
+    expect(listenersMax).toEqual(listenersBefore);
+    // Every connection let go was destroyed and stripped (but for a no-op error guard).
+    expect(new Set(letGo).size).toBe(1000);
+    expect(letGo.filter((c) => listenerCount(c) > 1 || c._port?._client?.destroyed === false)).toEqual([]);
     // The device sees one live connection: every old one was really closed, not forgotten.
     await waitFor(() => s.connections() === 1, 2000, 'the server to see exactly one connection');
     await waitFor(() => tcpSockets() <= socketsBefore, 2000, `TCP sockets back to ${socketsBefore} (now ${tcpSockets()})`);

@@ -5,7 +5,7 @@ import { Metrics } from '../gateway/metrics.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';
 import { startModbusRtuServer, type ModbusRtuServer } from '../simulators/modbus/rtu-server.js';
-import { cleanupEach, modbusDevice, pythonHelper, quietLogger, waitFor } from './modbus-helpers.js';
+import { cleanupEach, modbusDevice, nullModem, quietLogger, waitFor } from './modbus-helpers.js';
 
 // Modbus RTU through a real serial stack (serialport, termios, modbus-serial's RTU framing
 // and CRC) on a virtual null-modem cable: two pseudo-terminals joined back to back. No
@@ -19,35 +19,12 @@ beforeAll(() => {
 
 const onCleanup = cleanupEach();
 
-/** Two tty paths joined like a null-modem cable; a small Python process holds the pty masters. */
-async function nullModem(): Promise<[gatewaySide: string, deviceSide: string]> {
-  const script = [
-    'import os, pty, select, sys, tty',
-    'a_master, a_slave = pty.openpty()',
-    'b_master, b_slave = pty.openpty()',
-    'tty.setraw(a_slave); tty.setraw(b_slave)',
-    'print(os.ttyname(a_slave), os.ttyname(b_slave), flush=True)',
-    'peer = {a_master: b_master, b_master: a_master}',
-    'while True:',
-    '    ready = select.select([a_master, b_master, sys.stdin], [], [])[0]',
-    '    if sys.stdin in ready and not sys.stdin.read(1): break',
-    '    for fd in ready:',
-    '        if fd in peer:',
-    '            try: os.write(peer[fd], os.read(fd, 4096))',
-    '            except OSError: pass',
-  ].join('\n');
-  const line = await pythonHelper(script, onCleanup);
-  const [a, b] = line.split(' ');
-  if (!a || !b) throw new Error(`the pty bridge said ${JSON.stringify(line)}`);
-  return [a!, b!];
-}
-
 const METER: Record<string, FieldValue> = { voltage_l1_v: 229.9, voltage_l2_v: 230.2, voltage_l3_v: 231, current_l1_a: 1.5, current_l2_a: 0, current_l3_a: 2.25, power_kw: 0.82, frequency_hz: 49.98, energy_import_kwh: 8812.4, energy_export_kwh: 0 };
 const FLOW: Record<string, FieldValue> = { flow_m3h: 0.75, total_m3: 310.5, error_code: 0 };
 const LIFT: Record<string, FieldValue> = { floor: -1, direction: 'stopped', door: 'open', in_door_zone: true, occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 };
 
 async function line(): Promise<{ gatewaySide: string; sim: ModbusRtuServer }> {
-  const [gatewaySide, deviceSide] = await nullModem();
+  const [gatewaySide, deviceSide] = await nullModem(onCleanup);
   const sim = await startModbusRtuServer({
     path: deviceSide,
     devices: [

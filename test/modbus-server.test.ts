@@ -50,8 +50,10 @@ describe('Modbus TCP simulator', () => {
     const again = await pollDevice('pump', pump, planReads(pump), (fn, start, count) => l.read(7, fn, start, count, 1000));
     expect(again.fields).toMatchObject({ running: false, warning: true, alarm_code: 57 });
     expect(s.requests(7).map((r) => [r.function, r.start, r.count, r.outcome])).toEqual([
+      [3, 100, 1, 'data'],
       [4, 200, 5, 'data'],
       [4, 300, 9, 'data'],
+      [3, 100, 1, 'data'],
       [4, 200, 5, 'data'],
       [4, 300, 9, 'data'],
     ]);
@@ -131,6 +133,48 @@ describe('Modbus TCP simulator', () => {
       [0, 1],
       [19, 1],
     ]);
+  });
+
+  it('takes writes (05, 06, 15, 16) only where the profile declares a writable field, as a real device: 01, 02, 03 otherwise', async () => {
+    const controller = parseRegisterProfile(
+      [
+        'name: controller',
+        'description: { zh: "测试", en: "test" }',
+        'kind: boiler',
+        'manufacturer: test',
+        'model: test',
+        'addressing: 0',
+        'fields:',
+        '  burner_on: { function: 1, register: 0, type: bool, writable: true }',
+        '  setpoint_c: { function: 3, register: 10, type: float32, writable: true }',
+        '  pressure_kpa: { function: 3, register: 20, type: uint16 }',
+      ].join('\n'),
+      'controller.yaml',
+    );
+    const s = await server({
+      devices: [
+        { unitId: 1, profile: controller, values: { burner_on: false, setpoint_c: 60, pressure_kpa: 150 } },
+        { unitId: 2, profile: profiles.get('eastron-sdm630')!, values: {} },
+      ],
+    });
+    const l = link(s);
+    await l.write(1, 1, 0, [true], 1000);
+    expect(await l.read(1, 1, 0, 1, 1000)).toEqual([true]);
+    await l.write(1, 3, 10, [0x4290, 0x0000], 1000); // 72.0 as float32, high word first
+    expect(await l.read(1, 3, 10, 2, 1000)).toEqual([0x4290, 0]);
+    expect(s.requests(1).filter((r) => r.function >= 5).map((r) => [r.function, r.start, r.values, r.outcome])).toEqual([
+      [5, 0, [true], 'data'],
+      [16, 10, [0x4290, 0], 'data'],
+    ]);
+
+    // A read-only holding register, a coil past the writable one, a write of several coils reaching past it.
+    expect((await failure(l.write(1, 3, 20, [5], 1000))).exceptionCode).toBe(2);
+    expect((await failure(l.write(1, 1, 1, [true], 1000))).exceptionCode).toBe(2);
+    expect((await failure(l.write(1, 1, 0, [true, true], 1000))).exceptionCode).toBe(2);
+    // A meter with nothing writable has no write functions at all.
+    expect((await failure(l.write(2, 3, 0, [1], 1000))).exceptionCode).toBe(1);
+    expect((await failure(l.write(2, 1, 0, [true], 1000))).exceptionCode).toBe(1);
+    expect(await l.read(1, 3, 20, 1, 1000)).toEqual([150]);
   });
 
   it('refuses values a profile cannot encode and unknown units, with clear errors', async () => {

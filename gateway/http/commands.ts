@@ -2,15 +2,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { CommandError, type CommandResult } from '../adapters/modbus/command.js';
-import type { CommandLog } from '../commands-log.js';
+import type { CommandJournal, CommandRecord } from '../commands-log.js';
 import type { DeviceDirectory } from './deps.js';
-import { deviceParams, findDevice } from './devices.js';
+import { deviceParams } from './devices.js';
 import { ApiError } from './errors.js';
 
-/** Sends a command to a device (the Modbus adapter does); throws CommandError. */
+/** Sends a command to a device (the Modbus adapter does); rejects with a CommandError. */
 export interface CommandService {
   run(deviceId: string, field: string, value: FieldValue): Promise<CommandResult>;
-  log: CommandLog;
+  log: CommandJournal;
 }
 
 const commandBody = z.strictObject({
@@ -19,29 +19,73 @@ const commandBody = z.strictObject({
   comment: z.string().trim().max(500).optional(),
 });
 
+const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
 const STATUS: Record<CommandError['code'], number> = { unknown_device: 404, not_modbus: 409, not_writable: 409, bad_value: 400, device_error: 502 };
 
-/** POST /api/devices/:id/commands (operator) and GET /api/devices/:id/commands (the record). */
+const text = (zh: string, en: string) => ({ text: { zh, en } });
+
+/**
+ * POST /api/devices/:id/commands (operator) and GET /api/devices/:id/commands (the record).
+ * Every command that got past authentication is recorded and logged, refusals too: who
+ * tried to close which valve matters as much as who did.
+ */
 export const commandRoutes: FastifyPluginAsyncZod<{ commands: CommandService | undefined; devices: DeviceDirectory; now: () => number }> = async (app, { commands, devices, now }) => {
   app.post('/api/devices/:id/commands', { schema: { params: deviceParams, body: commandBody } }, async (request) => {
-    const device = findDevice(devices, request.params.id);
-    if (!commands) throw new ApiError(503, 'commands_unavailable', 'this gateway sends no commands');
     const { field, value, comment } = request.body;
-    const base = { at: now(), by: request.principal!.username, deviceId: device.id, field, value, ...(comment ? { comment } : {}) };
+    const principal = request.principal!;
+    const id = request.params.id;
+    const base = { at: now(), by: principal.username, via: principal.via, deviceId: id, field, value, ...(comment ? { comment } : {}) };
+    const record = async (r: CommandRecord) => {
+      const line = `command ${id}.${field} = ${JSON.stringify(value)} by ${r.by}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`;
+      if (r.outcome === 'done') request.log.info({ command: r }, line);
+      else request.log.warn({ command: r }, line);
+      try {
+        await commands?.log.add(r);
+      } catch (err) {
+        // The command has happened (or been refused) all the same: its answer must not be lost to a full disk.
+        request.log.error({ err, command: r }, `command record could not be written: ${line}`);
+      }
+    };
+    const refuse = async (err: ApiError, outcome: CommandRecord['outcome'] = 'refused') => {
+      await record({ ...base, outcome, error: err.code, detail: err.message });
+      return err;
+    };
+
+    const device = devices.get(id);
+    if (!device) {
+      throw await refuse(new ApiError(404, 'not_found', `no device "${id}" in this site`, text(`本站点没有设备“${id}”`, `no device "${id}" in this site`)));
+    }
+    if (!commands) {
+      const message = 'this gateway is not set up to send commands to devices';
+      throw await refuse(new ApiError(503, 'commands_unavailable', message, text('本网关未启用设备指令', message)));
+    }
+    if (device.protocol !== 'modbus') {
+      const message = `${id} reports over ${device.protocol.toUpperCase()}: the gateway sends commands to Modbus devices only`;
+      throw await refuse(new ApiError(409, 'not_modbus', message, text(`${id} 通过 ${device.protocol.toUpperCase()} 上报，网关只能向 Modbus 设备下发指令`, message)));
+    }
+    let result: CommandResult;
     try {
-      const result = await commands.run(device.id, field, value);
-      await commands.log.add({ ...base, outcome: 'done', readBack: result.readBack });
-      request.log.warn({ command: base, readBack: result.readBack }, `command: ${device.id}.${field} = ${String(value)} by ${base.by}`);
-      return { ...result, at: new Date(base.at).toISOString(), by: base.by };
+      result = await commands.run(id, field, value);
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
-      await commands.log.add({ ...base, outcome: err.code === 'device_error' ? 'failed' : 'refused', detail: err.message });
-      throw new ApiError(STATUS[err.code], err.code, err.message);
+      throw await refuse(new ApiError(STATUS[err.code], err.code, err.message, text(err.zh, err.message)), err.code === 'device_error' ? 'failed' : 'refused');
     }
+    await record({
+      ...base,
+      outcome: result.confirmed ? 'done' : 'unconfirmed',
+      readBack: result.readBack,
+      ...(result.readBackError ? { detail: result.readBackError } : !result.confirmed ? { detail: `read back ${JSON.stringify(result.readBack)}` } : {}),
+    });
+    return { ...result, at: new Date(result.at).toISOString(), by: base.by, ...(comment ? { comment } : {}) };
   });
 
-  app.get('/api/devices/:id/commands', { schema: { params: deviceParams } }, async (request) => {
-    const device = findDevice(devices, request.params.id);
-    return { commands: commands?.log.of(device.id) ?? [] };
+  app.get('/api/devices/:id/commands', { schema: { params: deviceParams, querystring: listQuery } }, async (request) => {
+    const id = request.params.id;
+    if (!devices.get(id)) throw new ApiError(404, 'not_found', `no device "${id}" in this site`);
+    const list = commands?.log.of(id, request.query.limit) ?? [];
+    return { device: id, commands: list.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
   });
 };

@@ -30,10 +30,9 @@ export function checkProfile(profile: RegisterProfile): Problem[] {
       problem(`"${name}" is not a ${profile.kind} field (known: ${Object.keys(catalogue).join(', ')})`);
       continue;
     }
-    if (field.writable && field.function !== 1 && field.function !== 3) problem(`only coils (function 1) and holding registers (function 3) can be written; this one is read with function ${field.function}`, 'writable');
-    if (field.writable && field.add) problem('a value split over two registers cannot be written', 'writable');
     checkPlacement(profile, field, problem);
     checkAgainstCatalogue(field, canon, problem);
+    if (field.writable) checkWritable(field, canon, problem);
   }
   return problems;
 }
@@ -121,6 +120,28 @@ function checkAgainstCatalogue(field: RegisterField, canon: FieldDef, problem: R
     case 'float':
       if (flag) problem(`a number needs a numeric type, not ${field.type}`, 'type');
       break;
+  }
+}
+
+// A command is encoded with the profile backwards, so every value it may send must have
+// exactly one raw form.
+function checkWritable(field: RegisterField, canon: FieldDef, problem: Report): void {
+  if (field.function !== 1 && field.function !== 3) {
+    problem(`only coils (function 1) and holding registers (function 3) can be written; this one is read with function ${field.function}`, 'writable');
+  }
+  if (field.add) problem('a value split over two registers cannot be written', 'writable');
+  if (!field.map) return;
+  const codes = new Map<string, string[]>();
+  for (const [code, value] of Object.entries(field.map)) {
+    const key = JSON.stringify(value);
+    codes.set(key, [...(codes.get(key) ?? []), code]);
+  }
+  for (const [value, from] of codes) {
+    if (from.length > 1) problem(`${value} comes from codes ${from.join(' and ')}: a write could not tell which one to send`, 'writable');
+  }
+  if (canon.type === 'bool') {
+    const missing = ['true', 'false'].filter((v) => !codes.has(v));
+    if (missing.length) problem(`the map has no code for ${missing.join(' or ')}: that value could not be written`, 'writable');
   }
 }
 

@@ -150,8 +150,28 @@ describe('writable fields', () => {
     expect(parseRegisterProfile(profile('valve_open: { function: 1, register: 0, type: bool, writable: true }'), 'w.yaml').fields.valve_open!.writable).toBe(true);
   });
 
-  it('ships a writable valve (generic water meter) and pump start/stop (generic pump controller), nothing else', () => {
+  it('refuses input registers, split values and maps a write could not encode, naming file and field', () => {
+    const fails = (field: string, message: RegExp) => expect(() => parseRegisterProfile(profile(field), 'w.yaml'), field).toThrow(message);
+    fails('valve_open: { function: 2, register: 0, type: bool, writable: true }', /fields\.valve_open\.writable: only coils/);
+    fails('flow_m3h: { function: 4, register: 0, type: int16, writable: true }', /w\.yaml:8:\d+ +fields\.flow_m3h\.writable: only coils .* this one is read with function 4/);
+    fails(
+      'total_m3: { function: 3, register: 0, type: int32, add: { register: 2, type: float32 }, writable: true }',
+      /fields\.total_m3\.writable: a value split over two registers cannot be written/,
+    );
+    fails('valve_open: { function: 3, register: 0, type: uint16, map: { 0: false, 1: true, 2: true }, writable: true }', /fields\.valve_open\.writable: true comes from codes 1 and 2: a write could not tell which one to send/);
+    fails('valve_open: { function: 3, register: 0, type: uint16, map: { 0: false }, writable: true }', /fields\.valve_open\.writable: the map has no code for true: that value could not be written/);
+  });
+
+  it('accepts a bit inside a holding register and a one-to-one map', () => {
+    expect(parseRegisterProfile(profile('valve_open: { function: 3, register: 5, type: bit, bit: 3, writable: true }'), 'w.yaml').fields.valve_open!.writable).toBe(true);
+    expect(parseRegisterProfile(profile('valve_open: { function: 3, register: 0, type: uint16, map: { 0: false, 1: true }, writable: true }'), 'w.yaml').fields.valve_open!.writable).toBe(true);
+    expect(parseRegisterProfile(profile('valve_open: { function: 1, register: 0, type: bool }'), 'w.yaml').fields.valve_open!.writable).toBe(false);
+  });
+
+  it('ships a writable valve (generic water meter) and pump start/stop (generic pump controller, Grundfos CIM), nothing else', () => {
     const writable = [...shipped.values()].flatMap((p) => Object.entries(p.fields).filter(([, f]) => f.writable).map(([n]) => `${p.name}.${n}`));
-    expect(writable.sort()).toEqual(['generic-pump-controller.run_command', 'generic-water-meter.valve_open']);
+    expect(writable.sort()).toEqual(['generic-pump-controller.run_command', 'generic-water-meter.valve_open', 'grundfos-cim.run_command']);
+    // The CIM's on/off request is bit 1 of its control register; bit 0 (remote access) is never in a profile's reach.
+    expect(shipped.get('grundfos-cim')!.fields.run_command).toMatchObject({ function: 3, register: 100, type: 'bit', bit: 1, writable: true });
   });
 });

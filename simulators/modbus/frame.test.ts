@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc16, parseRtuFrames, parseTcpFrames, readResponse, rtuFrame, tcpFrame } from './frame.js';
+import { crc16, parseRtuFrames, parseTcpFrames, readResponse, rtuFrame, tcpFrame, writeResponse } from './frame.js';
 
 describe('Modbus framing (simulator side)', () => {
   it('computes the Modbus CRC of the textbook request "01 04 00 00 00 02" as 71 CB', () => {
@@ -16,6 +16,27 @@ describe('Modbus framing (simulator side)', () => {
     const { frames, rest } = parseRtuFrames(stream);
     expect(frames).toEqual([{ unitId: 1, function: 4, start: 0, count: 2, malformed: false }]);
     expect(rest).toEqual(good.subarray(0, 5));
+  });
+
+  it('finds RTU writes (05, 06 fixed length; 15, 16 by their byte count) among reads and noise', () => {
+    const coil = rtuFrame(3, Buffer.from([0x05, 0x00, 0x00, 0xff, 0x00]));
+    const register = rtuFrame(3, Buffer.from([0x06, 0x00, 0x64, 0x00, 0x03]));
+    const coils = rtuFrame(3, Buffer.from([0x0f, 0x00, 0x00, 0x00, 0x03, 0x01, 0b101]));
+    const float = rtuFrame(3, Buffer.from([0x10, 0x00, 0x0a, 0x00, 0x02, 0x04, 0x42, 0x90, 0x00, 0x00]));
+    const read = rtuFrame(3, Buffer.from([0x03, 0x00, 0x0a, 0x00, 0x02]));
+    const { frames, rest } = parseRtuFrames(Buffer.concat([Buffer.from([0x10]), coil, register, coils, float, read, float.subarray(0, 9)]));
+    expect(frames).toEqual([
+      { unitId: 3, function: 5, start: 0, count: 1, malformed: false, values: [true] },
+      { unitId: 3, function: 6, start: 100, count: 1, malformed: false, values: [3] },
+      { unitId: 3, function: 15, start: 0, count: 3, malformed: false, values: [true, false, true] },
+      { unitId: 3, function: 16, start: 10, count: 2, malformed: false, values: [0x4290, 0] },
+      { unitId: 3, function: 3, start: 10, count: 2, malformed: false },
+    ]);
+    // A write whose data has not all arrived waits for the rest.
+    expect(rest).toEqual(float.subarray(0, 9));
+    // 05/06 echo the request; 15/16 confirm address and quantity.
+    expect(writeResponse(frames[0]!)).toEqual(Buffer.from([0x05, 0x00, 0x00, 0xff, 0x00]));
+    expect(writeResponse(frames[3]!)).toEqual(Buffer.from([0x10, 0x00, 0x0a, 0x00, 0x02]));
   });
 
   it('cuts TCP frames by their MBAP length and flags a stream that is not Modbus TCP', () => {

@@ -1,7 +1,8 @@
-// Modbus framing for the simulators: reads with functions 01-04, and over TCP the writes a
-// gateway sends to actuators (05/06 one coil/register, 15/16 several).
+// Modbus framing for the simulators: reads with functions 01-04 and the writes a gateway
+// sends to actuators (05/06 one coil/register, 15/16 several).
 // - TCP: the MBAP header (transaction id, protocol id 0, length, unit id) before the PDU;
-// - RTU: unit id, PDU, CRC-16 (low byte first). A read request is always 8 bytes.
+// - RTU: unit id, PDU, CRC-16 (low byte first). A read request and a 05/06 write are always
+//   8 bytes; a 15/16 write is 9 bytes plus its data, whose length is its seventh byte.
 
 /** Modbus exception codes the simulators answer with. */
 export const MODBUS_EXCEPTION = {
@@ -62,28 +63,40 @@ export function tcpFrame(transactionId: number, unitId: number, pdu: Buffer): Bu
 }
 
 /**
- * Cuts read requests off the front of bytes received on a serial line. RTU has no length
- * field: a byte that cannot start a valid read request (bad CRC, another function) is
- * skipped, so the parser finds the next frame after line noise.
+ * Cuts requests off the front of bytes received on a serial line. RTU has no length field:
+ * a byte that cannot start a valid request (bad CRC, another function) is skipped, so the
+ * parser finds the next frame after line noise.
  */
 export function parseRtuFrames(buffer: Buffer): { frames: ReadFrame[]; rest: Buffer } {
   const frames: ReadFrame[] = [];
   let at = 0;
   while (buffer.length - at >= 2) {
-    if (!isRead(buffer.readUInt8(at + 1))) {
+    const length = rtuRequestLength(buffer, at);
+    if (length === 0) {
       at++;
       continue;
     }
-    if (buffer.length - at < 8) break;
-    const frame = buffer.subarray(at, at + 8);
-    if (crc16(frame.subarray(0, 6)) !== frame.readUInt16LE(6)) {
+    if (length === undefined || buffer.length - at < length) break;
+    const frame = buffer.subarray(at, at + length);
+    if (crc16(frame.subarray(0, length - 2)) !== frame.readUInt16LE(length - 2)) {
       at++;
       continue;
     }
-    frames.push(readOf(frame.readUInt8(0), frame.subarray(1, 6)));
-    at += 8;
+    frames.push(readOf(frame.readUInt8(0), frame.subarray(1, length - 2)));
+    at += length;
   }
   return { frames, rest: Buffer.from(buffer.subarray(at)) };
+}
+
+/** The length of the request starting at `at`; 0 when no request starts there, undefined when more bytes are needed to tell. */
+function rtuRequestLength(buffer: Buffer, at: number): number | undefined {
+  const fn = buffer.readUInt8(at + 1);
+  if (isRead(fn) || fn === 5 || fn === 6) return 8;
+  if (fn !== 15 && fn !== 16) return 0;
+  if (buffer.length - at < 7) return undefined;
+  // Unit, function, address, quantity, byte count, data, CRC; a request PDU is at most 253 bytes.
+  const bytes = buffer.readUInt8(at + 6);
+  return bytes > 246 ? 0 : 9 + bytes;
 }
 
 export function rtuFrame(unitId: number, pdu: Buffer): Buffer {

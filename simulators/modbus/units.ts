@@ -13,6 +13,10 @@ import { exceptionResponse, MODBUS_EXCEPTION, readResponse, writeResponse, type 
 // - a read touching one of the profile's no_span ranges gets exception 02 (illegal data
 //   address), a function code the profile never uses exception 01, a count beyond the
 //   Modbus limits exception 03;
+// - writes (05/06/15/16) are taken only on coils and holding registers the profile declares
+//   writable, and change the unit's registers, so the next read shows them; a write to a
+//   table the device has nothing writable in gets exception 01, to an address that is not
+//   writable exception 02, as real devices answer;
 // - a delayed unit answers late.
 
 export interface SimulatedDevice {
@@ -31,6 +35,8 @@ export interface RequestRecord {
   count: number;
   /** What the unit did: answered with data, with an exception, or not at all. */
   outcome: 'data' | 'exception' | 'silent';
+  /** A write's values (05/06/15/16). */
+  values?: number[] | boolean[];
 }
 
 /** What tests and drills can do to the simulated devices, on any transport. */
@@ -82,7 +88,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   /** Handles one request; `reply` gets the response PDU (function code onwards), or is never called. */
   handle(frame: ReadFrame, reply: (pdu: Buffer) => void): void {
     const u = this.units.get(frame.unitId);
-    const base = { at: Date.now(), unitId: frame.unitId, function: frame.function, start: frame.start, count: frame.count };
+    const base = { at: Date.now(), unitId: frame.unitId, function: frame.function, start: frame.start, count: frame.count, ...(frame.values ? { values: frame.values } : {}) };
     if (!u || u.offline) {
       if (!u && this.unknownUnit === 'exception') {
         this.record({ ...base, outcome: 'exception' });
@@ -92,19 +98,16 @@ export class SimulatedUnits implements SimulatedUnitsControl {
       }
       return;
     }
-    if ([5, 6, 15, 16].includes(frame.function)) {
-      const refused = refuseWrite(u, frame);
-      this.record({ ...base, outcome: refused === undefined ? 'data' : 'exception' });
-      if (refused !== undefined) return reply(exceptionResponse(frame.function, refused));
-      const table = frame.function === 5 || frame.function === 15 ? 1 : 3;
-      frame.values!.forEach((v, i) => (u.image[table] as Map<number, number | boolean>).set(frame.start + i, v));
-      return reply(writeResponse(frame));
-    }
-    const refusal = refuse(u, frame);
+    const write = WRITE_TABLE[frame.function];
+    const refusal = write ? refuseWrite(u, frame, write) : refuse(u, frame);
     this.record({ ...base, outcome: refusal === undefined ? 'data' : 'exception' });
-    // The device answers with what its registers hold when it answers.
-    const answer = () =>
-      reply(refusal === undefined ? readResponse(frame.function, readImage(u.image, frame.function as FunctionCode, frame.start, frame.count)) : exceptionResponse(frame.function, refusal));
+    // The device answers with what its registers hold when it answers, and takes a write then.
+    const answer = () => {
+      if (refusal !== undefined) return reply(exceptionResponse(frame.function, refusal));
+      if (!write) return reply(readResponse(frame.function, readImage(u.image, frame.function as FunctionCode, frame.start, frame.count)));
+      frame.values!.forEach((v, i) => (u.image[write] as Map<number, number | boolean>).set(frame.start + i, v));
+      reply(writeResponse(frame));
+    };
     if (u.delayMs <= 0) return answer();
     const t = setTimeout(() => {
       this.pending.delete(t);
@@ -155,18 +158,21 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   }
 }
 
+/** The table each write function writes: 05/15 coils, 06/16 holding registers. */
+const WRITE_TABLE: Partial<Record<number, 1 | 3>> = { 5: 1, 15: 1, 6: 3, 16: 3 };
+/** Most values one 15 / 16 request may carry (the Modbus specification's limits). */
+const WRITE_LIMIT: Record<number, number> = { 5: 1, 6: 1, 15: 0x7b0, 16: 0x7b };
+
 /** A device takes writes only to the coils and holding registers its profile declares writable. */
-function refuseWrite(u: Unit, frame: ReadFrame): number | undefined {
-  if (frame.malformed) return MODBUS_EXCEPTION.illegalDataValue;
-  const table = frame.function === 5 || frame.function === 15 ? 1 : 3;
-  const first = frame.start;
-  const last = frame.start + frame.count - 1;
-  const covered = Object.values(u.profile.fields).some((f) => {
-    if (!f.writable || f.function !== table) return false;
-    const span = fieldSpan(u.profile.addressing, f);
-    return span.start <= first && last <= span.start + span.count - 1;
-  });
-  return covered ? undefined : MODBUS_EXCEPTION.illegalDataAddress;
+function refuseWrite(u: Unit, frame: ReadFrame, table: 1 | 3): number | undefined {
+  const writable = Object.values(u.profile.fields).filter((f) => f.writable && f.function === table);
+  if (writable.length === 0) return MODBUS_EXCEPTION.illegalFunction;
+  if (frame.malformed || frame.count < 1 || frame.count > WRITE_LIMIT[frame.function]!) return MODBUS_EXCEPTION.illegalDataValue;
+  const spans = writable.map((f) => fieldSpan(u.profile.addressing, f));
+  for (let address = frame.start; address < frame.start + frame.count; address++) {
+    if (!spans.some((s) => s.start <= address && address < s.start + s.count)) return MODBUS_EXCEPTION.illegalDataAddress;
+  }
+  return undefined;
 }
 
 /** The exception a real device would answer this read with, if any. */

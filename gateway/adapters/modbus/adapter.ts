@@ -73,6 +73,9 @@ interface DeviceState {
 }
 
 export const DEFAULT_MAX_BACKOFF_MS = 60_000;
+const HEALTH_OFFLINE_IDS = 10;
+/** How long a failing device's poll lets the healthy polls of the same slot go first. */
+const FAILING_DEVICE_GRACE_MS = 5;
 
 /**
  * The Modbus adapter, polled: each device is read on its own interval through the line it
@@ -164,8 +167,8 @@ export class ModbusAdapter implements HealthSource {
   /** Writes one field of a device whose profile declares it writable; throws CommandError. */
   command(deviceId: string, field: string, value: FieldValue): Promise<CommandResult> {
     const state = this.states.get(deviceId);
-    if (!state) return Promise.reject(new CommandError('not_modbus', `"${deviceId}" is not a Modbus device of this gateway`));
-    return runCommand(state.device, state.endpoint, field, value);
+    if (!state) return Promise.reject(new CommandError('not_modbus', `"${deviceId}" is not a Modbus device of this gateway`, `"${deviceId}" 不是本网关的 Modbus 设备，无法下发指令`));
+    return runCommand(state.device, state.endpoint, field, value, this.opts.clock);
   }
 
   deviceStats(): Map<string, ModbusDeviceStats> {
@@ -189,8 +192,8 @@ export class ModbusAdapter implements HealthSource {
 
   /**
    * `down` when no polled device answers (the gateway's own network or serial adapter is
-   * the likely cause), `degraded` when a whole line is unreachable. A single device that
-   * stopped answering is the device_offline alarm's business, not the gateway's health.
+   * the likely cause), `degraded` when some do not (a dead slave, or a whole line
+   * unreachable): part of the estate is unwatched, but the gateway still does its job.
    */
   health(): ComponentHealth {
     const states = [...this.states.values()];
@@ -205,15 +208,23 @@ export class ModbusAdapter implements HealthSource {
     const unreachable = endpoints.filter((e) => !e.reachable).map((e) => e.endpoint);
     const summary = {
       devices: { configured: states.length, online: online.length, offline: offline.length, backedOff: states.filter((s) => s.schedule.backoffUntil !== null).length },
-      ...(offline.length ? { offline: offline.slice(0, 50) } : {}),
+      // /health is public and a dead converter can take hundreds of ids with it: the first few name the problem.
+      ...(offline.length ? { offline: offline.slice(0, HEALTH_OFFLINE_IDS) } : {}),
       endpoints,
     };
     if (states.length === 0) return { status: 'ok', detail: 'no Modbus devices configured', ...summary };
     if (polled.length > 0 && online.length === 0) {
       return { status: 'down', detail: `no Modbus device answers (${unreachable.join(', ') || 'every line'}): check the gateway's network and serial adapters`, ...summary };
     }
-    if (unreachable.length) return { status: 'degraded', detail: `no device answers on ${unreachable.join(', ')}`, ...summary };
-    return { status: 'ok', ...(offline.length ? { detail: `${offline.length} Modbus device(s) not answering` } : {}), ...summary };
+    if (offline.length) {
+      const named = offline.slice(0, HEALTH_OFFLINE_IDS).join(', ') + (offline.length > HEALTH_OFFLINE_IDS ? ', …' : '');
+      const lines = unreachable.length ? `no device answers on ${unreachable.join(', ')}; ` : '';
+      // A whole line silent is the gateway's trouble (its network, its converter); a single
+      // silent device is the device_offline alarm's business, and must not turn /health red
+      // (a drill cutting a circuit, one dead meter).
+      return { status: unreachable.length ? 'degraded' : 'ok', detail: `${lines}${offline.length} of ${polled.length} Modbus device(s) not answering: ${named}`, ...summary };
+    }
+    return { status: 'ok', ...summary };
   }
 
   private poll(state: DeviceState): Promise<boolean> {
@@ -231,6 +242,13 @@ export class ModbusAdapter implements HealthSource {
     const ts = this.stamps.next(device.id);
     // A device that is failing waits behind healthy ones for the line.
     const priority = state.schedule.consecutiveFailures > 0 ? 'low' : 'normal';
+    if (priority === 'low') {
+      // The timers of one grid slot fire a millisecond or two apart on an idle loop: a failing
+      // device whose timer came first would take the free line and hold it for its whole
+      // timeout while the healthy polls of the same slot wait. It lets them queue first.
+      await new Promise<void>((resolve) => (this.opts.timers ?? realTimers).setTimeout(resolve, FAILING_DEVICE_GRACE_MS));
+      if (this.stopped) return false;
+    }
     const result = await pollDevice(device.kind, device.profile, device.plan, (fn, start, count) =>
       endpoint.read(device.unitId, fn, start, count, device.timeoutMs, priority),
     );
@@ -289,8 +307,10 @@ export class ModbusAdapter implements HealthSource {
       }
     }
     if (result.answered) {
+      // A field whose request failed this time did not decode again: it was not read at all.
+      const read = new Set(result.requests.flatMap((r) => (r.failure ? [] : r.request.fields.map((f) => `field:${f.name}`))));
       for (const key of state.reported) {
-        if (key.startsWith('field:') && !failing.has(key)) {
+        if (key.startsWith('field:') && read.has(key) && !failing.has(key)) {
           state.reported.delete(key);
           logger.info({ device: device.id, field: key.slice(6) }, `Modbus device ${device.id}: ${key.slice(6)} decodes again`);
         }
@@ -310,10 +330,20 @@ export class ModbusAdapter implements HealthSource {
 }
 
 const TABLES: Record<FunctionCode, string> = { 1: 'coils', 2: 'discrete inputs', 3: 'holding registers', 4: 'input registers' };
+/** The leading digit of each table in Modicon numbering (0xxxx coils … 4xxxx holding registers). */
+const MODICON_TABLE: Record<FunctionCode, number> = { 1: 0, 2: 1, 3: 4, 4: 3 };
 
-/** A request in the manual's own numbering, with the fields it holds: "input registers 0–5 (voltage_l1_v, …)". */
+/**
+ * A request in the profile's own numbering (the manual's, 0- or 1-based), then in Modicon
+ * numbering, which many manuals print instead (the SDM630's 30001 is its address 0), with
+ * the fields it holds: "input registers 0–5 [30001–30006] (voltage_l1_v, …)".
+ */
 export function describeRegisters(profile: RegisterProfile, request: ReadRequest): string {
-  const first = request.start + profile.addressing;
-  const last = first + request.count - 1;
-  return `${TABLES[request.function]} ${first}${last !== first ? `–${last}` : ''} (${request.fields.map((f) => f.name).join(', ')})`;
+  const range = (a: number | string, b: number | string) => (a === b ? `${a}` : `${a}–${b}`);
+  const lastAddress = request.start + request.count - 1;
+  // Five digits reach address 9998; beyond that manuals use six (300001…).
+  const digits = lastAddress <= 9998 ? 5 : 6;
+  const modicon = (address: number) => String(MODICON_TABLE[request.function] * 10 ** (digits - 1) + address + 1).padStart(digits, '0');
+  const own = range(request.start + profile.addressing, lastAddress + profile.addressing);
+  return `${TABLES[request.function]} ${own} [${range(modicon(request.start), modicon(lastAddress))}] (${request.fields.map((f) => f.name).join(', ')})`;
 }

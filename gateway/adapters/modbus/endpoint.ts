@@ -51,28 +51,12 @@ export class Endpoint {
 
   /** One read, after the requests queued before it (a failing device passes `low`). */
   read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number, priority: Priority): Promise<number[] | boolean[]> {
-    return this.queue.run(async () => {
-      try {
-        const data = await this.link.read(unitId, fn, start, count, timeoutMs);
-        this.answered();
-        return data;
-      } catch (err) {
-        if (err instanceof ModbusRequestError) {
-          if (err.failure === 'timeout') this.timedOut();
-          // An exception is an answer too: the line works.
-          else if (err.failure === 'exception') this.answered();
-        }
-        throw err;
-      }
-    }, priority);
+    return this.queue.run(() => this.watched(this.link.read(unitId, fn, start, count, timeoutMs)), priority);
   }
 
   /** One write, ahead of every poll waiting for the line (a person is waiting for it). */
   write(unitId: number, table: 1 | 3, start: number, values: readonly number[] | readonly boolean[], timeoutMs: number): Promise<void> {
-    return this.queue.run(async () => {
-      await this.link.write(unitId, table, start, values, timeoutMs);
-      this.answered();
-    }, 'high');
+    return this.queue.run(() => this.watched(this.link.write(unitId, table, start, values, timeoutMs)), 'high');
   }
 
   health(): EndpointHealth {
@@ -90,6 +74,22 @@ export class Endpoint {
   async close(): Promise<void> {
     this.queue.close();
     await this.link.close();
+  }
+
+  /** A request's outcome tells whether the line works; a write's counts as much as a read's. */
+  private async watched<T>(request: Promise<T>): Promise<T> {
+    try {
+      const result = await request;
+      this.answered();
+      return result;
+    } catch (err) {
+      if (err instanceof ModbusRequestError) {
+        if (err.failure === 'timeout') this.timedOut();
+        // An exception is an answer too: the line works.
+        else if (err.failure === 'exception') this.answered();
+      }
+      throw err;
+    }
   }
 
   private answered(): void {

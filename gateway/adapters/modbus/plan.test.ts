@@ -39,8 +39,9 @@ describe('read plans of the shipped profiles', () => {
     expect(plan[0]!.fields[1]).toEqual({ name: 'total_m3', offset: 8, count: 4 });
   });
 
-  it('Grundfos CIM: the three status bits share one register', () => {
+  it('Grundfos CIM: the three status bits share one register; the control register is a request of its own (function 03)', () => {
     expect(show(planReads(shipped.get('grundfos-cim')!))).toEqual([
+      '3:100+1[run_command@0]',
       '4:200+5[fault@0 running@0 warning@0 alarm_code@4]',
       '4:300+9[pressure_kpa@0 flow_m3h@1 current_a@8]',
     ]);
@@ -196,7 +197,7 @@ describe('planReads', () => {
 describe('decodeReadResult', () => {
   it('hands each field its slice of the response', () => {
     const p = shipped.get('grundfos-cim')!;
-    const [status] = planReads(p);
+    const status = planReads(p).find((r) => r.start === 200);
     expect(decodeReadResult(p, status!, [0x0a00, 0, 0, 0, 51])).toEqual({
       fault: { ok: true, value: false, raw: 0x0a00 },
       running: { ok: true, value: true, raw: 0x0a00 },
@@ -207,7 +208,7 @@ describe('decodeReadResult', () => {
 
   it('reports a short response per field instead of throwing', () => {
     const p = shipped.get('grundfos-cim')!;
-    const [status] = planReads(p);
+    const status = planReads(p).find((r) => r.start === 200);
     const out = decodeReadResult(p, status!, [0x0200]);
     expect(out.running).toMatchObject({ ok: true, value: true });
     expect(out.alarm_code).toMatchObject({ ok: false, error: 'bad_data' });

@@ -75,10 +75,10 @@ describe('pollDevice', () => {
 
   it('reports no_data (a sensor the pump does not have) as a problem, not a value', async () => {
     const p = profile('grundfos-cim');
-    const image = writeImage(p, { running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
+    const image = writeImage(p, { run_command: true, running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
     image[4].set(301, 0xffff);
     const result = await pollDevice('pump', p, planReads(p), device(image).read);
-    expect(result.fields).toEqual({ running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
+    expect(result.fields).toEqual({ run_command: true, running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
     expect(result.problems).toEqual([expect.objectContaining({ field: 'flow_m3h', error: 'no_data' })]);
   });
 
@@ -95,7 +95,7 @@ describe('pollDevice', () => {
     const p = profile('grundfos-cim');
     const d = device(writeImage(p, { running: true }), { 0: 'connection' });
     const result = await pollDevice('pump', p, planReads(p), d.read);
-    expect(result).toMatchObject({ answered: false, abandoned: 1 });
+    expect(result).toMatchObject({ answered: false, abandoned: 2 });
   });
 
   it('an exception costs only that request: the others still come back', async () => {
