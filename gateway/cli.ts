@@ -8,6 +8,7 @@ import { ConfigError } from './config/load.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { runDemo } from './demo.js';
 import { drillCommand } from './drill-cli.js';
+import { reportCommand, simulateCommand } from './report-cli.js';
 import { DEFAULT_CONFIG, loadSite } from './site.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
@@ -17,7 +18,13 @@ usage:
   dutyroom check-config FILE            validate a site file: every problem with its path and line
   dutyroom hash-password [--stdin]      hash a password (or an API token) for the site file
   dutyroom new-token                    make a random API token and its hash
-  dutyroom demo [--speed N]             the demo estate: gateway + InfluxDB + simulated devices
+  dutyroom demo [--speed N] [--history-days D]
+                                        the demo estate: gateway + InfluxDB + simulated devices, with D days
+                                        (default 35) of meter history for the reports
+  dutyroom report meters --from DATE --to DATE [--building ID] [--out DIR]
+                                        meter-anomaly report (表具异常报告) as CSV and a printable page
+  dutyroom simulate history --days N [--seed S]
+                                        N days of meter history with planted anomalies, into InfluxDB
   dutyroom drill list|start SCENARIO|stop|status [--url URL] [--token T | --user U --password P]
                                         drills on a running gateway (演练): \`dutyroom drill --help\`
 
@@ -89,13 +96,17 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { speed: { type: 'string' }, config: { type: 'string' } } });
-      const gw = await runDemo({ file: resolve(values.config ?? DEFAULT_CONFIG), speed: Number(values.speed ?? 1) });
+      const { values } = parseArgs({ args: rest, options: { speed: { type: 'string' }, config: { type: 'string' }, 'history-days': { type: 'string' } } });
+      const gw = await runDemo({ file: resolve(values.config ?? DEFAULT_CONFIG), speed: Number(values.speed ?? 1), historyDays: Number(values['history-days'] ?? 35) });
       stopOnSignals(gw);
       return -1;
     }
     case 'drill':
       return drillCommand(rest);
+    case 'report':
+      return reportCommand(rest);
+    case 'simulate':
+      return simulateCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Estate } from '../simulators/estate/estate.js';
 import { startEstateDriver, type RunningDriver } from '../simulators/estate/driver.js';
@@ -10,6 +12,7 @@ import { loadRegisterProfiles } from './profiles/profile.js';
 import { loadSite } from './site.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 import { createDrills } from '../simulators/drill/create.js';
+import { backfillHistory } from '../simulators/history/backfill.js';
 import type { DrillController } from '../simulators/drill/controller.js';
 
 /** The demo estate's passwords, as written (hashed) in config/demo-site.yaml. Demo only. */
@@ -37,6 +40,12 @@ export interface DemoOptions {
   banner?: boolean;
   /** The gateway's logger (default: pino at LOG_LEVEL or info). */
   logger?: Logger;
+  /**
+   * Days of meter history with planted anomalies to write before the live readings, so the
+   * meter-anomaly reports have something to show (default 0; `dutyroom demo` asks for 35).
+   * Written once per data directory: its ground truth is <data_dir>/history/truth.json.
+   */
+  historyDays?: number;
 }
 
 export interface RunningDemo {
@@ -94,7 +103,8 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     });
     stops.push(() => driver.stop());
     driver.tick();
-    if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir);
+    const history = opts.historyDays ? await backfillOnce(config, baseDir, gateway, opts.historyDays, clock.now(), opts.seed ?? 2026) : undefined;
+    if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir, history);
     return { gateway, estate, clock, mqtt, modbus, drills, stop };
   } catch (err) {
     await stop();
@@ -102,7 +112,24 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   }
 }
 
-function printBanner(config: RunningGateway['config'], gateway: RunningGateway, modbus: RunningModbusFleet, speed: number, baseDir: string): void {
+/**
+ * The demo's meter history: written once per data directory, then the scheduled reports that
+ * history allows (yesterday's, last month's) are made, as if the gateway had run all along.
+ */
+async function backfillOnce(config: RunningGateway['config'], baseDir: string, gateway: RunningGateway, days: number, end: number, seed: number): Promise<string> {
+  const dataDir = resolve(baseDir, config.data_dir);
+  const truthFile = join(dataDir, 'history', 'truth.json');
+  if (existsSync(truthFile)) return `history from an earlier run (${truthFile})`;
+  const r = await backfillHistory({ config, driver: gateway.store.driver, days, end, seed });
+  await mkdir(dirname(truthFile), { recursive: true });
+  await writeFile(truthFile, JSON.stringify(r.truth, null, 1));
+  await mkdir(join(dataDir, 'reports'), { recursive: true });
+  await writeFile(join(dataDir, 'reports', 'since.json'), JSON.stringify({ since: r.truth.start }));
+  await gateway.reports?.runDue();
+  return `${days} days, ${r.points} readings, ${r.truth.planted.length} planted anomalies (${truthFile})`;
+}
+
+function printBanner(config: RunningGateway['config'], gateway: RunningGateway, modbus: RunningModbusFleet, speed: number, baseDir: string, history?: string): void {
   const count = (p: string) => config.devices.filter((d) => d.protocol === p).length;
   console.log(`
   dutyroom demo — ${typeof config.site.name === 'string' ? config.site.name : `${config.site.name.zh} ${config.site.name.en}`}
@@ -116,6 +143,7 @@ function printBanner(config: RunningGateway['config'], gateway: RunningGateway, 
   API token         curl -H 'Authorization: Bearer ${DEMO_LOGINS.apiToken}' ${gateway.httpUrl}/api/devices
 
   simulated estate  ${config.devices.length} devices: ${count('mqtt')} MQTT, ${count('modbus')} Modbus on ${[...modbus.servers.keys()].join(', ')}
+  meter reports     ${gateway.httpUrl}/#/reports${history ? `   history: ${history}` : ''}
   time              ${speed === 1 ? 'real time' : `${speed}× real time (simulated clock shared by the gateway and the devices)`}
   Ctrl-C stops everything (readings stay in ${resolve(baseDir, config.data_dir)}).
 `);

@@ -7,14 +7,17 @@ import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
 import { TopicDirectory } from './adapters/mqtt/topics.js';
-import { systemClock, type Clock, type Timers } from './clock.js';
+import { realTimers, systemClock, type Clock, type Timers } from './clock.js';
 import type { SiteConfig } from './config/schema.js';
 import { AlarmJournal } from './alarms/journal.js';
 import { AlarmRuntime } from './alarms/runtime.js';
 import { SilenceBook } from './alarms/silences.js';
 import { CommandLog } from './commands-log.js';
 import { EventLog } from './event-log.js';
-import { createNotifier } from './incidents/notify.js';
+import { createAnnouncer, createNotifier } from './incidents/notify.js';
+import { runMeterReport, type MeterReportRequest } from './reports/meter-report.js';
+import { MeterReportScheduler } from './reports/scheduler.js';
+import type { ReportDrill } from '../rules/reports/meter-report.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
 import { brokerAccounts } from './broker-accounts.js';
@@ -60,6 +63,8 @@ export interface RunningGateway {
   modbus: ModbusAdapter;
   alarms: AlarmRuntime;
   incidents: IncidentRuntime;
+  /** Scheduled meter-anomaly reports; undefined when the database speaks no InfluxQL. */
+  reports: MeterReportScheduler | undefined;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -121,6 +126,29 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     await incidents.start();
     stops.push(() => incidents.stop());
 
+    // Meter-anomaly reports (issue 8): on demand through the API, daily and monthly by schedule.
+    const reportDrills = (): ReportDrill[] => {
+      const s = opts.drills?.status();
+      const all = s ? [...s.history, ...(s.current ? [s.current] : [])] : [];
+      return all.map((d) => ({ id: d.id, scenario: d.scenario, title: d.title, from: d.startedAt, ...(d.endedAt !== undefined ? { to: d.endedAt } : {}) }));
+    };
+    const registerProfiles = loadRegisterProfiles();
+    const runReport = (req: MeterReportRequest) => runMeterReport({ ...req, config, driver: store.driver, now: clock.now(), drills: reportDrills(), profiles: registerProfiles });
+    const scheduler = new MeterReportScheduler({
+      config,
+      dir: resolve(opts.baseDir, config.data_dir, 'reports'),
+      clock,
+      timers: opts.timers ?? realTimers,
+      run: runReport,
+      announce: createAnnouncer({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      log: logger.child({ component: 'reports' }),
+      link: (name) => `/api/reports/meters/stored/${name}?format=html`,
+    });
+    if (store.driver.influxql) {
+      scheduler.start();
+      stops.push(() => scheduler.stop());
+    }
+
     const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
 
     // The gateway's own broker login: generated at each start, known to nobody else.
@@ -179,7 +207,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const modbus = new ModbusAdapter({
       devices: config.devices.flatMap((d) => (d.protocol === 'modbus' ? [d] : [])),
-      profiles: loadRegisterProfiles(),
+      profiles: registerProfiles,
       clock,
       ...(opts.timers ? { timers: opts.timers } : {}),
       metrics,
@@ -227,6 +255,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       alarms,
       incidents,
       commands: { run: (id, field, value) => modbus.command(id, field, value), log: commandLog },
+      ...(store.driver.influxql ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } } : {}),
       ...(opts.drills ? { drills: opts.drills } : {}),
       logger: logger.child({ component: 'http' }),
     });
@@ -237,7 +266,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const httpUrl = `http://127.0.0.1:${httpPort}`;
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
-    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, logger, stop };
+    const reports = store.driver.influxql ? scheduler : undefined;
+    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, logger, stop };
   } catch (err) {
     await stop();
     throw err;

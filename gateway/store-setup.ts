@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { writeLocalUrl } from './cli-database.js';
 import type { Clock } from './clock.js';
 import type { SiteConfig } from './config/schema.js';
 import type { HealthSource } from './health.js';
@@ -46,6 +47,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     influxd = await startInfluxd({ dataDir: resolve(dataDir, 'influxdb'), log: (line) => influxLog.debug(line) });
     url = influxd.url;
     log.info({ url, dataDir: influxd.dataDir }, 'started a local influxd (set storage.url or INFLUX_URL to use your own InfluxDB)');
+    // Command-line tools (reports, history backfill) find it here while the gateway runs.
+    await writeLocalUrl(config, baseDir, url);
   }
 
   try {

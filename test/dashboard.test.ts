@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
+import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';
+import { ANOMALY_KINDS, type AnomalyKind } from '../rules/reports/types.js';
+import { backfillHistory } from '../simulators/history/backfill.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 
 // The duty-room page in a real headless Chromium (Debian's), against a real gateway: log
@@ -174,5 +178,95 @@ describe('dashboard in Chromium', () => {
       await p.waitForSelector('main > *');
       await shot(p, view.replace('/', '-'));
     }
+  });
+
+  it('makes a meter-anomaly report in the page: totals, each anomaly with its evidence and chart, downloads, the API refusing an inverted range, a stored report with a drill', async () => {
+    // Twenty days of meter readings up to last midnight (site time), with anomalies planted in both meters.
+    const tz = site.config.site.timezone;
+    const today = localDate(Date.now(), tz);
+    const { truth } = await backfillHistory({ config: site.config, driver: gw.store.driver, days: 20, end: localMidnight(today, tz), perKind: 1 });
+    const planted = truth.planted.filter((x): x is typeof x & { kind: AnomalyKind } => x.kind in ANOMALY_KINDS);
+    expect(planted.length).toBeGreaterThan(0);
+    const from = localDate(truth.start, tz);
+    const to = addDays(today, -1);
+
+    const p = await page({ token: BRIDGE_PASSWORD });
+    await p.goto(`${gw.httpUrl}/#/reports`);
+    const form = p.locator('form.report-form');
+    // The default period is the last 7 full days in the site's time zone.
+    expect(await form.locator('input[name=from]').inputValue()).toBe(addDays(today, -7));
+    expect(await form.locator('input[name=to]').inputValue()).toBe(to);
+    await form.locator('input[name=from]').fill(from);
+    await form.locator('input[name=to]').fill(to);
+    await form.locator('select[name=building]').selectOption('b1');
+    await form.locator('button[type=submit]').click();
+    await p.locator('[data-testid=report-totals]').waitFor();
+
+    const query = `from=${from}&to=${to}&building=b1`;
+    const api = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?${query}`)).json()) as { anomalies: { meter: string; kind: AnomalyKind; evidence: { en: string } }[] };
+    // One totals row per building and meter kind of the site.
+    const meterKinds = ['water_meter', 'electricity_meter'];
+    const expected = [...new Set(site.config.devices.filter((d) => meterKinds.includes(d.kind)).map((d) => `${d.place.building}/${d.kind}`))].sort();
+    const rows = await p.locator('[data-testid=report-totals] tr[data-building]').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-building')}/${tr.getAttribute('data-kind')}`));
+    expect(rows.sort()).toEqual(expected);
+    expect(await p.textContent('[data-testid=report-totals] tr[data-kind=water_meter]')).toContain('Water');
+    expect(await p.textContent('[data-testid=report-totals] tr[data-kind=water_meter]')).toContain('m³');
+
+    // Every planted anomaly is on the page under its meter, titled as the server's catalogue says, with its evidence.
+    expect(await p.locator('[data-anomaly]').count()).toBe(api.anomalies.length);
+    for (const plant of planted) {
+      const item = p.locator(`[data-meter="${plant.meter}"] li[data-anomaly=${plant.kind}]`).first();
+      expect(await item.locator('.anomaly-title').textContent()).toBe(ANOMALY_KINDS[plant.kind].title.en);
+      const evidence = api.anomalies.find((a) => a.meter === plant.meter && a.kind === plant.kind)!.evidence.en;
+      expect(await item.locator('.evidence').textContent()).toBe(evidence);
+    }
+    for (const meter of new Set(planted.map((x) => x.meter))) {
+      expect(await p.locator(`[data-meter="${meter}"] .use-chart svg rect`).count()).toBeGreaterThanOrEqual(20);
+    }
+    expect(await p.locator('.use-chart svg rect.flagged').count()).toBeGreaterThan(0);
+    for (const table of ['anomalies', 'totals', 'daily']) {
+      const href = (await p.getAttribute(`a[data-csv=${table}]`, 'href'))!;
+      expect(href).toContain('format=csv');
+      expect(href).toContain(`table=${table}`);
+      const csv = await p.request.get(`${gw.httpUrl}${href}`);
+      expect(csv.headers()['content-type']).toContain('text/csv');
+    }
+    expect(await p.getAttribute('[data-testid=report-printable]', 'href')).toContain('format=html');
+    await shot(p, 'reports');
+
+    // In Chinese, the same report's words.
+    await p.click('[data-testid=lang]');
+    await p.waitForSelector('button[type=submit] >> text=生成报告');
+    expect(await p.locator(`li[data-anomaly=${planted[0]!.kind}] .anomaly-title`).first().textContent()).toBe(ANOMALY_KINDS[planted[0]!.kind].title.zh);
+    await p.click('[data-testid=lang]');
+
+    // An inverted range: the API's own message in the card, and no report left that could be mistaken for the answer.
+    await form.locator('input[name=from]').fill(to);
+    await form.locator('input[name=to]').fill(from);
+    await form.locator('button[type=submit]').click();
+    const refusal = await p.request.get(`${gw.httpUrl}/api/reports/meters?from=${to}&to=${from}&building=b1`);
+    expect(refusal.status()).toBe(400);
+    const { message } = (await refusal.json()) as { message: string };
+    await p.waitForSelector('[data-testid=report-error]');
+    expect(await p.textContent('[data-testid=report-error]')).toContain(message);
+    expect(await p.locator('[data-testid=meter-report]').count()).toBe(0);
+
+    // A stored daily report whose day had a drill: listed, and loaded into the view with the drill banner.
+    const day = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?from=${to}&to=${to}`)).json()) as Record<string, unknown>;
+    const dir = resolve(site.baseDir, site.config.data_dir, 'reports');
+    mkdirSync(dir, { recursive: true });
+    const drill = { id: 'drill-1', scenario: 'pipe_burst', title: { zh: '爆管演练', en: 'Burst pipe drill' }, from: localMidnight(to, tz) + 3_600_000, to: localMidnight(to, tz) + 7_200_000 };
+    writeFileSync(resolve(dir, `meters-daily-${to}.json`), JSON.stringify({ schedule: 'daily', report: { ...day, drills: [drill] } }));
+    await p.reload();
+    const stored = p.locator(`tr[data-stored="meters-daily-${to}"]`);
+    await stored.waitFor();
+    expect(await stored.locator('a').getAttribute('href')).toBe(`/api/reports/meters/stored/meters-daily-${to}?format=html`);
+    expect(await stored.textContent()).toContain('includes a drill');
+    await stored.locator('button').click();
+    await p.waitForSelector('[data-testid=report-drill]');
+    expect(await p.textContent('[data-testid=report-drill]')).toContain('This period includes a drill: readings include simulated events');
+    expect(await p.textContent('[data-testid=meter-report]')).toContain(`${to} – ${to}`);
+    expect(await p.getAttribute('a[data-csv=daily]', 'href')).toBe(`/api/reports/meters/stored/meters-daily-${to}?format=csv&table=daily`);
+    await shot(p, 'reports-stored');
   });
 });

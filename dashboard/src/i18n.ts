@@ -61,12 +61,67 @@ const WORDS = {
   stop: { zh: '停止', en: 'Stop' },
   handover: { zh: '交接班报告', en: 'Shift handover' },
   meterReports: { zh: '表计异常报表', en: 'Meter-anomaly reports' },
-  notYet: { zh: '表计异常报表功能尚未上线', en: 'Meter-anomaly reports are not available yet' },
+  fromDate: { zh: '起始日期', en: 'From' },
+  toDate: { zh: '截止日期', en: 'To' },
+  building: { zh: '楼栋', en: 'Building' },
+  allBuildings: { zh: '全部楼栋', en: 'All buildings' },
+  makeReport: { zh: '生成报告', en: 'Make report' },
+  making: { zh: '生成中…', en: 'Making the report…' },
+  reportFailed: { zh: '报告未能生成', en: 'The report could not be made' },
+  includesDrill: { zh: '含演练', en: 'includes a drill' },
+  reportDrill: { zh: '本期含演练 — 读数含模拟事件', en: 'This period includes a drill: readings include simulated events' },
+  period: { zh: '报告期', en: 'Period' },
+  dataTo: { zh: '数据截至', en: 'data to' },
+  generated: { zh: '生成于', en: 'made' },
+  totalsPerBuilding: { zh: '各楼用量', en: 'Totals per building' },
+  meterKind: { zh: '表类', en: 'Kind' },
+  meterCount: { zh: '表数', en: 'Meters' },
+  reporting: { zh: '有数据', en: 'Reporting' },
+  use: { zh: '用量', en: 'Use' },
+  anomalies: { zh: '异常', en: 'Anomalies' },
+  noAnomalies: { zh: '未发现异常', en: 'No anomalies found' },
+  waterMeter: { zh: '水表', en: 'Water' },
+  electricityMeter: { zh: '电表', en: 'Electricity' },
+  vacant: { zh: '空置', en: 'vacant' },
+  useInPeriod: { zh: '期间用量', en: 'Use in period' },
+  dailyUse: { zh: '每日用量', en: 'Daily use' },
+  noData: { zh: '无数据', en: 'no data' },
+  counterWraps: { zh: '满量程回零（非异常）', en: 'Counter wraps (not anomalies)' },
+  download: { zh: '下载', en: 'Download' },
+  csvAnomalies: { zh: '异常清单 CSV', en: 'Anomalies CSV' },
+  csvTotals: { zh: '楼栋汇总 CSV', en: 'Totals CSV' },
+  csvDaily: { zh: '每日用量 CSV', en: 'Daily use CSV' },
+  storedReports: { zh: '定时报表', en: 'Scheduled reports' },
+  daily: { zh: '日报', en: 'Daily' },
+  monthly: { zh: '月报', en: 'Monthly' },
+  show: { zh: '显示', en: 'Show' },
+  noStoredReports: { zh: '暂无定时报表', en: 'No scheduled reports yet' },
+  reportsUnavailable: { zh: '此网关不提供表计报表（数据库不支持 InfluxQL）', en: 'This gateway makes no meter reports (its database does not speak InfluxQL)' },
+  sevCritical: { zh: '紧急', en: 'critical' },
+  sevMajor: { zh: '重要', en: 'major' },
+  sevMinor: { zh: '一般', en: 'minor' },
+  sevWarning: { zh: '提示', en: 'warning' },
   openCases: { zh: '未结事件', en: 'Open cases' },
   linkLost: { zh: '与网关的连接已断开 — 画面可能不是最新，正在重连…', en: 'Connection to the gateway lost — this screen may be out of date; reconnecting…' },
 } satisfies Record<string, Text>;
 
 export type Word = keyof typeof WORDS;
+
+/**
+ * Titles of the meter-anomaly kinds, the same words as ANOMALY_KINDS in
+ * rules/reports/types.ts (the browser bundle does not import server code; the dashboard
+ * test checks the two agree for what it shows).
+ */
+export const ANOMALY_TITLES: Record<string, Text> = {
+  stuck_meter: { zh: '表具停走', en: 'Stuck meter' },
+  vacant_unit_flow: { zh: '空置房走水', en: 'Water used in a vacant unit' },
+  vacant_unit_power: { zh: '空置房走电', en: 'Electricity used in a vacant unit' },
+  consumption_spike: { zh: '用量突增', en: 'Consumption spike' },
+  counter_rollback: { zh: '读数倒退（回拨/篡改）', en: 'Counter went back (rollback or tamper)' },
+  data_gap: { zh: '数据缺失/离线', en: 'Missing readings (offline)' },
+  continuous_flow: { zh: '疑似漏水（24小时持续用水）', en: 'Continuous flow for 24 h (suspected leak)' },
+  night_flow_high: { zh: '夜间流量偏高', en: 'High night flow' },
+};
 
 let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? (navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en');
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { meterReportSettingsShape } from '../../rules/reports/settings.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import { DUTY_ROLES, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
@@ -106,6 +107,8 @@ const deviceBase = {
   drain_pump: id.optional(),
   /** Nominal phase voltage, electricity meters (China: 220 V). */
   nominal_voltage_v: z.number().positive().optional(),
+  /** Meters: the value at which the counter wraps to 0 (e.g. 99999.999 m³ → 100000), when the profile does not tell. */
+  counter_span: z.number().positive().optional(),
 };
 
 const mqttDevice = z.strictObject({
@@ -256,6 +259,18 @@ const siteShape = z.strictObject({
         )
         .default([]),
       attempts: z.number().int().min(1).max(10).default(3),
+    })
+    .prefault({}),
+  /** Meter-anomaly reports: their limits, and when the daily and monthly ones are made and sent. */
+  reports: z
+    .strictObject({
+      meters: meterReportSettingsShape.prefault({}),
+      /** Local time of the daily report (the day before), before the shift handover; null: none. */
+      daily_at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM').nullable().default('08:00'),
+      /** Day of the month of the monthly report (the month before), made at daily_at; null: none. */
+      monthly_day: z.number().int().min(1).max(28).nullable().default(1),
+      /** Escalation roles whose channels announce a new report. */
+      notify_roles: z.array(z.enum(DUTY_ROLES)).default(['duty_manager']),
     })
     .prefault({}),
   storage: storage.prefault({}),

@@ -14,6 +14,7 @@ import { dashboardRoutes } from './dashboard.js';
 import { deviceRoutes } from './devices.js';
 import { drillReportRoutes } from './drill-report.js';
 import { drillRoutes } from './drills.js';
+import { reportRoutes } from './reports.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { incidentRoutes } from './incidents.js';
 import { httpLogger } from './logger.js';
@@ -62,6 +63,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(commandRoutes, { commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
   await app.register(dashboardRoutes, { config: deps.config, now: () => deps.clock.now() });
   await app.register(drillRoutes, { drills: deps.drills, now: () => deps.clock.now() });
+  if (deps.reports) await app.register(reportRoutes, { reports: deps.reports });
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
   if (deps.drills && deps.alarms && deps.incidents) await app.register(drillReportRoutes, { drills: deps.drills, alarms: deps.alarms, incidents: deps.incidents, now: () => deps.clock.now() });
   if (deps.incidents) {

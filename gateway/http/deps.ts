@@ -10,6 +10,7 @@ import type { AlarmService } from './alarms.js';
 import type { CommandService } from './commands.js';
 import type { DrillService } from './drills.js';
 import type { IncidentService } from './incidents.js';
+import type { MeterReportService } from './reports.js';
 
 export type { DeviceStatus, Place } from '../registry.js';
 
@@ -39,6 +40,8 @@ export interface ApiDeps {
   incidents?: IncidentService;
   /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */
   drills?: DrillService;
+  /** Meter-anomaly reports (needs a database that speaks InfluxQL); without it the report routes are not there. */
+  reports?: MeterReportService;
   /** Defaults to a new pino logger; `false` logs nothing (tests). */
   logger?: Logger | false;
 }

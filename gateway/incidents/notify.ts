@@ -59,11 +59,36 @@ export function formatMessage(type: Channel['type'], e: Escalation): unknown {
   }
 }
 
+interface Retry {
+  attempts: number;
+  backoffMs: number;
+  timeoutMs: number;
+  sleep: (ms: number) => Promise<void>;
+  fetch: typeof fetch;
+}
+
+function retryOf(opts: NotifierOptions): Retry {
+  return {
+    attempts: opts.attempts ?? 3,
+    backoffMs: opts.backoffMs ?? 1000,
+    timeoutMs: opts.timeoutMs ?? 5000,
+    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    fetch: opts.fetch ?? fetch,
+  };
+}
+
+/** Sends, retrying with doubling backoff; `record` sees every attempt. */
+async function deliver(r: Retry, ch: Channel, body: unknown, record: (attempt: number, outcome: { ok: boolean; detail?: string }) => void): Promise<void> {
+  for (let attempt = 1; attempt <= r.attempts; attempt++) {
+    const outcome = await send(r.fetch, ch, body, r.timeoutMs);
+    record(attempt, outcome);
+    if (outcome.ok) return;
+    if (attempt < r.attempts) await r.sleep(r.backoffMs * 2 ** (attempt - 1));
+  }
+}
+
 export function createNotifier(opts: NotifierOptions): EscalationSender {
-  const attempts = opts.attempts ?? 3;
-  const backoff = opts.backoffMs ?? 1000;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const doFetch = opts.fetch ?? fetch;
+  const retry = retryOf(opts);
 
   return async (e) => {
     const events: IncidentEvent[] = [];
@@ -73,14 +98,49 @@ export function createNotifier(opts: NotifierOptions): EscalationSender {
         events.push({ ...base, attempt: 0, outcome: 'drill_not_sent', detail: `drill ${e.incident.drill}`, at: opts.now() });
         continue;
       }
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        const outcome = await send(doFetch, ch, formatMessage(ch.type, e), opts.timeoutMs ?? 5000);
-        events.push({ ...base, attempt, outcome: outcome.ok ? 'sent' : 'failed', ...(outcome.detail ? { detail: outcome.detail } : {}), at: opts.now() });
-        if (outcome.ok) break;
-        if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1));
-      }
+      await deliver(retry, ch, formatMessage(ch.type, e), (attempt, outcome) =>
+        events.push({ ...base, attempt, outcome: outcome.ok ? 'sent' : 'failed', ...(outcome.detail ? { detail: outcome.detail } : {}), at: opts.now() }),
+      );
     }
     return events;
+  };
+}
+
+/** A notice that is not an escalation (a new meter-anomaly report), for the channels of `roles`. */
+export interface Announcement {
+  kind: 'meter_report';
+  roles: DutyRole[];
+  title: { zh: string; en: string };
+  lines: string[];
+  /** Sent as is to plain webhooks. */
+  data: Record<string, unknown>;
+}
+
+export type AnnouncementSender = (a: Announcement) => Promise<{ channel: string; sent: boolean; detail?: string }[]>;
+
+export function formatAnnouncement(type: Channel['type'], a: Announcement): unknown {
+  const title = `【${a.title.zh}】${a.title.en}`;
+  const text = [`**${title}**`, ...a.lines].join('\n\n');
+  switch (type) {
+    case 'wecom':
+      return { msgtype: 'markdown', markdown: { content: text } };
+    case 'dingtalk':
+      return { msgtype: 'markdown', markdown: { title, text } };
+    case 'webhook':
+      return { kind: a.kind, title: a.title, text, ...a.data };
+  }
+}
+
+export function createAnnouncer(opts: NotifierOptions): AnnouncementSender {
+  const retry = retryOf(opts);
+  return async (a) => {
+    const out: { channel: string; sent: boolean; detail?: string }[] = [];
+    for (const ch of opts.channels.filter((c) => c.roles.some((r) => a.roles.includes(r)))) {
+      let last: { ok: boolean; detail?: string } = { ok: false };
+      await deliver(retry, ch, formatAnnouncement(ch.type, a), (_attempt, outcome) => (last = outcome));
+      out.push({ channel: ch.name, sent: last.ok, ...(last.detail ? { detail: last.detail } : {}) });
+    }
+    return out;
   };
 }
 

@@ -1,9 +1,10 @@
 import type { IncidentReport } from '../../rules/incidents/report.js';
+import { escapeHtml, toCsv } from '../text-formats.js';
 
 // The incident report as a printable page (HTML with print CSS, both languages, times in
 // the site's zone) and as CSV (one row per step) for spreadsheets.
 
-const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = escapeHtml;
 
 export function timeIn(timeZone: string): (ms: number) => string {
   const f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
@@ -43,13 +44,9 @@ ${tasks ? `<h2>任务 Tasks</h2><ul>${tasks}</ul>` : ''}
 }
 
 export function reportCsv(r: IncidentReport): string {
-  const cell = (v: unknown) => {
-    const s = String(v ?? '');
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
   const rows = [['incident', 'step', 'title_zh', 'title_en', 'role', 'deadline_min', 'done_after_min', 'met', 'by', 'escalated', 'records']];
   for (const s of r.steps) {
     rows.push([r.id, s.step, s.title.zh, s.title.en, s.role, String(s.deadlineMin ?? ''), String(s.doneAfterMin ?? ''), s.met === undefined ? '' : String(s.met), s.by ?? '', String(s.escalated), s.fields.map((f) => `${f.name}=${f.value ?? ''}`).join('; ')]);
   }
-  return '\uFEFF' + rows.map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return toCsv(rows);
 }

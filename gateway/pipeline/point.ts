@@ -8,11 +8,17 @@ import type { Point } from '../store/types.js';
  * `quality` when a reading is not good; time in µs.
  */
 export function toPoint(site: string, place: Place, reading: Reading): Point {
+  const tags = pointTags(site, place, reading.deviceId);
+  const fields = reading.quality === 'good' ? reading.fields : { ...reading.fields, quality: reading.quality };
+  return { measurement: reading.kind, tags, fields, tsUs: Math.round(reading.ts * 1000) };
+}
+
+/** The tags of a device's points, in schema order. */
+export function pointTags(site: string, place: Place, deviceId: string): Record<string, string> {
   const tags: Record<string, string> = { site, building: place.building };
   if (place.floor !== undefined) tags.floor = place.floor;
   if (place.unit !== undefined) tags.unit = place.unit;
   if (place.room !== undefined) tags.room = place.room;
-  tags.device = reading.deviceId;
-  const fields = reading.quality === 'good' ? reading.fields : { ...reading.fields, quality: reading.quality };
-  return { measurement: reading.kind, tags, fields, tsUs: Math.round(reading.ts * 1000) };
+  tags.device = deviceId;
+  return tags;
 }

@@ -4,7 +4,7 @@ import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
 import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, splitStorable, queryFields } from './influx-schema.js';
 import { toLineProtocol } from './line-protocol.js';
-import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import type { InfluxqlResult, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
 
 export interface Influx1Options {
   /** e.g. http://127.0.0.1:8086 (a path prefix is kept, for reverse proxies). */
@@ -63,6 +63,7 @@ export class Influx1Driver implements StoreDriver {
   private readonly where: string;
   private readonly writeUrl: string;
   private readonly writeHeaders: Record<string, string>;
+  private readonly queryUrl: string;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: Influx1Options) {
@@ -75,6 +76,7 @@ export class Influx1Driver implements StoreDriver {
     const base = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.writeUrl = `${base}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
     this.writeHeaders = { 'content-type': 'text/plain; charset=utf-8' };
+    this.queryUrl = `${base}/query`;
     if (username !== undefined) this.writeHeaders.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     this.influx = new InfluxDB({
       hosts: [
@@ -172,6 +174,25 @@ export class Influx1Driver implements StoreDriver {
       });
       return { time: isoMicros(String(row[0])), fields: out };
     });
+  }
+
+  async influxql(statements: string[], params: Record<string, string> = {}): Promise<InfluxqlResult[]> {
+    const body = new URLSearchParams({ db: this.opts.database, q: statements.join(';\n'), epoch: 'ms', params: JSON.stringify(params) });
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (this.writeHeaders.authorization) headers.authorization = this.writeHeaders.authorization;
+    let res: Response;
+    let text: string;
+    try {
+      // Reports scan months of readings: a minute, not the write timeout.
+      res = await fetch(this.queryUrl, { method: 'POST', body, headers, signal: AbortSignal.timeout(Math.max(this.timeoutMs, 60_000)) });
+      text = await res.text();
+    } catch (err) {
+      throw this.fail('query', err);
+    }
+    if (res.status !== 200) throw new Error(`${this.where}: query failed: HTTP ${res.status}: ${text.trim()}`);
+    const parsed = JSON.parse(text) as { results?: (InfluxqlResult & { statement_id?: number })[]; error?: string };
+    if (parsed.error) throw new Error(`${this.where}: query failed: ${parsed.error}`);
+    return parsed.results ?? [];
   }
 
   async ping(): Promise<boolean> {

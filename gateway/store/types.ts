@@ -38,4 +38,22 @@ export interface StoreDriver {
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * InfluxQL statements run in the database (reports aggregate there), with bound parameters;
+   * times come back as epoch ms. Absent where the database speaks no InfluxQL.
+   */
+  influxql?(statements: string[], params?: Record<string, string>): Promise<InfluxqlResult[]>;
+}
+
+export interface InfluxqlSeries {
+  name: string;
+  tags?: Record<string, string>;
+  columns: string[];
+  values: (number | string | boolean | null)[][];
+}
+
+/** One statement's answer. */
+export interface InfluxqlResult {
+  error?: string;
+  series?: InfluxqlSeries[];
 }

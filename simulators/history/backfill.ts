@@ -1,0 +1,85 @@
+import { LocalTime } from '../../rules/local-time.js';
+import type { SiteConfig } from '../../gateway/config/schema.js';
+import { pointTags } from '../../gateway/pipeline/point.js';
+import { DeviceRegistry } from '../../gateway/registry.js';
+import { meterFacts } from '../../gateway/reports/meter-report.js';
+import type { Point, StoreDriver } from '../../gateway/store/types.js';
+import { emitMeter, meterSeries } from './generate.js';
+import { planAnomalies, type GroundTruth } from './plan.js';
+
+// `dutyroom simulate history`: weeks of meter readings written straight into InfluxDB in
+// large batches, several in flight (the database, not this loop, is the limit), with the
+// planted anomalies' ground truth returned for the caller to keep.
+
+export interface BackfillOptions {
+  config: SiteConfig;
+  driver: StoreDriver;
+  days: number;
+  /** Epoch ms; readings stop before it (rounded down to the interval). */
+  end: number;
+  intervalS?: number;
+  seed?: number;
+  /** Plants per anomaly kind (default: 1 % of eligible meters, at least 2). */
+  perKind?: number;
+  batchSize?: number;
+  /** Batches in flight at once. */
+  concurrency?: number;
+  onProgress?: (written: number) => void;
+}
+
+export interface BackfillResult {
+  truth: GroundTruth;
+  points: number;
+  ms: number;
+}
+
+const DAY = 86_400_000;
+
+export async function backfillHistory(o: BackfillOptions): Promise<BackfillResult> {
+  const started = performance.now();
+  const intervalS = o.intervalS ?? 900;
+  if (!Number.isInteger(o.days) || o.days < 1 || o.days > 3660) throw new Error(`days must be a whole number from 1 to 3660, got ${o.days}`);
+  if (!Number.isInteger(3600 / intervalS) || 3600 / intervalS < 2) throw new Error(`interval must divide an hour into at least 2 readings, got ${intervalS} s`);
+  const end = Math.floor(o.end / (intervalS * 1000)) * intervalS * 1000;
+  const start = end - o.days * DAY;
+  const meters = meterFacts(o.config);
+  const timeZone = o.config.site.timezone;
+  const truth = planAnomalies({ meters, start, end, intervalS, timeZone, seed: o.seed ?? 1, ...(o.perKind !== undefined ? { perKind: o.perKind } : {}) });
+  const registry = new DeviceRegistry(o.config, { now: () => end });
+  const local = new LocalTime(timeZone);
+  const batchSize = o.batchSize ?? 10_000;
+  const concurrency = o.concurrency ?? 3;
+  await o.driver.connect();
+
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let written = 0;
+  const send = async (batch: Point[]) => {
+    while (inFlight.size >= concurrency) await Promise.race(inFlight);
+    if (failure) throw failure;
+    const p = o.driver.write(batch).then(
+      () => {
+        written += batch.length;
+        o.onProgress?.(written);
+      },
+      (err: unknown) => {
+        failure ??= err;
+      },
+    );
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  let batch: Point[] = [];
+  for (const meter of meters) {
+    const tags = pointTags(o.config.site.id, registry.place(meter.id)!, meter.id);
+    emitMeter(meterSeries(meter, truth, local), truth, tags, batch);
+    while (batch.length >= batchSize) {
+      await send(batch.slice(0, batchSize));
+      batch = batch.slice(batchSize);
+    }
+  }
+  if (batch.length) await send(batch);
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  return { truth, points: written, ms: performance.now() - started };
+}

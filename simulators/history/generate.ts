@@ -1,0 +1,133 @@
+import { LocalTime } from '../../rules/local-time.js';
+import type { MeterFacts } from '../../rules/reports/types.js';
+import type { Point } from '../../gateway/store/types.js';
+import { hashSeed, seededRandom } from '../random.js';
+import type { GroundTruth, Plant } from './plan.js';
+
+// Readings of water and electricity meters over weeks, shaped like a residential estate's:
+// mornings and evenings busy, nights quiet, weekends heavier, now and then a family away
+// for a few days or a busy day, a night-time flush; vacant units use nothing; building mains
+// and incomers never stop. Plants from plan.ts are laid over that. Each hour's use is
+// counted in the readings inside that hour (the :15, :30 and :45 ones), so hourly counter
+// differences are exactly the hour's use.
+
+const HOUR = 3_600_000;
+
+/** Share of a day's use per local hour (flats). */
+const FLAT_SHAPE = [0.01, 0, 0, 0, 0, 0.01, 0.08, 0.12, 0.08, 0.04, 0.03, 0.04, 0.06, 0.03, 0.02, 0.02, 0.03, 0.06, 0.09, 0.1, 0.08, 0.06, 0.03, 0.01];
+/** Relative flow per local hour of a building main or an incomer (never zero). */
+const MAIN_SHAPE = [0.4, 0.3, 0.3, 0.3, 0.35, 0.5, 1.2, 1.6, 1.4, 1, 0.9, 1, 1.2, 1, 0.9, 0.9, 1, 1.3, 1.6, 1.7, 1.5, 1.2, 0.9, 0.6];
+
+export interface MeterSeries {
+  meter: MeterFacts;
+  /** The first counter value. */
+  initial: number;
+  /** The counter wraps here. */
+  span: number;
+  /** Use per hour from `start` (index 0), before the plants that change counting (stuck, gaps, drops). */
+  hourly: Float64Array;
+}
+
+function plantsOf(truth: GroundTruth, id: string): Plant[] {
+  return truth.planted.filter((p) => p.meter === id);
+}
+
+/** Each meter's hourly use over the whole history, plants that change use included. */
+export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalTime): MeterSeries {
+  const rnd = seededRandom(hashSeed(truth.seed, meter.id));
+  const hours = Math.ceil((truth.end - truth.start) / HOUR);
+  const hourly = new Float64Array(hours);
+  const water = meter.kind === 'water_meter';
+  const plants = plantsOf(truth, meter.id);
+  const within = (p: Plant, ts: number) => ts >= p.from && ts < p.to;
+  const mainScale = water ? 0.5 + rnd() * 1.5 : 20 + rnd() * 40;
+  const flatDaily = water ? 0.25 + rnd() * 0.25 : 4 + rnd() * 6;
+  const baseKw = 0.03 + rnd() * 0.05;
+  let dayKey = '';
+  let dayFactor = 1;
+  let holidayLeft = 0;
+  let quietHour = -1;
+  let nightFlushHour = -1;
+  for (let i = 0; i < hours; i++) {
+    const ts = truth.start + i * HOUR;
+    const { date, hour } = local.parts(ts);
+    if (date !== dayKey) {
+      dayKey = date;
+      const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+      dayFactor = (0.7 + rnd() * 0.6) * (weekday === 0 || weekday === 6 ? 1.15 : 1);
+      if (rnd() < 1 / 30) dayFactor *= 1.8;
+      if (holidayLeft > 0) holidayLeft--;
+      else if (rnd() < 1 / 60) holidayLeft = 2 + Math.floor(rnd() * 3);
+      quietHour = 9 + Math.floor(rnd() * 8);
+      nightFlushHour = rnd() < 0.1 ? 2 + Math.floor(rnd() * 3) : -1;
+    }
+    let use: number;
+    if (meter.unit === undefined) {
+      use = mainScale * MAIN_SHAPE[hour]! * (0.85 + rnd() * 0.3);
+    } else if (meter.vacant) {
+      use = 0;
+    } else {
+      const spike = plants.find((p) => p.kind === 'consumption_spike' && within(p, ts));
+      const away = holidayLeft > 0 && !spike;
+      const factor = spike ? spike.params.factor! : away ? 0 : dayFactor;
+      const busy = hour === quietHour || (hour >= 9 && hour <= 22 && rnd() < 0.25) ? 0 : 1;
+      use = flatDaily * factor * FLAT_SHAPE[hour]! * (0.4 + rnd() * 1.2) * (spike ? 1 : busy);
+      if (!water) use += baseKw;
+      else if (hour === nightFlushHour && !away) use += 0.006;
+    }
+    for (const p of plants) {
+      if (p.kind === 'continuous_flow' && within(p, ts)) use += p.params.leak_m3h!;
+      if (p.kind === 'night_flow_high' && within(p, ts)) {
+        if (hour >= 2 && hour < 5) use += p.params.night_m3h!;
+        if (hour === 15) use = 0; // a quiet hour: this is night flow, not a continuous leak
+      }
+      if ((p.kind === 'vacant_unit_flow' && hour >= 9 && hour < 18) || (p.kind === 'vacant_unit_power' && hour >= 18 && hour < 23)) {
+        if (within(p, ts)) use += p.params.per_day! / (p.kind === 'vacant_unit_flow' ? 9 : 5);
+      }
+    }
+    hourly[i] = use;
+  }
+  const span = meter.span ?? (water ? 10_000 : 100_000);
+  let initial = water ? 100 + rnd() * 2900 : 1000 + rnd() * 29_000;
+  const wrap = plants.find((p) => p.kind === 'counter_rollover');
+  if (wrap) {
+    let before = 0;
+    for (let i = 0; i < (wrap.from - truth.start) / HOUR; i++) before += hourly[i]!;
+    initial = span - before - 0.0005;
+  }
+  return { meter, initial, span, hourly };
+}
+
+/** Appends every reading of one meter, in time order, to `out`; returns how many. */
+export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<string, string>, out: Point[]): number {
+  const stepMs = truth.intervalS * 1000;
+  const steps = Math.round(HOUR / stepMs);
+  const water = s.meter.kind === 'water_meter';
+  const counterField = water ? 'total_m3' : 'energy_import_kwh';
+  const rateField = water ? 'flow_m3h' : 'power_kw';
+  const digits = water ? 1000 : 100;
+  const plants = plantsOf(truth, s.meter.id);
+  const gaps = plants.filter((p) => p.kind === 'data_gap');
+  const stuck = plants.filter((p) => p.kind === 'stuck_meter');
+  const rollback = plants.find((p) => p.kind === 'counter_rollback');
+  let counter = s.initial;
+  let rolledBack = false;
+  let n = 0;
+  for (let t = truth.start; t < truth.end; t += stepMs) {
+    const hourIndex = Math.floor((t - truth.start) / HOUR);
+    const k = Math.round((t - truth.start - hourIndex * HOUR) / stepMs);
+    const rate = s.hourly[hourIndex] ?? 0;
+    // The hour's use lands on its readings after :00 (k = 1 … steps-1).
+    if (k > 0 && !stuck.some((p) => t >= p.from && t < p.to)) counter += rate / (steps - 1);
+    if (rollback && !rolledBack && t >= rollback.from) {
+      counter *= rollback.params.keep!;
+      rolledBack = true;
+    }
+    if (gaps.some((p) => t >= p.from && t < p.to)) continue;
+    // Rounded as the register shows it, then wrapped: 99 999.996 shows as 0.00, never 100 000.
+    const value = Math.round(((Math.round(counter * digits) / digits) % s.span) * digits) / digits;
+    out.push({ measurement: s.meter.kind, tags, fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 }, tsUs: t * 1000 });
+    n++;
+  }
+  return n;
+}
