@@ -49,14 +49,13 @@ export function formatMessage(type: Channel['type'], e: Escalation): unknown {
     `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
   ];
   const text = lines.join('\n\n');
-  switch (type) {
-    case 'wecom':
-      return { msgtype: 'markdown', markdown: { content: text } };
-    case 'dingtalk':
-      return { msgtype: 'markdown', markdown: { title, text } };
-    case 'webhook':
-      return { kind: 'escalation', incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, step, level: event.level, to: event.to, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title, text };
-  }
+  if (type !== 'webhook') return robotMarkdown(type, title, text);
+  return { kind: 'escalation', incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, step, level: event.level, to: event.to, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title, text };
+}
+
+/** The markdown message of a group robot (WeCom 企业微信, DingTalk 钉钉), as their webhook APIs document it. */
+function robotMarkdown(type: 'wecom' | 'dingtalk', title: string, text: string): unknown {
+  return type === 'wecom' ? { msgtype: 'markdown', markdown: { content: text } } : { msgtype: 'markdown', markdown: { title, text } };
 }
 
 interface Retry {
@@ -121,14 +120,7 @@ export type AnnouncementSender = (a: Announcement) => Promise<{ channel: string;
 export function formatAnnouncement(type: Channel['type'], a: Announcement): unknown {
   const title = `【${a.title.zh}】${a.title.en}`;
   const text = [`**${title}**`, ...a.lines].join('\n\n');
-  switch (type) {
-    case 'wecom':
-      return { msgtype: 'markdown', markdown: { content: text } };
-    case 'dingtalk':
-      return { msgtype: 'markdown', markdown: { title, text } };
-    case 'webhook':
-      return { kind: a.kind, title: a.title, text, ...a.data };
-  }
+  return type === 'webhook' ? { kind: a.kind, title: a.title, text, ...a.data } : robotMarkdown(type, title, text);
 }
 
 export function createAnnouncer(opts: NotifierOptions): AnnouncementSender {

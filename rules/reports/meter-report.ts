@@ -2,7 +2,7 @@ import { severityRank } from '../alarms/kinds.js';
 import type { Thresholds } from '../thresholds.js';
 import { judgeMeter, type ReportPeriod } from './meter-anomalies.js';
 import type { MeterReportSettings } from './settings.js';
-import { ANOMALY_KIND_NAMES, METER_COUNTER, type AnomalyKind, type DailyUse, type MeterAnomaly, type MeterHistory, type MeterKind, type Rollover, type Text } from './types.js';
+import { ANOMALY_KIND_NAMES, METER_COUNTER, type AnomalyKind, type DailyUse, type MeterAnomaly, type MeterFacts, type MeterHistory, type MeterKind, type Rollover, type Text } from './types.js';
 
 // The whole meter-anomaly report for a period: totals per building and meter kind, the
 // anomalies with their evidence, and each meter's daily use (the small charts). A report
@@ -16,13 +16,7 @@ export interface ReportDrill {
   to?: number;
 }
 
-export interface MeterRow {
-  id: string;
-  kind: MeterKind;
-  building: string;
-  unit?: string;
-  vacant: boolean;
-  name?: Text;
+export interface MeterRow extends Omit<MeterFacts, 'span'> {
   total: number | null;
   days: DailyUse[];
   rollovers: Rollover[];
