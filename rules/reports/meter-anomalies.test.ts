@@ -85,3 +85,25 @@ describe('judgeMeter', () => {
     expect(rb.days.map((d) => d.use)).toEqual([0.5, 0.4, 0.5]);
   });
 });
+
+describe('judgeMeter: gaps and days under way', () => {
+  it('a meter with days only before the period is one gap, not two', () => {
+    const h = history('2026-11-01', [0.4, 0.4, 0.4]);
+    const p = period('2026-11-05', '2026-11-06');
+    h.gaps.push({ from: p.start, to: p.end });
+    expect(judge(h, p).anomalies.map((a) => [a.kind, a.from, a.to])).toEqual([['data_gap', p.start, p.end]]);
+    const silent: MeterHistory = { meter: flat, days: [], drops: [], gaps: [], nights: [] };
+    expect(judge(silent, p).anomalies.map((a) => [a.kind, a.from, a.to])).toEqual([['data_gap', p.start, p.end]]);
+  });
+
+  it('continuous flow is judged on whole days only', () => {
+    const h = history('2026-11-01', [0.5, 0.5]);
+    for (const d of h.days) d.minFlow = 0.02;
+    const p = period('2026-11-01', '2026-11-02');
+    expect(judge(h, p).anomalies.map((a) => a.kind)).toEqual(['continuous_flow']);
+    expect(judge(h, p).anomalies[0]!.values.days).toBe(2);
+    // Made at noon of the second day: only the first day is whole.
+    const noon = { ...p, end: localMidnight('2026-11-02', TZ) + 12 * 3_600_000 };
+    expect(judge(h, noon).anomalies[0]!.values.days).toBe(1);
+  });
+});

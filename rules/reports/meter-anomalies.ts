@@ -127,9 +127,10 @@ export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: Mete
   for (const g of h.gaps) for (const d of allDays) if (byDate.get(d) && g.from < byDate.get(d)!.start + 86_400_000 && g.to > byDate.get(d)!.start) gapDates.add(d);
 
   // Gaps: missing readings, told apart from zero use (zero use still sends readings).
-  const firstDay = h.days.find((d) => d.count > 0);
+  // A meter the database has no day for at all is silent over the whole period (the
+  // gaps of a meter with some days are the database's answer).
   const gaps = [...h.gaps];
-  if (!firstDay || h.days.every((d) => d.date < period.from || d.count === 0)) gaps.push({ from: period.start, to: period.end });
+  if (!h.days.some((d) => d.count > 0)) gaps.push({ from: period.start, to: period.end });
   for (const g of gaps) {
     const from = Math.max(g.from, period.start);
     const to = Math.min(g.to, period.end);
@@ -244,7 +245,8 @@ export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: Mete
       run = [];
     };
     for (const day of h.days) {
-      const whole = day.count > 0 && !gapDates.has(day.date) && day.minFlow !== undefined;
+      // A day still under way (a report made at noon) is not judged: its flow may yet stop.
+      const whole = day.count > 0 && !gapDates.has(day.date) && day.minFlow !== undefined && day.start + 86_400_000 <= period.end;
       if (m.unit !== undefined && inPeriod(day.date) && whole && day.minFlow! > 0) run.push(day.date);
       else flush();
     }
