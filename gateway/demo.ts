@@ -70,7 +70,18 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const { config, baseDir } = loadSite(opts.file, opts.env);
   const registerProfiles = loadRegisterProfiles();
   const clock = new ScaledClock({ speed: opts.speed, ...(opts.start !== undefined ? { start: opts.start } : {}) });
-  const estate = new Estate({ config, profiles: registerProfiles, seed: opts.seed ?? 2026, start: clock.now() });
+  const estateStart = clock.now();
+  const estate = new Estate({ config, profiles: registerProfiles, seed: opts.seed ?? 2026, start: estateStart });
+  // The meters' counters as the live estate begins: the history backfilled below ends there.
+  const startCounters = new Map<string, number>();
+  if (opts.historyDays) {
+    for (const d of config.devices) {
+      if (d.kind !== 'water_meter' && d.kind !== 'electricity_meter') continue;
+      const o = estate.observe(d.id);
+      const v = 'fields' in o ? (o.fields.total_m3 ?? o.fields.energy_import_kwh) : undefined;
+      if (typeof v === 'number') startCounters.set(d.id, v);
+    }
+  }
   const stops: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s();
@@ -103,7 +114,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     });
     stops.push(() => driver.stop());
     driver.tick();
-    const history = opts.historyDays ? await backfillOnce(config, baseDir, gateway, opts.historyDays, clock.now(), opts.seed ?? 2026) : undefined;
+    const history = opts.historyDays ? await backfillOnce(config, baseDir, gateway, { end: estateStart, counters: startCounters }, opts.historyDays, opts.seed ?? 2026) : undefined;
     if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir, history);
     return { gateway, estate, clock, mqtt, modbus, drills, stop };
   } catch (err) {
@@ -116,11 +127,19 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
  * The demo's meter history: written once per data directory, then the scheduled reports that
  * history allows (yesterday's, last month's) are made, as if the gateway had run all along.
  */
-async function backfillOnce(config: RunningGateway['config'], baseDir: string, gateway: RunningGateway, days: number, end: number, seed: number): Promise<string> {
+async function backfillOnce(
+  config: RunningGateway['config'],
+  baseDir: string,
+  gateway: RunningGateway,
+  live: { end: number; counters: Map<string, number> },
+  days: number,
+  seed: number,
+): Promise<string> {
   const dataDir = resolve(baseDir, config.data_dir);
   const truthFile = join(dataDir, 'history', 'truth.json');
   if (existsSync(truthFile)) return `history from an earlier run (${truthFile})`;
-  const r = await backfillHistory({ config, driver: gateway.store.driver, days, end, seed });
+  // The history ends where the live estate began, at the counters its meters showed then.
+  const r = await backfillHistory({ config, driver: gateway.store.driver, days, end: live.end, seed, endValues: (id) => live.counters.get(id) });
   await mkdir(dirname(truthFile), { recursive: true });
   await writeFile(truthFile, JSON.stringify(r.truth, null, 1));
   await mkdir(join(dataDir, 'reports'), { recursive: true });

@@ -1,10 +1,11 @@
 import { LocalTime } from '../../rules/local-time.js';
+import { localDate, localMidnight } from '../../rules/reports/calendar.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
 import { pointTags } from '../../gateway/pipeline/point.js';
 import { DeviceRegistry } from '../../gateway/registry.js';
 import { meterFacts } from '../../gateway/reports/meter-report.js';
 import type { Point, StoreDriver } from '../../gateway/store/types.js';
-import { emitMeter, meterSeries } from './generate.js';
+import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies, type GroundTruth } from './plan.js';
 
 // `dutyroom simulate history`: weeks of meter readings written straight into InfluxDB in
@@ -15,12 +16,17 @@ export interface BackfillOptions {
   config: SiteConfig;
   driver: StoreDriver;
   days: number;
-  /** Epoch ms; readings stop before it (rounded down to the interval). */
+  /** Epoch ms; readings stop before it (rounded down to the interval). They start at the local midnight `days` days before. */
   end: number;
   intervalS?: number;
   seed?: number;
   /** Plants per anomaly kind (default: 1 % of eligible meters, at least 2). */
   perKind?: number;
+  /**
+   * The counter each meter shows at `end` (a simulated estate that carries on live): its
+   * history is fitted to end there, so the first live reading is no jump.
+   */
+  endValues?: (meterId: string) => number | undefined;
   batchSize?: number;
   /** Batches in flight at once. */
   concurrency?: number;
@@ -41,10 +47,11 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
   if (!Number.isInteger(o.days) || o.days < 1 || o.days > 3660) throw new Error(`days must be a whole number from 1 to 3660, got ${o.days}`);
   if (!Number.isInteger(3600 / intervalS) || 3600 / intervalS < 2) throw new Error(`interval must divide an hour into at least 2 readings, got ${intervalS} s`);
   const end = Math.floor(o.end / (intervalS * 1000)) * intervalS * 1000;
-  const start = end - o.days * DAY;
-  const meters = meterFacts(o.config);
   const timeZone = o.config.site.timezone;
-  const truth = planAnomalies({ meters, start, end, intervalS, timeZone, seed: o.seed ?? 1, ...(o.perKind !== undefined ? { perKind: o.perKind } : {}) });
+  // From a local midnight: the first day is whole (a report of it shows no gap before dawn).
+  const start = localMidnight(localDate(end - o.days * DAY, timeZone), timeZone);
+  const meters = meterFacts(o.config);
+  const truth = planAnomalies({ meters, start, end, intervalS, timeZone, seed: o.seed ?? 1, ...(o.perKind !== undefined ? { perKind: o.perKind } : {}), wraps: !o.endValues });
   const registry = new DeviceRegistry(o.config, { now: () => end });
   const local = new LocalTime(timeZone);
   const batchSize = o.batchSize ?? 10_000;
@@ -72,7 +79,12 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
   let batch: Point[] = [];
   for (const meter of meters) {
     const tags = pointTags(o.config.site.id, registry.place(meter.id)!, meter.id);
-    emitMeter(meterSeries(meter, truth, local), truth, tags, batch);
+    const series = meterSeries(meter, truth, local);
+    const target = o.endValues?.(meter.id);
+    // A meter planted to wrap keeps its own start: it must pass the top of its register.
+    const wraps = truth.planted.some((p) => p.meter === meter.id && p.kind === 'counter_rollover');
+    if (target !== undefined && !wraps) series.initial = initialFor(series, truth, target) ?? series.initial;
+    emitMeter(series, truth, tags, batch);
     while (batch.length >= batchSize) {
       await send(batch.slice(0, batchSize));
       batch = batch.slice(batchSize);

@@ -87,9 +87,11 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
     }
     hourly[i] = use;
   }
-  const span = meter.span ?? (water ? 10_000 : 100_000);
-  let initial = water ? 100 + rnd() * 2900 : 1000 + rnd() * 29_000;
   const wrap = plants.find((p) => p.kind === 'counter_rollover');
+  // A counter wraps at its register's span; one planted to wrap and of unknown span gets a
+  // 5-digit register; the others never reach theirs.
+  const span = meter.span ?? (wrap ? (water ? 10_000 : 100_000) : Infinity);
+  let initial = water ? 100 + rnd() * 2900 : 1000 + rnd() * 29_000;
   if (wrap) {
     let before = 0;
     for (let i = 0; i < (wrap.from - truth.start) / HOUR; i++) before += hourly[i]!;
@@ -100,19 +102,42 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
 
 /** Appends every reading of one meter, in time order, to `out`; returns how many. */
 export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<string, string>, out: Point[]): number {
-  const stepMs = truth.intervalS * 1000;
-  const steps = Math.round(HOUR / stepMs);
   const water = s.meter.kind === 'water_meter';
   const counterField = water ? 'total_m3' : 'energy_import_kwh';
   const rateField = water ? 'flow_m3h' : 'power_kw';
   const digits = water ? 1000 : 100;
+  let n = 0;
+  walk(s, truth, s.initial, (t, counter, rate) => {
+    // Rounded as the register shows it, then wrapped: 99 999.996 shows as 0.00, never 100 000.
+    const value = Math.round(((Math.round(counter * digits) / digits) % s.span) * digits) / digits;
+    out.push({ measurement: s.meter.kind, tags, fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 }, tsUs: t * 1000 });
+    n++;
+  });
+  return n;
+}
+
+/**
+ * The first counter value that makes the history end at `target` (the value a live meter
+ * shows when its history stops), so live readings carry on without a jump. The walk is
+ * affine in its start (use adds, a wind-back multiplies); undefined when no start ≥ 0 fits.
+ */
+export function initialFor(s: MeterSeries, truth: GroundTruth, target: number): number | undefined {
+  const f0 = walk(s, truth, 0);
+  const slope = walk(s, truth, 1) - f0;
+  const initial = (target - f0) / slope;
+  return Number.isFinite(initial) && initial >= 0 ? initial : undefined;
+}
+
+/** Steps through the history from `initial`; `emit` sees each reading sent (not those of a gap). Returns the last counter value. */
+function walk(s: MeterSeries, truth: GroundTruth, initial: number, emit?: (t: number, counter: number, rate: number) => void): number {
+  const stepMs = truth.intervalS * 1000;
+  const steps = Math.round(HOUR / stepMs);
   const plants = plantsOf(truth, s.meter.id);
   const gaps = plants.filter((p) => p.kind === 'data_gap');
   const stuck = plants.filter((p) => p.kind === 'stuck_meter');
   const rollback = plants.find((p) => p.kind === 'counter_rollback');
-  let counter = s.initial;
+  let counter = initial;
   let rolledBack = false;
-  let n = 0;
   for (let t = truth.start; t < truth.end; t += stepMs) {
     const hourIndex = Math.floor((t - truth.start) / HOUR);
     const k = Math.round((t - truth.start - hourIndex * HOUR) / stepMs);
@@ -123,11 +148,7 @@ export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<strin
       counter *= rollback.params.keep!;
       rolledBack = true;
     }
-    if (gaps.some((p) => t >= p.from && t < p.to)) continue;
-    // Rounded as the register shows it, then wrapped: 99 999.996 shows as 0.00, never 100 000.
-    const value = Math.round(((Math.round(counter * digits) / digits) % s.span) * digits) / digits;
-    out.push({ measurement: s.meter.kind, tags, fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 }, tsUs: t * 1000 });
-    n++;
+    if (emit && !gaps.some((p) => t >= p.from && t < p.to)) emit(t, counter, rate);
   }
-  return n;
+  return counter;
 }

@@ -65,6 +65,8 @@ export interface PlanOptions {
   seed: number;
   /** Plants per kind (default: 1 % of the eligible meters, at least 2, as far as meters allow). */
   perKind?: number;
+  /** Plant counter wraps (default true; not when the history must end at live counters). */
+  wraps?: boolean;
 }
 
 export function planAnomalies(o: PlanOptions): GroundTruth {
@@ -75,6 +77,7 @@ export function planAnomalies(o: PlanOptions): GroundTruth {
   const dayStart = (d: number) => o.start + d * DAY;
   const pickDay = (min: number, maxFromEnd: number) => min + Math.floor(rnd() * Math.max(1, days - maxFromEnd - min));
   for (const kind of ORDER) {
+    if (kind === 'counter_rollover' && o.wraps === false) continue;
     const pool = o.meters.filter((m) => !used.has(m.id) && eligible(kind, m));
     const want = o.perKind ?? Math.max(2, Math.round(pool.length * 0.01));
     for (let i = 0; i < want && pool.length > 0 && days >= 20; i++) {
