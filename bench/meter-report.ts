@@ -24,8 +24,11 @@ export interface MeterReportBench {
   anomalies: number;
   planted: number;
   found: number;
-  /** Clean meters flagged, any kind. */
+  /** Clean meters flagged, any kind, and per anomaly kind. */
   falsePositives: number;
+  falsePositivesByKind: Record<string, number>;
+  /** Clean meters (no planted anomaly). */
+  cleanMeters: number;
 }
 
 /** A site of `flats` flats in buildings of 50, each flat with a water and an electricity meter; 5 % vacant. */
@@ -65,7 +68,11 @@ export async function benchMeterReport(influxUrl: string, quick: boolean): Promi
   const planted = fill.truth.planted.filter((p) => p.kind !== 'counter_rollover');
   const found = planted.filter((p) => r.anomalies.some((a) => a.meter === p.meter && a.kind === p.kind && a.from < p.to + 86_400_000 && a.to > p.from - 86_400_000)).length;
   const dirty = new Set(planted.map((p) => p.meter));
-  const falsePositives = new Set(r.anomalies.filter((a) => !dirty.has(a.meter)).map((a) => a.meter)).size;
+  const wrong = r.anomalies.filter((a) => !dirty.has(a.meter));
+  const falsePositives = new Set(wrong.map((a) => a.meter)).size;
+  const falsePositivesByKind: Record<string, number> = {};
+  for (const a of wrong) falsePositivesByKind[a.kind] = (falsePositivesByKind[a.kind] ?? 0) + 1;
+  if (process.env.BENCH_VERBOSE) for (const a of wrong) console.error(a.meter, a.kind, a.evidence.en);
   return {
     meters: fill.truth.meters.length,
     days,
@@ -77,6 +84,8 @@ export async function benchMeterReport(influxUrl: string, quick: boolean): Promi
     planted: planted.length,
     found,
     falsePositives,
+    falsePositivesByKind,
+    cleanMeters: fill.truth.meters.length - dirty.size,
   };
 }
 
