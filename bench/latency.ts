@@ -3,7 +3,6 @@
 // meter readings through the same broker into the same gateway (validation, rules, spool,
 // InfluxDB all on).
 //   node dist/bench/latency.js [--quick]     (INFLUX_URL to use a running InfluxDB)
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import pino from 'pino';
 import { hashPassword } from '../broker/password.js';
 import { parseConfig } from '../gateway/config/load.js';
 import { startGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/paths.js';
+import { publish } from './publisher-run.js';
 
 const PASSWORD = 'bench-password';
 
@@ -54,10 +53,8 @@ ${devices}
   const gw = await startGateway({ config, baseDir: dir, logger: pino({ level: 'error' }) });
   await gw.adapter.waitReady();
   const rate = 10_000;
-  const seconds = quick ? 5 : 30;
-  const background = new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [projectPath('dist', 'bench', 'publisher.js'), gw.brokerUrl, String(meters), String((rate * (seconds + 5)) / meters), PASSWORD, 'bench', '0', String(rate)], (err, out) => (err ? reject(err) : resolve(out))),
-  );
+  const seconds = quick ? 3 : 30;
+  const background = publish(gw.brokerUrl, meters, Math.ceil((rate * (seconds + 5)) / meters), 'bench', { rate }).done;
 
   const sse = new AbortController();
   const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, { headers: { authorization: `Bearer ${PASSWORD}` }, signal: sse.signal });

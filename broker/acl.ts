@@ -1,4 +1,5 @@
-// Topic access rules for the broker. Pure functions: no I/O, no state but the account list.
+// Topic access rules for the broker. Pure functions: no I/O, no state but the account list
+// (and a cache of answers derived from it).
 
 /** A broker login and what it may do. Filters use MQTT wildcards (`+`, `#`). */
 export interface BrokerAccount {
@@ -80,9 +81,19 @@ function isSys(topicOrFilter: string): boolean {
   return topicOrFilter === SYS || topicOrFilter.startsWith(`${SYS}/`);
 }
 
+// Topics remembered per login. A device publishes to one or two topics over and over, a
+// bridge to one per device it carries; past this the memory is cleared and filled again.
+const PUBLISH_CACHE_MAX = 10_000;
+
 /** The access rules of a set of accounts. Build a new one to change them. */
 export class Acl {
   private readonly byName: ReadonlyMap<string, BrokerAccount>;
+  /**
+   * canPublish answers per login and topic. It is asked for every PUBLISH, and splitting the
+   * topic and each filter cost more than the rest of the broker's work on a message. Valid
+   * for the life of this Acl: a change of accounts builds a new one.
+   */
+  private readonly published = new Map<string, Map<string, boolean>>();
 
   constructor(accounts: readonly BrokerAccount[]) {
     const byName = new Map<string, BrokerAccount>();
@@ -106,9 +117,16 @@ export class Acl {
 
   /** Nobody publishes into `$SYS`: those topics are the broker's own status. */
   canPublish(username: string, topic: string): boolean {
+    let known = this.published.get(username);
+    const hit = known?.get(topic);
+    if (hit !== undefined) return hit;
     const a = this.byName.get(username);
-    if (!a || !isValidTopic(topic) || isSys(topic)) return false;
-    return a.publish.some((f) => topicMatches(f, topic));
+    if (!a) return false;
+    const allowed = isValidTopic(topic) && !isSys(topic) && a.publish.some((f) => topicMatches(f, topic));
+    if (!known) this.published.set(username, (known = new Map()));
+    if (known.size >= PUBLISH_CACHE_MAX) known.clear();
+    known.set(topic, allowed);
+    return allowed;
   }
 
   /** A filter is allowed if it fits inside one of the account's subscribe filters; `$SYS` is for admins. */

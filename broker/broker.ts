@@ -37,6 +37,24 @@ export interface BrokerStats {
   oversized: number;
 }
 
+/**
+ * A consumer inside the broker's own process (the gateway's MQTT adapter when the broker is
+ * embedded): it gets every authorised publish of the topics it wants straight from aedes,
+ * without logging in and subscribing as a second MQTT client. That second hop cost more CPU
+ * than the gateway's own work, and aedes's delivery queue (mqemitter) degrades badly when
+ * one subscriber receives from many publishers.
+ */
+export interface LocalConsumer {
+  /** Whether a topic is one the consumer would have subscribed to. Called once per publish. */
+  wants(topic: string): boolean;
+  /**
+   * Called once per authorised publish of a wanted topic. A returned promise delays the
+   * QoS 1 PUBACK (and the QoS 2 PUBREC) to the publisher until it settles, so that an
+   * acknowledged message is one the consumer has dealt with. It must not reject.
+   */
+  deliver(topic: string, payload: Buffer, qos: 0 | 1 | 2): PromiseLike<unknown> | void;
+}
+
 export interface RunningBroker {
   aedes: Aedes;
   /** The ports actually bound (useful when 0 was asked for). */
@@ -45,6 +63,8 @@ export interface RunningBroker {
   url: string;
   /** Swap the accounts in place; clients whose account is gone or changed are disconnected. */
   setAccounts(accounts: BrokerAccount[]): void;
+  /** Hands wanted publishes to an in-process consumer (one at a time; undefined removes it). */
+  setLocalConsumer(consumer: LocalConsumer | undefined): void;
   stats(): BrokerStats;
   health(): ComponentHealth;
   /** Stops the listeners, drops every client, closes aedes; resolves once the ports are free. */
@@ -67,6 +87,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
   const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0 };
+  let local: LocalConsumer | undefined;
+  // QoS 1 publishes already handed over in authorizePublish (see there), so that `published`
+  // does not hand them over a second time.
+  const handedOver = new WeakSet<PublishPacket>();
 
   // Who each client logged in as. Weak: the will of a dropped client is authorised after its
   // socket has closed, so the name must outlive the connection, but not the client object.
@@ -106,7 +130,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
     authorizePublish(client, packet, done) {
       const refusal = publishRefusal(client, packet);
-      if (!refusal) return done(null);
+      if (!refusal) {
+        // aedes writes a QoS 1 PUBACK right after this check, before it publishes: handing the
+        // message over here, and answering once the consumer is done with it, is the only
+        // point where the PUBACK can wait for the reading to be accepted (fsynced).
+        if (packet.qos === 1 && local?.wants(packet.topic)) {
+          handedOver.add(packet);
+          const pending = local.deliver(packet.topic, payloadBuffer(packet), 1);
+          if (pending) return void pending.then(() => done(null), () => done(null));
+        }
+        return done(null);
+      }
       counts.refusedPublishes++;
       if (refusal.oversized) counts.oversized++;
       const username = client ? loginOf.get(client)?.username : undefined;
@@ -130,6 +164,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       );
       // A null subscription is granted as QoS 128 (failure) in the SUBACK; the client stays.
       done(null, null);
+    },
+
+    // After an authorised message went to the subscribers. QoS 0 and 2 are handed over here
+    // (the QoS 2 PUBREC is written after this callback, so it waits like the PUBACK above);
+    // QoS 0 does not wait: nothing is acknowledged to the publisher.
+    published(packet, _client, done) {
+      const consumer = local;
+      if (!consumer || handedOver.has(packet) || !consumer.wants(packet.topic)) return done(null);
+      const pending = consumer.deliver(packet.topic, payloadBuffer(packet), packet.qos);
+      if (pending && packet.qos === 2) return void pending.then(() => done(null), () => done(null));
+      done(null);
     },
   });
 
@@ -204,6 +249,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       logger.info({ accounts: accounts.length, disconnected: dropped }, 'broker accounts reloaded');
     },
 
+    setLocalConsumer(consumer) {
+      local = consumer;
+    },
+
     stats: () => ({ clients: aedes.connectedClients, ...counts }),
 
     health() {
@@ -227,6 +276,11 @@ function payloadBytes(packet: PublishPacket): number {
   const p = packet.payload as Buffer | string | undefined;
   if (p === undefined) return 0;
   return typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+}
+
+function payloadBuffer(packet: PublishPacket): Buffer {
+  const p = packet.payload as Buffer | string | undefined;
+  return p === undefined ? Buffer.alloc(0) : typeof p === 'string' ? Buffer.from(p) : p;
 }
 
 function sameAccount(a: BrokerAccount, b: BrokerAccount): boolean {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { startBroker, type RunningBroker } from '../broker/broker.js';
-import { generateSecret, hashPassword } from '../broker/password.js';
 import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
@@ -151,21 +150,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
 
-    // The gateway's own broker login: generated at each start, known to nobody else.
-    const gatewayLogin = { username: `dutyroom-gateway-${config.site.id}`, password: generateSecret() };
     let broker: RunningBroker | undefined;
     let brokerUrl: string;
     if (config.broker.embedded) {
-      const accounts = [
-        ...brokerAccounts(config),
-        {
-          username: gatewayLogin.username,
-          passwordHash: await hashPassword(gatewayLogin.password),
-          publish: [],
-          subscribe: ['#'],
-          admin: true,
-        },
-      ];
+      // No login of the gateway's own: the adapter takes the messages from aedes in-process.
       const tls = config.broker.tls;
       broker = await startBroker({
         host: config.broker.host,
@@ -174,7 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         ...(tls
           ? { tls: { port: tls.port, cert: readFileSync(resolve(opts.baseDir, tls.cert_file)), key: readFileSync(resolve(opts.baseDir, tls.key_file)) } }
           : {}),
-        accounts,
+        accounts: brokerAccounts(config),
         maxPayloadBytes: config.broker.max_payload_bytes,
         logger: logger.child({ component: 'broker' }),
       });
@@ -187,8 +175,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const adapter = new MqttAdapter({
       url: brokerUrl,
-      ...(config.broker.embedded
-        ? { username: gatewayLogin.username, password: gatewayLogin.password }
+      ...(broker
+        ? { local: broker }
         : {
             ...(config.broker.username ? { username: config.broker.username } : {}),
             ...(config.broker.password ? { password: config.broker.password } : {}),
@@ -202,7 +190,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       logger: logger.child({ component: 'mqtt' }),
     });
-    adapter.start((reading) => void pipeline.ingest(reading));
+    // The pipeline's promise lets the embedded broker hold a QoS 1 PUBACK until the reading is accepted.
+    adapter.start((reading) => pipeline.ingest(reading));
     stops.push(() => adapter.stop());
 
     const modbus = new ModbusAdapter({

@@ -114,7 +114,7 @@ export class Metrics {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'dutyroom_' });
   }
 
-  reject(protocol: string, reason: string): void {
-    this.readingsRejected.inc({ protocol, reason });
+  reject(protocol: string, reason: string, count = 1): void {
+    this.readingsRejected.inc({ protocol, reason }, count);
   }
 }

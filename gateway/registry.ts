@@ -76,7 +76,15 @@ export class DeviceRegistry {
       prev.heardAt = heardAt;
       return;
     }
-    this.live.set(r.deviceId, { heardAt, lastTs: r.ts, fields: { ...prev?.fields, ...r.fields }, quality: r.quality });
+    if (!prev) {
+      this.live.set(r.deviceId, { heardAt, lastTs: r.ts, fields: { ...r.fields }, quality: r.quality });
+      return;
+    }
+    // In place: this runs for every reading, and status() hands out copies only.
+    prev.heardAt = heardAt;
+    prev.lastTs = r.ts;
+    Object.assign(prev.fields, r.fields);
+    prev.quality = r.quality;
   }
 
   get(id: string): DeviceStatus | undefined {

@@ -110,4 +110,16 @@ describe('MQTT ingest through the embedded broker into InfluxDB', () => {
     expect(body.rows.length).toBe(20);
     expect(body.rows.at(-1)!.fields).toEqual({ total_m3: 101.9 });
   });
+
+  it('answers a QoS 1 publish (PUBACK) only once its reading is accepted: fsynced in the spool', async () => {
+    const meter = await device('wm-101');
+    const accepted = async () => (await gw.metrics.readingsAccepted.get()).values[0]?.value ?? 0;
+    for (let i = 0; i < 5; i++) {
+      const before = await accepted();
+      await meter.publishAsync('dutyroom/testsite/wm-101/reading', JSON.stringify({ ts: Date.now() - 120_000 + i, total_m3: 50 + i }), { qos: 1 });
+      // No waiting: the acknowledgement itself says the reading is in the spool.
+      expect(await accepted()).toBe(before + 1);
+    }
+    expect(gw.adapter.health()).toMatchObject({ status: 'ok', broker: 'embedded (in-process)' });
+  });
 });

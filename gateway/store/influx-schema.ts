@@ -26,6 +26,8 @@ export function storedFieldNames(measurement: string): string[] {
 }
 
 const BAD_TEXT = /[\n\r\t]/;
+/** Frozen tags objects (one per device, shared by its points: see the pipeline) found good once. */
+const goodTags = new WeakSet<object>();
 
 /**
  * Why a point cannot be stored, or undefined when it can. Cheap on purpose (it runs on every
@@ -36,10 +38,13 @@ const BAD_TEXT = /[\n\r\t]/;
 export function unstorable(p: Point): string | undefined {
   if (!isDeviceKind(p.measurement)) return `unknown measurement "${p.measurement}"`;
   if (!Number.isSafeInteger(p.tsUs) || p.tsUs <= 0) return `bad timestamp ${String(p.tsUs)}`;
-  for (const name in p.tags) {
-    if (!TAG_SET.has(name)) return `unknown tag "${name}"`;
-    const value = p.tags[name];
-    if (typeof value !== 'string' || value === '' || BAD_TEXT.test(value)) return `bad value for tag ${name}`;
+  if (!goodTags.has(p.tags)) {
+    for (const name in p.tags) {
+      if (!TAG_SET.has(name)) return `unknown tag "${name}"`;
+      const value = p.tags[name];
+      if (typeof value !== 'string' || value === '' || BAD_TEXT.test(value)) return `bad value for tag ${name}`;
+    }
+    if (Object.isFrozen(p.tags)) goodTags.add(p.tags);
   }
   let count = 0;
   for (const name in p.fields) {

@@ -41,6 +41,19 @@ interface Backoff {
 }
 const noBackoff: Backoff = { getDelay: () => 0, next: () => noBackoff, reset: () => noBackoff };
 
+/** A batch checked and turned into the body of a write request. */
+interface Encoded {
+  ok: Point[];
+  refused: Point[];
+  reason?: string;
+  body: string;
+}
+
+function encode(points: Point[]): Encoded {
+  const split = splitStorable(points);
+  return { ...split, body: split.ok.length > 0 ? toLineProtocol(split.ok) : '' };
+}
+
 class WriteStatusError extends Error {
   constructor(
     readonly status: number,
@@ -65,6 +78,8 @@ export class Influx1Driver implements StoreDriver {
   private readonly writeHeaders: Record<string, string>;
   private readonly queryUrl: string;
   private readonly timeoutMs: number;
+  /** Batches prepared ahead by `prepare()`, until their `write()`. */
+  private readonly prepared = new WeakMap<Point[], Encoded>();
 
   constructor(private readonly opts: Influx1Options) {
     const url = new URL(opts.url);
@@ -111,16 +126,20 @@ export class Influx1Driver implements StoreDriver {
     }
   }
 
+  prepare(points: Point[]): void {
+    if (!this.prepared.has(points)) this.prepared.set(points, encode(points));
+  }
+
   async write(points: Point[]): Promise<void> {
-    const { ok, refused, reason } = splitStorable(points);
-    if (ok.length > 0) await this.writeStorable(ok);
+    const { ok, refused, reason, body } = this.prepared.get(points) ?? encode(points);
+    this.prepared.delete(points);
+    if (ok.length > 0) await this.writeStorable(ok, body);
     if (refused.length > 0) {
       throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, refused);
     }
   }
 
-  private async writeStorable(points: Point[]): Promise<void> {
-    const body = toLineProtocol(points);
+  private async writeStorable(points: Point[], body: string): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.post(body);

@@ -43,7 +43,18 @@ const SORTED_TAGS = [...TAG_NAMES].sort();
 const seriesCache = new Map<string, { tags: (string | undefined)[]; series: string }>();
 const SERIES_CACHE_MAX = 100_000;
 
+/** The same per frozen tags object (the pipeline shares one per device): no key to build. */
+const seriesByTags = new WeakMap<object, { measurement: string; series: string }>();
+
 function seriesOf(p: Point): string {
+  const shared = seriesByTags.get(p.tags);
+  if (shared !== undefined && shared.measurement === p.measurement) return shared.series;
+  const series = seriesFromCache(p);
+  if (Object.isFrozen(p.tags)) seriesByTags.set(p.tags, { measurement: p.measurement, series });
+  return series;
+}
+
+function seriesFromCache(p: Point): string {
   const key = `${p.measurement}\u0000${p.tags.device ?? ''}`;
   const hit = seriesCache.get(key);
   if (hit) {

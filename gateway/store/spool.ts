@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { SpoolFullError } from './errors.js';
 import { fsyncDir, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
 import type { Point } from './types.js';
+import { pointJson } from './point-json.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -192,7 +193,7 @@ export class Spool {
     if (this.failure) return Promise.reject(this.failure);
     if (points.length === 0) return Promise.resolve();
     let text = '';
-    for (const p of points) text += JSON.stringify(p) + '\n';
+    for (const p of points) text += pointJson(p) + '\n';
     const bytes = Buffer.byteLength(text);
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.isFull = true;

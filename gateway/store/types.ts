@@ -35,6 +35,11 @@ export interface StoreDriver {
   /** Creates the database/bucket if needed; rejects when unreachable. */
   connect(): Promise<void>;
   write(points: Point[]): Promise<void>;
+  /**
+   * Optional: does now the CPU work (checks, line protocol) of a later `write` of this same
+   * array, so the writer can prepare the next batch while the previous one is in flight.
+   */
+  prepare?(points: Point[]): void;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -296,4 +296,38 @@ describe('StoreWriter', () => {
     expect(writer.spoolHealth.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/spool full/) });
     expect(await metric(metrics.spoolFull)).toBe(1);
   });
+  it('prepares the next full batch while one is in flight, and still writes one batch at a time, in order', async () => {
+    const { spool, driver, writer } = await setup();
+    const prepared: Point[][] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release: (() => void) | undefined;
+    const write = driver.write.bind(driver);
+    (driver as StoreDriver).prepare = (points) => void prepared.push(points);
+    driver.write = async (points) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise<void>((r) => (release = r));
+      inFlight--;
+      return write(points);
+    };
+    await spool.append(range(0, 300));
+    writer.start();
+    await until(() => release !== undefined && prepared.length === 1, 'the first write in flight and the second batch prepared');
+    expect(prepared[0]).toEqual(range(100, 100));
+    expect(driver.stored).toHaveLength(0);
+    while (driver.stored.length < 300) {
+      await until(() => release !== undefined, 'the next write');
+      const r = release!;
+      release = undefined;
+      r();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(driver.stored).toEqual(range(0, 300));
+    expect(maxInFlight).toBe(1);
+    // The batches prepared ahead are the very arrays written (nothing read twice).
+    expect(driver.attempts.slice(1)).toEqual(prepared);
+    expect(driver.attempts[1]).toBe(prepared[0]);
+    await until(() => spool.depth === 0, 'everything committed');
+  });
 });

@@ -78,6 +78,8 @@ export class StoreWriter {
   private lastRejectedAt: number | undefined;
   private rejectedPoints = 0;
   private lastCommit: Promise<void> = Promise.resolve();
+  /** The batch after the one in flight, read (and prepared) ahead; see readAhead(). */
+  private ahead: { after: number; batch: Promise<SpoolBatch | null> } | undefined;
   /** (last sequence number of an appended group, when it became durable), oldest first. */
   private arrivals: { seq: number; at: number }[] = [];
   private idleWaiters: (() => void)[] = [];
@@ -231,12 +233,44 @@ export class StoreWriter {
     }
   }
 
+  /**
+   * The batch after the committed records: the one read ahead while the previous batch was in
+   * flight when it is still the right one and full, else a fresh read.
+   */
+  private async readNext(): Promise<SpoolBatch | undefined> {
+    const after = this.spool.committedSeq;
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead && ahead.after === after) {
+      const batch = await ahead.batch.catch(() => null);
+      if (batch && batch.lastSeq - batch.firstSeq + 1 >= this.batchSize) return batch;
+    }
+    return (await this.spool.read(after, this.batchSize)) ?? undefined;
+  }
+
+  /**
+   * While a batch is in flight, reads the next one and lets the driver prepare it (line
+   * protocol), so that the gateway's CPU work overlaps the database's. Only when a full batch
+   * is waiting: that is when the writer is behind (after an outage, or under heavy load), and
+   * a partial one would be read again anyway. Still one write in flight, in spool order.
+   */
+  private readAhead(current: SpoolBatch): void {
+    if (this.spool.lastSeq - current.lastSeq < this.batchSize) return;
+    const batch = this.spool.read(current.lastSeq, this.batchSize).then((b) => {
+      if (b && b.points.length > 0) this.driver.prepare?.(b.points);
+      return b;
+    });
+    batch.catch(() => undefined); // a failed read ahead is simply read again
+    this.ahead = { after: current.lastSeq, batch };
+  }
+
   private async writeNext(): Promise<void> {
     let batch = this.retryBatch;
     try {
-      batch ??= (await this.spool.read(this.spool.committedSeq, this.batchSize)) ?? undefined;
+      batch ??= await this.readNext();
       if (!batch) return;
       if (batch.lastSeq < batch.firstSeq) throw new Error(`spool ${this.spool.dir}: cannot read the records after ${batch.firstSeq - 1}`);
+      if (!this.ahead) this.readAhead(batch);
       const started = performance.now();
       let refused = 0;
       if (batch.points.length > 0) {

@@ -39,6 +39,18 @@ export class TopicDirectory {
     return id.includes('/') ? undefined : this.byId.get(id);
   }
 
+  /**
+   * Whether a topic matches what the gateway subscribes to (`subscriptions()`), without a
+   * topic matcher: the in-process handoff asks this for every message the broker takes.
+   */
+  wants(topic: string): boolean {
+    if (this.byTopic.has(topic)) return true;
+    if (!topic.startsWith(this.prefix) || !topic.endsWith('/reading')) return false;
+    // `+` matches exactly one level, an empty one included.
+    const end = topic.length - '/reading'.length;
+    return end >= this.prefix.length && topic.indexOf('/', this.prefix.length) === end;
+  }
+
   /** What the gateway subscribes to: the site's reading topics and every extra device topic. */
   subscriptions(): string[] {
     return [siteReadingFilter(this.site), ...this.byTopic.keys()];

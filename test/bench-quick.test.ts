@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { projectPath } from '../gateway/paths.js';
+import type { BenchResult } from '../bench/report.js';
+import { MOSQUITTO } from './support/mosquitto.js';
+
+// `npm run bench -- --quick`, so the bench cannot rot: every section runs and reports figures
+// that make sense. Behaviour, not speed: no timing thresholds (the machine is shared).
+
+const run = promisify(execFile);
+const out = mkdtempSync(join(tmpdir(), 'dutyroom-bench-quick-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('npm run bench -- --quick', () => {
+  it('runs every section and reports sane figures', { timeout: 300_000 }, async () => {
+    const runJs = projectPath('dist', 'bench', 'run.js');
+    if (!existsSync(runJs)) throw new Error('dist/bench/run.js is missing: run `npm run build` (npm test does it first)');
+    await run(process.execPath, [runJs, '--quick', '--out', out], { env: { ...process.env, INFLUX_URL: inject('influxUrl') }, maxBuffer: 1 << 22 });
+    const files = readdirSync(out);
+    const json = files.find((f) => f.endsWith('-quick.json'));
+    expect(json, 'the JSON result').toBeDefined();
+    expect(files).toContain(json!.replace(/\.json$/, '.md'));
+    const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
+
+    expect(r.quick).toBe(true);
+    for (const v of [r.raw.aedesPubSub, r.raw.aedesIntake, r.raw.influxPointsPerS]) expect(v).toBeGreaterThan(0);
+
+    const ingests = [r.endToEnd.embedded, ...(MOSQUITTO ? [r.endToEnd.external!] : [])];
+    if (MOSQUITTO) expect(r.raw.mosquittoPubSub).toBeGreaterThan(0);
+    for (const e of ingests) {
+      expect(e.readings).toBeGreaterThan(0);
+      // Every reading sent is in InfluxDB, none refused, none twice.
+      expect(e.inInflux).toBe(e.readings);
+      expect(e.rejected).toBe(0);
+      expect(e.accepted).toBeGreaterThan(0);
+      expect(e.stored).toBeGreaterThan(0);
+      expect(e.stored).toBeLessThanOrEqual(e.accepted);
+      expect(e.gatewayCpuUsPerReading).toBeGreaterThan(0);
+    }
+    expect(r.endToEnd.embedded.pctOfIntakeLimit).toBeGreaterThan(0);
+
+    expect(r.rules.readingsPerS).toBeGreaterThan(0);
+    // Every leak payload raised its alarm on the SSE stream (a miss would be Infinity → null).
+    expect(r.alarmLatency.samples).toBeGreaterThan(0);
+    for (const v of [r.alarmLatency.p50Ms, r.alarmLatency.p99Ms, r.alarmLatency.maxMs]) expect(Number.isFinite(v) && v >= 0).toBe(true);
+    expect(r.alarmLatency.backgroundPerS).toBeGreaterThan(0);
+
+    expect(r.modbus.steps.length).toBeGreaterThan(0);
+    expect(r.modbus.sustained).toBeGreaterThan(0);
+
+    expect(r.memory.devices).toBe(10_000);
+    expect(r.memory.rssMb).toBeGreaterThan(0);
+    expect(r.memory.idleHeapMb).toBeGreaterThan(0);
+    expect(r.memory.afterHeapMb).toBeGreaterThan(0);
+    expect(r.memory.sent).toBeGreaterThan(0);
+    expect(r.memory.accepted).toBe(r.memory.sent);
+    expect(r.memory.inInflux).toBe(r.memory.sent);
+
+    expect(r.drain.inInflux).toBe(r.drain.readings);
+    expect(r.drain.seconds).toBeGreaterThan(0);
+
+    const md = readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8');
+    for (const heading of ['## Raw limits', '## End to end', '## Alarms, rules, Modbus', '## Memory', '## Outage recovery']) expect(md).toContain(heading);
+  });
+});
