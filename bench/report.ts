@@ -1,4 +1,5 @@
 // The markdown summary of one bench run (bench/results/<date>.md).
+import type { MeterReportBench } from './meter-report.js';
 import type { benchDrain } from './drain.js';
 import type { IngestResult } from './ingest.js';
 import type { benchLatency } from './latency.js';
@@ -20,6 +21,7 @@ export interface BenchResult {
   modbus: Awaited<ReturnType<typeof benchModbus>>;
   memory: Awaited<ReturnType<typeof benchMemory>>;
   drain: Awaited<ReturnType<typeof benchDrain>>;
+  meterReport: MeterReportBench;
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -89,5 +91,12 @@ RSS follows when V8 chooses to collect; the live heap after a full GC says wheth
 
 A spool of ${n(d.readings)} readings (${Math.round(d.spoolBytes / 2 ** 20)} MiB, left by a database outage) drained into InfluxDB by the
 store's writer from disk: **${d.seconds} s** (${n(d.readingsPerS)} readings/s); InfluxDB holds ${n(d.inInflux)} of them afterwards.
+
+## Meter-anomaly report
+
+${n(r.meterReport.meters)} meters, ${r.meterReport.days} days of 15-minute readings (${n(r.meterReport.points)} points) written by the
+history backfill at **${n(r.meterReport.backfillPointsPerS)} points/s**; the ${r.meterReport.days}-day report over all of them took
+**${r.meterReport.reportMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}** (first cold). Planted anomalies found:
+${r.meterReport.found} of ${r.meterReport.planted}; clean meters flagged: ${r.meterReport.falsePositives} of ${n(r.meterReport.cleanMeters)}${Object.keys(r.meterReport.falsePositivesByKind).length ? ` (${Object.entries(r.meterReport.falsePositivesByKind).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}.
 `;
 }

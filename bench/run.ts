@@ -13,6 +13,7 @@ import { benchDrain } from './drain.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { benchMemory } from './memory.js';
+import { benchMeterReport } from './meter-report.js';
 import { benchModbus } from './modbus.js';
 import { MOSQUITTO, startMosquitto } from './mosquitto.js';
 import { rawAedesIntake, rawAedesPubSub, rawInflux, rawPubSub } from './raw.js';
@@ -67,6 +68,8 @@ try {
   const memory = await benchMemory(influx.url, quick);
   step('outage recovery');
   const drain = await benchDrain(influx.url, quick ? 100_000 : 1_000_000);
+  step('meter-anomaly report');
+  const meterReport = await benchMeterReport(influx.url, quick);
 
   const ratio = (rate: number, limit: number) => Math.round((100 * rate) / limit);
   const result: BenchResult = {
@@ -90,6 +93,7 @@ try {
     modbus,
     memory,
     drain,
+    meterReport,
   };
   mkdirSync(outDir, { recursive: true });
   const stamp = `${result.date.slice(0, 19).replace(/[:T]/g, '-')}${quick ? '-quick' : ''}`;

@@ -63,7 +63,14 @@ describe('npm run bench -- --quick', () => {
     expect(r.drain.inInflux).toBe(r.drain.readings);
     expect(r.drain.seconds).toBeGreaterThan(0);
 
+    // The meter report on backfilled history: every point written, every plant found.
+    expect(r.meterReport.points).toBeGreaterThan(r.meterReport.meters * r.meterReport.days * 90);
+    expect(r.meterReport.backfillPointsPerS).toBeGreaterThan(0);
+    expect(r.meterReport.reportMs).toHaveLength(3);
+    expect(r.meterReport.planted).toBeGreaterThan(0);
+    expect(r.meterReport.found).toBe(r.meterReport.planted);
+
     const md = readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8');
-    for (const heading of ['## Raw limits', '## End to end', '## Alarms, rules, Modbus', '## Memory', '## Outage recovery']) expect(md).toContain(heading);
+    for (const heading of ['## Raw limits', '## End to end', '## Alarms, rules, Modbus', '## Memory', '## Outage recovery', '## Meter-anomaly report']) expect(md).toContain(heading);
   });
 });
