@@ -9,7 +9,8 @@ import type { benchRules } from './rules.js';
 
 export interface BenchResult {
   date: string;
-  machine: { cpus: number; model: string | undefined; memGiB: number; node: string };
+  /** cpuReference: rounds/s of bench/cpu-reference.ts on one core; compare runs of different days by it. */
+  machine: { cpus: number; model: string | undefined; memGiB: number; node: string; cpuReference: number };
   quick: boolean;
   raw: { aedesPubSub: number; aedesIntake: number; mosquittoPubSub: number | undefined; influxPointsPerS: number };
   endToEnd: {
@@ -37,7 +38,8 @@ export function renderMarkdown(r: BenchResult): string {
   const sustained = modbus.steps.find((s) => s.devices === modbus.sustained);
   return `# Bench ${r.date}${r.quick ? ' (quick)' : ''}
 
-Machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Publishers, broker, gateway and
+Machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memGiB} GiB, Node ${r.machine.node}; CPU reference ${n(r.machine.cpuReference)} rounds/s
+(bench/cpu-reference.ts, one core: compare runs of different days by it). Publishers, broker, gateway and
 InfluxDB share these cores; every figure below comes from this one run.
 
 ## Raw limits

@@ -9,6 +9,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../gateway/paths.js';
 import { startInfluxd } from '../gateway/store/influxd.js';
+import { cpuReference as benchCpuReference } from './cpu-reference.js';
 import { benchDrain } from './drain.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLatency } from './latency.js';
@@ -36,6 +37,8 @@ const step = (name: string) => console.error(`[bench] ${new Date().toISOString()
 
 const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL.replace(/\/+$/, ''), stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
 try {
+  step('CPU reference');
+  const cpuReference = benchCpuReference();
   const raw = { devices: DEVICES, perDevice: RAW_PER_DEVICE };
   step('raw limits');
   const rawResult = {
@@ -74,7 +77,7 @@ try {
   const ratio = (rate: number, limit: number) => Math.round((100 * rate) / limit);
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, cpuReference },
     quick,
     raw: rawResult,
     endToEnd: {

@@ -27,6 +27,7 @@ describe('npm run bench -- --quick', () => {
     const r = JSON.parse(readFileSync(join(out, json!), 'utf8')) as BenchResult;
 
     expect(r.quick).toBe(true);
+    expect(r.machine.cpuReference).toBeGreaterThan(0);
     for (const v of [r.raw.aedesPubSub, r.raw.aedesIntake, r.raw.influxPointsPerS]) expect(v).toBeGreaterThan(0);
 
     const ingests = [r.endToEnd.embedded, ...(MOSQUITTO ? [r.endToEnd.external!] : [])];
