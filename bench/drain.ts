@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metrics } from '../gateway/metrics.js';
 import { createStore, Influx1Driver, Spool, type Point } from '../gateway/store/index.js';
+import { pointLine } from '../gateway/store/line-protocol.js';
 import { countInInflux } from './influx-count.js';
 import { profileWindow } from './profile.js';
 import { until } from './publisher-run.js';
@@ -37,7 +38,7 @@ async function fillSpool(dir: string, readings: number): Promise<number> {
         tsUs: base + Math.floor(i / 1000) * 1000,
       });
     }
-    await spool.append(points);
+    await spool.append(points.map(pointLine));
   }
   const bytes = spool.bytes;
   await spool.close();

@@ -2,7 +2,7 @@
 // gateway (validation, rules, spool fsync) → InfluxDB. Readings/s accepted (fsynced in the
 // spool) and stored (confirmed by InfluxDB), and the count InfluxDB holds afterwards.
 //   node dist/bench/ingest.js [--quick] [--external]     (INFLUX_URL to use a running InfluxDB;
-//   BENCH_DEVICES, BENCH_PER_DEVICE, BENCH_SECONDS, BENCH_PROFILE=dir for a CPU profile)
+//   BENCH_DEVICES, BENCH_PER_DEVICE, BENCH_SECONDS, BENCH_BATCH (storage.batch_size), BENCH_PROFILE=dir for a CPU profile)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +53,7 @@ export async function benchIngest(influxUrl: string, opts: IngestOptions): Promi
 data_dir: ${dir}
 http: { host: 127.0.0.1, port: 0 }
 broker: { host: 127.0.0.1, mqtt_port: 0${opts.externalUrl ? `, embedded: false, url: "${opts.externalUrl}"` : ''} }
-storage: { url: ${influxUrl}, database: ${database}, batch_size: 5000, flush_interval_ms: 200 }
+storage: { url: ${influxUrl}, database: ${database}, batch_size: ${process.env.BENCH_BATCH ?? 5000}, flush_interval_ms: 200 }
 buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
 devices:
 ${devices}

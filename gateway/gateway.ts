@@ -189,6 +189,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       clock,
       metrics,
       logger: logger.child({ component: 'mqtt' }),
+      congested: () => pipeline.congested,
     });
     // The pipeline's promise lets the embedded broker hold a QoS 1 PUBACK until the reading is accepted.
     adapter.start((reading) => pipeline.ingest(reading));

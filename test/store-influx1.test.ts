@@ -1,4 +1,9 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createStore } from '../gateway/store/index.js';
+import { toLineProtocol } from '../gateway/store/line-protocol.js';
 import { freePort } from '../gateway/store/influxd.js';
 import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
@@ -130,6 +135,38 @@ describe('Influx1Driver (real influxd)', () => {
     const err = await driver.write([lift(1)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as Error).message).toMatch(/field type conflict/);
+  });
+
+  it('the store keeps what cannot be stored in its rejected file: points unfit for line protocol at once, lines the database refuses after their write', async () => {
+    const driver = driverFor('setaside');
+    await driver.connect();
+    const res = await fetch(`${url}/write?db=${dbOf(driver)}&precision=u`, { method: 'POST', body: `lift,device=lift-z floor="3" ${T}` });
+    expect(res.status).toBe(204);
+    const dir = mkdtempSync(join(tmpdir(), 'store-setaside-'));
+    const store = createStore({ driver, spool: { dir, maxBytes: 1 << 20, fsyncIntervalMs: 0 }, writer: { flushIntervalMs: 0 } });
+    await store.open();
+    try {
+      const unfit: Point = { ...lift(1), fields: { floor: 1.5 } };
+      const conflicting: Point = { ...lift(2), tags: { site: 's1', building: 'b1', device: 'lift-z' } };
+      // Both count as accepted: neither is lost, and retrying them could not help.
+      await store.append([water(0, 1.5), unfit, conflicting, water(1, 2.5)]);
+      const deadline = Date.now() + 10_000;
+      while (store.spool.depth > 0 || !existsSync(join(dir, 'rejected.jsonl')) || readFileSync(join(dir, 'rejected.jsonl'), 'utf8').split('\n').length < 3) {
+        if (Date.now() > deadline) throw new Error('the writer did not drain the spool');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; line?: string; point?: Point });
+      expect(kept[0]).toEqual({ reason: 'cannot be stored: field floor must be int, got 1.5', point: unfit });
+      // InfluxDB 1.x writes a batch partially: the refused request's lines are all kept (replaying the stored ones is harmless).
+      expect(kept.slice(1).map((k) => k.line)).toEqual(toLineProtocol([water(0, 1.5), conflicting, water(1, 2.5)]).split('\n'));
+      expect(kept[1]!.reason).toMatch(/field type conflict/);
+      expect(store.health().store).toMatchObject({ status: 'degraded', rejected: 4 });
+      const rows = await driver.query({ measurement: 'water_meter', deviceId: 'wm-101', from: 0, to: 2e12, fields: ['total_m3'], limit: 10 });
+      expect(rows.map((r) => r.fields.total_m3)).toEqual([1.5, 2.5]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('recreates a database dropped under it', async () => {

@@ -38,6 +38,11 @@ export class RecordingDriver implements StoreDriver {
     await this.inner.write(points);
     for (const p of points) this.confirmed.push(p.tsUs);
   }
+  async writeLines(lines: string[]): Promise<void> {
+    await this.inner.writeLines(lines);
+    // The timestamp ends every line of line protocol.
+    for (const line of lines) this.confirmed.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
   query(q: ReadingsQuery): Promise<StoredRow[]> {
     return this.inner.query(q);
   }

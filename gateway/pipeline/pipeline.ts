@@ -17,6 +17,15 @@ export interface DurableAppend {
 
 const ACCEPTED: IngestResult = Object.freeze({ accepted: true });
 
+/**
+ * Readings on their way into the spool (taken, not yet fsynced) above which the pipeline is
+ * `congested` and the adapters hold publishers back. A few turns of the event loop at full
+ * speed: enough to keep the disk busy, and little enough that a burst (a bridge replaying an
+ * hour of buffered readings) waits in TCP buffers instead of the heap, and the event loop
+ * keeps turning for the writer, the rules' timers and the HTTP API.
+ */
+export const CONGESTED_READINGS = 20_000;
+
 /** Readings of one turn of the event loop, appended to the spool together. */
 interface Batch {
   points: Point[];
@@ -39,6 +48,8 @@ interface Batch {
 export class Pipeline {
   private readonly warn: ThrottledLog;
   private batch: Batch | undefined;
+  /** Readings taken and not yet fsynced or refused. */
+  private unsettled = 0;
   private readonly tags = new Map<string, { place: Place; tags: Readonly<Record<string, string>> }>();
 
   constructor(
@@ -54,6 +65,16 @@ export class Pipeline {
     },
   ) {
     this.warn = new ThrottledLog(deps.logger, deps.clock);
+  }
+
+  /** Readings taken and not yet accepted (fsynced) or refused. */
+  get waiting(): number {
+    return this.unsettled + (this.batch?.points.length ?? 0);
+  }
+
+  /** So many readings wait for the spool that publishers should be held back (see CONGESTED_READINGS). */
+  get congested(): boolean {
+    return this.waiting > CONGESTED_READINGS;
   }
 
   ingest(reading: Reading): Promise<IngestResult> {
@@ -96,12 +117,15 @@ export class Pipeline {
     this.batch = undefined;
     const { metrics, store } = this.deps;
     const n = batch.points.length;
+    this.unsettled += n;
     store.append(batch.points).then(
       () => {
+        this.unsettled -= n;
         metrics.readingsAccepted.inc(n);
         batch.settle(ACCEPTED);
       },
       (err: Error) => {
+        this.unsettled -= n;
         const full = err.name === 'SpoolFullError';
         const reason: RejectReason = full ? 'spool_full' : 'spool_error';
         metrics.reject('pipeline', reason, n);

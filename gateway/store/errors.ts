@@ -9,17 +9,19 @@ export class SpoolFullError extends Error {
 }
 
 /**
- * The database refused these points for good (a malformed point, a field type conflict):
- * retrying cannot help. The writer sets them aside in the spool's rejected file instead of
- * blocking every reading behind them. Transient failures (database down, timeouts, auth)
- * are plain Errors and are retried.
+ * The database refused these records for good (a field type conflict, a line it cannot
+ * parse), or points could not even be made into records: retrying cannot help. The writer
+ * sets them aside in the spool's rejected file instead of blocking every reading behind
+ * them. Transient failures (database down, timeouts, auth) are plain Errors and are retried.
  */
 export class StoreRejectedError extends Error {
   override readonly name = 'StoreRejectedError';
   constructor(
     message: string,
-    /** The points refused; the others of the batch were written. */
-    readonly points: Point[],
+    /** The lines of line protocol refused, as sent; the others of the request were written. */
+    readonly lines: string[],
+    /** Points that cannot be stored at all (see influx-schema.ts `unstorable`). */
+    readonly points: Point[] = [],
   ) {
     super(message);
   }

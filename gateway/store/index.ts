@@ -1,5 +1,7 @@
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
+import { unstorable } from './influx-schema.js';
+import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolOptions } from './spool.js';
 import type { Point, StoreDriver } from './types.js';
 import { StoreWriter, type StoreWriterOptions, type WriterLog } from './writer.js';
@@ -30,7 +32,12 @@ export interface Store {
   readonly healthSources: HealthSource[];
   /** Recovers the spool and starts writing its backlog. A database that is down does not stop it. */
   open(): Promise<void>;
-  /** Resolves once the points are fsynced in the spool (accepted); SpoolFullError when full. */
+  /**
+   * Resolves once the points are fsynced in the spool as line protocol (accepted);
+   * SpoolFullError when full. A point that cannot be stored (see `unstorable`) is kept in
+   * the rejected file instead, and counts as accepted: it is not lost, and retrying it would
+   * not help.
+   */
   append(points: Point[]): Promise<void>;
   health(): { store: ComponentHealth; spool: ComponentHealth };
   /** Writes what it can within `drainMs` (default 10 s), then closes; the rest waits in the spool. */
@@ -60,7 +67,19 @@ export function createStore(opts: CreateStoreOptions): Store {
       // say so, while readings keep going into the spool.
       writer.start();
     },
-    append: (points) => spool.append(points),
+    append(points) {
+      const lines: string[] = new Array(points.length);
+      let kept = 0;
+      let unfit: { reason: string; entries: { point: Point }[] } | undefined;
+      for (let i = 0; i < points.length; i++) {
+        const why = unstorable(points[i]!);
+        if (why === undefined) lines[kept++] = pointLine(points[i]!);
+        else (unfit ??= { reason: `cannot be stored: ${why}`, entries: [] }).entries.push({ point: points[i]! });
+      }
+      if (!unfit) return spool.append(lines);
+      lines.length = kept;
+      return Promise.all([spool.append(lines), writer.setAside(unfit.reason, unfit.entries)]).then(() => undefined);
+    },
     health: () => ({ store: writer.storeHealth.health(), spool: writer.spoolHealth.health() }),
     async close(closeOpts) {
       if (state !== 'open') return;

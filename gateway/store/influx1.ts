@@ -41,19 +41,6 @@ interface Backoff {
 }
 const noBackoff: Backoff = { getDelay: () => 0, next: () => noBackoff, reset: () => noBackoff };
 
-/** A batch checked and turned into the body of a write request. */
-interface Encoded {
-  ok: Point[];
-  refused: Point[];
-  reason?: string;
-  body: string;
-}
-
-function encode(points: Point[]): Encoded {
-  const split = splitStorable(points);
-  return { ...split, body: split.ok.length > 0 ? toLineProtocol(split.ok) : '' };
-}
-
 class WriteStatusError extends Error {
   constructor(
     readonly status: number,
@@ -78,8 +65,6 @@ export class Influx1Driver implements StoreDriver {
   private readonly writeHeaders: Record<string, string>;
   private readonly queryUrl: string;
   private readonly timeoutMs: number;
-  /** Batches prepared ahead by `prepare()`, until their `write()`. */
-  private readonly prepared = new WeakMap<Point[], Encoded>();
 
   constructor(private readonly opts: Influx1Options) {
     const url = new URL(opts.url);
@@ -126,20 +111,22 @@ export class Influx1Driver implements StoreDriver {
     }
   }
 
-  prepare(points: Point[]): void {
-    if (!this.prepared.has(points)) this.prepared.set(points, encode(points));
+  async writeLines(lines: string[]): Promise<void> {
+    if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
   }
 
   async write(points: Point[]): Promise<void> {
-    const { ok, refused, reason, body } = this.prepared.get(points) ?? encode(points);
-    this.prepared.delete(points);
-    if (ok.length > 0) await this.writeStorable(ok, body);
+    const { ok, refused, reason } = splitStorable(points);
+    if (ok.length > 0) {
+      const body = toLineProtocol(ok);
+      await this.writeBody(body, ok.length, () => body.split('\n'));
+    }
     if (refused.length > 0) {
-      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, refused);
+      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, [], refused);
     }
   }
 
-  private async writeStorable(points: Point[], body: string): Promise<void> {
+  private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.post(body);
@@ -151,10 +138,10 @@ export class Influx1Driver implements StoreDriver {
           await this.connect();
           continue;
         }
-        const failure = this.fail(`writing ${points.length} points`, err);
+        const failure = this.fail(`writing ${count} points`, err);
         // 400 = the server refused the data itself (type conflict, parse error); the valid
         // points of the batch were written (InfluxDB 1.x writes partially).
-        if (code === 400) throw new StoreRejectedError(failure.message, points);
+        if (code === 400) throw new StoreRejectedError(failure.message, lines());
         throw failure;
       }
     }

@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreRejectedError } from './errors.js';
 import { Influx2Driver } from './influx2.js';
+import { toLineProtocol } from './line-protocol.js';
 import type { Point } from './types.js';
 
 // No InfluxDB 2.x can run on this machine (test/store-influx2.test.ts runs the real one in a
@@ -116,12 +117,13 @@ describe('Influx2Driver on the wire', () => {
     expect(err!.message).toMatch(/writing 1 points failed/);
   });
 
-  it('data the server refuses (400, 422) becomes StoreRejectedError with the points', async () => {
+  it('data the server refuses (400, 422) becomes StoreRejectedError with the lines sent', async () => {
     for (const status of [400, 422]) {
       answers['POST /api/v2/write'] = { status, body: '{"code":"invalid","message":"failure writing points: field type conflict"}', type: 'application/json' };
       const err = await driver().write([lift, water]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreRejectedError);
-      expect((err as StoreRejectedError).points).toEqual([lift, water]);
+      expect((err as StoreRejectedError).lines).toEqual(toLineProtocol([lift, water]).split('\n'));
+      expect((err as StoreRejectedError).lines).toHaveLength(2);
       expect((err as Error).message).toMatch(/field type conflict/);
     }
   });

@@ -74,28 +74,37 @@ export class Influx2Driver implements StoreDriver {
     }
   }
 
+  async writeLines(lines: string[]): Promise<void> {
+    if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
+  }
+
   async write(points: Point[]): Promise<void> {
     const { ok, refused, reason } = splitStorable(points);
     if (ok.length > 0) {
-      const api = this.client.getWriteApi(this.opts.org, this.opts.bucket, 'us', {
-        ...noBatchingNoRetry(ok.length),
-        ...(this.opts.gzipThreshold !== undefined ? { gzipThreshold: this.opts.gzipThreshold } : { gzipThreshold: Number.POSITIVE_INFINITY }),
-      });
-      try {
-        // The lines made here, as one record (same text as the client's Point, tested, cheaper).
-        api.writeRecord(toLineProtocol(ok));
-        await api.flush();
-      } catch (err) {
-        const failure = this.fail(`writing ${ok.length} points`, err);
-        // 400/422: the server refused the data itself (type conflict, bad line); retrying cannot help.
-        if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422)) throw new StoreRejectedError(failure.message, ok);
-        throw failure;
-      } finally {
-        void api.close().catch(() => undefined);
-      }
+      const body = toLineProtocol(ok);
+      await this.writeBody(body, ok.length, () => body.split('\n'));
     }
     if (refused.length > 0) {
-      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, refused);
+      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, [], refused);
+    }
+  }
+
+  private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {
+    const api = this.client.getWriteApi(this.opts.org, this.opts.bucket, 'us', {
+      ...noBatchingNoRetry(count),
+      ...(this.opts.gzipThreshold !== undefined ? { gzipThreshold: this.opts.gzipThreshold } : { gzipThreshold: Number.POSITIVE_INFINITY }),
+    });
+    try {
+      // The lines made by line-protocol.ts, as one record (same text as the client's Point, tested, cheaper).
+      api.writeRecord(body);
+      await api.flush();
+    } catch (err) {
+      const failure = this.fail(`writing ${count} points`, err);
+      // 400/422: the server refused the data itself (type conflict, bad line); retrying cannot help.
+      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422)) throw new StoreRejectedError(failure.message, lines());
+      throw failure;
+    } finally {
+      void api.close().catch(() => undefined);
     }
   }
 

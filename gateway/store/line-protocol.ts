@@ -86,20 +86,22 @@ function fieldValue(type: FieldType, v: number | boolean | string): string {
   }
 }
 
-/** The body of a write request: one line per point, timestamps in µs (precision us/u). */
+/** One point's line (no newline), timestamp in µs (precision us/u). */
+export function pointLine(p: Point): string {
+  let line = seriesOf(p);
+  let sep = ' ';
+  for (const f of SORTED_FIELDS[p.measurement]!) {
+    const v = p.fields[f.name];
+    if (v === undefined) continue;
+    line += sep + f.prefix + fieldValue(f.type, v);
+    sep = ',';
+  }
+  return `${line} ${p.tsUs}`;
+}
+
+/** The body of a write request: one line per point. */
 export function toLineProtocol(points: Point[]): string {
   let body = '';
-  for (let i = 0; i < points.length; i++) {
-    const p = points[i]!;
-    let line = i === 0 ? seriesOf(p) : `\n${seriesOf(p)}`;
-    let sep = ' ';
-    for (const f of SORTED_FIELDS[p.measurement]!) {
-      const v = p.fields[f.name];
-      if (v === undefined) continue;
-      line += sep + f.prefix + fieldValue(f.type, v);
-      sep = ',';
-    }
-    body += `${line} ${p.tsUs}`;
-  }
+  for (let i = 0; i < points.length; i++) body += i === 0 ? pointLine(points[i]!) : `\n${pointLine(points[i]!)}`;
   return body;
 }

@@ -1,7 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
-// One segment = one file of JSON lines, named by the sequence number of its first line.
+// One segment = one file of records, one per line (InfluxDB line protocol; JSON points in
+// spools of older versions), named by the sequence number of its first line.
 // A line's sequence number is its file's number plus its line index: nothing else is
 // stored per record.
 
@@ -40,19 +41,26 @@ function newlineBefore(buf: Buffer, before: number): number {
   return before <= 0 ? -1 : buf.lastIndexOf(NEWLINE, before - 1);
 }
 
-function parses(line: string): boolean {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
+/** Ends with a space and an integer timestamp, as every line of line protocol does. */
+const LINE_PROTOCOL_END = / -?\d+$/;
+
+/** A complete record: line protocol (or a JSON point of an older version's spool), not the debris of a crash. */
+function isWholeRecord(line: string): boolean {
+  if (line.charCodeAt(0) === 0x7b /* { */) {
+    try {
+      JSON.parse(line);
+      return true;
+    } catch {
+      return false;
+    }
   }
+  return line.length > 0 && !line.includes('\0') && LINE_PROTOCOL_END.test(line);
 }
 
 /**
  * Recovery of the segment being written when the process died: counts its complete lines
- * and finds where the valid data ends. A last line without its newline, or one that does
- * not parse (a crash can leave zeros at the end of a file), was never acknowledged:
+ * and finds where the valid data ends. A last line without its newline, or one that is not
+ * a whole record (a crash can leave zeros at the end of a file), was never acknowledged:
  * everything from it on is to be cut.
  */
 export async function scanLastSegment(path: string): Promise<{ count: number; validBytes: number; size: number }> {
@@ -70,7 +78,7 @@ export async function scanLastSegment(path: string): Promise<{ count: number; va
     // Drop unparseable complete lines at the very end (at most a few: torn by the crash).
     while (end > 0) {
       const start = newlineBefore(buf, end - 1) + 1;
-      if (parses(buf.toString('utf8', start, end - 1))) break;
+      if (isWholeRecord(buf.toString('utf8', start, end - 1))) break;
       end = start;
     }
     let count = 0;

@@ -4,16 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpoolFullError } from './errors.js';
+import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolOptions } from './spool.js';
 import type { Point } from './types.js';
 
 const T0 = 1_700_000_000_000_000;
-const pt = (i: number): Point => ({
+const point = (i: number): Point => ({
   measurement: 'water_meter',
   tags: { site: 's1', building: 'b1', device: 'wm-1' },
   fields: { total_m3: i + 0.5, error_code: i % 7, leak: i % 2 === 0 },
   tsUs: T0 + i,
 });
+/** A record: the point's line of line protocol. */
+const pt = (i: number): string => pointLine(point(i));
 const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => pt(from + k));
 
 const open_: Spool[] = [];
@@ -29,13 +32,13 @@ async function openSpool(opts: Partial<SpoolOptions> & { dir: string }): Promise
   open_.push(spool);
   return spool;
 }
-async function readAll(spool: Spool, after = 0, step = 1000): Promise<Point[]> {
-  const out: Point[] = [];
+async function readAll(spool: Spool, after = 0, step = 1000): Promise<string[]> {
+  const out: string[] = [];
   let seq = after;
   for (;;) {
     const batch = await spool.read(seq, step);
     if (!batch) return out;
-    out.push(...batch.points);
+    out.push(...batch.records);
     seq = batch.lastSeq;
   }
 }
@@ -51,7 +54,7 @@ describe('Spool', () => {
   it('keeps the order of records across segment rolls, from memory and from disk', async () => {
     const dir = newDir();
     const spool = await openSpool({ dir, segmentBytes: 4096 });
-    const sent: Point[] = [];
+    const sent: string[] = [];
     for (let i = 0; i < 600; ) {
       const n = 1 + (i % 13);
       const batch = range(i, n);
@@ -69,7 +72,7 @@ describe('Spool', () => {
     expect(again.depth).toBe(sent.length);
     expect(await readAll(again, 0, 53)).toEqual(sent);
     // Reading from any point in the middle, across a segment boundary.
-    expect((await again.read(250, 100))!.points).toEqual(sent.slice(250, 350));
+    expect((await again.read(250, 100))!.records).toEqual(sent.slice(250, 350));
   });
 
   it('serves old records from disk when the memory budget is exceeded', async () => {
@@ -112,7 +115,7 @@ describe('Spool', () => {
     });
     await spool.flush();
     await appended;
-    expect(lastLine).toBe(JSON.stringify(last));
+    expect(lastLine).toBe(last);
   });
 
   it('recovers after a crash: drops a torn last line, keeps the rest, resumes the sequence', async () => {
@@ -124,7 +127,7 @@ describe('Spool', () => {
     open_.pop();
     const [seg] = segFiles(dir);
     // A write the crash cut in half, after a complete line full of zeros (never acknowledged).
-    appendFileSync(join(dir, seg!), Buffer.concat([Buffer.alloc(40), Buffer.from('\n{"measurement":"water_meter","tags":{"si')]));
+    appendFileSync(join(dir, seg!), Buffer.concat([Buffer.alloc(40), Buffer.from('\nwater_meter,building=b1,device=wm-1,si')]));
 
     const corrupt: string[] = [];
     const again = await openSpool({ dir, onCorrupt: (d) => corrupt.push(d) });
@@ -136,7 +139,7 @@ describe('Spool', () => {
     expect(await readAll(again)).toEqual(range(0, 18));
     const text = readFileSync(join(dir, seg!), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.split('\n').filter(Boolean).every((l) => JSON.parse(l) as unknown)).toBe(true);
+    expect(text.split('\n').filter(Boolean)).toEqual(range(0, 18));
   });
 
   it('commit deletes fully delivered segments, the last one too once everything is delivered', async () => {
@@ -234,20 +237,24 @@ describe('Spool', () => {
     expect(spool.depth).toBe(1);
   });
 
-  it('skips a damaged record in the middle and reports it', async () => {
+  it('delivers a spool left by an older version (JSON points) as line protocol; skips and reports what cannot be converted', async () => {
     const dir = newDir();
-    const spool = await openSpool({ dir });
-    await spool.append(range(0, 3));
-    await spool.close();
-    open_.pop();
-    const path = join(dir, segFiles(dir)[0]!);
-    const lines = readFileSync(path, 'utf8').split('\n');
-    lines[1] = 'garbage';
-    writeFileSync(path, lines.join('\n'));
+    // Written as the gateway did before records were line protocol, with a torn end.
+    const legacy = [point(0), point(1), { ...point(2), fields: { total_m3: 'a lot' } }, point(3)].map((p) => JSON.stringify(p));
+    legacy.splice(3, 0, '{"measurement":"water_meter","tags":');
+    writeFileSync(join(dir, '00000000000000000001.seg'), `${legacy.join('\n')}\n{"measurement":"wat`);
     const corrupt: string[] = [];
-    const again = await openSpool({ dir, onCorrupt: (d) => corrupt.push(d) });
-    const batch = await again.read(0, 10);
-    expect(batch).toMatchObject({ firstSeq: 1, lastSeq: 3, points: [pt(0), pt(2)] });
-    expect(corrupt.join()).toMatch(/record 2/);
+    const spool = await openSpool({ dir, memoryRecords: 1, onCorrupt: (d) => corrupt.push(d) });
+    expect(spool.depth).toBe(5);
+    await spool.append(range(4, 2));
+    const batch = await spool.read(0, 10);
+    // Records 3 (a field of the wrong type) and 4 (not a point) are skipped, not sent.
+    expect(batch).toMatchObject({ firstSeq: 1, lastSeq: 5 });
+    expect(batch!.records).toEqual([pt(0), pt(1), pt(3)]);
+    expect(await readAll(spool, 5)).toEqual(range(4, 2));
+    expect(corrupt).toHaveLength(3);
+    expect(corrupt[0]).toMatch(/unfinished last write/);
+    expect(corrupt[1]).toMatch(/record 3 is skipped: field total_m3 must be float.*"a lot"/);
+    expect(corrupt[2]).toMatch(/record 4 is skipped: not JSON/);
   });
 });

@@ -2,8 +2,7 @@ import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, unlink, wri
 import { join, resolve } from 'node:path';
 import { SpoolFullError } from './errors.js';
 import { fsyncDir, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
-import type { Point } from './types.js';
-import { pointJson } from './point-json.js';
+import { legacyRecord } from './legacy-record.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -15,15 +14,18 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Records kept in memory for the writer; older ones are read back from disk (default 200 000). */
   memoryRecords?: number;
-  /** A stored line that does not parse (disk damage): it is skipped. */
+  /** A stored line that cannot be used (disk damage, a legacy record that cannot be converted): it is skipped. */
   onCorrupt?: (detail: string) => void;
 }
 
-/** Consecutive records: `points` holds those with sequence numbers firstSeq..lastSeq (corrupt lines skipped). */
+/**
+ * Consecutive records: `records` holds those with sequence numbers firstSeq..lastSeq
+ * (unusable lines skipped). A record is one line of InfluxDB line protocol, without its newline.
+ */
 export interface SpoolBatch {
   firstSeq: number;
   lastSeq: number;
-  points: Point[];
+  records: string[];
 }
 
 interface Segment {
@@ -39,14 +41,14 @@ interface Segment {
 interface PendingAppend {
   text: string;
   bytes: number;
-  points: Point[];
+  records: string[];
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 interface MemoryChunk {
   firstSeq: number;
-  points: Point[];
+  records: string[];
 }
 
 const CURSOR = 'cursor';
@@ -68,8 +70,10 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * The write-ahead log in front of the database: a durable FIFO of points on disk.
- * `append` resolves only once the points are written and fdatasynced; every record gets a
+ * The write-ahead log in front of the database: a durable FIFO of records (lines of InfluxDB
+ * line protocol) on disk. Lines, not objects: the writer sends them as they are, so nothing is
+ * parsed or serialised again between the disk and the database.
+ * `append` resolves only once the records are written and fdatasynced; every record gets a
  * sequence number; `commit(seq)` marks everything up to it delivered. See README.md.
  */
 export class Spool {
@@ -184,28 +188,28 @@ export class Spool {
   }
 
   /**
-   * Resolves once every point is on disk and fdatasynced: only then is a reading accepted.
+   * Resolves once every record is on disk and fdatasynced: only then is a reading accepted.
    * Rejects with SpoolFullError when the size limit would be passed; nothing already
-   * accepted is ever dropped to make room.
+   * accepted is ever dropped to make room. A record must not contain a newline (the store's
+   * line protocol never does: see influx-schema.ts `unstorable`).
    */
-  append(points: Point[]): Promise<void> {
+  append(records: string[]): Promise<void> {
     if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
     if (this.failure) return Promise.reject(this.failure);
-    if (points.length === 0) return Promise.resolve();
-    let text = '';
-    for (const p of points) text += pointJson(p) + '\n';
+    if (records.length === 0) return Promise.resolve();
+    const text = `${records.join('\n')}\n`;
     const bytes = Buffer.byteLength(text);
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.isFull = true;
       this.onRefused?.();
       return Promise.reject(
         new SpoolFullError(
-          `spool full: ${mib(this.diskBytes + this.pendingBytes)} of ${mib(this.maxBytes)} in ${this.dir} waiting for the database; ${points.length} reading(s) refused`,
+          `spool full: ${mib(this.diskBytes + this.pendingBytes)} of ${mib(this.maxBytes)} in ${this.dir} waiting for the database; ${records.length} reading(s) refused`,
         ),
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ text, bytes, points, resolve, reject });
+      this.pending.push({ text, bytes, records, resolve, reject });
       this.pendingBytes += bytes;
       this.scheduleFlush();
     });
@@ -280,7 +284,7 @@ export class Spool {
         const e = group[i]!;
         if (seg.bytes + bytes > 0 && seg.bytes + bytes + e.bytes > this.segmentBytes) break;
         bytes += e.bytes;
-        count += e.points.length;
+        count += e.records.length;
         i++;
       }
       if (i === start) {
@@ -303,7 +307,7 @@ export class Spool {
       seg.bytes += bytes;
       this.diskBytes += bytes;
       this.pendingBytes -= bytes;
-      this.remember(firstSeq, part.length === 1 ? part[0]!.points : part.flatMap((e) => e.points));
+      this.remember(firstSeq, part.length === 1 ? part[0]!.records : part.flatMap((e) => e.records));
       // The writer hears of the records before their appenders do.
       this.onAppended?.();
       for (const e of part) e.resolve();
@@ -335,12 +339,12 @@ export class Spool {
     }
   }
 
-  private remember(firstSeq: number, points: Point[]): void {
-    this.memory.push({ firstSeq, points });
-    this.memoryCount += points.length;
+  private remember(firstSeq: number, records: string[]): void {
+    this.memory.push({ firstSeq, records });
+    this.memoryCount += records.length;
     // Past the budget the oldest records are served from disk again.
     while (this.memoryCount > this.memoryRecords && this.memory.length > 1) {
-      this.memoryCount -= this.memory.shift()!.points.length;
+      this.memoryCount -= this.memory.shift()!.records.length;
     }
   }
 
@@ -357,17 +361,16 @@ export class Spool {
   }
 
   private readMemory(from: number, max: number): SpoolBatch {
-    const points: Point[] = [];
+    const records: string[] = [];
     let k = 0;
-    while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.points.length <= from) k++;
-    for (; k < this.memory.length && points.length < max; k++) {
+    while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.records.length <= from) k++;
+    for (; k < this.memory.length && records.length < max; k++) {
       const chunk = this.memory[k]!;
       const skip = Math.max(0, from - chunk.firstSeq);
-      const take = Math.min(chunk.points.length - skip, max - points.length);
-      if (skip === 0 && take === chunk.points.length) for (const p of chunk.points) points.push(p);
-      else for (let j = skip; j < skip + take; j++) points.push(chunk.points[j]!);
+      const take = Math.min(chunk.records.length - skip, max - records.length);
+      for (let j = skip; j < skip + take; j++) records.push(chunk.records[j]!);
     }
-    return { firstSeq: from, lastSeq: from + points.length - 1, points };
+    return { firstSeq: from, lastSeq: from + records.length - 1, records };
   }
 
   private async readDisk(from: number, max: number): Promise<SpoolBatch> {
@@ -383,24 +386,23 @@ export class Spool {
       seq = got.next.seq;
       if (got.lines.length === 0) break;
     }
-    return { firstSeq: from, lastSeq: from + lines.length - 1, points: this.parse(lines, from) };
+    return { firstSeq: from, lastSeq: from + lines.length - 1, records: this.upgrade(lines, from) };
   }
 
-  private parse(lines: string[], firstSeq: number): Point[] {
-    try {
-      // One parse for the whole batch; per line only when something is damaged.
-      return JSON.parse(`[${lines.join(',')}]`) as Point[];
-    } catch {
-      const points: Point[] = [];
-      lines.forEach((line, i) => {
-        try {
-          points.push(JSON.parse(line) as Point);
-        } catch {
-          this.onCorrupt?.(`${this.dir}: record ${firstSeq + i} does not parse and is skipped`);
-        }
-      });
-      return points;
+  /** Spools written before the records were line protocol hold JSON points: converted on the way out. */
+  private upgrade(lines: string[], firstSeq: number): string[] {
+    let out: string[] | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i]!.charCodeAt(0) !== 0x7b /* { */) {
+        out?.push(lines[i]!);
+        continue;
+      }
+      out ??= lines.slice(0, i);
+      const converted = legacyRecord(lines[i]!);
+      if (typeof converted === 'string') out.push(converted);
+      else this.onCorrupt?.(`${this.dir}: record ${firstSeq + i} is skipped: ${converted.problem}: ${lines[i]}`);
     }
+    return out ?? lines;
   }
 
   /**
@@ -414,8 +416,8 @@ export class Spool {
     if (seq > this.lastSeq) return Promise.reject(new Error(`cannot commit ${seq}: the spool ends at ${this.lastSeq}`));
     if (seq > this.committed) {
       this.committed = seq;
-      while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.points.length - 1 <= seq) {
-        this.memoryCount -= this.memory.shift()!.points.length;
+      while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.records.length - 1 <= seq) {
+        this.memoryCount -= this.memory.shift()!.records.length;
       }
     }
     // Chained: concurrent commits collapse into one cursor write each time round.

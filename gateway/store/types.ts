@@ -34,12 +34,14 @@ export interface StoreDriver {
   readonly name: string;
   /** Creates the database/bucket if needed; rejects when unreachable. */
   connect(): Promise<void>;
-  write(points: Point[]): Promise<void>;
   /**
-   * Optional: does now the CPU work (checks, line protocol) of a later `write` of this same
-   * array, so the writer can prepare the next batch while the previous one is in flight.
+   * Writes lines of InfluxDB line protocol with µs timestamps, as line-protocol.ts makes
+   * them from storable points (the spool's records): one request, no re-encoding.
+   * StoreRejectedError (with the refused lines) when the database refuses them for good.
    */
-  prepare?(points: Point[]): void;
+  writeLines(lines: string[]): Promise<void>;
+  /** Checks points (`unstorable`), makes their lines and writes them; for writers outside the spool (history, tests). */
+  write(points: Point[]): Promise<void>;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;

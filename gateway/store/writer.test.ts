@@ -5,21 +5,24 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
-import { Spool } from './spool.js';
+import { pointLine } from './line-protocol.js';
+import { Spool, type SpoolBatch } from './spool.js';
 import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
-import { StoreWriter, type StoreWriterOptions, type Timers } from './writer.js';
+import { CATCH_UP, StoreWriter, type StoreWriterOptions, type Timers } from './writer.js';
 
 // Only the writer's own logic is under test here (batching, ordering, retry and backoff), so
 // the database is an in-memory stub and time is a fake clock. The real database is exercised
 // by test/store-influx1.test.ts and test/store-outage.test.ts.
 
 const T0 = 1_700_000_000_000_000;
-const pt = (i: number, extra: Partial<Point['fields']> = {}): Point => ({
-  measurement: 'lift',
-  tags: { site: 's1', building: 'b1', device: 'lift-a' },
-  fields: { floor: i % 30, door: 'closed', ...extra },
-  tsUs: T0 + i,
-});
+/** A spool record: the line protocol of a lift's point. */
+const pt = (i: number): string =>
+  pointLine({
+    measurement: 'lift',
+    tags: { site: 's1', building: 'b1', device: 'lift-a' },
+    fields: { floor: i % 30, door: 'closed' },
+    tsUs: T0 + i,
+  });
 const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => pt(from + k));
 
 class FakeTimers implements Timers {
@@ -60,15 +63,18 @@ class StubDriver implements StoreDriver {
   readonly name = 'stub';
   down = false;
   failWrites = 0;
-  refuse: ((p: Point) => boolean) | undefined;
+  refuse: ((line: string) => boolean) | undefined;
   calls: string[] = [];
-  attempts: Point[][] = [];
-  stored: Point[] = [];
+  attempts: string[][] = [];
+  stored: string[] = [];
   async connect(): Promise<void> {
     this.calls.push('connect');
     if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
   }
   async write(points: Point[]): Promise<void> {
+    return this.writeLines(points.map(pointLine));
+  }
+  async writeLines(points: string[]): Promise<void> {
     this.calls.push('write');
     this.attempts.push(points);
     if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:8086');
@@ -123,25 +129,38 @@ async function setup(opts: Partial<StoreWriterOptions> = {}) {
 const metric = async (m: { get(): Promise<{ values: { value: number }[] }> }) => (await m.get()).values[0]?.value;
 
 describe('StoreWriter', () => {
-  it('writes full batches at once and a partial batch once its oldest point waited flushIntervalMs', async () => {
+  it('writes as soon as a full batch waits, a partial batch once its oldest point waited flushIntervalMs', async () => {
     const { spool, driver, timers, writer, settle } = await setup();
     writer.start();
     await settle();
-    await spool.append(range(0, 250));
-    await until(() => driver.attempts.length === 2, 'two full batches');
+    await spool.append(range(0, 100));
+    await until(() => driver.attempts.length === 1, 'the full batch');
     await settle();
-    expect(driver.attempts.map((b) => b.length)).toEqual([100, 100]);
-    expect(timers.delays()).toEqual([1000]);
+    expect(driver.attempts[0]).toHaveLength(100);
+    expect(timers.delays()).toEqual([]);
 
+    await spool.append(range(100, 50));
+    await settle();
+    expect(timers.delays()).toEqual([1000]);
     timers.advance(999);
     await settle();
-    expect(driver.attempts).toHaveLength(2);
+    expect(driver.attempts).toHaveLength(1);
     timers.advance(1);
-    await until(() => driver.attempts.length === 3, 'the partial batch');
+    await until(() => driver.attempts.length === 2, 'the partial batch');
     await settle();
-    expect(driver.attempts[2]).toHaveLength(50);
-    expect(driver.stored).toEqual(range(0, 250));
+    expect(driver.attempts[1]).toHaveLength(50);
+    expect(driver.stored).toEqual(range(0, 150));
     expect(spool.depth).toBe(0);
+  });
+
+  it('behind, sends all that waits in one request, up to CATCH_UP batches', async () => {
+    const { spool, driver, writer } = await setup();
+    await spool.append(range(0, 250));
+    await spool.append(range(250, 100 * CATCH_UP));
+    writer.start();
+    await until(() => spool.depth === 0, 'everything written');
+    expect(driver.attempts.map((b) => b.length)).toEqual([100 * CATCH_UP, 250]);
+    expect(driver.stored).toEqual(range(0, 250 + 100 * CATCH_UP));
   });
 
   it('retries a failed batch unchanged with capped exponential backoff, then recovers by itself', async () => {
@@ -224,7 +243,7 @@ describe('StoreWriter', () => {
 
   it('keeps points the database refuses for good in the rejected file and goes on', async () => {
     const { dir, spool, driver, writer, metrics, settle } = await setup({ flushIntervalMs: 0 });
-    driver.refuse = (p) => p.fields.floor === 3;
+    driver.refuse = (line) => line === pt(3);
     writer.start();
     await settle();
     await spool.append(range(0, 10));
@@ -232,9 +251,9 @@ describe('StoreWriter', () => {
     await settle();
     await spool.append(range(10, 5));
     await until(() => spool.depth === 0, 'the next batch');
-    expect(driver.stored).toEqual(range(0, 15).filter((p) => p.fields.floor !== 3));
-    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; point: Point });
-    expect(kept).toEqual([{ reason: 'field type conflict', point: pt(3) }]);
+    expect(driver.stored).toEqual(range(0, 15).filter((line) => line !== pt(3)));
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; line: string });
+    expect(kept).toEqual([{ reason: 'field type conflict', line: pt(3) }]);
     expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 1 });
     expect(await metric(metrics.pointsWritten)).toBe(14);
   });
@@ -296,36 +315,43 @@ describe('StoreWriter', () => {
     expect(writer.spoolHealth.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/spool full/) });
     expect(await metric(metrics.spoolFull)).toBe(1);
   });
-  it('prepares the next full batch while one is in flight, and still writes one batch at a time, in order', async () => {
+  it('reads the next full batch while one is in flight, and still writes one batch at a time, in order', async () => {
     const { spool, driver, writer } = await setup();
-    const prepared: Point[][] = [];
+    const prepared: string[][] = [];
     let inFlight = 0;
     let maxInFlight = 0;
     let release: (() => void) | undefined;
-    const write = driver.write.bind(driver);
-    (driver as StoreDriver).prepare = (points) => void prepared.push(points);
-    driver.write = async (points) => {
+    const write = driver.writeLines.bind(driver);
+    const read = spool.read.bind(spool);
+    spool.read = async (after: number, max: number): Promise<SpoolBatch | null> => {
+      const batch = await read(after, max);
+      if (batch && after > 0) prepared.push(batch.records);
+      return batch;
+    };
+    driver.writeLines = async (points) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       await new Promise<void>((r) => (release = r));
       inFlight--;
       return write(points);
     };
-    await spool.append(range(0, 300));
+    const total = 100 * CATCH_UP * 2 + 300;
+    await spool.append(range(0, total));
     writer.start();
-    await until(() => release !== undefined && prepared.length === 1, 'the first write in flight and the second batch prepared');
-    expect(prepared[0]).toEqual(range(100, 100));
+    await until(() => release !== undefined && prepared.length === 1, 'the first write in flight and the second batch read');
+    expect(prepared[0]).toEqual(range(100 * CATCH_UP, 100 * CATCH_UP));
     expect(driver.stored).toHaveLength(0);
-    while (driver.stored.length < 300) {
+    while (driver.stored.length < total) {
       await until(() => release !== undefined, 'the next write');
       const r = release!;
       release = undefined;
       r();
       await new Promise((resolve) => setImmediate(resolve));
     }
-    expect(driver.stored).toEqual(range(0, 300));
+    expect(driver.stored).toEqual(range(0, total));
+    expect(driver.attempts.map((b) => b.length)).toEqual([100 * CATCH_UP, 100 * CATCH_UP, 300]);
     expect(maxInFlight).toBe(1);
-    // The batches prepared ahead are the very arrays written (nothing read twice).
+    // The batches read ahead are the very arrays written (nothing read twice).
     expect(driver.attempts.slice(1)).toEqual(prepared);
     expect(driver.attempts[1]).toBe(prepared[0]);
     await until(() => spool.depth === 0, 'everything committed');

@@ -4,7 +4,7 @@ import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
 import type { Spool, SpoolBatch } from './spool.js';
-import type { Point, StoreDriver } from './types.js';
+import type { StoreDriver } from './types.js';
 
 /** Time, injected so that tests drive backoff and flush intervals without sleeping. */
 export interface Timers {
@@ -33,7 +33,10 @@ export interface StoreWriterOptions {
   metrics?: Metrics;
   log?: WriterLog;
   timers?: Timers;
-  /** Points per write (default 5000). */
+  /**
+   * Points per write (default 5000): a write goes as soon as this many wait. A writer that is
+   * behind sends up to CATCH_UP times as many in one request (see readNext).
+   */
   batchSize?: number;
   /** A partial batch is written once its oldest point has waited this long (default 1000). */
   flushIntervalMs?: number;
@@ -47,6 +50,15 @@ export interface StoreWriterOptions {
 }
 
 const REJECTED_RECENT_MS = 15 * 60_000;
+
+/**
+ * A writer that is behind sends up to this many batches' worth in one request. Under a heavy
+ * load one turn of the gateway's event loop can take a second (it reads every busy
+ * connection once per turn), and a write's answer is taken once per turn: with one batch per
+ * request the writer would fall further behind the more there is to do. InfluxDB takes
+ * requests of tens of thousands of lines well (its default body limit is 25 MB).
+ */
+export const CATCH_UP = 8;
 
 /**
  * Drains the spool into the database, in order, one batch in flight at a time. A failed
@@ -78,7 +90,7 @@ export class StoreWriter {
   private lastRejectedAt: number | undefined;
   private rejectedPoints = 0;
   private lastCommit: Promise<void> = Promise.resolve();
-  /** The batch after the one in flight, read (and prepared) ahead; see readAhead(). */
+  /** The batch after the one in flight, read ahead; see readAhead(). */
   private ahead: { after: number; batch: Promise<SpoolBatch | null> } | undefined;
   /** (last sequence number of an appended group, when it became durable), oldest first. */
   private arrivals: { seq: number; at: number }[] = [];
@@ -245,21 +257,18 @@ export class StoreWriter {
       const batch = await ahead.batch.catch(() => null);
       if (batch && batch.lastSeq - batch.firstSeq + 1 >= this.batchSize) return batch;
     }
-    return (await this.spool.read(after, this.batchSize)) ?? undefined;
+    return (await this.spool.read(after, this.batchSize * CATCH_UP)) ?? undefined;
   }
 
   /**
-   * While a batch is in flight, reads the next one and lets the driver prepare it (line
-   * protocol), so that the gateway's CPU work overlaps the database's. Only when a full batch
-   * is waiting: that is when the writer is behind (after an outage, or under heavy load), and
-   * a partial one would be read again anyway. Still one write in flight, in spool order.
+   * While a batch is in flight, reads the next one (from disk, when the writer is far
+   * behind), so that the reading overlaps the database's work. Only when a full batch is
+   * waiting: that is when the writer is behind (after an outage, or under heavy load), and a
+   * partial one would be read again anyway. Still one write in flight, in spool order.
    */
   private readAhead(current: SpoolBatch): void {
     if (this.spool.lastSeq - current.lastSeq < this.batchSize) return;
-    const batch = this.spool.read(current.lastSeq, this.batchSize).then((b) => {
-      if (b && b.points.length > 0) this.driver.prepare?.(b.points);
-      return b;
-    });
+    const batch = this.spool.read(current.lastSeq, this.batchSize * CATCH_UP);
     batch.catch(() => undefined); // a failed read ahead is simply read again
     this.ahead = { after: current.lastSeq, batch };
   }
@@ -273,17 +282,17 @@ export class StoreWriter {
       if (!this.ahead) this.readAhead(batch);
       const started = performance.now();
       let refused = 0;
-      if (batch.points.length > 0) {
+      if (batch.records.length > 0) {
         try {
-          await this.driver.write(batch.points);
+          await this.driver.writeLines(batch.records);
         } catch (err) {
           if (!(err instanceof StoreRejectedError)) throw err;
-          refused = err.points.length;
-          await this.setAside(err);
+          refused = err.lines.length + err.points.length;
+          await this.setAside(err.message, [...err.lines.map((line) => ({ line })), ...err.points.map((point) => ({ point }))]);
         }
       }
       this.opts.metrics?.storeWriteSeconds.observe((performance.now() - started) / 1000);
-      this.opts.metrics?.pointsWritten.inc(batch.points.length - refused);
+      this.opts.metrics?.pointsWritten.inc(batch.records.length - refused);
       this.succeeded();
       this.retryBatch = undefined;
       // Not awaited: the next batch may go while the cursor is being persisted.
@@ -333,13 +342,17 @@ export class StoreWriter {
     }, delay);
   }
 
-  /** Points the database will never take: kept in a file next to the spool, never silently dropped. */
-  private async setAside(err: StoreRejectedError): Promise<void> {
-    const lines = err.points.map((p: Point) => JSON.stringify({ reason: err.message, point: p })).join('\n') + '\n';
-    await appendFile(this.rejectedFile, lines);
-    this.rejectedPoints += err.points.length;
+  /**
+   * Readings that cannot be stored (the database refused their lines for good, or a point
+   * cannot be written as line protocol at all): kept in a file next to the spool, one JSON
+   * object per line (`{"reason", "line"}` or `{"reason", "point"}`), never silently dropped.
+   */
+  async setAside(reason: string, entries: ({ line: string } | { point: object })[]): Promise<void> {
+    if (entries.length === 0) return;
+    await appendFile(this.rejectedFile, entries.map((e) => JSON.stringify({ reason, ...e })).join('\n') + '\n');
+    this.rejectedPoints += entries.length;
     this.lastRejectedAt = this.timers.now();
-    this.opts.log?.error({ err: err.message, points: err.points.length, file: this.rejectedFile }, 'store: the database refused points; they are kept in the rejected file');
+    this.opts.log?.error({ err: reason, points: entries.length, file: this.rejectedFile }, 'store: readings that cannot be stored; they are kept in the rejected file');
   }
 
   private updateGauges(): void {
@@ -372,7 +385,7 @@ export class StoreWriter {
       return { status: 'degraded', detail: `catching up: ${waiting} reading(s) not yet in the database`, ...base };
     }
     if (this.lastRejectedAt !== undefined && now - this.lastRejectedAt < REJECTED_RECENT_MS) {
-      return { status: 'degraded', detail: `the database refused ${this.rejectedPoints} point(s); they are kept in ${this.rejectedFile}`, ...base };
+      return { status: 'degraded', detail: `${this.rejectedPoints} reading(s) could not be stored; they are kept in ${this.rejectedFile}`, ...base };
     }
     return { status: 'ok', ...base };
   }

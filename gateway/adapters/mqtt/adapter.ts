@@ -39,6 +39,12 @@ export interface MqttAdapterOptions {
   logger: Logger;
   /** Extra mqtt.js options (TLS CA, keepalive…). */
   clientOptions?: IClientOptions;
+  /**
+   * True while the pipeline is far behind (see Pipeline.congested): the adapter then takes a
+   * connection's next packets only once the last message's readings are accepted, so that a
+   * flood waits in TCP buffers (the publisher slows down) instead of piling up in memory.
+   */
+  congested?: () => boolean;
 }
 
 /**
@@ -71,7 +77,12 @@ export class MqttAdapter implements HealthSource {
     if (opts.local) {
       opts.local.setLocalConsumer({
         wants: (topic) => opts.topics.wants(topic),
-        deliver: (topic, payload) => this.onMessage(topic, payload, emit),
+        deliver: (topic, payload, qos) => {
+          const pending = this.onMessage(topic, payload, emit);
+          // QoS 1 and 2 are answered once accepted; QoS 0 waits only to push back a flood.
+          return qos > 0 || opts.congested?.() ? pending : undefined;
+        },
+        ...(opts.congested ? { congested: opts.congested } : {}),
       });
       this.connected = true;
       this.ready = true;
@@ -116,7 +127,18 @@ export class MqttAdapter implements HealthSource {
       this.lastError = err.message;
       this.warn.warn('mqtt_error', { err: err.message }, 'MQTT adapter error');
     });
-    client.on('message', (topic, payload) => void this.onMessage(topic, payload, emit));
+    // mqtt.js emits 'message', then asks handleMessage, and takes the connection's next packet
+    // (and sends the PUBACK) after its callback: held back only while the pipeline is congested.
+    let last: PromiseLike<unknown> | void;
+    client.on('message', (topic, payload) => {
+      last = this.onMessage(topic, payload, emit);
+    });
+    client.handleMessage = (_packet, callback) => {
+      const pending = last;
+      last = undefined;
+      if (pending && opts.congested?.()) pending.then(() => callback(), () => callback());
+      else callback();
+    };
   }
 
   /** Settles once every reading of the message is accepted or refused (undefined: nothing to wait for). */

@@ -1,0 +1,113 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startBroker, type RunningBroker } from '../../../broker/broker.js';
+import { hashPassword } from '../../../broker/password.js';
+import type { Reading } from '../../../rules/model/reading.js';
+import { systemClock } from '../../clock.js';
+import type { MqttDeviceConfig } from '../../config/schema.js';
+import { Metrics } from '../../metrics.js';
+import { MqttAdapter } from './adapter.js';
+import { loadPayloadProfiles } from './profile.js';
+import { TopicDirectory } from './topics.js';
+
+// Backpressure: while the pipeline is congested the adapter takes a connection's next packets
+// only once the readings it has are accepted, so that a flood waits in TCP buffers (the
+// publisher slows down) instead of in the gateway's heap. Both ways in: the embedded broker
+// in-process, and an MQTT subscription (here to the same aedes, as to any external broker).
+
+const PASSWORD = 'correct horse';
+const TOPIC = 'dutyroom/s1/wm-1/reading';
+const devices = [{ id: 'wm-1', kind: 'water_meter', profile: 'canonical', connection: {} }] as unknown as MqttDeviceConfig[];
+const topics = new TopicDirectory('s1', devices, loadPayloadProfiles());
+
+let broker: RunningBroker;
+const closers: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  const hash = await hashPassword(PASSWORD);
+  broker = await startBroker({
+    host: '127.0.0.1',
+    mqttPort: 0,
+    accounts: [
+      { username: 'wm-1', passwordHash: hash, publish: ['dutyroom/s1/wm-1/#'], subscribe: [] },
+      { username: 'gateway', passwordHash: hash, publish: [], subscribe: ['#'] },
+    ],
+    maxPayloadBytes: 4096,
+  });
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+afterAll(async () => {
+  await broker?.close();
+});
+
+/** An adapter whose pipeline answers each reading only when the test says so. */
+async function adapterFor(way: 'embedded' | 'subscribed', congested: boolean) {
+  const readings: Reading[] = [];
+  const answers: (() => void)[] = [];
+  const adapter = new MqttAdapter({
+    url: broker.url,
+    ...(way === 'embedded' ? { local: broker } : { username: 'gateway', password: PASSWORD }),
+    clientId: `adapter-test-${way}-${String(congested)}`,
+    topics,
+    maxPayloadBytes: 4096,
+    maxFutureS: 60,
+    maxAgeH: 24,
+    clock: systemClock,
+    metrics: new Metrics(),
+    logger: pino({ level: 'silent' }),
+    congested: () => congested,
+  });
+  adapter.start((reading) => {
+    readings.push(reading);
+    return new Promise<void>((resolve) => answers.push(resolve));
+  });
+  closers.push(() => adapter.stop());
+  await adapter.waitReady();
+  return { readings, answers };
+}
+
+async function meter(): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(broker.url, { username: 'wm-1', password: PASSWORD, reconnectPeriod: 0 });
+  closers.push(() => client.endAsync(true));
+  return client;
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const payload = (n: number) => JSON.stringify({ ts: Date.now() - 1000 + n, total_m3: n });
+
+describe('MqttAdapter backpressure', () => {
+  for (const way of ['embedded', 'subscribed'] as const) {
+    it(`${way}: holds a connection's next message while congested, until the last one is accepted`, async () => {
+      const { readings, answers } = await adapterFor(way, true);
+      const client = await meter();
+      await client.publishAsync(TOPIC, payload(1), { qos: 0 });
+      await until(() => readings.length === 1, 'the first reading');
+      await client.publishAsync(TOPIC, payload(2), { qos: 0 });
+      // Time for the second message to arrive if nothing held it (the broker answers a ping meanwhile).
+      await new Promise((r) => setTimeout(r, 150));
+      expect(readings.map((r) => r.fields.total_m3)).toEqual([1]);
+      answers.shift()!();
+      await until(() => readings.length === 2, 'the second reading after the first was accepted');
+      expect(readings.map((r) => r.fields.total_m3)).toEqual([1, 2]);
+    });
+
+    it(`${way}: holds nothing at QoS 0 while the pipeline keeps up`, async () => {
+      const { readings, answers } = await adapterFor(way, false);
+      const client = await meter();
+      for (let n = 1; n <= 3; n++) await client.publishAsync(TOPIC, payload(n), { qos: 0 });
+      await until(() => readings.length === 3, 'all three readings, none answered');
+      expect(answers).toHaveLength(3);
+      expect(readings.map((r) => r.fields.total_m3)).toEqual([1, 2, 3]);
+    });
+  }
+});

@@ -1,0 +1,75 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Reading } from '../../rules/model/reading.js';
+import { parseConfig } from '../config/load.js';
+import { Metrics } from '../metrics.js';
+import { DeviceRegistry } from '../registry.js';
+import { SpoolFullError } from '../store/errors.js';
+import type { Point } from '../store/types.js';
+import { CONGESTED_READINGS, Pipeline } from './pipeline.js';
+
+const config = parseConfig(
+  `site: { id: s1, name: S1 }
+buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
+devices:
+  - { id: m1, kind: water_meter, protocol: mqtt, place: { building: b1, floor: "1" } }
+`,
+  'pipeline.test.yaml',
+  { env: {} },
+);
+const clock = { now: () => 1_800_000_000_000 };
+
+/** A spool whose appends settle when the test says so. */
+function setup() {
+  const appends: { points: Point[]; accept: () => void; refuse: (err: Error) => void }[] = [];
+  const pipeline = new Pipeline({
+    site: 's1',
+    registry: new DeviceRegistry(config, clock),
+    store: {
+      append: (points) => new Promise<void>((accept, refuse) => appends.push({ points: [...points], accept, refuse })),
+    },
+    metrics: new Metrics(),
+    logger: pino({ level: 'silent' }),
+    clock,
+  });
+  return { pipeline, appends };
+}
+
+const reading = (n: number): Reading => ({ deviceId: 'm1', kind: 'water_meter', ts: clock.now() - n, fields: { total_m3: n }, quality: 'good' });
+const nextTurn = () => new Promise((r) => setImmediate(r));
+
+describe('Pipeline', () => {
+  it('appends the readings of one turn together and counts them as waiting until the spool settles', async () => {
+    const { pipeline, appends } = setup();
+    const results = [1, 2, 3].map((n) => pipeline.ingest(reading(n)));
+    expect(pipeline.waiting).toBe(3);
+    await nextTurn();
+    expect(appends).toHaveLength(1);
+    expect(appends[0]!.points.map((p) => p.fields.total_m3)).toEqual([1, 2, 3]);
+    expect(appends[0]!.points[0]!.tags).toEqual({ site: 's1', building: 'b1', floor: '1', device: 'm1' });
+    expect(pipeline.waiting).toBe(3);
+    pipeline.ingest(reading(4));
+    expect(pipeline.waiting).toBe(4);
+    appends[0]!.accept();
+    expect(await Promise.all(results)).toEqual([{ accepted: true }, { accepted: true }, { accepted: true }]);
+    expect(pipeline.waiting).toBe(1);
+  });
+
+  it('is congested past CONGESTED_READINGS waiting, and no longer once they are settled, accepted or refused', async () => {
+    const { pipeline, appends } = setup();
+    for (let n = 0; n < CONGESTED_READINGS; n++) void pipeline.ingest(reading(n));
+    expect(pipeline.congested).toBe(false);
+    await nextTurn();
+    const last = pipeline.ingest(reading(-1));
+    expect(pipeline.congested).toBe(true);
+    await nextTurn();
+    expect(appends).toHaveLength(2);
+    appends[1]!.refuse(new SpoolFullError('spool full'));
+    expect(await last).toMatchObject({ accepted: false, reason: 'spool_full' });
+    expect(pipeline.waiting).toBe(CONGESTED_READINGS);
+    expect(pipeline.congested).toBe(false);
+    appends[0]!.accept();
+    await nextTurn();
+    expect(pipeline.waiting).toBe(0);
+  });
+});
