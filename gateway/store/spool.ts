@@ -39,7 +39,8 @@ interface Segment {
 }
 
 interface PendingAppend {
-  text: string;
+  /** The records' bytes, newline-terminated: encoded once, at append. */
+  data: Buffer;
   bytes: number;
   records: string[];
   resolve: () => void;
@@ -197,8 +198,8 @@ export class Spool {
     if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
     if (this.failure) return Promise.reject(this.failure);
     if (records.length === 0) return Promise.resolve();
-    const text = `${records.join('\n')}\n`;
-    const bytes = Buffer.byteLength(text);
+    const data = Buffer.from(`${records.join('\n')}\n`);
+    const bytes = data.length;
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.isFull = true;
       this.onRefused?.();
@@ -209,7 +210,7 @@ export class Spool {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ text, bytes, records, resolve, reject });
+      this.pending.push({ data, bytes, records, resolve, reject });
       this.pendingBytes += bytes;
       this.scheduleFlush();
     });
@@ -294,7 +295,7 @@ export class Spool {
       }
       const part = group.slice(start, i);
       try {
-        await writeAll(fh, Buffer.from(part.length === 1 ? part[0]!.text : part.map((e) => e.text).join('')));
+        await writeAll(fh, part.length === 1 ? part[0]!.data : Buffer.concat(part.map((e) => e.data), bytes));
         await fh.datasync();
       } catch (err) {
         await this.undoWrite(seg, fh, err as Error);
