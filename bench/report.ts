@@ -16,6 +16,8 @@ export interface BenchResult {
   endToEnd: {
     embedded: IngestResult & { pctOfPubSubLimit: number; pctOfIntakeLimit: number };
     external?: IngestResult & { pctOfPubSubLimit: number };
+    /** Every end-to-end run (the two above are the median ones), with the CPU reference taken just before it. */
+    runs: { embedded: (IngestResult & { cpuReference: number })[]; external: (IngestResult & { cpuReference: number })[] };
   };
   rules: ReturnType<typeof benchRules>;
   alarmLatency: Awaited<ReturnType<typeof benchLatency>>;
@@ -62,6 +64,15 @@ first publish to the last acceptance / confirmation.
 ${ingestRow('embedded, in-process handoff', e, `${e.pctOfPubSubLimit} % of pub→sub limit, ${e.pctOfIntakeLimit} % of intake limit`)}
 ${x ? ingestRow('external mosquitto (gateway subscribes over MQTT)', x, `${x.pctOfPubSubLimit} % of mosquitto pub→sub limit`) : '| external mosquitto | not installed | | | | | |'}
 
+${e2e.runs.embedded.length > 1 ? `The median of ${e2e.runs.embedded.length} runs each, embedded and external alternately (the machine's speed swings within minutes). Every run:
+
+| run | broker | CPU reference before | accepted/s | stored/s | gateway CPU per reading |
+|---|---|---|---|---|---|
+${[...e2e.runs.embedded.map((run, i) => ({ run, i, broker: 'embedded' })), ...e2e.runs.external.map((run, i) => ({ run, i, broker: 'external' }))]
+  .sort((a, b) => a.i - b.i)
+  .map(({ run, i, broker }) => `| ${i + 1} | ${broker} | ${n(run.cpuReference)} | ${n(run.accepted)} | ${n(run.stored)} | ${run.gatewayCpuUsPerReading} µs |`)
+  .join('\n')}
+` : ''}
 ## Alarms, rules, Modbus
 
 | measure | result |

@@ -43,6 +43,10 @@ describe('npm run bench -- --quick', () => {
       expect(e.gatewayCpuUsPerReading).toBeGreaterThan(0);
     }
     expect(r.endToEnd.embedded.pctOfIntakeLimit).toBeGreaterThan(0);
+    // --quick runs each once; the result is that run, with the CPU reference taken before it.
+    expect(r.endToEnd.runs.embedded).toHaveLength(1);
+    expect(r.endToEnd.runs.embedded[0]).toMatchObject({ stored: r.endToEnd.embedded.stored, cpuReference: expect.any(Number) });
+    expect(r.endToEnd.runs.external).toHaveLength(MOSQUITTO ? 1 : 0);
 
     expect(r.rules.readingsPerS).toBeGreaterThan(0);
     // Every leak payload raised its alarm on the SSE stream (a miss would be Infinity → null).
