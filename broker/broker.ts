@@ -210,14 +210,28 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     },
   });
 
-  /** While the consumer is congested, the publisher's connection is not read until its message is dealt with. */
+  /** Messages of each client the consumer is still dealing with while congested. */
+  const holds = new WeakMap<Client, number>();
+
+  /** While the consumer is congested, the publisher's connection is not read until its messages are dealt with. */
   function holdBack(consumer: LocalConsumer, client: Client, pending: PromiseLike<unknown>): void {
     if (!consumer.congested?.()) return;
     // aedes's Client has pause()/resume() (it stops reading the socket) but does not declare
-    // them in its types; gateway/adapters/mqtt/adapter.test.ts fails should they ever go.
-    const held = client as Client & { pause(): void; resume(): void };
-    held.pause();
-    waiting.add(pending, () => held.resume());
+    // them in its types; gateway/adapters/mqtt/adapter.test.ts and broker/local.test.ts fail
+    // should they ever go. While paused, aedes drops the "packet done" counts of packets that
+    // finish (a PINGREQ, an unwanted topic): its batch counter is reset before resuming, or
+    // the connection would never be read again.
+    const held = client as Client & { pause(): void; resume(): void; _parsingBatch: number };
+    const count = holds.get(client) ?? 0;
+    if (count === 0) held.pause();
+    holds.set(client, count + 1);
+    waiting.add(pending, () => {
+      const left = holds.get(client)! - 1;
+      if (left > 0) return void holds.set(client, left);
+      holds.delete(client);
+      held._parsingBatch = 0;
+      held.resume();
+    });
   }
 
   function publishRefusal(client: Client | null, packet: PublishPacket): { reason: string; oversized?: boolean } | undefined {

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publishPacket, WireClient } from '../bench/mqtt-wire.js';
 import { topicMatches } from './acl.js';
 import { startBroker, type RunningBroker } from './broker.js';
 import { hashPassword } from './password.js';
@@ -110,6 +111,44 @@ describe('in-process consumer of the embedded broker', () => {
       expect(acked).toBe(true);
     }
     expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
+  });
+
+  it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
+    const got: string[] = [];
+    const releases: (() => void)[] = [];
+    broker.setLocalConsumer({
+      wants: (topic) => topicMatches(WANTED, topic),
+      deliver: (_topic, payload) => {
+        got.push(payload.toString());
+        return new Promise<void>((resolve) => releases.push(resolve));
+      },
+      congested: () => true,
+    });
+    const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
+    try {
+      // One socket write: two held readings and, between them, a publish nobody here wants.
+      // The unwanted one finishes while the connection is paused (aedes then loses count).
+      await dev.write(
+        Buffer.concat([
+          publishPacket('dutyroom/s1/dev1/reading', 'a', 0),
+          publishPacket('dutyroom/s1/dev1/status', 'not wanted', 0),
+          publishPacket('dutyroom/s1/dev1/reading', 'b', 0),
+        ]),
+      );
+      await waitFor(() => got.length === 2, 'the two readings of the first write');
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got, 'read on while held').toEqual(['a', 'b']);
+      releases.shift()!();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
+      releases.shift()!();
+      await waitFor(() => got.length === 3, 'the next write once both were dealt with');
+      expect(got).toEqual(['a', 'b', 'c']);
+      releases.shift()!();
+    } finally {
+      await dev.end();
+    }
   });
 
   it('still delivers to subscribed clients alongside the consumer', async () => {

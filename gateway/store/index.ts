@@ -78,7 +78,14 @@ export function createStore(opts: CreateStoreOptions): Store {
       }
       if (!unfit) return spool.append(lines);
       lines.length = kept;
-      return Promise.all([spool.append(lines), writer.setAside(unfit.reason, unfit.entries)]).then(() => undefined);
+      const { reason, entries } = unfit;
+      // After the spool took the others: a refused append refuses all of them, kept nowhere.
+      return spool.append(lines).then(() =>
+        writer.setAside(reason, entries).catch((err: Error) => {
+          // The points are in the log line then: not lost, though not in the file.
+          opts.log?.error({ err: err.message, reason, points: entries.map((e) => e.point) }, 'store: could not keep readings that cannot be stored in the rejected file');
+        }),
+      );
     },
     health: () => ({ store: writer.storeHealth.health(), spool: writer.spoolHealth.health() }),
     async close(closeOpts) {

@@ -44,8 +44,8 @@ function newlineBefore(buf: Buffer, before: number): number {
 /** Ends with a space and an integer timestamp, as every line of line protocol does. */
 const LINE_PROTOCOL_END = / -?\d+$/;
 
-/** A complete record: line protocol (or a JSON point of an older version's spool), not the debris of a crash. */
-function isWholeRecord(line: string): boolean {
+/** A complete record: line protocol (or a JSON point of an older version's spool), not the debris of a crash or of disk damage. */
+export function isWholeRecord(line: string): boolean {
   if (line.charCodeAt(0) === 0x7b /* { */) {
     try {
       JSON.parse(line);

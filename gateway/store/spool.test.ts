@@ -237,6 +237,23 @@ describe('Spool', () => {
     expect(spool.depth).toBe(1);
   });
 
+  it('skips a damaged record in the middle and reports it', async () => {
+    const dir = newDir();
+    const spool = await openSpool({ dir });
+    await spool.append(range(0, 3));
+    await spool.close();
+    open_.pop();
+    const path = join(dir, segFiles(dir)[0]!);
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[1] = 'water_meter,building=b1 total_m3=\0\0\0garbage';
+    writeFileSync(path, lines.join('\n'));
+    const corrupt: string[] = [];
+    const again = await openSpool({ dir, onCorrupt: (d) => corrupt.push(d) });
+    const batch = await again.read(0, 10);
+    expect(batch).toMatchObject({ firstSeq: 1, lastSeq: 3, records: [pt(0), pt(2)] });
+    expect(corrupt.join()).toMatch(/record 2 is skipped: damaged/);
+  });
+
   it('delivers a spool left by an older version (JSON points) as line protocol; skips and reports what cannot be converted', async () => {
     const dir = newDir();
     // Written as the gateway did before records were line protocol, with a torn end.

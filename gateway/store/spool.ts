@@ -1,7 +1,7 @@
 import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SpoolFullError } from './errors.js';
-import { fsyncDir, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
+import { fsyncDir, isWholeRecord, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
 import { legacyRecord } from './legacy-record.js';
 
 export interface SpoolOptions {
@@ -390,18 +390,24 @@ export class Spool {
     return { firstSeq: from, lastSeq: from + lines.length - 1, records: this.upgrade(lines, from) };
   }
 
-  /** Spools written before the records were line protocol hold JSON points: converted on the way out. */
+  /**
+   * Lines read back from disk: a damaged one is reported and skipped (sent, it would make the
+   * database refuse its whole request). Spools written before the records were line
+   * protocol hold JSON points: converted on the way out.
+   */
   private upgrade(lines: string[], firstSeq: number): string[] {
     let out: string[] | undefined;
     for (let i = 0; i < lines.length; i++) {
-      if (lines[i]!.charCodeAt(0) !== 0x7b /* { */) {
-        out?.push(lines[i]!);
+      const line = lines[i]!;
+      const legacy = line.charCodeAt(0) === 0x7b; /* { */
+      if (!legacy && isWholeRecord(line)) {
+        out?.push(line);
         continue;
       }
       out ??= lines.slice(0, i);
-      const converted = legacyRecord(lines[i]!);
+      const converted = legacy ? legacyRecord(line) : { problem: 'damaged (not a line of line protocol)' };
       if (typeof converted === 'string') out.push(converted);
-      else this.onCorrupt?.(`${this.dir}: record ${firstSeq + i} is skipped: ${converted.problem}: ${lines[i]}`);
+      else this.onCorrupt?.(`${this.dir}: record ${firstSeq + i} is skipped: ${converted.problem}: ${line}`);
     }
     return out ?? lines;
   }

@@ -64,6 +64,8 @@ class StubDriver implements StoreDriver {
   down = false;
   failWrites = 0;
   refuse: ((line: string) => boolean) | undefined;
+  /** Like InfluxDB 1.x: writes the good lines of a request, refuses the request with all its lines. */
+  refuseWhole = false;
   calls: string[] = [];
   attempts: string[][] = [];
   stored: string[] = [];
@@ -84,7 +86,7 @@ class StubDriver implements StoreDriver {
     }
     const bad = this.refuse ? points.filter(this.refuse) : [];
     this.stored.push(...points.filter((p) => !bad.includes(p)));
-    if (bad.length > 0) throw new StoreRejectedError(`field type conflict`, bad);
+    if (bad.length > 0) throw new StoreRejectedError(`field type conflict`, this.refuseWhole ? points : bad);
   }
   async query(_q: ReadingsQuery): Promise<StoredRow[]> {
     return [];
@@ -151,6 +153,19 @@ describe('StoreWriter', () => {
     expect(driver.attempts[1]).toHaveLength(50);
     expect(driver.stored).toEqual(range(0, 150));
     expect(spool.depth).toBe(0);
+  });
+
+  it('a refused catch-up request is sent again one batch per request, so that only the batch with the bad line is set aside', async () => {
+    const { dir, spool, driver, writer } = await setup();
+    driver.refuse = (line) => line === pt(130);
+    driver.refuseWhole = true;
+    await spool.append(range(0, 350));
+    writer.start();
+    await until(() => spool.depth === 0, 'everything written or set aside');
+    expect(driver.attempts.map((b) => b.length)).toEqual([350, 100, 100, 100, 50]);
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: string });
+    expect(kept.map((k) => k.line)).toEqual(range(100, 100));
+    expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 100 });
   });
 
   it('behind, sends all that waits in one request, up to CATCH_UP batches', async () => {

@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
@@ -84,6 +84,10 @@ export class StoreWriter {
   private retryTimer: unknown;
   private retryAt: number | undefined;
   private retryBatch: SpoolBatch | undefined;
+  /** Up to this sequence number requests are one batch each (the database refused a catch-up request). */
+  private narrowUntil = 0;
+  /** Set-asides, one at a time (the rejected file gets whole lines). */
+  private setAsideChain: Promise<void> = Promise.resolve();
   private failures = 0;
   private lastError: Error | undefined;
   private downSince: number | undefined;
@@ -257,7 +261,7 @@ export class StoreWriter {
       const batch = await ahead.batch.catch(() => null);
       if (batch && batch.lastSeq - batch.firstSeq + 1 >= this.batchSize) return batch;
     }
-    return (await this.spool.read(after, this.batchSize * CATCH_UP)) ?? undefined;
+    return (await this.spool.read(after, this.requestSize(after))) ?? undefined;
   }
 
   /**
@@ -268,9 +272,14 @@ export class StoreWriter {
    */
   private readAhead(current: SpoolBatch): void {
     if (this.spool.lastSeq - current.lastSeq < this.batchSize) return;
-    const batch = this.spool.read(current.lastSeq, this.batchSize * CATCH_UP);
+    const batch = this.spool.read(current.lastSeq, this.requestSize(current.lastSeq));
     batch.catch(() => undefined); // a failed read ahead is simply read again
     this.ahead = { after: current.lastSeq, batch };
+  }
+
+  /** How many records the request after `afterSeq` may take. */
+  private requestSize(afterSeq: number): number {
+    return afterSeq < this.narrowUntil ? this.batchSize : this.batchSize * CATCH_UP;
   }
 
   private async writeNext(): Promise<void> {
@@ -287,6 +296,13 @@ export class StoreWriter {
           await this.driver.writeLines(batch.records);
         } catch (err) {
           if (!(err instanceof StoreRejectedError)) throw err;
+          if (batch.records.length > this.batchSize && err.lines.length > 0) {
+            // InfluxDB refuses a request as a whole (1.x writes the good lines, but does not say
+            // which were bad): the same records again one batch per request, so that only the
+            // batches holding a bad line are set aside, as without catching up.
+            this.narrowUntil = batch.lastSeq;
+            return;
+          }
           refused = err.lines.length + err.points.length;
           await this.setAside(err.message, [...err.lines.map((line) => ({ line })), ...err.points.map((point) => ({ point }))]);
         }
@@ -347,9 +363,21 @@ export class StoreWriter {
    * cannot be written as line protocol at all): kept in a file next to the spool, one JSON
    * object per line (`{"reason", "line"}` or `{"reason", "point"}`), never silently dropped.
    */
-  async setAside(reason: string, entries: ({ line: string } | { point: object })[]): Promise<void> {
-    if (entries.length === 0) return;
-    await appendFile(this.rejectedFile, entries.map((e) => JSON.stringify({ reason, ...e })).join('\n') + '\n');
+  setAside(reason: string, entries: ({ line: string } | { point: object })[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    const done = this.setAsideChain.then(() => this.appendRejected(reason, entries));
+    this.setAsideChain = done.catch(() => undefined);
+    return done;
+  }
+
+  private async appendRejected(reason: string, entries: ({ line: string } | { point: object })[]): Promise<void> {
+    const fh = await open(this.rejectedFile, 'a');
+    try {
+      await fh.writeFile(entries.map((e) => JSON.stringify({ reason, ...e })).join('\n') + '\n');
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
     this.rejectedPoints += entries.length;
     this.lastRejectedAt = this.timers.now();
     this.opts.log?.error({ err: reason, points: entries.length, file: this.rejectedFile }, 'store: readings that cannot be stored; they are kept in the rejected file');
