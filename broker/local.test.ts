@@ -2,14 +2,17 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishPacket, WireClient } from '../bench/mqtt-wire.js';
 import { topicMatches } from './acl.js';
-import { startBroker, type RunningBroker } from './broker.js';
+import { startBroker } from './broker.js';
+import { waitFor } from '../test/support/wait.js';
 import { hashPassword } from './password.js';
+import { startBrokerThread, type BrokerHandle } from './thread.js';
 
-// The in-process handoff (setLocalConsumer): a real aedes on a loopback port, real mqtt.js
-// publishers, a consumer in the test's process in place of the gateway's MQTT adapter.
+// The in-process handoff (setLocalConsumer): a real aedes on a loopback port, in the test's
+// thread and in a worker thread (as the gateway runs it), real mqtt.js publishers, a consumer
+// in the test's thread in place of the gateway's MQTT adapter.
 
 const PASSWORD = 'correct horse';
-let broker: RunningBroker;
+
 const clients: MqttClient[] = [];
 const WANTED = 'dutyroom/s1/+/reading';
 
@@ -19,147 +22,154 @@ interface Delivery {
   qos: number;
 }
 
-beforeAll(async () => {
-  const hash = await hashPassword(PASSWORD);
-  broker = await startBroker({
-    host: '127.0.0.1',
-    mqttPort: 0,
-    accounts: [
-      { username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: ['dutyroom/s1/dev1/#'] },
-      { username: 'screen', passwordHash: hash, publish: [], subscribe: ['dutyroom/#'] },
-    ],
-    maxPayloadBytes: 1024,
+describe.each([
+  { where: "in the consumer's thread", start: startBroker },
+  { where: 'in a worker thread', start: startBrokerThread },
+])('in-process consumer of the embedded broker $where', ({ start }) => {
+  let broker: BrokerHandle;
+  beforeAll(async () => {
+    const hash = await hashPassword(PASSWORD);
+    broker = await start({
+      host: '127.0.0.1',
+      mqttPort: 0,
+      accounts: [
+        { username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: ['dutyroom/s1/dev1/#'] },
+        { username: 'screen', passwordHash: hash, publish: [], subscribe: ['dutyroom/#'] },
+      ],
+      maxPayloadBytes: 1024,
+    });
   });
-});
 
-afterEach(async () => {
-  broker.setLocalConsumer(undefined);
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
-});
-
-afterAll(async () => {
-  await broker?.close();
-});
-
-async function login(username: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(broker.url, { username, password: PASSWORD, reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-}
-
-/** A consumer that takes the wanted topics; `hold` makes it answer only when released. */
-function consumer(hold = false) {
-  const got: Delivery[] = [];
-  const releases: (() => void)[] = [];
-  broker.setLocalConsumer({
-    wants: (topic) => topicMatches(WANTED, topic),
-    deliver: (topic, payload, qos) => {
-      got.push({ topic, payload: payload.toString(), qos });
-      if (!hold) return undefined;
-      return new Promise<void>((resolve) => releases.push(resolve));
-    },
+  afterEach(async () => {
+    broker.setLocalConsumer(undefined);
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
   });
-  return { got, releases };
-}
 
-async function waitFor(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  async function login(username: string): Promise<MqttClient> {
+    const c = await mqtt.connectAsync(broker.url, { username, password: PASSWORD, reconnectPeriod: 0 });
+    clients.push(c);
+    return c;
   }
-}
 
-describe('in-process consumer of the embedded broker', () => {
-  it('gets each authorised publish of its topics exactly once, at every QoS, and no other topic', async () => {
-    const { got } = consumer();
-    const dev = await login('dev1');
-    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q0', { qos: 0 });
-    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q1', { qos: 1 });
-    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q2', { qos: 2 });
-    await dev.publishAsync('dutyroom/s1/dev1/status', 'not wanted', { qos: 1 });
-    await waitFor(() => got.length >= 3, 'three deliveries');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got).toEqual([
-      { topic: 'dutyroom/s1/dev1/reading', payload: 'q0', qos: 0 },
-      { topic: 'dutyroom/s1/dev1/reading', payload: 'q1', qos: 1 },
-      { topic: 'dutyroom/s1/dev1/reading', payload: 'q2', qos: 2 },
-    ]);
-  });
-
-  it('never sees a publish the ACL refuses (the publisher is dropped as before)', async () => {
-    const { got } = consumer();
-    const dev = await login('dev1');
-    const closed = new Promise<void>((resolve) => dev.once('close', () => resolve()));
-    dev.publish('dutyroom/s1/dev2/reading', 'spoofed', { qos: 1 });
-    await closed;
-    expect(got).toEqual([]);
-    expect(broker.stats().refusedPublishes).toBeGreaterThan(0);
-  });
-
-  it('holds the QoS 1 PUBACK and the QoS 2 PUBREC until the consumer is done', async () => {
-    const { got, releases } = consumer(true);
-    const dev = await login('dev1');
-    for (const qos of [1, 2] as const) {
-      let acked = false;
-      const pub = dev.publishAsync('dutyroom/s1/dev1/reading', `held ${qos}`, { qos }).then(() => (acked = true));
-      await waitFor(() => releases.length === 1, `the QoS ${qos} delivery`);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(acked, `QoS ${qos} acknowledged before the consumer answered`).toBe(false);
-      releases.shift()!();
-      await pub;
-      expect(acked).toBe(true);
-    }
-    expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
-  });
-
-  it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
-    const got: string[] = [];
+  /** A consumer that takes the wanted topics; `hold` makes it answer only when released. */
+  function consumer(hold = false) {
+    const got: Delivery[] = [];
     const releases: (() => void)[] = [];
     broker.setLocalConsumer({
+      subscriptions: [WANTED],
       wants: (topic) => topicMatches(WANTED, topic),
-      deliver: (_topic, payload) => {
-        got.push(payload.toString());
+      deliver: (topic, payload, qos) => {
+        got.push({ topic, payload: payload.toString(), qos });
+        if (!hold) return undefined;
         return new Promise<void>((resolve) => releases.push(resolve));
       },
-      congested: () => true,
     });
-    const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
-    try {
-      // One socket write: two held readings and, between them, a publish nobody here wants.
-      // The unwanted one finishes while the connection is paused (aedes then loses count).
-      await dev.write(
-        Buffer.concat([
-          publishPacket('dutyroom/s1/dev1/reading', 'a', 0),
-          publishPacket('dutyroom/s1/dev1/status', 'not wanted', 0),
-          publishPacket('dutyroom/s1/dev1/reading', 'b', 0),
-        ]),
-      );
-      await waitFor(() => got.length === 2, 'the two readings of the first write');
-      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
-      await new Promise((r) => setTimeout(r, 100));
-      expect(got, 'read on while held').toEqual(['a', 'b']);
-      releases.shift()!();
-      await new Promise((r) => setTimeout(r, 50));
-      expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
-      releases.shift()!();
-      await waitFor(() => got.length === 3, 'the next write once both were dealt with');
-      expect(got).toEqual(['a', 'b', 'c']);
-      releases.shift()!();
-    } finally {
-      await dev.end();
-    }
-  });
+    return { got, releases };
+  }
 
-  it('still delivers to subscribed clients alongside the consumer', async () => {
-    const { got } = consumer();
-    const screen = await login('screen');
-    const seen: string[] = [];
-    screen.on('message', (_t, p) => seen.push(p.toString()));
-    await screen.subscribeAsync('dutyroom/#', { qos: 1 });
-    const dev = await login('dev1');
-    await dev.publishAsync('dutyroom/s1/dev1/reading', 'both', { qos: 1 });
-    await waitFor(() => seen.length === 1 && got.length === 1, 'both receivers');
-    expect(seen).toEqual(['both']);
-  });
+
+    it('gets each authorised publish of its topics exactly once, at every QoS, and no other topic', async () => {
+      const { got } = consumer();
+      const dev = await login('dev1');
+      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q0', { qos: 0 });
+      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q1', { qos: 1 });
+      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q2', { qos: 2 });
+      await dev.publishAsync('dutyroom/s1/dev1/status', 'not wanted', { qos: 1 });
+      await waitFor(() => got.length >= 3, 'three deliveries');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual([
+        { topic: 'dutyroom/s1/dev1/reading', payload: 'q0', qos: 0 },
+        { topic: 'dutyroom/s1/dev1/reading', payload: 'q1', qos: 1 },
+        { topic: 'dutyroom/s1/dev1/reading', payload: 'q2', qos: 2 },
+      ]);
+    });
+
+    it('never sees a publish the ACL refuses (the publisher is dropped as before)', async () => {
+      const { got } = consumer();
+      const dev = await login('dev1');
+      const closed = new Promise<void>((resolve) => dev.once('close', () => resolve()));
+      dev.publish('dutyroom/s1/dev2/reading', 'spoofed', { qos: 1 });
+      await closed;
+      expect(got).toEqual([]);
+      // A broker thread reports its counters a moment later.
+      await waitFor(() => broker.stats().refusedPublishes > 0, 'the refusal counted');
+    });
+
+    it('holds the QoS 1 PUBACK and the QoS 2 PUBREC until the consumer is done', async () => {
+      const { got, releases } = consumer(true);
+      const dev = await login('dev1');
+      for (const qos of [1, 2] as const) {
+        let acked = false;
+        const pub = dev.publishAsync('dutyroom/s1/dev1/reading', `held ${qos}`, { qos }).then(() => (acked = true));
+        await waitFor(() => releases.length === 1, `the QoS ${qos} delivery`);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(acked, `QoS ${qos} acknowledged before the consumer answered`).toBe(false);
+        releases.shift()!();
+        await pub;
+        expect(acked).toBe(true);
+      }
+      expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
+    });
+
+    it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
+      const got: string[] = [];
+      const releases: (() => void)[] = [];
+      broker.setLocalConsumer({
+        subscriptions: [WANTED],
+      wants: (topic) => topicMatches(WANTED, topic),
+        deliver: (_topic, payload) => {
+          got.push(payload.toString());
+          return new Promise<void>((resolve) => releases.push(resolve));
+        },
+        congested: () => true,
+      });
+      const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
+      try {
+        // A broker thread learns of the congestion from the consumer's answers: a first
+        // reading, dealt with, tells it (the broker's own thread asks at once).
+        await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 0));
+        await waitFor(() => got.length === 1, 'the first reading');
+        releases.shift()!();
+        await new Promise((r) => setTimeout(r, 50));
+        got.length = 0;
+        // One socket write: two held readings and, between them, a publish nobody here wants.
+        // The unwanted one finishes while the connection is paused (aedes then loses count).
+        await dev.write(
+          Buffer.concat([
+            publishPacket('dutyroom/s1/dev1/reading', 'a', 0),
+            publishPacket('dutyroom/s1/dev1/status', 'not wanted', 0),
+            publishPacket('dutyroom/s1/dev1/reading', 'b', 0),
+          ]),
+        );
+        await waitFor(() => got.length === 2, 'the two readings of the first write');
+        await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
+        await new Promise((r) => setTimeout(r, 100));
+        expect(got, 'read on while held').toEqual(['a', 'b']);
+        releases.shift()!();
+        await new Promise((r) => setTimeout(r, 50));
+        expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
+        releases.shift()!();
+        await waitFor(() => got.length === 3, 'the next write once both were dealt with');
+        expect(got).toEqual(['a', 'b', 'c']);
+        releases.shift()!();
+      } finally {
+        await dev.end();
+      }
+    });
+
+    it('still delivers to subscribed clients alongside the consumer', async () => {
+      const { got } = consumer();
+      const screen = await login('screen');
+      const seen: string[] = [];
+      screen.on('message', (_t, p) => seen.push(p.toString()));
+      await screen.subscribeAsync('dutyroom/#', { qos: 1 });
+      const dev = await login('dev1');
+      await dev.publishAsync('dutyroom/s1/dev1/reading', 'both', { qos: 1 });
+      await waitFor(() => seen.length === 1 && got.length === 1, 'both receivers');
+      expect(seen).toEqual(['both']);
+    });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { startBroker, type RunningBroker } from '../broker/broker.js';
+import { startBrokerThread, type BrokerHandle } from '../broker/thread.js';
 import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
@@ -52,7 +52,7 @@ export interface RunningGateway {
   httpUrl: string;
   /** URL devices use: the embedded broker, or the external one. */
   brokerUrl: string;
-  broker: RunningBroker | undefined;
+  broker: BrokerHandle | undefined;
   store: OpenedStore;
   registry: DeviceRegistry;
   metrics: Metrics;
@@ -150,12 +150,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
 
-    let broker: RunningBroker | undefined;
+    let broker: BrokerHandle | undefined;
     let brokerUrl: string;
     if (config.broker.embedded) {
       // No login of the gateway's own: the adapter takes the messages from aedes in-process.
       const tls = config.broker.tls;
-      broker = await startBroker({
+      broker = await startBrokerThread({
         host: config.broker.host,
         mqttPort: opts.mqttPort ?? config.broker.mqtt_port,
         ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined ? { wsPort: opts.wsPort ?? config.broker.ws_port } : {}),

@@ -76,6 +76,7 @@ export class MqttAdapter implements HealthSource {
     const { opts } = this;
     if (opts.local) {
       opts.local.setLocalConsumer({
+        subscriptions: opts.topics.subscriptions(),
         wants: (topic) => opts.topics.wants(topic),
         deliver: (topic, payload, qos) => {
           const pending = this.onMessage(topic, payload, emit);

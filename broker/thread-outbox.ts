@@ -1,0 +1,109 @@
+import { topicMatches } from './acl.js';
+import { packPayloads, type Batch } from './thread-protocol.js';
+
+// The broker thread's side of the handoff to the gateway's thread (see broker/thread.ts).
+
+/**
+ * Messages handed to the gateway's thread and not yet dealt with, above which the broker
+ * holds publishers back even if the gateway has not said it is congested: the gateway's
+ * thread may be too busy to say so, and the batches would pile up in its message queue.
+ */
+export const MAX_IN_FLIGHT = 20_000;
+// Topics remembered by the consumer's filter (a site has a few thousand devices).
+const FILTER_CACHE_MAX = 50_000;
+/**
+ * Messages per batch at most. One turn of the broker's event loop can parse tens of
+ * thousands of messages (a 64 KiB read from each of a hundred connections): sent in parts,
+ * the gateway's thread works on the first while the broker parses the rest.
+ */
+export const BATCH_MAX = 1000;
+
+/** Whether a topic matches one of the consumer's MQTT filters; answers are cached per topic. */
+export class Filters {
+  private readonly exact = new Set<string>();
+  private readonly wild: string[] = [];
+  private readonly known = new Map<string, boolean>();
+  constructor(filters: string[]) {
+    for (const f of filters) {
+      if (f.includes('+') || f.includes('#')) this.wild.push(f);
+      else this.exact.add(f);
+    }
+  }
+  wants(topic: string): boolean {
+    const hit = this.known.get(topic);
+    if (hit !== undefined) return hit;
+    const yes = this.exact.has(topic) || this.wild.some((f) => topicMatches(f, topic));
+    if (this.known.size >= FILTER_CACHE_MAX) this.known.clear();
+    this.known.set(topic, yes);
+    return yes;
+  }
+}
+
+interface Open {
+  id: number;
+  topics: string[];
+  payloads: Buffer[];
+  qos: number[];
+  bytes: number;
+  done: Promise<void>;
+  resolve: () => void;
+}
+
+/** The batches on their way to the gateway's thread, and the answers it sends back. */
+export class Outbox {
+  private open: Open | undefined;
+  private readonly sent = new Map<number, Open>();
+  private nextId = 1;
+  /** Messages sent and not yet answered. */
+  inFlight = 0;
+  /** What the gateway said last. */
+  gatewayCongested = false;
+
+  constructor(private readonly send: (batch: Batch, transfer: ArrayBuffer[]) => void) {}
+
+  add(topic: string, payload: Buffer, qos: number): Promise<void> {
+    let b = this.open;
+    if (!b) {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => (resolve = r));
+      b = this.open = { id: this.nextId++, topics: [], payloads: [], qos: [], bytes: 0, done, resolve };
+      setImmediate(() => this.open === b && this.flush());
+    }
+    b.topics.push(topic);
+    b.payloads.push(payload);
+    b.qos.push(qos);
+    b.bytes += payload.length;
+    this.inFlight++;
+    const done = b.done;
+    if (b.topics.length >= BATCH_MAX) this.flush();
+    return done;
+  }
+
+  get congested(): boolean {
+    return this.gatewayCongested || this.inFlight > MAX_IN_FLIGHT;
+  }
+
+  answered(id: number, congested: boolean): void {
+    this.gatewayCongested = congested;
+    const b = this.sent.get(id);
+    if (!b) return;
+    this.sent.delete(id);
+    this.inFlight -= b.topics.length;
+    b.resolve();
+  }
+
+  /** With no consumer left, nothing will answer: settle everything sent. */
+  settleAll(): void {
+    for (const id of [...this.sent.keys()]) this.answered(id, false);
+  }
+
+  private flush(): void {
+    const b = this.open!;
+    this.open = undefined;
+    const { data, ends } = packPayloads(b.payloads, b.bytes);
+    const batch: Batch = { type: 'batch', id: b.id, topics: b.topics, qos: Uint8Array.from(b.qos), ends, data };
+    b.payloads = [];
+    this.sent.set(b.id, b);
+    this.send(batch, [data]);
+  }
+}

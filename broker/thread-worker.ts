@@ -1,0 +1,77 @@
+// The embedded broker's worker thread (started by broker/thread.ts): aedes, its listeners and
+// its logins run here, and the messages the gateway wants go to the gateway's thread in
+// batches (see Outbox).
+import { parentPort, workerData } from 'node:worker_threads';
+import { pino } from 'pino';
+import { startBroker, type RunningBroker } from './broker.js';
+import type { BrokerState, FromWorker, ToWorker, WorkerOptions } from './thread-protocol.js';
+import { Filters, Outbox } from './thread-outbox.js';
+
+const STATE_EVERY_MS = 250;
+
+const port = parentPort!;
+const opts = workerData as WorkerOptions;
+const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+const logger = pino(
+  { level: opts.log.level, base: opts.log.bindings },
+  { write: (line: string) => send({ type: 'log', line }) },
+);
+
+const outbox = new Outbox(send);
+
+async function run(): Promise<void> {
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker({ ...opts, logger });
+  } catch (err) {
+    // The gateway's thread stops this one once it has read why.
+    return send({ type: 'failed', message: (err as Error).message });
+  }
+
+  const state = (): BrokerState => ({ stats: broker.stats(), health: broker.health() });
+  let last = JSON.stringify(state());
+  send({ type: 'started', ports: broker.ports, url: broker.url, ...state() });
+  // The gateway reads the broker's health and counters synchronously: it keeps the latest.
+  const ticker = setInterval(() => {
+    const now = state();
+    const text = JSON.stringify(now);
+    if (text === last) return;
+    last = text;
+    send({ type: 'state', ...now });
+  }, STATE_EVERY_MS);
+
+  port.on('message', (m: ToWorker) => {
+    switch (m.type) {
+      case 'done':
+        return outbox.answered(m.id, m.congested);
+      case 'congested':
+        outbox.gatewayCongested = m.congested;
+        return;
+      case 'consumer': {
+        if (!m.filters) {
+          broker.setLocalConsumer(undefined);
+          return outbox.settleAll();
+        }
+        const filters = new Filters(m.filters);
+        return broker.setLocalConsumer({
+          subscriptions: m.filters,
+          wants: (topic) => filters.wants(topic),
+          deliver: (topic, payload, qos) => {
+            const done = outbox.add(topic, payload, qos);
+            return qos > 0 || outbox.congested ? done : undefined;
+          },
+          congested: () => outbox.congested,
+        });
+      }
+      case 'accounts':
+        return broker.setAccounts(m.accounts);
+      case 'close':
+        clearInterval(ticker);
+        outbox.settleAll();
+        return void broker.close().then(() => send({ type: 'closed' }));
+    }
+  });
+}
+
+void run();

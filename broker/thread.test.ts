@@ -1,0 +1,135 @@
+import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publishPacket, WireClient } from '../bench/mqtt-wire.js';
+import type { BrokerAccount } from './acl.js';
+import { waitFor } from '../test/support/wait.js';
+import { hashPassword } from './password.js';
+import { startBrokerThread, type BrokerHandle } from './thread.js';
+
+// The embedded broker in its worker thread, as the gateway runs it: what crosses the threads
+// besides the consumer's messages (broker/local.test.ts): start-up failures, log lines,
+// health and counters, account reloads, close. The worker runs the build in dist/.
+
+const PASSWORD = 'boiler-room';
+let accounts: BrokerAccount[];
+const clients: MqttClient[] = [];
+const brokers: BrokerHandle[] = [];
+
+beforeAll(async () => {
+  const hash = await hashPassword(PASSWORD);
+  accounts = [
+    { username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: [] },
+    { username: 'dev2', passwordHash: hash, publish: ['dutyroom/s1/dev2/#'], subscribe: [] },
+  ];
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+
+/** A logger whose lines (from either thread) land in `lines`, parsed. */
+function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, dest).child({ component: 'broker' }), lines };
+}
+
+async function start(more: Partial<Parameters<typeof startBrokerThread>[0]> = {}): Promise<BrokerHandle> {
+  const b = await startBrokerThread({ host: '127.0.0.1', mqttPort: 0, accounts, maxPayloadBytes: 4096, ...more });
+  brokers.push(b);
+  return b;
+}
+
+async function login(b: BrokerHandle, username: string): Promise<MqttClient> {
+  const c = await mqtt.connectAsync(b.url, { username, password: PASSWORD, reconnectPeriod: 0 });
+  clients.push(c);
+  return c;
+}
+
+
+describe('the embedded broker in a worker thread', () => {
+  it('refuses to start on a port in use, saying which, and a bad account list before starting at all', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      await expect(start({ mqttPort: port })).rejects.toThrow(`cannot listen for MQTT on 127.0.0.1:${port}: the port is in use`);
+    } finally {
+      taken.close();
+    }
+    await expect(start({ accounts: [...accounts, accounts[0]!] })).rejects.toThrow('"dev1" is listed twice');
+  });
+
+  it("writes its log lines through the gateway's logger, with its bindings", async () => {
+    const { logger, lines } = capturingLogger();
+    const b = await start({ logger });
+    await expect(mqtt.connectAsync(b.url, { username: 'dev1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
+    await waitFor(() => lines.some((l) => l.msg === 'broker login refused'), 'the refused login logged');
+    expect(lines.find((l) => l.msg === 'broker listening')).toMatchObject({ component: 'broker', level: 30, mqtt: Number(new URL(b.url).port) });
+    expect(lines.find((l) => l.msg === 'broker login refused')).toMatchObject({ component: 'broker', username: 'dev1', reason: 'wrong password' });
+    await b.close();
+    expect(lines.at(-1)).toMatchObject({ msg: 'broker stopped', component: 'broker' });
+  });
+
+  it('reports its clients and refusals in stats and health, and down once closed', async () => {
+    const b = await start();
+    expect(b.health()).toMatchObject({ status: 'ok', clients: 0 });
+    const dev = await login(b, 'dev1');
+    await waitFor(() => b.stats().clients === 1, 'the client counted');
+    expect(b.health()).toMatchObject({ status: 'ok', clients: 1 });
+    const closed = new Promise<void>((r) => dev.once('close', () => r()));
+    dev.publish('dutyroom/s1/dev2/reading', 'spoofed', { qos: 0 });
+    await closed;
+    await waitFor(() => b.stats().refusedPublishes === 1 && b.stats().clients === 0, 'the refusal counted');
+    await b.close();
+    expect(b.health()).toEqual({ status: 'down', detail: 'broker stopped' });
+  });
+
+  it('reloads accounts: a bad list throws and changes nothing; a changed account is logged out', async () => {
+    const b = await start();
+    const dev1 = await login(b, 'dev1');
+    const dev2 = await login(b, 'dev2');
+    expect(() => b.setAccounts([{ ...accounts[0]!, publish: ['bad/#/filter'] }])).toThrow('not a valid MQTT topic filter');
+    const dropped = new Promise<void>((r) => dev2.once('close', () => r()));
+    b.setAccounts([accounts[0]!]);
+    await dropped;
+    await dev1.publishAsync('dutyroom/s1/dev1/reading', 'still here', { qos: 1 });
+    await expect(mqtt.connectAsync(b.url, { username: 'dev2', password: PASSWORD, reconnectPeriod: 0 })).rejects.toThrow();
+  });
+
+  it('hands a burst larger than one batch to the consumer whole and in order', async () => {
+    const b = await start();
+    const got: string[] = [];
+    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()) });
+    const dev = await WireClient.connect(b.url, 'dev1-burst', 'dev1', PASSWORD);
+    try {
+      const n = 5000;
+      await dev.write(Buffer.concat(Array.from({ length: n }, (_, i) => publishPacket('dutyroom/s1/dev1/reading', String(i), 0))));
+      await waitFor(() => got.length === n, `${n} messages`);
+      expect(got.map(Number)).toEqual(Array.from({ length: n }, (_, i) => i));
+    } finally {
+      await dev.end();
+    }
+  });
+
+  it('frees its port on close', async () => {
+    const b = await start();
+    const port = Number(new URL(b.url).port);
+    await b.close();
+    const again = createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(port, '127.0.0.1', resolve);
+    });
+    again.close();
+  });
+});
