@@ -168,6 +168,21 @@ describe('StoreWriter', () => {
     expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 100 });
   });
 
+  it('a catch-up request that failed (a timeout) goes again one batch per request, then catching up resumes', async () => {
+    const { spool, driver, timers, writer, settle } = await setup({ flushIntervalMs: 0 });
+    await spool.append(range(0, 350));
+    driver.failWrites = 1;
+    writer.start();
+    await until(() => driver.attempts.length === 1, 'the first attempt');
+    await settle();
+    timers.advance(timers.delays()[0]!);
+    await until(() => spool.depth === 0, 'everything written');
+    await spool.append(range(350, 300));
+    await until(() => spool.depth === 0, 'the next backlog');
+    expect(driver.attempts.map((b) => b.length)).toEqual([350, 100, 100, 100, 50, 300]);
+    expect(driver.stored).toEqual(range(0, 650));
+  });
+
   it('behind, sends all that waits in one request, up to CATCH_UP batches', async () => {
     const { spool, driver, writer } = await setup();
     await spool.append(range(0, 250));

@@ -320,7 +320,15 @@ export class StoreWriter {
       );
       this.updateGauges();
     } catch (err) {
-      this.retryBatch = batch;
+      if (batch && batch.records.length > this.batchSize) {
+        // A catch-up request that failed (a timeout: the database may be slow rather than
+        // down) goes again one batch per request: the same request might never fit in the
+        // timeout, and the writer would be stuck on it.
+        this.narrowUntil = Math.max(this.narrowUntil, batch.lastSeq);
+        this.retryBatch = undefined;
+      } else {
+        this.retryBatch = batch;
+      }
       this.failed(err as Error);
     }
   }
