@@ -61,7 +61,7 @@ first publish to the last acceptance / confirmation.
 
 | broker | accepted/s | stored/s | stored vs min(raw) | sent / in InfluxDB | rejected | gateway CPU per reading |
 |---|---|---|---|---|---|---|
-${ingestRow('embedded, in-process handoff', e, `${e.pctOfPubSubLimit} % of pub→sub limit, ${e.pctOfIntakeLimit} % of intake limit`)}
+${ingestRow('embedded (own thread, in-process handoff)', e, `${e.pctOfPubSubLimit} % of pub→sub limit, ${e.pctOfIntakeLimit} % of intake limit`)}
 ${x ? ingestRow('external mosquitto (gateway subscribes over MQTT)', x, `${x.pctOfPubSubLimit} % of mosquitto pub→sub limit`) : '| external mosquitto | not installed | | | | | |'}
 
 ${e2e.runs.embedded.length > 1 ? `The median of ${e2e.runs.embedded.length} runs each, embedded and external alternately (the machine's speed swings within minutes). Every run:

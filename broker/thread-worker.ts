@@ -1,6 +1,7 @@
 // The embedded broker's worker thread (started by broker/thread.ts): aedes, its listeners and
 // its logins run here, and the messages the gateway wants go to the gateway's thread in
 // batches (see Outbox).
+import { hostname } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
 import { startBroker, type RunningBroker } from './broker.js';
@@ -14,7 +15,7 @@ const opts = workerData as WorkerOptions;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
 const logger = pino(
-  { level: opts.log.level, base: opts.log.bindings },
+  { level: opts.log.level, base: { pid: process.pid, hostname: hostname(), ...opts.log.bindings } },
   { write: (line: string) => send({ type: 'log', line }) },
 );
 

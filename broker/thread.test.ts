@@ -74,7 +74,7 @@ describe('the embedded broker in a worker thread', () => {
     const b = await start({ logger });
     await expect(mqtt.connectAsync(b.url, { username: 'dev1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
     await waitFor(() => lines.some((l) => l.msg === 'broker login refused'), 'the refused login logged');
-    expect(lines.find((l) => l.msg === 'broker listening')).toMatchObject({ component: 'broker', level: 30, mqtt: Number(new URL(b.url).port) });
+    expect(lines.find((l) => l.msg === 'broker listening')).toMatchObject({ component: 'broker', level: 30, pid: process.pid, mqtt: Number(new URL(b.url).port) });
     expect(lines.find((l) => l.msg === 'broker login refused')).toMatchObject({ component: 'broker', username: 'dev1', reason: 'wrong password' });
     await b.close();
     expect(lines.at(-1)).toMatchObject({ msg: 'broker stopped', component: 'broker' });
