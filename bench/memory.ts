@@ -5,14 +5,14 @@
 // bench's.
 //   node dist/bench/memory.js [--quick]      (INFLUX_URL to use a running InfluxDB)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { hashPassword } from '../broker/password.js';
-import { parseConfig } from '../gateway/config/load.js';
 import { startGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
+import { loadSiteInThread } from '../gateway/site-thread.js';
 import { countInInflux } from './influx-count.js';
 import { BENCH_PASSWORD, publish, until } from './publisher-run.js';
 
@@ -57,7 +57,11 @@ async function child(args: ChildArgs): Promise<MemoryResult> {
   const hash = await hashPassword(BENCH_PASSWORD);
   const devices = Array.from({ length: args.devices }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, publish_interval_s: 60, place: { building: b${i % 10}, floor: "${1 + (i % 30)}" }, connection: {} }`).join('\n');
   const buildings = Array.from({ length: 10 }, (_, b) => `  - { id: b${b}, name: B${b}, floors: { lowest: 1, highest: 30 } }`).join('\n');
-  const config = parseConfig(
+  // Written to a file and loaded as `dutyroom start` loads it (in a thread of its own: the
+  // YAML parser's garbage would otherwise stay in this process's RSS).
+  const file = join(dir, 'memory.yaml');
+  writeFileSync(
+    file,
     `site: { id: bench, name: Bench }
 data_dir: ${dir}
 http: { host: 127.0.0.1, port: 0 }
@@ -71,9 +75,8 @@ ${buildings}
 devices:
 ${devices}
 `,
-    'memory.yaml',
-    { env: {} },
   );
+  const { config } = await loadSiteInThread(file, {});
   const gw = await startGateway({ config, baseDir: dir, logger: pino({ level: 'warn' }) });
   try {
     await gw.adapter.waitReady();

@@ -10,6 +10,7 @@ import { runDemo } from './demo.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
 import { DEFAULT_CONFIG, loadSite } from './site.js';
+import { loadSiteInThread } from './site-thread.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
 
@@ -62,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'start': {
       const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
       const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
-      const { config, baseDir } = loadSite(file);
+      const { config, baseDir } = await loadSiteInThread(file);
       const gw: RunningGateway = await startGateway({ config, baseDir });
       stopOnSignals(gw);
       console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}`);
