@@ -15,7 +15,7 @@ export type BrokerHandle = Omit<RunningBroker, 'aedes'>;
  * only the gateway's work: aedes's share (reading the sockets, parsing MQTT, topic matching)
  * was a third of the gateway's CPU at tens of thousands of readings a second, and on two
  * cores the second one sat partly idle. The in-process consumer works as with `startBroker`:
- * it gets the wanted publishes (in batches, one per turn of the broker's event loop), and a
+ * it gets the wanted publishes (in batches of at most 1,000, see thread-outbox.ts), and a
  * QoS 1 PUBACK waits until the promise its `deliver` returned has settled.
  *
  * Rejects (with the thread stopped) if a port is taken.
