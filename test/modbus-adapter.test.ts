@@ -116,18 +116,25 @@ describe('ModbusAdapter over TCP', () => {
     await waitFor(() => r.of('em-b1').length >= 5, 3000, '5 meter readings');
     await r.adapter.stop();
 
+    // stop() may cut one poll short: its requests fail, or are answered and not counted, and
+    // it makes no reading. Every other poll is its whole plan and one reading.
+    let counted = 0;
     const expectRequests = (s: ModbusServer, unit: number, id: string, profile: string) => {
       const plan = planReads(profiles.get(profile)!).map((q) => [q.function, q.start, q.count]);
       const polls = r.adapter.deviceStats().get(id)!.polls;
-      expect(r.of(id)).toHaveLength(polls); // every poll answered, one reading each
+      const answered = r.of(id).length;
+      expect(polls - answered, 'polls without a reading').toBeLessThanOrEqual(1);
       const seen = s.requests(unit).map((q) => [q.function, q.start, q.count]);
-      expect(seen).toEqual(Array.from({ length: polls }, () => plan).flat());
+      const whole = answered * plan.length;
+      expect(seen.slice(0, whole)).toEqual(Array.from({ length: answered }, () => plan).flat());
+      expect(seen.slice(whole), 'requests of the poll cut short').toEqual(plan.slice(0, seen.length - whole));
+      counted += whole;
       return plan.length;
     };
     expect(expectRequests(converter, 1, 'em-b1', 'eastron-sdm630')).toBe(3);
     expect(expectRequests(converter, 2, 'pump-b1', 'grundfos-cim')).toBe(3);
     expect(expectRequests(flow, 1, 'wm-b1', 'tuf-2000m')).toBe(2);
-    expect(await counter(r.metrics, 'modbusRequests', 'ok')).toBe(converter.requests().length + flow.requests().length);
+    expect(await counter(r.metrics, 'modbusRequests', 'ok')).toBe(counted);
   });
 
   it('a dead slave backs off (1, 2, 4 intervals, then capped) without costing its neighbour a poll, and comes back', async () => {
