@@ -115,6 +115,20 @@ describe.each([
       expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
     });
 
+    it('keeps holding a PUBACK when the consumer goes away before it is done with the message', async () => {
+      const { releases } = consumer(true);
+      const dev = await login('dev1');
+      let acked = false;
+      const pub = dev.publishAsync('dutyroom/s1/dev1/reading', 'held', { qos: 1 }).then(() => (acked = true));
+      await waitFor(() => releases.length === 1, 'the delivery');
+      broker.setLocalConsumer(undefined);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(acked, 'acknowledged before the consumer was done').toBe(false);
+      releases.shift()!();
+      await pub;
+      expect(acked).toBe(true);
+    });
+
     it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
       const got: string[] = [];
       const releases: (() => void)[] = [];

@@ -61,7 +61,7 @@ describe('Outbox (the broker thread sending to the gateway thread)', () => {
     expect(box.congested).toBe(false);
   });
 
-  it('settles everything sent when the consumer goes away; a late answer changes nothing', async () => {
+  it('settles everything sent when the broker closes; a late answer changes nothing', async () => {
     const { box, sent } = outbox();
     const done = box.add('t', Buffer.from('x'), 1);
     await nextTurn();

@@ -92,7 +92,7 @@ export class Outbox {
     b.resolve();
   }
 
-  /** With no consumer left, nothing will answer: settle everything sent. */
+  /** The broker is closing: settle everything sent (the connections go anyway). */
   settleAll(): void {
     for (const id of [...this.sent.keys()]) this.answered(id, false);
   }

@@ -50,10 +50,9 @@ async function run(): Promise<void> {
         outbox.gatewayCongested = m.congested;
         return;
       case 'consumer': {
-        if (!m.filters) {
-          broker.setLocalConsumer(undefined);
-          return outbox.settleAll();
-        }
+        // Batches already sent stay held: the gateway's thread answers each of them, once the
+        // readings it took are accepted (the ones it gets after this it answers at once).
+        if (!m.filters) return broker.setLocalConsumer(undefined);
         const filters = new Filters(m.filters);
         return broker.setLocalConsumer({
           subscriptions: m.filters,
