@@ -97,7 +97,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
     });
     stops.push(() => drills.close());
-    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.activeDrillId(), drills, ...(opts.logger ? { logger: opts.logger } : {}) });
+    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.runningDrill(), drills, ...(opts.logger ? { logger: opts.logger } : {}) });
     stops.push(() => gateway.stop());
     const mqtt = await startMqttSimulator({
       url: gateway.brokerUrl,

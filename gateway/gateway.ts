@@ -21,6 +21,9 @@ import { loadPlaybooks } from './incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
+import type { RunningDrill } from '../rules/alarms/drill.js';
+import type { Reading } from '../rules/model/reading.js';
+import { placeOf } from './incidents/place.js';
 import { build } from './http/app.js';
 import type { DrillService } from './http/drills.js';
 import { Metrics } from './metrics.js';
@@ -39,8 +42,8 @@ export interface GatewayOptions {
   httpPort?: number;
   mqttPort?: number;
   wsPort?: number;
-  /** The drill running now, if any: alarms raised meanwhile are tagged with it. */
-  activeDrill?: () => string | undefined;
+  /** The drill running now, if any, with the devices it plays: alarms on those are the drill's (I1), others real. */
+  activeDrill?: () => RunningDrill | undefined;
   /** Timers in the clock's time (a ScaledClock's for the demo at --speed N); real timers by default. */
   timers?: Timers;
   /** Drills on a simulated estate (the demo); without it the drill routes answer 503. */
@@ -118,8 +121,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       log: new EventLog<IncidentRecord>(resolve(opts.baseDir, config.data_dir, 'incidents', 'events.jsonl')),
       playbooks: loadPlaybooks(undefined, config.playbooks ?? {}),
       alarms,
-      live: (id) => registry.get(id)?.lastReading?.fields,
-      escalate: createNotifier({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      live: (id) => alarms.liveOf(id),
+      ...(opts.activeDrill ? { activeDrill: () => opts.activeDrill!()?.id } : {}),
+      notify: createNotifier({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now(), placeOf: placeOf(config) }),
       logger: logger.child({ component: 'incidents' }),
     });
     await incidents.start();
@@ -148,7 +152,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       stops.push(() => scheduler.stop());
     }
 
-    const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe: (r) => alarms.observe(r) });
+    // The rules take each reading first; then a hold of incident evidence on its device breaks if it no longer shows.
+    const observe = (r: Reading) => {
+      alarms.observe(r);
+      incidents.observe(r.deviceId);
+    };
+    const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe });
 
     let broker: BrokerHandle | undefined;
     let brokerUrl: string;

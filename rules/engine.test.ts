@@ -22,6 +22,7 @@ const DEVICES: DeviceFacts[] = [
   dev({ id: 'sump-pump', kind: 'pump', role: 'sump', feeder: 'pump-circ' }),
   dev({ id: 'sump', kind: 'level_sensor', drainPump: 'sump-pump', intervalS: 10 }),
   dev({ id: 'leak-1', kind: 'leak_sensor', intervalS: 60 }),
+  dev({ id: 'leak-2', kind: 'leak_sensor', building: 'c3', intervalS: 60 }),
   dev({ id: 'wm-vacant', kind: 'water_meter', vacant: true, unit: 'u1', intervalS: 30 }),
   dev({ id: 'wm-main', kind: 'water_meter', intervalS: 30 }),
   dev({ id: 'boiler', kind: 'boiler', building: 'c3', intervalS: 10 }),
@@ -39,6 +40,7 @@ const NORMAL: Record<string, Record<string, FieldValue>> = {
   'sump-pump': { running: false, run_command: false, fault: false },
   sump: { level_pct: 30, high_float: false },
   'leak-1': { wet: false },
+  'leak-2': { wet: false },
   'wm-vacant': { total_m3: 10, flow_m3h: 0 },
   'wm-main': { total_m3: 500, flow_m3h: 1.2 },
   boiler: { supply_temp_c: 70, return_temp_c: 50, setpoint_c: 70, pressure_kpa: 200, burner_on: true, fault: false },
@@ -354,11 +356,30 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     expect(summary(before)[0]).toMatchObject({ status: 'firing', ack: { by: 'duty' } });
   });
 
-  it('tags alarms raised during a drill', () => {
+  it('tags the alarms a drill raises on the devices it plays, and only those (I1)', () => {
     const h = new Harness().normal(0);
+    const drill = { id: 'drill-3', scope: new Set(['lift-a']) };
     h.engine.observe({ deviceId: 'lift-a', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' }, at(1));
-    h.engine.evaluate(at(1), 'drill-3');
-    expect(h.firing('lift_entrapment')[0]!.drill).toBe('drill-3');
+    h.engine.observe({ deviceId: 'lift-b', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' }, at(1));
+    h.engine.evaluate(at(1), drill);
+    const firing = h.firing('lift_entrapment');
+    expect(firing.find((a) => a.deviceId === 'lift-a')!.drill).toBe('drill-3');
+    expect(firing.find((a) => a.deviceId === 'lift-b')!.drill).toBeUndefined();
+  });
+
+  it("a drill alarm that clears after its drill ended closes without an acknowledgement; a real one waits for it (I8)", () => {
+    const h = new Harness().normal(0);
+    const drill = { id: 'drill-4', scope: new Set(['leak-1']) };
+    h.engine.observe({ deviceId: 'leak-1', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' }, at(1));
+    h.engine.observe({ deviceId: 'leak-2', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' }, at(1));
+    h.engine.evaluate(at(1), drill);
+    h.engine.evaluate(at(7), drill);
+    for (const id of ['leak-1', 'leak-2']) h.engine.observe({ deviceId: id, kind: 'leak_sensor', ts: at(8), fields: { wet: false }, quality: 'good' }, at(8));
+    h.engine.evaluate(at(8));
+    h.engine.evaluate(at(70));
+    const left = h.engine.active().filter((a) => a.kind === 'water_leak');
+    expect(left.map((a) => [a.deviceId, a.status, a.drill ?? 'real'])).toEqual([['leak-2', 'cleared', 'real']]);
+    expect(h.engine.findById(`water_leak:leak-1:${at(1)}`)).toMatchObject({ status: 'closed', drill: 'drill-4' });
   });
 });
 

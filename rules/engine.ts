@@ -1,4 +1,5 @@
 import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
+import { closeEndedDrill, drillOf, type RunningDrill } from './alarms/drill.js';
 import { transition, type Alarm, type AlarmEvent, type AlarmInput, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
 import { DEVICE_DETECTORS } from './detectors/device.js';
 import { HEATING_DETECTORS } from './detectors/heating.js';
@@ -112,9 +113,10 @@ export class RuleEngine {
 
   /**
    * Checks what changed since the last call, advances every open alarm's clock, and sweeps
-   * for silent devices. `drill`: the drill running now, stamped on alarms raised.
+   * for silent devices. `drill`: the drill running now; alarms raised on devices in its scope
+   * carry its id (alarms elsewhere are real), and cleared alarms of drills no longer running close.
    */
-  evaluate(now: number, drill?: string): AlarmChange[] {
+  evaluate(now: number, drill?: RunningDrill): AlarmChange[] {
     const changes: AlarmChange[] = [];
     const todo = new Map<string, Set<AlarmKind> | 'all'>();
     for (const id of this.dirty) todo.set(id, 'all');
@@ -200,7 +202,7 @@ export class RuleEngine {
     return this.live.get(id);
   }
 
-  private check(rules: DeviceRules, kind: AlarmKind, detectors: Detector[], now: number, drill: string | undefined, changes: AlarmChange[]): void {
+  private check(rules: DeviceRules, kind: AlarmKind, detectors: Detector[], now: number, drill: RunningDrill | undefined, changes: AlarmChange[]): void {
     const k = keyOf(kind, rules.facts.id);
     const prev = this.alarms.get(k);
     const wasActive = prev !== undefined && prev.status !== 'closed' && prev.status !== 'cleared';
@@ -227,10 +229,18 @@ export class RuleEngine {
       }
     }
     if (!found && (!prev || prev.status === 'closed')) return;
-    const t = transition(prev, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(drill ? { drill } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
-    if (t.alarm) this.alarms.set(k, t.alarm);
+    const tag = drillOf(rules.facts.id, drill);
+    const t = transition(prev, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(tag ? { drill: tag } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
+    let alarm = t.alarm;
+    const events = [...t.events];
+    if (alarm) {
+      const ended = closeEndedDrill(alarm, drill?.id, now);
+      alarm = ended.alarm;
+      if (ended.event) events.push(ended.event);
+    }
+    if (alarm) this.alarms.set(k, alarm);
     else this.alarms.delete(k);
-    for (const event of t.events) changes.push({ event, alarm: t.alarm ?? prev! });
+    for (const event of events) changes.push({ event, alarm: alarm ?? prev! });
   }
 
   /** Several variants of one kind: the quickest of those holding decides when it fires; the slowest when it clears. */

@@ -5,6 +5,21 @@ import type { ThresholdConfig } from './thresholds.js';
 // What the rules know of the estate (built by the gateway from the site file) and of each
 // device's live values. Plain data: the rules read it, the runtime builds and feeds it.
 
+/** The kinds of rooms devices sit in (a leak in a lift shaft or pit adds "send the lifts up"). */
+export const ROOM_TYPES = [
+  'pump_room',
+  'switch_room',
+  'boiler_room',
+  'lift_shaft',
+  'lift_machine_room',
+  'sump_pit',
+  'garage',
+  'lobby',
+  'plant_room',
+  'other',
+] as const;
+export type RoomType = (typeof ROOM_TYPES)[number];
+
 export interface DeviceFacts {
   id: string;
   kind: DeviceKind;
@@ -12,6 +27,7 @@ export interface DeviceFacts {
   floor?: string;
   unit?: string;
   room?: string;
+  roomType?: RoomType;
   /** In a unit marked vacant (空置房). */
   vacant: boolean;
   /** The electricity meter that feeds it. */

@@ -19,6 +19,7 @@ export function siteFacts(config: SiteConfig): SiteFacts {
       ...(floor !== undefined ? { floor } : {}),
       ...(d.place.unit ? { unit: d.place.unit } : {}),
       ...(d.place.room ? { room: d.place.room } : {}),
+      ...(room ? { roomType: room.type } : {}),
       vacant: unit?.vacant ?? false,
       ...(d.feeder ? { feeder: d.feeder } : {}),
       ...(d.circuit ? { circuit: d.circuit } : {}),

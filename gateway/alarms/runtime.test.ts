@@ -30,7 +30,7 @@ afterEach(async () => {
 });
 
 async function runtime(file: string, clock: { t: number; now(): number }, drill?: string) {
-  const r = new AlarmRuntime({ config, clock, journal: new AlarmJournal(file), logger: quiet, tickMs: 60_000, ...(drill ? { activeDrill: () => drill } : {}) });
+  const r = new AlarmRuntime({ config, clock, journal: new AlarmJournal(file), logger: quiet, tickMs: 60_000, ...(drill ? { activeDrill: () => ({ id: drill, scope: new Set(config.devices.map((d) => d.id)) }) } : {}) });
   runtimes.push(r);
   await r.start();
   return r;

@@ -8,6 +8,9 @@ import type { ComponentHealth, HealthSource } from '../health.js';
 import { siteFacts } from './facts.js';
 import type { AlarmJournal, JournalEntry } from './journal.js';
 import type { SilenceBook } from './silences.js';
+import { boardOrder } from '../../rules/alarms/order.js';
+import type { Live } from '../../rules/site.js';
+import type { RunningDrill } from '../../rules/alarms/drill.js';
 import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
 
 // The edge around the pure rule engine: it owns the clock and the timer, feeds readings in,
@@ -30,8 +33,8 @@ export interface AlarmRuntimeOptions {
   /** Whether the gateway's own link to a device is down (its broker connection, its Modbus line). */
   linkDown?: (deviceId: string) => string | undefined;
   logger: Logger;
-  /** The drill running now, if any: alarms it raises are tagged with it. */
-  activeDrill?: () => string | undefined;
+  /** The drill running now, if any, with its scope: alarms on devices in its scope are tagged with it. */
+  activeDrill?: () => RunningDrill | undefined;
   /** How often open alarms and silent devices are re-checked (default 1000 ms). */
   tickMs?: number;
   /** Changes kept for streams that reconnect (default 5000). */
@@ -86,8 +89,9 @@ export class AlarmRuntime implements HealthSource {
     return this.persist(engine.acknowledge(alarmId, by, comment, this.opts.clock.now()));
   }
 
+  /** Alarms not closed, in the board's order (real before drill, critical first: rules/alarms/order.ts). */
   list(filter: AlarmFilter = {}): AlarmView[] {
-    const all = this.requireEngine().active().map((a) => this.annotate(a));
+    const all = this.requireEngine().active().map((a) => this.annotate(a)).sort(boardOrder);
     return all.filter(
       (a) =>
         (filter.status === undefined || filter.status === 'active' || a.status === filter.status) &&
@@ -141,6 +145,11 @@ export class AlarmRuntime implements HealthSource {
     if (afterSeq !== undefined) for (const e of this.recent) if (e.seq > afterSeq) listener(e);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** A device's latest values, each with its time: what the rules see (and the incident evidence reads). */
+  liveOf(deviceId: string): Live | undefined {
+    return this.engine?.liveOf(deviceId);
   }
 
   /** When each (kind, device) alarm of a drill first fired, from the changes still in memory. */

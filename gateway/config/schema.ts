@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { meterReportSettingsShape } from '../../rules/reports/settings.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
-import { DUTY_ROLES, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
+import { DUTY_ROLES, NOT_A_PERSON, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
+import { ROOM_TYPES } from '../../rules/site.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
 // a misspelt key is an error with its line, never silently ignored.
@@ -33,18 +34,6 @@ const floors = z.union([
   }),
 ]);
 
-export const ROOM_TYPES = [
-  'pump_room',
-  'switch_room',
-  'boiler_room',
-  'lift_shaft',
-  'lift_machine_room',
-  'sump_pit',
-  'garage',
-  'lobby',
-  'plant_room',
-  'other',
-] as const;
 
 const unit = z.strictObject({
   id,
@@ -134,15 +123,18 @@ export const device = z.discriminatedUnion('protocol', [mqttDevice, modbusDevice
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Sensors and the gateway record under these names; a person never may (incident records, I7). */
+const personName = id.refine((n) => !(NOT_A_PERSON as readonly string[]).includes(n), { message: `reserved: ${NOT_A_PERSON.join(' and ')} are what sensors and the gateway record under, not people` });
+
 const user = z.strictObject({
-  username: id,
+  username: personName,
   name: text.optional(),
   role: z.enum(ROLES),
   password_hash: passwordHash,
 });
 
 const apiToken = z.strictObject({
-  name: id,
+  name: personName,
   role: z.enum(ROLES),
   /** Hash of the token (`dutyroom hash-password`); the token itself is shown once. */
   token_hash: passwordHash,
@@ -259,6 +251,11 @@ const siteShape = z.strictObject({
         )
         .default([]),
       attempts: z.number().int().min(1).max(10).default(3),
+      /**
+       * Roles told at once when a critical incident opens (S001 篇3: report to the shift leader
+       * and the engineering manager at once; S003: major events to the duty leader at once).
+       */
+      on_open: z.array(z.enum(DUTY_ROLES)).default(['duty_manager', 'engineering_manager']),
     })
     .prefault({}),
   /** Meter-anomaly reports: their limits, and when the daily and monthly ones are made and sent. */

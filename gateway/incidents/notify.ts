@@ -1,17 +1,20 @@
 import type { IncidentEvent } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
-import type { Escalation, EscalationSender } from './runtime.js';
+import { roleText } from '../../rules/incidents/report.js';
+import type { Notice, NoticeSender } from './runtime.js';
 
-// Escalations leave the gateway through notification channels: a generic JSON webhook, and
+// Incidents leave the gateway through notification channels: a generic JSON webhook, and
 // the group-robot webhooks of WeCom (企业微信) and DingTalk (钉钉), whose message formats are
-// documented by those platforms (msgtype markdown). Each attempt is a timeline event; a
-// failed one is retried with backoff; an incident of a drill is never sent anywhere real.
+// documented by those platforms (msgtype markdown). Two notices: an alert when a critical
+// incident opens (to the site's `on_open` roles, at once) and an escalation when a step runs
+// late. Each attempt is a timeline event; a failed one is retried with backoff; an incident of
+// a drill is never sent anywhere real (its record says so instead).
 
 export interface Channel {
   name: string;
   type: 'webhook' | 'wecom' | 'dingtalk';
   url: string;
-  /** Escalation levels (roles) this channel receives. */
+  /** Roles this channel reaches. */
   roles: DutyRole[];
 }
 
@@ -25,32 +28,47 @@ export interface NotifierOptions {
   now: () => number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /** Where a device is, in words (building, floor, unit or room); the device id when unknown. */
+  placeOf?: (deviceId: string) => { zh: string; en: string };
 }
 
-const ROLE_TEXT: Record<DutyRole, { zh: string; en: string }> = {
-  duty_engineer: { zh: '值班工程师', en: 'duty engineer' },
-  security: { zh: '保安', en: 'security' },
-  duty_manager: { zh: '值班经理', en: 'duty manager' },
-  maintenance_contractor: { zh: '维保单位', en: 'maintenance contractor' },
-  customer_service: { zh: '客服', en: 'customer service' },
-  head_office: { zh: '总部', en: 'head office' },
-};
+const both = (t: { zh: string; en: string }) => (t.zh === t.en ? t.zh : `${t.zh} ${t.en}`);
+const placeText = (t: { zh: string; en: string }) => (t.zh === t.en ? t.zh : `${t.zh}（${t.en}）`);
 
 /** The message in the channel's own format. */
-export function formatMessage(type: Channel['type'], e: Escalation): unknown {
-  const { incident, event } = e;
-  const step = event.step;
-  const title = `【${incident.drill ? '演练 DRILL ' : ''}升级 Escalation】${incident.title.zh} ${incident.title.en}`;
+export function formatMessage(type: Channel['type'], n: Notice, placeOf: NotifierOptions['placeOf'] = (id) => ({ zh: id, en: id })): unknown {
+  const { incident, playbook, event } = n;
+  const drill = incident.drill ? '演练 DRILL ' : '';
+  const place = incident.deviceId ? placeOf(incident.deviceId) : incident.building ? { zh: incident.building, en: incident.building } : { zh: '未指明', en: 'not given' };
+  const common = { incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, device: incident.deviceId ?? null, place, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title };
+  if (event.type === 'alerted') {
+    const first = playbook.steps[0]!;
+    const title = `【${drill}紧急事件 Incident】${both(incident.title)}`;
+    const lines = [
+      `**${title}**`,
+      `地点 Where: ${placeText(place)}`,
+      `预案 Playbook: ${both(playbook.title)}`,
+      `第一步 First step: ${first.title.zh} / ${first.title.en}`,
+      `事件 Incident: ${incident.id}`,
+      `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
+    ];
+    const text = lines.join('\n\n');
+    if (type !== 'webhook') return robotMarkdown(type, title, text);
+    return { kind: 'incident_opened', ...common, severity: incident.severity, to: event.to, first_step: { id: first.id, title: first.title }, text };
+  }
+  const step = playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step };
+  const title = `【${drill}升级 Escalation】${both(incident.title)}`;
   const lines = [
     `**${title}**`,
-    `事件 Incident: ${incident.id}${incident.building ? ` · ${incident.building}` : ''}`,
-    `超时步骤 Overdue step: ${step}`,
-    `升级至 To: ${ROLE_TEXT[event.to].zh} ${ROLE_TEXT[event.to].en} (level ${event.level})`,
+    `地点 Where: ${placeText(place)}`,
+    `超时步骤 Overdue step: ${step.zh} / ${step.en}`,
+    `升级至 To: ${roleText(event.to).zh} ${roleText(event.to).en} (level ${event.level})`,
+    `事件 Incident: ${incident.id}`,
     `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
   ];
   const text = lines.join('\n\n');
   if (type !== 'webhook') return robotMarkdown(type, title, text);
-  return { kind: 'escalation', incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, step, level: event.level, to: event.to, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title, text };
+  return { kind: 'escalation', ...common, step: event.step, step_title: step, level: event.level, to: event.to, text };
 }
 
 /** The markdown message of a group robot (WeCom 企业微信, DingTalk 钉钉), as their webhook APIs document it. */
@@ -86,18 +104,23 @@ async function deliver(r: Retry, ch: Channel, body: unknown, record: (attempt: n
   }
 }
 
-export function createNotifier(opts: NotifierOptions): EscalationSender {
+export function createNotifier(opts: NotifierOptions): NoticeSender {
   const retry = retryOf(opts);
 
-  return async (e) => {
+  return async (n) => {
     const events: IncidentEvent[] = [];
-    for (const ch of opts.channels.filter((c) => c.roles.includes(e.event.to))) {
-      const base = { type: 'notification' as const, channel: ch.name, to: e.event.to, step: e.event.step };
-      if (e.incident.drill) {
-        events.push({ ...base, attempt: 0, outcome: 'drill_not_sent', detail: `drill ${e.incident.drill}`, at: opts.now() });
+    const roles = n.event.type === 'alerted' ? n.event.to : [n.event.to];
+    const step = n.event.type === 'escalated' ? { step: n.event.step } : {};
+    // One message per channel: its first role among those the notice is for names it.
+    for (const ch of opts.channels) {
+      const to = roles.find((r) => ch.roles.includes(r));
+      if (!to) continue;
+      const base = { type: 'notification' as const, channel: ch.name, to, ...step };
+      if (n.incident.drill) {
+        events.push({ ...base, attempt: 0, outcome: 'drill_not_sent', detail: `drill ${n.incident.drill}`, at: opts.now() });
         continue;
       }
-      await deliver(retry, ch, formatMessage(ch.type, e), (attempt, outcome) =>
+      await deliver(retry, ch, formatMessage(ch.type, n, opts.placeOf), (attempt, outcome) =>
         events.push({ ...base, attempt, outcome: outcome.ok ? 'sent' : 'failed', ...(outcome.detail ? { detail: outcome.detail } : {}), at: opts.now() }),
       );
     }

@@ -7,10 +7,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Alarm, AlarmEventType } from '../../rules/alarms/lifecycle.js';
 import type { AlarmKind } from '../../rules/alarms/kinds.js';
 import type { FieldValue } from '../../rules/model/reading.js';
+import type { Live } from '../../rules/site.js';
 import type { AlarmListener } from '../alarms/runtime.js';
 import { parseConfig } from '../config/load.js';
 import { EventLog } from '../event-log.js';
 import { createNotifier } from './notify.js';
+import { placeOf } from './place.js';
 import { loadPlaybooks } from './playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './runtime.js';
 
@@ -46,19 +48,29 @@ function alarm(kind: AlarmKind, deviceId: string, drill?: string): Alarm {
   return { id: `${kind}:${deviceId}:${T0}`, kind, deviceId, severity: 'critical', status: 'firing', since: T0, raisedAt: T0, evidence: { text: { zh: 'x', en: 'x' }, readings: [] }, reopened: 0, ...(drill ? { drill } : {}) };
 }
 
-async function harness(opts: { dir?: string; escalate?: Omit<Parameters<typeof createNotifier>[0], 'now'> } = {}) {
+async function harness(opts: { dir?: string; notify?: Omit<Parameters<typeof createNotifier>[0], 'now'>; drill?: string } = {}) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'incidents-'));
   const clock = { t: T0, now() { return this.t; } };
   let listener: AlarmListener | undefined;
-  const live = new Map<string, Record<string, FieldValue>>();
+  const table = new Map<string, Live>();
+  /** A device's readings now (stamped with the clock), as the rule engine's live table holds them. */
+  const live = {
+    set(id: string, fields: Record<string, FieldValue>) {
+      const l = table.get(id) ?? { fields: new Map(), heardAt: clock.t };
+      for (const [k, v] of Object.entries(fields)) l.fields.set(k, { value: v, ts: clock.t });
+      l.heardAt = clock.t;
+      table.set(id, l);
+    },
+  };
   const rt = new IncidentRuntime({
     config,
     clock,
     log: new EventLog<IncidentRecord>(join(dir, 'incidents.jsonl')),
     playbooks,
     alarms: { subscribe: (l) => ((listener = l), () => (listener = undefined)) },
-    live: (id) => live.get(id),
-    ...(opts.escalate ? { escalate: createNotifier({ ...opts.escalate, now: () => clock.now() }) } : {}),
+    live: (id) => table.get(id),
+    activeDrill: () => opts.drill,
+    ...(opts.notify ? { notify: createNotifier({ ...opts.notify, now: () => clock.now(), placeOf: placeOf(config) }) } : {}),
     logger: quiet,
     tickMs: 3_600_000,
   });
@@ -80,11 +92,16 @@ describe('incident runtime', () => {
     const [cut] = h.rt.list();
     expect(cut).toMatchObject({ playbook: 'power_cut', building: 't1', status: 'open' });
     expect(Object.keys(cut!.tasks)).toEqual(['check_lift:lift-a', 'check_lift:lift-b']);
-    h.live.set('lift-a', { occupied: false, floor: 3 });
-    h.live.set('lift-b', { occupied: true, in_door_zone: false, floor: 7 });
-    await h.rt.tick();
+    // Lift A level, open and in service for 30 s on fresh readings; lift B stuck between floors.
+    const safe = { occupied: false, in_door_zone: true, door: 'open', mode: 'normal', fault_code: 0, floor: 3 };
+    for (let s = 0; s <= 30; s += 5) {
+      h.live.set('lift-a', safe);
+      h.live.set('lift-b', { occupied: true, in_door_zone: false, door: 'closed', mode: 'normal', fault_code: 30, floor: 7 });
+      await h.rt.tick();
+      h.clock.t += 5000;
+    }
     const after = h.rt.get(cut!.id).incident;
-    expect(after.tasks['check_lift:lift-a']).toMatchObject({ done: true, by: 'sensor', evidence: { en: 'Nobody in the car' } });
+    expect(after.tasks['check_lift:lift-a']).toMatchObject({ done: true, by: 'sensor', evidence: { en: expect.stringContaining('no fault code') } });
     expect(after.tasks['check_lift:lift-b']!.done).toBe(false);
 
     // Lift B's trapped-passenger alarm joins the cut and has an incident of its own.
@@ -96,37 +113,56 @@ describe('incident runtime', () => {
     h.clock.t += 20 * 60_000;
     await h.fire('cleared', { ...alarm('power_cut_external', 'inc'), status: 'cleared' });
     const restored = h.rt.get(cut!.id).incident;
-    expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual(['post_check_pump:booster', 'post_check_lift:lift-a', 'post_check_lift:lift-b', 'post_check:access_control', 'post_check:cctv', 'post_check:fire_alarm']);
-    h.live.set('booster', { running: true });
-    h.live.set('inc', { voltage_l1_v: 221 });
-    await h.rt.tick();
+    expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual(['post_check_pump:booster', 'post_check_lift:lift-a', 'post_check_lift:lift-b', 'post_check_access_control', 'post_check_cctv', 'post_check_fire_alarm']);
+    const holdFor30s = async (set: () => void) => {
+      for (let s = 0; s <= 30; s += 5) {
+        set();
+        await h.rt.tick();
+        h.clock.t += 5000;
+      }
+    };
+    await holdFor30s(() => {
+      h.live.set('booster', { running: true, fault: false });
+      h.live.set('inc', { voltage_l1_v: 221, voltage_l2_v: 222, voltage_l3_v: 220 });
+    });
     expect(h.rt.get(cut!.id).incident.tasks['post_check_pump:booster']!.done).toBe(true);
     // The voltage closes "power restored" only once the steps before it are done.
     expect(h.rt.get(cut!.id).incident.steps.power_restored!.status).toBe('pending');
     for (const [step, fields] of [['planned_or_not', { planned: false }], ['internal_or_external', { cause_side: 'external' }], ['isolate_or_call_grid', {}], ['check_lifts', {}], ['notify_residents', { residents_notified_at: '2026-11-22T10:10:00Z' }], ['staff_entrances', {}]] as const) {
       await h.rt.command(cut!.id, { type: 'complete_step', step, by: 'duty', fields });
     }
-    await h.rt.tick();
+    const heldFrom = h.clock.t;
+    await holdFor30s(() => h.live.set('inc', { voltage_l1_v: 221, voltage_l2_v: 222, voltage_l3_v: 220 }));
     const later = h.rt.get(cut!.id).incident;
-    expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Voltage is back' } });
-    // …and still takes the time a person records.
+    // Closed by the sensors, with the time the voltage was back: the sensors fill it in.
+    expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Every phase back above 187 V (held 30 s)' }, fields: { power_restored_at: new Date(heldFrom).toISOString() } });
+    // A person's correction is recorded as theirs; the step stays closed by the sensors.
     await h.rt.command(cut!.id, { type: 'complete_step', step: 'power_restored', by: 'duty', fields: { power_restored_at: '2026-11-22T10:20:00Z' } });
-    expect(h.rt.get(cut!.id).incident.steps.power_restored!.fields).toEqual({ power_restored_at: '2026-11-22T10:20:00Z' });
+    expect(h.rt.get(cut!.id).incident.steps.power_restored).toMatchObject({ by: 'sensor', recordedBy: 'duty', fields: { power_restored_at: '2026-11-22T10:20:00Z' } });
   });
 
-  it("a drill's alarms open the drill's own incidents, never joining a real one", async () => {
-    const h = await harness();
+  it("a drill's alarms open the drill's own incidents, never joining a real one; they close when the drill ends", async () => {
+    const h = await harness({ drill: 'drill-1' });
     await h.fire('firing', alarm('circuit_fault_internal', 'lift-circ'));
     await h.fire('firing', { ...alarm('power_cut_external', 'inc', 'drill-1'), id: 'drill-cut' });
     const cuts = h.rt.list().filter((i) => i.playbook === 'power_cut');
     expect(cuts.map((i) => i.drill ?? 'real').sort()).toEqual(['drill-1', 'real']);
     expect(cuts.find((i) => !i.drill)!.alarms.map((a) => a.alarmId)).toEqual([`circuit_fault_internal:lift-circ:${T0}`]);
+    const ended = await harness({ dir: h.dir });
+    await ended.rt.tick();
+    expect(ended.rt.list().map((i) => [i.drill ?? 'real', i.status, i.closedReason ?? null])).toEqual(
+      expect.arrayContaining([
+        ['drill-1', 'closed', 'drill_ended'],
+        ['real', 'open', null],
+      ]),
+    );
   });
 
   it('a leak in a lift shaft adds "send the lifts up and cut their power"', async () => {
     const h = await harness();
     await h.fire('firing', alarm('water_leak', 'leak-shaft'));
     expect(Object.keys(h.rt.list()[0]!.tasks)).toEqual(['lifts_up_cut_power']);
+    expect(h.rt.list()[0]!.tasks.lifts_up_cut_power!.title.en).toMatch(/^Send the lifts to the top floor/);
   });
 
   it('commands: refused ones record nothing; a restart brings back the same incidents, owners and timers', async () => {
@@ -153,7 +189,7 @@ describe('incident runtime', () => {
     expect(Number(fresh.id.slice(4))).toBeGreaterThan(Number(inc!.id.slice(4)));
   });
 
-  it('escalation reaches real webhooks in their formats, retries a failing one, and never sends a drill', async () => {
+  it('a critical incident alerts the on_open roles at once, escalations name the late step, real webhooks in their formats; a drill is never sent (I6)', async () => {
     const got: { path: string; body: Record<string, unknown> }[] = [];
     let failFirst = true;
     const server = createServer((req: IncomingMessage, res) => {
@@ -173,10 +209,11 @@ describe('incident runtime', () => {
     cleanups.push(() => new Promise((r) => server.close(r)));
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const h = await harness({
-      escalate: {
+      drill: 'drill-1',
+      notify: {
         channels: [
           { name: 'ops-hook', type: 'webhook', url: `${base}/hook`, roles: ['duty_manager'] },
-          { name: 'wecom-duty', type: 'wecom', url: `${base}/wecom`, roles: ['duty_manager'] },
+          { name: 'wecom-eng', type: 'wecom', url: `${base}/wecom`, roles: ['engineering_manager'] },
           { name: 'ding-hq', type: 'dingtalk', url: `${base}/ding`, roles: ['head_office'] },
         ],
         backoffMs: 1,
@@ -184,18 +221,29 @@ describe('incident runtime', () => {
     });
     await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
     await h.fire('firing', alarm('lift_entrapment', 'lift-b', 'drill-1'));
+    await waitUntil(() => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')) && got.length >= 2);
+    await h.rt.settled();
+    // Told at once: the duty manager (webhook) and the engineering manager (WeCom), naming place, playbook and first step.
+    expect(got.map((g) => g.path).sort()).toEqual(['/hook', '/wecom']);
+    expect(got.find((g) => g.path === '/hook')!.body).toMatchObject({ kind: 'incident_opened', device: 'lift-a', playbook: 'trapped_lift', drill: null, to: ['duty_manager', 'engineering_manager'], first_step: { id: 'confirm_location', title: { en: 'Confirm the location, car floor, number of people and their condition' } } });
+    const wecom = (got.find((g) => g.path === '/wecom')!.body as { markdown: { content: string } }).markdown.content;
+    expect(wecom).toContain('电梯困人 Trapped lift');
+    expect(wecom).toContain('T1 / floor 1 / lift-a');
+    expect(wecom).toContain('第一步 First step: 确认被困位置、轿厢楼层、人数及状况 / Confirm the location');
+    const real = h.rt.list().find((i) => !i.drill)!;
+    const attempts = (i: typeof real) => i.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && `${e.channel} #${e.attempt} ${e.outcome}`);
+    expect(attempts(real).sort()).toEqual(['ops-hook #1 sent', 'wecom-eng #1 failed', 'wecom-eng #2 sent']);
+    const drill = h.rt.list().find((i) => i.drill)!;
+    expect(attempts(drill).sort()).toEqual(['ops-hook #0 drill_not_sent', 'wecom-eng #0 drill_not_sent']);
+
+    got.length = 0;
     h.clock.t += 31_000; // confirm_location (30 s) is overdue on both
     await h.rt.tick();
-    await waitUntil(() => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')));
+    await waitUntil(() => got.length >= 1);
     await h.rt.settled();
-    expect(got.map((g) => g.path).sort()).toEqual(['/hook', '/wecom']);
-    expect(got.find((g) => g.path === '/hook')!.body).toMatchObject({ kind: 'escalation', step: 'confirm_location', to: 'duty_manager', level: 1, drill: null });
-    expect(got.find((g) => g.path === '/wecom')!.body).toMatchObject({ msgtype: 'markdown', markdown: { content: expect.stringContaining('电梯困人 Trapped lift') } });
-    const real = h.rt.list().find((i) => !i.drill)!;
-    const attempts = real.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && `${e.channel} #${e.attempt} ${e.outcome}`);
-    expect(attempts.sort()).toEqual(['ops-hook #1 sent', 'wecom-duty #1 failed', 'wecom-duty #2 sent']);
-    const drill = h.rt.list().find((i) => i.drill)!;
-    expect(drill.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && e.outcome)).toEqual(['drill_not_sent', 'drill_not_sent']);
+    expect(got.map((g) => g.path)).toEqual(['/hook']);
+    expect(got[0]!.body).toMatchObject({ kind: 'escalation', step: 'confirm_location', step_title: { zh: '确认被困位置、轿厢楼层、人数及状况' }, to: 'duty_manager', level: 1, drill: null });
+    expect(String(got[0]!.body.text)).toContain('超时步骤 Overdue step: 确认被困位置');
 
     h.clock.t += 60_000; // twice the deadline: head office, through DingTalk
     await h.rt.tick();

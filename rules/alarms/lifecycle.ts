@@ -11,6 +11,10 @@ import { ALARM_KINDS, type AlarmKind, type Severity } from './kinds.js';
 // Acknowledgement is orthogonal to the condition: a firing or cleared alarm can be
 // acknowledged (by whom, when, comment). A cleared alarm closes once it is acknowledged,
 // or at once when its severity does not need acknowledgement (minor, warning).
+//
+// Each episode is acknowledged (invariant I2): when the alarm fires again (reopened), the
+// acknowledgement of the episode before is kept in `earlierAcks` but no longer counts, so the
+// board flashes again and the alarm cannot close until someone acknowledges this episode.
 
 /** What a duty engineer reads to see why: a sentence and the readings behind it. */
 export interface Evidence {
@@ -40,7 +44,10 @@ export interface Alarm {
   clearingSince?: number;
   clearedAt?: number;
   closedAt?: number;
+  /** The acknowledgement of the current episode (since it last fired or reopened). */
   ack?: Acknowledgement;
+  /** Acknowledgements of earlier episodes of this alarm, oldest first (history only). */
+  earlierAcks?: Acknowledgement[];
   /** Evidence that raised it, and the latest one while it is active. */
   evidence: Evidence;
   /** Times it came back after clearing (flapping shows here, not as new alarms). */
@@ -144,9 +151,10 @@ export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; devi
     }
     if (active.status === 'cleared' || active.status === 'closed') {
       // Still open (cleared, waiting for its acknowledgement) or closed moments ago: the same
-      // alarm again. Its acknowledgement stands: the owner is still on the case.
-      const { clearedAt: _cl, closedAt: _co, ...stillOpen } = updated;
-      const reopened: Alarm = { ...stillOpen, status: 'firing', reopened: active.reopened + 1 };
+      // alarm again, as a count on it rather than a new one. It is a new episode, though: the
+      // acknowledgement of the last one goes to the history and someone must answer this one.
+      const { clearedAt: _cl, closedAt: _co, ack, ...stillOpen } = updated;
+      const reopened: Alarm = { ...stillOpen, status: 'firing', reopened: active.reopened + 1, ...(ack ? { earlierAcks: [...(active.earlierAcks ?? []), ack] } : {}) };
       emit(reopened, 'reopened');
       return { alarm: reopened, events };
     }

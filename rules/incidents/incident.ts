@@ -1,129 +1,224 @@
-import type { AlarmKind, Severity } from '../alarms/kinds.js';
+import { isAlarmKind, severityRank, type AlarmKind, type Severity } from '../alarms/kinds.js';
 import type { FieldValue } from '../model/reading.js';
-import type { DutyRole, EvidenceRule, Playbook } from './playbook.js';
+import { NOT_A_PERSON, type DutyRole, type Playbook } from './playbook.js';
 
 // An incident is the fold of its events; events are appended, never edited (ARCHITECTURE.md
 // seam 5). `decide` turns a person's command into events, or refuses it with a clear reason
-// and records nothing; `due` and `evidenceMet` turn the passing of time and sensor readings
-// into events. All pure: the runtime at the edge stores the events and owns the clock.
+// and records nothing; `due` turns the passing of time into escalations. Which incident an
+// alarm joins, which tasks it spawns and what the sensors may close is decided in board.ts.
+// All pure: the runtime at the edge stores the events and owns the clock.
 
 type Text = { zh: string; en: string };
 
 export type IncidentEvent = { at: number } & (
-  | { type: 'raised'; incidentId: string; playbook: string; title: Text; severity: Severity; building?: string; deviceId?: string; alarmId?: string; by?: string; drill?: string }
-  | { type: 'alarm_attached'; alarmId: string; kind: AlarmKind; deviceId: string }
+  | { type: 'raised'; incidentId: string; playbook: string; title: Text; severity: Severity; building?: string; deviceId?: string; alarmId?: string; kind?: AlarmKind; by?: string; drill?: string }
+  | { type: 'alarm_attached'; alarmId: string; kind: AlarmKind; deviceId: string; severity?: Severity }
+  /** An attached alarm that had cleared fires again (a second cut, a re-trapped car). */
+  | { type: 'alarm_refired'; alarmId: string }
   | { type: 'acknowledged'; by: string }
   | { type: 'step_started'; step: string; by: string }
+  /** Done by a person, or by the sensors (`by: 'sensor'` with the evidence); a person's records on a step the sensors closed come as another step_done. */
   | { type: 'step_done'; step: string; by: string; fields: Record<string, FieldValue>; note?: string; evidence?: Text }
+  /** The sensors show what a step asks, but its record needs a person: noted, the step stays open (I7). */
+  | { type: 'evidence_seen'; step: string; evidence: Text }
   | { type: 'escalated'; step: string; level: number; to: DutyRole }
+  /** A critical incident: these roles are told at once (I6). */
+  | { type: 'alerted'; to: DutyRole[] }
   | { type: 'note'; by: string; text: string }
   | { type: 'handed_over'; from: string; to: string; note?: string }
-  | { type: 'task_added'; task: string; title: Text; deviceId?: string }
+  /** `condition`: the evidence condition that closes it by itself, read on `deviceId`. */
+  | { type: 'task_added'; task: string; title: Text; deviceId?: string; condition?: string }
   | { type: 'task_done'; task: string; by: string; note?: string; evidence?: Text }
+  /** A task done before that must be done again (its lift's supply was lost anew). */
+  | { type: 'task_reopened'; task: string; reason: Text }
   | { type: 'alarm_cleared'; alarmId: string }
-  /** One attempt to tell someone (an escalation): sent, failed, or held back because it is a drill. */
+  /** One attempt to tell someone (an alert, an escalation): sent, failed, or held back because it is a drill. */
   | { type: 'notification'; channel: string; to: DutyRole; step?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
-  | { type: 'closed'; by: string; note?: string }
+  /** `reason: drill_ended`: closed by the gateway when its drill ended (I8). */
+  | { type: 'closed'; by: string; note?: string; reason?: 'drill_ended' }
 );
 
 export interface StepState {
   status: 'pending' | 'started' | 'done';
   startedAt?: number;
   doneAt?: number;
+  /** Who closed it: a person, or `sensor`. */
   by?: string;
   fields: Record<string, FieldValue>;
   note?: string;
-  /** Closed by sensor evidence rather than by a person. */
+  /** Closed by sensor evidence rather than by a person: what the sensors showed. */
   evidence?: Text;
+  /** The person who added the records to a step the sensors closed. */
+  recordedBy?: string;
+  /** The sensors showed what the step asks, but it waits for a person's record. */
+  evidenceSeenAt?: number;
   /** Escalation levels reached (1 = first role of the playbook's escalation list). */
   escalated: number;
+}
+
+export interface TaskState {
+  title: Text;
+  deviceId?: string;
+  /** The evidence condition that closes it by itself. */
+  condition?: string;
+  done: boolean;
+  doneAt?: number;
+  by?: string;
+  evidence?: Text;
+  /** When it was added, or last reopened. */
+  openedAt: number;
+  reopened: number;
+}
+
+export interface IncidentAlarm {
+  alarmId: string;
+  kind?: AlarmKind;
+  deviceId?: string;
+  severity?: Severity;
+  cleared: boolean;
 }
 
 export interface Incident {
   id: string;
   playbook: string;
   title: Text;
+  /** The most severe of its alarms (and of how it was raised). */
   severity: Severity;
   status: 'open' | 'closed';
   raisedAt: number;
+  /** Who opened it by hand (a phone call); absent when an alarm opened it. */
+  raisedBy?: string;
   building?: string;
   deviceId?: string;
   drill?: string;
   /** The first person to acknowledge owns the case until it is closed or handed over (S003). */
   owner?: string;
   acknowledgedAt?: number;
-  alarms: { alarmId: string; kind?: AlarmKind; deviceId?: string; cleared: boolean }[];
+  /** When the roles to be told at once were alerted (critical incidents). */
+  alertedAt?: number;
+  alarms: IncidentAlarm[];
   steps: Record<string, StepState>;
-  tasks: Record<string, { title: Text; deviceId?: string; done: boolean; doneAt?: number; by?: string; evidence?: Text }>;
+  tasks: Record<string, TaskState>;
   closedAt?: number;
+  closedReason?: 'drill_ended';
   timeline: IncidentEvent[];
 }
 
 export function fold(events: readonly IncidentEvent[], playbook: Playbook): Incident {
   const first = events[0];
   if (!first || first.type !== 'raised') throw new Error('an incident starts with a raised event');
-  const inc: Incident = {
+  const inc = open(first, playbook);
+  for (const e of events.slice(1)) applyEvent(inc, e);
+  return inc;
+}
+
+/** A new incident from its `raised` event. */
+export function open(first: Extract<IncidentEvent, { type: 'raised' }>, playbook: Playbook): Incident {
+  return {
     id: first.incidentId,
     playbook: first.playbook,
     title: first.title,
     severity: first.severity,
     status: 'open',
     raisedAt: first.at,
+    ...(first.by ? { raisedBy: first.by } : {}),
     ...(first.building ? { building: first.building } : {}),
     ...(first.deviceId ? { deviceId: first.deviceId } : {}),
     ...(first.drill ? { drill: first.drill } : {}),
-    alarms: first.alarmId ? [{ alarmId: first.alarmId, cleared: false, ...(first.deviceId ? { deviceId: first.deviceId } : {}) }] : [],
+    alarms: first.alarmId ? [{ alarmId: first.alarmId, cleared: false, severity: first.severity, ...kindOf(first), ...(first.deviceId ? { deviceId: first.deviceId } : {}) }] : [],
     steps: Object.fromEntries(playbook.steps.map((s) => [s.id, { status: 'pending', fields: {}, escalated: 0 } satisfies StepState])),
     tasks: {},
-    timeline: [...events],
+    timeline: [first],
   };
-  for (const e of events.slice(1)) apply(inc, e);
-  return inc;
 }
 
-function apply(inc: Incident, e: IncidentEvent): void {
+/** The kind of the alarm that opened it (older logs: from the alarm id, `kind:device:time`). */
+function kindOf(first: Extract<IncidentEvent, { type: 'raised' }>): { kind?: AlarmKind } {
+  const kind = first.kind ?? first.alarmId?.split(':')[0];
+  return kind && isAlarmKind(kind) ? { kind } : {};
+}
+
+/** Applies one event to an incident in place (the owner of the state calls this, in log order). */
+export function applyEvent(inc: Incident, e: IncidentEvent): void {
+  inc.timeline.push(e);
   switch (e.type) {
     case 'raised':
       break;
     case 'alarm_attached':
-      if (!inc.alarms.some((a) => a.alarmId === e.alarmId)) inc.alarms.push({ alarmId: e.alarmId, kind: e.kind, deviceId: e.deviceId, cleared: false });
+      if (!inc.alarms.some((a) => a.alarmId === e.alarmId)) inc.alarms.push({ alarmId: e.alarmId, kind: e.kind, deviceId: e.deviceId, cleared: false, ...(e.severity ? { severity: e.severity } : {}) });
+      if (e.severity && severityRank(e.severity) < severityRank(inc.severity)) inc.severity = e.severity;
       break;
+    case 'alarm_refired': {
+      const a = inc.alarms.find((x) => x.alarmId === e.alarmId);
+      if (a) a.cleared = false;
+      break;
+    }
     case 'acknowledged':
       inc.owner ??= e.by;
       inc.acknowledgedAt ??= e.at;
       break;
+    case 'alerted':
+      inc.alertedAt ??= e.at;
+      break;
     case 'step_started': {
-      const s = inc.steps[e.step]!;
+      const s = inc.steps[e.step];
+      if (!s) break;
       s.status = 'started';
       s.startedAt = e.at;
       s.by = e.by;
       break;
     }
     case 'step_done': {
-      const s = inc.steps[e.step]!;
+      const s = inc.steps[e.step];
+      if (!s) break;
+      s.fields = { ...s.fields, ...e.fields };
+      if (e.note) s.note = e.note;
+      if (s.status === 'done' && s.evidence) {
+        // The sensors closed it; a person adds the records. It stays closed by the sensors (I7).
+        s.recordedBy = e.by;
+        break;
+      }
       s.status = 'done';
       s.doneAt = e.at;
       s.by = e.by;
-      s.fields = { ...s.fields, ...e.fields };
-      if (e.note) s.note = e.note;
       if (e.evidence) s.evidence = e.evidence;
       break;
     }
-    case 'escalated':
-      inc.steps[e.step]!.escalated = Math.max(inc.steps[e.step]!.escalated, e.level);
+    case 'evidence_seen': {
+      const s = inc.steps[e.step];
+      if (s) s.evidenceSeenAt ??= e.at;
       break;
+    }
+    case 'escalated': {
+      const s = inc.steps[e.step];
+      if (s) s.escalated = Math.max(s.escalated, e.level);
+      break;
+    }
     case 'handed_over':
       inc.owner = e.to;
       break;
     case 'task_added':
-      inc.tasks[e.task] = { title: e.title, ...(e.deviceId ? { deviceId: e.deviceId } : {}), done: false };
+      inc.tasks[e.task] = { title: e.title, ...(e.deviceId ? { deviceId: e.deviceId } : {}), ...(e.condition ? { condition: e.condition } : {}), done: false, openedAt: e.at, reopened: 0 };
       break;
     case 'task_done': {
-      const t = inc.tasks[e.task]!;
+      const t = inc.tasks[e.task];
+      if (!t) break;
       t.done = true;
       t.doneAt = e.at;
       t.by = e.by;
       if (e.evidence) t.evidence = e.evidence;
+      else delete t.evidence;
+      break;
+    }
+    case 'task_reopened': {
+      const t = inc.tasks[e.task];
+      if (!t) break;
+      t.done = false;
+      t.openedAt = e.at;
+      t.reopened += 1;
+      delete t.doneAt;
+      delete t.by;
+      delete t.evidence;
       break;
     }
     case 'alarm_cleared': {
@@ -134,6 +229,7 @@ function apply(inc: Incident, e: IncidentEvent): void {
     case 'closed':
       inc.status = 'closed';
       inc.closedAt = e.at;
+      if (e.reason) inc.closedReason = e.reason;
       break;
     case 'note':
     case 'notification':
@@ -144,7 +240,7 @@ function apply(inc: Incident, e: IncidentEvent): void {
 /** Why a command was refused: `code` for machines (and the HTTP status), `message` for people. */
 export class IncidentError extends Error {
   constructor(
-    readonly code: 'closed' | 'unknown_step' | 'unknown_task' | 'step_done' | 'missing_field' | 'bad_field' | 'open_steps',
+    readonly code: 'closed' | 'unknown_step' | 'unknown_task' | 'step_done' | 'missing_field' | 'bad_field' | 'open_steps' | 'not_a_person',
     message: string,
   ) {
     super(message);
@@ -164,6 +260,8 @@ export type IncidentCommand =
 /** The events a command produces, or an IncidentError (nothing is recorded then). */
 export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, now: number): IncidentEvent[] {
   if (inc.status === 'closed') throw new IncidentError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`);
+  // What sensors and the gateway record under is never a person's name (I7).
+  if ((NOT_A_PERSON as readonly string[]).includes(cmd.by)) throw new IncidentError('not_a_person', `"${cmd.by}" is not a person: commands are recorded under the name of who gives them`);
   switch (cmd.type) {
     case 'acknowledge':
       return inc.owner ? [] : [{ type: 'acknowledged', by: cmd.by, at: now }];
@@ -226,8 +324,8 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
   if (inc.status === 'closed') return [];
   const out: IncidentEvent[] = [];
   for (const step of playbook.steps) {
-    const s = inc.steps[step.id]!;
-    if (step.deadline_min === undefined || s.status === 'done') continue;
+    const s = inc.steps[step.id];
+    if (!s || step.deadline_min === undefined || s.status === 'done') continue;
     const deadline = step.deadline_min * 60_000;
     const level = Math.min(playbook.escalation.length, Math.floor((now - inc.raisedAt) / deadline));
     for (let l = s.escalated + 1; l <= level; l++) out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
@@ -244,17 +342,4 @@ export function evidenceCandidates(inc: Incident, playbook: Playbook): Playbook[
     if (!done) break;
   }
   return out;
-}
-
-/** Whether every device the rule looks at reads what it asks (and there is at least one). */
-export function evidenceMet(rule: EvidenceRule, devices: { fields: Record<string, FieldValue> }[]): boolean {
-  if (devices.length === 0) return false;
-  return devices.every((d) => {
-    const v = d.fields[rule.field];
-    if (v === undefined) return false;
-    if (rule.equals !== undefined && v !== rule.equals) return false;
-    if (rule.below !== undefined && !(typeof v === 'number' && v <= rule.below)) return false;
-    if (rule.above !== undefined && !(typeof v === 'number' && v >= rule.above)) return false;
-    return true;
-  });
 }

@@ -31,8 +31,8 @@ describe('incident report', () => {
     expect(r.timeline.map((e) => e.text.en)).toEqual([
       'raised by alarm a',
       'acknowledged by duty, who owns the case',
-      "done by sensor evidence: Close the unit's water valve (The meter reads no flow)",
-      'overdue, escalated to duty_manager (level 1): Tell the front desk',
+      "closed by the sensors, not a person: Close the unit's water valve (The meter reads no flow)",
+      'overdue, escalated to the duty manager (level 1): Tell the front desk',
       'duty done: Tell the front desk',
     ]);
   });

@@ -1,6 +1,6 @@
 import type { FieldValue } from '../model/reading.js';
 import type { Incident, IncidentEvent } from './incident.js';
-import type { Playbook } from './playbook.js';
+import type { DutyRole, Playbook } from './playbook.js';
 
 // What an incident report says, as data: each step against its target, the fields the plan
 // says must be recorded, and the whole timeline in words. Rendering (HTML, CSV) is the
@@ -17,8 +17,11 @@ export interface StepReport {
   doneAfterMin?: number;
   /** Met its deadline; undefined when the step has none or is not done yet and not late. */
   met?: boolean;
+  /** Who closed it: a person, or `sensor` (then `evidence` says what the sensors showed). */
   by?: string;
   evidence?: Text;
+  /** The person who added the records to a step the sensors closed. */
+  recordedBy?: string;
   escalated: number;
   fields: { name: string; label: Text; value: FieldValue | undefined; required: boolean }[];
 }
@@ -35,7 +38,7 @@ export interface IncidentReport {
   owner?: string;
   acknowledgedAfterS?: number;
   steps: StepReport[];
-  tasks: { task: string; title: Text; done: boolean; by?: string; doneAfterMin?: number }[];
+  tasks: { task: string; title: Text; done: boolean; by?: string; evidence?: Text; doneAfterMin?: number; reopened: number }[];
   /** Required fields still empty: a report with these is not complete. */
   missing: string[];
   timeline: { at: number; text: Text }[];
@@ -44,10 +47,12 @@ export interface IncidentReport {
 const minutes = (ms: number) => Math.round(ms / 6000) / 10;
 
 export function buildReport(inc: Incident, playbook: Playbook, now: number): IncidentReport {
+  // A closed incident is judged at its close: a step still open then was missed then, not later.
+  const end = inc.closedAt ?? now;
   const steps: StepReport[] = playbook.steps.map((s) => {
-    const st = inc.steps[s.id]!;
+    const st = inc.steps[s.id] ?? { status: 'pending', fields: {}, escalated: 0 };
     const doneAfterMin = st.doneAt !== undefined ? minutes(st.doneAt - inc.raisedAt) : undefined;
-    const late = s.deadline_min !== undefined && (doneAfterMin ?? minutes(now - inc.raisedAt)) > s.deadline_min;
+    const late = s.deadline_min !== undefined && (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
     return {
       step: s.id,
       title: s.title,
@@ -57,6 +62,7 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
       ...(s.deadline_min !== undefined && (doneAfterMin !== undefined || late) ? { met: !late } : {}),
       ...(st.by ? { by: st.by } : {}),
       ...(st.evidence ? { evidence: st.evidence } : {}),
+      ...(st.recordedBy ? { recordedBy: st.recordedBy } : {}),
       escalated: st.escalated,
       fields: s.record.map((f) => ({ name: f.name, label: f.label, value: st.fields[f.name], required: f.required })),
     };
@@ -73,32 +79,64 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
     ...(inc.owner ? { owner: inc.owner } : {}),
     ...(inc.acknowledgedAt !== undefined ? { acknowledgedAfterS: Math.round((inc.acknowledgedAt - inc.raisedAt) / 1000) } : {}),
     steps,
-    tasks: Object.entries(inc.tasks).map(([task, t]) => ({ task, title: t.title, done: t.done, ...(t.by ? { by: t.by } : {}), ...(t.doneAt !== undefined ? { doneAfterMin: minutes(t.doneAt - inc.raisedAt) } : {}) })),
+    tasks: Object.entries(inc.tasks).map(([task, t]) => ({
+      task,
+      title: t.title,
+      done: t.done,
+      ...(t.by ? { by: t.by } : {}),
+      ...(t.evidence ? { evidence: t.evidence } : {}),
+      ...(t.doneAt !== undefined ? { doneAfterMin: minutes(t.doneAt - inc.raisedAt) } : {}),
+      reopened: t.reopened,
+    })),
     missing: steps.flatMap((s) => s.fields.filter((f) => f.required && (f.value === undefined || f.value === '')).map((f) => `${s.step}.${f.name}`)),
-    timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook) })),
+    timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook, inc) })),
   };
 }
 
-/** One timeline event in words, both languages. */
-export function describeEvent(e: IncidentEvent, playbook: Playbook): Text {
+const ROLE: Record<DutyRole, Text> = {
+  duty_engineer: { zh: '值班工程师', en: 'duty engineer' },
+  security: { zh: '保安', en: 'security' },
+  duty_manager: { zh: '值班经理', en: 'duty manager' },
+  engineering_manager: { zh: '工程部经理', en: 'engineering manager' },
+  maintenance_contractor: { zh: '维保单位', en: 'maintenance contractor' },
+  customer_service: { zh: '客服', en: 'customer service' },
+  head_office: { zh: '总部', en: 'head office' },
+};
+
+/** A duty role in words. */
+export function roleText(r: DutyRole): Text {
+  return ROLE[r];
+}
+
+/** One timeline event in words, both languages. Sensors and the gateway are named as such, never as a person (I7). */
+export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incident): Text {
   const step = (id: string) => playbook.steps.find((s) => s.id === id)?.title ?? { zh: id, en: id };
+  const task = (id: string) => inc?.timeline.find((x): x is Extract<IncidentEvent, { type: 'task_added' }> => x.type === 'task_added' && x.task === id)?.title ?? { zh: id, en: id };
   switch (e.type) {
     case 'raised':
       return e.by ? { zh: `${e.by} 手动创建事件`, en: `opened by ${e.by}` } : { zh: `告警触发：${e.alarmId ?? ''}`, en: `raised by alarm ${e.alarmId ?? ''}` };
     case 'alarm_attached':
       return { zh: `关联告警 ${e.kind}（${e.deviceId}）`, en: `alarm ${e.kind} on ${e.deviceId} attached` };
+    case 'alarm_refired':
+      return { zh: `告警再次触发：${e.alarmId}`, en: `alarm fired again: ${e.alarmId}` };
     case 'acknowledged':
       return { zh: `${e.by} 接警并负责`, en: `acknowledged by ${e.by}, who owns the case` };
+    case 'alerted':
+      return { zh: `事件开启，立即通知：${e.to.map((r) => ROLE[r].zh).join('、')}`, en: `opened: ${e.to.map((r) => ROLE[r].en).join(', ')} told at once` };
     case 'step_started':
       return { zh: `${e.by} 开始：${step(e.step).zh}`, en: `${e.by} started: ${step(e.step).en}` };
     case 'step_done': {
       const f = Object.entries(e.fields).map(([k, v]) => `${k}=${String(v)}`).join(', ');
-      return e.evidence
-        ? { zh: `传感器确认完成：${step(e.step).zh}（${e.evidence.zh}）`, en: `done by sensor evidence: ${step(e.step).en} (${e.evidence.en})` }
+      if (e.evidence) return { zh: `传感器确认完成（非人工）：${step(e.step).zh}（${e.evidence.zh}）`, en: `closed by the sensors, not a person: ${step(e.step).en} (${e.evidence.en})` };
+      const after = inc?.steps[e.step]?.evidence && inc.steps[e.step]!.doneAt! < e.at;
+      return after
+        ? { zh: `${e.by} 补充记录：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} added the records of: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` }
         : { zh: `${e.by} 完成：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} done: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` };
     }
+    case 'evidence_seen':
+      return { zh: `传感器显示：${e.evidence.zh}；该步骤需人工记录后完成：${step(e.step).zh}`, en: `the sensors show: ${e.evidence.en}; a person must record and close: ${step(e.step).en}` };
     case 'escalated':
-      return { zh: `超时升级至 ${e.to}（第 ${e.level} 级）：${step(e.step).zh}`, en: `overdue, escalated to ${e.to} (level ${e.level}): ${step(e.step).en}` };
+      return { zh: `超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${step(e.step).zh}`, en: `overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${step(e.step).en}` };
     case 'note':
       return { zh: `${e.by}：${e.text}`, en: `${e.by}: ${e.text}` };
     case 'handed_over':
@@ -106,12 +144,19 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook): Text {
     case 'task_added':
       return { zh: `新任务：${e.title.zh}`, en: `task: ${e.title.en}` };
     case 'task_done':
-      return e.evidence ? { zh: `任务完成（${e.evidence.zh}）：${e.task}`, en: `task done (${e.evidence.en}): ${e.task}` } : { zh: `${e.by} 完成任务 ${e.task}`, en: `${e.by} did task ${e.task}` };
+      return e.evidence
+        ? { zh: `传感器确认完成任务（非人工）：${task(e.task).zh}（${e.evidence.zh}）`, en: `task closed by the sensors, not a person: ${task(e.task).en} (${e.evidence.en})` }
+        : { zh: `${e.by} 完成任务：${task(e.task).zh}${e.note ? `；${e.note}` : ''}`, en: `${e.by} did: ${task(e.task).en}${e.note ? `; ${e.note}` : ''}` };
+    case 'task_reopened':
+      return { zh: `任务重新打开：${task(e.task).zh}（${e.reason.zh}）`, en: `task open again: ${task(e.task).en} (${e.reason.en})` };
     case 'alarm_cleared':
       return { zh: `告警恢复：${e.alarmId}`, en: `alarm cleared: ${e.alarmId}` };
-    case 'notification':
-      return { zh: `通知 ${e.channel}（${e.to}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`, en: `notify ${e.channel} (${e.to}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}` };
+    case 'notification': {
+      const what = e.step ? step(e.step) : { zh: '事件开启', en: 'incident opened' };
+      return { zh: `通知 ${e.channel}（${ROLE[e.to].zh}，${what.zh}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`, en: `notify ${e.channel} (${ROLE[e.to].en}, ${what.en}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}` };
+    }
     case 'closed':
+      if (e.reason === 'drill_ended') return { zh: `演练结束，事件自动关闭${e.note ? `：${e.note}` : ''}`, en: `closed by the gateway: the drill ended${e.note ? ` (${e.note})` : ''}` };
       return { zh: `${e.by} 关闭事件${e.note ? `：${e.note}` : ''}`, en: `closed by ${e.by}${e.note ? `: ${e.note}` : ''}` };
   }
 }

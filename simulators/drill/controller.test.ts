@@ -61,8 +61,9 @@ describe('DrillController', () => {
     expect(c.activeDrillId()).toBe(d.id);
     expect(d.devices).toEqual(['t1-incomer', 't1-lift-a']);
     // Scope: what it acts on and everything below it on the feeder tree.
-    expect(c.drillFor('t1-booster-pump')).toBe(d.id);
-    expect(c.drillFor('t1-wm-0701')).toBeUndefined();
+    expect(c.runningDrill()!.id).toBe(d.id);
+    expect(c.runningDrill()!.scope.has('t1-booster-pump')).toBe(true);
+    expect(c.runningDrill()!.scope.has('t1-wm-0701')).toBe(false);
 
     const again = await refusal(c.start('small-outage', 'ada'));
     expect([again.code, again.status]).toEqual(['drill_running', 409]);
@@ -197,7 +198,7 @@ expects:
         for (const o of estate.advance(clock.ms)) {
           if ('fields' in o) engine.observe({ deviceId: o.deviceId, kind: facts.devices.get(o.deviceId)!.kind, ts: o.ts, fields: o.fields, quality: 'good' }, o.ts);
         }
-        for (const ch of engine.evaluate(clock.ms, c.activeDrillId())) {
+        for (const ch of engine.evaluate(clock.ms, c.runningDrill())) {
           if (ch.event.type === 'firing') fired.push({ kind: ch.alarm.kind, device: ch.alarm.deviceId, ...(ch.alarm.drill ? { drill: ch.alarm.drill } : {}) });
         }
       }

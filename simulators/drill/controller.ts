@@ -1,4 +1,5 @@
 import type { Clock } from '../../gateway/clock.js';
+import type { RunningDrill } from '../../rules/alarms/drill.js';
 import type { ConfigProblem } from '../../gateway/config/load.js';
 import type { EstateControl, FaultType } from '../estate/types.js';
 import { ScenarioRun, type AppliedStep } from '../scenarios/runner.js';
@@ -10,9 +11,10 @@ import { targets, type AlarmExpectation, type ReadingExpectation, type Scenario,
 // the time from the clock it is given and does nothing until ticked, so tests run it on
 // virtual time and the demo ticks it with the estate's scaled clock.
 //
-// While a drill runs, `activeDrill()` names it: the rules runtime stamps alarms raised
-// meanwhile with its id, incidents inherit the stamp, and notification senders refuse real
-// channels for anything stamped (guard.ts). A drill ends when its scenario's time is up or
+// While a drill runs, `runningDrill()` names it and its scope: the rules runtime stamps the
+// alarms raised meanwhile on devices in the scope with its id (an alarm elsewhere is real),
+// incidents inherit the stamp, notification senders refuse real channels for anything
+// stamped, and its incidents close when it ends. A drill ends when its scenario's time is up or
 // when someone stops it; either way the faults it set are cleared at once, because a fault
 // outliving its drill would raise untagged alarms that look real.
 
@@ -121,7 +123,7 @@ const HISTORY_KEPT = 200;
 export class DrillController {
   private readonly byName = new Map<string, DrillControllerOptions['scenarios'][number]>();
   private readonly drills = new Map<string, Drill>();
-  private current: { drill: Drill; run: ScenarioRun } | undefined;
+  private current: { drill: Drill; run: ScenarioRun; scope: RunningDrill } | undefined;
   private readonly idFormat: Intl.DateTimeFormat;
 
   constructor(private readonly opts: DrillControllerOptions) {
@@ -177,19 +179,18 @@ export class DrillController {
     return d && { id: d.id, scenario: d.scenario, startedAt: d.startedAt };
   }
 
-  /** The running drill's id: what `startGateway({ activeDrill })` takes. */
+  /** The running drill's id. */
   activeDrillId(): string | undefined {
     return this.current?.drill.id;
   }
 
   /**
-   * The running drill's id if the device is in its scope (the devices it acts on and what
-   * they feed), else undefined: for a rules runtime that tags per device, so that a real
-   * alarm elsewhere in the estate during a drill is not taken for part of it.
+   * The running drill and its scope (the devices it acts on and what they feed): what
+   * `startGateway({ activeDrill })` takes, so that only alarms there are the drill's and a
+   * real alarm elsewhere in the estate during a drill stays real (I1).
    */
-  drillFor(deviceId: string): string | undefined {
-    const d = this.current?.drill;
-    return d && d.scope.includes(deviceId) ? d.id : undefined;
+  runningDrill(): RunningDrill | undefined {
+    return this.current?.scope;
   }
 
   /** The running drill, if any. */
@@ -262,7 +263,7 @@ export class DrillController {
     };
     // The drill is current before its first fault goes in, so the first alarm is already tagged.
     const run = new ScenarioRun(s, estate, now);
-    this.current = { drill, run };
+    this.current = { drill, run, scope: { id: drill.id, scope: new Set(drill.scope) } };
     this.drills.set(drill.id, drill);
     const first = run.advance(now);
     addApplied(drill, first);
@@ -375,7 +376,7 @@ function addApplied(d: Drill, entries: readonly AppliedStep[]): void {
 }
 
 /** The devices a drill acts on and, down the feeder tree, everything they power. */
-function scopeOf(devices: readonly string[], estate: EstateControl): string[] {
+export function scopeOf(devices: readonly string[], estate: EstateControl): string[] {
   const children = new Map<string, string[]>();
   for (const d of estate.devices()) if (d.feeder) children.set(d.feeder, [...(children.get(d.feeder) ?? []), d.id]);
   const out = new Set<string>();

@@ -4,9 +4,7 @@ import { html } from '../html.js';
 import { ago, t, tx, type Text } from '../i18n.js';
 import type { Alarm, Device } from '../types.js';
 
-const RANK = { critical: 0, major: 1, minor: 2, warning: 3 } as const;
-
-/** Live alarms, critical first then oldest first; refetched on every change of the stream. */
+/** Live alarms in the board's order as the API gives it (real before drill, critical first); refetched on every change of the stream. */
 export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: Text }>; devices: Map<string, Device> } {
   const [alarms, setAlarms] = useState<Alarm[]>([]);
   const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
@@ -23,10 +21,7 @@ export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: T
       clearInterval(tick);
     };
   }, []);
-  // Critical first; among critical alarms, people trapped in a lift before everything else.
-  const lifeFirst = (a: Alarm) => (a.kind === 'lift_entrapment' ? 0 : 1);
-  const sorted = [...alarms].sort((a, b) => RANK[a.severity] - RANK[b.severity] || lifeFirst(a) - lifeFirst(b) || (a.raisedAt ?? a.since) - (b.raisedAt ?? b.since));
-  return { alarms: sorted, kinds, devices };
+  return { alarms, kinds, devices };
 }
 
 /** A short beep, repeated while an unacknowledged critical alarm is on the board and the sound is on. */

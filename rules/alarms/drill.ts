@@ -1,0 +1,27 @@
+import type { Alarm, AlarmEvent } from './lifecycle.js';
+
+// Drill isolation (invariant I1): a drill plays against part of the estate, and only alarms
+// on that part are the drill's. The scope is the devices the drill injects faults into and,
+// down the feeder tree, everything they power: the readings behind an alarm there come from
+// what the drill injected. An alarm anywhere else during a drill is real: escalated and sent
+// as usual, never tagged.
+
+export interface RunningDrill {
+  id: string;
+  /** The devices whose readings the drill makes. */
+  scope: ReadonlySet<string>;
+}
+
+/** The drill an alarm raised now on this device belongs to, or undefined for a real alarm. */
+export function drillOf(deviceId: string, drill: RunningDrill | undefined): string | undefined {
+  return drill && drill.scope.has(deviceId) ? drill.id : undefined;
+}
+
+/**
+ * Drills end clean (invariant I8): once its drill is over, a drill alarm that has cleared
+ * closes without waiting for an acknowledgement nobody will give; real alarms never do.
+ */
+export function closeEndedDrill(a: Alarm, running: string | undefined, now: number): { alarm: Alarm; event?: AlarmEvent } {
+  if (a.status !== 'cleared' || a.drill === undefined || a.drill === running) return { alarm: a };
+  return { alarm: { ...a, status: 'closed', closedAt: now }, event: { type: 'closed', alarmId: a.id, at: now } };
+}
