@@ -356,6 +356,19 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     expect(summary(before)[0]).toMatchObject({ status: 'firing', ack: { by: 'duty' } });
   });
 
+  it('when the power returns, the incomer reading back before a sub-circuit does is no internal fault', () => {
+    const h = new Harness().normal(0);
+    h.read(10, 'inc', V3(0)).read(10, 'lift-circ', V3(0)).read(15, 'inc', V3(0)).read(15, 'lift-circ', V3(0));
+    // Power back: the incomer's first good reading comes in while the sub-circuit's last one (taken in the cut) still reads 0 V.
+    h.read(20, 'inc', V3(221));
+    h.eval(22);
+    h.read(24, 'lift-circ', V3(220));
+    expect(h.raised('circuit_fault_internal')).toHaveLength(0);
+    // A sub-circuit that then reads dead under a healthy incomer is an internal fault.
+    h.read(40, 'lift-circ', V3(0));
+    expect(h.raised('circuit_fault_internal').map((c) => c.alarm.deviceId)).toEqual(['lift-circ']);
+  });
+
   it('tags the alarms a drill raises on the devices it plays, and only those (I1)', () => {
     const h = new Harness().normal(0);
     const drill = { id: 'drill-3', scope: new Set(['lift-a']) };

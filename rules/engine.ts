@@ -65,6 +65,8 @@ export class RuleEngine {
   private readonly dependents = new Map<string, string[]>();
   private readonly hourly = new Map<string, HourlyHistory>();
   private readonly pumpRuns = new Map<string, RunHistory>();
+  /** Electricity meters: the time of the latest reading with every phase lost. */
+  private readonly lostAt = new Map<string, number>();
   private readonly localTime: LocalTime;
   private readonly dirty = new Set<string>();
   private readonly sweepMs: number;
@@ -101,6 +103,12 @@ export class RuleEngine {
       let h = this.hourly.get(k);
       if (!h) this.hourly.set(k, (h = new HourlyHistory()));
       h.add(r.ts, v);
+    }
+    if (r.kind === 'electricity_meter') {
+      const rules = this.devices.get(r.deviceId)!;
+      const limit = (rules.thresholds.phase_loss_pct / 100) * (rules.facts.nominalVoltage ?? 220);
+      const phases = PHASES.map((f) => r.fields[f]).filter((v): v is number => typeof v === 'number');
+      if (phases.length > 0 && phases.every((v) => v < limit)) this.lostAt.set(r.deviceId, Math.max(this.lostAt.get(r.deviceId) ?? r.ts, r.ts));
     }
     if (r.kind === 'pump' && typeof r.fields.running === 'boolean') {
       let runs = this.pumpRuns.get(r.deviceId);
@@ -216,6 +224,7 @@ export class RuleEngine {
       wasActive,
       hourly: (id: string, field: string) => this.hourly.get(`${id}|${field}`),
       runs: (id: string) => this.pumpRuns.get(id),
+      lostUntil: (id: string) => this.lostAt.get(id),
       silent: (id: string) => this.silent(id, now),
       local: (ts: number) => this.localTime.parts(ts),
     };
@@ -278,6 +287,8 @@ export class RuleEngine {
 }
 
 const keyOf = (kind: AlarmKind, deviceId: string) => `${kind}|${deviceId}`;
+
+const PHASES = ['voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v'] as const;
 
 /** The one field per kind whose hourly history some rules read. */
 const TRACKED: Partial<Record<Reading['kind'], string>> = { water_meter: 'flow_m3h', electricity_meter: 'power_kw' };

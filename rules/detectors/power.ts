@@ -27,8 +27,20 @@ function allLost(input: CheckInput): boolean {
   return phases.length > 0 && phases.every((p) => p.lost);
 }
 
-/** An upstream meter (incomer or feeder above) that has lost every phase: then this is not our fault to name. */
+/** The time of this meter's latest phase reading. */
+function readAt(live: Live | undefined): number | undefined {
+  const ts = PHASES.map((f) => live?.fields.get(f)?.ts).filter((t): t is number => t !== undefined);
+  return ts.length ? Math.max(...ts) : undefined;
+}
+
+/**
+ * An upstream meter (incomer or feeder above) that has lost every phase, or had when this
+ * meter last read its dead phases: then this is not our fault to name. The second half matters
+ * when the power returns: the incomer's first good reading comes in before the sub-circuit's
+ * next one, and the sub-circuit's last reading, taken during the cut, is no internal fault.
+ */
 function supplyAboveLost(input: CheckInput): string | undefined {
+  const deadAt = readAt(input.live);
   let id = input.device.feeder;
   const seen = new Set<string>();
   while (id !== undefined && !seen.has(id)) {
@@ -37,6 +49,8 @@ function supplyAboveLost(input: CheckInput): string | undefined {
     if (!d) return undefined;
     const phases = phaseStates(input.liveOf(id), d.nominalVoltage ?? 220, input.t, false);
     if (phases.length > 0 && phases.every((p) => p.lost)) return id;
+    const lostUntil = input.lostUntil(id);
+    if (lostUntil !== undefined && deadAt !== undefined && deadAt <= lostUntil) return id;
     id = d.feeder;
   }
   return undefined;

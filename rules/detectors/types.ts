@@ -19,6 +19,8 @@ export interface CheckInput {
   hourly(deviceId: string, field: string): HourlyHistory | undefined;
   /** Run lengths of a pump. */
   runs(deviceId: string): RunHistory | undefined;
+  /** Electricity meters: the time of the latest reading that showed every phase lost. */
+  lostUntil(deviceId: string): number | undefined;
   /** Silent for longer than its offline limit (3 intervals by default). */
   silent(deviceId: string): boolean;
   /** Local date and hour in the site's time zone. */
