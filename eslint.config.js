@@ -16,9 +16,10 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   {
-    // rules/ is pure: time is injected, never read from the environment.
+    // rules/ is pure: time is injected, never read from the environment. Tests and their
+    // support (*.testing.ts, never built) load data files.
     files: ['rules/**/*.ts'],
-    ignores: ['rules/**/*.test.ts'],
+    ignores: ['rules/**/*.test.ts', 'rules/**/*.testing.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

@@ -179,7 +179,7 @@ export class IncidentBoard {
     // A trapped lift on a lost supply belongs to the power cut as well as to its own incident.
     for (const inc of this.openIn(a.drill)) {
       const pb = this.playbookOf(inc);
-      if (pb.attaches.some((r) => r.kind === a.kind) && !attached(inc, a.id) && this.inFedScope(inc, pb, a.deviceId)) out.push(...this.commit(inc.id, [attach(a, now)]));
+      if (pb.attaches.some((r) => r.kind === a.kind) && !attached(inc, a.id) && this.inFedScope(inc, pb, a.deviceId)) out.push(...this.commit(inc.id, [attach(a, now, false)]));
     }
     const pb = this.opts.playbooks.forKind(a.kind);
     if (!pb) return out;
@@ -197,7 +197,7 @@ export class IncidentBoard {
     const join = this.joinable(pb, a);
     if (join) {
       const stillLost = this.stillLost(join, pb, a.id);
-      out.push(...this.commit(join.id, [attach(a, now)]));
+      out.push(...this.commit(join.id, [attach(a, now, true)]));
       out.push(...this.commit(join.id, [...this.spawn(join, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now), ...this.alertIfDue(join, now)]));
       out.push(...this.attachPending(join, now));
       return out;
@@ -245,7 +245,7 @@ export class IncidentBoard {
     const events: IncidentEvent[] = [];
     for (const a of this.active.values()) {
       if (a.status !== 'firing' || (a.drill ?? null) !== (inc.drill ?? null) || attached(inc, a.id)) continue;
-      if (pb.attaches.some((r) => r.kind === a.kind) && this.inFedScope(inc, pb, a.deviceId)) events.push(attach(a, now));
+      if (pb.attaches.some((r) => r.kind === a.kind) && this.inFedScope(inc, pb, a.deviceId)) events.push(attach(a, now, false));
     }
     return this.commit(inc.id, events);
   }
@@ -430,7 +430,12 @@ export class IncidentBoard {
 
 const attached = (inc: Incident, alarmId: string) => inc.alarms.some((a) => a.alarmId === alarmId);
 
-const attach = (a: AlarmRef, now: number): IncidentEvent => ({ type: 'alarm_attached', alarmId: a.id, kind: a.kind, deviceId: a.deviceId, severity: a.severity, at: now });
+/**
+ * An alarm joins an incident. Only its own kinds (`own`: the playbook opens on them) set how
+ * severe the incident is; an alarm attached for its relation (a trapped lift on a cut supply)
+ * has an incident of its own, alerted there.
+ */
+const attach = (a: AlarmRef, now: number, own: boolean): IncidentEvent => ({ type: 'alarm_attached', alarmId: a.id, kind: a.kind, deviceId: a.deviceId, ...(own ? { severity: a.severity } : {}), at: now });
 
 /** The incident's alarms of the kinds that open its playbook: for a power cut, its lost (or lost and back) supplies. */
 function supplies(inc: Incident, pb: Playbook): Incident['alarms'] {

@@ -7,7 +7,8 @@ import type { IncidentCommand } from './incident.js';
 import type { DutyRole, PlaybookSet } from './playbook.js';
 
 // The duty room in virtual time, wired as the gateway wires it (readings → rule engine →
-// alarm changes → incident board, a tick every second) but with no I/O at all: for replaying
+// alarm changes → incident board; alarms re-evaluated and incidents ticked every second) but
+// with no I/O at all: for replaying
 // recorded or invented orders of events, the golden cases of rules/incidents/testcases and the
 // invariant properties. Inputs are applied at the replay's clock, which only moves forward.
 
@@ -29,6 +30,8 @@ export class Replay {
   readonly records: IncidentRecord[] = [];
   /** Every reading taken, in order (the invariants check claims against them). */
   readonly readings: { deviceId: string; ts: number; fields: Record<string, FieldValue> }[] = [];
+  /** For each record, how many readings had been taken when it was made (things happen in the same ms). */
+  readonly readingsBefore: number[] = [];
   private t: number;
   private drill: RunningDrill | undefined;
   private readonly tickMs: number;
@@ -54,11 +57,11 @@ export class Replay {
   advanceTo(until: number): void {
     while (this.t + this.tickMs <= until) {
       this.t += this.tickMs;
-      this.settle();
+      this.tick();
     }
     if (until > this.t) {
       this.t = until;
-      this.settle();
+      this.tick();
     }
   }
 
@@ -69,39 +72,47 @@ export class Replay {
     this.readings.push({ deviceId, ts: this.t, fields });
     this.engine.observe({ deviceId, kind, ts: this.t, fields, quality: 'good' }, this.t);
     this.board.reading(deviceId, (id) => this.engine.liveOf(id), this.t);
-    this.settle();
+    // The gateway checks a reading's rules at once (the next turn of its event loop).
+    this.evaluate();
   }
 
   acknowledgeAlarm(alarmId: string, by: string): void {
     this.feed(this.engine.acknowledge(alarmId, by, undefined, this.t));
-    this.settle();
   }
 
   command(incidentId: string, cmd: IncidentCommand): void {
-    this.records.push(...this.board.command(incidentId, cmd, this.t));
-    this.settle();
+    this.keep(this.board.command(incidentId, cmd, this.t));
   }
 
   raise(r: { by: string; playbook: string; building?: string; note?: string }): string {
     const records = this.board.raise(r, this.t);
-    this.records.push(...records);
-    this.settle();
+    this.keep(records);
     return records[0]!.incidentId;
   }
 
   startDrill(id: string, scope: Iterable<string>): void {
     this.drill = { id, scope: new Set(scope) };
-    this.settle();
   }
 
   stopDrill(): void {
     this.drill = undefined;
-    this.settle();
   }
 
-  private settle(): void {
+  /** The gateway's one-second timers: alarms re-evaluated (silence, time held), then incidents ticked. */
+  private tick(): void {
+    this.evaluate();
+    this.keep(this.board.tick(this.t, (id) => this.engine.liveOf(id), this.drill?.id));
+  }
+
+  private evaluate(): void {
     this.feed(this.engine.evaluate(this.t, this.drill));
-    this.records.push(...this.board.tick(this.t, (id) => this.engine.liveOf(id), this.drill?.id));
+  }
+
+  private keep(records: IncidentRecord[]): void {
+    for (const r of records) {
+      this.records.push(r);
+      this.readingsBefore.push(this.readings.length);
+    }
   }
 
   private feed(changes: AlarmChange[]): void {
@@ -109,7 +120,7 @@ export class Replay {
       this.alarmChanges.push(c);
       const type = c.event.type;
       if (type === 'firing' || type === 'reopened' || type === 'cleared' || type === 'closed') {
-        this.records.push(...this.board.alarm(type, { id: c.alarm.id, kind: c.alarm.kind, deviceId: c.alarm.deviceId, severity: c.alarm.severity, ...(c.alarm.drill ? { drill: c.alarm.drill } : {}) }, this.t));
+        this.keep(this.board.alarm(type, { id: c.alarm.id, kind: c.alarm.kind, deviceId: c.alarm.deviceId, severity: c.alarm.severity, ...(c.alarm.drill ? { drill: c.alarm.drill } : {}) }, this.t));
       }
     }
   }
