@@ -25,6 +25,12 @@ const SUPPLY_LOST: ReadonlySet<AlarmKind> = new Set(['power_cut_external', 'circ
 /** Pumps whose failure floods a basement or leaves upper floors without water. */
 const CRITICAL_PUMP_ROLES: ReadonlySet<string> = new Set(['sump', 'secondary_water']);
 
+/** How severe an alarm of this kind is on this device: the catalogue's, raised for the pumps that matter most. */
+export function alarmSeverity(facts: DeviceFacts, kind: AlarmKind): Severity {
+  if (kind === 'pump_failure' && facts.role && CRITICAL_PUMP_ROLES.has(facts.role)) return 'critical';
+  return ALARM_KINDS[kind].severity;
+}
+
 export interface AlarmChange {
   event: AlarmEvent;
   /** The alarm as it is after this change. */
@@ -276,8 +282,7 @@ export class RuleEngine {
   }
 
   private severity(facts: DeviceFacts, kind: AlarmKind): Severity {
-    if (kind === 'pump_failure' && facts.role && CRITICAL_PUMP_ROLES.has(facts.role)) return 'critical';
-    return ALARM_KINDS[kind].severity;
+    return alarmSeverity(facts, kind);
   }
 
   /** A lost supply above the device (its feeder chain, or its building's incomer) mutes inhibitable alarms. */

@@ -20,6 +20,9 @@ export const ROOM_TYPES = [
 ] as const;
 export type RoomType = (typeof ROOM_TYPES)[number];
 
+/** What a pump is for (sump and secondary-water pumps failing is critical). */
+export const PUMP_ROLES = ['sump', 'secondary_water', 'heating_circulation', 'fire', 'drainage', 'other'] as const;
+
 export interface DeviceFacts {
   id: string;
   kind: DeviceKind;

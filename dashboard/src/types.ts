@@ -40,9 +40,14 @@ export interface Site {
 export interface StepState {
   status: 'pending' | 'started' | 'done';
   doneAt?: number;
+  /** A person's name, or `sensor` (then `evidence` says what the sensors showed). */
   by?: string;
   fields: Record<string, unknown>;
   evidence?: Text;
+  /** Who added the records to a step the sensors closed. */
+  recordedBy?: string;
+  /** The sensors showed what the step asks; it waits for a person's record. */
+  evidenceSeenAt?: number;
   escalated: number;
 }
 
@@ -57,8 +62,9 @@ export interface Incident {
   deviceId?: string;
   drill?: string;
   owner?: string;
+  closedReason?: 'drill_ended';
   steps: Record<string, StepState>;
-  tasks: Record<string, { title: Text; deviceId?: string; done: boolean; by?: string }>;
+  tasks: Record<string, { title: Text; deviceId?: string; done: boolean; by?: string; evidence?: Text; reopened: number }>;
   timeline: ({ type: string; at: number } & Record<string, unknown>)[];
 }
 

@@ -3,7 +3,7 @@ import { meterReportSettingsShape } from '../../rules/reports/settings.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import { DUTY_ROLES, NOT_A_PERSON, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
-import { ROOM_TYPES } from '../../rules/site.js';
+import { PUMP_ROLES, ROOM_TYPES } from '../../rules/site.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
 // a misspelt key is an error with its line, never silently ignored.
@@ -91,7 +91,7 @@ const deviceBase = {
   /** For electricity meters: the building's incomer, or a circuit under `feeder`. */
   circuit: z.enum(['incomer', 'sub_circuit']).optional(),
   /** Pumps: what the pump serves; sump and secondary-water pumps are critical. */
-  role: z.enum(['sump', 'secondary_water', 'heating_circulation', 'fire', 'drainage', 'other']).optional(),
+  role: z.enum(PUMP_ROLES).optional(),
   /** Sump-pit level sensors: the pump that drains the pit. */
   drain_pump: id.optional(),
   /** Nominal phase voltage, electricity meters (China: 220 V). */

@@ -24,6 +24,22 @@ export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: T
   return { alarms, kinds, devices };
 }
 
+/** The drill running now, if any (I8: the DRILL banner shows only while one runs, not while drill alarms linger). */
+function useRunningDrill(): { id: string; title: Text } | null {
+  const [drill, setDrill] = useState<{ id: string; title: Text } | null>(null);
+  useEffect(() => {
+    const refresh = () => void api<{ current: { id: string; title: Text } | null }>('/api/drills').then((r) => setDrill(r.current), () => setDrill(null));
+    refresh();
+    const close = stream('/api/alarms/stream', 'alarm', refresh);
+    const tick = setInterval(refresh, 5000);
+    return () => {
+      close();
+      clearInterval(tick);
+    };
+  }, []);
+  return drill;
+}
+
 /** A short beep, repeated while an unacknowledged critical alarm is on the board and the sound is on. */
 function useAlarmSound(active: boolean, muted: boolean): void {
   const ctx = useRef<AudioContext | null>(null);
@@ -61,7 +77,7 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   const needsAttention = live.some((a) => a.severity === 'critical' && !a.ack && a.status === 'firing' && !a.silencedBy);
   useAlarmSound(needsAttention, sound.muted);
   const toggleSound = async () => setSound(await api('/api/alarms/sound', { method: 'POST', body: { muted: !sound.muted } }));
-  const drill = alarms.some((a) => a.drill);
+  const drill = useRunningDrill();
   const where = (a: Alarm) => {
     const d = devices.get(a.deviceId);
     return d ? [d.place.building, d.place.floor, d.place.unit ?? d.place.room, a.deviceId].filter(Boolean).join(' / ') : a.deviceId;
@@ -75,7 +91,7 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
     <td>${a.ack ? html`${a.ack.by}${a.ack.comment ? html`<div class="muted">${a.ack.comment}</div>` : ''}` : wall || !canAct(me) ? '—' : html`<${AckForm} alarm=${a} />`}</td>
   </tr>`;
   return html`<div>
-    ${drill && html`<div class="drill-banner">${t('drillRunning')}</div>`}
+    ${drill && html`<div class="drill-banner" data-testid="drill-banner">${t('drillRunning')} · ${tx(drill.title)} · ${drill.id}</div>`}
     <div class="controls" style="margin-bottom:.5em">
       ${canAct(me) && html`<button onClick=${toggleSound} data-testid="mute">${sound.muted ? `🔇 ${t('unmute')}` : `🔔 ${t('mute')}`}</button>`}
       ${sound.muted && sound.by ? html` <span class="muted">🔇 ${sound.by}</span>` : ''}

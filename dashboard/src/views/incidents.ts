@@ -46,7 +46,7 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
   };
   const editable = canAct(me) && inc.status === 'open';
   return html`<div>
-    ${inc.drill && html`<div class="drill-banner">${t('drillRunning')}</div>`}
+    ${inc.drill && html`<div class="drill-banner">${t('drillIncident')} · ${inc.drill}${inc.closedReason === 'drill_ended' ? html` · ${t('drillEnded')}` : ''}</div>`}
     <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${inc.owner ?? '—'}</span></h2>
     <p><a href=${`/api/incidents/${encodeURIComponent(id)}/report`} target="_blank">${t('report')}</a></p>
     ${error && html`<p class="error" data-testid="incident-error">${error}</p>`}
@@ -58,11 +58,12 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
         <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
         ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
-        ${st.status === 'done' && html`<div class="muted">✔ ${st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
+        ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
+        ${st.status !== 'done' && st.evidenceSeenAt !== undefined && html`<div class="muted" data-evidence-seen>ⓘ ${t('sensorsShow')} (${time(st.evidenceSeenAt)})</div>`}
         ${editable && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
       </div>`;
     })}
-    ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.by}</span>` : ''}</li>`)}</ul>`}
+    ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`}
     ${editable && html`<p><button onClick=${() => act({ type: 'close' })}>${t('closeIncident')}</button>
       <form class="inline" style="display:inline-block;margin-left:1em" onSubmit=${(e: Event) => {
         e.preventDefault();
