@@ -105,7 +105,7 @@ export class World {
   /** What each reporting device sends every interval (absent: dark). */
   readonly reporting = new Map<string, Record<string, FieldValue>>();
   /** Drills as they ran, from and to given as positions in the stream of alarm changes (several things happen in one ms). */
-  readonly drills: { id: string; scope: Set<string>; from: number; to?: number }[] = [];
+  readonly drills: { id: string; scope: Set<string>; from: number; to?: number; stoppedAt?: number }[] = [];
   private drillNo = 0;
 
   constructor() {
@@ -196,6 +196,7 @@ export class World {
         const d = this.drills.at(-1);
         if (!r.runningDrill || !d) return;
         d.to = r.alarmChanges.length;
+        d.stoppedAt = r.now;
         r.stopDrill();
         return;
       }
