@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { START, alarmsById, params, play, world } from './world.testing.js';
+import { START, alarmsById, params, play, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I1 drill isolation: an alarm is the drill\'s only when its device is in the running drill\'s scope; incidents never mix drill and real alarms', () => {
@@ -19,5 +19,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

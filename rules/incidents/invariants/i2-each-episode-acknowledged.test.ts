@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { START, params, play, world } from './world.testing.js';
+import { START, params, play, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I2 each episode is acknowledged: a reopened alarm carries no earlier acknowledgement, and a critical or major one closes only when someone acknowledged this episode', () => {
@@ -23,5 +23,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fold } from '../incident.js';
-import { START, claimed, heldOnFreshReadings, params, play, playbooks, world } from './world.testing.js';
+import { START, claimed, heldOnFreshReadings, params, play, playbooks, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I3 nothing is called safe on stale evidence: every sensor claim rests on fresh readings that showed it without a break for the hold time', () => {
@@ -22,5 +22,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { feeds } from '../topology.js';
-import { LIFTS, checkRecheckedAfterSecondLoss, facts, params, play, world } from './world.testing.js';
+import { LIFTS, checkRecheckedAfterSecondLoss, facts, params, play, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I4 power cut → every lift: whatever came first, each lost supply\'s lifts have a check, trapped lifts on it are attached, and a second loss re-opens checks done before it', () => {
@@ -27,5 +27,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type IncidentEvent } from '../incident.js';
-import { ALERT_ROLES, START, params, play, world } from './world.testing.js';
+import { ALERT_ROLES, START, params, play, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I6 told at once: an incident alerts the site\'s roles the moment it becomes critical, once', () => {
@@ -21,5 +21,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

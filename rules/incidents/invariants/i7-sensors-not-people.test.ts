@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PEOPLE, params, play, playbooks, world } from './world.testing.js';
+import { PEOPLE, params, play, playbooks, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I7 sensors never impersonate people: what sensors close carries their evidence and needs no person\'s record, and stays theirs when people add records', () => {
@@ -24,5 +24,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { params, play, world } from './world.testing.js';
+import { params, play, TIMEOUT_MS, world } from './world.testing.js';
 
 describe('emergency invariants over random orders of events', () => {
   it('I8 drills end clean: by the next tick after a drill ends, none of its incidents stays open and none of its alarms waits cleared on the board', () => {
@@ -16,5 +16,5 @@ describe('emergency invariants over random orders of events', () => {
       }),
       params,
     );
-  });
+  }, TIMEOUT_MS);
 });

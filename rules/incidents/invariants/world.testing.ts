@@ -23,6 +23,8 @@ import { feeds } from '../topology.js';
 const RUNS = Number(process.env.INVARIANT_RUNS ?? 1000);
 const SEED = process.env.INVARIANT_SEED ? Number(process.env.INVARIANT_SEED) : undefined;
 const PATH = process.env.INVARIANT_PATH;
+/** Time allowed per property: about 25 ms a world here, with a wide margin for slow machines. */
+export const TIMEOUT_MS = 60_000 + RUNS * 150;
 export const params = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), ...(PATH ? { path: PATH } : {}) };
 
 const site = parse(readFileSync(fileURLToPath(new URL('../testcases/site.yaml', import.meta.url)), 'utf8')) as { site: string; timezone: string; devices: (Omit<DeviceFacts, 'vacant'> & { vacant?: boolean })[] };
