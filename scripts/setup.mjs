@@ -47,6 +47,8 @@ if (forTests && !onPath('mosquitto_sub')) wanted.push('mosquitto-clients');
 if (forTests && !onPath('mbpoll')) wanted.push('mbpoll');
 // The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
 if (forTests && !onPath('chromium') && !existsSync('/usr/bin/chromium')) wanted.push('chromium');
+// Chromium on a stock Debian has no CJK font: every zh-CN screen would be boxes.
+if (forTests && !existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) wanted.push('fonts-wqy-microhei');
 if (wanted.length) {
   const isRoot = process.getuid?.() === 0;
   const sudo = isRoot ? [] : onPath('sudo') ? ['sudo', '-n'] : null;

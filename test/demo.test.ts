@@ -1,15 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { chromium } from 'playwright-core';
 import { projectPath } from '../gateway/paths.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runDemo, DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
+import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
 import { floorsOf } from '../gateway/config/schema.js';
-import { DEFAULT_CONFIG } from '../gateway/site.js';
+import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';
 
 // What a newcomer sees after `npm run demo`: the whole simulated estate (over 200 devices,
@@ -47,27 +44,7 @@ async function device(id: string): Promise<DeviceJson> {
 }
 
 beforeAll(async () => {
-  // Default demo ports would clash with a demo already running on this machine.
-  // The demo's simulated converters listen on fixed ports (15020–15025); a copy of the site
-  // file on other ports keeps this test clear of a demo running on the same machine.
-  const base = 30_000 + Math.floor(Math.random() * 25_000);
-  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-demo-site-'));
-  const file = join(dir, 'demo-site.yaml');
-  writeFileSync(file, readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`));
-  demo = await runDemo({
-    file,
-    speed: SPEED,
-    start: START,
-    banner: false,
-    logger: pino({ level: 'error' }),
-    env: {
-      DUTYROOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'dutyroom-demo-')),
-      DUTYROOM_HTTP_PORT: '0',
-      DUTYROOM_MQTT_PORT: '0',
-      DUTYROOM_WS_PORT: '0',
-      INFLUX_URL: inject('influxUrl'),
-    },
-  });
+  demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: SPEED, start: START });
 }, 60_000);
 
 afterAll(async () => demo?.stop());

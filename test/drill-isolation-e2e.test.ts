@@ -1,15 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_LOGINS, runDemo, type RunningDemo } from '../gateway/demo.js';
+import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
 import { projectPath } from '../gateway/paths.js';
-import { DEFAULT_CONFIG } from '../gateway/site.js';
+import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';
 
 // Issue 15, end to end: the basement flood drill runs in tower 1 of the demo estate while the
@@ -44,22 +41,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`;
-  // The demo site on free ports, with the duty manager's webhook.
-  const base = 30_000 + Math.floor(Math.random() * 25_000);
-  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-drill-isolation-'));
-  const file = join(dir, 'demo-site.yaml');
-  writeFileSync(
-    file,
-    readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`) +
-      `\nnotifications:\n  channels:\n    - { name: duty-manager-hook, type: webhook, url: "${hookUrl}", roles: [duty_manager, engineering_manager, head_office] }\n  attempts: 1\n`,
-  );
-  demo = await runDemo({
-    file,
+  // The demo, with the duty manager's webhook.
+  demo = await startTestDemo({
+    influxUrl: inject('influxUrl'),
     speed: SPEED,
     start: START,
-    banner: false,
-    logger: pino({ level: 'error' }),
-    env: { DUTYROOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'dutyroom-drill-isolation-data-')), DUTYROOM_HTTP_PORT: '0', DUTYROOM_MQTT_PORT: '0', DUTYROOM_WS_PORT: '0', INFLUX_URL: inject('influxUrl') },
+    extra: `\nnotifications:\n  channels:\n    - { name: duty-manager-hook, type: webhook, url: "${hookUrl}", roles: [duty_manager, engineering_manager, head_office] }\n  attempts: 1\n`,
   });
 }, 90_000);
 
@@ -133,5 +120,22 @@ describe('a real leak during the flood drill (issue 15, I1)', () => {
     }, "the drill's incidents closed", 15_000);
     expect(after.filter((i) => i.drill === drill.id).map((i) => i.closedReason)).toEqual(after.filter((i) => i.drill === drill.id).map(() => 'drill_ended'));
     expect(after.find((i) => i.id === realIncident.id)!.status).toBe('open');
+
+    // The two incidents as the duty room reads them: on the wall screen in English, on an engineer's phone in Chinese.
+    const drillIncident = after.find((i) => i.drill === drill.id)!;
+    const look = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      for (const [locale, viewport, name] of [['en-US', { width: 1920, height: 1080 }, 'wall-en'], ['zh-CN', { width: 390, height: 844 }, 'phone-zh']] as const) {
+        const p = await (await look.newContext({ locale, viewport, extraHTTPHeaders: auth })).newPage();
+        await p.goto(`${demo.gateway.httpUrl}/#/incidents/${realIncident.id}`);
+        await p.waitForSelector('[data-step=locate]');
+        await p.screenshot({ path: projectPath('test-results', 'screenshots', `real-leak-incident-${name}.png`), fullPage: true });
+        await p.goto(`${demo.gateway.httpUrl}/#/incidents/${drillIncident.id}`);
+        await p.waitForSelector(`.drill-banner >> text=${locale === 'en-US' ? 'The drill ended' : '演练已结束'}`);
+        await p.screenshot({ path: projectPath('test-results', 'screenshots', `drill-incident-ended-${name}.png`), fullPage: true });
+      }
+    } finally {
+      await look.close();
+    }
   }, 180_000);
 });

@@ -53,6 +53,11 @@ describe('incident routes', () => {
     expect(badCmd.statusCode).toBe(400);
     const handTo = await t.app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/commands`, headers: t.otto, payload: { type: 'hand_over', to: 'nobody' } });
     expect(json(handTo).message).toBe('body.to: no user "nobody" in this site');
+    // One incident, with its timeline in words: who did what, in both languages.
+    const one = json<{ incident: Incident; timeline: { type: string; text: { zh: string; en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${inc.id}`, headers: viewer }));
+    expect(one.incident.id).toBe(inc.id);
+    expect(one.timeline.map((e) => e.text.en)).toEqual(['opened by otto', 'otto: 3 楼住户报漏水 resident on floor 3 reports a leak', 'opened: duty manager, engineering manager told at once']);
+    expect(one.timeline[2]!.text.zh).toBe('事件开启，立即通知：值班经理、工程部经理');
   });
 
   it('the handover report lists the shift, the open cases with owners and pending steps; handing over moves them', async () => {

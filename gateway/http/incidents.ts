@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import type { Playbook } from '../../rules/incidents/playbook.js';
 import { handoverReport } from '../../rules/incidents/handover.js';
-import { buildReport } from '../../rules/incidents/report.js';
+import { buildReport, describeEvent } from '../../rules/incidents/report.js';
 import { reportCsv, reportHtml } from '../incidents/render.js';
 import type { IncidentChange } from '../incidents/runtime.js';
 import { UnknownIncidentError } from '../incidents/runtime.js';
@@ -79,7 +79,11 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
     openEventStream(request, reply, request.query.last_event_id, (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after));
   });
 
-  app.get('/api/incidents/:id', { schema: { params } }, async (request) => find(request.params.id));
+  // With the timeline in words (both languages), as the report tells it: people by name, the sensors as the sensors.
+  app.get('/api/incidents/:id', { schema: { params } }, async (request) => {
+    const { incident, playbook } = find(request.params.id);
+    return { incident, playbook, timeline: incident.timeline.map((e) => ({ at: e.at, type: e.type, text: describeEvent(e, playbook, incident) })) };
+  });
 
   // The shift handover (S003): the report of a shift, and handing every open case one owns to the next shift.
   app.get('/api/handover', { schema: { querystring: handoverQuery } }, async (request) => {

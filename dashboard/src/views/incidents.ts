@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, serverNow, t, time, tx } from '../i18n.js';
+import { ago, serverNow, t, time, tx, type Text } from '../i18n.js';
 import type { Incident, Playbook } from '../types.js';
 
 export function IncidentsView() {
@@ -20,10 +20,10 @@ export function IncidentsView() {
 
 /** The incident workspace: checklist with countdowns, the forms each step must record, tasks, timeline. */
 export function IncidentView({ id, me }: { id: string; me: Me }) {
-  const [data, setData] = useState<{ incident: Incident; playbook: Playbook } | null>(null);
+  const [data, setData] = useState<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] } | null>(null);
   const [error, setError] = useState('');
   const [, tick] = useState(0);
-  const load = () => void api<{ incident: Incident; playbook: Playbook }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+  const load = () => void api<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
   useEffect(() => {
     load();
     const close = stream('/api/incidents/stream', 'incident', load);
@@ -71,7 +71,7 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
         if (to) void act({ type: 'hand_over', to });
       }}><input name="to" placeholder=${t('username')} /><button type="submit">${t('handOver')}</button></form></p>`}
     <h3>${t('timeline')}</h3>
-    <table>${inc.timeline.map((e) => html`<tr><td class="muted">${time(e.at)}</td><td>${e.type}</td><td class="muted">${JSON.stringify(Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'type' && k !== 'at' && k !== 'title')))}</td></tr>`)}</table>
+    <table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}</td></tr>`)}</table>
   </div>`;
 }
 

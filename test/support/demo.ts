@@ -1,0 +1,32 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { runDemo, type RunningDemo } from '../../gateway/demo.js';
+import { DEFAULT_CONFIG } from '../../gateway/site.js';
+
+/**
+ * The demo (`npm run demo`) for a test: its site file copied with `extra` YAML appended and
+ * its simulated converters on random ports (the default ones, 15020–15025, would clash with a
+ * demo running on this machine), any free port for HTTP and MQTT, the test run's influxd.
+ */
+export async function startTestDemo(opts: { influxUrl: string; speed: number; start: number; extra?: string }): Promise<RunningDemo> {
+  const base = 30_000 + Math.floor(Math.random() * 25_000);
+  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-demo-site-'));
+  const file = join(dir, 'demo-site.yaml');
+  writeFileSync(file, readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`) + (opts.extra ?? ''));
+  return runDemo({
+    file,
+    speed: opts.speed,
+    start: opts.start,
+    banner: false,
+    logger: pino({ level: 'error' }),
+    env: {
+      DUTYROOM_DATA_DIR: mkdtempSync(join(tmpdir(), 'dutyroom-demo-')),
+      DUTYROOM_HTTP_PORT: '0',
+      DUTYROOM_MQTT_PORT: '0',
+      DUTYROOM_WS_PORT: '0',
+      INFLUX_URL: opts.influxUrl,
+    },
+  });
+}
