@@ -64,7 +64,7 @@ describe('trapped lift, end to end', () => {
     const html = (await api('GET', `/api/incidents/${incident.id}/report`)).body as string;
     for (const seen of ['电梯困人 Trapped lift', '保安到场时间', 'Maintenance arrived at', '2026-11-22T10:13:00+08:00', '门锁回路接触不良', '@media print']) expect(html).toContain(seen);
     const csv = (await api('GET', `/api/incidents/${incident.id}/report?format=csv`)).body as string;
-    expect(csv.split('\r\n')[0]).toBe('incident,step,title_zh,title_en,role,deadline_min,done_after_min,met,by,escalated,records');
+    expect(csv.split('\r\n')[0]).toBe('incident,step,title_zh,title_en,role,deadline_min,done_after_min,met,by,recorded_by,escalated,records');
     await lift.endAsync();
   });
 });
