@@ -352,6 +352,11 @@ export class IncidentBoard {
       return undefined;
     }
     let h = this.holds.get(key);
+    // Another set of devices (an alarm joined meanwhile): what held before says nothing of the new one.
+    if (h && (h.devices.length !== devices.length || h.devices.some((d, i) => d.id !== devices[i]!.id))) {
+      this.dropHold(key);
+      h = undefined;
+    }
     if (!h) {
       h = { since: now, condition: cond, devices };
       this.holds.set(key, h);

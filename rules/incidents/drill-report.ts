@@ -43,7 +43,8 @@ export function drillReport(drill: DrillFacts, raised: ReadonlyMap<string, numbe
     for (const s of playbook?.steps ?? []) {
       const st = inc.steps[s.id];
       const doneAfterMin = st?.doneAt !== undefined ? Math.round((st.doneAt - inc.raisedAt) / 6000) / 10 : undefined;
-      const late = s.deadline_min !== undefined && (doneAfterMin ?? (now - inc.raisedAt) / 60_000) > s.deadline_min;
+      // A drill's incidents close when it ends: a step still open then was missed then, not later.
+      const late = s.deadline_min !== undefined && (doneAfterMin ?? ((inc.closedAt ?? now) - inc.raisedAt) / 60_000) > s.deadline_min;
       responses.push({
         incident: inc.id,
         playbook: inc.playbook,
