@@ -35,6 +35,8 @@ export interface BrokerStats {
   refusedSubscribes: number;
   /** Publishes refused for their payload size. */
   oversized: number;
+  /** QoS 1/2 publishes the consumer could not keep: not acknowledged, the connection closed so the device sends them again. */
+  notKept: number;
 }
 
 /**
@@ -50,18 +52,29 @@ export interface LocalConsumer {
   /** Whether a topic matches `subscriptions`; a quicker answer of the same. Called once per publish. */
   wants(topic: string): boolean;
   /**
-   * Called once per authorised publish of a wanted topic. A returned promise delays the
+   * Called once per authorised publish of a wanted topic. A returned handover delays the
    * QoS 1 PUBACK (and the QoS 2 PUBREC) to the publisher until it settles, so that an
-   * acknowledged message is one the consumer has dealt with. It should not reject (a
-   * rejection counts as settled).
+   * acknowledged message is one the consumer has kept. If `notKept` then says it was not
+   * kept (storage cannot take it now), nothing is acknowledged and the publisher's connection
+   * is closed: the device keeps the message and sends it again (MQTT 3.1.1 has no way to
+   * refuse one PUBLISH). A rejected promise counts as kept.
    */
-  deliver(topic: string, payload: Buffer, qos: 0 | 1 | 2): PromiseLike<unknown> | void;
+  deliver(topic: string, payload: Buffer, qos: 0 | 1 | 2): Handover | void;
+  /** Whether message `index` of a handover whose `done` settled with `value` was not kept. */
+  notKept(value: unknown, index: number): boolean;
   /**
    * True while the consumer is far behind. The broker then stops reading the publisher's
    * connection until the promise `deliver` returned settles, so that a flood waits in TCP
    * buffers (the publisher slows down) instead of in memory.
    */
   congested?(): boolean;
+}
+
+/** A message handed to the consumer: settles once the consumer is done with it and the others of its batch. */
+export interface Handover {
+  done: PromiseLike<unknown>;
+  /** Its place among the messages `done` settles for (see LocalConsumer.notKept). */
+  index: number;
 }
 
 export interface RunningBroker {
@@ -92,17 +105,18 @@ const WS_FRAME_HEADROOM = 256 * 1024;
  * messages a second a reaction (two closures and a job) per message showed in the profile.
  */
 class Waiters {
-  private readonly lists = new Map<PromiseLike<unknown>, (() => void)[]>();
-  add(pending: PromiseLike<unknown>, fn: () => void): void {
+  private readonly lists = new Map<PromiseLike<unknown>, ((value: unknown) => void)[]>();
+  /** `fn` gets what the promise resolved with (undefined if it rejected). */
+  add(pending: PromiseLike<unknown>, fn: (value: unknown) => void): void {
     const list = this.lists.get(pending);
     if (list) return void list.push(fn);
     const fns = [fn];
     this.lists.set(pending, fns);
-    const run = () => {
+    const run = (value: unknown) => {
       this.lists.delete(pending);
-      for (const f of fns) f();
+      for (const f of fns) f(value);
     };
-    pending.then(run, run);
+    pending.then(run, () => run(undefined));
   }
 }
 
@@ -115,7 +129,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const throttled = new WarnThrottle(logger);
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
-  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0 };
+  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0 };
   let local: LocalConsumer | undefined;
   // QoS 1 publishes already handed over in authorizePublish (see there), so that `published`
   // does not hand them over a second time.
@@ -166,10 +180,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         // point where the PUBACK can wait for the reading to be accepted (fsynced).
         if (packet.qos === 1 && local?.wants(packet.topic)) {
           handedOver.add(packet);
-          const pending = local.deliver(packet.topic, payloadBuffer(packet), 1);
-          if (pending) {
-            holdBack(local, client!, pending);
-            return waiting.add(pending, () => done(null));
+          const consumer = local;
+          const handover = consumer.deliver(packet.topic, payloadBuffer(packet), 1);
+          if (handover) {
+            holdBack(consumer, client!, handover.done);
+            return waiting.add(handover.done, (value) => {
+              if (!consumer.notKept(value, handover.index)) return done(null);
+              notKept(client, packet);
+              // No PUBACK: aedes closes the connection (MQTT-3.3.5-2) and the device sends the message again.
+              done(new Error(`publish to "${packet.topic}" not acknowledged: the gateway cannot keep it now`));
+            });
           }
         }
         return done(null);
@@ -205,12 +225,32 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     published(packet, client, done) {
       const consumer = local;
       if (!consumer || handedOver.has(packet) || !consumer.wants(packet.topic)) return done(null);
-      const pending = consumer.deliver(packet.topic, payloadBuffer(packet), packet.qos);
-      if (pending && client) holdBack(consumer, client, pending);
-      if (pending && packet.qos === 2) return waiting.add(pending, () => done(null));
+      const handover = consumer.deliver(packet.topic, payloadBuffer(packet), packet.qos);
+      if (handover && client) holdBack(consumer, client, handover.done);
+      if (handover && packet.qos === 2) {
+        return waiting.add(handover.done, (value) => {
+          if (client && consumer.notKept(value, handover.index)) {
+            // The PUBREC is written after this callback: closing first means it never goes.
+            notKept(client, packet);
+            client.close();
+          }
+          done(null);
+        });
+      }
       done(null);
     },
   });
+
+  /** A QoS 1/2 message the consumer could not keep: counted and said, not acknowledged. */
+  function notKept(client: Client | null, packet: PublishPacket): void {
+    counts.notKept++;
+    const username = client ? loginOf.get(client)?.username : undefined;
+    throttled.warn(
+      `not_kept:${username ?? ''}`,
+      { username, clientId: client?.id, topic: packet.topic, notKept: counts.notKept },
+      'broker: a message the gateway cannot keep now (storage full or failing) is not acknowledged; the connection is closed so the device sends it again',
+    );
+  }
 
   /** Messages of each client the consumer is still dealing with while congested. */
   const holds = new WeakMap<Client, number>();

@@ -65,8 +65,9 @@ describe.each([
       deliver: (topic, payload, qos) => {
         got.push({ topic, payload: payload.toString(), qos });
         if (!hold) return undefined;
-        return new Promise<void>((resolve) => releases.push(resolve));
+        return { done: new Promise<void>((resolve) => releases.push(resolve)), index: 0 };
       },
+      notKept: () => false,
     });
     return { got, releases };
   }
@@ -115,6 +116,29 @@ describe.each([
       expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
     });
 
+    it('never acknowledges a message the consumer could not keep: the connection closes, the device sends it again, and it is acknowledged once kept', async () => {
+      const got: string[] = [];
+      let refuse = 2;
+      broker.setLocalConsumer({
+        subscriptions: [WANTED],
+        wants: (topic) => topicMatches(WANTED, topic),
+        deliver: (_topic, payload) => {
+          got.push(payload.toString());
+          return { done: Promise.resolve(refuse-- > 0 ? 'full' : 'kept'), index: 0 };
+        },
+        notKept: (value) => value === 'full',
+      });
+      // A device as they are: it keeps what was not acknowledged and sends it again after reconnecting.
+      const dev = await mqtt.connectAsync(broker.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 20 });
+      clients.push(dev);
+      let closes = 0;
+      dev.on('close', () => closes++);
+      await dev.publishAsync('dutyroom/s1/dev1/reading', 'must not be lost', { qos: 1 });
+      expect(got).toEqual(['must not be lost', 'must not be lost', 'must not be lost']);
+      expect(closes).toBe(2);
+      await waitFor(() => broker.stats().notKept >= 2, 'the refusals counted');
+    });
+
     it('keeps holding a PUBACK when the consumer goes away before it is done with the message', async () => {
       const { releases } = consumer(true);
       const dev = await login('dev1');
@@ -137,8 +161,9 @@ describe.each([
       wants: (topic) => topicMatches(WANTED, topic),
         deliver: (_topic, payload) => {
           got.push(payload.toString());
-          return new Promise<void>((resolve) => releases.push(resolve));
+          return { done: new Promise<void>((resolve) => releases.push(resolve)), index: 0 };
         },
+        notKept: () => false,
         congested: () => true,
       });
       const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);

@@ -18,9 +18,9 @@ describe('Outbox (the broker thread sending to the gateway thread)', () => {
   it('sends the messages of one turn as one batch, payloads end to end, and settles them when answered', async () => {
     const { box, sent, unpack } = outbox();
     let settled = 0;
-    void box.add('a/1', Buffer.from('one'), 0).then(() => settled++);
-    void box.add('a/2', Buffer.alloc(0), 1).then(() => settled++);
-    void box.add('a/1', Buffer.from('three'), 2).then(() => settled++);
+    void box.add('a/1', Buffer.from('one'), 0).done.then(() => settled++);
+    void box.add('a/2', Buffer.alloc(0), 1).done.then(() => settled++);
+    void box.add('a/1', Buffer.from('three'), 2).done.then(() => settled++);
     expect(sent).toHaveLength(0);
     expect(box.inFlight).toBe(3);
     await nextTurn();

@@ -45,8 +45,9 @@ interface Open {
   payloads: Buffer[];
   qos: number[];
   bytes: number;
-  done: Promise<void>;
-  resolve: () => void;
+  /** Resolves with the indices of the messages the gateway could not keep (undefined: it kept them all). */
+  done: Promise<ReadonlySet<number> | undefined>;
+  resolve: (notKept: ReadonlySet<number> | undefined) => void;
 }
 
 /** The batches on their way to the gateway's thread, and the answers it sends back. */
@@ -61,14 +62,16 @@ export class Outbox {
 
   constructor(private readonly send: (batch: Batch, transfer: ArrayBuffer[]) => void) {}
 
-  add(topic: string, payload: Buffer, qos: number): Promise<void> {
+  /** Queues a message; `done` settles with its batch, `index` is its place there (see answered). */
+  add(topic: string, payload: Buffer, qos: number): { done: Promise<ReadonlySet<number> | undefined>; index: number } {
     let b = this.open;
     if (!b) {
-      let resolve!: () => void;
-      const done = new Promise<void>((r) => (resolve = r));
+      let resolve!: Open['resolve'];
+      const done = new Promise<ReadonlySet<number> | undefined>((r) => (resolve = r));
       b = this.open = { id: this.nextId++, topics: [], payloads: [], qos: [], bytes: 0, done, resolve };
       setImmediate(() => this.open === b && this.flush());
     }
+    const index = b.topics.length;
     b.topics.push(topic);
     b.payloads.push(payload);
     b.qos.push(qos);
@@ -76,25 +79,25 @@ export class Outbox {
     this.inFlight++;
     const done = b.done;
     if (b.topics.length >= BATCH_MAX) this.flush();
-    return done;
+    return { done, index };
   }
 
   get congested(): boolean {
     return this.gatewayCongested || this.inFlight > MAX_IN_FLIGHT;
   }
 
-  answered(id: number, congested: boolean): void {
+  answered(id: number, congested: boolean, notKept?: readonly number[]): void {
     this.gatewayCongested = congested;
     const b = this.sent.get(id);
     if (!b) return;
     this.sent.delete(id);
     this.inFlight -= b.topics.length;
-    b.resolve();
+    b.resolve(notKept?.length ? new Set(notKept) : undefined);
   }
 
-  /** The broker is closing: settle everything sent (the connections go anyway). */
+  /** The broker is closing: nothing sent and unanswered was kept (the connections go anyway, unacknowledged). */
   settleAll(): void {
-    for (const id of [...this.sent.keys()]) this.answered(id, false);
+    for (const [id, b] of [...this.sent]) this.answered(id, false, b.topics.map((_, i) => i));
   }
 
   private flush(): void {

@@ -28,8 +28,8 @@ export interface Batch {
 export type ToWorker =
   /** The consumer's MQTT filters; null: no consumer. */
   | { type: 'consumer'; filters: string[] | null }
-  /** The consumer is done with a batch; whether it is congested now. */
-  | { type: 'done'; id: number; congested: boolean }
+  /** The consumer is done with a batch; whether it is congested now; the messages it could not keep (their indices). */
+  | { type: 'done'; id: number; congested: boolean; notKept?: number[] }
   /** The consumer became congested (or no longer is) before it was done with a batch. */
   | { type: 'congested'; congested: boolean }
   | { type: 'accounts'; accounts: BrokerAccount[] }

@@ -45,7 +45,7 @@ async function run(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'done':
-        return outbox.answered(m.id, m.congested);
+        return outbox.answered(m.id, m.congested, m.notKept);
       case 'congested':
         outbox.gatewayCongested = m.congested;
         return;
@@ -58,9 +58,10 @@ async function run(): Promise<void> {
           subscriptions: m.filters,
           wants: (topic) => filters.wants(topic),
           deliver: (topic, payload, qos) => {
-            const done = outbox.add(topic, payload, qos);
-            return qos > 0 || outbox.congested ? done : undefined;
+            const handover = outbox.add(topic, payload, qos);
+            return qos > 0 || outbox.congested ? handover : undefined;
           },
+          notKept: (value, index) => value instanceof Set && value.has(index),
           congested: () => outbox.congested,
         });
       }

@@ -109,7 +109,7 @@ describe('the embedded broker in a worker thread', () => {
   it('hands a burst larger than one batch to the consumer whole and in order', async () => {
     const b = await start();
     const got: string[] = [];
-    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()) });
+    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()), notKept: () => false });
     const dev = await WireClient.connect(b.url, 'dev1-burst', 'dev1', PASSWORD);
     try {
       const n = 5000;

@@ -88,25 +88,33 @@ export async function startBrokerThread(opts: BrokerOptions): Promise<BrokerHand
   let toldCongested = false;
   const congestedNow = (c: LocalConsumer | undefined) => (toldCongested = c?.congested?.() ?? false);
 
-  /** Hands a batch to the consumer; answers once the promises it returned have settled. */
+  /** Hands a batch to the consumer; answers once what it returned has settled, naming the messages it could not keep. */
   function deliver(batch: Batch): void {
     const c = consumer;
-    const answer = () => tell({ type: 'done', id: batch.id, congested: congestedNow(c) });
+    const notKept: number[] = [];
+    const answer = () => tell({ type: 'done', id: batch.id, congested: congestedNow(c), ...(notKept.length ? { notKept } : {}) });
     if (!c) return answer();
-    const pending = new Set<PromiseLike<unknown>>();
+    // Messages by the promise that settles them (the consumer's readings of one turn share one), so one reaction each.
+    const pending = new Map<PromiseLike<unknown>, [message: number, index: number][]>();
     for (let i = 0; i < batch.topics.length; i++) {
-      const p = c.deliver(batch.topics[i]!, payloadAt(batch.data, batch.ends, i), batch.qos[i] as 0 | 1 | 2);
-      if (p) pending.add(p);
+      const h = c.deliver(batch.topics[i]!, payloadAt(batch.data, batch.ends, i), batch.qos[i] as 0 | 1 | 2);
+      if (!h) continue;
+      const list = pending.get(h.done);
+      if (list) list.push([i, h.index]);
+      else pending.set(h.done, [[i, h.index]]);
     }
     if (pending.size === 0) return answer();
     // Held back from the next message on, not only once this batch is done.
     const was = toldCongested;
     if (congestedNow(c) !== was) tell({ type: 'congested', congested: toldCongested });
     let left = pending.size;
-    const settled = () => {
-      if (--left === 0) answer();
-    };
-    for (const p of pending) p.then(settled, settled);
+    for (const [p, messages] of pending) {
+      const settled = (value: unknown) => {
+        for (const [i, index] of messages) if (c.notKept(value, index)) notKept.push(i);
+        if (--left === 0) answer();
+      };
+      p.then(settled, () => settled(undefined));
+    }
   }
 
   try {

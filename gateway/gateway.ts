@@ -199,6 +199,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       metrics,
       logger: logger.child({ component: 'mqtt' }),
       congested: () => pipeline.congested,
+      refusing: () => pipeline.refusing !== undefined,
     });
     // The pipeline's promise lets the embedded broker hold a QoS 1 PUBACK until the reading is accepted.
     adapter.start((reading) => pipeline.ingest(reading));

@@ -146,11 +146,21 @@ describe('POST /api/readings (a manual reading)', () => {
     expect(t.ingested).toEqual([]);
   });
 
-  it('answers 422 with the reason when the pipeline refuses (spool full)', async () => {
-    t.refuse.value = { accepted: false, reason: 'spool_full', detail: 'spool is full (1 GiB)' };
+  it('answers 503 with Retry-After when the spool cannot keep the reading now (full, failing): send it again later, nothing was kept', async () => {
+    for (const [reason, detail] of [['spool_full', 'spool is full (1 GiB)'], ['spool_error', 'EIO: i/o error, fdatasync']] as const) {
+      t.refuse.value = { accepted: false, reason, detail };
+      const res = await post({ device_id: 'wm-101', fields: { total_m3: 1 } });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('30');
+      expect(json(res)).toEqual({ error: 'not_kept', reason, message: `reading not kept: ${detail}; send it again later` });
+    }
+  });
+
+  it('answers 422 for a reading refused for good (it cannot be stored as it is)', async () => {
+    t.refuse.value = { accepted: false, reason: 'out_of_range', detail: 'total_m3 -5 is below 0' };
     const res = await post({ device_id: 'wm-101', fields: { total_m3: 1 } });
     expect(res.statusCode).toBe(422);
-    expect(json(res)).toEqual({ error: 'reading_refused', reason: 'spool_full', message: 'spool is full (1 GiB)' });
+    expect(json(res)).toMatchObject({ error: 'reading_refused', reason: 'out_of_range' });
   });
 
   it('answers 404 for an unknown device', async () => {

@@ -4,6 +4,7 @@ import { FIELDS } from '../../rules/model/fields.js';
 import { QUALITIES, checkFields, type Reading } from '../../rules/model/reading.js';
 import type { ApiDeps } from './deps.js';
 import { deviceParams, findDevice } from './devices.js';
+import { notKept } from '../pipeline/pipeline.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { instant, instantParam, iso } from './time.js';
 
@@ -96,6 +97,8 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     const result = await deps.ingest(reading);
     if (!result.accepted) {
       if (result.reason === 'unknown_device') throw notFound(result.detail);
+      // Not kept, and we could take it later (the spool is full or failing): try again, not a bad reading.
+      if (notKept(result)) throw new ApiError(503, 'not_kept', `reading not kept: ${result.detail}; send it again later`, { reason: result.reason }, { 'retry-after': '30' });
       // The pipeline counts its own refusals; no second count here.
       throw new ApiError(422, 'reading_refused', result.detail, { reason: result.reason });
     }

@@ -9,6 +9,20 @@ import { toPoint } from './point.js';
 
 export type IngestResult = { accepted: true } | { accepted: false; reason: RejectReason; detail: string };
 
+/**
+ * Refusals of readings we could take later (the spool is full or failing): the sender must
+ * keep them and send them again. Never acknowledged (no PUBACK, HTTP 503). Other refusals
+ * (a bad payload, an unknown device) are final.
+ */
+const RETRY_LATER: ReadonlySet<RejectReason> = new Set(['spool_full', 'spool_error']);
+
+/** Whether any of these outcomes is a reading we did not keep and could take later. */
+export function notKept(outcome: unknown): boolean {
+  if (Array.isArray(outcome)) return outcome.some(notKept);
+  const r = outcome as IngestResult | undefined;
+  return r !== undefined && r !== null && r.accepted === false && RETRY_LATER.has(r.reason);
+}
+
 /** The part of the store the pipeline needs: a durable append. */
 export interface DurableAppend {
   /** Resolves once the points are fsynced (accepted); rejects with `SpoolFullError` when full. */
@@ -50,6 +64,8 @@ export class Pipeline {
   private batch: Batch | undefined;
   /** Readings taken and not yet fsynced or refused. */
   private unsettled = 0;
+  /** Why the last append was refused, until one succeeds again: the spool is refusing. */
+  private refusal: RejectReason | undefined;
   private readonly tags = new Map<string, { place: Place; tags: Readonly<Record<string, string>> }>();
 
   constructor(
@@ -70,6 +86,11 @@ export class Pipeline {
   /** Readings taken and not yet accepted (fsynced) or refused. */
   get waiting(): number {
     return this.unsettled + (this.batch?.points.length ?? 0);
+  }
+
+  /** The spool refuses readings now (full or failing): set by a refused append, cleared by the next one that succeeds. */
+  get refusing(): RejectReason | undefined {
+    return this.refusal;
   }
 
   /** So many readings wait for the spool that publishers should be held back (see CONGESTED_READINGS). */
@@ -121,6 +142,7 @@ export class Pipeline {
     store.append(batch.points).then(
       () => {
         this.unsettled -= n;
+        this.refusal = undefined;
         metrics.readingsAccepted.inc(n);
         batch.settle(ACCEPTED);
       },
@@ -128,12 +150,21 @@ export class Pipeline {
         this.unsettled -= n;
         const full = err.name === 'SpoolFullError';
         const reason: RejectReason = full ? 'spool_full' : 'spool_error';
-        metrics.reject('pipeline', reason, n);
+        this.refusal = reason;
+        // Counted under the protocol each reading came by (the batch mixes them).
+        const byProtocol = new Map<string, number>();
+        for (const p of batch.points) {
+          const protocol = this.deps.registry.device(p.tags.device ?? '')?.protocol ?? 'unknown';
+          byProtocol.set(protocol, (byProtocol.get(protocol) ?? 0) + 1);
+        }
+        for (const [protocol, count] of byProtocol) metrics.reject(protocol, reason, count);
         // Loud on purpose: a full or broken spool means readings are being refused.
         this.warn.warn(
           reason,
           { err: err.message, device: batch.device, readings: n },
-          full ? 'SPOOL FULL: reading refused (database down too long? see /health)' : 'spool write failed: reading refused',
+          full
+            ? 'SPOOL FULL: readings refused and not acknowledged; their senders keep them and send again (database down too long? see /health)'
+            : 'spool write failed: readings refused and not acknowledged; their senders keep them and send again',
         );
         batch.settle({ accepted: false, reason, detail: err.message });
       },

@@ -111,3 +111,41 @@ describe('MqttAdapter backpressure', () => {
     });
   }
 });
+
+describe('MqttAdapter never acknowledges what the spool did not keep (issue 16)', () => {
+  for (const way of ['embedded', 'subscribed'] as const) {
+    it(`${way}: a QoS 1 message the spool refuses is not acknowledged and comes again; kept the second time`, async () => {
+      const readings: Reading[] = [];
+      // The spool is refusing when the message comes (see the README for the moment it starts to).
+      let refusing = true;
+      const adapter = new MqttAdapter({
+        url: broker.url,
+        ...(way === 'embedded' ? { local: broker } : { username: 'gateway', password: PASSWORD }),
+        clientId: `adapter-test-not-kept-${way}`,
+        topics,
+        maxPayloadBytes: 4096,
+        maxFutureS: 60,
+        maxAgeH: 24,
+        clock: systemClock,
+        metrics: new Metrics(),
+        logger: pino({ level: 'silent' }),
+        refusing: () => refusing,
+      });
+      adapter.start(async (reading) => {
+        readings.push(reading);
+        if (readings.length > 1) return { accepted: true };
+        await new Promise((r) => setTimeout(r, 10));
+        setTimeout(() => (refusing = false), 100); // room again a moment later
+        return { accepted: false, reason: 'spool_full', detail: 'spool is full' };
+      });
+      closers.push(() => adapter.stop());
+      await adapter.waitReady();
+      // A device that keeps what was not acknowledged and sends it again once reconnected.
+      const client = await mqtt.connectAsync(broker.url, { username: 'wm-1', password: PASSWORD, reconnectPeriod: 20 });
+      closers.push(() => client.endAsync(true));
+      await client.publishAsync(TOPIC, payload(7), { qos: 1 });
+      await until(() => readings.length === 2, 'the message a second time');
+      expect(readings.map((r) => r.fields.total_m3)).toEqual([7, 7]);
+    }, 15_000);
+  }
+});

@@ -6,6 +6,7 @@ import { ReceiveStamps, type Clock } from '../../clock.js';
 import type { ComponentHealth, HealthSource } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
+import { notKept } from '../../pipeline/pipeline.js';
 import { decodeMessage, type DecodeLimits } from './decode.js';
 import type { TopicDirectory } from './topics.js';
 
@@ -45,6 +46,8 @@ export interface MqttAdapterOptions {
    * flood waits in TCP buffers (the publisher slows down) instead of piling up in memory.
    */
   congested?: () => boolean;
+  /** True while the pipeline refuses readings (the spool is full or failing; see Pipeline.refusing). */
+  refusing?: () => boolean;
 }
 
 /**
@@ -81,8 +84,10 @@ export class MqttAdapter implements HealthSource {
         deliver: (topic, payload, qos) => {
           const pending = this.onMessage(topic, payload, emit);
           // QoS 1 and 2 are answered once accepted; QoS 0 waits only to push back a flood.
-          return qos > 0 || opts.congested?.() ? pending : undefined;
+          return pending && (qos > 0 || opts.congested?.()) ? { done: pending, index: 0 } : undefined;
         },
+        // A reading the spool could not take now: no PUBACK, the device sends it again.
+        notKept: (value) => notKept(value),
         ...(opts.congested ? { congested: opts.congested } : {}),
       });
       this.connected = true;
@@ -129,16 +134,29 @@ export class MqttAdapter implements HealthSource {
       this.warn.warn('mqtt_error', { err: err.message }, 'MQTT adapter error');
     });
     // mqtt.js emits 'message', then asks handleMessage, and takes the connection's next packet
-    // (and sends the PUBACK) after its callback: held back only while the pipeline is congested.
+    // (and sends the PUBACK) after its callback: held back while the pipeline is congested, and
+    // while it refuses readings. A message then not kept gets no PUBACK: the connection is
+    // dropped, and the broker delivers it again after the reconnection (the persistent session
+    // keeps it). Waiting for every message would serialise them on the fsync, so in normal
+    // running the PUBACK goes at once: a write failure first met by a message already
+    // acknowledged loses that message's readings (see the MQTT adapter README).
     let last: PromiseLike<unknown> | void;
     client.on('message', (topic, payload) => {
       last = this.onMessage(topic, payload, emit);
     });
-    client.handleMessage = (_packet, callback) => {
+    client.handleMessage = (packet, callback) => {
       const pending = last;
       last = undefined;
-      if (pending && opts.congested?.()) pending.then(() => callback(), () => callback());
-      else callback();
+      if (!pending || !(opts.congested?.() || opts.refusing?.())) return callback();
+      pending.then(
+        (outcome) => {
+          if (packet.qos === 0 || !notKept(outcome)) return callback();
+          this.warn.warn('not_kept', { topic: packet.topic }, 'MQTT adapter: a message not kept is not acknowledged; reconnecting so the broker sends it again');
+          client.stream.destroy();
+          callback(new Error('not kept: the spool cannot take it now'));
+        },
+        () => callback(),
+      );
     };
   }
 
