@@ -133,3 +133,31 @@ describe('the embedded broker in a worker thread', () => {
     again.close();
   });
 });
+
+describe('broker thread supervision (issue 16)', () => {
+  it('a thread that dies is started again on the same port, with its accounts and consumer; devices reconnect', async () => {
+    const hash = await hashPassword(PASSWORD);
+    const restarts: { attempt: number; ok: boolean }[] = [];
+    const b = await startBrokerThread(
+      { host: '127.0.0.1', mqttPort: 0, accounts: [{ username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: [] }], maxPayloadBytes: 1024 },
+      { firstBackoffMs: 10, onRestart: (e) => restarts.push({ attempt: e.attempt, ok: e.ok }) },
+    );
+    brokers.push(b);
+    const got: string[] = [];
+    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()), notKept: () => false });
+    const port = b.ports.mqtt;
+    const dev = await mqtt.connectAsync(b.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 50 });
+    clients.push(dev);
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'before', { qos: 1 });
+    await b.crash();
+    expect(b.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/^broker thread stopped \(exited with code 1\); restarting/) });
+    await waitFor(() => b.restarts === 1 && b.health().status === 'ok', 'the thread running again');
+    expect(b.ports.mqtt).toBe(port);
+    expect(restarts).toEqual([{ attempt: 1, ok: true }]);
+    // The device reconnects by itself; what it sends now reaches the consumer as before.
+    await waitFor(() => dev.connected, 'the device reconnected');
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'after', { qos: 1 });
+    expect(got).toEqual(['before', 'after']);
+    expect(b.health()).toMatchObject({ restarts: 1 });
+  });
+});

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { startBrokerThread, type BrokerHandle } from '../broker/thread.js';
+import { startBrokerThread, type SupervisedBroker } from '../broker/thread.js';
 import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
 import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
@@ -55,7 +55,7 @@ export interface RunningGateway {
   httpUrl: string;
   /** URL devices use: the embedded broker, or the external one. */
   brokerUrl: string;
-  broker: BrokerHandle | undefined;
+  broker: SupervisedBroker | undefined;
   store: OpenedStore;
   registry: DeviceRegistry;
   metrics: Metrics;
@@ -159,22 +159,26 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     };
     const pipeline = new Pipeline({ site: config.site.id, registry, store, metrics, logger, clock, observe });
 
-    let broker: BrokerHandle | undefined;
+    let broker: SupervisedBroker | undefined;
     let brokerUrl: string;
     if (config.broker.embedded) {
       // No login of the gateway's own: the adapter takes the messages from aedes in-process.
       const tls = config.broker.tls;
-      broker = await startBrokerThread({
-        host: config.broker.host,
-        mqttPort: opts.mqttPort ?? config.broker.mqtt_port,
-        ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined ? { wsPort: opts.wsPort ?? config.broker.ws_port } : {}),
-        ...(tls
-          ? { tls: { port: tls.port, cert: readFileSync(resolve(opts.baseDir, tls.cert_file)), key: readFileSync(resolve(opts.baseDir, tls.key_file)) } }
-          : {}),
-        accounts: brokerAccounts(config),
-        maxPayloadBytes: config.broker.max_payload_bytes,
-        logger: logger.child({ component: 'broker' }),
-      });
+      broker = await startBrokerThread(
+        {
+          host: config.broker.host,
+          mqttPort: opts.mqttPort ?? config.broker.mqtt_port,
+          ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined ? { wsPort: opts.wsPort ?? config.broker.ws_port } : {}),
+          ...(tls
+            ? { tls: { port: tls.port, cert: readFileSync(resolve(opts.baseDir, tls.cert_file)), key: readFileSync(resolve(opts.baseDir, tls.key_file)) } }
+            : {}),
+          accounts: brokerAccounts(config),
+          maxPayloadBytes: config.broker.max_payload_bytes,
+          logger: logger.child({ component: 'broker' }),
+        },
+        // Restarted with backoff if it dies; devices reconnect and send again what was not acknowledged.
+        { onRestart: (e) => metrics.restarts.inc({ component: 'broker', outcome: e.ok ? 'ok' : 'failed' }) },
+      );
       stops.push(() => broker!.close());
       brokerUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
     } else {

@@ -56,6 +56,12 @@ export class Metrics {
     help: '1 while the spool is at its size limit and new readings are refused.',
     registers: [this.registry],
   });
+  readonly restarts = new Counter({
+    name: 'dutyroom_restarts_total',
+    help: 'Parts the gateway restarted after they died on their own (influxd, broker), by component and outcome.',
+    labelNames: ['component', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly devicesOnline = new Gauge({
     name: 'dutyroom_devices_online',
     help: 'Configured devices that reported within 3 intervals.',

@@ -44,7 +44,18 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   let url = storage.url;
   if (!url) {
     const influxLog = logger.child({ component: 'influxd' });
-    influxd = await startInfluxd({ dataDir: resolve(dataDir, 'influxdb'), log: (line) => influxLog.debug(line) });
+    influxd = await startInfluxd({
+      dataDir: resolve(dataDir, 'influxdb'),
+      log: (line) => influxLog.debug(line),
+      // Nobody is on hand to start it again at 3 a.m.: the gateway does, with backoff; the spool keeps the readings meanwhile.
+      supervise: {
+        onRestart: (e) => {
+          metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
+          if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
+          else influxLog.error({ attempt: e.attempt, exit: e.exit, err: e.error }, `local influxd died (${e.exit}); restart failed, trying again`);
+        },
+      },
+    });
     url = influxd.url;
     log.info({ url, dataDir: influxd.dataDir }, 'started a local influxd (set storage.url or INFLUX_URL to use your own InfluxDB)');
     // Command-line tools (reports, history backfill) find it here while the gateway runs.
@@ -86,9 +97,17 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
       },
     });
     await store.open();
+    const local = influxd;
+    const influxdHealth: HealthSource | undefined = local && {
+      component: 'influxd',
+      health: () => {
+        const restarts = { restarts: local.restarts, ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}) };
+        return local.down ? { status: 'down', detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`, ...restarts } : { status: 'ok', url: local.url, ...restarts };
+      },
+    };
     return {
       driver,
-      healthSources: store.healthSources,
+      healthSources: influxdHealth ? [...store.healthSources, influxdHealth] : store.healthSources,
       influxd,
       url,
       append: (points) => store.append(points),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { backoffDelay } from '../../rules/backoff.js';
 
 /**
  * A private influxd (InfluxDB 1.x, Debian's package) for tests, the demo and gateways
@@ -22,6 +23,22 @@ export interface InfluxdProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port with the same data (after stop or kill). */
   restart(): Promise<void>;
+  /** Restarts after it died on its own (see StartInfluxdOptions.supervise). */
+  readonly restarts: number;
+  /** How it last died on its own, and when (epoch ms); undefined while it never did. */
+  readonly lastExit: { at: number; how: string } | undefined;
+  /** Not running and not stopped on purpose: waiting to be restarted, or restarting. */
+  readonly down: boolean;
+}
+
+/** Restarting influxd when it dies on its own (the OOM killer, a crash, a stray kill -9). */
+export interface Supervision {
+  /** First wait before a restart; doubles while restarts fail or it keeps dying soon after starting (default 500 ms). */
+  firstBackoffMs?: number;
+  /** The longest wait (default 30 s). */
+  maxBackoffMs?: number;
+  /** Each restart: attempt number, how it died, and whether it came back (else why not). */
+  onRestart?: (e: { attempt: number; exit: string; ok: boolean; error?: string }) => void;
 }
 
 export interface StartInfluxdOptions {
@@ -34,7 +51,12 @@ export interface StartInfluxdOptions {
   readyTimeoutMs?: number;
   /** The binary; `findInfluxd()` when absent. */
   binary?: string;
+  /** Restart it when it dies on its own; without this a dead influxd stays dead. */
+  supervise?: Supervision;
 }
+
+/** A process that stayed up this long counts as having started well: the backoff starts over. */
+const STABLE_MS = 60_000;
 
 const STOP_GRACE_MS = 10_000;
 const TAIL_LINES = 40;
@@ -185,6 +207,40 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
   let dog: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const tail: string[] = [];
+  // Supervision: stopped on purpose (no restart), restarts so far, failures in a row, the pending restart.
+  let stopping = false;
+  let restarts = 0;
+  let failuresInRow = 0;
+  let startedAt = 0;
+  let lastExit: { at: number; how: string } | undefined;
+  let pendingRestart: NodeJS.Timeout | undefined;
+  let restarting = false;
+
+  const superviseExit = (how: string) => {
+    const sup = opts.supervise;
+    if (!sup || stopping) return;
+    lastExit = { at: Date.now(), how };
+    failuresInRow = Date.now() - startedAt > STABLE_MS ? 1 : failuresInRow + 1;
+    const wait = backoffDelay(failuresInRow, sup.firstBackoffMs ?? 500, sup.maxBackoffMs ?? 30_000);
+    restarting = true;
+    pendingRestart = setTimeout(() => {
+      pendingRestart = undefined;
+      if (stopping) return void (restarting = false);
+      const attempt = ++restarts;
+      spawnOnce().then(
+        () => {
+          restarting = false;
+          sup.onRestart?.({ attempt, exit: how, ok: true });
+        },
+        (err: Error) => {
+          sup.onRestart?.({ attempt, exit: how, ok: false, error: err.message });
+          // It did not come back: try again, later.
+          superviseExit(`could not restart: ${err.message.split('\n')[0]}`);
+        },
+      );
+    }, wait);
+    pendingRestart.unref();
+  };
 
   const spawnOnce = async (): Promise<void> => {
     const rpcPort = await freePort();
@@ -193,6 +249,8 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
     const proc = spawn(binary, ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
     child = proc;
+    startedAt = Date.now();
+    let ready = false;
     live.add(proc);
     if (proc.pid !== undefined) dog = startWatchdog(proc.pid);
     const onData = (chunk: Buffer) => {
@@ -212,6 +270,8 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
         live.delete(proc);
         dog?.kill('SIGKILL');
         done();
+        // Died after it was up: the supervisor brings it back (a failed start is the starter's to report).
+        if (ready) superviseExit(exitInfo);
       });
       proc.once('error', (err) => {
         exitInfo = `could not start: ${err.message}`;
@@ -224,7 +284,10 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (exitInfo) throw new Error(`influxd ${binary} stopped while starting (${exitInfo}); its last output:\n${tail.join('\n')}`);
-      if (await pingOnce(url)) return;
+      if (await pingOnce(url)) {
+        ready = true;
+        return;
+      }
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         await exited;
@@ -235,6 +298,10 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
   };
 
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
+    stopping = true;
+    if (pendingRestart) clearTimeout(pendingRestart);
+    pendingRestart = undefined;
+    restarting = false;
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return exited;
     proc.kill(signal);
@@ -269,6 +336,16 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
       await stopWith('SIGTERM');
       tail.length = 0;
       await spawnOnce();
+      stopping = false;
+    },
+    get restarts() {
+      return restarts;
+    },
+    get lastExit() {
+      return lastExit;
+    },
+    get down() {
+      return restarting || (!stopping && (child === undefined || child.exitCode !== null || child.signalCode !== null));
     },
   };
 }

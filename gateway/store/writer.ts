@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { backoffDelay } from '../../rules/backoff.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
@@ -350,7 +351,7 @@ export class StoreWriter {
     this.lastError = err;
     this.downSince ??= this.timers.now();
     this.opts.metrics?.storeWriteErrors.inc();
-    const delay = Math.min(this.maxBackoffMs, this.minBackoffMs * 2 ** Math.min(this.failures - 1, 30));
+    const delay = backoffDelay(this.failures, this.minBackoffMs, this.maxBackoffMs);
     this.retryAt = this.timers.now() + delay;
     // First failure and then every 8th: a database down for hours must not flood the log.
     if (this.failures === 1 || this.failures % 8 === 0) {

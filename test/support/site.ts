@@ -15,8 +15,8 @@ export const BRIDGE_PASSWORD = 'secret-bridge';
 export const BRIDGE_HASH = 'scrypt$16384$8$1$kSaZZNu1Mp/BG0HK/0uwLw==$H1lJs3KS6QFRUWXUy8O4Urfc0WqnIr6LHOi5VSUZsqI=';
 
 /** A small estate for integration tests: one building, a few MQTT devices, its own database and data dir. */
-/** `spoolMaxBytes`: a small spool, to see what happens when it is full. */
-export function testSite(opts: { influxUrl: string; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number }): { config: SiteConfig; baseDir: string } {
+/** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd. */
+export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number }): { config: SiteConfig; baseDir: string } {
   const baseDir = mkdtempSync(join(tmpdir(), 'dutyroom-test-'));
   const yaml = `
 site: { id: testsite, name: Test estate }
@@ -34,8 +34,7 @@ users:
 api_tokens:
   - { name: ci, role: viewer, token_hash: "${BRIDGE_HASH}" }
 storage:
-  url: ${opts.influxUrl}
-  database: ${opts.database}
+${opts.influxUrl ? `  url: ${opts.influxUrl}\n` : ''}  database: ${opts.database}
   batch_size: 500
   flush_interval_ms: 50
   spool: { fsync_interval_ms: 5${opts.spoolMaxBytes ? `, max_bytes: ${opts.spoolMaxBytes}` : ''} }

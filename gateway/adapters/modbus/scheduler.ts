@@ -1,3 +1,4 @@
+import { backoffDelay } from '../../../rules/backoff.js';
 import type { Clock } from '../../clock.js';
 import type { Timers } from './timers.js';
 
@@ -23,14 +24,6 @@ export interface PollScheduleOptions {
   poll: () => Promise<boolean>;
   /** A slot skipped because the previous poll was still running. */
   onSkip?: () => void;
-}
-
-/** Wait after the n-th failed poll in a row (n ≥ 1), measured from that poll's start. */
-export function backoffDelay(failures: number, intervalMs: number, maxBackoffMs: number): number {
-  if (failures < 1) return intervalMs;
-  const cap = Math.max(intervalMs, maxBackoffMs);
-  // 2^(n−1) overflows to Infinity for huge n, which min() handles.
-  return Math.min(cap, intervalMs * 2 ** (failures - 1));
 }
 
 export class PollSchedule {
