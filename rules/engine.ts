@@ -1,5 +1,5 @@
 import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
-import { closeEndedDrill, drillOf, type RunningDrill } from './alarms/drill.js';
+import { afterDrill, closeEndedDrill, drillOf, type RunningDrill } from './alarms/drill.js';
 import { transition, type Alarm, type AlarmEvent, type AlarmInput, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
 import { DEVICE_DETECTORS } from './detectors/device.js';
 import { HEATING_DETECTORS } from './detectors/heating.js';
@@ -78,6 +78,9 @@ export class RuleEngine {
   private readonly sweepMs: number;
   private lastSweep = Number.NEGATIVE_INFINITY;
   private inputs: DetectorInput | undefined;
+  /** The drill of the last evaluation, and when each drill was last seen to end. */
+  private lastDrill: string | undefined;
+  private readonly drillEnds = new Map<string, number>();
 
   constructor(private readonly opts: RuleEngineOptions) {
     this.sweepMs = opts.sweepMs ?? 1000;
@@ -132,6 +135,10 @@ export class RuleEngine {
    * carry its id (alarms elsewhere are real), and cleared alarms of drills no longer running close.
    */
   evaluate(now: number, drill?: RunningDrill): AlarmChange[] {
+    if (this.lastDrill !== drill?.id) {
+      if (this.lastDrill !== undefined) this.drillEnds.set(this.lastDrill, now);
+      this.lastDrill = drill?.id;
+    }
     const changes: AlarmChange[] = [];
     const todo = new Map<string, Set<AlarmKind> | 'all'>();
     for (const id of this.dirty) todo.set(id, 'all');
@@ -256,8 +263,25 @@ export class RuleEngine {
       }
     }
     if (!found && (!prev || prev.status === 'closed')) return;
-    const tag = drillOf(rules.facts.id, drill);
-    const t = transition(prev, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(tag ? { drill: tag } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
+    let tag = drillOf(rules.facts.id, drill);
+    let from = prev;
+    if (prev && prev.drill !== undefined && prev.drill !== drill?.id && (prev.status === 'pending' || prev.status === 'firing')) {
+      // An alarm of a drill that is over: it must not fire after it, nor hide a real event (I1).
+      const endedAt = this.drillEnds.get(prev.drill) ?? now;
+      const heardAt = this.live.get(rules.facts.id)?.heardAt ?? Number.NEGATIVE_INFINITY;
+      const fate = afterDrill(prev.status, heardAt, endedAt, found !== undefined);
+      if (fate === 'wait' || fate === 'clear') tag = prev.drill;
+      else {
+        changes.push(fate === 'drop' ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev } : { event: { type: 'closed', alarmId: prev.id, at: now }, alarm: { ...prev, status: 'closed', closedAt: now } });
+        from = undefined;
+        // Dropped on readings from the drill: a real one may start only on readings taken since.
+        if (heardAt <= endedAt) {
+          this.alarms.delete(k);
+          return;
+        }
+      }
+    }
+    const t = transition(from, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(tag ? { drill: tag } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
     let alarm = t.alarm;
     const events = [...t.events];
     if (alarm) {

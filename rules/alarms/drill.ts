@@ -25,3 +25,18 @@ export function closeEndedDrill(a: Alarm, running: string | undefined, now: numb
   if (a.status !== 'cleared' || a.drill === undefined || a.drill === running) return { alarm: a };
   return { alarm: { ...a, status: 'closed', closedAt: now }, event: { type: 'closed', alarmId: a.id, at: now } };
 }
+
+/**
+ * An alarm of a drill that is over, checked again (I1: a drill never hides a real event):
+ * - `drop`: still pending — a drill's alarm never fires after its drill;
+ * - `wait`: firing, and the device has not reported since the drill ended — its last readings
+ *   still show what the drill injected, so it stays the drill's for now;
+ * - `real`: firing, the device has reported since, and the condition still holds — it is real
+ *   now: the drill's alarm closes and a real one starts (its own hold time again);
+ * - `clear`: firing, reported since, the condition gone — it clears as the drill's.
+ */
+export function afterDrill(status: 'pending' | 'firing', heardAt: number, endedAt: number, holds: boolean): 'drop' | 'wait' | 'real' | 'clear' {
+  if (status === 'pending') return 'drop';
+  if (heardAt <= endedAt) return 'wait';
+  return holds ? 'real' : 'clear';
+}
