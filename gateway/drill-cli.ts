@@ -123,6 +123,8 @@ async function connect(io: DrillCliIo, url: string, token: string | undefined, l
     const session = res.headers.getSetCookie().find((c) => c.startsWith('dutyroom_session='));
     if (!session) throw new CliError(`${url}: logged in but got no session cookie`);
     headers.cookie = session.split(';')[0]!;
+    // Changes made with a session must name the gateway's own origin (the CSRF check); this client is ours.
+    headers.origin = new URL(url).origin;
   }
   return { get: (path) => ok('GET', path), post: (path, body) => ok('POST', path, body) };
 }

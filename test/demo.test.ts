@@ -174,7 +174,7 @@ describe('npm run demo', () => {
   it('dutyroom drill start grid-outage: the outage as the gateway sees it, every alarm and incident tagged as the drill', async () => {
     const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
 
     const started = await post('/api/drills', { scenario: 'grid-outage' });
@@ -234,7 +234,7 @@ describe('npm run demo', () => {
   it('every shipped scenario, started through the API, raises its early expected alarms through the real pipeline, tagged as its drill', async () => {
     const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
     type Expect = { kind: string; device: string; dueBy: number | null; season?: string };
     type DrillJson = { id: string; expects: { alarms: Expect[] } };

@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => gw?.stop());
 
 const api = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${gw.httpUrl}${path}`, { method, headers: { cookie, origin: gw.httpUrl, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? ((await res.json()) as Record<string, unknown>) : await res.text() };
 };
 

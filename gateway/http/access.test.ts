@@ -2,7 +2,7 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { decideAccess, type AccessTable } from './access.js';
-import { TOKENS, bearer, json, loginCookie, testApi } from './testing.js';
+import { TOKENS, bearer, json, session, testApi } from './testing.js';
 
 /** Every (method, url) fastify actually serves, read from its router, not from our own table. */
 function registeredRoutes(app: FastifyInstance): { method: string; url: string }[] {
@@ -103,14 +103,14 @@ describe('roles on POST /api/readings', () => {
 
   it('forbids a viewer (403, naming the role needed) and accepts an operator (202)', async () => {
     const { app, ingested } = await testApi();
-    const viewer = await app.inject({ method: 'POST', url: '/api/readings', headers: { cookie: await loginCookie(app, 'vera') }, payload: reading });
+    const viewer = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'vera'), payload: reading });
     expect(viewer.statusCode).toBe(403);
     expect(json(viewer)).toEqual({ error: 'forbidden', message: 'needs role operator' });
     expect(ingested).toEqual([]);
 
-    const operator = await app.inject({ method: 'POST', url: '/api/readings', headers: { cookie: await loginCookie(app, 'otto') }, payload: reading });
+    const operator = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'otto'), payload: reading });
     expect(operator.statusCode).toBe(202);
-    const admin = await app.inject({ method: 'POST', url: '/api/readings', headers: { cookie: await loginCookie(app, 'ada') }, payload: reading });
+    const admin = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'ada'), payload: reading });
     expect(admin.statusCode).toBe(202);
     expect(ingested).toHaveLength(2);
   });

@@ -7,7 +7,7 @@ import type { AlarmView } from '../../rules/engine.js';
 import { AlarmJournal } from '../alarms/journal.js';
 import { AlarmRuntime } from '../alarms/runtime.js';
 import { SilenceBook } from '../alarms/silences.js';
-import { FakeClock, TOKENS, bearer, json, loginCookie, testApi, testSite } from './testing.js';
+import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const operator = bearer(TOKENS.meterbot);
@@ -65,7 +65,7 @@ describe('alarm routes', () => {
     const [lift] = t.alarms.list({ building: 'b1' });
     const url = `/api/alarms/${encodeURIComponent(lift!.id)}/ack`;
     expect((await t.app.inject({ method: 'POST', url, headers: viewer, payload: {} })).statusCode).toBe(403);
-    const res = await t.app.inject({ method: 'POST', url, headers: { cookie: await loginCookie(t.app, 'otto') }, payload: { comment: '已派人 on the way' } });
+    const res = await t.app.inject({ method: 'POST', url, headers: await session(t.app, 'otto'), payload: { comment: '已派人 on the way' } });
     expect(res.statusCode, res.body).toBe(200);
     expect(json<AlarmView>(res).ack).toEqual({ by: 'otto', at: t.clock.now(), comment: '已派人 on the way' });
     const again = await t.app.inject({ method: 'GET', url: `/api/alarms/${encodeURIComponent(lift!.id)}`, headers: viewer });
@@ -99,6 +99,9 @@ describe('alarm routes', () => {
     expect(json(await add({ match: {}, reason: 'everything', minutes: 5 })).message).toMatch(/^body\.match: name a device, a building or an alarm kind/);
     expect((await add({ match: { building: 'b1' }, reason: 'too long', minutes: 8 * 24 * 60 })).statusCode).toBe(400);
     expect((await t.app.inject({ method: 'POST', url: '/api/silences', headers: viewer, payload: { match: { building: 'b1' }, reason: 'x', minutes: 5 } })).statusCode).toBe(403);
+    // A silence of a building or device the site does not have would silence nothing, quietly: 400 naming it.
+    expect(json(await add({ match: { building: 'b9' }, reason: 'x', minutes: 5 }))).toMatchObject({ message: 'body.match.building: no building "b9" in this site' });
+    expect(json(await add({ match: { deviceId: '__proto__' }, reason: 'x', minutes: 5 }))).toMatchObject({ message: 'body.match.deviceId: no device "__proto__" in this site' });
 
     await t.raise();
     const list = json<{ alarms: AlarmView[] }>(await t.app.inject({ url: '/api/alarms', headers: viewer })).alarms;

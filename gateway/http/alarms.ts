@@ -5,7 +5,7 @@ import type { AlarmView } from '../../rules/engine.js';
 import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
 import type { JournalEntry } from '../alarms/journal.js';
 import { silenceMatch, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
-import { ApiError, notFound } from './errors.js';
+import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
 import { instantParam } from './time.js';
 
@@ -46,7 +46,7 @@ const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(
 
 
 /** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
-export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () => number }> = async (app, { alarms, now }) => {
+export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () => number; known?: { buildings: ReadonlySet<string>; devices: ReadonlySet<string> } }> = async (app, { alarms, now, known }) => {
   let sound: { muted: boolean; by: string | null; at: string | null } = { muted: false, by: null, at: null };
   app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, severity, drill } = request.query;
@@ -93,6 +93,8 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () 
 
   app.post('/api/silences', { schema: { body: silenceBody } }, async (request, reply) => {
     const { match, reason, minutes, from, maintenance } = request.body;
+    if (known && match.building !== undefined && !known.buildings.has(match.building)) throw badRequest(`body.match.building: no building "${match.building}" in this site`);
+    if (known && match.deviceId !== undefined && !known.devices.has(match.deviceId)) throw badRequest(`body.match.deviceId: no device "${match.deviceId}" in this site`);
     const silence = await alarms.silence({ by: request.principal!.username, reason, minutes, ...(from !== undefined ? { from } : {}), maintenance, match });
     return reply.code(201).send(silence);
   });

@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Credentials } from '../auth/credentials.js';
@@ -10,7 +11,7 @@ import { authRoutes } from './auth-routes.js';
 import { RequestAuth } from './authenticate.js';
 import type { ApiDeps } from './deps.js';
 import { commandRoutes } from './commands.js';
-import { dashboardRoutes } from './dashboard.js';
+import { dashboardRoutes, inlineScriptHashes } from './dashboard.js';
 import { deviceRoutes } from './devices.js';
 import { drillReportRoutes } from './drill-report.js';
 import { drillRoutes } from './drills.js';
@@ -49,6 +50,28 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorate('routeAccess', routeAccess);
   app.addHook('onRoute', (route) => decideAccess(route, routeAccess));
 
+  // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
+  // referrer leaving the site, and a CSP under which the page runs its own files only.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...inlineScriptHashes()],
+        // The page sets a few style attributes (uPlot's canvases, layout): inline styles, no inline scripts.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    referrerPolicy: { policy: 'same-origin' },
+    // Served over plain HTTP on closed networks as often as behind TLS: HSTS is the proxy's to set.
+    strictTransportSecurity: false,
+  });
   await app.register(cookie);
   const credentials = new Credentials(deps.config);
   const sessions = new SessionStore(deps.clock, deps.config.http.session_hours * 3_600_000);
@@ -64,7 +87,9 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(dashboardRoutes, { config: deps.config, now: () => deps.clock.now() });
   await app.register(drillRoutes, { drills: deps.drills, now: () => deps.clock.now() });
   if (deps.reports) await app.register(reportRoutes, { reports: deps.reports });
-  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now() });
+  // Every id in a body is checked against the site (a 400 naming it), not just its shape.
+  const known = { buildings: new Set(deps.config.buildings.map((b) => b.id)), devices: new Set(deps.config.devices.map((d) => d.id)) };
+  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now(), known });
   if (deps.drills && deps.alarms && deps.incidents) await app.register(drillReportRoutes, { drills: deps.drills, alarms: deps.alarms, incidents: deps.incidents, now: () => deps.clock.now() });
   if (deps.incidents) {
     const name = deps.config.site.name;
@@ -73,6 +98,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       timeZone: deps.config.site.timezone,
       siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
       knownUsers: new Set(deps.config.users.map((u) => u.username)),
+      knownBuildings: known.buildings,
       now: () => deps.clock.now(),
     });
   }

@@ -3,9 +3,31 @@ import type { Credentials } from '../auth/credentials.js';
 import type { Principal } from '../auth/roles.js';
 import type { SessionStore } from '../auth/sessions.js';
 import type { AttemptThrottle } from '../auth/throttle.js';
-import { tooManyAttempts, unauthorized } from './errors.js';
+import { forbidden, tooManyAttempts, unauthorized } from './errors.js';
 
 export const SESSION_COOKIE = 'dutyroom_session';
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A change made with a session cookie must come from the gateway's own page: its Origin (or,
+ * failing that, its Referer) names the host the request was sent to. API tokens are exempt:
+ * a browser never adds them on its own.
+ */
+function checkOrigin(request: FastifyRequest): void {
+  const from = request.headers.origin ?? request.headers.referer;
+  let source: URL | undefined;
+  let own: URL | undefined;
+  try {
+    source = from && from !== 'null' ? new URL(from) : undefined;
+    // The host the request was sent to, read as the same scheme would (default ports dropped).
+    own = source && request.headers.host ? new URL(`${source.protocol}//${request.headers.host}`) : undefined;
+  } catch {
+    source = undefined;
+  }
+  if (!source) throw forbidden('a change made with a session cookie needs an Origin (or Referer) header: send it from the dashboard, or use an API token');
+  if (!own || source.host !== own.host) throw forbidden(`a change made with a session cookie must come from this gateway's own page (Origin ${from} is not ${request.headers.host ?? 'this host'})`);
+}
 
 /** Finds the caller of a request: an API token (Authorization: Bearer) or a session cookie. */
 export class RequestAuth {
@@ -23,7 +45,12 @@ export class RequestAuth {
     const sid = request.cookies[SESSION_COOKIE];
     if (sid) {
       const found = this.sessions.find(sid);
-      if (found.ok) return found.session.principal;
+      if (found.ok) {
+        // A browser sends the cookie on requests other sites make it send (CSRF); SameSite=Strict
+        // stops the browsers that honour it, this stops the rest: a change needs our own origin.
+        if (!READS.has(request.method)) checkOrigin(request);
+        return found.session.principal;
+      }
       throw unauthorized(found.why === 'expired' ? 'session expired; log in again' : 'session unknown (logged out, or the gateway restarted); log in again');
     }
     throw unauthorized('log in first (POST /api/login) or send Authorization: Bearer <token>');

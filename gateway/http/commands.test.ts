@@ -8,7 +8,7 @@ import { CommandError, type CommandResult } from '../adapters/modbus/command.js'
 import { CommandLog } from '../commands-log.js';
 import type { CommandService } from './commands.js';
 import type { DeviceDirectory, DeviceStatus } from './deps.js';
-import { TOKENS, bearer, json, loginCookie, testApi, type TestApi } from './testing.js';
+import { TOKENS, bearer, json, session, testApi, type TestApi } from './testing.js';
 
 // The command routes against a stand-in for the Modbus adapter and a real command record in a
 // temporary folder: roles, every refusal with its status, the record and the log lines.
@@ -83,7 +83,7 @@ describe('device commands over HTTP', () => {
     expect(json(denied)).toEqual({ error: 'forbidden', message: 'needs role operator' });
     expect(commands.calls).toEqual([]);
 
-    const res = await send('wm-9', { field: 'valve_open', value: false, comment: '空置房走水 vacant flat, water running' }, { cookie: await loginCookie(t.app, 'otto') });
+    const res = await send('wm-9', { field: 'valve_open', value: false, comment: '空置房走水 vacant flat, water running' }, await session(t.app, 'otto'));
     expect(res.statusCode, res.body).toBe(200);
     expect(json(res)).toEqual({
       deviceId: 'wm-9',
@@ -95,7 +95,7 @@ describe('device commands over HTTP', () => {
       by: 'otto',
       comment: '空置房走水 vacant flat, water running',
     });
-    expect((await send('wm-9', { field: 'valve_open', value: true }, { cookie: await loginCookie(t.app, 'ada') })).statusCode).toBe(200);
+    expect((await send('wm-9', { field: 'valve_open', value: true }, await session(t.app, 'ada'))).statusCode).toBe(200);
     expect((await send('wm-9', { field: 'valve_open', value: false }, meterbot)).statusCode).toBe(200);
     expect(commands.calls).toEqual(['wm-9.valve_open=false', 'wm-9.valve_open=true', 'wm-9.valve_open=false']);
     expect(commandLines()).toEqual(['command wm-9.valve_open = false by otto: done', 'command wm-9.valve_open = true by ada: done', 'command wm-9.valve_open = false by meterbot: done']);
@@ -159,7 +159,7 @@ describe('device commands over HTTP', () => {
   });
 
   it('keeps every command after authentication on disk; viewers list a device’s newest first', async () => {
-    const otto = { cookie: await loginCookie(t.app, 'otto') };
+    const otto = await session(t.app, 'otto');
     await send('wm-9', { field: 'valve_open', value: false, comment: '关阀 closing' }, otto);
     await send('wm-9', { field: 'total_m3', value: 1 }, meterbot);
     t.clock.advance(60_000);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -30,6 +31,17 @@ function filesOf(dir: string): Map<string, string> {
     }
   }
   return out;
+}
+
+/**
+ * The CSP source for the page's inline scripts (its import map), by hash: the page may run its
+ * own inline script and nothing else inline, so an injected script has nowhere to run.
+ */
+export function inlineScriptHashes(pageDir = projectPath('dashboard')): string[] {
+  const file = join(pageDir, 'index.html');
+  if (!existsSync(file)) return [];
+  const html = readFileSync(file, 'utf8');
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
 }
 
 export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: () => number; appDir?: string; pageDir?: string }> = async (app, opts) => {

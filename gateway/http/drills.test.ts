@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DrillController, type Drill, type ScenarioInfo } from '../../simulators/drill/controller.js';
 import { FakeEstate, SMALL_SCENARIO } from '../../simulators/scenarios/fake-estate.js';
 import { parseScenarioFile } from '../../simulators/scenarios/load.js';
-import { FakeClock, TOKENS, bearer, json, loginCookie, testApi } from './testing.js';
+import { FakeClock, TOKENS, bearer, json, session, testApi } from './testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const small = parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml');
@@ -21,7 +21,7 @@ async function withDrills(opts: { estate?: boolean; drills?: boolean } = {}) {
   });
   const t = await testApi({ clock, ...(opts.drills === false ? {} : { drills }) });
   cleanups.push(() => t.app.close());
-  return { ...t, clock, estate, drills, otto: { cookie: await loginCookie(t.app, 'otto') } };
+  return { ...t, clock, estate, drills, otto: await session(t.app, 'otto') };
 }
 
 describe('drill routes', () => {

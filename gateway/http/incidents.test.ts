@@ -8,7 +8,7 @@ import type { HandoverReport } from '../../rules/incidents/handover.js';
 import { EventLog } from '../event-log.js';
 import { loadPlaybooks } from '../incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
-import { FakeClock, TOKENS, bearer, json, loginCookie, testApi, testSite } from './testing.js';
+import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -32,7 +32,7 @@ async function withIncidents() {
   cleanups.push(() => incidents.stop());
   const t = await testApi({ incidents, clock });
   cleanups.push(() => t.app.close());
-  return { ...t, clock, incidents, otto: { cookie: await loginCookie(t.app, 'otto') } };
+  return { ...t, clock, incidents, otto: await session(t.app, 'otto') };
 }
 
 describe('incident routes', () => {
@@ -43,6 +43,11 @@ describe('incident routes', () => {
     expect(res.statusCode, res.body).toBe(201);
     const inc = json<Incident>(res);
     expect(inc).toMatchObject({ playbook: 'water_leak', building: 'b1', status: 'open' });
+    for (const building of ['b9', '__proto__', 'constructor']) {
+      const res = await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'water_leak', building } });
+      expect(res.statusCode, building).toBe(400);
+      expect(json(res).message).toBe(`body.building: no building "${building}" in this site`);
+    }
     const unknown = await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'alien_invasion' } });
     expect(unknown.statusCode).toBe(404);
     expect(json(unknown).message).toMatch(/^no playbook "alien_invasion" \(have: /);

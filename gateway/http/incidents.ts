@@ -51,7 +51,7 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
-export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; knownUsers: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
+export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -67,6 +67,8 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
   });
 
   app.post('/api/incidents', { schema: { body: raiseBody } }, async (request, reply) => {
+    const { building } = request.body;
+    if (building !== undefined && opts.knownBuildings && !opts.knownBuildings.has(building)) throw badRequest(`body.building: no building "${building}" in this site`);
     try {
       const inc = await incidents.raise(request.principal!.username, request.body.playbook, request.body.building, request.body.note || undefined);
       return reply.code(201).send(inc);

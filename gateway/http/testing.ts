@@ -131,6 +131,11 @@ export async function loginCookie(app: FastifyInstance, username: keyof typeof P
   return `dutyroom_session=${c.value}`;
 }
 
+/** Headers of a browser on the gateway's own page, logged in as `username`: its session cookie and its Origin (inject's host). */
+export async function session(app: FastifyInstance, username: keyof typeof PASSWORDS): Promise<{ cookie: string; origin: string }> {
+  return { cookie: await loginCookie(app, username), origin: 'http://localhost:80' };
+}
+
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export function json<T = Record<string, unknown>>(res: LightMyRequestResponse): T {
