@@ -1,10 +1,12 @@
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Acl, type BrokerAccount } from './acl.js';
+import { ConnectionRate, DOOR_DEFAULTS, guardStream, LoginThrottle, PacketGuard, type DoorLimits } from './doors.js';
 import { PasswordChecker } from './password.js';
 import { WarnThrottle } from './throttle.js';
 import type { ComponentHealth } from './types.js';
@@ -23,6 +25,8 @@ export interface BrokerOptions {
   accounts: BrokerAccount[];
   /** Publishes with a larger payload are refused. */
   maxPayloadBytes: number;
+  /** The doors before login: packet size, connect timeout, connection rate and cap, failed logins (see doors.ts). */
+  limits?: DoorLimits;
   logger?: Logger;
 }
 
@@ -37,6 +41,12 @@ export interface BrokerStats {
   oversized: number;
   /** QoS 1/2 publishes the consumer could not keep: not acknowledged, the connection closed so the device sends them again. */
   notKept: number;
+  /** Connections cut before login: a packet over the pre-login limit, not a CONNECT first, a malformed header. */
+  cutBeforeLogin: number;
+  /** Connections turned away at the door: too many too fast from one address. */
+  refusedConnections: number;
+  /** Logins refused without checking the password: too many failed logins from the address. */
+  throttledLogins: number;
 }
 
 /**
@@ -98,6 +108,8 @@ export interface RunningBroker {
 const BAD_USERNAME_OR_PASSWORD = 4;
 // WebSocket frames may carry the MQTT header and topic besides the payload.
 const WS_FRAME_HEADROOM = 256 * 1024;
+// A PUBLISH carries its topic (up to 64 KiB), packet id and properties besides the payload.
+const PACKET_HEADROOM = 70 * 1024;
 
 /**
  * Callbacks waiting for promises, with one reaction per distinct promise: the consumer's
@@ -129,7 +141,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const throttled = new WarnThrottle(logger);
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
-  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0 };
+  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0, cutBeforeLogin: 0, refusedConnections: 0, throttledLogins: 0 };
+  const limits = { ...DOOR_DEFAULTS, ...opts.limits };
+  const rate = new ConnectionRate(limits.connectionsPerSecond, limits.connectionBurst);
+  // Failed logins are counted per address and login (a device with a stale password holds off
+  // only itself, not the other devices behind the same NAT or bridge), and per address with ten
+  // times the allowance (so guessing many usernames costs no more scrypt checks).
+  const loginThrottle = new LoginThrottle(limits.failedLoginsPerMinute);
+  const addressThrottle = new LoginThrottle(limits.failedLoginsPerMinute * 10);
+  // Each connection's packet guard, to open it wider once the CONNECT is accepted.
+  const guards = new WeakMap<object, PacketGuard>();
   let local: LocalConsumer | undefined;
   // QoS 1 publishes already handed over in authorizePublish (see there), so that `published`
   // does not hand them over a second time.
@@ -143,14 +164,27 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const live = new Set<Client>();
 
   const aedes = await Aedes.createBroker({
+    connectTimeout: limits.connectTimeoutMs,
     authenticate(client, username, password, done) {
-      const refuse = (reason: string) => {
+      const address = remoteOf(client) ?? '?';
+      const key = `${address}|${username ?? ''}`;
+      const refuse = (reason: string, failed = true) => {
         counts.refusedLogins++;
-        throttled.warn(`login:${username ?? ''}:${reason}`, { username, clientId: client.id, remote: remoteOf(client), reason }, 'broker login refused');
+        if (failed) {
+          loginThrottle.failed(key);
+          addressThrottle.failed(address);
+        }
+        throttled.warn(`login:${username ?? ''}:${reason}`, { username, clientId: client.id, remote: address, reason }, 'broker login refused');
         const err = new Error('bad username or password') as AuthenticateError;
         err.returnCode = BAD_USERNAME_OR_PASSWORD;
         done(err, false);
       };
+      // An address that keeps failing is turned away before any password is checked (scrypt is the cost of a login).
+      const wait = Math.max(loginThrottle.waitSeconds(key), addressThrottle.waitSeconds(address));
+      if (wait > 0) {
+        counts.throttledLogins++;
+        return refuse(`too many failed logins from ${address}; try again in ${wait} s`, false);
+      }
       if (!username || !password) return refuse('no username or password');
       const account = acl.account(username);
       if (!account) return refuse('unknown user');
@@ -159,6 +193,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           if (!ok) return refuse('wrong password');
           // The accounts may have been reloaded during the (slow) check.
           if (acl.account(username) !== account) return refuse('account changed during login');
+          loginThrottle.succeeded(key);
+          guards.get(client.conn)?.accept();
           loginOf.set(client, account);
           live.add(client);
           client.conn.once('close', () => live.delete(client));
@@ -296,19 +332,49 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     await new Promise<void>((resolve) => aedes.close(() => resolve()));
   };
   let ports: RunningBroker['ports'];
+  /** A new connection at the door: turned away if its address comes too fast, else guarded and handed to aedes. */
+  const admit = (stream: Duplex, address: string, req?: IncomingMessage) => {
+    if (!rate.take(address)) {
+      counts.refusedConnections++;
+      throttled.warn(`rate:${address}`, { remote: address }, 'broker connection refused: too many new connections from this address');
+      stream.destroy();
+      return;
+    }
+    const guard = new PacketGuard(limits.preAuthPacketBytes, opts.maxPayloadBytes + PACKET_HEADROOM);
+    guards.set(stream, guard);
+    guardStream(stream, guard, (cut) => {
+      if (cut.reason === 'oversized') counts.oversized++;
+      else counts.cutBeforeLogin++;
+      throttled.warn(
+        `cut:${address}:${cut.reason}`,
+        { remote: address, reason: cut.reason, declared: cut.declared },
+        cut.reason === 'oversized' ? 'broker connection cut: a packet larger than the payload limit' : 'broker connection cut before login',
+      );
+    });
+    void aedes.handle(stream, req);
+  };
   try {
-    const handle = (socket: Socket) => void aedes.handle(socket);
+    const handle = (socket: Socket) => admit(socket, socket.remoteAddress ?? '?');
     const mqtt = track(createNetServer(handle), 'MQTT');
+    mqtt.server.maxConnections = limits.maxConnections;
     listeners.push(mqtt);
     ports = { mqtt: await mqtt.listen(opts.host, opts.mqttPort) };
 
     if (opts.wsPort !== undefined) {
-      const ws = track(webSocketServer(aedes, opts.maxPayloadBytes + WS_FRAME_HEADROOM, logger), 'MQTT over WebSocket');
+      const ws = track(
+        webSocketServer(opts.maxPayloadBytes + WS_FRAME_HEADROOM, logger, (stream, req) => admit(stream, req.socket.remoteAddress ?? '?', req), () => {
+          counts.oversized++;
+          throttled.warn('ws-oversized', {}, 'broker WebSocket frame over the limit: connection closed');
+        }),
+        'MQTT over WebSocket',
+      );
+      ws.server.maxConnections = limits.maxConnections;
       listeners.push(ws);
       ports.ws = await ws.listen(opts.host, opts.wsPort);
     }
     if (opts.tls) {
       const tls = track(createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handle), 'MQTT over TLS');
+      tls.server.maxConnections = limits.maxConnections;
       tls.server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'broker TLS handshake failed'));
       listeners.push(tls);
       ports.tls = await tls.listen(opts.host, opts.tls.port);
@@ -397,7 +463,7 @@ function urlHost(host: string): string {
 }
 
 /** A WebSocket endpoint at /mqtt and /; plain HTTP requests get 426. */
-function webSocketServer(aedes: Aedes, maxFrameBytes: number, logger: Logger): HttpServer {
+function webSocketServer(maxFrameBytes: number, logger: Logger, admit: (stream: Duplex, req: IncomingMessage) => void, onOversized: () => void): HttpServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
   const http = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
@@ -412,8 +478,12 @@ function webSocketServer(aedes: Aedes, maxFrameBytes: number, logger: Logger): H
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
-      stream.on('error', (err) => logger.debug({ err: err.message }, 'broker WebSocket error'));
-      aedes.handle(stream, req);
+      stream.on('error', (err) => {
+        // ws refuses a frame over maxPayload before any byte reaches the stream: count it here.
+        if (/max payload size exceeded/i.test(err.message)) onOversized();
+        logger.debug({ err: err.message }, 'broker WebSocket error');
+      });
+      admit(stream, req);
     });
   });
   http.on('close', () => wss.close());

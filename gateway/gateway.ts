@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import type { BrokerStats } from '../broker/broker.js';
 import { startBrokerThread, type SupervisedBroker } from '../broker/thread.js';
 import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
@@ -69,6 +70,34 @@ export interface RunningGateway {
   reports: MeterReportScheduler | undefined;
   logger: Logger;
   stop(): Promise<void>;
+}
+
+/**
+ * The broker thread keeps its own counts; each scrape of /metrics adds what they grew by since
+ * the last, so every refusal shows in the gateway's metrics: oversized payloads (TCP and
+ * WebSocket) also as refused readings of protocol mqtt.
+ */
+function countBrokerRefusals(broker: SupervisedBroker, metrics: Metrics): void {
+  const last: Partial<Record<keyof BrokerStats, number>> = {};
+  const grew = (key: keyof BrokerStats, now: BrokerStats) => {
+    const d = Math.max(0, now[key] - (last[key] ?? 0));
+    last[key] = now[key];
+    return d;
+  };
+  metrics.onScrape(() => {
+    const s = broker.stats();
+    const add = (reason: string, n: number) => n > 0 && metrics.mqttRefused.inc({ reason }, n);
+    const throttled = grew('throttledLogins', s);
+    add('login_throttled', throttled);
+    add('login_refused', grew('refusedLogins', s) - throttled);
+    add('connection_refused', grew('refusedConnections', s));
+    add('cut_before_login', grew('cutBeforeLogin', s));
+    add('publish_refused', grew('refusedPublishes', s));
+    add('subscribe_refused', grew('refusedSubscribes', s));
+    add('not_kept', grew('notKept', s));
+    const oversized = grew('oversized', s);
+    if (oversized > 0) metrics.reject('mqtt', 'oversized', oversized);
+  });
 }
 
 /**
@@ -174,6 +203,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
             : {}),
           accounts: brokerAccounts(config),
           maxPayloadBytes: config.broker.max_payload_bytes,
+          limits: {
+            preAuthPacketBytes: config.broker.limits.pre_auth_packet_bytes,
+            connectTimeoutMs: config.broker.limits.connect_timeout_s * 1000,
+            maxConnections: config.broker.limits.max_connections,
+            connectionsPerSecond: config.broker.limits.connections_per_second_per_address,
+            connectionBurst: config.broker.limits.connection_burst_per_address,
+            failedLoginsPerMinute: config.broker.limits.failed_logins_per_minute_per_address,
+          },
           logger: logger.child({ component: 'broker' }),
         },
         // Restarted with backoff if it dies; devices reconnect and send again what was not acknowledged.
@@ -181,6 +218,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       );
       stops.push(() => broker!.close());
       brokerUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
+      countBrokerRefusals(broker, metrics);
     } else {
       if (!config.broker.url) throw new Error('broker.embedded is false but no broker.url (or MQTT_URL) is set');
       brokerUrl = config.broker.url;

@@ -120,7 +120,27 @@ export class Metrics {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'dutyroom_' });
   }
 
+  readonly mqttRefused = new Counter({
+    name: 'dutyroom_mqtt_refused_total',
+    help: 'What the embedded broker turned away, by reason: login_refused, login_throttled, connection_refused (rate), cut_before_login, publish_refused (ACL or size), subscribe_refused, not_kept (no PUBACK: the spool could not keep it).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly scrapeHooks: (() => void)[] = [];
+
   reject(protocol: string, reason: string, count = 1): void {
     this.readingsRejected.inc({ protocol, reason }, count);
+  }
+
+  /** Runs before every scrape: for counts kept elsewhere (the broker thread's), brought in as they grew. */
+  onScrape(hook: () => void): void {
+    this.scrapeHooks.push(hook);
+  }
+
+  /** The exposition text, with every scrape hook run first. */
+  async text(): Promise<string> {
+    for (const hook of this.scrapeHooks) hook();
+    return this.registry.metrics();
   }
 }

@@ -123,3 +123,23 @@ describe('MQTT ingest through the embedded broker into InfluxDB', () => {
     expect(gw.adapter.health()).toMatchObject({ status: 'ok', broker: 'embedded (in-process)' });
   });
 });
+
+describe('every refusal of the embedded broker shows in /metrics (issue 16)', () => {
+  it('an oversized payload counts as a refused mqtt reading; a wrong password as a refused login', async () => {
+    const before = await rejected('oversized');
+    // Its connection is cut (MQTT 3.1.1 cannot refuse one PUBLISH): not one of the clients ended politely after the tests.
+    const meter = await mqtt.connectAsync(gw.brokerUrl, { username: 'wm-102', password: DEVICE_PASSWORD, reconnectPeriod: 0 });
+    const closed = new Promise<void>((r) => meter.once('close', () => r()));
+    meter.publish('dutyroom/testsite/wm-102/reading', JSON.stringify({ total_m3: 1, pad: 'x'.repeat(70 * 1024) }), { qos: 1 });
+    await closed;
+    await meter.endAsync(true);
+    await expect(mqtt.connectAsync(gw.brokerUrl, { username: 'wm-101', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
+    // The broker thread reports its counts a moment later; a scrape brings them in.
+    const text = await waitFor(async () => {
+      const t = await (await fetch(`${gw.httpUrl}/metrics`)).text();
+      return /dutyroom_mqtt_refused_total\{reason="login_refused"\} [1-9]/.test(t) && /dutyroom_mqtt_refused_total\{reason="publish_refused"\} [1-9]/.test(t) ? t : null;
+    }, 'the refusals in /metrics');
+    expect(text).toMatch(/dutyroom_readings_rejected_total\{protocol="mqtt",reason="oversized"\} [1-9]/);
+    expect(await rejected('oversized')).toBeGreaterThan(before);
+  });
+});

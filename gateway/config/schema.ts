@@ -173,6 +173,21 @@ const broker = z.strictObject({
   accounts: z.array(brokerAccount).default([]),
   /** Largest payload accepted, bytes. */
   max_payload_bytes: z.number().int().positive().default(64 * 1024),
+  /** The doors before login (broker/doors.ts): what a client that never logs in can cost. */
+  limits: z
+    .strictObject({
+      /** Largest packet before the CONNECT is accepted. */
+      pre_auth_packet_bytes: z.number().int().min(1024).default(64 * 1024),
+      /** A connection that has not logged in by then is closed. */
+      connect_timeout_s: z.number().positive().default(10),
+      max_connections: z.number().int().positive().default(20_000),
+      /** New connections per second from one address (a bridge or NAT shares one), and the burst allowed. */
+      connections_per_second_per_address: z.number().positive().default(50),
+      connection_burst_per_address: z.number().int().positive().default(500),
+      /** Failed logins from one address in a minute before it is turned away for a minute, passwords unchecked. */
+      failed_logins_per_minute_per_address: z.number().int().positive().default(10),
+    })
+    .prefault({}),
 });
 
 const storage = z.strictObject({

@@ -34,7 +34,7 @@ export const opsRoutes: FastifyPluginAsyncZod<{ health: HealthSource[]; metrics:
   });
 
   app.get('/metrics', { config: { access: 'public' } }, async (_request, reply) => {
-    const text = await opts.metrics.registry.metrics();
+    const text = await opts.metrics.text();
     return reply.type(opts.metrics.registry.contentType).send(text);
   });
 };
