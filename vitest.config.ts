@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most integration tests wait on sockets, influxd, Chromium or simulated time, not the CPU:
+    // vitest's default (CPUs − 1: one worker on a two-core CI machine) ran them one by one.
+    maxWorkers: 3,
   },
 });

@@ -91,6 +91,8 @@ devices:
   - { id: e1, kind: electricity_meter, circuit: sub_circuit, feeder: e2, protocol: mqtt, place: { building: b1 } }
   - { id: e2, kind: electricity_meter, circuit: sub_circuit, feeder: e1, protocol: mqtt, place: { building: b1 } }
   - { id: l1, kind: level_sensor, drain_pump: m1, protocol: mqtt, place: { building: b1, floor: "2", room: r1 } }
+  - { id: e3, kind: electricity_meter, circuit: sub_circuit, feeder: e2, protocol: mqtt, place: { building: b1 } }
+  - { id: p1, kind: pump, feeder: e3, protocol: mqtt, place: { building: b1 } }
 `;
     const messages = problemsOf(text).map((p) => `${p.line} ${p.path}: ${p.message}`);
     expect(messages).toEqual(
@@ -104,12 +106,16 @@ devices:
         expect.stringMatching(/^18 devices\[5\]\.place\.floor: floor "2" differs from the floor of its unit\/room \("B1"\)/),
       ]),
     );
+    // The loop is said once, not again for e2, nor for e3 and p1 that hang below it.
+    expect(messages.filter((m) => m.includes('feeder loop'))).toEqual(['16 devices[3].feeder: feeder loop: e1 → e2 → e1']);
   });
 
-  it('reports YAML syntax errors with their line', () => {
+  it('reports YAML syntax errors with their line, and the path as far as the parser got', () => {
     const problems = problemsOf('site:\n  id: s1\n  name: [unclosed\nbuildings: []\n');
     expect(problems[0]!.message).toMatch(/^YAML:/);
     expect(problems[0]!.line).toBeGreaterThan(0);
+    const deep = problemsOf('site:\n  id: s1\n  name: S\nbroker:\n  accounts:\n    - { username: a, publish: ["x" }\n');
+    expect(deep[0]).toMatchObject({ path: expect.stringMatching(/^broker\.accounts/), line: 6 });
   });
 
   it('points a missing required key at its parent', () => {
@@ -125,7 +131,7 @@ users:
     const cfg = parseConfig(text, 'site.yaml', { env: { DUTY_HASH: HASH } });
     expect(cfg.users[0]!.password_hash).toBe(HASH);
     const problems = problemsOf(text);
-    expect(problems).toEqual([expect.objectContaining({ line: 13, message: 'environment variable DUTY_HASH is not set' })]);
+    expect(problems).toEqual([expect.objectContaining({ line: 13, path: 'users[0].password_hash', message: 'environment variable DUTY_HASH is not set' })]);
   });
 
   it('MQTT_URL switches to an external broker, INFLUX_URL to an existing database', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { siteConfig, type SiteConfig } from './schema.js';
 
 export interface ConfigProblem {
@@ -64,11 +64,12 @@ export function parseConfig(text: string, file: string, opts: { env?: Env; extra
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
     const pos = at(e.pos[0]);
-    problems.push({ path: '', ...pos, message: `YAML: ${e.message.split('\n')[0]}` });
+    // Where the parser got to: the key path of the deepest entry holding the error, as far as it can tell.
+    problems.push({ path: formatPath(pathAt(doc.contents, e.pos[0])), ...pos, message: `YAML: ${e.message.split('\n')[0]}` });
   }
   if (problems.length) throw new ConfigError(file, problems);
 
-  substituteEnv(doc, env, (node, message) => problems.push({ path: '', ...at(node.range?.[0]), message }));
+  substituteEnv(doc, env, (node, path, message) => problems.push({ path: formatPath(path), ...at(node.range?.[0]), message }));
   if (problems.length) throw new ConfigError(file, problems);
 
   const raw = doc.toJS() ?? {};
@@ -100,21 +101,56 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-function substituteEnv(doc: Document, env: Env, problem: (node: Node, message: string) => void): void {
+function substituteEnv(doc: Document, env: Env, problem: (node: Node, path: (string | number)[], message: string) => void): void {
   visit(doc, {
-    Scalar(_key, node) {
+    Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const replaced = node.value.replace(ENV_REF, (_m, name: string, fallback: string | undefined) => {
         const value = env[name];
         if (value !== undefined && value !== '') return value;
         if (fallback !== undefined) return fallback;
-        problem(node, `environment variable ${name} is not set`);
+        problem(node, keyPath(ancestors, node), `environment variable ${name} is not set`);
         return '';
       });
       // A whole-value reference to a number keeps the YAML type the schema expects.
       node.value = /^\$\{[^}]+\}$/.test(node.value) && /^-?\d+(\.\d+)?$/.test(replaced) ? Number(replaced) : replaced;
     },
   });
+}
+
+/** The key path of a node from the ancestors `visit` gives it: map keys and sequence indices. */
+function keyPath(ancestors: readonly unknown[], node: unknown): (string | number)[] {
+  const out: (string | number)[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const here = chain[i];
+    const next = chain[i + 1];
+    if (isPair(here) && isScalar(here.key) && here.value === next) out.push(String(here.key.value));
+    else if (isSeq(here)) out.push(here.items.indexOf(next as never));
+  }
+  return out;
+}
+
+/** The key path of the deepest entry whose text holds `offset` (a syntax error's place). */
+function pathAt(node: unknown, offset: number, out: (string | number)[] = []): (string | number)[] {
+  const holds = (n: unknown) => {
+    const range = (n as Node | null)?.range;
+    return range !== undefined && range !== null && range[0] <= offset && offset <= range[2];
+  };
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const start = keyNode?.range?.[0];
+      const end = (pair.value as Node | null)?.range?.[2] ?? keyNode?.range?.[2];
+      if (start !== undefined && end !== undefined && start <= offset && offset <= end) {
+        return pathAt(pair.value, offset, [...out, isScalar(pair.key) ? String(pair.key.value) : '?']);
+      }
+    }
+  } else if (isSeq(node)) {
+    const i = node.items.findIndex(holds);
+    if (i >= 0) return pathAt(node.items[i], offset, [...out, i]);
+  }
+  return out;
 }
 
 function applyEnvOverrides(raw: Record<string, unknown>, env: Env): void {

@@ -387,16 +387,27 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
   for (const d of Object.keys(cfg.thresholds?.devices ?? {})) {
     if (!devices.has(d)) problem(['thresholds', 'devices', d], `no device "${d}"`);
   }
-  // A feeder chain that loops would make outage inference run forever.
-  cfg.devices.forEach((d, di) => {
-    const chain = new Set<string>([d.id]);
+  // A feeder chain that loops would make outage inference run forever. Each loop is reported
+  // once, at its first device in the file, not again for every device fed from it.
+  const loops = new Set<string>();
+  const indexOf = new Map(cfg.devices.map((d, i) => [d.id, i]));
+  cfg.devices.forEach((d) => {
+    const chain: string[] = [d.id];
     let next = d.feeder;
     while (next !== undefined) {
-      if (chain.has(next)) {
-        problem(['devices', di, 'feeder'], `feeder loop: ${[...chain, next].join(' → ')}`);
+      const at = chain.indexOf(next);
+      if (at >= 0) {
+        const loop = chain.slice(at);
+        const key = [...loop].sort().join('|');
+        if (loops.has(key)) break;
+        loops.add(key);
+        const first = loop.reduce((a, b) => ((indexOf.get(a) ?? 0) <= (indexOf.get(b) ?? 0) ? a : b));
+        const start = loop.indexOf(first);
+        const ordered = [...loop.slice(start), ...loop.slice(0, start), first];
+        problem(['devices', indexOf.get(first)!, 'feeder'], `feeder loop: ${ordered.join(' → ')}`);
         break;
       }
-      chain.add(next);
+      chain.push(next);
       next = devices.get(next)?.feeder;
     }
   });
