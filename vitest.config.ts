@@ -10,6 +10,6 @@ export default defineConfig({
     pool: 'forks',
     // Most integration tests wait on sockets, influxd, Chromium or simulated time, not the CPU:
     // vitest's default (CPUs − 1: one worker on a two-core CI machine) ran them one by one.
-    maxWorkers: 3,
+    maxWorkers: 2,
   },
 });

@@ -49,7 +49,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const send = async (device: string, body: unknown, auth: Record<string, string> = { cookie }) => {
+const send = async (device: string, body: unknown, auth: Record<string, string> = { cookie, origin: gw.httpUrl }) => {
   const res = await fetch(`${gw.httpUrl}/api/devices/${device}/commands`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 };
