@@ -198,6 +198,33 @@ describe('ModbusAdapter over TCP', () => {
     await waitFor(() => r.of('pump-b1').length >= recovered + 4, 4 * intervalMs + 500, 'the pump back on its interval');
   });
 
+  it('a converter switched off and on: the incomer behind it is back within a few intervals, a drainage pump after its longer backoff (issue 16)', async () => {
+    const devices = [
+      { unitId: 1, profile: 'eastron-sdm630', values: METER },
+      { unitId: 2, profile: 'grundfos-cim', values: PUMP },
+    ];
+    const first = await server(devices);
+    const port = first.port;
+    const intervalMs = 200;
+    const incomer = { ...meter(port, intervalMs / 1000, 100), circuit: 'incomer' as const };
+    const drainage = { ...pump(port, intervalMs / 1000, 100), role: 'drainage' as const };
+    const r = run([incomer, drainage], { maxBackoffMs: 5000 });
+    await waitFor(() => (r.of('em-b1').length && r.of('pump-b1').length ? true : undefined), 3000, 'both polled');
+    await first.close(); // switched off
+    await waitFor(() => (r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 5 ? true : undefined), 10_000, 'the pump deep in its backoff');
+    // The incomer waits 3 intervals at most; the pump by now up to 16 (3.2 s, capped at 5 s).
+    expect(r.adapter.deviceStats().get('em-b1')!.backoffUntil! - Date.now()).toBeLessThanOrEqual(3 * intervalMs);
+    const on = Date.now();
+    const seen = { meter: r.of('em-b1').length, pump: r.of('pump-b1').length };
+    await server(devices, port); // switched on again, same port
+    await waitFor(() => (r.of('em-b1').length > seen.meter ? true : undefined), 3000, 'the incomer read again');
+    const incomerBack = Date.now() - on;
+    await waitFor(() => (r.of('pump-b1').length > seen.pump ? true : undefined), 8000, 'the pump read again');
+    const pumpBack = Date.now() - on;
+    expect(incomerBack).toBeLessThan(3 * intervalMs + 400);
+    expect(pumpBack).toBeGreaterThan(incomerBack);
+  });
+
   it('healthy devices keep their poll period within 10 % next to a slave that never answers and a converter that is switched off', async () => {
     const intervalMs = 200;
     // The requirement, as a bound on each measured period (at the device: when its first request arrived).

@@ -116,6 +116,12 @@ export const modbusDevice = z.strictObject({
   profile: z.string().min(1),
   connection: modbusConnection,
   poll_interval_s: z.number().positive().default(10),
+  /**
+   * A device whose loss matters at once is asked again within three poll intervals however long
+   * it was silent, so its return is seen within seconds. Default: incomers, lifts, sump level
+   * sensors and sump pumps (see watchedClosely in the Modbus adapter); true or false overrides.
+   */
+  watch_closely: z.boolean().optional(),
 });
 
 export const device = z.discriminatedUnion('protocol', [mqttDevice, modbusDevice]);

@@ -73,6 +73,8 @@ interface DeviceState {
 }
 
 export const DEFAULT_MAX_BACKOFF_MS = 60_000;
+/** A device watched closely waits at most this many intervals between attempts. */
+export const CLOSE_WATCH_INTERVALS = 3;
 const HEALTH_OFFLINE_IDS = 10;
 /** How long a failing device's poll lets the healthy polls of the same slot go first. */
 const FAILING_DEVICE_GRACE_MS = 5;
@@ -131,7 +133,8 @@ export class ModbusAdapter implements HealthSource {
           reported: new Set(),
           schedule: new PollSchedule({
             intervalMs: device.intervalMs,
-            maxBackoffMs: opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+            // An incomer, a lift, a sump: asked again within a few intervals, so their return is seen in seconds.
+            maxBackoffMs: device.watchedClosely ? Math.min(opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, CLOSE_WATCH_INTERVALS * device.intervalMs) : (opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
             clock: opts.clock,
             timers,
             poll: () => this.poll(state),

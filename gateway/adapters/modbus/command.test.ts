@@ -24,7 +24,7 @@ const boiler = profile('boiler', [
 ]);
 const lift = profile('lift', ['mode: { function: 3, register: 4, type: uint16, map: { 0: normal, 1: inspection, 2: maintenance }, writable: true }']);
 
-const device = (p: RegisterProfile, id = 'dev-1'): PolledDevice => ({ id, kind: p.kind, profile: p, plan: planReads(p), unitId: 7, timeoutMs: 500, intervalMs: 1000, line: 'fake' });
+const device = (p: RegisterProfile, id = 'dev-1'): PolledDevice => ({ id, kind: p.kind, profile: p, plan: planReads(p), unitId: 7, timeoutMs: 500, intervalMs: 1000, watchedClosely: false, line: 'fake' });
 const clock = { now: () => 1_700_000_000_000 };
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -20,8 +20,20 @@ export interface PolledDevice {
   unitId: number;
   timeoutMs: number;
   intervalMs: number;
+  /** Backed off three intervals at most: its loss matters at once (see watchedClosely). */
+  watchedClosely: boolean;
   /** The line's name, as in `describeTarget`. */
   line: string;
+}
+
+/**
+ * Devices whose return must be seen within seconds: an incomer (the power is back), a lift
+ * (people may be in it), a sump's level sensor and pump (the basement floods). A site can say
+ * otherwise per device (`watch_closely`).
+ */
+export function watchedClosely(d: Pick<ModbusDeviceConfig, 'kind' | 'circuit' | 'role' | 'watch_closely'>): boolean {
+  if (d.watch_closely !== undefined) return d.watch_closely;
+  return (d.kind === 'electricity_meter' && d.circuit === 'incomer') || d.kind === 'lift' || d.kind === 'level_sensor' || (d.kind === 'pump' && d.role === 'sump');
 }
 
 export interface Line {
@@ -89,6 +101,7 @@ export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], pro
       unitId: c.unit_id,
       timeoutMs: c.timeout_ms,
       intervalMs: Math.max(1, Math.round(d.poll_interval_s * 1000)),
+      watchedClosely: watchedClosely(d),
       line: name,
     });
   }
