@@ -25,6 +25,8 @@ import type { HealthSource } from './health.js';
 import type { RunningDrill } from '../rules/alarms/drill.js';
 import type { Reading } from '../rules/model/reading.js';
 import { placeOf } from './incidents/place.js';
+import { SystemWatch } from './system-watch.js';
+import type { SystemSnapshot } from '../rules/alarms/system.js';
 import { build } from './http/app.js';
 import type { DrillService } from './http/drills.js';
 import { Metrics } from './metrics.js';
@@ -132,12 +134,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
     // Set once the adapters exist: a device is unreachable because of the gateway's own link.
     let linkDown: (deviceId: string) => string | undefined = () => undefined;
+    // Set once every part exists: the gateway's own state, for its system alarms.
+    const system: { snapshot?: () => SystemSnapshot } = {};
+    let lastBrokerRestartAt: number | undefined;
     const alarms = new AlarmRuntime({
       config,
       clock,
       journal: new AlarmJournal(resolve(opts.baseDir, config.data_dir, 'alarms', 'journal.jsonl')),
       silences: new SilenceBook(resolve(opts.baseDir, config.data_dir, 'alarms', 'silences.json')),
       linkDown: (id) => linkDown(id),
+      system: () => system.snapshot?.() ?? {},
       logger: logger.child({ component: 'rules' }),
       ...(opts.activeDrill ? { activeDrill: opts.activeDrill } : {}),
     });
@@ -214,7 +220,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
           logger: logger.child({ component: 'broker' }),
         },
         // Restarted with backoff if it dies; devices reconnect and send again what was not acknowledged.
-        { onRestart: (e) => metrics.restarts.inc({ component: 'broker', outcome: e.ok ? 'ok' : 'failed' }) },
+        {
+          onRestart: (e) => {
+            metrics.restarts.inc({ component: 'broker', outcome: e.ok ? 'ok' : 'failed' });
+            if (e.ok) lastBrokerRestartAt = clock.now();
+          },
+        },
       );
       stops.push(() => broker!.close());
       brokerUrl = `mqtt://127.0.0.1:${broker.ports.mqtt}`;
@@ -268,6 +279,18 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const endpoints = (modbus.health().endpoints ?? []) as { endpoint: string; connected: boolean }[];
       return line && endpoints.some((e) => e.endpoint === line && !e.connected) ? `the gateway cannot open Modbus line ${line}` : undefined;
     };
+
+    const watch = new SystemWatch({
+      clock,
+      dataDir: resolve(opts.baseDir, config.data_dir),
+      minFreeBytes: config.storage.min_free_mb * 1024 * 1024,
+      store: store.healthSources,
+      refusing: () => pipeline.refusing,
+      ...(broker ? { broker } : {}),
+      lastBrokerRestartAt: () => lastBrokerRestartAt,
+      modbusLinesDown: () => modbus.linesDown(),
+    });
+    system.snapshot = () => watch.snapshot();
 
     const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {

@@ -9,6 +9,7 @@ import { siteFacts } from './facts.js';
 import type { AlarmJournal, JournalEntry } from './journal.js';
 import type { SilenceBook } from './silences.js';
 import { boardOrder } from '../../rules/alarms/order.js';
+import { SystemAlarms, type SystemSnapshot } from '../../rules/alarms/system.js';
 import type { Live } from '../../rules/site.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
 import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
@@ -35,6 +36,8 @@ export interface AlarmRuntimeOptions {
   logger: Logger;
   /** The drill running now, if any, with its scope: alarms on devices in its scope are tagged with it. */
   activeDrill?: () => RunningDrill | undefined;
+  /** The gateway's own state, for its system alarms (rules/alarms/system.ts); none when absent. */
+  system?: () => SystemSnapshot;
   /** How often open alarms and silent devices are re-checked (default 1000 ms). */
   tickMs?: number;
   /** Changes kept for streams that reconnect (default 5000). */
@@ -46,6 +49,7 @@ export type AlarmListener = (entry: JournalEntry) => void;
 export class AlarmRuntime implements HealthSource {
   readonly component = 'rules';
   private engine: RuleEngine | undefined;
+  private readonly systemAlarms = new SystemAlarms();
   private readonly listeners = new Set<AlarmListener>();
   private readonly recent: JournalEntry[] = [];
   private readonly buildingOf = new Map<string, string>();
@@ -65,9 +69,13 @@ export class AlarmRuntime implements HealthSource {
     await this.opts.silences?.load(now);
     this.engine = new RuleEngine({ facts: siteFacts(this.opts.config), start: now });
     this.engine.restore(restored.alarms);
+    this.systemAlarms.restore(restored.alarms);
     this.recent.push(...restored.entries.slice(-(this.opts.backlog ?? 5000)));
     logger.info({ restored: restored.alarms.filter((a) => a.status !== 'closed').length }, 'alarm state restored');
-    this.timer = setInterval(() => this.flush(), this.opts.tickMs ?? 1000);
+    this.timer = setInterval(() => {
+      this.flush();
+      this.flushSystem();
+    }, this.opts.tickMs ?? 1000);
     this.timer.unref();
   }
 
@@ -86,12 +94,14 @@ export class AlarmRuntime implements HealthSource {
 
   acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]> {
     const engine = this.requireEngine();
-    return this.persist(engine.acknowledge(alarmId, by, comment, this.opts.clock.now()));
+    const now = this.opts.clock.now();
+    if (this.systemAlarms.findById(alarmId)) return this.persist(this.systemAlarms.acknowledge(alarmId, by, comment, now));
+    return this.persist(engine.acknowledge(alarmId, by, comment, now));
   }
 
   /** Alarms not closed, in the board's order (real before drill, critical first: rules/alarms/order.ts). */
   list(filter: AlarmFilter = {}): AlarmView[] {
-    const all = this.requireEngine().active().map((a) => this.annotate(a)).sort(boardOrder);
+    const all = [...this.requireEngine().active().map((a) => this.annotate(a)), ...this.systemAlarms.active()].sort(boardOrder);
     return all.filter(
       (a) =>
         (filter.status === undefined || filter.status === 'active' || a.status === filter.status) &&
@@ -102,12 +112,16 @@ export class AlarmRuntime implements HealthSource {
   }
 
   get(alarmId: string): AlarmView | undefined {
+    const system = this.systemAlarms.findById(alarmId);
+    if (system) return system;
     const a = this.requireEngine().active().find((x) => x.id === alarmId) ?? this.requireEngine().findById(alarmId);
     return a && this.annotate(a);
   }
 
   comment(alarmId: string, by: string, text: string): Promise<JournalEntry[]> {
-    return this.persist(this.requireEngine().comment(alarmId, by, text, this.opts.clock.now()));
+    const now = this.opts.clock.now();
+    if (this.systemAlarms.findById(alarmId)) return this.persist(this.systemAlarms.comment(alarmId, by, text, now));
+    return this.persist(this.requireEngine().comment(alarmId, by, text, now));
   }
 
   silences(): Silence[] {
@@ -186,6 +200,25 @@ export class AlarmRuntime implements HealthSource {
     if (!this.engine) return;
     const changes = this.engine.evaluate(this.opts.clock.now(), this.opts.activeDrill?.());
     if (changes.length) void this.persist(changes).catch(() => undefined);
+  }
+
+  /** The gateway's own state, as alarms (once a tick: its snapshot reads every part). */
+  private flushSystem(): void {
+    if (!this.engine || !this.opts.system) return;
+    let snapshot: SystemSnapshot;
+    try {
+      snapshot = this.opts.system();
+    } catch (err) {
+      this.opts.logger.error({ err }, 'system snapshot failed');
+      return;
+    }
+    const changes = this.systemAlarms.evaluate(snapshot, this.opts.clock.now());
+    if (changes.length) void this.persist(changes).catch(() => undefined);
+  }
+
+  /** Evaluates the system alarms now (tests; the timer does it every tick). */
+  checkSystem(): void {
+    this.flushSystem();
   }
 
   private persist(changes: AlarmChange[]): Promise<JournalEntry[]> {

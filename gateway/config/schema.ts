@@ -209,6 +209,8 @@ const storage = z.strictObject({
   bucket: z.string().optional(),
   token: z.string().optional(),
   batch_size: z.number().int().min(1).max(100000).default(5000),
+  /** Free space the data directory's disk must keep (MiB); below it the duty room gets a disk_low alarm. */
+  min_free_mb: z.number().positive().default(512),
   flush_interval_ms: z.number().int().min(1).default(1000),
   spool: z
     .strictObject({

@@ -415,6 +415,7 @@ export class StoreWriter {
         status: 'down',
         detail: `database write failing since ${new Date(this.downSince ?? now).toISOString()}: ${this.lastError.message}; ${waiting} reading(s) kept in the spool, next try in ${retryIn} s`,
         ...base,
+        downSince: this.downSince ?? now,
       };
     }
     const oldest = this.arrivals.find((a) => a.seq > this.spool.committedSeq)?.at;
@@ -431,7 +432,8 @@ export class StoreWriter {
   private spoolState(): ComponentHealth {
     this.updateGauges();
     const s = this.spool;
-    const base = { depth: s.depth, bytes: s.bytes, maxBytes: s.limitBytes };
+    const oldest = s.depth > 0 ? this.arrivals.find((a) => a.seq > s.committedSeq)?.at : undefined;
+    const base = { depth: s.depth, bytes: s.bytes, maxBytes: s.limitBytes, ...(oldest !== undefined && Number.isFinite(oldest) ? { oldestAgeS: Math.round((this.timers.now() - oldest) / 1000) } : {}) };
     if (s.error) return { status: 'down', detail: s.error.message, ...base };
     if (s.full) return { status: 'degraded', detail: `spool full: new readings are refused until the database takes the backlog`, ...base };
     if (s.bytes > 0.9 * s.limitBytes) return { status: 'degraded', detail: `spool above 90 % of its limit`, ...base };

@@ -7,7 +7,7 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export interface AlarmKindDef {
   severity: Severity;
-  category: 'water' | 'power' | 'lift' | 'heating' | 'device';
+  category: 'water' | 'power' | 'lift' | 'heating' | 'device' | 'system';
   title: { zh: string; en: string };
   /** May a power cut on the device's feeder inhibit it (DOMAIN.md §2: never a trapped lift). */
   inhibitable: boolean;
@@ -42,6 +42,16 @@ export const ALARM_KINDS = {
   boiler_fault: kind('critical', 'heating', '锅炉故障', 'Boiler fault'),
   pump_failure: kind('major', 'device', '水泵故障', 'Pump failure', true),
   device_offline: kind('minor', 'device', '设备离线', 'Device offline', true),
+  // The monitor watching itself (rules/alarms/system.ts): what the duty room cannot see otherwise.
+  storage_unreachable: kind('major', 'system', '数据库不可达（数据暂存本地）', 'Database unreachable (readings kept locally)'),
+  spool_half_full: kind('major', 'system', '本地暂存已过半', 'Local spool half full'),
+  spool_nearly_full: kind('critical', 'system', '本地暂存将满', 'Local spool nearly full'),
+  spool_refusing: kind('critical', 'system', '本地暂存已满或故障，数据被拒收', 'Spool full or failing: readings refused'),
+  broker_down: kind('critical', 'system', 'MQTT 服务停止', 'MQTT broker down'),
+  broker_restarted: kind('minor', 'system', 'MQTT 服务曾重启', 'MQTT broker restarted'),
+  modbus_line_down: kind('major', 'system', 'Modbus 线路中断', 'Modbus line down'),
+  disk_low: kind('critical', 'system', '数据盘空间不足', 'Data disk nearly full'),
+  clock_jump: kind('major', 'system', '系统时钟跳变', 'System clock jumped'),
 } as const satisfies Record<string, AlarmKindDef>;
 
 export type AlarmKind = keyof typeof ALARM_KINDS;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
-import type { AlarmKind } from '../alarms/kinds.js';
+import { ALARM_KIND_NAMES, ALARM_KINDS, type AlarmKind } from '../alarms/kinds.js';
+import { isSystemKind } from '../alarms/system.js';
 import { ALL_DETECTORS, alarmSeverity } from '../engine.js';
 import { DEVICE_KINDS } from '../model/fields.js';
 import { PUMP_ROLES, type DeviceFacts } from '../site.js';
@@ -33,15 +34,19 @@ describe('I5 every critical alarm has a playbook', () => {
   const critical: { device: DeviceFacts; kind: AlarmKind }[] = [];
   for (const device of devices) for (const d of ALL_DETECTORS) if (d.applies(device) && alarmSeverity(device, d.kind) === 'critical' && !critical.some((c) => c.device === device && c.kind === d.kind)) critical.push({ device, kind: d.kind });
 
-  it('finds the critical alarms the detectors can raise (so the check below is not empty)', () => {
+  // The gateway's own alarms (rules/alarms/system.ts) are raised on a subject, not a device.
+  const gateway: DeviceFacts = { id: 'gateway', kind: 'electricity_meter', building: '', vacant: false, intervalS: 1 };
+  for (const kind of ALARM_KIND_NAMES) if (isSystemKind(kind) && ALARM_KINDS[kind].severity === 'critical') critical.push({ device: gateway, kind });
+
+  it('finds the critical alarms the detectors and the system watch can raise (so the check below is not empty)', () => {
     expect(new Set(critical.map((c) => c.kind))).toEqual(
-      new Set(['water_leak', 'pipe_burst', 'sump_pump_failure', 'power_cut_external', 'lift_entrapment', 'lift_door_fault', 'lift_overtravel', 'boiler_overheat', 'boiler_pressure', 'boiler_fault', 'pump_failure']),
+      new Set(['water_leak', 'pipe_burst', 'sump_pump_failure', 'power_cut_external', 'lift_entrapment', 'lift_door_fault', 'lift_overtravel', 'boiler_overheat', 'boiler_pressure', 'boiler_fault', 'pump_failure', 'spool_nearly_full', 'spool_refusing', 'broker_down', 'disk_low']),
     );
     expect(critical.filter((c) => c.kind === 'pump_failure').map((c) => c.device.role).sort()).toEqual(['secondary_water', 'sump']);
   });
 
   for (const { device, kind } of critical) {
-    it(`${kind} on a ${device.kind}${device.role ? ` (${device.role})` : ''} opens or joins an incident, alerted at once`, () => {
+    it(`${kind} on ${device.id === 'gateway' ? 'the gateway' : `a ${device.kind}${device.role ? ` (${device.role})` : ''}`} opens or joins an incident, alerted at once`, () => {
       expect(playbooks.forKind(kind), `no playbook opens on ${kind}`).toBeDefined();
       const board = new IncidentBoard({ facts: { site: 's', devices: new Map(devices.map((d) => [d.id, d])) }, playbooks, alertRoles: ['duty_manager', 'engineering_manager'] });
       const id = `${kind}:${device.id}:${T0}`;

@@ -15,8 +15,8 @@ export const BRIDGE_PASSWORD = 'secret-bridge';
 export const BRIDGE_HASH = 'scrypt$16384$8$1$kSaZZNu1Mp/BG0HK/0uwLw==$H1lJs3KS6QFRUWXUy8O4Urfc0WqnIr6LHOi5VSUZsqI=';
 
 /** A small estate for integration tests: one building, a few MQTT devices, its own database and data dir. */
-/** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd. */
-export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number; fsyncIntervalMs?: number }): { config: SiteConfig; baseDir: string } {
+/** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd; `minFreeMb`: the data disk's floor. */
+export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number; fsyncIntervalMs?: number; minFreeMb?: number }): { config: SiteConfig; baseDir: string } {
   const baseDir = mkdtempSync(join(tmpdir(), 'dutyroom-test-'));
   const yaml = `
 site: { id: testsite, name: Test estate }
@@ -37,7 +37,7 @@ storage:
 ${opts.influxUrl ? `  url: ${opts.influxUrl}\n` : ''}  database: ${opts.database}
   batch_size: 500
   flush_interval_ms: 50
-  spool: { fsync_interval_ms: ${opts.fsyncIntervalMs ?? 5}${opts.spoolMaxBytes ? `, max_bytes: ${opts.spoolMaxBytes}` : ''} }
+${opts.minFreeMb ? `  min_free_mb: ${opts.minFreeMb}\n` : ''}  spool: { fsync_interval_ms: ${opts.fsyncIntervalMs ?? 5}${opts.spoolMaxBytes ? `, max_bytes: ${opts.spoolMaxBytes}` : ''} }
 buildings:
   - id: b1
     name: { zh: 1号楼, en: Building 1 }

@@ -8,7 +8,7 @@ import type { Metrics } from '../../metrics.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
 import { CommandError, runCommand, type CommandResult } from './command.js';
 import { resolveModbusDevices, type PolledDevice } from './devices.js';
-import { Endpoint, type EndpointHealth } from './endpoint.js';
+import { Endpoint } from './endpoint.js';
 import { ModbusLink } from './link.js';
 import type { ReadRequest } from './plan.js';
 import { pollDevice, type PollResult } from './poll.js';
@@ -193,6 +193,23 @@ export class ModbusAdapter implements HealthSource {
     return out;
   }
 
+  /** Lines (endpoints) on which every device that was polled is silent: the converter or the cable, not the devices. */
+  linesDown(): { line: string; devices: number }[] {
+    return this.lines()
+      .filter((l) => !l.reachable)
+      .map((l) => ({ line: l.name, devices: l.polled }));
+  }
+
+  /** Each line with its devices: how many were polled, how many answer. A line is unreachable when none of its polled devices answers. */
+  private lines(): { name: string; endpoint: Endpoint; devices: number; polled: number; online: number; reachable: boolean }[] {
+    return [...this.endpoints].map(([name, endpoint]) => {
+      const mine = [...this.states.values()].filter((s) => s.endpoint === endpoint);
+      const polled = mine.filter((s) => s.finishedPolls > 0);
+      const online = polled.filter((s) => s.online).length;
+      return { name, endpoint, devices: mine.length, polled: polled.length, online, reachable: polled.length === 0 || online > 0 };
+    });
+  }
+
   /**
    * `down` when no polled device answers (the gateway's own network or serial adapter is
    * the likely cause), `degraded` when some do not (a dead slave, or a whole line
@@ -203,11 +220,7 @@ export class ModbusAdapter implements HealthSource {
     const polled = states.filter((s) => s.finishedPolls > 0);
     const online = polled.filter((s) => s.online);
     const offline = polled.filter((s) => !s.online).map((s) => s.device.id);
-    const endpoints: (EndpointHealth & { reachable: boolean })[] = [...this.endpoints.values()].map((e) => {
-      const mine = states.filter((s) => s.endpoint === e && s.finishedPolls > 0);
-      const reachable = e.health();
-      return { ...reachable, reachable: mine.length === 0 || mine.some((s) => s.online) };
-    });
+    const endpoints = this.lines().map((l) => ({ ...l.endpoint.health(), reachable: l.reachable, devices: l.devices, online: l.online }));
     const unreachable = endpoints.filter((e) => !e.reachable).map((e) => e.endpoint);
     const summary = {
       devices: { configured: states.length, online: online.length, offline: offline.length, backedOff: states.filter((s) => s.schedule.backoffUntil !== null).length },
