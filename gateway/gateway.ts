@@ -292,7 +292,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     system.snapshot = () => watch.snapshot();
 
-    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources];
+    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources, ...(store.driver.influxql ? [scheduler] : [])];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
       const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
       return poll ? { ...d, poll } : d;

@@ -34,7 +34,7 @@ describe('SystemWatch: what the gateway knows of itself', () => {
     expect(snap.clockJump!.ms).toBe(-3_600_000);
     expect(snap).toMatchObject({
       store: { downSince: expect.any(Number) },
-      spool: { bytes: 10, maxBytes: 10, refusing: 'spool full: new readings are refused until the database takes the backlog' },
+      spool: { bytes: 10, maxBytes: 10, refusing: { reason: 'spool_full' } },
       broker: { restarts: 1 },
       modbusLinesDown: [{ line: 'tcp://10.0.0.5:502', devices: 3 }],
       disk: { path: tmpdir(), floorBytes: Number.MAX_SAFE_INTEGER },

@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { SystemSnapshot } from '../rules/alarms/system.js';
+import type { RejectReason } from '../rules/model/reading.js';
 import type { Clock } from './clock.js';
 import type { HealthSource } from './health.js';
 
@@ -14,7 +15,8 @@ export interface SystemWatchOptions {
   dataDir: string;
   minFreeBytes: number;
   store: readonly HealthSource[];
-  refusing: () => string | undefined;
+  /** Why the pipeline refuses readings now (its last append refused), if it does. */
+  refusing: () => RejectReason | undefined;
   broker?: { health(): { status: string; detail?: string }; restarts: number };
   lastBrokerRestartAt: () => number | undefined;
   modbusLinesDown: () => { line: string; devices: number }[];
@@ -46,13 +48,14 @@ export class SystemWatch {
     const store = opts.store.find((h) => h.component === 'store')?.health();
     const spool = opts.store.find((h) => h.component === 'spool')?.health();
     // The pipeline says so from a refused append until one succeeds; the spool says whether it still cannot take more.
-    const refusing = spool?.status !== 'ok' ? opts.refusing() : undefined;
+    const reason = spool?.status !== 'ok' ? opts.refusing() : undefined;
+    const refusing = reason === 'spool_full' || reason === 'spool_error' ? { reason, ...(reason === 'spool_error' && spool?.detail ? { detail: spool.detail } : {}) } : undefined;
     const broker = opts.broker?.health();
     const lastRestartAt = opts.lastBrokerRestartAt();
     return {
       ...(typeof store?.downSince === 'number' ? { store: { downSince: store.downSince } } : { store: {} }),
       ...(spool && typeof spool.bytes === 'number' && typeof spool.maxBytes === 'number'
-        ? { spool: { bytes: spool.bytes, maxBytes: spool.maxBytes, ...(refusing ? { refusing: spool.detail ?? refusing } : {}), ...(typeof spool.oldestAgeS === 'number' ? { oldestAgeS: spool.oldestAgeS } : {}) } }
+        ? { spool: { bytes: spool.bytes, maxBytes: spool.maxBytes, ...(refusing ? { refusing } : {}), ...(typeof spool.oldestAgeS === 'number' ? { oldestAgeS: spool.oldestAgeS } : {}) } }
         : {}),
       ...(opts.broker ? { broker: { ...(broker?.status === 'down' ? { down: broker.detail ?? 'down' } : {}), restarts: opts.broker.restarts, ...(lastRestartAt !== undefined ? { lastRestartAt } : {}) } } : {}),
       modbusLinesDown: opts.modbusLinesDown(),

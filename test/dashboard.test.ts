@@ -173,7 +173,7 @@ describe('dashboard in Chromium', () => {
     expect(forged.status()).toBe(403);
     await p.goto(`${gw.httpUrl}/#/estate`);
     await p.waitForSelector('[data-plant=pump-1]'); // pumps, sump pits and boilers with their key values
-    for (const view of ['alarms', 'estate', 'incidents', 'drills', 'reports', 'devices/wm-101', 'wall']) {
+    for (const view of ['alarms', 'estate', 'incidents', 'drills', 'reports', 'health', 'devices/wm-101', 'wall']) {
       await p.goto(`${gw.httpUrl}/#/${view}`);
       await p.waitForSelector('main > *');
       await shot(p, view.replace('/', '-'));

@@ -2,10 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
-import { projectPath } from '../gateway/paths.js';
+import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
 import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';
 
@@ -96,7 +95,7 @@ describe('a real leak during the flood drill (issue 15, I1)', () => {
     expect(received.every((b) => b.device === null || !b.device.startsWith('t1-'))).toBe(true);
 
     // The board: the DRILL banner while it runs, the real alarm above every drill alarm.
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await launchChromium();
     try {
       const p = await (await browser.newContext({ locale: 'en-US', extraHTTPHeaders: auth, viewport: { width: 1920, height: 1080 } })).newPage();
       await p.goto(demo.gateway.httpUrl);
@@ -105,11 +104,11 @@ describe('a real leak during the flood drill (issue 15, I1)', () => {
       const rows = await p.locator('[data-testid=alarm-board] tr[data-alarm]').evaluateAll((trs) => trs.map((tr) => ({ id: tr.getAttribute('data-alarm'), drill: tr.classList.contains('drill') })));
       const firstDrill = rows.findIndex((r) => r.drill);
       expect(rows.findIndex((r) => r.id === real.id)).toBeLessThan(firstDrill === -1 ? Infinity : firstDrill);
-      await p.screenshot({ path: projectPath('test-results', 'screenshots', 'real-leak-during-drill.png'), fullPage: true });
+      await p.screenshot({ path: screenshotPath('real-leak-during-drill'), fullPage: true });
 
       expect((await post('/api/drills/stop', {})).status).toBe(200);
       await p.waitForSelector('[data-testid=drill-banner]', { state: 'detached', timeout: 15_000 });
-      await p.screenshot({ path: projectPath('test-results', 'screenshots', 'after-drill-stopped.png'), fullPage: true });
+      await p.screenshot({ path: screenshotPath('after-drill-stopped'), fullPage: true });
     } finally {
       await browser.close();
     }
@@ -123,16 +122,16 @@ describe('a real leak during the flood drill (issue 15, I1)', () => {
 
     // The two incidents as the duty room reads them: on the wall screen in English, on an engineer's phone in Chinese.
     const drillIncident = after.find((i) => i.drill === drill.id)!;
-    const look = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const look = await launchChromium();
     try {
-      for (const [locale, viewport, name] of [['en-US', { width: 1920, height: 1080 }, 'wall-en'], ['zh-CN', { width: 390, height: 844 }, 'phone-zh']] as const) {
+      for (const { locale, viewport, name } of LOOKS) {
         const p = await (await look.newContext({ locale, viewport, extraHTTPHeaders: auth })).newPage();
         await p.goto(`${demo.gateway.httpUrl}/#/incidents/${realIncident.id}`);
         await p.waitForSelector('[data-step=locate]');
-        await p.screenshot({ path: projectPath('test-results', 'screenshots', `real-leak-incident-${name}.png`), fullPage: true });
+        await p.screenshot({ path: screenshotPath(`real-leak-incident-${name}`), fullPage: true });
         await p.goto(`${demo.gateway.httpUrl}/#/incidents/${drillIncident.id}`);
         await p.waitForSelector(`.drill-banner >> text=${locale === 'en-US' ? 'The drill ended' : '演练已结束'}`);
-        await p.screenshot({ path: projectPath('test-results', 'screenshots', `drill-incident-ended-${name}.png`), fullPage: true });
+        await p.screenshot({ path: screenshotPath(`drill-incident-ended-${name}`), fullPage: true });
       }
     } finally {
       await look.close();

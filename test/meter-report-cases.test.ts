@@ -270,7 +270,10 @@ describe('meter report: API and scheduled reports', () => {
 
   it('makes the daily and monthly reports once, keeps and announces them (saying a drill was in the period)', async () => {
     expect(scheduler.due(now).map((d) => d.name)).toEqual(['meters-daily-2026-11-20', 'meters-monthly-2026-10']);
+    expect(scheduler.health()).toEqual({ status: 'ok', nextRunAt: scheduler.nextRun(now) });
     expect(await scheduler.runDue()).toBe(false);
+    // The health panel shows the schedule: the last report made and the next run.
+    expect(scheduler.health()).toEqual({ status: 'ok', nextRunAt: scheduler.nextRun(now), lastReport: 'meters-daily-2026-11-20', lastRunAt: now });
     expect(await scheduler.runDue()).toBe(false);
     // October is before the history began here: only the daily one is made.
     const list = json<{ reports: { name: string; drill: boolean; anomalies: number }[] }>(await get('/api/reports/meters/stored')).reports;

@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSystemKind } from '../rules/alarms/system.js';
+import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { startInfluxd, type InfluxdProcess } from '../gateway/store/influxd.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, waitFor } from './support/site.js';
@@ -77,7 +78,7 @@ describe('the monitor watches itself (issue 16)', () => {
     const line = `modbus:tcp://127.0.0.1:${modbusPort}`;
     expect([...all.keys()].sort()).toEqual(['disk_low|gateway', `modbus_line_down|${line}`, 'spool_nearly_full|gateway', 'spool_refusing|gateway', 'storage_unreachable|gateway']);
     expect(all.get('storage_unreachable|gateway')).toMatchObject({ severity: 'major', evidence: { text: { en: expect.stringMatching(/database writes failing for \d+ s/), zh: expect.stringContaining('数据库写入失败') } } });
-    expect(all.get('spool_refusing|gateway')).toMatchObject({ severity: 'critical', evidence: { text: { en: expect.stringContaining('spool full'), zh: expect.stringContaining('拒收') } } });
+    expect(all.get('spool_refusing|gateway')).toMatchObject({ severity: 'critical', evidence: { text: { en: expect.stringMatching(/^the spool is full \(\d+ KiB \/ 64 KiB\)/), zh: expect.stringContaining('新读数被拒收') } } });
     expect(all.get('spool_nearly_full|gateway')!.evidence!.text.en).toMatch(/^spool (9\d|100) % full \(\d+ KiB \/ 64 KiB\)/);
     expect(all.get('disk_low|gateway')).toMatchObject({ severity: 'critical', evidence: { text: { en: expect.stringContaining('below 1048576.0 GiB') } } });
     expect(all.get(`modbus_line_down|${line}`)).toMatchObject({ severity: 'major', evidence: { text: { en: expect.stringContaining('1 device(s)') } } });
@@ -89,9 +90,37 @@ describe('the monitor watches itself (issue 16)', () => {
     expect(g.incidents.list().filter((i) => i.playbook === 'gateway_fault')).toHaveLength(1);
 
     // On the API, as on the board.
-    const res = await fetch(`${g.httpUrl}/api/alarms`, { headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` } });
+    const viewer = { authorization: `Bearer ${BRIDGE_PASSWORD}` };
+    const res = await fetch(`${g.httpUrl}/api/alarms`, { headers: viewer });
     const listed = ((await res.json()) as { alarms: { kind: string }[] }).alarms.map((a) => a.kind);
     expect(listed).toEqual(expect.arrayContaining(['storage_unreachable', 'spool_refusing', 'disk_low', 'modbus_line_down']));
+
+    // The duty room sees it: the health panel and the board, on the wall screen in English and on a phone in Chinese.
+    const browser = await launchChromium();
+    try {
+      for (const { locale, viewport, name, lang } of LOOKS) {
+        const p = await (await browser.newContext({ locale, viewport, extraHTTPHeaders: viewer })).newPage();
+        await p.goto(`${g.httpUrl}/#/health`);
+        await p.waitForSelector('[data-part=spool]');
+        expect(await p.getAttribute('[data-testid=health-overall]', 'class')).toContain('down');
+        expect(await p.textContent('[data-testid=health-overall]')).toBe(lang === 'en' ? 'down' : '故障');
+        expect(await p.getAttribute('[data-part=store]', 'class')).toContain('down');
+        expect(await p.getAttribute('[data-part=spool]', 'class')).toContain('degraded');
+        expect(await p.textContent('[data-part=spool]')).toMatch(/KiB \/ 64 KiB \((9\d|100) %\)/);
+        expect(await p.textContent('[data-part=store]')).toContain(lang === 'en' ? 'Failing for' : '写入失败已持续');
+        expect(await p.getAttribute(`[data-line="tcp://127.0.0.1:${modbusPort}"] .pill`, 'class')).toContain('down');
+        expect(await p.getAttribute('[data-testid=health-tab] .dot', 'class')).toContain('down');
+        await p.screenshot({ path: screenshotPath(`health-failing-${name}`), fullPage: true });
+        await p.goto(`${g.httpUrl}/#/alarms`);
+        const row = p.locator('tr[data-alarm^="spool_refusing:"]');
+        await row.waitFor();
+        expect(await row.textContent()).toContain(lang === 'en' ? 'the gateway' : '监控网关');
+        expect(await p.textContent(`tr[data-alarm^="modbus_line_down:"]`)).toContain(`tcp://127.0.0.1:${modbusPort}`);
+        await p.screenshot({ path: screenshotPath(`system-alarms-${name}`), fullPage: true });
+      }
+    } finally {
+      await browser.close();
+    }
 
     // The broker thread dies and is restarted: a fact to look at, minor.
     await g.broker!.crash();
@@ -116,5 +145,23 @@ describe('the monitor watches itself (issue 16)', () => {
     expect(left).toEqual(['broker_restarted|gateway', 'disk_low|gateway', `modbus_line_down|${line}`]);
     const cleared = g.alarms.list().filter((a) => a.status === 'cleared').map((a) => a.kind).sort();
     expect(cleared).toEqual(expect.arrayContaining(['spool_nearly_full', 'spool_refusing', 'storage_unreachable']));
+
+    // The panel follows; and when the gateway itself stops answering, nothing on it stays green.
+    const look = await launchChromium();
+    try {
+      const p = await (await look.newContext({ locale: 'en-US', viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: viewer })).newPage();
+      await p.goto(`${g.httpUrl}/#/health`);
+      await p.waitForSelector('[data-part=store].ok');
+      expect(await p.getAttribute('[data-part=spool]', 'class')).toContain('ok');
+      await p.screenshot({ path: screenshotPath('health-recovered-wall-en'), fullPage: true });
+      await g.stop();
+      gw = undefined;
+      await p.waitForSelector('[data-testid=health-overall].unknown', { timeout: 15_000 });
+      expect(await p.locator('[data-part].ok').count()).toBe(0);
+      expect(await p.textContent('[data-testid=health]')).toContain('The gateway does not answer');
+      await p.screenshot({ path: screenshotPath('health-unreachable-wall-en'), fullPage: true });
+    } finally {
+      await look.close();
+    }
   }, 180_000);
 });

@@ -109,9 +109,48 @@ const WORDS = {
   sevWarning: { zh: '提示', en: 'warning' },
   openCases: { zh: '未结事件', en: 'Open cases' },
   linkLost: { zh: '与网关的连接已断开 — 画面可能不是最新，正在重连…', en: 'Connection to the gateway lost — this screen may be out of date; reconnecting…' },
+  health: { zh: '系统状态', en: 'Health' },
+  statusOk: { zh: '正常', en: 'OK' },
+  statusDegraded: { zh: '部分故障', en: 'degraded' },
+  statusDown: { zh: '故障', en: 'down' },
+  statusUnknown: { zh: '未知', en: 'unknown' },
+  healthAllOk: { zh: '监控系统各部件运行正常', en: 'Every part of the monitor is working' },
+  healthSomeFail: { zh: '监控系统有部件故障 — 部分设备可能未被监控，见下方及告警页', en: 'Part of the monitor is failing: some of the estate may be unwatched (see below and the alarm board)' },
+  healthUnreachable: { zh: '无法获取网关状态 — 以下为最后一次结果，可能已过时', en: 'The gateway does not answer: what follows is its last answer and may be out of date' },
+  asOf: { zh: '更新于', en: 'as of' },
+  systemAlarmsOnBoard: { zh: '系统告警在告警页显示', en: 'System alarms are on the alarm board' },
+  gatewayItself: { zh: '监控网关', en: 'the gateway' },
+  modbusLine: { zh: 'Modbus 线路', en: 'Modbus line' },
+  clients: { zh: '已连接设备/客户端', en: 'Connected clients' },
+  refused: { zh: '拒绝（登录、超限、格式）', en: 'Refused (logins, limits, packets)' },
+  notKept: { zh: '未保存未确认（设备将重发）', en: 'Not kept, not acknowledged (devices resend)' },
+  restarts: { zh: '自动重启次数', en: 'Automatic restarts' },
+  messages: { zh: '已接收消息', en: 'Messages received' },
+  devicesOnline: { zh: '在线设备', en: 'Devices online' },
+  backedOff: { zh: '退避重试中', en: 'Backing off' },
+  firingAlarms: { zh: '触发中的告警', en: 'Firing alarms' },
+  openIncidents: { zh: '处理中的事件', en: 'Open incidents' },
+  overdueSteps: { zh: '超时步骤', en: 'Overdue steps' },
+  driver: { zh: '数据库类型', en: 'Database' },
+  waiting: { zh: '待写入读数', en: 'Readings waiting' },
+  failingFor: { zh: '写入失败已持续', en: 'Failing for' },
+  depth: { zh: '暂存读数', en: 'Readings in the spool' },
+  used: { zh: '已用空间', en: 'Space used' },
+  oldestWaiting: { zh: '最早读数已等待', en: 'Oldest reading waiting' },
+  lastExit: { zh: '上次退出', en: 'Last exit' },
+  nextRun: { zh: '下次生成', en: 'Next report' },
+  lastReport: { zh: '最近一份', en: 'Last report' },
+  line: { zh: '线路', en: 'Line' },
+  status: { zh: '状态', en: 'Status' },
+  queued: { zh: '排队请求', en: 'Queued' },
+  lastAnswer: { zh: '最近应答', en: 'Last answer' },
+  technicalDetail: { zh: '技术详情（英文）', en: 'Technical detail' },
 } satisfies Record<string, Text>;
 
 export type Word = keyof typeof WORDS;
+
+/** Severities in the reader's language (the board, reports). */
+export const SEVERITY_WORD = { critical: 'sevCritical', major: 'sevMajor', minor: 'sevMinor', warning: 'sevWarning' } as const satisfies Record<string, Word>;
 
 /**
  * Titles of the meter-anomaly kinds, the same words as ANOMALY_KINDS in

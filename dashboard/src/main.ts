@@ -8,6 +8,7 @@ import { AlarmBoard } from './views/alarms.js';
 import { DeviceView } from './views/device.js';
 import { DrillsView } from './views/drills.js';
 import { EstateView } from './views/estate.js';
+import { HealthView, shownStatus, useHealth } from './views/health.js';
 import { IncidentsView, IncidentView } from './views/incidents.js';
 import { LoginView } from './views/login.js';
 import { ReportsView } from './views/reports.js';
@@ -32,6 +33,7 @@ function App() {
   const [linkUp, setLinkUp] = useState(true);
   useEffect(() => onLinkChange(setLinkUp), []);
   const wall = route[0] === 'wall';
+  const health = useHealth();
 
   const load = () =>
     api<Me>('/api/me').then(
@@ -79,13 +81,16 @@ function App() {
     case 'reports':
       view = html`<${ReportsView} />`;
       break;
+    case 'health':
+      view = html`<${HealthView} state=${health} />`;
+      break;
     default:
       view = html`<${AlarmBoard} me=${me} wall=${wall} />`;
   }
   return html`
     <header>
       <h1>${t('title')} · ${tx(site.name)}</h1>
-      <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}</nav>
+      <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}<a href="#/health" class=${route[0] === 'health' ? 'active' : ''} data-testid="health-tab">${t('health')}<span class=${`dot ${shownStatus(health, health.health?.status)}`}></span></a></nav>
       <span class="spacer"></span>
       <span class="controls">
         <button onClick=${switchLang} data-testid="lang">${getLang() === 'zh' ? 'English' : '中文'}</button>

@@ -6,6 +6,7 @@ import type { MeterReport } from '../../rules/reports/meter-report.js';
 import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../../rules/reports/types.js';
 import type { Clock, Timers } from '../clock.js';
 import type { SiteConfig } from '../config/schema.js';
+import type { ComponentHealth, HealthSource } from '../health.js';
 import type { AnnouncementSender } from '../incidents/notify.js';
 import type { MeterReportRequest } from './meter-report.js';
 
@@ -49,8 +50,11 @@ export function isReportName(name: string): boolean {
   return NAME.test(name);
 }
 
-export class MeterReportScheduler {
+export class MeterReportScheduler implements HealthSource {
+  readonly component = 'reports';
   private timer: unknown;
+  /** The last report made or failed, for /health. */
+  private last: { at: number; report: string; error?: string } | undefined;
   private stopped = false;
   private running: Promise<unknown> = Promise.resolve();
 
@@ -131,13 +135,23 @@ export class MeterReportScheduler {
         const report = await this.o.run({ from: d.from, to: d.to });
         await this.save(d.name, report);
         this.o.log.info({ report: d.name, anomalies: report.anomalies.length }, `meter report ${d.name} made`);
+        this.last = { at: this.o.clock.now(), report: d.name };
         await this.announce(d.name, d.schedule, report);
       } catch (err) {
         failed = true;
+        this.last = { at: this.o.clock.now(), report: d.name, error: (err as Error).message };
         this.o.log.error({ report: d.name, err: (err as Error).message }, `meter report ${d.name} failed; retrying in 10 min`);
       }
     }
     return failed;
+  }
+
+  /** Scheduled: when the next report is made, and how the last one went (a failed one is retried every 10 min). */
+  health(): ComponentHealth {
+    const next = this.nextRun(this.o.clock.now());
+    const figures = { ...(next !== undefined ? { nextRunAt: next } : {}), ...(this.last ? { lastReport: this.last.report, lastRunAt: this.last.at } : {}) };
+    if (this.last?.error) return { status: 'degraded', detail: `meter report ${this.last.report} failed: ${this.last.error}; retried every 10 min`, ...figures };
+    return { status: 'ok', ...(next === undefined ? { detail: 'no reports scheduled (reports.daily_at is null)' } : {}), ...figures };
   }
 
   /** When this gateway first ran with this data directory (written on the first start). */

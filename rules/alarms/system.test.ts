@@ -10,7 +10,7 @@ describe('the monitor watching itself: what a snapshot of the gateway says is wr
     expect(systemConditions({ store: {}, spool: { bytes: MB, maxBytes: 100 * MB }, broker: { restarts: 0 }, modbusLinesDown: [], disk: { path: '/var', freeBytes: 5000 * MB, floorBytes: 512 * MB } }, s(0))).toEqual([]);
     const bad: SystemSnapshot = {
       store: { downSince: s(-40) },
-      spool: { bytes: 95 * MB, maxBytes: 100 * MB, refusing: 'spool full', oldestAgeS: 1800 },
+      spool: { bytes: 95 * MB, maxBytes: 100 * MB, refusing: { reason: 'spool_full' }, oldestAgeS: 1800 },
       broker: { down: 'broker thread stopped (exited with code 1); restarting', restarts: 2, lastRestartAt: s(-60) },
       modbusLinesDown: [{ line: 'tcp://10.0.0.5:502', devices: 7 }],
       disk: { path: '/var/dutyroom', freeBytes: 100 * MB, floorBytes: 512 * MB },
@@ -49,7 +49,7 @@ describe('system alarms, with the lifecycle of every alarm', () => {
     a.evaluate({ store: {} }, s(40));
     expect(a.evaluate({ store: {} }, s(51)).map((c) => c.event.type)).toEqual(['cleared']);
 
-    const full: SystemSnapshot = { spool: { bytes: 99, maxBytes: 100, refusing: 'spool full' } };
+    const full: SystemSnapshot = { spool: { bytes: 99, maxBytes: 100, refusing: { reason: 'spool_full' } } };
     const fired = a.evaluate(full, s(60));
     expect(fired.filter((c) => c.event.type === 'firing').map((c) => c.alarm.kind).sort()).toEqual(['spool_nearly_full', 'spool_refusing']);
     const refusing = a.active().find((x) => x.kind === 'spool_refusing')!;

@@ -10,7 +10,7 @@ export interface SystemSnapshot {
   /** The database: failing writes since this time (epoch ms), or fine. */
   store?: { downSince?: number };
   /** The spool: its size against its limit, whether it refuses readings (full or failing) and why. */
-  spool?: { bytes: number; maxBytes: number; refusing?: string; oldestAgeS?: number };
+  spool?: { bytes: number; maxBytes: number; refusing?: { reason: 'spool_full' | 'spool_error'; detail?: string }; oldestAgeS?: number };
   /** The embedded broker: why it is down (undefined: running), and its restarts so far with the last one's time. */
   broker?: { down?: string; restarts: number; lastRestartAt?: number };
   /** Modbus lines (endpoints) on which no device answers. */
@@ -68,7 +68,13 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
     const pct = s.spool.maxBytes > 0 ? (100 * s.spool.bytes) / s.spool.maxBytes : 0;
     const size = `${bytesText(s.spool.bytes)} / ${bytesText(s.spool.maxBytes)}`;
     const age = s.spool.oldestAgeS !== undefined ? `; oldest reading waiting ${Math.round(s.spool.oldestAgeS / 60)} min` : '';
-    if (s.spool.refusing) add('spool_refusing', 'gateway', say(`本地暂存拒收读数：${s.spool.refusing}（${size}）；设备会重发`, `the spool refuses readings: ${s.spool.refusing} (${size}); devices will send them again`));
+    const r = s.spool.refusing;
+    if (r?.reason === 'spool_full') {
+      add('spool_refusing', 'gateway', say(`本地暂存已满（${size}），等待数据库取走积压，新读数被拒收；设备保留未确认的读数并会重发`, `the spool is full (${size}) until the database takes the backlog: new readings are refused; devices keep what was not acknowledged and send it again`));
+    } else if (r) {
+      const why = r.detail ? `: ${r.detail}` : '';
+      add('spool_refusing', 'gateway', say(`本地暂存无法写入磁盘${why}；新读数被拒收，设备会重发`, `the spool cannot write to its disk${why}; new readings are refused, devices will send them again`));
+    }
     if (pct >= 90) add('spool_nearly_full', 'gateway', say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`));
     else if (pct >= 50) add('spool_half_full', 'gateway', say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`));
   }

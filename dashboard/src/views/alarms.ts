@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, t, tx, type Text } from '../i18n.js';
+import { ago, SEVERITY_WORD, t, tx, type Text } from '../i18n.js';
 import type { Alarm, Device } from '../types.js';
 
 /** Live alarms in the board's order as the API gives it (real before drill, critical first); refetched on every change of the stream. */
@@ -80,10 +80,14 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   const drill = useRunningDrill();
   const where = (a: Alarm) => {
     const d = devices.get(a.deviceId);
-    return d ? [d.place.building, d.place.floor, d.place.unit ?? d.place.room, a.deviceId].filter(Boolean).join(' / ') : a.deviceId;
+    if (d) return [d.place.building, d.place.floor, d.place.unit ?? d.place.room, a.deviceId].filter(Boolean).join(' / ');
+    // The gateway's own alarms (rules/alarms/system.ts) are about the gateway or one of its Modbus lines.
+    if (a.deviceId === 'gateway') return html`<a href="#/health">${t('gatewayItself')}</a>`;
+    if (a.deviceId.startsWith('modbus:')) return html`<a href="#/health">${t('modbusLine')} ${a.deviceId.slice('modbus:'.length)}</a>`;
+    return a.deviceId;
   };
   const row = (a: Alarm) => html`<tr key=${a.id} data-alarm=${a.id} class=${[a.severity === 'critical' && !a.ack && a.status === 'firing' ? 'flash' : '', a.drill ? 'drill' : '', a.inhibitedBy ? 'inhibited' : ''].join(' ')}>
-    <td><span class=${`sev ${a.severity}`}>${a.severity}</span></td>
+    <td><span class=${`sev ${a.severity}`}>${t(SEVERITY_WORD[a.severity])}</span></td>
     <td>${tx(kinds[a.kind]?.title) || a.kind}${a.reopened ? html` <span class="muted">×${a.reopened + 1}</span>` : ''}${a.status === 'cleared' ? html` <span class="muted">(${t('cleared')})</span>` : ''}${a.drill ? html` <b>DRILL</b>` : ''}</td>
     <td>${where(a)}</td>
     <td>${tx(a.evidence.text)}${a.silencedBy ? html`<div class="muted">${t('silenced')}: ${a.silencedBy.reason} (${a.silencedBy.by})</div>` : ''}</td>

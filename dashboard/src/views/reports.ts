@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.js';
 import { html } from '../html.js';
-import { ANOMALY_TITLES, t, time, tx, type Text, type Word } from '../i18n.js';
+import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Text, type Word } from '../i18n.js';
 import type { Severity, Site } from '../types.js';
 
 interface Handover {
@@ -61,7 +61,6 @@ interface StoredReport {
 
 const KIND_WORD = { water_meter: 'waterMeter', electricity_meter: 'electricityMeter' } as const satisfies Record<MeterKind, Word>;
 const UNIT = { water_meter: 'm³', electricity_meter: 'kWh' } as const satisfies Record<MeterKind, string>;
-const SEVERITY_WORD = { critical: 'sevCritical', major: 'sevMajor', minor: 'sevMinor', warning: 'sevWarning' } as const satisfies Record<Severity, Word>;
 
 /** A kind newer than this page is shown by its id rather than not at all. */
 const anomalyTitle = (kind: string) => tx(ANOMALY_TITLES[kind]) || kind;

@@ -1,0 +1,21 @@
+import { chromium, type Browser } from 'playwright-core';
+import { projectPath } from '../../gateway/paths.js';
+
+/** Debian's Chromium, headless, quiet (no network of its own, no sandbox in CI containers). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** How the duty room looks at a page: the wall screen in English, an engineer's phone in Chinese. */
+export const LOOKS = [
+  { locale: 'en-US', viewport: { width: 1920, height: 1080 }, name: 'wall-en', lang: 'en' },
+  { locale: 'zh-CN', viewport: { width: 390, height: 844 }, name: 'phone-zh', lang: 'zh' },
+] as const;
+
+/** Where screenshots are kept (artifacts of the run, not committed). */
+export function screenshotPath(name: string): string {
+  return projectPath('test-results', 'screenshots', `${name}.png`);
+}
