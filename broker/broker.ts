@@ -47,6 +47,8 @@ export interface BrokerStats {
   refusedConnections: number;
   /** Logins refused without checking the password: too many failed logins from the address. */
   throttledLogins: number;
+  /** Connections closed for breaking the protocol (a malformed packet, an invalid topic, a wildcard in a PUBLISH topic). */
+  protocolErrors: number;
 }
 
 /**
@@ -141,7 +143,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const throttled = new WarnThrottle(logger);
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
-  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0, cutBeforeLogin: 0, refusedConnections: 0, throttledLogins: 0 };
+  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0, cutBeforeLogin: 0, refusedConnections: 0, throttledLogins: 0, protocolErrors: 0 };
   const limits = { ...DOOR_DEFAULTS, ...opts.limits };
   const rate = new ConnectionRate(limits.connectionsPerSecond, limits.connectionBurst);
   // Failed logins are counted per address and login (a device with a stale password holds off
@@ -323,8 +325,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     return undefined;
   }
 
-  aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'broker client error'));
-  aedes.on('connectionError', (client, err) => logger.debug({ remote: remoteOf(client), err: err.message }, 'broker connection error'));
+  // A socket reset is the network's doing; anything else the client sent wrong (aedes closes the connection).
+  const protocolError = (err: Error) => !/ECONNRESET|EPIPE|ETIMEDOUT/.test(err.message) && void counts.protocolErrors++;
+  aedes.on('clientError', (client, err) => {
+    protocolError(err);
+    logger.debug({ clientId: client.id, err: err.message }, 'broker client error');
+  });
+  aedes.on('connectionError', (client, err) => {
+    protocolError(err);
+    logger.debug({ remote: remoteOf(client), err: err.message }, 'broker connection error');
+  });
 
   const listeners: Listener[] = [];
   const undo = async () => {

@@ -94,6 +94,14 @@ describe('the embedded broker in a worker thread', () => {
     expect(b.health()).toEqual({ status: 'down', detail: 'broker stopped' });
   });
 
+  it('applies the door limits of the site file in the thread (the gateway runs it there)', async () => {
+    const b = await start({ limits: { connectionsPerSecond: 0.001, connectionBurst: 2 } });
+    await login(b, 'dev1');
+    await login(b, 'dev2');
+    await expect(mqtt.connectAsync(b.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 0, connectTimeout: 2000 })).rejects.toThrow();
+    await waitFor(() => b.stats().refusedConnections === 1, 'the third connection turned away at the door');
+  });
+
   it('reloads accounts: a bad list throws and changes nothing; a changed account is logged out', async () => {
     const b = await start();
     const dev1 = await login(b, 'dev1');

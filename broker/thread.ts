@@ -80,6 +80,7 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
       ...(opts.tls ? { tls: { ...opts.tls, port: ports?.tls ?? opts.tls.port } } : {}),
       accounts,
       maxPayloadBytes: opts.maxPayloadBytes,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       log: { level: logger.isLevelEnabled('fatal') ? logger.level : 'silent', bindings: logger.bindings() },
     };
     // A young generation of V8's default size in a second isolate cost 10-15 MB more RSS at

@@ -27,6 +27,7 @@ import type { Reading } from '../rules/model/reading.js';
 import { placeOf } from './incidents/place.js';
 import { SystemWatch } from './system-watch.js';
 import type { SystemSnapshot } from '../rules/alarms/system.js';
+import type { FastifyInstance } from 'fastify';
 import { build } from './http/app.js';
 import type { DrillService } from './http/drills.js';
 import { Metrics } from './metrics.js';
@@ -56,6 +57,8 @@ export interface GatewayOptions {
 export interface RunningGateway {
   config: SiteConfig;
   httpUrl: string;
+  /** The HTTP API itself (fastify: `inject()` for tests, its route catalogue). */
+  http: FastifyInstance;
   /** URL devices use: the embedded broker, or the external one. */
   brokerUrl: string;
   broker: SupervisedBroker | undefined;
@@ -97,6 +100,7 @@ function countBrokerRefusals(broker: SupervisedBroker, metrics: Metrics): void {
     add('publish_refused', grew('refusedPublishes', s));
     add('subscribe_refused', grew('refusedSubscribes', s));
     add('not_kept', grew('notKept', s));
+    add('protocol_error', grew('protocolErrors', s));
     const oversized = grew('oversized', s);
     if (oversized > 0) metrics.reject('mqtt', 'oversized', oversized);
   });
@@ -332,7 +336,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
     const reports = store.driver.influxql ? scheduler : undefined;
-    return { config, httpUrl, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, logger, stop };
+    return { config, httpUrl, http: app, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, logger, stop };
   } catch (err) {
     await stop();
     throw err;

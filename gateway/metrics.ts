@@ -122,8 +122,15 @@ export class Metrics {
 
   readonly mqttRefused = new Counter({
     name: 'dutyroom_mqtt_refused_total',
-    help: 'What the embedded broker turned away, by reason: login_refused, login_throttled, connection_refused (rate), cut_before_login, publish_refused (ACL or size), subscribe_refused, not_kept (no PUBACK: the spool could not keep it).',
+    help: 'What the embedded broker turned away, by reason: login_refused, login_throttled, connection_refused (rate), cut_before_login, publish_refused (ACL or size), subscribe_refused, not_kept (no PUBACK: the spool could not keep it), protocol_error (a malformed packet or an invalid topic: the connection closed).',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpRefused = new Counter({
+    name: 'dutyroom_http_refused_total',
+    help: 'HTTP requests answered 4xx or 5xx, by route pattern (none: no such route) and status.',
+    labelNames: ['route', 'status'] as const,
     registers: [this.registry],
   });
 

@@ -1,6 +1,6 @@
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Credentials } from '../auth/credentials.js';
 import { SessionStore } from '../auth/sessions.js';
@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** "METHOD /url" → who may call it, for every registered route. */
     routeAccess: AccessTable;
+    /** Every route with its schema (zod: params, querystring, body), as registered: for the docs and the HTTP fuzz. */
+    routeCatalogue: { method: string; url: string; schema?: { params?: unknown; querystring?: unknown; body?: unknown } }[];
   }
 }
 
@@ -40,6 +42,14 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // Live streams (SSE) never end by themselves: closing the gateway must not wait for them.
     forceCloseConnections: true,
+    // A URL the router cannot take (bad percent-encoding, a path segment over 100 characters)
+    // is refused before any route or hook: answered in the API's shape and counted here.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const status: 400 | 414 = tooLong ? 414 : 400;
+      deps.metrics.httpRefused.inc({ route: 'none', status: String(status) });
+      void (reply as FastifyReply).code(status).send({ error: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'a path segment is longer than 100 characters' : 'the URL is not valid (bad percent-encoding?)' });
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -48,7 +58,12 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
 
   const routeAccess: AccessTable = new Map();
   app.decorate('routeAccess', routeAccess);
-  app.addHook('onRoute', (route) => decideAccess(route, routeAccess));
+  const routeCatalogue: FastifyInstance['routeCatalogue'] = [];
+  app.decorate('routeCatalogue', routeCatalogue);
+  app.addHook('onRoute', (route) => {
+    decideAccess(route, routeAccess);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeCatalogue.push({ method, url: route.url, ...(route.schema ? { schema: route.schema as FastifyInstance['routeCatalogue'][number]['schema'] } : {}) });
+  });
 
   // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
   // referrer leaving the site, and a CSP under which the page runs its own files only.
@@ -76,6 +91,10 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   const credentials = new Credentials(deps.config);
   const sessions = new SessionStore(deps.clock, deps.config.http.session_hours * 3_600_000);
   const auth = new RequestAuth(credentials, sessions, new AttemptThrottle(deps.clock, 20));
+  // Every refusal is counted (route patterns and statuses are few: the labels stay bounded whatever is sent).
+  app.addHook('onResponse', async (request, reply) => {
+    if (reply.statusCode >= 400) deps.metrics.httpRefused.inc({ route: request.routeOptions.url ?? 'none', status: String(reply.statusCode) });
+  });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', guard(auth));
 

@@ -11,7 +11,8 @@ import { DEFAULT_CONFIG } from '../../gateway/site.js';
  * demo running on this machine), any free port for HTTP and MQTT, the test run's influxd.
  */
 export async function startTestDemo(opts: { influxUrl: string; speed: number; start: number; extra?: string }): Promise<RunningDemo> {
-  const base = 30_000 + Math.floor(Math.random() * 25_000);
+  // Below Linux's ephemeral range (32768 up): outgoing connections never hold these.
+  const base = 20_000 + Math.floor(Math.random() * 12_000);
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-demo-site-'));
   const file = join(dir, 'demo-site.yaml');
   writeFileSync(file, readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`) + (opts.extra ?? ''));

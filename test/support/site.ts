@@ -15,8 +15,8 @@ export const BRIDGE_PASSWORD = 'secret-bridge';
 export const BRIDGE_HASH = 'scrypt$16384$8$1$kSaZZNu1Mp/BG0HK/0uwLw==$H1lJs3KS6QFRUWXUy8O4Urfc0WqnIr6LHOi5VSUZsqI=';
 
 /** A small estate for integration tests: one building, a few MQTT devices, its own database and data dir. */
-/** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd; `minFreeMb`: the data disk's floor. */
-export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number; fsyncIntervalMs?: number; minFreeMb?: number }): { config: SiteConfig; baseDir: string } {
+/** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd; `minFreeMb`: the data disk's floor; `brokerLimits`: broker.limits as flow YAML. */
+export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number; fsyncIntervalMs?: number; minFreeMb?: number; brokerLimits?: string }): { config: SiteConfig; baseDir: string } {
   const baseDir = mkdtempSync(join(tmpdir(), 'dutyroom-test-'));
   const yaml = `
 site: { id: testsite, name: Test estate }
@@ -25,7 +25,7 @@ http: { host: 127.0.0.1, port: 0 }
 broker:
   host: 127.0.0.1
   mqtt_port: 0
-  accounts:
+${opts.brokerLimits ? `  limits: ${opts.brokerLimits}\n` : ''}  accounts:
     - { username: zigbee2mqtt, password_hash: "${BRIDGE_HASH}", publish: ["zigbee2mqtt/#"], subscribe: ["zigbee2mqtt/#"] }
     - { username: screen, password_hash: "${BRIDGE_HASH}", subscribe: ["dutyroom/testsite/#"] }
     - { username: nbiot-bridge, password_hash: "${BRIDGE_HASH}", publish: ["dutyroom/testsite/#"] }
