@@ -162,7 +162,19 @@ describe('dashboard in Chromium', () => {
     const report = await p.textContent('body');
     for (const seen of ['Trapped lift', 'Maintenance arrived at', '2026-11-22T', '记录 recorded']) expect(report).toContain(seen);
     expect(report).not.toContain('missing');
+    // Where it happened and which device, in words; how long; the lines to sign.
+    expect(await p.textContent('[data-field=place]')).toContain('1号楼 / 1 层 / lift-a');
+    expect(await p.textContent('[data-field=place]')).toContain('Building 1 / floor 1 / lift-a');
+    expect(await p.textContent('[data-field=duration]')).toMatch(/\d+ min/);
+    expect(await p.textContent('[data-testid=signoff]')).toContain('值班经理 Duty manager');
     await shot(p, 'report');
+    // On A4 from the browser's own print: a PDF of a page or two, kept with the screenshots.
+    const pdf = await p.pdf({ format: 'A4', printBackground: true });
+    writeFileSync(projectPath('test-results', 'screenshots', 'incident-report.pdf'), pdf);
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    const pages = pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g)?.length ?? 0;
+    expect(pages).toBeGreaterThanOrEqual(1);
+    expect(pages).toBeLessThanOrEqual(4);
     await lift.endAsync();
   });
 

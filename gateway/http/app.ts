@@ -18,6 +18,7 @@ import { drillRoutes } from './drills.js';
 import { reportRoutes } from './reports.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { incidentRoutes } from './incidents.js';
+import { placeOf } from '../incidents/place.js';
 import { httpLogger } from './logger.js';
 import { opsRoutes } from './ops-routes.js';
 import { readingRoutes } from './readings.js';
@@ -116,6 +117,11 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       incidents: deps.incidents,
       timeZone: deps.config.site.timezone,
       siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
+      place: placeOf(deps.config),
+      building: (id) => {
+        const b = deps.config.buildings.find((x) => x.id === id)?.name ?? id;
+        return typeof b === 'string' ? { zh: b, en: b } : b;
+      },
       knownUsers: new Set(deps.config.users.map((u) => u.username)),
       knownBuildings: known.buildings,
       now: () => deps.clock.now(),

@@ -51,7 +51,7 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
-export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
+export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; place?: (deviceId: string) => { zh: string; en: string }; building?: (id: string) => { zh: string; en: string }; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -124,7 +124,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
       case 'csv':
         return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${incident.id}.csv"`).send(reportCsv(report));
       case 'html':
-        return reply.type('text/html; charset=utf-8').send(reportHtml(report, opts.timeZone, opts.siteName));
+        return reply.type('text/html; charset=utf-8').send(reportHtml(report, opts.timeZone, opts.siteName, { ...(opts.place ? { place: opts.place } : {}), ...(opts.building ? { building: opts.building } : {}) }));
     }
   });
 };

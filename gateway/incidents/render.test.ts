@@ -23,6 +23,12 @@ describe('the printed incident report', () => {
     expect(html).toContain('记录 records: duty');
     expect(html).toContain('重新打开 re-opened ×1');
     expect(html).toContain('task open again: Check lift lift-a for trapped passengers (lost again)');
+    // Where, which devices, how long, and the lines to sign.
+    const named = reportHtml(report, 'Asia/Shanghai', 'Huayuan', { place: (d) => ({ zh: `1号楼 / ${d}`, en: `Tower 1 / ${d}` }), building: () => ({ zh: '1号楼', en: 'Tower 1' }) });
+    expect(named).toContain('Huayuan · 1号楼 / Tower 1<br>1号楼 / inc <small>Tower 1 / inc</small>');
+    expect(named).toMatch(/data-field="duration">2 min \(至今 so far\)/);
+    expect(named).toContain('值班工程师 Duty engineer');
+    expect(named).toContain('值班经理 Duty manager');
     const csv = reportCsv(report).split('\r\n');
     expect(csv[1]).toMatch(/^inc-3,planned_or_not,.*,sensor,duty,0,planned=false$/);
   });

@@ -1,4 +1,5 @@
-import type { IncidentReport } from '../../rules/incidents/report.js';
+import type { DutyRole } from '../../rules/incidents/playbook.js';
+import { roleText, type IncidentReport } from '../../rules/incidents/report.js';
 import { escapeHtml, toCsv } from '../text-formats.js';
 
 // The incident report as a printable page (HTML with print CSS, both languages, times in
@@ -11,11 +12,26 @@ export function timeIn(timeZone: string): (ms: number) => string {
   return (ms) => f.format(new Date(ms));
 }
 
-export function reportHtml(r: IncidentReport, timeZone: string, siteName: string): string {
+type Text = { zh: string; en: string };
+
+/** Hours and minutes: 1 h 05 min. */
+function duration(min: number): string {
+  const m = Math.round(min);
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * `place` names where a device is (building, floor, unit or room, device: placeOf), and
+ * `building` a building, for the page's heading; both default to the ids.
+ */
+export function reportHtml(r: IncidentReport, timeZone: string, siteName: string, words: { place?: (deviceId: string) => Text; building?: (id: string) => Text } = {}): string {
   const t = timeIn(timeZone);
+  const place = words.place ?? ((id: string) => ({ zh: id, en: id }));
+  const building = r.building ? (words.building?.(r.building) ?? { zh: r.building, en: r.building }) : undefined;
+  const places = r.devices.map((d) => place(d));
   const steps = r.steps
     .map(
-      (s) => `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(s.role)}</td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.value === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : esc(f.value)}</b>`).join('<br>')}</td></tr>`,
+      (s) => `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(roleText(s.role as DutyRole).zh)}<br><small>${esc(roleText(s.role as DutyRole).en)}</small></td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.value === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : esc(f.value)}</b>`).join('<br>')}</td></tr>`,
     )
     .join('\n');
   const tasks = r.tasks.map((k) => `<li>${k.done ? '☑' : '☐'} ${esc(k.title.zh)} / ${esc(k.title.en)}${k.evidence ? ` — 传感器（非人工）sensors, not a person: ${esc(k.evidence.zh)} / ${esc(k.evidence.en)}` : k.by ? ` — ${esc(k.by)}` : ''}${k.reopened ? ` (重新打开 re-opened ×${k.reopened})` : ''}${k.doneAfterMin !== undefined ? ` (+${k.doneAfterMin} min)` : ''}</li>`).join('\n');
@@ -26,12 +42,20 @@ export function reportHtml(r: IncidentReport, timeZone: string, siteName: string
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:2em;color:#111}
 h1{font-size:1.4em}table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #999;padding:4px 6px;vertical-align:top;font-size:.9em}
 th{background:#eee}small{color:#555}.late td{background:#fde8e8}.missing{color:#b00}.drill{border:3px solid #d80;padding:.5em;font-weight:bold;color:#d80}
-.time{white-space:nowrap}@media print{body{margin:1cm}a{display:none}}
+.time{white-space:nowrap}.facts{width:auto}.facts th{text-align:left;white-space:nowrap}
+.signoff{margin-top:2em;page-break-inside:avoid}.signoff th{width:30%;text-align:left}.signoff td{height:3em;vertical-align:bottom;color:#777;font-size:.8em}
+@page{size:A4;margin:15mm}@media print{body{margin:0}a{display:none}tr{page-break-inside:avoid}h2{page-break-after:avoid}}
 </style></head><body>
 ${r.drill ? `<p class="drill">演练 DRILL ${esc(r.drill)} — 非真实事件 not a real incident</p>` : ''}
 <h1>${esc(r.title.zh)} ${esc(r.title.en)} · ${esc(r.id)}</h1>
-<p>${esc(siteName)}${r.building ? ` · ${esc(r.building)}` : ''} · 发生 raised ${esc(t(r.raisedAt))}${r.closedAt !== undefined ? ` · 关闭 closed ${esc(t(r.closedAt))}` : ` · ${r.status === 'open' ? '处理中 open' : ''}`}
- · 负责人 owner ${esc(r.owner ?? '—')}${r.acknowledgedAfterS !== undefined ? ` · 接警用时 acknowledged after ${r.acknowledgedAfterS} s` : ''}</p>
+<table class="facts">
+<tr><th>地点 Place</th><td data-field="place">${esc(siteName)}${building ? ` · ${esc(building.zh)}${building.en !== building.zh ? ` / ${esc(building.en)}` : ''}` : ''}${places.map((p) => `<br>${esc(p.zh)}${p.en !== p.zh ? ` <small>${esc(p.en)}</small>` : ''}`).join('')}</td></tr>
+<tr><th>设备 Devices</th><td data-field="devices">${r.devices.length ? r.devices.map(esc).join(', ') : '—'}</td></tr>
+<tr><th>发生 Raised</th><td>${esc(t(r.raisedAt))}</td></tr>
+<tr><th>${r.closedAt !== undefined ? '关闭 Closed' : '状态 Status'}</th><td>${r.closedAt !== undefined ? esc(t(r.closedAt)) : '处理中 open'}</td></tr>
+<tr><th>总时长 Duration</th><td data-field="duration">${duration(r.durationMin)}${r.closedAt === undefined ? ' (至今 so far)' : ''}</td></tr>
+<tr><th>负责人 Owner</th><td>${esc(r.owner ?? '—')}${r.acknowledgedAfterS !== undefined ? ` · 接警用时 acknowledged after ${r.acknowledgedAfterS} s` : ''}</td></tr>
+</table>
 ${r.missing.length ? `<p class="missing">缺少必填记录 Missing required records: ${r.missing.map(esc).join(', ')}</p>` : ''}
 <h2>步骤与时限 Steps against targets</h2>
 <table><tr><th>步骤 Step</th><th>角色 Role</th><th>时限 (min)</th><th>完成 (min)</th><th>达标 Target</th><th>执行 By</th><th>记录 Records</th></tr>
@@ -40,6 +64,10 @@ ${steps}
 ${tasks ? `<h2>任务 Tasks</h2><ul>${tasks}</ul>` : ''}
 <h2>时间线 Timeline</h2>
 <table>${timeline}</table>
+<table class="signoff" data-testid="signoff">
+<tr><th>值班工程师 Duty engineer</th><td>签名 Signature</td><td>日期 Date</td></tr>
+<tr><th>值班经理 Duty manager</th><td>签名 Signature</td><td>日期 Date</td></tr>
+</table>
 </body></html>`;
 }
 

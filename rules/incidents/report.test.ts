@@ -27,6 +27,8 @@ describe('incident report', () => {
       ['call_owner', undefined, false, undefined], // not done, 70 min > 60 min
     ]);
     expect(r.acknowledgedAfterS).toBe(60);
+    expect(r.durationMin).toBe(70); // still open: up to now
+    expect(r.devices).toEqual(['wm-0302']);
     expect(r.missing).toEqual(['close_valve.valve_closed_at', 'call_owner.owner_contacted']);
     expect(r.timeline.map((e) => e.text.en)).toEqual([
       'raised by alarm a',

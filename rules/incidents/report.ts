@@ -35,6 +35,10 @@ export interface IncidentReport {
   status: Incident['status'];
   raisedAt: number;
   closedAt?: number;
+  /** Minutes from raised to closed (to now while open). */
+  durationMin: number;
+  /** The devices the incident is about: its own, then those of its alarms, in order. */
+  devices: string[];
   owner?: string;
   acknowledgedAfterS?: number;
   steps: StepReport[];
@@ -76,6 +80,8 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
     status: inc.status,
     raisedAt: inc.raisedAt,
     ...(inc.closedAt !== undefined ? { closedAt: inc.closedAt } : {}),
+    durationMin: minutes(end - inc.raisedAt),
+    devices: [...new Set([...(inc.deviceId ? [inc.deviceId] : []), ...inc.alarms.map((a) => a.deviceId).filter((d): d is string => d !== undefined)])],
     ...(inc.owner ? { owner: inc.owner } : {}),
     ...(inc.acknowledgedAt !== undefined ? { acknowledgedAfterS: Math.round((inc.acknowledgedAt - inc.raisedAt) / 1000) } : {}),
     steps,
@@ -105,7 +111,7 @@ const ROLE: Record<DutyRole, Text> = {
 
 /** A duty role in words. */
 export function roleText(r: DutyRole): Text {
-  return ROLE[r];
+  return ROLE[r] ?? { zh: r, en: r };
 }
 
 /** One timeline event in words, both languages. Sensors and the gateway are named as such, never as a person (I7). */
