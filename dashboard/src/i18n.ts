@@ -49,6 +49,7 @@ const WORDS = {
   plant: { zh: '水泵、集水井、锅炉', en: 'Pumps, sump pits, boilers' },
   escalated: { zh: '已升级', en: 'escalated' },
   handOver: { zh: '移交给', en: 'Hand over to' },
+  reasonIfNotYours: { zh: '原因（接管他人事件时必填）', en: "Reason (needed for someone else's case)" },
   open: { zh: '处理中', en: 'Open' },
   closed: { zh: '已关闭', en: 'Closed' },
   noIncidents: { zh: '暂无事件', en: 'No incidents' },

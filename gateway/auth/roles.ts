@@ -18,4 +18,6 @@ export interface Principal {
   role: Role;
   /** For people: their display name (falls back to the login name). */
   name: string | { zh: string; en: string };
+  /** The duty roles of a person (site file `users[].duty_roles`); none for tokens. */
+  dutyRoles?: readonly string[];
 }

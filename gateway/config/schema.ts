@@ -136,6 +136,8 @@ const user = z.strictObject({
   username: personName,
   name: text.optional(),
   role: z.enum(ROLES),
+  /** What the person is on the duty rota; a duty_manager may take over and close others' cases (S003 §3.5). */
+  duty_roles: z.array(z.enum(DUTY_ROLES)).default([]),
   password_hash: passwordHash,
 });
 

@@ -65,6 +65,27 @@ describe('incident routes', () => {
     expect(one.timeline[2]!.text.zh).toBe('事件开启，立即通知：值班经理、工程部经理');
   });
 
+  it('only the owner, a duty manager or an admin closes or hands over a case; others add notes (403 naming the owner); a take-over needs a reason', async () => {
+    const t = await withIncidents();
+    const max = await session(t.app, 'max');
+    const mia = await session(t.app, 'mia');
+    const inc = json<Incident>(await t.app.inject({ method: 'POST', url: '/api/incidents', headers: t.otto, payload: { playbook: 'water_leak', building: 'b1' } }));
+    const cmd = (headers: Record<string, string>, payload: object) => t.app.inject({ method: 'POST', url: `/api/incidents/${inc.id}/commands`, headers, payload });
+    expect((await cmd(t.otto, { type: 'acknowledge' })).statusCode).toBe(200);
+    expect((await cmd(max, { type: 'note', text: '已关闭总阀 main valve closed' })).statusCode).toBe(200);
+    const refused = await cmd(max, { type: 'hand_over', to: 'max' });
+    expect(refused.statusCode).toBe(403);
+    expect(json(refused)).toMatchObject({ error: 'not_owner', message: expect.stringMatching(/^otto owns incident/) });
+    expect((await cmd(max, { type: 'close' })).statusCode).toBe(403);
+    const noReason = await cmd(mia, { type: 'hand_over', to: 'max' });
+    expect(noReason.statusCode).toBe(400);
+    expect(json(noReason).error).toBe('reason_required');
+    const taken = json<Incident>(await cmd(mia, { type: 'hand_over', to: 'max', note: 'otto 去现场 otto went on site' }));
+    expect(taken.owner).toBe('max');
+    const one = json<{ timeline: { text: { en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${inc.id}`, headers: viewer }));
+    expect(one.timeline.map((e) => e.text.en)).toContain('mia (duty manager) moved the case from otto to max; reason: otto 去现场 otto went on site');
+  });
+
   it('the handover report lists the shift, the open cases with owners and pending steps; handing over moves them', async () => {
     const t = await withIncidents();
     const start = t.clock.now();

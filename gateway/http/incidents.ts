@@ -47,7 +47,10 @@ const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(
 /** Refusals of the incident model as HTTP: a state conflict is 409, a bad request 400. */
 function asApiError(err: unknown): unknown {
   if (err instanceof UnknownIncidentError) return notFound(err.message);
-  if (err instanceof IncidentError) return ['closed', 'step_done', 'open_steps'].includes(err.code) ? new ApiError(409, err.code, err.message) : new ApiError(400, err.code, err.message);
+  if (err instanceof IncidentError) {
+    if (err.code === 'not_owner') return new ApiError(403, err.code, err.message);
+    return ['closed', 'step_done', 'open_steps'].includes(err.code) ? new ApiError(409, err.code, err.message) : new ApiError(400, err.code, err.message);
+  }
   return err;
 }
 
@@ -109,7 +112,10 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
     const body = request.body;
     if (body.type === 'hand_over' && !opts.knownUsers.has(body.to)) throw badRequest(`body.to: no user "${body.to}" in this site`);
     try {
-      return await incidents.command(request.params.id, { ...body, by } as IncidentCommand);
+      // A duty manager (by the rota) or an admin may move or close a case someone else owns.
+      const p = request.principal!;
+      const manager = p.role === 'admin' || (p.dutyRoles ?? []).includes('duty_manager');
+      return await incidents.command(request.params.id, { ...body, by, ...(body.type === 'hand_over' || body.type === 'close' ? { manager } : {}) } as IncidentCommand);
     } catch (err) {
       throw asApiError(err);
     }

@@ -11,7 +11,7 @@ import type { Reading } from '../../rules/model/reading.js';
 import { build } from './app.js';
 import type { ApiDeps, IngestResult } from './deps.js';
 
-export const PASSWORDS = { vera: 'vera-viewer-pw', otto: 'otto-operator-pw', ada: 'ada-admin-pw' } as const;
+export const PASSWORDS = { vera: 'vera-viewer-pw', otto: 'otto-operator-pw', ada: 'ada-admin-pw', max: 'max-operator-pw', mia: 'mia-duty-manager-pw' } as const;
 export const TOKENS = { dashboard: 'tok-dashboard-viewer-0123456789', meterbot: 'tok-meterbot-operator-0123456789' } as const;
 
 export class FakeClock {
@@ -54,6 +54,8 @@ export async function testSite(): Promise<SiteConfig> {
       { username: 'vera', role: 'viewer', name: { zh: '维拉', en: 'Vera' }, password_hash: h.vera },
       { username: 'otto', role: 'operator', name: 'Otto', password_hash: h.otto },
       { username: 'ada', role: 'admin', password_hash: h.ada },
+      { username: 'max', role: 'operator', password_hash: h.max },
+      { username: 'mia', role: 'operator', duty_roles: ['duty_manager'], password_hash: h.mia },
     ],
     api_tokens: [
       { name: 'dashboard', role: 'viewer', token_hash: h.dashboard },

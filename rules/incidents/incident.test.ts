@@ -152,6 +152,25 @@ describe('incident (trapped lift) from alarm to closed report, in virtual time',
   });
 });
 
+describe('the first receiver owns the case (S003 §3.5)', () => {
+  it('only the owner closes or hands over; others add notes and records; a duty manager takes it over with a reason, recorded', () => {
+    const i = incident('trapped_lift');
+    i.act({ type: 'acknowledge', by: 'night-duty' }, min(1));
+    i.act({ type: 'note', by: 'guard-2', text: '到场 on site' }, min(2));
+    i.act({ type: 'complete_step', step: 'confirm_location', by: 'guard-2', fields: { reported_at: '2026-11-22T10:00:00+08:00', car_floor: '7', passengers: 1, passenger_condition: 'ok' } }, min(3));
+    expect(() => i.act({ type: 'hand_over', by: 'guard-2', to: 'guard-2' }, min(4))).toThrow(/night-duty owns incident .*: only the owner, a duty manager or an admin may hand over it/);
+    expect(() => i.act({ type: 'close', by: 'guard-2' }, min(4))).toThrow(/only the owner, a duty manager or an admin may close it/);
+    expect(() => i.act({ type: 'hand_over', by: 'manager', to: 'day-duty', manager: true }, min(5))).toThrow(/say why/);
+    expect(i.state().owner).toBe('night-duty');
+    i.act({ type: 'hand_over', by: 'manager', to: 'day-duty', note: '夜班人员送医 night duty taken ill', manager: true }, min(6));
+    expect(i.state().owner).toBe('day-duty');
+    expect(i.events.at(-1)).toMatchObject({ type: 'handed_over', from: 'night-duty', to: 'day-duty', by: 'manager', note: '夜班人员送医 night duty taken ill' });
+    // The owner hands over without a reason; a manager acting on their own case is just the owner.
+    i.act({ type: 'hand_over', by: 'day-duty', to: 'manager' }, min(7));
+    expect(i.events.at(-1)).not.toHaveProperty('by');
+  });
+});
+
 describe('every playbook, from raised to closed report, in virtual time', () => {
   const sample = (type: string): string | number | boolean => (type === 'number' ? 3 : type === 'bool' ? true : type === 'time' ? '2026-11-22T10:05:00+08:00' : '记录 recorded');
 

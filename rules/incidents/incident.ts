@@ -25,7 +25,8 @@ export type IncidentEvent = { at: number } & (
   /** A critical incident: these roles are told at once (I6). */
   | { type: 'alerted'; to: DutyRole[] }
   | { type: 'note'; by: string; text: string }
-  | { type: 'handed_over'; from: string; to: string; note?: string }
+  /** `by`: a duty manager who moved a case someone else owned (with the reason in `note`). */
+  | { type: 'handed_over'; from: string; to: string; note?: string; by?: string }
   /** `condition`: the evidence condition that closes it by itself, read on `deviceId`. */
   | { type: 'task_added'; task: string; title: Text; deviceId?: string; condition?: string }
   | { type: 'task_done'; task: string; by: string; note?: string; evidence?: Text }
@@ -240,7 +241,7 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
 /** Why a command was refused: `code` for machines (and the HTTP status), `message` for people. */
 export class IncidentError extends Error {
   constructor(
-    readonly code: 'closed' | 'unknown_step' | 'unknown_task' | 'step_done' | 'missing_field' | 'bad_field' | 'open_steps' | 'not_a_person',
+    readonly code: 'closed' | 'unknown_step' | 'unknown_task' | 'step_done' | 'missing_field' | 'bad_field' | 'open_steps' | 'not_a_person' | 'not_owner' | 'reason_required',
     message: string,
   ) {
     super(message);
@@ -254,8 +255,8 @@ export type IncidentCommand =
   | { type: 'complete_step'; step: string; by: string; fields?: Record<string, FieldValue>; note?: string }
   | { type: 'complete_task'; task: string; by: string; note?: string }
   | { type: 'note'; by: string; text: string }
-  | { type: 'hand_over'; by: string; to: string; note?: string }
-  | { type: 'close'; by: string; note?: string };
+  | { type: 'hand_over'; by: string; to: string; note?: string; manager?: boolean }
+  | { type: 'close'; by: string; note?: string; manager?: boolean };
 
 /** The events a command produces, or an IncidentError (nothing is recorded then). */
 export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, now: number): IncidentEvent[] {
@@ -286,13 +287,31 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
     case 'note':
       return [{ type: 'note', by: cmd.by, text: cmd.text, at: now }];
     case 'hand_over':
-      return [{ type: 'handed_over', from: inc.owner ?? cmd.by, to: cmd.to, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
+      mayDispose(inc, cmd, 'hand over');
+      return [{ type: 'handed_over', from: inc.owner ?? cmd.by, to: cmd.to, ...(cmd.note ? { note: cmd.note } : {}), ...(overriding(inc, cmd) ? { by: cmd.by } : {}), at: now }];
     case 'close': {
+      mayDispose(inc, cmd, 'close');
       const open = playbook.steps.filter((s) => inc.steps[s.id]?.status !== 'done').map((s) => s.id);
       if (open.length) throw new IncidentError('open_steps', `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`);
       return [{ type: 'closed', by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
     }
   }
+}
+
+/** A duty manager (or an admin) acting on a case someone else owns. */
+function overriding(inc: Incident, cmd: { by: string; manager?: boolean }): boolean {
+  return inc.owner !== undefined && inc.owner !== cmd.by && cmd.manager === true;
+}
+
+/**
+ * The first receiver owns the case (S003 §3.5): only the owner closes it or hands it over; a
+ * duty manager may take it over, and says why (recorded on the timeline). Anyone on duty may
+ * still add notes and records.
+ */
+function mayDispose(inc: Incident, cmd: { by: string; note?: string; manager?: boolean }, what: string): void {
+  if (inc.owner === undefined || inc.owner === cmd.by) return;
+  if (!cmd.manager) throw new IncidentError('not_owner', `${inc.owner} owns incident ${inc.id}: only the owner, a duty manager or an admin may ${what} it (anyone on duty may add notes and records)`);
+  if (!cmd.note?.trim()) throw new IncidentError('reason_required', `${inc.owner} owns incident ${inc.id}: say why you ${what} someone else's case (note)`);
 }
 
 function autoAck(inc: Incident, by: string, now: number): IncidentEvent[] {

@@ -146,6 +146,7 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     case 'note':
       return { zh: `${e.by}：${e.text}`, en: `${e.by}: ${e.text}` };
     case 'handed_over':
+      if (e.by) return { zh: `${e.by}（值班经理）将 ${e.from} 负责的事件转交 ${e.to}，原因：${e.note ?? ''}`, en: `${e.by} (duty manager) moved the case from ${e.from} to ${e.to}; reason: ${e.note ?? ''}` };
       return { zh: `${e.from} 交接给 ${e.to}${e.note ? `：${e.note}` : ''}`, en: `handed over from ${e.from} to ${e.to}${e.note ? `: ${e.note}` : ''}` };
     case 'task_added':
       return { zh: `新任务：${e.title.zh}`, en: `task: ${e.title.en}` };

@@ -64,12 +64,21 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       </div>`;
     })}
     ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`}
-    ${editable && html`<p><button onClick=${() => act({ type: 'close' })}>${t('closeIncident')}</button>
-      <form class="inline" style="display:inline-block;margin-left:1em" onSubmit=${(e: Event) => {
-        e.preventDefault();
-        const to = String(new FormData(e.target as HTMLFormElement).get('to') ?? '');
-        if (to) void act({ type: 'hand_over', to });
-      }}><input name="to" placeholder=${t('username')} /><button type="submit">${t('handOver')}</button></form></p>`}
+    ${editable &&
+    html`<form class="inline case-actions" data-testid="case-actions" onSubmit=${(e: Event) => {
+      e.preventDefault();
+      const f = new FormData(e.target as HTMLFormElement);
+      const to = String(f.get('to') ?? '');
+      const note = String(f.get('note') ?? '').trim();
+      if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
+    }}>
+      <input name="to" placeholder=${t('username')} /><button type="submit">${t('handOver')}</button>
+      <input name="note" placeholder=${t('reasonIfNotYours')} />
+      <button type="button" onClick=${(e: Event) => {
+        const note = String(new FormData((e.target as HTMLButtonElement).form!).get('note') ?? '').trim();
+        void act({ type: 'close', ...(note ? { note } : {}) });
+      }}>${t('closeIncident')}</button>
+    </form>`}
     <h3>${t('timeline')}</h3>
     <table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}</td></tr>`)}</table>
   </div>`;
