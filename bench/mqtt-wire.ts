@@ -6,7 +6,8 @@
 // sees ordinary MQTT: one connection and one login per client, every packet complete.
 import { connect, type Socket } from 'node:net';
 
-function remainingLength(n: number): number[] {
+/** MQTT's variable-length integer (the fixed header's remaining length). */
+export function remainingLength(n: number): number[] {
   const out: number[] = [];
   do {
     let byte = n % 128;

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPacket } from '../bench/mqtt-wire.js';
+import { connectPacket, remainingLength } from '../bench/mqtt-wire.js';
 import { waitFor } from '../test/support/wait.js';
 import { startBroker, type RunningBroker } from './broker.js';
 import { ConnectionRate, LoginThrottle, PacketGuard } from './doors.js';
@@ -14,17 +14,7 @@ import { hashPassword } from './password.js';
 const PASSWORD = 'boiler-room';
 
 describe('PacketGuard', () => {
-  const header = (type: number, length: number) => {
-    const bytes = [type << 4];
-    let n = length;
-    do {
-      let b = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) b |= 0x80;
-      bytes.push(b);
-    } while (n > 0);
-    return Buffer.from(bytes);
-  };
+  const header = (type: number, length: number) => Buffer.from([type << 4, ...remainingLength(length)]);
 
   it('cuts a CONNECT declaring more than the pre-login limit as soon as its header is in, one byte at a time or not', () => {
     const whole = new PacketGuard(65536, 1 << 20);

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { remainingLength } from '../bench/mqtt-wire.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { heapAfterGc } from './support/memory.js';
 import { testSite, uniqueDb, waitFor } from './support/site.js';
@@ -37,18 +38,8 @@ beforeAll(async () => {
 afterAll(async () => gw?.stop());
 
 // ---- MQTT 3.1.1 wire pieces ----
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
 const str = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-const packet = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...varint(body.length)]), body]);
+const packet = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
 function connectPacket(clientId: string, username: Buffer, password: Buffer, opts: { protocol?: Buffer; level?: number; flags?: number } = {}): Buffer {
   const head = Buffer.concat([str(opts.protocol ?? Buffer.from('MQTT')), Buffer.from([opts.level ?? 4, opts.flags ?? 0xc2, 0, 60])]);
   return packet(0x10, Buffer.concat([head, str(Buffer.from(clientId)), str(username), str(password)]));
@@ -72,7 +63,7 @@ const preLogin: fc.Arbitrary<Case>[] = [
     const whole = connectPacket(`c${seed}`, Buffer.from(DEVICE), Buffer.from(PASSWORD));
     return { kind: 'truncated_connect', login: false, bytes: whole.subarray(0, Math.min(keep, whole.length - 1)) };
   }),
-  fc.integer({ min: 70_000, max: 300 * 1024 * 1024 }).map((declared) => ({ kind: 'oversized_connect', login: false, bytes: Buffer.concat([Buffer.from([0x10, ...varint(declared)]), Buffer.alloc(1024, 0x41)]) })),
+  fc.integer({ min: 70_000, max: 300 * 1024 * 1024 }).map((declared) => ({ kind: 'oversized_connect', login: false, bytes: Buffer.concat([Buffer.from([0x10, ...remainingLength(declared)]), Buffer.alloc(1024, 0x41)]) })),
   fc.record({ protocol: bytesArb(0, 8), level: fc.integer({ min: 0, max: 255 }), flags: fc.integer({ min: 0, max: 255 }), user: bytesArb(0, 40), pass: bytesArb(0, 40) }).map((c) => ({
     kind: 'bad_connect',
     login: false,

@@ -134,7 +134,7 @@ describe('MqttAdapter never acknowledges what the spool did not keep (issue 16)'
       adapter.start(async (reading) => {
         readings.push(reading);
         if (readings.length > 1) return { accepted: true };
-        await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setImmediate(r)); // the spool answers later, as an fsync does
         setTimeout(() => (refusing = false), 100); // room again a moment later
         return { accepted: false, reason: 'spool_full', detail: 'spool is full' };
       });
