@@ -25,6 +25,7 @@ const DEVICES: DeviceFacts[] = [
   dev({ id: 'leak-2', kind: 'leak_sensor', building: 'c3', intervalS: 60 }),
   dev({ id: 'wm-vacant', kind: 'water_meter', vacant: true, unit: 'u1', intervalS: 30 }),
   dev({ id: 'wm-main', kind: 'water_meter', intervalS: 30 }),
+  dev({ id: 'em-vacant', kind: 'electricity_meter', vacant: true, building: 'c3', unit: 'u9', intervalS: 30 }),
   dev({ id: 'boiler', kind: 'boiler', building: 'c3', intervalS: 10 }),
 ];
 const facts = (overrides?: SiteFacts['thresholds']): SiteFacts => ({ site: 's', devices: new Map(DEVICES.map((d) => [d.id, d])), ...(overrides ? { thresholds: overrides } : {}) });
@@ -43,6 +44,7 @@ const NORMAL: Record<string, Record<string, FieldValue>> = {
   'leak-2': { wet: false },
   'wm-vacant': { total_m3: 10, flow_m3h: 0 },
   'wm-main': { total_m3: 500, flow_m3h: 1.2 },
+  'em-vacant': { ...V3(221), power_kw: 0, energy_kwh: 12 },
   boiler: { supply_temp_c: 70, return_temp_c: 50, setpoint_c: 70, pressure_kpa: 200, burner_on: true, fault: false },
 };
 
@@ -95,6 +97,17 @@ describe('rule engine: water', () => {
     expect(h.firing('vacant_unit_flow').map((a) => a.deviceId)).toEqual(['wm-vacant']);
   });
 
+  it('a vacant unit drawing power for 10 min raises vacant_unit_power; a fridge-sized standby or a brief load does not', () => {
+    const h = new Harness().normal(0).read(1, 'em-vacant', { power_kw: 0.05 }).eval(2000);
+    expect(h.firing('vacant_unit_power')).toHaveLength(0);
+    h.read(2001, 'em-vacant', { power_kw: 1.5 }).read(2300, 'em-vacant', { power_kw: 0 }).eval(3000);
+    expect(h.firing('vacant_unit_power')).toHaveLength(0);
+    h.read(3001, 'em-vacant', { power_kw: 0.8 }).eval(3601);
+    const [a] = h.firing('vacant_unit_power');
+    expect(a).toMatchObject({ deviceId: 'em-vacant', severity: 'major' });
+    expect(a!.evidence.text.en).toBe('meter in a vacant unit draws 0.8 kW (threshold 0.05 kW)');
+  });
+
   it('burst: flow above 10 m³/h for 120 s, not 119 s', () => {
     const h = new Harness().normal(0).read(1, 'wm-main', { flow_m3h: 10 }).eval(200);
     expect(h.firing('pipe_burst')).toHaveLength(0);
@@ -139,7 +152,7 @@ describe('rule engine: power', () => {
     for (let s = 10; s <= 120; s += 5) {
       h.read(s, 'lift-a', { floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true });
       h.read(s, 'lift-b', {});
-      for (const id of ['leak-1', 'wm-vacant', 'wm-main', 'sump', 'boiler']) h.read(s, id, {});
+      for (const id of ['leak-1', 'wm-vacant', 'wm-main', 'sump', 'boiler', 'em-vacant']) h.read(s, id, {});
     }
     expect(h.raised('power_cut_external').map((c) => c.alarm.deviceId)).toEqual(['inc']);
     expect(h.raised('circuit_fault_internal')).toHaveLength(0); // the grid explains the dead sub-circuits
@@ -402,6 +415,7 @@ describe('rule engine: every live detector raises, holds through its hysteresis,
     ['water_leak', 'leak-1', { wet: true }, { wet: false }, 5, 60],
     ['vacant_unit_flow', 'wm-vacant', { flow_m3h: 0.2 }, { flow_m3h: 0 }, 0, 900],
     ['pipe_burst', 'wm-main', { flow_m3h: 30 }, { flow_m3h: 1 }, 120, 60],
+    ['vacant_unit_power', 'em-vacant', { power_kw: 0.4 }, { power_kw: 0 }, 600, 900],
     ['sump_pump_failure', 'sump', { level_pct: 90 }, { level_pct: 30 }, 30, 60],
     ['phase_loss', 'inc', { voltage_l3_v: 100 }, { voltage_l3_v: 220 }, 60, 0],
     ['power_cut_external', 'inc', V3(0), V3(220), 0, 30],

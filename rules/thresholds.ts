@@ -30,6 +30,9 @@ export const thresholdsShape = z.strictObject({
   phase_loss_pct: z.number().min(0).max(100),
   phase_restore_pct: z.number().min(0).max(100),
   phase_loss_s: z.number().nonnegative(),
+  /** Vacant unit: power above this (kW) for vacant_power_s → vacant_unit_power (a fridge left on idles at ~0.03 kW). */
+  vacant_power_kw: z.number().nonnegative(),
+  vacant_power_s: z.number().nonnegative(),
   /** Power restored: all phases above phase_restore_pct for this long. */
   power_restored_s: z.number().nonnegative(),
   /** Lift: trapped (not moving, occupied, door closed) this long → lift_entrapment. */
@@ -68,6 +71,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   phase_loss_pct: 78,
   phase_restore_pct: 85,
   phase_loss_s: 60,
+  vacant_power_kw: 0.05,
+  vacant_power_s: 600,
   power_restored_s: 30,
   lift_trapped_s: 20,
   lift_out_of_zone_s: 45,

@@ -31,6 +31,7 @@ export const ALARM_KINDS = {
   phase_loss: kind('major', 'power', '缺相/失压', 'Phase loss', true),
   power_cut_external: kind('critical', 'power', '市电停电', 'Power cut (external supply)'),
   circuit_fault_internal: kind('major', 'power', '内部线路故障', 'Internal circuit fault', true),
+  vacant_unit_power: kind('major', 'power', '空置房走电', 'Electricity used in a vacant unit'),
   breaker_tripped: kind('minor', 'power', '开关跳闸', 'Breaker tripped', true),
   lift_entrapment: kind('critical', 'lift', '电梯困人', 'Passengers trapped in lift'),
   lift_stopped_out_of_zone: kind('major', 'lift', '门区外停梯', 'Lift stopped outside door zone'),

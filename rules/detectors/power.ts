@@ -163,4 +163,20 @@ export const breakerTripped: Detector = {
   },
 };
 
-export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss, breakerTripped];
+/**
+ * A meter in a vacant unit drawing power (S000 篇五: vacant units are checked; the monthly
+ * report's vacant_unit_power, live): an appliance left on, a heater, or someone using the
+ * flat. Held vacant_power_s so a meter's test pulse or a brief load is not an alarm.
+ */
+export const vacantUnitPower: Detector = {
+  kind: 'vacant_unit_power',
+  applies: (d) => d.kind === 'electricity_meter' && d.vacant,
+  durations: (t) => ({ forS: t.vacant_power_s, clearS: 15 * 60 }),
+  check: ({ device, live, t }) => {
+    const kw = num(live, 'power_kw');
+    if (kw === undefined || kw <= t.vacant_power_kw) return undefined;
+    return evidence(`空置房电表功率 ${kw} kW（阈值 ${t.vacant_power_kw} kW）`, `meter in a vacant unit draws ${kw} kW (threshold ${t.vacant_power_kw} kW)`, live, device.id, ['power_kw']);
+  },
+};
+
+export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss, vacantUnitPower, breakerTripped];

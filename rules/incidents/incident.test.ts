@@ -43,7 +43,7 @@ function incident(playbookId: string) {
 
 describe('playbooks', () => {
   it('ship the plans of DOMAIN.md §3 and those of the other critical alarms, bilingual, each opened by the alarms it answers', () => {
-    expect([...PLAYBOOKS.keys()].sort()).toEqual(['gateway_fault', 'heating_outage', 'lift_fault', 'power_cut', 'pump_failure', 'trapped_lift', 'vacant_unit_flow', 'water_leak']);
+    expect([...PLAYBOOKS.keys()].sort()).toEqual(['gateway_fault', 'heating_outage', 'lift_fault', 'power_cut', 'pump_failure', 'trapped_lift', 'vacant_unit_flow', 'vacant_unit_power', 'water_leak']);
     expect(PLAYBOOKS.get('trapped_lift')!.opened_by).toEqual(['lift_entrapment']);
     expect(PLAYBOOKS.get('power_cut')!.opened_by).toContain('power_cut_external');
     for (const p of PLAYBOOKS.values()) for (const s of p.steps) expect(s.title.zh && s.title.en, `${p.id}.${s.id}`).toBeTruthy();

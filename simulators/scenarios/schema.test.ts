@@ -99,7 +99,7 @@ describe('scenario files', () => {
       `${lineOf(text, 'playbooks:')} expects.playbooks: lift_entrapment opens playbook trapped_lift: list it`,
       `${lineOf(text, 'playbooks:')} expects.playbooks: vacant_unit_flow opens playbook vacant_unit_flow: list it`,
       `${lineOf(text, 'playbooks:')} expects.playbooks[1]: none of the expected alarms opens playbook water_leak`,
-      `${lineOf(text, 'playbooks:')} expects.playbooks[2]: no playbook "fire_drill" (have gateway_fault, heating_outage, lift_fault, power_cut, pump_failure, trapped_lift, vacant_unit_flow, water_leak)`,
+      `${lineOf(text, 'playbooks:')} expects.playbooks[2]: no playbook "fire_drill" (have gateway_fault, heating_outage, lift_fault, power_cut, pump_failure, trapped_lift, vacant_unit_flow, vacant_unit_power, water_leak)`,
       `${lineOf(text, 'voltage_l4_v')} expects.readings[0].field: electricity_meter has no field "voltage_l4_v" (it has voltage_l1_v, voltage_l2_v, voltage_l3_v, current_l1_a, current_l2_a, current_l3_a, power_kw, energy_import_kwh, energy_export_kwh, frequency_hz)`,
     ]);
   });
