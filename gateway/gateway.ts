@@ -20,6 +20,8 @@ import { MeterReportScheduler } from './reports/scheduler.js';
 import type { ReportDrill } from '../rules/reports/meter-report.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
+import { HandoverDesk } from './incidents/handovers.js';
+import type { HandoverEvent } from '../rules/incidents/handover.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
 import type { RunningDrill } from '../rules/alarms/drill.js';
@@ -167,6 +169,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     await incidents.start();
     stops.push(() => incidents.stop());
+    const handovers = new HandoverDesk({
+      log: new EventLog<HandoverEvent>(resolve(opts.baseDir, config.data_dir, 'incidents', 'handovers.jsonl')),
+      incidents,
+      rota: config.shifts,
+      timeZone: config.site.timezone,
+      now: () => clock.now(),
+    });
+    await handovers.start();
+    stops.push(() => handovers.stop());
 
     // Meter-anomaly reports (issue 8): on demand through the API, daily and monthly by schedule.
     const reportDrills = (): ReportDrill[] => {
@@ -323,7 +334,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       ingest: (reading) => pipeline.ingest(reading),
       alarms,
       incidents,
-      commands: { run: (id, field, value) => modbus.command(id, field, value), log: commandLog },
+      handovers,
+      commands: { run: (id, field, value) => modbus.command(id, field, value), writable: (id) => modbus.writableFields(id), log: commandLog },
       ...(store.driver.influxql ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } } : {}),
       ...(opts.drills ? { drills: opts.drills } : {}),
       logger: logger.child({ component: 'http' }),

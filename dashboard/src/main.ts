@@ -79,7 +79,7 @@ function App() {
       view = html`<${DrillsView} me=${me} />`;
       break;
     case 'reports':
-      view = html`<${ReportsView} />`;
+      view = html`<${ReportsView} me=${me} />`;
       break;
     case 'health':
       view = html`<${HealthView} state=${health} />`;

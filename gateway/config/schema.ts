@@ -1,3 +1,4 @@
+import { DEFAULT_ROTA, rotaSchema } from '../../rules/incidents/shifts.js';
 import { z } from 'zod';
 import { meterReportSettingsShape } from '../../rules/reports/settings.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
@@ -260,6 +261,8 @@ const siteShape = z.strictObject({
       devices: z.record(z.string(), thresholdOverrides).optional(),
     })
     .optional(),
+  /** The duty rota (S003 §4.8–4.9): shifts in order, each with its handover window from its start. */
+  shifts: rotaSchema.default(DEFAULT_ROTA),
   /** Changes to the shipped playbooks (rules/playbooks): deadlines of their steps, steps of this site's own. */
   playbooks: z.record(z.string(), playbookOverrideSchema).optional(),
   /** Where escalations go: group robots (WeCom 企业微信, DingTalk 钉钉) or any JSON webhook, per escalation role. */

@@ -17,6 +17,7 @@ import { drillReportRoutes } from './drill-report.js';
 import { drillRoutes } from './drills.js';
 import { reportRoutes } from './reports.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { handoverRoutes } from './handover.js';
 import { incidentRoutes } from './incidents.js';
 import { placeOf } from '../incidents/place.js';
 import { httpLogger } from './logger.js';
@@ -126,6 +127,16 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       knownBuildings: known.buildings,
       now: () => deps.clock.now(),
     });
+    if (deps.handovers) {
+      await app.register(handoverRoutes, {
+        handovers: deps.handovers,
+        incidents: deps.incidents,
+        users: deps.config.users.map((u) => ({ username: u.username, role: u.role, ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}) })),
+        timeZone: deps.config.site.timezone,
+        siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
+        now: () => deps.clock.now(),
+      });
+    }
   }
   return app;
 }

@@ -9,6 +9,7 @@ import type { IngestResult } from '../pipeline/pipeline.js';
 import type { AlarmService } from './alarms.js';
 import type { CommandService } from './commands.js';
 import type { DrillService } from './drills.js';
+import type { HandoverService } from './handover.js';
 import type { IncidentService } from './incidents.js';
 import type { MeterReportService } from './reports.js';
 
@@ -38,6 +39,8 @@ export interface ApiDeps {
   commands?: CommandService;
   /** Incidents and their playbooks; without it the incident routes are not there. */
   incidents?: IncidentService;
+  /** Shift handovers (needs incidents); without it the handover routes are not there. */
+  handovers?: HandoverService;
   /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */
   drills?: DrillService;
   /** Meter-anomaly reports (needs a database that speaks InfluxQL); without it the report routes are not there. */

@@ -2,14 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import type { Playbook } from '../../rules/incidents/playbook.js';
-import { handoverReport } from '../../rules/incidents/handover.js';
 import { buildReport, describeEvent } from '../../rules/incidents/report.js';
 import { reportCsv, reportHtml } from '../incidents/render.js';
 import type { IncidentChange } from '../incidents/runtime.js';
 import { UnknownIncidentError } from '../incidents/runtime.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
-import { instantParam } from './time.js';
 
 /** What the incident routes need; the gateway's IncidentRuntime implements it. */
 export interface IncidentService {
@@ -40,8 +38,6 @@ const commandBody = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('close'), note: note.optional() }),
 ]);
 const reportQuery = z.strictObject({ format: z.enum(['html', 'json', 'csv']).default('html') });
-const handoverQuery = z.strictObject({ from: instantParam.optional(), to: instantParam.optional() });
-const handoverBody = z.strictObject({ to: z.string().min(1).max(64), note: note.optional() });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
 /** Refusals of the incident model as HTTP: a state conflict is 409, a bad request 400. */
@@ -88,23 +84,6 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
   app.get('/api/incidents/:id', { schema: { params } }, async (request) => {
     const { incident, playbook } = find(request.params.id);
     return { incident, playbook, timeline: incident.timeline.map((e) => ({ at: e.at, type: e.type, text: describeEvent(e, playbook, incident) })) };
-  });
-
-  // The shift handover (S003): the report of a shift, and handing every open case one owns to the next shift.
-  app.get('/api/handover', { schema: { querystring: handoverQuery } }, async (request) => {
-    const to = request.query.to ?? opts.now();
-    const from = request.query.from ?? to - 12 * 3_600_000;
-    if (to <= from) throw badRequest('querystring.to: must be after from');
-    return handoverReport(incidents.list(), (id) => incidents.playbook(id)!, from, to);
-  });
-
-  app.post('/api/handover', { schema: { body: handoverBody } }, async (request) => {
-    const by = request.principal!.username;
-    const { to, note } = request.body;
-    if (!opts.knownUsers.has(to)) throw badRequest(`body.to: no user "${to}" in this site`);
-    const mine = incidents.list({ status: 'open' }).filter((i) => i.owner === by);
-    for (const i of mine) await incidents.command(i.id, { type: 'hand_over', by, to, ...(note ? { note } : {}) });
-    return { handedOver: mine.map((i) => i.id), to };
   });
 
   app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {

@@ -31,6 +31,7 @@ ${opts.brokerLimits ? `  limits: ${opts.brokerLimits}\n` : ''}  accounts:
     - { username: nbiot-bridge, password_hash: "${BRIDGE_HASH}", publish: ["dutyroom/testsite/#"] }
 users:
   - { username: duty, role: operator, password_hash: "${DEVICE_HASH}" }
+  - { username: relief, role: operator, name: { zh: 李接班, en: Li Relief }, password_hash: "${DEVICE_HASH}" }
 api_tokens:
   - { name: ci, role: viewer, token_hash: "${BRIDGE_HASH}" }
 storage:

@@ -1,14 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from '../api.js';
+import { api, ApiError, type Me } from '../api.js';
+import { HandoverCard } from './handover.js';
 import { html } from '../html.js';
 import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Text, type Word } from '../i18n.js';
 import type { Severity, Site } from '../types.js';
 
-interface Handover {
-  open: { id: string; title: Text; owner?: string; ownedForMin?: number; pending: { step: string; title: Text; overdue: boolean }[] }[];
-  opened: { id: string; title: Text; at: number }[];
-  closed: { id: string; title: Text; at: number }[];
-}
 
 // The meter-anomaly report as GET /api/reports/meters answers it (rules/reports/meter-report.ts).
 type MeterKind = 'water_meter' | 'electricity_meter';
@@ -85,22 +81,14 @@ interface Source {
 const link = (s: Source, extra: Record<string, string>) => `${s.path}?${new URLSearchParams({ ...s.query, ...extra }).toString()}`;
 
 /** The shift handover, and the meter-anomaly reports: on demand for any period and building, and the scheduled ones kept by the gateway. */
-export function ReportsView() {
-  const [handover, setHandover] = useState<Handover | null>(null);
+export function ReportsView({ me }: { me: Me }) {
   const [site, setSite] = useState<Site | null>(null);
   useEffect(() => {
-    void api<Handover>('/api/handover').then(setHandover, () => setHandover(null));
     // Fetched here (not the copy the page loaded at login) so "the last 7 days" start from the gateway's clock now.
     void api<Site>('/api/site').then(setSite, () => setSite(null));
   }, []);
   return html`<div>
-    <section class="card"><h3>${t('handover')}</h3>
-      ${handover
-        ? html`<p>${t('openCases')}: ${handover.open.length}</p>
-          <ul>${handover.open.map((o) => html`<li><a href=${`#/incidents/${o.id}`}>${o.id}</a> ${tx(o.title)} — ${t('owner')}: ${o.owner ?? '—'}${o.ownedForMin !== undefined ? ` (${o.ownedForMin} min)` : ''}; ${o.pending.filter((p) => p.overdue).map((p) => tx(p.title)).join('; ')}</li>`)}</ul>
-          <p class="muted">${handover.opened.map((o) => `${o.id} ${time(o.at)}`).join(' · ')}</p>`
-        : html`<p class="empty">—</p>`}
-    </section>
+    <${HandoverCard} me=${me} />
     ${site ? html`<${MeterReports} site=${site} />` : html`<p class="loading">…</p>`}
   </div>`;
 }
