@@ -17,6 +17,7 @@ import { EventLog } from './event-log.js';
 import { createAnnouncer, createNotifier } from './incidents/notify.js';
 import { runMeterReport, type MeterReportRequest } from './reports/meter-report.js';
 import { MeterReportScheduler } from './reports/scheduler.js';
+import { HeatingReportScheduler } from './reports/heating-scheduler.js';
 import type { ReportDrill } from '../rules/reports/meter-report.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
@@ -75,6 +76,8 @@ export interface RunningGateway {
   incidents: IncidentRuntime;
   /** Scheduled meter-anomaly reports; undefined when the database speaks no InfluxQL. */
   reports: MeterReportScheduler | undefined;
+  /** The daily heating report to head office in the heating season (S000 篇八 四.2(4)). */
+  heatingReports: HeatingReportScheduler;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -201,6 +204,20 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       scheduler.start();
       stops.push(() => scheduler.stop());
     }
+    // The daily heating report (zero report included) from the incidents and alarms, which need no database.
+    const heatingReports = new HeatingReportScheduler({
+      config,
+      dir: resolve(opts.baseDir, config.data_dir, 'reports'),
+      clock,
+      timers: opts.timers ?? realTimers,
+      incidents: () => incidents.list(),
+      alarms: () => alarms.list(),
+      announce: createAnnouncer({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      log: logger.child({ component: 'heating_reports' }),
+      link: (date) => `/api/reports/heating/${date}?format=html`,
+    });
+    heatingReports.start();
+    stops.push(() => heatingReports.stop());
 
     // The rules take each reading first; then a hold of incident evidence on its device breaks if it no longer shows.
     const observe = (r: Reading) => {
@@ -307,7 +324,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     system.snapshot = () => watch.snapshot();
 
-    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources, ...(store.driver.influxql ? [scheduler] : [])];
+    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources, ...(store.driver.influxql ? [scheduler] : []), heatingReports];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
       const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
       return poll ? { ...d, poll } : d;
@@ -337,6 +354,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       handovers,
       commands: { run: (id, field, value) => modbus.command(id, field, value), writable: (id) => modbus.writableFields(id), log: commandLog },
       ...(store.driver.influxql ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } } : {}),
+      heatingReports,
       ...(opts.drills ? { drills: opts.drills } : {}),
       logger: logger.child({ component: 'http' }),
     });
@@ -348,7 +366,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
 
     const reports = store.driver.influxql ? scheduler : undefined;
-    return { config, httpUrl, http: app, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, logger, stop };
+    return { config, httpUrl, http: app, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, heatingReports, logger, stop };
   } catch (err) {
     await stop();
     throw err;

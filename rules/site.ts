@@ -53,6 +53,8 @@ export interface SiteFacts {
   /** IANA time zone of the site (night windows are local). Default Asia/Shanghai. */
   timezone?: string;
   devices: ReadonlyMap<string, DeviceFacts>;
+  /** Buildings with shops: their local trading hours (HH:MM; `to` before `from` runs past midnight). */
+  buildings?: ReadonlyMap<string, { tradingHours?: { from: string; to: string } }>;
   thresholds?: ThresholdConfig;
 }
 

@@ -228,16 +228,49 @@ describe('npm run demo', () => {
       await p.waitForSelector('details summary >> text=Inhibited alarms');
       expect(Number(/\((\d+)\)/.exec((await p.textContent('details summary')) ?? '')?.[1])).toBeGreaterThan(2);
       await p.screenshot({ path: projectPath('test-results', 'screenshots', 'drill-grid-outage.png'), fullPage: true });
+
+      // The live scorecard: each critical alarm's acknowledgement, each step and each lift's
+      // check against its target, the outcome in words (people, sensors, late, missed).
+      await p.goto(`${demo.gateway.httpUrl}/#/drills`);
+      const card = p.locator('[data-testid=scorecard]');
+      await card.waitFor();
+      await p.waitForSelector('[data-testid=drill-tasks] tr[data-task^="check_lift:"]');
+      await p.waitForSelector('[data-testid=drill-acks] tr[data-alarm^="power_cut_external:t1-incomer"]');
+      for (const table of ['drill-acks', 'drill-steps', 'drill-tasks']) {
+        const heads = await p.locator(`[data-testid=${table}] th`).allTextContents();
+        expect(heads, table).toEqual(expect.arrayContaining(['Outcome', 'Target', 'Took', 'By']));
+      }
+      const words = ['met by people', 'closed by a sensor', 'late', 'missed', 'open, not due yet', 'open (no target)', 'acknowledged in time', 'not acknowledged', 'does not apply (not scored)'];
+      for (const o of await p.locator('[data-testid=scorecard] [data-outcome]').allTextContents()) expect(words, o).toContain(o);
+      expect(await p.textContent('[data-testid=score]')).toContain('per-lift checks and other tasks met by people on time');
+      expect(await p.locator('[data-testid=drill-tasks] tr[data-task^="check_lift:"] td').nth(4).textContent()).toBe('5 min');
+      await p.screenshot({ path: projectPath('test-results', 'screenshots', 'drill-scorecard.png'), fullPage: true });
     } finally {
       await browser.close();
     }
 
     // The scorecard while it runs: the outage alarms came in time; the duty room has not answered yet.
-    type ReportJson = { alarms: { kind: string; device: string; raisedAt: number | null; met: boolean | null }[]; responses: { playbook: string; step: string }[]; score: { alarmsInTime: number } };
+    type Tally = { met: number; sensor: number; late: number; missed: number; open: number; total: number };
+    type ReportJson = {
+      alarms: { kind: string; device: string; raisedAt: number | null; met: boolean | null }[];
+      acks: { kind: string; device: string; raisedAt: number; targetS: number; outcome: string | null }[];
+      responses: { playbook: string; step: string }[];
+      tasks: { task: string; targetMin?: number; outcome: string | null }[];
+      score: { alarmsInTime: number; acks: Tally; steps: Tally; tasks: Tally };
+    };
     const report = await get<ReportJson>(`/api/drills/${drill.id}/report`);
     expect(report.alarms.find((a) => a.kind === 'power_cut_external')).toMatchObject({ device: 't1-incomer', met: true });
     expect(report.score.alarmsInTime).toBeGreaterThanOrEqual(2);
     expect(report.responses.some((r) => r.playbook === 'power_cut' && r.step === 'planned_or_not')).toBe(true);
+    // Nobody has acknowledged the cut: timed against 30 s (S000 §2), it is open or already missed, never met.
+    expect(report.acks.find((a) => a.kind === 'power_cut_external' && a.device === 't1-incomer')).toMatchObject({ targetS: 30 });
+    expect(report.acks.every((a) => a.outcome !== 'met')).toBe(true);
+    // One check per lift on the lost supply, each with its own 5-minute deadline; a lift the sensors showed safe is theirs, not the team's.
+    const checks = report.tasks.filter((x) => x.task.startsWith('check_lift:'));
+    expect(checks.length).toBeGreaterThanOrEqual(2);
+    expect(checks.every((x) => x.targetMin === 5 && x.outcome !== 'met')).toBe(true);
+    expect(report.score.tasks.met).toBe(0);
+    for (const x of [report.score.acks, report.score.steps, report.score.tasks]) expect(x.met + x.sensor + x.late + x.missed + x.open).toBe(x.total);
 
     const stopped = await post('/api/drills/stop', {});
     expect(stopped.status).toBe(200);

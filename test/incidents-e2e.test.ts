@@ -45,10 +45,21 @@ describe('trapped lift, end to end', () => {
       ['comfort_passengers', { security_on_site_at: '2026-11-22T10:02:00+08:00', engineering_on_site_at: '2026-11-22T10:04:00+08:00' }],
       ['call_maintenance', { maintenance_notified_at: '2026-11-22T10:01:00+08:00' }],
       ['maintenance_arrived', { maintenance_arrived_at: '2026-11-22T10:13:00+08:00' }],
-      ['rescue', { rescue_completed_at: '2026-11-22T10:21:00+08:00', emergency_services: '未呼叫 none', injuries: '无 none' }],
-      ['record_passengers', { passenger_details: '张先生 138****0000；李女士 拒绝登记 declined' }],
+      [
+        'rescue',
+        {
+          rescue_completed_at: '2026-11-22T10:21:00+08:00',
+          emergency_services: [{ service: 'ambulance', called_at: '2026-11-22T10:06:00+08:00', arrived_at: '2026-11-22T10:15:00+08:00', left_at: '2026-11-22T10:30:00+08:00', vehicle: '粤A-12010' }],
+          injuries: '一人头晕，未送医 one dizzy, not taken to hospital',
+        },
+      ],
+      ['record_passengers', { passengers: [{ name: '张先生', phone: '138****0000', address: '3-1201', visit_reason: '探亲 visiting family' }, { declined: true }] }],
       ['restore_lift', { lift_restored_at: '2026-11-22T11:05:00+08:00', fault_cause: '门锁回路接触不良 door-lock circuit contact' }],
     ];
+    // Police or fire without the approval the plan demands: refused, naming the item and the fields.
+    const unapproved = await cmd({ type: 'complete_step', step: 'rescue', fields: { rescue_completed_at: '2026-11-22T10:21:00+08:00', emergency_services: [{ service: 'fire', called_at: '2026-11-22T10:15:00+08:00' }] } });
+    expect([unapproved.status, (unapproved.body as { message: string }).message]).toEqual([400, expect.stringMatching(/^rescue\.emergency_services\[0\] needs: reason .*approved_by .*approved_at/)]);
+    expect((await cmd({ type: 'complete_step', step: 'record_passengers', fields: { passengers: [{ name: 'x'.repeat(2001) }] } })).status).toBe(400);
     for (const [step, fields] of steps) {
       const r = await cmd({ type: 'complete_step', step, fields });
       expect(r.status, JSON.stringify(r.body)).toBe(200);

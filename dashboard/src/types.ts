@@ -38,7 +38,9 @@ export interface Site {
 }
 
 export interface StepState {
-  status: 'pending' | 'started' | 'done';
+  status: 'pending' | 'started' | 'done' | 'skipped';
+  /** It does not apply to this incident: why (the playbook's words and the values read). */
+  skipped?: Text;
   doneAt?: number;
   /** A person's name, or `sensor` (then `evidence` says what the sensors showed). */
   by?: string;
@@ -71,5 +73,25 @@ export interface Incident {
 export interface Playbook {
   id: string;
   title: Text;
-  steps: { id: string; title: Text; role: string; deadline_min?: number; record: { name: string; type: 'time' | 'number' | 'text' | 'bool'; label: Text; required: boolean }[] }[];
+  steps: StepDef[];
+}
+
+/** A field a step records (rules/incidents/playbook.ts). */
+export interface RecordFieldDef {
+  name: string;
+  type: 'time' | 'number' | 'text' | 'bool' | 'choice' | 'group';
+  label: Text;
+  required: boolean;
+  required_when?: { field: string; in: unknown[] };
+  required_unless?: { field: string; in: unknown[] };
+  options?: { value: string; label: Text }[];
+  fields?: RecordFieldDef[];
+}
+
+export interface StepDef {
+  id: string;
+  title: Text;
+  role: string;
+  deadline_min?: number;
+  record: RecordFieldDef[];
 }

@@ -99,6 +99,34 @@ describe('alarm runtime', () => {
     expect(r.list({ drill: true }).map((a) => a.drill)).toEqual(['drill-1']);
   });
 
+  it("times the acknowledgement of each critical alarm of a drill (the drill's score), also after a restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
+    const file = join(dir, 'alarms.jsonl');
+    const clock = { t: T0, now() { return this.t; } };
+    const r = await runtime(file, clock, 'drill-1');
+    r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
+    r.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
+    await r.settled();
+    clock.t = T0 + 6000;
+    await r.settled();
+    const lift = r.list().find((a) => a.kind === 'lift_entrapment')!;
+    const leak = r.list().find((a) => a.kind === 'water_leak')!;
+    clock.t = T0 + 20_000;
+    await r.acknowledge(lift.id, 'duty', undefined);
+    const expected = [
+      { alarmId: lift.id, kind: 'lift_entrapment', device: 'lift-a', raisedAt: lift.raisedAt, acknowledgedAt: T0 + 20_000, by: 'duty' },
+      { alarmId: leak.id, kind: 'water_leak', device: 'leak-1', raisedAt: leak.raisedAt },
+    ];
+    expect(r.criticalEpisodes('drill-1').sort((a, b) => a.kind.localeCompare(b.kind))).toEqual(expected);
+    expect(r.criticalEpisodes('drill-2')).toEqual([]);
+    await r.stop();
+    runtimes.splice(0);
+
+    // The journal is compacted to each alarm's latest state on restart: the episodes are still known.
+    const again = await runtime(file, clock, 'drill-1');
+    expect(again.criticalEpisodes('drill-1').sort((a, b) => a.kind.localeCompare(b.kind))).toEqual(expected);
+  });
+
   it('refuses to acknowledge an alarm that does not exist', async () => {
     const r = await runtime(join(mkdtempSync(join(tmpdir(), 'alarms-')), 'a.jsonl'), { t: T0, now() { return this.t; } });
     expect(() => r.acknowledge('nope', 'duty', undefined)).toThrow(/no alarm "nope"/);

@@ -13,6 +13,7 @@ import { SystemAlarms, type SystemSnapshot } from '../../rules/alarms/system.js'
 import type { Live } from '../../rules/site.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
 import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
+import { criticalEpisodes, type AckEpisode } from '../../rules/incidents/drill-report.js';
 
 // The edge around the pure rule engine: it owns the clock and the timer, feeds readings in,
 // writes every change to the journal before announcing it, and keeps the last changes for
@@ -175,6 +176,11 @@ export class AlarmRuntime implements HealthSource {
       if (!out.has(key)) out.set(key, e.at);
     }
     return out;
+  }
+
+  /** Each critical alarm of a drill, each time it fired, and who acknowledged it when (for the drill's score). */
+  criticalEpisodes(drillId: string): AckEpisode[] {
+    return criticalEpisodes(this.recent, drillId);
   }
 
   /** Resolves once every change so far is in the journal and announced. */

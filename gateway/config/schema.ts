@@ -1,6 +1,7 @@
 import { DEFAULT_ROTA, rotaSchema } from '../../rules/incidents/shifts.js';
 import { z } from 'zod';
 import { meterReportSettingsShape } from '../../rules/reports/settings.js';
+import { heatingSettingsShape } from '../../rules/reports/heating-status.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import { DUTY_ROLES, NOT_A_PERSON, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
@@ -50,6 +51,11 @@ const building = z.strictObject({
   floors,
   units: z.array(unit).default([]),
   rooms: z.array(room).default([]),
+  /**
+   * A building with shops (商业网点): their local trading hours. A power cut in them brings the
+   * evening-trading steps (S001 篇3 停电预案: emergency lighting, evacuate customers, fire watch).
+   */
+  trading_hours: z.strictObject({ from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM'), to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM') }).optional(),
 });
 
 const place = z.strictObject({
@@ -298,6 +304,11 @@ const siteShape = z.strictObject({
       notify_roles: z.array(z.enum(DUTY_ROLES)).default(['duty_manager']),
     })
     .prefault({}),
+  /**
+   * The heating season and its daily report to head office (S000 篇八 四.2(4) 供热零报告制度: by
+   * 13:00 every day, also when nothing happened). Defaults: 11-15 → 03-15, 13:00, head_office.
+   */
+  heating: heatingSettingsShape.prefault({}),
   storage: storage.prefault({}),
   http: http.prefault({}),
   ingest: ingest.prefault({}),

@@ -5,6 +5,7 @@ import type { AlarmView } from '../../rules/engine.js';
 import type { AlarmFilter, AlarmListener } from '../alarms/runtime.js';
 import type { JournalEntry } from '../alarms/journal.js';
 import { silenceMatch, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
+import type { AckEpisode } from '../../rules/incidents/drill-report.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
 import { instantParam } from './time.js';
@@ -21,6 +22,8 @@ export interface AlarmService {
   unsilence(id: string): Promise<boolean>;
   /** When each (kind, device) alarm of a drill first fired. */
   firedInDrill(drillId: string): Map<string, number>;
+  /** Each critical alarm of a drill, each time it fired, with its acknowledgement. */
+  criticalEpisodes(drillId: string): AckEpisode[];
 }
 
 const listQuery = z.strictObject({

@@ -18,6 +18,8 @@ import { drillRoutes } from './drills.js';
 import { reportRoutes } from './reports.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { handoverRoutes } from './handover.js';
+import { heatingReportRoutes } from './heating-reports.js';
+import { incidentCommandRoutes } from './incident-commands.js';
 import { incidentRoutes } from './incidents.js';
 import { placeOf } from '../incidents/place.js';
 import { httpLogger } from './logger.js';
@@ -108,6 +110,10 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(dashboardRoutes, { config: deps.config, now: () => deps.clock.now() });
   await app.register(drillRoutes, { drills: deps.drills, now: () => deps.clock.now() });
   if (deps.reports) await app.register(reportRoutes, { reports: deps.reports });
+  if (deps.heatingReports) {
+    const n = deps.config.site.name;
+    await app.register(heatingReportRoutes, { reports: deps.heatingReports, siteName: typeof n === 'string' ? n : `${n.zh} ${n.en}` });
+  }
   // Every id in a body is checked against the site (a 400 naming it), not just its shape.
   const known = { buildings: new Set(deps.config.buildings.map((b) => b.id)), devices: new Set(deps.config.devices.map((d) => d.id)) };
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now(), known });
@@ -127,6 +133,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       knownBuildings: known.buildings,
       now: () => deps.clock.now(),
     });
+    await app.register(incidentCommandRoutes, { incidents: deps.incidents, commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
     if (deps.handovers) {
       await app.register(handoverRoutes, {
         handovers: deps.handovers,

@@ -10,7 +10,8 @@ import type { AlarmService } from './alarms.js';
 import type { CommandService } from './commands.js';
 import type { DrillService } from './drills.js';
 import type { HandoverService } from './handover.js';
-import type { IncidentService } from './incidents.js';
+import type { HeatingReportService } from './heating-reports.js';
+import type { IncidentRecorder } from './incident-commands.js';
 import type { MeterReportService } from './reports.js';
 
 export type { DeviceStatus, Place } from '../registry.js';
@@ -38,13 +39,15 @@ export interface ApiDeps {
   /** Commands to devices (valves, pumps); without it POST /api/devices/:id/commands answers 503. */
   commands?: CommandService;
   /** Incidents and their playbooks; without it the incident routes are not there. */
-  incidents?: IncidentService;
+  incidents?: IncidentRecorder;
   /** Shift handovers (needs incidents); without it the handover routes are not there. */
   handovers?: HandoverService;
   /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */
   drills?: DrillService;
   /** Meter-anomaly reports (needs a database that speaks InfluxQL); without it the report routes are not there. */
   reports?: MeterReportService;
+  /** The daily heating reports to head office (heating season); without it their routes are not there. */
+  heatingReports?: HeatingReportService;
   /** Defaults to a new pino logger; `false` logs nothing (tests). */
   logger?: Logger | false;
 }

@@ -8,7 +8,11 @@ import type { IncidentService } from './incidents.js';
 
 const params = z.strictObject({ id: z.string().min(1).max(64) });
 
-/** GET /api/drills/:id/report: injected against planned, expected alarms against their due times, every response step against its target. */
+/**
+ * GET /api/drills/:id/report: injected against planned, expected alarms against their due
+ * times, each critical alarm's acknowledgement, every response step and task against its
+ * target — met by people, closed by the sensors, late or missed.
+ */
 export const drillReportRoutes: FastifyPluginAsyncZod<{ drills: DrillService; alarms: AlarmService; incidents: IncidentService; now: () => number }> = async (
   app,
   { drills, alarms, incidents, now },
@@ -20,6 +24,6 @@ export const drillReportRoutes: FastifyPluginAsyncZod<{ drills: DrillService; al
     } catch (err) {
       throw new ApiError(404, 'unknown_drill', (err as Error).message);
     }
-    return drillReport(drill, alarms.firedInDrill(drill.id), incidents.list({ drill: true }), (id) => incidents.playbook(id), now());
+    return drillReport(drill, alarms.firedInDrill(drill.id), alarms.criticalEpisodes(drill.id), incidents.list({ drill: true }), (id) => incidents.playbook(id), now());
   });
 };

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
-import type { Playbook } from '../../rules/incidents/playbook.js';
+import { MAX_GROUP_ITEMS, type Playbook } from '../../rules/incidents/playbook.js';
 import { buildReport, describeEvent } from '../../rules/incidents/report.js';
 import { reportCsv, reportHtml } from '../incidents/render.js';
 import type { IncidentChange } from '../incidents/runtime.js';
@@ -26,7 +26,9 @@ const listQuery = z.strictObject({
   drill: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
 });
 const raiseBody = z.strictObject({ playbook: z.string().min(1).max(64), building: z.string().min(1).max(64).optional(), note: z.string().trim().max(2000).optional() });
-const fieldValue = z.union([z.string().max(2000), z.number(), z.boolean()]);
+const scalar = z.union([z.string().max(2000), z.number(), z.boolean()]);
+/** A value, or a group's items (one per person or vehicle): bounded in count and size whatever is sent. */
+const fieldValue = z.union([scalar, z.array(z.record(z.string().max(64), scalar).refine((o) => Object.keys(o).length <= 20, 'at most 20 fields per item')).max(MAX_GROUP_ITEMS)]);
 const note = z.string().trim().min(1).max(2000);
 const commandBody = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('acknowledge') }),

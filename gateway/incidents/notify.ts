@@ -128,10 +128,12 @@ export function createNotifier(opts: NotifierOptions): NoticeSender {
   };
 }
 
-/** A notice that is not an escalation (a new meter-anomaly report), for the channels of `roles`. */
+/** A notice that is not an escalation (a new meter-anomaly report, the daily heating report), for the channels of `roles`. */
 export interface Announcement {
-  kind: 'meter_report';
+  kind: 'meter_report' | 'heating_report';
   roles: DutyRole[];
+  /** Only these of those channels (by name): a retry of the ones that failed, without repeating it to the others. */
+  only?: string[];
   title: { zh: string; en: string };
   lines: string[];
   /** Sent as is to plain webhooks. */
@@ -150,7 +152,7 @@ export function createAnnouncer(opts: NotifierOptions): AnnouncementSender {
   const retry = retryOf(opts);
   return async (a) => {
     const out: { channel: string; sent: boolean; detail?: string }[] = [];
-    for (const ch of opts.channels.filter((c) => c.roles.some((r) => a.roles.includes(r)))) {
+    for (const ch of opts.channels.filter((c) => c.roles.some((r) => a.roles.includes(r)) && (!a.only || a.only.includes(c.name)))) {
       let last: { ok: boolean; detail?: string } = { ok: false };
       await deliver(retry, ch, formatAnnouncement(ch.type, a), (_attempt, outcome) => (last = outcome));
       out.push({ channel: ch.name, sent: last.ok, ...(last.detail ? { detail: last.detail } : {}) });

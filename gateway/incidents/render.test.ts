@@ -30,6 +30,6 @@ describe('the printed incident report', () => {
     expect(named).toContain('值班工程师 Duty engineer');
     expect(named).toContain('值班经理 Duty manager');
     const csv = reportCsv(report).split('\r\n');
-    expect(csv[1]).toMatch(/^inc-3,planned_or_not,.*,sensor,duty,0,planned=false$/);
+    expect(csv[1]).toMatch(/^inc-3,planned_or_not,.*,sensor,duty,0,planned=no$/);
   });
 });

@@ -97,6 +97,15 @@ export class IncidentRuntime implements HealthSource {
     return this.board.get(id).incident;
   }
 
+  /**
+   * Records events decided elsewhere on an incident (a device command going out and its
+   * answer, gateway/http/incident-commands.ts), stored and announced like the board's own.
+   */
+  async record(id: string, events: IncidentEvent[]): Promise<Incident> {
+    await this.handle(this.board.append(id, events));
+    return this.board.get(id).incident;
+  }
+
   /** Opens an incident by hand (a phone call, a resident at the desk). */
   async raise(by: string, playbookId: string, building: string | undefined, note: string | undefined, drill?: string): Promise<Incident> {
     const records = this.board.raise({ by, playbook: playbookId, ...(building ? { building } : {}), ...(note ? { note } : {}), ...(drill ? { drill } : {}) }, this.opts.clock.now());

@@ -1,7 +1,8 @@
 import type { AlarmKind, Severity } from '../alarms/kinds.js';
 import type { DeviceFacts, SiteFacts } from '../site.js';
 import { holdsOnAll, type LiveOf } from './evidence.js';
-import { applyEvent, decide, due, evidenceCandidates, open, type Incident, type IncidentCommand, type IncidentEvent } from './incident.js';
+import { localStamp } from '../reports/calendar.js';
+import { applyEvent, decide, due, evidenceCandidates, open, stepSkips, type Incident, type IncidentCommand, type IncidentEvent } from './incident.js';
 import type { DeviceSelector, DutyRole, EvidenceCondition, Playbook, PlaybookSet, TaskDef } from './playbook.js';
 import { feeds, fedBy, inBuilding } from './topology.js';
 
@@ -126,7 +127,7 @@ export class IncidentBoard {
     if (!pb) throw new UnknownIncidentError(`no playbook "${r.playbook}" (have: ${[...this.opts.playbooks.byId.keys()].join(', ')})`);
     const id = this.newId();
     const out = this.commit(id, [
-      { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: 'critical', by: r.by, ...(r.building ? { building: r.building } : {}), ...(r.drill ? { drill: r.drill } : {}), at: now },
+      { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: 'critical', by: r.by, ...(r.building ? { building: r.building } : {}), ...(r.drill ? { drill: r.drill } : {}), ...this.trading(r.building, now), at: now },
       ...(r.note ? [{ type: 'note' as const, by: r.by, text: r.note, at: now }] : []),
     ]);
     const inc = this.incidents.get(id)!;
@@ -207,7 +208,7 @@ export class IncidentBoard {
     const building = this.opts.facts.devices.get(a.deviceId)?.building;
     out.push(
       ...this.commit(id, [
-        { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: a.severity, deviceId: a.deviceId, alarmId: a.id, kind: a.kind, ...(building ? { building } : {}), ...(a.drill ? { drill: a.drill } : {}), at: now },
+        { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: a.severity, deviceId: a.deviceId, alarmId: a.id, kind: a.kind, ...(building ? { building } : {}), ...(a.drill ? { drill: a.drill } : {}), ...this.trading(building, now), at: now },
       ]),
     );
     const inc = this.incidents.get(id)!;
@@ -404,7 +405,22 @@ export class IncidentBoard {
 
   private commit(id: string, events: IncidentEvent[]): IncidentRecord[] {
     for (const e of events) this.apply(id, e);
-    return events.map((event) => ({ incidentId: id, event }));
+    const out = events.map((event) => ({ incidentId: id, event }));
+    // What was just recorded (or how it began) may rule a step out: skipped, with the reason.
+    const last = events.findLast((e) => e.type === 'raised' || e.type === 'step_done');
+    const inc = this.incidents.get(id);
+    if (last && inc) out.push(...this.commit(id, stepSkips(inc, this.playbookOf(inc), last.at)));
+    return out;
+  }
+
+  /** Whether a building with trading hours (shops) is in them at `now`: unknown buildings and those without shops are not. */
+  private trading(building: string | undefined, now: number): { trading?: boolean } {
+    if (!building) return {};
+    const hours = this.opts.facts.buildings?.get(building)?.tradingHours;
+    if (!hours) return { trading: false };
+    const stamp = localStamp(now, this.opts.facts.timezone ?? 'Asia/Shanghai');
+    const t = stamp.slice(11, 16);
+    return { trading: hours.from <= hours.to ? t >= hours.from && t < hours.to : t >= hours.from || t < hours.to };
   }
 
   private apply(id: string, e: IncidentEvent): void {

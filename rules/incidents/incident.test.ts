@@ -2,8 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { decide, due, fold, IncidentError, type IncidentCommand, type IncidentEvent } from './incident.js';
-import { playbookSchema, type Playbook } from './playbook.js';
+import { decide, due, fold, IncidentError, type IncidentCommand, type IncidentEvent, type RecordValue } from './incident.js';
+import { playbookSchema, type Playbook, type RecordField } from './playbook.js';
 
 const dir = fileURLToPath(new URL('../playbooks/', import.meta.url));
 const PLAYBOOKS = new Map<string, Playbook>(
@@ -52,7 +52,7 @@ describe('playbooks', () => {
 
   it('records every time the trapped-lift plan says must be recorded', () => {
     const fields = PLAYBOOKS.get('trapped_lift')!.steps.flatMap((s) => s.record.map((r) => r.name));
-    for (const f of ['reported_at', 'car_floor', 'passengers', 'security_on_site_at', 'engineering_on_site_at', 'maintenance_notified_at', 'maintenance_arrived_at', 'rescue_completed_at', 'emergency_services', 'injuries', 'passenger_details', 'lift_restored_at', 'fault_cause']) expect(fields).toContain(f);
+    for (const f of ['reported_at', 'car_floor', 'passengers', 'security_on_site_at', 'engineering_on_site_at', 'maintenance_notified_at', 'maintenance_arrived_at', 'rescue_completed_at', 'emergency_services', 'injuries', 'lift_restored_at', 'fault_cause']) expect(fields).toContain(f);
   });
 
   it('refuses duplicate steps and fields, with their paths', () => {
@@ -72,7 +72,7 @@ describe('incident (trapped lift) from alarm to closed report, in virtual time',
     expect(i.tick(min(10))).toEqual([]);
     i.act({ type: 'complete_step', step: 'maintenance_arrived', by: 'duty', fields: { maintenance_arrived_at: '2026-11-22T10:12:00Z' } }, min(12));
     i.act({ type: 'complete_step', step: 'rescue', by: 'duty', fields: { rescue_completed_at: '2026-11-22T10:20:00Z' } }, min(20));
-    i.act({ type: 'complete_step', step: 'record_passengers', by: 'cs-wang', fields: { passenger_details: '张先生 138…; 李女士 declined' } }, min(25));
+    i.act({ type: 'complete_step', step: 'record_passengers', by: 'cs-wang', fields: { passengers: [{ name: '张先生', phone: '138…', address: '3-1201', visit_reason: '探亲 visiting family' }, { declined: true }] } }, min(25));
     i.act({ type: 'complete_step', step: 'restore_lift', by: 'duty', fields: { lift_restored_at: '2026-11-22T11:00:00Z', fault_cause: '门锁回路故障 door lock circuit' } }, min(60));
     i.act({ type: 'close', by: 'duty' }, min(61));
     const s = i.state();
@@ -130,7 +130,7 @@ describe('incident (trapped lift) from alarm to closed report, in virtual time',
 
   it('refuses a command under a name sensors and the gateway record under (I7)', () => {
     const i = incident('trapped_lift');
-    for (const by of ['sensor', 'system']) expect(() => i.act({ type: 'complete_step', step: 'record_passengers', by, fields: { passenger_details: 'x' } }, min(1))).toThrow(/is not a person/);
+    for (const by of ['sensor', 'system']) expect(() => i.act({ type: 'complete_step', step: 'record_passengers', by, fields: { passengers: [{ declined: true }] } }, min(1))).toThrow(/is not a person/);
     expect(i.events).toHaveLength(1);
   });
 
@@ -172,14 +172,25 @@ describe('the first receiver owns the case (S003 §3.5)', () => {
 });
 
 describe('every playbook, from raised to closed report, in virtual time', () => {
-  const sample = (type: string): string | number | boolean => (type === 'number' ? 3 : type === 'bool' ? true : type === 'time' ? '2026-11-22T10:05:00+08:00' : '记录 recorded');
+  const sample = (f: RecordField): RecordValue =>
+    f.type === 'group'
+      ? [Object.fromEntries((f.fields ?? []).map((g) => [g.name, sample(g) as string]))]
+      : f.type === 'choice'
+        ? f.options![0]!.value
+        : f.type === 'number'
+          ? 3
+          : f.type === 'bool'
+            ? true
+            : f.type === 'time'
+              ? '2026-11-22T10:05:00+08:00'
+              : '记录 recorded';
 
   for (const id of PLAYBOOKS.keys()) {
     it(`${id}: every step done on time closes with no escalation; done late, each late step escalated once per level`, () => {
       const onTime = incident(id);
       for (const step of onTime.playbook.steps) {
         const at = T0 + Math.min(step.deadline_min ?? 1, 1) * 30_000; // half a minute at most: inside every deadline
-        onTime.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f.type)])) }, at);
+        onTime.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f)])) }, at);
         expect(onTime.tick(at)).toEqual([]);
       }
       onTime.act({ type: 'close', by: 'duty' }, min(2));
@@ -192,7 +203,7 @@ describe('every playbook, from raised to closed report, in virtual time', () => 
       const withDeadline = late.playbook.steps.filter((s) => s.deadline_min !== undefined);
       expect(escalations).toHaveLength(withDeadline.length * 2);
       expect(late.tick(T0 + longest * 4 * 60_000)).toEqual([]);
-      for (const step of late.playbook.steps) late.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f.type)])) }, T0 + longest * 4 * 60_000);
+      for (const step of late.playbook.steps) late.act({ type: 'complete_step', step: step.id, by: 'duty', fields: Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, sample(f)])) }, T0 + longest * 4 * 60_000);
       late.act({ type: 'close', by: 'duty' }, T0 + longest * 5 * 60_000);
       expect(Object.values(late.state().steps).filter((s) => s.escalated === 2)).toHaveLength(withDeadline.length);
     });

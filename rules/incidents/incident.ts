@@ -1,6 +1,6 @@
 import { isAlarmKind, severityRank, type AlarmKind, type Severity } from '../alarms/kinds.js';
 import type { FieldValue } from '../model/reading.js';
-import { NOT_A_PERSON, type DutyRole, type Playbook } from './playbook.js';
+import { MAX_GROUP_ITEMS, NOT_A_PERSON, type DutyRole, type Playbook, type RecordField, type ScalarRecordField, type Step } from './playbook.js';
 
 // An incident is the fold of its events; events are appended, never edited (ARCHITECTURE.md
 // seam 5). `decide` turns a person's command into events, or refuses it with a clear reason
@@ -10,15 +10,20 @@ import { NOT_A_PERSON, type DutyRole, type Playbook } from './playbook.js';
 
 type Text = { zh: string; en: string };
 
+/** What a person records in a field: a value, or for a group (passengers, vehicles) one item per person or vehicle. */
+export type RecordValue = FieldValue | Record<string, FieldValue>[];
+
 export type IncidentEvent = { at: number } & (
-  | { type: 'raised'; incidentId: string; playbook: string; title: Text; severity: Severity; building?: string; deviceId?: string; alarmId?: string; kind?: AlarmKind; by?: string; drill?: string }
+  | { type: 'raised'; incidentId: string; playbook: string; title: Text; severity: Severity; building?: string; deviceId?: string; alarmId?: string; kind?: AlarmKind; by?: string; drill?: string; trading?: boolean }
   | { type: 'alarm_attached'; alarmId: string; kind: AlarmKind; deviceId: string; severity?: Severity }
   /** An attached alarm that had cleared fires again (a second cut, a re-trapped car). */
   | { type: 'alarm_refired'; alarmId: string }
   | { type: 'acknowledged'; by: string }
   | { type: 'step_started'; step: string; by: string }
   /** Done by a person, or by the sensors (`by: 'sensor'` with the evidence); a person's records on a step the sensors closed come as another step_done. */
-  | { type: 'step_done'; step: string; by: string; fields: Record<string, FieldValue>; note?: string; evidence?: Text }
+  | { type: 'step_done'; step: string; by: string; fields: Record<string, RecordValue>; note?: string; evidence?: Text }
+  /** The step does not apply to this incident (its `applies_when`), with the reason and the values read. */
+  | { type: 'step_skipped'; step: string; reason: Text }
   /** The sensors show what a step asks, but its record needs a person: noted, the step stays open (I7). */
   | { type: 'evidence_seen'; step: string; evidence: Text }
   | { type: 'escalated'; step: string; level: number; to: DutyRole }
@@ -35,18 +40,28 @@ export type IncidentEvent = { at: number } & (
   | { type: 'alarm_cleared'; alarmId: string }
   /** One attempt to tell someone (an alert, an escalation): sent, failed, or held back because it is a drill. */
   | { type: 'notification'; channel: string; to: DutyRole; step?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
+  /**
+   * A command a person sent to one of the incident's devices (close a vacant flat's valve,
+   * device-command.ts), recorded when it goes out (`sent`) and again with the device's answer:
+   * `confirmed` (read back as asked), `refused` (it said no, or reads back otherwise),
+   * `no_answer` (no answer or no read-back: it may have happened all the same).
+   */
+  | { type: 'device_command'; deviceId: string; command: 'close_valve'; by: string; step?: string; outcome: 'sent' | 'confirmed' | 'refused' | 'no_answer'; readBack?: FieldValue | null; detail?: string }
   /** `reason: drill_ended`: closed by the gateway when its drill ended (I8). */
   | { type: 'closed'; by: string; note?: string; reason?: 'drill_ended' }
 );
 
 export interface StepState {
-  status: 'pending' | 'started' | 'done';
+  /** skipped: it does not apply (see `skipped`); a person may still do it and record it. */
+  status: 'pending' | 'started' | 'done' | 'skipped';
   startedAt?: number;
   doneAt?: number;
   /** Who closed it: a person, or `sensor`. */
   by?: string;
-  fields: Record<string, FieldValue>;
+  fields: Record<string, RecordValue>;
   note?: string;
+  /** Why it does not apply (the playbook's words and the values that decided it). */
+  skipped?: Text;
   /** Closed by sensor evidence rather than by a person: what the sensors showed. */
   evidence?: Text;
   /** The person who added the records to a step the sensors closed. */
@@ -92,6 +107,8 @@ export interface Incident {
   building?: string;
   deviceId?: string;
   drill?: string;
+  /** Its building was in its trading hours when it began (the evening-trading steps apply). */
+  trading?: boolean;
   /** The first person to acknowledge owns the case until it is closed or handed over (S003). */
   owner?: string;
   acknowledgedAt?: number;
@@ -126,6 +143,7 @@ export function open(first: Extract<IncidentEvent, { type: 'raised' }>, playbook
     ...(first.building ? { building: first.building } : {}),
     ...(first.deviceId ? { deviceId: first.deviceId } : {}),
     ...(first.drill ? { drill: first.drill } : {}),
+    ...(first.trading !== undefined ? { trading: first.trading } : {}),
     alarms: first.alarmId ? [{ alarmId: first.alarmId, cleared: false, severity: first.severity, ...kindOf(first), ...(first.deviceId ? { deviceId: first.deviceId } : {}) }] : [],
     steps: Object.fromEntries(playbook.steps.map((s) => [s.id, { status: 'pending', fields: {}, escalated: 0 } satisfies StepState])),
     tasks: {},
@@ -185,6 +203,13 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
       if (e.evidence) s.evidence = e.evidence;
       break;
     }
+    case 'step_skipped': {
+      const s = inc.steps[e.step];
+      if (!s || s.status === 'done') break;
+      s.status = 'skipped';
+      s.skipped = e.reason;
+      break;
+    }
     case 'evidence_seen': {
       const s = inc.steps[e.step];
       if (s) s.evidenceSeenAt ??= e.at;
@@ -234,6 +259,7 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
       break;
     case 'note':
     case 'notification':
+    case 'device_command':
       break;
   }
 }
@@ -252,7 +278,7 @@ export class IncidentError extends Error {
 export type IncidentCommand =
   | { type: 'acknowledge'; by: string }
   | { type: 'start_step'; step: string; by: string }
-  | { type: 'complete_step'; step: string; by: string; fields?: Record<string, FieldValue>; note?: string }
+  | { type: 'complete_step'; step: string; by: string; fields?: Record<string, RecordValue>; note?: string }
   | { type: 'complete_task'; task: string; by: string; note?: string }
   | { type: 'note'; by: string; text: string }
   | { type: 'hand_over'; by: string; to: string; note?: string; manager?: boolean }
@@ -291,7 +317,7 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
       return [{ type: 'handed_over', from: inc.owner ?? cmd.by, to: cmd.to, ...(cmd.note ? { note: cmd.note } : {}), ...(overriding(inc, cmd) ? { by: cmd.by } : {}), at: now }];
     case 'close': {
       mayDispose(inc, cmd, 'close');
-      const open = playbook.steps.filter((s) => inc.steps[s.id]?.status !== 'done').map((s) => s.id);
+      const open = playbook.steps.filter((s) => !settled(inc.steps[s.id])).map((s) => s.id);
       if (open.length) throw new IncidentError('open_steps', `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`);
       return [{ type: 'closed', by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
     }
@@ -325,17 +351,111 @@ function stepOf(inc: Incident, playbook: Playbook, id: string) {
   return { def, state: inc.steps[id]! };
 }
 
-function checkFields(defs: Playbook['steps'][number]['record'], given: Record<string, FieldValue>, step: string): Record<string, FieldValue> {
+function checkFields(defs: readonly RecordField[], given: Record<string, RecordValue>, step: string): Record<string, RecordValue> {
   const known = new Map(defs.map((d) => [d.name, d]));
   for (const [name, value] of Object.entries(given)) {
     const def = known.get(name);
     if (!def) throw new IncidentError('bad_field', `step "${step}" records no field "${name}" (fields: ${defs.map((d) => d.name).join(', ') || 'none'})`);
-    const ok = def.type === 'number' ? typeof value === 'number' && Number.isFinite(value) : def.type === 'bool' ? typeof value === 'boolean' : def.type === 'time' ? typeof value === 'string' && !Number.isNaN(Date.parse(value)) : typeof value === 'string';
-    if (!ok) throw new IncidentError('bad_field', `${step}.${name} must be ${def.type === 'time' ? 'a time (ISO 8601)' : `a ${def.type}`}`);
+    if (def.type !== 'group') {
+      checkValue(def, value, `${step}.${name}`);
+      continue;
+    }
+    if (!Array.isArray(value)) throw new IncidentError('bad_field', `${step}.${name} must be a list (one item per person or vehicle)`);
+    if (value.length > MAX_GROUP_ITEMS) throw new IncidentError('bad_field', `${step}.${name} takes at most ${MAX_GROUP_ITEMS} items`);
+    const sub = def.fields ?? [];
+    value.forEach((item, i) => {
+      const at = `${step}.${name}[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new IncidentError('bad_field', `${at} must be an object of fields (${sub.map((f) => f.name).join(', ')})`);
+      for (const [k, v] of Object.entries(item)) {
+        const f = sub.find((x) => x.name === k);
+        if (!f) throw new IncidentError('bad_field', `${at} has no field "${k}" (fields: ${sub.map((x) => x.name).join(', ')})`);
+        checkValue(f, v, `${at}.${k}`);
+      }
+      const missing = missingIn(sub, item);
+      if (missing.length) throw new IncidentError('missing_field', `${at} needs: ${missing.join(', ')}`);
+    });
   }
-  const missing = defs.filter((d) => d.required && (given[d.name] === undefined || given[d.name] === '')).map((d) => `${d.name} (${d.label.en} / ${d.label.zh})`);
+  const missing = missingIn(defs, given);
   if (missing.length) throw new IncidentError('missing_field', `step "${step}" needs: ${missing.join(', ')}`);
   return given;
+}
+
+function checkValue(def: RecordField | ScalarRecordField, value: RecordValue, at: string): void {
+  const ok =
+    def.type === 'number'
+      ? typeof value === 'number' && Number.isFinite(value)
+      : def.type === 'bool'
+        ? typeof value === 'boolean'
+        : def.type === 'time'
+          ? typeof value === 'string' && !Number.isNaN(Date.parse(value))
+          : def.type === 'choice'
+            ? (def.options ?? []).some((o) => o.value === value)
+            : typeof value === 'string';
+  if (ok) return;
+  const what = def.type === 'time' ? 'a time (ISO 8601)' : def.type === 'choice' ? `one of ${(def.options ?? []).map((o) => o.value).join(', ')}` : `a ${def.type}`;
+  throw new IncidentError('bad_field', `${at} must be ${what}`);
+}
+
+/** Whether a field must be recorded, given the other fields beside it. */
+export function isRequired(def: RecordField | ScalarRecordField, values: Record<string, RecordValue | undefined>): boolean {
+  if (def.required_unless && def.required_unless.in.some((v) => values[def.required_unless!.field] === v)) return false;
+  if (def.required_when) return def.required_when.in.some((v) => values[def.required_when!.field] === v);
+  return def.required;
+}
+
+/** The fields (in both languages) required and not recorded, with a group counted by its items. */
+export function missingIn(defs: readonly (RecordField | ScalarRecordField)[], values: Record<string, RecordValue | undefined>): string[] {
+  return defs
+    .filter((d) => {
+      const v = values[d.name];
+      if (d.type === 'group') return (isRequired(d, values) || ('min_items' in d && (d.min_items ?? 0) > 0)) && (!Array.isArray(v) || v.length < Math.max(1, ('min_items' in d ? d.min_items : undefined) ?? 1));
+      return isRequired(d, values) && (v === undefined || v === '');
+    })
+    .map((d) => `${d.name} (${d.label.en} / ${d.label.zh})`);
+}
+
+/** Done, or does not apply: nothing more is asked of it. */
+export function settled(s: StepState | undefined): boolean {
+  return s?.status === 'done' || s?.status === 'skipped';
+}
+
+/**
+ * Steps that turn out not to apply, from what is recorded and how the incident began: every
+ * condition of `applies_when` known and none holding. A step with a condition still unknown
+ * applies (a notice not yet ruled out stays due).
+ */
+export function stepSkips(inc: Incident, playbook: Playbook, now: number): IncidentEvent[] {
+  const out: IncidentEvent[] = [];
+  for (const step of playbook.steps) {
+    const st = inc.steps[step.id];
+    if (!step.applies_when || !st || st.status === 'done' || st.status === 'skipped') continue;
+    const read: string[] = [];
+    let holds: boolean | undefined = false;
+    for (const c of step.applies_when.any) {
+      const v = 'step' in c ? conditionValue(inc, c) : inc.trading;
+      if (v === undefined) {
+        holds = undefined;
+        break;
+      }
+      if ('step' in c) read.push(`${c.field} = ${String(inc.steps[c.step]?.fields[c.field])}`);
+      else read.push(`trading_hours = ${String(inc.trading)}`);
+      if (v) {
+        holds = true;
+        break;
+      }
+    }
+    if (holds !== false) continue;
+    const values = read.join(', ');
+    out.push({ type: 'step_skipped', step: step.id, reason: { zh: `${step.applies_when.says.zh}（${values}）`, en: `${step.applies_when.says.en} (${values})` }, at: now });
+  }
+  return out;
+}
+
+function conditionValue(inc: Incident, c: Extract<NonNullable<Step['applies_when']>['any'][number], { step: string }>): boolean | undefined {
+  const v = inc.steps[c.step]?.fields[c.field];
+  if (v === undefined || Array.isArray(v)) return undefined;
+  if (c.equals !== undefined) return v === c.equals;
+  return typeof v === 'number' && v > c.above!;
 }
 
 /** Escalations due now: a step past its deadline reaches level 1, past twice its deadline level 2, … */
@@ -344,7 +464,7 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
   const out: IncidentEvent[] = [];
   for (const step of playbook.steps) {
     const s = inc.steps[step.id];
-    if (!s || step.deadline_min === undefined || s.status === 'done') continue;
+    if (!s || step.deadline_min === undefined || settled(s)) continue;
     const deadline = step.deadline_min * 60_000;
     const level = Math.min(playbook.escalation.length, Math.floor((now - inc.raisedAt) / deadline));
     for (let l = s.escalated + 1; l <= level; l++) out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
@@ -356,7 +476,7 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
 export function evidenceCandidates(inc: Incident, playbook: Playbook): Playbook['steps'] {
   const out: Playbook['steps'] = [];
   for (const step of playbook.steps) {
-    const done = inc.steps[step.id]?.status === 'done';
+    const done = settled(inc.steps[step.id]);
     if (!done && step.evidence) out.push(step);
     if (!done) break;
   }

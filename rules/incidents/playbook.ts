@@ -80,16 +80,71 @@ const taskSchema = z.strictObject({
   closed_by: name.optional(),
   /** Done before, it opens again when its device loses (alarm) or regains (alarm_cleared) its supply anew. */
   reopen: z.boolean().default(false),
+  /**
+   * Minutes from when the task was opened (or last re-opened) by which it must be done: its
+   * own clock, since a task can come long after the incident started (a second loss re-opens
+   * the lift checks, a lift attached later). Scored in drill reports (met / late / missed).
+   */
+  deadline_min: z.number().positive().optional(),
 });
 export type TaskDef = z.infer<typeof taskSchema>;
 
-const recordField = z.strictObject({
+/** A field required only when another field of the same record (or group item) has one of these values. */
+const requiredWhen = z.strictObject({ field: name, in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) });
+
+const scalarField = {
   name,
-  type: z.enum(['time', 'number', 'text', 'bool']),
+  type: z.enum(['time', 'number', 'text', 'bool', 'choice']),
   label: text,
   required: z.boolean().default(false),
+  /** Required when another field has one of the values (an approval only for police and fire). */
+  required_when: requiredWhen.optional(),
+  /** Not required when another field has one of the values (a passenger who left without giving details). */
+  required_unless: requiredWhen.optional(),
+  /** `choice`: the values it may take, each with its words. */
+  options: z.array(z.strictObject({ value: name, label: text })).min(2).optional(),
+};
+const scalarRecordField = z.strictObject(scalarField);
+export type ScalarRecordField = z.infer<typeof scalarRecordField>;
+
+/**
+ * What a step asks people to record. A `group` repeats its fields once per person or vehicle
+ * (each passenger, each police car, fire engine or ambulance): its value is a list of items.
+ */
+const recordField = z.strictObject({
+  ...scalarField,
+  type: z.enum(['time', 'number', 'text', 'bool', 'choice', 'group']),
+  fields: z.array(scalarRecordField).min(1).optional(),
+  /** `group`: at least this many items once recorded (a required group needs one). */
+  min_items: z.number().int().min(0).max(50).optional(),
 });
 export type RecordField = z.infer<typeof recordField>;
+
+/** Most items a group takes: memory stays bounded whatever a client sends. */
+export const MAX_GROUP_ITEMS = 50;
+
+/**
+ * When a step applies, decided from what was recorded (a planned outage; a heating repair
+ * over 8 h or 50 households) or from where and when the incident began (a commercial
+ * building in its trading hours). Until it is known the step applies; once every condition is
+ * known and none holds it is skipped, with `says` (and the values read) on the timeline.
+ */
+const stepCondition = z.union([
+  z
+    .strictObject({
+      step: name,
+      field: name,
+      equals: z.union([z.boolean(), z.string(), z.number()]).optional(),
+      /** Numbers: more than this. */
+      above: z.number().optional(),
+    })
+    .refine((c) => c.equals !== undefined || c.above !== undefined, { message: 'a condition needs equals or above' }),
+  z.strictObject({ trading_hours: z.literal(true) }),
+]);
+export type StepCondition = z.infer<typeof stepCondition>;
+
+const appliesWhen = z.strictObject({ any: z.array(stepCondition).min(1), says: text });
+export type AppliesWhen = z.infer<typeof appliesWhen>;
 
 /**
  * Sensor evidence for a step: the condition, read on the devices of its kind among the
@@ -113,10 +168,15 @@ export const stepSchema = z.strictObject({
   deadline_min: z.number().positive().optional(),
   record: z.array(recordField).default([]),
   evidence: stepEvidence.optional(),
+  /** Only when this holds; otherwise skipped with the reason (absent: always). */
+  applies_when: appliesWhen.optional(),
 });
 export type Step = z.infer<typeof stepSchema>;
 
 const alarmKind = ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]];
+
+/** Answer an alarm within 30 s: S000 §2 工程部考核 (30秒内回复对讲), DOMAIN.md §4. A playbook may set its own `ack_target_s`. */
+export const DEFAULT_ACK_TARGET_S = 30;
 
 export const playbookSchema = z
   .strictObject({
@@ -131,6 +191,13 @@ export const playbookSchema = z
     group_by: z.enum(['building', 'device']).default('building'),
     /** Alarms of other kinds attached to the incident when their device is in its scope (a trapped lift on the lost supply). */
     attaches: z.array(z.strictObject({ kind: z.enum(alarmKind), scope: z.literal('fed') })).default([]),
+    /**
+     * Seconds within which each critical alarm of the incident must be acknowledged: the drill
+     * report scores every one against it. Default: S000 §2 工程部考核 "30秒内回复对讲" (answer
+     * the intercom within 30 s; DOMAIN.md §4), the same 30 s DOMAIN.md §2 gives an operator to
+     * answer a trapped lift's alarm.
+     */
+    ack_target_s: z.number().positive().default(DEFAULT_ACK_TARGET_S),
     /** Who is told when a step misses its deadline: first level, then the next after as long again. */
     escalation: z.array(z.enum(DUTY_ROLES)).default(['duty_manager', 'head_office']),
     steps: z.array(stepSchema).min(1),
@@ -157,11 +224,31 @@ export const playbookSchema = z
       s.record.forEach((f, j) => {
         if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'record', j, 'name'], message: `duplicate field "${f.name}"` });
         names.add(f.name);
+        checkField(f, s.record, ['steps', i, 'record', j], ctx);
+        if (f.type === 'group') (f.fields ?? []).forEach((g, k) => checkField(g, f.fields ?? [], ['steps', i, 'record', j, 'fields', k], ctx));
+      });
+      s.applies_when?.any.forEach((c, k) => {
+        if (!('step' in c)) return;
+        const at = p.steps.findIndex((x) => x.id === c.step);
+        const field = p.steps[at]?.record.find((r) => r.name === c.field);
+        if (at < 0 || at >= i) ctx.addIssue({ code: 'custom', path: ['steps', i, 'applies_when', 'any', k, 'step'], message: `step "${s.id}" can depend only on a step before it (not "${c.step}")` });
+        else if (!field) ctx.addIssue({ code: 'custom', path: ['steps', i, 'applies_when', 'any', k, 'field'], message: `step "${c.step}" records no field "${c.field}"` });
       });
     });
   });
 
 export type Playbook = z.infer<typeof playbookSchema>;
+
+/** A field's own shape: options for a choice, sub-fields for a group only, conditions on known fields. */
+function checkField(f: RecordField | ScalarRecordField, siblings: readonly (RecordField | ScalarRecordField)[], path: (string | number)[], ctx: z.RefinementCtx): void {
+  const problem = (at: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, at], message });
+  if ((f.type === 'choice') !== (f.options !== undefined)) problem('options', f.type === 'choice' ? `choice "${f.name}" needs options` : `only a choice has options ("${f.name}" is ${f.type})`);
+  if ('fields' in f && (f.type === 'group') !== (f.fields !== undefined)) problem('fields', f.type === 'group' ? `group "${f.name}" needs fields` : `only a group has fields ("${f.name}" is ${f.type})`);
+  for (const key of ['required_when', 'required_unless'] as const) {
+    const c = f[key];
+    if (c && !siblings.some((x) => x.name === c.field && x.name !== f.name)) problem(key, `"${f.name}" depends on "${c.field}", which is not a field beside it`);
+  }
+}
 
 /** The playbooks of a site, and the evidence conditions they name (loaded and cross-checked by the gateway). */
 export interface PlaybookSet {

@@ -1,6 +1,6 @@
-import type { FieldValue } from '../model/reading.js';
-import type { Incident, IncidentEvent } from './incident.js';
-import type { DutyRole, Playbook } from './playbook.js';
+import { describeDeviceCommand } from './device-command.js';
+import { isRequired, missingIn, type Incident, type IncidentEvent, type RecordValue } from './incident.js';
+import type { DutyRole, Playbook, RecordField } from './playbook.js';
 
 // What an incident report says, as data: each step against its target, the fields the plan
 // says must be recorded, and the whole timeline in words. Rendering (HTML, CSV) is the
@@ -23,7 +23,10 @@ export interface StepReport {
   /** The person who added the records to a step the sensors closed. */
   recordedBy?: string;
   escalated: number;
-  fields: { name: string; label: Text; value: FieldValue | undefined; required: boolean }[];
+  /** It does not apply to this incident: why. */
+  skipped?: Text;
+  /** `text`: the value in words (a choice's label, a group's items), both languages. */
+  fields: { name: string; label: Text; value: RecordValue | undefined; text?: Text; required: boolean }[];
 }
 
 export interface IncidentReport {
@@ -56,7 +59,7 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
   const steps: StepReport[] = playbook.steps.map((s) => {
     const st = inc.steps[s.id] ?? { status: 'pending', fields: {}, escalated: 0 };
     const doneAfterMin = st.doneAt !== undefined ? minutes(st.doneAt - inc.raisedAt) : undefined;
-    const late = s.deadline_min !== undefined && (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
+    const late = st.status !== 'skipped' && s.deadline_min !== undefined && (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
     return {
       step: s.id,
       title: s.title,
@@ -68,7 +71,11 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
       ...(st.evidence ? { evidence: st.evidence } : {}),
       ...(st.recordedBy ? { recordedBy: st.recordedBy } : {}),
       escalated: st.escalated,
-      fields: s.record.map((f) => ({ name: f.name, label: f.label, value: st.fields[f.name], required: f.required })),
+      ...(st.skipped ? { skipped: st.skipped } : {}),
+      fields: s.record.map((f) => {
+        const value = st.fields[f.name];
+        return { name: f.name, label: f.label, value, ...(value !== undefined ? { text: valueText(f, value) } : {}), required: st.status !== 'skipped' && isRequired(f, st.fields) };
+      }),
     };
   });
   return {
@@ -94,9 +101,24 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
       ...(t.doneAt !== undefined ? { doneAfterMin: minutes(t.doneAt - inc.raisedAt) } : {}),
       reopened: t.reopened,
     })),
-    missing: steps.flatMap((s) => s.fields.filter((f) => f.required && (f.value === undefined || f.value === '')).map((f) => `${s.step}.${f.name}`)),
+    missing: playbook.steps.flatMap((s) => (inc.steps[s.id]?.status === 'skipped' ? [] : missingIn(s.record, inc.steps[s.id]?.fields ?? {}).map((f) => `${s.id}.${f.split(' ')[0]}`))),
     timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook, inc) })),
   };
+}
+
+/** A recorded value in words: a choice by its label, a group item by item, yes/no in both languages. */
+export function valueText(def: RecordField, v: RecordValue): Text {
+  const one = (d: Pick<RecordField, 'type' | 'options'>, x: unknown): Text => {
+    if (d.type === 'choice') return d.options?.find((o) => o.value === x)?.label ?? { zh: String(x), en: String(x) };
+    if (typeof x === 'boolean') return x ? { zh: '是', en: 'yes' } : { zh: '否', en: 'no' };
+    return { zh: String(x), en: String(x) };
+  };
+  if (!Array.isArray(v)) return one(def, v);
+  const items = v.map((item, i) => {
+    const parts = (def.fields ?? []).filter((f) => item[f.name] !== undefined && item[f.name] !== '').map((f) => ({ f, t: one(f, item[f.name]) }));
+    return { zh: `${i + 1}. ${parts.map((p) => `${p.f.label.zh}：${p.t.zh}`).join('，')}`, en: `${i + 1}. ${parts.map((p) => `${p.f.label.en}: ${p.t.en}`).join(', ')}` };
+  });
+  return { zh: items.map((x) => x.zh).join('；'), en: items.map((x) => x.en).join('; ') };
 }
 
 const ROLE: Record<DutyRole, Text> = {
@@ -132,13 +154,21 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     case 'step_started':
       return { zh: `${e.by} 开始：${step(e.step).zh}`, en: `${e.by} started: ${step(e.step).en}` };
     case 'step_done': {
-      const f = Object.entries(e.fields).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+      const def = (k: string) => playbook.steps.find((s) => s.id === e.step)?.record.find((r) => r.name === k);
+      const f = Object.entries(e.fields)
+        .map(([k, v]) => {
+          const d = def(k);
+          return `${k}=${d && (Array.isArray(v) || d.type === 'choice') ? valueText(d, v).en : String(v)}`;
+        })
+        .join(', ');
       if (e.evidence) return { zh: `传感器确认完成（非人工）：${step(e.step).zh}（${e.evidence.zh}）`, en: `closed by the sensors, not a person: ${step(e.step).en} (${e.evidence.en})` };
       const after = inc?.steps[e.step]?.evidence && inc.steps[e.step]!.doneAt! < e.at;
       return after
         ? { zh: `${e.by} 补充记录：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} added the records of: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` }
         : { zh: `${e.by} 完成：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} done: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` };
     }
+    case 'step_skipped':
+      return { zh: `不适用，跳过：${step(e.step).zh}——${e.reason.zh}`, en: `does not apply, skipped: ${step(e.step).en} — ${e.reason.en}` };
     case 'evidence_seen':
       return { zh: `传感器显示：${e.evidence.zh}；该步骤需人工记录后完成：${step(e.step).zh}`, en: `the sensors show: ${e.evidence.en}; a person must record and close: ${step(e.step).en}` };
     case 'escalated':
@@ -162,6 +192,8 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
       const what = e.step ? step(e.step) : { zh: '事件开启', en: 'incident opened' };
       return { zh: `通知 ${e.channel}（${ROLE[e.to].zh}，${what.zh}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`, en: `notify ${e.channel} (${ROLE[e.to].en}, ${what.en}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}` };
     }
+    case 'device_command':
+      return describeDeviceCommand(e);
     case 'closed':
       if (e.reason === 'drill_ended') return { zh: `演练结束，事件自动关闭${e.note ? `：${e.note}` : ''}`, en: `closed by the gateway: the drill ended${e.note ? ` (${e.note})` : ''}` };
       return { zh: `${e.by} 关闭事件${e.note ? `：${e.note}` : ''}`, en: `closed by ${e.by}${e.note ? `: ${e.note}` : ''}` };

@@ -1,6 +1,7 @@
 import { floorsOf, type SiteConfig } from '../../gateway/config/schema.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import { FIELDS } from '../../rules/model/fields.js';
+import type { FieldValue } from '../../rules/model/reading.js';
 import { hashSeed, seededRandom } from '../random.js';
 import { LocalCalendar, NORTH_CHINA_HEATING, type LocalTime, type Season } from './local-time.js';
 import { MODELS, type DeviceModel, type EstateView, type StepEnv } from './models/index.js';
@@ -40,6 +41,8 @@ interface Sim {
   rnd: () => number;
   faults: Map<FaultType, Fault>;
   intervalMs: number;
+  /** Fields changed by commands, with the value each had before the first of them (for release). */
+  commanded: Map<string, FieldValue>;
   /** Offset of its report grid from the start, so that devices spread over their interval. */
   phaseMs: number;
   stepTicks: number;
@@ -89,6 +92,7 @@ export class Estate implements EstateControl {
         state: undefined,
         rnd,
         faults: new Map(),
+        commanded: new Map(),
         intervalMs: info.intervalS * 1000,
         stepTicks: Math.max(1, Math.round((model.stepS * 1000) / this.tickMs)),
         nextReport: opts.start,
@@ -176,6 +180,27 @@ export class Estate implements EstateControl {
 
   observe(deviceId: string): Observation {
     return this.observation(this.sim(deviceId), this.nowMs);
+  }
+
+  command(deviceId: string, field: string, value: FieldValue): void {
+    const sim = this.sim(deviceId);
+    if (!sim.model.command) throw new Error(`estate: ${deviceId} is a ${sim.info.kind}; its model takes no commands`);
+    const before = sim.model.fields(sim.state, sim.info, this.envOf(sim))[field];
+    sim.model.command(sim.state, sim.info, field, value);
+    if (!sim.commanded.has(field) && before !== undefined) sim.commanded.set(field, before);
+  }
+
+  release(deviceId: string): Fields {
+    const sim = this.sim(deviceId);
+    const now = sim.commanded.size ? sim.model.fields(sim.state, sim.info, this.envOf(sim)) : {};
+    const restored: Fields = {};
+    for (const [field, value] of sim.commanded) {
+      if (now[field] === value) continue;
+      sim.model.command!(sim.state, sim.info, field, value);
+      restored[field] = value;
+    }
+    sim.commanded.clear();
+    return restored;
   }
 
   /**

@@ -101,4 +101,15 @@ export interface EstateControl {
   powered(deviceId: string): boolean;
   /** The device's current fields as it would report them, or dark. */
   observe(deviceId: string): Observation;
+  /**
+   * A write from the gateway reached the device (a Modbus coil or register): `valve_open:
+   * false` closes a water meter's valve and its flow stops. Throws for an unknown device or a
+   * field its model does not act on.
+   */
+  command(deviceId: string, field: string, value: FieldValue): void;
+  /**
+   * Puts back what commands changed on the device (a valve closed during a drill opens
+   * again), so a drill leaves the estate as it found it; returns what it put back.
+   */
+  release(deviceId: string): Fields;
 }

@@ -7,8 +7,11 @@ import { startModbusServer, type ModbusServer } from './server.js';
 // The site's Modbus TCP devices on the wire: one simulated converter per host:port of the
 // site file, hosting every unit id configured behind it. Registers hold what the simulated
 // estate last observed for the device, encoded with its register profile; a dark device
-// (unpowered, or silent) stops answering, as a dead slave does. RTU devices need a serial
-// line and are left to the RTU tests.
+// (unpowered, or silent) stops answering, as a dead slave does. A write the gateway sends (a
+// vacant flat's valve closed from the incident page) reaches the estate's device, which acts
+// on it: its registers show the new state at once and its flow stops, so the command's
+// read-back and the readings after it are the simulated device's own answer. RTU devices
+// need a serial line and are left to the RTU tests.
 
 export interface ModbusFleetOptions {
   config: SiteConfig;
@@ -17,6 +20,8 @@ export interface ModbusFleetOptions {
   estate: EstateControl;
   /** Only these devices (ids); all Modbus TCP devices when absent. */
   only?: readonly string[];
+  /** A write the estate's device could not act on (its model takes no such command): the registers keep what was written until its next observation. */
+  onRefusedWrite?: (deviceId: string, err: Error) => void;
 }
 
 export interface RunningModbusFleet extends ObservationSink {
@@ -52,6 +57,29 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
 
   const servers = new Map<string, ModbusServer>();
   const units = new Map<string, Unit>();
+  /** `host:port/unit id` → the device behind it. */
+  const byUnit = new Map<string, string>();
+  const apply = (obs: Observation) => {
+    const u = units.get(obs.deviceId);
+    if (!u) return;
+    const dark = 'dark' in obs;
+    if (dark !== u.offline) {
+      u.server.setOffline(u.unitId, dark);
+      u.offline = dark;
+    }
+    if ('fields' in obs) u.server.set(u.unitId, inProfile(obs.fields, u.profile));
+  };
+  /** The device behind a unit takes the write: the estate acts on it, and the registers show what it now reports. */
+  const written = (key: string) => (unitId: number, fields: Fields) => {
+    const id = byUnit.get(`${key}/${unitId}`);
+    if (!id) return;
+    try {
+      for (const [field, value] of Object.entries(fields)) estate.command(id, field, value);
+      apply(estate.observe(id));
+    } catch (err) {
+      opts.onRefusedWrite?.(id, err as Error);
+    }
+  };
   const stop = async () => {
     await Promise.all([...servers.values()].map((s) => s.close()));
   };
@@ -61,6 +89,7 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
       const initial = g.devices.map((d) => {
         const profile = opts.profiles.get(d.profile);
         if (!profile) throw new Error(`simulator: device ${d.id} has no register profile "${d.profile}"`);
+        byUnit.set(`${key}/${d.connection.unit_id}`, d.id);
         return { d, profile, obs: estate.observe(d.id) };
       });
       let server: ModbusServer;
@@ -69,6 +98,7 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
           host: g.host,
           port: g.port,
           devices: initial.map((i) => ({ unitId: i.d.connection.unit_id, profile: i.profile, values: 'fields' in i.obs ? inProfile(i.obs.fields, i.profile) : {} })),
+          onWrite: written(key),
         });
       } catch (err) {
         throw new Error(`simulator: cannot listen on ${key} for Modbus devices ${g.devices.map((d) => d.id).join(', ')}: ${(err as Error).message}`, { cause: err });
@@ -94,16 +124,7 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
       const u = units.get(id);
       return u && { server: u.server, unitId: u.unitId };
     },
-    apply(obs: Observation) {
-      const u = units.get(obs.deviceId);
-      if (!u) return;
-      const dark = 'dark' in obs;
-      if (dark !== u.offline) {
-        u.server.setOffline(u.unitId, dark);
-        u.offline = dark;
-      }
-      if ('fields' in obs) u.server.set(u.unitId, inProfile(obs.fields, u.profile));
-    },
+    apply,
     stop,
   };
 }

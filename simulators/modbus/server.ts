@@ -1,8 +1,8 @@
 import { createServer, type Socket } from 'node:net';
 import { parseTcpFrames, tcpFrame } from './frame.js';
-import { SimulatedUnits, type SimulatedDevice, type SimulatedUnitsControl } from './units.js';
+import { SimulatedUnits, type SimulatedDevice, type SimulatedUnitsControl, type WriteListener } from './units.js';
 
-export type { RequestRecord, SimulatedDevice } from './units.js';
+export type { RequestRecord, SimulatedDevice, WriteListener } from './units.js';
 
 // A Modbus TCP server hosting many unit ids on one port, as a TCP-to-RS-485 converter with
 // several meters behind it does (see units.ts for how each unit behaves). Requests are
@@ -21,6 +21,8 @@ export interface ModbusServerOptions {
   devices: SimulatedDevice[];
   /** What a request to a unit id nobody configured gets (default: no answer). */
   unknownUnit?: 'silent' | 'exception';
+  /** Told of every write a unit took, after it answered (the simulated device acts on it). */
+  onWrite?: WriteListener;
 }
 
 export interface ModbusServer extends SimulatedUnitsControl {
@@ -34,7 +36,7 @@ export interface ModbusServer extends SimulatedUnitsControl {
 }
 
 export async function startModbusServer(opts: ModbusServerOptions): Promise<ModbusServer> {
-  const units = new SimulatedUnits(opts.devices, opts.unknownUnit);
+  const units = new SimulatedUnits(opts.devices, opts.unknownUnit, opts.onWrite);
   const sockets = new Set<Socket>();
 
   const server = createServer((socket) => {

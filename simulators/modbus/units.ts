@@ -1,4 +1,4 @@
-import { readImage, writeImage, type RegisterImage } from '../../gateway/adapters/modbus/codec.js';
+import { decodeField, readImage, writeImage, type RegisterImage } from '../../gateway/adapters/modbus/codec.js';
 import { fieldSpan, isBitFunction, type FunctionCode } from '../../gateway/profiles/datatypes.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import type { FieldValue } from '../../rules/model/reading.js';
@@ -16,7 +16,8 @@ import { exceptionResponse, MODBUS_EXCEPTION, readResponse, writeResponse, type 
 // - writes (05/06/15/16) are taken only on coils and holding registers the profile declares
 //   writable, and change the unit's registers, so the next read shows them; a write to a
 //   table the device has nothing writable in gets exception 01, to an address that is not
-//   writable exception 02, as real devices answer;
+//   writable exception 02, as real devices answer; each write taken is handed on (`onWrite`,
+//   decoded into the fields it touched) so the device behind it can act on it;
 // - a delayed unit answers late.
 
 export interface SimulatedDevice {
@@ -25,6 +26,9 @@ export interface SimulatedDevice {
   /** Canonical field values, encoded into registers with the profile. */
   values: Record<string, FieldValue>;
 }
+
+/** A write a unit took, as the canonical fields it changed (`valve_open: false`). */
+export type WriteListener = (unitId: number, fields: Record<string, FieldValue>) => void;
 
 export interface RequestRecord {
   /** Epoch ms the request arrived. */
@@ -71,6 +75,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   constructor(
     devices: readonly SimulatedDevice[],
     private readonly unknownUnit: 'silent' | 'exception' = 'silent',
+    private readonly onWrite?: WriteListener,
   ) {
     for (const d of devices) {
       if (!Number.isInteger(d.unitId) || d.unitId < 1 || d.unitId > 247) throw new RangeError(`unit id ${d.unitId}: must be 1…247`);
@@ -107,6 +112,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
       if (!write) return reply(readResponse(frame.function, readImage(u.image, frame.function as FunctionCode, frame.start, frame.count)));
       frame.values!.forEach((v, i) => (u.image[write] as Map<number, number | boolean>).set(frame.start + i, v));
       reply(writeResponse(frame));
+      if (this.onWrite) this.onWrite(frame.unitId, writtenFields(u, write, frame.start, frame.values!.length));
     };
     if (u.delayMs <= 0) return answer();
     const t = setTimeout(() => {
@@ -173,6 +179,19 @@ function refuseWrite(u: Unit, frame: ReadFrame, table: 1 | 3): number | undefine
     if (!spans.some((s) => s.start <= address && address < s.start + s.count)) return MODBUS_EXCEPTION.illegalDataAddress;
   }
   return undefined;
+}
+
+/** The writable fields a write of `count` values from `start` touched, decoded from the registers as they are now. */
+function writtenFields(u: Unit, table: 1 | 3, start: number, count: number): Record<string, FieldValue> {
+  const out: Record<string, FieldValue> = {};
+  for (const [name, f] of Object.entries(u.profile.fields)) {
+    if (!f.writable || f.function !== table) continue;
+    const span = fieldSpan(u.profile.addressing, f);
+    if (span.start >= start + count || start >= span.start + span.count) continue;
+    const decoded = decodeField(f, readImage(u.image, span.function, span.start, span.count));
+    if (decoded.ok) out[name] = decoded.value;
+  }
+  return out;
 }
 
 /** The exception a real device would answer this read with, if any. */

@@ -1,7 +1,8 @@
 // Test support (not a test file): a stand-in for the simulated estate that records what the
 // scenario runner and the drill controller do to it, with a handful of devices shaped like the
 // demo site's. It refuses what the real estate refuses (unknown devices, faults that do not fit).
-import type { EstateControl, Fault, FaultType, Observation, SimDeviceInfo } from '../estate/types.js';
+import type { FieldValue } from '../../rules/model/reading.js';
+import type { EstateControl, Fault, FaultType, Fields, Observation, SimDeviceInfo } from '../estate/types.js';
 import { FAULT_FITS } from './schema.js';
 
 const dev = (d: Partial<SimDeviceInfo> & Pick<SimDeviceInfo, 'id' | 'kind'>): SimDeviceInfo => ({
@@ -30,11 +31,19 @@ export const FAKE_DEVICES: SimDeviceInfo[] = [
   dev({ id: 't2-em-0201', kind: 'electricity_meter', building: 't2', circuit: 'sub_circuit', phases: 1, intervalS: 30 }),
 ];
 
-export type EstateCall = { at: number } & ({ op: 'inject'; device: string; fault: Fault } | { op: 'clear'; device: string; type?: FaultType } | { op: 'clearAll' });
+export type EstateCall = { at: number } & (
+  | { op: 'inject'; device: string; fault: Fault }
+  | { op: 'clear'; device: string; type?: FaultType }
+  | { op: 'clearAll' }
+  | { op: 'command'; device: string; field: string; value: FieldValue }
+  | { op: 'release'; device: string; fields: Fields }
+);
 
 export class FakeEstate implements EstateControl {
   readonly calls: EstateCall[] = [];
   private readonly set = new Map<string, Map<FaultType, Fault>>();
+  /** Fields commands changed, with the value before the first command (water meters' valves start open). */
+  private readonly commanded = new Map<string, Map<string, FieldValue>>();
   constructor(
     public ms = Date.parse('2026-11-22T10:00:00+08:00'),
     private readonly list: readonly SimDeviceInfo[] = FAKE_DEVICES,
@@ -85,6 +94,23 @@ export class FakeEstate implements EstateControl {
   observe(deviceId: string): Observation {
     this.device(deviceId);
     return { deviceId, ts: this.ms, fields: {} };
+  }
+  command(deviceId: string, field: string, value: FieldValue): void {
+    const d = this.device(deviceId);
+    if (d.kind !== 'water_meter' || field !== 'valve_open' || typeof value !== 'boolean') throw new Error(`estate: ${deviceId} takes no command ${field}`);
+    this.calls.push({ at: this.ms, op: 'command', device: deviceId, field, value });
+    const m = this.commanded.get(deviceId) ?? new Map<string, FieldValue>();
+    if (!m.has(field)) m.set(field, true);
+    this.commanded.set(deviceId, m);
+  }
+  release(deviceId: string): Fields {
+    this.device(deviceId);
+    const m = this.commanded.get(deviceId);
+    if (!m) return {};
+    this.commanded.delete(deviceId);
+    const fields: Fields = Object.fromEntries(m);
+    this.calls.push({ at: this.ms, op: 'release', device: deviceId, fields });
+    return fields;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { EstateControl, Fault, FaultType } from '../estate/types.js';
-import { formatOffset, type Scenario, type Text } from './schema.js';
+import { formatOffset, targets, type Scenario, type Text } from './schema.js';
 
 // One run of a scenario against an estate. It reads no clock: whoever drives it (the drill
 // controller on the gateway's clock, a test on virtual time) says what time it is, and the
@@ -134,12 +134,22 @@ export class ScenarioRun {
 
   /**
    * Stops the run and clears every fault it set that is still set, so the estate goes back
-   * to normal; returns what it cleared. Faults someone else set are left alone.
+   * to normal; returns what it cleared. Faults someone else set are left alone. Commands
+   * the duty room sent to the devices it plays (a vacant flat's valve closed during the
+   * drill) are put back too: otherwise the next run of the drill would find the valve shut
+   * and no water to stop.
    */
   abort(): { device: string; type: FaultType }[] {
     const cleared: { device: string; type: FaultType }[] = [];
     if (this.aborted) return cleared;
     this.aborted = true;
+    for (const device of targets(this.scenario)) {
+      try {
+        this.estate.release(device);
+      } catch {
+        // The device is gone from the estate: nothing to put back.
+      }
+    }
     for (const [device, types] of this.injected) {
       for (const type of types) {
         try {

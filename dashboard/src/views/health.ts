@@ -64,6 +64,7 @@ const PARTS: { id: string; title: Text }[] = [
   { id: 'spool', title: { zh: '本地暂存', en: 'Spool (readings waiting for the database)' } },
   { id: 'influxd', title: { zh: '本地数据库进程', en: 'Local InfluxDB process' } },
   { id: 'reports', title: { zh: '定时报表', en: 'Scheduled reports' } },
+  { id: 'heating_reports', title: { zh: '供热日报（报总公司）', en: 'Daily heating report (to head office)' } },
 ];
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -124,6 +125,7 @@ function figures(id: string, c: Component): [Word, string][] {
       add('lastExit', typeof c.lastExit === 'string' ? c.lastExit : undefined);
       break;
     case 'reports':
+    case 'heating_reports':
       if (num(c.nextRunAt) !== undefined) add('nextRun', time(num(c.nextRunAt)!));
       if (typeof c.lastReport === 'string') add('lastReport', `${c.lastReport}${num(c.lastRunAt) !== undefined ? ` · ${time(num(c.lastRunAt)!)}` : ''}`);
       break;

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, serverNow, t, time, tx, type Text } from '../i18n.js';
-import type { Incident, Playbook } from '../types.js';
+import { ago, getLang, serverNow, t, time, tx, type Text } from '../i18n.js';
+import type { Incident, Playbook, RecordFieldDef } from '../types.js';
+import { StepForm } from './record-form.js';
 
 export function IncidentsView() {
   const [list, setList] = useState<Incident[] | null>(null);
@@ -22,8 +23,16 @@ export function IncidentsView() {
 export function IncidentView({ id, me }: { id: string; me: Me }) {
   const [data, setData] = useState<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] } | null>(null);
   const [error, setError] = useState('');
+  const [offers, setOffers] = useState<OfferedCommand[]>([]);
   const [, tick] = useState(0);
-  const load = () => void api<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+  const load = () => {
+    void api<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+    // The device commands this case may send (a writable valve on one of its meters).
+    void api<{ commands: OfferedCommand[] }>(`/api/incidents/${encodeURIComponent(id)}/device-commands`).then(
+      (r) => setOffers(r.commands),
+      () => setOffers([]),
+    );
+  };
   useEffect(() => {
     load();
     const close = stream('/api/incidents/stream', 'incident', load);
@@ -54,13 +63,16 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
     ${playbook.steps.map((s) => {
       const st = inc.steps[s.id]!;
       const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
-      const late = dueAt !== undefined && st.status !== 'done' && serverNow() > dueAt;
-      return html`<div class=${`step ${st.status === 'done' ? 'done' : late ? 'late' : ''}`} data-step=${s.id}>
+      const closed = st.status === 'done' || st.status === 'skipped';
+      const late = dueAt !== undefined && !closed && serverNow() > dueAt;
+      return html`<div class=${`step ${st.status === 'done' ? 'done' : st.status === 'skipped' ? 'skipped' : late ? 'late' : ''}`} data-step=${s.id}>
         <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
-        ${dueAt !== undefined && st.status !== 'done' ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
-        ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${Object.entries(st.fields).map(([k, v]) => `${k}: ${String(v)}`).join(' · ')}</div>`}
+        ${st.status === 'skipped' && html`<div class="muted" data-skipped>⤼ ${t('notApplicable')}: ${tx(st.skipped)}</div>`}
+        ${dueAt !== undefined && !closed ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
+        ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${recordsText(s, st.fields)}</div>`}
         ${st.status !== 'done' && st.evidenceSeenAt !== undefined && html`<div class="muted" data-evidence-seen>ⓘ ${t('sensorsShow')} (${time(st.evidenceSeenAt)})</div>`}
-        ${editable && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
+        ${offers.filter((o) => o.step === s.id).map((o) => html`<${DeviceCommand} incidentId=${id} offer=${o} incident=${inc} canSend=${editable && st.status !== 'done'} onDone=${load} />`)}
+        ${editable && st.status !== 'skipped' && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
       </div>`;
     })}
     ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`}
@@ -84,22 +96,62 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
   </div>`;
 }
 
-function StepForm({ step, onDone }: { step: Playbook['steps'][number]; onDone: (fields: Record<string, unknown>) => void }) {
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const form = new FormData(e.target as HTMLFormElement);
-    const fields: Record<string, unknown> = {};
-    for (const f of step.record) {
-      const raw = form.get(f.name);
-      if (f.type === 'bool') fields[f.name] = raw === 'on';
-      else if (raw === null || raw === '') continue;
-      else if (f.type === 'number') fields[f.name] = Number(raw);
-      else if (f.type === 'time') fields[f.name] = new Date(String(raw)).toISOString();
-      else fields[f.name] = String(raw);
+/** A device command the server offers on this case (GET /api/incidents/:id/device-commands). */
+interface OfferedCommand {
+  deviceId: string;
+  command: string;
+  step?: string;
+  title: Text;
+}
+
+const OUTCOME_WORD = { sent: 'commandSent', confirmed: 'commandConfirmed', refused: 'commandRefused', no_answer: 'commandNoAnswer' } as const;
+
+/**
+ * "Close valve" on its step: asked a second time in the page (not a browser dialog, which a
+ * wall screen or a phone may hide), then sent; the device's last answer stays next to it
+ * (the timeline has every one, in words).
+ */
+function DeviceCommand({ incidentId, offer, incident, canSend, onDone }: { incidentId: string; offer: OfferedCommand; incident: Incident; canSend: boolean; onDone: () => void }) {
+  const [stage, setStage] = useState<'idle' | 'asking' | 'sending'>('idle');
+  const [error, setError] = useState('');
+  const last = incident.timeline.filter((e) => e.type === 'device_command' && e.deviceId === offer.deviceId && e.command === offer.command).at(-1) as
+    | { at: number; by: string; outcome: keyof typeof OUTCOME_WORD }
+    | undefined;
+  const label = offer.command === 'close_valve' ? t('closeValve') : tx(offer.title);
+  const send = async () => {
+    setStage('sending');
+    setError('');
+    try {
+      await api(`/api/incidents/${encodeURIComponent(incidentId)}/device-command`, { method: 'POST', body: { device: offer.deviceId, command: offer.command, confirm: true } });
+    } catch (e) {
+      setError((e as Error).message);
     }
-    onDone(fields);
+    setStage('idle');
+    onDone();
   };
-  const input = (f: Playbook['steps'][number]['record'][number]) =>
-    f.type === 'bool' ? html`<input type="checkbox" name=${f.name} />` : html`<input name=${f.name} type=${f.type === 'time' ? 'datetime-local' : f.type === 'number' ? 'number' : 'text'} required=${f.required} />`;
-  return html`<form class="inline" onSubmit=${submit}>${step.record.map((f) => html`<label>${tx(f.label)}${f.required ? '*' : ''} ${input(f)}</label> `)}<button class="primary" type="submit">${t('done')}</button></form>`;
+  return html`<div class="device-command" data-command=${offer.command} data-device=${offer.deviceId}>
+    ${canSend && stage === 'idle' && html`<button class="danger" data-testid="device-command" onClick=${() => setStage('asking')}>${label} · ${offer.deviceId}</button>`}
+    ${canSend && stage === 'asking' && html`<div class="confirm-box" role="alertdialog" data-testid="confirm-command">
+      <p><b>${offer.deviceId}</b> · ${offer.command === 'close_valve' ? t('closeValveAsk') : label}</p>
+      <button class="danger" data-testid="confirm-yes" onClick=${() => void send()}>${offer.command === 'close_valve' ? t('closeValveYes') : label}</button>
+      <button type="button" data-testid="confirm-no" onClick=${() => setStage('idle')}>${t('commandCancel')}</button>
+    </div>`}
+    ${stage === 'sending' && html`<span class="muted">${t('commandSending')}</span>`}
+    ${last && stage !== 'sending' && html`<span class=${`command-outcome ${last.outcome}`} data-outcome=${last.outcome}>${label}${getLang() === 'zh' ? '：' : ': '}${t(OUTCOME_WORD[last.outcome])} · ${last.by} ${time(last.at)}</span>`}
+    ${error && html`<p class="error" data-testid="command-error">${error}</p>`}
+  </div>`;
+}
+
+/** What was recorded, in words: labels, a choice by its label, a group item by item. */
+function recordsText(step: Playbook['steps'][number], fields: Record<string, unknown>): string {
+  const one = (f: RecordFieldDef, v: unknown): string =>
+    f.type === 'choice' ? tx(f.options?.find((o) => o.value === v)?.label) || String(v) : f.type === 'bool' ? (v ? '✔' : '✘') : f.type === 'time' && typeof v === 'string' ? time(v) : String(v);
+  return step.record
+    .filter((f) => fields[f.name] !== undefined)
+    .map((f) => {
+      const v = fields[f.name];
+      const text = Array.isArray(v) ? v.map((item: Record<string, unknown>, i) => `${i + 1}. ${(f.fields ?? []).filter((g) => item[g.name] !== undefined).map((g) => `${tx(g.label)} ${one(g, item[g.name])}`).join(', ')}`).join('; ') : one(f, v);
+      return `${tx(f.label)}: ${text}`;
+    })
+    .join(' · ');
 }

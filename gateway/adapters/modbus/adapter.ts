@@ -6,7 +6,7 @@ import type { ComponentHealth, HealthSource } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
-import { CommandError, runCommand, type CommandResult } from './command.js';
+import { CommandError, runCommand, writableFields, type CommandResult } from './command.js';
 import { resolveModbusDevices, type PolledDevice } from './devices.js';
 import { Endpoint } from './endpoint.js';
 import { ModbusLink } from './link.js';
@@ -172,6 +172,12 @@ export class ModbusAdapter implements HealthSource {
     const state = this.states.get(deviceId);
     if (!state) return Promise.reject(new CommandError('not_modbus', `"${deviceId}" is not a Modbus device of this gateway`, `"${deviceId}" 不是本网关的 Modbus 设备，无法下发指令`));
     return runCommand(state.device, state.endpoint, field, value, this.opts.clock);
+  }
+
+  /** The fields of a device's profile the gateway may write (none for a device it does not poll). */
+  writableFields(deviceId: string): string[] {
+    const state = this.states.get(deviceId);
+    return state ? writableFields(state.device) : [];
   }
 
   deviceStats(): Map<string, ModbusDeviceStats> {

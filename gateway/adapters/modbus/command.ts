@@ -6,7 +6,7 @@ import type { RegisterField } from '../../profiles/profile.js';
 import { decodeField, encodeField } from './codec.js';
 import type { PolledDevice } from './devices.js';
 import type { Endpoint } from './endpoint.js';
-import { ModbusRequestError } from './errors.js';
+import { ModbusRequestError, type RequestFailure } from './errors.js';
 import { QueueClosedError } from './queue.js';
 
 // Writing one canonical field of a device (close a unit's valve, start a pump): refused
@@ -16,12 +16,17 @@ import { QueueClosedError } from './queue.js';
 
 export type CommandErrorCode = 'unknown_device' | 'not_modbus' | 'not_writable' | 'bad_value' | 'device_error';
 
-/** `message` in English; `zh` the same for the duty engineer in Chinese. */
+/**
+ * `message` in English; `zh` the same for the duty engineer in Chinese. `failure`
+ * (device_error): how the request failed on the line — a timeout means the device may have
+ * carried it out all the same, an exception that it answered no.
+ */
 export class CommandError extends Error {
   constructor(
     readonly code: CommandErrorCode,
     message: string,
     readonly zh: string,
+    readonly failure?: RequestFailure | 'closed',
   ) {
     super(message);
     this.name = 'CommandError';
@@ -143,7 +148,7 @@ async function send(device: PolledDevice, line: CommandLine, def: RegisterField,
 }
 
 function deviceError(err: unknown, what: string, zh: string): Error {
-  if (err instanceof ModbusRequestError || err instanceof QueueClosedError) return new CommandError('device_error', `${what}: ${err.message}`, `${zh}：${err.message}`);
+  if (err instanceof ModbusRequestError || err instanceof QueueClosedError) return new CommandError('device_error', `${what}: ${err.message}`, `${zh}：${err.message}`, err instanceof ModbusRequestError ? err.failure : 'closed');
   return err instanceof Error ? err : new Error(String(err));
 }
 

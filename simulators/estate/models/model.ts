@@ -1,3 +1,4 @@
+import type { FieldValue } from '../../../rules/model/reading.js';
 import type { Fault, FaultType, Fields, SimDeviceInfo } from '../types.js';
 import type { LocalTime } from '../local-time.js';
 
@@ -69,6 +70,12 @@ export interface DeviceModel<S> {
   levelPct?(s: S): number;
   /** Water meters: flow now, m³/h. */
   flowM3h?(s: S): number;
+  /**
+   * A write the device takes from the gateway (a Modbus coil or holding register): changes
+   * its state, so what it reports and does afterwards follow the command (a closed valve
+   * stops the water). Throws for a field the model does not act on.
+   */
+  command?(s: S, info: SimDeviceInfo, field: string, value: FieldValue): void;
 }
 
 /** Erases a model's state type so models of every kind sit in one table. */

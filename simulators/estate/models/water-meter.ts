@@ -12,6 +12,9 @@ import { DEMAND_HOURS, clamp, demandAt, jitter, model, round } from './model.js'
 // day, none for hours at night, as a real tank inlet does.
 //
 // The `flow` fault adds a constant flow (a burst pipe, a tap left running in a vacant unit).
+// The meter's shut-off valve (`valve_open`, a coil the gateway may write on a Modbus meter)
+// stops every flow through it while closed, a running tap included: that is what "close the
+// vacant flat's valve" (S000 §5) does, and what stops the water in the vacant-unit-leak drill.
 // The meter's own flags follow the firmware conventions of DOMAIN.md §2: `burst` while the
 // flow is above the meter's burst limit, `leak` after 24 h without a single zero-flow moment.
 
@@ -28,6 +31,8 @@ interface WaterState {
   /** Building meters: how full the break tank is (0–1), and whether its inlet valve is open. */
   tank: number;
   refilling: boolean;
+  /** The shut-off valve: open unless a command closed it. */
+  valveOpen: boolean;
 }
 
 const TANK_M3 = 20;
@@ -57,6 +62,7 @@ export const waterMeter = model<WaterState>({
       sinceZeroS: 0,
       tank: REFILL_BELOW + rnd() * (REFILL_UPTO - REFILL_BELOW),
       refilling: false,
+      valveOpen: true,
     };
   },
 
@@ -67,7 +73,7 @@ export const waterMeter = model<WaterState>({
       const drawn = env.view.buildingWaterM3h(info.building);
       if (s.tank < REFILL_BELOW) s.refilling = true;
       else if (s.tank >= REFILL_UPTO) s.refilling = false;
-      base = s.refilling ? REFILL_M3H * (1 + jitter(rnd, 0.03)) : 0;
+      base = s.refilling && s.valveOpen ? REFILL_M3H * (1 + jitter(rnd, 0.03)) : 0;
       s.tank = clamp(s.tank + ((base - drawn) * dtS) / 3600 / TANK_M3, 0, 1);
     } else if (info.vacant) {
       base = 0;
@@ -84,7 +90,7 @@ export const waterMeter = model<WaterState>({
       base = s.draw;
     }
     const extra = env.faults.get('flow')?.m3h ?? 0;
-    s.flow = round(Math.max(0, base + extra), 3);
+    s.flow = s.valveOpen ? round(Math.max(0, base + extra), 3) : 0;
     s.total = round(s.total + (s.flow * dtS) / 3600, 6);
     s.sinceZeroS = s.flow > 0 ? s.sinceZeroS + dtS : 0;
   },
@@ -100,13 +106,23 @@ export const waterMeter = model<WaterState>({
       reverse: false,
       dry: false,
       error_code: 0,
-      // The shut-off valve stays open in the simulation: a command may close it at the
-      // device, but the estate does not act on commands yet (the next tick reopens it).
-      valve_open: true,
+      valve_open: s.valveOpen,
     };
   },
 
   flowM3h: (s) => s.flow,
+
+  command(s, info, field, value) {
+    if (field !== 'valve_open' || typeof value !== 'boolean') throw new Error(`estate: ${info.id} takes no command ${field} = ${JSON.stringify(value)} (a water meter takes valve_open = true/false)`);
+    s.valveOpen = value;
+    // A motorised valve shuts in seconds: the water stops now, not at the meter's next step.
+    if (!value) {
+      s.flow = 0;
+      s.draw = 0;
+      s.drawLeftS = 0;
+      s.sinceZeroS = 0;
+    }
+  },
 });
 
 /**
