@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../durable-file.js';
+import { dirname } from 'node:path';
 import type { Silence, SilenceMatch } from '../../rules/alarms/silence.js';
 
 // Silences and maintenance windows, kept in one small JSON file (replaced atomically) so
@@ -42,8 +43,6 @@ export class SilenceBook {
   }
 
   private async save(): Promise<void> {
-    const tmp = join(dirname(this.file), '.silences.tmp');
-    await writeFile(tmp, JSON.stringify({ next: this.next, silences: this.silences }, null, 1), { flush: true });
-    await rename(tmp, this.file);
+    await writeFileDurably(this.file, JSON.stringify({ next: this.next, silences: this.silences }, null, 1));
   }
 }

@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../durable-file.js';
 import { join } from 'node:path';
 import type { Incident } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
@@ -338,8 +339,7 @@ export class HeatingReportScheduler implements HealthSource {
 
   /** A reader never sees half a file: write aside, then rename over (atomic within a directory). */
   private async writeAtomic(file: string, text: string): Promise<void> {
-    await writeFile(`${file}.tmp`, text);
-    await rename(`${file}.tmp`, file);
+    await writeFileDurably(file, text);
   }
 
   /** Dates of the kept reports, newest first. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../durable-file.js';
 import { join } from 'node:path';
 import { addDays, localDate, localTime } from '../../rules/reports/calendar.js';
 import type { MeterReport } from '../../rules/reports/meter-report.js';
@@ -161,15 +162,14 @@ export class MeterReportScheduler implements HealthSource {
       return (JSON.parse(await readFile(file, 'utf8')) as { since: number }).since;
     } catch {
       const since = this.o.clock.now();
-      await writeFile(file, JSON.stringify({ since }));
+      await writeFileDurably(file, JSON.stringify({ since }));
       return since;
     }
   }
 
   private async save(name: string, report: MeterReport): Promise<void> {
     const file = join(this.o.dir, `${name}.json`);
-    await writeFile(`${file}.tmp`, JSON.stringify({ schedule: name.split('-')[1], report }));
-    await rename(`${file}.tmp`, file);
+    await writeFileDurably(file, JSON.stringify({ schedule: name.split('-')[1], report }));
   }
 
   private async announce(name: string, schedule: Schedule, r: MeterReport): Promise<void> {
