@@ -22,6 +22,7 @@ import type { ReportDrill } from '../rules/reports/meter-report.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './incidents/runtime.js';
 import { HandoverDesk } from './incidents/handovers.js';
+import { PhotoStore } from './incidents/photos.js';
 import type { HandoverEvent } from '../rules/incidents/handover.js';
 import { brokerAccounts } from './broker-accounts.js';
 import type { HealthSource } from './health.js';
@@ -352,6 +353,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       alarms,
       incidents,
       handovers,
+      photos: new PhotoStore(resolve(opts.baseDir, config.data_dir, 'incidents', 'photos')),
       commands: { run: (id, field, value) => modbus.command(id, field, value), writable: (id) => modbus.writableFields(id), log: commandLog },
       ...(store.driver.influxql ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } } : {}),
       heatingReports,

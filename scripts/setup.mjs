@@ -22,6 +22,15 @@ function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
+/** A font with Chinese glyphs: WenQuanYi where we install it, or any other fontconfig knows (Noto CJK…). */
+function hasCjkFont() {
+  // macOS and Windows ship CJK fonts (PingFang, YaHei: named in the page's font stack).
+  if (process.platform !== 'linux') return true;
+  if (existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) return true;
+  const r = spawnSync('fc-list', [':lang=zh', 'family'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== '';
+}
+
 // 1. Node.js version
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 20 || (major === 20 && minor < 19)) {
@@ -47,19 +56,42 @@ if (forTests && !onPath('mosquitto_sub')) wanted.push('mosquitto-clients');
 if (forTests && !onPath('mbpoll')) wanted.push('mbpoll');
 // The dashboard's browser tests drive Debian's Chromium (playwright-core downloads no browser).
 if (forTests && !onPath('chromium') && !existsSync('/usr/bin/chromium')) wanted.push('chromium');
-// Chromium on a stock Debian has no CJK font: every zh-CN screen would be boxes.
-if (forTests && !existsSync('/usr/share/fonts/truetype/wqy/wqy-microhei.ttc')) wanted.push('fonts-wqy-microhei');
+// Chromium on a stock Debian has no CJK font: every zh-CN screen would be boxes. The tests need
+// one (a browser test fails on boxes); for the demo it serves a browser or kiosk on this
+// machine, so it is installed when it can be and otherwise named: the demo runs without it.
+const optional = [];
+if (!hasCjkFont()) (forTests ? wanted : optional).push('fonts-wqy-microhei');
+// The board's icons (🔔 mute, 🔇) are emoji, boxes too without a colour-emoji font.
+if (process.platform === 'linux' && !existsSync('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf')) (forTests ? wanted : optional).push('fonts-noto-color-emoji');
+const isRoot = process.getuid?.() === 0;
+const sudo = isRoot ? [] : onPath('sudo') ? ['sudo', '-n'] : null;
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+const apt = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], { env }) : run('apt-get', args, { env }));
+if (!wanted.length && optional.length) {
+  const fontHelp = `fonts missing: Chinese text or the icons in a browser on this machine will show as boxes (apt-get install ${optional.join(' ')})`;
+  if (!onPath('apt-get') || sudo === null) say(fontHelp);
+  else {
+    say(`installing ${optional.join(', ')} with apt-get…`);
+    try {
+      apt(['install', '-y', '--no-install-recommends', ...optional]);
+    } catch {
+      try {
+        apt(['update']);
+        apt(['install', '-y', '--no-install-recommends', ...optional]);
+      } catch {
+        say(fontHelp);
+      }
+    }
+  }
+}
 if (wanted.length) {
-  const isRoot = process.getuid?.() === 0;
-  const sudo = isRoot ? [] : onPath('sudo') ? ['sudo', '-n'] : null;
+  wanted.push(...optional);
   if (!onPath('apt-get') || sudo === null) {
     say(`missing system packages: ${wanted.join(', ')}. Install them (Debian/Ubuntu: apt-get install ${wanted.join(' ')}),`);
     say('or set INFLUX_URL to an existing InfluxDB.');
     process.exit(1);
   }
   say(`installing ${wanted.join(', ')} with apt-get…`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], { env }) : run('apt-get', args, { env }));
   try {
     apt(['install', '-y', '--no-install-recommends', ...wanted]);
   } catch {

@@ -139,16 +139,19 @@ describe('dashboard in Chromium', () => {
     await p.goto(`${gw.httpUrl}/#/incidents`);
     await p.locator('[data-testid=incidents] tr', { hasText: 'Trapped lift' }).locator('a').first().click();
     await p.waitForSelector('[data-step=confirm_location] form');
-    const values: Record<string, string> = { time: '2026-11-22T10:05', number: '2', text: '记录 recorded' };
+    // The incident's alarm, with its device, as the board left it.
+    await p.locator('[data-testid=incident-alarms] li[data-alarm^="lift_entrapment:lift-a"]').waitFor();
+    expect(await p.textContent('[data-testid=incident-alarms] li[data-alarm^="lift_entrapment:lift-a"]')).toContain('lift-a');
+    const values: Record<string, string> = { time: '2026-11-22 10:05', number: '2', text: '记录 recorded' };
     for (let n = 0; ; n++) {
       const form = p.locator('[data-step] form').first();
       if ((await form.count()) === 0) break;
       expect(n, 'more forms than the playbook has steps: a step did not take its records').toBeLessThan(10);
       const step = await form.locator('xpath=..').getAttribute('data-step');
       for (const input of await form.locator('input').all()) {
-        const type = (await input.getAttribute('type')) ?? 'text';
+        const type = (await input.getAttribute('data-kind')) ?? (await input.getAttribute('type')) ?? 'text';
         if (type === 'checkbox') await input.check();
-        else await input.fill(type === 'datetime-local' ? values.time! : type === 'number' ? values.number! : values.text!);
+        else await input.fill(type === 'time' ? values.time! : type === 'number' ? values.number! : values.text!);
       }
       await form.locator('button[type=submit]').click();
       // Done when its form is gone (a step the sensors closed keeps its form until its records are in).

@@ -93,7 +93,7 @@ function App() {
       <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}<a href="#/health" class=${route[0] === 'health' ? 'active' : ''} data-testid="health-tab">${t('health')}<span class=${`dot ${shownStatus(health, health.health?.status)}`}></span></a></nav>
       <span class="spacer"></span>
       <span class="controls">
-        <button onClick=${switchLang} data-testid="lang">${getLang() === 'zh' ? 'English' : '中文'}</button>
+        <button onClick=${switchLang} data-testid="lang" lang=${getLang() === 'zh' ? 'en' : 'zh-CN'}>${getLang() === 'zh' ? 'English' : '中文'}</button>
         <a href=${wall ? '#/alarms' : '#/wall'}><button>${t('wall')}</button></a>
         <span class="muted"> ${tx(me.name)} (${me.role}) </span>
         <button onClick=${logout}>${t('logout')}</button>

@@ -27,6 +27,19 @@ export interface Device {
   online: boolean;
   lastSeen: string | null;
   lastReading: { ts: string; fields: Record<string, unknown> } | null;
+  /** Poll or publish interval: offline, and its values stale, after 3 of them without a reading. */
+  intervalSeconds?: number;
+}
+
+/** What feeds a device and what it is, from the site file (GET /api/site `devices`). */
+export interface DeviceTopology {
+  id: string;
+  /** Every meter above it, nearest first. */
+  supplies: string[];
+  circuit?: 'incomer' | 'sub_circuit';
+  nominalVoltage?: number;
+  role?: string;
+  floorRange?: { lowest: number; highest: number };
 }
 
 export interface Site {
@@ -34,7 +47,8 @@ export interface Site {
   name: Text | string;
   timezone: string;
   now: number;
-  buildings: { id: string; name: Text | string; floors: { id: string; level: number }[]; units: { id: string; floor: string; vacant?: boolean }[]; rooms: { id: string; floor: string; type: string }[] }[];
+  buildings: { id: string; name: Text | string; floors: { id: string; level: number }[]; units: { id: string; floor: string; vacant?: boolean; name?: Text | string }[]; rooms: { id: string; floor: string; type: string; name?: Text | string }[] }[];
+  devices?: DeviceTopology[];
 }
 
 export interface StepState {
@@ -65,6 +79,7 @@ export interface Incident {
   drill?: string;
   owner?: string;
   closedReason?: 'drill_ended';
+  alarms: { alarmId: string; kind?: string; deviceId?: string; cleared: boolean }[];
   steps: Record<string, StepState>;
   tasks: Record<string, { title: Text; deviceId?: string; done: boolean; by?: string; evidence?: Text; reopened: number }>;
   timeline: ({ type: string; at: number } & Record<string, unknown>)[];

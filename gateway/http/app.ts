@@ -20,7 +20,9 @@ import { errorHandler, notFoundHandler } from './errors.js';
 import { handoverRoutes } from './handover.js';
 import { heatingReportRoutes } from './heating-reports.js';
 import { incidentCommandRoutes } from './incident-commands.js';
+import { incidentPhotoRoutes } from './incident-photos.js';
 import { incidentRoutes } from './incidents.js';
+import { peopleOf } from '../incidents/people.js';
 import { placeOf } from '../incidents/place.js';
 import { httpLogger } from './logger.js';
 import { opsRoutes } from './ops-routes.js';
@@ -131,9 +133,13 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       },
       knownUsers: new Set(deps.config.users.map((u) => u.username)),
       knownBuildings: known.buildings,
+      people: peopleOf(deps.config),
+      // Who a case may be handed to: everyone on duty (not viewers), by display name.
+      assignable: deps.config.users.filter((u) => u.role !== 'viewer').map((u) => ({ username: u.username, ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}) })),
       now: () => deps.clock.now(),
     });
     await app.register(incidentCommandRoutes, { incidents: deps.incidents, commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
+    if (deps.photos) await app.register(incidentPhotoRoutes, { incidents: deps.incidents, photos: deps.photos, now: () => deps.clock.now() });
     if (deps.handovers) {
       await app.register(handoverRoutes, {
         handovers: deps.handovers,

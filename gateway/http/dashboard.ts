@@ -5,6 +5,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SiteConfig } from '../config/schema.js';
 import { floorsOf } from '../config/schema.js';
 import { projectPath } from '../paths.js';
+import { siteFacts } from '../alarms/facts.js';
+import { feederChain } from '../../rules/site.js';
 
 // The duty-room page: index.html, the compiled dashboard modules and the few browser
 // libraries it imports, all served from this process (duty rooms are often on closed
@@ -68,6 +70,20 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: (
   for (const [name, file] of appFiles) page(`/app/${name}`, file);
   for (const [name, file] of Object.entries(VENDOR)) page(`/vendor/${name}`, file);
 
+  // The estate picture draws each supply and greys what it feeds when it is lost: the supply
+  // chain, circuit and nominal voltage come from the same facts the power rules use (no
+  // second copy of the topology in the page). Fixed for the gateway's life, built once.
+  const facts = siteFacts(opts.config);
+  const topology = [...facts.devices.values()].map((d) => ({
+    id: d.id,
+    /** Every meter above it, nearest first (empty: it names no feeder). */
+    supplies: feederChain(facts, d.id),
+    ...(d.circuit ? { circuit: d.circuit } : {}),
+    ...(d.nominalVoltage !== undefined ? { nominalVoltage: d.nominalVoltage } : {}),
+    ...(d.role ? { role: d.role } : {}),
+    ...(d.floorRange ? { floorRange: d.floorRange } : {}),
+  }));
+
   // What the page needs to draw the estate and show times: names, zone, buildings, floors, units, rooms.
   app.get('/api/site', async () => {
     const c = opts.config;
@@ -78,6 +94,8 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: (
       /** The gateway's time (simulated in the demo): pages measure "since" against it, not their own clock. */
       now: opts.now(),
       buildings: c.buildings.map((b) => ({ id: b.id, name: b.name, floors: floorsOf(b), units: b.units, rooms: b.rooms })),
+      /** Per device: its supplies, circuit, role, lift floors (the estate picture). */
+      devices: topology,
     };
   });
 };

@@ -3,12 +3,13 @@ import type { Reading } from '../../rules/model/reading.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
-import type { ReadingsQuery, StoredRow } from '../store/types.js';
+import type { AggregateQuery, AggregateRow, ReadingsQuery, StoredRow } from '../store/types.js';
 import type { DeviceStatus } from '../registry.js';
 import type { IngestResult } from '../pipeline/pipeline.js';
 import type { AlarmService } from './alarms.js';
 import type { CommandService } from './commands.js';
 import type { DrillService } from './drills.js';
+import type { PhotoStore } from '../incidents/photos.js';
 import type { HandoverService } from './handover.js';
 import type { HeatingReportService } from './heating-reports.js';
 import type { IncidentRecorder } from './incident-commands.js';
@@ -31,7 +32,8 @@ export interface ApiDeps {
   metrics: Metrics;
   health: HealthSource[];
   devices: DeviceDirectory;
-  readings: { query(q: ReadingsQuery): Promise<StoredRow[]> };
+  /** History: raw rows, and rows per interval where the database aggregates (InfluxQL). */
+  readings: { query(q: ReadingsQuery): Promise<StoredRow[]>; aggregate?(q: AggregateQuery): Promise<AggregateRow[]> };
   /** Takes a manual reading (a meter read by hand); without it POST /api/readings answers 503. */
   ingest?: (reading: Reading) => Promise<IngestResult>;
   /** Alarms, their acknowledgement and live stream; without it the alarm routes are not there. */
@@ -40,6 +42,8 @@ export interface ApiDeps {
   commands?: CommandService;
   /** Incidents and their playbooks; without it the incident routes are not there. */
   incidents?: IncidentRecorder;
+  /** Where photos from the scene are kept; without it the photo routes are not there. */
+  photos?: PhotoStore;
   /** Shift handovers (needs incidents); without it the handover routes are not there. */
   handovers?: HandoverService;
   /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */

@@ -120,7 +120,7 @@ describe('shift handover', () => {
     expect(t.incidents.get(a.id).incident.owner).toBe('max');
     expect(t.incidents.get(other.id).incident.owner).toBe('ada');
     const timeline = json<{ timeline: { text: { en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${a.id}`, headers: viewer })).timeline.map((e) => e.text.en);
-    expect(timeline.some((e) => e.includes('otto') && e.includes('max') && e.includes('shift handover ho-1, confirmed by max'))).toBe(true);
+    expect(timeline.some((e) => e.includes('handed over from Otto to max') && e.includes('shift handover ho-1, confirmed by max'))).toBe(true);
     const again = await t.app.inject({ method: 'POST', url: '/api/handovers/ho-1/confirm', headers: t.max });
     expect([again.statusCode, json(again).error]).toEqual([409, 'not_pending']);
 

@@ -60,7 +60,7 @@ describe('incident routes', () => {
     // One incident, with its timeline in words: who did what, in both languages.
     const one = json<{ incident: Incident; timeline: { type: string; text: { zh: string; en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${inc.id}`, headers: viewer }));
     expect(one.incident.id).toBe(inc.id);
-    expect(one.timeline.map((e) => e.text.en)).toEqual(['opened by otto', 'otto: 3 楼住户报漏水 resident on floor 3 reports a leak', 'opened: duty manager, engineering manager told at once']);
+    expect(one.timeline.map((e) => e.text.en)).toEqual(['opened by Otto', 'Otto: 3 楼住户报漏水 resident on floor 3 reports a leak', 'opened: duty manager, engineering manager told at once']);
     expect(one.timeline[2]!.text.zh).toBe('事件开启，立即通知：值班经理、工程部经理');
   });
 
@@ -82,6 +82,10 @@ describe('incident routes', () => {
     const taken = json<Incident>(await cmd(mia, { type: 'hand_over', to: 'max', note: 'otto 去现场 otto went on site' }));
     expect(taken.owner).toBe('max');
     const one = json<{ timeline: { text: { en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${inc.id}`, headers: viewer }));
-    expect(one.timeline.map((e) => e.text.en)).toContain('mia (duty manager) moved the case from otto to max; reason: otto 去现场 otto went on site');
+    expect(one.timeline.map((e) => e.text.en)).toContain('mia (duty manager) moved the case from Otto to max; reason: otto 去现场 otto went on site');
+    // People by their display name and duty role, in both languages.
+    expect((await cmd(mia, { type: 'note', text: '到场 on site' })).statusCode).toBe(200);
+    const all = json<{ timeline: { text: { zh: string; en: string } }[] }>(await t.app.inject({ url: `/api/incidents/${inc.id}`, headers: viewer })).timeline.at(-1)!.text;
+    expect(all).toEqual({ zh: 'mia（值班经理）：到场 on site', en: 'mia, duty manager: 到场 on site' });
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import { MAX_GROUP_ITEMS, type Playbook } from '../../rules/incidents/playbook.js';
-import { buildReport, describeEvent } from '../../rules/incidents/report.js';
+import { buildReport, describeEvent, roleText, type People } from '../../rules/incidents/report.js';
 import { reportCsv, reportHtml } from '../incidents/render.js';
 import type { IncidentChange } from '../incidents/runtime.js';
 import { UnknownIncidentError } from '../incidents/runtime.js';
@@ -52,7 +52,7 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
-export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; place?: (deviceId: string) => { zh: string; en: string }; building?: (id: string) => { zh: string; en: string }; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; now: () => number }> = async (app, opts) => {
+export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; place?: (deviceId: string) => { zh: string; en: string }; building?: (id: string) => { zh: string; en: string }; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; people?: People; assignable?: { username: string; name?: { zh: string; en: string } }[]; now: () => number }> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -85,7 +85,9 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
   // With the timeline in words (both languages), as the report tells it: people by name, the sensors as the sensors.
   app.get('/api/incidents/:id', { schema: { params } }, async (request) => {
     const { incident, playbook } = find(request.params.id);
-    return { incident, playbook, timeline: incident.timeline.map((e) => ({ at: e.at, type: e.type, text: describeEvent(e, playbook, incident) })) };
+    // Roles and people in words for the page, from the one catalogue the report uses.
+    const roles = Object.fromEntries([...new Set(playbook.steps.map((s) => s.role))].map((r) => [r, roleText(r)]));
+    return { incident, playbook, roles, people: opts.assignable ?? [], timeline: incident.timeline.map((e) => ({ at: e.at, type: e.type, text: describeEvent(e, playbook, incident, opts.people), ...(e.type === 'photo' ? { photo: e.name } : {}) })) };
   });
 
   app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {
@@ -104,7 +106,7 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
 
   app.get('/api/incidents/:id/report', { schema: { params, querystring: reportQuery } }, async (request, reply) => {
     const { incident, playbook } = find(request.params.id);
-    const report = buildReport(incident, playbook, opts.now());
+    const report = buildReport(incident, playbook, opts.now(), opts.people);
     switch (request.query.format) {
       case 'json':
         return report;

@@ -1,4 +1,7 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { uniqueDb } from '../../test/support/wait.js';
+import { Influx1Driver } from '../store/influx1.js';
+import type { Point } from '../store/types.js';
 import { TOKENS, bearer, json, testApi, type TestApi } from './testing.js';
 
 const MIN = 60_000;
@@ -64,9 +67,9 @@ describe('GET /api/devices/:id/readings', () => {
     expect(await errorOf('?from=2025-01-15T09:00:00Z')).toContain('to (now) 2025-01-15T08:00:00.000Z');
   });
 
-  it('refuses a range longer than 31 days', async () => {
+  it('refuses raw readings over more than 31 days, pointing to every=', async () => {
     expect(await errorOf('?from=2024-12-01T00:00:00Z&to=2025-01-02T00:00:00Z')).toBe(
-      'querystring.to: the range from..to is 32.0 days; ask for at most 31 days at a time',
+      'querystring.to: the range from..to is 32.0 days; ask for at most 31 days of readings at a time, or per interval with every= (up to 92 days)',
     );
     expect((await get('?from=2024-12-01T00:00:00Z&to=2025-01-01T00:00:00Z')).statusCode).toBe(200);
   });
@@ -181,5 +184,124 @@ describe('POST /api/readings (a manual reading)', () => {
     const res = await t2.app.inject({ method: 'POST', url: '/api/readings', headers: operator, payload: { device_id: 'wm-101', fields: { total_m3: 1 } } });
     expect(res.statusCode).toBe(503);
     expect(json(res).error).toBe('ingest_unavailable');
+  });
+});
+
+describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)', () => {
+  // 92 days of a water meter read every 15 minutes up to the test clock's now
+  // (2025-01-15T08:00Z, 16:00 in the site's zone, Asia/Shanghai): 0.01 m³ per reading, a
+  // burst of 5 m³ with a flow of 3 m³/h at 2025-01-10T02:00Z (10:00 local).
+  const DAY = 24 * HOUR;
+  const now = Date.parse('2025-01-15T08:00:00Z');
+  const burst = Date.parse('2025-01-10T02:00:00Z');
+  const url = inject('influxUrl');
+  const database = uniqueDb('readings_every');
+  const driver = new Influx1Driver({ url, database });
+  let t: TestApi;
+  type Aggregated = { from: string; to: string; every: string; everyMs: number; timezone: string; aggregation: Record<string, string>; rows: { time: string; fields: Record<string, number | null>; max?: Record<string, number | null> }[] };
+  const get = async (query: string) => {
+    const res = await t.app.inject({ url: `/api/devices/wm-101/readings${query}`, headers: viewer });
+    expect(res.statusCode, res.body).toBe(200);
+    return json<Aggregated>(res);
+  };
+  const errorOf = async (query: string) => {
+    const res = await t.app.inject({ url: `/api/devices/wm-101/readings${query}`, headers: viewer });
+    expect(res.statusCode, res.body).toBe(400);
+    return json<{ message: string }>(res).message;
+  };
+  const range = (days: number) => `from=${new Date(now - days * DAY).toISOString()}&to=${new Date(now).toISOString()}`;
+
+  beforeAll(async () => {
+    await driver.connect();
+    const points: Point[] = [];
+    let total = 1000;
+    for (let ms = now - 92 * DAY; ms < now; ms += 15 * MIN) {
+      total += ms === burst ? 5.01 : 0.01;
+      points.push({ measurement: 'water_meter', tags: { device: 'wm-101' }, fields: { total_m3: total, flow_m3h: ms === burst ? 3 : 0.5, leak: false }, tsUs: ms * 1000 });
+    }
+    await driver.write(points);
+  });
+  afterAll(async () => {
+    await driver.influxql([`DROP DATABASE "${database}"`]).catch(() => undefined);
+  });
+  beforeEach(async () => {
+    t = await testApi({ readings: driver });
+  });
+
+  it('answers 90 days as one row per local day: use of the counter, mean and max of the gauge, days starting at the site’s midnight', async () => {
+    const body = await get(`?${range(90)}&every=1d`);
+    expect(body).toMatchObject({ every: '1d', everyMs: DAY, timezone: 'Asia/Shanghai', aggregation: { total_m3: 'use', flow_m3h: 'mean', error_code: 'max' } });
+    // 2024-10-17 16:00 local .. 2025-01-15 16:00 local: the days 10-17 .. 01-15, 91 of them.
+    expect(body.rows).toHaveLength(91);
+    for (const row of body.rows) expect(row.time, 'a day starts at midnight in Shanghai (16:00 UTC)').toMatch(/T16:00:00\.000Z$/);
+    expect(body.rows[0]!.time).toBe('2024-10-16T16:00:00.000Z');
+    const byDay = new Map(body.rows.map((r) => [r.time, r]));
+    // A whole day: 96 readings of 0.01 m³, the first day included (its use needs the reading before it).
+    expect(body.rows[0]!.fields.total_m3).toBeCloseTo(0.96, 6);
+    expect(byDay.get('2025-01-01T16:00:00.000Z')!.fields.total_m3).toBeCloseTo(0.96, 6);
+    // The burst's day (local 2025-01-10) carries its 5 m³, its peak flow as the max and a mean above the usual 0.5.
+    const burstDay = byDay.get('2025-01-09T16:00:00.000Z')!;
+    expect(burstDay.fields.total_m3).toBeCloseTo(5.96, 6);
+    expect(burstDay.max!.flow_m3h).toBe(3);
+    expect(burstDay.fields.flow_m3h).toBeCloseTo(0.5 + 2.5 / 96, 6);
+    // Today so far (00:00–16:00 local): 64 readings. A code no device sent stays null.
+    expect(body.rows.at(-1)!.fields.total_m3).toBeCloseTo(0.64, 6);
+    expect(body.rows.at(-1)!.fields.error_code).toBeNull();
+  });
+
+  it('keeps any range within 2000 intervals: a 90-day request at every=1h is refused with the interval that fits; every=2h answers', async () => {
+    expect(await errorOf(`?${range(90)}&every=1h`)).toBe('querystring.every: 1h over 90.0 days makes 2160 intervals; at most 2000: use every=65m or longer');
+    const body = await get(`?${range(90)}&every=2h&fields=total_m3`);
+    expect(body.rows.length).toBeLessThanOrEqual(2000);
+    expect(body.rows).toHaveLength(90 * 12);
+    const used = body.rows.reduce((sum, r) => sum + (r.fields.total_m3 ?? 0), 0);
+    expect(used).toBeCloseTo(90 * 96 * 0.01 + 5, 4);
+  });
+
+  it('gives a counter its use in intervals shorter than its readings (where SPREAD would read 0): the hour’s use in the intervals that saw a reading', async () => {
+    const body = await get(`?${range(1 / 24)}&every=5m&fields=total_m3,flow_m3h`);
+    expect(body.rows).toHaveLength(12);
+    const uses = body.rows.map((r) => r.fields.total_m3);
+    expect(uses.filter((u) => u !== null)).toHaveLength(4);
+    expect(uses.reduce<number>((a, u) => a + (u ?? 0), 0)).toBeCloseTo(0.04, 6);
+    // No reading, no value: a gap on the chart, not a zero.
+    expect(body.rows[1]!.fields.flow_m3h).toBeNull();
+  });
+
+  it('names what is wrong with every, fields and limit', async () => {
+    expect(await errorOf('?every=five')).toBe('querystring.every: "five" is not an interval; write a whole number and s, m, h or d, e.g. every=5m');
+    expect(await errorOf('?every=5x')).toContain('"5x" is not an interval');
+    expect(await errorOf('?every=0m')).toContain('"0m" is not an interval');
+    expect(await errorOf('?every=-5m')).toContain('"-5m" is not an interval');
+    expect(await errorOf('?every=32d')).toBe('querystring.every: "32d" is longer than 31 days');
+    expect(await errorOf(`?${range(93)}&every=1d`)).toBe('querystring.to: the range from..to is 93.0 days; ask for at most 92 days at a time');
+    expect(await errorOf('?every=5m&limit=10')).toMatch(/^querystring\.limit: limits raw readings; with every the answer has one row per interval/);
+    expect(await errorOf('?every=5m&fields=total_m3,leak')).toBe('querystring.fields: "leak" is a flag (true/false); only numbers are aggregated per interval: ask for it without every');
+    expect(await errorOf('?every=5m&fields=valve,total_m3')).toContain('"valve" is not a water_meter field');
+  });
+
+  it('answers 501 where the database does not aggregate', async () => {
+    const memory = await testApi();
+    const res = await memory.app.inject({ url: '/api/devices/wm-101/readings?every=5m', headers: viewer });
+    expect(res.statusCode).toBe(501);
+    expect(json(res).error).toBe('aggregation_unavailable');
+  });
+});
+
+describe('GET /api/devices/:id/fields', () => {
+  it('serves the catalogue for the device: words in both languages, units, counters, states, and which fields take commands', async () => {
+    const commands = { run: async () => Promise.reject(new Error('not here')), writable: (id: string) => (id === 'wm-101' ? ['valve_open'] : []), log: { add: async () => undefined, of: () => [] } };
+    const t = await testApi({ commands: commands as never });
+    const res = await t.app.inject({ url: '/api/devices/wm-101/fields', headers: viewer });
+    expect(res.statusCode).toBe(200);
+    const body = json<{ kind: string; fields: { name: string; label: { zh: string; en: string }; unit?: string; counter?: boolean; writable: boolean }[] }>(res);
+    expect(body.kind).toBe('water_meter');
+    const byName = new Map(body.fields.map((f) => [f.name, f]));
+    expect(byName.get('total_m3')).toMatchObject({ label: { zh: '累计流量', en: 'Total volume' }, unit: 'm³', counter: true, writable: false });
+    expect(byName.get('flow_m3h')).toMatchObject({ unit: 'm³/h', writable: false });
+    expect(byName.get('valve_open')).toMatchObject({ type: 'bool', label: { zh: '阀门开启', en: 'Valve open' }, writable: true });
+    const lift = json<{ fields: { name: string; valueLabels?: Record<string, { zh: string }> }[] }>(await t.app.inject({ url: '/api/devices/lift-a/fields', headers: viewer }));
+    expect(lift.fields.find((f) => f.name === 'door')!.valueLabels!.closed!.zh).toBe('关门');
+    expect((await t.app.inject({ url: '/api/devices/ghost/fields', headers: viewer })).statusCode).toBe(404);
   });
 });

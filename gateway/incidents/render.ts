@@ -42,7 +42,7 @@ export function reportHtml(r: IncidentReport, timeZone: string, siteName: string
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;margin:2em;color:#111}
 h1{font-size:1.4em}table{border-collapse:collapse;width:100%;margin:1em 0}td,th{border:1px solid #999;padding:4px 6px;vertical-align:top;font-size:.9em}
 th{background:#eee}small{color:#555}.late td{background:#fde8e8}.missing{color:#b00}.drill{border:3px solid #d80;padding:.5em;font-weight:bold;color:#d80}
-.time{white-space:nowrap}.facts{width:auto}.facts th{text-align:left;white-space:nowrap}
+.time{white-space:nowrap}.photos{display:flex;flex-wrap:wrap;gap:8px}.photos figure{margin:0;width:48%;page-break-inside:avoid}.photos img{width:100%;max-height:80mm;object-fit:contain;border:1px solid #999}.facts{width:auto}.facts th{text-align:left;white-space:nowrap}
 .signoff{margin-top:2em;page-break-inside:avoid}.signoff th{width:30%;text-align:left}.signoff td{height:3em;vertical-align:bottom;color:#777;font-size:.8em}
 @page{size:A4;margin:15mm}@media print{body{margin:0}a{display:none}tr{page-break-inside:avoid}h2{page-break-after:avoid}}
 </style></head><body>
@@ -62,6 +62,7 @@ ${r.missing.length ? `<p class="missing">缺少必填记录 Missing required rec
 ${steps}
 </table>
 ${tasks ? `<h2>任务 Tasks</h2><ul>${tasks}</ul>` : ''}
+${r.photos.length ? `<h2>现场照片 Photos</h2><div class="photos">${r.photos.map((p) => `<figure><img src="photos/${esc(p.name)}" alt="${esc(p.caption ?? p.name)}"><figcaption>${esc(t(p.at))} · ${esc(p.by)}${p.caption ? ` · ${esc(p.caption)}` : ''}</figcaption></figure>`).join('')}</div>` : ''}
 <h2>时间线 Timeline</h2>
 <table>${timeline}</table>
 <table class="signoff" data-testid="signoff">

@@ -11,7 +11,7 @@ export { Influx1Driver, type Influx1Options } from './influx1.js';
 export { Influx2Driver, type Influx2Options } from './influx2.js';
 export { findInfluxd, startInfluxd, type InfluxdProcess, type StartInfluxdOptions } from './influxd.js';
 export { Spool, type SpoolBatch, type SpoolOptions } from './spool.js';
-export type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+export type { AggregateQuery, AggregateRow, Aggregation, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
 export { StoreWriter, realTimers, type StoreWriterOptions, type Timers, type WriterLog } from './writer.js';
 
 export interface CreateStoreOptions {

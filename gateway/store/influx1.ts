@@ -2,9 +2,9 @@ import { FieldType, InfluxDB, escape, type ISchemaOptions } from 'influx';
 import { DEVICE_KINDS, FIELDS, type FieldType as CatalogueType } from '../../rules/model/fields.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
-import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, splitStorable, queryFields } from './influx-schema.js';
+import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, splitStorable, queryFields, storedFieldType } from './influx-schema.js';
 import { toLineProtocol } from './line-protocol.js';
-import type { InfluxqlResult, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import type { AggregateQuery, AggregateRow, Aggregation, InfluxqlResult, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
 
 export interface Influx1Options {
   /** e.g. http://127.0.0.1:8086 (a path prefix is kept, for reverse proxies). */
@@ -182,6 +182,29 @@ export class Influx1Driver implements StoreDriver {
     });
   }
 
+  async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
+    const text = aggregateStatement(q);
+    const [result] = await this.influxql([text], { device: q.deviceId });
+    if (result?.error) throw new Error(`${this.where}: query failed: ${result.error}`);
+    const series = result?.series?.[0];
+    if (!series) return [];
+    const names = Object.keys(q.columns);
+    const rows: AggregateRow[] = [];
+    for (const row of series.values) {
+      const time = Number(row[0]);
+      // Intervals before the first one were read only to give it its counter difference
+      // (see aggregateStatement); they are not part of the answer.
+      if (time + q.everyMs <= q.from) continue;
+      const values: Record<string, number | null> = {};
+      names.forEach((name, i) => {
+        const v = row[i + 1];
+        values[name] = typeof v === 'number' ? v : null;
+      });
+      rows.push({ time, values });
+    }
+    return rows;
+  }
+
   async influxql(statements: string[], params: Record<string, string> = {}): Promise<InfluxqlResult[]> {
     const body = new URLSearchParams({ db: this.opts.database, q: statements.join(';\n'), epoch: 'ms', params: JSON.stringify(params) });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -209,4 +232,49 @@ export class Influx1Driver implements StoreDriver {
   async close(): Promise<void> {
     // Stateless HTTP: nothing to close.
   }
+}
+
+const INFLUXQL_FN: Record<Aggregation, (field: string) => string> = {
+  mean: (f) => `MEAN(${f})`,
+  max: (f) => `MAX(${f})`,
+  // A counter's use in an interval: its last value minus the last value of the interval
+  // before with readings. SPREAD (max − min within the interval) would miss what was used
+  // between two readings in different intervals, and reads 0 in every interval shorter than
+  // the meter's reading interval. NON_NEGATIVE: a meter replaced or rolled over would draw
+  // one huge negative bar that flattens every other; the meter report flags those instead.
+  use: (f) => `NON_NEGATIVE_DIFFERENCE(LAST(${f}))`,
+};
+
+const ZONE = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/;
+
+/**
+ * How far before `from` the statement reads: a counter's first interval needs the last value
+ * before it, which lies an interval back or, for intervals shorter than the meter's reading
+ * interval (1-minute bars of a 15-minute meter), up to a reading interval back.
+ */
+const LOOKBACK_MS = 3_600_000;
+
+/**
+ * One InfluxQL statement for AggregateQuery: GROUP BY time() in the database, so 90 days of
+ * readings come back as one row per interval, never as the readings themselves. Intervals
+ * are aligned in the site's zone (tz()), so a day is a local day. The statement starts
+ * before `from` (LOOKBACK_MS); those rows are dropped from the answer.
+ * Identifiers are catalogue names, quoted; the device is a bound parameter.
+ */
+export function aggregateStatement(q: AggregateQuery): string {
+  if (!Number.isSafeInteger(q.everyMs) || q.everyMs < 1000 || q.everyMs % 1000 !== 0) throw new Error(`bad interval ${q.everyMs} ms`);
+  if (!ZONE.test(q.timezone)) throw new Error(`bad time zone "${q.timezone}"`);
+  const names = Object.keys(q.columns);
+  if (names.length === 0) throw new Error('no columns to aggregate');
+  const select = names.map((name, i) => {
+    const { field, fn } = q.columns[name]!;
+    const type = storedFieldType(q.measurement, field);
+    if (type !== 'float' && type !== 'int') throw new Error(`"${field}" is not a number field of ${q.measurement}`);
+    return `${INFLUXQL_FN[fn](escape.quoted(field))} AS "c${i}"`;
+  });
+  return (
+    `SELECT ${select.join(', ')} FROM ${escape.quoted(q.measurement)}` +
+    ` WHERE "device" = $device AND time >= ${msToNsLiteral(q.from - Math.max(q.everyMs, LOOKBACK_MS))} AND time < ${msToNsLiteral(q.to)}` +
+    ` GROUP BY time(${q.everyMs / 1000}s) fill(null) tz('${q.timezone}')`
+  );
 }

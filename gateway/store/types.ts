@@ -23,6 +23,35 @@ export interface ReadingsQuery {
   limit: number;
 }
 
+/**
+ * How one column of an aggregated history is made from a numeric field, per interval:
+ * `mean` and `max` of a gauge, `use` of a counter (how much it went up since the interval
+ * before: a meter's consumption).
+ */
+export type Aggregation = 'mean' | 'max' | 'use';
+
+export interface AggregateQuery {
+  measurement: string;
+  deviceId: string;
+  /** Epoch ms, inclusive; the first interval is the one holding it. */
+  from: number;
+  /** Epoch ms, exclusive. */
+  to: number;
+  /** Interval length in ms (whole seconds). */
+  everyMs: number;
+  /** IANA zone the intervals are aligned to (a day is the site's day, not UTC's). */
+  timezone: string;
+  /** Output column name → numeric catalogue field and how it is aggregated. */
+  columns: Record<string, { field: string; fn: Aggregation }>;
+}
+
+export interface AggregateRow {
+  /** Start of the interval, epoch ms. */
+  time: number;
+  /** Column → value; null where the interval has no readings. */
+  values: Record<string, number | null>;
+}
+
 export interface StoredRow {
   /** ISO-8601 UTC. */
   time: string;
@@ -43,6 +72,8 @@ export interface StoreDriver {
   /** Checks points (`unstorable`), makes their lines and writes them; for writers outside the spool (history, tests). */
   write(points: Point[]): Promise<void>;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
+  /** History per interval, aggregated in the database. Absent where the driver cannot (yet). */
+  aggregate?(q: AggregateQuery): Promise<AggregateRow[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
   /**

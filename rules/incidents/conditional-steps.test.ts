@@ -30,9 +30,9 @@ function heating(repairHours: number, households: number, needsShutdown: boolean
 describe('heating rules as rules (S000 篇八 四.2(4)(5))', () => {
   it('a short repair for few households: no plan and no resident notice, each skipped with the reason and the values on the timeline', () => {
     const { b, id, steps } = heating(3, 20, false);
-    expect(steps.start_plan).toMatchObject({ status: 'skipped', skipped: { en: 'Repair of 8 h or less and 50 households or fewer: no emergency plan (repair_hours = 3, households = 20)' } });
+    expect(steps.start_plan).toMatchObject({ status: 'skipped', skipped: { en: 'Repair of 8 h or less and 50 households or fewer: no emergency plan (Expected repair hours: 3; Households affected: 20)' } });
     expect(steps.notify_residents!.status).toBe('skipped');
-    expect(steps.report_head_office).toMatchObject({ status: 'skipped', skipped: { zh: '无需停炉，不需 20 分钟内上报总部（needs_shutdown = false）' } });
+    expect(steps.report_head_office).toMatchObject({ status: 'skipped', skipped: { zh: '无需停炉，不需 20 分钟内上报总部（需停炉：否）' } });
     // Nothing skipped escalates; the case closes once the rest is done.
     expect(b.tick(min(300), () => undefined, undefined).filter((r) => r.event.type === 'escalated').map((r) => (r.event as { step: string }).step)).toEqual([]);
     b.command(id, { type: 'complete_step', step: 'restore', by: 'duty', fields: { restored_at: '2026-12-01T13:00:00+08:00' } }, min(180));
@@ -40,7 +40,7 @@ describe('heating rules as rules (S000 篇八 四.2(4)(5))', () => {
     const report = buildReport(b.get(id).incident, b.get(id).playbook, min(181));
     expect(report.missing).toEqual([]);
     expect(report.steps.find((s) => s.step === 'notify_residents')).toMatchObject({ skipped: { en: expect.stringContaining('no 2-hour notice') } });
-    expect(report.timeline.map((e) => e.text.en)).toContain('does not apply, skipped: Notify residents within 2 h — Repair of 8 h or less and 50 households or fewer: no 2-hour notice to residents (repair_hours = 3, households = 20)');
+    expect(report.timeline.map((e) => e.text.en)).toContain('does not apply, skipped: Notify residents within 2 h — Repair of 8 h or less and 50 households or fewer: no 2-hour notice to residents (Expected repair hours: 3; Households affected: 20)');
   });
 
   it('over 8 hours or over 50 households (either): the plan starts and the 2-hour notice is required; a shutdown makes the 20-minute report required', () => {
@@ -100,7 +100,7 @@ describe('power cut: planned-outage notice and evening trading (S001 篇3 停电
       const id = b.raise({ by: 'duty', playbook: 'power_cut', building }, at(time))[0]!.incidentId;
       const st = b.get(id).incident.steps.evening_trading!;
       expect(st.status, `${building} ${JSON.stringify(hours)} ${time}`).toBe(applies ? 'pending' : 'skipped');
-      if (!applies) expect(st.skipped!.en).toBe("Not in a commercial building's trading hours when the power went (trading_hours = false)");
+      if (!applies) expect(st.skipped!.en).toBe("Not in a commercial building's trading hours when the power went (in trading hours: no)");
     }
   });
 });

@@ -1,5 +1,6 @@
 import { isAlarmKind, severityRank, type AlarmKind, type Severity } from '../alarms/kinds.js';
 import type { FieldValue } from '../model/reading.js';
+import { fieldsText } from './values.js';
 import { MAX_GROUP_ITEMS, NOT_A_PERSON, type DutyRole, type Playbook, type RecordField, type ScalarRecordField, type Step } from './playbook.js';
 
 // An incident is the fold of its events; events are appended, never edited (ARCHITECTURE.md
@@ -47,6 +48,8 @@ export type IncidentEvent = { at: number } & (
    * `no_answer` (no answer or no read-back: it may have happened all the same).
    */
   | { type: 'device_command'; deviceId: string; command: 'close_valve'; by: string; step?: string; outcome: 'sent' | 'confirmed' | 'refused' | 'no_answer'; readBack?: FieldValue | null; detail?: string }
+  /** A photo from the scene (a phone's camera), kept under the data directory as `name`. */
+  | { type: 'photo'; by: string; name: string; mime: string; bytes: number; caption?: string }
   /** `reason: drill_ended`: closed by the gateway when its drill ended (I8). */
   | { type: 'closed'; by: string; note?: string; reason?: 'drill_ended' }
 );
@@ -260,6 +263,7 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
     case 'note':
     case 'notification':
     case 'device_command':
+    case 'photo':
       break;
   }
 }
@@ -429,7 +433,7 @@ export function stepSkips(inc: Incident, playbook: Playbook, now: number): Incid
   for (const step of playbook.steps) {
     const st = inc.steps[step.id];
     if (!step.applies_when || !st || st.status === 'done' || st.status === 'skipped') continue;
-    const read: string[] = [];
+    const read: Text[] = [];
     let holds: boolean | undefined = false;
     for (const c of step.applies_when.any) {
       const v = 'step' in c ? conditionValue(inc, c) : inc.trading;
@@ -437,16 +441,15 @@ export function stepSkips(inc: Incident, playbook: Playbook, now: number): Incid
         holds = undefined;
         break;
       }
-      if ('step' in c) read.push(`${c.field} = ${String(inc.steps[c.step]?.fields[c.field])}`);
-      else read.push(`trading_hours = ${String(inc.trading)}`);
+      if ('step' in c) read.push(fieldsText(playbook.steps.find((x) => x.id === c.step)?.record ?? [], { [c.field]: inc.steps[c.step]?.fields[c.field] }));
+      else read.push(inc.trading ? { zh: '营业时段：是', en: 'in trading hours: yes' } : { zh: '营业时段：否', en: 'in trading hours: no' });
       if (v) {
         holds = true;
         break;
       }
     }
     if (holds !== false) continue;
-    const values = read.join(', ');
-    out.push({ type: 'step_skipped', step: step.id, reason: { zh: `${step.applies_when.says.zh}（${values}）`, en: `${step.applies_when.says.en} (${values})` }, at: now });
+    out.push({ type: 'step_skipped', step: step.id, reason: { zh: `${step.applies_when.says.zh}（${read.map((r) => r.zh).join('；')}）`, en: `${step.applies_when.says.en} (${read.map((r) => r.en).join('; ')})` }, at: now });
   }
   return out;
 }

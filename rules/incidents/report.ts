@@ -1,6 +1,9 @@
 import { describeDeviceCommand } from './device-command.js';
 import { isRequired, missingIn, type Incident, type IncidentEvent, type RecordValue } from './incident.js';
-import type { DutyRole, Playbook, RecordField } from './playbook.js';
+import { fieldsText, valueText } from './values.js';
+
+export { valueText };
+import type { DutyRole, Playbook } from './playbook.js';
 
 // What an incident report says, as data: each step against its target, the fields the plan
 // says must be recorded, and the whole timeline in words. Rendering (HTML, CSV) is the
@@ -49,11 +52,13 @@ export interface IncidentReport {
   /** Required fields still empty: a report with these is not complete. */
   missing: string[];
   timeline: { at: number; text: Text }[];
+  /** Photos from the scene, in order: their stored names (GET /api/incidents/:id/photos/:name). */
+  photos: { at: number; by: string; name: string; caption?: string }[];
 }
 
 const minutes = (ms: number) => Math.round(ms / 6000) / 10;
 
-export function buildReport(inc: Incident, playbook: Playbook, now: number): IncidentReport {
+export function buildReport(inc: Incident, playbook: Playbook, now: number, people?: People): IncidentReport {
   // A closed incident is judged at its close: a step still open then was missed then, not later.
   const end = inc.closedAt ?? now;
   const steps: StepReport[] = playbook.steps.map((s) => {
@@ -102,23 +107,9 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number): Inc
       reopened: t.reopened,
     })),
     missing: playbook.steps.flatMap((s) => (inc.steps[s.id]?.status === 'skipped' ? [] : missingIn(s.record, inc.steps[s.id]?.fields ?? {}).map((f) => `${s.id}.${f.split(' ')[0]}`))),
-    timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook, inc) })),
+    timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook, inc, people) })),
+    photos: inc.timeline.flatMap((e) => (e.type === 'photo' ? [{ at: e.at, by: e.by, name: e.name, ...(e.caption ? { caption: e.caption } : {}) }] : [])),
   };
-}
-
-/** A recorded value in words: a choice by its label, a group item by item, yes/no in both languages. */
-export function valueText(def: RecordField, v: RecordValue): Text {
-  const one = (d: Pick<RecordField, 'type' | 'options'>, x: unknown): Text => {
-    if (d.type === 'choice') return d.options?.find((o) => o.value === x)?.label ?? { zh: String(x), en: String(x) };
-    if (typeof x === 'boolean') return x ? { zh: '是', en: 'yes' } : { zh: '否', en: 'no' };
-    return { zh: String(x), en: String(x) };
-  };
-  if (!Array.isArray(v)) return one(def, v);
-  const items = v.map((item, i) => {
-    const parts = (def.fields ?? []).filter((f) => item[f.name] !== undefined && item[f.name] !== '').map((f) => ({ f, t: one(f, item[f.name]) }));
-    return { zh: `${i + 1}. ${parts.map((p) => `${p.f.label.zh}：${p.t.zh}`).join('，')}`, en: `${i + 1}. ${parts.map((p) => `${p.f.label.en}: ${p.t.en}`).join(', ')}` };
-  });
-  return { zh: items.map((x) => x.zh).join('；'), en: items.map((x) => x.en).join('; ') };
 }
 
 const ROLE: Record<DutyRole, Text> = {
@@ -131,42 +122,48 @@ const ROLE: Record<DutyRole, Text> = {
   head_office: { zh: '总部', en: 'head office' },
 };
 
+/** How the site names a person: display name, and their duty role when they have one. */
+export type People = (username: string) => { name: Text; role?: Text } | undefined;
+
 /** A duty role in words. */
 export function roleText(r: DutyRole): Text {
   return ROLE[r] ?? { zh: r, en: r };
 }
 
 /** One timeline event in words, both languages. Sensors and the gateway are named as such, never as a person (I7). */
-export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incident): Text {
+export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incident, people?: People): Text {
+  // People by their display name and duty role when the site knows them ("Otto, duty engineer").
+  const nameOf = (u: string): Text => people?.(u)?.name ?? { zh: u, en: u };
+  const who = (u: string): Text => {
+    const role = people?.(u)?.role;
+    const name = nameOf(u);
+    return role ? { zh: `${name.zh}（${role.zh}）`, en: `${name.en}, ${role.en}` } : name;
+  };
   const step = (id: string) => playbook.steps.find((s) => s.id === id)?.title ?? { zh: id, en: id };
   const task = (id: string) => inc?.timeline.find((x): x is Extract<IncidentEvent, { type: 'task_added' }> => x.type === 'task_added' && x.task === id)?.title ?? { zh: id, en: id };
   switch (e.type) {
     case 'raised':
-      return e.by ? { zh: `${e.by} 手动创建事件`, en: `opened by ${e.by}` } : { zh: `告警触发：${e.alarmId ?? ''}`, en: `raised by alarm ${e.alarmId ?? ''}` };
+      return e.by ? { zh: `${who(e.by).zh} 手动创建事件`, en: `opened by ${who(e.by).en}` } : { zh: `告警触发：${e.alarmId ?? ''}`, en: `raised by alarm ${e.alarmId ?? ''}` };
     case 'alarm_attached':
       return { zh: `关联告警 ${e.kind}（${e.deviceId}）`, en: `alarm ${e.kind} on ${e.deviceId} attached` };
     case 'alarm_refired':
       return { zh: `告警再次触发：${e.alarmId}`, en: `alarm fired again: ${e.alarmId}` };
     case 'acknowledged':
-      return { zh: `${e.by} 接警并负责`, en: `acknowledged by ${e.by}, who owns the case` };
+      return { zh: `${who(e.by).zh} 接警并负责`, en: `acknowledged by ${who(e.by).en}, who owns the case` };
     case 'alerted':
       return { zh: `事件开启，立即通知：${e.to.map((r) => ROLE[r].zh).join('、')}`, en: `opened: ${e.to.map((r) => ROLE[r].en).join(', ')} told at once` };
     case 'step_started':
-      return { zh: `${e.by} 开始：${step(e.step).zh}`, en: `${e.by} started: ${step(e.step).en}` };
+      return { zh: `${who(e.by).zh} 开始：${step(e.step).zh}`, en: `${who(e.by).en} started: ${step(e.step).en}` };
     case 'step_done': {
-      const def = (k: string) => playbook.steps.find((s) => s.id === e.step)?.record.find((r) => r.name === k);
-      const f = Object.entries(e.fields)
-        .map(([k, v]) => {
-          const d = def(k);
-          return `${k}=${d && (Array.isArray(v) || d.type === 'choice') ? valueText(d, v).en : String(v)}`;
-        })
-        .join(', ');
+      const words = fieldsText(playbook.steps.find((s) => s.id === e.step)?.record ?? [], e.fields);
       if (e.evidence) return { zh: `传感器确认完成（非人工）：${step(e.step).zh}（${e.evidence.zh}）`, en: `closed by the sensors, not a person: ${step(e.step).en} (${e.evidence.en})` };
       const after = inc?.steps[e.step]?.evidence && inc.steps[e.step]!.doneAt! < e.at;
       return after
-        ? { zh: `${e.by} 补充记录：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} added the records of: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` }
-        : { zh: `${e.by} 完成：${step(e.step).zh}${f ? `；${f}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${e.by} done: ${step(e.step).en}${f ? `; ${f}` : ''}${e.note ? `; ${e.note}` : ''}` };
+        ? { zh: `${who(e.by).zh} 补充记录：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} added the records of: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}` }
+        : { zh: `${who(e.by).zh} 完成：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} done: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}` };
     }
+    case 'photo':
+      return { zh: `${who(e.by).zh} 上传现场照片${e.caption ? `：${e.caption}` : ''}`, en: `${who(e.by).en} added a photo from the scene${e.caption ? `: ${e.caption}` : ''}` };
     case 'step_skipped':
       return { zh: `不适用，跳过：${step(e.step).zh}——${e.reason.zh}`, en: `does not apply, skipped: ${step(e.step).en} — ${e.reason.en}` };
     case 'evidence_seen':
@@ -174,16 +171,16 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     case 'escalated':
       return { zh: `超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${step(e.step).zh}`, en: `overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${step(e.step).en}` };
     case 'note':
-      return { zh: `${e.by}：${e.text}`, en: `${e.by}: ${e.text}` };
+      return { zh: `${who(e.by).zh}：${e.text}`, en: `${who(e.by).en}: ${e.text}` };
     case 'handed_over':
-      if (e.by) return { zh: `${e.by}（值班经理）将 ${e.from} 负责的事件转交 ${e.to}，原因：${e.note ?? ''}`, en: `${e.by} (duty manager) moved the case from ${e.from} to ${e.to}; reason: ${e.note ?? ''}` };
-      return { zh: `${e.from} 交接给 ${e.to}${e.note ? `：${e.note}` : ''}`, en: `handed over from ${e.from} to ${e.to}${e.note ? `: ${e.note}` : ''}` };
+      if (e.by) return { zh: `${nameOf(e.by).zh}（值班经理）将 ${who(e.from).zh} 负责的事件转交 ${who(e.to).zh}，原因：${e.note ?? ''}`, en: `${nameOf(e.by).en} (duty manager) moved the case from ${who(e.from).en} to ${who(e.to).en}; reason: ${e.note ?? ''}` };
+      return { zh: `${who(e.from).zh} 交接给 ${who(e.to).zh}${e.note ? `：${e.note}` : ''}`, en: `handed over from ${who(e.from).en} to ${who(e.to).en}${e.note ? `: ${e.note}` : ''}` };
     case 'task_added':
       return { zh: `新任务：${e.title.zh}`, en: `task: ${e.title.en}` };
     case 'task_done':
       return e.evidence
         ? { zh: `传感器确认完成任务（非人工）：${task(e.task).zh}（${e.evidence.zh}）`, en: `task closed by the sensors, not a person: ${task(e.task).en} (${e.evidence.en})` }
-        : { zh: `${e.by} 完成任务：${task(e.task).zh}${e.note ? `；${e.note}` : ''}`, en: `${e.by} did: ${task(e.task).en}${e.note ? `; ${e.note}` : ''}` };
+        : { zh: `${who(e.by).zh} 完成任务：${task(e.task).zh}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} did: ${task(e.task).en}${e.note ? `; ${e.note}` : ''}` };
     case 'task_reopened':
       return { zh: `任务重新打开：${task(e.task).zh}（${e.reason.zh}）`, en: `task open again: ${task(e.task).en} (${e.reason.en})` };
     case 'alarm_cleared':
@@ -196,6 +193,6 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
       return describeDeviceCommand(e);
     case 'closed':
       if (e.reason === 'drill_ended') return { zh: `演练结束，事件自动关闭${e.note ? `：${e.note}` : ''}`, en: `closed by the gateway: the drill ended${e.note ? ` (${e.note})` : ''}` };
-      return { zh: `${e.by} 关闭事件${e.note ? `：${e.note}` : ''}`, en: `closed by ${e.by}${e.note ? `: ${e.note}` : ''}` };
+      return { zh: `${who(e.by).zh} 关闭事件${e.note ? `：${e.note}` : ''}`, en: `closed by ${who(e.by).en}${e.note ? `: ${e.note}` : ''}` };
   }
 }

@@ -12,6 +12,7 @@ import { simDevices } from '../estate/site.js';
 import { localMs, testSiteConfig } from '../estate/test-site.js';
 import { FakeEstate, SMALL_SCENARIO } from '../scenarios/fake-estate.js';
 import { parseScenarioFile } from '../scenarios/load.js';
+import { formatOffset } from '../scenarios/schema.js';
 import { DrillController, DrillError, type DrillRecord } from './controller.js';
 import { createDrills } from './create.js';
 import { mayNotify } from './guard.js';
@@ -246,6 +247,15 @@ describe('createDrills', () => {
     clock.ms += 60 * S;
     tick!();
     expect(estate.active()).toEqual(['t1-booster-pump:pump_fail', 't1-incomer:power_cut', 't1-lift-a:lift_stuck', 't1-lift-b:lift_stuck']);
+    // The listing (the drills page) says each step in the drill log's words, and names the playbooks it expects by title.
+    const listed = drills.scenarios().find((s) => s.name === 'grid-outage')!;
+    const logged = drills.get(d.id).log.map((l) => l.what);
+    expect(logged.length).toBe(4);
+    expect(logged).toEqual(listed.timeline.filter((s) => s.at <= 60).map((s) => ({ zh: `${formatOffset(s.at)} ${s.what.zh}`, en: `${formatOffset(s.at)} ${s.what.en}` })));
+    expect(listed.timeline[2]).toEqual({ at: 60, id: 'lift-a-stuck', action: 'inject', what: { zh: 't1-lift-a：注入电梯停梯困人，3 名乘客，非平层', en: 't1-lift-a: lift stuck, 3 passengers, between floors' } });
+    expect(listed.timeline[4]).toMatchObject({ at: 1260, action: 'clear', what: { en: 't1-incomer: power cut cleared' }, note: { en: 'Power returns' } });
+    expect(Object.keys(listed.playbookTitles)).toEqual(['power_cut', 'trapped_lift', 'pump_failure']);
+    expect(listed.playbookTitles.power_cut!.en).not.toBe('power_cut');
     await drills.close();
     expect(tick).toBeUndefined();
     expect(estate.active()).toEqual([]);

@@ -2,7 +2,7 @@ import type { Clock } from '../../gateway/clock.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
 import type { ConfigProblem } from '../../gateway/config/load.js';
 import type { EstateControl, FaultType } from '../estate/types.js';
-import { ScenarioRun, type AppliedStep } from '../scenarios/runner.js';
+import { describeStep, ScenarioRun, type AppliedStep } from '../scenarios/runner.js';
 import { targets, type AlarmExpectation, type ReadingExpectation, type Scenario, type Text } from '../scenarios/schema.js';
 
 // Drill mode: one scenario at a time played against the simulated estate the gateway reads,
@@ -60,6 +60,10 @@ export interface ScenarioInfo {
   devices: string[];
   steps: Scenario['steps'];
   expects: Scenario['expects'];
+  /** Each step in words, in both languages (the same words as the drill log), for the drills page. */
+  timeline: { at: number; id?: string; action: 'inject' | 'clear' | 'note'; what: Text; note?: Text }[];
+  /** Titles of the playbooks it expects, by id (absent for an id this gateway does not know). */
+  playbookTitles: Record<string, Text>;
   /** Whether it can run against this gateway's estate; `problems` say why not (file, line). */
   fits: boolean;
   problems: string[];
@@ -116,6 +120,8 @@ export interface DrillControllerOptions {
   logger?: DrillLogger;
   /** Called by close() once a running drill has been ended. */
   onClose?: () => Promise<void>;
+  /** A playbook's title by id, so the drills page names what a scenario expects in words. */
+  playbookTitle?: (id: string) => Text | undefined;
 }
 
 const HISTORY_KEPT = 200;
@@ -168,6 +174,18 @@ export class DrillController {
       devices: targets(s),
       steps: s.steps,
       expects: s.expects,
+      timeline: s.steps.map((st) => ({
+        at: st.at,
+        ...(st.id !== undefined ? { id: st.id } : {}),
+        action: st.inject ? 'inject' : st.clear ? 'clear' : 'note',
+        what: describeStep(st),
+        // A note on an inject or clear says what it stands for in the story; on its own it is the step.
+        ...(st.note && (st.inject || st.clear) ? { note: st.note } : {}),
+      })),
+      playbookTitles: Object.fromEntries(s.expects.playbooks.flatMap((id) => {
+        const title = this.opts.playbookTitle?.(id);
+        return title ? [[id, title]] : [];
+      })),
       fits: problems.length === 0,
       problems: problems.map((p) => `${file ?? s.name}:${p.line}:${p.col}  ${p.path || '(top)'}: ${p.message}`),
     }));

@@ -60,6 +60,7 @@ export async function createDrills(opts: CreateDrillsOptions): Promise<DrillCont
     ...(opts.site?.timezone ? { timeZone: opts.site.timezone } : {}),
     ...(journal ? { journal } : {}),
     past,
+    playbookTitle: (id) => playbooks.byId.get(id)?.title,
     ...(opts.logger ? { logger: opts.logger } : {}),
     onClose: async () => {
       if (handle !== undefined) clear(handle);

@@ -83,6 +83,24 @@ export function describeFault(f: Fault): Text {
   return { zh: zh.join('，'), en: en.join(', ') };
 }
 
+/**
+ * One step in words, without its time: "t1-lift-a: lift stuck, 3 passengers, between floors",
+ * "t1-incomer: power cut cleared", or the step's note. The drill log (with the time in front)
+ * and the drills page's list of what a scenario will do both read this, so they say the same.
+ */
+export function describeStep(st: Pick<Scenario['steps'][number], 'inject' | 'clear' | 'note'>): Text {
+  if (st.inject) {
+    const f = describeFault(st.inject.fault);
+    return { zh: `${st.inject.device}：注入${f.zh}`, en: `${st.inject.device}: ${f.en}` };
+  }
+  if (st.clear) {
+    const { device, type } = st.clear;
+    const f = type ? FAULT_WORDS[type] : { zh: '全部故障', en: 'every fault' };
+    return { zh: `${device}：解除${f.zh}`, en: `${device}: ${f.en} cleared` };
+  }
+  return st.note ?? { zh: '', en: '' };
+}
+
 export class ScenarioRun {
   /** Every step applied so far, in order. */
   readonly log: AppliedStep[] = [];
@@ -181,16 +199,16 @@ export class ScenarioRun {
         const types = this.injected.get(device) ?? new Set<FaultType>();
         types.add(fault.type);
         this.injected.set(device, types);
-        const f = describeFault(fault);
-        return { ...base, action: 'inject', device, fault, what: { zh: `${when} ${device}：注入${f.zh}`, en: `${when} ${device}: ${f.en}` } };
+        const d = describeStep(st);
+        return { ...base, action: 'inject', device, fault, what: { zh: `${when} ${d.zh}`, en: `${when} ${d.en}` } };
       }
       if (st.clear) {
         const { device, type } = st.clear;
         this.estate.clear(device, type);
         if (type === undefined) this.injected.delete(device);
         else this.injected.get(device)?.delete(type);
-        const f = type ? FAULT_WORDS[type] : { zh: '全部故障', en: 'every fault' };
-        return { ...base, action: 'clear', device, ...(type ? { faultType: type } : {}), what: { zh: `${when} ${device}：解除${f.zh}`, en: `${when} ${device}: ${f.en} cleared` } };
+        const d = describeStep(st);
+        return { ...base, action: 'clear', device, ...(type ? { faultType: type } : {}), what: { zh: `${when} ${d.zh}`, en: `${when} ${d.en}` } };
       }
       const note = st.note!;
       return { ...base, action: 'note', what: { zh: `${when} ${note.zh}`, en: `${when} ${note.en}` } };

@@ -88,7 +88,7 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   };
   const row = (a: Alarm) => html`<tr key=${a.id} data-alarm=${a.id} class=${[a.severity === 'critical' && !a.ack && a.status === 'firing' ? 'flash' : '', a.drill ? 'drill' : '', a.inhibitedBy ? 'inhibited' : ''].join(' ')}>
     <td><span class=${`sev ${a.severity}`}>${t(SEVERITY_WORD[a.severity])}</span></td>
-    <td>${tx(kinds[a.kind]?.title) || a.kind}${a.reopened ? html` <span class="muted">×${a.reopened + 1}</span>` : ''}${a.status === 'cleared' ? html` <span class="muted">(${t('cleared')})</span>` : ''}${a.drill ? html` <b>DRILL</b>` : ''}</td>
+    <td>${tx(kinds[a.kind]?.title) || a.kind}${a.reopened ? html` <span class="muted">×${a.reopened + 1}</span>` : ''}${a.status === 'cleared' ? html` <span class="muted">(${t('cleared')})</span>` : ''}${a.drill ? html` <b class="drill-tag">${t('drillWord')}</b>` : ''}</td>
     <td>${where(a)}</td>
     <td>${tx(a.evidence.text)}${a.silencedBy ? html`<div class="muted">${t('silenced')}: ${a.silencedBy.reason} (${a.silencedBy.by})</div>` : ''}</td>
     <td>${ago(a.raisedAt ?? a.since)}</td>
@@ -116,5 +116,5 @@ function AckForm({ alarm }: { alarm: Alarm }) {
     e.preventDefault();
     await api(`/api/alarms/${encodeURIComponent(alarm.id)}/ack`, { method: 'POST', body: comment ? { comment } : {} });
   };
-  return html`<form class="inline" onSubmit=${ack}><input placeholder=${t('comment')} value=${comment} onInput=${(e: Event) => setComment((e.target as HTMLInputElement).value)} /><button class="primary" type="submit">${t('acknowledge')}</button></form>`;
+  return html`<form class="inline" onSubmit=${ack}><input placeholder=${t('comment')} aria-label=${t('ackCommentFor')} value=${comment} onInput=${(e: Event) => setComment((e.target as HTMLInputElement).value)} /><button class="primary" type="submit">${t('acknowledge')}</button></form>`;
 }

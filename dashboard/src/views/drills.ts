@@ -1,11 +1,21 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
-import { t, time, tx, type Text, type Word } from '../i18n.js';
+import { getLang, t, time, tx, type Text, type Word } from '../i18n.js';
 
+/** A scenario as GET /api/drills/scenarios lists it (simulators/drill/controller.ts ScenarioInfo). */
 interface Scenario {
   name: string;
   title: Text;
+  description: Text;
+  /** Seconds of simulated time. */
+  duration: number;
+  devices: string[];
+  /** Offsets in seconds from the start; `what` is the server's words for the step (the same as the drill log's). */
+  steps: { id?: string; at: number; inject?: { device: string } }[];
+  timeline: { at: number; id?: string; action: 'inject' | 'clear' | 'note'; what: Text; note?: Text }[];
+  expects: { alarms: { kind: string; device: string; after?: string; within: number; inhibited?: boolean; season?: string }[]; playbooks: string[] };
+  playbookTitles: Record<string, Text>;
   fits: boolean;
 }
 interface DrillJson {
@@ -18,6 +28,10 @@ interface DrillJson {
 type Outcome = 'met' | 'sensor' | 'late' | 'missed';
 type Tally = Record<Outcome, number> & { open: number; total: number };
 interface Report {
+  id: string;
+  title: Text;
+  status: string;
+  startedBy: string;
   injected: { at: number; lateS: number; what: Text }[];
   alarms: { kind: string; device: string; dueBy: number | null; raisedAt: number | null; met: boolean | null }[];
   acks: { alarmId: string; kind: string; device: string; incident?: string; raisedAt: number; acknowledgedAt: number | null; by?: string; ackAfterS: number | null; targetS: number; outcome: Outcome | null }[];
@@ -26,7 +40,9 @@ interface Report {
   score: { alarmsInTime: number; alarmsExpected: number; acks: Tally; steps: Tally; tasks: Tally };
 }
 
-const mark = (met: boolean | null) => (met === true ? '✔' : met === false ? '✘' : '…');
+/** Whether an expected alarm came in time, in words (a bare ✔ or … says little on a wall screen). */
+const mark = (met: boolean | null) =>
+  html`<span class=${`outcome ${met === true ? 'met' : met === false ? 'missed' : 'open'}`} data-met=${String(met)}>${t(met === true ? 'alarmInTime' : met === false ? 'alarmNotInTime' : 'alarmWaiting')}</span>`;
 
 const OUTCOME_WORD = { met: 'outcomeMet', sensor: 'outcomeSensor', late: 'outcomeLate', missed: 'outcomeMissed' } as const satisfies Record<Outcome, Word>;
 
@@ -43,6 +59,75 @@ function tally(x: Tally, what: Word) {
 
 const mins = (m: number | undefined) => (m === undefined ? '—' : `${m} ${t('minutesShort')}`);
 
+/** "mm:ss" from the start (h:mm:ss from an hour on), as scenarios are written. */
+function offset(seconds: number): string {
+  const s = Math.round(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  return h > 0 ? `${h}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}` : `${two(Math.floor(s / 60))}:${two(s % 60)}`;
+}
+
+/** When an expected alarm is due, from the start: its cause step (`after`, else the first step injecting into its device) plus `within`. */
+function dueFromStart(s: Scenario, a: Scenario['expects']['alarms'][number]): number | undefined {
+  const cause = a.after !== undefined ? s.steps.find((st) => st.id === a.after) : s.steps.find((st) => st.inject?.device === a.device);
+  return cause && cause.at + a.within;
+}
+
+const STATUS_WORD: Record<string, Word> = { running: 'drillStatusRunning', completed: 'drillStatusCompleted', stopped: 'drillStatusStopped', interrupted: 'drillStatusInterrupted' };
+const statusWord = (s: string) => (STATUS_WORD[s] ? t(STATUS_WORD[s]) : s);
+
+/**
+ * What one scenario will do, before anyone starts it: the story, each step in words with its
+ * time, the devices, the alarms it should raise by when and the playbooks they open.
+ */
+function ScenarioCard({ s, kinds, canStart, onStart }: { s: Scenario; kinds: Record<string, { title: Text }>; canStart: boolean; onStart: () => void }) {
+  const [asking, setAsking] = useState(false);
+  const yes = useRef<HTMLButtonElement>(null);
+  const startButton = useRef<HTMLButtonElement>(null);
+  const wasAsking = useRef(false);
+  // The confirmation takes the focus (keyboard users land on Start); Cancel gives it back.
+  useEffect(() => {
+    if (asking) yes.current?.focus();
+    else if (wasAsking.current) startButton.current?.focus();
+    wasAsking.current = asking;
+  }, [asking]);
+  const headId = `scenario-${s.name}`;
+  return html`<section class="card scenario" data-scenario=${s.name} aria-labelledby=${headId}>
+    <h3 id=${headId}>${tx(s.title)} <span class="muted">${s.name} · ${t('drillDuration')} ${offset(s.duration)}</span></h3>
+    <p>${tx(s.description)}</p>
+    <h4>${t('drillWhatItDoes')}</h4>
+    <table class="compact" data-testid="scenario-timeline">
+      <thead><tr><th scope="col">${t('colAt')}</th><th scope="col">${t('colWhat')}</th></tr></thead>
+      <tbody>${s.timeline.map((st) => html`<tr data-action=${st.action}><td class="muted n">${offset(st.at)}</td><td>${tx(st.what)}${st.note ? html`<div class="muted">${tx(st.note)}</div>` : ''}</td></tr>`)}</tbody>
+    </table>
+    <p class="muted"><b>${t('drillDevices')}:</b> ${s.devices.join(', ')}</p>
+    <h4>${t('expectedAlarms')}</h4>
+    <table class="compact" data-testid="scenario-alarms">
+      <thead><tr><th scope="col">${t('colKind')}</th><th scope="col">${t('colDevice')}</th><th scope="col">${t('colDueFromStart')}</th></tr></thead>
+      <tbody>${s.expects.alarms.map((a) => {
+        const due = dueFromStart(s, a);
+        return html`<tr data-kind=${a.kind}><td>${tx(kinds[a.kind]?.title) || a.kind}${a.inhibited ? html` <span class="muted">(${t('expectMuted')})</span>` : ''}${a.season === 'heating' ? html` <span class="muted">(${t('expectHeating')})</span>` : ''}</td><td>${a.device}</td><td class="muted">${due === undefined ? '—' : offset(due)}</td></tr>`;
+      })}</tbody>
+    </table>
+    <h4>${t('expectedPlaybooks')}</h4>
+    <ul class="playbooks" data-testid="scenario-playbooks">${s.expects.playbooks.map((p) => html`<li data-playbook=${p}>${tx(s.playbookTitles[p]) || p}</li>`)}</ul>
+    ${!s.fits && html`<p class="error">${t('drillDoesNotFit')}</p>`}
+    ${canStart && s.fits && !asking && html`<button class="primary" ref=${startButton} data-testid="start-drill" onClick=${() => setAsking(true)}>${t('startDrill')}</button>`}
+    ${canStart &&
+    s.fits &&
+    asking &&
+    html`<div class="confirm-box" role="alertdialog" aria-labelledby=${`${headId}-ask`} aria-describedby=${`${headId}-note`} data-testid="confirm-drill" onKeyDown=${(e: KeyboardEvent) => e.key === 'Escape' && setAsking(false)}>
+      <p id=${`${headId}-ask`}>${t('drillConfirmAsk')}${getLang() === 'zh' ? '：' : ': '}${tx(s.title)}</p>
+      <p id=${`${headId}-note`} class="drill-note">${t('drillConfirmNote')}</p>
+      <button class="primary" ref=${yes} data-testid="confirm-yes" onClick=${() => {
+        setAsking(false);
+        onStart();
+      }}>${t('drillConfirmYes')}</button>
+      <button type="button" data-testid="confirm-no" onClick=${() => setAsking(false)}>${t('commandCancel')}</button>
+    </div>`}
+  </section>`;
+}
+
 /** Start and stop a scenario (operators); the live scorecard of the running drill, and past drills' reports. */
 export function DrillsView({ me }: { me: Me }) {
   const [scenarios, setScenarios] = useState<Scenario[] | null>(null);
@@ -50,6 +135,8 @@ export function DrillsView({ me }: { me: Me }) {
   const [shown, setShown] = useState<string | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState('');
+  const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
+  useEffect(() => void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then((r) => setKinds(r.kinds), () => undefined), []);
   const load = () => {
     api<{ scenarios: Scenario[] }>('/api/drills/scenarios').then((r) => setScenarios(r.scenarios), () => setScenarios([]));
     api<NonNullable<typeof status>>('/api/drills').then(setStatus, () => setStatus(null));
@@ -60,8 +147,23 @@ export function DrillsView({ me }: { me: Me }) {
     return () => clearInterval(id);
   }, []);
   const reportOf = status?.current?.id ?? shown;
+  const scorecard = useRef<HTMLElement>(null);
+  // A past drill's report opens above the list it was picked from: bring it into view once.
   useEffect(() => {
-    if (!reportOf) return;
+    if (shown && report?.id === shown && !status?.current) scorecard.current?.scrollIntoView({ block: 'start' });
+  }, [shown, report?.id]);
+  // When the running drill ends, its report stays on screen, now final: the report afterwards.
+  const lastCurrent = useRef<string | null>(null);
+  useEffect(() => {
+    const id = status?.current?.id ?? null;
+    if (lastCurrent.current && !id) setShown(lastCurrent.current);
+    lastCurrent.current = id;
+  }, [status?.current?.id]);
+  useEffect(() => {
+    if (!reportOf) {
+      setReport(null);
+      return;
+    }
     const get = () => void api<Report>(`/api/drills/${encodeURIComponent(reportOf)}/report`).then(setReport, () => setReport(null));
     get();
     const id = setInterval(get, 3000);
@@ -76,16 +178,16 @@ export function DrillsView({ me }: { me: Me }) {
       setError((e as Error).message);
     }
   };
+  const kindTitle = (k: string) => tx(kinds[k]?.title) || k;
   if (scenarios === null) return html`<p class="loading">…</p>`;
   if (!status?.available) return html`<p class="empty">${t('noDrills')}</p>`;
   return html`<div>
     ${status.current && html`<div class="drill-banner">${t('drillRunning')} · ${tx(status.current.title)} · ${status.current.id}</div>`}
     ${error && html`<p class="error">${error}</p>`}
-    <table data-testid="scenarios">${scenarios.map((s) => html`<tr><td>${s.name}</td><td>${tx(s.title)}</td><td>${canAct(me) && !status.current && s.fits ? html`<button class="primary" onClick=${() => act('/api/drills', { scenario: s.name })}>${t('start')}</button>` : ''}</td></tr>`)}</table>
-    ${canAct(me) && status.current && html`<p><button onClick=${() => act('/api/drills/stop', {})}>${t('stop')}</button></p>`}
+    ${canAct(me) && status.current && html`<p><button class="danger" data-testid="stop-drill" onClick=${() => act('/api/drills/stop', {})}>${t('stopDrill')}</button></p>`}
     ${report &&
-    html`<section class="card scorecard" data-testid="scorecard">
-      <h3>${t('scoreTitle')} · ${reportOf}</h3>
+    html`<section class="card scorecard" data-testid="scorecard" ref=${scorecard}>
+      <h3>${t('scoreTitle')} · ${tx(report.title)} · ${statusWord(report.status)} <span class="muted">${reportOf} · ${t('startedBy')} ${report.startedBy}</span></h3>
       <ul class="score" data-testid="score">
         <li><b>${report.score.alarmsInTime}/${report.score.alarmsExpected}</b> ${t('scoreAlarms')}</li>
         ${tally(report.score.acks, 'scoreAcks')}
@@ -100,14 +202,14 @@ export function DrillsView({ me }: { me: Me }) {
       <h4>${t('expectedAlarms')}</h4>
       <table data-testid="drill-alarms">
         <tr><th>${t('colOutcome')}</th><th>${t('colKind')}</th><th>${t('colDevice')}</th><th>${t('colDueBy')}</th><th>${t('colRaisedAt')}</th></tr>
-        ${report.alarms.map((a) => html`<tr><td>${mark(a.met)}</td><td>${a.kind}</td><td>${a.device}</td><td class="muted">${a.dueBy ? time(a.dueBy) : '—'}</td><td>${a.raisedAt ? time(a.raisedAt) : '—'}</td></tr>`)}
+        ${report.alarms.map((a) => html`<tr><td>${mark(a.met)}</td><td>${kindTitle(a.kind)}</td><td>${a.device}</td><td class="muted">${a.dueBy ? time(a.dueBy) : '—'}</td><td>${a.raisedAt ? time(a.raisedAt) : '—'}</td></tr>`)}
       </table>
       <h4>${t('ackTimes')}</h4>
       <table data-testid="drill-acks">
         <tr><th>${t('colOutcome')}</th><th>${t('colKind')}</th><th>${t('colDevice')}</th><th>${t('colRaisedAt')}</th><th>${t('colAckAt')}</th><th class="n">${t('colTook')}</th><th class="n">${t('colTarget')}</th><th>${t('colBy')}</th></tr>
         ${report.acks.map(
           (a) =>
-            html`<tr data-alarm=${a.alarmId}><td>${outcome(a.outcome, true)}</td><td>${a.kind}</td><td>${a.device}</td><td class="muted">${time(a.raisedAt)}</td><td>${a.acknowledgedAt ? time(a.acknowledgedAt) : '—'}</td><td class="n">${a.ackAfterS === null ? '—' : `${a.ackAfterS} ${t('secondsShort')}`}</td><td class="n muted">${a.targetS} ${t('secondsShort')}</td><td>${a.by ?? ''}</td></tr>`,
+            html`<tr data-alarm=${a.alarmId}><td>${outcome(a.outcome, true)}</td><td>${kindTitle(a.kind)}</td><td>${a.device}</td><td class="muted">${time(a.raisedAt)}</td><td>${a.acknowledgedAt ? time(a.acknowledgedAt) : '—'}</td><td class="n">${a.ackAfterS === null ? '—' : `${a.ackAfterS} ${t('secondsShort')}`}</td><td class="n muted">${a.targetS} ${t('secondsShort')}</td><td>${a.by ?? ''}</td></tr>`,
         )}
       </table>
       <h4>${t('stepsAgainstTarget')}</h4>
@@ -127,6 +229,16 @@ export function DrillsView({ me }: { me: Me }) {
         )}
       </table>
     </section>`}
-    <ul>${status.history.map((d) => html`<li><a href="#/drills" onClick=${() => setShown(d.id)}>${d.id}</a> ${tx(d.title)} · ${d.status} · ${time(d.startedAt)}</li>`)}</ul>
+    <h2>${t('scenarios')}</h2>
+    <div class="scenarios" data-testid="scenarios">${scenarios.map((s) => html`<${ScenarioCard} key=${s.name} s=${s} kinds=${kinds} canStart=${canAct(me) && !status.current} onStart=${() => act('/api/drills', { scenario: s.name })} />`)}</div>
+    <h2>${t('pastDrills')}</h2>
+    ${status.history.length === 0
+      ? html`<p class="muted">${t('noPastDrills')}</p>`
+      : html`<ul class="drill-history" data-testid="drill-history">${status.history.map(
+          (d) =>
+            html`<li data-drill=${d.id}>${tx(d.title)} · <span data-status=${d.status}>${statusWord(d.status)}</span> · ${time(d.startedAt)} <span class="muted">${d.id}</span> ${
+              d.status === 'running' ? '' : reportOf === d.id ? html`<span class="muted">(${t('reportShown')})</span>` : html`<button type="button" data-testid="show-report" onClick=${() => setShown(d.id)}>${t('showReport')}</button>`
+            }</li>`,
+        )}</ul>`}
   </div>`;
 }

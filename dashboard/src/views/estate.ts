@@ -4,64 +4,64 @@ import { html } from '../html.js';
 import { t, tx } from '../i18n.js';
 import type { Device, Site } from '../types.js';
 import { useAlarms } from './alarms.js';
+import { buildModel, lossOf, STATES, type EstateModel } from './estate/model.js';
+import { STATE_WORD } from './estate/names.js';
+import { PowerLine } from './estate/power.js';
+import { Section } from './estate/section.js';
 
-/** Buildings → floors → devices with their state; power per building; every lift live. */
+// The estate as a duty room looks at it: each building in section (floors, flats, plant
+// rooms, lifts) above its power single-line, coloured by state; the whole demo estate on one
+// wall screen. Every cell, car and supply links to its device.
+
 export function EstateView({ site }: { site: Site }) {
   const [devices, setDevices] = useState<Device[]>([]);
-  const { alarms } = useAlarms();
+  const { alarms, kinds } = useAlarms();
+  // Devices every 5 s, and again whenever the alarms change, so a cut and the dark devices it
+  // explains are drawn together rather than one refresh apart.
   useEffect(() => {
     const load = () => void api<{ devices: Device[] }>('/api/devices').then((r) => setDevices(r.devices));
     load();
     const id = setInterval(load, 5000);
     return () => clearInterval(id);
-  }, []);
-  const state = (d: Device) => {
-    const mine = alarms.filter((a) => a.deviceId === d.id);
-    if (mine.some((a) => !a.inhibitedBy)) return 'alarm';
-    if (mine.length) return 'inhibited';
-    return d.online ? 'online' : 'offline';
-  };
-  return html`<div class="grid">${site.buildings.map((b) => {
-    const inB = devices.filter((d) => d.place.building === b.id);
-    const incomer = inB.find((d) => d.kind === 'electricity_meter' && d.place.room?.includes('switch') && d.id.endsWith('incomer'));
-    const volts = incomer?.lastReading?.fields.voltage_l1_v;
-    const powered = typeof volts === 'number' ? volts > 187 : undefined;
-    const lifts = inB.filter((d) => d.kind === 'lift');
-    // Meters in switch rooms are the building's incomer and its feeders; flats' meters are not supplies.
-    const supplies = inB.filter((d) => d.kind === 'electricity_meter' && d.place.room !== undefined);
-    const plant = inB.filter((d) => d.kind === 'pump' || d.kind === 'level_sensor' || d.kind === 'boiler');
-    const floors = [...b.floors].reverse().filter((f) => inB.some((d) => d.place.floor === f.id));
-    return html`<section class="card" data-building=${b.id}>
-      <h3>${tx(b.name)}</h3>
-      <p>${t('power')}: ${powered === undefined ? '—' : html`<span class=${powered ? 'power-ok' : 'power-lost'}>${powered ? t('powerOk') : t('powerLost')}</span>`}${typeof volts === 'number' ? html` <span class="muted">${volts} V</span>` : ''}</p>
-      ${lifts.length > 0 && html`<p><b>${t('lifts')}</b>: ${lifts.map((l) => {
-        const f = l.lastReading?.fields ?? {};
-        return html`<div class="muted" data-lift=${l.id}>${l.id}: ${f.floor ?? '?'}F ${f.direction === 'up' ? '↑' : f.direction === 'down' ? '↓' : '■'} ${f.door ?? ''} ${f.occupied ? '👤' : ''} ${f.mode && f.mode !== 'normal' ? f.mode : ''}</div>`;
-      })}</p>`}
-      ${supplies.length > 0 && html`<p><b>${t('supplies')}</b>: ${supplies.map((m) => {
-        const v = m.lastReading?.fields.voltage_l1_v;
-        const ok = typeof v === 'number' && v > 187;
-        return html`<span class=${`dev ${ok ? 'online' : 'alarm'}`} data-supply=${m.id}>${m.id} ${typeof v === 'number' ? `${v} V` : '—'}</span>`;
-      })}</p>`}
-      ${plant.length > 0 && html`<p><b>${t('plant')}</b>: ${plant.map((d) => html`<div class="muted" data-plant=${d.id}>${d.id}: ${keyValues(d)}</div>`)}</p>`}
-      ${floors.map((f) => html`<div><span class="muted">${f.id}</span> ${inB.filter((d) => d.place.floor === f.id).map((d) => html`<a class=${`dev ${state(d)}`} href=${`#/devices/${d.id}`} title=${`${d.kind} · ${state(d)}`}>${d.id}</a>`)}</div>`)}
-    </section>`;
-  })}</div>`;
+  }, [alarms]);
+  if (!devices.length) return html`<p class="loading">…</p>`;
+  const m = buildModel(site, devices, alarms, kinds);
+  return html`<div class="estate-view" data-testid="estate">
+    <${Legend} />
+    <div class="estate">${site.buildings.map((b) => html`<${BuildingCard} m=${m} b=${b} />`)}</div>
+  </div>`;
 }
 
-/** The values a duty engineer checks first, per kind of plant. */
-function keyValues(d: Device): string {
-  const f = d.lastReading?.fields ?? {};
-  const on = (b: unknown, yes: string, no: string) => (b === true ? yes : b === false ? no : '?');
-  if (!d.online) return t('offline');
-  switch (d.kind) {
-    case 'pump':
-      return [on(f.running, '▶', '■'), f.fault === true ? '⚠ fault' : '', f.pressure_kpa !== undefined ? `${f.pressure_kpa} kPa` : '', f.flow_m3h !== undefined ? `${f.flow_m3h} m³/h` : ''].filter(Boolean).join(' ');
-    case 'level_sensor':
-      return [f.level_pct !== undefined ? `${f.level_pct} %` : '', f.high_float === true ? '⚠ high' : ''].filter(Boolean).join(' ');
-    case 'boiler':
-      return [f.supply_temp_c !== undefined ? `${f.supply_temp_c}/${f.return_temp_c ?? '?'} °C` : '', f.pressure_kpa !== undefined ? `${f.pressure_kpa} kPa` : '', on(f.burner_on, '🔥', 'off'), f.fault === true ? '⚠ fault' : ''].filter(Boolean).join(' ');
-    default:
-      return '';
+/** The colours, then the symbols of plant and lifts, in words. */
+function Legend() {
+  const item = (shape: unknown, word: Parameters<typeof t>[0]) => html`<span class="legend-item"><svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">${shape}</svg>${t(word)}</span>`;
+  return html`<div class="estate-legend">
+    ${STATES.map((s) => item(html`<rect class=${`cell st-${s}`} x="2" y="2" width="12" height="12" rx="2" />`, STATE_WORD[s]))}
+    ${item(html`<circle class="pump-run" cx="8" cy="8" r="7" /><path class="pump-mark" fill="#fff" d="M6 4.5 L11.5 8 L6 11.5 Z" />`, 'estRunning')}
+    ${item(html`<circle class="pump-stop" cx="8" cy="8" r="7" /><rect fill="#546e7a" x="5.5" y="5.5" width="5" height="5" />`, 'estStopped')}
+    ${item(html`<circle class="pump-fault" cx="8" cy="8" r="7" /><text class="glyph-text" x="8" y="12" text-anchor="middle">!</text>`, 'estFault')}
+    ${item(html`<g class="car"><rect class="car-body" x="2" y="1" width="12" height="14" rx="2" /><g class="car-person"><circle cx="8" cy="5" r="2.5" /><rect x="5.5" y="8" width="5" height="6" rx="1.5" /></g></g>`, 'estOccupied')}
+    ${item(html`<line class="wire lost" x1="0" y1="8" x2="16" y2="8" />`, 'estLost')}
+  </div>`;
+}
+
+function BuildingCard({ m, b }: { m: EstateModel; b: Site['buildings'][number] }) {
+  const mine = [...m.devices.values()].filter((d) => d.place.building === b.id);
+  // Each lost supply once, at its cause, with how many devices hang from it: the reason the grey is grey.
+  const roots = new Map<string, { why: string; count: number }>();
+  for (const d of mine) {
+    const loss = lossOf(m, d.id);
+    if (!loss) continue;
+    const r = roots.get(loss.root) ?? { why: tx(loss.why), count: 0 };
+    r.count += 1;
+    roots.set(loss.root, r);
   }
+  const incomer = mine.find((d) => m.topo.get(d.id)?.circuit === 'incomer');
+  const powerLost = incomer !== undefined && m.lost.has(incomer.id);
+  return html`<section class="card estate-building" data-building=${b.id}>
+    <h3>${tx(b.name)} ${incomer && html`<span class=${`pill ${powerLost ? 'down' : 'ok'}`} data-power-state=${powerLost ? 'lost' : 'ok'}>${t('power')}: ${powerLost ? t('powerLost') : t('powerOk')}</span>`}</h3>
+    ${[...roots].map(([root, r]) => html`<p class="no-supply" data-no-supply-root=${root}>${t('estNoSupply')}: ${root} — ${r.why} · ${r.count} ${t('estDevicesNoPower')}</p>`)}
+    <div class="estate-scroll"><${Section} m=${m} b=${b} /></div>
+    <div class="estate-scroll"><${PowerLine} m=${m} building=${b.id} /></div>
+  </section>`;
 }

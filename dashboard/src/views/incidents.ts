@@ -3,6 +3,8 @@ import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
 import { ago, getLang, serverNow, t, time, tx, type Text } from '../i18n.js';
 import type { Incident, Playbook, RecordFieldDef } from '../types.js';
+import { IncidentAlarms } from './incident-alarms.js';
+import { PhotoForm } from './photo-form.js';
 import { StepForm } from './record-form.js';
 
 export function IncidentsView() {
@@ -21,12 +23,14 @@ export function IncidentsView() {
 
 /** The incident workspace: checklist with countdowns, the forms each step must record, tasks, timeline. */
 export function IncidentView({ id, me }: { id: string; me: Me }) {
-  const [data, setData] = useState<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] } | null>(null);
+  const [data, setData] = useState<IncidentPage | null>(null);
   const [error, setError] = useState('');
   const [offers, setOffers] = useState<OfferedCommand[]>([]);
+  const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
+  useEffect(() => void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then((r) => setKinds(r.kinds), () => undefined), []);
   const [, tick] = useState(0);
   const load = () => {
-    void api<{ incident: Incident; playbook: Playbook; timeline: { at: number; type: string; text: Text }[] }>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+    void api<IncidentPage>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
     // The device commands this case may send (a writable valve on one of its meters).
     void api<{ commands: OfferedCommand[] }>(`/api/incidents/${encodeURIComponent(id)}/device-commands`).then(
       (r) => setOffers(r.commands),
@@ -54,9 +58,10 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
     }
   };
   const editable = canAct(me) && inc.status === 'open';
+  const nameOf = (u: string | undefined) => (u === undefined ? '—' : tx(data.people?.find((p) => p.username === u)?.name) || u);
   return html`<div>
     ${inc.drill && html`<div class="drill-banner">${t('drillIncident')} · ${inc.drill}${inc.closedReason === 'drill_ended' ? html` · ${t('drillEnded')}` : ''}</div>`}
-    <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${inc.owner ?? '—'}</span></h2>
+    <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${nameOf(inc.owner)}</span></h2>
     <p><a href=${`/api/incidents/${encodeURIComponent(id)}/report`} target="_blank">${t('report')}</a></p>
     ${error && html`<p class="error" data-testid="incident-error">${error}</p>`}
     <h3>${t('steps')}</h3>
@@ -66,7 +71,7 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       const closed = st.status === 'done' || st.status === 'skipped';
       const late = dueAt !== undefined && !closed && serverNow() > dueAt;
       return html`<div class=${`step ${st.status === 'done' ? 'done' : st.status === 'skipped' ? 'skipped' : late ? 'late' : ''}`} data-step=${s.id}>
-        <b>${tx(s.title)}</b> <span class="muted">${s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
+        <b>${tx(s.title)}</b> <span class="muted">${tx(data.roles?.[s.role]) || s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
         ${st.status === 'skipped' && html`<div class="muted" data-skipped>⤼ ${t('notApplicable')}: ${tx(st.skipped)}</div>`}
         ${dueAt !== undefined && !closed ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
         ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${recordsText(s, st.fields)}</div>`}
@@ -84,15 +89,17 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       const note = String(f.get('note') ?? '').trim();
       if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
     }}>
-      <input name="to" placeholder=${t('username')} /><button type="submit">${t('handOver')}</button>
+      <button type="submit">${t('handOver')}</button><select name="to" data-testid="hand-over-to" aria-label=${t('handOver')}><option value="">—</option>${(data.people ?? []).filter((p) => p.username !== inc.owner).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select>
       <input name="note" placeholder=${t('reasonIfNotYours')} />
       <button type="button" onClick=${(e: Event) => {
         const note = String(new FormData((e.target as HTMLButtonElement).form!).get('note') ?? '').trim();
         void act({ type: 'close', ...(note ? { note } : {}) });
       }}>${t('closeIncident')}</button>
     </form>`}
+    <${IncidentAlarms} ids=${inc.alarms.map((a) => a.alarmId)} kinds=${kinds} />
+    ${editable && html`<${PhotoForm} incidentId=${id} onDone=${load} />`}
     <h3>${t('timeline')}</h3>
-    <table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}</td></tr>`)}</table>
+    <table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}${e.photo ? html`<br /><a href=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} target="_blank"><img class="photo" src=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} alt=${tx(e.text)} loading="lazy" /></a>` : ''}</td></tr>`)}</table>
   </div>`;
 }
 
@@ -154,4 +161,13 @@ function recordsText(step: Playbook['steps'][number], fields: Record<string, unk
       return `${tx(f.label)}: ${text}`;
     })
     .join(' · ');
+}
+
+/** GET /api/incidents/:id: the incident, its playbook, duty roles and people in words, the timeline as sentences. */
+interface IncidentPage {
+  incident: Incident;
+  playbook: Playbook;
+  roles?: Record<string, Text>;
+  people?: { username: string; name?: Text }[];
+  timeline: { at: number; type: string; text: Text; photo?: string }[];
 }

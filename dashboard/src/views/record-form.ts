@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { t, tx } from '../i18n.js';
+import { serverNow, t, tx } from '../i18n.js';
+import { fromSiteStamp, siteStamp } from '../site-time.js';
 import type { RecordFieldDef, StepDef } from '../types.js';
 
 // The records a step asks for (rules/incidents/playbook.ts), as a form: times in the site's
@@ -13,7 +14,7 @@ function readValue(f: RecordFieldDef, raw: FormDataEntryValue | null): string | 
   if (f.type === 'bool') return raw === 'on';
   if (raw === null || raw === '') return undefined;
   if (f.type === 'number') return Number(raw);
-  if (f.type === 'time') return new Date(String(raw)).toISOString();
+  if (f.type === 'time') return fromSiteStamp(String(raw)) ?? String(raw);
   return String(raw);
 }
 
@@ -22,7 +23,14 @@ function Input({ f, prefix }: { f: RecordFieldDef; prefix: string }) {
   if (f.type === 'bool') return html`<input type="checkbox" name=${name} />`;
   if (f.type === 'choice')
     return html`<select name=${name} required=${f.required}><option value="">—</option>${(f.options ?? []).map((o) => html`<option value=${o.value}>${tx(o.label)}</option>`)}</select>`;
-  return html`<input name=${name} type=${f.type === 'time' ? 'datetime-local' : f.type === 'number' ? 'number' : 'text'} step=${f.type === 'time' ? 60 : undefined} required=${f.required && !f.required_when && !f.required_unless} />`;
+  const required = f.required && !f.required_when && !f.required_unless;
+  if (f.type === 'time')
+    // A required time starts at "now" (an arrival recorded with one tap); any other is one tap away.
+    return html`<span class="time-input"><input name=${name} data-kind="time" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}" placeholder="YYYY-MM-DD HH:mm" title="YYYY-MM-DD HH:mm" size="16" defaultValue=${required ? siteStamp(serverNow()) : ''} required=${required} /><button type="button" class="now" onClick=${(e: Event) => {
+      const input = (e.currentTarget as HTMLElement).previousElementSibling as HTMLInputElement;
+      input.value = siteStamp(serverNow());
+    }}>${t('now')}</button></span>`;
+  return html`<input name=${name} type=${f.type === 'number' ? 'number' : 'text'} required=${required} />`;
 }
 
 const star = (f: RecordFieldDef) => (f.required || f.required_when ? '*' : '');
