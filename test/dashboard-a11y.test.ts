@@ -77,6 +77,8 @@ describe('dashboard accessibility and Chinese text', () => {
       expect(await seriousViolations(p), `alarm board, ${look.name}`).toEqual([]);
       expect(await boxedGlyphs(p), `alarm board, ${look.name}`).toEqual([]);
       await p.screenshot({ path: screenshotPath(`a11y-alarms-${look.name}`), fullPage: true });
+      // The board fits the screen it is on: on a phone, one card per alarm, nothing to scroll sideways.
+      expect(await p.evaluate(() => document.documentElement.scrollWidth), `alarm board width, ${look.name}`).toBeLessThanOrEqual(look.viewport.width);
 
       if (!incidentId) {
         const list = (await (await p.request.get(`${gw.httpUrl}/api/incidents`)).json()) as { incidents: { id: string; playbook: string }[] };

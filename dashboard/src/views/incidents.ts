@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, getLang, serverNow, t, time, tx, type Text } from '../i18n.js';
+import { ago, getLang, serverNow, SEVERITY_WORD, t, time, tx, type Text } from '../i18n.js';
 import type { Incident, Playbook, RecordFieldDef } from '../types.js';
 import { IncidentAlarms } from './incident-alarms.js';
 import { PhotoForm } from './photo-form.js';
@@ -17,7 +17,7 @@ export function IncidentsView() {
   if (!list) return html`<p class="loading">…</p>`;
   if (list.length === 0) return html`<p class="empty">${t('noIncidents')}</p>`;
   return html`<table data-testid="incidents">${list.map(
-    (i) => html`<tr class=${i.drill ? 'drill' : ''}><td><a href=${`#/incidents/${i.id}`}>${i.id}</a></td><td><span class=${`sev ${i.severity}`}>${i.severity}</span> ${tx(i.title)}${i.drill ? ' DRILL' : ''}</td><td>${i.building ?? ''} ${i.deviceId ?? ''}</td><td>${i.status === 'open' ? t('open') : t('closed')}</td><td>${i.owner ?? '—'}</td><td>${ago(i.raisedAt)}</td></tr>`,
+    (i) => html`<tr class=${i.drill ? 'drill' : ''}><td><a href=${`#/incidents/${i.id}`}>${i.id}</a></td><td><span class=${`sev ${i.severity}`}>${t(SEVERITY_WORD[i.severity])}</span> ${tx(i.title)}${i.drill ? html` <b class="drill-tag">${t('drillWord')}</b>` : ''}</td><td>${i.building ?? ''} ${i.deviceId ?? ''}</td><td>${i.status === 'open' ? t('open') : t('closed')}</td><td>${i.owner ?? '—'}</td><td>${ago(i.raisedAt)}</td></tr>`,
   )}</table>`;
 }
 
