@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
-import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
+import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { seriousViolations } from './support/axe.js';
 import { boxedGlyphs, fontconfigWithoutCjk, hanCount } from './support/cjk.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
@@ -45,16 +45,9 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-async function login(b: Browser, look: (typeof LOOKS)[number]): Promise<Page> {
+function login(b: Browser, look: (typeof LOOKS)[number]): Promise<Page> {
   // bypassCSP: axe is injected as an inline script, which the gateway's CSP (rightly) refuses.
-  const context = await b.newContext({ locale: look.locale, viewport: look.viewport, bypassCSP: true });
-  const p = await context.newPage();
-  await p.goto(gw.httpUrl);
-  await p.fill('input[name=username]', 'duty');
-  await p.fill('input[name=password]', DEVICE_PASSWORD);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('nav');
-  return p;
+  return loginPage(b, gw.httpUrl, look, 'duty', DEVICE_PASSWORD, { bypassCSP: true });
 }
 
 /** Presses Tab until the focused element matches `selector`; how many presses it took. Fails if focus never gets there. */

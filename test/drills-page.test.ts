@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
 import { projectPath } from '../gateway/paths.js';
-import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
+import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { seriousViolations } from './support/axe.js';
 import { boxedGlyphs } from './support/cjk.js';
 import { startTestDemo } from './support/demo.js';
@@ -33,14 +33,8 @@ afterAll(async () => {
 });
 
 async function login(look: (typeof LOOKS)[number]): Promise<Page> {
-  const context = await browser.newContext({ locale: look.locale, viewport: look.viewport, bypassCSP: true });
-  const p = await context.newPage();
-  await p.goto(demo.gateway.httpUrl);
   const duty = DEMO_LOGINS.users.find((u) => u.username === 'duty')!;
-  await p.fill('input[name=username]', duty.username);
-  await p.fill('input[name=password]', duty.password);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('nav');
+  const p = await loginPage(browser, demo.gateway.httpUrl, look, duty.username, duty.password, { bypassCSP: true });
   await p.goto(`${demo.gateway.httpUrl}/#/drills`);
   await p.waitForSelector('[data-scenario=lift-entrapment] [data-testid=scenario-timeline]');
   return p;

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
-import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
+import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 
 // The shift handover in Chromium, as two people do it (S003 §3.6, §4.8–4.9): the outgoing
@@ -25,16 +25,8 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-async function login(look: (typeof LOOKS)[number], username: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ locale: look.locale, viewport: look.viewport });
-  const p = await context.newPage();
-  await p.goto(gw.httpUrl);
-  await p.fill('input[name=username]', username);
-  await p.fill('input[name=password]', DEVICE_PASSWORD);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('nav');
-  return context;
-}
+
+const login = async (look: (typeof LOOKS)[number], username: string): Promise<BrowserContext> => (await loginPage(browser, gw.httpUrl, look, username, DEVICE_PASSWORD)).context();
 
 describe('shift handover page', () => {
   it('the outgoing engineer hands over with a note, keeps the case until the incoming one confirms on a phone; the sheet prints', async () => {

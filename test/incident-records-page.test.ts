@@ -4,7 +4,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
-import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
+import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { PNG } from '../gateway/incidents/photos.testing.js';
 import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 
@@ -27,16 +27,8 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-async function login(look: (typeof LOOKS)[number]): Promise<BrowserContext> {
-  const context = await browser.newContext({ locale: look.locale, viewport: look.viewport });
-  const p = await context.newPage();
-  await p.goto(gw.httpUrl);
-  await p.fill('input[name=username]', 'duty');
-  await p.fill('input[name=password]', DEVICE_PASSWORD);
-  await p.click('button[type=submit]');
-  await p.waitForSelector('nav');
-  return context;
-}
+
+const login = async (look: (typeof LOOKS)[number]): Promise<BrowserContext> => (await loginPage(browser, gw.httpUrl, look, 'duty', DEVICE_PASSWORD)).context();
 
 describe('incident records on the page', () => {
   for (const look of LOOKS) {

@@ -1,16 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handover, HandoverEvent, HandoverReport } from '../../rules/incidents/handover.js';
 import type { Incident } from '../../rules/incidents/incident.js';
 import type { Shift } from '../../rules/incidents/shifts.js';
 import { EventLog } from '../event-log.js';
 import { HandoverDesk } from '../incidents/handovers.js';
-import { loadPlaybooks } from '../incidents/playbooks.js';
-import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { testIncidentRuntime } from '../incidents/runtime.testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -21,17 +19,7 @@ afterEach(async () => {
 // 2025-01-15 16:00 in Asia/Shanghai (the test site's zone): the day shift, 08:30–18:00.
 async function withDesk(dir = mkdtempSync(join(tmpdir(), 'api-handover-')), clock = new FakeClock()) {
   const config = await testSite();
-  const incidents = new IncidentRuntime({
-    config,
-    clock,
-    log: new EventLog<IncidentRecord>(join(dir, 'events.jsonl')),
-    playbooks: loadPlaybooks(),
-    alarms: { subscribe: () => () => undefined },
-    live: () => undefined,
-    logger: pino({ level: 'silent' }),
-    tickMs: 3_600_000,
-  });
-  await incidents.start();
+  const incidents = await testIncidentRuntime({ config, clock, dir });
   const handovers = new HandoverDesk({ log: new EventLog<HandoverEvent>(join(dir, 'handovers.jsonl')), incidents, rota: config.shifts, timeZone: config.site.timezone, now: () => clock.now() });
   await handovers.start();
   const t = await testApi({ incidents, handovers, clock });

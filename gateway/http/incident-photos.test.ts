@@ -1,15 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
-import { EventLog } from '../event-log.js';
 import { PHOTO_MAX_BYTES, PhotoStore } from '../incidents/photos.js';
-import { loadPlaybooks } from '../incidents/playbooks.js';
 import { PNG } from '../incidents/photos.testing.js';
-import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { testIncidentRuntime } from '../incidents/runtime.testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -20,8 +17,7 @@ afterEach(async () => {
 async function withPhotos() {
   const dir = mkdtempSync(join(tmpdir(), 'api-photos-'));
   const clock = new FakeClock();
-  const incidents = new IncidentRuntime({ config: await testSite(), clock, log: new EventLog<IncidentRecord>(join(dir, 'events.jsonl')), playbooks: loadPlaybooks(), alarms: { subscribe: () => () => undefined }, live: () => undefined, logger: pino({ level: 'silent' }), tickMs: 3_600_000 });
-  await incidents.start();
+  const incidents = await testIncidentRuntime({ config: await testSite(), clock, dir });
   cleanups.push(() => incidents.stop());
   const t = await testApi({ incidents, clock, photos: new PhotoStore(join(dir, 'photos')) });
   cleanups.push(() => t.app.close());

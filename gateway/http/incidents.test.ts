@@ -1,13 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
-import { EventLog } from '../event-log.js';
-import { loadPlaybooks } from '../incidents/playbooks.js';
-import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { testIncidentRuntime } from '../incidents/runtime.testing.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -17,17 +14,7 @@ afterEach(async () => {
 
 async function withIncidents() {
   const clock = new FakeClock();
-  const incidents = new IncidentRuntime({
-    config: await testSite(),
-    clock,
-    log: new EventLog<IncidentRecord>(join(mkdtempSync(join(tmpdir(), 'api-incidents-')), 'events.jsonl')),
-    playbooks: loadPlaybooks(),
-    alarms: { subscribe: () => () => undefined },
-    live: () => undefined,
-    logger: pino({ level: 'silent' }),
-    tickMs: 3_600_000,
-  });
-  await incidents.start();
+  const incidents = await testIncidentRuntime({ config: await testSite(), clock, dir: mkdtempSync(join(tmpdir(), 'api-incidents-')) });
   cleanups.push(() => incidents.stop());
   const t = await testApi({ incidents, clock });
   cleanups.push(() => t.app.close());

@@ -1,18 +1,15 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
 import { localTime } from '../../rules/reports/calendar.js';
 import type { Clock, Timers } from '../clock.js';
 import { ConfigError, parseConfig } from '../config/load.js';
 import type { SiteConfig } from '../config/schema.js';
-import { EventLog } from '../event-log.js';
 import { createAnnouncer } from '../incidents/notify.js';
-import { loadPlaybooks } from '../incidents/playbooks.js';
-import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import { HeatingReportScheduler, type StoredHeatingReport } from './heating-scheduler.js';
+import { testIncidentRuntime } from '../incidents/runtime.testing.js';
 
 const TZ = 'Asia/Shanghai';
 const at = (date: string, hh: number, mm = 0) => localTime(date, hh, TZ) + mm * 60_000;
@@ -188,17 +185,7 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     const config = site();
     let clockT = at('2026-12-10', 9);
     const clock = { now: () => clockT };
-    const rt = new IncidentRuntime({
-      config,
-      clock,
-      log: new EventLog<IncidentRecord>(join(dir, 'incidents.jsonl')),
-      playbooks: loadPlaybooks(),
-      alarms: { subscribe: () => () => undefined },
-      live: () => undefined,
-      logger: pino({ level: 'silent' }),
-      tickMs: 3_600_000,
-    });
-    await rt.start();
+    const rt = await testIncidentRuntime({ config, clock, dir, file: 'incidents.jsonl' });
     cleanups.push(() => rt.stop());
     const h = harness({ start: clockT, dir: join(dir, 'reports'), watchedSince: at('2026-11-01', 0), incidents: () => rt.list() });
     await h.start();

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectPath } from '../../gateway/paths.js';
 
 /** Debian's Chromium, headless, quiet (no network of its own, no sandbox in CI containers). */
@@ -18,4 +18,16 @@ export const LOOKS = [
 /** Where screenshots are kept (artifacts of the run, not committed). */
 export function screenshotPath(name: string): string {
   return projectPath('test-results', 'screenshots', `${name}.png`);
+}
+
+/** A new browser context at `look`'s size and language, logged in to the gateway's page as `username`. */
+export async function loginPage(browser: Browser, url: string, look: (typeof LOOKS)[number], username: string, password: string, opts: { bypassCSP?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ locale: look.locale, viewport: look.viewport, ...(opts.bypassCSP ? { bypassCSP: true } : {}) });
+  const p = await context.newPage();
+  await p.goto(url);
+  await p.fill('input[name=username]', username);
+  await p.fill('input[name=password]', password);
+  await p.click('button[type=submit]');
+  await p.waitForSelector('nav');
+  return p;
 }
