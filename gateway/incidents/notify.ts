@@ -56,19 +56,20 @@ export function formatMessage(type: Channel['type'], n: Notice, placeOf: Notifie
     if (type !== 'webhook') return robotMarkdown(type, title, text);
     return { kind: 'incident_opened', ...common, severity: incident.severity, to: event.to, first_step: { id: first.id, title: first.title }, text };
   }
-  const step = playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step };
+  // A late step, or a late task (a lift's check): named by its title either way.
+  const step = event.type === 'escalated' ? (playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step }) : (incident.tasks[event.task]?.title ?? { zh: event.task, en: event.task });
   const title = `【${drill}升级 Escalation】${both(incident.title)}`;
   const lines = [
     `**${title}**`,
     `地点 Where: ${placeText(place)}`,
-    `超时步骤 Overdue step: ${step.zh} / ${step.en}`,
+    event.type === 'escalated' ? `超时步骤 Overdue step: ${step.zh} / ${step.en}` : `超时任务 Overdue task: ${step.zh} / ${step.en}`,
     `升级至 To: ${roleText(event.to).zh} ${roleText(event.to).en} (level ${event.level})`,
     `事件 Incident: ${incident.id}`,
     `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
   ];
   const text = lines.join('\n\n');
   if (type !== 'webhook') return robotMarkdown(type, title, text);
-  return { kind: 'escalation', ...common, step: event.step, step_title: step, level: event.level, to: event.to, text };
+  return { kind: 'escalation', ...common, ...(event.type === 'escalated' ? { step: event.step, step_title: step } : { task: event.task, task_title: step }), level: event.level, to: event.to, text };
 }
 
 /** The markdown message of a group robot (WeCom 企业微信, DingTalk 钉钉), as their webhook APIs document it. */
@@ -110,7 +111,7 @@ export function createNotifier(opts: NotifierOptions): NoticeSender {
   return async (n) => {
     const events: IncidentEvent[] = [];
     const roles = n.event.type === 'alerted' ? n.event.to : [n.event.to];
-    const step = n.event.type === 'escalated' ? { step: n.event.step } : {};
+    const step = n.event.type === 'escalated' ? { step: n.event.step } : n.event.type === 'task_escalated' ? { task: n.event.task } : {};
     // One message per channel: its first role among those the notice is for names it.
     for (const ch of opts.channels) {
       const to = roles.find((r) => ch.roles.includes(r));

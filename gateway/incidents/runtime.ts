@@ -31,7 +31,7 @@ export interface IncidentChange {
 export interface Notice {
   incident: Incident;
   playbook: Playbook;
-  event: Extract<IncidentEvent, { type: 'escalated' | 'alerted' }>;
+  event: Extract<IncidentEvent, { type: 'escalated' | 'task_escalated' | 'alerted' }>;
 }
 
 /** Sends a notice; returns the attempts as timeline events (see notify.ts). */
@@ -150,7 +150,7 @@ export class IncidentRuntime implements HealthSource {
   private handle(records: IncidentRecord[]): Promise<void> {
     const done = this.persist(records);
     for (const r of records) {
-      if ((r.event.type === 'escalated' || r.event.type === 'alerted') && this.opts.notify) {
+      if ((r.event.type === 'escalated' || r.event.type === 'task_escalated' || r.event.type === 'alerted') && this.opts.notify) {
         const { incident, playbook } = this.board.get(r.incidentId);
         const event = r.event;
         void this.opts

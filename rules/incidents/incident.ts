@@ -28,6 +28,8 @@ export type IncidentEvent = { at: number } & (
   /** The sensors show what a step asks, but its record needs a person: noted, the step stays open (I7). */
   | { type: 'evidence_seen'; step: string; evidence: Text }
   | { type: 'escalated'; step: string; level: number; to: DutyRole }
+  /** A task past its own deadline (from when it opened or re-opened): told like a late step. */
+  | { type: 'task_escalated'; task: string; level: number; to: DutyRole }
   /** A critical incident: these roles are told at once (I6). */
   | { type: 'alerted'; to: DutyRole[] }
   | { type: 'note'; by: string; text: string }
@@ -40,7 +42,7 @@ export type IncidentEvent = { at: number } & (
   | { type: 'task_reopened'; task: string; reason: Text }
   | { type: 'alarm_cleared'; alarmId: string }
   /** One attempt to tell someone (an alert, an escalation): sent, failed, or held back because it is a drill. */
-  | { type: 'notification'; channel: string; to: DutyRole; step?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
+  | { type: 'notification'; channel: string; to: DutyRole; step?: string; task?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
   /**
    * A command a person sent to one of the incident's devices (close a vacant flat's valve,
    * device-command.ts), recorded when it goes out (`sent`) and again with the device's answer:
@@ -87,6 +89,8 @@ export interface TaskState {
   /** When it was added, or last reopened. */
   openedAt: number;
   reopened: number;
+  /** Escalation levels reached since it last opened. */
+  escalated?: number;
 }
 
 export interface IncidentAlarm {
@@ -223,6 +227,11 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
       if (s) s.escalated = Math.max(s.escalated, e.level);
       break;
     }
+    case 'task_escalated': {
+      const t = inc.tasks[e.task];
+      if (t) t.escalated = Math.max(t.escalated ?? 0, e.level);
+      break;
+    }
     case 'handed_over':
       inc.owner = e.to;
       break;
@@ -245,6 +254,8 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
       t.done = false;
       t.openedAt = e.at;
       t.reopened += 1;
+      // Its clock starts again, and so do its escalations.
+      delete t.escalated;
       delete t.doneAt;
       delete t.by;
       delete t.evidence;
@@ -471,6 +482,13 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
     const deadline = step.deadline_min * 60_000;
     const level = Math.min(playbook.escalation.length, Math.floor((now - inc.raisedAt) / deadline));
     for (let l = s.escalated + 1; l <= level; l++) out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
+  }
+  // A task with a deadline of its own (each lift's check) escalates the same way, timed from when it opened.
+  for (const [id, t] of Object.entries(inc.tasks)) {
+    const def = playbook.tasks.find((d) => d.id === id || id.startsWith(`${d.id}:`));
+    if (t.done || def?.deadline_min === undefined) continue;
+    const level = Math.min(playbook.escalation.length, Math.floor((now - t.openedAt) / (def.deadline_min * 60_000)));
+    for (let l = (t.escalated ?? 0) + 1; l <= level; l++) out.push({ type: 'task_escalated', task: id, level: l, to: playbook.escalation[l - 1]!, at: now });
   }
   return out;
 }

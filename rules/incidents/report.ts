@@ -170,6 +170,8 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
       return { zh: `传感器显示：${e.evidence.zh}；该步骤需人工记录后完成：${step(e.step).zh}`, en: `the sensors show: ${e.evidence.en}; a person must record and close: ${step(e.step).en}` };
     case 'escalated':
       return { zh: `超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${step(e.step).zh}`, en: `overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${step(e.step).en}` };
+    case 'task_escalated':
+      return { zh: `任务超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${task(e.task).zh}`, en: `task overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${task(e.task).en}` };
     case 'note':
       return { zh: `${who(e.by).zh}：${e.text}`, en: `${who(e.by).en}: ${e.text}` };
     case 'handed_over':
@@ -186,7 +188,7 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     case 'alarm_cleared':
       return { zh: `告警恢复：${e.alarmId}`, en: `alarm cleared: ${e.alarmId}` };
     case 'notification': {
-      const what = e.step ? step(e.step) : { zh: '事件开启', en: 'incident opened' };
+      const what = e.step ? step(e.step) : e.task ? task(e.task) : { zh: '事件开启', en: 'incident opened' };
       return { zh: `通知 ${e.channel}（${ROLE[e.to].zh}，${what.zh}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`, en: `notify ${e.channel} (${ROLE[e.to].en}, ${what.en}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}` };
     }
     case 'device_command':
