@@ -54,13 +54,30 @@ describe('the monitor watches itself (issue 16)', () => {
     await gw.adapter.waitReady();
     const g = gw;
     // Firing and still holding (one whose condition is gone waits its clear time as firing).
-    const firing = () => new Map(g.alarms.list().filter((a) => a.status === 'firing' && a.clearingSince === undefined).map((a) => [`${a.kind}|${a.deviceId}`, a]));
+    const firing = () =>
+      new Map(
+        g.alarms
+          .list()
+          .filter((a) => a.status === 'firing' && a.clearingSince === undefined)
+          .map((a) => [`${a.kind}|${a.deviceId}`, a]),
+      );
 
     await influx.stop(); // the database goes down
-    const device = await mqtt.connectAsync(g.brokerUrl, { username: 'wm-101', password: DEVICE_PASSWORD, reconnectPeriod: 100, connectTimeout: 5000 });
+    const device = await mqtt.connectAsync(g.brokerUrl, {
+      username: 'wm-101',
+      password: DEVICE_PASSWORD,
+      reconnectPeriod: 100,
+      connectTimeout: 5000,
+    });
     const sent: Promise<unknown>[] = [];
     for (let i = 0; i < 2000; i++) {
-      sent.push(device.publishAsync('dutyroom/testsite/wm-101/reading', JSON.stringify({ ts: clock.now() - 2000_000 + i * 1000, total_m3: 1000 + i / 1000, flow_m3h: 0.06 }), { qos: 1 }));
+      sent.push(
+        device.publishAsync(
+          'dutyroom/testsite/wm-101/reading',
+          JSON.stringify({ ts: clock.now() - 2000_000 + i * 1000, total_m3: 1000 + i / 1000, flow_m3h: 0.06 }),
+          { qos: 1 },
+        ),
+      );
     }
     await waitFor(() => g.broker!.stats().notKept > 0 || null, 'the spool full and refusing', 30_000);
     await waitFor(() => g.modbus.linesDown().length > 0 || null, 'the Modbus line found silent', 10_000);
@@ -71,21 +88,59 @@ describe('the monitor watches itself (issue 16)', () => {
       g.alarms.checkSystem();
       return instant.every((k) => firing().has(k)) || null;
     }, 'the instant system alarms');
-    expect([...firing().keys()].sort()).toEqual(instant);
+    // Of the system alarms, only the instant ones yet (em-x's own device_offline may come meanwhile: its converter is off).
+    expect([...firing().keys()].filter((k) => isSystemKind(k.split('|')[0]!)).sort()).toEqual(instant);
     skipped += 61_000;
     g.alarms.checkSystem();
     const all = firing();
     const line = `modbus:tcp://127.0.0.1:${modbusPort}`;
-    expect([...all.keys()].sort()).toEqual(['disk_low|gateway', `modbus_line_down|${line}`, 'spool_nearly_full|gateway', 'spool_refusing|gateway', 'storage_unreachable|gateway']);
-    expect(all.get('storage_unreachable|gateway')).toMatchObject({ severity: 'major', evidence: { text: { en: expect.stringMatching(/database writes failing for \d+ s/), zh: expect.stringContaining('数据库写入失败') } } });
-    expect(all.get('spool_refusing|gateway')).toMatchObject({ severity: 'critical', evidence: { text: { en: expect.stringMatching(/^the spool is full \(\d+ KiB \/ 64 KiB\)/), zh: expect.stringContaining('新读数被拒收') } } });
-    expect(all.get('spool_nearly_full|gateway')!.evidence!.text.en).toMatch(/^spool (9\d|100) % full \(\d+ KiB \/ 64 KiB\)/);
-    expect(all.get('disk_low|gateway')).toMatchObject({ severity: 'critical', evidence: { text: { en: expect.stringContaining('below 1048576.0 GiB') } } });
-    expect(all.get(`modbus_line_down|${line}`)).toMatchObject({ severity: 'major', evidence: { text: { en: expect.stringContaining('1 device(s)') } } });
+    expect([...all.keys()].sort()).toEqual([
+      'disk_low|gateway',
+      `modbus_line_down|${line}`,
+      'spool_nearly_full|gateway',
+      'spool_refusing|gateway',
+      'storage_unreachable|gateway',
+    ]);
+    expect(all.get('storage_unreachable|gateway')).toMatchObject({
+      severity: 'major',
+      evidence: {
+        text: {
+          en: expect.stringMatching(/database writes failing for \d+ s/),
+          zh: expect.stringContaining('数据库写入失败'),
+        },
+      },
+    });
+    expect(all.get('spool_refusing|gateway')).toMatchObject({
+      severity: 'critical',
+      evidence: {
+        text: {
+          en: expect.stringMatching(/^the spool is full \(\d+ KiB \/ 64 KiB\)/),
+          zh: expect.stringContaining('新读数被拒收'),
+        },
+      },
+    });
+    expect(all.get('spool_nearly_full|gateway')!.evidence!.text.en).toMatch(
+      /^spool (9\d|100) % full \(\d+ KiB \/ 64 KiB\)/,
+    );
+    expect(all.get('disk_low|gateway')).toMatchObject({
+      severity: 'critical',
+      evidence: { text: { en: expect.stringContaining('below 1048576.0 GiB') } },
+    });
+    expect(all.get(`modbus_line_down|${line}`)).toMatchObject({
+      severity: 'major',
+      evidence: { text: { en: expect.stringContaining('1 device(s)') } },
+    });
 
     // The critical ones open the gateway's own playbook, one incident for the gateway, and the roles are told.
-    const kinds = () => g.incidents.list({ status: 'open' }).find((i) => i.playbook === 'gateway_fault')?.alarms.map((a) => a.kind).sort();
-    await waitFor(() => (kinds()?.length === 3) || null, 'the gateway_fault incident with its three alarms', 5000).catch(() => undefined);
+    const kinds = () =>
+      g.incidents
+        .list({ status: 'open' })
+        .find((i) => i.playbook === 'gateway_fault')
+        ?.alarms.map((a) => a.kind)
+        .sort();
+    await waitFor(() => kinds()?.length === 3 || null, 'the gateway_fault incident with its three alarms', 5000).catch(
+      () => undefined,
+    );
     expect(kinds()).toEqual(['disk_low', 'spool_nearly_full', 'spool_refusing']);
     expect(g.incidents.list().filter((i) => i.playbook === 'gateway_fault')).toHaveLength(1);
 
@@ -93,7 +148,9 @@ describe('the monitor watches itself (issue 16)', () => {
     const viewer = { authorization: `Bearer ${BRIDGE_PASSWORD}` };
     const res = await fetch(`${g.httpUrl}/api/alarms`, { headers: viewer });
     const listed = ((await res.json()) as { alarms: { kind: string }[] }).alarms.map((a) => a.kind);
-    expect(listed).toEqual(expect.arrayContaining(['storage_unreachable', 'spool_refusing', 'disk_low', 'modbus_line_down']));
+    expect(listed).toEqual(
+      expect.arrayContaining(['storage_unreachable', 'spool_refusing', 'disk_low', 'modbus_line_down']),
+    );
 
     // The duty room sees it: the health panel and the board, on the wall screen in English and on a phone in Chinese.
     const browser = await launchChromium();
@@ -124,32 +181,49 @@ describe('the monitor watches itself (issue 16)', () => {
 
     // The broker thread dies and is restarted: a fact to look at, minor.
     await g.broker!.crash();
-    await waitFor(() => (g.broker!.restarts >= 1 && g.broker!.health().status === 'ok') || null, 'the broker thread restarted', 30_000);
+    await waitFor(
+      () => (g.broker!.restarts >= 1 && g.broker!.health().status === 'ok') || null,
+      'the broker thread restarted',
+      30_000,
+    );
     g.alarms.checkSystem();
-    expect(firing().get('broker_restarted|gateway')).toMatchObject({ severity: 'minor', evidence: { text: { en: expect.stringContaining('1 restart(s) so far') } } });
+    expect(firing().get('broker_restarted|gateway')).toMatchObject({
+      severity: 'minor',
+      evidence: { text: { en: expect.stringContaining('1 restart(s) so far') } },
+    });
 
     // The database returns: the spool drains, the device's readings are taken again.
     influx = await startInfluxd({ dataDir, port });
     await Promise.all(sent);
     await device.endAsync();
-    await waitFor(() => {
-      const h = Object.fromEntries(g.store.healthSources.map((x) => [x.component, x.health()]));
-      if (h.spool!.depth === 0 && g.pipeline.refusing === undefined) return true;
-      throw new Error(`refusing: ${g.pipeline.refusing}; ${JSON.stringify(h)}`);
-    }, 'the spool drained', 60_000);
+    await waitFor(
+      () => {
+        const h = Object.fromEntries(g.store.healthSources.map((x) => [x.component, x.health()]));
+        if (h.spool!.depth === 0 && g.pipeline.refusing === undefined) return true;
+        throw new Error(`refusing: ${g.pipeline.refusing}; ${JSON.stringify(h)}`);
+      },
+      'the spool drained',
+      60_000,
+    );
     g.alarms.checkSystem(); // gone: each starts its clear time
     skipped += 61_000;
     g.alarms.checkSystem();
     const left = [...firing().keys()].filter((k) => isSystemKind(k.split('|')[0]!)).sort(); // the devices went silent meanwhile, too
     // The disk is still small, the converter still off, the restart stays on the board for 10 minutes.
     expect(left).toEqual(['broker_restarted|gateway', 'disk_low|gateway', `modbus_line_down|${line}`]);
-    const cleared = g.alarms.list().filter((a) => a.status === 'cleared').map((a) => a.kind).sort();
+    const cleared = g.alarms
+      .list()
+      .filter((a) => a.status === 'cleared')
+      .map((a) => a.kind)
+      .sort();
     expect(cleared).toEqual(expect.arrayContaining(['spool_nearly_full', 'spool_refusing', 'storage_unreachable']));
 
     // The panel follows; and when the gateway itself stops answering, nothing on it stays green.
     const look = await launchChromium();
     try {
-      const p = await (await look.newContext({ locale: 'en-US', viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: viewer })).newPage();
+      const p = await (
+        await look.newContext({ locale: 'en-US', viewport: { width: 1920, height: 1080 }, extraHTTPHeaders: viewer })
+      ).newPage();
       await p.goto(`${g.httpUrl}/#/health`);
       await p.waitForSelector('[data-part=store].ok');
       expect(await p.getAttribute('[data-part=spool]', 'class')).toContain('ok');
