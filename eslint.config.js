@@ -1,4 +1,4 @@
-// Lint = TypeScript-aware recommended rules; formatting is not linted.
+// Lint = TypeScript-aware recommended rules; formatting is Prettier's (npm run format), checked by npm run lint.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -3,7 +3,14 @@
 // from day to day (2026-11-30 ran 2.5–3× slower than 2026-11-23 on unchanged code), so every
 // result carries this figure: compare runs by their ratio to it, not by absolute numbers.
 
-const PAYLOAD = JSON.stringify({ ts: 1_796_000_000_000, total_m3: 1234.567, flow_m3h: 0.42, leak: false, reverse: false, error_code: 0 });
+const PAYLOAD = JSON.stringify({
+  ts: 1_796_000_000_000,
+  total_m3: 1234.567,
+  flow_m3h: 0.42,
+  leak: false,
+  reverse: false,
+  error_code: 0,
+});
 
 /** Rounds of the fixed work per second, best of three half-second tries. */
 export function cpuReference(): number {

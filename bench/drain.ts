@@ -51,7 +51,12 @@ export async function benchDrain(influxUrl: string, readings: number): Promise<D
     const spoolBytes = await fillSpool(dir, readings);
     const database = `drain_${Date.now()}`;
     const metrics = new Metrics();
-    const store = createStore({ driver: new Influx1Driver({ url: influxUrl, database }), spool: { dir, maxBytes: 4 * 2 ** 30 }, metrics, writer: { batchSize: 5000 } });
+    const store = createStore({
+      driver: new Influx1Driver({ url: influxUrl, database }),
+      spool: { dir, maxBytes: 4 * 2 ** 30 },
+      metrics,
+      writer: { batchSize: 5000 },
+    });
     const stopProfile = await profileWindow('drain');
     const start = performance.now();
     await store.open();
@@ -59,7 +64,13 @@ export async function benchDrain(influxUrl: string, readings: number): Promise<D
     await stopProfile();
     await store.close();
     const seconds = (end - start) / 1000;
-    return { readings, spoolBytes, seconds: Math.round(seconds * 10) / 10, readingsPerS: Math.round(readings / seconds), inInflux: await countInInflux(influxUrl, database, 'water_meter', 'total_m3') };
+    return {
+      readings,
+      spoolBytes,
+      seconds: Math.round(seconds * 10) / 10,
+      readingsPerS: Math.round(readings / seconds),
+      inInflux: await countInInflux(influxUrl, database, 'water_meter', 'total_m3'),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,7 +78,9 @@ export async function benchDrain(influxUrl: string, readings: number): Promise<D
 
 if (process.argv[1]?.endsWith('drain.js')) {
   const { startInfluxd } = await import('../gateway/store/influxd.js');
-  const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = process.env.INFLUX_URL
+    ? { url: process.env.INFLUX_URL, stop: async () => {} }
+    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
   try {
     console.log(JSON.stringify(await benchDrain(influx.url, process.argv.includes('--quick') ? 100_000 : 1_000_000)));
   } finally {

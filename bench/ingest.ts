@@ -47,7 +47,11 @@ export async function benchIngest(influxUrl: string, opts: IngestOptions): Promi
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-bench-'));
   const hash = await hashPassword(BENCH_PASSWORD);
   const database = `bench_${opts.externalUrl ? 'ext' : 'emb'}_${Date.now()}`;
-  const devices = Array.from({ length: opts.devices }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`).join('\n');
+  const devices = Array.from(
+    { length: opts.devices },
+    (_, i) =>
+      `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
+  ).join('\n');
   const config = parseConfig(
     `site: { id: bench, name: Bench }
 data_dir: ${dir}
@@ -64,9 +68,20 @@ ${devices}
   const gw = await startGateway({ config, baseDir: dir, logger: pino({ level: 'warn' }) });
   try {
     await gw.adapter.waitReady();
-    const value = async (m: { get(): Promise<{ values: { value: number }[] }> }) => (await m.get()).values.reduce((s, v) => s + v.value, 0);
-    const counts = async () => ({ accepted: await value(gw.metrics.readingsAccepted), rejected: await value(gw.metrics.readingsRejected), stored: await value(gw.metrics.pointsWritten) });
-    const pub = publish(gw.brokerUrl, opts.devices, opts.perDevice, 'bench', opts.seconds ? { seconds: opts.seconds } : {});
+    const value = async (m: { get(): Promise<{ values: { value: number }[] }> }) =>
+      (await m.get()).values.reduce((s, v) => s + v.value, 0);
+    const counts = async () => ({
+      accepted: await value(gw.metrics.readingsAccepted),
+      rejected: await value(gw.metrics.readingsRejected),
+      stored: await value(gw.metrics.pointsWritten),
+    });
+    const pub = publish(
+      gw.brokerUrl,
+      opts.devices,
+      opts.perDevice,
+      'bench',
+      opts.seconds ? { seconds: opts.seconds } : {},
+    );
     const start = await pub.started;
     const stopProfile = await profileWindow(`ingest-${opts.externalUrl ? 'external' : 'embedded'}`);
     const cpu = process.cpuUsage();
@@ -105,14 +120,25 @@ ${devices}
 if (process.argv[1]?.endsWith('ingest.js')) {
   const { startInfluxd } = await import('../gateway/store/influxd.js');
   const quick = process.argv.includes('--quick');
-  const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = process.env.INFLUX_URL
+    ? { url: process.env.INFLUX_URL, stop: async () => {} }
+    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
   let mosquitto: { url: string; stop(): Promise<void> } | undefined;
   try {
     if (process.argv.includes('--external')) mosquitto = await (await import('./mosquitto.js')).startMosquitto();
     const devices = Number(process.env.BENCH_DEVICES ?? (quick ? 20 : 100));
     const perDevice = Number(process.env.BENCH_PER_DEVICE ?? (quick ? 500 : 25_000));
     const seconds = Number(process.env.BENCH_SECONDS ?? 0);
-    console.log(JSON.stringify(await benchIngest(influx.url, { devices, perDevice, ...(seconds ? { seconds } : {}), ...(mosquitto ? { externalUrl: mosquitto.url } : {}) })));
+    console.log(
+      JSON.stringify(
+        await benchIngest(influx.url, {
+          devices,
+          perDevice,
+          ...(seconds ? { seconds } : {}),
+          ...(mosquitto ? { externalUrl: mosquitto.url } : {}),
+        }),
+      ),
+    );
   } finally {
     await mosquitto?.stop();
     await influx.stop();

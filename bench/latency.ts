@@ -29,8 +29,16 @@ export async function benchLatency(influxUrl: string, quick: boolean): Promise<L
   const meters = 20;
   const sensors = quick ? 20 : 100;
   const devices = [
-    ...Array.from({ length: meters }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`),
-    ...Array.from({ length: sensors }, (_, i) => `  - { id: leak${i}, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1 }, connection: { topic: zigbee2mqtt/leak${i} } }`),
+    ...Array.from(
+      { length: meters },
+      (_, i) =>
+        `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
+    ),
+    ...Array.from(
+      { length: sensors },
+      (_, i) =>
+        `  - { id: leak${i}, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1 }, connection: { topic: zigbee2mqtt/leak${i} } }`,
+    ),
   ].join('\n');
   const config = parseConfig(
     `site: { id: bench, name: Bench }
@@ -57,7 +65,10 @@ ${devices}
   const background = publish(gw.brokerUrl, meters, Math.ceil((rate * (seconds + 5)) / meters), 'bench', { rate }).done;
 
   const sse = new AbortController();
-  const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, { headers: { authorization: `Bearer ${PASSWORD}` }, signal: sse.signal });
+  const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, {
+    headers: { authorization: `Bearer ${PASSWORD}` },
+    signal: sse.signal,
+  });
   const reader = res.body!.getReader();
   const firedAt = new Map<string, number>();
   void (async () => {
@@ -78,7 +89,11 @@ ${devices}
     }
   })();
 
-  const bridge = await mqtt.connectAsync(gw.brokerUrl, { username: 'zigbee2mqtt', password: PASSWORD, reconnectPeriod: 0 });
+  const bridge = await mqtt.connectAsync(gw.brokerUrl, {
+    username: 'zigbee2mqtt',
+    password: PASSWORD,
+    reconnectPeriod: 0,
+  });
   await new Promise((r) => setTimeout(r, 1000)); // let the background load settle in
   const acceptedNow = async () => (await gw.metrics.readingsAccepted.get()).values[0]?.value ?? 0;
   const acceptedStart = await acceptedNow();
@@ -100,13 +115,22 @@ ${devices}
   await gw.stop();
   await background.catch(() => undefined);
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
-  return { backgroundPerS: Math.round(backgroundPerS), samples: latencies.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1) };
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
+  return {
+    backgroundPerS: Math.round(backgroundPerS),
+    samples: latencies.length,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+  };
 }
 
 if (process.argv[1]?.endsWith('latency.js')) {
   const { startInfluxd } = await import('../gateway/store/influxd.js');
-  const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = process.env.INFLUX_URL
+    ? { url: process.env.INFLUX_URL, stop: async () => {} }
+    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
   try {
     console.log(JSON.stringify(await benchLatency(influx.url, process.argv.includes('--quick'))));
   } finally {

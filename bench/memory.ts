@@ -55,8 +55,15 @@ async function child(args: ChildArgs): Promise<MemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-memory-'));
   const database = `memory_${Date.now()}`;
   const hash = await hashPassword(BENCH_PASSWORD);
-  const devices = Array.from({ length: args.devices }, (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, publish_interval_s: 60, place: { building: b${i % 10}, floor: "${1 + (i % 30)}" }, connection: {} }`).join('\n');
-  const buildings = Array.from({ length: 10 }, (_, b) => `  - { id: b${b}, name: B${b}, floors: { lowest: 1, highest: 30 } }`).join('\n');
+  const devices = Array.from(
+    { length: args.devices },
+    (_, i) =>
+      `  - { id: m${i}, kind: water_meter, protocol: mqtt, publish_interval_s: 60, place: { building: b${i % 10}, floor: "${1 + (i % 30)}" }, connection: {} }`,
+  ).join('\n');
+  const buildings = Array.from(
+    { length: 10 },
+    (_, b) => `  - { id: b${b}, name: B${b}, floors: { lowest: 1, highest: 30 } }`,
+  ).join('\n');
   // Written to a file and loaded as `dutyroom start` loads it (in a thread of its own: the
   // YAML parser's garbage would otherwise stay in this process's RSS).
   const file = join(dir, 'memory.yaml');
@@ -85,10 +92,18 @@ ${devices}
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     const idle = process.memoryUsage();
-    const pub = publish(gw.brokerUrl, args.devices, 1_000_000, 'bench', { rate: args.rate, seconds: args.loadS + args.soakS, username: 'nbiot', connections: 20 });
+    const pub = publish(gw.brokerUrl, args.devices, 1_000_000, 'bench', {
+      rate: args.rate,
+      seconds: args.loadS + args.soakS,
+      username: 'nbiot',
+      connections: 20,
+    });
     const start = await pub.started;
     const samples: { t: number; rss: number }[] = [];
-    const timer = setInterval(() => samples.push({ t: (performance.now() - start) / 1000, rss: process.memoryUsage().rss }), 1000);
+    const timer = setInterval(
+      () => samples.push({ t: (performance.now() - start) / 1000, rss: process.memoryUsage().rss }),
+      1000,
+    );
     const { sent } = await pub.done;
     const accepted = async () => (await gw.metrics.readingsAccepted.get()).values[0]?.value ?? 0;
     const stored = async () => (await gw.metrics.pointsWritten.get()).values[0]?.value ?? 0;
@@ -128,7 +143,11 @@ ${devices}
 /** Runs the memory bench in a process of its own. */
 export async function benchMemory(influxUrl: string, quick: boolean): Promise<MemoryResult> {
   const args: ChildArgs = { influxUrl, devices: 10_000, rate: 5000, loadS: quick ? 5 : 60, soakS: quick ? 5 : 600 };
-  const proc = spawn(process.execPath, ['--expose-gc', projectPath('dist', 'bench', 'memory.js'), '--child', JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    ['--expose-gc', projectPath('dist', 'bench', 'memory.js'), '--child', JSON.stringify(args)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   proc.stdout.on('data', (d: Buffer) => (out += String(d)));
   const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
@@ -142,7 +161,9 @@ if (process.argv[1]?.endsWith('memory.js')) {
     console.log(JSON.stringify(await child(JSON.parse(process.argv[at + 1]!) as ChildArgs)));
   } else {
     const { startInfluxd } = await import('../gateway/store/influxd.js');
-    const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+    const influx = process.env.INFLUX_URL
+      ? { url: process.env.INFLUX_URL, stop: async () => {} }
+      : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
     try {
       console.log(JSON.stringify(await benchMemory(influx.url, process.argv.includes('--quick'))));
     } finally {

@@ -40,12 +40,29 @@ export function benchSite(flats: number): SiteConfig {
     for (let u = 0; u < 50 && b * 50 + u < flats; u++) {
       const id = `b${b}-u${u}`;
       units.push({ id, floor: String(1 + Math.floor(u / 4)), vacant: u % 20 === 7 });
-      devices.push({ id: `wm-${id}`, kind: 'water_meter', protocol: 'mqtt', publish_interval_s: 900, place: { building: `b${b}`, unit: id } });
-      devices.push({ id: `em-${id}`, kind: 'electricity_meter', protocol: 'mqtt', publish_interval_s: 900, place: { building: `b${b}`, unit: id } });
+      devices.push({
+        id: `wm-${id}`,
+        kind: 'water_meter',
+        protocol: 'mqtt',
+        publish_interval_s: 900,
+        place: { building: `b${b}`, unit: id },
+      });
+      devices.push({
+        id: `em-${id}`,
+        kind: 'electricity_meter',
+        protocol: 'mqtt',
+        publish_interval_s: 900,
+        place: { building: `b${b}`, unit: id },
+      });
     }
     buildings.push({ id: `b${b}`, name: `Block ${b}`, floors: { lowest: 1, highest: 13 }, units });
   }
-  return siteConfig.parse({ site: { id: 'bench', name: 'Bench estate', timezone: 'Asia/Shanghai' }, storage: { database: 'bench_reports' }, buildings, devices });
+  return siteConfig.parse({
+    site: { id: 'bench', name: 'Bench estate', timezone: 'Asia/Shanghai' },
+    storage: { database: 'bench_reports' },
+    buildings,
+    devices,
+  });
 }
 
 export async function benchMeterReport(influxUrl: string, quick: boolean): Promise<MeterReportBench> {
@@ -66,7 +83,11 @@ export async function benchMeterReport(influxUrl: string, quick: boolean): Promi
   }
   const r = report!;
   const planted = fill.truth.planted.filter((p) => p.kind !== 'counter_rollover');
-  const found = planted.filter((p) => r.anomalies.some((a) => a.meter === p.meter && a.kind === p.kind && a.from < p.to + 86_400_000 && a.to > p.from - 86_400_000)).length;
+  const found = planted.filter((p) =>
+    r.anomalies.some(
+      (a) => a.meter === p.meter && a.kind === p.kind && a.from < p.to + 86_400_000 && a.to > p.from - 86_400_000,
+    ),
+  ).length;
   const dirty = new Set(planted.map((p) => p.meter));
   const wrong = r.anomalies.filter((a) => !dirty.has(a.meter));
   const falsePositives = new Set(wrong.map((a) => a.meter)).size;
@@ -91,7 +112,9 @@ export async function benchMeterReport(influxUrl: string, quick: boolean): Promi
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const quick = process.argv.includes('--quick');
-  const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL, stop: async () => undefined } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-reports-')) });
+  const influx = process.env.INFLUX_URL
+    ? { url: process.env.INFLUX_URL, stop: async () => undefined }
+    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-reports-')) });
   try {
     console.log(JSON.stringify(await benchMeterReport(influx.url, quick), null, 1));
   } finally {

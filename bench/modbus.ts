@@ -70,7 +70,11 @@ function childTicks(pid: number | undefined): number | null {
 
 async function step(devices: number, seconds: number, settleS: number): Promise<PollStep> {
   const servers = Math.ceil(devices / UNITS_PER_ENDPOINT);
-  const child = spawn(process.execPath, [projectPath('dist', 'bench', 'modbus-servers.js'), String(servers), String(UNITS_PER_ENDPOINT)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [projectPath('dist', 'bench', 'modbus-servers.js'), String(servers), String(UNITS_PER_ENDPOINT)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const ports = await new Promise<number[]>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -81,10 +85,30 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
   });
   const profiles = loadRegisterProfiles();
   const configs = Array.from({ length: devices }, (_, i) =>
-    modbusDevice.parse({ id: `em-${i}`, kind: 'electricity_meter', protocol: 'modbus', profile: 'eastron-sdm630', place: { building: 'b1' }, poll_interval_s: 1, connection: { host: '127.0.0.1', port: ports[Math.floor(i / UNITS_PER_ENDPOINT)], unit_id: (i % UNITS_PER_ENDPOINT) + 1, timeout_ms: TIMEOUT_MS } }),
+    modbusDevice.parse({
+      id: `em-${i}`,
+      kind: 'electricity_meter',
+      protocol: 'modbus',
+      profile: 'eastron-sdm630',
+      place: { building: 'b1' },
+      poll_interval_s: 1,
+      connection: {
+        host: '127.0.0.1',
+        port: ports[Math.floor(i / UNITS_PER_ENDPOINT)],
+        unit_id: (i % UNITS_PER_ENDPOINT) + 1,
+        timeout_ms: TIMEOUT_MS,
+      },
+    }),
   );
   const metrics = new Metrics();
-  const adapter = new ModbusAdapter({ devices: configs, profiles, clock: systemClock, metrics, logger: pino({ level: 'silent' }), tcpMaxInFlight: IN_FLIGHT });
+  const adapter = new ModbusAdapter({
+    devices: configs,
+    profiles,
+    clock: systemClock,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    tcpMaxInFlight: IN_FLIGHT,
+  });
   // Every device's grid starts at start(): slots fall on whole seconds from here. The window
   // opens and closes half a period off the slots, so it holds exactly `seconds` slots of each
   // device, and readings are counted by their stamp (the poll's start), not by when they came.
@@ -100,7 +124,9 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
   });
   const counters = async () => ({
     skipped: (await metrics.modbusPollsSkipped.get()).values[0]?.value ?? 0,
-    failed: (await metrics.modbusRequests.get()).values.filter((v) => v.labels.result !== 'ok').reduce((n, v) => n + v.value, 0),
+    failed: (await metrics.modbusRequests.get()).values
+      .filter((v) => v.labels.result !== 'ok')
+      .reduce((n, v) => n + v.value, 0),
     cpu: process.cpuUsage(),
     simulatorTicks: childTicks(child.pid),
     at: performance.now(),
@@ -128,7 +154,12 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
     missedPct: Math.round((Math.max(0, expected - good) / expected) * 1000) / 10,
     registersPerS: Math.round((good / seconds) * registers),
     gatewayCpuPct: Math.round(cpuUs / 10 / (after.at - before.at)),
-    simulatorCpuPct: after.simulatorTicks === null || before.simulatorTicks === null ? null : Math.round(((after.simulatorTicks - before.simulatorTicks) * 1000) / CLOCK_TICKS / (after.at - before.at) * 100),
+    simulatorCpuPct:
+      after.simulatorTicks === null || before.simulatorTicks === null
+        ? null
+        : Math.round(
+            (((after.simulatorTicks - before.simulatorTicks) * 1000) / CLOCK_TICKS / (after.at - before.at)) * 100,
+          ),
     maxPollMs,
   };
 }
@@ -137,7 +168,9 @@ export async function benchModbus(quick: boolean): Promise<ModbusBench> {
   const steps: PollStep[] = [];
   let sustained = 0;
   const seconds = quick ? 3 : 15;
-  for (const n of quick ? [100, 400] : [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000]) {
+  for (const n of quick
+    ? [100, 400]
+    : [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000]) {
     const s = await step(n, seconds, quick ? 1 : 3);
     steps.push(s);
     if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(s));
@@ -157,5 +190,7 @@ export async function benchModbus(quick: boolean): Promise<ModbusBench> {
 }
 
 if (process.argv[1]?.endsWith('modbus.js')) {
-  console.log(JSON.stringify(await benchModbus(process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'), null, 1));
+  console.log(
+    JSON.stringify(await benchModbus(process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'), null, 1),
+  );
 }

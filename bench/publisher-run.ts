@@ -34,7 +34,13 @@ export interface Publishing {
 }
 
 /** Publishes `devices × perDevice` canonical meter readings of meters m0… from a separate process. */
-export function publish(url: string, devices: number, perDevice: number, site: string, opts: PublishOptions = {}): Publishing {
+export function publish(
+  url: string,
+  devices: number,
+  perDevice: number,
+  site: string,
+  opts: PublishOptions = {},
+): Publishing {
   const args = JSON.stringify({ url, devices, perDevice, password: BENCH_PASSWORD, site, ...opts });
   const child = spawn(process.execPath, [publisherJs, args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -83,7 +89,7 @@ export function sampler<T>(read: () => Promise<T>) {
   return {
     async firstAt(pred: (v: T) => boolean, timeoutMs: number): Promise<number> {
       const deadline = performance.now() + timeoutMs;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         for (; i < samples.length; i++) if (pred(samples[i]!.value)) return samples[i]!.at;
         if (performance.now() > deadline) throw new Error('bench timed out');
         await new Promise((r) => setTimeout(r, 10));

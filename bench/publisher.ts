@@ -38,7 +38,12 @@ for (let from = 0; from < connections; from += 50) {
   // 50 logins at a time: the broker checks passwords (scrypt) two at a time anyway.
   const batch = Array.from({ length: Math.min(50, connections - from) }, (_, j) => {
     const c = from + j;
-    return WireClient.connect(args.url, `bench-${bridged ? 'c' : 'm'}${c}`, bridged ? args.username! : `m${c}`, args.password);
+    return WireClient.connect(
+      args.url,
+      `bench-${bridged ? 'c' : 'm'}${c}`,
+      bridged ? args.username! : `m${c}`,
+      args.password,
+    );
   });
   clients.push(...(await Promise.all(batch)));
 }
@@ -51,7 +56,14 @@ function encode(device: number, from: number, count: number): Buffer {
   const parts: Buffer[] = [];
   for (let k = from; k < from + count; k++) {
     nextId[c] = (nextId[c]! % 65535) + 1;
-    parts.push(publishPacket(topics[device]!, `{"ts":${base + k},"total_m3":${(k / 1000).toFixed(3)},"flow_m3h":0.5}`, qos, nextId[c]));
+    parts.push(
+      publishPacket(
+        topics[device]!,
+        `{"ts":${base + k},"total_m3":${(k / 1000).toFixed(3)},"flow_m3h":0.5}`,
+        qos,
+        nextId[c],
+      ),
+    );
   }
   sentOn[c]! += count;
   return Buffer.concat(parts);
@@ -100,10 +112,13 @@ if (rate > 0) {
 }
 if (qos === 1) {
   const ackDeadline = performance.now() + 60_000;
-  while (clients.reduce((s, c) => s + c.pubacks, 0) < sent && performance.now() < ackDeadline) await new Promise((r) => setTimeout(r, 5));
+  while (clients.reduce((s, c) => s + c.pubacks, 0) < sent && performance.now() < ackDeadline)
+    await new Promise((r) => setTimeout(r, 5));
 }
 const sentMs = performance.now() - started;
 const cpu = process.cpuUsage(cpuStart);
 const pubacks = clients.reduce((s, c) => s + c.pubacks, 0);
 await Promise.all(clients.map((c) => c.end()));
-console.log(JSON.stringify({ sent, sentMs: Math.round(sentMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), pubacks }));
+console.log(
+  JSON.stringify({ sent, sentMs: Math.round(sentMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000), pubacks }),
+);

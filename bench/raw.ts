@@ -74,7 +74,11 @@ export async function rawInflux(url: string, batches: number): Promise<number> {
   await fetch(`${url}/query?q=${encodeURIComponent('CREATE DATABASE raw')}`, { method: 'POST' });
   const base = Date.now() * 1000 - 3_600_000_000;
   const bodies = Array.from({ length: batches }, (_, b) =>
-    Array.from({ length: 5000 }, (_, i) => `water_meter,site=raw,building=b1,device=m${i % 100} total_m3=${i}.5,flow_m3h=0.5 ${base + b * 5000 + i}`).join('\n'),
+    Array.from(
+      { length: 5000 },
+      (_, i) =>
+        `water_meter,site=raw,building=b1,device=m${i % 100} total_m3=${i}.5,flow_m3h=0.5 ${base + b * 5000 + i}`,
+    ).join('\n'),
   );
   const start = performance.now();
   for (const body of bodies) {

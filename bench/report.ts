@@ -17,7 +17,10 @@ export interface BenchResult {
     embedded: IngestResult & { pctOfPubSubLimit: number; pctOfIntakeLimit: number };
     external?: IngestResult & { pctOfPubSubLimit: number };
     /** Every end-to-end run (the two above are the median ones), with the CPU reference taken just before it. */
-    runs: { embedded: (IngestResult & { cpuReference: number })[]; external: (IngestResult & { cpuReference: number })[] };
+    runs: {
+      embedded: (IngestResult & { cpuReference: number })[];
+      external: (IngestResult & { cpuReference: number })[];
+    };
   };
   rules: ReturnType<typeof benchRules>;
   alarmLatency: Awaited<ReturnType<typeof benchLatency>>;
@@ -64,15 +67,25 @@ first publish to the last acceptance / confirmation.
 ${ingestRow('embedded (own thread, in-process handoff)', e, `${e.pctOfPubSubLimit} % of pub→sub limit, ${e.pctOfIntakeLimit} % of intake limit`)}
 ${x ? ingestRow('external mosquitto (gateway subscribes over MQTT)', x, `${x.pctOfPubSubLimit} % of mosquitto pub→sub limit`) : '| external mosquitto | not installed | | | | | |'}
 
-${e2e.runs.embedded.length > 1 ? `The median of ${e2e.runs.embedded.length} runs each, embedded and external alternately (the machine's speed swings within minutes). Every run:
+${
+  e2e.runs.embedded.length > 1
+    ? `The median of ${e2e.runs.embedded.length} runs each, embedded and external alternately (the machine's speed swings within minutes). Every run:
 
 | run | broker | CPU reference before | accepted/s | stored/s | gateway CPU per reading |
 |---|---|---|---|---|---|
-${[...e2e.runs.embedded.map((run, i) => ({ run, i, broker: 'embedded' })), ...e2e.runs.external.map((run, i) => ({ run, i, broker: 'external' }))]
+${[
+  ...e2e.runs.embedded.map((run, i) => ({ run, i, broker: 'embedded' })),
+  ...e2e.runs.external.map((run, i) => ({ run, i, broker: 'external' })),
+]
   .sort((a, b) => a.i - b.i)
-  .map(({ run, i, broker }) => `| ${i + 1} | ${broker} | ${n(run.cpuReference)} | ${n(run.accepted)} | ${n(run.stored)} | ${run.gatewayCpuUsPerReading} µs |`)
+  .map(
+    ({ run, i, broker }) =>
+      `| ${i + 1} | ${broker} | ${n(run.cpuReference)} | ${n(run.accepted)} | ${n(run.stored)} | ${run.gatewayCpuUsPerReading} µs |`,
+  )
   .join('\n')}
-` : ''}
+`
+    : ''
+}
 ## Alarms, rules, Modbus
 
 | measure | result |
@@ -110,6 +123,12 @@ store's writer from disk: **${d.seconds} s** (${n(d.readingsPerS)} readings/s); 
 ${n(r.meterReport.meters)} meters, ${r.meterReport.days} days of 15-minute readings (${n(r.meterReport.points)} points) written by the
 history backfill at **${n(r.meterReport.backfillPointsPerS)} points/s**; the ${r.meterReport.days}-day report over all of them took
 **${r.meterReport.reportMs.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}** (first cold). Planted anomalies found:
-${r.meterReport.found} of ${r.meterReport.planted}; clean meters flagged: ${r.meterReport.falsePositives} of ${n(r.meterReport.cleanMeters)}${Object.keys(r.meterReport.falsePositivesByKind).length ? ` (${Object.entries(r.meterReport.falsePositivesByKind).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}.
+${r.meterReport.found} of ${r.meterReport.planted}; clean meters flagged: ${r.meterReport.falsePositives} of ${n(r.meterReport.cleanMeters)}${
+    Object.keys(r.meterReport.falsePositivesByKind).length
+      ? ` (${Object.entries(r.meterReport.falsePositivesByKind)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`
+      : ''
+  }.
 `;
 }

@@ -14,9 +14,23 @@ function sample(kind: DeviceKind, i: number): Reading['fields'] {
     case 'water_meter':
       return { total_m3: 100 + i / 1000, flow_m3h: (i % 7) / 10 };
     case 'electricity_meter':
-      return { voltage_l1_v: 220 + (i % 5), voltage_l2_v: 221, voltage_l3_v: 219, power_kw: 3.2, energy_import_kwh: 1000 + i / 100 };
+      return {
+        voltage_l1_v: 220 + (i % 5),
+        voltage_l2_v: 221,
+        voltage_l3_v: 219,
+        power_kw: 3.2,
+        energy_import_kwh: 1000 + i / 100,
+      };
     case 'lift':
-      return { floor: (i % 18) + 1, direction: i % 3 === 0 ? 'stopped' : 'up', in_door_zone: i % 3 === 0, door: 'closed', occupied: i % 2 === 0, alarm_button: false, mode: 'normal' };
+      return {
+        floor: (i % 18) + 1,
+        direction: i % 3 === 0 ? 'stopped' : 'up',
+        in_door_zone: i % 3 === 0,
+        door: 'closed',
+        occupied: i % 2 === 0,
+        alarm_button: false,
+        mode: 'normal',
+      };
     case 'pump':
       return { running: true, run_command: true, fault: false, pressure_kpa: 300 };
     case 'boiler':

@@ -43,7 +43,9 @@ function medianRun(runs: IngestRun[]): IngestRun | undefined {
 
 const step = (name: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${name}`);
 
-const influx = process.env.INFLUX_URL ? { url: process.env.INFLUX_URL.replace(/\/+$/, ''), stop: async () => {} } : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+const influx = process.env.INFLUX_URL
+  ? { url: process.env.INFLUX_URL.replace(/\/+$/, ''), stop: async () => {} }
+  : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
 try {
   step('CPU reference');
   const cpuReference = benchCpuReference();
@@ -68,10 +70,16 @@ try {
     }
     for (let i = 1; i <= repeats; i++) {
       step(`end to end ${i}/${repeats}, embedded broker`);
-      runs.embedded.push({ cpuReference: benchCpuReference(), ...(await benchIngest(influx.url, { devices: DEVICES, ...E2E })) });
+      runs.embedded.push({
+        cpuReference: benchCpuReference(),
+        ...(await benchIngest(influx.url, { devices: DEVICES, ...E2E })),
+      });
       if (!mosquitto) continue;
       step(`end to end ${i}/${repeats}, external mosquitto`);
-      runs.external.push({ cpuReference: benchCpuReference(), ...(await benchIngest(influx.url, { devices: DEVICES, ...E2E, externalUrl: mosquitto.url })) });
+      runs.external.push({
+        cpuReference: benchCpuReference(),
+        ...(await benchIngest(influx.url, { devices: DEVICES, ...E2E, externalUrl: mosquitto.url })),
+      });
     }
   } finally {
     await mosquitto?.stop();
@@ -94,7 +102,13 @@ try {
   const ratio = (rate: number, limit: number) => Math.round((100 * rate) / limit);
   const result: BenchResult = {
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, cpuReference },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      cpuReference,
+    },
     quick,
     raw: rawResult,
     endToEnd: {
@@ -106,7 +120,12 @@ try {
       },
       runs,
       ...(external && rawResult.mosquittoPubSub
-        ? { external: { ...external, pctOfPubSubLimit: ratio(external.stored, Math.min(rawResult.mosquittoPubSub, rawResult.influxPointsPerS)) } }
+        ? {
+            external: {
+              ...external,
+              pctOfPubSubLimit: ratio(external.stored, Math.min(rawResult.mosquittoPubSub, rawResult.influxPointsPerS)),
+            },
+          }
         : {}),
     },
     rules,

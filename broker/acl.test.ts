@@ -95,7 +95,8 @@ describe('filterCovers (is the asked filter inside the granted one?)', () => {
 describe('topic and filter validity', () => {
   it('accepts MQTT filters and refuses malformed ones', () => {
     for (const ok of ['#', '+', 'a/#', '+/+', 'a/+/b', '/', 'a//b', '$SYS/#']) expect(isValidFilter(ok), ok).toBe(true);
-    for (const bad of ['', 'a/#/b', 'a#', 'a/b#', 'a+', 'a/+b', '#/a', 'a\u0000b']) expect(isValidFilter(bad), bad).toBe(false);
+    for (const bad of ['', 'a/#/b', 'a#', 'a/b#', 'a+', 'a/+b', '#/a', 'a\u0000b'])
+      expect(isValidFilter(bad), bad).toBe(false);
   });
   it('refuses wildcards and empty names in published topics', () => {
     expect(isValidTopic('a/b')).toBe(true);
@@ -161,6 +162,8 @@ describe('Acl', () => {
 
   it('refuses a bad account list with a clear error', () => {
     expect(() => new Acl([accounts[0]!, accounts[0]!])).toThrow(/"dev1" is listed twice/);
-    expect(() => new Acl([{ username: 'x', passwordHash: h, publish: ['a/#/b'], subscribe: [] }])).toThrow(/"a\/#\/b" is not a valid MQTT topic filter/);
+    expect(() => new Acl([{ username: 'x', passwordHash: h, publish: ['a/#/b'], subscribe: [] }])).toThrow(
+      /"a\/#\/b" is not a valid MQTT topic filter/,
+    );
   });
 });

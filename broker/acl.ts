@@ -100,7 +100,8 @@ export class Acl {
     for (const a of accounts) {
       if (byName.has(a.username)) throw new Error(`broker account "${a.username}" is listed twice`);
       for (const f of [...a.publish, ...a.subscribe]) {
-        if (!isValidFilter(f)) throw new Error(`broker account "${a.username}": "${f}" is not a valid MQTT topic filter`);
+        if (!isValidFilter(f))
+          throw new Error(`broker account "${a.username}": "${f}" is not a valid MQTT topic filter`);
       }
       byName.set(a.username, a);
     }

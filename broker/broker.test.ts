@@ -55,7 +55,13 @@ afterAll(async () => {
 });
 
 async function login(username: string, password = PASSWORD, more: IClientOptions = {}): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(broker.url, { username, password, reconnectPeriod: 0, connectTimeout: 5000, ...more });
+  const c = await mqtt.connectAsync(broker.url, {
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...more,
+  });
   clients.push(c);
   return c;
 }
@@ -133,14 +139,22 @@ describe('logins', () => {
     ];
     for (const creds of attempts) {
       const attempt = mqtt.connectAsync(broker.url, { ...creds, reconnectPeriod: 0, connectTimeout: 5000 });
-      await expect(attempt, JSON.stringify(creds)).rejects.toMatchObject({ code: 4, message: expect.stringMatching(/bad username or password/i) });
+      await expect(attempt, JSON.stringify(creds)).rejects.toMatchObject({
+        code: 4,
+        message: expect.stringMatching(/bad username or password/i),
+      });
     }
     expect(broker.stats().refusedLogins).toBe(before + attempts.length);
   });
 
   it('logs refusals with the login and client id, never the password', async () => {
     await expect(
-      mqtt.connectAsync(broker.url, { username: 'dev1', password: 'hunter2-secret', clientId: 'meter-42', reconnectPeriod: 0 }),
+      mqtt.connectAsync(broker.url, {
+        username: 'dev1',
+        password: 'hunter2-secret',
+        clientId: 'meter-42',
+        reconnectPeriod: 0,
+      }),
     ).rejects.toMatchObject({ code: 4 });
     const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.clientId === 'meter-42');
     expect(line).toMatchObject({ level: 40, username: 'dev1', reason: 'wrong password', msg: 'broker login refused' });
@@ -166,7 +180,9 @@ describe('publish rules', () => {
     await flush(got, 'after-qos0');
     expect(got.map((m) => m.payload)).toEqual(['after-qos0']);
     expect(broker.stats().refusedPublishes).toBe(before + 1);
-    const warned = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.clientId === 'dev1-impostor' && l.level === 40);
+    const warned = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.clientId === 'dev1-impostor' && l.level === 40);
     expect(warned).toMatchObject({ level: 40, username: 'dev1', topic: dev(2), msg: 'broker publish refused' });
   });
 
@@ -187,7 +203,9 @@ describe('publish rules', () => {
 
   it('keeps a read-only account from publishing, lets it subscribe inside its filters only', async () => {
     const screen = await login('screen');
-    expect(await granted(screen, ['dutyroom/s1/+/reading', '#', 'other/x', 'dutyroom/s1/dev1/#'])).toEqual([0, 128, 128, 0]);
+    expect(await granted(screen, ['dutyroom/s1/+/reading', '#', 'other/x', 'dutyroom/s1/dev1/#'])).toEqual([
+      0, 128, 128, 0,
+    ]);
     // A refused subscription does not cost the client its connection.
     expect(screen.connected).toBe(true);
     const got = inbox(screen);
@@ -221,14 +239,20 @@ describe('publish rules', () => {
 });
 
 describe('wills', () => {
-  it('publishes a dropped device\'s will only where the device itself may publish', async () => {
+  it("publishes a dropped device's will only where the device itself may publish", async () => {
     const screen = await login('screen');
     const got = inbox(screen);
     await screen.subscribeAsync('dutyroom/#');
     const before = broker.stats().refusedPublishes;
 
-    const honest = await login('dev1', PASSWORD, { clientId: 'will-honest', will: { topic: dev(1), payload: Buffer.from('honest gone'), qos: 0, retain: false } });
-    const forger = await login('dev1', PASSWORD, { clientId: 'will-forger', will: { topic: dev(2), payload: Buffer.from('forged gone'), qos: 0, retain: false } });
+    const honest = await login('dev1', PASSWORD, {
+      clientId: 'will-honest',
+      will: { topic: dev(1), payload: Buffer.from('honest gone'), qos: 0, retain: false },
+    });
+    const forger = await login('dev1', PASSWORD, {
+      clientId: 'will-forger',
+      will: { topic: dev(2), payload: Buffer.from('forged gone'), qos: 0, retain: false },
+    });
     // Cut the sockets without DISCONNECT, as a power cut would.
     honest.stream.destroy();
     forger.stream.destroy();
@@ -259,7 +283,10 @@ describe('$SYS', () => {
     expect(await granted(ops, '$SYS/#')).toEqual([0]);
     // aedes announces each new client on $SYS/<id>/new/clients.
     await login('dev1', PASSWORD, { clientId: 'announced-1' });
-    await waitFor(() => got.some((m) => m.topic.endsWith('/new/clients') && m.payload === 'announced-1'), 'the $SYS announcement');
+    await waitFor(
+      () => got.some((m) => m.topic.endsWith('/new/clients') && m.payload === 'announced-1'),
+      'the $SYS announcement',
+    );
   });
 
   it('is not delivered through a plain # subscription', async () => {
@@ -288,7 +315,9 @@ describe('setAccounts (hot reload)', () => {
     try {
       await Promise.all([dev2Closed, screenClosed]);
       expect(dev1.connected).toBe(true);
-      await expect(mqtt.connectAsync(broker.url, { username: 'dev2', password: PASSWORD, reconnectPeriod: 0 })).rejects.toMatchObject({ code: 4 });
+      await expect(
+        mqtt.connectAsync(broker.url, { username: 'dev2', password: PASSWORD, reconnectPeriod: 0 }),
+      ).rejects.toMatchObject({ code: 4 });
 
       const screen2 = await login('screen');
       expect(await granted(screen2, ['dutyroom/#', 'dutyroom/s1/dev1/#'])).toEqual([128, 0]);
@@ -304,9 +333,9 @@ describe('setAccounts (hot reload)', () => {
   });
 
   it('refuses a bad account list and keeps the old one in force', async () => {
-    expect(() => broker.setAccounts([...accounts(), { username: 'x', passwordHash: hash, publish: ['a/#/b'], subscribe: [] }])).toThrow(
-      /not a valid MQTT topic filter/,
-    );
+    expect(() =>
+      broker.setAccounts([...accounts(), { username: 'x', passwordHash: hash, publish: ['a/#/b'], subscribe: [] }]),
+    ).toThrow(/not a valid MQTT topic filter/);
     const dev2 = await login('dev2');
     await dev2.publishAsync(dev(2), 'ok', { qos: 1 });
   });

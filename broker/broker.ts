@@ -143,7 +143,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const throttled = new WarnThrottle(logger);
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
-  const counts = { refusedLogins: 0, refusedPublishes: 0, refusedSubscribes: 0, oversized: 0, notKept: 0, cutBeforeLogin: 0, refusedConnections: 0, throttledLogins: 0, protocolErrors: 0 };
+  const counts = {
+    refusedLogins: 0,
+    refusedPublishes: 0,
+    refusedSubscribes: 0,
+    oversized: 0,
+    notKept: 0,
+    cutBeforeLogin: 0,
+    refusedConnections: 0,
+    throttledLogins: 0,
+    protocolErrors: 0,
+  };
   const limits = { ...DOOR_DEFAULTS, ...opts.limits };
   const rate = new ConnectionRate(limits.connectionsPerSecond, limits.connectionBurst);
   // Failed logins are counted per address and login (a device with a stale password holds off
@@ -176,7 +186,11 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           loginThrottle.failed(key);
           addressThrottle.failed(address);
         }
-        throttled.warn(`login:${username ?? ''}:${reason}`, { username, clientId: client.id, remote: address, reason }, 'broker login refused');
+        throttled.warn(
+          `login:${username ?? ''}:${reason}`,
+          { username, clientId: client.id, remote: address, reason },
+          'broker login refused',
+        );
         const err = new Error('bad username or password') as AuthenticateError;
         err.returnCode = BAD_USERNAME_OR_PASSWORD;
         done(err, false);
@@ -314,13 +328,17 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     });
   }
 
-  function publishRefusal(client: Client | null, packet: PublishPacket): { reason: string; oversized?: boolean } | undefined {
+  function publishRefusal(
+    client: Client | null,
+    packet: PublishPacket,
+  ): { reason: string; oversized?: boolean } | undefined {
     // A null client is a will left behind by another broker sharing the persistence; this
     // broker runs alone, so there is nobody to vouch for such a message.
     if (!client) return { reason: 'no client (orphaned will)' };
     const account = loginOf.get(client);
     if (!account) return { reason: 'not logged in' };
-    if (payloadBytes(packet) > opts.maxPayloadBytes) return { reason: `payload over ${opts.maxPayloadBytes} bytes`, oversized: true };
+    if (payloadBytes(packet) > opts.maxPayloadBytes)
+      return { reason: `payload over ${opts.maxPayloadBytes} bytes`, oversized: true };
     if (!acl.canPublish(account.username, packet.topic)) return { reason: 'topic not allowed for this login' };
     return undefined;
   }
@@ -346,7 +364,11 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const admit = (stream: Duplex, address: string, req?: IncomingMessage) => {
     if (!rate.take(address)) {
       counts.refusedConnections++;
-      throttled.warn(`rate:${address}`, { remote: address }, 'broker connection refused: too many new connections from this address');
+      throttled.warn(
+        `rate:${address}`,
+        { remote: address },
+        'broker connection refused: too many new connections from this address',
+      );
       stream.destroy();
       return;
     }
@@ -358,7 +380,9 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       throttled.warn(
         `cut:${address}:${cut.reason}`,
         { remote: address, reason: cut.reason, declared: cut.declared },
-        cut.reason === 'oversized' ? 'broker connection cut: a packet larger than the payload limit' : 'broker connection cut before login',
+        cut.reason === 'oversized'
+          ? 'broker connection cut: a packet larger than the payload limit'
+          : 'broker connection cut before login',
       );
     });
     void aedes.handle(stream, req);
@@ -372,10 +396,15 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
     if (opts.wsPort !== undefined) {
       const ws = track(
-        webSocketServer(opts.maxPayloadBytes + WS_FRAME_HEADROOM, logger, (stream, req) => admit(stream, req.socket.remoteAddress ?? '?', req), () => {
-          counts.oversized++;
-          throttled.warn('ws-oversized', {}, 'broker WebSocket frame over the limit: connection closed');
-        }),
+        webSocketServer(
+          opts.maxPayloadBytes + WS_FRAME_HEADROOM,
+          logger,
+          (stream, req) => admit(stream, req.socket.remoteAddress ?? '?', req),
+          () => {
+            counts.oversized++;
+            throttled.warn('ws-oversized', {}, 'broker WebSocket frame over the limit: connection closed');
+          },
+        ),
         'MQTT over WebSocket',
       );
       ws.server.maxConnections = limits.maxConnections;
@@ -431,12 +460,23 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
 
     health() {
       const broken = listeners.filter((l) => l.failed);
-      const listening = Object.entries(ports).map(([name, port]) => `${name} :${port}`).join(', ');
+      const listening = Object.entries(ports)
+        .map(([name, port]) => `${name} :${port}`)
+        .join(', ');
       if (closing) return { status: 'down', detail: 'broker stopped' };
       if (broken.length > 0) {
-        return { status: 'degraded', detail: `listener failed: ${broken.map((l) => `${l.name} (${l.failed})`).join('; ')}`, ...counts };
+        return {
+          status: 'degraded',
+          detail: `listener failed: ${broken.map((l) => `${l.name} (${l.failed})`).join('; ')}`,
+          ...counts,
+        };
       }
-      return { status: 'ok', detail: `${aedes.connectedClients} clients; listening on ${listening}`, clients: aedes.connectedClients, ...counts };
+      return {
+        status: 'ok',
+        detail: `${aedes.connectedClients} clients; listening on ${listening}`,
+        clients: aedes.connectedClients,
+        ...counts,
+      };
     },
 
     close() {
@@ -459,7 +499,12 @@ function payloadBuffer(packet: PublishPacket): Buffer {
 
 function sameAccount(a: BrokerAccount, b: BrokerAccount): boolean {
   const same = (x: string[], y: string[]) => x.length === y.length && x.every((v, i) => v === y[i]);
-  return a.passwordHash === b.passwordHash && (a.admin ?? false) === (b.admin ?? false) && same(a.publish, b.publish) && same(a.subscribe, b.subscribe);
+  return (
+    a.passwordHash === b.passwordHash &&
+    (a.admin ?? false) === (b.admin ?? false) &&
+    same(a.publish, b.publish) &&
+    same(a.subscribe, b.subscribe)
+  );
 }
 
 function remoteOf(client: Client): string | undefined {
@@ -473,7 +518,12 @@ function urlHost(host: string): string {
 }
 
 /** A WebSocket endpoint at /mqtt and /; plain HTTP requests get 426. */
-function webSocketServer(maxFrameBytes: number, logger: Logger, admit: (stream: Duplex, req: IncomingMessage) => void, onOversized: () => void): HttpServer {
+function webSocketServer(
+  maxFrameBytes: number,
+  logger: Logger,
+  admit: (stream: Duplex, req: IncomingMessage) => void,
+  onOversized: () => void,
+): HttpServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes });
   const http = createHttpServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' });
@@ -522,7 +572,12 @@ function track<S extends NetServer>(server: S, name: string): Listener & { serve
     listen: (host, port) =>
       new Promise<number>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException) => {
-          const why = err.code === 'EADDRINUSE' ? 'the port is in use' : err.code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : err.message;
+          const why =
+            err.code === 'EADDRINUSE'
+              ? 'the port is in use'
+              : err.code === 'EACCES'
+                ? 'permission denied (ports below 1024 need privileges)'
+                : err.message;
           reject(new Error(`broker: cannot listen for ${name} on ${host}:${port}: ${why}`, { cause: err }));
         };
         server.once('error', onError);

@@ -18,7 +18,10 @@ describe('PacketGuard', () => {
 
   it('cuts a CONNECT declaring more than the pre-login limit as soon as its header is in, one byte at a time or not', () => {
     const whole = new PacketGuard(65536, 1 << 20);
-    expect(whole.scan(Buffer.concat([header(1, 200 * 1024 * 1024), Buffer.alloc(10)]))).toEqual({ reason: 'pre_auth_oversized', declared: 200 * 1024 * 1024 });
+    expect(whole.scan(Buffer.concat([header(1, 200 * 1024 * 1024), Buffer.alloc(10)]))).toEqual({
+      reason: 'pre_auth_oversized',
+      declared: 200 * 1024 * 1024,
+    });
     const bytewise = new PacketGuard(65536, 1 << 20);
     const h = header(1, 70_000);
     for (let i = 0; i < h.length - 1; i++) expect(bytewise.scan(h.subarray(i, i + 1))).toBeUndefined();
@@ -36,7 +39,9 @@ describe('PacketGuard', () => {
     expect(after.scan(Buffer.concat([header(3, 900), Buffer.alloc(900)]))).toBeUndefined();
     expect(after.scan(header(3, 1001))).toEqual({ reason: 'oversized', declared: 1001 });
     expect(new PacketGuard(100, 1000).scan(header(3, 5))).toEqual({ reason: 'not_connect_first' });
-    expect(new PacketGuard(100, 1000).scan(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff]))).toEqual({ reason: 'malformed' });
+    expect(new PacketGuard(100, 1000).scan(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff]))).toEqual({
+      reason: 'malformed',
+    });
   });
 });
 
@@ -74,8 +79,18 @@ describe('the broker before login (real aedes, real sockets)', () => {
       host: '0.0.0.0',
       mqttPort: 0,
       accounts: [
-        { username: 'dev1', passwordHash: await hashPassword(PASSWORD), publish: ['dutyroom/s1/dev1/#'], subscribe: [] },
-        { username: 'dev2', passwordHash: await hashPassword(PASSWORD), publish: ['dutyroom/s1/dev2/#'], subscribe: [] },
+        {
+          username: 'dev1',
+          passwordHash: await hashPassword(PASSWORD),
+          publish: ['dutyroom/s1/dev1/#'],
+          subscribe: [],
+        },
+        {
+          username: 'dev2',
+          passwordHash: await hashPassword(PASSWORD),
+          publish: ['dutyroom/s1/dev2/#'],
+          subscribe: [],
+        },
       ],
       maxPayloadBytes: 64 * 1024,
       limits: { connectionsPerSecond: 5, connectionBurst: 150 },
@@ -125,7 +140,9 @@ describe('the broker before login (real aedes, real sockets)', () => {
     // Cut at the header: what went through before is what the socket buffers held, not 160 MB.
     expect(sent).toBeLessThan(16 * 1024 * 1024);
     expect(grew).toBeLessThan(10 * 1024 * 1024);
-    console.log(`200 MB CONNECT: ${(sent / 1024 / 1024).toFixed(1)} MiB written before the cut; RSS ${(before / 1024 / 1024).toFixed(0)} → ${((before + grew) / 1024 / 1024).toFixed(0)} MiB`);
+    console.log(
+      `200 MB CONNECT: ${(sent / 1024 / 1024).toFixed(1)} MiB written before the cut; RSS ${(before / 1024 / 1024).toFixed(0)} → ${((before + grew) / 1024 / 1024).toFixed(0)} MiB`,
+    );
   });
 
   it('100 failed logins from one address: turned away after ten, without checking the passwords; another address logs in meanwhile, and so does another device behind the same address', async () => {

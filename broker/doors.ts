@@ -85,7 +85,8 @@ export class PacketGuard {
       this.inHeader = false;
       if (this.packets++ === 0 && this.type !== 1) return { reason: 'not_connect_first' };
       const limit = this.authenticated ? this.postAuthLimit : this.preAuthLimit;
-      if (this.remaining > limit) return { reason: this.authenticated ? 'oversized' : 'pre_auth_oversized', declared: this.remaining };
+      if (this.remaining > limit)
+        return { reason: this.authenticated ? 'oversized' : 'pre_auth_oversized', declared: this.remaining };
       this.skip = this.remaining;
     }
     return undefined;
@@ -136,7 +137,8 @@ export class ConnectionRate {
 
   /** Addresses whose bucket has refilled hold nothing worth keeping. */
   private forgetFull(now: number): void {
-    for (const [a, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(a);
+    for (const [a, b] of this.buckets)
+      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(a);
     if (this.buckets.size > 10_000) this.buckets.clear();
   }
 }
@@ -161,7 +163,9 @@ export class LoginThrottle {
     const now = this.now();
     let f = this.fails.get(address);
     if (!f || now - f.start >= 60_000) {
-      if (this.fails.size > 10_000) for (const [a, old] of this.fails) if (now - old.start >= 60_000 && old.blockedUntil <= now) this.fails.delete(a);
+      if (this.fails.size > 10_000)
+        for (const [a, old] of this.fails)
+          if (now - old.start >= 60_000 && old.blockedUntil <= now) this.fails.delete(a);
       f = { start: now, count: 0, blockedUntil: f?.blockedUntil ?? 0 };
       this.fails.set(address, f);
     }

@@ -36,7 +36,13 @@ async function start(more: Partial<BrokerOptions> = {}): Promise<RunningBroker> 
 }
 
 async function login(url: string, username: string, more: IClientOptions = {}): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(url, { username, password: PASSWORD, reconnectPeriod: 0, connectTimeout: 5000, ...more });
+  const c = await mqtt.connectAsync(url, {
+    username,
+    password: PASSWORD,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...more,
+  });
   clients.push(c);
   return c;
 }
@@ -60,7 +66,11 @@ async function listener(b: RunningBroker): Promise<string[]> {
 
 /** A connection attempt that must fail at the transport: rejects once the socket closes without a CONNACK. */
 function fails(url: string): Promise<MqttClient> {
-  return mqtt.connectAsync(url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 0, connectTimeout: 3000 }, false);
+  return mqtt.connectAsync(
+    url,
+    { username: 'dev1', password: PASSWORD, reconnectPeriod: 0, connectTimeout: 3000 },
+    false,
+  );
 }
 
 function canBind(port: number): Promise<boolean> {
@@ -89,7 +99,9 @@ describe('WebSocket listener', () => {
   it('applies the same logins and rules as TCP', async () => {
     const b = await start({ wsPort: 0 });
     const url = `ws://127.0.0.1:${b.ports.ws}/mqtt`;
-    await expect(mqtt.connectAsync(url, { username: 'dev1', password: 'nope', reconnectPeriod: 0 })).rejects.toMatchObject({ code: 4 });
+    await expect(
+      mqtt.connectAsync(url, { username: 'dev1', password: 'nope', reconnectPeriod: 0 }),
+    ).rejects.toMatchObject({ code: 4 });
     const dev1 = await login(url, 'dev1');
     const closed = new Promise<void>((resolve) => dev1.once('close', () => resolve()));
     dev1.publish('dutyroom/s1/dev2/reading', 'forged');
@@ -124,7 +136,23 @@ function makeTestCert(): { cert: Buffer; key: Buffer } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'pipe' },
     );
     testCert = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
@@ -185,9 +213,9 @@ describe('close()', () => {
       await first.close();
       brokers.splice(0);
       // TCP binds first (on the port just freed), then the WebSocket port is found taken.
-      await expect(startBroker({ host: '127.0.0.1', mqttPort: free, wsPort: taken, accounts, maxPayloadBytes: 4096 })).rejects.toThrow(
-        `broker: cannot listen for MQTT over WebSocket on 127.0.0.1:${taken}: the port is in use`,
-      );
+      await expect(
+        startBroker({ host: '127.0.0.1', mqttPort: free, wsPort: taken, accounts, maxPayloadBytes: 4096 }),
+      ).rejects.toThrow(`broker: cannot listen for MQTT over WebSocket on 127.0.0.1:${taken}: the port is in use`);
       expect(await canBind(free)).toBe(true);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));

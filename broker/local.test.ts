@@ -72,143 +72,142 @@ describe.each([
     return { got, releases };
   }
 
+  it('gets each authorised publish of its topics exactly once, at every QoS, and no other topic', async () => {
+    const { got } = consumer();
+    const dev = await login('dev1');
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q0', { qos: 0 });
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q1', { qos: 1 });
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'q2', { qos: 2 });
+    await dev.publishAsync('dutyroom/s1/dev1/status', 'not wanted', { qos: 1 });
+    await waitFor(() => got.length >= 3, 'three deliveries');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([
+      { topic: 'dutyroom/s1/dev1/reading', payload: 'q0', qos: 0 },
+      { topic: 'dutyroom/s1/dev1/reading', payload: 'q1', qos: 1 },
+      { topic: 'dutyroom/s1/dev1/reading', payload: 'q2', qos: 2 },
+    ]);
+  });
 
-    it('gets each authorised publish of its topics exactly once, at every QoS, and no other topic', async () => {
-      const { got } = consumer();
-      const dev = await login('dev1');
-      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q0', { qos: 0 });
-      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q1', { qos: 1 });
-      await dev.publishAsync('dutyroom/s1/dev1/reading', 'q2', { qos: 2 });
-      await dev.publishAsync('dutyroom/s1/dev1/status', 'not wanted', { qos: 1 });
-      await waitFor(() => got.length >= 3, 'three deliveries');
-      await new Promise((r) => setTimeout(r, 50));
-      expect(got).toEqual([
-        { topic: 'dutyroom/s1/dev1/reading', payload: 'q0', qos: 0 },
-        { topic: 'dutyroom/s1/dev1/reading', payload: 'q1', qos: 1 },
-        { topic: 'dutyroom/s1/dev1/reading', payload: 'q2', qos: 2 },
-      ]);
-    });
+  it('never sees a publish the ACL refuses (the publisher is dropped as before)', async () => {
+    const { got } = consumer();
+    const dev = await login('dev1');
+    const closed = new Promise<void>((resolve) => dev.once('close', () => resolve()));
+    dev.publish('dutyroom/s1/dev2/reading', 'spoofed', { qos: 1 });
+    await closed;
+    expect(got).toEqual([]);
+    // A broker thread reports its counters a moment later.
+    await waitFor(() => broker.stats().refusedPublishes > 0, 'the refusal counted');
+  });
 
-    it('never sees a publish the ACL refuses (the publisher is dropped as before)', async () => {
-      const { got } = consumer();
-      const dev = await login('dev1');
-      const closed = new Promise<void>((resolve) => dev.once('close', () => resolve()));
-      dev.publish('dutyroom/s1/dev2/reading', 'spoofed', { qos: 1 });
-      await closed;
-      expect(got).toEqual([]);
-      // A broker thread reports its counters a moment later.
-      await waitFor(() => broker.stats().refusedPublishes > 0, 'the refusal counted');
-    });
-
-    it('holds the QoS 1 PUBACK and the QoS 2 PUBREC until the consumer is done', async () => {
-      const { got, releases } = consumer(true);
-      const dev = await login('dev1');
-      for (const qos of [1, 2] as const) {
-        let acked = false;
-        const pub = dev.publishAsync('dutyroom/s1/dev1/reading', `held ${qos}`, { qos }).then(() => (acked = true));
-        await waitFor(() => releases.length === 1, `the QoS ${qos} delivery`);
-        await new Promise((r) => setTimeout(r, 100));
-        expect(acked, `QoS ${qos} acknowledged before the consumer answered`).toBe(false);
-        releases.shift()!();
-        await pub;
-        expect(acked).toBe(true);
-      }
-      expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
-    });
-
-    it('never acknowledges a message the consumer could not keep: the connection closes, the device sends it again, and it is acknowledged once kept', async () => {
-      const got: string[] = [];
-      let refuse = 2;
-      broker.setLocalConsumer({
-        subscriptions: [WANTED],
-        wants: (topic) => topicMatches(WANTED, topic),
-        deliver: (_topic, payload) => {
-          got.push(payload.toString());
-          return { done: Promise.resolve(refuse-- > 0 ? 'full' : 'kept'), index: 0 };
-        },
-        notKept: (value) => value === 'full',
-      });
-      // A device as they are: it keeps what was not acknowledged and sends it again after reconnecting.
-      const dev = await mqtt.connectAsync(broker.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 20 });
-      clients.push(dev);
-      let closes = 0;
-      dev.on('close', () => closes++);
-      await dev.publishAsync('dutyroom/s1/dev1/reading', 'must not be lost', { qos: 1 });
-      expect(got).toEqual(['must not be lost', 'must not be lost', 'must not be lost']);
-      expect(closes).toBe(2);
-      await waitFor(() => broker.stats().notKept >= 2, 'the refusals counted');
-    });
-
-    it('keeps holding a PUBACK when the consumer goes away before it is done with the message', async () => {
-      const { releases } = consumer(true);
-      const dev = await login('dev1');
+  it('holds the QoS 1 PUBACK and the QoS 2 PUBREC until the consumer is done', async () => {
+    const { got, releases } = consumer(true);
+    const dev = await login('dev1');
+    for (const qos of [1, 2] as const) {
       let acked = false;
-      const pub = dev.publishAsync('dutyroom/s1/dev1/reading', 'held', { qos: 1 }).then(() => (acked = true));
-      await waitFor(() => releases.length === 1, 'the delivery');
-      broker.setLocalConsumer(undefined);
+      const pub = dev.publishAsync('dutyroom/s1/dev1/reading', `held ${qos}`, { qos }).then(() => (acked = true));
+      await waitFor(() => releases.length === 1, `the QoS ${qos} delivery`);
       await new Promise((r) => setTimeout(r, 100));
-      expect(acked, 'acknowledged before the consumer was done').toBe(false);
+      expect(acked, `QoS ${qos} acknowledged before the consumer answered`).toBe(false);
       releases.shift()!();
       await pub;
       expect(acked).toBe(true);
-    });
+    }
+    expect(got.map((d) => d.payload)).toEqual(['held 1', 'held 2']);
+  });
 
-    it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
-      const got: string[] = [];
-      const releases: (() => void)[] = [];
-      broker.setLocalConsumer({
-        subscriptions: [WANTED],
+  it('never acknowledges a message the consumer could not keep: the connection closes, the device sends it again, and it is acknowledged once kept', async () => {
+    const got: string[] = [];
+    let refuse = 2;
+    broker.setLocalConsumer({
+      subscriptions: [WANTED],
       wants: (topic) => topicMatches(WANTED, topic),
-        deliver: (_topic, payload) => {
-          got.push(payload.toString());
-          return { done: new Promise<void>((resolve) => releases.push(resolve)), index: 0 };
-        },
-        notKept: () => false,
-        congested: () => true,
-      });
-      const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
-      try {
-        // A broker thread learns of the congestion from the consumer's answers: a first
-        // reading, dealt with, tells it (the broker's own thread asks at once).
-        await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 0));
-        await waitFor(() => got.length === 1, 'the first reading');
-        releases.shift()!();
-        await new Promise((r) => setTimeout(r, 50));
-        got.length = 0;
-        // One socket write: two held readings and, between them, a publish nobody here wants.
-        // The unwanted one finishes while the connection is paused (aedes then loses count).
-        await dev.write(
-          Buffer.concat([
-            publishPacket('dutyroom/s1/dev1/reading', 'a', 0),
-            publishPacket('dutyroom/s1/dev1/status', 'not wanted', 0),
-            publishPacket('dutyroom/s1/dev1/reading', 'b', 0),
-          ]),
-        );
-        await waitFor(() => got.length === 2, 'the two readings of the first write');
-        await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
-        await new Promise((r) => setTimeout(r, 100));
-        expect(got, 'read on while held').toEqual(['a', 'b']);
-        releases.shift()!();
-        await new Promise((r) => setTimeout(r, 50));
-        expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
-        releases.shift()!();
-        await waitFor(() => got.length === 3, 'the next write once both were dealt with');
-        expect(got).toEqual(['a', 'b', 'c']);
-        releases.shift()!();
-      } finally {
-        await dev.end();
-      }
+      deliver: (_topic, payload) => {
+        got.push(payload.toString());
+        return { done: Promise.resolve(refuse-- > 0 ? 'full' : 'kept'), index: 0 };
+      },
+      notKept: (value) => value === 'full',
     });
+    // A device as they are: it keeps what was not acknowledged and sends it again after reconnecting.
+    const dev = await mqtt.connectAsync(broker.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 20 });
+    clients.push(dev);
+    let closes = 0;
+    dev.on('close', () => closes++);
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'must not be lost', { qos: 1 });
+    expect(got).toEqual(['must not be lost', 'must not be lost', 'must not be lost']);
+    expect(closes).toBe(2);
+    await waitFor(() => broker.stats().notKept >= 2, 'the refusals counted');
+  });
 
-    it('still delivers to subscribed clients alongside the consumer', async () => {
-      const { got } = consumer();
-      const screen = await login('screen');
-      const seen: string[] = [];
-      screen.on('message', (_t, p) => seen.push(p.toString()));
-      await screen.subscribeAsync('dutyroom/#', { qos: 1 });
-      const dev = await login('dev1');
-      await dev.publishAsync('dutyroom/s1/dev1/reading', 'both', { qos: 1 });
-      await waitFor(() => seen.length === 1 && got.length === 1, 'both receivers');
-      expect(seen).toEqual(['both']);
+  it('keeps holding a PUBACK when the consumer goes away before it is done with the message', async () => {
+    const { releases } = consumer(true);
+    const dev = await login('dev1');
+    let acked = false;
+    const pub = dev.publishAsync('dutyroom/s1/dev1/reading', 'held', { qos: 1 }).then(() => (acked = true));
+    await waitFor(() => releases.length === 1, 'the delivery');
+    broker.setLocalConsumer(undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acked, 'acknowledged before the consumer was done').toBe(false);
+    releases.shift()!();
+    await pub;
+    expect(acked).toBe(true);
+  });
+
+  it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
+    const got: string[] = [];
+    const releases: (() => void)[] = [];
+    broker.setLocalConsumer({
+      subscriptions: [WANTED],
+      wants: (topic) => topicMatches(WANTED, topic),
+      deliver: (_topic, payload) => {
+        got.push(payload.toString());
+        return { done: new Promise<void>((resolve) => releases.push(resolve)), index: 0 };
+      },
+      notKept: () => false,
+      congested: () => true,
     });
+    const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
+    try {
+      // A broker thread learns of the congestion from the consumer's answers: a first
+      // reading, dealt with, tells it (the broker's own thread asks at once).
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 0));
+      await waitFor(() => got.length === 1, 'the first reading');
+      releases.shift()!();
+      await new Promise((r) => setTimeout(r, 50));
+      got.length = 0;
+      // One socket write: two held readings and, between them, a publish nobody here wants.
+      // The unwanted one finishes while the connection is paused (aedes then loses count).
+      await dev.write(
+        Buffer.concat([
+          publishPacket('dutyroom/s1/dev1/reading', 'a', 0),
+          publishPacket('dutyroom/s1/dev1/status', 'not wanted', 0),
+          publishPacket('dutyroom/s1/dev1/reading', 'b', 0),
+        ]),
+      );
+      await waitFor(() => got.length === 2, 'the two readings of the first write');
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got, 'read on while held').toEqual(['a', 'b']);
+      releases.shift()!();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
+      releases.shift()!();
+      await waitFor(() => got.length === 3, 'the next write once both were dealt with');
+      expect(got).toEqual(['a', 'b', 'c']);
+      releases.shift()!();
+    } finally {
+      await dev.end();
+    }
+  });
+
+  it('still delivers to subscribed clients alongside the consumer', async () => {
+    const { got } = consumer();
+    const screen = await login('screen');
+    const seen: string[] = [];
+    screen.on('message', (_t, p) => seen.push(p.toString()));
+    await screen.subscribeAsync('dutyroom/#', { qos: 1 });
+    const dev = await login('dev1');
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'both', { qos: 1 });
+    await waitFor(() => seen.length === 1 && got.length === 1, 'both receivers');
+    expect(seen).toEqual(['both']);
+  });
 });

@@ -15,7 +15,12 @@ const MAX_KEY_BYTES = 128;
 
 const STORED = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/;
 
-function derive(plain: string | Buffer, salt: Buffer, keyBytes: number, o: { N: number; r: number; p: number }): Promise<Buffer> {
+function derive(
+  plain: string | Buffer,
+  salt: Buffer,
+  keyBytes: number,
+  o: { N: number; r: number; p: number },
+): Promise<Buffer> {
   // scrypt needs 128·N·r bytes; node refuses above `maxmem` (32 MiB by default).
   const options: ScryptOptions = { N: o.N, r: o.r, p: o.p, maxmem: 256 * o.N * o.r + 1024 * 1024 };
   return new Promise((resolve, reject) => {
@@ -110,7 +115,13 @@ export class PasswordChecker {
   ) {}
 
   async verify(username: string, plain: string | Buffer, stored: string): Promise<boolean> {
-    const key = createHmac('sha256', this.pepper).update(username).update('\0').update(plain).update('\0').update(stored).digest('base64');
+    const key = createHmac('sha256', this.pepper)
+      .update(username)
+      .update('\0')
+      .update(plain)
+      .update('\0')
+      .update(stored)
+      .digest('base64');
     if (touch(this.accepted, key)) return true;
     if (touch(this.refused, key)) return false;
     const same = this.running.get(key);

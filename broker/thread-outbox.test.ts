@@ -10,7 +10,8 @@ function outbox() {
     expect(transfer).toEqual([batch.data]);
     sent.push(batch);
   });
-  const unpack = (b: Batch) => b.topics.map((topic, i) => ({ topic, qos: b.qos[i], payload: payloadAt(b.data, b.ends, i).toString() }));
+  const unpack = (b: Batch) =>
+    b.topics.map((topic, i) => ({ topic, qos: b.qos[i], payload: payloadAt(b.data, b.ends, i).toString() }));
   return { box, sent, unpack };
 }
 

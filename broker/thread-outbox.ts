@@ -97,7 +97,12 @@ export class Outbox {
 
   /** The broker is closing: nothing sent and unanswered was kept (the connections go anyway, unacknowledged). */
   settleAll(): void {
-    for (const [id, b] of [...this.sent]) this.answered(id, false, b.topics.map((_, i) => i));
+    for (const [id, b] of [...this.sent])
+      this.answered(
+        id,
+        false,
+        b.topics.map((_, i) => i),
+      );
   }
 
   private flush(): void {

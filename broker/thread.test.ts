@@ -55,14 +55,15 @@ async function login(b: BrokerHandle, username: string): Promise<MqttClient> {
   return c;
 }
 
-
 describe('the embedded broker in a worker thread', () => {
   it('refuses to start on a port in use, saying which, and a bad account list before starting at all', async () => {
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
     const port = (taken.address() as { port: number }).port;
     try {
-      await expect(start({ mqttPort: port })).rejects.toThrow(`cannot listen for MQTT on 127.0.0.1:${port}: the port is in use`);
+      await expect(start({ mqttPort: port })).rejects.toThrow(
+        `cannot listen for MQTT on 127.0.0.1:${port}: the port is in use`,
+      );
     } finally {
       taken.close();
     }
@@ -72,10 +73,21 @@ describe('the embedded broker in a worker thread', () => {
   it("writes its log lines through the gateway's logger, with its bindings", async () => {
     const { logger, lines } = capturingLogger();
     const b = await start({ logger });
-    await expect(mqtt.connectAsync(b.url, { username: 'dev1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(b.url, { username: 'dev1', password: 'wrong', reconnectPeriod: 0 }),
+    ).rejects.toThrow();
     await waitFor(() => lines.some((l) => l.msg === 'broker login refused'), 'the refused login logged');
-    expect(lines.find((l) => l.msg === 'broker listening')).toMatchObject({ component: 'broker', level: 30, pid: process.pid, mqtt: Number(new URL(b.url).port) });
-    expect(lines.find((l) => l.msg === 'broker login refused')).toMatchObject({ component: 'broker', username: 'dev1', reason: 'wrong password' });
+    expect(lines.find((l) => l.msg === 'broker listening')).toMatchObject({
+      component: 'broker',
+      level: 30,
+      pid: process.pid,
+      mqtt: Number(new URL(b.url).port),
+    });
+    expect(lines.find((l) => l.msg === 'broker login refused')).toMatchObject({
+      component: 'broker',
+      username: 'dev1',
+      reason: 'wrong password',
+    });
     await b.close();
     expect(lines.at(-1)).toMatchObject({ msg: 'broker stopped', component: 'broker' });
   });
@@ -109,22 +121,33 @@ describe('the embedded broker in a worker thread', () => {
     const b = await start();
     const dev1 = await login(b, 'dev1');
     const dev2 = await login(b, 'dev2');
-    expect(() => b.setAccounts([{ ...accounts[0]!, publish: ['bad/#/filter'] }])).toThrow('not a valid MQTT topic filter');
+    expect(() => b.setAccounts([{ ...accounts[0]!, publish: ['bad/#/filter'] }])).toThrow(
+      'not a valid MQTT topic filter',
+    );
     const dropped = new Promise<void>((r) => dev2.once('close', () => r()));
     b.setAccounts([accounts[0]!]);
     await dropped;
     await dev1.publishAsync('dutyroom/s1/dev1/reading', 'still here', { qos: 1 });
-    await expect(mqtt.connectAsync(b.url, { username: 'dev2', password: PASSWORD, reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(
+      mqtt.connectAsync(b.url, { username: 'dev2', password: PASSWORD, reconnectPeriod: 0 }),
+    ).rejects.toThrow();
   });
 
   it('hands a burst larger than one batch to the consumer whole and in order', async () => {
     const b = await start();
     const got: string[] = [];
-    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()), notKept: () => false });
+    b.setLocalConsumer({
+      subscriptions: ['dutyroom/s1/+/reading'],
+      wants: () => true,
+      deliver: (_t, payload) => void got.push(payload.toString()),
+      notKept: () => false,
+    });
     const dev = await WireClient.connect(b.url, 'dev1-burst', 'dev1', PASSWORD);
     try {
       const n = 5000;
-      await dev.write(Buffer.concat(Array.from({ length: n }, (_, i) => publishPacket('dutyroom/s1/dev1/reading', String(i), 0))));
+      await dev.write(
+        Buffer.concat(Array.from({ length: n }, (_, i) => publishPacket('dutyroom/s1/dev1/reading', String(i), 0))),
+      );
       await waitFor(() => got.length === n, `${n} messages`);
       expect(got.map(Number)).toEqual(Array.from({ length: n }, (_, i) => i));
     } finally {
@@ -150,18 +173,31 @@ describe('broker thread supervision (issue 16)', () => {
     const hash = await hashPassword(PASSWORD);
     const restarts: { attempt: number; ok: boolean }[] = [];
     const b = await startBrokerThread(
-      { host: '127.0.0.1', mqttPort: 0, accounts: [{ username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: [] }], maxPayloadBytes: 1024 },
+      {
+        host: '127.0.0.1',
+        mqttPort: 0,
+        accounts: [{ username: 'dev1', passwordHash: hash, publish: ['dutyroom/s1/dev1/#'], subscribe: [] }],
+        maxPayloadBytes: 1024,
+      },
       { firstBackoffMs: 10, onRestart: (e) => restarts.push({ attempt: e.attempt, ok: e.ok }) },
     );
     brokers.push(b);
     const got: string[] = [];
-    b.setLocalConsumer({ subscriptions: ['dutyroom/s1/+/reading'], wants: () => true, deliver: (_t, payload) => void got.push(payload.toString()), notKept: () => false });
+    b.setLocalConsumer({
+      subscriptions: ['dutyroom/s1/+/reading'],
+      wants: () => true,
+      deliver: (_t, payload) => void got.push(payload.toString()),
+      notKept: () => false,
+    });
     const port = b.ports.mqtt;
     const dev = await mqtt.connectAsync(b.url, { username: 'dev1', password: PASSWORD, reconnectPeriod: 50 });
     clients.push(dev);
     await dev.publishAsync('dutyroom/s1/dev1/reading', 'before', { qos: 1 });
     await b.crash();
-    expect(b.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/^broker thread stopped \(exited with code 1\); restarting/) });
+    expect(b.health()).toMatchObject({
+      status: 'down',
+      detail: expect.stringMatching(/^broker thread stopped \(exited with code 1\); restarting/),
+    });
     await waitFor(() => b.restarts === 1 && b.health().status === 'ok', 'the thread running again');
     expect(b.ports.mqtt).toBe(port);
     expect(restarts).toEqual([{ attempt: 1, ok: true }]);

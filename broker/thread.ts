@@ -4,7 +4,14 @@ import { Worker } from 'node:worker_threads';
 import { pino } from 'pino';
 import { Acl } from './acl.js';
 import type { BrokerOptions, BrokerStats, LocalConsumer, RunningBroker } from './broker.js';
-import { payloadAt, type Batch, type BrokerState, type FromWorker, type ToWorker, type WorkerOptions } from './thread-protocol.js';
+import {
+  payloadAt,
+  type Batch,
+  type BrokerState,
+  type FromWorker,
+  type ToWorker,
+  type WorkerOptions,
+} from './thread-protocol.js';
 import type { ComponentHealth } from './types.js';
 import { backoffDelay } from '../rules/backoff.js';
 
@@ -43,14 +50,19 @@ export type SupervisedBroker = BrokerHandle & {
  *
  * Rejects (with the thread stopped) if a port is taken.
  */
-export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSupervision = {}): Promise<SupervisedBroker> {
+export async function startBrokerThread(
+  opts: BrokerOptions,
+  supervise: BrokerSupervision = {},
+): Promise<SupervisedBroker> {
   if (!Number.isInteger(opts.maxPayloadBytes) || opts.maxPayloadBytes <= 0) {
     throw new Error(`broker: maxPayloadBytes must be a positive whole number of bytes, got ${opts.maxPayloadBytes}`);
   }
   new Acl(opts.accounts); // a bad account list throws here, before the thread starts
   const logger = opts.logger ?? pino({ enabled: false });
   // The worker's log lines go out through the gateway logger's own destination, as if written here.
-  const destination = (logger as unknown as Record<symbol, { write?: (line: string) => void } | undefined>)[pino.symbols.streamSym];
+  const destination = (logger as unknown as Record<symbol, { write?: (line: string) => void } | undefined>)[
+    pino.symbols.streamSym
+  ];
   let accounts = opts.accounts;
   let consumer: LocalConsumer | undefined;
   let state: BrokerState | undefined;
@@ -85,7 +97,10 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
     };
     // A young generation of V8's default size in a second isolate cost 10-15 MB more RSS at
     // 10,000 devices (bench/memory.ts), and a smaller one showed no cost in throughput.
-    const worker = new Worker(workerFile(), { workerData: workerOptions, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    const worker = new Worker(workerFile(), {
+      workerData: workerOptions,
+      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    });
     const tell = (m: ToWorker) => worker.postMessage(m);
     const exited = new Promise<number>((resolve) => worker.once('exit', (code) => resolve(code)));
     let failure: string | undefined;
@@ -114,7 +129,9 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
         logger.error({ err }, 'the embedded broker thread failed');
         reject(err);
       });
-      void exited.then((code) => reject(new Error(`broker: the broker thread exited with code ${code} before it started`)));
+      void exited.then((code) =>
+        reject(new Error(`broker: the broker thread exited with code ${code} before it started`)),
+      );
     });
     try {
       await started;
@@ -134,7 +151,9 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
   }
 
   async function restart(why: string, failures: number): Promise<void> {
-    await new Promise((r) => setTimeout(r, backoffDelay(failures, supervise.firstBackoffMs ?? 200, supervise.maxBackoffMs ?? 10_000)));
+    await new Promise((r) =>
+      setTimeout(r, backoffDelay(failures, supervise.firstBackoffMs ?? 200, supervise.maxBackoffMs ?? 10_000)),
+    );
     if (closing) return;
     const attempt = ++restarts;
     try {
@@ -153,7 +172,8 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
   function deliver(batch: Batch, tell: (m: ToWorker) => void): void {
     const c = consumer;
     const notKept: number[] = [];
-    const answer = () => tell({ type: 'done', id: batch.id, congested: congestedNow(c), ...(notKept.length ? { notKept } : {}) });
+    const answer = () =>
+      tell({ type: 'done', id: batch.id, congested: congestedNow(c), ...(notKept.length ? { notKept } : {}) });
     if (!c) return answer();
     // Messages by the promise that settles them (the consumer's readings of one turn share one), so one reaction each.
     const pending = new Map<PromiseLike<unknown>, [message: number, index: number][]>();
@@ -217,7 +237,9 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
     close() {
       closing ??= (async () => {
         const { worker, tell, exited } = current;
-        const closed = new Promise<void>((resolve) => worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve()));
+        const closed = new Promise<void>((resolve) =>
+          worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve()),
+        );
         tell({ type: 'close' });
         await Promise.race([closed, exited]);
         await worker.terminate();
@@ -234,7 +256,9 @@ export async function startBrokerThread(opts: BrokerOptions, supervise: BrokerSu
  */
 function workerFile(): URL {
   const here = new URL(import.meta.url);
-  const file = here.pathname.endsWith('.ts') ? new URL('../dist/broker/thread-worker.js', here) : new URL('./thread-worker.js', here);
+  const file = here.pathname.endsWith('.ts')
+    ? new URL('../dist/broker/thread-worker.js', here)
+    : new URL('./thread-worker.js', here);
   if (!existsSync(file)) throw new Error(`broker: ${fileURLToPath(file)} is missing: run \`npm run build\` first`);
   return file;
 }

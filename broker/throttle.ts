@@ -21,7 +21,10 @@ export class WarnThrottle {
     if (!w || now - w.start >= this.windowMs) {
       if (w && w.count > this.perWindow) {
         const suppressed = w.count - this.perWindow;
-        this.logger.warn({ ...obj, suppressed }, `${suppressed} more like this were not logged in the last ${Math.round(this.windowMs / 1000)} s: ${msg}`);
+        this.logger.warn(
+          { ...obj, suppressed },
+          `${suppressed} more like this were not logged in the last ${Math.round(this.windowMs / 1000)} s: ${msg}`,
+        );
       }
       // Forget quiet keys so one-off client ids cannot grow the table without bound.
       if (this.windows.size > 10_000) {

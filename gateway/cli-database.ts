@@ -37,13 +37,19 @@ export async function openCliDatabase(config: SiteConfig, baseDir: string, url?:
   const s = config.storage;
   const driverFor = (u: string): StoreDriver =>
     s.driver === 'influxdb1'
-      ? new Influx1Driver({ url: u, database: s.database, ...(s.username ? { username: s.username } : {}), ...(s.password ? { password: s.password } : {}) })
+      ? new Influx1Driver({
+          url: u,
+          database: s.database,
+          ...(s.username ? { username: s.username } : {}),
+          ...(s.password ? { password: s.password } : {}),
+        })
       : new Influx2Driver({ url: u, org: s.org!, bucket: s.bucket!, token: s.token! });
   const given = url ?? s.url;
   if (given) return { driver: driverFor(given), url: given, close: async () => undefined };
   const file = localUrlFile(config, baseDir);
   const running = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  if (running && (await answers(running))) return { driver: driverFor(running), url: running, close: async () => undefined };
+  if (running && (await answers(running)))
+    return { driver: driverFor(running), url: running, close: async () => undefined };
   const influxd: InfluxdProcess = await startInfluxd({ dataDir: resolve(baseDir, config.data_dir, 'influxdb') });
   return { driver: driverFor(influxd.url), url: influxd.url, close: () => influxd.stop() };
 }

@@ -38,7 +38,9 @@ environment:
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** Stops cleanly on SIGINT/SIGTERM: flushes the spool and stops the local influxd. */
@@ -76,7 +78,9 @@ export async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const { config } = loadSite(resolve(file));
-      console.log(`${file}: OK — site ${config.site.id}, ${config.buildings.length} buildings, ${config.devices.length} devices, ${config.users.length} users`);
+      console.log(
+        `${file}: OK — site ${config.site.id}, ${config.buildings.length} buildings, ${config.devices.length} devices, ${config.users.length} users`,
+      );
       return 0;
     }
     case 'hash-password': {
@@ -97,8 +101,15 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { speed: { type: 'string' }, config: { type: 'string' }, 'history-days': { type: 'string' } } });
-      const gw = await runDemo({ file: resolve(values.config ?? DEFAULT_CONFIG), speed: Number(values.speed ?? 1), historyDays: Number(values['history-days'] ?? 35) });
+      const { values } = parseArgs({
+        args: rest,
+        options: { speed: { type: 'string' }, config: { type: 'string' }, 'history-days': { type: 'string' } },
+      });
+      const gw = await runDemo({
+        file: resolve(values.config ?? DEFAULT_CONFIG),
+        speed: Number(values.speed ?? 1),
+        historyDays: Number(values['history-days'] ?? 35),
+      });
       stopOnSignals(gw);
       return -1;
     }
@@ -120,7 +131,10 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] !== undefined && existsSync(process.argv[1]) && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+const isMain =
+  process.argv[1] !== undefined &&
+  existsSync(process.argv[1]) &&
+  realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   main(process.argv.slice(2)).then(
     (code) => {

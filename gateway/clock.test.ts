@@ -50,7 +50,12 @@ describe('scaled clock', () => {
 
   it('runs simulated time `speed` times faster than real time, from its start', () => {
     const real = fakeReal();
-    const clock = new ScaledClock({ speed: 10, start: Date.UTC(2026, 10, 22), real: real.clock, realTimers: real.timers });
+    const clock = new ScaledClock({
+      speed: 10,
+      start: Date.UTC(2026, 10, 22),
+      real: real.clock,
+      realTimers: real.timers,
+    });
     expect(clock.now()).toBe(Date.UTC(2026, 10, 22));
     real.tick(1_500);
     expect(clock.now()).toBe(Date.UTC(2026, 10, 22) + 15_000);

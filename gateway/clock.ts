@@ -49,7 +49,8 @@ export class ScaledClock implements Clock {
   readonly timers: Timers;
 
   constructor(opts: { speed: number; start?: number; real?: Clock; realTimers?: Timers }) {
-    if (!(opts.speed > 0) || !Number.isFinite(opts.speed)) throw new RangeError(`speed must be a positive number, got ${opts.speed}`);
+    if (!(opts.speed > 0) || !Number.isFinite(opts.speed))
+      throw new RangeError(`speed must be a positive number, got ${opts.speed}`);
     this.speed = opts.speed;
     this.real = opts.real ?? systemClock;
     this.realStart = this.real.now();

@@ -7,7 +7,15 @@ import { CommandLog, type CommandRecord } from './commands-log.js';
 const dir = mkdtempSync(join(tmpdir(), 'dutyroom-command-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const record = (at: number, deviceId: string, outcome: CommandRecord['outcome'] = 'done'): CommandRecord => ({ at, by: 'duty', via: 'session', deviceId, field: 'valve_open', value: false, outcome });
+const record = (at: number, deviceId: string, outcome: CommandRecord['outcome'] = 'done'): CommandRecord => ({
+  at,
+  by: 'duty',
+  via: 'session',
+  deviceId,
+  field: 'valve_open',
+  value: false,
+  outcome,
+});
 
 describe('CommandLog', () => {
   it("lists a device's commands newest first, up to a limit, and reads them back after a restart", async () => {

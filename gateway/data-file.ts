@@ -12,13 +12,19 @@ export function parseDataFile<S extends z.ZodType>(schema: S, text: string, file
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => (offset === undefined ? { line: 0, col: 0 } : lines.linePos(offset));
-  if (doc.errors.length) throw new ConfigError(file, doc.errors.map((e) => ({ path: '', ...at(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` })));
+  if (doc.errors.length)
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: '', ...at(e.pos[0]), message: `YAML: ${e.message.split('\n')[0]}` })),
+    );
   const result = schema.safeParse(doc.toJS());
   if (result.success) return result.data;
   const problems: ConfigProblem[] = result.error.issues.flatMap((issue) => {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
     return keys.map((key) => {
-      const path = (key === undefined ? issue.path : [...issue.path, key]).map((p) => (typeof p === 'symbol' ? String(p) : p));
+      const path = (key === undefined ? issue.path : [...issue.path, key]).map((p) =>
+        typeof p === 'symbol' ? String(p) : p,
+      );
       let pos = { line: 1, col: 1 };
       for (let depth = path.length; depth >= 0; depth--) {
         const sub = path.slice(0, depth);
@@ -31,7 +37,10 @@ export function parseDataFile<S extends z.ZodType>(schema: S, text: string, file
       return { path: formatPath(path), ...pos, message: key === undefined ? issue.message : `unknown key "${key}"` };
     });
   });
-  throw new ConfigError(file, problems.sort((a, b) => a.line - b.line || a.col - b.col));
+  throw new ConfigError(
+    file,
+    problems.sort((a, b) => a.line - b.line || a.col - b.col),
+  );
 }
 
 /** Every `*.yaml` of a folder, parsed and validated, in file-name order. */

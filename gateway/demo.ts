@@ -23,7 +23,10 @@ export const DEMO_LOGINS = {
     { username: 'viewer', password: 'dutyroom-view', role: 'viewer' },
   ],
   devicePassword: 'demo-device',
-  accounts: { zigbee2mqtt: 'demo-bridge', 'nbiot-platform': 'demo-nbiot', 'bms-screen': 'dutyroom-view' } as Record<string, string>,
+  accounts: { zigbee2mqtt: 'demo-bridge', 'nbiot-platform': 'demo-nbiot', 'bms-screen': 'dutyroom-view' } as Record<
+    string,
+    string
+  >,
   apiToken: 'demo-token-grafana',
 };
 
@@ -97,7 +100,15 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
     });
     stops.push(() => drills.close());
-    const gateway = await startGateway({ config, baseDir, clock, timers: clock.timers, activeDrill: () => drills.runningDrill(), drills, ...(opts.logger ? { logger: opts.logger } : {}) });
+    const gateway = await startGateway({
+      config,
+      baseDir,
+      clock,
+      timers: clock.timers,
+      activeDrill: () => drills.runningDrill(),
+      drills,
+      ...(opts.logger ? { logger: opts.logger } : {}),
+    });
     stops.push(() => gateway.stop());
     const mqtt = await startMqttSimulator({
       url: gateway.brokerUrl,
@@ -110,11 +121,21 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
       estate,
       clock,
       sinks: [modbus, mqtt],
-      onError: (err, obs) => gateway.logger.warn({ err, device: obs.deviceId }, 'simulator: could not deliver an observation'),
+      onError: (err, obs) =>
+        gateway.logger.warn({ err, device: obs.deviceId }, 'simulator: could not deliver an observation'),
     });
     stops.push(() => driver.stop());
     driver.tick();
-    const history = opts.historyDays ? await backfillOnce(config, baseDir, gateway, { end: estateStart, counters: startCounters }, opts.historyDays, opts.seed ?? 2026) : undefined;
+    const history = opts.historyDays
+      ? await backfillOnce(
+          config,
+          baseDir,
+          gateway,
+          { end: estateStart, counters: startCounters },
+          opts.historyDays,
+          opts.seed ?? 2026,
+        )
+      : undefined;
     if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir, history);
     return { gateway, estate, clock, mqtt, modbus, drills, stop };
   } catch (err) {
@@ -139,7 +160,14 @@ async function backfillOnce(
   const truthFile = join(dataDir, 'history', 'truth.json');
   if (existsSync(truthFile)) return `history from an earlier run (${truthFile})`;
   // The history ends where the live estate began, at the counters its meters showed then.
-  const r = await backfillHistory({ config, driver: gateway.store.driver, days, end: live.end, seed, endValues: (id) => live.counters.get(id) });
+  const r = await backfillHistory({
+    config,
+    driver: gateway.store.driver,
+    days,
+    end: live.end,
+    seed,
+    endValues: (id) => live.counters.get(id),
+  });
   await mkdir(dirname(truthFile), { recursive: true });
   await writeFile(truthFile, JSON.stringify(r.truth, null, 1));
   await mkdir(join(dataDir, 'reports'), { recursive: true });
@@ -148,7 +176,14 @@ async function backfillOnce(
   return `${days} days, ${r.points} readings, ${r.truth.planted.length} planted anomalies (${truthFile})`;
 }
 
-function printBanner(config: RunningGateway['config'], gateway: RunningGateway, modbus: RunningModbusFleet, speed: number, baseDir: string, history?: string): void {
+function printBanner(
+  config: RunningGateway['config'],
+  gateway: RunningGateway,
+  modbus: RunningModbusFleet,
+  speed: number,
+  baseDir: string,
+  history?: string,
+): void {
   const count = (p: string) => config.devices.filter((d) => d.protocol === p).length;
   console.log(`
   dutyroom demo — ${typeof config.site.name === 'string' ? config.site.name : `${config.site.name.zh} ${config.site.name.en}`}

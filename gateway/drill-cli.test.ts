@@ -18,7 +18,11 @@ afterEach(async () => {
 async function gateway(opts: { drills?: boolean } = {}) {
   const clock = new FakeClock(Date.parse('2026-11-22T02:00:00Z'));
   const estate = new FakeEstate(clock.ms);
-  const drills = new DrillController({ scenarios: [{ scenario: parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml') }], estate, clock });
+  const drills = new DrillController({
+    scenarios: [{ scenario: parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml') }],
+    estate,
+    clock,
+  });
   const t = await testApi({ clock, ...(opts.drills === false ? {} : { drills }) });
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   cleanups.push(() => t.app.close());
@@ -63,12 +67,25 @@ describe('dutyroom drill', () => {
     const asViewer = await run(['start', 'small-outage', '--url', g.url, '--token', TOKENS.dashboard]);
     expect([asViewer.code, asViewer.err]).toEqual([1, '权限不足 not allowed: needs role operator']);
 
-    const started = await run(['start', 'small-outage', '--url', g.url, '--user', 'otto', '--password', PASSWORDS.otto]);
+    const started = await run([
+      'start',
+      'small-outage',
+      '--url',
+      g.url,
+      '--user',
+      'otto',
+      '--password',
+      PASSWORDS.otto,
+    ]);
     expect(started.code, started.err).toBe(0);
-    expect(started.out).toMatch(/^演练已开始 Drill started: drill-20261122-100000 — 小停电 Small outage\n {2}时长 duration 10:00; 由 by otto; 注入设备 devices: t1-incomer, t1-lift-a\n/);
+    expect(started.out).toMatch(
+      /^演练已开始 Drill started: drill-20261122-100000 — 小停电 Small outage\n {2}时长 duration 10:00; 由 by otto; 注入设备 devices: t1-incomer, t1-lift-a\n/,
+    );
     const twice = await run(['start', 'small-outage'], { DUTYROOM_URL: g.url, DUTYROOM_TOKEN: TOKENS.meterbot });
     expect(twice.code).toBe(1);
-    expect(twice.err).toMatch(/A drill is already running: drill-20261122-100000 \(small-outage, started by otto\); stop it first$/);
+    expect(twice.err).toMatch(
+      /A drill is already running: drill-20261122-100000 \(small-outage, started by otto\); stop it first$/,
+    );
 
     g.clock.advance(75_000);
     g.drills.tick();
@@ -91,37 +108,56 @@ describe('dutyroom drill', () => {
     g.clock.advance(5_000);
     const stopped = await run(['stop', '--url', g.url, '--token', TOKENS.meterbot]);
     expect(stopped.code, stopped.err).toBe(0);
-    expect(stopped.out).toBe('演练已停止 Drill stopped: drill-20261122-100000 (small-outage) after 01:20\n  已清除故障 faults cleared: t1-incomer power_cut, t1-lift-a lift_stuck');
+    expect(stopped.out).toBe(
+      '演练已停止 Drill stopped: drill-20261122-100000 (small-outage) after 01:20\n  已清除故障 faults cleared: t1-incomer power_cut, t1-lift-a lift_stuck',
+    );
     expect(g.estate.active()).toEqual([]);
     const after = await run(['status', '--url', g.url, '--token', TOKENS.dashboard]);
-    expect(after.out.split('\n')).toEqual(['当前没有进行中的演练 No drill is running.', '最近的演练 Recent drills:', '  drill-20261122-100000  small-outage  已停止 stopped (meterbot)  01:20  3 步 steps']);
+    expect(after.out.split('\n')).toEqual([
+      '当前没有进行中的演练 No drill is running.',
+      '最近的演练 Recent drills:',
+      '  drill-20261122-100000  small-outage  已停止 stopped (meterbot)  01:20  3 步 steps',
+    ]);
     const none = await run(['stop', '--url', g.url, '--token', TOKENS.meterbot]);
     expect([none.code, none.err]).toEqual([1, '当前没有进行中的演练 / No drill is running']);
   });
 
   it('says what is wrong: no login, a bad password, an unknown scenario, a gateway without drills, no gateway at all, bad usage', async () => {
     const g = await gateway();
-    expect((await run(['status', '--url', g.url])).err).toMatch(/^需要登录 log in: --token T, or --user U --password P \(log in first/);
+    expect((await run(['status', '--url', g.url])).err).toMatch(
+      /^需要登录 log in: --token T, or --user U --password P \(log in first/,
+    );
     const bad = await run(['status', '--url', g.url, '--user', 'otto', '--password', 'nope']);
     expect([bad.code, bad.err]).toEqual([1, expect.stringMatching(/^需要登录 log in: /)]);
     const unknown = await run(['start', 'alien-invasion', '--url', g.url, '--token', TOKENS.meterbot]);
-    expect([unknown.code, unknown.err]).toEqual([1, '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: small-outage)']);
+    expect([unknown.code, unknown.err]).toEqual([
+      1,
+      '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: small-outage)',
+    ]);
 
     const plain = await gateway({ drills: false });
     const start = await run(['start', 'small-outage', '--url', plain.url, '--token', TOKENS.meterbot]);
-    expect([start.code, start.err]).toEqual([1, expect.stringMatching(/^此网关没有连接模拟园区，不能演练.*This gateway runs no simulated estate/)]);
+    expect([start.code, start.err]).toEqual([
+      1,
+      expect.stringMatching(/^此网关没有连接模拟园区，不能演练.*This gateway runs no simulated estate/),
+    ]);
     const list = await run(['list', '--url', plain.url, '--token', TOKENS.dashboard]);
     expect([list.code, list.out]).toEqual([0, expect.stringMatching(/^此网关没有连接模拟园区/)]);
 
     const closed = await freePort();
     const gone = await run(['status', '--url', `http://127.0.0.1:${closed}`, '--token', TOKENS.dashboard]);
-    expect([gone.code, gone.err]).toEqual([1, `无法连接网关 cannot reach the gateway at http://127.0.0.1:${closed} (ECONNREFUSED); is it running? (npm run demo, or --url)`]);
+    expect([gone.code, gone.err]).toEqual([
+      1,
+      `无法连接网关 cannot reach the gateway at http://127.0.0.1:${closed} (ECONNREFUSED); is it running? (npm run demo, or --url)`,
+    ]);
 
     expect((await run(['start'])).code).toBe(2);
     expect((await run(['start'])).err).toMatch(/^缺少场景名 name the scenario: dutyroom drill start SCENARIO/);
     expect((await run(['dance'])).code).toBe(2);
     expect((await run(['status', 'extra'])).code).toBe(2);
-    expect((await run(['status', '--user', 'otto'])).err).toBe('--user 与 --password 需同时给出 give both --user and --password');
+    expect((await run(['status', '--user', 'otto'])).err).toBe(
+      '--user 与 --password 需同时给出 give both --user and --password',
+    );
     expect((await run(['status', '--colour'])).code).toBe(2);
     expect((await run(['--help'])).code).toBe(0);
   });

@@ -25,7 +25,12 @@ export interface DrillCliIo {
   fetch: typeof fetch;
 }
 
-const defaultIo: DrillCliIo = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env, fetch: (...a) => fetch(...a) };
+const defaultIo: DrillCliIo = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+  env: process.env,
+  fetch: (...a) => fetch(...a),
+};
 
 class CliError extends Error {}
 
@@ -41,7 +46,13 @@ export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): 
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { url: { type: 'string' }, token: { type: 'string' }, user: { type: 'string' }, password: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        url: { type: 'string' },
+        token: { type: 'string' },
+        user: { type: 'string' },
+        password: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     io.err(`${(err as Error).message}\n\n${DRILL_USAGE}`);
@@ -54,11 +65,21 @@ export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): 
     return values.help ? 0 : 2;
   }
   const needs = sub === 'start' ? 1 : 0;
-  if (!['list', 'start', 'stop', 'status'].includes(sub) || (needs === 1 && !scenario) || extra.length > 0 || (needs === 0 && scenario !== undefined)) {
-    io.err(`${sub === 'start' && !scenario ? '缺少场景名 name the scenario: dutyroom drill start SCENARIO (dutyroom drill list shows them)' : `unknown or incomplete command: drill ${positionals.join(' ')}`}\n\n${DRILL_USAGE}`);
+  if (
+    !['list', 'start', 'stop', 'status'].includes(sub) ||
+    (needs === 1 && !scenario) ||
+    extra.length > 0 ||
+    (needs === 0 && scenario !== undefined)
+  ) {
+    io.err(
+      `${sub === 'start' && !scenario ? '缺少场景名 name the scenario: dutyroom drill start SCENARIO (dutyroom drill list shows them)' : `unknown or incomplete command: drill ${positionals.join(' ')}`}\n\n${DRILL_USAGE}`,
+    );
     return 2;
   }
-  const url = (values.url ?? io.env.DUTYROOM_URL ?? `http://127.0.0.1:${io.env.DUTYROOM_HTTP_PORT ?? 8080}`).replace(/\/+$/, '');
+  const url = (values.url ?? io.env.DUTYROOM_URL ?? `http://127.0.0.1:${io.env.DUTYROOM_HTTP_PORT ?? 8080}`).replace(
+    /\/+$/,
+    '',
+  );
   const user = values.user ?? io.env.DUTYROOM_USER;
   const password = values.password ?? io.env.DUTYROOM_PASSWORD;
   if ((user === undefined) !== (password === undefined)) {
@@ -66,7 +87,12 @@ export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): 
     return 2;
   }
   try {
-    const api = await connect(io, url, values.token ?? io.env.DUTYROOM_TOKEN, user !== undefined ? { user, password: password! } : undefined);
+    const api = await connect(
+      io,
+      url,
+      values.token ?? io.env.DUTYROOM_TOKEN,
+      user !== undefined ? { user, password: password! } : undefined,
+    );
     switch (sub) {
       case 'list':
         return await list(api, io);
@@ -84,9 +110,18 @@ export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): 
   }
 }
 
-async function connect(io: DrillCliIo, url: string, token: string | undefined, login: { user: string; password: string } | undefined): Promise<Api> {
+async function connect(
+  io: DrillCliIo,
+  url: string,
+  token: string | undefined,
+  login: { user: string; password: string } | undefined,
+): Promise<Api> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const send = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ res: Response; json: Record<string, unknown> }> => {
+  const send = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<{ res: Response; json: Record<string, unknown> }> => {
     let res: Response;
     try {
       res = await io.fetch(`${url}${path}`, {
@@ -97,7 +132,9 @@ async function connect(io: DrillCliIo, url: string, token: string | undefined, l
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CliError(`无法连接网关 cannot reach the gateway at ${url} (${cause}); is it running? (npm run demo, or --url)`);
+      throw new CliError(
+        `无法连接网关 cannot reach the gateway at ${url} (${cause}); is it running? (npm run demo, or --url)`,
+      );
     }
     const text = await res.text();
     try {
@@ -131,16 +168,25 @@ async function connect(io: DrillCliIo, url: string, token: string | undefined, l
 
 const both = (t: { zh: string; en: string }) => `${t.zh} ${t.en}`;
 const rel = (d: Pick<Drill, 'startedAt'>, ms: number) => formatOffset(Math.max(0, ms - d.startedAt) / 1000);
-const STATUS_WORDS: Record<Drill['status'], string> = { running: '进行中 running', completed: '已完成 completed', stopped: '已停止 stopped', interrupted: '已中断 interrupted (gateway stopped)' };
+const STATUS_WORDS: Record<Drill['status'], string> = {
+  running: '进行中 running',
+  completed: '已完成 completed',
+  stopped: '已停止 stopped',
+  interrupted: '已中断 interrupted (gateway stopped)',
+};
 
 async function list(api: Api, io: DrillCliIo): Promise<number> {
-  const res = await api.get<{ available: boolean; message?: string; scenarios: ScenarioInfo[] }>('/api/drills/scenarios');
+  const res = await api.get<{ available: boolean; message?: string; scenarios: ScenarioInfo[] }>(
+    '/api/drills/scenarios',
+  );
   if (!res.available) io.out(res.message ?? '此网关不能演练 this gateway cannot run drills');
   if (res.scenarios.length === 0) return 0;
   io.out('演练场景 Drill scenarios:');
   for (const s of res.scenarios) {
     io.out(`  ${s.name.padEnd(24)} ${formatOffset(s.duration)}  ${both(s.title)}`);
-    const alarms = s.expects.alarms.map((a) => `${a.kind}@${a.device}${a.inhibited ? ' (抑制 inhibited)' : ''}`).join(', ');
+    const alarms = s.expects.alarms
+      .map((a) => `${a.kind}@${a.device}${a.inhibited ? ' (抑制 inhibited)' : ''}`)
+      .join(', ');
     if (alarms) io.out(`      预期报警 expected alarms: ${alarms}`);
     if (s.expects.playbooks.length) io.out(`      启动预案 playbooks: ${s.expects.playbooks.join(', ')}`);
     if (!s.fits) io.out(`      不适用于本园区 does not fit this site: ${s.problems[0] ?? ''}`);
@@ -151,8 +197,12 @@ async function list(api: Api, io: DrillCliIo): Promise<number> {
 async function start(api: Api, io: DrillCliIo, scenario: string): Promise<number> {
   const d = await api.post<Drill>('/api/drills', { scenario });
   io.out(`演练已开始 Drill started: ${d.id} — ${both(d.title)}`);
-  io.out(`  时长 duration ${formatOffset((d.endsAt - d.startedAt) / 1000)}; 由 by ${d.startedBy}; 注入设备 devices: ${d.devices.join(', ')}`);
-  io.out(`  本次演练产生的报警和事件均标记为演练，不会发送到真实通知渠道 alarms and incidents it raises are tagged ${d.id} and never sent to real channels`);
+  io.out(
+    `  时长 duration ${formatOffset((d.endsAt - d.startedAt) / 1000)}; 由 by ${d.startedBy}; 注入设备 devices: ${d.devices.join(', ')}`,
+  );
+  io.out(
+    `  本次演练产生的报警和事件均标记为演练，不会发送到真实通知渠道 alarms and incidents it raises are tagged ${d.id} and never sent to real channels`,
+  );
   io.out('  进度 progress: dutyroom drill status    停止 stop: dutyroom drill stop');
   return 0;
 }
@@ -160,23 +210,36 @@ async function start(api: Api, io: DrillCliIo, scenario: string): Promise<number
 async function stop(api: Api, io: DrillCliIo): Promise<number> {
   const d = await api.post<Drill>('/api/drills/stop');
   io.out(`演练已停止 Drill stopped: ${d.id} (${d.scenario}) after ${rel(d, d.endedAt ?? d.startedAt)}`);
-  io.out(`  已清除故障 faults cleared: ${d.cleared.length ? d.cleared.map((c) => `${c.device} ${c.type}`).join(', ') : '无 none'}`);
+  io.out(
+    `  已清除故障 faults cleared: ${d.cleared.length ? d.cleared.map((c) => `${c.device} ${c.type}`).join(', ') : '无 none'}`,
+  );
   return 0;
 }
 
 async function status(api: Api, io: DrillCliIo): Promise<number> {
-  const res = await api.get<{ available: boolean; message?: string; now: number; current: Drill | null; history: Drill[] }>('/api/drills');
+  const res = await api.get<{
+    available: boolean;
+    message?: string;
+    now: number;
+    current: Drill | null;
+    history: Drill[];
+  }>('/api/drills');
   if (!res.available) io.out(res.message ?? '此网关不能演练 this gateway cannot run drills');
   const d = res.current;
   if (!d) io.out('当前没有进行中的演练 No drill is running.');
   else {
     io.out(`进行中 Running: ${d.id} — ${both(d.title)}`);
-    io.out(`  已进行 elapsed ${rel(d, res.now)} / ${formatOffset((d.endsAt - d.startedAt) / 1000)}; 发起人 started by ${d.startedBy}`);
+    io.out(
+      `  已进行 elapsed ${rel(d, res.now)} / ${formatOffset((d.endsAt - d.startedAt) / 1000)}; 发起人 started by ${d.startedBy}`,
+    );
     io.out('  已执行步骤 steps applied:');
     for (const e of d.log) io.out(`    ${e.error ? '✗' : '•'} ${e.what.zh}  |  ${e.what.en}`);
     io.out('  预期 expected:');
     for (const a of d.expects.alarms) {
-      const due = a.dueBy === null ? '待触发 waiting for its cause' : `${a.dueBy <= res.now ? '应已出现 due by' : '截止 due by'} ${rel(d, a.dueBy)}`;
+      const due =
+        a.dueBy === null
+          ? '待触发 waiting for its cause'
+          : `${a.dueBy <= res.now ? '应已出现 due by' : '截止 due by'} ${rel(d, a.dueBy)}`;
       io.out(`    报警 alarm ${a.kind} @ ${a.device}${a.inhibited ? ' (抑制 inhibited)' : ''} — ${due}`);
     }
     if (d.expects.playbooks.length) io.out(`    预案 playbooks: ${d.expects.playbooks.join(', ')}`);
@@ -184,7 +247,9 @@ async function status(api: Api, io: DrillCliIo): Promise<number> {
   if (res.history.length) {
     io.out('最近的演练 Recent drills:');
     for (const h of res.history.slice(0, 5)) {
-      io.out(`  ${h.id}  ${h.scenario}  ${STATUS_WORDS[h.status]}${h.endedBy ? ` (${h.endedBy})` : ''}  ${rel(h, h.endedAt ?? h.startedAt)}  ${h.log.length} 步 steps`);
+      io.out(
+        `  ${h.id}  ${h.scenario}  ${STATUS_WORDS[h.status]}${h.endedBy ? ` (${h.endedBy})` : ''}  ${rel(h, h.endedAt ?? h.startedAt)}  ${h.log.length} 步 steps`,
+      );
     }
   }
   return 0;

@@ -135,7 +135,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
 
   try {
     const profiles = loadPayloadProfiles();
-    const topics = new TopicDirectory(config.site.id, config.devices.flatMap((d) => (d.protocol === 'mqtt' ? [d] : [])), profiles);
+    const topics = new TopicDirectory(
+      config.site.id,
+      config.devices.flatMap((d) => (d.protocol === 'mqtt' ? [d] : [])),
+      profiles,
+    );
     const registry = new DeviceRegistry(config, clock);
     metrics.devicesConfigured.set(config.devices.length);
 
@@ -168,7 +172,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       alarms,
       live: (id) => alarms.liveOf(id),
       ...(opts.activeDrill ? { activeDrill: () => opts.activeDrill!()?.id } : {}),
-      notify: createNotifier({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now(), placeOf: placeOf(config) }),
+      notify: createNotifier({
+        channels: config.notifications.channels,
+        attempts: config.notifications.attempts,
+        now: () => clock.now(),
+        placeOf: placeOf(config),
+      }),
       logger: logger.child({ component: 'incidents' }),
     });
     await incidents.start();
@@ -187,17 +196,35 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const reportDrills = (): ReportDrill[] => {
       const s = opts.drills?.status();
       const all = s ? [...s.history, ...(s.current ? [s.current] : [])] : [];
-      return all.map((d) => ({ id: d.id, scenario: d.scenario, title: d.title, from: d.startedAt, ...(d.endedAt !== undefined ? { to: d.endedAt } : {}) }));
+      return all.map((d) => ({
+        id: d.id,
+        scenario: d.scenario,
+        title: d.title,
+        from: d.startedAt,
+        ...(d.endedAt !== undefined ? { to: d.endedAt } : {}),
+      }));
     };
     const registerProfiles = loadRegisterProfiles();
-    const runReport = (req: MeterReportRequest) => runMeterReport({ ...req, config, driver: store.driver, now: clock.now(), drills: reportDrills(), profiles: registerProfiles });
+    const runReport = (req: MeterReportRequest) =>
+      runMeterReport({
+        ...req,
+        config,
+        driver: store.driver,
+        now: clock.now(),
+        drills: reportDrills(),
+        profiles: registerProfiles,
+      });
     const scheduler = new MeterReportScheduler({
       config,
       dir: resolve(opts.baseDir, config.data_dir, 'reports'),
       clock,
       timers: opts.timers ?? realTimers,
       run: runReport,
-      announce: createAnnouncer({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      announce: createAnnouncer({
+        channels: config.notifications.channels,
+        attempts: config.notifications.attempts,
+        now: () => clock.now(),
+      }),
       log: logger.child({ component: 'reports' }),
       link: (name) => `/api/reports/meters/stored/${name}?format=html`,
     });
@@ -213,7 +240,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       timers: opts.timers ?? realTimers,
       incidents: () => incidents.list(),
       alarms: () => alarms.list(),
-      announce: createAnnouncer({ channels: config.notifications.channels, attempts: config.notifications.attempts, now: () => clock.now() }),
+      announce: createAnnouncer({
+        channels: config.notifications.channels,
+        attempts: config.notifications.attempts,
+        now: () => clock.now(),
+      }),
       log: logger.child({ component: 'heating_reports' }),
       link: (date) => `/api/reports/heating/${date}?format=html`,
     });
@@ -236,9 +267,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         {
           host: config.broker.host,
           mqttPort: opts.mqttPort ?? config.broker.mqtt_port,
-          ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined ? { wsPort: opts.wsPort ?? config.broker.ws_port } : {}),
+          ...(opts.wsPort !== undefined || config.broker.ws_port !== undefined
+            ? { wsPort: opts.wsPort ?? config.broker.ws_port }
+            : {}),
           ...(tls
-            ? { tls: { port: tls.port, cert: readFileSync(resolve(opts.baseDir, tls.cert_file)), key: readFileSync(resolve(opts.baseDir, tls.key_file)) } }
+            ? {
+                tls: {
+                  port: tls.port,
+                  cert: readFileSync(resolve(opts.baseDir, tls.cert_file)),
+                  key: readFileSync(resolve(opts.baseDir, tls.key_file)),
+                },
+              }
             : {}),
           accounts: brokerAccounts(config),
           maxPayloadBytes: config.broker.max_payload_bytes,
@@ -307,10 +346,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     stops.push(() => commandLog.close());
 
     linkDown = (id) => {
-      if (registry.device(id)?.protocol === 'mqtt') return adapter.health().status === 'ok' ? undefined : 'the gateway is not connected to the MQTT broker';
+      if (registry.device(id)?.protocol === 'mqtt')
+        return adapter.health().status === 'ok' ? undefined : 'the gateway is not connected to the MQTT broker';
       const line = modbus.deviceStats().get(id)?.endpoint;
       const endpoints = (modbus.health().endpoints ?? []) as { endpoint: string; connected: boolean }[];
-      return line && endpoints.some((e) => e.endpoint === line && !e.connected) ? `the gateway cannot open Modbus line ${line}` : undefined;
+      return line && endpoints.some((e) => e.endpoint === line && !e.connected)
+        ? `the gateway cannot open Modbus line ${line}`
+        : undefined;
     };
 
     const watch = new SystemWatch({
@@ -325,7 +367,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     });
     system.snapshot = () => watch.snapshot();
 
-    const health: HealthSource[] = [adapter, modbus, alarms, incidents, ...store.healthSources, ...(store.driver.influxql ? [scheduler] : []), heatingReports];
+    const health: HealthSource[] = [
+      adapter,
+      modbus,
+      alarms,
+      incidents,
+      ...store.healthSources,
+      ...(store.driver.influxql ? [scheduler] : []),
+      heatingReports,
+    ];
     const withPolling = (d: DeviceStatus, stats: ReturnType<ModbusAdapter['deviceStats']>): DeviceStatus => {
       const poll = d.protocol === 'modbus' ? stats.get(d.id) : undefined;
       return poll ? { ...d, poll } : d;
@@ -354,8 +404,14 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       incidents,
       handovers,
       photos: new PhotoStore(resolve(opts.baseDir, config.data_dir, 'incidents', 'photos')),
-      commands: { run: (id, field, value) => modbus.command(id, field, value), writable: (id) => modbus.writableFields(id), log: commandLog },
-      ...(store.driver.influxql ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } } : {}),
+      commands: {
+        run: (id, field, value) => modbus.command(id, field, value),
+        writable: (id) => modbus.writableFields(id),
+        log: commandLog,
+      },
+      ...(store.driver.influxql
+        ? { reports: { run: runReport, stored: () => scheduler.list(), read: (name: string) => scheduler.read(name) } }
+        : {}),
       heatingReports,
       ...(opts.drills ? { drills: opts.drills } : {}),
       logger: logger.child({ component: 'http' }),
@@ -365,10 +421,32 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address ? address.port : config.http.port;
     const httpUrl = `http://127.0.0.1:${httpPort}`;
-    logger.info({ http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length }, 'gateway started');
+    logger.info(
+      { http: httpUrl, broker: brokerUrl, site: config.site.id, devices: config.devices.length },
+      'gateway started',
+    );
 
     const reports = store.driver.influxql ? scheduler : undefined;
-    return { config, httpUrl, http: app, brokerUrl, broker, store, registry, metrics, profiles, pipeline, adapter, modbus, alarms, incidents, reports, heatingReports, logger, stop };
+    return {
+      config,
+      httpUrl,
+      http: app,
+      brokerUrl,
+      broker,
+      store,
+      registry,
+      metrics,
+      profiles,
+      pipeline,
+      adapter,
+      modbus,
+      alarms,
+      incidents,
+      reports,
+      heatingReports,
+      logger,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

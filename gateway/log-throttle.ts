@@ -19,7 +19,10 @@ export class ThrottledLog {
     let w = this.windows.get(key);
     if (!w || now - w.start >= this.windowMs) {
       if (w && w.count > this.perWindow) {
-        this.logger.warn({ key, suppressed: w.count - this.perWindow }, `${w.count - this.perWindow} more "${key}" warnings were not logged in the last ${this.windowMs / 1000} s`);
+        this.logger.warn(
+          { key, suppressed: w.count - this.perWindow },
+          `${w.count - this.perWindow} more "${key}" warnings were not logged in the last ${this.windowMs / 1000} s`,
+        );
       }
       w = { start: now, count: 0 };
       this.windows.set(key, w);

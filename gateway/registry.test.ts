@@ -22,7 +22,12 @@ devices:
 );
 
 function registry(start = 1_000_000) {
-  const clock = { t: start, now() { return this.t; } };
+  const clock = {
+    t: start,
+    now() {
+      return this.t;
+    },
+  };
   return { reg: new DeviceRegistry(cfg, clock), clock };
 }
 
@@ -46,10 +51,26 @@ describe('device registry', () => {
 
   it('counts a device emptying its buffer of old readings as online', () => {
     const { reg, clock } = registry();
-    reg.observe({ deviceId: 'wm', kind: 'water_meter', ts: clock.t - 3_600_000, fields: { total_m3: 5 }, quality: 'good' });
-    expect(reg.get('wm')).toMatchObject({ online: true, lastSeen: new Date(clock.t).toISOString(), lastReading: { ts: new Date(clock.t - 3_600_000).toISOString() } });
+    reg.observe({
+      deviceId: 'wm',
+      kind: 'water_meter',
+      ts: clock.t - 3_600_000,
+      fields: { total_m3: 5 },
+      quality: 'good',
+    });
+    expect(reg.get('wm')).toMatchObject({
+      online: true,
+      lastSeen: new Date(clock.t).toISOString(),
+      lastReading: { ts: new Date(clock.t - 3_600_000).toISOString() },
+    });
     clock.t += 31_000;
-    reg.observe({ deviceId: 'wm', kind: 'water_meter', ts: clock.t - 7_200_000, fields: { total_m3: 4 }, quality: 'good' });
+    reg.observe({
+      deviceId: 'wm',
+      kind: 'water_meter',
+      ts: clock.t - 7_200_000,
+      fields: { total_m3: 4 },
+      quality: 'good',
+    });
     expect(reg.get('wm')).toMatchObject({ online: true, lastReading: { fields: { total_m3: 5 } } });
   });
 
@@ -58,11 +79,19 @@ describe('device registry', () => {
     reg.observe({ deviceId: 'lift', kind: 'lift', ts: clock.t, fields: { floor: 3, door: 'open' }, quality: 'good' });
     reg.observe({ deviceId: 'lift', kind: 'lift', ts: clock.t + 1000, fields: { door: 'closed' }, quality: 'good' });
     reg.observe({ deviceId: 'lift', kind: 'lift', ts: clock.t - 5000, fields: { floor: 9 }, quality: 'good' });
-    expect(reg.get('lift')!.lastReading).toEqual({ ts: new Date(clock.t + 1000).toISOString(), fields: { floor: 3, door: 'closed' }, quality: 'good' });
+    expect(reg.get('lift')!.lastReading).toEqual({
+      ts: new Date(clock.t + 1000).toISOString(),
+      fields: { floor: 3, door: 'closed' },
+      quality: 'good',
+    });
   });
 
   it('lists every configured device', () => {
-    expect(registry().reg.list().map((d) => d.id)).toEqual(['wm', 'pump', 'lift']);
+    expect(
+      registry()
+        .reg.list()
+        .map((d) => d.id),
+    ).toEqual(['wm', 'pump', 'lift']);
   });
 });
 
@@ -70,13 +99,29 @@ describe('InfluxDB point of a reading', () => {
   it('uses the kind as measurement, the place as tags and µs time; quality only when not good', () => {
     const { reg } = registry();
     const ts = Date.parse('2026-11-22T00:00:00.123Z') + 0.456;
-    expect(toPoint('s1', reg.place('wm')!, { deviceId: 'wm', kind: 'water_meter', ts, fields: { total_m3: 1.5 }, quality: 'good' })).toEqual({
+    expect(
+      toPoint('s1', reg.place('wm')!, {
+        deviceId: 'wm',
+        kind: 'water_meter',
+        ts,
+        fields: { total_m3: 1.5 },
+        quality: 'good',
+      }),
+    ).toEqual({
       measurement: 'water_meter',
       tags: { site: 's1', building: 'b1', floor: '3', unit: 'u3', device: 'wm' },
       fields: { total_m3: 1.5 },
       tsUs: 1795305600123456,
     });
-    expect(toPoint('s1', reg.place('pump')!, { deviceId: 'pump', kind: 'pump', ts, fields: { running: true }, quality: 'uncertain' }).fields).toEqual({
+    expect(
+      toPoint('s1', reg.place('pump')!, {
+        deviceId: 'pump',
+        kind: 'pump',
+        ts,
+        fields: { running: true },
+        quality: 'uncertain',
+      }).fields,
+    ).toEqual({
       running: true,
       quality: 'uncertain',
     });

@@ -55,8 +55,17 @@ export class DeviceRegistry {
     for (const d of config.devices) {
       this.devices.set(d.id, d);
       const p = d.place;
-      const floor = p.floor ?? (p.unit && unitFloor.get(`${p.building}/${p.unit}`)) ?? (p.room && unitFloor.get(`${p.building}/${p.room}`)) ?? undefined;
-      this.places.set(d.id, { building: p.building, ...(floor ? { floor } : {}), ...(p.unit ? { unit: p.unit } : {}), ...(p.room ? { room: p.room } : {}) });
+      const floor =
+        p.floor ??
+        (p.unit && unitFloor.get(`${p.building}/${p.unit}`)) ??
+        (p.room && unitFloor.get(`${p.building}/${p.room}`)) ??
+        undefined;
+      this.places.set(d.id, {
+        building: p.building,
+        ...(floor ? { floor } : {}),
+        ...(p.unit ? { unit: p.unit } : {}),
+        ...(p.room ? { room: p.room } : {}),
+      });
     }
   }
 
@@ -112,7 +121,9 @@ export class DeviceRegistry {
       place: this.places.get(d.id)!,
       online: live !== undefined && now - live.heardAt <= 3 * intervalSeconds * 1000,
       lastSeen: live ? new Date(live.heardAt).toISOString() : null,
-      lastReading: live ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality } : null,
+      lastReading: live
+        ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality }
+        : null,
       intervalSeconds,
     };
   }

@@ -43,7 +43,9 @@ devices:
     const err = await loadSiteInThread(file, env).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).format()).toBe(expected.format());
-    expect((err as ConfigError).format()).toMatch(/bad\.yaml:5:\d+ {2}devices\[1\]\.profile: no payload profile "no-such-profile"/);
+    expect((err as ConfigError).format()).toMatch(
+      /bad\.yaml:5:\d+ {2}devices\[1\]\.profile: no payload profile "no-such-profile"/,
+    );
   });
 
   it('says plainly when the file is not there', async () => {

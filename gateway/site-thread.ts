@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { ConfigError, type ConfigProblem, type LoadedConfig } from './config/load.js';
 import { projectPath } from './paths.js';
 
-export type SiteAnswer = { loaded: LoadedConfig } | { problems: { file: string; problems: ConfigProblem[] } } | { failed: string };
+export type SiteAnswer =
+  { loaded: LoadedConfig } | { problems: { file: string; problems: ConfigProblem[] } } | { failed: string };
 
 /**
  * `loadSite` (site.ts) in a worker thread of its own, for the gateway's start. Parsing the YAML of a

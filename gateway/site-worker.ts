@@ -9,6 +9,9 @@ let answer: SiteAnswer;
 try {
   answer = { loaded: loadSite(file, env) };
 } catch (err) {
-  answer = err instanceof ConfigError ? { problems: { file: err.file, problems: err.problems } } : { failed: (err as Error).message };
+  answer =
+    err instanceof ConfigError
+      ? { problems: { file: err.file, problems: err.problems } }
+      : { failed: (err as Error).message };
 }
 parentPort!.postMessage(answer);

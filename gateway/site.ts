@@ -15,13 +15,24 @@ export const profileCheck: ExtraCheck = (cfg) => {
     const path = ['devices', i, 'profile'];
     if (d.protocol === 'mqtt') {
       const p = payloadProfiles.get(d.profile);
-      if (!p) return [{ path, message: `no payload profile "${d.profile}" (have: ${[...payloadProfiles.keys()].join(', ')})` }];
-      if (!p.kinds.includes(d.kind)) return [{ path, message: `payload profile "${d.profile}" is for ${p.kinds.join(', ')}, not ${d.kind}` }];
+      if (!p)
+        return [
+          { path, message: `no payload profile "${d.profile}" (have: ${[...payloadProfiles.keys()].join(', ')})` },
+        ];
+      if (!p.kinds.includes(d.kind))
+        return [{ path, message: `payload profile "${d.profile}" is for ${p.kinds.join(', ')}, not ${d.kind}` }];
       return [];
     }
     const r = registerProfiles.get(d.profile);
-    if (!r) return [{ path, message: `no register profile "${d.profile}" (have: ${[...registerProfiles.keys()].sort().join(', ')})` }];
-    if (r.kind !== d.kind) return [{ path, message: `register profile "${d.profile}" is for ${r.kind}, not ${d.kind}` }];
+    if (!r)
+      return [
+        {
+          path,
+          message: `no register profile "${d.profile}" (have: ${[...registerProfiles.keys()].sort().join(', ')})`,
+        },
+      ];
+    if (r.kind !== d.kind)
+      return [{ path, message: `register profile "${d.profile}" is for ${r.kind}, not ${d.kind}` }];
     return [];
   });
 };
@@ -31,7 +42,10 @@ export const playbookCheck: ExtraCheck = (cfg) => {
   const shipped = loadPlaybooks();
   return Object.entries(cfg.playbooks ?? {}).flatMap(([id, o]) => {
     const p = shipped.byId.get(id);
-    if (!p) return [{ path: ['playbooks', id], message: `no playbook "${id}" (have: ${[...shipped.byId.keys()].join(', ')})` }];
+    if (!p)
+      return [
+        { path: ['playbooks', id], message: `no playbook "${id}" (have: ${[...shipped.byId.keys()].join(', ')})` },
+      ];
     return applyOverride(p, o).problems.map((x) => ({ path: ['playbooks', id, ...x.path], message: x.message }));
   });
 };

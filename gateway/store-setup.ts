@@ -52,12 +52,19 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
         onRestart: (e) => {
           metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
           if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
-          else influxLog.error({ attempt: e.attempt, exit: e.exit, err: e.error }, `local influxd died (${e.exit}); restart failed, trying again`);
+          else
+            influxLog.error(
+              { attempt: e.attempt, exit: e.exit, err: e.error },
+              `local influxd died (${e.exit}); restart failed, trying again`,
+            );
         },
       },
     });
     url = influxd.url;
-    log.info({ url, dataDir: influxd.dataDir }, 'started a local influxd (set storage.url or INFLUX_URL to use your own InfluxDB)');
+    log.info(
+      { url, dataDir: influxd.dataDir },
+      'started a local influxd (set storage.url or INFLUX_URL to use your own InfluxDB)',
+    );
     // Command-line tools (reports, history backfill) find it here while the gateway runs.
     await writeLocalUrl(config, baseDir, url);
   }
@@ -101,8 +108,17 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     const influxdHealth: HealthSource | undefined = local && {
       component: 'influxd',
       health: () => {
-        const restarts = { restarts: local.restarts, ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}) };
-        return local.down ? { status: 'down', detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`, ...restarts } : { status: 'ok', url: local.url, ...restarts };
+        const restarts = {
+          restarts: local.restarts,
+          ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}),
+        };
+        return local.down
+          ? {
+              status: 'down',
+              detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`,
+              ...restarts,
+            }
+          : { status: 'ok', url: local.url, ...restarts };
       },
     };
     return {

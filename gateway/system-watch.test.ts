@@ -13,7 +13,15 @@ describe('SystemWatch: what the gateway knows of itself', () => {
       minFreeBytes: Number.MAX_SAFE_INTEGER,
       store: [
         { component: 'store', health: () => ({ status: 'down', downSince: wall - 60_000 }) },
-        { component: 'spool', health: () => ({ status: 'degraded', detail: 'spool full: new readings are refused until the database takes the backlog', bytes: 10, maxBytes: 10 }) },
+        {
+          component: 'spool',
+          health: () => ({
+            status: 'degraded',
+            detail: 'spool full: new readings are refused until the database takes the backlog',
+            bytes: 10,
+            maxBytes: 10,
+          }),
+        },
       ],
       refusing: () => 'spool_full',
       broker: { health: () => ({ status: 'ok' }), restarts: 1 },

@@ -49,15 +49,33 @@ export class SystemWatch {
     const spool = opts.store.find((h) => h.component === 'spool')?.health();
     // The pipeline says so from a refused append until one succeeds; the spool says whether it still cannot take more.
     const reason = spool?.status !== 'ok' ? opts.refusing() : undefined;
-    const refusing = reason === 'spool_full' || reason === 'spool_error' ? { reason, ...(reason === 'spool_error' && spool?.detail ? { detail: spool.detail } : {}) } : undefined;
+    const refusing =
+      reason === 'spool_full' || reason === 'spool_error'
+        ? { reason, ...(reason === 'spool_error' && spool?.detail ? { detail: spool.detail } : {}) }
+        : undefined;
     const broker = opts.broker?.health();
     const lastRestartAt = opts.lastBrokerRestartAt();
     return {
       ...(typeof store?.downSince === 'number' ? { store: { downSince: store.downSince } } : { store: {} }),
       ...(spool && typeof spool.bytes === 'number' && typeof spool.maxBytes === 'number'
-        ? { spool: { bytes: spool.bytes, maxBytes: spool.maxBytes, ...(refusing ? { refusing } : {}), ...(typeof spool.oldestAgeS === 'number' ? { oldestAgeS: spool.oldestAgeS } : {}) } }
+        ? {
+            spool: {
+              bytes: spool.bytes,
+              maxBytes: spool.maxBytes,
+              ...(refusing ? { refusing } : {}),
+              ...(typeof spool.oldestAgeS === 'number' ? { oldestAgeS: spool.oldestAgeS } : {}),
+            },
+          }
         : {}),
-      ...(opts.broker ? { broker: { ...(broker?.status === 'down' ? { down: broker.detail ?? 'down' } : {}), restarts: opts.broker.restarts, ...(lastRestartAt !== undefined ? { lastRestartAt } : {}) } } : {}),
+      ...(opts.broker
+        ? {
+            broker: {
+              ...(broker?.status === 'down' ? { down: broker.detail ?? 'down' } : {}),
+              restarts: opts.broker.restarts,
+              ...(lastRestartAt !== undefined ? { lastRestartAt } : {}),
+            },
+          }
+        : {}),
       modbusLinesDown: opts.modbusLinesDown(),
       ...(this.disk ? { disk: this.disk } : {}),
       ...(this.jump ? { clockJump: this.jump } : {}),
@@ -79,7 +97,8 @@ export class SystemWatch {
     if (now - this.diskReadAt < 10_000) return;
     this.diskReadAt = now;
     statfs(this.opts.dataDir).then(
-      (s) => (this.disk = { path: this.opts.dataDir, freeBytes: s.bavail * s.bsize, floorBytes: this.opts.minFreeBytes }),
+      (s) =>
+        (this.disk = { path: this.opts.dataDir, freeBytes: s.bavail * s.bsize, floorBytes: this.opts.minFreeBytes }),
       () => undefined,
     );
   }

@@ -2,7 +2,10 @@
 // reports): HTML escaping, and CSV as Excel opens it in China (UTF-8 with a BOM, CRLF).
 
 export const escapeHtml = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 
 function cell(v: unknown): string {
   const s = String(v ?? '');

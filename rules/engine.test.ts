@@ -11,7 +11,12 @@ import type { DeviceFacts, SiteFacts } from './site.js';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const at = (s: number) => T0 + s * 1000;
 
-const dev = (d: Partial<DeviceFacts> & Pick<DeviceFacts, 'id' | 'kind'>): DeviceFacts => ({ building: 't1', vacant: false, intervalS: 5, ...d });
+const dev = (d: Partial<DeviceFacts> & Pick<DeviceFacts, 'id' | 'kind'>): DeviceFacts => ({
+  building: 't1',
+  vacant: false,
+  intervalS: 5,
+  ...d,
+});
 const DEVICES: DeviceFacts[] = [
   dev({ id: 'inc', kind: 'electricity_meter', circuit: 'incomer', nominalVoltage: 220 }),
   dev({ id: 'lift-circ', kind: 'electricity_meter', circuit: 'sub_circuit', feeder: 'inc', nominalVoltage: 220 }),
@@ -28,15 +33,35 @@ const DEVICES: DeviceFacts[] = [
   dev({ id: 'em-vacant', kind: 'electricity_meter', vacant: true, building: 'c3', unit: 'u9', intervalS: 30 }),
   dev({ id: 'boiler', kind: 'boiler', building: 'c3', intervalS: 10 }),
 ];
-const facts = (overrides?: SiteFacts['thresholds']): SiteFacts => ({ site: 's', devices: new Map(DEVICES.map((d) => [d.id, d])), ...(overrides ? { thresholds: overrides } : {}) });
+const facts = (overrides?: SiteFacts['thresholds']): SiteFacts => ({
+  site: 's',
+  devices: new Map(DEVICES.map((d) => [d.id, d])),
+  ...(overrides ? { thresholds: overrides } : {}),
+});
 
 const V3 = (v: number) => ({ voltage_l1_v: v, voltage_l2_v: v, voltage_l3_v: v });
 const NORMAL: Record<string, Record<string, FieldValue>> = {
   inc: V3(221),
   'lift-circ': V3(220),
   'pump-circ': V3(220),
-  'lift-a': { floor: 5, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal' },
-  'lift-b': { floor: 9, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal' },
+  'lift-a': {
+    floor: 5,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'closed',
+    occupied: false,
+    alarm_button: false,
+    mode: 'normal',
+  },
+  'lift-b': {
+    floor: 9,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'closed',
+    occupied: false,
+    alarm_button: false,
+    mode: 'normal',
+  },
   booster: { running: true, run_command: true, fault: false },
   'sump-pump': { running: false, run_command: false, fault: false },
   sump: { level_pct: 30, high_float: false },
@@ -56,11 +81,19 @@ class Harness {
   }
   /** Every device reports its normal values, then `fields` for `id`, at second `s`; then the engine evaluates. */
   read(s: number, id: string, fields: Record<string, FieldValue>): this {
-    this.engine.observe({ deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' }, at(s));
+    this.engine.observe(
+      { deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' },
+      at(s),
+    );
     return this.eval(s);
   }
   normal(s: number, except: string[] = []): this {
-    for (const [id, fields] of Object.entries(NORMAL)) if (!except.includes(id)) this.engine.observe({ deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' }, at(s));
+    for (const [id, fields] of Object.entries(NORMAL))
+      if (!except.includes(id))
+        this.engine.observe(
+          { deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' },
+          at(s),
+        );
     return this.eval(s);
   }
   eval(s: number): this {
@@ -124,7 +157,12 @@ describe('rule engine: water', () => {
     expect(h.firing('sump_pump_failure')).toHaveLength(0);
     h.eval(91);
     const [a] = h.firing('sump_pump_failure');
-    expect(a!.evidence.readings.map((r) => `${r.deviceId}.${r.field}`)).toEqual(['sump.high_float', 'sump.level_pct', 'sump-pump.running', 'sump-pump.fault']);
+    expect(a!.evidence.readings.map((r) => `${r.deviceId}.${r.field}`)).toEqual([
+      'sump.high_float',
+      'sump.level_pct',
+      'sump-pump.running',
+      'sump-pump.fault',
+    ]);
     h.read(100, 'sump-pump', { running: true }).eval(160);
     expect(h.engine.active().find((x) => x.kind === 'sump_pump_failure')?.status).toBe('cleared');
   });
@@ -164,7 +202,8 @@ describe('rule engine: power', () => {
     const offline = h.firing('device_offline');
     expect(offline.map((a) => a.deviceId).sort()).toEqual(['booster', 'inc', 'lift-circ', 'pump-circ', 'sump-pump']);
     const cut = h.firing('power_cut_external')[0]!;
-    for (const a of offline.filter((x) => x.deviceId !== 'inc')) expect(a.inhibitedBy, a.deviceId).toEqual({ alarmId: cut.id, kind: 'power_cut_external', deviceId: 'inc' });
+    for (const a of offline.filter((x) => x.deviceId !== 'inc'))
+      expect(a.inhibitedBy, a.deviceId).toEqual({ alarmId: cut.id, kind: 'power_cut_external', deviceId: 'inc' });
     const uninhibited = h.engine.active().filter((a) => a.status === 'firing' && !a.inhibitedBy);
     expect(uninhibited.map((a) => a.kind).sort()).toEqual(['device_offline', 'lift_entrapment', 'power_cut_external']);
   });
@@ -191,11 +230,22 @@ describe('rule engine: power', () => {
   });
 
   it('all-phase loss on a meter outside the feeder tree is a phase loss of every phase', () => {
-    const loose = new RuleEngine({ facts: { site: 's', devices: new Map([['em', dev({ id: 'em', kind: 'electricity_meter', nominalVoltage: 220 })]]) }, start: T0 });
+    const loose = new RuleEngine({
+      facts: {
+        site: 's',
+        devices: new Map([['em', dev({ id: 'em', kind: 'electricity_meter', nominalVoltage: 220 })]]),
+      },
+      start: T0,
+    });
     loose.observe({ deviceId: 'em', kind: 'electricity_meter', ts: at(0), fields: V3(0), quality: 'good' }, at(0));
     loose.evaluate(at(0));
     loose.evaluate(at(60));
-    expect(loose.active().filter((a) => a.kind !== 'device_offline').map((a) => `${a.kind}: ${a.evidence.text.en}`)).toEqual(['phase_loss: phase L1, L2, L3 lost (0 V / 0 V / 0 V, below 78 % of 220 V)']);
+    expect(
+      loose
+        .active()
+        .filter((a) => a.kind !== 'device_offline')
+        .map((a) => `${a.kind}: ${a.evidence.text.en}`),
+    ).toEqual(['phase_loss: phase L1, L2, L3 lost (0 V / 0 V / 0 V, below 78 % of 220 V)']);
   });
 
   it('internal circuit fault: the incomer is normal and one sub-circuit has no voltage', () => {
@@ -210,7 +260,9 @@ describe('rule engine: history-based rules', () => {
     const h = new Harness().normal(0);
     for (let s = 5; s <= 20; s += 5) h.normal(s, ['inc', 'lift-circ', 'pump-circ', 'booster', 'sump-pump']);
     expect(h.firing('power_cut_external')).toHaveLength(1);
-    expect(h.firing('power_cut_external')[0]!.evidence.text.en).toMatch(/incomer of building t1 and 4 of its 4 mains-powered devices went silent together/);
+    expect(h.firing('power_cut_external')[0]!.evidence.text.en).toMatch(
+      /incomer of building t1 and 4 of its 4 mains-powered devices went silent together/,
+    );
   });
 
   it('continuous flow: water in every one of 24 hours raises; one zero-flow reading starts the hour that clears it', () => {
@@ -219,7 +271,9 @@ describe('rule engine: history-based rules', () => {
     for (let s = 1800; s < 23 * 3600; s += 1800) h.read(s, 'wm-main', { flow_m3h: 0.05 });
     expect(h.firing('continuous_flow')).toHaveLength(0); // 23 hours
     h.read(23 * 3600 + 1800, 'wm-main', { flow_m3h: 0.05 }); // the 24th hour
-    expect(h.firing('continuous_flow')[0]!.evidence.text.en).toBe('water has flowed in every hour of the last 24 h (lowest 0.04 m³/h): suspected leak');
+    expect(h.firing('continuous_flow')[0]!.evidence.text.en).toBe(
+      'water has flowed in every hour of the last 24 h (lowest 0.04 m³/h): suspected leak',
+    );
     h.read(24 * 3600 + 60, 'wm-main', { flow_m3h: 0 }).eval(25 * 3600 + 59);
     expect(h.firing('continuous_flow')).toHaveLength(1);
     h.eval(25 * 3600 + 60);
@@ -232,9 +286,16 @@ describe('rule engine: history-based rules', () => {
       const base = Date.parse(`2026-11-${String(10 + day).padStart(2, '0')}T18:00:00Z`);
       return [0, 1, 2].map((h) => ({ ts: base + h * 3_600_000 + 60_000, flow }));
     };
-    const engine = new RuleEngine({ facts: { ...facts(), timezone: 'Asia/Shanghai' }, start: Date.parse('2026-11-10T00:00:00Z') });
+    const engine = new RuleEngine({
+      facts: { ...facts(), timezone: 'Asia/Shanghai' },
+      start: Date.parse('2026-11-10T00:00:00Z'),
+    });
     const feed = (points: { ts: number; flow: number }[]) => {
-      for (const p of points) engine.observe({ deviceId: 'wm-main', kind: 'water_meter', ts: p.ts, fields: { flow_m3h: p.flow }, quality: 'good' }, p.ts);
+      for (const p of points)
+        engine.observe(
+          { deviceId: 'wm-main', kind: 'water_meter', ts: p.ts, fields: { flow_m3h: p.flow }, quality: 'good' },
+          p.ts,
+        );
     };
     for (let d = 0; d < 4; d++) feed(night(d, 0.02));
     feed(night(4, 0.5));
@@ -242,17 +303,28 @@ describe('rule engine: history-based rules', () => {
     expect(engine.evaluate(during).filter((c) => c.alarm.kind === 'night_flow_high')).toEqual([]);
     const after = Date.parse('2026-11-14T21:00:00Z'); // 05:00 local
     feed([{ ts: after, flow: 0.3 }]);
-    const raised = engine.evaluate(after).filter((c) => c.alarm.kind === 'night_flow_high' && c.event.type === 'firing');
-    expect(raised.map((c) => c.alarm.evidence.text.en)).toEqual(['night of 2026-11-15: minimum flow 0.5 m³/h between 2:00–5:00, above its baseline 0.02 m³/h']);
+    const raised = engine
+      .evaluate(after)
+      .filter((c) => c.alarm.kind === 'night_flow_high' && c.event.type === 'firing');
+    expect(raised.map((c) => c.alarm.evidence.text.en)).toEqual([
+      'night of 2026-11-15: minimum flow 0.5 m³/h between 2:00–5:00, above its baseline 0.02 m³/h',
+    ]);
   });
 
   it('abnormal inflow: the sump pump running longer than ever before', () => {
     const h = new Harness().normal(0);
-    for (const [on, off] of [[10, 310], [400, 700], [800, 1000]] as const) h.read(on, 'sump-pump', { running: true }).read(off, 'sump-pump', { running: false });
+    for (const [on, off] of [
+      [10, 310],
+      [400, 700],
+      [800, 1000],
+    ] as const)
+      h.read(on, 'sump-pump', { running: true }).read(off, 'sump-pump', { running: false });
     h.read(2000, 'sump-pump', { running: true }).read(2450, 'sump', {});
     expect(h.firing('abnormal_inflow')).toHaveLength(0); // 450 s: 1.5 × the longest run (300 s), not beyond
     h.read(2451, 'sump', {});
-    expect(h.firing('abnormal_inflow')[0]!.evidence.text.en).toMatch(/drain pump sump-pump has run 8 min without stopping, longer than ever before \(5 min\)/);
+    expect(h.firing('abnormal_inflow')[0]!.evidence.text.en).toMatch(
+      /drain pump sump-pump has run 8 min without stopping, longer than ever before \(5 min\)/,
+    );
   });
 
   it('breaker tripped: voltage normal, no power, on a circuit that drew power in 20 of the last 24 hours, for 10 minutes', () => {
@@ -285,7 +357,10 @@ describe('rule engine: lifts', () => {
   });
 
   it('inspection and maintenance mode silence the lift rules', () => {
-    const h = new Harness().normal(0).read(1, 'lift-a', { ...trapped, mode: 'inspection', alarm_button: true }).eval(100);
+    const h = new Harness()
+      .normal(0)
+      .read(1, 'lift-a', { ...trapped, mode: 'inspection', alarm_button: true })
+      .eval(100);
     expect(h.firing('lift_entrapment')).toHaveLength(0);
   });
 
@@ -311,7 +386,12 @@ describe('rule engine: heating and pumps', () => {
     expect(h.firing('heating_low')).toHaveLength(1);
     h.read(3000, 'boiler', { supply_temp_c: 110, pressure_kpa: 351, fault: true, fault_code: 12 }).eval(3059);
     // (the boiler's silences between these readings also make it offline: not what this test is about)
-    const boilerKinds = () => h.firing().filter((a) => a.deviceId === 'boiler' && a.kind !== 'device_offline').map((a) => a.kind).sort();
+    const boilerKinds = () =>
+      h
+        .firing()
+        .filter((a) => a.deviceId === 'boiler' && a.kind !== 'device_offline')
+        .map((a) => a.kind)
+        .sort();
     expect(boilerKinds()).toEqual(['boiler_fault', 'boiler_overheat', 'heating_low']);
     h.eval(3060);
     expect(h.firing('boiler_pressure')).toHaveLength(1);
@@ -341,7 +421,12 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
   });
 
   it('takes overrides: a device threshold beats the building, the kind and the site', () => {
-    const h = new Harness({ site: { leak_wet_s: 30 }, kinds: { leak_sensor: { leak_wet_s: 20 } }, buildings: { t1: { leak_wet_s: 10 } }, devices: { 'leak-1': { leak_wet_s: 2 } } });
+    const h = new Harness({
+      site: { leak_wet_s: 30 },
+      kinds: { leak_sensor: { leak_wet_s: 20 } },
+      buildings: { t1: { leak_wet_s: 10 } },
+      devices: { 'leak-1': { leak_wet_s: 2 } },
+    });
     h.normal(0).read(1, 'leak-1', { wet: true }).eval(3);
     expect(h.firing('water_leak')).toHaveLength(1);
   });
@@ -351,7 +436,11 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     const [a] = h.firing('lift_entrapment');
     const changes = h.engine.acknowledge(a!.id, 'duty', '已通知维保 maintenance called', at(30));
     expect(changes.map((c) => c.event.type)).toEqual(['acknowledged']);
-    expect(h.firing('lift_entrapment')[0]!.ack).toEqual({ by: 'duty', at: at(30), comment: '已通知维保 maintenance called' });
+    expect(h.firing('lift_entrapment')[0]!.ack).toEqual({
+      by: 'duty',
+      at: at(30),
+      comment: '已通知维保 maintenance called',
+    });
     expect(() => h.engine.acknowledge('nope', 'duty', undefined, at(31))).toThrow(/no alarm "nope"/);
   });
 
@@ -364,7 +453,10 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     again.engine.restore(before);
     again.normal(8).read(8, 'leak-1', { wet: true }).eval(20);
     expect(again.changes.filter((c) => c.alarm.kind === 'water_leak')).toEqual([]);
-    const summary = (list: typeof before) => list.filter((x) => x.kind === 'water_leak').map(({ id, status, since, raisedAt, ack }) => ({ id, status, since, raisedAt, ack }));
+    const summary = (list: typeof before) =>
+      list
+        .filter((x) => x.kind === 'water_leak')
+        .map(({ id, status, since, raisedAt, ack }) => ({ id, status, since, raisedAt, ack }));
     expect(summary(again.engine.active())).toEqual(summary(before));
     expect(summary(before)[0]).toMatchObject({ status: 'firing', ack: { by: 'duty' } });
   });
@@ -385,22 +477,38 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
   it('tags the alarms a drill raises on the devices it plays, and only those (I1)', () => {
     const h = new Harness().normal(0);
     const drill = { id: 'drill-3', scope: new Set(['lift-a']) };
-    h.engine.observe({ deviceId: 'lift-a', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' }, at(1));
-    h.engine.observe({ deviceId: 'lift-b', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' }, at(1));
+    h.engine.observe(
+      { deviceId: 'lift-a', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' },
+      at(1),
+    );
+    h.engine.observe(
+      { deviceId: 'lift-b', kind: 'lift', ts: at(1), fields: { alarm_button: true }, quality: 'good' },
+      at(1),
+    );
     h.engine.evaluate(at(1), drill);
     const firing = h.firing('lift_entrapment');
     expect(firing.find((a) => a.deviceId === 'lift-a')!.drill).toBe('drill-3');
     expect(firing.find((a) => a.deviceId === 'lift-b')!.drill).toBeUndefined();
   });
 
-  it("a drill alarm that clears after its drill ended closes without an acknowledgement; a real one waits for it (I8)", () => {
+  it('a drill alarm that clears after its drill ended closes without an acknowledgement; a real one waits for it (I8)', () => {
     const h = new Harness().normal(0);
     const drill = { id: 'drill-4', scope: new Set(['leak-1']) };
-    h.engine.observe({ deviceId: 'leak-1', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' }, at(1));
-    h.engine.observe({ deviceId: 'leak-2', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' }, at(1));
+    h.engine.observe(
+      { deviceId: 'leak-1', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' },
+      at(1),
+    );
+    h.engine.observe(
+      { deviceId: 'leak-2', kind: 'leak_sensor', ts: at(1), fields: { wet: true }, quality: 'good' },
+      at(1),
+    );
     h.engine.evaluate(at(1), drill);
     h.engine.evaluate(at(7), drill);
-    for (const id of ['leak-1', 'leak-2']) h.engine.observe({ deviceId: id, kind: 'leak_sensor', ts: at(8), fields: { wet: false }, quality: 'good' }, at(8));
+    for (const id of ['leak-1', 'leak-2'])
+      h.engine.observe(
+        { deviceId: id, kind: 'leak_sensor', ts: at(8), fields: { wet: false }, quality: 'good' },
+        at(8),
+      );
     h.engine.evaluate(at(8));
     h.engine.evaluate(at(70));
     const left = h.engine.active().filter((a) => a.kind === 'water_leak');
@@ -421,10 +529,31 @@ describe('rule engine: every live detector raises, holds through its hysteresis,
     ['power_cut_external', 'inc', V3(0), V3(220), 0, 30],
     ['circuit_fault_internal', 'pump-circ', V3(0), V3(220), 0, 30],
     // Three variants raise a trapped lift; it clears on the slowest one's hysteresis (the alarm button's 30 s).
-    ['lift_entrapment', 'lift-a', { occupied: true, in_door_zone: false }, { occupied: false, in_door_zone: true, door: 'open' }, 20, 30],
+    [
+      'lift_entrapment',
+      'lift-a',
+      { occupied: true, in_door_zone: false },
+      { occupied: false, in_door_zone: true, door: 'open' },
+      20,
+      30,
+    ],
     ['lift_stopped_out_of_zone', 'lift-a', { in_door_zone: false }, { in_door_zone: true }, 45, 10],
-    ['lift_door_fault', 'lift-b', { direction: 'up', door: 'open', in_door_zone: false }, { direction: 'stopped', door: 'closed', in_door_zone: true }, 0, 30],
-    ['lift_overtravel', 'lift-b', { floor: 18, direction: 'up', in_door_zone: false }, { floor: 18, direction: 'stopped', in_door_zone: true }, 20, 10],
+    [
+      'lift_door_fault',
+      'lift-b',
+      { direction: 'up', door: 'open', in_door_zone: false },
+      { direction: 'stopped', door: 'closed', in_door_zone: true },
+      0,
+      30,
+    ],
+    [
+      'lift_overtravel',
+      'lift-b',
+      { floor: 18, direction: 'up', in_door_zone: false },
+      { floor: 18, direction: 'stopped', in_door_zone: true },
+      20,
+      10,
+    ],
     ['heating_low', 'boiler', { supply_temp_c: 50 }, { supply_temp_c: 70 }, 900, 300],
     ['boiler_overheat', 'boiler', { supply_temp_c: 112 }, { supply_temp_c: 70 }, 0, 60],
     ['boiler_pressure', 'boiler', { pressure_kpa: 400 }, { pressure_kpa: 200 }, 60, 60],
@@ -442,15 +571,24 @@ describe('rule engine: every live detector raises, holds through its hysteresis,
       keep(10, raise);
       if (forS > 0) {
         keep(10 + forS - 1, raise);
-        expect(h.firing(kind).map((a) => a.deviceId), 'not yet').not.toContain(id);
+        expect(
+          h.firing(kind).map((a) => a.deviceId),
+          'not yet',
+        ).not.toContain(id);
       }
       keep(10 + forS, raise);
-      expect(h.firing(kind).map((a) => a.deviceId), 'raised').toContain(id);
+      expect(
+        h.firing(kind).map((a) => a.deviceId),
+        'raised',
+      ).toContain(id);
       const back = 10 + forS + 5;
       keep(back, end);
       if (clearS > 0) {
         keep(back + clearS - 1, end);
-        expect(h.firing(kind).map((a) => a.deviceId), 'still firing within its hysteresis').toContain(id);
+        expect(
+          h.firing(kind).map((a) => a.deviceId),
+          'still firing within its hysteresis',
+        ).toContain(id);
       }
       keep(back + clearS, end);
       const a = h.engine.active().find((x) => x.kind === kind && x.deviceId === id);

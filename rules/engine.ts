@@ -1,6 +1,13 @@
 import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
 import { afterDrill, closeEndedDrill, drillOf, type RunningDrill } from './alarms/drill.js';
-import { transition, type Alarm, type AlarmEvent, type AlarmInput, type Evidence, type LifecyclePolicy } from './alarms/lifecycle.js';
+import {
+  transition,
+  type Alarm,
+  type AlarmEvent,
+  type AlarmInput,
+  type Evidence,
+  type LifecyclePolicy,
+} from './alarms/lifecycle.js';
 import { DEVICE_DETECTORS } from './detectors/device.js';
 import { HEATING_DETECTORS } from './detectors/heating.js';
 import { LIFT_DETECTORS } from './detectors/lift.js';
@@ -18,7 +25,13 @@ import { resolveThresholds, type Thresholds } from './thresholds.js';
 // I/O. Work per reading is bounded: only the device read and the devices whose rules look
 // at it (sump sensors of a pump, meters under a feeder) are checked.
 
-export const ALL_DETECTORS: Detector[] = [...WATER_DETECTORS, ...POWER_DETECTORS, ...LIFT_DETECTORS, ...HEATING_DETECTORS, ...DEVICE_DETECTORS];
+export const ALL_DETECTORS: Detector[] = [
+  ...WATER_DETECTORS,
+  ...POWER_DETECTORS,
+  ...LIFT_DETECTORS,
+  ...HEATING_DETECTORS,
+  ...DEVICE_DETECTORS,
+];
 
 /** Kinds whose active alarm on a feeder mutes inhibitable alarms below it. */
 const SUPPLY_LOST: ReadonlySet<AlarmKind> = new Set(['power_cut_external', 'circuit_fault_internal']);
@@ -93,7 +106,12 @@ export class RuleEngine {
         byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d]);
       }
       const timeBased = [...byKind].filter(([, ds]) => ds.some((d) => d.timeBased)).map(([k]) => k);
-      this.devices.set(facts.id, { facts, thresholds: resolveThresholds(opts.facts.thresholds, facts), byKind, timeBased });
+      this.devices.set(facts.id, {
+        facts,
+        thresholds: resolveThresholds(opts.facts.thresholds, facts),
+        byKind,
+        timeBased,
+      });
       this.live.set(facts.id, { fields: new Map(), heardAt: opts.start });
       // Whose rules read this device: a level sensor reads its drain pump; a sub-circuit reads the meters above it.
       const watch = (source: string) => this.dependents.set(source, [...(this.dependents.get(source) ?? []), facts.id]);
@@ -118,7 +136,8 @@ export class RuleEngine {
       const rules = this.devices.get(r.deviceId)!;
       const limit = (rules.thresholds.phase_loss_pct / 100) * (rules.facts.nominalVoltage ?? 220);
       const phases = PHASES.map((f) => r.fields[f]).filter((v): v is number => typeof v === 'number');
-      if (phases.length > 0 && phases.every((v) => v < limit)) this.lostAt.set(r.deviceId, Math.max(this.lostAt.get(r.deviceId) ?? r.ts, r.ts));
+      if (phases.length > 0 && phases.every((v) => v < limit))
+        this.lostAt.set(r.deviceId, Math.max(this.lostAt.get(r.deviceId) ?? r.ts, r.ts));
     }
     if (r.kind === 'pump' && typeof r.fields.running === 'boolean') {
       let runs = this.pumpRuns.get(r.deviceId);
@@ -221,14 +240,30 @@ export class RuleEngine {
   }
 
   /** @internal for DetectorInput */
-  histories(): { hourly: Map<string, HourlyHistory>; runs: Map<string, RunHistory>; lostAt: Map<string, number>; localTime: LocalTime; facts: SiteFacts } {
-    return { hourly: this.hourly, runs: this.pumpRuns, lostAt: this.lostAt, localTime: this.localTime, facts: this.opts.facts };
+  histories(): {
+    hourly: Map<string, HourlyHistory>;
+    runs: Map<string, RunHistory>;
+    lostAt: Map<string, number>;
+    localTime: LocalTime;
+    facts: SiteFacts;
+  } {
+    return {
+      hourly: this.hourly,
+      runs: this.pumpRuns,
+      lostAt: this.lostAt,
+      localTime: this.localTime,
+      facts: this.opts.facts,
+    };
   }
 
   private silent(id: string, now: number): boolean {
     const rules = this.devices.get(id);
     const live = this.live.get(id);
-    return rules !== undefined && live !== undefined && now - live.heardAt > rules.thresholds.offline_intervals * rules.facts.intervalS * 1000;
+    return (
+      rules !== undefined &&
+      live !== undefined &&
+      now - live.heardAt > rules.thresholds.offline_intervals * rules.facts.intervalS * 1000
+    );
   }
 
   private apply(alarmId: string, input: AlarmInput, now: number): AlarmChange[] {
@@ -244,7 +279,14 @@ export class RuleEngine {
     return this.live.get(id);
   }
 
-  private check(rules: DeviceRules, kind: AlarmKind, detectors: Detector[], now: number, drill: RunningDrill | undefined, changes: AlarmChange[]): void {
+  private check(
+    rules: DeviceRules,
+    kind: AlarmKind,
+    detectors: Detector[],
+    now: number,
+    drill: RunningDrill | undefined,
+    changes: AlarmChange[],
+  ): void {
     const k = keyOf(kind, rules.facts.id);
     const prev = this.alarms.get(k);
     const wasActive = prev !== undefined && prev.status !== 'closed' && prev.status !== 'cleared';
@@ -265,14 +307,26 @@ export class RuleEngine {
     if (!found && (!prev || prev.status === 'closed')) return;
     let tag = drillOf(rules.facts.id, drill);
     let from = prev;
-    if (prev && prev.drill !== undefined && prev.drill !== drill?.id && (prev.status === 'pending' || prev.status === 'firing')) {
+    if (
+      prev &&
+      prev.drill !== undefined &&
+      prev.drill !== drill?.id &&
+      (prev.status === 'pending' || prev.status === 'firing')
+    ) {
       // An alarm of a drill that is over: it must not fire after it, nor hide a real event (I1).
       const endedAt = this.drillEnds.get(prev.drill) ?? now;
       const heardAt = this.live.get(rules.facts.id)?.heardAt ?? Number.NEGATIVE_INFINITY;
       const fate = afterDrill(prev.status, heardAt, endedAt, found !== undefined);
       if (fate === 'wait' || fate === 'clear') tag = prev.drill;
       else {
-        changes.push(fate === 'drop' ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev } : { event: { type: 'closed', alarmId: prev.id, at: now }, alarm: { ...prev, status: 'closed', closedAt: now } });
+        changes.push(
+          fate === 'drop'
+            ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev }
+            : {
+                event: { type: 'closed', alarmId: prev.id, at: now },
+                alarm: { ...prev, status: 'closed', closedAt: now },
+              },
+        );
         from = undefined;
         // Dropped on readings from the drill: a real one may start only on readings taken since.
         if (heardAt <= endedAt) {
@@ -281,7 +335,18 @@ export class RuleEngine {
         }
       }
     }
-    const t = transition(from, { kind, deviceId: rules.facts.id }, { type: 'condition', active: found !== undefined, ...(found ? { evidence: found } : {}), ...(tag ? { drill: tag } : {}) }, now, this.policy(rules, kind, holding.length ? holding : detectors));
+    const t = transition(
+      from,
+      { kind, deviceId: rules.facts.id },
+      {
+        type: 'condition',
+        active: found !== undefined,
+        ...(found ? { evidence: found } : {}),
+        ...(tag ? { drill: tag } : {}),
+      },
+      now,
+      this.policy(rules, kind, holding.length ? holding : detectors),
+    );
     let alarm = t.alarm;
     const events = [...t.events];
     if (alarm) {
@@ -296,7 +361,9 @@ export class RuleEngine {
 
   /** Several variants of one kind: the quickest of those holding decides when it fires; the slowest when it clears. */
   private policy(rules: DeviceRules, kind: AlarmKind, variants: Detector[]): LifecyclePolicy {
-    const durations = (variants.length ? variants : (rules.byKind.get(kind) ?? [])).map((d) => d.durations(rules.thresholds));
+    const durations = (variants.length ? variants : (rules.byKind.get(kind) ?? [])).map((d) =>
+      d.durations(rules.thresholds),
+    );
     return {
       forS: durations.length ? Math.min(...durations.map((d) => d.forS)) : 0,
       clearS: Math.max(0, ...durations.map((d) => d.clearS)),
@@ -321,7 +388,8 @@ export class RuleEngine {
       if (!SUPPLY_LOST.has(other.kind) || other.status !== 'firing' || other.deviceId === a.deviceId) continue;
       const otherFacts = this.devices.get(other.deviceId)?.facts;
       const sameBuildingCut = other.kind === 'power_cut_external' && otherFacts?.building === facts.building;
-      if (suppliers.has(other.deviceId) || sameBuildingCut) return { alarmId: other.id, kind: other.kind, deviceId: other.deviceId };
+      if (suppliers.has(other.deviceId) || sameBuildingCut)
+        return { alarmId: other.id, kind: other.kind, deviceId: other.deviceId };
     }
     return undefined;
   }

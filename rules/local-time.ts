@@ -9,7 +9,14 @@ export class LocalTime {
   private readonly memo = new Map<number, { date: string; hour: number }>();
 
   constructor(readonly timeZone: string) {
-    this.format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' });
+    this.format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      hourCycle: 'h23',
+    });
   }
 
   parts(ts: number): { date: string; hour: number } {

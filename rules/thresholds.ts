@@ -99,7 +99,10 @@ export interface ThresholdConfig {
 }
 
 /** The thresholds for one device: defaults, then site, kind, building, device (the most specific wins). */
-export function resolveThresholds(cfg: ThresholdConfig | undefined, device: { id: string; kind: DeviceKind; building: string }): Thresholds {
+export function resolveThresholds(
+  cfg: ThresholdConfig | undefined,
+  device: { id: string; kind: DeviceKind; building: string },
+): Thresholds {
   return {
     ...DEFAULT_THRESHOLDS,
     ...cfg?.site,

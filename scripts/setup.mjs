@@ -62,11 +62,13 @@ if (forTests && !onPath('chromium') && !existsSync('/usr/bin/chromium')) wanted.
 const optional = [];
 if (!hasCjkFont()) (forTests ? wanted : optional).push('fonts-wqy-microhei');
 // The board's icons (🔔 mute, 🔇) are emoji, boxes too without a colour-emoji font.
-if (process.platform === 'linux' && !existsSync('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf')) (forTests ? wanted : optional).push('fonts-noto-color-emoji');
+if (process.platform === 'linux' && !existsSync('/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf'))
+  (forTests ? wanted : optional).push('fonts-noto-color-emoji');
 const isRoot = process.getuid?.() === 0;
 const sudo = isRoot ? [] : onPath('sudo') ? ['sudo', '-n'] : null;
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-const apt = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], { env }) : run('apt-get', args, { env }));
+const apt = (args) =>
+  sudo.length ? run(sudo[0], [...sudo.slice(1), 'apt-get', ...args], { env }) : run('apt-get', args, { env });
 if (!wanted.length && optional.length) {
   const fontHelp = `fonts missing: Chinese text or the icons in a browser on this machine will show as boxes (apt-get install ${optional.join(' ')})`;
   if (!onPath('apt-get') || sudo === null) say(fontHelp);
@@ -87,7 +89,9 @@ if (!wanted.length && optional.length) {
 if (wanted.length) {
   wanted.push(...optional);
   if (!onPath('apt-get') || sudo === null) {
-    say(`missing system packages: ${wanted.join(', ')}. Install them (Debian/Ubuntu: apt-get install ${wanted.join(' ')}),`);
+    say(
+      `missing system packages: ${wanted.join(', ')}. Install them (Debian/Ubuntu: apt-get install ${wanted.join(' ')}),`,
+    );
     say('or set INFLUX_URL to an existing InfluxDB.');
     process.exit(1);
   }
@@ -105,7 +109,11 @@ if (wanted.length) {
 // 4. Build (tsc is incremental: a no-op build takes about a second).
 say('building (tsc)…');
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join('dashboard', 'tsconfig.json')]);
+run(process.execPath, [
+  join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+  '-p',
+  join('dashboard', 'tsconfig.json'),
+]);
 
 if (mode === 'demo') {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

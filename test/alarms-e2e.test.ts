@@ -24,11 +24,18 @@ afterAll(async () => gw?.stop());
 describe('alarms end to end', () => {
   it('an MQTT leak payload shows as a firing water_leak alarm on the SSE stream', async () => {
     const ctl = new AbortController();
-    const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, { headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` }, signal: ctl.signal });
+    const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, {
+      headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` },
+      signal: ctl.signal,
+    });
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
 
-    const bridge = await mqtt.connectAsync(gw.brokerUrl, { username: 'zigbee2mqtt', password: BRIDGE_PASSWORD, reconnectPeriod: 0 });
+    const bridge = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'zigbee2mqtt',
+      password: BRIDGE_PASSWORD,
+      reconnectPeriod: 0,
+    });
     await bridge.publishAsync('zigbee2mqtt/leak-1', JSON.stringify({ water_leak: true, battery: 90 }), { qos: 1 });
     let text = '';
     while (!/"type":"firing"/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
@@ -36,9 +43,21 @@ describe('alarms end to end', () => {
     await bridge.endAsync();
 
     const firing = text.split('\n\n').find((block) => block.includes('"type":"firing"'))!;
-    const data = JSON.parse(firing.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as { alarm: { kind: string; deviceId: string; severity: string; evidence: { text: { zh: string } } } };
-    expect(data.alarm).toMatchObject({ kind: 'water_leak', deviceId: 'leak-1', severity: 'critical', evidence: { text: { zh: '漏水传感器检测到水' } } });
-    const list = await fetch(`${gw.httpUrl}/api/alarms?status=firing`, { headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` } });
+    const data = JSON.parse(
+      firing
+        .split('\n')
+        .find((l) => l.startsWith('data: '))!
+        .slice(6),
+    ) as { alarm: { kind: string; deviceId: string; severity: string; evidence: { text: { zh: string } } } };
+    expect(data.alarm).toMatchObject({
+      kind: 'water_leak',
+      deviceId: 'leak-1',
+      severity: 'critical',
+      evidence: { text: { zh: '漏水传感器检测到水' } },
+    });
+    const list = await fetch(`${gw.httpUrl}/api/alarms?status=firing`, {
+      headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` },
+    });
     expect(((await list.json()) as { alarms: { kind: string }[] }).alarms.map((a) => a.kind)).toContain('water_leak');
   });
 });

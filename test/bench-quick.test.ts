@@ -18,8 +18,12 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('npm run bench -- --quick', () => {
   it('runs every section and reports sane figures', { timeout: 300_000 }, async () => {
     const runJs = projectPath('dist', 'bench', 'run.js');
-    if (!existsSync(runJs)) throw new Error('dist/bench/run.js is missing: run `npm run build` (npm test does it first)');
-    await run(process.execPath, [runJs, '--quick', '--out', out], { env: { ...process.env, INFLUX_URL: inject('influxUrl') }, maxBuffer: 1 << 22 });
+    if (!existsSync(runJs))
+      throw new Error('dist/bench/run.js is missing: run `npm run build` (npm test does it first)');
+    await run(process.execPath, [runJs, '--quick', '--out', out], {
+      env: { ...process.env, INFLUX_URL: inject('influxUrl') },
+      maxBuffer: 1 << 22,
+    });
     const files = readdirSync(out);
     const json = files.find((f) => f.endsWith('-quick.json'));
     expect(json, 'the JSON result').toBeDefined();
@@ -45,13 +49,17 @@ describe('npm run bench -- --quick', () => {
     expect(r.endToEnd.embedded.pctOfIntakeLimit).toBeGreaterThan(0);
     // --quick runs each once; the result is that run, with the CPU reference taken before it.
     expect(r.endToEnd.runs.embedded).toHaveLength(1);
-    expect(r.endToEnd.runs.embedded[0]).toMatchObject({ stored: r.endToEnd.embedded.stored, cpuReference: expect.any(Number) });
+    expect(r.endToEnd.runs.embedded[0]).toMatchObject({
+      stored: r.endToEnd.embedded.stored,
+      cpuReference: expect.any(Number),
+    });
     expect(r.endToEnd.runs.external).toHaveLength(MOSQUITTO ? 1 : 0);
 
     expect(r.rules.readingsPerS).toBeGreaterThan(0);
     // Every leak payload raised its alarm on the SSE stream (a miss would be Infinity → null).
     expect(r.alarmLatency.samples).toBeGreaterThan(0);
-    for (const v of [r.alarmLatency.p50Ms, r.alarmLatency.p99Ms, r.alarmLatency.maxMs]) expect(Number.isFinite(v) && v >= 0).toBe(true);
+    for (const v of [r.alarmLatency.p50Ms, r.alarmLatency.p99Ms, r.alarmLatency.maxMs])
+      expect(Number.isFinite(v) && v >= 0).toBe(true);
     expect(r.alarmLatency.backgroundPerS).toBeGreaterThan(0);
 
     expect(r.modbus.steps.length).toBeGreaterThan(0);
@@ -76,6 +84,14 @@ describe('npm run bench -- --quick', () => {
     expect(r.meterReport.found).toBe(r.meterReport.planted);
 
     const md = readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8');
-    for (const heading of ['## Raw limits', '## End to end', '## Alarms, rules, Modbus', '## Memory', '## Outage recovery', '## Meter-anomaly report']) expect(md).toContain(heading);
+    for (const heading of [
+      '## Raw limits',
+      '## End to end',
+      '## Alarms, rules, Modbus',
+      '## Memory',
+      '## Outage recovery',
+      '## Meter-anomaly report',
+    ])
+      expect(md).toContain(heading);
   });
 });

@@ -27,15 +27,24 @@ let browser: Browser;
 let incidentId: string;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   gw = await startGateway({
-    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('a11y'), extra: 'thresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' }),
+    ...testSite({
+      influxUrl: inject('influxUrl'),
+      database: uniqueDb('a11y'),
+      extra: 'thresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n',
+    }),
     logger: pino({ level: 'silent' }),
   });
   await gw.adapter.waitReady();
   browser = await launchChromium();
   // A leak: a critical alarm waiting for its acknowledgement, and the incident it opens.
-  const bridge = await mqtt.connectAsync(gw.brokerUrl, { username: 'zigbee2mqtt', password: BRIDGE_PASSWORD, reconnectPeriod: 0 });
+  const bridge = await mqtt.connectAsync(gw.brokerUrl, {
+    username: 'zigbee2mqtt',
+    password: BRIDGE_PASSWORD,
+    reconnectPeriod: 0,
+  });
   await bridge.publishAsync('zigbee2mqtt/leak-1', JSON.stringify({ water_leak: true, battery: 80 }), { qos: 1 });
   await bridge.endAsync();
 }, 60_000);
@@ -71,10 +80,15 @@ describe('dashboard accessibility and Chinese text', () => {
       expect(await boxedGlyphs(p), `alarm board, ${look.name}`).toEqual([]);
       await p.screenshot({ path: screenshotPath(`a11y-alarms-${look.name}`), fullPage: true });
       // The board fits the screen it is on: on a phone, one card per alarm, nothing to scroll sideways.
-      expect(await p.evaluate(() => document.documentElement.scrollWidth), `alarm board width, ${look.name}`).toBeLessThanOrEqual(look.viewport.width);
+      expect(
+        await p.evaluate(() => document.documentElement.scrollWidth),
+        `alarm board width, ${look.name}`,
+      ).toBeLessThanOrEqual(look.viewport.width);
 
       if (!incidentId) {
-        const list = (await (await p.request.get(`${gw.httpUrl}/api/incidents`)).json()) as { incidents: { id: string; playbook: string }[] };
+        const list = (await (await p.request.get(`${gw.httpUrl}/api/incidents`)).json()) as {
+          incidents: { id: string; playbook: string }[];
+        };
         incidentId = list.incidents.find((i) => i.playbook === 'water_leak')!.id;
       }
       await p.goto(`${gw.httpUrl}/#/incidents/${incidentId}`);
@@ -88,14 +102,17 @@ describe('dashboard accessibility and Chinese text', () => {
     }
   });
 
-  it('with the keyboard alone: Tab to the alarm\'s comment, type, Enter acknowledges; Tab to a step\'s field, type, Enter records it', async () => {
+  it("with the keyboard alone: Tab to the alarm's comment, type, Enter acknowledges; Tab to a step's field, type, Enter records it", async () => {
     const p = await login(browser, LOOKS[0]);
     await p.waitForSelector(`${leakRow} form`);
     const presses = await tabTo(p, `${leakRow} input`);
     expect(await p.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Acknowledgement comment');
     await p.keyboard.type('阀门已关 valve closed');
     await p.keyboard.press('Enter');
-    await p.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('阀门已关 valve closed') ?? false, leakRow);
+    await p.waitForFunction(
+      (sel) => document.querySelector(sel)?.textContent?.includes('阀门已关 valve closed') ?? false,
+      leakRow,
+    );
     expect(await p.textContent(leakRow)).toContain('duty');
     expect(presses).toBeLessThan(40);
 
@@ -114,7 +131,15 @@ describe('dashboard accessibility and Chinese text', () => {
     const fontconfig = fontconfigWithoutCjk(mkdtempSync(join(tmpdir(), 'dutyroom-nocjk-')));
     const bare = await chromium.launch({
       executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       env: { ...process.env, FONTCONFIG_FILE: fontconfig },
     });
     try {

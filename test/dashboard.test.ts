@@ -21,14 +21,29 @@ let browser: Browser;
 let site: ReturnType<typeof testSite>;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: run \`npm run setup\` (installs Debian's chromium) or set CHROMIUM`);
-  site = testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('dashboard'), extra: '  - { id: pump-1, kind: pump, role: sump, protocol: mqtt, place: { building: b1, room: pump-room } }\nthresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n' });
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: run \`npm run setup\` (installs Debian's chromium) or set CHROMIUM`);
+  site = testSite({
+    influxUrl: inject('influxUrl'),
+    database: uniqueDb('dashboard'),
+    extra:
+      '  - { id: pump-1, kind: pump, role: sump, protocol: mqtt, place: { building: b1, room: pump-room } }\nthresholds:\n  devices: { leak-1: { leak_wet_s: 0 } }\n',
+  });
   gw = await startGateway({ ...site, logger: pino({ level: 'silent' }) });
   await gw.adapter.waitReady();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -43,7 +58,10 @@ async function shot(p: Page, name: string): Promise<void> {
 }
 
 async function page(opts: { locale?: string; token?: string } = {}): Promise<Page> {
-  const context = await browser.newContext({ locale: opts.locale ?? 'en-US', ...(opts.token ? { extraHTTPHeaders: { authorization: `Bearer ${opts.token}` } } : {}) });
+  const context = await browser.newContext({
+    locale: opts.locale ?? 'en-US',
+    ...(opts.token ? { extraHTTPHeaders: { authorization: `Bearer ${opts.token}` } } : {}),
+  });
   const p = await context.newPage();
   await p.goto(gw.httpUrl);
   return p;
@@ -60,7 +78,11 @@ describe('dashboard in Chromium', () => {
     await p.click('button[type=submit]');
     await p.waitForSelector('text=No active alarms');
 
-    const bridge = await mqtt.connectAsync(gw.brokerUrl, { username: 'zigbee2mqtt', password: BRIDGE_PASSWORD, reconnectPeriod: 0 });
+    const bridge = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'zigbee2mqtt',
+      password: BRIDGE_PASSWORD,
+      reconnectPeriod: 0,
+    });
     await bridge.publishAsync('zigbee2mqtt/leak-1', JSON.stringify({ water_leak: true, battery: 80 }), { qos: 1 });
     await bridge.endAsync();
     const row = p.locator('tr[data-alarm^="water_leak:leak-1"]');
@@ -75,7 +97,9 @@ describe('dashboard in Chromium', () => {
 
     await row.locator('input').fill('阀门已关 valve closed');
     await row.locator('button').click();
-    await p.waitForFunction(() => !document.querySelector('tr[data-alarm^="water_leak:leak-1"]')?.className.includes('flash'));
+    await p.waitForFunction(
+      () => !document.querySelector('tr[data-alarm^="water_leak:leak-1"]')?.className.includes('flash'),
+    );
     expect(await row.textContent()).toContain('duty');
     expect(await row.textContent()).toContain('阀门已关 valve closed');
 
@@ -125,8 +149,24 @@ describe('dashboard in Chromium', () => {
   });
 
   it('works a trapped-lift incident through its steps in the UI to its printable report; a second screen sees it too', async () => {
-    const lift = await mqtt.connectAsync(gw.brokerUrl, { username: 'lift-a', password: DEVICE_PASSWORD, reconnectPeriod: 0 });
-    await lift.publishAsync('dutyroom/testsite/lift-a/reading', JSON.stringify({ floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true, alarm_button: true, mode: 'normal' }), { qos: 1 });
+    const lift = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'lift-a',
+      password: DEVICE_PASSWORD,
+      reconnectPeriod: 0,
+    });
+    await lift.publishAsync(
+      'dutyroom/testsite/lift-a/reading',
+      JSON.stringify({
+        floor: 7,
+        direction: 'stopped',
+        in_door_zone: false,
+        door: 'closed',
+        occupied: true,
+        alarm_button: true,
+        mode: 'normal',
+      }),
+      { qos: 1 },
+    );
     const p = await page();
     await p.fill('input[name=username]', 'duty');
     await p.fill('input[name=password]', DEVICE_PASSWORD);
@@ -141,7 +181,9 @@ describe('dashboard in Chromium', () => {
     await p.waitForSelector('[data-step=confirm_location] form');
     // The incident's alarm, with its device, as the board left it.
     await p.locator('[data-testid=incident-alarms] li[data-alarm^="lift_entrapment:lift-a"]').waitFor();
-    expect(await p.textContent('[data-testid=incident-alarms] li[data-alarm^="lift_entrapment:lift-a"]')).toContain('lift-a');
+    expect(await p.textContent('[data-testid=incident-alarms] li[data-alarm^="lift_entrapment:lift-a"]')).toContain(
+      'lift-a',
+    );
     const values: Record<string, string> = { time: '2026-11-22 10:05', number: '2', text: '记录 recorded' };
     for (let n = 0; ; n++) {
       const form = p.locator('[data-step] form').first();
@@ -163,7 +205,8 @@ describe('dashboard in Chromium', () => {
     const id = new URL(p.url()).hash.split('/')[2]!;
     await p.goto(`${gw.httpUrl}/api/incidents/${id}/report`);
     const report = await p.textContent('body');
-    for (const seen of ['Trapped lift', 'Maintenance arrived at', '2026-11-22T', '记录 recorded']) expect(report).toContain(seen);
+    for (const seen of ['Trapped lift', 'Maintenance arrived at', '2026-11-22T', '记录 recorded'])
+      expect(report).toContain(seen);
     expect(report).not.toContain('missing');
     // Where it happened and which device, in words; how long; the lines to sign.
     expect(await p.textContent('[data-field=place]')).toContain('1号楼 / 1 层 / lift-a');
@@ -184,7 +227,9 @@ describe('dashboard in Chromium', () => {
   it('a viewer forging an action is refused by the API; every page renders (screenshots kept)', async () => {
     const p = await page({ token: BRIDGE_PASSWORD });
     const [alarm] = (await (await p.request.get(`${gw.httpUrl}/api/alarms`)).json()).alarms as { id: string }[];
-    const forged = await p.request.post(`${gw.httpUrl}/api/alarms/${encodeURIComponent(alarm!.id)}/ack`, { data: { comment: 'forged' } });
+    const forged = await p.request.post(`${gw.httpUrl}/api/alarms/${encodeURIComponent(alarm!.id)}/ack`, {
+      data: { comment: 'forged' },
+    });
     expect(forged.status()).toBe(403);
     await p.goto(`${gw.httpUrl}/#/estate`);
     await p.waitForSelector('[data-plant=pump-1]'); // pumps, sump pits and boilers with their key values
@@ -199,7 +244,13 @@ describe('dashboard in Chromium', () => {
     // Twenty days of meter readings up to last midnight (site time), with anomalies planted in both meters.
     const tz = site.config.site.timezone;
     const today = localDate(Date.now(), tz);
-    const { truth } = await backfillHistory({ config: site.config, driver: gw.store.driver, days: 20, end: localMidnight(today, tz), perKind: 1 });
+    const { truth } = await backfillHistory({
+      config: site.config,
+      driver: gw.store.driver,
+      days: 20,
+      end: localMidnight(today, tz),
+      perKind: 1,
+    });
     const planted = truth.planted.filter((x): x is typeof x & { kind: AnomalyKind } => x.kind in ANOMALY_KINDS);
     expect(planted.length).toBeGreaterThan(0);
     const from = localDate(truth.start, tz);
@@ -218,11 +269,19 @@ describe('dashboard in Chromium', () => {
     await p.locator('[data-testid=report-totals]').waitFor();
 
     const query = `from=${from}&to=${to}&building=b1`;
-    const api = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?${query}`)).json()) as { anomalies: { meter: string; kind: AnomalyKind; evidence: { en: string } }[] };
+    const api = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?${query}`)).json()) as {
+      anomalies: { meter: string; kind: AnomalyKind; evidence: { en: string } }[];
+    };
     // One totals row per building and meter kind of the site.
     const meterKinds = ['water_meter', 'electricity_meter'];
-    const expected = [...new Set(site.config.devices.filter((d) => meterKinds.includes(d.kind)).map((d) => `${d.place.building}/${d.kind}`))].sort();
-    const rows = await p.locator('[data-testid=report-totals] tr[data-building]').evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-building')}/${tr.getAttribute('data-kind')}`));
+    const expected = [
+      ...new Set(
+        site.config.devices.filter((d) => meterKinds.includes(d.kind)).map((d) => `${d.place.building}/${d.kind}`),
+      ),
+    ].sort();
+    const rows = await p
+      .locator('[data-testid=report-totals] tr[data-building]')
+      .evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute('data-building')}/${tr.getAttribute('data-kind')}`));
     expect(rows.sort()).toEqual(expected);
     expect(await p.textContent('[data-testid=report-totals] tr[data-kind=water_meter]')).toContain('Water');
     expect(await p.textContent('[data-testid=report-totals] tr[data-kind=water_meter]')).toContain('m³');
@@ -252,7 +311,9 @@ describe('dashboard in Chromium', () => {
     // In Chinese, the same report's words.
     await p.click('[data-testid=lang]');
     await p.waitForSelector('button[type=submit] >> text=生成报告');
-    expect(await p.locator(`li[data-anomaly=${planted[0]!.kind}] .anomaly-title`).first().textContent()).toBe(ANOMALY_KINDS[planted[0]!.kind].title.zh);
+    expect(await p.locator(`li[data-anomaly=${planted[0]!.kind}] .anomaly-title`).first().textContent()).toBe(
+      ANOMALY_KINDS[planted[0]!.kind].title.zh,
+    );
     await p.click('[data-testid=lang]');
 
     // An inverted range: the API's own message in the card, and no report left that could be mistaken for the answer.
@@ -267,21 +328,39 @@ describe('dashboard in Chromium', () => {
     expect(await p.locator('[data-testid=meter-report]').count()).toBe(0);
 
     // A stored daily report whose day had a drill: listed, and loaded into the view with the drill banner.
-    const day = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?from=${to}&to=${to}`)).json()) as Record<string, unknown>;
+    const day = (await (await p.request.get(`${gw.httpUrl}/api/reports/meters?from=${to}&to=${to}`)).json()) as Record<
+      string,
+      unknown
+    >;
     const dir = resolve(site.baseDir, site.config.data_dir, 'reports');
     mkdirSync(dir, { recursive: true });
-    const drill = { id: 'drill-1', scenario: 'pipe_burst', title: { zh: '爆管演练', en: 'Burst pipe drill' }, from: localMidnight(to, tz) + 3_600_000, to: localMidnight(to, tz) + 7_200_000 };
-    writeFileSync(resolve(dir, `meters-daily-${to}.json`), JSON.stringify({ schedule: 'daily', report: { ...day, drills: [drill] } }));
+    const drill = {
+      id: 'drill-1',
+      scenario: 'pipe_burst',
+      title: { zh: '爆管演练', en: 'Burst pipe drill' },
+      from: localMidnight(to, tz) + 3_600_000,
+      to: localMidnight(to, tz) + 7_200_000,
+    };
+    writeFileSync(
+      resolve(dir, `meters-daily-${to}.json`),
+      JSON.stringify({ schedule: 'daily', report: { ...day, drills: [drill] } }),
+    );
     await p.reload();
     const stored = p.locator(`tr[data-stored="meters-daily-${to}"]`);
     await stored.waitFor();
-    expect(await stored.locator('a').getAttribute('href')).toBe(`/api/reports/meters/stored/meters-daily-${to}?format=html`);
+    expect(await stored.locator('a').getAttribute('href')).toBe(
+      `/api/reports/meters/stored/meters-daily-${to}?format=html`,
+    );
     expect(await stored.textContent()).toContain('includes a drill');
     await stored.locator('button').click();
     await p.waitForSelector('[data-testid=report-drill]');
-    expect(await p.textContent('[data-testid=report-drill]')).toContain('This period includes a drill: readings include simulated events');
+    expect(await p.textContent('[data-testid=report-drill]')).toContain(
+      'This period includes a drill: readings include simulated events',
+    );
     expect(await p.textContent('[data-testid=meter-report]')).toContain(`${to} – ${to}`);
-    expect(await p.getAttribute('a[data-csv=daily]', 'href')).toBe(`/api/reports/meters/stored/meters-daily-${to}?format=csv&table=daily`);
+    expect(await p.getAttribute('a[data-csv=daily]', 'href')).toBe(
+      `/api/reports/meters/stored/meters-daily-${to}?format=csv&table=daily`,
+    );
     await shot(p, 'reports-stored');
   });
 });

@@ -64,10 +64,16 @@ describe('npm run demo', () => {
   it('brings all 200+ devices of the simulated estate online, MQTT and Modbus, with plausible values', async () => {
     // A first Modbus poll on a loaded machine may come back partial (one block timed out,
     // the coil answered: quality "uncertain"), so wait for each device's main field.
-    const all = await waitFor(async () => {
-      const list = await devices();
-      return list.every((d) => d.online && d.lastReading && MAIN_FIELD[d.kind]! in d.lastReading.fields) ? list : null;
-    }, 'every demo device online with its main field', 45_000);
+    const all = await waitFor(
+      async () => {
+        const list = await devices();
+        return list.every((d) => d.online && d.lastReading && MAIN_FIELD[d.kind]! in d.lastReading.fields)
+          ? list
+          : null;
+      },
+      'every demo device online with its main field',
+      45_000,
+    );
     const { config } = demo.gateway;
     expect(all.length).toBe(config.devices.length);
     expect(all.length).toBeGreaterThanOrEqual(200);
@@ -138,7 +144,13 @@ describe('npm run demo', () => {
       ['electricity_meter', 't2-em-0201'],
     ] as const) {
       const rows = await waitFor(async () => {
-        const r = await driver.query({ measurement, deviceId, from: START - 60_000, to: demo.clock.now() + 60_000, limit: 5 });
+        const r = await driver.query({
+          measurement,
+          deviceId,
+          from: START - 60_000,
+          to: demo.clock.now() + 60_000,
+          limit: 5,
+        });
         return r.length ? r : null;
       }, `${deviceId} rows in InfluxDB`);
       expect(Object.keys(rows[0]!.fields).length).toBeGreaterThan(2);
@@ -147,7 +159,10 @@ describe('npm run demo', () => {
   });
 
   it('mosquitto_sub, logged in as the read-only BMS account, sees the devices publishing through the embedded broker', async () => {
-    if (!MOSQUITTO_SUB) throw new Error('mosquitto_sub is not installed: run `npm run setup` (it installs the Debian packages mosquitto-clients and mbpoll)');
+    if (!MOSQUITTO_SUB)
+      throw new Error(
+        'mosquitto_sub is not installed: run `npm run setup` (it installs the Debian packages mosquitto-clients and mbpoll)',
+      );
     const port = new URL(demo.gateway.brokerUrl).port;
     const { stdout } = await execFileP(MOSQUITTO_SUB, [
       ...['-h', '127.0.0.1', '-p', port, '-u', 'bms-screen', '-P', DEMO_LOGINS.accounts['bms-screen']!],
@@ -174,21 +189,49 @@ describe('npm run demo', () => {
     const { estate } = demo;
     estate.inject('t1-leak-pump-room', { type: 'leak' });
     estate.inject('t1-pump-circuit', { type: 'power_cut' });
-    await waitFor(async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === true, 't1-leak-pump-room wet');
-    await waitFor(async () => (await device('t1-pump-circuit')).lastReading?.fields.voltage_l1_v === 0, 't1-pump-circuit at 0 V', 30_000);
-    await waitFor(async () => (await device('t1-booster-pump')).poll?.online === false, 't1-booster-pump not answering', 30_000);
+    await waitFor(
+      async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === true,
+      't1-leak-pump-room wet',
+    );
+    await waitFor(
+      async () => (await device('t1-pump-circuit')).lastReading?.fields.voltage_l1_v === 0,
+      't1-pump-circuit at 0 V',
+      30_000,
+    );
+    await waitFor(
+      async () => (await device('t1-booster-pump')).poll?.online === false,
+      't1-booster-pump not answering',
+      30_000,
+    );
     expect(Number((await device('t1-incomer')).lastReading!.fields.voltage_l1_v)).toBeGreaterThan(200);
 
     estate.clearAll();
-    await waitFor(async () => (await device('t1-booster-pump')).poll?.online === true, 't1-booster-pump answering again', 45_000);
-    await waitFor(async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === false, 't1-leak-pump-room dry again');
+    await waitFor(
+      async () => (await device('t1-booster-pump')).poll?.online === true,
+      't1-booster-pump answering again',
+      45_000,
+    );
+    await waitFor(
+      async () => (await device('t1-leak-pump-room')).lastReading?.fields.wet === false,
+      't1-leak-pump-room dry again',
+    );
   }, 120_000);
 
   it('dutyroom drill start grid-outage: the outage as the gateway sees it, every alarm and incident tagged as the drill', async () => {
-    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
+    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }),
+    });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
+    const post = (path: string, body: unknown) =>
+      fetch(`${demo.gateway.httpUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const get = async <T>(path: string) =>
+      (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
 
     const started = await post('/api/drills', { scenario: 'grid-outage' });
     expect(started.status).toBe(201);
@@ -196,17 +239,26 @@ describe('npm run demo', () => {
     expect((await post('/api/drills', { scenario: 'flood-basement' })).status).toBe(409);
 
     type AlarmJson = { kind: string; deviceId: string; drill?: string; inhibitedBy?: unknown };
-    const alarms = await waitFor(async () => {
-      const list = (await get<{ alarms: AlarmJson[] }>('/api/alarms?drill=true')).alarms;
-      const cut = list.find((a) => a.kind === 'power_cut_external' && a.deviceId === 't1-incomer');
-      const trapped = list.filter((a) => a.kind === 'lift_entrapment').map((a) => a.deviceId).sort();
-      return cut && trapped.includes('t1-lift-b') ? list : null;
-    }, 'the grid outage and a trapped lift raised as drill alarms', 60_000);
+    const alarms = await waitFor(
+      async () => {
+        const list = (await get<{ alarms: AlarmJson[] }>('/api/alarms?drill=true')).alarms;
+        const cut = list.find((a) => a.kind === 'power_cut_external' && a.deviceId === 't1-incomer');
+        const trapped = list
+          .filter((a) => a.kind === 'lift_entrapment')
+          .map((a) => a.deviceId)
+          .sort();
+        return cut && trapped.includes('t1-lift-b') ? list : null;
+      },
+      'the grid outage and a trapped lift raised as drill alarms',
+      60_000,
+    );
     expect(alarms.every((a) => a.drill === drill.id)).toBe(true);
     type IncidentJson = { playbook: string; drill?: string; tasks: Record<string, unknown> };
     const incidents = await waitFor(async () => {
       const list = (await get<{ incidents: IncidentJson[] }>('/api/incidents?drill=true')).incidents;
-      return list.some((i) => i.playbook === 'power_cut') && list.some((i) => i.playbook === 'trapped_lift') ? list : null;
+      return list.some((i) => i.playbook === 'power_cut') && list.some((i) => i.playbook === 'trapped_lift')
+        ? list
+        : null;
     }, 'the power-cut and trapped-lift incidents of the drill');
     const cut = incidents.find((i) => i.playbook === 'power_cut')!;
     expect(cut.drill).toBe(drill.id);
@@ -214,7 +266,17 @@ describe('npm run demo', () => {
 
     // The duty-room screen during the drill (Chromium): the DRILL banner, a trapped lift on
     // top, one power-cut alarm, the dark devices' offline alarms folded under their cause.
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     try {
       const ctx = await browser.newContext({ locale: 'en-US', extraHTTPHeaders: auth });
       const p = await ctx.newPage();
@@ -222,7 +284,10 @@ describe('npm run demo', () => {
       await p.waitForSelector('.drill-banner');
       await p.waitForSelector('[data-testid=alarm-board] tr[data-alarm^="power_cut_external"]');
       // Real alarms (the leak injected by the test before) sort above the drill's; among the drill's, a trapped lift first.
-      const firstDrillRow = await p.locator('[data-testid=alarm-board] tr.drill[data-alarm]').first().getAttribute('data-alarm');
+      const firstDrillRow = await p
+        .locator('[data-testid=alarm-board] tr.drill[data-alarm]')
+        .first()
+        .getAttribute('data-alarm');
       expect(firstDrillRow).toMatch(/^lift_entrapment:/);
       expect(await p.locator('[data-testid=alarm-board] tr[data-alarm^="power_cut_external"]').count()).toBe(1);
       await p.waitForSelector('details summary >> text=Inhibited alarms');
@@ -240,10 +305,25 @@ describe('npm run demo', () => {
         const heads = await p.locator(`[data-testid=${table}] th`).allTextContents();
         expect(heads, table).toEqual(expect.arrayContaining(['Outcome', 'Target', 'Took', 'By']));
       }
-      const words = ['met by people', 'closed by a sensor', 'late', 'missed', 'open, not due yet', 'open (no target)', 'acknowledged in time', 'not acknowledged', 'does not apply (not scored)'];
-      for (const o of await p.locator('[data-testid=scorecard] [data-outcome]').allTextContents()) expect(words, o).toContain(o);
-      expect(await p.textContent('[data-testid=score]')).toContain('per-lift checks and other tasks met by people on time');
-      expect(await p.locator('[data-testid=drill-tasks] tr[data-task^="check_lift:"] td').nth(4).textContent()).toBe('5 min');
+      const words = [
+        'met by people',
+        'closed by a sensor',
+        'late',
+        'missed',
+        'open, not due yet',
+        'open (no target)',
+        'acknowledged in time',
+        'not acknowledged',
+        'does not apply (not scored)',
+      ];
+      for (const o of await p.locator('[data-testid=scorecard] [data-outcome]').allTextContents())
+        expect(words, o).toContain(o);
+      expect(await p.textContent('[data-testid=score]')).toContain(
+        'per-lift checks and other tasks met by people on time',
+      );
+      expect(await p.locator('[data-testid=drill-tasks] tr[data-task^="check_lift:"] td').nth(4).textContent()).toBe(
+        '5 min',
+      );
       await p.screenshot({ path: projectPath('test-results', 'screenshots', 'drill-scorecard.png'), fullPage: true });
     } finally {
       await browser.close();
@@ -259,49 +339,89 @@ describe('npm run demo', () => {
       score: { alarmsInTime: number; acks: Tally; steps: Tally; tasks: Tally };
     };
     const report = await get<ReportJson>(`/api/drills/${drill.id}/report`);
-    expect(report.alarms.find((a) => a.kind === 'power_cut_external')).toMatchObject({ device: 't1-incomer', met: true });
+    expect(report.alarms.find((a) => a.kind === 'power_cut_external')).toMatchObject({
+      device: 't1-incomer',
+      met: true,
+    });
     expect(report.score.alarmsInTime).toBeGreaterThanOrEqual(2);
     expect(report.responses.some((r) => r.playbook === 'power_cut' && r.step === 'planned_or_not')).toBe(true);
     // Nobody has acknowledged the cut: timed against 30 s (S000 §2), it is open or already missed, never met.
-    expect(report.acks.find((a) => a.kind === 'power_cut_external' && a.device === 't1-incomer')).toMatchObject({ targetS: 30 });
+    expect(report.acks.find((a) => a.kind === 'power_cut_external' && a.device === 't1-incomer')).toMatchObject({
+      targetS: 30,
+    });
     expect(report.acks.every((a) => a.outcome !== 'met')).toBe(true);
     // One check per lift on the lost supply, each with its own 5-minute deadline; a lift the sensors showed safe is theirs, not the team's.
     const checks = report.tasks.filter((x) => x.task.startsWith('check_lift:'));
     expect(checks.length).toBeGreaterThanOrEqual(2);
     expect(checks.every((x) => x.targetMin === 5 && x.outcome !== 'met')).toBe(true);
     expect(report.score.tasks.met).toBe(0);
-    for (const x of [report.score.acks, report.score.steps, report.score.tasks]) expect(x.met + x.sensor + x.late + x.missed + x.open).toBe(x.total);
+    for (const x of [report.score.acks, report.score.steps, report.score.tasks])
+      expect(x.met + x.sensor + x.late + x.missed + x.open).toBe(x.total);
 
     const stopped = await post('/api/drills/stop', {});
     expect(stopped.status).toBe(200);
-    await waitFor(async () => Number((await device('t1-incomer')).lastReading?.fields.voltage_l1_v) > 200, 'power back once the drill is stopped', 30_000);
+    await waitFor(
+      async () => Number((await device('t1-incomer')).lastReading?.fields.voltage_l1_v) > 200,
+      'power back once the drill is stopped',
+      30_000,
+    );
   }, 120_000);
 
   it('every shipped scenario, started through the API, raises its early expected alarms through the real pipeline, tagged as its drill', async () => {
-    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }) });
+    const login = await fetch(`${demo.gateway.httpUrl}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'duty', password: 'dutyroom-duty' }),
+    });
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const post = (path: string, body: unknown) => fetch(`${demo.gateway.httpUrl}${path}`, { method: 'POST', headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const get = async <T>(path: string) => (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
+    const post = (path: string, body: unknown) =>
+      fetch(`${demo.gateway.httpUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie, origin: demo.gateway.httpUrl, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const get = async <T>(path: string) =>
+      (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
     type Expect = { kind: string; device: string; dueBy: number | null; season?: string };
     type DrillJson = { id: string; expects: { alarms: Expect[] } };
     const { scenarios } = await get<{ scenarios: { name: string }[] }>('/api/drills/scenarios');
-    expect(scenarios.map((x) => x.name).sort()).toEqual(['boiler-failure', 'flood-basement', 'grid-outage', 'internal-circuit-fault', 'lift-entrapment', 'vacant-unit-leak']);
+    expect(scenarios.map((x) => x.name).sort()).toEqual([
+      'boiler-failure',
+      'flood-basement',
+      'grid-outage',
+      'internal-circuit-fault',
+      'lift-entrapment',
+      'vacant-unit-leak',
+    ]);
     // Four simulated minutes of each (24 s at this speed): long enough for the first act of every scenario.
     const WINDOW_MS = 4 * 60_000;
     for (const { name } of scenarios) {
       const started = await post('/api/drills', { scenario: name });
       expect(started.status, name).toBe(201);
       const startedAt = demo.clock.now();
-      const early = async () => ((await get<{ current: DrillJson }>('/api/drills')).current.expects.alarms ?? []).filter((a) => a.dueBy !== null && a.dueBy <= startedAt + WINDOW_MS);
-      await waitFor(async () => demo.clock.now() > startedAt + WINDOW_MS - 60_000 || null, `${name}: its first act`, 60_000);
+      const early = async () =>
+        ((await get<{ current: DrillJson }>('/api/drills')).current.expects.alarms ?? []).filter(
+          (a) => a.dueBy !== null && a.dueBy <= startedAt + WINDOW_MS,
+        );
+      await waitFor(
+        async () => demo.clock.now() > startedAt + WINDOW_MS - 60_000 || null,
+        `${name}: its first act`,
+        60_000,
+      );
       const expected = await early();
       expect(expected.length, `${name} expects alarms in its first minutes`).toBeGreaterThan(0);
-      const drillId = ((await get<{ current: DrillJson }>('/api/drills')).current).id;
-      await waitFor(async () => {
-        const raised = (await get<{ alarms: { kind: string; deviceId: string; drill?: string }[] }>('/api/alarms?drill=true')).alarms.filter((a) => a.drill === drillId);
-        const missing = expected.filter((e) => !raised.some((a) => a.kind === e.kind && a.deviceId === e.device));
-        return missing.length === 0 || null;
-      }, `${name}: ${expected.map((e) => `${e.kind}@${e.device}`).join(', ')}`, 60_000);
+      const drillId = (await get<{ current: DrillJson }>('/api/drills')).current.id;
+      await waitFor(
+        async () => {
+          const raised = (
+            await get<{ alarms: { kind: string; deviceId: string; drill?: string }[] }>('/api/alarms?drill=true')
+          ).alarms.filter((a) => a.drill === drillId);
+          const missing = expected.filter((e) => !raised.some((a) => a.kind === e.kind && a.deviceId === e.device));
+          return missing.length === 0 || null;
+        },
+        `${name}: ${expected.map((e) => `${e.kind}@${e.device}`).join(', ')}`,
+        60_000,
+      );
       expect((await post('/api/drills/stop', {})).status, name).toBe(200);
     }
   }, 600_000);

@@ -25,28 +25,64 @@ let demo: RunningDemo;
 let browser: Browser;
 
 /** 91 days of 15-minute readings ending where the live counter starts, walking backwards. */
-function history(device: string, measurement: string, counterNow: number, reading: (ms: number) => { use: number; fields: Record<string, number> }, counter: string): Point[] {
+function history(
+  device: string,
+  measurement: string,
+  counterNow: number,
+  reading: (ms: number) => { use: number; fields: Record<string, number> },
+  counter: string,
+): Point[] {
   const points: Point[] = [];
   let total = counterNow;
   for (let ms = START - STEP; ms >= START - 91 * DAY; ms -= STEP) {
     const r = reading(ms);
-    points.push({ measurement, tags: { device }, fields: { ...r.fields, [counter]: Math.round(total * 1000) / 1000 }, tsUs: ms * 1000 });
+    points.push({
+      measurement,
+      tags: { device },
+      fields: { ...r.fields, [counter]: Math.round(total * 1000) / 1000 },
+      tsUs: ms * 1000,
+    });
     total -= r.use;
   }
   return points;
 }
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: 1, start: START, database: uniqueDb('device_page') });
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  demo = await startTestDemo({
+    influxUrl: inject('influxUrl'),
+    speed: 1,
+    start: START,
+    database: uniqueDb('device_page'),
+  });
   const live = (id: string, field: string) =>
-    waitFor(() => {
-      const v = demo.gateway.registry.get(id)?.lastReading?.fields[field];
-      return typeof v === 'number' ? v : null;
-    }, `a first reading of ${id}`, 30_000);
-  const water = history(WATER, 'water_meter', await live(WATER, 'total_m3'), (ms) => ({ use: ms === BURST ? 5 : 0.01, fields: { flow_m3h: ms === BURST ? 3.2 : 0.04 } }), 'total_m3');
+    waitFor(
+      () => {
+        const v = demo.gateway.registry.get(id)?.lastReading?.fields[field];
+        return typeof v === 'number' ? v : null;
+      },
+      `a first reading of ${id}`,
+      30_000,
+    );
+  const water = history(
+    WATER,
+    'water_meter',
+    await live(WATER, 'total_m3'),
+    (ms) => ({ use: ms === BURST ? 5 : 0.01, fields: { flow_m3h: ms === BURST ? 3.2 : 0.04 } }),
+    'total_m3',
+  );
   const kw = (ms: number) => 0.3 + 0.9 * Math.max(0, Math.sin(((ms % DAY) / DAY) * 2 * Math.PI));
-  const power = history(POWER, 'electricity_meter', await live(POWER, 'energy_import_kwh'), (ms) => ({ use: kw(ms) / 4, fields: { power_kw: kw(ms), voltage_l1_v: 220 + 3 * Math.sin(ms / 7_200_000), frequency_hz: 50 } }), 'energy_import_kwh');
+  const power = history(
+    POWER,
+    'electricity_meter',
+    await live(POWER, 'energy_import_kwh'),
+    (ms) => ({
+      use: kw(ms) / 4,
+      fields: { power_kw: kw(ms), voltage_l1_v: 220 + 3 * Math.sin(ms / 7_200_000), frequency_hz: 50 },
+    }),
+    'energy_import_kwh',
+  );
   await demo.gateway.store.driver.write([...water, ...power]);
   browser = await launchChromium();
 }, 120_000);
@@ -56,7 +92,11 @@ afterAll(async () => {
   await demo?.stop();
 });
 
-async function open(look: (typeof LOOKS)[number], device: string, login = { username: 'duty', password: 'dutyroom-duty' }): Promise<Page> {
+async function open(
+  look: (typeof LOOKS)[number],
+  device: string,
+  login = { username: 'duty', password: 'dutyroom-duty' },
+): Promise<Page> {
   const context = await browser.newContext({ locale: look.locale, viewport: look.viewport });
   const p = await context.newPage();
   await p.goto(demo.gateway.httpUrl);
@@ -74,7 +114,10 @@ const valueOf = (p: Page, field: string) => p.textContent(`[data-testid=current-
 
 /** Picks a range and waits for its answer from the gateway; returns that answer. */
 async function pickRange(p: Page, range: string, every: string): Promise<{ status: number; rows: unknown[] }> {
-  const [res] = await Promise.all([p.waitForResponse((r) => r.url().includes('/readings?') && r.url().includes(`every=${every}`)), p.click(`[data-range="${range}"]`)]);
+  const [res] = await Promise.all([
+    p.waitForResponse((r) => r.url().includes('/readings?') && r.url().includes(`every=${every}`)),
+    p.click(`[data-range="${range}"]`),
+  ]);
   await p.waitForSelector(`[data-testid=charts][data-every="${every}"] .device-chart canvas`);
   return { status: res.status(), rows: ((await res.json()) as { rows: unknown[] }).rows };
 }
@@ -114,7 +157,13 @@ describe('device page', () => {
       expect(['yes', 'no', '是', '否']).toContain(await valueOf(p, 'valve_open'));
 
       // The counter as bars of its use, the flow as a line on a chart (and a y scale) of its own.
-      const charts = await p.locator('[data-chart]').evaluateAll((els) => els.map((e) => ({ key: e.getAttribute('data-chart'), kind: e.getAttribute('data-kind'), fields: e.getAttribute('data-fields') })));
+      const charts = await p.locator('[data-chart]').evaluateAll((els) =>
+        els.map((e) => ({
+          key: e.getAttribute('data-chart'),
+          kind: e.getAttribute('data-kind'),
+          fields: e.getAttribute('data-fields'),
+        })),
+      );
       expect(charts).toEqual([
         // No reverse flow was ever read: no empty series for it.
         { key: 'use:m³', kind: 'bars', fields: 'total_m3' },
@@ -141,12 +190,19 @@ describe('device page', () => {
       await p.screenshot({ path: screenshotPath(`device-water-${look.name}`), fullPage: true });
 
       // The valve: asked first; cancelled, nothing is sent.
-      const commandsSent = async () => ((await (await p.request.get(`${demo.gateway.httpUrl}/api/devices/${WATER}/commands`)).json()) as { commands: unknown[] }).commands.length;
+      const commandsSent = async () =>
+        (
+          (await (await p.request.get(`${demo.gateway.httpUrl}/api/devices/${WATER}/commands`)).json()) as {
+            commands: unknown[];
+          }
+        ).commands.length;
       const before = await commandsSent();
       const valve = p.locator('[data-command=valve_open]');
       await valve.locator('[data-testid=command-ask]').click();
       await valve.locator('[data-testid=confirm-command]').waitFor();
-      expect(await valve.locator('[data-testid=confirm-command]').textContent()).toContain(en ? 'valve remotely?' : '进水阀');
+      expect(await valve.locator('[data-testid=confirm-command]').textContent()).toContain(
+        en ? 'valve remotely?' : '进水阀',
+      );
       await p.screenshot({ path: screenshotPath(`device-water-valve-ask-${look.name}`), fullPage: true });
       await valve.locator('[data-testid=confirm-no]').click();
       await valve.locator('[data-testid=confirm-command]').waitFor({ state: 'detached' });
@@ -158,9 +214,18 @@ describe('device page', () => {
         await valve.locator('[data-testid=command-ask]').click();
         await valve.locator('[data-testid=confirm-yes]').click();
         await p.waitForSelector('[data-testid=command-outcome].confirmed', { timeout: 20_000 });
-        const log = ((await (await p.request.get(`${demo.gateway.httpUrl}/api/devices/${WATER}/commands`)).json()) as { commands: { field: string; value: unknown; by: string; outcome: string }[] }).commands;
+        const log = (
+          (await (await p.request.get(`${demo.gateway.httpUrl}/api/devices/${WATER}/commands`)).json()) as {
+            commands: { field: string; value: unknown; by: string; outcome: string }[];
+          }
+        ).commands;
         expect(log).toHaveLength(before + 1);
-        expect(log.at(-1) ?? log[0]).toMatchObject({ field: 'valve_open', value: !wasOpen, by: 'duty', outcome: 'done' });
+        expect(log.at(-1) ?? log[0]).toMatchObject({
+          field: 'valve_open',
+          value: !wasOpen,
+          by: 'duty',
+          outcome: 'done',
+        });
       }
     });
 
@@ -173,7 +238,9 @@ describe('device page', () => {
       expect(await valueOf(p, 'voltage_l1_v')).toMatch(/ V$/);
       expect(await valueOf(p, 'power_kw')).toMatch(/ kW$/);
       await pickRange(p, '7d', '1h');
-      const charts = await p.locator('[data-chart]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')} ${e.getAttribute('data-unit')}`));
+      const charts = await p
+        .locator('[data-chart]')
+        .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')} ${e.getAttribute('data-unit')}`));
       expect(charts[0]).toBe('bars kWh');
       for (const unit of ['V', 'A', 'kW', 'Hz']) expect(charts).toContain(`lines ${unit}`);
       expect(new Set(charts).size).toBe(charts.length);

@@ -20,10 +20,16 @@ let demo: RunningDemo;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   // Ten times real time: the lift sticks 3 s after the start; the 20-minute scenario runs 2 minutes, longer than the test reads it.
   // A database of its own: demo.test.ts checks what its demo stores, and the two may run side by side.
-  demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: 10, start: START, database: uniqueDb('drills_page') });
+  demo = await startTestDemo({
+    influxUrl: inject('influxUrl'),
+    speed: 10,
+    start: START,
+    database: uniqueDb('drills_page'),
+  });
   browser = await launchChromium();
 }, 60_000);
 
@@ -40,7 +46,14 @@ async function login(look: (typeof LOOKS)[number]): Promise<Page> {
   return p;
 }
 
-const running = async () => ((await (await fetch(`${demo.gateway.httpUrl}/api/drills`, { headers: { authorization: `Bearer ${DEMO_LOGINS.apiToken}` } })).json()) as { current: { id: string } | null }).current;
+const running = async () =>
+  (
+    (await (
+      await fetch(`${demo.gateway.httpUrl}/api/drills`, {
+        headers: { authorization: `Bearer ${DEMO_LOGINS.apiToken}` },
+      })
+    ).json()) as { current: { id: string } | null }
+  ).current;
 
 describe('drills page', () => {
   it('says what each scenario does, asks in the page before starting, shows the live scorecard, and the report afterwards (wall, English)', async () => {
@@ -51,13 +64,23 @@ describe('drills page', () => {
     expect(await card.textContent()).toContain("Tower 1's incomer loses every phase");
     const steps = await card.locator('[data-testid=scenario-timeline] tbody tr').allTextContents();
     expect(steps).toContain('01:00t1-lift-a: lift stuck, 3 passengers, between floors');
-    expect(steps).toContain('01:00t1-incomer: power cutA fault on the utility\'s 10 kV line cuts power to all of Tower 1');
+    expect(steps).toContain(
+      "01:00t1-incomer: power cutA fault on the utility's 10 kV line cuts power to all of Tower 1",
+    );
     expect(steps).toContain('21:00t1-incomer: power cut cleared' + 'Power returns');
     expect(await card.locator('[data-testid=scenario-timeline] th').allTextContents()).toEqual(['At', 'What']);
     const cut = card.locator('[data-testid=scenario-alarms] tr[data-kind=power_cut_external]');
-    expect(await cut.locator('td').allTextContents()).toEqual([expect.not.stringMatching(/power_cut_external/), 't1-incomer', '01:30']);
-    expect(await card.locator('[data-testid=scenario-alarms] tr[data-kind=device_offline]').first().textContent()).toContain('muted by the lost supply above it');
-    expect(await card.locator('[data-testid=scenario-playbooks] li[data-playbook=power_cut]').textContent()).not.toBe('power_cut');
+    expect(await cut.locator('td').allTextContents()).toEqual([
+      expect.not.stringMatching(/power_cut_external/),
+      't1-incomer',
+      '01:30',
+    ]);
+    expect(
+      await card.locator('[data-testid=scenario-alarms] tr[data-kind=device_offline]').first().textContent(),
+    ).toContain('muted by the lost supply above it');
+    expect(await card.locator('[data-testid=scenario-playbooks] li[data-playbook=power_cut]').textContent()).not.toBe(
+      'power_cut',
+    );
     expect(await card.textContent()).toContain('t1-booster-pump');
     await p.screenshot({ path: screenshotPath('drills-wall-en'), fullPage: true });
 
@@ -87,7 +110,13 @@ describe('drills page', () => {
     expect(await p.locator('[data-testid=start-drill]').count()).toBe(0);
     await p.waitForSelector('[data-testid=scorecard]');
     expect(await p.textContent('[data-testid=scorecard] h3')).toContain(drill.id);
-    expect(await p.locator('[data-testid=drill-alarms] th').allTextContents()).toEqual(['Outcome', 'Alarm', 'Device', 'Due by', 'Raised at']);
+    expect(await p.locator('[data-testid=drill-alarms] th').allTextContents()).toEqual([
+      'Outcome',
+      'Alarm',
+      'Device',
+      'Due by',
+      'Raised at',
+    ]);
     await p.waitForSelector('[data-testid=drill-injected] td >> text=t2-lift-b');
     await p.screenshot({ path: screenshotPath('drills-running-wall-en'), fullPage: true });
     // As the confirmation said: the drill's alarm on the board is marked DRILL.
@@ -102,7 +131,9 @@ describe('drills page', () => {
     await past.locator('[data-status=stopped]').waitFor();
     expect(await past.textContent()).toContain('stopped');
     // Its report stays on screen, now final.
-    await p.waitForFunction(() => document.querySelector('[data-testid=scorecard] h3')?.textContent?.includes('· stopped') ?? false);
+    await p.waitForFunction(
+      () => document.querySelector('[data-testid=scorecard] h3')?.textContent?.includes('· stopped') ?? false,
+    );
     expect(await p.textContent('[data-testid=scorecard] h3')).toContain(drill.id);
     // The report of a past drill, from the history (GET /api/drills/:id/report).
     await p.waitForSelector('[data-testid=start-drill]');
@@ -113,10 +144,16 @@ describe('drills page', () => {
     await p.waitForSelector('[data-testid=scorecard]');
     expect(await p.textContent('[data-testid=scorecard] h3')).toContain(drill.id);
     expect(await p.textContent('[data-testid=drill-injected]')).toContain('t2-lift-b');
-    expect(await p.textContent('[data-testid=scorecard] h3')).toContain('Passengers trapped in a lift (Tower 2, lift B) · stopped');
+    expect(await p.textContent('[data-testid=scorecard] h3')).toContain(
+      'Passengers trapped in a lift (Tower 2, lift B) · stopped',
+    );
     // The alarms in words, their outcome too: not `lift_entrapment` and a bare symbol.
     const expected = await p.locator('[data-testid=drill-alarms] tr').nth(1).locator('td').allTextContents();
-    expect(expected.slice(0, 3)).toEqual([expect.stringMatching(/^(in time|not in time|waiting)$/), 'Passengers trapped in lift', 't2-lift-b']);
+    expect(expected.slice(0, 3)).toEqual([
+      expect.stringMatching(/^(in time|not in time|waiting)$/),
+      'Passengers trapped in lift',
+      't2-lift-b',
+    ]);
     await p.screenshot({ path: screenshotPath('drills-report-wall-en'), fullPage: true });
     await p.context().close();
   }, 120_000);
@@ -126,7 +163,9 @@ describe('drills page', () => {
     const p = await login(phone);
     const card = p.locator('[data-scenario=grid-outage]');
     expect(await card.locator('h3').textContent()).toContain('市电停电（1号楼）');
-    expect(await card.locator('[data-testid=scenario-timeline] tbody').textContent()).toContain('t1-lift-a：注入电梯停梯困人，3 名乘客，非平层');
+    expect(await card.locator('[data-testid=scenario-timeline] tbody').textContent()).toContain(
+      't1-lift-a：注入电梯停梯困人，3 名乘客，非平层',
+    );
     expect(await card.locator('[data-testid=scenario-timeline] th').allTextContents()).toEqual(['开始后', '内容']);
     expect(await card.textContent()).toContain('被上级失电抑制');
     const lift = p.locator('[data-scenario=lift-entrapment]');

@@ -8,7 +8,12 @@ import { buildModel, cellState, deviceState, isStale, lossOf } from '../dashboar
 const T = Date.parse('2026-12-01T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function device(id: string, kind: string, fields: Record<string, unknown>, opts: { online?: boolean; ageS?: number; unit?: string } = {}): Device {
+function device(
+  id: string,
+  kind: string,
+  fields: Record<string, unknown>,
+  opts: { online?: boolean; ageS?: number; unit?: string } = {},
+): Device {
   return {
     id,
     kind,
@@ -35,7 +40,17 @@ const site: Site = {
   ],
 };
 
-const alarm = (kind: string, deviceId: string, extra: Partial<Alarm> = {}): Alarm => ({ id: `${kind}:${deviceId}`, kind, deviceId, severity: 'critical', status: 'firing', since: T, evidence: { text: { zh: '', en: '' }, readings: [] }, reopened: 0, ...extra });
+const alarm = (kind: string, deviceId: string, extra: Partial<Alarm> = {}): Alarm => ({
+  id: `${kind}:${deviceId}`,
+  kind,
+  deviceId,
+  severity: 'critical',
+  status: 'firing',
+  since: T,
+  evidence: { text: { zh: '', en: '' }, readings: [] },
+  reopened: 0,
+  ...extra,
+});
 const kinds = { power_cut_external: { title: { zh: '市电停电', en: 'Power cut (external supply)' } } };
 
 describe('the estate model', () => {
@@ -47,8 +62,23 @@ describe('the estate model', () => {
   });
 
   it('a cut incomer loses its feeders and greys what they feed, the cause named once; a dark feeder does not keep its last 221 V', () => {
-    const devices = [device('inc', 'electricity_meter', { voltage_l1_v: 0 }), device('lifts', 'electricity_meter', { voltage_l1_v: 221 }, { online: false }), device('lift', 'lift', { floor: 3 }), device('wm', 'water_meter', {})];
-    const m = buildModel(site, devices, [alarm('power_cut_external', 'inc'), alarm('device_offline', 'lifts', { inhibitedBy: { alarmId: 'power_cut_external:inc', kind: 'power_cut_external', deviceId: 'inc' } })], kinds);
+    const devices = [
+      device('inc', 'electricity_meter', { voltage_l1_v: 0 }),
+      device('lifts', 'electricity_meter', { voltage_l1_v: 221 }, { online: false }),
+      device('lift', 'lift', { floor: 3 }),
+      device('wm', 'water_meter', {}),
+    ];
+    const m = buildModel(
+      site,
+      devices,
+      [
+        alarm('power_cut_external', 'inc'),
+        alarm('device_offline', 'lifts', {
+          inhibitedBy: { alarmId: 'power_cut_external:inc', kind: 'power_cut_external', deviceId: 'inc' },
+        }),
+      ],
+      kinds,
+    );
     expect(m.lost.get('inc')).toEqual({ root: 'inc', why: kinds.power_cut_external.title });
     expect(m.lost.get('lifts')?.root).toBe('inc');
     expect(lossOf(m, 'lift')?.root).toBe('inc');
@@ -60,19 +90,32 @@ describe('the estate model', () => {
   it('takes a live voltage far below nominal as a loss, but not a stale one', () => {
     const live = buildModel(site, [device('inc', 'electricity_meter', { voltage_l1_v: 150 })], [], {});
     expect(live.lost.get('inc')?.why.en).toBe('150 V');
-    const stale = buildModel(site, [device('inc', 'electricity_meter', { voltage_l1_v: 0 }, { online: false })], [], {});
+    const stale = buildModel(
+      site,
+      [device('inc', 'electricity_meter', { voltage_l1_v: 0 }, { online: false })],
+      [],
+      {},
+    );
     expect(stale.lost.has('inc')).toBe(false);
     expect(deviceState(stale, 'inc')).toBe('offline');
   });
 
   it('draws a cell as its worst device; a vacant unit shows vacant until something is wrong in it', () => {
-    const devices = [device('inc', 'electricity_meter', { voltage_l1_v: 221 }), device('wm', 'water_meter', {}, { unit: 'u' })];
+    const devices = [
+      device('inc', 'electricity_meter', { voltage_l1_v: 221 }),
+      device('wm', 'water_meter', {}, { unit: 'u' }),
+    ];
     const calm = buildModel(site, devices, [], {});
     expect(cellState(calm, ['wm'], true)).toBe('vacant');
     expect(cellState(calm, ['wm'], false)).toBe('normal');
     const flowing = buildModel(site, devices, [alarm('vacant_unit_flow', 'wm')], {});
     expect(cellState(flowing, ['wm'], true)).toBe('alarm');
-    const silenced = buildModel(site, devices, [alarm('vacant_unit_flow', 'wm', { silencedBy: { id: 's1', by: 'duty', reason: 'r', until: T + 1 } })], {});
+    const silenced = buildModel(
+      site,
+      devices,
+      [alarm('vacant_unit_flow', 'wm', { silencedBy: { id: 's1', by: 'duty', reason: 'r', until: T + 1 } })],
+      {},
+    );
     expect(cellState(silenced, ['wm'], true)).toBe('inhibited');
   });
 });

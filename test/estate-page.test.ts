@@ -27,7 +27,10 @@ let browser: Browser;
 async function get<T>(path: string): Promise<T> {
   return (await (await fetch(`${demo.gateway.httpUrl}${path}`, { headers: auth })).json()) as T;
 }
-const firing = async (kind: string, deviceId: string) => (await get<{ alarms: AlarmJson[] }>('/api/alarms')).alarms.some((a) => a.kind === kind && a.deviceId === deviceId && a.status === 'firing');
+const firing = async (kind: string, deviceId: string) =>
+  (await get<{ alarms: AlarmJson[] }>('/api/alarms')).alarms.some(
+    (a) => a.kind === kind && a.deviceId === deviceId && a.status === 'firing',
+  );
 
 async function openEstate(look: (typeof LOOKS)[number]): Promise<Page> {
   const context = await browser.newContext({ locale: look.locale, viewport: look.viewport });
@@ -52,12 +55,19 @@ function carAgainstFloor(p: Page, lift: string) {
     const row = car.closest('[data-section]')!.querySelector(`[data-floor-row][data-level="${floor}"] .floor-band`)!;
     const c = car.getBoundingClientRect();
     const r = row.getBoundingClientRect();
-    return { floor: Number(floor), level: car.getAttribute('data-level'), carMid: c.top + c.height / 2, rowTop: r.top, rowH: r.height };
+    return {
+      floor: Number(floor),
+      level: car.getAttribute('data-level'),
+      carMid: c.top + c.height / 2,
+      rowTop: r.top,
+      rowH: r.height,
+    };
   }, lift);
 }
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: SPEED, start: START });
   browser = await launchChromium();
 }, 60_000);
@@ -69,7 +79,11 @@ afterAll(async () => {
 
 describe('the estate page', () => {
   it('draws the whole estate on one wall screen and on a phone: lifts at their floor, alarms and vacant flats, a click to the device', async () => {
-    await waitFor(async () => (await get<{ devices: DeviceJson[] }>('/api/devices')).devices.filter((d) => d.online).length >= 200, 'the demo estate online', 45_000);
+    await waitFor(
+      async () => (await get<{ devices: DeviceJson[] }>('/api/devices')).devices.filter((d) => d.online).length >= 200,
+      'the demo estate online',
+      45_000,
+    );
     // A car that stays put (stuck with people inside), and water running in vacant flat 0901 of Tower 2.
     demo.estate.inject('t1-lift-a', { type: 'lift_stuck', passengers: 2 });
     demo.estate.inject('t2-wm-0901', { type: 'flow', m3h: 0.4 });
@@ -84,13 +98,20 @@ describe('the estate page', () => {
     for (const b of ['t1', 't2', 'c3']) await p.waitForSelector(`[data-section=${b}]`);
 
     // All of it on the wall screen, nothing to scroll.
-    const size = await p.evaluate(() => ({ h: document.documentElement.scrollHeight, w: document.documentElement.scrollWidth, vh: innerHeight, vw: innerWidth }));
+    const size = await p.evaluate(() => ({
+      h: document.documentElement.scrollHeight,
+      w: document.documentElement.scrollWidth,
+      vh: innerHeight,
+      vw: innerWidth,
+    }));
     expect(size.h).toBeLessThanOrEqual(size.vh);
     expect(size.w).toBeLessThanOrEqual(size.vw);
 
     // The stuck car at the floor its terminal reports, drawn in that floor's row (half a row lower: not level).
     const reported = (await get<DeviceJson>('/api/devices/t1-lift-a')).lastReading!.fields.floor as number;
-    await p.waitForSelector(`[data-lift="t1-lift-a"][data-state=alarm] [data-car-floor="${reported}"][data-occupied=yes]`);
+    await p.waitForSelector(
+      `[data-lift="t1-lift-a"][data-state=alarm] [data-car-floor="${reported}"][data-occupied=yes]`,
+    );
     const car = await carAgainstFloor(p, 't1-lift-a');
     const expectedMid = car.rowTop + car.rowH / 2 + (car.level === 'no' ? car.rowH / 2 : 0);
     expect(Math.abs(car.carMid - expectedMid)).toBeLessThan(car.rowH / 2);
@@ -114,7 +135,11 @@ describe('the estate page', () => {
     await p.goto(`${demo.gateway.httpUrl}/#/estate`);
     demo.estate.inject('t1-incomer', { type: 'power_cut' });
     await waitFor(() => firing('power_cut_external', 't1-incomer'), 'the power cut raised', 30_000);
-    await waitFor(async () => !(await get<DeviceJson>('/api/devices/t1-lift-circuit')).online, 'the lift circuit meter dark', 30_000);
+    await waitFor(
+      async () => !(await get<DeviceJson>('/api/devices/t1-lift-circuit')).online,
+      'the lift circuit meter dark',
+      30_000,
+    );
     await p.waitForSelector('[data-supply="t1-incomer"][data-state=lost]');
     await p.waitForSelector('[data-supply="t1-lift-circuit"][data-state=lost]');
     await p.waitForSelector('[data-no-supply-root="t1-incomer"] >> text=Power cut');

@@ -19,7 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => undefined;
   }
   if (!findInfluxd()) {
-    throw new Error('the tests need InfluxDB 1.x (influxd) and it is not installed: run `npm run setup` (or set INFLUX_URL to an existing InfluxDB 1.x)');
+    throw new Error(
+      'the tests need InfluxDB 1.x (influxd) and it is not installed: run `npm run setup` (or set INFLUX_URL to an existing InfluxDB 1.x)',
+    );
   }
   const dir = await mkdtemp(join(tmpdir(), 'dutyroom-test-influxd-'));
   const influxd = await startInfluxd({ dataDir: dir });

@@ -15,8 +15,12 @@ let gw: RunningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  gw = await startGateway({ ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('handover') }), logger: pino({ level: 'silent' }) });
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  gw = await startGateway({
+    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('handover') }),
+    logger: pino({ level: 'silent' }),
+  });
   browser = await launchChromium();
 }, 60_000);
 
@@ -25,17 +29,23 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-
-const login = async (look: (typeof LOOKS)[number], username: string): Promise<BrowserContext> => (await loginPage(browser, gw.httpUrl, look, username, DEVICE_PASSWORD)).context();
+const login = async (look: (typeof LOOKS)[number], username: string): Promise<BrowserContext> =>
+  (await loginPage(browser, gw.httpUrl, look, username, DEVICE_PASSWORD)).context();
 
 describe('shift handover page', () => {
   it('the outgoing engineer hands over with a note, keeps the case until the incoming one confirms on a phone; the sheet prints', async () => {
     const [wall, phone] = LOOKS;
     const out = await login(wall, 'duty');
-    const raised = await out.request.post(`${gw.httpUrl}/api/incidents`, { data: { playbook: 'water_leak', building: 'b1' }, headers: { origin: gw.httpUrl } });
+    const raised = await out.request.post(`${gw.httpUrl}/api/incidents`, {
+      data: { playbook: 'water_leak', building: 'b1' },
+      headers: { origin: gw.httpUrl },
+    });
     expect(raised.status(), await raised.text()).toBe(201);
     const inc = (await raised.json()) as { id: string };
-    await out.request.post(`${gw.httpUrl}/api/incidents/${inc.id}/commands`, { data: { type: 'acknowledge' }, headers: { origin: gw.httpUrl } });
+    await out.request.post(`${gw.httpUrl}/api/incidents/${inc.id}/commands`, {
+      data: { type: 'acknowledge' },
+      headers: { origin: gw.httpUrl },
+    });
 
     const p = out.pages()[0]!;
     await p.goto(`${gw.httpUrl}/#/reports`);
@@ -44,7 +54,10 @@ describe('shift handover page', () => {
     expect(await card.textContent()).toMatch(/Day shift|Night shift/);
     expect(await card.textContent()).toContain(inc.id);
     await p.selectOption('[data-testid=handover-form] select', 'relief');
-    await p.fill('[data-testid=handover-form] textarea', 'B1 地下室漏水，阀门已关，待物业复查 basement leak, valve closed, check again');
+    await p.fill(
+      '[data-testid=handover-form] textarea',
+      'B1 地下室漏水，阀门已关，待物业复查 basement leak, valve closed, check again',
+    );
     await p.click('[data-testid=handover-form] button[type=submit]');
     await p.waitForSelector('[data-testid=my-handover]');
     expect(await p.textContent('[data-testid=my-handover]')).toContain('Li Relief');

@@ -33,7 +33,10 @@ function load(text: string): Outcome {
 }
 
 function namesItsPlace(o: Outcome): boolean {
-  return o.ok || (o.problems.length > 0 && o.problems.every((p) => p.message.length > 0 && (p.path.length > 0 || p.line > 0)));
+  return (
+    o.ok ||
+    (o.problems.length > 0 && o.problems.every((p) => p.message.length > 0 && (p.path.length > 0 || p.line > 0)))
+  );
 }
 
 /** Every path to a value in the tree. */
@@ -46,20 +49,53 @@ function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[
 const ALL_PATHS = paths(TREE).filter((p) => p.length > 0);
 
 const hostileValue = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1e308, Number.NaN, '', ' ', '${NOT_SET}', '__proto__', '../../etc/passwd', '0x1F', '12:99', '∞', '楼', [], {}, [[]], { __proto__: { polluted: 1 } }),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1e308,
+    Number.NaN,
+    '',
+    ' ',
+    '${NOT_SET}',
+    '__proto__',
+    '../../etc/passwd',
+    '0x1F',
+    '12:99',
+    '∞',
+    '楼',
+    [],
+    {},
+    [[]],
+    { __proto__: { polluted: 1 } },
+  ),
   fc.string({ maxLength: 40 }),
   fc.integer(),
   fc.double(),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
-type Mutation = { op: 'set'; path: (string | number)[]; value: unknown } | { op: 'delete'; path: (string | number)[] } | { op: 'add'; path: (string | number)[]; key: string; value: unknown } | { op: 'duplicate'; path: (string | number)[] };
+type Mutation =
+  | { op: 'set'; path: (string | number)[]; value: unknown }
+  | { op: 'delete'; path: (string | number)[] }
+  | { op: 'add'; path: (string | number)[]; key: string; value: unknown }
+  | { op: 'duplicate'; path: (string | number)[] };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('set' as const), path: fc.constantFrom(...ALL_PATHS), value: hostileValue }),
   fc.record({ op: fc.constant('delete' as const), path: fc.constantFrom(...ALL_PATHS) }),
-  fc.record({ op: fc.constant('add' as const), path: fc.constantFrom(...ALL_PATHS), key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'id', 'devices')), value: hostileValue }),
-  fc.record({ op: fc.constant('duplicate' as const), path: fc.constantFrom(...ALL_PATHS.filter((p) => typeof p[p.length - 1] === 'number')) }),
+  fc.record({
+    op: fc.constant('add' as const),
+    path: fc.constantFrom(...ALL_PATHS),
+    key: fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'id', 'devices')),
+    value: hostileValue,
+  }),
+  fc.record({
+    op: fc.constant('duplicate' as const),
+    path: fc.constantFrom(...ALL_PATHS.filter((p) => typeof p[p.length - 1] === 'number')),
+  }),
 );
 
 function apply(tree: unknown, m: Mutation): unknown {
@@ -73,14 +109,47 @@ function apply(tree: unknown, m: Mutation): unknown {
   else if (m.op === 'duplicate' && Array.isArray(parent)) parent.push(structuredClone(parent[Number(last)]));
   else if (m.op === 'add') {
     const target = parent[last];
-    if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+    if (target && typeof target === 'object' && !Array.isArray(target))
+      Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
   }
   return copy;
 }
 
 const textMutationArb = fc.oneof(
   fc.nat({ max: TEXT.length }).map((at) => ({ what: 'cut', text: TEXT.slice(0, at) })),
-  fc.tuple(fc.nat({ max: TEXT.length }), fc.string({ minLength: 1, maxLength: 8, unit: fc.constantFrom(':', '-', '{', '}', '[', ']', '"', "'", '\t', '\n', '  ', '#', '&', '*', '!', '|', '>', '%', '@', '`', '\u0000', '楼') })).map(([at, junk]) => ({ what: 'insert', text: TEXT.slice(0, at) + junk + TEXT.slice(at) })),
+  fc
+    .tuple(
+      fc.nat({ max: TEXT.length }),
+      fc.string({
+        minLength: 1,
+        maxLength: 8,
+        unit: fc.constantFrom(
+          ':',
+          '-',
+          '{',
+          '}',
+          '[',
+          ']',
+          '"',
+          "'",
+          '\t',
+          '\n',
+          '  ',
+          '#',
+          '&',
+          '*',
+          '!',
+          '|',
+          '>',
+          '%',
+          '@',
+          '`',
+          '\u0000',
+          '楼',
+        ),
+      }),
+    )
+    .map(([at, junk]) => ({ what: 'insert', text: TEXT.slice(0, at) + junk + TEXT.slice(at) })),
   fc.tuple(fc.nat({ max: TEXT.split('\n').length - 1 }), fc.string({ maxLength: 30 })).map(([line, junk]) => {
     const lines = TEXT.split('\n');
     lines[line] = junk;

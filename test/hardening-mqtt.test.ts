@@ -29,7 +29,8 @@ beforeAll(async () => {
     influxUrl: inject('influxUrl'),
     database: uniqueDb('fuzz_mqtt'),
     // The fuzzer is one address opening thousands of connections: lift the door's rate so that the packets reach the parser.
-    brokerLimits: '{ connections_per_second_per_address: 100000, connection_burst_per_address: 100000, connect_timeout_s: 5 }',
+    brokerLimits:
+      '{ connections_per_second_per_address: 100000, connection_burst_per_address: 100000, connect_timeout_s: 5 }',
     extra: `  - { id: ${DEVICE}, kind: water_meter, protocol: mqtt, publish_interval_s: 60, place: { building: b1, unit: u101 }, connection: { password_hash: "${CHEAP_HASH}" } }\n`,
   });
   gw = await startGateway({ ...site, logger: pino({ level: 'silent' }) });
@@ -39,12 +40,22 @@ afterAll(async () => gw?.stop());
 
 // ---- MQTT 3.1.1 wire pieces ----
 const str = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-const packet = (first: number, body: Buffer) => Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
-function connectPacket(clientId: string, username: Buffer, password: Buffer, opts: { protocol?: Buffer; level?: number; flags?: number } = {}): Buffer {
-  const head = Buffer.concat([str(opts.protocol ?? Buffer.from('MQTT')), Buffer.from([opts.level ?? 4, opts.flags ?? 0xc2, 0, 60])]);
+const packet = (first: number, body: Buffer) =>
+  Buffer.concat([Buffer.from([first, ...remainingLength(body.length)]), body]);
+function connectPacket(
+  clientId: string,
+  username: Buffer,
+  password: Buffer,
+  opts: { protocol?: Buffer; level?: number; flags?: number } = {},
+): Buffer {
+  const head = Buffer.concat([
+    str(opts.protocol ?? Buffer.from('MQTT')),
+    Buffer.from([opts.level ?? 4, opts.flags ?? 0xc2, 0, 60]),
+  ]);
   return packet(0x10, Buffer.concat([head, str(Buffer.from(clientId)), str(username), str(password)]));
 }
-const publish = (topic: Buffer, payload: Buffer, qos: 0 | 1) => packet(qos ? 0x32 : 0x30, Buffer.concat([str(topic), qos ? Buffer.from([0, 1]) : Buffer.alloc(0), payload]));
+const publish = (topic: Buffer, payload: Buffer, qos: 0 | 1) =>
+  packet(qos ? 0x32 : 0x30, Buffer.concat([str(topic), qos ? Buffer.from([0, 1]) : Buffer.alloc(0), payload]));
 const TOPIC = `dutyroom/testsite/${DEVICE}/reading`;
 
 /** One fuzz case: what is sent, whether after a real login, and what kind it is (for the tally). */
@@ -54,42 +65,83 @@ interface Case {
   bytes: Buffer;
 }
 
-const bytesArb = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a));
+const bytesArb = (min: number, max: number) =>
+  fc.uint8Array({ minLength: min, maxLength: max }).map((a) => Buffer.from(a));
 const preLogin: fc.Arbitrary<Case>[] = [
   bytesArb(1, 300).map((bytes) => ({ kind: 'random_bytes', login: false, bytes })),
   // A fixed header whose remaining length never ends (five continuation bytes) or claims more than ever comes.
-  fc.tuple(fc.integer({ min: 0, max: 15 }), bytesArb(0, 20)).map(([type, rest]) => ({ kind: 'bad_remaining_length', login: false, bytes: Buffer.concat([Buffer.from([type << 4, 0xff, 0xff, 0xff, 0xff, 0x7f]), rest]) })),
+  fc.tuple(fc.integer({ min: 0, max: 15 }), bytesArb(0, 20)).map(([type, rest]) => ({
+    kind: 'bad_remaining_length',
+    login: false,
+    bytes: Buffer.concat([Buffer.from([type << 4, 0xff, 0xff, 0xff, 0xff, 0x7f]), rest]),
+  })),
   fc.tuple(fc.integer({ min: 1, max: 60 }), fc.nat()).map(([keep, seed]) => {
     const whole = connectPacket(`c${seed}`, Buffer.from(DEVICE), Buffer.from(PASSWORD));
     return { kind: 'truncated_connect', login: false, bytes: whole.subarray(0, Math.min(keep, whole.length - 1)) };
   }),
-  fc.integer({ min: 70_000, max: 300 * 1024 * 1024 }).map((declared) => ({ kind: 'oversized_connect', login: false, bytes: Buffer.concat([Buffer.from([0x10, ...remainingLength(declared)]), Buffer.alloc(1024, 0x41)]) })),
-  fc.record({ protocol: bytesArb(0, 8), level: fc.integer({ min: 0, max: 255 }), flags: fc.integer({ min: 0, max: 255 }), user: bytesArb(0, 40), pass: bytesArb(0, 40) }).map((c) => ({
-    kind: 'bad_connect',
+  fc.integer({ min: 70_000, max: 300 * 1024 * 1024 }).map((declared) => ({
+    kind: 'oversized_connect',
     login: false,
-    bytes: connectPacket('x', c.user, c.pass, { protocol: c.protocol, level: c.level, flags: c.flags | 0x01 }), // reserved flag bit set: always invalid
+    bytes: Buffer.concat([Buffer.from([0x10, ...remainingLength(declared)]), Buffer.alloc(1024, 0x41)]),
   })),
-  fc.tuple(fc.integer({ min: 2, max: 15 }), bytesArb(0, 50)).map(([type, body]) => ({ kind: 'not_connect_first', login: false, bytes: packet(type << 4, body) })),
+  fc
+    .record({
+      protocol: bytesArb(0, 8),
+      level: fc.integer({ min: 0, max: 255 }),
+      flags: fc.integer({ min: 0, max: 255 }),
+      user: bytesArb(0, 40),
+      pass: bytesArb(0, 40),
+    })
+    .map((c) => ({
+      kind: 'bad_connect',
+      login: false,
+      bytes: connectPacket('x', c.user, c.pass, { protocol: c.protocol, level: c.level, flags: c.flags | 0x01 }), // reserved flag bit set: always invalid
+    })),
+  fc
+    .tuple(fc.integer({ min: 2, max: 15 }), bytesArb(0, 50))
+    .map(([type, body]) => ({ kind: 'not_connect_first', login: false, bytes: packet(type << 4, body) })),
 ];
 const afterLogin: fc.Arbitrary<Case>[] = [
   // Invalid UTF-8 in the topic (a lone continuation byte, an overlong form, a surrogate, a NUL).
-  fc.tuple(fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0x00]), fc.nat({ max: TOPIC.length })).map(([bad, at]) => ({
-    kind: 'invalid_utf8_topic',
-    login: true,
-    bytes: publish(Buffer.concat([Buffer.from(TOPIC.slice(0, at)), Buffer.from(bad), Buffer.from(TOPIC.slice(at))]), Buffer.from('{"total_m3":1}'), 0),
-  })),
-  fc.constantFrom('#', '+', `dutyroom/testsite/${DEVICE}/+`, `dutyroom/testsite/#`, `dutyroom/+/${DEVICE}/reading`).map((t) => ({ kind: 'wildcard_publish_topic', login: true, bytes: publish(Buffer.from(t), Buffer.from('{"total_m3":1}'), 0) })),
-  fc.tuple(fc.constantFrom(0, 15), bytesArb(0, 30)).map(([type, body]) => ({ kind: 'reserved_packet_type', login: true, bytes: packet(type << 4, body) })),
+  fc
+    .tuple(fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff], [0x00]), fc.nat({ max: TOPIC.length }))
+    .map(([bad, at]) => ({
+      kind: 'invalid_utf8_topic',
+      login: true,
+      bytes: publish(
+        Buffer.concat([Buffer.from(TOPIC.slice(0, at)), Buffer.from(bad), Buffer.from(TOPIC.slice(at))]),
+        Buffer.from('{"total_m3":1}'),
+        0,
+      ),
+    })),
+  fc
+    .constantFrom('#', '+', `dutyroom/testsite/${DEVICE}/+`, `dutyroom/testsite/#`, `dutyroom/+/${DEVICE}/reading`)
+    .map((t) => ({
+      kind: 'wildcard_publish_topic',
+      login: true,
+      bytes: publish(Buffer.from(t), Buffer.from('{"total_m3":1}'), 0),
+    })),
+  fc
+    .tuple(fc.constantFrom(0, 15), bytesArb(0, 30))
+    .map(([type, body]) => ({ kind: 'reserved_packet_type', login: true, bytes: packet(type << 4, body) })),
   fc.tuple(fc.integer({ min: 1, max: 200 }), fc.constantFrom<0 | 1>(0, 1)).map(([keep, qos]) => {
     const whole = publish(Buffer.from(TOPIC), Buffer.from(JSON.stringify({ total_m3: 5 }).padEnd(250, ' ')), qos);
     return { kind: 'truncated_publish', login: true, bytes: whole.subarray(0, Math.min(keep, whole.length - 1)) };
   }),
   // A well-formed PUBLISH whose payload is not a reading: refused as a reading, the connection lives on.
-  fc.tuple(fc.oneof(bytesArb(0, 200), fc.json().map((j) => Buffer.from(j))), fc.constantFrom<0 | 1>(0, 1)).map(([payload, qos]) => ({
-    kind: 'garbage_payload',
-    login: true,
-    bytes: publish(Buffer.from(TOPIC), Buffer.concat([Buffer.from('~'), payload]), qos), // never JSON
-  })),
+  fc
+    .tuple(
+      fc.oneof(
+        bytesArb(0, 200),
+        fc.json().map((j) => Buffer.from(j)),
+      ),
+      fc.constantFrom<0 | 1>(0, 1),
+    )
+    .map(([payload, qos]) => ({
+      kind: 'garbage_payload',
+      login: true,
+      bytes: publish(Buffer.from(TOPIC), Buffer.concat([Buffer.from('~'), payload]), qos), // never JSON
+    })),
 ];
 const caseArb = fc.oneof(...preLogin, ...afterLogin);
 
@@ -102,7 +154,9 @@ function run(c: Case, port: number): Promise<void> {
     socket.setTimeout(15_000, () => socket.destroy());
     socket.once('connect', () => {
       if (!c.login) return void socket.end(c.bytes);
-      socket.write(connectPacket(`fz${Math.random().toString(36).slice(2)}`, Buffer.from(DEVICE), Buffer.from(PASSWORD)));
+      socket.write(
+        connectPacket(`fz${Math.random().toString(36).slice(2)}`, Buffer.from(DEVICE), Buffer.from(PASSWORD)),
+      );
       socket.once('data', (d: Buffer) => {
         // CONNACK accepted: the case is sent as a logged-in device; anything else, the login failed and the case is moot.
         if (d[0] === 0x20 && d[3] === 0) socket.end(c.bytes);
@@ -153,25 +207,53 @@ describe('MQTT fuzz (issue 16)', () => {
     expect(gw.broker!.health().status).toBe('ok');
     const mark = Date.now();
     await new Promise<void>((resolve, reject) => {
-      const s = connect(port, '127.0.0.1', () => s.write(connectPacket('after-fuzz', Buffer.from(DEVICE), Buffer.from(PASSWORD))));
+      const s = connect(port, '127.0.0.1', () =>
+        s.write(connectPacket('after-fuzz', Buffer.from(DEVICE), Buffer.from(PASSWORD))),
+      );
       s.on('error', reject);
-      s.once('data', () => s.end(publish(Buffer.from(TOPIC), Buffer.from(JSON.stringify({ ts: mark, total_m3: 4242.5, flow_m3h: 0 })), 0), () => resolve()));
+      s.once('data', () =>
+        s.end(
+          publish(Buffer.from(TOPIC), Buffer.from(JSON.stringify({ ts: mark, total_m3: 4242.5, flow_m3h: 0 })), 0),
+          () => resolve(),
+        ),
+      );
     });
-    await waitFor(() => gw.registry.get(DEVICE)?.lastReading?.fields.total_m3 === 4242.5 || null, 'the reading sent after the fuzz');
+    await waitFor(
+      () => gw.registry.get(DEVICE)?.lastReading?.fields.total_m3 === 4242.5 || null,
+      'the reading sent after the fuzz',
+    );
 
     // Every refusal is visible in /metrics, by reason.
     const after = await (await fetch(`${gw.httpUrl}/metrics`)).text();
-    const grew = (name: string, labels: Record<string, string>) => metric(after, name, labels) - metric(before, name, labels);
+    const grew = (name: string, labels: Record<string, string>) =>
+      metric(after, name, labels) - metric(before, name, labels);
     const byReason = (r: string) => grew('dutyroom_mqtt_refused_total', { reason: r });
-    const refused = { cut_before_login: byReason('cut_before_login'), protocol_error: byReason('protocol_error'), publish_refused: byReason('publish_refused'), login_refused: byReason('login_refused') };
+    const refused = {
+      cut_before_login: byReason('cut_before_login'),
+      protocol_error: byReason('protocol_error'),
+      publish_refused: byReason('publish_refused'),
+      login_refused: byReason('login_refused'),
+    };
     const rejected = grew('dutyroom_readings_rejected_total', { protocol: 'mqtt' });
-    const summary = { sent: CASES, kinds: Object.fromEntries(tally), refused, rejectedReadings: rejected, rssMiB: { before: rssBefore >> 20, peak: rssPeak >> 20, after: rssAfter >> 20 }, heapAfterGcMiB: { before: heapBefore >> 20, after: heapAfter >> 20 }, stats: gw.broker!.stats() };
+    const summary = {
+      sent: CASES,
+      kinds: Object.fromEntries(tally),
+      refused,
+      rejectedReadings: rejected,
+      rssMiB: { before: rssBefore >> 20, peak: rssPeak >> 20, after: rssAfter >> 20 },
+      heapAfterGcMiB: { before: heapBefore >> 20, after: heapAfter >> 20 },
+      stats: gw.broker!.stats(),
+    };
     console.log(`MQTT fuzz: ${JSON.stringify(summary)}`);
     expect(refused.cut_before_login).toBeGreaterThanOrEqual(tally.get('oversized_connect') ?? 0);
     expect(refused.protocol_error).toBeGreaterThan(0);
-    expect(refused.protocol_error + refused.cut_before_login).toBeGreaterThanOrEqual((tally.get('bad_remaining_length') ?? 0) + (tally.get('not_connect_first') ?? 0));
+    expect(refused.protocol_error + refused.cut_before_login).toBeGreaterThanOrEqual(
+      (tally.get('bad_remaining_length') ?? 0) + (tally.get('not_connect_first') ?? 0),
+    );
     // Each garbage payload is one refused reading (not_json), counted under its protocol.
-    expect(grew('dutyroom_readings_rejected_total', { protocol: 'mqtt', reason: 'not_json' })).toBe(tally.get('garbage_payload'));
+    expect(grew('dutyroom_readings_rejected_total', { protocol: 'mqtt', reason: 'not_json' })).toBe(
+      tally.get('garbage_payload'),
+    );
     // Memory: bounded while it runs (a connection's buffers per open socket, whatever was declared), and nothing kept after.
     expect(rssPeak - rssBefore).toBeLessThan(150 * 1024 * 1024);
     expect(heapAfter - heapBefore).toBeLessThan(16 * 1024 * 1024);

@@ -17,8 +17,12 @@ let gw: RunningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js'))) throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  gw = await startGateway({ ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('records') }), logger: pino({ level: 'silent' }) });
+  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
+  gw = await startGateway({
+    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('records') }),
+    logger: pino({ level: 'silent' }),
+  });
   browser = await launchChromium();
 }, 60_000);
 
@@ -27,15 +31,18 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-
-const login = async (look: (typeof LOOKS)[number]): Promise<BrowserContext> => (await loginPage(browser, gw.httpUrl, look, 'duty', DEVICE_PASSWORD)).context();
+const login = async (look: (typeof LOOKS)[number]): Promise<BrowserContext> =>
+  (await loginPage(browser, gw.httpUrl, look, 'duty', DEVICE_PASSWORD)).context();
 
 describe('incident records on the page', () => {
   for (const look of LOOKS) {
     it(`police, fire and ambulance as entries with the approval; a heating notice not applicable, with the reason (${look.name})`, async () => {
       const c = await login(look);
-      const post = (path: string, data: unknown) => c.request.post(`${gw.httpUrl}${path}`, { data, headers: { origin: gw.httpUrl } });
-      const lift = (await (await post('/api/incidents', { playbook: 'trapped_lift', building: 'b1' })).json()) as { id: string };
+      const post = (path: string, data: unknown) =>
+        c.request.post(`${gw.httpUrl}${path}`, { data, headers: { origin: gw.httpUrl } });
+      const lift = (await (await post('/api/incidents', { playbook: 'trapped_lift', building: 'b1' })).json()) as {
+        id: string;
+      };
       const p = c.pages()[0]!;
       await p.goto(`${gw.httpUrl}/#/incidents/${lift.id}`);
       const rescue = p.locator('[data-step=rescue]');
@@ -64,22 +71,38 @@ describe('incident records on the page', () => {
       await rescue.locator('input[name="emergency_services.1.called_at"]').fill('2026-12-02 10:16');
       await p.screenshot({ path: screenshotPath(`incident-records-form-${look.name}`), fullPage: true });
       await rescue.locator('button[type=submit]').click();
-      const invalid = await p.evaluate(() => Array.from(document.querySelectorAll('[data-step=rescue] input')).filter((i) => !(i as HTMLInputElement).checkValidity()).map((i) => `${(i as HTMLInputElement).name}=${(i as HTMLInputElement).value}`));
+      const invalid = await p.evaluate(() =>
+        Array.from(document.querySelectorAll('[data-step=rescue] input'))
+          .filter((i) => !(i as HTMLInputElement).checkValidity())
+          .map((i) => `${(i as HTMLInputElement).name}=${(i as HTMLInputElement).value}`),
+      );
       expect(invalid).toEqual([]);
-      await rescue.locator('[data-closed-by=person]').waitFor({ timeout: 5000 }).catch(async () => {
-        throw new Error(`not done: ${JSON.stringify(gw.incidents.get(lift.id).incident.steps.rescue)} page error: ${(await error.count()) ? await error.textContent() : 'none'}`);
-      });
+      await rescue
+        .locator('[data-closed-by=person]')
+        .waitFor({ timeout: 5000 })
+        .catch(async () => {
+          throw new Error(
+            `not done: ${JSON.stringify(gw.incidents.get(lift.id).incident.steps.rescue)} page error: ${(await error.count()) ? await error.textContent() : 'none'}`,
+          );
+        });
       const done = await rescue.locator('[data-closed-by=person]').textContent();
       expect(done).toContain(look.lang === 'en' ? 'Fire service (119)' : '消防 119');
       expect(done).toContain('王总 GM Wang');
       expect(done).toContain(look.lang === 'en' ? 'Ambulance (120)' : '医护 120');
-      const kept = gw.incidents.get(lift.id).incident.steps.rescue!.fields.emergency_services as Record<string, unknown>[];
+      const kept = gw.incidents.get(lift.id).incident.steps.rescue!.fields.emergency_services as Record<
+        string,
+        unknown
+      >[];
       expect(kept.map((x) => x.service)).toEqual(['fire', 'ambulance']);
       // Typed as the site's wall clock (Asia/Shanghai), whatever the browser's zone.
       expect(kept[0]!.called_at).toBe('2026-12-02T02:15:00.000Z');
 
       // A photo from the scene, from the phone's camera: kept, on the timeline with its picture.
-      await p.setInputFiles('[data-testid=photo-form] input[type=file]', { name: 'lift.png', mimeType: 'image/png', buffer: PNG });
+      await p.setInputFiles('[data-testid=photo-form] input[type=file]', {
+        name: 'lift.png',
+        mimeType: 'image/png',
+        buffer: PNG,
+      });
       await p.fill('[data-testid=photo-form] input[name=caption]', '轿厢门 car door');
       await p.click('[data-testid=photo-form] button[type=submit]');
       const photo = p.locator('[data-testid=timeline] tr[data-event=photo] img.photo');
@@ -87,13 +110,27 @@ describe('incident records on the page', () => {
       expect(await photo.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
       expect(await p.locator('[data-testid=timeline] tr[data-event=photo]').textContent()).toContain('轿厢门 car door');
 
-      const heat = (await (await post('/api/incidents', { playbook: 'heating_outage', building: 'b1' })).json()) as { id: string };
-      await post(`/api/incidents/${heat.id}/commands`, { type: 'complete_step', step: 'assess', fields: { needs_shutdown: false } });
-      await post(`/api/incidents/${heat.id}/commands`, { type: 'complete_step', step: 'estimate', fields: { repair_hours: 3, households: 20 } });
+      const heat = (await (await post('/api/incidents', { playbook: 'heating_outage', building: 'b1' })).json()) as {
+        id: string;
+      };
+      await post(`/api/incidents/${heat.id}/commands`, {
+        type: 'complete_step',
+        step: 'assess',
+        fields: { needs_shutdown: false },
+      });
+      await post(`/api/incidents/${heat.id}/commands`, {
+        type: 'complete_step',
+        step: 'estimate',
+        fields: { repair_hours: 3, households: 20 },
+      });
       await p.goto(`${gw.httpUrl}/#/incidents/${heat.id}`);
       const notice = p.locator('[data-step=notify_residents] [data-skipped]');
       await notice.waitFor();
-      expect(await notice.textContent()).toContain(look.lang === 'en' ? 'Does not apply: Repair of 8 h or less and 50 households or fewer: no 2-hour notice to residents' : '不适用: 预计修复不超过 8 小时且受影响不超过 50 户，无需 2 小时内通知业主');
+      expect(await notice.textContent()).toContain(
+        look.lang === 'en'
+          ? 'Does not apply: Repair of 8 h or less and 50 households or fewer: no 2-hour notice to residents'
+          : '不适用: 预计修复不超过 8 小时且受影响不超过 50 户，无需 2 小时内通知业主',
+      );
       expect(await p.locator('[data-step=notify_residents] form').count()).toBe(0);
       await p.screenshot({ path: screenshotPath(`incident-heating-skipped-${look.name}`), fullPage: true });
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(look.viewport.width);

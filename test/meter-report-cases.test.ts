@@ -49,7 +49,12 @@ const LAST = '2026-11-20';
 const at = (date: string, hh: number, mm = 0) => localTime(date, hh, TZ) + mm * 60_000;
 
 /** Readings every 15 min over FIRST..LAST; `step` says the use and flow of each one, or null for none. */
-function meter(id: string, kind: 'water_meter' | 'electricity_meter', start: number, step: (date: string, hh: number, mm: number, ts: number) => { use: number; flow?: number; set?: number } | null): Point[] {
+function meter(
+  id: string,
+  kind: 'water_meter' | 'electricity_meter',
+  start: number,
+  step: (date: string, hh: number, mm: number, ts: number) => { use: number; flow?: number; set?: number } | null,
+): Point[] {
   const out: Point[] = [];
   let total = start;
   for (let date = FIRST; date <= LAST; date = addDays(date, 1)) {
@@ -61,8 +66,16 @@ function meter(id: string, kind: 'water_meter' | 'electricity_meter', start: num
       if (s === null) continue;
       total = s.set ?? total + s.use;
       const unit = id.replace(/^\w+-/, '');
-      const fields: Record<string, number> = kind === 'water_meter' ? { total_m3: Math.round(total * 1000) / 1000, flow_m3h: s.flow ?? 0 } : { energy_import_kwh: Math.round(total * 100) / 100 };
-      out.push({ measurement: kind, tags: { site: 'cases', building: 'b1', unit, device: id }, fields, tsUs: ts * 1000 });
+      const fields: Record<string, number> =
+        kind === 'water_meter'
+          ? { total_m3: Math.round(total * 1000) / 1000, flow_m3h: s.flow ?? 0 }
+          : { energy_import_kwh: Math.round(total * 100) / 100 };
+      out.push({
+        measurement: kind,
+        tags: { site: 'cases', building: 'b1', unit, device: id },
+        fields,
+        tsUs: ts * 1000,
+      });
     }
   }
   return out;
@@ -79,27 +92,45 @@ beforeAll(async () => {
   const points = [
     ...meter('wm-u1', 'water_meter', 100, ordinary),
     // Night flow from the night of 11-15 on, 02:00–05:00 local (18:00–21:00 UTC the day before).
-    ...meter('wm-u3', 'water_meter', 200, (d, hh) => (d >= '2026-11-15' && hh >= 2 && hh < 5 ? { use: 0.0075, flow: 0.03 } : ordinary(d, hh))),
+    ...meter('wm-u3', 'water_meter', 200, (d, hh) =>
+      d >= '2026-11-15' && hh >= 2 && hh < 5 ? { use: 0.0075, flow: 0.03 } : ordinary(d, hh),
+    ),
     // Flow every day 10:00–13:00 local = 02:00–05:00 UTC: a UTC night window would take it for night flow.
-    ...meter('wm-u4', 'water_meter', 300, (_d, hh) => (hh >= 10 && hh < 13 ? { use: 0.0075, flow: 0.03 } : { use: 0, flow: 0 })),
+    ...meter('wm-u4', 'water_meter', 300, (_d, hh) =>
+      hh >= 10 && hh < 13 ? { use: 0.0075, flow: 0.03 } : { use: 0, flow: 0 },
+    ),
     // Vacant, used on 11-18 only.
-    ...meter('wm-u2', 'water_meter', 50, (d, hh) => (d === '2026-11-18' && hh >= 9 && hh < 14 ? { use: 0.0025, flow: 0.01 } : { use: 0, flow: 0 })),
+    ...meter('wm-u2', 'water_meter', 50, (d, hh) =>
+      d === '2026-11-18' && hh >= 9 && hh < 14 ? { use: 0.0025, flow: 0.01 } : { use: 0, flow: 0 },
+    ),
     // Vacant and quiet: nothing to report.
     ...meter('wm-u5', 'water_meter', 60, () => ({ use: 0, flow: 0 })),
     // Occupied but the counter never moves while readings keep coming: stuck, not a gap.
     ...meter('wm-u6', 'water_meter', 70, () => ({ use: 0, flow: 0 })),
     // Offline from 11-16 10:00 to 11-17 04:00 local: a gap, not zero use.
-    ...meter('wm-u7', 'water_meter', 80, (d, hh, mm, ts) => (ts >= at('2026-11-16', 10) && ts < at('2026-11-17', 4) ? null : ordinary(d, hh))),
+    ...meter('wm-u7', 'water_meter', 80, (d, hh, mm, ts) =>
+      ts >= at('2026-11-16', 10) && ts < at('2026-11-17', 4) ? null : ordinary(d, hh),
+    ),
     // Near the end of a 5-digit register: wraps to 0 on 11-16 (a rollover, not an anomaly).
     ...meter('wm-u8', 'water_meter', 9999.2, (d, hh) => ordinary(d, hh)),
     // Use only around midnight: 0.2 m³ at 23:45 on 11-17, 0.3 m³ at 00:15 on 11-18 (both 11-17 in UTC).
-    ...meter('wm-u9', 'water_meter', 400, (d, hh, mm) => (d === '2026-11-17' && hh === 23 && mm === 45 ? { use: 0.2 } : d === '2026-11-18' && hh === 0 && mm === 15 ? { use: 0.3 } : { use: 0 })),
+    ...meter('wm-u9', 'water_meter', 400, (d, hh, mm) =>
+      d === '2026-11-17' && hh === 23 && mm === 45
+        ? { use: 0.2 }
+        : d === '2026-11-18' && hh === 0 && mm === 15
+          ? { use: 0.3 }
+          : { use: 0 },
+    ),
     // Electricity wound back from ~5 000 to 4 000 kWh on 11-16 12:00.
-    ...meter('em-u1', 'electricity_meter', 4900, (d, hh, mm, ts) => (ts === at('2026-11-16', 12) ? { use: 0, set: 4000 } : { use: 0.1 })),
+    ...meter('em-u1', 'electricity_meter', 4900, (d, hh, mm, ts) =>
+      ts === at('2026-11-16', 12) ? { use: 0, set: 4000 } : { use: 0.1 },
+    ),
   ].map((p) => {
     // The wrap: the register shows the total modulo 10 000.
     const v = p.fields.total_m3;
-    return p.tags.device === 'wm-u8' && typeof v === 'number' ? { ...p, fields: { ...p.fields, total_m3: Math.round((v % 10_000) * 1000) / 1000 } } : p;
+    return p.tags.device === 'wm-u8' && typeof v === 'number'
+      ? { ...p, fields: { ...p.fields, total_m3: Math.round((v % 10_000) * 1000) / 1000 } }
+      : p;
   });
   for (let i = 0; i < points.length; i += 5000) await driver.write(points.slice(i, i + 5000));
   report = await runMeterReport({ config, driver, from: '2026-11-08', to: LAST, now: at(addDays(LAST, 1), 8) });
@@ -150,7 +181,9 @@ describe('meter report: what a drop, a silence and a vacancy mean', () => {
     expect(gap[0]!.evidence.en).toContain('2026-11-16 10:00');
     // wm-u10 never sent anything: one gap over the whole period, and no use counted.
     const silent = of('wm-u10');
-    expect(silent.map((a) => [a.kind, a.from, a.to])).toEqual([['data_gap', at('2026-11-08', 0), at(addDays(LAST, 1), 0)]]);
+    expect(silent.map((a) => [a.kind, a.from, a.to])).toEqual([
+      ['data_gap', at('2026-11-08', 0), at(addDays(LAST, 1), 0)],
+    ]);
     expect(report.meters.find((m) => m.id === 'wm-u10')!.total).toBeNull();
     const stuck = of('wm-u6');
     expect(stuck.map((a) => a.kind)).toEqual(['stuck_meter']);
@@ -164,7 +197,14 @@ describe('meter report: what a drop, a silence and a vacancy mean', () => {
   });
 
   it('a building filter reports only that building', async () => {
-    const r = await runMeterReport({ config, driver, from: '2026-11-08', to: LAST, building: 'b2', now: at(addDays(LAST, 1), 8) });
+    const r = await runMeterReport({
+      config,
+      driver,
+      from: '2026-11-08',
+      to: LAST,
+      building: 'b2',
+      now: at(addDays(LAST, 1), 8),
+    });
     expect(r.meters).toEqual([]);
     expect(r.anomalies).toEqual([]);
   });
@@ -172,18 +212,26 @@ describe('meter report: what a drop, a silence and a vacancy mean', () => {
 
 describe('meter report: bad requests', () => {
   const now = at(addDays(LAST, 1), 8);
-  const refused = (req: { from: string; to: string; building?: string }) => runMeterReport({ config, driver, ...req, now });
+  const refused = (req: { from: string; to: string; building?: string }) =>
+    runMeterReport({ config, driver, ...req, now });
   it('refuses inverted, huge, malformed and future ranges and unknown buildings, saying why', async () => {
     await expect(refused({ from: '2026-11-20', to: '2026-11-01' })).rejects.toThrow(/after to.*swap/);
     await expect(refused({ from: '2020-01-01', to: '2026-11-01' })).rejects.toThrow(/at most 366 days/);
     await expect(refused({ from: '2026-02-30', to: '2026-03-01' })).rejects.toThrow(/from must be a date YYYY-MM-DD/);
     await expect(refused({ from: '2027-01-01', to: '2027-01-02' })).rejects.toThrow(/in the future/);
-    await expect(refused({ from: '2026-11-01', to: '2026-11-02', building: 'b9' })).rejects.toThrow(/unknown building "b9"; this site has b1, b2/);
+    await expect(refused({ from: '2026-11-01', to: '2026-11-02', building: 'b9' })).rejects.toThrow(
+      /unknown building "b9"; this site has b1, b2/,
+    );
   });
 
   it('the CLI says why and exits 2', async () => {
     const lines: string[] = [];
-    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l), now: () => now, env: { INFLUX_URL: url } };
+    const io = {
+      out: (l: string) => lines.push(l),
+      err: (l: string) => lines.push(l),
+      now: () => now,
+      env: { INFLUX_URL: url },
+    };
     expect(await reportCommand(['meters', '--from', '2026-11-01'], io)).toBe(2);
     expect(lines.join('\n')).toContain('--to');
     lines.length = 0;
@@ -212,7 +260,14 @@ describe('meter report: API and scheduled reports', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const port = (hook.address() as AddressInfo).port;
     const clock = { now: () => now };
-    const run = (req: MeterReportRequest) => runMeterReport({ ...req, config, driver, now: clock.now(), drills: [{ id: 'D1', scenario: 'water-leak', from: at('2026-11-20', 15), to: at('2026-11-20', 16) }] });
+    const run = (req: MeterReportRequest) =>
+      runMeterReport({
+        ...req,
+        config,
+        driver,
+        now: clock.now(),
+        drills: [{ id: 'D1', scenario: 'water-leak', from: at('2026-11-20', 15), to: at('2026-11-20', 16) }],
+      });
     // The gateway has run here since the history began.
     writeFileSync(join(dir, 'since.json'), JSON.stringify({ since: at(FIRST, 0) }));
     scheduler = new MeterReportScheduler({
@@ -221,7 +276,12 @@ describe('meter report: API and scheduled reports', () => {
       clock,
       timers: { setTimeout: () => 0, clearTimeout: () => undefined },
       run,
-      announce: createAnnouncer({ channels: [{ name: 'ops-hook', type: 'webhook', url: `http://127.0.0.1:${port}/hook`, roles: ['duty_manager'] }], now: clock.now }),
+      announce: createAnnouncer({
+        channels: [
+          { name: 'ops-hook', type: 'webhook', url: `http://127.0.0.1:${port}/hook`, roles: ['duty_manager'] },
+        ],
+        now: clock.now,
+      }),
       log: { info: () => undefined, error: () => undefined },
     });
     api = await testApi({ reports: { run, stored: () => scheduler.list(), read: (n) => scheduler.read(n) } });
@@ -232,7 +292,8 @@ describe('meter report: API and scheduled reports', () => {
     await new Promise((r) => hook.close(r));
   });
 
-  const get = (url: string, auth = true) => api.app.inject({ method: 'GET', url, headers: auth ? bearer(TOKENS.dashboard) : {} });
+  const get = (url: string, auth = true) =>
+    api.app.inject({ method: 'GET', url, headers: auth ? bearer(TOKENS.dashboard) : {} });
 
   it('answers JSON, CSV tables and a printable page', async () => {
     const res = await get('/api/reports/meters?from=2026-11-08&to=2026-11-20');
@@ -273,10 +334,17 @@ describe('meter report: API and scheduled reports', () => {
     expect(scheduler.health()).toEqual({ status: 'ok', nextRunAt: scheduler.nextRun(now) });
     expect(await scheduler.runDue()).toBe(false);
     // The health panel shows the schedule: the last report made and the next run.
-    expect(scheduler.health()).toEqual({ status: 'ok', nextRunAt: scheduler.nextRun(now), lastReport: 'meters-daily-2026-11-20', lastRunAt: now });
+    expect(scheduler.health()).toEqual({
+      status: 'ok',
+      nextRunAt: scheduler.nextRun(now),
+      lastReport: 'meters-daily-2026-11-20',
+      lastRunAt: now,
+    });
     expect(await scheduler.runDue()).toBe(false);
     // October is before the history began here: only the daily one is made.
-    const list = json<{ reports: { name: string; drill: boolean; anomalies: number }[] }>(await get('/api/reports/meters/stored')).reports;
+    const list = json<{ reports: { name: string; drill: boolean; anomalies: number }[] }>(
+      await get('/api/reports/meters/stored'),
+    ).reports;
     expect(list.map((r) => r.name)).toEqual(['meters-daily-2026-11-20']);
     expect(list[0]!.drill).toBe(true);
     expect(received).toHaveLength(1);

@@ -28,7 +28,13 @@ beforeAll(async () => {
   const done = await backfillHistory({ config, driver, days: 40, end, seed: 7, perKind: 3 });
   truth = done.truth;
   expect(done.points).toBeGreaterThan(170 * 40 * 90);
-  report = await runMeterReport({ config, driver, from: localDate(truth.start, tz), to: addDays('2026-11-20', -1), now: end });
+  report = await runMeterReport({
+    config,
+    driver,
+    from: localDate(truth.start, tz),
+    to: addDays('2026-11-20', -1),
+    now: end,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -45,7 +51,12 @@ describe('meter-anomaly report on planted history', () => {
   it('finds every planted anomaly (recall 100 %)', () => {
     const missed = truth.planted
       .filter((p) => p.kind !== 'counter_rollover')
-      .filter((p) => !report.anomalies.some((a) => a.meter === p.meter && a.kind === p.kind && a.from < p.to + DAY && a.to > p.from - DAY));
+      .filter(
+        (p) =>
+          !report.anomalies.some(
+            (a) => a.meter === p.meter && a.kind === p.kind && a.from < p.to + DAY && a.to > p.from - DAY,
+          ),
+      );
     expect(missed).toEqual([]);
   });
 
@@ -54,7 +65,9 @@ describe('meter-anomaly report on planted history', () => {
     const clean = truth.meters.filter((m) => !planted.has(m));
     expect(clean.length).toBeGreaterThan(100);
     for (const kind of ANOMALY_KIND_NAMES) {
-      const flagged = new Set(report.anomalies.filter((a) => a.kind === kind && !planted.has(a.meter)).map((a) => a.meter));
+      const flagged = new Set(
+        report.anomalies.filter((a) => a.kind === kind && !planted.has(a.meter)).map((a) => a.meter),
+      );
       expect(flagged.size / clean.length, `${kind}: ${[...flagged].join(', ')}`).toBeLessThanOrEqual(0.02);
     }
   });
@@ -93,7 +106,10 @@ describe('meter-anomaly report on planted history', () => {
     for (const t of report.totals) {
       const rows = report.meters.filter((m) => m.building === t.building && m.kind === t.meterKind);
       expect(t.meters).toBe(rows.length);
-      expect(t.total).toBeCloseTo(rows.reduce((s, m) => s + (m.total ?? 0), 0), 1);
+      expect(t.total).toBeCloseTo(
+        rows.reduce((s, m) => s + (m.total ?? 0), 0),
+        1,
+      );
     }
     expect(report.totals.map((t) => t.building)).toEqual(expect.arrayContaining(['t1', 't2', 'c3']));
   });

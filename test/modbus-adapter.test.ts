@@ -33,11 +33,26 @@ const METER: Record<string, FieldValue> = {
   energy_import_kwh: 12345.6,
   energy_export_kwh: 0.5,
 };
-const PUMP: Record<string, FieldValue> = { run_command: false, running: true, fault: false, warning: true, alarm_code: 57, pressure_kpa: 345.6, flow_m3h: 12.3, current_a: 4.5 };
+const PUMP: Record<string, FieldValue> = {
+  run_command: false,
+  running: true,
+  fault: false,
+  warning: true,
+  alarm_code: 57,
+  pressure_kpa: 345.6,
+  flow_m3h: 12.3,
+  current_a: 4.5,
+};
 const FLOW: Record<string, FieldValue> = { flow_m3h: 12.5, total_m3: 1234.25, error_code: 0 };
 
-async function server(devices: { unitId: number; profile: string; values: Record<string, FieldValue> }[], port = 0): Promise<ModbusServer> {
-  const s = await startModbusServer({ port, devices: devices.map((d): SimulatedDevice => ({ ...d, profile: profiles.get(d.profile)! })) });
+async function server(
+  devices: { unitId: number; profile: string; values: Record<string, FieldValue> }[],
+  port = 0,
+): Promise<ModbusServer> {
+  const s = await startModbusServer({
+    port,
+    devices: devices.map((d): SimulatedDevice => ({ ...d, profile: profiles.get(d.profile)! })),
+  });
   onCleanup(() => s.close());
   return s;
 }
@@ -59,11 +74,38 @@ function run(devices: ModbusAdapterOptions['devices'], extra: Partial<ModbusAdap
 }
 
 const meter = (port: number, intervalS = 0.2, timeoutMs = 500) =>
-  modbusDevice({ id: 'em-b1', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port, unitId: 1, intervalS, timeoutMs });
+  modbusDevice({
+    id: 'em-b1',
+    kind: 'electricity_meter',
+    profile: 'eastron-sdm630',
+    host: '127.0.0.1',
+    port,
+    unitId: 1,
+    intervalS,
+    timeoutMs,
+  });
 const pump = (port: number, intervalS = 0.2, timeoutMs = 500) =>
-  modbusDevice({ id: 'pump-b1', kind: 'pump', profile: 'grundfos-cim', host: '127.0.0.1', port, unitId: 2, intervalS, timeoutMs });
+  modbusDevice({
+    id: 'pump-b1',
+    kind: 'pump',
+    profile: 'grundfos-cim',
+    host: '127.0.0.1',
+    port,
+    unitId: 2,
+    intervalS,
+    timeoutMs,
+  });
 const flowMeter = (port: number, intervalS = 0.2) =>
-  modbusDevice({ id: 'wm-b1', kind: 'water_meter', profile: 'tuf-2000m', host: '127.0.0.1', port, unitId: 1, intervalS, timeoutMs: 500 });
+  modbusDevice({
+    id: 'wm-b1',
+    kind: 'water_meter',
+    profile: 'tuf-2000m',
+    host: '127.0.0.1',
+    port,
+    unitId: 1,
+    intervalS,
+    timeoutMs: 500,
+  });
 
 async function counter(m: Metrics, name: 'modbusRequests' | 'modbusFieldErrors', label: string): Promise<number> {
   const data = await m[name].get();
@@ -79,10 +121,19 @@ describe('ModbusAdapter over TCP', () => {
     const flow = await server([{ unitId: 1, profile: 'tuf-2000m', values: FLOW }]);
     const started = Date.now();
     const r = run([meter(converter.port), pump(converter.port), flowMeter(flow.port)]);
-    await waitFor(() => r.of('em-b1').length && r.of('pump-b1').length && r.of('wm-b1').length, 3000, 'a reading from each device');
+    await waitFor(
+      () => r.of('em-b1').length && r.of('pump-b1').length && r.of('wm-b1').length,
+      3000,
+      'a reading from each device',
+    );
 
     const first = (id: string) => r.of(id)[0]!;
-    expect(first('em-b1')).toMatchObject({ deviceId: 'em-b1', kind: 'electricity_meter', quality: 'good', fields: METER });
+    expect(first('em-b1')).toMatchObject({
+      deviceId: 'em-b1',
+      kind: 'electricity_meter',
+      quality: 'good',
+      fields: METER,
+    });
     expect(first('pump-b1')).toMatchObject({ deviceId: 'pump-b1', kind: 'pump', quality: 'good', fields: PUMP });
     expect(first('wm-b1')).toMatchObject({ deviceId: 'wm-b1', kind: 'water_meter', quality: 'good', fields: FLOW });
     // Exactly the fields, nothing extra.
@@ -102,9 +153,18 @@ describe('ModbusAdapter over TCP', () => {
 
     expect(r.adapter.health()).toMatchObject({ status: 'ok', devices: { configured: 3, online: 3, offline: 0 } });
     const stats = r.adapter.deviceStats().get('em-b1')!;
-    expect(stats).toMatchObject({ online: true, errors: 0, timeouts: 0, consecutiveFailures: 0, backoffUntil: null, endpoint: `tcp://127.0.0.1:${converter.port}` });
+    expect(stats).toMatchObject({
+      online: true,
+      errors: 0,
+      timeouts: 0,
+      consecutiveFailures: 0,
+      backoffUntil: null,
+      endpoint: `tcp://127.0.0.1:${converter.port}`,
+    });
     expect(stats.lastOkAt).toBeGreaterThanOrEqual(started);
-    expect(await r.metrics.readingsReceived.get()).toMatchObject({ values: [expect.objectContaining({ labels: { protocol: 'modbus' } })] });
+    expect(await r.metrics.readingsReceived.get()).toMatchObject({
+      values: [expect.objectContaining({ labels: { protocol: 'modbus' } })],
+    });
   });
 
   it('coalesces: one SDM630 poll is its 3 planned reads, not 10 (one per field)', async () => {
@@ -146,13 +206,19 @@ describe('ModbusAdapter over TCP', () => {
     converter.setOffline(2, true);
     const intervalMs = 200;
     const capMs = 800;
-    const r = run([meter(converter.port, intervalMs / 1000, 100), pump(converter.port, intervalMs / 1000, 100)], { maxBackoffMs: capMs });
+    const r = run([meter(converter.port, intervalMs / 1000, 100), pump(converter.port, intervalMs / 1000, 100)], {
+      maxBackoffMs: capMs,
+    });
     // As below: the backoff cannot be more punctual than the event loop that times it.
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
 
     // Let the dead pump reach the cap (attempts at 0, 200, 600, 1400 ms…).
-    await waitFor(() => (r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 3 ? true : undefined), 3000, 'the pump to fail 3 polls');
+    await waitFor(
+      () => (r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 3 ? true : undefined),
+      3000,
+      'the pump to fail 3 polls',
+    );
     const windowStart = Date.now();
     const before = r.of('em-b1').length;
     await new Promise((res) => setTimeout(res, 2000)); // the measured window
@@ -161,7 +227,10 @@ describe('ModbusAdapter over TCP', () => {
     // The healthy meter keeps its rate: one reading per interval (±1 at the window's edges).
     expect(inWindow).toBeGreaterThanOrEqual(Math.floor(windowMs / intervalMs) - 1);
     // …and its period, measured at the device (first request of each poll), within 10 % of the interval.
-    const polls = converter.requests(1).filter((q) => q.start === 0 && q.at >= windowStart && q.at <= windowStart + windowMs).map((q) => q.at);
+    const polls = converter
+      .requests(1)
+      .filter((q) => q.start === 0 && q.at >= windowStart && q.at <= windowStart + windowMs)
+      .map((q) => q.at);
     const period = (polls.at(-1)! - polls[0]!) / (polls.length - 1);
     expect(Math.abs(period - intervalMs) / intervalMs, `mean period ${period} ms`).toBeLessThanOrEqual(0.1);
     expect(r.adapter.deviceStats().get('em-b1')).toMatchObject({ skipped: 0, errors: 0, timeouts: 0, online: true });
@@ -174,7 +243,11 @@ describe('ModbusAdapter over TCP', () => {
     expect(gaps.length).toBeGreaterThanOrEqual(4);
     loop.disable();
     const lagMs = Math.max(0, loop.max / 1e6 - 5);
-    const near = (gap: number, want: number) => expect(Math.abs(gap - want), `gap ${gap} ms, wanted ${want} (gaps: ${gaps.join(', ')}; event loop stalled up to ${lagMs.toFixed(0)} ms)`).toBeLessThan(80 + lagMs);
+    const near = (gap: number, want: number) =>
+      expect(
+        Math.abs(gap - want),
+        `gap ${gap} ms, wanted ${want} (gaps: ${gaps.join(', ')}; event loop stalled up to ${lagMs.toFixed(0)} ms)`,
+      ).toBeLessThan(80 + lagMs);
     near(gaps[0]!, intervalMs);
     near(gaps[1]!, 2 * intervalMs);
     for (const g of gaps.slice(2)) near(g, capMs);
@@ -199,7 +272,11 @@ describe('ModbusAdapter over TCP', () => {
     await waitFor(() => r.of('pump-b1').length, capMs + intervalMs + 1000, 'the pump to answer again');
     expect(Date.now() - back).toBeLessThan(capMs + intervalMs + 300);
     expect(r.of('pump-b1')[0]!.fields).toEqual(PUMP);
-    expect(r.adapter.deviceStats().get('pump-b1')).toMatchObject({ online: true, consecutiveFailures: 0, backoffUntil: null });
+    expect(r.adapter.deviceStats().get('pump-b1')).toMatchObject({
+      online: true,
+      consecutiveFailures: 0,
+      backoffUntil: null,
+    });
     const recovered = r.of('pump-b1').length;
     await waitFor(() => r.of('pump-b1').length >= recovered + 4, 4 * intervalMs + 500, 'the pump back on its interval');
   });
@@ -217,7 +294,11 @@ describe('ModbusAdapter over TCP', () => {
     const r = run([incomer, drainage], { maxBackoffMs: 5000 });
     await waitFor(() => (r.of('em-b1').length && r.of('pump-b1').length ? true : undefined), 3000, 'both polled');
     await first.close(); // switched off
-    await waitFor(() => (r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 5 ? true : undefined), 10_000, 'the pump deep in its backoff');
+    await waitFor(
+      () => (r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 5 ? true : undefined),
+      10_000,
+      'the pump deep in its backoff',
+    );
     // The incomer waits 3 intervals at most; the pump by now up to 16 (3.2 s, capped at 5 s).
     expect(r.adapter.deviceStats().get('em-b1')!.backoffUntil! - Date.now()).toBeLessThanOrEqual(3 * intervalMs);
     const on = Date.now();
@@ -242,12 +323,35 @@ describe('ModbusAdapter over TCP', () => {
     a.setOffline(2, true); // the pump behind converter A never answers: each try holds A's line for its timeout
     const b = await server([{ unitId: 1, profile: 'tuf-2000m', values: FLOW }]);
     const c = await server([{ unitId: 7, profile: 'eastron-sdm630', values: METER }]);
-    const doomed = modbusDevice({ id: 'em-c', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: c.port, unitId: 7, intervalS: intervalMs / 1000, timeoutMs: 100 });
-    const r = run([meter(a.port, intervalMs / 1000, 100), pump(a.port, intervalMs / 1000, 100), flowMeter(b.port, intervalMs / 1000), doomed], { maxBackoffMs: 2 * intervalMs });
+    const doomed = modbusDevice({
+      id: 'em-c',
+      kind: 'electricity_meter',
+      profile: 'eastron-sdm630',
+      host: '127.0.0.1',
+      port: c.port,
+      unitId: 7,
+      intervalS: intervalMs / 1000,
+      timeoutMs: 100,
+    });
+    const r = run(
+      [
+        meter(a.port, intervalMs / 1000, 100),
+        pump(a.port, intervalMs / 1000, 100),
+        flowMeter(b.port, intervalMs / 1000),
+        doomed,
+      ],
+      { maxBackoffMs: 2 * intervalMs },
+    );
     await waitFor(() => r.of('em-c').length, 3000, 'a reading from converter C');
     await c.close(); // converter C is switched off: its connection drops, reconnects are refused
 
-    await waitFor(() => !r.adapter.deviceStats().get('em-c')!.online && r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 2, 3000, 'both failures under way');
+    await waitFor(
+      () =>
+        !r.adapter.deviceStats().get('em-c')!.online &&
+        r.adapter.deviceStats().get('pump-b1')!.consecutiveFailures >= 2,
+      3000,
+      'both failures under way',
+    );
     const windowStart = Date.now();
     // The scheduler cannot be more punctual than the event loop it runs on: a loaded machine
     // (CI runs two test files at once) stalls it now and then. A poll held behind the dead
@@ -256,14 +360,21 @@ describe('ModbusAdapter over TCP', () => {
     loop.enable();
     const firstRequests = (s: ModbusServer, unit: number, profile: string) => {
       const first = planReads(profiles.get(profile)!)[0]!;
-      return s.requests(unit).filter((q) => q.function === first.function && q.start === first.start && q.at >= windowStart).map((q) => q.at);
+      return s
+        .requests(unit)
+        .filter((q) => q.function === first.function && q.start === first.start && q.at >= windowStart)
+        .map((q) => q.at);
     };
     const polls = () => ({ 'em-b1': firstRequests(a, 1, 'eastron-sdm630'), 'wm-b1': firstRequests(b, 1, 'tuf-2000m') });
     // Eleven polls of each healthy device: ten periods, long enough for the dead pump to be retried in between.
-    const measured = await waitFor(() => {
-      const p = polls();
-      return p['em-b1'].length >= 11 && p['wm-b1'].length >= 11 ? p : undefined;
-    }, 20 * intervalMs, 'eleven polls of each healthy device');
+    const measured = await waitFor(
+      () => {
+        const p = polls();
+        return p['em-b1'].length >= 11 && p['wm-b1'].length >= 11 ? p : undefined;
+      },
+      20 * intervalMs,
+      'eleven polls of each healthy device',
+    );
     const windowEnd = Date.now();
     loop.disable();
     const loopLagMs = Math.max(0, loop.max / 1e6 - 5);
@@ -272,13 +383,19 @@ describe('ModbusAdapter over TCP', () => {
       const periods = at.slice(1).map((t, i) => t - at[i]!);
       // A lost poll would show as a period of two intervals, a late one as a long period followed by a short one.
       for (const p of periods) {
-        expect(Math.abs(p - intervalMs), `${id}: period ${p} ms (all: ${periods.join(', ')}; event loop stalled up to ${loopLagMs.toFixed(0)} ms)`).toBeLessThanOrEqual(tolerance + loopLagMs);
+        expect(
+          Math.abs(p - intervalMs),
+          `${id}: period ${p} ms (all: ${periods.join(', ')}; event loop stalled up to ${loopLagMs.toFixed(0)} ms)`,
+        ).toBeLessThanOrEqual(tolerance + loopLagMs);
       }
       expect(r.adapter.deviceStats().get(id)).toMatchObject({ online: true, skipped: 0, errors: 0, timeouts: 0 });
     }
     // The failures were really there during the window.
     expect(a.requests(2).filter((q) => q.at >= windowStart && q.at <= windowEnd).length).toBeGreaterThanOrEqual(2);
-    expect(r.adapter.deviceStats().get('em-c')).toMatchObject({ online: false, lastError: expect.stringMatching(/ECONNREFUSED|closed|lost/) });
+    expect(r.adapter.deviceStats().get('em-c')).toMatchObject({
+      online: false,
+      lastError: expect.stringMatching(/ECONNREFUSED|closed|lost/),
+    });
     expect(r.adapter.health()).toMatchObject({
       status: 'degraded',
       detail: `no device answers on tcp://127.0.0.1:${c.port}; 2 of 4 Modbus device(s) not answering: pump-b1, em-c`,
@@ -294,27 +411,57 @@ describe('ModbusAdapter over TCP', () => {
 
     await first.close();
     await waitFor(() => !r.adapter.deviceStats().get('em-b1')!.online, 3000, 'the meter to be seen offline');
-    expect(r.adapter.health()).toMatchObject({ status: 'down', detail: expect.stringContaining(`tcp://127.0.0.1:${port}`) });
+    expect(r.adapter.health()).toMatchObject({
+      status: 'down',
+      detail: expect.stringContaining(`tcp://127.0.0.1:${port}`),
+    });
     expect(r.adapter.deviceStats().get('em-b1')!.lastError).toMatch(/ECONNREFUSED|closed|lost/);
 
-    const restarted = await server([{ unitId: 1, profile: 'eastron-sdm630', values: { ...METER, voltage_l1_v: 240 } }], port);
+    const restarted = await server(
+      [{ unitId: 1, profile: 'eastron-sdm630', values: { ...METER, voltage_l1_v: 240 } }],
+      port,
+    );
     expect(restarted.port).toBe(port);
-    await waitFor(() => r.of('em-b1').some((x) => x.fields.voltage_l1_v === 240), 3000, 'readings from the restarted device');
+    await waitFor(
+      () => r.of('em-b1').some((x) => x.fields.voltage_l1_v === 240),
+      3000,
+      'readings from the restarted device',
+    );
     expect(r.adapter.deviceStats().get('em-b1')).toMatchObject({ online: true, consecutiveFailures: 0 });
-    expect(r.adapter.health()).toMatchObject({ status: 'ok', endpoints: [expect.objectContaining({ connected: true, connections: 2 })] });
+    expect(r.adapter.health()).toMatchObject({
+      status: 'ok',
+      endpoints: [expect.objectContaining({ connected: true, connections: 2 })],
+    });
     expect((await r.metrics.modbusConnections.get()).values[0]!.value).toBe(2);
     expect(restarted.connections()).toBe(1);
   });
 
   it('leaves a field that does not decode out of the reading, counts it, and sends the rest', async () => {
-    const lift = { floor: 7, direction: 'up', door: 'closed', in_door_zone: true, occupied: false, alarm_button: false, mode: 'normal', fault_code: 0 };
+    const lift = {
+      floor: 7,
+      direction: 'up',
+      door: 'closed',
+      in_door_zone: true,
+      occupied: false,
+      alarm_button: false,
+      mode: 'normal',
+      fault_code: 0,
+    };
     const s = await server([
       { unitId: 1, profile: 'eastron-sdm630', values: METER },
       { unitId: 5, profile: 'generic-lift-terminal', values: lift },
     ]);
     s.setRaw(1, 4, 0x46, [0x7fc0, 0x0000]); // frequency: float32 NaN
     s.setRaw(5, 3, 1, [9]); // direction code 9: not in the map
-    const liftDevice = modbusDevice({ id: 'lift-b1-1', kind: 'lift', profile: 'generic-lift-terminal', host: '127.0.0.1', port: s.port, unitId: 5, intervalS: 0.2 });
+    const liftDevice = modbusDevice({
+      id: 'lift-b1-1',
+      kind: 'lift',
+      profile: 'generic-lift-terminal',
+      host: '127.0.0.1',
+      port: s.port,
+      unitId: 5,
+      intervalS: 0.2,
+    });
     const r = run([meter(s.port), liftDevice]);
     await waitFor(() => r.of('em-b1').length && r.of('lift-b1-1').length, 3000, 'readings');
     const { frequency_hz: _f, ...meterRest } = METER;
@@ -348,35 +495,65 @@ describe('ModbusAdapter over TCP', () => {
     const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
     const { port } = s;
     const log = recordingLogger();
-    const r = run([modbusDevice({ id: 'em-b1', kind: 'electricity_meter', profile: 'sdm630-wrong', host: '127.0.0.1', port, unitId: 1, intervalS: 0.05, timeoutMs: 500 })], {
-      profiles: new Map([...profiles, ['sdm630-wrong', wrong]]),
-      logger: log.logger,
-      maxBackoffMs: 100,
-    });
+    const r = run(
+      [
+        modbusDevice({
+          id: 'em-b1',
+          kind: 'electricity_meter',
+          profile: 'sdm630-wrong',
+          host: '127.0.0.1',
+          port,
+          unitId: 1,
+          intervalS: 0.05,
+          timeoutMs: 500,
+        }),
+      ],
+      {
+        profiles: new Map([...profiles, ['sdm630-wrong', wrong]]),
+        logger: log.logger,
+        maxBackoffMs: 100,
+      },
+    );
     await waitFor(() => r.of('em-b1').length >= 5, 3000, 'five polls');
     expect(r.of('em-b1').every((x) => x.quality === 'uncertain')).toBe(true);
     expect(r.of('em-b1')[0]!.fields).toEqual({ voltage_l1_v: METER.voltage_l1_v });
     // Named as the profile numbers it, and as a manual printing Modicon numbers would.
     const refused = /^Modbus device em-b1 refuses holding registers 100 \[40101\] \(power_kw\): .*illegal function/i;
     expect(log.warnings('refuses')).toEqual([expect.stringMatching(refused)]);
-    const errors = async () => (await r.metrics.modbusDeviceErrors.get()).values.find((v) => v.labels.device === 'em-b1' && v.labels.failure === 'exception')?.value ?? 0;
+    const errors = async () =>
+      (await r.metrics.modbusDeviceErrors.get()).values.find(
+        (v) => v.labels.device === 'em-b1' && v.labels.failure === 'exception',
+      )?.value ?? 0;
     expect(await errors()).toBeGreaterThanOrEqual(5); // every refusal counted, only the first logged
     expect((await r.metrics.modbusDeviceOnline.get()).values.find((v) => v.labels.device === 'em-b1')!.value).toBe(1);
 
     // The device is replaced by one that has the register: once "answers again", and the reading is whole.
     await s.close();
-    const fixed = await startModbusServer({ port, devices: [{ unitId: 1, profile: wrong, values: { voltage_l1_v: 231, power_kw: 1.5 } }] });
+    const fixed = await startModbusServer({
+      port,
+      devices: [{ unitId: 1, profile: wrong, values: { voltage_l1_v: 231, power_kw: 1.5 } }],
+    });
     onCleanup(() => fixed.close());
-    await waitFor(() => r.of('em-b1').filter((x) => x.fields.power_kw === 1.5).length >= 3, 3000, 'three whole readings');
+    await waitFor(
+      () => r.of('em-b1').filter((x) => x.fields.power_kw === 1.5).length >= 3,
+      3000,
+      'three whole readings',
+    );
     expect(r.of('em-b1').at(-1)).toMatchObject({ quality: 'good', fields: { voltage_l1_v: 231, power_kw: 1.5 } });
-    expect(log.infos('answer again')).toEqual([expect.stringMatching(/^Modbus device em-b1: holding registers 100 \[40101\] \(power_kw\) answer again$/)]);
+    expect(log.infos('answer again')).toEqual([
+      expect.stringMatching(/^Modbus device em-b1: holding registers 100 \[40101\] \(power_kw\) answer again$/),
+    ]);
     expect(log.warnings('refuses')).toHaveLength(1);
 
     // Refused anew: a new problem, logged again (once).
     await fixed.close();
     await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }], port);
     const refusedAgainAt = r.readings.length;
-    await waitFor(() => r.readings.slice(refusedAgainAt).filter((x) => x.quality === 'uncertain').length >= 3, 3000, 'three partial readings');
+    await waitFor(
+      () => r.readings.slice(refusedAgainAt).filter((x) => x.quality === 'uncertain').length >= 3,
+      3000,
+      'three partial readings',
+    );
     expect(log.warnings('refuses')).toEqual([expect.stringMatching(refused), expect.stringMatching(refused)]);
     expect(log.infos('answer again')).toHaveLength(1);
   });
@@ -387,7 +564,16 @@ describe('ModbusAdapter over TCP', () => {
       { unitId: 2, profile: 'eastron-sdm630', values: METER },
     ]);
     const log = recordingLogger();
-    const second = modbusDevice({ id: 'em-b2', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: s.port, unitId: 2, intervalS: 0.05, timeoutMs: 500 });
+    const second = modbusDevice({
+      id: 'em-b2',
+      kind: 'electricity_meter',
+      profile: 'eastron-sdm630',
+      host: '127.0.0.1',
+      port: s.port,
+      unitId: 2,
+      intervalS: 0.05,
+      timeoutMs: 500,
+    });
     const r = run([meter(s.port, 0.05), second], { logger: log.logger });
     const NAN = [0x7fc0, 0x0000];
     const HZ_50 = [0x4248, 0x0000];
@@ -396,33 +582,71 @@ describe('ModbusAdapter over TCP', () => {
 
     s.setRaw(1, 4, 0x46, NAN);
     s.setRaw(2, 4, 0x46, NAN);
-    await waitFor(() => count('em-b1', noHz) >= 5 && count('em-b2', noHz) >= 5, 3000, 'five polls of each meter without a frequency');
+    await waitFor(
+      () => count('em-b1', noHz) >= 5 && count('em-b2', noHz) >= 5,
+      3000,
+      'five polls of each meter without a frequency',
+    );
     // Once per device: the same field of two devices is two problems.
     expect(log.warnings('frequency_hz left out')).toEqual([
       expect.stringMatching(/^Modbus device em-b1: frequency_hz left out \(not_a_number\)/),
       expect.stringMatching(/^Modbus device em-b2: frequency_hz left out \(not_a_number\)/),
     ]);
-    expect(r.of('em-b1').filter(noHz).every((x) => x.quality === 'uncertain')).toBe(true);
+    expect(
+      r
+        .of('em-b1')
+        .filter(noHz)
+        .every((x) => x.quality === 'uncertain'),
+    ).toBe(true);
 
     s.setRaw(1, 4, 0x46, HZ_50);
-    await waitFor(() => count('em-b1', (x) => x.fields.frequency_hz === 50) >= 3, 3000, 'three readings with a frequency');
+    await waitFor(
+      () => count('em-b1', (x) => x.fields.frequency_hz === 50) >= 3,
+      3000,
+      'three readings with a frequency',
+    );
     expect(r.of('em-b1').at(-1)!.quality).toBe('good');
     expect(log.infos('decodes again')).toEqual(['Modbus device em-b1: frequency_hz decodes again']);
 
     s.setRaw(1, 4, 0x46, NAN);
     const brokeAgainAt = r.of('em-b1').length;
-    await waitFor(() => r.of('em-b1').slice(brokeAgainAt).filter(noHz).length >= 3, 3000, 'three readings without a frequency again');
+    await waitFor(
+      () => r.of('em-b1').slice(brokeAgainAt).filter(noHz).length >= 3,
+      3000,
+      'three readings without a frequency again',
+    );
     expect(log.warnings('frequency_hz left out').filter((m) => m.includes('em-b1'))).toHaveLength(2);
     expect(log.warnings('frequency_hz left out').filter((m) => m.includes('em-b2'))).toHaveLength(1);
     expect(log.infos('decodes again')).toHaveLength(1);
   });
 
-  it("a field the device marks as having no value (no_data) is left out silently and keeps the reading good", async () => {
-    const boiler = { supply_temp_c: 71.5, return_temp_c: 52.3, setpoint_c: 75, pressure_kpa: 180, burner_on: true, fault: false, fault_code: 0 };
+  it('a field the device marks as having no value (no_data) is left out silently and keeps the reading good', async () => {
+    const boiler = {
+      supply_temp_c: 71.5,
+      return_temp_c: 52.3,
+      setpoint_c: 75,
+      pressure_kpa: 180,
+      burner_on: true,
+      fault: false,
+      fault_code: 0,
+    };
     const s = await server([{ unitId: 3, profile: 'generic-boiler', values: boiler }]);
     s.setRaw(3, 4, 1, [0x8000]); // return temperature: -32768, the controller's "no sensor"
     const log = recordingLogger();
-    const r = run([modbusDevice({ id: 'boiler-1', kind: 'boiler', profile: 'generic-boiler', host: '127.0.0.1', port: s.port, unitId: 3, intervalS: 0.05 })], { logger: log.logger });
+    const r = run(
+      [
+        modbusDevice({
+          id: 'boiler-1',
+          kind: 'boiler',
+          profile: 'generic-boiler',
+          host: '127.0.0.1',
+          port: s.port,
+          unitId: 3,
+          intervalS: 0.05,
+        }),
+      ],
+      { logger: log.logger },
+    );
     await waitFor(() => r.of('boiler-1').length >= 3, 3000, 'three readings');
     const { return_temp_c: _r, ...rest } = boiler;
     expect(r.of('boiler-1')[0]).toMatchObject({ quality: 'good', fields: rest });
@@ -433,12 +657,28 @@ describe('ModbusAdapter over TCP', () => {
 
   it('a complete poll is quality good; a dead device reads 0 in the per-device online gauge', async () => {
     const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
-    const r = run([meter(s.port, 0.05), modbusDevice({ id: 'ghost', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '127.0.0.1', port: s.port, unitId: 9, intervalS: 0.05, timeoutMs: 100 })]);
+    const r = run([
+      meter(s.port, 0.05),
+      modbusDevice({
+        id: 'ghost',
+        kind: 'electricity_meter',
+        profile: 'eastron-sdm630',
+        host: '127.0.0.1',
+        port: s.port,
+        unitId: 9,
+        intervalS: 0.05,
+        timeoutMs: 100,
+      }),
+    ]);
     await waitFor(() => r.of('em-b1').length >= 2 && r.adapter.deviceStats().get('ghost')!.timeouts > 0, 3000, 'polls');
     expect(r.of('em-b1').every((x) => x.quality === 'good')).toBe(true);
     const online = (await r.metrics.modbusDeviceOnline.get()).values;
     expect(online.find((v) => v.labels.device === 'ghost')!.value).toBe(0);
-    expect(r.adapter.health()).toMatchObject({ status: 'ok', offline: ['ghost'], detail: '1 of 2 Modbus device(s) not answering: ghost' });
+    expect(r.adapter.health()).toMatchObject({
+      status: 'ok',
+      offline: ['ghost'],
+      detail: '1 of 2 Modbus device(s) not answering: ghost',
+    });
   });
 
   it('stop() ends polling, closes the connection and emits nothing afterwards', async () => {
@@ -455,10 +695,44 @@ describe('ModbusAdapter over TCP', () => {
   });
 
   it('refuses, before connecting anywhere, a device whose profile is missing or of another kind', () => {
-    const wrongKind = modbusDevice({ id: 'x', kind: 'pump', profile: 'eastron-sdm630', host: '127.0.0.1', port: 1502, unitId: 1, intervalS: 1 });
-    const missing = modbusDevice({ id: 'y', kind: 'pump', profile: 'grundfos-cim-v2', host: '127.0.0.1', port: 1502, unitId: 2, intervalS: 1 });
-    expect(() => new ModbusAdapter({ devices: [wrongKind, missing], profiles, clock: systemClock, metrics: new Metrics(), logger: quietLogger })).toThrow(ModbusConfigError);
-    expect(() => new ModbusAdapter({ devices: [wrongKind, missing], profiles, clock: systemClock, metrics: new Metrics(), logger: quietLogger })).toThrow(
+    const wrongKind = modbusDevice({
+      id: 'x',
+      kind: 'pump',
+      profile: 'eastron-sdm630',
+      host: '127.0.0.1',
+      port: 1502,
+      unitId: 1,
+      intervalS: 1,
+    });
+    const missing = modbusDevice({
+      id: 'y',
+      kind: 'pump',
+      profile: 'grundfos-cim-v2',
+      host: '127.0.0.1',
+      port: 1502,
+      unitId: 2,
+      intervalS: 1,
+    });
+    expect(
+      () =>
+        new ModbusAdapter({
+          devices: [wrongKind, missing],
+          profiles,
+          clock: systemClock,
+          metrics: new Metrics(),
+          logger: quietLogger,
+        }),
+    ).toThrow(ModbusConfigError);
+    expect(
+      () =>
+        new ModbusAdapter({
+          devices: [wrongKind, missing],
+          profiles,
+          clock: systemClock,
+          metrics: new Metrics(),
+          logger: quietLogger,
+        }),
+    ).toThrow(
       /device "x" has kind pump, but profile "eastron-sdm630" is for kind electricity_meter[\s\S]*device "y": no register profile "grundfos-cim-v2"/,
     );
   });
@@ -475,15 +749,28 @@ describe('describeRegisters (how a request is named in logs)', () => {
 
   it("names a request in the profile's own numbering, in Modicon numbering, and with its fields", () => {
     const sdm = profiles.get('eastron-sdm630')!;
-    expect(describeRegisters(sdm, request('eastron-sdm630', 0))).toBe('input registers 0–11 [30001–30012] (voltage_l1_v, voltage_l2_v, voltage_l3_v, current_l1_a, current_l2_a, current_l3_a)');
+    expect(describeRegisters(sdm, request('eastron-sdm630', 0))).toBe(
+      'input registers 0–11 [30001–30012] (voltage_l1_v, voltage_l2_v, voltage_l3_v, current_l1_a, current_l2_a, current_l3_a)',
+    );
     // A 1-based profile: its register 1 is address 0, as the manual prints it.
     const tuf = profiles.get('tuf-2000m')!;
-    expect(describeRegisters(tuf, request('tuf-2000m', 0))).toMatch(/^holding registers 1–\d+ \[40001–4\d{4}\] \(flow_m3h, total_m3\)$/);
+    expect(describeRegisters(tuf, request('tuf-2000m', 0))).toMatch(
+      /^holding registers 1–\d+ \[40001–4\d{4}\] \(flow_m3h, total_m3\)$/,
+    );
   });
 
   it('uses six-digit Modicon numbers beyond address 9998, and names coils and single registers', () => {
     const p = profiles.get('eastron-sdm630')!;
-    expect(describeRegisters(p, { function: 3, start: 10_000, count: 2, fields: [{ name: 'power_kw', offset: 0, count: 2 }] })).toBe('holding registers 10000–10001 [410001–410002] (power_kw)');
-    expect(describeRegisters(p, { function: 1, start: 4, count: 1, fields: [{ name: 'run_command', offset: 0, count: 1 }] })).toBe('coils 4 [00005] (run_command)');
+    expect(
+      describeRegisters(p, {
+        function: 3,
+        start: 10_000,
+        count: 2,
+        fields: [{ name: 'power_kw', offset: 0, count: 2 }],
+      }),
+    ).toBe('holding registers 10000–10001 [410001–410002] (power_kw)');
+    expect(
+      describeRegisters(p, { function: 1, start: 4, count: 1, fields: [{ name: 'run_command', offset: 0, count: 1 }] }),
+    ).toBe('coils 4 [00005] (run_command)');
   });
 });

@@ -22,7 +22,9 @@ export function firstLine(child: ChildProcessByStdio<Writable, Readable, null>):
   return new Promise((resolve, reject) => {
     let text = '';
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`helper process exited (${code}) before printing a line: ${JSON.stringify(text)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`helper process exited (${code}) before printing a line: ${JSON.stringify(text)}`)),
+    );
     child.stdout.on('data', (d: Buffer) => {
       text += d.toString();
       const end = text.indexOf('\n');
@@ -72,7 +74,11 @@ export class FakeTime implements Clock, Timers {
       await settle();
       let next: [number, { due: number; fn: () => void }] | undefined;
       for (const entry of this.timers) {
-        if (entry[1].due <= end && (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[0] < next[0]))) next = entry;
+        if (
+          entry[1].due <= end &&
+          (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[0] < next[0]))
+        )
+          next = entry;
       }
       if (!next) break;
       this.timers.delete(next[0]);
@@ -134,8 +140,12 @@ export function recordingLogger(): {
   infos: (text: string) => string[];
 } {
   const lines: { level: number; msg: string }[] = [];
-  const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
-  const at = (level: number) => (text: string) => lines.filter((l) => l.level === level && l.msg.includes(text)).map((l) => l.msg);
+  const logger = pino(
+    { level: 'info' },
+    { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) },
+  );
+  const at = (level: number) => (text: string) =>
+    lines.filter((l) => l.level === level && l.msg.includes(text)).map((l) => l.msg);
   return { logger, lines, warnings: at(40), infos: at(30) };
 }
 
@@ -171,7 +181,9 @@ export async function pythonHelper(script: string, onCleanup: (fn: () => Promise
 }
 
 /** Two tty paths joined like a null-modem cable; a small Python process holds the pty masters. */
-export async function nullModem(onCleanup: (fn: () => Promise<void>) => void): Promise<[gatewaySide: string, deviceSide: string]> {
+export async function nullModem(
+  onCleanup: (fn: () => Promise<void>) => void,
+): Promise<[gatewaySide: string, deviceSide: string]> {
   const script = [
     'import os, pty, select, sys, tty',
     'a_master, a_slave = pty.openpty()',

@@ -19,7 +19,10 @@ beforeAll(() => {
 const onCleanup = cleanupEach();
 
 async function server(port = 0, units = [1, 2]): Promise<ModbusServer> {
-  const s = await startModbusServer({ port, devices: units.map((unitId) => ({ unitId, profile: sdm, values: { voltage_l1_v: 230 + unitId } })) });
+  const s = await startModbusServer({
+    port,
+    devices: units.map((unitId) => ({ unitId, profile: sdm, values: { voltage_l1_v: 230 + unitId } })),
+  });
   onCleanup(() => s.close());
   return s;
 }
@@ -50,7 +53,8 @@ const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'T
 // fields on purpose: a leak of listeners would be there.
 type Client = EventEmitter & { _port?: EventEmitter & { _client?: EventEmitter & { destroyed: boolean } } };
 const current = (l: ModbusLink) => (l as unknown as { client?: Client }).client;
-const listenerCount = (e: EventEmitter | undefined) => (e ? e.eventNames().reduce((n, name) => n + e.listenerCount(name), 0) : 0);
+const listenerCount = (e: EventEmitter | undefined) =>
+  e ? e.eventNames().reduce((n, name) => n + e.listenerCount(name), 0) : 0;
 function linkListeners(l: ModbusLink): { client: number; port: number; socket: number } {
   const c = current(l);
   return { client: listenerCount(c), port: listenerCount(c?._port), socket: listenerCount(c?._port?._client) };
@@ -121,7 +125,8 @@ describe('ModbusLink over TCP', () => {
       }
       expect(await l.read(1 + (i % 2), 4, 0, 2, 1000)).toHaveLength(2);
       const now = linkListeners(l);
-      if (now.client + now.port + now.socket > listenersMax.client + listenersMax.port + listenersMax.socket) listenersMax = now;
+      if (now.client + now.port + now.socket > listenersMax.client + listenersMax.port + listenersMax.socket)
+        listenersMax = now;
     }
     expect(l.opens).toBe(1001);
     // Each connection's listeners are its own: the live one has as many as the first had.
@@ -131,7 +136,11 @@ describe('ModbusLink over TCP', () => {
     expect(letGo.filter((c) => listenerCount(c) > 1 || c._port?._client?.destroyed === false)).toEqual([]);
     // The device sees one live connection: every old one was really closed, not forgotten.
     await waitFor(() => s.connections() === 1, 2000, 'the server to see exactly one connection');
-    await waitFor(() => tcpSockets() <= socketsBefore, 2000, `TCP sockets back to ${socketsBefore} (now ${tcpSockets()})`);
+    await waitFor(
+      () => tcpSockets() <= socketsBefore,
+      2000,
+      `TCP sockets back to ${socketsBefore} (now ${tcpSockets()})`,
+    );
     expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(handlesBefore + 2);
   });
 
@@ -147,7 +156,15 @@ describe('ModbusLink over TCP', () => {
 
 describe('Endpoint (a line shared by several units)', () => {
   function endpoint(port: number, opts: { maxInFlight?: number; reconnectAfterTimeouts?: number } = {}) {
-    const e = new Endpoint(link(port), { maxInFlight: opts.maxInFlight ?? 1, reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3, resetOnTimeout: false }, () => Date.now());
+    const e = new Endpoint(
+      link(port),
+      {
+        maxInFlight: opts.maxInFlight ?? 1,
+        reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3,
+        resetOnTimeout: false,
+      },
+      () => Date.now(),
+    );
     onCleanup(() => e.close());
     return e;
   }

@@ -19,9 +19,29 @@ beforeAll(() => {
 
 const onCleanup = cleanupEach();
 
-const METER: Record<string, FieldValue> = { voltage_l1_v: 229.9, voltage_l2_v: 230.2, voltage_l3_v: 231, current_l1_a: 1.5, current_l2_a: 0, current_l3_a: 2.25, power_kw: 0.82, frequency_hz: 49.98, energy_import_kwh: 8812.4, energy_export_kwh: 0 };
+const METER: Record<string, FieldValue> = {
+  voltage_l1_v: 229.9,
+  voltage_l2_v: 230.2,
+  voltage_l3_v: 231,
+  current_l1_a: 1.5,
+  current_l2_a: 0,
+  current_l3_a: 2.25,
+  power_kw: 0.82,
+  frequency_hz: 49.98,
+  energy_import_kwh: 8812.4,
+  energy_export_kwh: 0,
+};
 const FLOW: Record<string, FieldValue> = { flow_m3h: 0.75, total_m3: 310.5, error_code: 0 };
-const LIFT: Record<string, FieldValue> = { floor: -1, direction: 'stopped', door: 'open', in_door_zone: true, occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 };
+const LIFT: Record<string, FieldValue> = {
+  floor: -1,
+  direction: 'stopped',
+  door: 'open',
+  in_door_zone: true,
+  occupied: true,
+  alarm_button: false,
+  mode: 'normal',
+  fault_code: 0,
+};
 
 async function line(): Promise<{ gatewaySide: string; sim: ModbusRtuServer }> {
   const [gatewaySide, deviceSide] = await nullModem(onCleanup);
@@ -63,7 +83,11 @@ describe('ModbusAdapter over RTU (pseudo-terminal null-modem)', () => {
     const { gatewaySide, sim } = await line();
     sim.setDelay(1, 60); // the meter answers slowly: nobody may talk over it
     const r = run(gatewaySide, 0.25, 500);
-    await waitFor(() => r.of('em-pump-room').length >= 3 && r.of('wm-main').length >= 3 && r.of('lift-a').length >= 3, 5000, 'three readings of each slave');
+    await waitFor(
+      () => r.of('em-pump-room').length >= 3 && r.of('wm-main').length >= 3 && r.of('lift-a').length >= 3,
+      5000,
+      'three readings of each slave',
+    );
     expect(r.of('em-pump-room')[0]!.fields).toEqual(METER);
     expect(r.of('wm-main')[0]!.fields).toEqual(FLOW);
     expect(r.of('lift-a')[0]!.fields).toEqual(LIFT);
@@ -73,17 +97,28 @@ describe('ModbusAdapter over RTU (pseudo-terminal null-modem)', () => {
     const afterMeter = log.flatMap((q, i) => (q.unitId === 1 && log[i + 1] ? [log[i + 1]!.at - q.at] : []));
     expect(afterMeter.length).toBeGreaterThanOrEqual(6);
     for (const gap of afterMeter) expect(gap).toBeGreaterThanOrEqual(55);
-    expect(r.adapter.health()).toMatchObject({ status: 'ok', endpoints: [expect.objectContaining({ endpoint: `rtu:${gatewaySide}`, connected: true, connections: 1 })] });
+    expect(r.adapter.health()).toMatchObject({
+      status: 'ok',
+      endpoints: [expect.objectContaining({ endpoint: `rtu:${gatewaySide}`, connected: true, connections: 1 })],
+    });
   });
 
   it('a dead slave on the line: the others keep reading, the port is reopened after its timeouts, it comes back', async () => {
     const { gatewaySide, sim } = await line();
     sim.setOffline(2, true);
     const r = run(gatewaySide, 0.2, 100, 800);
-    await waitFor(() => (r.adapter.deviceStats().get('wm-main')!.consecutiveFailures >= 3 ? true : undefined), 4000, 'the flow meter to fail 3 polls');
+    await waitFor(
+      () => (r.adapter.deviceStats().get('wm-main')!.consecutiveFailures >= 3 ? true : undefined),
+      4000,
+      'the flow meter to fail 3 polls',
+    );
     const before = r.of('em-pump-room').length;
     const started = Date.now();
-    await waitFor(() => r.of('em-pump-room').length >= before + 5, 5 * 200 + 600, 'five more meter readings at its interval');
+    await waitFor(
+      () => r.of('em-pump-room').length >= before + 5,
+      5 * 200 + 600,
+      'five more meter readings at its interval',
+    );
     expect(Date.now() - started).toBeLessThan(5 * 200 + 600);
     expect(r.of('wm-main')).toHaveLength(0);
     expect(r.adapter.deviceStats().get('em-pump-room')).toMatchObject({ online: true, skipped: 0 });

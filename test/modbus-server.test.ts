@@ -24,7 +24,10 @@ async function server(opts: Parameters<typeof startModbusServer>[0]): Promise<Mo
   return s;
 }
 function link(s: ModbusServer): ModbusLink {
-  const l = new ModbusLink({ transport: 'tcp', host: s.host, port: s.port }, { timers: realTimers, connectTimeoutMs: 2000 });
+  const l = new ModbusLink(
+    { transport: 'tcp', host: s.host, port: s.port },
+    { timers: realTimers, connectTimeoutMs: 2000 },
+  );
   onCleanup(() => l.close());
   return l;
 }
@@ -40,14 +43,18 @@ describe('Modbus TCP simulator', () => {
       ],
     });
     const l = link(s);
-    const meter = await pollDevice('electricity_meter', sdm, planReads(sdm), (fn, start, count) => l.read(1, fn, start, count, 1000));
+    const meter = await pollDevice('electricity_meter', sdm, planReads(sdm), (fn, start, count) =>
+      l.read(1, fn, start, count, 1000),
+    );
     expect(meter.fields).toMatchObject({ voltage_l1_v: 230.1, frequency_hz: 50, voltage_l2_v: 0 });
     const p = await pollDevice('pump', pump, planReads(pump), (fn, start, count) => l.read(7, fn, start, count, 1000));
     expect(p.fields).toMatchObject({ running: true, fault: false, warning: true, alarm_code: 57, pressure_kpa: 312.5 });
 
     // Live update; flags sharing a status register change independently.
     s.set(7, { running: false });
-    const again = await pollDevice('pump', pump, planReads(pump), (fn, start, count) => l.read(7, fn, start, count, 1000));
+    const again = await pollDevice('pump', pump, planReads(pump), (fn, start, count) =>
+      l.read(7, fn, start, count, 1000),
+    );
     expect(again.fields).toMatchObject({ running: false, warning: true, alarm_code: 57 });
     expect(s.requests(7).map((r) => [r.function, r.start, r.count, r.outcome])).toEqual([
       [3, 100, 1, 'data'],
@@ -65,7 +72,19 @@ describe('Modbus TCP simulator', () => {
     const s = await server({ devices: [{ unitId: 3, profile: sump, values: { level_pct: 81.5, high_float: true } }] });
     const l = link(s);
     s.setRaw(3, 2, 1, [false, true, true]);
-    expect(await l.read(3, 2, 0, 11, 1000)).toEqual([true, false, true, true, false, false, false, false, false, false, false]);
+    expect(await l.read(3, 2, 0, 11, 1000)).toEqual([
+      true,
+      false,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(await l.read(3, 4, 0, 1, 1000)).toEqual([815]);
   });
 
@@ -81,7 +100,7 @@ describe('Modbus TCP simulator', () => {
     expect(await l.read(1, 4, 0, 2, 500)).toEqual([0, 0]);
   });
 
-  it("or answers exception 0x0B, as some gateways do, when asked to", async () => {
+  it('or answers exception 0x0B, as some gateways do, when asked to', async () => {
     const s = await server({ devices: [], unknownUnit: 'exception' });
     const err = await failure(link(s).read(9, 3, 0, 1, 1000));
     expect(err.failure).toBe('exception');
@@ -119,7 +138,9 @@ describe('Modbus TCP simulator', () => {
       ].join('\n'),
       'guarded.yaml',
     );
-    const s = await server({ devices: [{ unitId: 1, profile: guarded, values: { supply_temp_c: 71.5, pressure_kpa: 180 } }] });
+    const s = await server({
+      devices: [{ unitId: 1, profile: guarded, values: { supply_temp_c: 71.5, pressure_kpa: 180 } }],
+    });
     const l = link(s);
     expect((await failure(l.read(1, 3, 0, 1, 1000))).exceptionCode).toBe(1);
     expect((await failure(l.read(1, 4, 0, 126, 1000))).exceptionCode).toBe(3);
@@ -162,7 +183,12 @@ describe('Modbus TCP simulator', () => {
     expect(await l.read(1, 1, 0, 1, 1000)).toEqual([true]);
     await l.write(1, 3, 10, [0x4290, 0x0000], 1000); // 72.0 as float32, high word first
     expect(await l.read(1, 3, 10, 2, 1000)).toEqual([0x4290, 0]);
-    expect(s.requests(1).filter((r) => r.function >= 5).map((r) => [r.function, r.start, r.values, r.outcome])).toEqual([
+    expect(
+      s
+        .requests(1)
+        .filter((r) => r.function >= 5)
+        .map((r) => [r.function, r.start, r.values, r.outcome]),
+    ).toEqual([
       [5, 0, [true], 'data'],
       [16, 10, [0x4290, 0], 'data'],
     ]);
@@ -179,7 +205,9 @@ describe('Modbus TCP simulator', () => {
 
   it('refuses values a profile cannot encode and unknown units, with clear errors', async () => {
     const sdm = profiles.get('eastron-sdm630')!;
-    await expect(startModbusServer({ devices: [{ unitId: 1, profile: sdm, values: { floor: 3 } }] })).rejects.toThrow(/no field floor/);
+    await expect(startModbusServer({ devices: [{ unitId: 1, profile: sdm, values: { floor: 3 } }] })).rejects.toThrow(
+      /no field floor/,
+    );
     await expect(startModbusServer({ devices: [{ unitId: 0, profile: sdm, values: {} }] })).rejects.toThrow(/1…247/);
     const s = await server({ devices: [{ unitId: 1, profile: sdm, values: {} }] });
     expect(() => s.set(2, { voltage_l1_v: 1 })).toThrow(/no simulated unit 2/);

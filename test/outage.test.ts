@@ -16,7 +16,11 @@ import { DEVICE_HASH, DEVICE_PASSWORD, testSite, waitFor } from './support/site.
 
 const silent = pino({ level: 'silent' });
 
-async function countRows(influx: InfluxdProcess, db: string, device: string): Promise<{ count: number; distinct: number }> {
+async function countRows(
+  influx: InfluxdProcess,
+  db: string,
+  device: string,
+): Promise<{ count: number; distinct: number }> {
   const q = encodeURIComponent(`SELECT total_m3 FROM water_meter WHERE device = '${device}'`);
   const res = await fetch(`${influx.url}/query?db=${db}&epoch=u&q=${q}`);
   const body = (await res.json()) as { results: { series?: { values: [number, number][] }[] }[] };
@@ -26,7 +30,11 @@ async function countRows(influx: InfluxdProcess, db: string, device: string): Pr
 
 async function publishSeries(client: MqttClient, device: string, from: number, n: number, base: number): Promise<void> {
   for (let i = from; i < from + n; i++) {
-    await client.publishAsync(`dutyroom/testsite/${device}/reading`, JSON.stringify({ ts: base + i * 10, total_m3: i }), { qos: 1 });
+    await client.publishAsync(
+      `dutyroom/testsite/${device}/reading`,
+      JSON.stringify({ ts: base + i * 10, total_m3: i }),
+      { qos: 1 },
+    );
   }
 }
 
@@ -41,19 +49,30 @@ describe('database outage: kill influxd mid-stream, keep publishing, restart it'
     const { config, baseDir } = testSite({ influxUrl: influx.url, database: 'outage' });
     const gw = await startGateway({ config, baseDir, logger: silent });
     await gw.adapter.waitReady();
-    const client = await mqtt.connectAsync(gw.brokerUrl, { username: 'wm-101', password: DEVICE_PASSWORD, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'wm-101',
+      password: DEVICE_PASSWORD,
+      reconnectPeriod: 0,
+    });
     const base = Date.now() - 3_600_000;
     try {
       await publishSeries(client, 'wm-101', 0, 300, base);
       await influx.kill();
       await publishSeries(client, 'wm-101', 300, 300, base);
-      await waitFor(() => gw.store.healthSources.some((h) => h.health().status !== 'ok'), 'the store to report the database down');
+      await waitFor(
+        () => gw.store.healthSources.some((h) => h.health().status !== 'ok'),
+        'the store to report the database down',
+      );
       await influx.restart();
       await publishSeries(client, 'wm-101', 600, 300, base);
-      const rows = await waitFor(async () => {
-        const r = await countRows(influx, 'outage', 'wm-101');
-        return r.count >= 900 ? r : null;
-      }, '900 rows after the restart', 60_000);
+      const rows = await waitFor(
+        async () => {
+          const r = await countRows(influx, 'outage', 'wm-101');
+          return r.count >= 900 ? r : null;
+        },
+        '900 rows after the restart',
+        60_000,
+      );
       expect(rows).toEqual({ count: 900, distinct: 900 });
       await waitFor(() => gw.store.healthSources.every((h) => h.health().status === 'ok'), 'store healthy again');
     } finally {
@@ -78,7 +97,10 @@ describe('gateway killed with a non-empty spool, then restarted', () => {
   });
 
   function startCli(file: string): ChildProcess {
-    const child = spawn(process.execPath, [cli, 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const child = spawn(process.execPath, [cli, 'start', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
     child.stderr!.on('data', () => {});
     child.stdout!.on('data', () => {});
     return child;
@@ -101,23 +123,35 @@ describe('gateway killed with a non-empty spool, then restarted', () => {
     gatewayProc = startCli(file);
     await waitFor(async () => (await fetch(`${httpUrl}/health`)).status > 0, 'gateway HTTP up');
     const client = await waitFor(
-      () => mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'wm-101', password: DEVICE_PASSWORD, reconnectPeriod: 0 }),
+      () =>
+        mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, {
+          username: 'wm-101',
+          password: DEVICE_PASSWORD,
+          reconnectPeriod: 0,
+        }),
       'device connected',
     );
     const base = Date.now() - 3_600_000;
     await publishSeries(client, 'wm-101', 0, 500, base);
     await client.endAsync();
-    await waitFor(async () => (await metric(httpUrl, 'dutyroom_readings_accepted_total')) === 500, '500 readings accepted (fsynced)');
+    await waitFor(
+      async () => (await metric(httpUrl, 'dutyroom_readings_accepted_total')) === 500,
+      '500 readings accepted (fsynced)',
+    );
     expect(await metric(httpUrl, 'dutyroom_spool_depth')).toBe(500);
     gatewayProc.kill('SIGKILL');
     await new Promise((r) => gatewayProc!.once('exit', r));
 
     await influx.restart();
     gatewayProc = startCli(file);
-    const rows = await waitFor(async () => {
-      const r = await countRows(influx, 'crash', 'wm-101');
-      return r.count >= 500 ? r : null;
-    }, 'the replayed spool in InfluxDB', 60_000);
+    const rows = await waitFor(
+      async () => {
+        const r = await countRows(influx, 'crash', 'wm-101');
+        return r.count >= 500 ? r : null;
+      },
+      'the replayed spool in InfluxDB',
+      60_000,
+    );
     expect(rows).toEqual({ count: 500, distinct: 500 });
     await waitFor(async () => (await metric(httpUrl, 'dutyroom_spool_depth')) === 0, 'spool drained');
     gatewayProc.kill('SIGTERM');

@@ -50,7 +50,11 @@ function tick(): void {
 }
 
 /** The gateway's live view of a device (what /api/devices serves). */
-function device(id: string): { online: boolean; lastReading: { ts: string; fields: Fields } | null; poll?: { online: boolean } } {
+function device(id: string): {
+  online: boolean;
+  lastReading: { ts: string; fields: Fields } | null;
+  poll?: { online: boolean };
+} {
   const d = gateway.registry.get(id)!;
   const poll = gateway.modbus.deviceStats().get(id);
   return { online: d.online, lastReading: d.lastReading, ...(poll ? { poll } : {}) };
@@ -61,7 +65,12 @@ beforeAll(async () => {
   config = testSiteConfig((p) => ports.get(p) ?? p);
   const baseDir = mkdtempSync(join(tmpdir(), 'dutyroom-sim-'));
   config.data_dir = join(baseDir, 'data');
-  config.storage = { ...config.storage, url: inject('influxUrl'), database: uniqueDb('simulators'), flush_interval_ms: 50 };
+  config.storage = {
+    ...config.storage,
+    url: inject('influxUrl'),
+    database: uniqueDb('simulators'),
+    flush_interval_ms: 50,
+  };
   config.http = { ...config.http, host: '127.0.0.1' };
   config.broker = { ...config.broker, host: '127.0.0.1' };
   // Polled every second, so the faults below show within a few seconds.
@@ -71,7 +80,12 @@ beforeAll(async () => {
   fleet = await startModbusFleet({ config, profiles: registerProfiles, estate });
   gateway = await startGateway({ config, baseDir, httpPort: 0, mqttPort: 0, logger: pino({ level: 'silent' }) });
   await gateway.adapter.waitReady();
-  mqttSim = await startMqttSimulator({ url: gateway.brokerUrl, config, profiles: gateway.profiles, passwordOf: () => DEVICE_PASSWORD });
+  mqttSim = await startMqttSimulator({
+    url: gateway.brokerUrl,
+    config,
+    profiles: gateway.profiles,
+    passwordOf: () => DEVICE_PASSWORD,
+  });
   deliver(estate.advance(estate.now()));
 }, 60_000);
 
@@ -84,10 +98,14 @@ afterAll(async () => {
 describe('simulators read through the real protocols', () => {
   it('every device of every kind reaches the gateway with the values it was given (to the register resolution)', async () => {
     expect(new Set(config.devices.map((d) => d.kind)).size).toBe(7);
-    const devices = await waitFor(async () => {
-      const all = config.devices.map((d) => ({ id: d.id, ...device(d.id) }));
-      return all.every((d) => d.online && d.lastReading) ? all : null;
-    }, 'every simulated device online in the gateway', 30_000);
+    const devices = await waitFor(
+      async () => {
+        const all = config.devices.map((d) => ({ id: d.id, ...device(d.id) }));
+        return all.every((d) => d.online && d.lastReading) ? all : null;
+      },
+      'every simulated device online in the gateway',
+      30_000,
+    );
     for (const d of devices) {
       const sent = given.get(d.id)!;
       expect('fields' in sent, d.id).toBe(true);
@@ -104,11 +122,35 @@ describe('simulators read through the real protocols', () => {
   });
 
   it('mbpoll reads the simulated SDM630 voltages as the datasheet encodes them (function 04, float32 ABCD at 0x0000/0x0002/0x0004)', async () => {
-    if (!MBPOLL) throw new Error('mbpoll is not installed: run `npm run setup` (it installs the Debian packages mbpoll and mosquitto-clients)');
+    if (!MBPOLL)
+      throw new Error(
+        'mbpoll is not installed: run `npm run setup` (it installs the Debian packages mbpoll and mosquitto-clients)',
+      );
     const port = ports.get(15520)!;
     // -t 3:float input registers as 32-bit floats, -B high word first, -0 -r 0 wire address 0, 3 values.
-    const { stdout } = await execFileP(MBPOLL, ['-m', 'tcp', '-p', String(port), '-a', '1', '-t', '3:float', '-B', '-0', '-r', '0', '-c', '3', '-1', '-o', '2', '127.0.0.1']);
-    const values = new Map([...stdout.matchAll(/^\[(\d+)\]:\s+(-?[\d.]+(?:e[-+]?\d+)?)/gim)].map((m) => [Number(m[1]), Number(m[2])]));
+    const { stdout } = await execFileP(MBPOLL, [
+      '-m',
+      'tcp',
+      '-p',
+      String(port),
+      '-a',
+      '1',
+      '-t',
+      '3:float',
+      '-B',
+      '-0',
+      '-r',
+      '0',
+      '-c',
+      '3',
+      '-1',
+      '-o',
+      '2',
+      '127.0.0.1',
+    ]);
+    const values = new Map(
+      [...stdout.matchAll(/^\[(\d+)\]:\s+(-?[\d.]+(?:e[-+]?\d+)?)/gim)].map((m) => [Number(m[1]), Number(m[2])]),
+    );
     expect([...values.keys()]).toEqual([0, 2, 4]);
     const sent = (given.get('inc') as { fields: Fields }).fields;
     expect(values.get(0)).toBeCloseTo(Number(sent.voltage_l1_v), 3);
@@ -129,7 +171,10 @@ describe('simulators read through the real protocols', () => {
     expect(device('inc').poll?.online).toBe(true);
     // Lift terminals report on their battery, over MQTT and over Modbus alike: the cars stand still.
     tick();
-    await waitFor(() => device('lift-b').lastReading?.fields.direction === 'stopped' && device('lift-b').poll?.online, 'lift-b answering, stopped');
+    await waitFor(
+      () => device('lift-b').lastReading?.fields.direction === 'stopped' && device('lift-b').poll?.online,
+      'lift-b answering, stopped',
+    );
     expect(device('lift-a').lastReading!.fields.direction).toBe('stopped');
 
     estate.clearAll();

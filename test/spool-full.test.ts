@@ -27,11 +27,19 @@ describe('spool full, database down (issue 16)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'spool-full-influxd-'));
     influx = await startInfluxd({ dataDir });
     const port = Number(new URL(influx.url).port);
-    gw = await startGateway({ ...testSite({ influxUrl: influx.url, database: 'spool_full', spoolMaxBytes: 1 << 20, fsyncIntervalMs: 0 }), logger: pino({ level: 'silent' }) });
+    gw = await startGateway({
+      ...testSite({ influxUrl: influx.url, database: 'spool_full', spoolMaxBytes: 1 << 20, fsyncIntervalMs: 0 }),
+      logger: pino({ level: 'silent' }),
+    });
     await gw.adapter.waitReady();
     await influx.stop(); // the database goes down
 
-    const device = await mqtt.connectAsync(gw.brokerUrl, { username: 'wm-101', password: DEVICE_PASSWORD, reconnectPeriod: 100, connectTimeout: 5000 });
+    const device = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'wm-101',
+      password: DEVICE_PASSWORD,
+      reconnectPeriod: 100,
+      connectTimeout: 5000,
+    });
     let acked = 0;
     let closes = 0;
     device.on('close', () => closes++);
@@ -42,7 +50,11 @@ describe('spool full, database down (issue 16)', () => {
       sent.push(device.publishAsync('dutyroom/testsite/wm-101/reading', payload, { qos: 1 }).then(() => void acked++));
     }
     // The spool fills and refuses: readings are no longer acknowledged.
-    await waitFor(() => gw!.broker!.stats().notKept > 0 || null, 'the gateway refusing readings it cannot keep', 60_000);
+    await waitFor(
+      () => gw!.broker!.stats().notKept > 0 || null,
+      'the gateway refusing readings it cannot keep',
+      60_000,
+    );
     const ackedWhileFull = acked;
     expect(ackedWhileFull).toBeLessThan(N);
     const spool = gw.store.healthSources.find((h) => h.component === 'spool')?.health();
@@ -57,13 +69,23 @@ describe('spool full, database down (issue 16)', () => {
     expect(Object.keys((device as unknown as { outgoing: Record<string, unknown> }).outgoing)).toEqual([]);
     await device.endAsync();
 
-    const count = await waitFor(async () => {
-      const res = await fetch(`${influx!.url}/query?db=spool_full&q=${encodeURIComponent("SELECT count(total_m3) FROM water_meter WHERE device = 'wm-101'")}`);
-      const n = ((await res.json()) as { results: { series?: { values: [string, number][] }[] }[] }).results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
-      return n >= N ? n : null;
-    }, 'every reading in InfluxDB', 120_000);
+    const count = await waitFor(
+      async () => {
+        const res = await fetch(
+          `${influx!.url}/query?db=spool_full&q=${encodeURIComponent("SELECT count(total_m3) FROM water_meter WHERE device = 'wm-101'")}`,
+        );
+        const n =
+          ((await res.json()) as { results: { series?: { values: [string, number][] }[] }[] }).results[0]?.series?.[0]
+            ?.values[0]?.[1] ?? 0;
+        return n >= N ? n : null;
+      },
+      'every reading in InfluxDB',
+      120_000,
+    );
     expect(count).toBe(N);
     const stats = gw.broker!.stats();
-    console.log(`spool full: ${N} sent, ${ackedWhileFull} acknowledged before the database returned (spool: ${JSON.stringify(spool)}), ${stats.notKept} deliveries not kept and not acknowledged over ${closes} closed connections; ${acked} acknowledged and ${count} stored in the end`);
+    console.log(
+      `spool full: ${N} sent, ${ackedWhileFull} acknowledged before the database returned (spool: ${JSON.stringify(spool)}), ${stats.notKept} deliveries not kept and not acknowledged over ${closes} closed connections; ${acked} acknowledged and ${count} stored in the end`,
+    );
   }, 300_000);
 });

@@ -14,7 +14,9 @@ const noRuntime = await getContainerRuntimeClient().then(
   (err: Error) => err.message,
 );
 if (noRuntime !== undefined) {
-  console.warn(`test/store-influx2.test.ts skipped: no container runtime (Docker or Podman) to run influxdb:2.7 (${noRuntime}).`);
+  console.warn(
+    `test/store-influx2.test.ts skipped: no container runtime (Docker or Podman) to run influxdb:2.7 (${noRuntime}).`,
+  );
 }
 
 const ORG = 'dutyroom';
@@ -37,7 +39,8 @@ const water = (i: number, total: number): Point => ({
 describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in a container', () => {
   let container: StartedTestContainer;
   let url: string;
-  const driver = (bucket: string, token = TOKEN) => new Influx2Driver({ url, org: ORG, bucket, token, timeoutMs: 5000 });
+  const driver = (bucket: string, token = TOKEN) =>
+    new Influx2Driver({ url, org: ORG, bucket, token, timeoutMs: 5000 });
 
   beforeAll(async () => {
     container = await new GenericContainer('influxdb:2.7')
@@ -54,7 +57,14 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
       .start();
     url = `http://${container.getHost()}:${container.getMappedPort(8086)}`;
     // The image runs its setup on a temporary server, then restarts: wait until ours answers.
-    await waitFor(() => driver('init').connect().then(() => true), 'InfluxDB 2.7 set up', 90_000);
+    await waitFor(
+      () =>
+        driver('init')
+          .connect()
+          .then(() => true),
+      'InfluxDB 2.7 set up',
+      90_000,
+    );
   }, 180_000);
   afterAll(async () => {
     await container?.stop();
@@ -65,13 +75,27 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
     await d.connect();
     await d.write([lift(2), lift(0), lift(1), water(0, 12), water(1, 12.5)]);
     const from = Math.floor(T / 1000);
-    const rows = await d.query({ measurement: 'lift', deviceId: 'lift-a', from, to: from + 1, fields: ['floor', 'door', 'occupied'], limit: 10 });
+    const rows = await d.query({
+      measurement: 'lift',
+      deviceId: 'lift-a',
+      from,
+      to: from + 1,
+      fields: ['floor', 'door', 'occupied'],
+      limit: 10,
+    });
     expect(rows).toEqual([
       { time: '2023-11-14T22:13:20.123456Z', fields: { floor: 0, door: 'closed', occupied: true } },
       { time: '2023-11-14T22:13:20.123457Z', fields: { floor: 1, door: 'closed', occupied: false } },
       { time: '2023-11-14T22:13:20.123458Z', fields: { floor: 2, door: 'closed', occupied: true } },
     ]);
-    const meter = await d.query({ measurement: 'water_meter', deviceId: 'wm-1', from, to: from + 1, fields: ['total_m3', 'error_code', 'leak'], limit: 10 });
+    const meter = await d.query({
+      measurement: 'water_meter',
+      deviceId: 'wm-1',
+      from,
+      to: from + 1,
+      fields: ['total_m3', 'error_code', 'leak'],
+      limit: 10,
+    });
     expect(meter.map((r) => r.fields)).toEqual([
       { total_m3: 12, error_code: 0, leak: false },
       { total_m3: 12.5, error_code: 1, leak: false },
@@ -87,7 +111,14 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
     await d.write(batch);
     await d.write(batch);
     const from = Math.floor(T / 1000);
-    const rows = await d.query({ measurement: 'lift', deviceId: 'lift-a', from, to: from + 10, fields: ['floor'], limit: 1000 });
+    const rows = await d.query({
+      measurement: 'lift',
+      deviceId: 'lift-a',
+      from,
+      to: from + 10,
+      fields: ['floor'],
+      limit: 1000,
+    });
     expect(rows).toHaveLength(300);
   });
 
@@ -105,6 +136,8 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as Error).message).toMatch(/conflict/);
 
-    await expect(driver('types', 'wrong-token').connect()).rejects.toThrow(/org "dutyroom", bucket "types"\): connecting .* failed: HTTP 401/);
+    await expect(driver('types', 'wrong-token').connect()).rejects.toThrow(
+      /org "dutyroom", bucket "types"\): connecting .* failed: HTTP 401/,
+    );
   });
 });

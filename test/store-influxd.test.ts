@@ -42,7 +42,10 @@ describe('startInfluxd', () => {
       expect(influxd.url).toBe(`http://127.0.0.1:${influxd.port}`);
       expect(await ping(influxd.url)).toBe(204);
       await influxql(influxd.url, 'keep', 'CREATE DATABASE keep');
-      const w = await fetch(`${influxd.url}/write?db=keep&precision=u`, { method: 'POST', body: 'lift,device=a floor=3i 1700000000123456' });
+      const w = await fetch(`${influxd.url}/write?db=keep&precision=u`, {
+        method: 'POST',
+        body: 'lift,device=a floor=3i 1700000000123456',
+      });
       expect(w.status).toBe(204);
 
       const firstPid = influxd.pid!;
@@ -69,11 +72,15 @@ describe('startInfluxd', () => {
     const port = await freePort();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     try {
-      await expect(startInfluxd({ dataDir: newDir(), port })).rejects.toThrow(/stopped while starting \(exit code \d+\)[\s\S]*address already in use/);
+      await expect(startInfluxd({ dataDir: newDir(), port })).rejects.toThrow(
+        /stopped while starting \(exit code \d+\)[\s\S]*address already in use/,
+      );
     } finally {
       blocker.close();
     }
-    await expect(startInfluxd({ dataDir: newDir(), binary: '/nonexistent/influxd' })).rejects.toThrow(/could not start: .*ENOENT/);
+    await expect(startInfluxd({ dataDir: newDir(), binary: '/nonexistent/influxd' })).rejects.toThrow(
+      /could not start: .*ENOENT/,
+    );
   });
 
   describe('never leaves an orphan', () => {
@@ -85,8 +92,12 @@ describe('startInfluxd', () => {
       let out = '';
       proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
       proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      const exited = new Promise<string>((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
-      const pid = Number((await waitFor(() => /pid (\d+)/.exec(out), `the child to start influxd (output: ${out})`))[1]);
+      const exited = new Promise<string>((resolve) =>
+        proc.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
+      );
+      const pid = Number(
+        (await waitFor(() => /pid (\d+)/.exec(out), `the child to start influxd (output: ${out})`))[1],
+      );
       return { proc, pid, exited };
     }
 

@@ -90,7 +90,9 @@ describe('store outage (real influxd, SIGKILLed)', () => {
     tmp.push(join(child, '..', '..'));
     await influx.kill();
 
-    const proc = spawn(process.execPath, [child, spoolDir, influx.url, 'crash_db', 'wm-2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [child, spoolDir, influx.url, 'crash_db', 'wm-2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let acked = 0;
     let stderr = '';
     proc.stdout.on('data', (chunk: Buffer) => {
@@ -98,12 +100,18 @@ describe('store outage (real influxd, SIGKILLed)', () => {
       if (m) acked = Math.max(acked, Number(m[1]));
     });
     proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<string>((resolve) => proc.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)));
+    const exited = new Promise<string>((resolve) =>
+      proc.once('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
+    );
     try {
-      await waitFor(() => {
-        if (proc.exitCode !== null) throw new Error(`child exited early: ${stderr}`);
-        return acked >= 3000;
-      }, 'the child to have 3000 points acknowledged', 60_000);
+      await waitFor(
+        () => {
+          if (proc.exitCode !== null) throw new Error(`child exited early: ${stderr}`);
+          return acked >= 3000;
+        },
+        'the child to have 3000 points acknowledged',
+        60_000,
+      );
     } finally {
       proc.kill('SIGKILL');
     }

@@ -10,9 +10,16 @@ export { uniqueDb, waitFor } from './support/wait.js';
 // Helpers of the store's integration tests (test/store-*.test.ts) and of their child process.
 
 /** InfluxQL straight over HTTP (no driver in between), times as integer µs. */
-export async function influxql(url: string, db: string, q: string): Promise<{ columns: string[]; values: unknown[][] }[]> {
+export async function influxql(
+  url: string,
+  db: string,
+  q: string,
+): Promise<{ columns: string[]; values: unknown[][] }[]> {
   const res = await fetch(`${url}/query?${new URLSearchParams({ db, q, epoch: 'u' })}`, { method: 'POST' });
-  const body = (await res.json()) as { results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[]; error?: string };
+  const body = (await res.json()) as {
+    results?: { error?: string; series?: { columns: string[]; values: unknown[][] }[] }[];
+    error?: string;
+  };
   const err = body.error ?? body.results?.[0]?.error;
   if (err) throw new Error(`${q}: ${err}`);
   return body.results?.[0]?.series ?? [];

@@ -18,7 +18,11 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   });
   const type = res.headers.get('content-type') ?? '';
   const body = type.includes('json') ? await res.json() : await res.text();
-  if (!res.ok) throw new ApiError(res.status, typeof body === 'object' && body && 'message' in body ? String(body.message) : `HTTP ${res.status}`);
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      typeof body === 'object' && body && 'message' in body ? String(body.message) : `HTTP ${res.status}`,
+    );
   return body as T;
 }
 

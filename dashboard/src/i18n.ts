@@ -20,12 +20,18 @@ export const WORDS = {
   mute: { zh: '静音', en: 'Mute' },
   unmute: { zh: '取消静音', en: 'Unmute' },
   wall: { zh: '大屏', en: 'Wall' },
-  drillRunning: { zh: '演练进行中 — 标有“演练”的告警属于演练，其余均为真实告警', en: 'DRILL IN PROGRESS — alarms marked DRILL are the drill; all others are real' },
+  drillRunning: {
+    zh: '演练进行中 — 标有“演练”的告警属于演练，其余均为真实告警',
+    en: 'DRILL IN PROGRESS — alarms marked DRILL are the drill; all others are real',
+  },
   drillIncident: { zh: '演练事件 — 非真实事件', en: 'DRILL incident — not a real one' },
   drillEnded: { zh: '演练已结束，事件已自动关闭', en: 'The drill ended; this incident was closed' },
   bySensor: { zh: '传感器确认（非人工）', en: 'closed by the sensors, not a person' },
   recordsBy: { zh: '记录人', en: 'records by' },
-  sensorsShow: { zh: '传感器显示已满足，需人工记录后完成', en: 'the sensors show it; a person must record and close it' },
+  sensorsShow: {
+    zh: '传感器显示已满足，需人工记录后完成',
+    en: 'the sensors show it; a person must record and close it',
+  },
   reopenedTask: { zh: '供电再次变化，需重新检查', en: 'supply changed again: check again' },
   noAlarms: { zh: '当前无告警', en: 'No active alarms' },
   severity: { zh: '级别', en: 'Severity' },
@@ -62,7 +68,10 @@ export const WORDS = {
   closeIncident: { zh: '关闭事件', en: 'Close incident' },
   // A device command from the incident (S000 §5: close a vacant flat's valve first), asked twice.
   closeValve: { zh: '关阀', en: 'Close valve' },
-  closeValveAsk: { zh: '确认远程关闭该户进水阀？该户将停水，直到有人重新开阀。', en: "Close this flat's water valve remotely? Its water stays off until someone opens it again." },
+  closeValveAsk: {
+    zh: '确认远程关闭该户进水阀？该户将停水，直到有人重新开阀。',
+    en: "Close this flat's water valve remotely? Its water stays off until someone opens it again.",
+  },
   closeValveYes: { zh: '确认关阀', en: 'Yes, close it' },
   commandCancel: { zh: '取消', en: 'Cancel' },
   commandSending: { zh: '指令下发中，等待设备回读…', en: 'Sending, waiting for the read-back…' },
@@ -97,7 +106,10 @@ export const WORDS = {
   expectedAlarms: { zh: '预期告警', en: 'Expected alarms' },
   ackTimes: { zh: '紧急告警确认用时', en: 'Time to acknowledge each critical alarm' },
   stepsAgainstTarget: { zh: '处置步骤（对照时限）', en: 'Steps against their targets' },
-  tasksAgainstTarget: { zh: '任务（逐台电梯检查等，时限自任务开启起算）', en: 'Tasks (the check of each lift…), against their deadline from when they opened' },
+  tasksAgainstTarget: {
+    zh: '任务（逐台电梯检查等，时限自任务开启起算）',
+    en: 'Tasks (the check of each lift…), against their deadline from when they opened',
+  },
   colOutcome: { zh: '结果', en: 'Outcome' },
   colTime: { zh: '时间', en: 'Time' },
   colWhat: { zh: '内容', en: 'What' },
@@ -126,7 +138,10 @@ export const WORDS = {
   making: { zh: '生成中…', en: 'Making the report…' },
   reportFailed: { zh: '报告未能生成', en: 'The report could not be made' },
   includesDrill: { zh: '含演练', en: 'includes a drill' },
-  reportDrill: { zh: '本期含演练 — 读数含模拟事件', en: 'This period includes a drill: readings include simulated events' },
+  reportDrill: {
+    zh: '本期含演练 — 读数含模拟事件',
+    en: 'This period includes a drill: readings include simulated events',
+  },
   period: { zh: '报告期', en: 'Period' },
   dataTo: { zh: '数据截至', en: 'data to' },
   generated: { zh: '生成于', en: 'made' },
@@ -153,21 +168,33 @@ export const WORDS = {
   monthly: { zh: '月报', en: 'Monthly' },
   show: { zh: '显示', en: 'Show' },
   noStoredReports: { zh: '暂无定时报表', en: 'No scheduled reports yet' },
-  reportsUnavailable: { zh: '此网关不提供表计报表（数据库不支持 InfluxQL）', en: 'This gateway makes no meter reports (its database does not speak InfluxQL)' },
+  reportsUnavailable: {
+    zh: '此网关不提供表计报表（数据库不支持 InfluxQL）',
+    en: 'This gateway makes no meter reports (its database does not speak InfluxQL)',
+  },
   sevCritical: { zh: '紧急', en: 'critical' },
   sevMajor: { zh: '重要', en: 'major' },
   sevMinor: { zh: '一般', en: 'minor' },
   sevWarning: { zh: '提示', en: 'warning' },
   openCases: { zh: '未结事件', en: 'Open cases' },
-  linkLost: { zh: '与网关的连接已断开 — 画面可能不是最新，正在重连…', en: 'Connection to the gateway lost — this screen may be out of date; reconnecting…' },
+  linkLost: {
+    zh: '与网关的连接已断开 — 画面可能不是最新，正在重连…',
+    en: 'Connection to the gateway lost — this screen may be out of date; reconnecting…',
+  },
   health: { zh: '系统状态', en: 'Health' },
   statusOk: { zh: '正常', en: 'OK' },
   statusDegraded: { zh: '部分故障', en: 'degraded' },
   statusDown: { zh: '故障', en: 'down' },
   statusUnknown: { zh: '未知', en: 'unknown' },
   healthAllOk: { zh: '监控系统各部件运行正常', en: 'Every part of the monitor is working' },
-  healthSomeFail: { zh: '监控系统有部件故障 — 部分设备可能未被监控，见下方及告警页', en: 'Part of the monitor is failing: some of the estate may be unwatched (see below and the alarm board)' },
-  healthUnreachable: { zh: '无法获取网关状态 — 以下为最后一次结果，可能已过时', en: 'The gateway does not answer: what follows is its last answer and may be out of date' },
+  healthSomeFail: {
+    zh: '监控系统有部件故障 — 部分设备可能未被监控，见下方及告警页',
+    en: 'Part of the monitor is failing: some of the estate may be unwatched (see below and the alarm board)',
+  },
+  healthUnreachable: {
+    zh: '无法获取网关状态 — 以下为最后一次结果，可能已过时',
+    en: 'The gateway does not answer: what follows is its last answer and may be out of date',
+  },
   asOf: { zh: '更新于', en: 'as of' },
   systemAlarmsOnBoard: { zh: '系统告警在告警页显示', en: 'System alarms are on the alarm board' },
   gatewayItself: { zh: '监控网关', en: 'the gateway' },
@@ -206,11 +233,17 @@ export const WORDS = {
   thisShift: { zh: '本班', en: 'This shift' },
   openedWord: { zh: '件发生', en: 'opened' },
   closedWord: { zh: '件关闭', en: 'closed' },
-  handoverWaiting: { zh: '您的交班等待接班人确认（确认前您仍是负责人）：', en: 'Your handover waits for confirmation (you stay the owner until then):' },
+  handoverWaiting: {
+    zh: '您的交班等待接班人确认（确认前您仍是负责人）：',
+    en: 'Your handover waits for confirmation (you stay the owner until then):',
+  },
   outsideWindow: { zh: '不在交接时段内', en: 'outside the handover window' },
   cancel: { zh: '撤销', en: 'Cancel' },
   handOverTo: { zh: '接班人', en: 'Incoming' },
-  handoverNote: { zh: '交接事项（未完成的工作、需注意的情况）', en: 'Handover note (work not finished, things to watch)' },
+  handoverNote: {
+    zh: '交接事项（未完成的工作、需注意的情况）',
+    en: 'Handover note (work not finished, things to watch)',
+  },
   handOverShift: { zh: '交班', en: 'Hand over the shift' },
   handoverPending: { zh: '待确认', en: 'waiting for confirmation' },
   handoverConfirmed: { zh: '已确认', en: 'confirmed' },
@@ -291,7 +324,10 @@ export const WORDS = {
   drillDoesNotFit: { zh: '与本园区不符，不能开始', en: 'Does not fit this estate: cannot start' },
   startDrill: { zh: '开始演练…', en: 'Start the drill…' },
   drillConfirmAsk: { zh: '开始演练', en: 'Start the drill' },
-  drillConfirmNote: { zh: '这是演练：演练中的告警都将标注“演练”（DRILL）。故障只注入模拟园区，不影响真实设备；其他告警仍是真实告警。', en: 'This is a drill: alarms will be marked DRILL. The faults go into the simulated estate only, never real equipment; any other alarm stays real.' },
+  drillConfirmNote: {
+    zh: '这是演练：演练中的告警都将标注“演练”（DRILL）。故障只注入模拟园区，不影响真实设备；其他告警仍是真实告警。',
+    en: 'This is a drill: alarms will be marked DRILL. The faults go into the simulated estate only, never real equipment; any other alarm stays real.',
+  },
   drillConfirmYes: { zh: '确认开始', en: 'Start' },
   stopDrill: { zh: '停止演练', en: 'Stop the drill' },
   pastDrills: { zh: '历史演练及报告', en: 'Past drills and their reports' },
@@ -330,7 +366,10 @@ export const WORDS = {
   devLoading: { zh: '读取中…', en: 'Loading…' },
   devCommands: { zh: '远程控制', en: 'Remote control' },
   devOpenValve: { zh: '开阀', en: 'Open valve' },
-  devOpenValveAsk: { zh: '确认远程开启该户进水阀？阀门打开后即恢复供水。', en: "Open this flat's water valve remotely? Water flows again as soon as it opens." },
+  devOpenValveAsk: {
+    zh: '确认远程开启该户进水阀？阀门打开后即恢复供水。',
+    en: "Open this flat's water valve remotely? Water flows again as soon as it opens.",
+  },
   devOpenValveYes: { zh: '确认开阀', en: 'Yes, open it' },
   devSetTo: { zh: '设为', en: 'Set to' },
   devCommandAsk: { zh: '确认向设备下发此指令？', en: 'Send this command to the device?' },
@@ -352,7 +391,12 @@ export const WORDS = {
 export type Word = keyof typeof WORDS;
 
 /** Severities in the reader's language (the board, reports). */
-export const SEVERITY_WORD = { critical: 'sevCritical', major: 'sevMajor', minor: 'sevMinor', warning: 'sevWarning' } as const satisfies Record<string, Word>;
+export const SEVERITY_WORD = {
+  critical: 'sevCritical',
+  major: 'sevMajor',
+  minor: 'sevMinor',
+  warning: 'sevWarning',
+} as const satisfies Record<string, Word>;
 
 /**
  * Titles of the meter-anomaly kinds, the same words as ANOMALY_KINDS in
@@ -370,7 +414,8 @@ export const ANOMALY_TITLES: Record<string, Text> = {
   night_flow_high: { zh: '夜间流量偏高', en: 'High night flow' },
 };
 
-let lang: Lang = (localStorage.getItem('lang') as Lang | null) ?? (navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en');
+let lang: Lang =
+  (localStorage.getItem('lang') as Lang | null) ?? (navigator.language.toLowerCase().startsWith('zh') ? 'zh' : 'en');
 
 export function getLang(): Lang {
   return lang;
@@ -404,7 +449,15 @@ export function setZone(z: string): void {
 
 export function time(ms: number | string): string {
   const d = new Date(ms);
-  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: zone, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d);
+  return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', {
+    timeZone: zone,
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(d);
 }
 
 /** The gateway's clock minus the browser's (the demo runs on a simulated clock). */
@@ -418,6 +471,11 @@ export function serverNow(): number {
 
 export function ago(ms: number, now = serverNow()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
-  const parts = s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  const parts =
+    s < 60
+      ? `${s}s`
+      : s < 3600
+        ? `${Math.floor(s / 60)}m ${s % 60}s`
+        : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return parts;
 }

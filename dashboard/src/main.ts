@@ -63,7 +63,8 @@ function App() {
     await api('/api/logout', { method: 'POST', body: {} }).catch(() => undefined);
     setMe(null);
   };
-  const tab = (id: string, word: Parameters<typeof t>[0]) => html`<a href=${`#/${id}`} class=${route[0] === id ? 'active' : ''}>${t(word)}</a>`;
+  const tab = (id: string, word: Parameters<typeof t>[0]) =>
+    html`<a href=${`#/${id}`} class=${route[0] === id ? 'active' : ''}>${t(word)}</a>`;
   let view;
   switch (route[0]) {
     case 'estate':

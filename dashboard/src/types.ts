@@ -47,7 +47,13 @@ export interface Site {
   name: Text | string;
   timezone: string;
   now: number;
-  buildings: { id: string; name: Text | string; floors: { id: string; level: number }[]; units: { id: string; floor: string; vacant?: boolean; name?: Text | string }[]; rooms: { id: string; floor: string; type: string; name?: Text | string }[] }[];
+  buildings: {
+    id: string;
+    name: Text | string;
+    floors: { id: string; level: number }[];
+    units: { id: string; floor: string; vacant?: boolean; name?: Text | string }[];
+    rooms: { id: string; floor: string; type: string; name?: Text | string }[];
+  }[];
   devices?: DeviceTopology[];
 }
 
@@ -81,7 +87,10 @@ export interface Incident {
   closedReason?: 'drill_ended';
   alarms: { alarmId: string; kind?: string; deviceId?: string; cleared: boolean }[];
   steps: Record<string, StepState>;
-  tasks: Record<string, { title: Text; deviceId?: string; done: boolean; by?: string; evidence?: Text; reopened: number }>;
+  tasks: Record<
+    string,
+    { title: Text; deviceId?: string; done: boolean; by?: string; evidence?: Text; reopened: number }
+  >;
   timeline: ({ type: string; at: number } & Record<string, unknown>)[];
 }
 

@@ -30,6 +30,14 @@ export function siteFacts(config: SiteConfig): SiteFacts {
       intervalS: d.protocol === 'mqtt' ? d.publish_interval_s : d.poll_interval_s,
     });
   }
-  const tradingHours = new Map(config.buildings.map((b) => [b.id, b.trading_hours ? { tradingHours: b.trading_hours } : {}]));
-  return { site: config.site.id, timezone: config.site.timezone, devices, buildings: tradingHours, ...(config.thresholds ? { thresholds: config.thresholds as ThresholdConfig } : {}) };
+  const tradingHours = new Map(
+    config.buildings.map((b) => [b.id, b.trading_hours ? { tradingHours: b.trading_hours } : {}]),
+  );
+  return {
+    site: config.site.id,
+    timezone: config.site.timezone,
+    devices,
+    buildings: tradingHours,
+    ...(config.thresholds ? { thresholds: config.thresholds as ThresholdConfig } : {}),
+  };
 }

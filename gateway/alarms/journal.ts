@@ -29,14 +29,21 @@ export class AlarmJournal {
   }
 
   /** Reads the journal back: the latest state of each alarm, and its entries in order. Compacts it. */
-  async open(now: number, onCorrupt?: (line: number, detail: string) => void): Promise<{ alarms: Alarm[]; entries: JournalEntry[] }> {
+  async open(
+    now: number,
+    onCorrupt?: (line: number, detail: string) => void,
+  ): Promise<{ alarms: Alarm[]; entries: JournalEntry[] }> {
     const all = await this.log.open(onCorrupt);
     await this.log.close();
     const latest = new Map<string, JournalEntry>();
     for (const { seq, record } of all) latest.set(record.alarm.id, { seq, ...record });
-    const kept = [...latest.values()].filter((e) => e.alarm.status !== 'closed' || now - (e.alarm.closedAt ?? 0) < KEEP_CLOSED_MS).sort((a, b) => a.seq - b.seq);
+    const kept = [...latest.values()]
+      .filter((e) => e.alarm.status !== 'closed' || now - (e.alarm.closedAt ?? 0) < KEEP_CLOSED_MS)
+      .sort((a, b) => a.seq - b.seq);
     const tmp = join(dirname(this.file), '.alarms.tmp');
-    await writeFile(tmp, kept.map(({ seq, ...record }) => JSON.stringify({ seq, record }) + '\n').join(''), { flush: true });
+    await writeFile(tmp, kept.map(({ seq, ...record }) => JSON.stringify({ seq, record }) + '\n').join(''), {
+      flush: true,
+    });
     await rename(tmp, this.file);
     this.log = new EventLog(this.file);
     await this.log.open();

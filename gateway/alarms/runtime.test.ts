@@ -30,17 +30,35 @@ afterEach(async () => {
 });
 
 async function runtime(file: string, clock: { t: number; now(): number }, drill?: string) {
-  const r = new AlarmRuntime({ config, clock, journal: new AlarmJournal(file), logger: quiet, tickMs: 60_000, ...(drill ? { activeDrill: () => ({ id: drill, scope: new Set(config.devices.map((d) => d.id)) }) } : {}) });
+  const r = new AlarmRuntime({
+    config,
+    clock,
+    journal: new AlarmJournal(file),
+    logger: quiet,
+    tickMs: 60_000,
+    ...(drill ? { activeDrill: () => ({ id: drill, scope: new Set(config.devices.map((d) => d.id)) }) } : {}),
+  });
   runtimes.push(r);
   await r.start();
   return r;
 }
-const reading = (deviceId: string, kind: Reading['kind'], ts: number, fields: Reading['fields']): Reading => ({ deviceId, kind, ts, fields, quality: 'good' });
+const reading = (deviceId: string, kind: Reading['kind'], ts: number, fields: Reading['fields']): Reading => ({
+  deviceId,
+  kind,
+  ts,
+  fields,
+  quality: 'good',
+});
 
 describe('alarm runtime', () => {
   it('raises from readings, journals every change before announcing it, and lists with filters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
-    const clock = { t: T0, now() { return this.t; } };
+    const clock = {
+      t: T0,
+      now() {
+        return this.t;
+      },
+    };
     const r = await runtime(join(dir, 'alarms.jsonl'), clock);
     const seen: JournalEntry[] = [];
     r.subscribe((e) => seen.push(e));
@@ -49,10 +67,23 @@ describe('alarm runtime', () => {
     await r.settled();
     clock.t = T0 + 5000;
     await r.settled();
-    expect(seen.map((e) => `${e.type} ${e.alarm.kind}`)).toEqual(['pending water_leak', 'pending lift_entrapment', 'firing lift_entrapment', 'firing water_leak']);
-    const onDisk = readFileSync(join(dir, 'alarms.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as JournalEntry);
+    expect(seen.map((e) => `${e.type} ${e.alarm.kind}`)).toEqual([
+      'pending water_leak',
+      'pending lift_entrapment',
+      'firing lift_entrapment',
+      'firing water_leak',
+    ]);
+    const onDisk = readFileSync(join(dir, 'alarms.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JournalEntry);
     expect(onDisk.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
-    expect(r.list().map((a) => a.kind).sort()).toEqual(['lift_entrapment', 'water_leak']);
+    expect(
+      r
+        .list()
+        .map((a) => a.kind)
+        .sort(),
+    ).toEqual(['lift_entrapment', 'water_leak']);
     expect(r.list({ building: 'b2' }).map((a) => a.kind)).toEqual(['lift_entrapment']);
     expect(r.list({ severity: 'critical', drill: true })).toEqual([]);
     expect(r.health()).toMatchObject({ status: 'ok', firing: 2 });
@@ -61,7 +92,12 @@ describe('alarm runtime', () => {
   it('comes back after a restart with the same alarms and acknowledgements, raising nothing twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
     const file = join(dir, 'alarms.jsonl');
-    const clock = { t: T0, now() { return this.t; } };
+    const clock = {
+      t: T0,
+      now() {
+        return this.t;
+      },
+    };
     const first = await runtime(file, clock);
     first.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
     await first.settled();
@@ -81,13 +117,20 @@ describe('alarm runtime', () => {
     second.observe(reading('leak-1', 'leak_sensor', clock.t, { wet: true }));
     await second.settled();
     expect(seen.filter((e) => e.alarm.kind === 'water_leak')).toEqual([]);
-    expect(second.list().map(({ id, status, ack }) => ({ id, status, ack }))).toEqual(before.map(({ id, status, ack }) => ({ id, status, ack })));
+    expect(second.list().map(({ id, status, ack }) => ({ id, status, ack }))).toEqual(
+      before.map(({ id, status, ack }) => ({ id, status, ack })),
+    );
     expect(second.list()[0]!.ack).toMatchObject({ by: 'duty', comment: '已关阀 valve closed' });
   });
 
   it('replays the changes a reconnecting stream missed (Last-Event-ID), then goes on live', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
-    const clock = { t: T0, now() { return this.t; } };
+    const clock = {
+      t: T0,
+      now() {
+        return this.t;
+      },
+    };
     const r = await runtime(join(dir, 'alarms.jsonl'), clock, 'drill-1');
     r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
     await r.settled();
@@ -102,7 +145,12 @@ describe('alarm runtime', () => {
   it("times the acknowledgement of each critical alarm of a drill (the drill's score), also after a restart", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
     const file = join(dir, 'alarms.jsonl');
-    const clock = { t: T0, now() { return this.t; } };
+    const clock = {
+      t: T0,
+      now() {
+        return this.t;
+      },
+    };
     const r = await runtime(file, clock, 'drill-1');
     r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
     r.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
@@ -114,7 +162,14 @@ describe('alarm runtime', () => {
     clock.t = T0 + 20_000;
     await r.acknowledge(lift.id, 'duty', undefined);
     const expected = [
-      { alarmId: lift.id, kind: 'lift_entrapment', device: 'lift-a', raisedAt: lift.raisedAt, acknowledgedAt: T0 + 20_000, by: 'duty' },
+      {
+        alarmId: lift.id,
+        kind: 'lift_entrapment',
+        device: 'lift-a',
+        raisedAt: lift.raisedAt,
+        acknowledgedAt: T0 + 20_000,
+        by: 'duty',
+      },
       { alarmId: leak.id, kind: 'water_leak', device: 'leak-1', raisedAt: leak.raisedAt },
     ];
     expect(r.criticalEpisodes('drill-1').sort((a, b) => a.kind.localeCompare(b.kind))).toEqual(expected);
@@ -128,7 +183,12 @@ describe('alarm runtime', () => {
   });
 
   it('refuses to acknowledge an alarm that does not exist', async () => {
-    const r = await runtime(join(mkdtempSync(join(tmpdir(), 'alarms-')), 'a.jsonl'), { t: T0, now() { return this.t; } });
+    const r = await runtime(join(mkdtempSync(join(tmpdir(), 'alarms-')), 'a.jsonl'), {
+      t: T0,
+      now() {
+        return this.t;
+      },
+    });
     expect(() => r.acknowledge('nope', 'duty', undefined)).toThrow(/no alarm "nope"/);
   });
 });

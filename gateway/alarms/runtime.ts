@@ -66,7 +66,9 @@ export class AlarmRuntime implements HealthSource {
   async start(): Promise<void> {
     const { clock, journal, logger } = this.opts;
     const now = clock.now();
-    const restored = await journal.open(now, (line, detail) => logger.warn({ line, detail }, 'alarm journal: damaged line skipped'));
+    const restored = await journal.open(now, (line, detail) =>
+      logger.warn({ line, detail }, 'alarm journal: damaged line skipped'),
+    );
     await this.opts.silences?.load(now);
     this.engine = new RuleEngine({ facts: siteFacts(this.opts.config), start: now });
     this.engine.restore(restored.alarms);
@@ -96,13 +98,19 @@ export class AlarmRuntime implements HealthSource {
   acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]> {
     const engine = this.requireEngine();
     const now = this.opts.clock.now();
-    if (this.systemAlarms.findById(alarmId)) return this.persist(this.systemAlarms.acknowledge(alarmId, by, comment, now));
+    if (this.systemAlarms.findById(alarmId))
+      return this.persist(this.systemAlarms.acknowledge(alarmId, by, comment, now));
     return this.persist(engine.acknowledge(alarmId, by, comment, now));
   }
 
   /** Alarms not closed, in the board's order (real before drill, critical first: rules/alarms/order.ts). */
   list(filter: AlarmFilter = {}): AlarmView[] {
-    const all = [...this.requireEngine().active().map((a) => this.annotate(a)), ...this.systemAlarms.active()].sort(boardOrder);
+    const all = [
+      ...this.requireEngine()
+        .active()
+        .map((a) => this.annotate(a)),
+      ...this.systemAlarms.active(),
+    ].sort(boardOrder);
     return all.filter(
       (a) =>
         (filter.status === undefined || filter.status === 'active' || a.status === filter.status) &&
@@ -115,7 +123,10 @@ export class AlarmRuntime implements HealthSource {
   get(alarmId: string): AlarmView | undefined {
     const system = this.systemAlarms.findById(alarmId);
     if (system) return system;
-    const a = this.requireEngine().active().find((x) => x.id === alarmId) ?? this.requireEngine().findById(alarmId);
+    const a =
+      this.requireEngine()
+        .active()
+        .find((x) => x.id === alarmId) ?? this.requireEngine().findById(alarmId);
     return a && this.annotate(a);
   }
 
@@ -130,11 +141,28 @@ export class AlarmRuntime implements HealthSource {
   }
 
   /** A silence or maintenance window from now (or `from`) for `minutes`. */
-  silence(s: { by: string; reason: string; minutes: number; from?: number; maintenance: boolean; match: SilenceMatch }): Promise<Silence> {
+  silence(s: {
+    by: string;
+    reason: string;
+    minutes: number;
+    from?: number;
+    maintenance: boolean;
+    match: SilenceMatch;
+  }): Promise<Silence> {
     if (!this.opts.silences) return Promise.reject(new Error('this gateway keeps no silences'));
     const now = this.opts.clock.now();
     const from = s.from ?? now;
-    return this.opts.silences.add({ by: s.by, reason: s.reason, from, until: from + s.minutes * 60_000, maintenance: s.maintenance, match: s.match }, now);
+    return this.opts.silences.add(
+      {
+        by: s.by,
+        reason: s.reason,
+        from,
+        until: from + s.minutes * 60_000,
+        maintenance: s.maintenance,
+        match: s.match,
+      },
+      now,
+    );
   }
 
   unsilence(id: string): Promise<boolean> {
@@ -144,13 +172,25 @@ export class AlarmRuntime implements HealthSource {
   /** Adds what mutes an alarm in the duty room's words: a silence, or the gateway's own link being down. */
   private annotate(a: AlarmView): AlarmView {
     const now = this.opts.clock.now();
-    const silence = this.opts.silences ? silencing(a, this.buildingOf.get(a.deviceId), this.opts.silences.list(now), now) : undefined;
+    const silence = this.opts.silences
+      ? silencing(a, this.buildingOf.get(a.deviceId), this.opts.silences.list(now), now)
+      : undefined;
     // "Device offline" while the gateway itself has lost the line is the gateway's problem, not the device's.
     const link = a.kind === 'device_offline' && !a.inhibitedBy ? this.opts.linkDown?.(a.deviceId) : undefined;
     if (!silence && !link) return a;
     return {
       ...a,
-      ...(silence ? { silencedBy: { id: silence.id, by: silence.by, reason: silence.reason, until: silence.until, maintenance: silence.maintenance } } : {}),
+      ...(silence
+        ? {
+            silencedBy: {
+              id: silence.id,
+              by: silence.by,
+              reason: silence.reason,
+              until: silence.until,
+              maintenance: silence.maintenance,
+            },
+          }
+        : {}),
       ...(link ? { inhibitedBy: { link } } : {}),
     };
   }
@@ -228,7 +268,9 @@ export class AlarmRuntime implements HealthSource {
   }
 
   private persist(changes: AlarmChange[]): Promise<JournalEntry[]> {
-    const done = this.writing.then(() => this.opts.journal.append(changes.map((c) => ({ type: c.event.type, at: c.event.at, alarm: c.alarm }))));
+    const done = this.writing.then(() =>
+      this.opts.journal.append(changes.map((c) => ({ type: c.event.type, at: c.event.at, alarm: c.alarm }))),
+    );
     this.writing = done.then(
       (entries) => {
         this.lastError = undefined;
@@ -246,7 +288,17 @@ export class AlarmRuntime implements HealthSource {
   private announce(entries: JournalEntry[]): void {
     for (const e of entries) {
       this.recent.push(e);
-      if (e.type === 'firing' || e.type === 'reopened') this.opts.logger.warn({ alarm: e.alarm.id, kind: e.alarm.kind, device: e.alarm.deviceId, severity: e.alarm.severity, drill: e.alarm.drill }, `ALARM ${e.alarm.kind} on ${e.alarm.deviceId}: ${e.alarm.evidence.text.en}`);
+      if (e.type === 'firing' || e.type === 'reopened')
+        this.opts.logger.warn(
+          {
+            alarm: e.alarm.id,
+            kind: e.alarm.kind,
+            device: e.alarm.deviceId,
+            severity: e.alarm.severity,
+            drill: e.alarm.drill,
+          },
+          `ALARM ${e.alarm.kind} on ${e.alarm.deviceId}: ${e.alarm.evidence.text.en}`,
+        );
       for (const l of this.listeners) l(e);
     }
     const excess = this.recent.length - (this.opts.backlog ?? 5000);

@@ -19,7 +19,8 @@ export class SilenceBook {
       this.silences = stored.silences.filter((s) => s.until > now);
       this.next = stored.next;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read silences from ${this.file}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`cannot read silences from ${this.file}: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -27,7 +28,10 @@ export class SilenceBook {
     return this.silences.filter((s) => s.until > now);
   }
 
-  async add(s: { by: string; reason: string; from: number; until: number; maintenance: boolean; match: SilenceMatch }, now: number): Promise<Silence> {
+  async add(
+    s: { by: string; reason: string; from: number; until: number; maintenance: boolean; match: SilenceMatch },
+    now: number,
+  ): Promise<Silence> {
     const silence: Silence = { id: `silence-${this.next++}`, ...s };
     this.silences = [...this.list(now), silence];
     await this.save();

@@ -21,7 +21,13 @@ export class Credentials {
     const user = this.config.users.find((u) => u.username === username);
     const ok = await this.checker.verify(`user:${username}`, password, user?.password_hash ?? NOBODY);
     if (!user || !ok) return undefined;
-    return { via: 'session', username: user.username, role: user.role, name: user.name ?? user.username, dutyRoles: user.duty_roles };
+    return {
+      via: 'session',
+      username: user.username,
+      role: user.role,
+      name: user.name ?? user.username,
+      dutyRoles: user.duty_roles,
+    };
   }
 
   /** The API token this secret belongs to; tokens have no name on the wire, so each is tried. */

@@ -34,7 +34,8 @@ describe('site config', () => {
     expect(config.site.timezone).toBe('Asia/Shanghai');
     expect(config.buildings.length).toBeGreaterThanOrEqual(3);
     const kinds = new Set(config.devices.map((d) => d.kind));
-    for (const k of ['lift', 'pump', 'boiler', 'water_meter', 'electricity_meter', 'leak_sensor', 'level_sensor']) expect(kinds).toContain(k);
+    for (const k of ['lift', 'pump', 'boiler', 'water_meter', 'electricity_meter', 'leak_sensor', 'level_sensor'])
+      expect(kinds).toContain(k);
     expect(config.buildings.some((b) => b.rooms.some((r) => r.type === 'boiler_room'))).toBe(true);
     expect(config.buildings.some((b) => b.rooms.some((r) => r.type === 'sump_pit'))).toBe(true);
     expect(config.buildings.some((b) => b.units.some((u) => u.vacant))).toBe(true);
@@ -103,11 +104,15 @@ devices:
         expect.stringMatching(/^15 devices\[2\]\.feeder: feeder "m1" is a water_meter/),
         expect.stringMatching(/^16 devices\[3\]\.feeder: feeder loop: e1 → e2 → e1/),
         expect.stringMatching(/^18 devices\[5\]\.drain_pump: "m1" is a water_meter, not a pump/),
-        expect.stringMatching(/^18 devices\[5\]\.place\.floor: floor "2" differs from the floor of its unit\/room \("B1"\)/),
+        expect.stringMatching(
+          /^18 devices\[5\]\.place\.floor: floor "2" differs from the floor of its unit\/room \("B1"\)/,
+        ),
       ]),
     );
     // The loop is said once, not again for e2, nor for e3 and p1 that hang below it.
-    expect(messages.filter((m) => m.includes('feeder loop'))).toEqual(['16 devices[3].feeder: feeder loop: e1 → e2 → e1']);
+    expect(messages.filter((m) => m.includes('feeder loop'))).toEqual([
+      '16 devices[3].feeder: feeder loop: e1 → e2 → e1',
+    ]);
   });
 
   it('reports YAML syntax errors with their line, and the path as far as the parser got', () => {
@@ -119,7 +124,9 @@ devices:
   });
 
   it('points a missing required key at its parent', () => {
-    const problems = problemsOf('site:\n  id: s1\nbuildings:\n  - id: b1\n    name: B\n    floors: { lowest: 1, highest: 2 }\n');
+    const problems = problemsOf(
+      'site:\n  id: s1\nbuildings:\n  - id: b1\n    name: B\n    floors: { lowest: 1, highest: 2 }\n',
+    );
     expect(problems).toEqual([expect.objectContaining({ path: 'site.name', line: 2 })]);
   });
 
@@ -131,19 +138,37 @@ users:
     const cfg = parseConfig(text, 'site.yaml', { env: { DUTY_HASH: HASH } });
     expect(cfg.users[0]!.password_hash).toBe(HASH);
     const problems = problemsOf(text);
-    expect(problems).toEqual([expect.objectContaining({ line: 13, path: 'users[0].password_hash', message: 'environment variable DUTY_HASH is not set' })]);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        line: 13,
+        path: 'users[0].password_hash',
+        message: 'environment variable DUTY_HASH is not set',
+      }),
+    ]);
   });
 
   it('MQTT_URL switches to an external broker, INFLUX_URL to an existing database', () => {
-    const cfg = parseConfig(minimal, 'site.yaml', { env: { MQTT_URL: 'mqtt://broker.local:1883', INFLUX_URL: 'http://db:8086' } });
+    const cfg = parseConfig(minimal, 'site.yaml', {
+      env: { MQTT_URL: 'mqtt://broker.local:1883', INFLUX_URL: 'http://db:8086' },
+    });
     expect(cfg.broker).toMatchObject({ embedded: false, url: 'mqtt://broker.local:1883' });
     expect(cfg.storage.url).toBe('http://db:8086');
   });
 
   it('takes threshold overrides and checks their names, buildings and devices', () => {
-    const ok = parseConfig(`${minimal}thresholds:\n  site: { leak_wet_s: 10 }\n  kinds: { lift: { lift_trapped_s: 30 } }\n  buildings: { b1: { burst_flow_m3h: 20 } }\n`, 'site.yaml', { env: {} });
-    expect(ok.thresholds).toEqual({ site: { leak_wet_s: 10 }, kinds: { lift: { lift_trapped_s: 30 } }, buildings: { b1: { burst_flow_m3h: 20 } } });
-    const problems = problemsOf(`${minimal}thresholds:\n  site: { leak_wet_seconds: 10 }\n  buildings: { b9: { leak_wet_s: 1 } }\n  devices: { ghost: { leak_wet_s: -1 } }\n`);
+    const ok = parseConfig(
+      `${minimal}thresholds:\n  site: { leak_wet_s: 10 }\n  kinds: { lift: { lift_trapped_s: 30 } }\n  buildings: { b1: { burst_flow_m3h: 20 } }\n`,
+      'site.yaml',
+      { env: {} },
+    );
+    expect(ok.thresholds).toEqual({
+      site: { leak_wet_s: 10 },
+      kinds: { lift: { lift_trapped_s: 30 } },
+      buildings: { b1: { burst_flow_m3h: 20 } },
+    });
+    const problems = problemsOf(
+      `${minimal}thresholds:\n  site: { leak_wet_seconds: 10 }\n  buildings: { b9: { leak_wet_s: 1 } }\n  devices: { ghost: { leak_wet_s: -1 } }\n`,
+    );
     expect(problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
       '12 thresholds.site.leak_wet_seconds: unknown key "leak_wet_seconds"',
       '13 thresholds.buildings.b9: no building "b9"',
@@ -156,12 +181,16 @@ users:
     const problems = problemsOf(`${minimal}storage:\n  driver: influxdb2\n  org: estate\n`);
     expect(problems.map((p) => p.path).sort()).toEqual(['storage.bucket', 'storage.token', 'storage.url']);
     expect(problems.map((p) => p.line)).toEqual([12, 12, 12]); // the storage block: the keys are missing from it
-    const ok = parseConfig(`${minimal}storage: { driver: influxdb2, org: o, bucket: b, token: t }\n`, 'site.yaml', { env: { INFLUX_URL: 'http://db:8086' } });
+    const ok = parseConfig(`${minimal}storage: { driver: influxdb2, org: o, bucket: b, token: t }\n`, 'site.yaml', {
+      env: { INFLUX_URL: 'http://db:8086' },
+    });
     expect(ok.storage).toMatchObject({ driver: 'influxdb2', url: 'http://db:8086', bucket: 'b' });
   });
 
   it('rejects a time zone that does not exist and a password that is not a hash', () => {
-    const text = minimal.replace('name: Test', 'name: Test\n  timezone: Asia/Shangai') + `
+    const text =
+      minimal.replace('name: Test', 'name: Test\n  timezone: Asia/Shangai') +
+      `
 users:
   - { username: duty, role: operator, password_hash: hunter2 }
 `;

@@ -44,7 +44,9 @@ export function loadConfigFile(file: string, opts: { env?: Env; extraChecks?: Ex
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '', line: 0, col: 0, message: `cannot read the file: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [
+      { path: '', line: 0, col: 0, message: `cannot read the file: ${(err as Error).message}` },
+    ]);
   }
   const config = parseConfig(text, file, opts);
   return { config, file, baseDir: dirname(resolve(file)) };
@@ -55,7 +57,11 @@ export function loadConfigFile(file: string, opts: { env?: Env; extraChecks?: Ex
  * replaced from the environment so secrets stay out of the file; MQTT_URL and INFLUX_URL
  * override the broker and storage URLs.
  */
-export function parseConfig(text: string, file: string, opts: { env?: Env; extraChecks?: ExtraCheck[] } = {}): SiteConfig {
+export function parseConfig(
+  text: string,
+  file: string,
+  opts: { env?: Env; extraChecks?: ExtraCheck[] } = {},
+): SiteConfig {
   const env = opts.env ?? process.env;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -65,17 +71,28 @@ export function parseConfig(text: string, file: string, opts: { env?: Env; extra
   for (const e of doc.errors) {
     const pos = at(e.pos[0]);
     // Where the parser got to: the key path of the deepest entry holding the error, as far as it can tell.
-    problems.push({ path: formatPath(pathAt(doc.contents, e.pos[0])), ...pos, message: `YAML: ${e.message.split('\n')[0]}` });
+    problems.push({
+      path: formatPath(pathAt(doc.contents, e.pos[0])),
+      ...pos,
+      message: `YAML: ${e.message.split('\n')[0]}`,
+    });
   }
   if (problems.length) throw new ConfigError(file, problems);
 
-  substituteEnv(doc, env, (node, path, message) => problems.push({ path: formatPath(path), ...at(node.range?.[0]), message }));
+  substituteEnv(doc, env, (node, path, message) =>
+    problems.push({ path: formatPath(path), ...at(node.range?.[0]), message }),
+  );
   if (problems.length) throw new ConfigError(file, problems);
 
   const raw = doc.toJS() ?? {};
   applyEnvOverrides(raw, env);
 
-  const locate = (path: (string | number | symbol)[]) => locateNode(doc, path.map((p) => (typeof p === 'symbol' ? String(p) : p)), at);
+  const locate = (path: (string | number | symbol)[]) =>
+    locateNode(
+      doc,
+      path.map((p) => (typeof p === 'symbol' ? String(p) : p)),
+      at,
+    );
   const result = siteConfig.safeParse(raw);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -89,7 +106,8 @@ export function parseConfig(text: string, file: string, opts: { env?: Env; extra
     throw new ConfigError(file, sortProblems(problems));
   }
   for (const check of opts.extraChecks ?? []) {
-    for (const p of check(result.data)) problems.push({ path: formatPath(p.path), ...locate(p.path), message: p.message });
+    for (const p of check(result.data))
+      problems.push({ path: formatPath(p.path), ...locate(p.path), message: p.message });
   }
   if (problems.length) throw new ConfigError(file, sortProblems(problems));
   return result.data;
@@ -101,7 +119,11 @@ function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-function substituteEnv(doc: Document, env: Env, problem: (node: Node, path: (string | number)[], message: string) => void): void {
+function substituteEnv(
+  doc: Document,
+  env: Env,
+  problem: (node: Node, path: (string | number)[], message: string) => void,
+): void {
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;

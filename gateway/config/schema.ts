@@ -36,7 +36,6 @@ const floors = z.union([
   }),
 ]);
 
-
 const unit = z.strictObject({
   id,
   floor: id,
@@ -55,7 +54,12 @@ const building = z.strictObject({
    * A building with shops (商业网点): their local trading hours. A power cut in them brings the
    * evening-trading steps (S001 篇3 停电预案: emergency lighting, evacuate customers, fire watch).
    */
-  trading_hours: z.strictObject({ from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM'), to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM') }).optional(),
+  trading_hours: z
+    .strictObject({
+      from: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM'),
+      to: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM'),
+    })
+    .optional(),
 });
 
 const place = z.strictObject({
@@ -68,7 +72,10 @@ const place = z.strictObject({
 /** A bcrypt-like self-describing hash made by `dutyroom hash-password`. */
 export const passwordHash = z
   .string()
-  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/, 'not a password hash: make one with `dutyroom hash-password`');
+  .regex(
+    /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/,
+    'not a password hash: make one with `dutyroom hash-password`',
+  );
 
 const mqttConnection = z.strictObject({
   /** Extra topic the device (or its bridge) publishes to, e.g. zigbee2mqtt/<friendly name>. */
@@ -137,7 +144,9 @@ export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Sensors and the gateway record under these names; a person never may (incident records, I7). */
-const personName = id.refine((n) => !(NOT_A_PERSON as readonly string[]).includes(n), { message: `reserved: ${NOT_A_PERSON.join(' and ')} are what sensors and the gateway record under, not people` });
+const personName = id.refine((n) => !(NOT_A_PERSON as readonly string[]).includes(n), {
+  message: `reserved: ${NOT_A_PERSON.join(' and ')} are what sensors and the gateway record under, not people`,
+});
 
 const user = z.strictObject({
   username: personName,
@@ -187,12 +196,20 @@ const broker = z.strictObject({
     .optional(),
   accounts: z.array(brokerAccount).default([]),
   /** Largest payload accepted, bytes. */
-  max_payload_bytes: z.number().int().positive().default(64 * 1024),
+  max_payload_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   /** The doors before login (broker/doors.ts): what a client that never logs in can cost. */
   limits: z
     .strictObject({
       /** Largest packet before the CONNECT is accepted. */
-      pre_auth_packet_bytes: z.number().int().min(1024).default(64 * 1024),
+      pre_auth_packet_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024),
       /** A connection that has not logged in by then is closed. */
       connect_timeout_s: z.number().positive().default(10),
       max_connections: z.number().int().positive().default(20_000),
@@ -224,7 +241,11 @@ const storage = z.strictObject({
   spool: z
     .strictObject({
       dir: z.string().min(1).optional(),
-      max_bytes: z.number().int().positive().default(1024 * 1024 * 1024),
+      max_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024 * 1024),
       /** How long appended readings may wait before one fsync covers them all. */
       fsync_interval_ms: z.number().int().min(0).default(20),
     })
@@ -242,7 +263,10 @@ const ingest = z.strictObject({
   /** Readings stamped further in the future than this are refused. */
   max_future_s: z.number().nonnegative().default(300),
   /** Readings older than this are refused (devices that buffer offline may send late). */
-  max_age_h: z.number().positive().default(24 * 7),
+  max_age_h: z
+    .number()
+    .positive()
+    .default(24 * 7),
 });
 
 const siteShape = z.strictObject({
@@ -297,7 +321,11 @@ const siteShape = z.strictObject({
     .strictObject({
       meters: meterReportSettingsShape.prefault({}),
       /** Local time of the daily report (the day before), before the shift handover; null: none. */
-      daily_at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM').nullable().default('08:00'),
+      daily_at: z
+        .string()
+        .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM')
+        .nullable()
+        .default('08:00'),
       /** Day of the month of the monthly report (the month before), made at daily_at; null: none. */
       monthly_day: z.number().int().min(1).max(28).nullable().default(1),
       /** Escalation roles whose channels announce a new report. */
@@ -347,10 +375,12 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
   cfg.buildings.forEach((b, bi) => {
     const floorIds = new Set(floorsOf(b).map((f) => f.id));
     b.units.forEach((u, ui) => {
-      if (!floorIds.has(u.floor)) problem(['buildings', bi, 'units', ui, 'floor'], `building ${b.id} has no floor "${u.floor}"`);
+      if (!floorIds.has(u.floor))
+        problem(['buildings', bi, 'units', ui, 'floor'], `building ${b.id} has no floor "${u.floor}"`);
     });
     b.rooms.forEach((r, ri) => {
-      if (!floorIds.has(r.floor)) problem(['buildings', bi, 'rooms', ri, 'floor'], `building ${b.id} has no floor "${r.floor}"`);
+      if (!floorIds.has(r.floor))
+        problem(['buildings', bi, 'rooms', ri, 'floor'], `building ${b.id} has no floor "${r.floor}"`);
     });
   });
 
@@ -363,26 +393,35 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
       problem(at('place', 'building'), `no building "${d.place.building}"`);
     } else {
       const floorIds = new Set(floorsOf(b).map((f) => f.id));
-      if (d.place.floor && !floorIds.has(d.place.floor)) problem(at('place', 'floor'), `building ${b.id} has no floor "${d.place.floor}"`);
+      if (d.place.floor && !floorIds.has(d.place.floor))
+        problem(at('place', 'floor'), `building ${b.id} has no floor "${d.place.floor}"`);
       const u = d.place.unit ? b.units.find((x) => x.id === d.place.unit) : undefined;
       if (d.place.unit && !u) problem(at('place', 'unit'), `building ${b.id} has no unit "${d.place.unit}"`);
       const r = d.place.room ? b.rooms.find((x) => x.id === d.place.room) : undefined;
       if (d.place.room && !r) problem(at('place', 'room'), `building ${b.id} has no room "${d.place.room}"`);
       const implied = u?.floor ?? r?.floor;
       if (implied && d.place.floor && implied !== d.place.floor) {
-        problem(at('place', 'floor'), `floor "${d.place.floor}" differs from the floor of its unit/room ("${implied}")`);
+        problem(
+          at('place', 'floor'),
+          `floor "${d.place.floor}" differs from the floor of its unit/room ("${implied}")`,
+        );
       }
     }
     if (d.feeder !== undefined) {
       const f = devices.get(d.feeder);
       if (!f) problem(at('feeder'), `no device "${d.feeder}"`);
-      else if (f.kind !== 'electricity_meter') problem(at('feeder'), `feeder "${d.feeder}" is a ${f.kind}, not an electricity_meter`);
+      else if (f.kind !== 'electricity_meter')
+        problem(at('feeder'), `feeder "${d.feeder}" is a ${f.kind}, not an electricity_meter`);
       else if (f.id === d.id) problem(at('feeder'), 'a meter cannot feed itself');
     }
-    if (d.circuit !== undefined && d.kind !== 'electricity_meter') problem(at('circuit'), 'only electricity meters have a circuit');
-    if (d.circuit === 'sub_circuit' && d.feeder === undefined) problem(at('feeder'), 'a sub_circuit meter needs the feeder meter above it');
-    if (d.circuit === 'incomer' && d.feeder !== undefined) problem(at('feeder'), 'an incomer has no feeder inside the site');
-    if (d.nominal_voltage_v !== undefined && d.kind !== 'electricity_meter') problem(at('nominal_voltage_v'), 'only electricity meters have a nominal voltage');
+    if (d.circuit !== undefined && d.kind !== 'electricity_meter')
+      problem(at('circuit'), 'only electricity meters have a circuit');
+    if (d.circuit === 'sub_circuit' && d.feeder === undefined)
+      problem(at('feeder'), 'a sub_circuit meter needs the feeder meter above it');
+    if (d.circuit === 'incomer' && d.feeder !== undefined)
+      problem(at('feeder'), 'an incomer has no feeder inside the site');
+    if (d.nominal_voltage_v !== undefined && d.kind !== 'electricity_meter')
+      problem(at('nominal_voltage_v'), 'only electricity meters have a nominal voltage');
     if (d.role !== undefined && d.kind !== 'pump') problem(at('role'), 'only pumps have a role');
     if (d.drain_pump !== undefined) {
       const p = devices.get(d.drain_pump);
@@ -393,7 +432,8 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
     if (d.protocol === 'modbus') {
       const c = d.connection;
       if (c.transport === 'tcp' && !c.host) problem(at('connection', 'host'), 'Modbus TCP needs a host');
-      if (c.transport === 'rtu' && !c.serial_port) problem(at('connection', 'serial_port'), 'Modbus RTU needs a serial_port');
+      if (c.transport === 'rtu' && !c.serial_port)
+        problem(at('connection', 'serial_port'), 'Modbus RTU needs a serial_port');
     } else {
       const login = d.connection.username ?? d.id;
       if (logins.has(login)) problem(at('connection', 'username'), `broker login "${login}" is also a broker account`);
@@ -402,7 +442,11 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
   if (cfg.storage.driver === 'influxdb2') {
     // Only InfluxDB 1.x can be started locally; a 2.x/3.x database must be named in full.
     for (const key of ['url', 'org', 'bucket', 'token'] as const) {
-      if (!cfg.storage[key]) problem(['storage', key], `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`);
+      if (!cfg.storage[key])
+        problem(
+          ['storage', key],
+          `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`,
+        );
     }
   }
   for (const b of Object.keys(cfg.thresholds?.buildings ?? {})) {

@@ -41,12 +41,19 @@ describe('every route has a role decision', () => {
       const stranger = await app.inject({ method: method as 'GET', url: concrete });
       expect(stranger.statusCode, `${key} without credentials`).toBe(401);
       if (!READS.has(method)) {
-        const viewer = await app.inject({ method: method as 'POST', url: concrete, headers: bearer(TOKENS.dashboard), payload: {} });
+        const viewer = await app.inject({
+          method: method as 'POST',
+          url: concrete,
+          headers: bearer(TOKENS.dashboard),
+          payload: {},
+        });
         expect(viewer.statusCode, `${key} as viewer`).toBe(403);
       }
     }
     // Besides these, only the dashboard's static files are public (GET/HEAD of the page, its modules and vendored libraries).
-    const statics = publicOnes.filter((k) => /^(GET|HEAD) (\/|\/style\.css|\/app\/[\w/.-]+|\/vendor\/[\w.-]+)$/.test(k));
+    const statics = publicOnes.filter((k) =>
+      /^(GET|HEAD) (\/|\/style\.css|\/app\/[\w/.-]+|\/vendor\/[\w.-]+)$/.test(k),
+    );
     expect(statics.length).toBeGreaterThan(4);
     expect(publicOnes.filter((k) => !statics.includes(k)).sort()).toEqual([...PUBLIC].sort());
   });
@@ -54,12 +61,20 @@ describe('every route has a role decision', () => {
   it('guards a route added later by another area plugin without it doing anything', async () => {
     const { app } = await testApi();
     await app.register(async (area) => {
-      area.post('/api/incidents/:id/notes', { schema: { params: z.object({ id: z.string() }) } }, async () => ({ ok: true }));
+      area.post('/api/incidents/:id/notes', { schema: { params: z.object({ id: z.string() }) } }, async () => ({
+        ok: true,
+      }));
       area.get('/api/incidents', async () => ({ incidents: [] }));
     });
     expect((await app.inject({ method: 'POST', url: '/api/incidents/7/notes' })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: '/api/incidents/7/notes', headers: bearer(TOKENS.dashboard) })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'POST', url: '/api/incidents/7/notes', headers: bearer(TOKENS.meterbot) })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/incidents/7/notes', headers: bearer(TOKENS.dashboard) }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/incidents/7/notes', headers: bearer(TOKENS.meterbot) }))
+        .statusCode,
+    ).toBe(200);
     expect((await app.inject({ url: '/api/incidents' })).statusCode).toBe(401);
     expect((await app.inject({ url: '/api/incidents', headers: bearer(TOKENS.dashboard) })).statusCode).toBe(200);
   });
@@ -71,7 +86,8 @@ describe('decideAccess', () => {
 
   it('defaults reads to viewer and every other method to operator', () => {
     const table: AccessTable = new Map();
-    for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) decideAccess(route(m, '/x'), table);
+    for (const m of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const)
+      decideAccess(route(m, '/x'), table);
     decideAccess(route(['GET', 'POST'], '/both'), table);
     expect(Object.fromEntries(table)).toEqual({
       'GET /x': 'viewer',
@@ -93,7 +109,9 @@ describe('decideAccess', () => {
   });
 
   it('refuses a changing route declared viewer-level, and a parameter without a schema', () => {
-    expect(() => decideAccess(route('POST', '/notes', { config: { access: 'viewer' } }), new Map())).toThrow(/needs role operator or admin/);
+    expect(() => decideAccess(route('POST', '/notes', { config: { access: 'viewer' } }), new Map())).toThrow(
+      /needs role operator or admin/,
+    );
     expect(() => decideAccess(route('GET', '/things/:id'), new Map())).toThrow(/needs a params schema/);
   });
 });
@@ -103,21 +121,41 @@ describe('roles on POST /api/readings', () => {
 
   it('forbids a viewer (403, naming the role needed) and accepts an operator (202)', async () => {
     const { app, ingested } = await testApi();
-    const viewer = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'vera'), payload: reading });
+    const viewer = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: await session(app, 'vera'),
+      payload: reading,
+    });
     expect(viewer.statusCode).toBe(403);
     expect(json(viewer)).toEqual({ error: 'forbidden', message: 'needs role operator' });
     expect(ingested).toEqual([]);
 
-    const operator = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'otto'), payload: reading });
+    const operator = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: await session(app, 'otto'),
+      payload: reading,
+    });
     expect(operator.statusCode).toBe(202);
-    const admin = await app.inject({ method: 'POST', url: '/api/readings', headers: await session(app, 'ada'), payload: reading });
+    const admin = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: await session(app, 'ada'),
+      payload: reading,
+    });
     expect(admin.statusCode).toBe(202);
     expect(ingested).toHaveLength(2);
   });
 
   it('checks the role before the body: a viewer learns nothing from validation', async () => {
     const { app } = await testApi();
-    const res = await app.inject({ method: 'POST', url: '/api/readings', headers: bearer(TOKENS.dashboard), payload: { nonsense: true } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: bearer(TOKENS.dashboard),
+      payload: { nonsense: true },
+    });
     expect(res.statusCode).toBe(403);
   });
 });

@@ -35,8 +35,20 @@ async function withAlarms() {
   const t = await testApi({ alarms, clock });
   cleanups.push(() => t.app.close());
   const raise = async () => {
-    alarms.observe({ deviceId: 'lift-a', kind: 'lift', ts: clock.now(), fields: { alarm_button: true, direction: 'stopped', mode: 'normal' }, quality: 'good' });
-    alarms.observe({ deviceId: 'leak-b2', kind: 'leak_sensor', ts: clock.now(), fields: { wet: true }, quality: 'good' });
+    alarms.observe({
+      deviceId: 'lift-a',
+      kind: 'lift',
+      ts: clock.now(),
+      fields: { alarm_button: true, direction: 'stopped', mode: 'normal' },
+      quality: 'good',
+    });
+    alarms.observe({
+      deviceId: 'leak-b2',
+      kind: 'leak_sensor',
+      ts: clock.now(),
+      fields: { wet: true },
+      quality: 'good',
+    });
     await alarms.settled();
     clock.advance(5000);
     await alarms.settled();
@@ -50,7 +62,11 @@ describe('alarm routes', () => {
     await t.raise();
     const all = await t.app.inject({ url: '/api/alarms', headers: viewer });
     expect(all.statusCode).toBe(200);
-    expect(json<{ alarms: AlarmView[] }>(all).alarms.map((a) => a.kind).sort()).toEqual(['lift_entrapment', 'water_leak']);
+    expect(
+      json<{ alarms: AlarmView[] }>(all)
+        .alarms.map((a) => a.kind)
+        .sort(),
+    ).toEqual(['lift_entrapment', 'water_leak']);
     const b2 = await t.app.inject({ url: '/api/alarms?building=b2&severity=critical', headers: viewer });
     expect(json<{ alarms: AlarmView[] }>(b2).alarms.map((a) => a.deviceId)).toEqual(['leak-b2']);
     const bad = await t.app.inject({ url: '/api/alarms?severity=urgent', headers: viewer });
@@ -65,10 +81,19 @@ describe('alarm routes', () => {
     const [lift] = t.alarms.list({ building: 'b1' });
     const url = `/api/alarms/${encodeURIComponent(lift!.id)}/ack`;
     expect((await t.app.inject({ method: 'POST', url, headers: viewer, payload: {} })).statusCode).toBe(403);
-    const res = await t.app.inject({ method: 'POST', url, headers: await session(t.app, 'otto'), payload: { comment: '已派人 on the way' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: await session(t.app, 'otto'),
+      payload: { comment: '已派人 on the way' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(json<AlarmView>(res).ack).toEqual({ by: 'otto', at: t.clock.now(), comment: '已派人 on the way' });
-    const again = await t.app.inject({ method: 'GET', url: `/api/alarms/${encodeURIComponent(lift!.id)}`, headers: viewer });
+    const again = await t.app.inject({
+      method: 'GET',
+      url: `/api/alarms/${encodeURIComponent(lift!.id)}`,
+      headers: viewer,
+    });
     expect(json<AlarmView>(again).ack?.by).toBe('otto');
     const missing = await t.app.inject({ method: 'POST', url: '/api/alarms/nope/ack', headers: operator, payload: {} });
     expect(missing.statusCode).toBe(404);
@@ -81,9 +106,17 @@ describe('alarm routes', () => {
     const [leak] = t.alarms.list({ building: 'b2' });
     const url = `/api/alarms/${encodeURIComponent(leak!.id)}/comments`;
     await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '保安已到场 security on site' } });
-    const res = await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '关闭阀门 valve closed' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url,
+      headers: operator,
+      payload: { text: '关闭阀门 valve closed' },
+    });
     expect(res.statusCode, res.body).toBe(200);
-    expect(json<AlarmView>(res).comments?.map((c) => `${c.by}: ${c.text}`)).toEqual(['meterbot: 保安已到场 security on site', 'meterbot: 关闭阀门 valve closed']);
+    expect(json<AlarmView>(res).comments?.map((c) => `${c.by}: ${c.text}`)).toEqual([
+      'meterbot: 保安已到场 security on site',
+      'meterbot: 关闭阀门 valve closed',
+    ]);
     const empty = await t.app.inject({ method: 'POST', url, headers: operator, payload: { text: '  ' } });
     expect(empty.statusCode).toBe(400);
     expect(json(empty).message).toBe('body.text: write something');
@@ -92,28 +125,64 @@ describe('alarm routes', () => {
   it('silences and maintenance windows mute but never hide, survive a restart, and never touch a trapped lift', async () => {
     const t = await withAlarms();
     const add = (payload: object) => t.app.inject({ method: 'POST', url: '/api/silences', headers: operator, payload });
-    const b2 = await add({ match: { building: 'b2' }, reason: '水泵房维保 pump room maintenance', minutes: 60, maintenance: true });
+    const b2 = await add({
+      match: { building: 'b2' },
+      reason: '水泵房维保 pump room maintenance',
+      minutes: 60,
+      maintenance: true,
+    });
     expect(b2.statusCode, b2.body).toBe(201);
-    expect(json(b2)).toMatchObject({ id: 'silence-1', by: 'meterbot', maintenance: true, until: t.clock.now() + 3_600_000 });
+    expect(json(b2)).toMatchObject({
+      id: 'silence-1',
+      by: 'meterbot',
+      maintenance: true,
+      until: t.clock.now() + 3_600_000,
+    });
     expect((await add({ match: { deviceId: 'lift-a' }, reason: 'test', minutes: 60 })).statusCode).toBe(201);
-    expect(json(await add({ match: {}, reason: 'everything', minutes: 5 })).message).toMatch(/^body\.match: name a device, a building or an alarm kind/);
+    expect(json(await add({ match: {}, reason: 'everything', minutes: 5 })).message).toMatch(
+      /^body\.match: name a device, a building or an alarm kind/,
+    );
     expect((await add({ match: { building: 'b1' }, reason: 'too long', minutes: 8 * 24 * 60 })).statusCode).toBe(400);
-    expect((await t.app.inject({ method: 'POST', url: '/api/silences', headers: viewer, payload: { match: { building: 'b1' }, reason: 'x', minutes: 5 } })).statusCode).toBe(403);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/silences',
+          headers: viewer,
+          payload: { match: { building: 'b1' }, reason: 'x', minutes: 5 },
+        })
+      ).statusCode,
+    ).toBe(403);
     // A silence of a building or device the site does not have would silence nothing, quietly: 400 naming it.
-    expect(json(await add({ match: { building: 'b9' }, reason: 'x', minutes: 5 }))).toMatchObject({ message: 'body.match.building: no building "b9" in this site' });
-    expect(json(await add({ match: { deviceId: '__proto__' }, reason: 'x', minutes: 5 }))).toMatchObject({ message: 'body.match.deviceId: no device "__proto__" in this site' });
+    expect(json(await add({ match: { building: 'b9' }, reason: 'x', minutes: 5 }))).toMatchObject({
+      message: 'body.match.building: no building "b9" in this site',
+    });
+    expect(json(await add({ match: { deviceId: '__proto__' }, reason: 'x', minutes: 5 }))).toMatchObject({
+      message: 'body.match.deviceId: no device "__proto__" in this site',
+    });
 
     await t.raise();
     const list = json<{ alarms: AlarmView[] }>(await t.app.inject({ url: '/api/alarms', headers: viewer })).alarms;
-    expect(list.find((a) => a.deviceId === 'leak-b2')!.silencedBy).toMatchObject({ id: 'silence-1', reason: '水泵房维保 pump room maintenance' });
+    expect(list.find((a) => a.deviceId === 'leak-b2')!.silencedBy).toMatchObject({
+      id: 'silence-1',
+      reason: '水泵房维保 pump room maintenance',
+    });
     expect(list.find((a) => a.deviceId === 'lift-a')!.silencedBy).toBeUndefined();
 
     const book = new SilenceBook(join(t.dir, 'silences.json'));
     await book.load(t.clock.now());
     expect(book.list(t.clock.now()).map((s) => s.id)).toEqual(['silence-1', 'silence-2']);
-    expect((await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode).toBe(204);
-    expect((await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode).toBe(404);
-    expect(json<{ silences: { id: string }[] }>(await t.app.inject({ url: '/api/silences', headers: viewer })).silences.map((s) => s.id)).toEqual(['silence-2']);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode,
+    ).toBe(204);
+    expect(
+      (await t.app.inject({ method: 'DELETE', url: '/api/silences/silence-1', headers: operator })).statusCode,
+    ).toBe(404);
+    expect(
+      json<{ silences: { id: string }[] }>(await t.app.inject({ url: '/api/silences', headers: viewer })).silences.map(
+        (s) => s.id,
+      ),
+    ).toEqual(['silence-2']);
   });
 
   it('tells "device offline" apart from "the gateway lost its link"', async () => {
@@ -123,7 +192,9 @@ describe('alarm routes', () => {
     expect(t.alarms.list().filter((a) => a.kind === 'device_offline' && !a.inhibitedBy)).toHaveLength(4);
     t.link.down = 'the gateway is not connected to the MQTT broker';
     const offline = t.alarms.list().filter((a) => a.kind === 'device_offline');
-    expect(offline.map((a) => a.inhibitedBy)).toEqual(Array(4).fill({ link: 'the gateway is not connected to the MQTT broker' }));
+    expect(offline.map((a) => a.inhibitedBy)).toEqual(
+      Array(4).fill({ link: 'the gateway is not connected to the MQTT broker' }),
+    );
   });
 
   it('streams changes as server-sent events and replays what a reconnecting client missed', async () => {
@@ -147,7 +218,11 @@ describe('alarm routes', () => {
     const live = await read({}, (s) => (s.match(/event: alarm/g) ?? []).length >= 4);
     await t.raise();
     const text = await live.text();
-    expect([...text.matchAll(/id: (\d+)\nevent: alarm\ndata: (.*)\n/g)].map((m) => `${m[1]} ${(JSON.parse(m[2]!) as { type: string }).type}`)).toEqual(['1 pending', '2 firing', '3 pending', '4 firing']); // lift at once, leak after 5 s
+    expect(
+      [...text.matchAll(/id: (\d+)\nevent: alarm\ndata: (.*)\n/g)].map(
+        (m) => `${m[1]} ${(JSON.parse(m[2]!) as { type: string }).type}`,
+      ),
+    ).toEqual(['1 pending', '2 firing', '3 pending', '4 firing']); // lift at once, leak after 5 s
     const resumed = await read({ 'last-event-id': '2' }, (s) => (s.match(/event: alarm/g) ?? []).length >= 2);
     expect([...(await resumed.text()).matchAll(/id: (\d+)/g)].map((m) => m[1])).toEqual(['3', '4']);
   });

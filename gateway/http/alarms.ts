@@ -18,7 +18,14 @@ export interface AlarmService {
   comment(alarmId: string, by: string, text: string): Promise<JournalEntry[]>;
   subscribe(listener: AlarmListener, afterSeq?: number): () => void;
   silences(): Silence[];
-  silence(s: { by: string; reason: string; minutes: number; from?: number; maintenance: boolean; match: SilenceMatch }): Promise<Silence>;
+  silence(s: {
+    by: string;
+    reason: string;
+    minutes: number;
+    from?: number;
+    maintenance: boolean;
+    match: SilenceMatch;
+  }): Promise<Silence>;
   unsilence(id: string): Promise<boolean>;
   /** When each (kind, device) alarm of a drill first fired. */
   firedInDrill(drillId: string): Map<string, number>;
@@ -30,7 +37,10 @@ const listQuery = z.strictObject({
   status: z.enum(['active', 'firing', 'cleared']).optional(),
   building: z.string().min(1).max(64).optional(),
   severity: z.enum(SEVERITIES).optional(),
-  drill: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  drill: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 const alarmParams = z.strictObject({ id: z.string().min(1).max(200) });
 const ackBody = z.strictObject({ comment: z.string().trim().max(2000).optional() });
@@ -39,7 +49,11 @@ const silenceBody = z.strictObject({
   match: silenceMatch,
   reason: z.string().trim().min(1, 'say why').max(500),
   /** Minutes from `from` (default now); at most 7 days: longer mutes hide real trouble. */
-  minutes: z.number().int().min(1).max(7 * 24 * 60),
+  minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
   from: instantParam.optional(),
   maintenance: z.boolean().default(false),
 });
@@ -47,13 +61,21 @@ const soundBody = z.strictObject({ muted: z.boolean() });
 const silenceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
-
 /** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
-export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () => number; known?: { buildings: ReadonlySet<string>; devices: ReadonlySet<string> } }> = async (app, { alarms, now, known }) => {
+export const alarmRoutes: FastifyPluginAsyncZod<{
+  alarms: AlarmService;
+  now: () => number;
+  known?: { buildings: ReadonlySet<string>; devices: ReadonlySet<string> };
+}> = async (app, { alarms, now, known }) => {
   let sound: { muted: boolean; by: string | null; at: string | null } = { muted: false, by: null, at: null };
   app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, severity, drill } = request.query;
-    const list = alarms.list({ ...(status ? { status } : {}), ...(building ? { building } : {}), ...(severity ? { severity } : {}), ...(drill !== undefined ? { drill } : {}) });
+    const list = alarms.list({
+      ...(status ? { status } : {}),
+      ...(building ? { building } : {}),
+      ...(severity ? { severity } : {}),
+      ...(drill !== undefined ? { drill } : {}),
+    });
     return { alarms: list };
   });
 
@@ -78,7 +100,12 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () 
     const { id } = request.params;
     const alarm = alarms.get(id);
     if (!alarm) throw notFound(`no alarm "${id}"`);
-    if (alarm.status === 'pending' || alarm.status === 'closed') throw new ApiError(409, 'not_acknowledgeable', `alarm "${id}" is ${alarm.status}: only a firing or cleared alarm can be acknowledged`);
+    if (alarm.status === 'pending' || alarm.status === 'closed')
+      throw new ApiError(
+        409,
+        'not_acknowledgeable',
+        `alarm "${id}" is ${alarm.status}: only a firing or cleared alarm can be acknowledged`,
+      );
     await alarms.acknowledge(id, request.principal!.username, request.body?.comment || undefined);
     return alarms.get(id);
   });
@@ -87,7 +114,8 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () 
     const { id } = request.params;
     const alarm = alarms.get(id);
     if (!alarm) throw notFound(`no alarm "${id}"`);
-    if (alarm.status === 'pending' || alarm.status === 'closed') throw new ApiError(409, 'not_open', `alarm "${id}" is ${alarm.status}: comments go on a firing or cleared alarm`);
+    if (alarm.status === 'pending' || alarm.status === 'closed')
+      throw new ApiError(409, 'not_open', `alarm "${id}" is ${alarm.status}: comments go on a firing or cleared alarm`);
     await alarms.comment(id, request.principal!.username, request.body.text);
     return alarms.get(id);
   });
@@ -96,9 +124,18 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () 
 
   app.post('/api/silences', { schema: { body: silenceBody } }, async (request, reply) => {
     const { match, reason, minutes, from, maintenance } = request.body;
-    if (known && match.building !== undefined && !known.buildings.has(match.building)) throw badRequest(`body.match.building: no building "${match.building}" in this site`);
-    if (known && match.deviceId !== undefined && !known.devices.has(match.deviceId)) throw badRequest(`body.match.deviceId: no device "${match.deviceId}" in this site`);
-    const silence = await alarms.silence({ by: request.principal!.username, reason, minutes, ...(from !== undefined ? { from } : {}), maintenance, match });
+    if (known && match.building !== undefined && !known.buildings.has(match.building))
+      throw badRequest(`body.match.building: no building "${match.building}" in this site`);
+    if (known && match.deviceId !== undefined && !known.devices.has(match.deviceId))
+      throw badRequest(`body.match.deviceId: no device "${match.deviceId}" in this site`);
+    const silence = await alarms.silence({
+      by: request.principal!.username,
+      reason,
+      minutes,
+      ...(from !== undefined ? { from } : {}),
+      maintenance,
+      match,
+    });
     return reply.code(201).send(silence);
   });
 
@@ -110,6 +147,8 @@ export const alarmRoutes: FastifyPluginAsyncZod<{ alarms: AlarmService; now: () 
   // Server-sent events: one `alarm` event per change, `id` = its journal sequence number, so
   // a browser that reconnects (Last-Event-ID) gets what it missed.
   app.get('/api/alarms/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    openEventStream(request, reply, request.query.last_event_id, (send, after) => alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after));
+    openEventStream(request, reply, request.query.last_event_id, (send, after) =>
+      alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after),
+    );
   });
 };

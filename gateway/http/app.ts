@@ -33,7 +33,11 @@ declare module 'fastify' {
     /** "METHOD /url" → who may call it, for every registered route. */
     routeAccess: AccessTable;
     /** Every route with its schema (zod: params, querystring, body), as registered: for the docs and the HTTP fuzz. */
-    routeCatalogue: { method: string; url: string; schema?: { params?: unknown; querystring?: unknown; body?: unknown } }[];
+    routeCatalogue: {
+      method: string;
+      url: string;
+      schema?: { params?: unknown; querystring?: unknown; body?: unknown };
+    }[];
   }
 }
 
@@ -54,7 +58,12 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       const status: 400 | 414 = tooLong ? 414 : 400;
       deps.metrics.httpRefused.inc({ route: 'none', status: String(status) });
-      void (reply as FastifyReply).code(status).send({ error: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'a path segment is longer than 100 characters' : 'the URL is not valid (bad percent-encoding?)' });
+      void (reply as FastifyReply).code(status).send({
+        error: tooLong ? 'uri_too_long' : 'bad_url',
+        message: tooLong
+          ? 'a path segment is longer than 100 characters'
+          : 'the URL is not valid (bad percent-encoding?)',
+      });
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -68,7 +77,13 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorate('routeCatalogue', routeCatalogue);
   app.addHook('onRoute', (route) => {
     decideAccess(route, routeAccess);
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routeCatalogue.push({ method, url: route.url, ...(route.schema ? { schema: route.schema as FastifyInstance['routeCatalogue'][number]['schema'] } : {}) });
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD')
+        routeCatalogue.push({
+          method,
+          url: route.url,
+          ...(route.schema ? { schema: route.schema as FastifyInstance['routeCatalogue'][number]['schema'] } : {}),
+        });
   });
 
   // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
@@ -99,13 +114,19 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   const auth = new RequestAuth(credentials, sessions, new AttemptThrottle(deps.clock, 20));
   // Every refusal is counted (route patterns and statuses are few: the labels stay bounded whatever is sent).
   app.addHook('onResponse', async (request, reply) => {
-    if (reply.statusCode >= 400) deps.metrics.httpRefused.inc({ route: request.routeOptions.url ?? 'none', status: String(reply.statusCode) });
+    if (reply.statusCode >= 400)
+      deps.metrics.httpRefused.inc({ route: request.routeOptions.url ?? 'none', status: String(reply.statusCode) });
   });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', guard(auth));
 
   await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });
-  await app.register(authRoutes, { credentials, sessions, loginThrottle: new AttemptThrottle(deps.clock, 5), sessionHours: deps.config.http.session_hours });
+  await app.register(authRoutes, {
+    credentials,
+    sessions,
+    loginThrottle: new AttemptThrottle(deps.clock, 5),
+    sessionHours: deps.config.http.session_hours,
+  });
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
   await app.register(commandRoutes, { commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
@@ -114,12 +135,24 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.reports) await app.register(reportRoutes, { reports: deps.reports });
   if (deps.heatingReports) {
     const n = deps.config.site.name;
-    await app.register(heatingReportRoutes, { reports: deps.heatingReports, siteName: typeof n === 'string' ? n : `${n.zh} ${n.en}` });
+    await app.register(heatingReportRoutes, {
+      reports: deps.heatingReports,
+      siteName: typeof n === 'string' ? n : `${n.zh} ${n.en}`,
+    });
   }
   // Every id in a body is checked against the site (a 400 naming it), not just its shape.
-  const known = { buildings: new Set(deps.config.buildings.map((b) => b.id)), devices: new Set(deps.config.devices.map((d) => d.id)) };
+  const known = {
+    buildings: new Set(deps.config.buildings.map((b) => b.id)),
+    devices: new Set(deps.config.devices.map((d) => d.id)),
+  };
   if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now(), known });
-  if (deps.drills && deps.alarms && deps.incidents) await app.register(drillReportRoutes, { drills: deps.drills, alarms: deps.alarms, incidents: deps.incidents, now: () => deps.clock.now() });
+  if (deps.drills && deps.alarms && deps.incidents)
+    await app.register(drillReportRoutes, {
+      drills: deps.drills,
+      alarms: deps.alarms,
+      incidents: deps.incidents,
+      now: () => deps.clock.now(),
+    });
   if (deps.incidents) {
     const name = deps.config.site.name;
     await app.register(incidentRoutes, {
@@ -135,16 +168,35 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       knownBuildings: known.buildings,
       people: peopleOf(deps.config),
       // Who a case may be handed to: everyone on duty (not viewers), by display name.
-      assignable: deps.config.users.filter((u) => u.role !== 'viewer').map((u) => ({ username: u.username, ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}) })),
+      assignable: deps.config.users
+        .filter((u) => u.role !== 'viewer')
+        .map((u) => ({
+          username: u.username,
+          ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
+        })),
       now: () => deps.clock.now(),
     });
-    await app.register(incidentCommandRoutes, { incidents: deps.incidents, commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
-    if (deps.photos) await app.register(incidentPhotoRoutes, { incidents: deps.incidents, photos: deps.photos, now: () => deps.clock.now() });
+    await app.register(incidentCommandRoutes, {
+      incidents: deps.incidents,
+      commands: deps.commands,
+      devices: deps.devices,
+      now: () => deps.clock.now(),
+    });
+    if (deps.photos)
+      await app.register(incidentPhotoRoutes, {
+        incidents: deps.incidents,
+        photos: deps.photos,
+        now: () => deps.clock.now(),
+      });
     if (deps.handovers) {
       await app.register(handoverRoutes, {
         handovers: deps.handovers,
         incidents: deps.incidents,
-        users: deps.config.users.map((u) => ({ username: u.username, role: u.role, ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}) })),
+        users: deps.config.users.map((u) => ({
+          username: u.username,
+          role: u.role,
+          ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
+        })),
         timeZone: deps.config.site.timezone,
         siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
         now: () => deps.clock.now(),

@@ -8,26 +8,46 @@ describe('login sessions', () => {
   });
 
   it('sets an HttpOnly, SameSite=Strict session cookie that /api/me accepts', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'vera', password: PASSWORDS.vera } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'vera', password: PASSWORDS.vera },
+    });
     expect(res.statusCode).toBe(200);
     expect(json(res)).toEqual({ username: 'vera', role: 'viewer', name: { zh: '维拉', en: 'Vera' } });
     const cookie = res.cookies.find((c) => c.name === 'dutyroom_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/', maxAge: 8 * 3600 });
     expect(cookie.value.length).toBeGreaterThanOrEqual(40);
 
-    const me = await t.app.inject({ method: 'GET', url: '/api/me', headers: { cookie: `dutyroom_session=${cookie.value}` } });
+    const me = await t.app.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { cookie: `dutyroom_session=${cookie.value}` },
+    });
     expect(me.statusCode).toBe(200);
     expect(json(me)).toEqual({ username: 'vera', role: 'viewer', name: { zh: '维拉', en: 'Vera' }, via: 'session' });
   });
 
   it('falls back to the login name when a user has no display name', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'ada', password: PASSWORDS.ada } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'ada', password: PASSWORDS.ada },
+    });
     expect(json(res)).toEqual({ username: 'ada', role: 'admin', name: 'ada' });
   });
 
   it('answers 401 with one message for a wrong password and for an unknown user, and sets no cookie', async () => {
-    const wrong = await t.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'vera', password: 'nope' } });
-    const nobody = await t.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'mallory', password: 'nope' } });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'vera', password: 'nope' },
+    });
+    const nobody = await t.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'mallory', password: 'nope' },
+    });
     for (const res of [wrong, nobody]) {
       expect(res.statusCode).toBe(401);
       expect(json(res)).toEqual({ error: 'unauthorized', message: 'wrong username or password' });
@@ -65,7 +85,10 @@ describe('login sessions', () => {
   it('refuses an unauthenticated request to /api/devices with 401', async () => {
     const res = await t.app.inject({ url: '/api/devices' });
     expect(res.statusCode).toBe(401);
-    expect(json(res)).toEqual({ error: 'unauthorized', message: 'log in first (POST /api/login) or send Authorization: Bearer <token>' });
+    expect(json(res)).toEqual({
+      error: 'unauthorized',
+      message: 'log in first (POST /api/login) or send Authorization: Bearer <token>',
+    });
     expect(res.headers['www-authenticate']).toContain('Bearer');
   });
 
@@ -99,7 +122,8 @@ describe('API tokens', () => {
   });
 
   it('makes a client wait after 20 wrong tokens in a minute', async () => {
-    for (let i = 0; i < 20; i++) expect((await t.app.inject({ url: '/api/devices', headers: bearer('tok-guess') })).statusCode).toBe(401);
+    for (let i = 0; i < 20; i++)
+      expect((await t.app.inject({ url: '/api/devices', headers: bearer('tok-guess') })).statusCode).toBe(401);
     const res = await t.app.inject({ url: '/api/devices', headers: bearer(TOKENS.dashboard) });
     expect(res.statusCode).toBe(429);
     t.clock.advance(60_000);
@@ -116,7 +140,10 @@ describe('login throttling', () => {
 
     const blocked = await attempt('otto', PASSWORDS.otto);
     expect(blocked.statusCode).toBe(429);
-    expect(json(blocked)).toEqual({ error: 'too_many_attempts', message: 'too many failed attempts; try again in 60 s' });
+    expect(json(blocked)).toEqual({
+      error: 'too_many_attempts',
+      message: 'too many failed attempts; try again in 60 s',
+    });
     expect(blocked.headers['retry-after']).toBe('60');
     // Another user, or the same user from another address, is not held up.
     expect((await attempt('vera', PASSWORDS.vera)).statusCode).toBe(200);

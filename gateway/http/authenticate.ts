@@ -25,8 +25,14 @@ function checkOrigin(request: FastifyRequest): void {
   } catch {
     source = undefined;
   }
-  if (!source) throw forbidden('a change made with a session cookie needs an Origin (or Referer) header: send it from the dashboard, or use an API token');
-  if (!own || source.host !== own.host) throw forbidden(`a change made with a session cookie must come from this gateway's own page (Origin ${from} is not ${request.headers.host ?? 'this host'})`);
+  if (!source)
+    throw forbidden(
+      'a change made with a session cookie needs an Origin (or Referer) header: send it from the dashboard, or use an API token',
+    );
+  if (!own || source.host !== own.host)
+    throw forbidden(
+      `a change made with a session cookie must come from this gateway's own page (Origin ${from} is not ${request.headers.host ?? 'this host'})`,
+    );
 }
 
 /** Finds the caller of a request: an API token (Authorization: Bearer) or a session cookie. */
@@ -51,7 +57,11 @@ export class RequestAuth {
         if (!READS.has(request.method)) checkOrigin(request);
         return found.session.principal;
       }
-      throw unauthorized(found.why === 'expired' ? 'session expired; log in again' : 'session unknown (logged out, or the gateway restarted); log in again');
+      throw unauthorized(
+        found.why === 'expired'
+          ? 'session expired; log in again'
+          : 'session unknown (logged out, or the gateway restarted); log in again',
+      );
     }
     throw unauthorized('log in first (POST /api/login) or send Authorization: Bearer <token>');
   }

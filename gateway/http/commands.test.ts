@@ -24,12 +24,40 @@ type Behaviour = (value: FieldValue) => CommandResult | CommandError;
 
 const AT = Date.parse('2025-01-15T08:00:01.500Z');
 const behaviours: Record<string, Behaviour> = {
-  'wm-9.valve_open': (value) => ({ deviceId: 'wm-9', field: 'valve_open', written: value, readBack: value, confirmed: true, at: AT }),
+  'wm-9.valve_open': (value) => ({
+    deviceId: 'wm-9',
+    field: 'valve_open',
+    written: value,
+    readBack: value,
+    confirmed: true,
+    at: AT,
+  }),
   'wm-9.total_m3': () =>
-    new CommandError('not_writable', 'wm-9 (generic-water-meter) cannot be commanded to set "total_m3"; writable fields: valve_open', 'wm-9（generic-water-meter）的「累计流量」total_m3 不可写；可写字段：valve_open'),
-  'wm-9.error_code': () => new CommandError('bad_value', 'error_code: error_code: Invalid input: expected number, received string', 'error_code 的值不可用'),
-  'pump-9.run_command': () => new CommandError('device_error', 'pump-9 did not take the write of run_command to holding register 100: no answer from unit 1 within 1000 ms', 'pump-9 未确认'),
-  'pump-9.fault': (value) => ({ deviceId: 'pump-9', field: 'fault', written: value, readBack: !value, confirmed: false, at: AT }),
+    new CommandError(
+      'not_writable',
+      'wm-9 (generic-water-meter) cannot be commanded to set "total_m3"; writable fields: valve_open',
+      'wm-9（generic-water-meter）的「累计流量」total_m3 不可写；可写字段：valve_open',
+    ),
+  'wm-9.error_code': () =>
+    new CommandError(
+      'bad_value',
+      'error_code: error_code: Invalid input: expected number, received string',
+      'error_code 的值不可用',
+    ),
+  'pump-9.run_command': () =>
+    new CommandError(
+      'device_error',
+      'pump-9 did not take the write of run_command to holding register 100: no answer from unit 1 within 1000 ms',
+      'pump-9 未确认',
+    ),
+  'pump-9.fault': (value) => ({
+    deviceId: 'pump-9',
+    field: 'fault',
+    written: value,
+    readBack: !value,
+    confirmed: false,
+    at: AT,
+  }),
 };
 
 class FakeCommands implements CommandService {
@@ -37,7 +65,8 @@ class FakeCommands implements CommandService {
   constructor(readonly log: CommandLog) {}
   async run(deviceId: string, field: string, value: FieldValue): Promise<CommandResult> {
     this.calls.push(`${deviceId}.${field}=${JSON.stringify(value)}`);
-    const outcome = behaviours[`${deviceId}.${field}`]?.(value) ?? new CommandError('not_writable', `no ${field}`, `无 ${field}`);
+    const outcome =
+      behaviours[`${deviceId}.${field}`]?.(value) ?? new CommandError('not_writable', `no ${field}`, `无 ${field}`);
     if (outcome instanceof CommandError) throw outcome;
     return outcome;
   }
@@ -45,7 +74,16 @@ class FakeCommands implements CommandService {
 
 /** The test site's devices plus two Modbus ones (the test site itself has only MQTT devices). */
 function withModbus(base: () => DeviceDirectory): DeviceDirectory {
-  const modbus = (id: string, kind: DeviceStatus['kind']): DeviceStatus => ({ id, kind, protocol: 'modbus', place: { building: 'b1' }, online: true, lastSeen: null, lastReading: null, intervalSeconds: 10 });
+  const modbus = (id: string, kind: DeviceStatus['kind']): DeviceStatus => ({
+    id,
+    kind,
+    protocol: 'modbus',
+    place: { building: 'b1' },
+    online: true,
+    lastSeen: null,
+    lastReading: null,
+    intervalSeconds: 10,
+  });
   const extra = new Map([
     ['wm-9', modbus('wm-9', 'water_meter')],
     ['pump-9', modbus('pump-9', 'pump')],
@@ -66,7 +104,10 @@ describe('device commands over HTTP', () => {
     await log.open();
     commands = new FakeCommands(log);
     lines = [];
-    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
     // The registry is made by testApi, after the directory wrapping it is handed in.
     const made: { registry?: DeviceDirectory } = {};
     t = await testApi({ commands, devices: withModbus(() => made.registry!), logger });
@@ -74,7 +115,13 @@ describe('device commands over HTTP', () => {
     return () => log.close();
   });
 
-  const send = (id: string, payload: unknown, headers: Record<string, string>) => t.app.inject({ method: 'POST', url: `/api/devices/${id}/commands`, headers, payload: payload as Record<string, unknown> });
+  const send = (id: string, payload: unknown, headers: Record<string, string>) =>
+    t.app.inject({
+      method: 'POST',
+      url: `/api/devices/${id}/commands`,
+      headers,
+      payload: payload as Record<string, unknown>,
+    });
   const commandLines = () => lines.filter((l) => l.command !== undefined).map((l) => l.msg);
 
   it('viewers may not command (403, nothing sent or recorded); operators and admins may', async () => {
@@ -83,7 +130,11 @@ describe('device commands over HTTP', () => {
     expect(json(denied)).toEqual({ error: 'forbidden', message: 'needs role operator' });
     expect(commands.calls).toEqual([]);
 
-    const res = await send('wm-9', { field: 'valve_open', value: false, comment: '空置房走水 vacant flat, water running' }, await session(t.app, 'otto'));
+    const res = await send(
+      'wm-9',
+      { field: 'valve_open', value: false, comment: '空置房走水 vacant flat, water running' },
+      await session(t.app, 'otto'),
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect(json(res)).toEqual({
       deviceId: 'wm-9',
@@ -95,10 +146,16 @@ describe('device commands over HTTP', () => {
       by: 'otto',
       comment: '空置房走水 vacant flat, water running',
     });
-    expect((await send('wm-9', { field: 'valve_open', value: true }, await session(t.app, 'ada'))).statusCode).toBe(200);
+    expect((await send('wm-9', { field: 'valve_open', value: true }, await session(t.app, 'ada'))).statusCode).toBe(
+      200,
+    );
     expect((await send('wm-9', { field: 'valve_open', value: false }, meterbot)).statusCode).toBe(200);
     expect(commands.calls).toEqual(['wm-9.valve_open=false', 'wm-9.valve_open=true', 'wm-9.valve_open=false']);
-    expect(commandLines()).toEqual(['command wm-9.valve_open = false by otto: done', 'command wm-9.valve_open = true by ada: done', 'command wm-9.valve_open = false by meterbot: done']);
+    expect(commandLines()).toEqual([
+      'command wm-9.valve_open = false by otto: done',
+      'command wm-9.valve_open = true by ada: done',
+      'command wm-9.valve_open = false by meterbot: done',
+    ]);
   });
 
   it('refuses clearly: 404 unknown device, 409 an MQTT device or a field not writable, 400 a wrong value, 502 a device that does not answer', async () => {
@@ -111,7 +168,10 @@ describe('device commands over HTTP', () => {
     expect(json(mqtt)).toEqual({
       error: 'not_modbus',
       message: 'wm-101 reports over MQTT: the gateway sends commands to Modbus devices only',
-      text: { zh: 'wm-101 通过 MQTT 上报，网关只能向 Modbus 设备下发指令', en: 'wm-101 reports over MQTT: the gateway sends commands to Modbus devices only' },
+      text: {
+        zh: 'wm-101 通过 MQTT 上报，网关只能向 Modbus 设备下发指令',
+        en: 'wm-101 reports over MQTT: the gateway sends commands to Modbus devices only',
+      },
     });
 
     const notWritable = await send('wm-9', { field: 'total_m3', value: 0 }, meterbot);
@@ -128,7 +188,10 @@ describe('device commands over HTTP', () => {
 
     const silent = await send('pump-9', { field: 'run_command', value: true }, meterbot);
     expect(silent.statusCode).toBe(502);
-    expect(json(silent)).toMatchObject({ error: 'device_error', message: expect.stringMatching(/no answer from unit 1/) as unknown });
+    expect(json(silent)).toMatchObject({
+      error: 'device_error',
+      message: expect.stringMatching(/no answer from unit 1/) as unknown,
+    });
 
     // Neither the unknown device nor the MQTT one reached the adapter.
     expect(commands.calls).toEqual(['wm-9.total_m3=0', 'wm-9.error_code="x"', 'pump-9.run_command=true']);
@@ -175,11 +238,20 @@ describe('device commands over HTTP', () => {
       ['2025-01-15T08:00:00.000Z', 'meterbot', 'token', 'total_m3', 1, 'refused'],
       ['2025-01-15T08:00:00.000Z', 'otto', 'session', 'valve_open', false, 'done'],
     ]);
-    expect(body.commands[1]).toMatchObject({ error: 'not_writable', detail: expect.stringMatching(/writable fields: valve_open$/) as unknown });
+    expect(body.commands[1]).toMatchObject({
+      error: 'not_writable',
+      detail: expect.stringMatching(/writable fields: valve_open$/) as unknown,
+    });
     expect(body.commands[2]).toMatchObject({ comment: '关阀 closing', readBack: false });
-    expect(json<{ commands: unknown[] }>(await t.app.inject({ url: '/api/devices/wm-9/commands?limit=1', headers: viewer })).commands).toHaveLength(1);
+    expect(
+      json<{ commands: unknown[] }>(await t.app.inject({ url: '/api/devices/wm-9/commands?limit=1', headers: viewer }))
+        .commands,
+    ).toHaveLength(1);
     expect((await t.app.inject({ url: '/api/devices/wm-404/commands', headers: viewer })).statusCode).toBe(404);
-    expect(json<{ commands: unknown[] }>(await t.app.inject({ url: '/api/devices/pump-9/commands', headers: viewer })).commands).toEqual([]);
+    expect(
+      json<{ commands: unknown[] }>(await t.app.inject({ url: '/api/devices/pump-9/commands', headers: viewer }))
+        .commands,
+    ).toEqual([]);
 
     // The file is the record: a restarted gateway lists the same.
     const onDisk = readFileSync(file, 'utf8').trim().split('\n');
@@ -194,9 +266,20 @@ describe('device commands over HTTP', () => {
 describe('a gateway without commands', () => {
   it('answers 503 with a readable message, and lists nothing', async () => {
     const t = await testApi();
-    const res = await t.app.inject({ method: 'POST', url: '/api/devices/wm-101/commands', headers: meterbot, payload: { field: 'valve_open', value: false } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/devices/wm-101/commands',
+      headers: meterbot,
+      payload: { field: 'valve_open', value: false },
+    });
     expect(res.statusCode).toBe(503);
-    expect(json(res)).toMatchObject({ error: 'commands_unavailable', message: 'this gateway is not set up to send commands to devices' });
-    expect(json(await t.app.inject({ url: '/api/devices/wm-101/commands', headers: viewer }))).toEqual({ device: 'wm-101', commands: [] });
+    expect(json(res)).toMatchObject({
+      error: 'commands_unavailable',
+      message: 'this gateway is not set up to send commands to devices',
+    });
+    expect(json(await t.app.inject({ url: '/api/devices/wm-101/commands', headers: viewer }))).toEqual({
+      device: 'wm-101',
+      commands: [],
+    });
   });
 });

@@ -46,7 +46,13 @@ const listQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-const STATUS: Record<CommandError['code'], number> = { unknown_device: 404, not_modbus: 409, not_writable: 409, bad_value: 400, device_error: 502 };
+const STATUS: Record<CommandError['code'], number> = {
+  unknown_device: 404,
+  not_modbus: 409,
+  not_writable: 409,
+  bad_value: 400,
+  device_error: 502,
+};
 
 const text = (zh: string, en: string) => ({ text: { zh, en } });
 
@@ -55,7 +61,10 @@ const text = (zh: string, en: string) => ({ text: { zh, en } });
  * matters as much as who did): checks, the write through the Modbus adapter, the read-back.
  * Throws a CommandRefused (an ApiError) when it is refused or the device does not take it.
  */
-export async function sendCommand(ctx: { commands: CommandService | undefined; devices: DeviceDirectory; now: () => number; log: FastifyBaseLogger }, ask: CommandAsk): Promise<CommandResult> {
+export async function sendCommand(
+  ctx: { commands: CommandService | undefined; devices: DeviceDirectory; now: () => number; log: FastifyBaseLogger },
+  ask: CommandAsk,
+): Promise<CommandResult> {
   const { commands, devices } = ctx;
   const { deviceId: id, field, value, comment } = ask;
   const base = { at: ctx.now(), by: ask.by, via: ask.via, deviceId: id, field, value, ...(comment ? { comment } : {}) };
@@ -77,7 +86,14 @@ export async function sendCommand(ctx: { commands: CommandService | undefined; d
 
   const device = devices.get(id);
   if (!device) {
-    throw await refuse(new ApiError(404, 'not_found', `no device "${id}" in this site`, text(`本站点没有设备“${id}”`, `no device "${id}" in this site`)));
+    throw await refuse(
+      new ApiError(
+        404,
+        'not_found',
+        `no device "${id}" in this site`,
+        text(`本站点没有设备“${id}”`, `no device "${id}" in this site`),
+      ),
+    );
   }
   if (!commands) {
     const message = 'this gateway is not set up to send commands to devices';
@@ -85,20 +101,35 @@ export async function sendCommand(ctx: { commands: CommandService | undefined; d
   }
   if (device.protocol !== 'modbus') {
     const message = `${id} reports over ${device.protocol.toUpperCase()}: the gateway sends commands to Modbus devices only`;
-    throw await refuse(new ApiError(409, 'not_modbus', message, text(`${id} 通过 ${device.protocol.toUpperCase()} 上报，网关只能向 Modbus 设备下发指令`, message)));
+    throw await refuse(
+      new ApiError(
+        409,
+        'not_modbus',
+        message,
+        text(`${id} 通过 ${device.protocol.toUpperCase()} 上报，网关只能向 Modbus 设备下发指令`, message),
+      ),
+    );
   }
   let result: CommandResult;
   try {
     result = await commands.run(id, field, value);
   } catch (err) {
     if (!(err instanceof CommandError)) throw err;
-    throw await refuse(new ApiError(STATUS[err.code], err.code, err.message, text(err.zh, err.message)), err.code === 'device_error' ? 'failed' : 'refused', err);
+    throw await refuse(
+      new ApiError(STATUS[err.code], err.code, err.message, text(err.zh, err.message)),
+      err.code === 'device_error' ? 'failed' : 'refused',
+      err,
+    );
   }
   await record({
     ...base,
     outcome: result.confirmed ? 'done' : 'unconfirmed',
     readBack: result.readBack,
-    ...(result.readBackError ? { detail: result.readBackError } : !result.confirmed ? { detail: `read back ${JSON.stringify(result.readBack)}` } : {}),
+    ...(result.readBackError
+      ? { detail: result.readBackError }
+      : !result.confirmed
+        ? { detail: `read back ${JSON.stringify(result.readBack)}` }
+        : {}),
   });
   return result;
 }
@@ -107,18 +138,41 @@ export async function sendCommand(ctx: { commands: CommandService | undefined; d
  * POST /api/devices/:id/commands (operator) and GET /api/devices/:id/commands (the record).
  * Every command that got past authentication is recorded and logged, refusals too.
  */
-export const commandRoutes: FastifyPluginAsyncZod<{ commands: CommandService | undefined; devices: DeviceDirectory; now: () => number }> = async (app, { commands, devices, now }) => {
+export const commandRoutes: FastifyPluginAsyncZod<{
+  commands: CommandService | undefined;
+  devices: DeviceDirectory;
+  now: () => number;
+}> = async (app, { commands, devices, now }) => {
   app.post('/api/devices/:id/commands', { schema: { params: deviceParams, body: commandBody } }, async (request) => {
     const { field, value, comment } = request.body;
     const principal = request.principal!;
-    const result = await sendCommand({ commands, devices, now, log: request.log }, { deviceId: request.params.id, field, value, ...(comment ? { comment } : {}), by: principal.username, via: principal.via });
-    return { ...result, at: new Date(result.at).toISOString(), by: principal.username, ...(comment ? { comment } : {}) };
+    const result = await sendCommand(
+      { commands, devices, now, log: request.log },
+      {
+        deviceId: request.params.id,
+        field,
+        value,
+        ...(comment ? { comment } : {}),
+        by: principal.username,
+        via: principal.via,
+      },
+    );
+    return {
+      ...result,
+      at: new Date(result.at).toISOString(),
+      by: principal.username,
+      ...(comment ? { comment } : {}),
+    };
   });
 
-  app.get('/api/devices/:id/commands', { schema: { params: deviceParams, querystring: listQuery } }, async (request) => {
-    const id = request.params.id;
-    if (!devices.get(id)) throw new ApiError(404, 'not_found', `no device "${id}" in this site`);
-    const list = commands?.log.of(id, request.query.limit) ?? [];
-    return { device: id, commands: list.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
-  });
+  app.get(
+    '/api/devices/:id/commands',
+    { schema: { params: deviceParams, querystring: listQuery } },
+    async (request) => {
+      const id = request.params.id;
+      if (!devices.get(id)) throw new ApiError(404, 'not_found', `no device "${id}" in this site`);
+      const list = commands?.log.of(id, request.query.limit) ?? [];
+      return { device: id, commands: list.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
+    },
+  );
 };

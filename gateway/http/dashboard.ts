@@ -12,7 +12,13 @@ import { feederChain } from '../../rules/site.js';
 // libraries it imports, all served from this process (duty rooms are often on closed
 // networks: nothing comes from a CDN). Only the files listed here are served.
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+};
 
 /** Browser libraries by the name the page's import map gives them. */
 const VENDOR: Record<string, string> = {
@@ -29,7 +35,13 @@ function filesOf(dir: string): Map<string, string> {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (entry.isFile() && TYPES[extname(entry.name)]) {
       const full = join(entry.parentPath, entry.name);
-      out.set(full.slice(dir.length + 1).split('\\').join('/'), full);
+      out.set(
+        full
+          .slice(dir.length + 1)
+          .split('\\')
+          .join('/'),
+        full,
+      );
     }
   }
   return out;
@@ -43,10 +55,17 @@ export function inlineScriptHashes(pageDir = projectPath('dashboard')): string[]
   const file = join(pageDir, 'index.html');
   if (!existsSync(file)) return [];
   const html = readFileSync(file, 'utf8');
-  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`);
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+    (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
+  );
 }
 
-export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: () => number; appDir?: string; pageDir?: string }> = async (app, opts) => {
+export const dashboardRoutes: FastifyPluginAsyncZod<{
+  config: SiteConfig;
+  now: () => number;
+  appDir?: string;
+  pageDir?: string;
+}> = async (app, opts) => {
   const appFiles = filesOf(opts.appDir ?? projectPath('dist', 'dashboard'));
   const pageDir = opts.pageDir ?? projectPath('dashboard');
   // Each file read once, on its first request: the page's files are fixed for the gateway's life
@@ -60,11 +79,15 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: (
       body = readFileSync(file);
       cache.set(file, body);
     }
-    return reply.type(TYPES[extname(file!)] ?? 'application/octet-stream').header('cache-control', 'no-cache').send(body);
+    return reply
+      .type(TYPES[extname(file!)] ?? 'application/octet-stream')
+      .header('cache-control', 'no-cache')
+      .send(body);
   };
 
   // One route per file: nothing else under these paths exists, and each route gets its access decision.
-  const page = (url: string, file: string) => app.get(url, { config: { access: 'public' } }, (_req, reply) => serve(file, reply));
+  const page = (url: string, file: string) =>
+    app.get(url, { config: { access: 'public' } }, (_req, reply) => serve(file, reply));
   page('/', join(pageDir, 'index.html'));
   page('/style.css', join(pageDir, 'style.css'));
   for (const [name, file] of appFiles) page(`/app/${name}`, file);
@@ -93,7 +116,13 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{ config: SiteConfig; now: (
       timezone: c.site.timezone,
       /** The gateway's time (simulated in the demo): pages measure "since" against it, not their own clock. */
       now: opts.now(),
-      buildings: c.buildings.map((b) => ({ id: b.id, name: b.name, floors: floorsOf(b), units: b.units, rooms: b.rooms })),
+      buildings: c.buildings.map((b) => ({
+        id: b.id,
+        name: b.name,
+        floors: floorsOf(b),
+        units: b.units,
+        rooms: b.rooms,
+      })),
       /** Per device: its supplies, circuit, role, lift floors (the estate picture). */
       devices: topology,
     };

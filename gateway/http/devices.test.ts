@@ -14,7 +14,13 @@ describe('devices', () => {
 
   beforeEach(async () => {
     t = await testApi();
-    t.registry.observe({ deviceId: 'lift-a', kind: 'lift', ts: t.clock.now() - 5_000, fields: { floor: 7, door: 'closed' }, quality: 'good' });
+    t.registry.observe({
+      deviceId: 'lift-a',
+      kind: 'lift',
+      ts: t.clock.now() - 5_000,
+      fields: { floor: 7, door: 'closed' },
+      quality: 'good',
+    });
   });
 
   it('lists every device with place and live state', async () => {
@@ -56,7 +62,13 @@ describe('devices', () => {
   it('shows one device, and 404 for an unknown one', async () => {
     const one = await t.app.inject({ url: '/api/devices/wm-101', headers: viewer });
     expect(one.statusCode).toBe(200);
-    expect(json(one)).toMatchObject({ id: 'wm-101', kind: 'water_meter', place: { building: 'b1', floor: '1', unit: 'u101' }, online: false, lastReading: null });
+    expect(json(one)).toMatchObject({
+      id: 'wm-101',
+      kind: 'water_meter',
+      place: { building: 'b1', floor: '1', unit: 'u101' },
+      online: false,
+      lastReading: null,
+    });
     const none = await t.app.inject({ url: '/api/devices/wm-999', headers: viewer });
     expect(none.statusCode).toBe(404);
     expect(json(none)).toEqual({ error: 'not_found', message: 'no device "wm-999" in this site' });

@@ -9,7 +9,10 @@ export const deviceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const listQuery = z.strictObject({
   building: z.string().min(1).max(64).optional(),
   kind: z.enum(DEVICE_KINDS).optional(),
-  online: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  online: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 export function findDevice(devices: DeviceDirectory, id: string): DeviceStatus {
@@ -24,9 +27,16 @@ export const deviceRoutes: FastifyPluginAsyncZod<{ devices: DeviceDirectory }> =
     const { building, kind, online } = request.query;
     const list = devices
       .list()
-      .filter((d) => (building === undefined || d.place.building === building) && (kind === undefined || d.kind === kind) && (online === undefined || d.online === online));
+      .filter(
+        (d) =>
+          (building === undefined || d.place.building === building) &&
+          (kind === undefined || d.kind === kind) &&
+          (online === undefined || d.online === online),
+      );
     return { devices: list };
   });
 
-  app.get('/api/devices/:id', { schema: { params: deviceParams } }, async (request) => findDevice(devices, request.params.id));
+  app.get('/api/devices/:id', { schema: { params: deviceParams } }, async (request) =>
+    findDevice(devices, request.params.id),
+  );
 };

@@ -11,10 +11,13 @@ describe('changes made with a session cookie must come from the gateway itself',
   it("refuses another site's origin, a missing origin, and a forged referer; takes its own (or a Referer of its own page)", async () => {
     const { app } = await testApi();
     const cookie = await loginCookie(app, 'otto');
-    const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/readings', headers: { cookie, ...headers }, payload: reading });
+    const post = (headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: '/api/readings', headers: { cookie, ...headers }, payload: reading });
     const evil = await post({ origin: 'http://evil.example' });
     expect(evil.statusCode).toBe(403);
-    expect(json(evil).message).toBe("a change made with a session cookie must come from this gateway's own page (Origin http://evil.example is not localhost:80)");
+    expect(json(evil).message).toBe(
+      "a change made with a session cookie must come from this gateway's own page (Origin http://evil.example is not localhost:80)",
+    );
     expect(json(await post({})).message).toMatch(/needs an Origin \(or Referer\) header/);
     expect((await post({ origin: 'null' })).statusCode).toBe(403);
     expect((await post({ referer: 'http://evil.example/localhost:80/' })).statusCode).toBe(403);
@@ -23,7 +26,10 @@ describe('changes made with a session cookie must come from the gateway itself',
     expect((await post({ referer: 'http://localhost/#/incidents' })).statusCode).toBe(202);
     // Reads need no origin; API tokens are exempt (a browser never adds them by itself).
     expect((await app.inject({ url: '/api/devices', headers: { cookie } })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'POST', url: '/api/readings', headers: bearer(TOKENS.meterbot), payload: reading })).statusCode).toBe(202);
+    expect(
+      (await app.inject({ method: 'POST', url: '/api/readings', headers: bearer(TOKENS.meterbot), payload: reading }))
+        .statusCode,
+    ).toBe(202);
   });
 });
 

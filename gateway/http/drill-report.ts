@@ -13,10 +13,12 @@ const params = z.strictObject({ id: z.string().min(1).max(64) });
  * times, each critical alarm's acknowledgement, every response step and task against its
  * target — met by people, closed by the sensors, late or missed.
  */
-export const drillReportRoutes: FastifyPluginAsyncZod<{ drills: DrillService; alarms: AlarmService; incidents: IncidentService; now: () => number }> = async (
-  app,
-  { drills, alarms, incidents, now },
-) => {
+export const drillReportRoutes: FastifyPluginAsyncZod<{
+  drills: DrillService;
+  alarms: AlarmService;
+  incidents: IncidentService;
+  now: () => number;
+}> = async (app, { drills, alarms, incidents, now }) => {
   app.get('/api/drills/:id/report', { schema: { params } }, async (request) => {
     let drill;
     try {
@@ -24,6 +26,13 @@ export const drillReportRoutes: FastifyPluginAsyncZod<{ drills: DrillService; al
     } catch (err) {
       throw new ApiError(404, 'unknown_drill', (err as Error).message);
     }
-    return drillReport(drill, alarms.firedInDrill(drill.id), alarms.criticalEpisodes(drill.id), incidents.list({ drill: true }), (id) => incidents.playbook(id), now());
+    return drillReport(
+      drill,
+      alarms.firedInDrill(drill.id),
+      alarms.criticalEpisodes(drill.id),
+      incidents.list({ drill: true }),
+      (id) => incidents.playbook(id),
+      now(),
+    );
   });
 };

@@ -15,7 +15,14 @@ async function withDrills(opts: { estate?: boolean; drills?: boolean } = {}) {
   const clock = new FakeClock(Date.parse('2026-11-22T02:00:00Z'));
   const estate = new FakeEstate(clock.ms);
   const drills = new DrillController({
-    scenarios: [{ scenario: small }, { scenario: { ...small, name: 'elsewhere' }, file: 'elsewhere.yaml', problems: [{ path: 'steps[1].inject.device', line: 9, col: 15, message: 'no device "x9"' }] }],
+    scenarios: [
+      { scenario: small },
+      {
+        scenario: { ...small, name: 'elsewhere' },
+        file: 'elsewhere.yaml',
+        problems: [{ path: 'steps[1].inject.device', line: 9, col: 15, message: 'no device "x9"' }],
+      },
+    ],
     ...(opts.estate === false ? {} : { estate }),
     clock,
   });
@@ -27,7 +34,8 @@ async function withDrills(opts: { estate?: boolean; drills?: boolean } = {}) {
 describe('drill routes', () => {
   it('viewers read scenarios and drills; starting and stopping needs an operator', async () => {
     const t = await withDrills();
-    for (const url of ['/api/drills/scenarios', '/api/drills', '/api/drills/drill-1']) expect((await t.app.inject({ url })).statusCode, url).toBe(401);
+    for (const url of ['/api/drills/scenarios', '/api/drills', '/api/drills/drill-1'])
+      expect((await t.app.inject({ url })).statusCode, url).toBe(401);
     const list = await t.app.inject({ url: '/api/drills/scenarios', headers: viewer });
     expect(list.statusCode).toBe(200);
     const body = json<{ available: boolean; scenarios: ScenarioInfo[] }>(list);
@@ -36,7 +44,11 @@ describe('drill routes', () => {
       ['small-outage', 'Small outage', true],
       ['elsewhere', 'Small outage', false],
     ]);
-    expect(body.scenarios[0]!.expects.alarms.map((a) => a.kind)).toEqual(['power_cut_external', 'lift_entrapment', 'device_offline']);
+    expect(body.scenarios[0]!.expects.alarms.map((a) => a.kind)).toEqual([
+      'power_cut_external',
+      'lift_entrapment',
+      'device_offline',
+    ]);
     expect(body.scenarios[0]!.expects.playbooks).toEqual(['power_cut', 'trapped_lift']);
     for (const url of ['/api/drills', '/api/drills/stop']) {
       const res = await t.app.inject({ method: 'POST', url, headers: viewer, payload: { scenario: 'small-outage' } });
@@ -47,21 +59,48 @@ describe('drill routes', () => {
 
   it('an operator starts a drill (201), a second start is a 409, stop ends it and clears its faults; the record keeps what was injected', async () => {
     const t = await withDrills();
-    const started = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: { scenario: 'small-outage' } });
+    const started = await t.app.inject({
+      method: 'POST',
+      url: '/api/drills',
+      headers: t.otto,
+      payload: { scenario: 'small-outage' },
+    });
     expect(started.statusCode, started.body).toBe(201);
     const drill = json<Drill>(started);
-    expect(drill).toMatchObject({ id: 'drill-20261122-100000', scenario: 'small-outage', status: 'running', startedBy: 'otto' });
+    expect(drill).toMatchObject({
+      id: 'drill-20261122-100000',
+      scenario: 'small-outage',
+      status: 'running',
+      startedBy: 'otto',
+    });
 
-    const again = await t.app.inject({ method: 'POST', url: '/api/drills', headers: bearer(TOKENS.meterbot), payload: { scenario: 'small-outage' } });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/drills',
+      headers: bearer(TOKENS.meterbot),
+      payload: { scenario: 'small-outage' },
+    });
     expect(again.statusCode).toBe(409);
-    expect(json(again)).toEqual({ error: 'drill_running', drill: drill.id, message: expect.stringMatching(/^已有演练在进行：drill-20261122-100000.* \/ A drill is already running: drill-20261122-100000 \(small-outage, started by otto\); stop it first$/) });
+    expect(json(again)).toEqual({
+      error: 'drill_running',
+      drill: drill.id,
+      message: expect.stringMatching(
+        /^已有演练在进行：drill-20261122-100000.* \/ A drill is already running: drill-20261122-100000 \(small-outage, started by otto\); stop it first$/,
+      ),
+    });
 
     t.clock.advance(61_000);
     t.drills.tick();
     expect(t.estate.active()).toEqual(['t1-incomer:power_cut', 't1-lift-a:lift_stuck']);
-    const status = json<{ now: number; current: Drill; history: Drill[] }>(await t.app.inject({ url: '/api/drills', headers: viewer }));
+    const status = json<{ now: number; current: Drill; history: Drill[] }>(
+      await t.app.inject({ url: '/api/drills', headers: viewer }),
+    );
     expect(status.now).toBe(t.clock.ms);
-    expect(status.current.log.map((e) => e.what.en)).toEqual(['00:00 Start', '01:00 t1-incomer: power cut', '01:00 t1-lift-a: lift stuck, 2 passengers, between floors, alarm button pressed']);
+    expect(status.current.log.map((e) => e.what.en)).toEqual([
+      '00:00 Start',
+      '01:00 t1-incomer: power cut',
+      '01:00 t1-lift-a: lift stuck, 2 passengers, between floors, alarm button pressed',
+    ]);
     expect(status.history).toEqual([]);
 
     t.clock.advance(9_000);
@@ -83,19 +122,45 @@ describe('drill routes', () => {
       ['lift_entrapment', record.log[1]!.at + 60_000],
       ['device_offline', record.log[1]!.at + 60_000],
     ]);
-    expect(json<{ current: null; history: Drill[] }>(await t.app.inject({ url: '/api/drills', headers: viewer })).history.map((d) => d.id)).toEqual([drill.id]);
+    expect(
+      json<{ current: null; history: Drill[] }>(
+        await t.app.inject({ url: '/api/drills', headers: viewer }),
+      ).history.map((d) => d.id),
+    ).toEqual([drill.id]);
   });
 
   it('answers bad requests with their reason: unknown scenario 404, one that does not fit 422, no body 400, unknown drill 404', async () => {
     const t = await withDrills();
-    const unknown = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: { scenario: 'alien-invasion' } });
-    expect([unknown.statusCode, json(unknown).error, json(unknown).message]).toEqual([404, 'unknown_scenario', '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: elsewhere, small-outage)']);
-    const misfit = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: { scenario: 'elsewhere' } });
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/api/drills',
+      headers: t.otto,
+      payload: { scenario: 'alien-invasion' },
+    });
+    expect([unknown.statusCode, json(unknown).error, json(unknown).message]).toEqual([
+      404,
+      'unknown_scenario',
+      '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: elsewhere, small-outage)',
+    ]);
+    const misfit = await t.app.inject({
+      method: 'POST',
+      url: '/api/drills',
+      headers: t.otto,
+      payload: { scenario: 'elsewhere' },
+    });
     expect(misfit.statusCode).toBe(422);
-    expect(json(misfit)).toMatchObject({ error: 'scenario_does_not_fit', problems: ['elsewhere.yaml:9:15  steps[1].inject.device: no device "x9"'] });
+    expect(json(misfit)).toMatchObject({
+      error: 'scenario_does_not_fit',
+      problems: ['elsewhere.yaml:9:15  steps[1].inject.device: no device "x9"'],
+    });
     const empty = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: {} });
     expect([empty.statusCode, json(empty).message]).toEqual([400, 'body.scenario: is required']);
-    const extra = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: { scenario: 'small-outage', speed: 10 } });
+    const extra = await t.app.inject({
+      method: 'POST',
+      url: '/api/drills',
+      headers: t.otto,
+      payload: { scenario: 'small-outage', speed: 10 },
+    });
     expect(extra.statusCode).toBe(400);
     const none = await t.app.inject({ url: '/api/drills/drill-19990101-000000', headers: viewer });
     expect([none.statusCode, json(none).error]).toEqual([404, 'unknown_drill']);
@@ -107,9 +172,19 @@ describe('drill routes', () => {
       const t = await withDrills(opts);
       const list = json<{ available: boolean }>(await t.app.inject({ url: '/api/drills', headers: viewer }));
       expect(list.available, JSON.stringify(opts)).toBe(false);
-      const res = await t.app.inject({ method: 'POST', url: '/api/drills', headers: t.otto, payload: { scenario: 'small-outage' } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/drills',
+        headers: t.otto,
+        payload: { scenario: 'small-outage' },
+      });
       expect(res.statusCode).toBe(503);
-      expect(json(res)).toEqual({ error: 'no_estate', message: expect.stringMatching(/^此网关没有连接模拟园区，不能演练.* \/ This gateway runs no simulated estate, so it cannot run drills/) });
+      expect(json(res)).toEqual({
+        error: 'no_estate',
+        message: expect.stringMatching(
+          /^此网关没有连接模拟园区，不能演练.* \/ This gateway runs no simulated estate, so it cannot run drills/,
+        ),
+      });
       const stop = await t.app.inject({ method: 'POST', url: '/api/drills/stop', headers: t.otto });
       expect(stop.statusCode).toBe(opts.drills === false ? 503 : 409);
     }

@@ -32,7 +32,10 @@ function asApiError(err: unknown): unknown {
  * and the history with what was injected when and what was expected. The routes are there on
  * every gateway; without a simulated estate they say so (503 on the changes).
  */
-export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefined; now: () => number }> = async (app, { drills, now }) => {
+export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefined; now: () => number }> = async (
+  app,
+  { drills, now },
+) => {
   app.get('/api/drills/scenarios', async () => {
     if (!drills) return { available: false, message: NO_ESTATE, scenarios: [] };
     return { available: drills.available(), scenarios: drills.scenarios() };
@@ -49,7 +52,10 @@ export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefin
     const by = request.principal!.username;
     try {
       const drill = await drills.start(request.body.scenario, by);
-      request.log.warn({ drill: drill.id, scenario: drill.scenario, by }, `drill ${drill.id} (${drill.scenario}) started by ${by}`);
+      request.log.warn(
+        { drill: drill.id, scenario: drill.scenario, by },
+        `drill ${drill.id} (${drill.scenario}) started by ${by}`,
+      );
       return reply.code(201).send(drill);
     } catch (err) {
       throw asApiError(err);
@@ -69,7 +75,8 @@ export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefin
   });
 
   app.get('/api/drills/:id', { schema: { params } }, async (request) => {
-    if (!drills) throw new ApiError(404, 'unknown_drill', `没有演练 "${request.params.id}" / No drill "${request.params.id}"`);
+    if (!drills)
+      throw new ApiError(404, 'unknown_drill', `没有演练 "${request.params.id}" / No drill "${request.params.id}"`);
     try {
       return drills.get(request.params.id);
     } catch (err) {

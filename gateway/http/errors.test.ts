@@ -29,10 +29,20 @@ describe('error answers', () => {
   it('answers 400 bad_request for a body that is not JSON, and 415 for another media type', async () => {
     const { app } = await testApi();
     const headers = { ...bearer(TOKENS.meterbot), 'content-type': 'application/json' };
-    const broken = await app.inject({ method: 'POST', url: '/api/readings', headers, payload: '{"device_id": "wm-101",' });
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers,
+      payload: '{"device_id": "wm-101",',
+    });
     expect(broken.statusCode).toBe(400);
     expect(json(broken)).toMatchObject({ error: 'bad_request', message: expect.stringContaining('not valid JSON') });
-    const xml = await app.inject({ method: 'POST', url: '/api/readings', headers: { ...headers, 'content-type': 'text/xml' }, payload: '<r/>' });
+    const xml = await app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: { ...headers, 'content-type': 'text/xml' },
+      payload: '<r/>',
+    });
     expect(xml.statusCode).toBe(415);
     expect(json(xml).error).toBe('unsupported_media_type');
   });
@@ -74,13 +84,17 @@ describe('logging', () => {
     await app.inject({ url: '/api/me', headers: { cookie } });
     await app.inject({ url: '/api/devices', headers: bearer(TOKENS.meterbot) });
     // Whatever a future handler decides to log, the redaction still holds.
-    app.log.info({ req: { headers: { authorization: `Bearer ${TOKENS.meterbot}`, cookie } }, password: PASSWORDS.ada }, 'careless line');
+    app.log.info(
+      { req: { headers: { authorization: `Bearer ${TOKENS.meterbot}`, cookie } }, password: PASSWORDS.ada },
+      'careless line',
+    );
     app.log.info({ body: { username: 'ada', password: PASSWORDS.ada } }, 'another');
 
     const text = log.text();
     expect(text).toContain('careless line');
     expect(text).toContain('[redacted]');
     expect(text).toContain('"msg":"login"');
-    for (const secret of [...Object.values(PASSWORDS), ...Object.values(TOKENS), cookie.split('=')[1]!]) expect(text).not.toContain(secret);
+    for (const secret of [...Object.values(PASSWORDS), ...Object.values(TOKENS), cookie.split('=')[1]!])
+      expect(text).not.toContain(secret);
   });
 });

@@ -18,11 +18,18 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (message: string) => new ApiError(400, 'bad_request', message);
-export const unauthorized = (message: string) => new ApiError(401, 'unauthorized', message, {}, { 'www-authenticate': 'Bearer realm="dutyroom"' });
+export const unauthorized = (message: string) =>
+  new ApiError(401, 'unauthorized', message, {}, { 'www-authenticate': 'Bearer realm="dutyroom"' });
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 export const tooManyAttempts = (waitSeconds: number) =>
-  new ApiError(429, 'too_many_attempts', `too many failed attempts; try again in ${waitSeconds} s`, {}, { 'retry-after': String(waitSeconds) });
+  new ApiError(
+    429,
+    'too_many_attempts',
+    `too many failed attempts; try again in ${waitSeconds} s`,
+    {},
+    { 'retry-after': String(waitSeconds) },
+  );
 
 /** Codes for fastify's own client errors (bad JSON, wrong content type, too large). */
 const CLIENT_CODES: Record<number, string> = {
@@ -67,7 +74,9 @@ export function errorHandler(err: FastifyError | ApiError, request: FastifyReque
       .send({ error: err.code, message: err.message, ...err.extra });
   }
   if (err.validation) {
-    return reply.code(400).send({ error: 'bad_request', message: describeValidation(err.validationContext, err.validation) });
+    return reply
+      .code(400)
+      .send({ error: 'bad_request', message: describeValidation(err.validationContext, err.validation) });
   }
   // fastify's own client errors carry safe, generic messages; anything else (a database
   // driver's error with a statusCode, say) is treated as internal and not echoed.

@@ -43,7 +43,8 @@ export const handoverRoutes: FastifyPluginAsyncZod<{
 }> = async (app, opts) => {
   const { handovers, incidents } = opts;
   const known = new Set(opts.users.map((u) => u.username));
-  const report = (from: number, to: number) => handoverReport(incidents.list(), (id) => incidents.playbook(id)!, from, to);
+  const report = (from: number, to: number) =>
+    handoverReport(incidents.list(), (id) => incidents.playbook(id)!, from, to);
   const run = async <T>(f: () => Promise<T>) => {
     try {
       return await f();
@@ -63,7 +64,9 @@ export const handoverRoutes: FastifyPluginAsyncZod<{
       ...report(from, to),
       shift,
       handovers: handovers.list(from),
-      people: opts.users.filter((u) => u.role !== 'viewer').map((u) => ({ username: u.username, ...(u.name ? { name: u.name } : {}) })),
+      people: opts.users
+        .filter((u) => u.role !== 'viewer')
+        .map((u) => ({ username: u.username, ...(u.name ? { name: u.name } : {}) })),
     };
   });
 
@@ -82,14 +85,33 @@ export const handoverRoutes: FastifyPluginAsyncZod<{
     return h;
   });
 
-  app.post('/api/handovers/:id/confirm', { schema: { params } }, async (request) => run(() => handovers.confirm(request.params.id, request.principal!.username)));
+  app.post('/api/handovers/:id/confirm', { schema: { params } }, async (request) =>
+    run(() => handovers.confirm(request.params.id, request.principal!.username)),
+  );
 
-  app.post('/api/handovers/:id/cancel', { schema: { params } }, async (request) => run(() => handovers.cancel(request.params.id, request.principal!.username)));
+  app.post('/api/handovers/:id/cancel', { schema: { params } }, async (request) =>
+    run(() => handovers.cancel(request.params.id, request.principal!.username)),
+  );
 
   app.get('/api/handovers/:id/sheet', { schema: { params } }, async (request, reply) => {
     const h = handovers.get(request.params.id);
     if (!h) throw notFound(`no handover "${request.params.id}"`);
-    const names = new Map(opts.users.map((u) => [u.username, u.name ? `${u.name.zh}${u.name.en !== u.name.zh ? ` ${u.name.en}` : ''} (${u.username})` : u.username]));
-    return reply.type('text/html; charset=utf-8').send(handoverSheetHtml(h, report(h.shift.from, Math.min(h.at, h.shift.to)), opts.timeZone, opts.siteName, (u) => names.get(u) ?? u));
+    const names = new Map(
+      opts.users.map((u) => [
+        u.username,
+        u.name ? `${u.name.zh}${u.name.en !== u.name.zh ? ` ${u.name.en}` : ''} (${u.username})` : u.username,
+      ]),
+    );
+    return reply
+      .type('text/html; charset=utf-8')
+      .send(
+        handoverSheetHtml(
+          h,
+          report(h.shift.from, Math.min(h.at, h.shift.to)),
+          opts.timeZone,
+          opts.siteName,
+          (u) => names.get(u) ?? u,
+        ),
+      );
   });
 };

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
 import { localTime } from '../../rules/reports/calendar.js';
-import { HeatingReportScheduler, type StoredHeatingInfo, type StoredHeatingReport } from '../reports/heating-scheduler.js';
+import {
+  HeatingReportScheduler,
+  type StoredHeatingInfo,
+  type StoredHeatingReport,
+} from '../reports/heating-scheduler.js';
 import { bearer, json, testApi, testSite, TOKENS } from './testing.js';
 
 const TZ = 'Asia/Shanghai';
@@ -37,7 +41,12 @@ function incident(id: string, raisedAt: number, drill?: string): Incident {
 /** Two kept reports: a zero one on 12-09, one with a fault (and a drill) on 12-10. */
 async function withReports() {
   const config = await testSite();
-  const clock = { t: at('2026-12-09', 13), now() { return this.t; } };
+  const clock = {
+    t: at('2026-12-09', 13),
+    now() {
+      return this.t;
+    },
+  };
   const list: Incident[] = [];
   const scheduler = new HeatingReportScheduler({
     config,
@@ -65,8 +74,21 @@ describe('heating report API', () => {
     const { app } = await withReports();
     const res = await app.inject({ method: 'GET', url: '/api/reports/heating', headers: viewer });
     expect(res.statusCode).toBe(200);
-    const body = json<{ season: unknown; dailyReportAt: string; notifyRoles: string[]; inSeason: boolean; nextRunAt: number; reports: StoredHeatingInfo[] }>(res);
-    expect(body).toMatchObject({ season: { from: '11-15', to: '03-15' }, dailyReportAt: '13:00', notifyRoles: ['head_office'], inSeason: true, nextRunAt: at('2026-12-11', 13) });
+    const body = json<{
+      season: unknown;
+      dailyReportAt: string;
+      notifyRoles: string[];
+      inSeason: boolean;
+      nextRunAt: number;
+      reports: StoredHeatingInfo[];
+    }>(res);
+    expect(body).toMatchObject({
+      season: { from: '11-15', to: '03-15' },
+      dailyReportAt: '13:00',
+      notifyRoles: ['head_office'],
+      inSeason: true,
+      nextRunAt: at('2026-12-11', 13),
+    });
     expect(body.reports.map((r) => [r.date, r.status, r.zero, r.faults, r.open, r.drills, r.delivery])).toEqual([
       ['2026-12-10', 'faults', false, 1, 1, 1, 'no_channel'],
       ['2026-12-09', 'normal', true, 0, 0, 0, 'no_channel'],
@@ -78,17 +100,42 @@ describe('heating report API', () => {
     const res = await app.inject({ method: 'GET', url: '/api/reports/heating/2026-12-10', headers: viewer });
     expect(res.statusCode).toBe(200);
     const s = json<StoredHeatingReport>(res);
-    expect(s.report).toMatchObject({ date: '2026-12-10', status: 'faults', open: [{ id: 'inc-7', owner: 'otto', repairHours: 10, households: 80 }, { id: 'inc-8', drill: 'D-2' }] });
+    expect(s.report).toMatchObject({
+      date: '2026-12-10',
+      status: 'faults',
+      open: [
+        { id: 'inc-7', owner: 'otto', repairHours: 10, households: 80 },
+        { id: 'inc-8', drill: 'D-2' },
+      ],
+    });
     expect(s.report.summary.en).toContain('Heating faults: 1');
   });
 
   it('prints one in both languages, drills marked, with a line to sign', async () => {
     const { app } = await withReports();
-    const res = await app.inject({ method: 'GET', url: '/api/reports/heating/2026-12-10?format=html', headers: viewer });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/reports/heating/2026-12-10?format=html',
+      headers: viewer,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/text\/html/);
-    for (const s of ['供热日报 Daily heating report · 2026-12-10', '2026-12-09 13:00 – 2026-12-10 13:00', '故障 Faults: 1', 'data-case="inc-7"', '演练 DRILL', '值班经理 Duty manager', '无通知渠道，需人工报送 no channel: send it by hand', 'Test estate']) expect(res.body).toContain(s);
-    const zero = await app.inject({ method: 'GET', url: '/api/reports/heating/2026-12-09?format=html', headers: viewer });
+    for (const s of [
+      '供热日报 Daily heating report · 2026-12-10',
+      '2026-12-09 13:00 – 2026-12-10 13:00',
+      '故障 Faults: 1',
+      'data-case="inc-7"',
+      '演练 DRILL',
+      '值班经理 Duty manager',
+      '无通知渠道，需人工报送 no channel: send it by hand',
+      'Test estate',
+    ])
+      expect(res.body).toContain(s);
+    const zero = await app.inject({
+      method: 'GET',
+      url: '/api/reports/heating/2026-12-09?format=html',
+      headers: viewer,
+    });
     expect(zero.body).toContain('正常 · 零报告 Normal · zero report');
     expect(zero.body).toContain('供热运行平稳，无故障（零报告）');
     expect(zero.body).toContain('Heating ran normally, no faults (zero report).');

@@ -20,15 +20,20 @@ const query = z.strictObject({ format: z.enum(['json', 'html']).default('json') 
  * by the gateway: the list with the season and the next run, and each one as JSON or as a
  * printable page in both languages.
  */
-export const heatingReportRoutes: FastifyPluginAsyncZod<{ reports: HeatingReportService; siteName: string }> = async (app, { reports, siteName }) => {
+export const heatingReportRoutes: FastifyPluginAsyncZod<{ reports: HeatingReportService; siteName: string }> = async (
+  app,
+  { reports, siteName },
+) => {
   app.get('/api/reports/heating', async () => ({ ...reports.schedule(), reports: await reports.list() }));
 
   app.get('/api/reports/heating/:date', { schema: { params, querystring: query } }, async (request, reply) => {
     const { date } = request.params;
     if (!isDate(date)) throw new ApiError(400, 'bad_date', `"${date}" 不是有效日期 / is not a date (YYYY-MM-DD)`);
     const stored = await reports.read(date);
-    if (!stored) throw new ApiError(404, 'unknown_report', `没有 ${date} 的供热日报 / no heating report kept for ${date}`);
-    if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(heatingReportHtml(stored, siteName));
+    if (!stored)
+      throw new ApiError(404, 'unknown_report', `没有 ${date} 的供热日报 / no heating report kept for ${date}`);
+    if (request.query.format === 'html')
+      return reply.type('text/html; charset=utf-8').send(heatingReportHtml(stored, siteName));
     return stored;
   });
 };

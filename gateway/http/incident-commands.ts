@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { commandAnswered, commandSent, DEVICE_COMMANDS, DeviceCommandError, offeredCommands, type DeviceCommandOutcome } from '../../rules/incidents/device-command.js';
+import {
+  commandAnswered,
+  commandSent,
+  DEVICE_COMMANDS,
+  DeviceCommandError,
+  offeredCommands,
+  type DeviceCommandOutcome,
+} from '../../rules/incidents/device-command.js';
 import type { Incident, IncidentEvent } from '../../rules/incidents/incident.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import type { CommandResult } from '../adapters/modbus/command.js';
@@ -30,7 +37,13 @@ const commandBody = z.strictObject({
   confirm: z.boolean().optional(),
 });
 
-const STATUS: Record<DeviceCommandError['code'], number> = { closed: 409, not_a_person: 400, unknown_command: 400, not_in_incident: 409, not_writable: 409 };
+const STATUS: Record<DeviceCommandError['code'], number> = {
+  closed: 409,
+  not_a_person: 400,
+  unknown_command: 400,
+  not_in_incident: 409,
+  not_writable: 409,
+};
 
 type Answer = { outcome: DeviceCommandOutcome; readBack?: FieldValue | null; detail?: string };
 
@@ -38,22 +51,37 @@ type Answer = { outcome: DeviceCommandOutcome; readBack?: FieldValue | null; det
 function answerOf(result: CommandResult, field: string): Answer {
   if (result.confirmed) return { outcome: 'confirmed', readBack: result.readBack };
   // It took the write but shows something else: as good as a no (a valve stuck open).
-  if (result.readBack !== null) return { outcome: 'refused', readBack: result.readBack, detail: `the device took the write but reads back ${field} = ${JSON.stringify(result.readBack)}` };
+  if (result.readBack !== null)
+    return {
+      outcome: 'refused',
+      readBack: result.readBack,
+      detail: `the device took the write but reads back ${field} = ${JSON.stringify(result.readBack)}`,
+    };
   return { outcome: 'no_answer', readBack: null, ...(result.readBackError ? { detail: result.readBackError } : {}) };
 }
 
 function refusalOf(err: CommandRefused): Answer {
   // A Modbus exception is the device saying no; a timeout may have been carried out all the same.
-  if (err.command?.code === 'device_error' && err.command.failure !== 'exception') return { outcome: 'no_answer', detail: err.message };
+  if (err.command?.code === 'device_error' && err.command.failure !== 'exception')
+    return { outcome: 'no_answer', detail: err.message };
   return { outcome: 'refused', detail: err.message };
 }
 
 const WORDS: Record<Exclude<DeviceCommandOutcome, 'confirmed'>, { code: string; zh: string; en: string }> = {
   refused: { code: 'device_refused', zh: '设备拒绝或未执行', en: 'the device refused or did not carry it out' },
-  no_answer: { code: 'no_answer', zh: '设备无应答，无法确认是否执行，请到现场确认', en: 'no answer from the device: not known whether it was carried out; check on site' },
+  no_answer: {
+    code: 'no_answer',
+    zh: '设备无应答，无法确认是否执行，请到现场确认',
+    en: 'no answer from the device: not known whether it was carried out; check on site',
+  },
 };
 
-export const incidentCommandRoutes: FastifyPluginAsyncZod<{ incidents: IncidentRecorder; commands: CommandService | undefined; devices: DeviceDirectory; now: () => number }> = async (app, opts) => {
+export const incidentCommandRoutes: FastifyPluginAsyncZod<{
+  incidents: IncidentRecorder;
+  commands: CommandService | undefined;
+  devices: DeviceDirectory;
+  now: () => number;
+}> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -81,11 +109,21 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{ incidents: IncidentR
 
     let decided;
     try {
-      decided = commandSent(incident, playbook, { deviceId: device, command, by: principal.username, writable: writable(device) }, opts.now());
+      decided = commandSent(
+        incident,
+        playbook,
+        { deviceId: device, command, by: principal.username, writable: writable(device) },
+        opts.now(),
+      );
     } catch (err) {
       if (!(err instanceof DeviceCommandError)) throw err;
-      const why = err.code === 'not_writable' && status.protocol !== 'modbus' ? `; it reports over ${status.protocol.toUpperCase()}, and the gateway writes only to Modbus devices` : '';
-      throw new ApiError(STATUS[err.code], err.code, `${err.message}${why}`, { text: { zh: err.zh, en: `${err.message}${why}` } });
+      const why =
+        err.code === 'not_writable' && status.protocol !== 'modbus'
+          ? `; it reports over ${status.protocol.toUpperCase()}, and the gateway writes only to Modbus devices`
+          : '';
+      throw new ApiError(STATUS[err.code], err.code, `${err.message}${why}`, {
+        text: { zh: err.zh, en: `${err.message}${why}` },
+      });
     }
     if (!opts.commands) {
       const message = 'this gateway is not set up to send commands to devices';
@@ -95,7 +133,9 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{ incidents: IncidentR
     const def = DEVICE_COMMANDS[sent.command];
     if (confirm !== true) {
       const message = `body.confirm: ${def.title.en} on ${device} needs confirm: true (the page asks the duty engineer first)`;
-      throw new ApiError(400, 'confirm_required', message, { text: { zh: `对 ${device} ${def.title.zh}需先确认（confirm: true）`, en: message } });
+      throw new ApiError(400, 'confirm_required', message, {
+        text: { zh: `对 ${device} ${def.title.zh}需先确认（confirm: true）`, en: message },
+      });
     }
 
     // On the timeline (and on disk) before the device is written: a command that went out is never lost.
@@ -105,12 +145,21 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{ incidents: IncidentR
     try {
       const result = await sendCommand(
         { commands: opts.commands, devices: opts.devices, now: opts.now, log: request.log },
-        { deviceId: device, field: def.field, value: def.value, comment: `incident ${id}: ${sent.command}`, by: principal.username, via: principal.via },
+        {
+          deviceId: device,
+          field: def.field,
+          value: def.value,
+          comment: `incident ${id}: ${sent.command}`,
+          by: principal.username,
+          via: principal.via,
+        },
       );
       answer = answerOf(result, def.field);
     } catch (err) {
       if (!(err instanceof CommandRefused)) {
-        await incidents.record(id, [commandAnswered(sent, { outcome: 'no_answer', detail: (err as Error).message }, opts.now())]);
+        await incidents.record(id, [
+          commandAnswered(sent, { outcome: 'no_answer', detail: (err as Error).message }, opts.now()),
+        ]);
         throw err;
       }
       refusal = err;
@@ -118,12 +167,23 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{ incidents: IncidentR
     }
     const answered = commandAnswered(sent, answer, opts.now());
     const inc = await incidents.record(id, [answered]);
-    const body = { device, command: sent.command, outcome: answer.outcome, ...(answer.readBack !== undefined ? { readBack: answer.readBack } : {}), ...(answer.detail ? { detail: answer.detail } : {}), at: new Date(answered.at).toISOString(), by: principal.username };
+    const body = {
+      device,
+      command: sent.command,
+      outcome: answer.outcome,
+      ...(answer.readBack !== undefined ? { readBack: answer.readBack } : {}),
+      ...(answer.detail ? { detail: answer.detail } : {}),
+      at: new Date(answered.at).toISOString(),
+      by: principal.username,
+    };
     if (answer.outcome === 'confirmed') return reply.send({ ...body, incident: inc });
     const words = WORDS[answer.outcome];
     // Refused before the wire after all (the adapter's own checks): its own status; the device's answer: 502, as for device commands.
     const code = refusal && refusal.command?.code !== 'device_error' ? refusal.statusCode : 502;
     const message = `${device}: ${def.title.en}: ${words.en}${answer.detail ? ` (${answer.detail})` : ''}`;
-    throw new ApiError(code, words.code, message, { ...body, text: { zh: `${device}：${def.title.zh}——${words.zh}`, en: message } });
+    throw new ApiError(code, words.code, message, {
+      ...body,
+      text: { zh: `${device}：${def.title.zh}——${words.zh}`, en: message },
+    });
   });
 };

@@ -23,17 +23,36 @@ const params = z.strictObject({ id: z.string().min(1).max(64) });
 const listQuery = z.strictObject({
   status: z.enum(['open', 'closed']).optional(),
   building: z.string().min(1).max(64).optional(),
-  drill: z.enum(['true', 'false'], { message: 'must be true or false' }).transform((v) => v === 'true').optional(),
+  drill: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .transform((v) => v === 'true')
+    .optional(),
 });
-const raiseBody = z.strictObject({ playbook: z.string().min(1).max(64), building: z.string().min(1).max(64).optional(), note: z.string().trim().max(2000).optional() });
+const raiseBody = z.strictObject({
+  playbook: z.string().min(1).max(64),
+  building: z.string().min(1).max(64).optional(),
+  note: z.string().trim().max(2000).optional(),
+});
 const scalar = z.union([z.string().max(2000), z.number(), z.boolean()]);
 /** A value, or a group's items (one per person or vehicle): bounded in count and size whatever is sent. */
-const fieldValue = z.union([scalar, z.array(z.record(z.string().max(64), scalar).refine((o) => Object.keys(o).length <= 20, 'at most 20 fields per item')).max(MAX_GROUP_ITEMS)]);
+const fieldValue = z.union([
+  scalar,
+  z
+    .array(
+      z.record(z.string().max(64), scalar).refine((o) => Object.keys(o).length <= 20, 'at most 20 fields per item'),
+    )
+    .max(MAX_GROUP_ITEMS),
+]);
 const note = z.string().trim().min(1).max(2000);
 const commandBody = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('acknowledge') }),
   z.strictObject({ type: z.literal('start_step'), step: z.string().min(1) }),
-  z.strictObject({ type: z.literal('complete_step'), step: z.string().min(1), fields: z.record(z.string(), fieldValue).optional(), note: note.optional() }),
+  z.strictObject({
+    type: z.literal('complete_step'),
+    step: z.string().min(1),
+    fields: z.record(z.string(), fieldValue).optional(),
+    note: note.optional(),
+  }),
   z.strictObject({ type: z.literal('complete_task'), task: z.string().min(1), note: note.optional() }),
   z.strictObject({ type: z.literal('note'), text: note }),
   z.strictObject({ type: z.literal('hand_over'), to: z.string().min(1).max(64), note: note.optional() }),
@@ -47,12 +66,25 @@ function asApiError(err: unknown): unknown {
   if (err instanceof UnknownIncidentError) return notFound(err.message);
   if (err instanceof IncidentError) {
     if (err.code === 'not_owner') return new ApiError(403, err.code, err.message);
-    return ['closed', 'step_done', 'open_steps'].includes(err.code) ? new ApiError(409, err.code, err.message) : new ApiError(400, err.code, err.message);
+    return ['closed', 'step_done', 'open_steps'].includes(err.code)
+      ? new ApiError(409, err.code, err.message)
+      : new ApiError(400, err.code, err.message);
   }
   return err;
 }
 
-export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService; timeZone: string; siteName: string; place?: (deviceId: string) => { zh: string; en: string }; building?: (id: string) => { zh: string; en: string }; knownUsers: ReadonlySet<string>; knownBuildings?: ReadonlySet<string>; people?: People; assignable?: { username: string; name?: { zh: string; en: string } }[]; now: () => number }> = async (app, opts) => {
+export const incidentRoutes: FastifyPluginAsyncZod<{
+  incidents: IncidentService;
+  timeZone: string;
+  siteName: string;
+  place?: (deviceId: string) => { zh: string; en: string };
+  building?: (id: string) => { zh: string; en: string };
+  knownUsers: ReadonlySet<string>;
+  knownBuildings?: ReadonlySet<string>;
+  people?: People;
+  assignable?: { username: string; name?: { zh: string; en: string } }[];
+  now: () => number;
+}> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -64,14 +96,26 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
 
   app.get('/api/incidents', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, drill } = request.query;
-    return { incidents: incidents.list({ ...(status ? { status } : {}), ...(building ? { building } : {}), ...(drill !== undefined ? { drill } : {}) }) };
+    return {
+      incidents: incidents.list({
+        ...(status ? { status } : {}),
+        ...(building ? { building } : {}),
+        ...(drill !== undefined ? { drill } : {}),
+      }),
+    };
   });
 
   app.post('/api/incidents', { schema: { body: raiseBody } }, async (request, reply) => {
     const { building } = request.body;
-    if (building !== undefined && opts.knownBuildings && !opts.knownBuildings.has(building)) throw badRequest(`body.building: no building "${building}" in this site`);
+    if (building !== undefined && opts.knownBuildings && !opts.knownBuildings.has(building))
+      throw badRequest(`body.building: no building "${building}" in this site`);
     try {
-      const inc = await incidents.raise(request.principal!.username, request.body.playbook, request.body.building, request.body.note || undefined);
+      const inc = await incidents.raise(
+        request.principal!.username,
+        request.body.playbook,
+        request.body.building,
+        request.body.note || undefined,
+      );
       return reply.code(201).send(inc);
     } catch (err) {
       throw asApiError(err);
@@ -79,7 +123,9 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
   });
 
   app.get('/api/incidents/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    openEventStream(request, reply, request.query.last_event_id, (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after));
+    openEventStream(request, reply, request.query.last_event_id, (send, after) =>
+      incidents.subscribe((c) => send(c.seq, 'incident', c), after),
+    );
   });
 
   // With the timeline in words (both languages), as the report tells it: people by name, the sensors as the sensors.
@@ -87,18 +133,34 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
     const { incident, playbook } = find(request.params.id);
     // Roles and people in words for the page, from the one catalogue the report uses.
     const roles = Object.fromEntries([...new Set(playbook.steps.map((s) => s.role))].map((r) => [r, roleText(r)]));
-    return { incident, playbook, roles, people: opts.assignable ?? [], timeline: incident.timeline.map((e) => ({ at: e.at, type: e.type, text: describeEvent(e, playbook, incident, opts.people), ...(e.type === 'photo' ? { photo: e.name } : {}) })) };
+    return {
+      incident,
+      playbook,
+      roles,
+      people: opts.assignable ?? [],
+      timeline: incident.timeline.map((e) => ({
+        at: e.at,
+        type: e.type,
+        text: describeEvent(e, playbook, incident, opts.people),
+        ...(e.type === 'photo' ? { photo: e.name } : {}),
+      })),
+    };
   });
 
   app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {
     const by = request.principal!.username;
     const body = request.body;
-    if (body.type === 'hand_over' && !opts.knownUsers.has(body.to)) throw badRequest(`body.to: no user "${body.to}" in this site`);
+    if (body.type === 'hand_over' && !opts.knownUsers.has(body.to))
+      throw badRequest(`body.to: no user "${body.to}" in this site`);
     try {
       // A duty manager (by the rota) or an admin may move or close a case someone else owns.
       const p = request.principal!;
       const manager = p.role === 'admin' || (p.dutyRoles ?? []).includes('duty_manager');
-      return await incidents.command(request.params.id, { ...body, by, ...(body.type === 'hand_over' || body.type === 'close' ? { manager } : {}) } as IncidentCommand);
+      return await incidents.command(request.params.id, {
+        ...body,
+        by,
+        ...(body.type === 'hand_over' || body.type === 'close' ? { manager } : {}),
+      } as IncidentCommand);
     } catch (err) {
       throw asApiError(err);
     }
@@ -111,9 +173,17 @@ export const incidentRoutes: FastifyPluginAsyncZod<{ incidents: IncidentService;
       case 'json':
         return report;
       case 'csv':
-        return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${incident.id}.csv"`).send(reportCsv(report));
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${incident.id}.csv"`)
+          .send(reportCsv(report));
       case 'html':
-        return reply.type('text/html; charset=utf-8').send(reportHtml(report, opts.timeZone, opts.siteName, { ...(opts.place ? { place: opts.place } : {}), ...(opts.building ? { building: opts.building } : {}) }));
+        return reply.type('text/html; charset=utf-8').send(
+          reportHtml(report, opts.timeZone, opts.siteName, {
+            ...(opts.place ? { place: opts.place } : {}),
+            ...(opts.building ? { building: opts.building } : {}),
+          }),
+        );
     }
   });
 };

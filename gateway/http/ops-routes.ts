@@ -29,7 +29,9 @@ export function overallHealth(
 /** GET /health and GET /metrics: public, for monitoring systems and load balancers. */
 export const opsRoutes: FastifyPluginAsyncZod<{ health: HealthSource[]; metrics: Metrics }> = async (app, opts) => {
   app.get('/health', { config: { access: 'public' } }, async (request, reply) => {
-    const body = overallHealth(opts.health, (component, err) => request.log.error({ err, component }, 'health check failed'));
+    const body = overallHealth(opts.health, (component, err) =>
+      request.log.error({ err, component }, 'health check failed'),
+    );
     return reply.code(body.status === 'ok' ? 200 : 503).send(body);
   });
 

@@ -9,21 +9,32 @@ const source = (component: string, h: ComponentHealth | (() => ComponentHealth))
 
 describe('GET /health', () => {
   it('answers 200 ok without credentials when every component is ok', async () => {
-    const { app } = await testApi({ health: [source('broker', { status: 'ok', clients: 3 }), source('store', { status: 'ok' })] });
+    const { app } = await testApi({
+      health: [source('broker', { status: 'ok', clients: 3 }), source('store', { status: 'ok' })],
+    });
     const res = await app.inject({ url: '/health' });
     expect(res.statusCode).toBe(200);
-    expect(json(res)).toEqual({ status: 'ok', components: { broker: { status: 'ok', clients: 3 }, store: { status: 'ok' } } });
+    expect(json(res)).toEqual({
+      status: 'ok',
+      components: { broker: { status: 'ok', clients: 3 }, store: { status: 'ok' } },
+    });
   });
 
   it('answers 503 with the component detail when one is down', async () => {
     const { app } = await testApi({
-      health: [source('broker', { status: 'ok' }), source('store', { status: 'down', detail: 'InfluxDB unreachable for 5 min; 1200 readings spooled' })],
+      health: [
+        source('broker', { status: 'ok' }),
+        source('store', { status: 'down', detail: 'InfluxDB unreachable for 5 min; 1200 readings spooled' }),
+      ],
     });
     const res = await app.inject({ url: '/health' });
     expect(res.statusCode).toBe(503);
     expect(json(res)).toEqual({
       status: 'down',
-      components: { broker: { status: 'ok' }, store: { status: 'down', detail: 'InfluxDB unreachable for 5 min; 1200 readings spooled' } },
+      components: {
+        broker: { status: 'ok' },
+        store: { status: 'down', detail: 'InfluxDB unreachable for 5 min; 1200 readings spooled' },
+      },
     });
   });
 
@@ -47,7 +58,10 @@ describe('GET /health', () => {
     });
     const res = await app.inject({ url: '/health' });
     expect(res.statusCode).toBe(503);
-    expect(json(res)).toEqual({ status: 'down', components: { spool: { status: 'down', detail: 'health check failed (see the gateway log)' } } });
+    expect(json(res)).toEqual({
+      status: 'down',
+      components: { spool: { status: 'down', detail: 'health check failed (see the gateway log)' } },
+    });
   });
 });
 

@@ -11,7 +11,8 @@ const operator = bearer(TOKENS.meterbot);
 
 describe('GET /api/devices/:id/readings', () => {
   let t: TestApi;
-  const get = (query: string, id = 'wm-101') => t.app.inject({ url: `/api/devices/${id}/readings${query}`, headers: viewer });
+  const get = (query: string, id = 'wm-101') =>
+    t.app.inject({ url: `/api/devices/${id}/readings${query}`, headers: viewer });
   const errorOf = async (query: string) => {
     const res = await get(query);
     expect(res.statusCode, res.body).toBe(400);
@@ -23,7 +24,10 @@ describe('GET /api/devices/:id/readings', () => {
   beforeEach(async () => {
     const now = Date.parse('2025-01-15T08:00:00Z');
     // One row every 10 minutes over the last 3 hours.
-    const rows = Array.from({ length: 18 }, (_, i) => ({ ms: now - 3 * HOUR + i * 10 * MIN, fields: { total_m3: 100 + i, flow_m3h: 0.5 } }));
+    const rows = Array.from({ length: 18 }, (_, i) => ({
+      ms: now - 3 * HOUR + i * 10 * MIN,
+      fields: { total_m3: 100 + i, flow_m3h: 0.5 },
+    }));
     t = await testApi({ rows: { 'wm-101': rows } });
   });
 
@@ -32,8 +36,12 @@ describe('GET /api/devices/:id/readings', () => {
     expect(res.statusCode).toBe(200);
     const body = json<{ device: string; from: string; to: string; rows: { time: string }[] }>(res);
     expect(body).toMatchObject({ device: 'wm-101', from: '2025-01-15T07:00:00.000Z', to: '2025-01-15T08:00:00.000Z' });
-    expect(body.rows.map((r) => r.time)).toEqual(['07:00', '07:10', '07:20', '07:30', '07:40', '07:50'].map((hm) => `2025-01-15T${hm}:00.000Z`));
-    expect(t.readings.queries).toEqual([{ measurement: 'water_meter', deviceId: 'wm-101', from: t.clock.now() - HOUR, to: t.clock.now(), limit: 1000 }]);
+    expect(body.rows.map((r) => r.time)).toEqual(
+      ['07:00', '07:10', '07:20', '07:30', '07:40', '07:50'].map((hm) => `2025-01-15T${hm}:00.000Z`),
+    );
+    expect(t.readings.queries).toEqual([
+      { measurement: 'water_meter', deviceId: 'wm-101', from: t.clock.now() - HOUR, to: t.clock.now(), limit: 1000 },
+    ]);
   });
 
   it('takes ISO-8601 with a zone or epoch ms, a field list and a limit', async () => {
@@ -45,7 +53,14 @@ describe('GET /api/devices/:id/readings', () => {
       { time: '2025-01-15T05:10:00.000Z', fields: { total_m3: 101 } },
       { time: '2025-01-15T05:20:00.000Z', fields: { total_m3: 102 } },
     ]);
-    expect(t.readings.queries[0]).toEqual({ measurement: 'water_meter', deviceId: 'wm-101', from, to: from + 2 * HOUR, fields: ['total_m3'], limit: 3 });
+    expect(t.readings.queries[0]).toEqual({
+      measurement: 'water_meter',
+      deviceId: 'wm-101',
+      from,
+      to: from + 2 * HOUR,
+      fields: ['total_m3'],
+      limit: 3,
+    });
   });
 
   it('reads an unencoded + in a zone offset as the + it was meant to be', async () => {
@@ -54,8 +69,12 @@ describe('GET /api/devices/:id/readings', () => {
   });
 
   it('explains a `from` that is not a time', async () => {
-    expect(await errorOf('?from=yesterday')).toBe('querystring.from: "yesterday" is not a time; use ISO-8601 with a zone (2024-05-01T08:00:00+08:00) or epoch milliseconds');
-    expect(await errorOf('?from=2025-01-15T07:00:00')).toContain('querystring.from: "2025-01-15T07:00:00" has no time zone');
+    expect(await errorOf('?from=yesterday')).toBe(
+      'querystring.from: "yesterday" is not a time; use ISO-8601 with a zone (2024-05-01T08:00:00+08:00) or epoch milliseconds',
+    );
+    expect(await errorOf('?from=2025-01-15T07:00:00')).toContain(
+      'querystring.from: "2025-01-15T07:00:00" has no time zone',
+    );
     expect(await errorOf('?from=1736920800')).toContain('looks like epoch seconds');
     expect(await errorOf('?from=2025-02-30T00:00:00Z')).toContain('is not a valid date');
   });
@@ -76,7 +95,9 @@ describe('GET /api/devices/:id/readings', () => {
 
   it('names a field the device kind does not have', async () => {
     const message = await errorOf('?fields=total_m3,flux_m3h');
-    expect(message).toMatch(/^querystring\.fields: "flux_m3h" is not a water_meter field \(known: total_m3, flow_m3h, /);
+    expect(message).toMatch(
+      /^querystring\.fields: "flux_m3h" is not a water_meter field \(known: total_m3, flow_m3h, /,
+    );
     // A lift field is not a water meter field either.
     expect(await errorOf('?fields=door')).toContain('"door" is not a water_meter field');
     expect(t.readings.queries).toEqual([]);
@@ -106,9 +127,12 @@ describe('GET /api/devices/:id/readings', () => {
 
 describe('POST /api/readings (a manual reading)', () => {
   let t: TestApi;
-  const post = (payload: unknown) => t.app.inject({ method: 'POST', url: '/api/readings', headers: operator, payload: payload as object });
+  const post = (payload: unknown) =>
+    t.app.inject({ method: 'POST', url: '/api/readings', headers: operator, payload: payload as object });
   const rejected = async (protocol: string, reason: string) =>
-    (await t.metrics.readingsRejected.get()).values.find((v) => v.labels.protocol === protocol && v.labels.reason === reason)?.value ?? 0;
+    (await t.metrics.readingsRejected.get()).values.find(
+      (v) => v.labels.protocol === protocol && v.labels.reason === reason,
+    )?.value ?? 0;
 
   beforeEach(async () => {
     t = await testApi();
@@ -118,8 +142,18 @@ describe('POST /api/readings (a manual reading)', () => {
     const res = await post({ device_id: 'wm-101', ts: '2025-01-15T15:55:00+08:00', fields: { total_m3: 1234.5 } });
     expect(res.statusCode, res.body).toBe(202);
     expect(json(res)).toEqual({ accepted: true, device_id: 'wm-101', ts: '2025-01-15T07:55:00.000Z' });
-    expect(t.ingested).toEqual([{ deviceId: 'wm-101', kind: 'water_meter', ts: Date.parse('2025-01-15T07:55:00Z'), fields: { total_m3: 1234.5 }, quality: 'good' }]);
-    const device = json<{ lastReading: { fields: unknown } }>(await t.app.inject({ url: '/api/devices/wm-101', headers: viewer }));
+    expect(t.ingested).toEqual([
+      {
+        deviceId: 'wm-101',
+        kind: 'water_meter',
+        ts: Date.parse('2025-01-15T07:55:00Z'),
+        fields: { total_m3: 1234.5 },
+        quality: 'good',
+      },
+    ]);
+    const device = json<{ lastReading: { fields: unknown } }>(
+      await t.app.inject({ url: '/api/devices/wm-101', headers: viewer }),
+    );
     expect(device.lastReading.fields).toEqual({ total_m3: 1234.5 });
   });
 
@@ -131,7 +165,11 @@ describe('POST /api/readings (a manual reading)', () => {
   it('refuses fields the catalogue does not allow with 422 and the reason, and counts them', async () => {
     const unknown = await post({ device_id: 'wm-101', fields: { total_m3: 1, temperature_c: 20 } });
     expect(unknown.statusCode).toBe(422);
-    expect(json(unknown)).toEqual({ error: 'reading_refused', reason: 'unknown_field', message: 'temperature_c is not a water_meter field' });
+    expect(json(unknown)).toEqual({
+      error: 'reading_refused',
+      reason: 'unknown_field',
+      message: 'temperature_c is not a water_meter field',
+    });
     const range = await post({ device_id: 'wm-101', fields: { total_m3: -5 } });
     expect(json(range)).toMatchObject({ error: 'reading_refused', reason: 'out_of_range' });
     const badEnum = await post({ device_id: 'lift-a', fields: { door: 'ajar' } });
@@ -150,12 +188,19 @@ describe('POST /api/readings (a manual reading)', () => {
   });
 
   it('answers 503 with Retry-After when the spool cannot keep the reading now (full, failing): send it again later, nothing was kept', async () => {
-    for (const [reason, detail] of [['spool_full', 'spool is full (1 GiB)'], ['spool_error', 'EIO: i/o error, fdatasync']] as const) {
+    for (const [reason, detail] of [
+      ['spool_full', 'spool is full (1 GiB)'],
+      ['spool_error', 'EIO: i/o error, fdatasync'],
+    ] as const) {
       t.refuse.value = { accepted: false, reason, detail };
       const res = await post({ device_id: 'wm-101', fields: { total_m3: 1 } });
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe('30');
-      expect(json(res)).toEqual({ error: 'not_kept', reason, message: `reading not kept: ${detail}; send it again later` });
+      expect(json(res)).toEqual({
+        error: 'not_kept',
+        reason,
+        message: `reading not kept: ${detail}; send it again later`,
+      });
     }
   });
 
@@ -175,13 +220,22 @@ describe('POST /api/readings (a manual reading)', () => {
   it('answers 400 naming the field for a body of the wrong shape', async () => {
     expect(json(await post({ fields: { total_m3: 1 } })).message).toBe('body.device_id: is required');
     expect(json(await post({ device_id: 'wm-101', fields: 'total_m3=1' })).message).toMatch(/^body\.fields: /);
-    expect(json(await post({ device_id: 'wm-101', fields: { total_m3: { v: 1 } } })).message).toMatch(/^body\.fields\.total_m3: /);
-    expect(json(await post({ device_id: 'wm-101', ts: 'noon', fields: { total_m3: 1 } })).message).toMatch(/^body\.ts: "noon" is not a time/);
+    expect(json(await post({ device_id: 'wm-101', fields: { total_m3: { v: 1 } } })).message).toMatch(
+      /^body\.fields\.total_m3: /,
+    );
+    expect(json(await post({ device_id: 'wm-101', ts: 'noon', fields: { total_m3: 1 } })).message).toMatch(
+      /^body\.ts: "noon" is not a time/,
+    );
   });
 
   it('answers 503 when the gateway takes no manual readings', async () => {
     const t2 = await testApi({ ingest: undefined });
-    const res = await t2.app.inject({ method: 'POST', url: '/api/readings', headers: operator, payload: { device_id: 'wm-101', fields: { total_m3: 1 } } });
+    const res = await t2.app.inject({
+      method: 'POST',
+      url: '/api/readings',
+      headers: operator,
+      payload: { device_id: 'wm-101', fields: { total_m3: 1 } },
+    });
     expect(res.statusCode).toBe(503);
     expect(json(res).error).toBe('ingest_unavailable');
   });
@@ -198,7 +252,15 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
   const database = uniqueDb('readings_every');
   const driver = new Influx1Driver({ url, database });
   let t: TestApi;
-  type Aggregated = { from: string; to: string; every: string; everyMs: number; timezone: string; aggregation: Record<string, string>; rows: { time: string; fields: Record<string, number | null>; max?: Record<string, number | null> }[] };
+  type Aggregated = {
+    from: string;
+    to: string;
+    every: string;
+    everyMs: number;
+    timezone: string;
+    aggregation: Record<string, string>;
+    rows: { time: string; fields: Record<string, number | null>; max?: Record<string, number | null> }[];
+  };
   const get = async (query: string) => {
     const res = await t.app.inject({ url: `/api/devices/wm-101/readings${query}`, headers: viewer });
     expect(res.statusCode, res.body).toBe(200);
@@ -217,7 +279,12 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
     let total = 1000;
     for (let ms = now - 92 * DAY; ms < now; ms += 15 * MIN) {
       total += ms === burst ? 5.01 : 0.01;
-      points.push({ measurement: 'water_meter', tags: { device: 'wm-101' }, fields: { total_m3: total, flow_m3h: ms === burst ? 3 : 0.5, leak: false }, tsUs: ms * 1000 });
+      points.push({
+        measurement: 'water_meter',
+        tags: { device: 'wm-101' },
+        fields: { total_m3: total, flow_m3h: ms === burst ? 3 : 0.5, leak: false },
+        tsUs: ms * 1000,
+      });
     }
     await driver.write(points);
   });
@@ -230,10 +297,16 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
 
   it('answers 90 days as one row per local day: use of the counter, mean and max of the gauge, days starting at the site’s midnight', async () => {
     const body = await get(`?${range(90)}&every=1d`);
-    expect(body).toMatchObject({ every: '1d', everyMs: DAY, timezone: 'Asia/Shanghai', aggregation: { total_m3: 'use', flow_m3h: 'mean', error_code: 'max' } });
+    expect(body).toMatchObject({
+      every: '1d',
+      everyMs: DAY,
+      timezone: 'Asia/Shanghai',
+      aggregation: { total_m3: 'use', flow_m3h: 'mean', error_code: 'max' },
+    });
     // 2024-10-17 16:00 local .. 2025-01-15 16:00 local: the days 10-17 .. 01-15, 91 of them.
     expect(body.rows).toHaveLength(91);
-    for (const row of body.rows) expect(row.time, 'a day starts at midnight in Shanghai (16:00 UTC)').toMatch(/T16:00:00\.000Z$/);
+    for (const row of body.rows)
+      expect(row.time, 'a day starts at midnight in Shanghai (16:00 UTC)').toMatch(/T16:00:00\.000Z$/);
     expect(body.rows[0]!.time).toBe('2024-10-16T16:00:00.000Z');
     const byDay = new Map(body.rows.map((r) => [r.time, r]));
     // A whole day: 96 readings of 0.01 m³, the first day included (its use needs the reading before it).
@@ -250,7 +323,9 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
   });
 
   it('keeps any range within 2000 intervals: a 90-day request at every=1h is refused with the interval that fits; every=2h answers', async () => {
-    expect(await errorOf(`?${range(90)}&every=1h`)).toBe('querystring.every: 1h over 90.0 days makes 2160 intervals; at most 2000: use every=65m or longer');
+    expect(await errorOf(`?${range(90)}&every=1h`)).toBe(
+      'querystring.every: 1h over 90.0 days makes 2160 intervals; at most 2000: use every=65m or longer',
+    );
     const body = await get(`?${range(90)}&every=2h&fields=total_m3`);
     expect(body.rows.length).toBeLessThanOrEqual(2000);
     expect(body.rows).toHaveLength(90 * 12);
@@ -269,14 +344,22 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
   });
 
   it('names what is wrong with every, fields and limit', async () => {
-    expect(await errorOf('?every=five')).toBe('querystring.every: "five" is not an interval; write a whole number and s, m, h or d, e.g. every=5m');
+    expect(await errorOf('?every=five')).toBe(
+      'querystring.every: "five" is not an interval; write a whole number and s, m, h or d, e.g. every=5m',
+    );
     expect(await errorOf('?every=5x')).toContain('"5x" is not an interval');
     expect(await errorOf('?every=0m')).toContain('"0m" is not an interval');
     expect(await errorOf('?every=-5m')).toContain('"-5m" is not an interval');
     expect(await errorOf('?every=32d')).toBe('querystring.every: "32d" is longer than 31 days');
-    expect(await errorOf(`?${range(93)}&every=1d`)).toBe('querystring.to: the range from..to is 93.0 days; ask for at most 92 days at a time');
-    expect(await errorOf('?every=5m&limit=10')).toMatch(/^querystring\.limit: limits raw readings; with every the answer has one row per interval/);
-    expect(await errorOf('?every=5m&fields=total_m3,leak')).toBe('querystring.fields: "leak" is a flag (true/false); only numbers are aggregated per interval: ask for it without every');
+    expect(await errorOf(`?${range(93)}&every=1d`)).toBe(
+      'querystring.to: the range from..to is 93.0 days; ask for at most 92 days at a time',
+    );
+    expect(await errorOf('?every=5m&limit=10')).toMatch(
+      /^querystring\.limit: limits raw readings; with every the answer has one row per interval/,
+    );
+    expect(await errorOf('?every=5m&fields=total_m3,leak')).toBe(
+      'querystring.fields: "leak" is a flag (true/false); only numbers are aggregated per interval: ask for it without every',
+    );
     expect(await errorOf('?every=5m&fields=valve,total_m3')).toContain('"valve" is not a water_meter field');
   });
 
@@ -290,17 +373,41 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
 
 describe('GET /api/devices/:id/fields', () => {
   it('serves the catalogue for the device: words in both languages, units, counters, states, and which fields take commands', async () => {
-    const commands = { run: async () => Promise.reject(new Error('not here')), writable: (id: string) => (id === 'wm-101' ? ['valve_open'] : []), log: { add: async () => undefined, of: () => [] } };
+    const commands = {
+      run: async () => Promise.reject(new Error('not here')),
+      writable: (id: string) => (id === 'wm-101' ? ['valve_open'] : []),
+      log: { add: async () => undefined, of: () => [] },
+    };
     const t = await testApi({ commands: commands as never });
     const res = await t.app.inject({ url: '/api/devices/wm-101/fields', headers: viewer });
     expect(res.statusCode).toBe(200);
-    const body = json<{ kind: string; fields: { name: string; label: { zh: string; en: string }; unit?: string; counter?: boolean; writable: boolean }[] }>(res);
+    const body = json<{
+      kind: string;
+      fields: {
+        name: string;
+        label: { zh: string; en: string };
+        unit?: string;
+        counter?: boolean;
+        writable: boolean;
+      }[];
+    }>(res);
     expect(body.kind).toBe('water_meter');
     const byName = new Map(body.fields.map((f) => [f.name, f]));
-    expect(byName.get('total_m3')).toMatchObject({ label: { zh: '累计流量', en: 'Total volume' }, unit: 'm³', counter: true, writable: false });
+    expect(byName.get('total_m3')).toMatchObject({
+      label: { zh: '累计流量', en: 'Total volume' },
+      unit: 'm³',
+      counter: true,
+      writable: false,
+    });
     expect(byName.get('flow_m3h')).toMatchObject({ unit: 'm³/h', writable: false });
-    expect(byName.get('valve_open')).toMatchObject({ type: 'bool', label: { zh: '阀门开启', en: 'Valve open' }, writable: true });
-    const lift = json<{ fields: { name: string; valueLabels?: Record<string, { zh: string }> }[] }>(await t.app.inject({ url: '/api/devices/lift-a/fields', headers: viewer }));
+    expect(byName.get('valve_open')).toMatchObject({
+      type: 'bool',
+      label: { zh: '阀门开启', en: 'Valve open' },
+      writable: true,
+    });
+    const lift = json<{ fields: { name: string; valueLabels?: Record<string, { zh: string }> }[] }>(
+      await t.app.inject({ url: '/api/devices/lift-a/fields', headers: viewer }),
+    );
     expect(lift.fields.find((f) => f.name === 'door')!.valueLabels!.closed!.zh).toBe('关门');
     expect((await t.app.inject({ url: '/api/devices/ghost/fields', headers: viewer })).statusCode).toBe(404);
   });

@@ -24,7 +24,10 @@ const UNIT_MS = { s: 1000, m: 60_000, h: HOUR_MS, d: DAY_MS } as const;
 const interval = z.string().transform((text, ctx) => {
   const m = /^([1-9]\d{0,5})([smhd])$/.exec(text);
   if (!m) {
-    ctx.addIssue({ code: 'custom', message: `"${text}" is not an interval; write a whole number and s, m, h or d, e.g. every=5m` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is not an interval; write a whole number and s, m, h or d, e.g. every=5m`,
+    });
     return z.NEVER;
   }
   const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
@@ -43,7 +46,12 @@ function shortestEvery(span: number): string {
 
 const fieldList = z
   .string()
-  .transform((s) => s.split(',').map((f) => f.trim()).filter((f) => f !== ''))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((f) => f.trim())
+      .filter((f) => f !== ''),
+  )
   .refine((names) => names.length > 0, 'name at least one field, e.g. fields=total_m3,flow_m3h');
 
 /** The history query: a time window (default: the last hour up to now) and a row limit. */
@@ -59,7 +67,14 @@ export function historyQuery(now: () => number) {
     })
     .transform((q) => {
       const to = q.to ?? now();
-      return { ...q, to, from: q.from ?? to - HOUR_MS, toIsNow: q.to === undefined, limit: q.limit ?? DEFAULT_LIMIT, limitGiven: q.limit !== undefined };
+      return {
+        ...q,
+        to,
+        from: q.from ?? to - HOUR_MS,
+        toIsNow: q.to === undefined,
+        limit: q.limit ?? DEFAULT_LIMIT,
+        limitGiven: q.limit !== undefined,
+      };
     })
     .superRefine((q, ctx) => {
       const span = q.to - q.from;
@@ -69,16 +84,32 @@ export function historyQuery(now: () => number) {
         ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (from ${iso(q.from)}, ${to})` });
       } else if (q.every) {
         if (span > MAX_AGGREGATED_RANGE_DAYS * DAY_MS) {
-          ctx.addIssue({ code: 'custom', path: ['to'], message: `the range from..to is ${days} days; ask for at most ${MAX_AGGREGATED_RANGE_DAYS} days at a time` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: `the range from..to is ${days} days; ask for at most ${MAX_AGGREGATED_RANGE_DAYS} days at a time`,
+          });
         } else if (Math.ceil(span / q.every.ms) > MAX_INTERVALS) {
           const n = Math.ceil(span / q.every.ms);
-          ctx.addIssue({ code: 'custom', path: ['every'], message: `${q.every.text} over ${days} days makes ${n} intervals; at most ${MAX_INTERVALS}: use every=${shortestEvery(span)} or longer` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['every'],
+            message: `${q.every.text} over ${days} days makes ${n} intervals; at most ${MAX_INTERVALS}: use every=${shortestEvery(span)} or longer`,
+          });
         }
         if (q.limitGiven) {
-          ctx.addIssue({ code: 'custom', path: ['limit'], message: `limits raw readings; with every the answer has one row per interval (from..to divided by every, at most ${MAX_INTERVALS})` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['limit'],
+            message: `limits raw readings; with every the answer has one row per interval (from..to divided by every, at most ${MAX_INTERVALS})`,
+          });
         }
       } else if (span > MAX_RANGE_DAYS * DAY_MS) {
-        ctx.addIssue({ code: 'custom', path: ['to'], message: `the range from..to is ${days} days; ask for at most ${MAX_RANGE_DAYS} days of readings at a time, or per interval with every= (up to ${MAX_AGGREGATED_RANGE_DAYS} days)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['to'],
+          message: `the range from..to is ${days} days; ask for at most ${MAX_RANGE_DAYS} days of readings at a time, or per interval with every= (up to ${MAX_AGGREGATED_RANGE_DAYS} days)`,
+        });
       }
     });
 }
@@ -92,13 +123,21 @@ const manualReading = z.strictObject({
 });
 
 const isNumber = (def: FieldDef) => def.type === 'float' || def.type === 'int';
-const TYPE_WORD: Record<FieldDef['type'], string> = { float: 'a number', int: 'a whole number', bool: 'a flag (true/false)', enum: 'a state (text)' };
+const TYPE_WORD: Record<FieldDef['type'], string> = {
+  float: 'a number',
+  int: 'a whole number',
+  bool: 'a flag (true/false)',
+  enum: 'a state (text)',
+};
 
 /**
  * How each field is aggregated per interval, with the columns asked of the database: a
  * counter's use (a meter's consumption), a gauge's mean and max, a code's (int) max.
  */
-function aggregation(kind: DeviceKind, fields: string[]): { how: Record<string, Aggregation>; columns: AggregateQuery['columns'] } {
+function aggregation(
+  kind: DeviceKind,
+  fields: string[],
+): { how: Record<string, Aggregation>; columns: AggregateQuery['columns'] } {
   const how: Record<string, Aggregation> = {};
   const columns: AggregateQuery['columns'] = {};
   for (const field of fields) {
@@ -125,51 +164,104 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     const device = findDevice(devices, request.params.id);
     const writable = new Set(deps.commands?.writable?.(device.id) ?? []);
     // The catalogue (rules/model/fields.ts) as it is: the page keeps no list of its own.
-    const fields = Object.entries(FIELDS[device.kind]).map(([name, def]) => ({ name, ...def, writable: writable.has(name) }));
+    const fields = Object.entries(FIELDS[device.kind]).map(([name, def]) => ({
+      name,
+      ...def,
+      writable: writable.has(name),
+    }));
     return { device: device.id, kind: device.kind, fields };
   });
 
-  app.get('/api/devices/:id/readings', { schema: { params: deviceParams, querystring: historyQuery(() => clock.now()) } }, async (request, reply) => {
-    const device = findDevice(devices, request.params.id);
-    const { from, to, fields, limit, every } = request.query;
-    const known = FIELDS[device.kind];
-    const unknown = (fields ?? []).filter((f) => !Object.hasOwn(known, f));
-    if (unknown.length > 0) {
-      throw badRequest(`querystring.fields: ${unknown.map((f) => `"${f}"`).join(', ')} is not a ${device.kind} field (known: ${Object.keys(known).join(', ')})`);
-    }
-    if (every) {
-      const notNumbers = (fields ?? []).filter((f) => !isNumber(known[f]!));
-      if (notNumbers.length > 0) {
-        const which = notNumbers.map((f) => `"${f}" is ${TYPE_WORD[known[f]!.type]}`).join(', ');
-        throw badRequest(`querystring.fields: ${which}; only numbers are aggregated per interval: ask for ${notNumbers.length > 1 ? 'them' : 'it'} without every`);
+  app.get(
+    '/api/devices/:id/readings',
+    { schema: { params: deviceParams, querystring: historyQuery(() => clock.now()) } },
+    async (request, reply) => {
+      const device = findDevice(devices, request.params.id);
+      const { from, to, fields, limit, every } = request.query;
+      const known = FIELDS[device.kind];
+      const unknown = (fields ?? []).filter((f) => !Object.hasOwn(known, f));
+      if (unknown.length > 0) {
+        throw badRequest(
+          `querystring.fields: ${unknown.map((f) => `"${f}"`).join(', ')} is not a ${device.kind} field (known: ${Object.keys(known).join(', ')})`,
+        );
       }
-      const aggregate = deps.readings.aggregate?.bind(deps.readings);
-      if (!aggregate) throw new ApiError(501, 'aggregation_unavailable', `this gateway's database does not aggregate history per interval (InfluxDB 1.x does); ask without every, at most ${MAX_RANGE_DAYS} days`);
-      const names = fields ?? Object.keys(known).filter((f) => isNumber(known[f]!));
-      const { how, columns } = aggregation(device.kind, names);
-      let found;
+      if (every) {
+        const notNumbers = (fields ?? []).filter((f) => !isNumber(known[f]!));
+        if (notNumbers.length > 0) {
+          const which = notNumbers.map((f) => `"${f}" is ${TYPE_WORD[known[f]!.type]}`).join(', ');
+          throw badRequest(
+            `querystring.fields: ${which}; only numbers are aggregated per interval: ask for ${notNumbers.length > 1 ? 'them' : 'it'} without every`,
+          );
+        }
+        const aggregate = deps.readings.aggregate?.bind(deps.readings);
+        if (!aggregate)
+          throw new ApiError(
+            501,
+            'aggregation_unavailable',
+            `this gateway's database does not aggregate history per interval (InfluxDB 1.x does); ask without every, at most ${MAX_RANGE_DAYS} days`,
+          );
+        const names = fields ?? Object.keys(known).filter((f) => isNumber(known[f]!));
+        const { how, columns } = aggregation(device.kind, names);
+        let found;
+        try {
+          found = await aggregate({
+            measurement: device.kind,
+            deviceId: device.id,
+            from,
+            to,
+            everyMs: every.ms,
+            timezone: deps.config.site.timezone,
+            columns,
+          });
+        } catch (err) {
+          request.log.error({ err, device: device.id }, 'aggregated history query failed');
+          throw new ApiError(
+            503,
+            'store_unavailable',
+            'the database did not answer; live values are still in /api/devices',
+          );
+        }
+        const rows = found.map((r) => {
+          const max: Record<string, number | null> = {};
+          for (const f of names) if (`${f}:max` in r.values) max[f] = r.values[`${f}:max`] ?? null;
+          return {
+            time: iso(r.time),
+            fields: Object.fromEntries(names.map((f) => [f, r.values[f] ?? null])),
+            ...(Object.keys(max).length ? { max } : {}),
+          };
+        });
+        return reply.send({
+          device: device.id,
+          from: iso(from),
+          to: iso(to),
+          every: every.text,
+          everyMs: every.ms,
+          timezone: deps.config.site.timezone,
+          aggregation: how,
+          rows,
+        });
+      }
+      let rows;
       try {
-        found = await aggregate({ measurement: device.kind, deviceId: device.id, from, to, everyMs: every.ms, timezone: deps.config.site.timezone, columns });
+        rows = await deps.readings.query({
+          measurement: device.kind,
+          deviceId: device.id,
+          from,
+          to,
+          limit,
+          ...(fields ? { fields } : {}),
+        });
       } catch (err) {
-        request.log.error({ err, device: device.id }, 'aggregated history query failed');
-        throw new ApiError(503, 'store_unavailable', 'the database did not answer; live values are still in /api/devices');
+        request.log.error({ err, device: device.id }, 'history query failed');
+        throw new ApiError(
+          503,
+          'store_unavailable',
+          'the database did not answer; live values are still in /api/devices',
+        );
       }
-      const rows = found.map((r) => {
-        const max: Record<string, number | null> = {};
-        for (const f of names) if (`${f}:max` in r.values) max[f] = r.values[`${f}:max`] ?? null;
-        return { time: iso(r.time), fields: Object.fromEntries(names.map((f) => [f, r.values[f] ?? null])), ...(Object.keys(max).length ? { max } : {}) };
-      });
-      return reply.send({ device: device.id, from: iso(from), to: iso(to), every: every.text, everyMs: every.ms, timezone: deps.config.site.timezone, aggregation: how, rows });
-    }
-    let rows;
-    try {
-      rows = await deps.readings.query({ measurement: device.kind, deviceId: device.id, from, to, limit, ...(fields ? { fields } : {}) });
-    } catch (err) {
-      request.log.error({ err, device: device.id }, 'history query failed');
-      throw new ApiError(503, 'store_unavailable', 'the database did not answer; live values are still in /api/devices');
-    }
-    return reply.send({ device: device.id, from: iso(from), to: iso(to), rows });
-  });
+      return reply.send({ device: device.id, from: iso(from), to: iso(to), rows });
+    },
+  );
 
   app.post('/api/readings', { schema: { body: manualReading } }, async (request, reply) => {
     const body = request.body;
@@ -194,12 +286,25 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     }
     const checked = checkFields(device.kind, body.fields);
     if (!checked.ok) throw refuse(checked.reason, checked.detail);
-    const reading: Reading = { deviceId: device.id, kind: device.kind, ts, fields: checked.fields, quality: body.quality };
+    const reading: Reading = {
+      deviceId: device.id,
+      kind: device.kind,
+      ts,
+      fields: checked.fields,
+      quality: body.quality,
+    };
     const result = await deps.ingest(reading);
     if (!result.accepted) {
       if (result.reason === 'unknown_device') throw notFound(result.detail);
       // Not kept, and we could take it later (the spool is full or failing): try again, not a bad reading.
-      if (notKept(result)) throw new ApiError(503, 'not_kept', `reading not kept: ${result.detail}; send it again later`, { reason: result.reason }, { 'retry-after': '30' });
+      if (notKept(result))
+        throw new ApiError(
+          503,
+          'not_kept',
+          `reading not kept: ${result.detail}; send it again later`,
+          { reason: result.reason },
+          { 'retry-after': '30' },
+        );
       // The pipeline counts its own refusals; no second count here.
       throw new ApiError(422, 'reading_refused', result.detail, { reason: result.reason });
     }

@@ -27,12 +27,21 @@ const reportQuery = z.strictObject({
 });
 const storedParams = z.strictObject({ name: z.string().min(1).max(64) });
 
-function send(reply: FastifyReply, report: MeterReport, name: string, format: 'json' | 'csv' | 'html', table: (typeof CSV_TABLES)[number]) {
+function send(
+  reply: FastifyReply,
+  report: MeterReport,
+  name: string,
+  format: 'json' | 'csv' | 'html',
+  table: (typeof CSV_TABLES)[number],
+) {
   switch (format) {
     case 'json':
       return report;
     case 'csv':
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}-${table}.csv"`).send(meterReportCsv(report, table));
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}-${table}.csv"`)
+        .send(meterReportCsv(report, table));
     case 'html':
       return reply.type('text/html; charset=utf-8').send(meterReportHtml(report));
   }
@@ -47,7 +56,11 @@ export const reportRoutes: FastifyPluginAsyncZod<{ reports: MeterReportService }
   app.get('/api/reports/meters', { schema: { querystring: reportQuery } }, async (request, reply) => {
     const { from, to, building, format, table } = request.query;
     if (from === undefined || to === undefined) {
-      throw new ApiError(400, 'bad_report_request', '需要 from 和 to 日期，例如 ?from=2026-11-01&to=2026-11-30 / from and to dates are needed, e.g. ?from=2026-11-01&to=2026-11-30');
+      throw new ApiError(
+        400,
+        'bad_report_request',
+        '需要 from 和 to 日期，例如 ?from=2026-11-01&to=2026-11-30 / from and to dates are needed, e.g. ?from=2026-11-01&to=2026-11-30',
+      );
     }
     let report: MeterReport;
     try {
@@ -55,16 +68,29 @@ export const reportRoutes: FastifyPluginAsyncZod<{ reports: MeterReportService }
     } catch (err) {
       if (err instanceof ReportRequestError) throw new ApiError(400, 'bad_report_request', err.message);
       request.log.error({ err }, 'meter report failed');
-      throw new ApiError(503, 'database_unavailable', `报告暂时无法生成（数据库无响应）/ the report cannot be made now: ${(err as Error).message}`);
+      throw new ApiError(
+        503,
+        'database_unavailable',
+        `报告暂时无法生成（数据库无响应）/ the report cannot be made now: ${(err as Error).message}`,
+      );
     }
     return send(reply, report, `meters-${from}_${to}${building ? `-${building}` : ''}`, format, table);
   });
 
   app.get('/api/reports/meters/stored', async () => ({ reports: await reports.stored() }));
 
-  app.get('/api/reports/meters/stored/:name', { schema: { params: storedParams, querystring: z.strictObject(output) } }, async (request, reply) => {
-    const report = await reports.read(request.params.name);
-    if (!report) throw new ApiError(404, 'unknown_report', `没有报告 "${request.params.name}" / no stored report "${request.params.name}"`);
-    return send(reply, report, request.params.name, request.query.format, request.query.table);
-  });
+  app.get(
+    '/api/reports/meters/stored/:name',
+    { schema: { params: storedParams, querystring: z.strictObject(output) } },
+    async (request, reply) => {
+      const report = await reports.read(request.params.name);
+      if (!report)
+        throw new ApiError(
+          404,
+          'unknown_report',
+          `没有报告 "${request.params.name}" / no stored report "${request.params.name}"`,
+        );
+      return send(reply, report, request.params.name, request.query.format, request.query.table);
+    },
+  );
 };

@@ -10,14 +10,27 @@ export type SendEvent = (id: number, event: string, data: unknown) => void;
  * sequence number the client saw last (Last-Event-ID header, else `?last_event_id`), replays
  * what came after it, then sends live; it returns its unsubscribe, called when the client goes.
  */
-export function openEventStream(request: FastifyRequest, reply: FastifyReply, lastEventIdQuery: number | undefined, subscribe: (send: SendEvent, afterSeq: number) => () => void): void {
+export function openEventStream(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  lastEventIdQuery: number | undefined,
+  subscribe: (send: SendEvent, afterSeq: number) => () => void,
+): void {
   const header = request.headers['last-event-id'];
   const after = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : lastEventIdQuery;
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.write('retry: 2000\n\n');
-  const unsubscribe = subscribe((id, event, data) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`), after ?? Number.MAX_SAFE_INTEGER);
+  const unsubscribe = subscribe(
+    (id, event, data) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+    after ?? Number.MAX_SAFE_INTEGER,
+  );
   const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
   request.raw.on('close', () => {
     clearInterval(heartbeat);

@@ -11,8 +11,17 @@ import type { Reading } from '../../rules/model/reading.js';
 import { build } from './app.js';
 import type { ApiDeps, IngestResult } from './deps.js';
 
-export const PASSWORDS = { vera: 'vera-viewer-pw', otto: 'otto-operator-pw', ada: 'ada-admin-pw', max: 'max-operator-pw', mia: 'mia-duty-manager-pw' } as const;
-export const TOKENS = { dashboard: 'tok-dashboard-viewer-0123456789', meterbot: 'tok-meterbot-operator-0123456789' } as const;
+export const PASSWORDS = {
+  vera: 'vera-viewer-pw',
+  otto: 'otto-operator-pw',
+  ada: 'ada-admin-pw',
+  max: 'max-operator-pw',
+  mia: 'mia-duty-manager-pw',
+} as const;
+export const TOKENS = {
+  dashboard: 'tok-dashboard-viewer-0123456789',
+  meterbot: 'tok-meterbot-operator-0123456789',
+} as const;
 
 export class FakeClock {
   constructor(public ms = Date.parse('2025-01-15T08:00:00Z')) {}
@@ -41,11 +50,23 @@ export async function testSite(): Promise<SiteConfig> {
   return siteConfig.parse({
     site: { id: 'testsite', name: 'Test estate' },
     buildings: [
-      { id: 'b1', name: 'Building 1', floors: { lowest: -1, highest: 12 }, units: [{ id: 'u101', floor: '1' }], rooms: [{ id: 'pr', floor: 'B1', type: 'pump_room' }] },
+      {
+        id: 'b1',
+        name: 'Building 1',
+        floors: { lowest: -1, highest: 12 },
+        units: [{ id: 'u101', floor: '1' }],
+        rooms: [{ id: 'pr', floor: 'B1', type: 'pump_room' }],
+      },
       { id: 'b2', name: 'Building 2', floors: { lowest: 1, highest: 6 } },
     ],
     devices: [
-      { id: 'wm-101', kind: 'water_meter', protocol: 'mqtt', place: { building: 'b1', unit: 'u101' }, publish_interval_s: 60 },
+      {
+        id: 'wm-101',
+        kind: 'water_meter',
+        protocol: 'mqtt',
+        place: { building: 'b1', unit: 'u101' },
+        publish_interval_s: 60,
+      },
       { id: 'lift-a', kind: 'lift', protocol: 'mqtt', place: { building: 'b1' }, publish_interval_s: 10 },
       { id: 'pump-1', kind: 'pump', protocol: 'mqtt', place: { building: 'b1', room: 'pr' } },
       { id: 'leak-b2', kind: 'leak_sensor', protocol: 'mqtt', place: { building: 'b2', floor: '1' } },
@@ -97,7 +118,9 @@ export interface TestApi {
   refuse: { value: IngestResult | undefined };
 }
 
-export async function testApi(over: Partial<ApiDeps> & { rows?: ConstructorParameters<typeof MemoryReadings>[0]; health?: HealthSource[] } = {}): Promise<TestApi> {
+export async function testApi(
+  over: Partial<ApiDeps> & { rows?: ConstructorParameters<typeof MemoryReadings>[0]; health?: HealthSource[] } = {},
+): Promise<TestApi> {
   const { rows, ...deps } = over;
   const clock = new FakeClock();
   const config = await testSite();
@@ -127,14 +150,21 @@ export async function testApi(over: Partial<ApiDeps> & { rows?: ConstructorParam
 
 /** Logs in and returns the Cookie header value to send back. */
 export async function loginCookie(app: FastifyInstance, username: keyof typeof PASSWORDS): Promise<string> {
-  const res = await app.inject({ method: 'POST', url: '/api/login', payload: { username, password: PASSWORDS[username] } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/login',
+    payload: { username, password: PASSWORDS[username] },
+  });
   if (res.statusCode !== 200) throw new Error(`login ${username}: ${res.statusCode} ${res.body}`);
   const c = res.cookies.find((x) => x.name === 'dutyroom_session')!;
   return `dutyroom_session=${c.value}`;
 }
 
 /** Headers of a browser on the gateway's own page, logged in as `username`: its session cookie and its Origin (inject's host). */
-export async function session(app: FastifyInstance, username: keyof typeof PASSWORDS): Promise<{ cookie: string; origin: string }> {
+export async function session(
+  app: FastifyInstance,
+  username: keyof typeof PASSWORDS,
+): Promise<{ cookie: string; origin: string }> {
   return { cookie: await loginCookie(app, username), origin: 'http://localhost:80' };
 }
 

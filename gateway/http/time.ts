@@ -26,7 +26,8 @@ export function parseInstant(value: string | number): number | string {
   const ms = Date.parse(value);
   // Date.parse rolls 2024-02-30 over into March; a date that does not exist is a typo.
   const day = new Date(Date.UTC(y, mo - 1, d));
-  if (Number.isNaN(ms) || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return `"${value}" is not a valid date`;
+  if (Number.isNaN(ms) || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d)
+    return `"${value}" is not a valid date`;
   return ms;
 }
 

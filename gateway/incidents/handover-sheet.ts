@@ -15,7 +15,13 @@ const STATUS: Record<Handover['status'], string> = {
   cancelled: '已撤销 cancelled',
 };
 
-export function handoverSheetHtml(h: Handover, shift: HandoverReport, timeZone: string, siteName: string, name: (username: string) => string): string {
+export function handoverSheetHtml(
+  h: Handover,
+  shift: HandoverReport,
+  timeZone: string,
+  siteName: string,
+  name: (username: string) => string,
+): string {
   const t = timeIn(timeZone);
   const cases = h.cases
     .map(
@@ -23,7 +29,13 @@ export function handoverSheetHtml(h: Handover, shift: HandoverReport, timeZone: 
         `<tr${c.drill ? ' class="drill-row"' : ''}><td>${esc(c.id)}${c.drill ? `<br><b class="drill-tag">演练 DRILL</b>` : ''}</td><td>${both(c.title)}</td><td>${esc(c.owner ? name(c.owner) : '— 无人接手 nobody')}${c.moves ? `<br><small>→ ${esc(name(h.to))}</small>` : ''}</td><td>${c.overdue.length ? c.overdue.map((o) => `<span class="late">${esc(o.title.zh)} / ${esc(o.title.en)} (${esc(t(o.dueAt))})</span>`).join('<br>') : '—'}</td><td>${c.openTasks}</td></tr>`,
     )
     .join('\n');
-  const events = [...shift.opened.map((o) => ({ at: o.at, text: `发生 opened ${o.id} ${o.title.zh} / ${o.title.en}${o.drill ? ' (演练 DRILL)' : ''}` })), ...shift.closed.map((c) => ({ at: c.at, text: `关闭 closed ${c.id} ${c.title.zh} / ${c.title.en}` }))]
+  const events = [
+    ...shift.opened.map((o) => ({
+      at: o.at,
+      text: `发生 opened ${o.id} ${o.title.zh} / ${o.title.en}${o.drill ? ' (演练 DRILL)' : ''}`,
+    })),
+    ...shift.closed.map((c) => ({ at: c.at, text: `关闭 closed ${c.id} ${c.title.zh} / ${c.title.en}` })),
+  ]
     .sort((a, b) => a.at - b.at)
     .map((e) => `<tr><td class="time">${esc(t(e.at))}</td><td>${esc(e.text)}</td></tr>`)
     .join('\n');

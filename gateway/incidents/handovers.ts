@@ -1,4 +1,11 @@
-import { applyHandover, handOver, handoverCases, pendingFor, type Handover, type HandoverEvent } from '../../rules/incidents/handover.js';
+import {
+  applyHandover,
+  handOver,
+  handoverCases,
+  pendingFor,
+  type Handover,
+  type HandoverEvent,
+} from '../../rules/incidents/handover.js';
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import type { Playbook } from '../../rules/incidents/playbook.js';
 import { shiftAt, type Shift, type ShiftDef } from '../../rules/incidents/shifts.js';
@@ -44,7 +51,9 @@ export class HandoverDesk {
 
   /** Newest first; `since`: those recorded or still pending since then. */
   list(since?: number): Handover[] {
-    return [...this.state.values()].filter((h) => since === undefined || h.at >= since || h.status === 'pending').reverse();
+    return [...this.state.values()]
+      .filter((h) => since === undefined || h.at >= since || h.status === 'pending')
+      .reverse();
   }
 
   get(id: string): Handover | undefined {
@@ -54,8 +63,17 @@ export class HandoverDesk {
   hand(by: string, to: string, note: string | undefined): Promise<Handover> {
     return this.serial(async () => {
       const now = this.opts.now();
-      const cases = handoverCases(this.opts.incidents.list({ status: 'open' }), (id) => this.opts.incidents.playbook(id)!, by, now);
-      const e = handOver(this.state, { id: `ho-${this.next}`, by, to, ...(note ? { note } : {}), shift: this.shift(now), cases }, now);
+      const cases = handoverCases(
+        this.opts.incidents.list({ status: 'open' }),
+        (id) => this.opts.incidents.playbook(id)!,
+        by,
+        now,
+      );
+      const e = handOver(
+        this.state,
+        { id: `ho-${this.next}`, by, to, ...(note ? { note } : {}), shift: this.shift(now), cases },
+        now,
+      );
       await this.record(e);
       return this.state.get(`ho-${this.next - 1}`)!;
     });
@@ -68,7 +86,12 @@ export class HandoverDesk {
       const moved: string[] = [];
       for (const inc of this.opts.incidents.list({ status: 'open' }).filter((i) => i.owner === h.from)) {
         try {
-          await this.opts.incidents.command(inc.id, { type: 'hand_over', by: h.from, to: h.to, note: `交接班 ${h.id}，${h.to} 已确认接班 / shift handover ${h.id}, confirmed by ${h.to}` });
+          await this.opts.incidents.command(inc.id, {
+            type: 'hand_over',
+            by: h.from,
+            to: h.to,
+            note: `交接班 ${h.id}，${h.to} 已确认接班 / shift handover ${h.id}, confirmed by ${h.to}`,
+          });
           moved.push(inc.id);
         } catch (err) {
           // Closed or taken over by a duty manager a moment ago: it is no longer the outgoing person's to give.

@@ -36,11 +36,28 @@ const both = (t: { zh: string; en: string }) => (t.zh === t.en ? t.zh : `${t.zh}
 const placeText = (t: { zh: string; en: string }) => (t.zh === t.en ? t.zh : `${t.zh}（${t.en}）`);
 
 /** The message in the channel's own format. */
-export function formatMessage(type: Channel['type'], n: Notice, placeOf: NotifierOptions['placeOf'] = (id) => ({ zh: id, en: id })): unknown {
+export function formatMessage(
+  type: Channel['type'],
+  n: Notice,
+  placeOf: NotifierOptions['placeOf'] = (id) => ({ zh: id, en: id }),
+): unknown {
   const { incident, playbook, event } = n;
   const drill = incident.drill ? '演练 DRILL ' : '';
-  const place = incident.deviceId ? placeOf(incident.deviceId) : incident.building ? { zh: incident.building, en: incident.building } : { zh: '未指明', en: 'not given' };
-  const common = { incident: incident.id, playbook: incident.playbook, building: incident.building ?? null, device: incident.deviceId ?? null, place, owner: incident.owner ?? null, drill: incident.drill ?? null, title: incident.title };
+  const place = incident.deviceId
+    ? placeOf(incident.deviceId)
+    : incident.building
+      ? { zh: incident.building, en: incident.building }
+      : { zh: '未指明', en: 'not given' };
+  const common = {
+    incident: incident.id,
+    playbook: incident.playbook,
+    building: incident.building ?? null,
+    device: incident.deviceId ?? null,
+    place,
+    owner: incident.owner ?? null,
+    drill: incident.drill ?? null,
+    title: incident.title,
+  };
   if (event.type === 'alerted') {
     const first = playbook.steps[0]!;
     const title = `【${drill}紧急事件 Incident】${both(incident.title)}`;
@@ -54,27 +71,48 @@ export function formatMessage(type: Channel['type'], n: Notice, placeOf: Notifie
     ];
     const text = lines.join('\n\n');
     if (type !== 'webhook') return robotMarkdown(type, title, text);
-    return { kind: 'incident_opened', ...common, severity: incident.severity, to: event.to, first_step: { id: first.id, title: first.title }, text };
+    return {
+      kind: 'incident_opened',
+      ...common,
+      severity: incident.severity,
+      to: event.to,
+      first_step: { id: first.id, title: first.title },
+      text,
+    };
   }
   // A late step, or a late task (a lift's check): named by its title either way.
-  const step = event.type === 'escalated' ? (playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step }) : (incident.tasks[event.task]?.title ?? { zh: event.task, en: event.task });
+  const step =
+    event.type === 'escalated'
+      ? (playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step })
+      : (incident.tasks[event.task]?.title ?? { zh: event.task, en: event.task });
   const title = `【${drill}升级 Escalation】${both(incident.title)}`;
   const lines = [
     `**${title}**`,
     `地点 Where: ${placeText(place)}`,
-    event.type === 'escalated' ? `超时步骤 Overdue step: ${step.zh} / ${step.en}` : `超时任务 Overdue task: ${step.zh} / ${step.en}`,
+    event.type === 'escalated'
+      ? `超时步骤 Overdue step: ${step.zh} / ${step.en}`
+      : `超时任务 Overdue task: ${step.zh} / ${step.en}`,
     `升级至 To: ${roleText(event.to).zh} ${roleText(event.to).en} (level ${event.level})`,
     `事件 Incident: ${incident.id}`,
     `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
   ];
   const text = lines.join('\n\n');
   if (type !== 'webhook') return robotMarkdown(type, title, text);
-  return { kind: 'escalation', ...common, ...(event.type === 'escalated' ? { step: event.step, step_title: step } : { task: event.task, task_title: step }), level: event.level, to: event.to, text };
+  return {
+    kind: 'escalation',
+    ...common,
+    ...(event.type === 'escalated' ? { step: event.step, step_title: step } : { task: event.task, task_title: step }),
+    level: event.level,
+    to: event.to,
+    text,
+  };
 }
 
 /** The markdown message of a group robot (WeCom 企业微信, DingTalk 钉钉), as their webhook APIs document it. */
 function robotMarkdown(type: 'wecom' | 'dingtalk', title: string, text: string): unknown {
-  return type === 'wecom' ? { msgtype: 'markdown', markdown: { content: text } } : { msgtype: 'markdown', markdown: { title, text } };
+  return type === 'wecom'
+    ? { msgtype: 'markdown', markdown: { content: text } }
+    : { msgtype: 'markdown', markdown: { title, text } };
 }
 
 interface Retry {
@@ -96,7 +134,12 @@ function retryOf(opts: NotifierOptions): Retry {
 }
 
 /** Sends, retrying with doubling backoff; `record` sees every attempt. */
-async function deliver(r: Retry, ch: Channel, body: unknown, record: (attempt: number, outcome: { ok: boolean; detail?: string }) => void): Promise<void> {
+async function deliver(
+  r: Retry,
+  ch: Channel,
+  body: unknown,
+  record: (attempt: number, outcome: { ok: boolean; detail?: string }) => void,
+): Promise<void> {
   for (let attempt = 1; attempt <= r.attempts; attempt++) {
     const outcome = await send(r.fetch, ch, body, r.timeoutMs);
     record(attempt, outcome);
@@ -111,18 +154,35 @@ export function createNotifier(opts: NotifierOptions): NoticeSender {
   return async (n) => {
     const events: IncidentEvent[] = [];
     const roles = n.event.type === 'alerted' ? n.event.to : [n.event.to];
-    const step = n.event.type === 'escalated' ? { step: n.event.step } : n.event.type === 'task_escalated' ? { task: n.event.task } : {};
+    const step =
+      n.event.type === 'escalated'
+        ? { step: n.event.step }
+        : n.event.type === 'task_escalated'
+          ? { task: n.event.task }
+          : {};
     // One message per channel: its first role among those the notice is for names it.
     for (const ch of opts.channels) {
       const to = roles.find((r) => ch.roles.includes(r));
       if (!to) continue;
       const base = { type: 'notification' as const, channel: ch.name, to, ...step };
       if (n.incident.drill) {
-        events.push({ ...base, attempt: 0, outcome: 'drill_not_sent', detail: `drill ${n.incident.drill}`, at: opts.now() });
+        events.push({
+          ...base,
+          attempt: 0,
+          outcome: 'drill_not_sent',
+          detail: `drill ${n.incident.drill}`,
+          at: opts.now(),
+        });
         continue;
       }
       await deliver(retry, ch, formatMessage(ch.type, n, opts.placeOf), (attempt, outcome) =>
-        events.push({ ...base, attempt, outcome: outcome.ok ? 'sent' : 'failed', ...(outcome.detail ? { detail: outcome.detail } : {}), at: opts.now() }),
+        events.push({
+          ...base,
+          attempt,
+          outcome: outcome.ok ? 'sent' : 'failed',
+          ...(outcome.detail ? { detail: outcome.detail } : {}),
+          at: opts.now(),
+        }),
       );
     }
     return events;
@@ -153,7 +213,9 @@ export function createAnnouncer(opts: NotifierOptions): AnnouncementSender {
   const retry = retryOf(opts);
   return async (a) => {
     const out: { channel: string; sent: boolean; detail?: string }[] = [];
-    for (const ch of opts.channels.filter((c) => c.roles.some((r) => a.roles.includes(r)) && (!a.only || a.only.includes(c.name)))) {
+    for (const ch of opts.channels.filter(
+      (c) => c.roles.some((r) => a.roles.includes(r)) && (!a.only || a.only.includes(c.name)),
+    )) {
       let last: { ok: boolean; detail?: string } = { ok: false };
       await deliver(retry, ch, formatAnnouncement(ch.type, a), (_attempt, outcome) => (last = outcome));
       out.push({ channel: ch.name, sent: last.ok, ...(last.detail ? { detail: last.detail } : {}) });
@@ -162,15 +224,26 @@ export function createAnnouncer(opts: NotifierOptions): AnnouncementSender {
   };
 }
 
-async function send(doFetch: typeof fetch, ch: Channel, body: unknown, timeoutMs: number): Promise<{ ok: boolean; detail?: string }> {
+async function send(
+  doFetch: typeof fetch,
+  ch: Channel,
+  body: unknown,
+  timeoutMs: number,
+): Promise<{ ok: boolean; detail?: string }> {
   try {
-    const res = await doFetch(ch.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
+    const res = await doFetch(ch.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await res.text();
     if (!res.ok) return { ok: false, detail: `HTTP ${res.status} ${text.slice(0, 200)}` };
     // WeCom and DingTalk answer 200 with an error code in the body when they refuse.
     if (ch.type !== 'webhook') {
       const code = (JSON.parse(text || '{}') as { errcode?: number; errmsg?: string }).errcode;
-      if (code !== undefined && code !== 0) return { ok: false, detail: `errcode ${code}: ${(JSON.parse(text) as { errmsg?: string }).errmsg ?? ''}` };
+      if (code !== undefined && code !== 0)
+        return { ok: false, detail: `errcode ${code}: ${(JSON.parse(text) as { errmsg?: string }).errmsg ?? ''}` };
     }
     return { ok: true };
   } catch (err) {

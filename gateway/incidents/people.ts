@@ -8,7 +8,12 @@ import type { SiteConfig } from '../config/schema.js';
 export function peopleOf(config: SiteConfig): People {
   const known = new Map(
     config.users.map((u) => {
-      const name = u.name === undefined ? { zh: u.username, en: u.username } : typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name;
+      const name =
+        u.name === undefined
+          ? { zh: u.username, en: u.username }
+          : typeof u.name === 'string'
+            ? { zh: u.name, en: u.name }
+            : u.name;
       const role = u.duty_roles[0];
       return [u.username, { name, ...(role ? { role: roleText(role) } : {}) }];
     }),

@@ -12,8 +12,17 @@ export const PHOTOS_PER_INCIDENT = 50;
 
 const KINDS: { mime: string; ext: string; magic: (b: Uint8Array) => boolean }[] = [
   { mime: 'image/jpeg', ext: 'jpg', magic: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
-  { mime: 'image/png', ext: 'png', magic: (b) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((x, i) => b[i] === x) },
-  { mime: 'image/webp', ext: 'webp', magic: (b) => String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP' },
+  {
+    mime: 'image/png',
+    ext: 'png',
+    magic: (b) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((x, i) => b[i] === x),
+  },
+  {
+    mime: 'image/webp',
+    ext: 'webp',
+    magic: (b) =>
+      String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP',
+  },
 ];
 
 /** The image kind of these bytes, or undefined when they are no photo we keep. */
@@ -32,7 +41,8 @@ export class PhotoStore {
     const dir = join(this.dir, incidentId);
     await mkdir(dir, { recursive: true });
     const taken = (await readdir(dir)).filter((f) => NAME.test(f)).length;
-    if (taken >= PHOTOS_PER_INCIDENT) throw new PhotoLimitError(`incident ${incidentId} already has ${PHOTOS_PER_INCIDENT} photos`);
+    if (taken >= PHOTOS_PER_INCIDENT)
+      throw new PhotoLimitError(`incident ${incidentId} already has ${PHOTOS_PER_INCIDENT} photos`);
     const name = `${taken + 1}.${ext}`;
     await writeFileDurably(join(dir, name), bytes);
     return name;

@@ -23,8 +23,15 @@ describe('playbooks with site overrides', () => {
     const p = loadPlaybooks(undefined, cfg.playbooks ?? {}).byId.get('trapped_lift')!;
     expect(p.steps.find((s) => s.id === 'maintenance_arrived')!.deadline_min).toBe(30);
     const ids = p.steps.map((s) => s.id);
-    expect(ids.slice(ids.indexOf('call_maintenance'), ids.indexOf('call_maintenance') + 2)).toEqual(['call_maintenance', 'tell_property_manager']);
-    expect(loadPlaybooks().byId.get('trapped_lift')!.steps.find((s) => s.id === 'maintenance_arrived')!.deadline_min).toBe(15);
+    expect(ids.slice(ids.indexOf('call_maintenance'), ids.indexOf('call_maintenance') + 2)).toEqual([
+      'call_maintenance',
+      'tell_property_manager',
+    ]);
+    expect(
+      loadPlaybooks()
+        .byId.get('trapped_lift')!
+        .steps.find((s) => s.id === 'maintenance_arrived')!.deadline_min,
+    ).toBe(15);
   });
 
   it('refuses overrides that do not fit, with path and line', () => {
@@ -43,7 +50,9 @@ describe('playbooks with site overrides', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       expect((err as ConfigError).problems.map((p) => `${p.line} ${p.path}: ${p.message}`)).toEqual([
-        expect.stringMatching(/^6 playbooks\.trapped_lift\.deadlines\.teleport: playbook trapped_lift has no step "teleport"/),
+        expect.stringMatching(
+          /^6 playbooks\.trapped_lift\.deadlines\.teleport: playbook trapped_lift has no step "teleport"/,
+        ),
         expect.stringMatching(/^8 playbooks\.alien_invasion: no playbook "alien_invasion"/), // the line of its block
       ]);
     }

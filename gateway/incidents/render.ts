@@ -8,7 +8,16 @@ import { escapeHtml, toCsv } from '../text-formats.js';
 const esc = escapeHtml;
 
 export function timeIn(timeZone: string): (ms: number) => string {
-  const f = new Intl.DateTimeFormat('sv-SE', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+  const f = new Intl.DateTimeFormat('sv-SE', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
   return (ms) => f.format(new Date(ms));
 }
 
@@ -24,18 +33,34 @@ function duration(min: number): string {
  * `place` names where a device is (building, floor, unit or room, device: placeOf), and
  * `building` a building, for the page's heading; both default to the ids.
  */
-export function reportHtml(r: IncidentReport, timeZone: string, siteName: string, words: { place?: (deviceId: string) => Text; building?: (id: string) => Text } = {}): string {
+export function reportHtml(
+  r: IncidentReport,
+  timeZone: string,
+  siteName: string,
+  words: { place?: (deviceId: string) => Text; building?: (id: string) => Text } = {},
+): string {
   const t = timeIn(timeZone);
   const place = words.place ?? ((id: string) => ({ zh: id, en: id }));
   const building = r.building ? (words.building?.(r.building) ?? { zh: r.building, en: r.building }) : undefined;
   const places = r.devices.map((d) => place(d));
   const steps = r.steps
     .map(
-      (s) => `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(roleText(s.role as DutyRole).zh)}<br><small>${esc(roleText(s.role as DutyRole).en)}</small></td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.skipped ? `<i>不适用 not applicable: ${esc(s.skipped.zh)}<br><small>${esc(s.skipped.en)}</small></i>` : ''}${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.text === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : `${esc(f.text.zh)}${f.text.en !== f.text.zh ? `<br><small>${esc(f.text.en)}</small>` : ''}`}</b>`).join('<br>')}</td></tr>`,
+      (s) =>
+        `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(roleText(s.role as DutyRole).zh)}<br><small>${esc(roleText(s.role as DutyRole).en)}</small></td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.skipped ? `<i>不适用 not applicable: ${esc(s.skipped.zh)}<br><small>${esc(s.skipped.en)}</small></i>` : ''}${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.text === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : `${esc(f.text.zh)}${f.text.en !== f.text.zh ? `<br><small>${esc(f.text.en)}</small>` : ''}`}</b>`).join('<br>')}</td></tr>`,
     )
     .join('\n');
-  const tasks = r.tasks.map((k) => `<li>${k.done ? '☑' : '☐'} ${esc(k.title.zh)} / ${esc(k.title.en)}${k.evidence ? ` — 传感器（非人工）sensors, not a person: ${esc(k.evidence.zh)} / ${esc(k.evidence.en)}` : k.by ? ` — ${esc(k.by)}` : ''}${k.reopened ? ` (重新打开 re-opened ×${k.reopened})` : ''}${k.doneAfterMin !== undefined ? ` (+${k.doneAfterMin} min)` : ''}</li>`).join('\n');
-  const timeline = r.timeline.map((e) => `<tr><td class="time">${esc(t(e.at))}</td><td>${esc(e.text.zh)}<br><small>${esc(e.text.en)}</small></td></tr>`).join('\n');
+  const tasks = r.tasks
+    .map(
+      (k) =>
+        `<li>${k.done ? '☑' : '☐'} ${esc(k.title.zh)} / ${esc(k.title.en)}${k.evidence ? ` — 传感器（非人工）sensors, not a person: ${esc(k.evidence.zh)} / ${esc(k.evidence.en)}` : k.by ? ` — ${esc(k.by)}` : ''}${k.reopened ? ` (重新打开 re-opened ×${k.reopened})` : ''}${k.doneAfterMin !== undefined ? ` (+${k.doneAfterMin} min)` : ''}</li>`,
+    )
+    .join('\n');
+  const timeline = r.timeline
+    .map(
+      (e) =>
+        `<tr><td class="time">${esc(t(e.at))}</td><td>${esc(e.text.zh)}<br><small>${esc(e.text.en)}</small></td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(r.id)} ${esc(r.title.zh)} ${esc(r.title.en)}</title>
 <style>
@@ -73,9 +98,37 @@ ${r.photos.length ? `<h2>现场照片 Photos</h2><div class="photos">${r.photos.
 }
 
 export function reportCsv(r: IncidentReport): string {
-  const rows = [['incident', 'step', 'title_zh', 'title_en', 'role', 'deadline_min', 'done_after_min', 'met', 'by', 'recorded_by', 'escalated', 'records']];
+  const rows = [
+    [
+      'incident',
+      'step',
+      'title_zh',
+      'title_en',
+      'role',
+      'deadline_min',
+      'done_after_min',
+      'met',
+      'by',
+      'recorded_by',
+      'escalated',
+      'records',
+    ],
+  ];
   for (const s of r.steps) {
-    rows.push([r.id, s.step, s.title.zh, s.title.en, s.role, String(s.deadlineMin ?? ''), String(s.doneAfterMin ?? ''), s.met === undefined ? '' : String(s.met), s.by ?? '', s.recordedBy ?? '', String(s.escalated), s.skipped ? `not applicable: ${s.skipped.en}` : s.fields.map((f) => `${f.name}=${f.text?.en ?? ''}`).join('; ')]);
+    rows.push([
+      r.id,
+      s.step,
+      s.title.zh,
+      s.title.en,
+      s.role,
+      String(s.deadlineMin ?? ''),
+      String(s.doneAfterMin ?? ''),
+      s.met === undefined ? '' : String(s.met),
+      s.by ?? '',
+      s.recordedBy ?? '',
+      String(s.escalated),
+      s.skipped ? `not applicable: ${s.skipped.en}` : s.fields.map((f) => `${f.name}=${f.text?.en ?? ''}`).join('; '),
+    ]);
   }
   return toCsv(rows);
 }

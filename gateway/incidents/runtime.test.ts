@@ -45,12 +45,30 @@ afterEach(async () => {
 });
 
 function alarm(kind: AlarmKind, deviceId: string, drill?: string): Alarm {
-  return { id: `${kind}:${deviceId}:${T0}`, kind, deviceId, severity: 'critical', status: 'firing', since: T0, raisedAt: T0, evidence: { text: { zh: 'x', en: 'x' }, readings: [] }, reopened: 0, ...(drill ? { drill } : {}) };
+  return {
+    id: `${kind}:${deviceId}:${T0}`,
+    kind,
+    deviceId,
+    severity: 'critical',
+    status: 'firing',
+    since: T0,
+    raisedAt: T0,
+    evidence: { text: { zh: 'x', en: 'x' }, readings: [] },
+    reopened: 0,
+    ...(drill ? { drill } : {}),
+  };
 }
 
-async function harness(opts: { dir?: string; notify?: Omit<Parameters<typeof createNotifier>[0], 'now'>; drill?: string } = {}) {
+async function harness(
+  opts: { dir?: string; notify?: Omit<Parameters<typeof createNotifier>[0], 'now'>; drill?: string } = {},
+) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'incidents-'));
-  const clock = { t: T0, now() { return this.t; } };
+  const clock = {
+    t: T0,
+    now() {
+      return this.t;
+    },
+  };
   let listener: AlarmListener | undefined;
   const table = new Map<string, Live>();
   /** A device's readings now (stamped with the clock), as the rule engine's live table holds them. */
@@ -70,7 +88,9 @@ async function harness(opts: { dir?: string; notify?: Omit<Parameters<typeof cre
     alarms: { subscribe: (l) => ((listener = l), () => (listener = undefined)) },
     live: (id) => table.get(id),
     activeDrill: () => opts.drill,
-    ...(opts.notify ? { notify: createNotifier({ ...opts.notify, now: () => clock.now(), placeOf: placeOf(config) }) } : {}),
+    ...(opts.notify
+      ? { notify: createNotifier({ ...opts.notify, now: () => clock.now(), placeOf: placeOf(config) }) }
+      : {}),
     logger: quiet,
     tickMs: 3_600_000,
   });
@@ -86,7 +106,7 @@ async function harness(opts: { dir?: string; notify?: Omit<Parameters<typeof cre
 }
 
 describe('incident runtime', () => {
-  it('a power cut opens one incident with a trapped-passenger check per lift on the lost supply, closed by the lifts\' live state', async () => {
+  it("a power cut opens one incident with a trapped-passenger check per lift on the lost supply, closed by the lifts' live state", async () => {
     const h = await harness();
     await h.fire('firing', alarm('power_cut_external', 'inc'));
     const [cut] = h.rt.list();
@@ -96,24 +116,50 @@ describe('incident runtime', () => {
     const safe = { occupied: false, in_door_zone: true, door: 'open', mode: 'normal', fault_code: 0, floor: 3 };
     for (let s = 0; s <= 30; s += 5) {
       h.live.set('lift-a', safe);
-      h.live.set('lift-b', { occupied: true, in_door_zone: false, door: 'closed', mode: 'normal', fault_code: 30, floor: 7 });
+      h.live.set('lift-b', {
+        occupied: true,
+        in_door_zone: false,
+        door: 'closed',
+        mode: 'normal',
+        fault_code: 30,
+        floor: 7,
+      });
       await h.rt.tick();
       h.clock.t += 5000;
     }
     const after = h.rt.get(cut!.id).incident;
-    expect(after.tasks['check_lift:lift-a']).toMatchObject({ done: true, by: 'sensor', evidence: { en: expect.stringContaining('no fault code') } });
+    expect(after.tasks['check_lift:lift-a']).toMatchObject({
+      done: true,
+      by: 'sensor',
+      evidence: { en: expect.stringContaining('no fault code') },
+    });
     expect(after.tasks['check_lift:lift-b']!.done).toBe(false);
 
     // Lift B's trapped-passenger alarm joins the cut and has an incident of its own.
     await h.fire('firing', alarm('lift_entrapment', 'lift-b'));
-    expect(h.rt.get(cut!.id).incident.alarms.map((a) => a.alarmId)).toEqual(['power_cut_external:inc:' + T0, 'lift_entrapment:lift-b:' + T0]);
-    expect(h.rt.list().map((i) => i.playbook).sort()).toEqual(['power_cut', 'trapped_lift']);
+    expect(h.rt.get(cut!.id).incident.alarms.map((a) => a.alarmId)).toEqual([
+      'power_cut_external:inc:' + T0,
+      'lift_entrapment:lift-b:' + T0,
+    ]);
+    expect(
+      h.rt
+        .list()
+        .map((i) => i.playbook)
+        .sort(),
+    ).toEqual(['power_cut', 'trapped_lift']);
 
     // Power back: post-restoration checks appear; the pump running and the voltage close theirs.
     h.clock.t += 20 * 60_000;
     await h.fire('cleared', { ...alarm('power_cut_external', 'inc'), status: 'cleared' });
     const restored = h.rt.get(cut!.id).incident;
-    expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual(['post_check_pump:booster', 'post_check_lift:lift-a', 'post_check_lift:lift-b', 'post_check_access_control', 'post_check_cctv', 'post_check_fire_alarm']);
+    expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual([
+      'post_check_pump:booster',
+      'post_check_lift:lift-a',
+      'post_check_lift:lift-b',
+      'post_check_access_control',
+      'post_check_cctv',
+      'post_check_fire_alarm',
+    ]);
     const holdFor30s = async (set: () => void) => {
       for (let s = 0; s <= 30; s += 5) {
         set();
@@ -128,17 +174,38 @@ describe('incident runtime', () => {
     expect(h.rt.get(cut!.id).incident.tasks['post_check_pump:booster']!.done).toBe(true);
     // The voltage closes "power restored" only once the steps before it are done.
     expect(h.rt.get(cut!.id).incident.steps.power_restored!.status).toBe('pending');
-    for (const [step, fields] of [['planned_or_not', { planned: false }], ['internal_or_external', { cause_side: 'external' }], ['isolate_or_call_grid', {}], ['check_lifts', {}], ['notify_residents', { residents_notified_at: '2026-11-22T10:10:00Z' }], ['staff_entrances', {}]] as const) {
+    for (const [step, fields] of [
+      ['planned_or_not', { planned: false }],
+      ['internal_or_external', { cause_side: 'external' }],
+      ['isolate_or_call_grid', {}],
+      ['check_lifts', {}],
+      ['notify_residents', { residents_notified_at: '2026-11-22T10:10:00Z' }],
+      ['staff_entrances', {}],
+    ] as const) {
       await h.rt.command(cut!.id, { type: 'complete_step', step, by: 'duty', fields });
     }
     const heldFrom = h.clock.t;
     await holdFor30s(() => h.live.set('inc', { voltage_l1_v: 221, voltage_l2_v: 222, voltage_l3_v: 220 }));
     const later = h.rt.get(cut!.id).incident;
     // Closed by the sensors, with the time the voltage was back: the sensors fill it in.
-    expect(later.steps.power_restored).toMatchObject({ status: 'done', by: 'sensor', evidence: { en: 'Every phase back above 187 V (held 30 s)' }, fields: { power_restored_at: new Date(heldFrom).toISOString() } });
+    expect(later.steps.power_restored).toMatchObject({
+      status: 'done',
+      by: 'sensor',
+      evidence: { en: 'Every phase back above 187 V (held 30 s)' },
+      fields: { power_restored_at: new Date(heldFrom).toISOString() },
+    });
     // A person's correction is recorded as theirs; the step stays closed by the sensors.
-    await h.rt.command(cut!.id, { type: 'complete_step', step: 'power_restored', by: 'duty', fields: { power_restored_at: '2026-11-22T10:20:00Z' } });
-    expect(h.rt.get(cut!.id).incident.steps.power_restored).toMatchObject({ by: 'sensor', recordedBy: 'duty', fields: { power_restored_at: '2026-11-22T10:20:00Z' } });
+    await h.rt.command(cut!.id, {
+      type: 'complete_step',
+      step: 'power_restored',
+      by: 'duty',
+      fields: { power_restored_at: '2026-11-22T10:20:00Z' },
+    });
+    expect(h.rt.get(cut!.id).incident.steps.power_restored).toMatchObject({
+      by: 'sensor',
+      recordedBy: 'duty',
+      fields: { power_restored_at: '2026-11-22T10:20:00Z' },
+    });
   });
 
   it("a drill's alarms open the drill's own incidents, never joining a real one; they close when the drill ends", async () => {
@@ -147,7 +214,9 @@ describe('incident runtime', () => {
     await h.fire('firing', { ...alarm('power_cut_external', 'inc', 'drill-1'), id: 'drill-cut' });
     const cuts = h.rt.list().filter((i) => i.playbook === 'power_cut');
     expect(cuts.map((i) => i.drill ?? 'real').sort()).toEqual(['drill-1', 'real']);
-    expect(cuts.find((i) => !i.drill)!.alarms.map((a) => a.alarmId)).toEqual([`circuit_fault_internal:lift-circ:${T0}`]);
+    expect(cuts.find((i) => !i.drill)!.alarms.map((a) => a.alarmId)).toEqual([
+      `circuit_fault_internal:lift-circ:${T0}`,
+    ]);
     const ended = await harness({ dir: h.dir });
     await ended.rt.tick();
     expect(ended.rt.list().map((i) => [i.drill ?? 'real', i.status, i.closedReason ?? null])).toEqual(
@@ -169,8 +238,15 @@ describe('incident runtime', () => {
     const h = await harness();
     await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
     const [inc] = h.rt.list();
-    await h.rt.command(inc!.id, { type: 'complete_step', step: 'confirm_location', by: 'duty', fields: { reported_at: '2026-11-22T10:00:10Z', car_floor: '7', passengers: 2 } });
-    await expect(h.rt.command(inc!.id, { type: 'complete_step', step: 'call_maintenance', by: 'duty' })).rejects.toThrow(/needs: maintenance_notified_at/);
+    await h.rt.command(inc!.id, {
+      type: 'complete_step',
+      step: 'confirm_location',
+      by: 'duty',
+      fields: { reported_at: '2026-11-22T10:00:10Z', car_floor: '7', passengers: 2 },
+    });
+    await expect(
+      h.rt.command(inc!.id, { type: 'complete_step', step: 'call_maintenance', by: 'duty' }),
+    ).rejects.toThrow(/needs: maintenance_notified_at/);
     h.clock.t += 4 * 60_000;
     await h.rt.tick();
     const before = h.rt.get(inc!.id).incident;
@@ -202,7 +278,9 @@ describe('incident runtime', () => {
           return;
         }
         got.push({ path: req.url!, body: JSON.parse(body) as Record<string, unknown> });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(req.url === '/hook' ? '' : '{"errcode":0,"errmsg":"ok"}');
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(req.url === '/hook' ? '' : '{"errcode":0,"errmsg":"ok"}');
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -221,17 +299,32 @@ describe('incident runtime', () => {
     });
     await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
     await h.fire('firing', alarm('lift_entrapment', 'lift-b', 'drill-1'));
-    await waitUntil(() => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')) && got.length >= 2);
+    await waitUntil(
+      () => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')) && got.length >= 2,
+    );
     await h.rt.settled();
     // Told at once: the duty manager (webhook) and the engineering manager (WeCom), naming place, playbook and first step.
     expect(got.map((g) => g.path).sort()).toEqual(['/hook', '/wecom']);
-    expect(got.find((g) => g.path === '/hook')!.body).toMatchObject({ kind: 'incident_opened', device: 'lift-a', playbook: 'trapped_lift', drill: null, to: ['duty_manager', 'engineering_manager'], first_step: { id: 'confirm_location', title: { en: 'Confirm the location, car floor, number of people and their condition' } } });
+    expect(got.find((g) => g.path === '/hook')!.body).toMatchObject({
+      kind: 'incident_opened',
+      device: 'lift-a',
+      playbook: 'trapped_lift',
+      drill: null,
+      to: ['duty_manager', 'engineering_manager'],
+      first_step: {
+        id: 'confirm_location',
+        title: { en: 'Confirm the location, car floor, number of people and their condition' },
+      },
+    });
     const wecom = (got.find((g) => g.path === '/wecom')!.body as { markdown: { content: string } }).markdown.content;
     expect(wecom).toContain('电梯困人 Trapped lift');
     expect(wecom).toContain('T1 / floor 1 / lift-a');
     expect(wecom).toContain('第一步 First step: 确认被困位置、轿厢楼层、人数及状况 / Confirm the location');
     const real = h.rt.list().find((i) => !i.drill)!;
-    const attempts = (i: typeof real) => i.timeline.filter((e) => e.type === 'notification').map((e) => e.type === 'notification' && `${e.channel} #${e.attempt} ${e.outcome}`);
+    const attempts = (i: typeof real) =>
+      i.timeline
+        .filter((e) => e.type === 'notification')
+        .map((e) => e.type === 'notification' && `${e.channel} #${e.attempt} ${e.outcome}`);
     expect(attempts(real).sort()).toEqual(['ops-hook #1 sent', 'wecom-eng #1 failed', 'wecom-eng #2 sent']);
     const drill = h.rt.list().find((i) => i.drill)!;
     expect(attempts(drill).sort()).toEqual(['ops-hook #0 drill_not_sent', 'wecom-eng #0 drill_not_sent']);
@@ -242,13 +335,23 @@ describe('incident runtime', () => {
     await waitUntil(() => got.length >= 1);
     await h.rt.settled();
     expect(got.map((g) => g.path)).toEqual(['/hook']);
-    expect(got[0]!.body).toMatchObject({ kind: 'escalation', step: 'confirm_location', step_title: { zh: '确认被困位置、轿厢楼层、人数及状况' }, to: 'duty_manager', level: 1, drill: null });
+    expect(got[0]!.body).toMatchObject({
+      kind: 'escalation',
+      step: 'confirm_location',
+      step_title: { zh: '确认被困位置、轿厢楼层、人数及状况' },
+      to: 'duty_manager',
+      level: 1,
+      drill: null,
+    });
     expect(String(got[0]!.body.text)).toContain('超时步骤 Overdue step: 确认被困位置');
 
     h.clock.t += 60_000; // twice the deadline: head office, through DingTalk
     await h.rt.tick();
     await waitUntil(() => got.some((g) => g.path === '/ding'));
-    expect(got.find((g) => g.path === '/ding')!.body).toMatchObject({ msgtype: 'markdown', markdown: { title: expect.stringContaining('升级 Escalation') } });
+    expect(got.find((g) => g.path === '/ding')!.body).toMatchObject({
+      msgtype: 'markdown',
+      markdown: { title: expect.stringContaining('升级 Escalation') },
+    });
   });
 });
 

@@ -6,7 +6,12 @@ import { loadPlaybooks } from './playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './runtime.js';
 
 /** An incident runtime for tests: the shipped playbooks, no alarm stream, its log in `dir`, started; ticks only when asked. */
-export async function testIncidentRuntime(opts: { config: SiteConfig; clock: { now(): number }; dir: string; file?: string }): Promise<IncidentRuntime> {
+export async function testIncidentRuntime(opts: {
+  config: SiteConfig;
+  clock: { now(): number };
+  dir: string;
+  file?: string;
+}): Promise<IncidentRuntime> {
   const rt = new IncidentRuntime({
     config: opts.config,
     clock: opts.clock,

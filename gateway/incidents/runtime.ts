@@ -1,6 +1,12 @@
 import type { Logger } from 'pino';
 import type { AlarmView } from '../../rules/engine.js';
-import { IncidentBoard, UnknownIncidentError, type AlarmRef, type IncidentFilter, type IncidentRecord } from '../../rules/incidents/board.js';
+import {
+  IncidentBoard,
+  UnknownIncidentError,
+  type AlarmRef,
+  type IncidentFilter,
+  type IncidentRecord,
+} from '../../rules/incidents/board.js';
 import type { LiveOf } from '../../rules/incidents/evidence.js';
 import type { Incident, IncidentCommand, IncidentEvent } from '../../rules/incidents/incident.js';
 import type { DutyRole, Playbook } from '../../rules/incidents/playbook.js';
@@ -67,13 +73,20 @@ export class IncidentRuntime implements HealthSource {
   }
 
   async start(): Promise<void> {
-    const logged = await this.opts.log.open((line, detail) => this.opts.logger.warn({ line, detail }, 'incident log: damaged line skipped'));
+    const logged = await this.opts.log.open((line, detail) =>
+      this.opts.logger.warn({ line, detail }, 'incident log: damaged line skipped'),
+    );
     this.board.restore(logged.map((l) => l.record));
     for (const { seq, record } of logged) this.remember({ seq, incidentId: record.incidentId, event: record.event });
     const active = this.opts.alarms.list?.() ?? [];
-    this.board.seed(active.filter((a) => a.status === 'firing' || a.status === 'cleared').map((a) => ({ ...ref(a), status: a.status as 'firing' | 'cleared' })));
+    this.board.seed(
+      active
+        .filter((a) => a.status === 'firing' || a.status === 'cleared')
+        .map((a) => ({ ...ref(a), status: a.status as 'firing' | 'cleared' })),
+    );
     this.unsubscribe = this.opts.alarms.subscribe((e) => {
-      if (e.type === 'firing' || e.type === 'reopened' || e.type === 'cleared' || e.type === 'closed') this.handle(this.board.alarm(e.type, ref(e.alarm), this.opts.clock.now()));
+      if (e.type === 'firing' || e.type === 'reopened' || e.type === 'cleared' || e.type === 'closed')
+        this.handle(this.board.alarm(e.type, ref(e.alarm), this.opts.clock.now()));
     });
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
     this.timer.unref();
@@ -107,8 +120,23 @@ export class IncidentRuntime implements HealthSource {
   }
 
   /** Opens an incident by hand (a phone call, a resident at the desk). */
-  async raise(by: string, playbookId: string, building: string | undefined, note: string | undefined, drill?: string): Promise<Incident> {
-    const records = this.board.raise({ by, playbook: playbookId, ...(building ? { building } : {}), ...(note ? { note } : {}), ...(drill ? { drill } : {}) }, this.opts.clock.now());
+  async raise(
+    by: string,
+    playbookId: string,
+    building: string | undefined,
+    note: string | undefined,
+    drill?: string,
+  ): Promise<Incident> {
+    const records = this.board.raise(
+      {
+        by,
+        playbook: playbookId,
+        ...(building ? { building } : {}),
+        ...(note ? { note } : {}),
+        ...(drill ? { drill } : {}),
+      },
+      this.opts.clock.now(),
+    );
     await this.handle(records);
     return this.board.get(records[0]!.incidentId).incident;
   }
@@ -131,7 +159,11 @@ export class IncidentRuntime implements HealthSource {
 
   health(): ComponentHealth {
     const open = this.list({ status: 'open' });
-    return { status: 'ok', open: open.length, overdue: open.filter((i) => Object.values(i.steps).some((s) => s.escalated > 0 && s.status !== 'done')).length };
+    return {
+      status: 'ok',
+      open: open.length,
+      overdue: open.filter((i) => Object.values(i.steps).some((s) => s.escalated > 0 && s.status !== 'done')).length,
+    };
   }
 
   async stop(): Promise<void> {
@@ -150,13 +182,18 @@ export class IncidentRuntime implements HealthSource {
   private handle(records: IncidentRecord[]): Promise<void> {
     const done = this.persist(records);
     for (const r of records) {
-      if ((r.event.type === 'escalated' || r.event.type === 'task_escalated' || r.event.type === 'alerted') && this.opts.notify) {
+      if (
+        (r.event.type === 'escalated' || r.event.type === 'task_escalated' || r.event.type === 'alerted') &&
+        this.opts.notify
+      ) {
         const { incident, playbook } = this.board.get(r.incidentId);
         const event = r.event;
         void this.opts
           .notify({ incident: structuredClone(incident), playbook, event })
           .then((attempts) => this.persist(this.board.append(r.incidentId, attempts)))
-          .catch((err: Error) => this.opts.logger.error({ err: err.message, incident: r.incidentId }, 'notification failed'));
+          .catch((err: Error) =>
+            this.opts.logger.error({ err: err.message, incident: r.incidentId }, 'notification failed'),
+          );
       }
     }
     return done;
@@ -174,7 +211,8 @@ export class IncidentRuntime implements HealthSource {
           for (const l of this.listeners) l(change);
         }
       },
-      (err: Error) => this.opts.logger.error({ err: err.message, incident: records[0]!.incidentId }, 'incident log write failed'),
+      (err: Error) =>
+        this.opts.logger.error({ err: err.message, incident: records[0]!.incidentId }, 'incident log write failed'),
     );
     return this.writing.then(() => undefined);
   }
@@ -185,6 +223,12 @@ export class IncidentRuntime implements HealthSource {
   }
 }
 
-function ref(a: { id: string; kind: AlarmRef['kind']; deviceId: string; severity: AlarmRef['severity']; drill?: string }): AlarmRef {
+function ref(a: {
+  id: string;
+  kind: AlarmRef['kind'];
+  deviceId: string;
+  severity: AlarmRef['severity'];
+  drill?: string;
+}): AlarmRef {
   return { id: a.id, kind: a.kind, deviceId: a.deviceId, severity: a.severity, ...(a.drill ? { drill: a.drill } : {}) };
 }

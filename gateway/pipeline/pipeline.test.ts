@@ -35,7 +35,13 @@ function setup() {
   return { pipeline, appends };
 }
 
-const reading = (n: number): Reading => ({ deviceId: 'm1', kind: 'water_meter', ts: clock.now() - n, fields: { total_m3: n }, quality: 'good' });
+const reading = (n: number): Reading => ({
+  deviceId: 'm1',
+  kind: 'water_meter',
+  ts: clock.now() - n,
+  fields: { total_m3: n },
+  quality: 'good',
+});
 const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe('Pipeline', () => {

@@ -103,7 +103,11 @@ export class Pipeline {
     const place = registry.place(reading.deviceId);
     if (!place) {
       metrics.reject('pipeline', 'unknown_device');
-      return Promise.resolve({ accepted: false, reason: 'unknown_device', detail: `no device "${reading.deviceId}" in the site configuration` });
+      return Promise.resolve({
+        accepted: false,
+        reason: 'unknown_device',
+        detail: `no device "${reading.deviceId}" in the site configuration`,
+      });
     }
     registry.observe(reading);
     this.deps.observe?.(reading);

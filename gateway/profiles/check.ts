@@ -19,7 +19,11 @@ export function checkProfile(profile: RegisterProfile): Problem[] {
 
   profile.no_span.forEach((r, i) => {
     if (r.from > r.to) problems.push({ path: ['no_span', i, 'to'], message: `must not be below from (${r.from})` });
-    if (r.from < profile.addressing) problems.push({ path: ['no_span', i, 'from'], message: `below the first register of ${profile.addressing}-based numbering` });
+    if (r.from < profile.addressing)
+      problems.push({
+        path: ['no_span', i, 'from'],
+        message: `below the first register of ${profile.addressing}-based numbering`,
+      });
   });
 
   for (const [name, field] of Object.entries(profile.fields)) {
@@ -54,11 +58,13 @@ function checkPlacement(profile: RegisterProfile, field: RegisterField, problem:
   if ((field.order === 'AB' || field.order === 'BA') && !SIXTEEN_BIT.includes(field.type)) {
     problem(`${field.order} is a 16-bit order; ${field.type} needs ABCD, CDAB, BADC or DCBA`, 'order');
   }
-  if (field.register < profile.addressing) problem(`register ${field.register} does not exist in 1-based numbering`, 'register');
+  if (field.register < profile.addressing)
+    problem(`register ${field.register} does not exist in 1-based numbering`, 'register');
 
   if (field.add) {
     if (isBitFunction(field.function)) problem('add is for register values', 'add');
-    if (field.add.register < profile.addressing) problem(`register ${field.add.register} does not exist in 1-based numbering`, 'add', 'register');
+    if (field.add.register < profile.addressing)
+      problem(`register ${field.add.register} does not exist in 1-based numbering`, 'add', 'register');
     if ((field.add.order === 'AB' || field.add.order === 'BA') && !SIXTEEN_BIT.includes(field.add.type)) {
       problem(`${field.add.order} is a 16-bit order`, 'add', 'order');
     }
@@ -70,7 +76,8 @@ function checkPlacement(profile: RegisterProfile, field: RegisterField, problem:
   const span = fieldSpan(profile.addressing, field);
   if (span.start + span.count > 0x10000) problem(`reaches past the last Modbus address 65535`, 'register');
   const limit = isBitFunction(field.function) ? profile.max_bits_per_read : profile.max_registers_per_read;
-  if (span.count > limit) problem(`needs ${span.count} registers in one read but the device reads at most ${limit}`, 'register');
+  if (span.count > limit)
+    problem(`needs ${span.count} registers in one read but the device reads at most ${limit}`, 'register');
   for (const r of profile.no_span) {
     if (r.function !== undefined && r.function !== field.function) continue;
     if (overlaps(span, r.from - profile.addressing, r.to - profile.addressing)) {
@@ -90,8 +97,10 @@ function checkAgainstCatalogue(field: RegisterField, canon: FieldDef, problem: R
   const flag = field.type === 'bool' || field.type === 'bit';
   const scaled = field.scale !== 1 || field.offset !== 0;
 
-  if (field.invert && canon.type !== 'bool') problem(`invert is only for true/false fields; this is ${canon.type}`, 'invert');
-  if (flag && (scaled || field.map)) problem(`a ${field.type} is true/false: no scale, offset or map`, field.map ? 'map' : 'scale');
+  if (field.invert && canon.type !== 'bool')
+    problem(`invert is only for true/false fields; this is ${canon.type}`, 'invert');
+  if (flag && (scaled || field.map))
+    problem(`a ${field.type} is true/false: no scale, offset or map`, field.map ? 'map' : 'scale');
   if (field.add && (canon.type === 'bool' || canon.type === 'enum' || field.map)) problem('add is for numbers', 'add');
 
   if (field.map) {
@@ -107,15 +116,25 @@ function checkAgainstCatalogue(field: RegisterField, canon: FieldDef, problem: R
 
   switch (canon.type) {
     case 'bool':
-      if (!flag && !(info.integer && field.map)) problem(`true/false field: use type bool (coil/input), bit (a bit of a register) or an integer type with a map`, 'type');
+      if (!flag && !(info.integer && field.map))
+        problem(
+          `true/false field: use type bool (coil/input), bit (a bit of a register) or an integer type with a map`,
+          'type',
+        );
       break;
     case 'enum':
-      if (!(info.integer && field.map)) problem(`a state (${canon.values?.join('/')}) needs an integer type and a map from codes to states`, field.map ? 'type' : 'map');
+      if (!(info.integer && field.map))
+        problem(
+          `a state (${canon.values?.join('/')}) needs an integer type and a map from codes to states`,
+          field.map ? 'type' : 'map',
+        );
       break;
     case 'int':
       if (!info.integer) problem(`an integer field needs an integer type, not ${field.type}`, 'type');
-      if (!Number.isInteger(field.scale) || !Number.isInteger(field.offset)) problem('an integer field needs an integer scale and offset', 'scale');
-      if (field.add && !TYPE_INFO[field.add.type].integer) problem('an integer field cannot add a float part', 'add', 'type');
+      if (!Number.isInteger(field.scale) || !Number.isInteger(field.offset))
+        problem('an integer field needs an integer scale and offset', 'scale');
+      if (field.add && !TYPE_INFO[field.add.type].integer)
+        problem('an integer field cannot add a float part', 'add', 'type');
       break;
     case 'float':
       if (flag) problem(`a number needs a numeric type, not ${field.type}`, 'type');
@@ -127,7 +146,10 @@ function checkAgainstCatalogue(field: RegisterField, canon: FieldDef, problem: R
 // exactly one raw form.
 function checkWritable(field: RegisterField, canon: FieldDef, problem: Report): void {
   if (field.function !== 1 && field.function !== 3) {
-    problem(`only coils (function 1) and holding registers (function 3) can be written; this one is read with function ${field.function}`, 'writable');
+    problem(
+      `only coils (function 1) and holding registers (function 3) can be written; this one is read with function ${field.function}`,
+      'writable',
+    );
   }
   if (field.add) problem('a value split over two registers cannot be written', 'writable');
   if (!field.map) return;
@@ -137,22 +159,28 @@ function checkWritable(field: RegisterField, canon: FieldDef, problem: Report): 
     codes.set(key, [...(codes.get(key) ?? []), code]);
   }
   for (const [value, from] of codes) {
-    if (from.length > 1) problem(`${value} comes from codes ${from.join(' and ')}: a write could not tell which one to send`, 'writable');
+    if (from.length > 1)
+      problem(`${value} comes from codes ${from.join(' and ')}: a write could not tell which one to send`, 'writable');
   }
   if (canon.type === 'bool') {
     const missing = ['true', 'false'].filter((v) => !codes.has(v));
-    if (missing.length) problem(`the map has no code for ${missing.join(' or ')}: that value could not be written`, 'writable');
+    if (missing.length)
+      problem(`the map has no code for ${missing.join(' or ')}: that value could not be written`, 'writable');
   }
 }
 
 function mapValueProblem(canon: FieldDef, value: string | boolean | number): string | undefined {
   switch (canon.type) {
     case 'enum':
-      return typeof value === 'string' && canon.values?.includes(value) ? undefined : `"${String(value)}" is not one of ${canon.values?.join(', ')}`;
+      return typeof value === 'string' && canon.values?.includes(value)
+        ? undefined
+        : `"${String(value)}" is not one of ${canon.values?.join(', ')}`;
     case 'bool':
       return typeof value === 'boolean' ? undefined : `${JSON.stringify(value)} is not true/false`;
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) ? undefined : `${JSON.stringify(value)} is not an integer`;
+      return typeof value === 'number' && Number.isInteger(value)
+        ? undefined
+        : `${JSON.stringify(value)} is not an integer`;
     case 'float':
       return typeof value === 'number' ? undefined : `${JSON.stringify(value)} is not a number`;
   }

@@ -35,12 +35,20 @@ export const registerFieldSchema = z.strictObject({
   /** For `bit`: which bit of the 16-bit register, 0 = least significant. */
   bit: z.number().int().min(0).max(15).optional(),
   order: order.default('ABCD'),
-  scale: z.number().refine((x) => x !== 0, 'must not be 0').default(1),
+  scale: z
+    .number()
+    .refine((x) => x !== 0, 'must not be 0')
+    .default(1),
   offset: z.number().default(0),
   /** The gateway may write it (a valve, a pump start): only coils (01) and holding registers (03). */
   writable: z.boolean().default(false),
   /** Raw integer code → canonical value (enum word, boolean or number). */
-  map: z.record(z.string().regex(/^-?\d+$/, 'map keys must be raw integer codes'), z.union([z.string().min(1), z.boolean(), z.number()])).optional(),
+  map: z
+    .record(
+      z.string().regex(/^-?\d+$/, 'map keys must be raw integer codes'),
+      z.union([z.string().min(1), z.boolean(), z.number()]),
+    )
+    .optional(),
   /** Booleans: report the opposite (a normally-closed contact). */
   invert: z.boolean().default(false),
   /** Raw values the device uses for "no value available" (e.g. 65535); reported as no_data. */
@@ -73,7 +81,9 @@ const profileShape = z.strictObject({
   max_bit_gap: z.number().int().min(0).default(128),
   /** Register ranges (inclusive, manual numbering) a read must never include: the device rejects such reads. */
   no_span: z.array(noSpan).default([]),
-  fields: z.record(z.string(), registerFieldSchema).refine((f) => Object.keys(f).length > 0, 'a profile needs at least one field'),
+  fields: z
+    .record(z.string(), registerFieldSchema)
+    .refine((f) => Object.keys(f).length > 0, 'a profile needs at least one field'),
 });
 
 export type RegisterProfile = z.infer<typeof profileShape>;
@@ -100,7 +110,9 @@ export class RegisterProfileError extends Error {
     readonly file: string,
     readonly problems: ProfileProblem[],
   ) {
-    super(`register profile ${file}:\n${problems.map((p) => `  ${file}:${p.line}:${p.col}  ${p.path || '(top)'}: ${p.message}`).join('\n')}`);
+    super(
+      `register profile ${file}:\n${problems.map((p) => `  ${file}:${p.line}:${p.col}  ${p.path || '(top)'}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'RegisterProfileError';
   }
 }
@@ -121,15 +133,26 @@ export function parseRegisterProfile(text: string, file: string): RegisterProfil
     const problems = result.error.issues.flatMap((issue) => {
       const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
       return keys.map((key) => {
-        const path = (key === undefined ? issue.path : [...issue.path, key]).map((p) => (typeof p === 'symbol' ? String(p) : p));
-        return { path: path.join('.'), ...locate(doc, path, at), message: key === undefined ? issue.message : `unknown key "${key}"` };
+        const path = (key === undefined ? issue.path : [...issue.path, key]).map((p) =>
+          typeof p === 'symbol' ? String(p) : p,
+        );
+        return {
+          path: path.join('.'),
+          ...locate(doc, path, at),
+          message: key === undefined ? issue.message : `unknown key "${key}"`,
+        };
       });
     });
-    throw new RegisterProfileError(file, problems.sort((a, b) => a.line - b.line || a.col - b.col));
+    throw new RegisterProfileError(
+      file,
+      problems.sort((a, b) => a.line - b.line || a.col - b.col),
+    );
   }
   const base = file.split(/[\\/]/).pop() ?? file;
   if (`${result.data.name}.yaml` !== base) {
-    throw new RegisterProfileError(file, [{ path: 'name', ...locate(doc, ['name'], at), message: `"${result.data.name}" must match the file name` }]);
+    throw new RegisterProfileError(file, [
+      { path: 'name', ...locate(doc, ['name'], at), message: `"${result.data.name}" must match the file name` },
+    ]);
   }
   return result.data;
 }
@@ -137,7 +160,9 @@ export function parseRegisterProfile(text: string, file: string): RegisterProfil
 /** Loads every `*.yaml` profile of a folder; one broken file stops the gateway with the file and field named. */
 export function loadRegisterProfiles(dir = REGISTER_PROFILES_DIR): Map<string, RegisterProfile> {
   const out = new Map<string, RegisterProfile>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const where = join(dir, file);
     const profile = parseRegisterProfile(readFileSync(where, 'utf8'), where);
     out.set(profile.name, profile);
@@ -153,7 +178,14 @@ function locate(
   for (let depth = path.length; depth >= 0; depth--) {
     const sub = path.slice(0, depth);
     // Map keys such as register codes are numbers in YAML but strings in the parsed object.
-    const node = sub.length === 0 ? doc.contents : (doc.getIn(sub, true) ?? doc.getIn(sub.map((k) => (typeof k === 'string' && /^-?\d+$/.test(k) ? Number(k) : k)), true));
+    const node =
+      sub.length === 0
+        ? doc.contents
+        : (doc.getIn(sub, true) ??
+          doc.getIn(
+            sub.map((k) => (typeof k === 'string' && /^-?\d+$/.test(k) ? Number(k) : k)),
+            true,
+          ));
     if (node && (isScalar(node) || isMap(node) || isSeq(node))) return at((node as Node).range?.[0]);
   }
   return { line: 1, col: 1 };

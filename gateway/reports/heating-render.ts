@@ -23,7 +23,10 @@ export function heatingReportHtml(s: StoredHeatingReport, siteName: string): str
   // Every case once: the open ones first, then those that ended during the period.
   const cases = [...r.open, ...r.closed];
   const alarms = r.alarms
-    .map((a) => `<tr${a.drill ? ' class="drill-row"' : ''}><td>${esc(a.title.zh)}<br><small>${esc(a.title.en)}</small>${a.drill ? '<br><b class="drill-tag">演练 DRILL</b>' : ''}</td><td>${esc(a.deviceId)}</td><td>${esc(a.severity)}</td><td class="time">${esc(t(a.since))}</td></tr>`)
+    .map(
+      (a) =>
+        `<tr${a.drill ? ' class="drill-row"' : ''}><td>${esc(a.title.zh)}<br><small>${esc(a.title.en)}</small>${a.drill ? '<br><b class="drill-tag">演练 DRILL</b>' : ''}</td><td>${esc(a.deviceId)}</td><td>${esc(a.severity)}</td><td class="time">${esc(t(a.since))}</td></tr>`,
+    )
     .join('\n');
   const status = r.zero ? '正常 · 零报告 Normal · zero report' : `故障 Faults: ${r.faults}`;
   return `<!doctype html>

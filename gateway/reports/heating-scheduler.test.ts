@@ -105,17 +105,37 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function harness(opts: { start: number; config?: SiteConfig; dir?: string; incidents?: () => readonly Incident[]; watchedSince?: number; announce?: 'none' | 'throw-once' } = { start: 0 }) {
+function harness(
+  opts: {
+    start: number;
+    config?: SiteConfig;
+    dir?: string;
+    incidents?: () => readonly Incident[];
+    watchedSince?: number;
+    announce?: 'none' | 'throw-once';
+  } = { start: 0 },
+) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'heating-'));
   // The gateway has run here long before (unless the test says otherwise).
   mkdirSync(dir, { recursive: true });
-  if (opts.watchedSince !== undefined && !existsSync(join(dir, 'heating-since.json'))) writeFileSync(join(dir, 'heating-since.json'), JSON.stringify({ since: opts.watchedSince }));
+  if (opts.watchedSince !== undefined && !existsSync(join(dir, 'heating-since.json')))
+    writeFileSync(join(dir, 'heating-since.json'), JSON.stringify({ since: opts.watchedSince }));
   const time = new VirtualTime(opts.start);
   const web = hooks();
   const logs: { level: string; msg: string }[] = [];
-  const log = { info: (_o: object, msg: string) => logs.push({ level: 'info', msg }), warn: (_o: object, msg: string) => logs.push({ level: 'warn', msg }), error: (_o: object, msg: string) => logs.push({ level: 'error', msg }) };
+  const log = {
+    info: (_o: object, msg: string) => logs.push({ level: 'info', msg }),
+    warn: (_o: object, msg: string) => logs.push({ level: 'warn', msg }),
+    error: (_o: object, msg: string) => logs.push({ level: 'error', msg }),
+  };
   const config = opts.config ?? site();
-  const announcer = createAnnouncer({ channels: config.notifications.channels, attempts: 2, now: () => time.now(), fetch: web.fetch, sleep: async () => undefined });
+  const announcer = createAnnouncer({
+    channels: config.notifications.channels,
+    attempts: 2,
+    now: () => time.now(),
+    fetch: web.fetch,
+    sleep: async () => undefined,
+  });
   let thrown = false;
   const announce: typeof announcer = async (a) => {
     if (opts.announce === 'throw-once' && !thrown) {
@@ -145,7 +165,21 @@ function harness(opts: { start: number; config?: SiteConfig; dir?: string; incid
     await scheduler.settled();
   };
   const advance = (to: number) => time.advance(to, () => scheduler.settled());
-  return { dir, time, web, logs, scheduler, list, stored, start, advance, reports: () => readdirSync(dir).filter((f) => /^heating-\d/.test(f)).sort() };
+  return {
+    dir,
+    time,
+    web,
+    logs,
+    scheduler,
+    list,
+    stored,
+    start,
+    advance,
+    reports: () =>
+      readdirSync(dir)
+        .filter((f) => /^heating-\d/.test(f))
+        .sort(),
+  };
 }
 
 describe('the daily heating report (S000 篇八 四.2(4))', () => {
@@ -159,12 +193,42 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     await h.advance(at('2026-12-10', 13, 1));
     expect(h.reports()).toEqual(['heating-2026-12-10.json']);
     const s = h.stored('2026-12-10')!;
-    expect(s).toMatchObject({ generatedAt: at('2026-12-10', 13), late: false, report: { date: '2026-12-10', status: 'normal', zero: true, faults: 0, open: [], period: { from: at('2026-12-09', 13), to: at('2026-12-10', 13) } } });
-    expect(s.delivery).toMatchObject({ roles: ['head_office'], status: 'sent', rounds: 1, channels: [expect.objectContaining({ channel: 'hq', sent: true }), expect.objectContaining({ channel: 'hq-robot', sent: true })] });
+    expect(s).toMatchObject({
+      generatedAt: at('2026-12-10', 13),
+      late: false,
+      report: {
+        date: '2026-12-10',
+        status: 'normal',
+        zero: true,
+        faults: 0,
+        open: [],
+        period: { from: at('2026-12-09', 13), to: at('2026-12-10', 13) },
+      },
+    });
+    expect(s.delivery).toMatchObject({
+      roles: ['head_office'],
+      status: 'sent',
+      rounds: 1,
+      channels: [
+        expect.objectContaining({ channel: 'hq', sent: true }),
+        expect.objectContaining({ channel: 'hq-robot', sent: true }),
+      ],
+    });
     // Head office's channels, not the duty manager's.
     expect(h.web.to('http://hooks.test/dm')).toEqual([]);
     const [msg] = h.web.to('http://hooks.test/hq');
-    expect(msg!.body).toMatchObject({ kind: 'heating_report', date: '2026-12-10', status: 'normal', zero: true, faults: 0, late: false, title: { zh: '供热日报 2026-12-10 · 正常（零报告）', en: 'Daily heating report 2026-12-10 · normal (zero report)' } });
+    expect(msg!.body).toMatchObject({
+      kind: 'heating_report',
+      date: '2026-12-10',
+      status: 'normal',
+      zero: true,
+      faults: 0,
+      late: false,
+      title: {
+        zh: '供热日报 2026-12-10 · 正常（零报告）',
+        en: 'Daily heating report 2026-12-10 · normal (zero report)',
+      },
+    });
     expect(msg!.body.text).toContain('供热运行平稳，无故障（零报告）');
     expect(msg!.body.text).toContain('Heating ran normally, no faults (zero report)');
     expect(msg!.body.text).toContain('/api/reports/heating/2026-12-10?format=html');
@@ -174,7 +238,12 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     // Once: the next runs do not send it again; the next is tomorrow at 13:00.
     expect(await h.scheduler.runDue()).toBe(false);
     expect(h.web.sent.length).toBe(2);
-    expect(h.scheduler.health()).toMatchObject({ status: 'ok', lastReport: '2026-12-10', delivery: 'sent', nextRunAt: at('2026-12-11', 13) });
+    expect(h.scheduler.health()).toMatchObject({
+      status: 'ok',
+      lastReport: '2026-12-10',
+      delivery: 'sent',
+      nextRunAt: at('2026-12-11', 13),
+    });
     await h.advance(at('2026-12-11', 13));
     expect(h.reports()).toEqual(['heating-2026-12-10.json', 'heating-2026-12-11.json']);
     expect(h.web.to('http://hooks.test/hq').length).toBe(2);
@@ -187,24 +256,54 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     const clock = { now: () => clockT };
     const rt = await testIncidentRuntime({ config, clock, dir, file: 'incidents.jsonl' });
     cleanups.push(() => rt.stop());
-    const h = harness({ start: clockT, dir: join(dir, 'reports'), watchedSince: at('2026-11-01', 0), incidents: () => rt.list() });
+    const h = harness({
+      start: clockT,
+      dir: join(dir, 'reports'),
+      watchedSince: at('2026-11-01', 0),
+      incidents: () => rt.list(),
+    });
     await h.start();
     // A boiler fails at 10:00; the duty engineer takes it and records the estimate.
     clockT = at('2026-12-10', 10);
     h.time.t = clockT;
     const inc = await rt.raise('otto', 'heating_outage', 't1', 'boiler 1 tripped');
     await rt.command(inc.id, { type: 'complete_step', step: 'assess', by: 'otto', fields: { needs_shutdown: true } });
-    await rt.command(inc.id, { type: 'complete_step', step: 'estimate', by: 'otto', fields: { repair_hours: 6, households: 40 } });
+    await rt.command(inc.id, {
+      type: 'complete_step',
+      step: 'estimate',
+      by: 'otto',
+      fields: { repair_hours: 6, households: 40 },
+    });
     // And a drill in the same day: listed, not counted.
     await rt.raise('max', 'heating_outage', 't1', 'drill', 'D-7');
     await h.advance(at('2026-12-10', 13));
     const r = h.stored('2026-12-10')!.report;
     expect(r).toMatchObject({ status: 'faults', zero: false, faults: 1, drills: 1 });
-    expect(r.open.find((c) => !c.drill)).toMatchObject({ id: inc.id, owner: 'otto', building: 't1', raisedAt: at('2026-12-10', 10), needsShutdown: true, repairHours: 6, households: 40 });
+    expect(r.open.find((c) => !c.drill)).toMatchObject({
+      id: inc.id,
+      owner: 'otto',
+      building: 't1',
+      raisedAt: at('2026-12-10', 10),
+      needsShutdown: true,
+      repairHours: 6,
+      households: 40,
+    });
     expect(r.open.find((c) => c.drill)).toMatchObject({ drill: 'D-7' });
     const msg = h.web.to('http://hooks.test/hq')[0]!.body;
-    expect(msg).toMatchObject({ status: 'faults', zero: false, faults: 1, open: 1, drills: 1, title: { zh: '供热日报 2026-12-10 · 故障 1 起，未恢复 1 起', en: 'Daily heating report 2026-12-10 · faults: 1, still open: 1' } });
-    expect(msg.text).toContain(`未恢复 ${inc.id} 供热故障，t1，负责人 otto，开始 2026-12-10 10:00，预计修复 6 小时，影响 40 户，需停炉`);
+    expect(msg).toMatchObject({
+      status: 'faults',
+      zero: false,
+      faults: 1,
+      open: 1,
+      drills: 1,
+      title: {
+        zh: '供热日报 2026-12-10 · 故障 1 起，未恢复 1 起',
+        en: 'Daily heating report 2026-12-10 · faults: 1, still open: 1',
+      },
+    });
+    expect(msg.text).toContain(
+      `未恢复 ${inc.id} 供热故障，t1，负责人 otto，开始 2026-12-10 10:00，预计修复 6 小时，影响 40 户，需停炉`,
+    );
     expect(msg.text).toContain('演练 1 起（非真实故障，不计入）');
   });
 
@@ -228,18 +327,25 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     expect(end.scheduler.nextRun(end.time.now())).toBe(at('2027-11-15', 13));
   });
 
-  it('catches up today\'s report on start when the gateway was down at 13:00 (marked late; nothing after 13:00 in it)', async () => {
+  it("catches up today's report on start when the gateway was down at 13:00 (marked late; nothing after 13:00 in it)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'heating-'));
     const before = harness({ start: at('2026-12-10', 9), dir, watchedSince: at('2026-11-01', 0) });
     await before.start();
     await before.advance(at('2026-12-10', 12));
     await before.scheduler.stop();
     // Down from 12:00 to 15:30; a fault at 14:00 belongs to tomorrow's report.
-    const list = [incident({ id: 'inc-1', raisedAt: at('2026-12-10', 11), closedAt: at('2026-12-10', 12) }), incident({ id: 'inc-2', raisedAt: at('2026-12-10', 14) })];
+    const list = [
+      incident({ id: 'inc-1', raisedAt: at('2026-12-10', 11), closedAt: at('2026-12-10', 12) }),
+      incident({ id: 'inc-2', raisedAt: at('2026-12-10', 14) }),
+    ];
     const after = harness({ start: at('2026-12-10', 15, 30), dir, incidents: () => list });
     await after.start();
     const s = after.stored('2026-12-10')!;
-    expect(s).toMatchObject({ generatedAt: at('2026-12-10', 15, 30), late: true, report: { status: 'faults', faults: 1, closed: [{ id: 'inc-1' }], open: [] } });
+    expect(s).toMatchObject({
+      generatedAt: at('2026-12-10', 15, 30),
+      late: true,
+      report: { status: 'faults', faults: 1, closed: [{ id: 'inc-1' }], open: [] },
+    });
     const msg = after.web.to('http://hooks.test/hq')[0]!.body;
     expect(msg).toMatchObject({ late: true });
     expect(msg.text).toContain('补报：13:00 时网关未运行，本报告于 2026-12-10 15:30 生成');
@@ -259,7 +365,11 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     const later = harness({ start: at('2026-12-12', 15), dir, incidents: () => list });
     await later.start();
     expect(later.reports()).toEqual(['heating-2026-12-09.json', 'heating-2026-12-12.json']);
-    expect(later.stored('2026-12-12')!.report).toMatchObject({ period: { from: at('2026-12-09', 13), to: at('2026-12-12', 13) }, faults: 1, closed: [{ id: 'inc-1' }] });
+    expect(later.stored('2026-12-12')!.report).toMatchObject({
+      period: { from: at('2026-12-09', 13), to: at('2026-12-12', 13) },
+      faults: 1,
+      closed: [{ id: 'inc-1' }],
+    });
   });
 
   it('before its first 13:00 the gateway claims nothing; after part of a day it says how much it watched', async () => {
@@ -278,9 +388,21 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     h.web.failing.add('http://hooks.test/hq');
     await h.start();
     await h.advance(at('2026-12-10', 13));
-    expect(h.stored('2026-12-10')!.delivery).toMatchObject({ status: 'failed', rounds: 1, channels: [expect.objectContaining({ channel: 'hq', sent: false, detail: expect.stringContaining('HTTP 500') }), expect.objectContaining({ channel: 'hq-robot', sent: true })] });
-    expect(h.scheduler.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/heating report 2026-12-10 not delivered on hq \(HTTP 500.*retried every 10 min/) });
-    expect(h.logs.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual(['heating report 2026-12-10 not delivered on hq; retrying in 10 min']);
+    expect(h.stored('2026-12-10')!.delivery).toMatchObject({
+      status: 'failed',
+      rounds: 1,
+      channels: [
+        expect.objectContaining({ channel: 'hq', sent: false, detail: expect.stringContaining('HTTP 500') }),
+        expect.objectContaining({ channel: 'hq-robot', sent: true }),
+      ],
+    });
+    expect(h.scheduler.health()).toMatchObject({
+      status: 'degraded',
+      detail: expect.stringMatching(/heating report 2026-12-10 not delivered on hq \(HTTP 500.*retried every 10 min/),
+    });
+    expect(h.logs.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'heating report 2026-12-10 not delivered on hq; retrying in 10 min',
+    ]);
     await h.advance(at('2026-12-10', 13, 10));
     expect(h.stored('2026-12-10')!.delivery).toMatchObject({ status: 'failed', rounds: 2 });
     // The webhook is back: the next retry reaches it; the robot heard it once.
@@ -300,7 +422,10 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     await h.start();
     await h.advance(at('2026-12-10', 13));
     expect(h.stored('2026-12-10')!.delivery).toMatchObject({ status: 'pending', rounds: 0 });
-    expect(h.scheduler.health()).toMatchObject({ status: 'degraded', detail: expect.stringContaining('announcer crashed') });
+    expect(h.scheduler.health()).toMatchObject({
+      status: 'degraded',
+      detail: expect.stringContaining('announcer crashed'),
+    });
     await h.scheduler.stop();
     const again = harness({ start: at('2026-12-10', 13, 5), dir });
     again.web.failing.add('http://hooks.test/wecom');
@@ -316,27 +441,52 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
   });
 
   it('without a channel for head office the report is kept and /health says to send it by hand', async () => {
-    const h = harness({ start: at('2026-12-10', 12), watchedSince: at('2026-11-01', 0), config: site('heating: { notify_roles: [engineering_manager] }') });
+    const h = harness({
+      start: at('2026-12-10', 12),
+      watchedSince: at('2026-11-01', 0),
+      config: site('heating: { notify_roles: [engineering_manager] }'),
+    });
     await h.start();
     await h.advance(at('2026-12-10', 13));
-    expect(h.stored('2026-12-10')!.delivery).toMatchObject({ roles: ['engineering_manager'], status: 'no_channel', channels: [] });
-    expect(h.scheduler.health()).toMatchObject({ status: 'ok', detail: expect.stringContaining('no notification channel reaches engineering_manager') });
+    expect(h.stored('2026-12-10')!.delivery).toMatchObject({
+      roles: ['engineering_manager'],
+      status: 'no_channel',
+      channels: [],
+    });
+    expect(h.scheduler.health()).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('no notification channel reaches engineering_manager'),
+    });
     expect(h.logs.some((l) => l.level === 'warn' && l.msg.includes('send it by hand'))).toBe(true);
     expect(h.time.pending).toBe(1);
     expect(await h.scheduler.runDue()).toBe(false);
   });
 
   it('follows the site file: its season and time, or none', async () => {
-    const h = harness({ start: at('2026-10-20', 9), watchedSince: at('2026-10-01', 0), config: site('heating: { season: { from: "10-15", to: "04-30" }, daily_report_at: "12:30" }') });
+    const h = harness({
+      start: at('2026-10-20', 9),
+      watchedSince: at('2026-10-01', 0),
+      config: site('heating: { season: { from: "10-15", to: "04-30" }, daily_report_at: "12:30" }'),
+    });
     await h.start();
     await h.advance(at('2026-10-20', 12, 30));
-    expect(h.stored('2026-10-20')!.report.period).toEqual({ from: at('2026-10-19', 12, 30), to: at('2026-10-20', 12, 30) });
-    const off = harness({ start: at('2026-12-10', 9), watchedSince: at('2026-10-01', 0), config: site('heating: { daily_report_at: null }') });
+    expect(h.stored('2026-10-20')!.report.period).toEqual({
+      from: at('2026-10-19', 12, 30),
+      to: at('2026-10-20', 12, 30),
+    });
+    const off = harness({
+      start: at('2026-12-10', 9),
+      watchedSince: at('2026-10-01', 0),
+      config: site('heating: { daily_report_at: null }'),
+    });
     await off.start();
     await off.advance(at('2026-12-12', 9));
     expect(off.reports()).toEqual([]);
     expect(off.time.pending).toBe(0);
-    expect(off.scheduler.health()).toMatchObject({ status: 'ok', detail: 'no heating report scheduled (heating.daily_report_at is null)' });
+    expect(off.scheduler.health()).toMatchObject({
+      status: 'ok',
+      detail: 'no heating report scheduled (heating.daily_report_at is null)',
+    });
   });
 
   it('refuses a season day that does not exist, naming its path and line', () => {
@@ -346,12 +496,21 @@ describe('the daily heating report (S000 篇八 四.2(4))', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const p = (err as ConfigError).problems;
-      expect(p).toEqual([expect.objectContaining({ path: 'heating.season.from', message: '"11-31" is not a day every year has (use e.g. 02-28 or 03-01)' })]);
+      expect(p).toEqual([
+        expect.objectContaining({
+          path: 'heating.season.from',
+          message: '"11-31" is not a day every year has (use e.g. 02-28 or 03-01)',
+        }),
+      ]);
       expect(p[0]!.line).toBeGreaterThan(1);
     }
     expect(() => site('heating: { season: { to: "3-15" } }')).toThrow(ConfigError);
     expect(() => site('heating: { daily_report_at: "1pm" }')).toThrow(ConfigError);
     expect(() => site('heating: { notify_roles: [] }')).toThrow(ConfigError);
-    expect(site().heating).toEqual({ season: { from: '11-15', to: '03-15' }, daily_report_at: '13:00', notify_roles: ['head_office'] });
+    expect(site().heating).toEqual({
+      season: { from: '11-15', to: '03-15' },
+      daily_report_at: '13:00',
+      notify_roles: ['head_office'],
+    });
   });
 });

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { Incident } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
 import { addDays, isDate, localDate, localStamp } from '../../rules/reports/calendar.js';
-import { heatingPeriod, heatingStatusReport, inSeason, reportTime, seasonStart, type HeatingAlarmInput, type HeatingStatusReport } from '../../rules/reports/heating-status.js';
+import {
+  heatingPeriod,
+  heatingStatusReport,
+  inSeason,
+  reportTime,
+  seasonStart,
+  type HeatingAlarmInput,
+  type HeatingStatusReport,
+} from '../../rules/reports/heating-status.js';
 import type { Clock, Timers } from '../clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
@@ -196,13 +204,16 @@ export class HeatingReportScheduler implements HealthSource {
     const next = this.nextRun(now);
     if (next === undefined && !retry) return;
     const waits = [MAX_WAIT_MS, ...(next !== undefined ? [next - now] : []), ...(retry ? [RETRY_MS] : [])];
-    this.timer = this.o.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runDue().then(
-        (failed) => this.arm(failed),
-        () => this.arm(true),
-      );
-    }, Math.max(0, Math.min(...waits)));
+    this.timer = this.o.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.running = this.runDue().then(
+          (failed) => this.arm(failed),
+          () => this.arm(true),
+        );
+      },
+      Math.max(0, Math.min(...waits)),
+    );
   }
 
   /** Makes the due report if it is not kept yet, and announces what has not reached its channels; resolves true when something must be retried. */
@@ -220,7 +231,10 @@ export class HeatingReportScheduler implements HealthSource {
         if (since >= d.at) return false;
         stored = await this.make(d.date, since, now);
         await this.save(stored);
-        this.o.log.info({ report: d.date, status: stored.report.status, faults: stored.report.faults, late: stored.late }, `heating report ${d.date} made`);
+        this.o.log.info(
+          { report: d.date, status: stored.report.status, faults: stored.report.faults, late: stored.late },
+          `heating report ${d.date} made`,
+        );
       }
       this.last = { date: d.date, at: now, delivery: stored.delivery };
       if (stored.delivery.status === 'pending' || stored.delivery.status === 'failed') {
@@ -231,7 +245,10 @@ export class HeatingReportScheduler implements HealthSource {
     } catch (err) {
       const date = d?.date ?? localDate(now, this.tz);
       this.last = { date, at: this.o.clock.now(), error: (err as Error).message };
-      this.o.log.error({ report: date, err: (err as Error).message }, `heating report ${date} could not be made, kept or announced; retrying in 10 min`);
+      this.o.log.error(
+        { report: date, err: (err as Error).message },
+        `heating report ${date} could not be made, kept or announced; retrying in 10 min`,
+      );
       return true;
     }
   }
@@ -244,7 +261,9 @@ export class HeatingReportScheduler implements HealthSource {
     const before = (await this.dates()).filter((x) => x < date && x >= seasonStart(date, this.settings.season));
     const prev = before.length ? await this.read(before[0]!) : undefined;
     if (prev && prev.report.period.to < period.from) period.from = prev.report.period.to;
-    const pumps = this.o.config.devices.filter((d) => d.kind === 'pump' && d.role === 'heating_circulation').map((d) => d.id);
+    const pumps = this.o.config.devices
+      .filter((d) => d.kind === 'pump' && d.role === 'heating_circulation')
+      .map((d) => d.id);
     const report = heatingStatusReport({
       date,
       period,
@@ -254,7 +273,13 @@ export class HeatingReportScheduler implements HealthSource {
       heatingPumps: pumps,
       watchedFrom: since,
     });
-    return { version: 1, generatedAt: now, late: now - period.to > LATE_MS, report, delivery: { roles: this.settings.notify_roles, status: 'pending', channels: [], rounds: 0 } };
+    return {
+      version: 1,
+      generatedAt: now,
+      late: now - period.to > LATE_MS,
+      report,
+      delivery: { roles: this.settings.notify_roles, status: 'pending', channels: [], rounds: 0 },
+    };
   }
 
   /** Announces to every channel not reached yet, and writes down what each did. */
@@ -266,25 +291,48 @@ export class HeatingReportScheduler implements HealthSource {
     const results = this.o.announce ? await this.o.announce(this.announcement(stored, retry ? failed : undefined)) : [];
     const at = this.o.clock.now();
     const channels = new Map(d.channels.map((c) => [c.channel, c]));
-    for (const r of results) channels.set(r.channel, { channel: r.channel, sent: r.sent, at, ...(r.detail ? { detail: r.detail } : {}) });
+    for (const r of results)
+      channels.set(r.channel, { channel: r.channel, sent: r.sent, at, ...(r.detail ? { detail: r.detail } : {}) });
     const all = [...channels.values()];
-    const status: HeatingDelivery['status'] = all.length === 0 ? 'no_channel' : all.every((c) => c.sent) ? 'sent' : 'failed';
+    const status: HeatingDelivery['status'] =
+      all.length === 0 ? 'no_channel' : all.every((c) => c.sent) ? 'sent' : 'failed';
     const next: StoredHeatingReport = { ...stored, delivery: { ...d, status, channels: all, rounds: d.rounds + 1 } };
     await this.save(next);
-    if (status === 'no_channel') this.o.log.warn({ report: report.date, roles: d.roles }, `heating report ${report.date} kept, but no notification channel reaches ${d.roles.join(', ')}: send it by hand`);
-    for (const c of all.filter((x) => !x.sent)) this.o.log.error({ report: report.date, channel: c.channel, detail: c.detail }, `heating report ${report.date} not delivered on ${c.channel}; retrying in 10 min`);
-    if (status === 'sent') this.o.log.info({ report: report.date, channels: all.map((c) => c.channel) }, `heating report ${report.date} announced`);
+    if (status === 'no_channel')
+      this.o.log.warn(
+        { report: report.date, roles: d.roles },
+        `heating report ${report.date} kept, but no notification channel reaches ${d.roles.join(', ')}: send it by hand`,
+      );
+    for (const c of all.filter((x) => !x.sent))
+      this.o.log.error(
+        { report: report.date, channel: c.channel, detail: c.detail },
+        `heating report ${report.date} not delivered on ${c.channel}; retrying in 10 min`,
+      );
+    if (status === 'sent')
+      this.o.log.info(
+        { report: report.date, channels: all.map((c) => c.channel) },
+        `heating report ${report.date} announced`,
+      );
     return next;
   }
 
   private announcement(stored: StoredHeatingReport, only: string[] | undefined): Parameters<AnnouncementSender>[0] {
     const r = stored.report;
     const t = (ms: number) => localStamp(ms, this.tz);
-    const state = r.zero ? { zh: '正常（零报告）', en: 'normal (zero report)' } : { zh: `故障 ${r.faults} 起，未恢复 ${r.open.filter((c) => !c.drill).length} 起`, en: `faults: ${r.faults}, still open: ${r.open.filter((c) => !c.drill).length}` };
+    const state = r.zero
+      ? { zh: '正常（零报告）', en: 'normal (zero report)' }
+      : {
+          zh: `故障 ${r.faults} 起，未恢复 ${r.open.filter((c) => !c.drill).length} 起`,
+          en: `faults: ${r.faults}, still open: ${r.open.filter((c) => !c.drill).length}`,
+        };
     const lines = [
       ...r.summary.zh.split('\n'),
       ...r.summary.en.split('\n'),
-      ...(stored.late ? [`补报：${this.settings.daily_report_at} 时网关未运行，本报告于 ${t(stored.generatedAt)} 生成 / Sent late: the gateway was not running at ${this.settings.daily_report_at}; made ${t(stored.generatedAt)}`] : []),
+      ...(stored.late
+        ? [
+            `补报：${this.settings.daily_report_at} 时网关未运行，本报告于 ${t(stored.generatedAt)} 生成 / Sent late: the gateway was not running at ${this.settings.daily_report_at}; made ${t(stored.generatedAt)}`,
+          ]
+        : []),
       ...(this.o.link ? [this.o.link(r.date)] : []),
     ];
     return {
@@ -294,7 +342,20 @@ export class HeatingReportScheduler implements HealthSource {
       title: { zh: `供热日报 ${r.date} · ${state.zh}`, en: `Daily heating report ${r.date} · ${state.en}` },
       lines,
       // The report is real even in a drill (drill cases inside it are marked): as the incident messages say, `drill: null`.
-      data: { report: `heating-${r.date}`, date: r.date, from: r.period.from, to: r.period.to, status: r.status, zero: r.zero, faults: r.faults, open: r.open.filter((c) => !c.drill).length, drills: r.drills, late: stored.late, drill: null, device: null },
+      data: {
+        report: `heating-${r.date}`,
+        date: r.date,
+        from: r.period.from,
+        to: r.period.to,
+        status: r.status,
+        zero: r.zero,
+        faults: r.faults,
+        open: r.open.filter((c) => !c.drill).length,
+        drills: r.drills,
+        late: stored.late,
+        drill: null,
+        device: null,
+      },
     };
   }
 
@@ -305,17 +366,38 @@ export class HeatingReportScheduler implements HealthSource {
     const figures = {
       inSeason: inSeason(localDate(now, this.tz), this.settings.season),
       ...(next !== undefined ? { nextRunAt: next } : {}),
-      ...(this.last ? { lastReport: this.last.date, lastRunAt: this.last.at, ...(this.last.delivery ? { delivery: this.last.delivery.status } : {}) } : {}),
+      ...(this.last
+        ? {
+            lastReport: this.last.date,
+            lastRunAt: this.last.at,
+            ...(this.last.delivery ? { delivery: this.last.delivery.status } : {}),
+          }
+        : {}),
     };
-    if (this.settings.daily_report_at === null) return { status: 'ok', detail: 'no heating report scheduled (heating.daily_report_at is null)', ...figures };
-    if (this.last?.error) return { status: 'degraded', detail: `heating report ${this.last.date} could not be made: ${this.last.error}; retried every 10 min`, ...figures };
+    if (this.settings.daily_report_at === null)
+      return { status: 'ok', detail: 'no heating report scheduled (heating.daily_report_at is null)', ...figures };
+    if (this.last?.error)
+      return {
+        status: 'degraded',
+        detail: `heating report ${this.last.date} could not be made: ${this.last.error}; retried every 10 min`,
+        ...figures,
+      };
     const d = this.last?.delivery;
     if (d?.status === 'failed') {
       const bad = d.channels.filter((c) => !c.sent);
-      return { status: 'degraded', detail: `heating report ${this.last!.date} not delivered on ${bad.map((c) => `${c.channel} (${c.detail ?? 'failed'})`).join(', ')}; retried every 10 min`, ...figures };
+      return {
+        status: 'degraded',
+        detail: `heating report ${this.last!.date} not delivered on ${bad.map((c) => `${c.channel} (${c.detail ?? 'failed'})`).join(', ')}; retried every 10 min`,
+        ...figures,
+      };
     }
     // Not a fault of the gateway: the site has not named a channel. Said, not alarmed.
-    if (d?.status === 'no_channel') return { status: 'ok', detail: `no notification channel reaches ${d.roles.join(', ')}: heating reports are kept (GET /api/reports/heating) and must be sent by hand`, ...figures };
+    if (d?.status === 'no_channel')
+      return {
+        status: 'ok',
+        detail: `no notification channel reaches ${d.roles.join(', ')}: heating reports are kept (GET /api/reports/heating) and must be sent by hand`,
+        ...figures,
+      };
     return { status: 'ok', ...figures };
   }
 
@@ -363,7 +445,18 @@ export class HeatingReportScheduler implements HealthSource {
       const s = await this.read(date);
       if (!s) continue;
       const r = s.report;
-      out.push({ date, period: r.period, status: r.status, zero: r.zero, faults: r.faults, open: r.open.filter((c) => !c.drill).length, drills: r.drills, generatedAt: s.generatedAt, late: s.late, delivery: s.delivery.status });
+      out.push({
+        date,
+        period: r.period,
+        status: r.status,
+        zero: r.zero,
+        faults: r.faults,
+        open: r.open.filter((c) => !c.drill).length,
+        drills: r.drills,
+        generatedAt: s.generatedAt,
+        late: s.late,
+        delivery: s.delivery.status,
+      });
     }
     return out;
   }

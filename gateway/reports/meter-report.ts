@@ -1,7 +1,14 @@
 import { addDays, daysBetween, isDate, localMidnight } from '../../rules/reports/calendar.js';
 import type { ReportPeriod } from '../../rules/reports/meter-anomalies.js';
 import { buildMeterReport, type MeterReport, type ReportDrill } from '../../rules/reports/meter-report.js';
-import { METER_COUNTER, METER_KINDS, type MeterFacts, type MeterHistory, type MeterKind, type Text } from '../../rules/reports/types.js';
+import {
+  METER_COUNTER,
+  METER_KINDS,
+  type MeterFacts,
+  type MeterHistory,
+  type MeterKind,
+  type Text,
+} from '../../rules/reports/types.js';
 import { resolveThresholds } from '../../rules/thresholds.js';
 import type { DeviceConfig, SiteConfig } from '../config/schema.js';
 import { loadRegisterProfiles } from '../profiles/profile.js';
@@ -39,16 +46,29 @@ export interface RunMeterReportOptions extends MeterReportRequest {
 /** Checks a request against the site; throws ReportRequestError with words a person can act on. */
 export function reportPeriod(config: SiteConfig, req: MeterReportRequest, now: number): ReportPeriod {
   const tz = config.site.timezone;
-  for (const [name, v] of [['from', req.from], ['to', req.to]] as const) {
-    if (typeof v !== 'string' || !isDate(v)) throw new ReportRequestError(`${name} 须为日期 YYYY-MM-DD / ${name} must be a date YYYY-MM-DD (site time zone ${tz}), got ${JSON.stringify(v ?? null)}`);
+  for (const [name, v] of [
+    ['from', req.from],
+    ['to', req.to],
+  ] as const) {
+    if (typeof v !== 'string' || !isDate(v))
+      throw new ReportRequestError(
+        `${name} 须为日期 YYYY-MM-DD / ${name} must be a date YYYY-MM-DD (site time zone ${tz}), got ${JSON.stringify(v ?? null)}`,
+      );
   }
-  if (req.to < req.from) throw new ReportRequestError(`开始日期晚于结束日期，请对调 / from ${req.from} is after to ${req.to}: swap them`);
+  if (req.to < req.from)
+    throw new ReportRequestError(`开始日期晚于结束日期，请对调 / from ${req.from} is after to ${req.to}: swap them`);
   const days = daysBetween(req.from, req.to) + 1;
-  if (days > MAX_REPORT_DAYS) throw new ReportRequestError(`一份报告最多 ${MAX_REPORT_DAYS} 天 / ${days} days asked: a report covers at most ${MAX_REPORT_DAYS} days; ask for shorter periods`);
+  if (days > MAX_REPORT_DAYS)
+    throw new ReportRequestError(
+      `一份报告最多 ${MAX_REPORT_DAYS} 天 / ${days} days asked: a report covers at most ${MAX_REPORT_DAYS} days; ask for shorter periods`,
+    );
   const start = localMidnight(req.from, tz);
-  if (start >= now) throw new ReportRequestError(`开始日期尚未到来 / from ${req.from} is in the future (site time zone ${tz})`);
+  if (start >= now)
+    throw new ReportRequestError(`开始日期尚未到来 / from ${req.from} is in the future (site time zone ${tz})`);
   if (req.building !== undefined && !config.buildings.some((b) => b.id === req.building)) {
-    throw new ReportRequestError(`没有楼栋 "${req.building}" / unknown building "${req.building}"; this site has ${config.buildings.map((b) => b.id).join(', ')}`);
+    throw new ReportRequestError(
+      `没有楼栋 "${req.building}" / unknown building "${req.building}"; this site has ${config.buildings.map((b) => b.id).join(', ')}`,
+    );
   }
   return { from: req.from, to: req.to, start, end: Math.min(localMidnight(addDays(req.to, 1), tz), now), timeZone: tz };
 }
@@ -64,7 +84,11 @@ function profileSpan(device: DeviceConfig, profiles: Map<string, RegisterProfile
   return bits === undefined ? undefined : 2 ** bits * Math.abs(def.scale);
 }
 
-export function meterFacts(config: SiteConfig, building?: string, profiles?: Map<string, RegisterProfile>): MeterFacts[] {
+export function meterFacts(
+  config: SiteConfig,
+  building?: string,
+  profiles?: Map<string, RegisterProfile>,
+): MeterFacts[] {
   const vacant = new Set(config.buildings.flatMap((b) => b.units.filter((u) => u.vacant).map((u) => u.id)));
   const out: MeterFacts[] = [];
   for (const d of config.devices) {
@@ -72,7 +96,8 @@ export function meterFacts(config: SiteConfig, building?: string, profiles?: Map
     if (building !== undefined && d.place.building !== building) continue;
     const kind = d.kind as MeterKind;
     let span = d.counter_span;
-    if (span === undefined && d.protocol === 'modbus') span = profileSpan(d, profiles ?? (shippedProfiles ??= loadRegisterProfiles()), METER_COUNTER[kind].field);
+    if (span === undefined && d.protocol === 'modbus')
+      span = profileSpan(d, profiles ?? (shippedProfiles ??= loadRegisterProfiles()), METER_COUNTER[kind].field);
     out.push({
       id: d.id,
       kind,

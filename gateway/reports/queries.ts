@@ -1,6 +1,12 @@
 import { addDays, localMidnight, localTime } from '../../rules/reports/calendar.js';
 import type { ReportPeriod } from '../../rules/reports/meter-anomalies.js';
-import { METER_COUNTER, type MeterDay, type MeterFacts, type MeterHistory, type MeterKind } from '../../rules/reports/types.js';
+import {
+  METER_COUNTER,
+  type MeterDay,
+  type MeterFacts,
+  type MeterHistory,
+  type MeterKind,
+} from '../../rules/reports/types.js';
 import type { InfluxqlResult, InfluxqlSeries, StoreDriver } from '../store/types.js';
 
 // The meter report's questions to InfluxDB (InfluxQL). The database aggregates: one scan per
@@ -49,7 +55,10 @@ function median(values: number[]): number {
 export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory[]> {
   const { driver, period } = q;
   const influxql = driver.influxql?.bind(driver);
-  if (!influxql) throw new Error(`meter reports need InfluxQL: the ${driver.name} driver has none (use InfluxDB 1.x, or 2.x through its 1.x-compatible /query API)`);
+  if (!influxql)
+    throw new Error(
+      `meter reports need InfluxQL: the ${driver.name} driver has none (use InfluxDB 1.x, or 2.x through its 1.x-compatible /query API)`,
+    );
   const tz = period.timeZone;
   const water = q.kind === 'water_meter';
   const m = `"${q.kind}"`;
@@ -67,10 +76,21 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
       const ns = localTime(d, q.nightStartH, tz);
       const ne = localTime(q.nightEndH > q.nightStartH ? d : addDays(d, 1), q.nightEndH, tz);
       if (ne > end) break;
-      nights.push({ date: d, sql: `SELECT min("flow_m3h") AS min_flow FROM ${m} WHERE ${range(ns, ne)} GROUP BY "device"` });
+      nights.push({
+        date: d,
+        sql: `SELECT min("flow_m3h") AS min_flow FROM ${m} WHERE ${range(ns, ne)} GROUP BY "device"`,
+      });
     }
   }
-  const [dailyR, nightsR] = await Promise.all([influxql([daily], params), nights.length ? influxql(nights.map((n) => n.sql), params) : Promise.resolve([])]);
+  const [dailyR, nightsR] = await Promise.all([
+    influxql([daily], params),
+    nights.length
+      ? influxql(
+          nights.map((n) => n.sql),
+          params,
+        )
+      : Promise.resolve([]),
+  ]);
 
   const byId = new Map<string, MeterHistory>();
   for (const meter of q.meters) byId.set(meter.id, { meter, days: [], drops: [], gaps: [], nights: [] });
@@ -79,7 +99,9 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
     let d = dates.get(ts);
     if (d === undefined) {
       // tz() buckets start at local midnight: the date is the UTC date of that instant shifted by the zone's offset.
-      d = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ts));
+      d = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+        new Date(ts),
+      );
       dates.set(ts, d);
     }
     return d;
@@ -119,7 +141,8 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
     const usual = median(h.days.map((d) => d.count));
     let prev: MeterDay | undefined;
     for (const day of h.days) {
-      if (day.last! < day.first! || (prev && day.first! < prev.last!)) dropDays.push({ h, from: prev ? prev.start : day.start, to: Math.min(day.start + 25 * HOUR, end) });
+      if (day.last! < day.first! || (prev && day.first! < prev.last!))
+        dropDays.push({ h, from: prev ? prev.start : day.start, to: Math.min(day.start + 25 * HOUR, end) });
       prev = day;
     }
     if (h.days.length === 0) continue; // nothing at all: judged as one gap over the period
@@ -140,8 +163,13 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
 
   const width = q.gapBucketH * HOUR;
   const statements = [
-    ...dropDays.map((s, i) => `SELECT ${f} FROM ${m} WHERE "device" = $d${i} AND time >= ${s.from}ms AND time < ${s.to}ms`),
-    ...gapSpans.map((s, i) => `SELECT count(${f}) FROM ${m} WHERE "device" = $g${i} AND time >= ${s.from}ms AND time < ${s.to}ms GROUP BY time(${q.gapBucketH}h) fill(0)`),
+    ...dropDays.map(
+      (s, i) => `SELECT ${f} FROM ${m} WHERE "device" = $d${i} AND time >= ${s.from}ms AND time < ${s.to}ms`,
+    ),
+    ...gapSpans.map(
+      (s, i) =>
+        `SELECT count(${f}) FROM ${m} WHERE "device" = $g${i} AND time >= ${s.from}ms AND time < ${s.to}ms GROUP BY time(${q.gapBucketH}h) fill(0)`,
+    ),
   ];
   if (statements.length > 0) {
     const p = {
@@ -155,7 +183,13 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
         const before = rows[k - 1]![1];
         const after = rows[k]![1];
         const ts = rows[k]![0] as number;
-        if (typeof before === 'number' && typeof after === 'number' && after < before && !s.h.drops.some((d) => d.ts === ts)) s.h.drops.push({ ts, before, after });
+        if (
+          typeof before === 'number' &&
+          typeof after === 'number' &&
+          after < before &&
+          !s.h.drops.some((d) => d.ts === ts)
+        )
+          s.h.drops.push({ ts, before, after });
       }
     });
     gapSpans.forEach((s, i) => {

@@ -18,18 +18,50 @@ export function meterReportCsv(r: MeterReport, table: CsvTable = 'anomalies'): s
   if (table === 'totals') {
     return toCsv([
       ['building', 'meter_kind', 'unit', 'meters', 'reporting', 'total', 'anomalies', 'from', 'to'],
-      ...r.totals.map((t) => [t.building, t.meterKind, t.unit, t.meters, t.reporting, t.total, t.anomalies, r.from, r.to]),
+      ...r.totals.map((t) => [
+        t.building,
+        t.meterKind,
+        t.unit,
+        t.meters,
+        t.reporting,
+        t.total,
+        t.anomalies,
+        r.from,
+        r.to,
+      ]),
     ]);
   }
   if (table === 'daily') {
     const dates = r.meters[0]?.days.map((d) => d.date) ?? [];
     return toCsv([
       ['meter', 'meter_kind', 'building', 'unit', 'vacant', 'unit_of_use', ...dates, 'total'],
-      ...r.meters.map((m) => [m.id, m.kind, m.building, m.unit ?? '', m.vacant, METER_COUNTER[m.kind].unit, ...dates.map((d) => m.days.find((x) => x.date === d)?.use ?? ''), m.total ?? '']),
+      ...r.meters.map((m) => [
+        m.id,
+        m.kind,
+        m.building,
+        m.unit ?? '',
+        m.vacant,
+        METER_COUNTER[m.kind].unit,
+        ...dates.map((d) => m.days.find((x) => x.date === d)?.use ?? ''),
+        m.total ?? '',
+      ]),
     ]);
   }
   return toCsv([
-    ['severity', 'anomaly', 'anomaly_zh', 'building', 'unit', 'meter', 'meter_kind', 'from', 'to', 'evidence_zh', 'evidence_en', 'values'],
+    [
+      'severity',
+      'anomaly',
+      'anomaly_zh',
+      'building',
+      'unit',
+      'meter',
+      'meter_kind',
+      'from',
+      'to',
+      'evidence_zh',
+      'evidence_en',
+      'values',
+    ],
     ...r.anomalies.map((a) => [
       a.severity,
       a.kind,
@@ -58,7 +90,8 @@ function chart(m: MeterRow, flagged: Set<string>): string {
   const bw = w / Math.max(1, m.days.length);
   const bars = m.days
     .map((d, i) => {
-      if (d.use === null) return `<rect x="${(i * bw).toFixed(1)}" y="${hgt - 2}" width="${Math.max(1, bw - 1).toFixed(1)}" height="2" fill="#bbb"><title>${d.date}: 无数据 no data</title></rect>`;
+      if (d.use === null)
+        return `<rect x="${(i * bw).toFixed(1)}" y="${hgt - 2}" width="${Math.max(1, bw - 1).toFixed(1)}" height="2" fill="#bbb"><title>${d.date}: 无数据 no data</title></rect>`;
       const h = Math.max(1, (d.use / max) * (hgt - 4));
       return `<rect x="${(i * bw).toFixed(1)}" y="${(hgt - h).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${h.toFixed(1)}" fill="${flagged.has(d.date) ? '#c62828' : '#1565c0'}"><title>${d.date}: ${d.use} ${METER_COUNTER[m.kind].unit}</title></rect>`;
     })
@@ -84,7 +117,8 @@ export function meterReportHtml(r: MeterReport): string {
     const set = flaggedDays.get(a.meter) ?? new Set<string>();
     const first = at(a.from).slice(0, 10);
     const last = at(Math.max(a.from, a.to - 1)).slice(0, 10);
-    for (const d of rows.get(a.meter)?.days ?? []) if (a.kind !== 'data_gap' && first <= d.date && d.date <= last) set.add(d.date);
+    for (const d of rows.get(a.meter)?.days ?? [])
+      if (a.kind !== 'data_gap' && first <= d.date && d.date <= last) set.add(d.date);
     flaggedDays.set(a.meter, set);
   }
   const byMeter = new Map<string, typeof r.anomalies>();
@@ -103,7 +137,12 @@ export function meterReportHtml(r: MeterReport): string {
     })
     .join('\n');
   const rollovers = r.meters.flatMap((m) => m.rollovers);
-  const drills = r.drills.map((d) => `${esc(d.title?.zh ?? d.scenario)} ${esc(d.title?.en ?? '')} (${esc(at(d.from))}${d.to !== undefined ? ` – ${esc(at(d.to))}` : ''})`).join('; ');
+  const drills = r.drills
+    .map(
+      (d) =>
+        `${esc(d.title?.zh ?? d.scenario)} ${esc(d.title?.en ?? '')} (${esc(at(d.from))}${d.to !== undefined ? ` – ${esc(at(d.to))}` : ''})`,
+    )
+    .join('; ');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>表具异常报告 Meter-anomaly report ${esc(r.from)} – ${esc(r.to)}</title>
 <style>

@@ -91,7 +91,9 @@ export class MeterReportScheduler implements HealthSource {
       // The month whose report ran most recently: this month's run day if passed, else last month's.
       const [y, mo, d] = runDay.split('-').map(Number) as [number, number, number];
       const runMonth = d >= r.monthly_day ? new Date(Date.UTC(y, mo - 1, 1)) : new Date(Date.UTC(y, mo - 2, 1));
-      const first = new Date(Date.UTC(runMonth.getUTCFullYear(), runMonth.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
+      const first = new Date(Date.UTC(runMonth.getUTCFullYear(), runMonth.getUTCMonth() - 1, 1))
+        .toISOString()
+        .slice(0, 10);
       const last = addDays(runMonth.toISOString().slice(0, 10), -1);
       out.push({ name: `meters-monthly-${first.slice(0, 7)}`, schedule: 'monthly', from: first, to: last });
     }
@@ -115,13 +117,16 @@ export class MeterReportScheduler implements HealthSource {
     const now = this.o.clock.now();
     const next = this.nextRun(now);
     if (next === undefined) return;
-    this.timer = this.o.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.runDue().then(
-        (failed) => this.arm(failed ? RETRY_MS : undefined),
-        () => this.arm(RETRY_MS),
-      );
-    }, delay ?? next - now);
+    this.timer = this.o.timers.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.running = this.runDue().then(
+          (failed) => this.arm(failed ? RETRY_MS : undefined),
+          () => this.arm(RETRY_MS),
+        );
+      },
+      delay ?? next - now,
+    );
   }
 
   /** Makes every due report that is not stored yet; resolves true when one failed (retry later). */
@@ -141,7 +146,10 @@ export class MeterReportScheduler implements HealthSource {
       } catch (err) {
         failed = true;
         this.last = { at: this.o.clock.now(), report: d.name, error: (err as Error).message };
-        this.o.log.error({ report: d.name, err: (err as Error).message }, `meter report ${d.name} failed; retrying in 10 min`);
+        this.o.log.error(
+          { report: d.name, err: (err as Error).message },
+          `meter report ${d.name} failed; retrying in 10 min`,
+        );
       }
     }
     return failed;
@@ -150,9 +158,21 @@ export class MeterReportScheduler implements HealthSource {
   /** Scheduled: when the next report is made, and how the last one went (a failed one is retried every 10 min). */
   health(): ComponentHealth {
     const next = this.nextRun(this.o.clock.now());
-    const figures = { ...(next !== undefined ? { nextRunAt: next } : {}), ...(this.last ? { lastReport: this.last.report, lastRunAt: this.last.at } : {}) };
-    if (this.last?.error) return { status: 'degraded', detail: `meter report ${this.last.report} failed: ${this.last.error}; retried every 10 min`, ...figures };
-    return { status: 'ok', ...(next === undefined ? { detail: 'no reports scheduled (reports.daily_at is null)' } : {}), ...figures };
+    const figures = {
+      ...(next !== undefined ? { nextRunAt: next } : {}),
+      ...(this.last ? { lastReport: this.last.report, lastRunAt: this.last.at } : {}),
+    };
+    if (this.last?.error)
+      return {
+        status: 'degraded',
+        detail: `meter report ${this.last.report} failed: ${this.last.error}; retried every 10 min`,
+        ...figures,
+      };
+    return {
+      status: 'ok',
+      ...(next === undefined ? { detail: 'no reports scheduled (reports.daily_at is null)' } : {}),
+      ...figures,
+    };
   }
 
   /** When this gateway first ran with this data directory (written on the first start). */
@@ -176,7 +196,9 @@ export class MeterReportScheduler implements HealthSource {
     if (!this.o.announce) return;
     const roles = this.o.config.reports.notify_roles;
     const major = r.anomalies.filter((a) => a.severity === 'major' || a.severity === 'critical').length;
-    const kinds = ANOMALY_KIND_NAMES.filter((k) => r.counts[k] > 0).map((k) => `${ANOMALY_KINDS[k].title.zh} ${ANOMALY_KINDS[k].title.en}: ${r.counts[k]}`);
+    const kinds = ANOMALY_KIND_NAMES.filter((k) => r.counts[k] > 0).map(
+      (k) => `${ANOMALY_KINDS[k].title.zh} ${ANOMALY_KINDS[k].title.en}: ${r.counts[k]}`,
+    );
     const drill = r.drills.length > 0;
     const lines = [
       `${r.from === r.to ? r.from : `${r.from} – ${r.to}`}: ${r.anomalies.length} 项异常 anomalies（${major} 项重要 major）`,
@@ -184,21 +206,45 @@ export class MeterReportScheduler implements HealthSource {
       ...(drill ? [`本期含演练 includes a drill: ${r.drills.map((d) => d.id).join(', ')}`] : []),
       ...(this.o.link ? [this.o.link(name)] : []),
     ];
-    const title = schedule === 'daily' ? { zh: '表具异常日报', en: 'Daily meter-anomaly report' } : { zh: '表具异常月报', en: 'Monthly meter-anomaly report' };
-    const results = await this.o.announce({ kind: 'meter_report', roles, title, lines, data: { report: name, from: r.from, to: r.to, anomalies: r.anomalies.length, major, drill } });
-    for (const x of results.filter((y) => !y.sent)) this.o.log.error({ report: name, channel: x.channel, detail: x.detail }, `meter report ${name} not announced on ${x.channel}`);
+    const title =
+      schedule === 'daily'
+        ? { zh: '表具异常日报', en: 'Daily meter-anomaly report' }
+        : { zh: '表具异常月报', en: 'Monthly meter-anomaly report' };
+    const results = await this.o.announce({
+      kind: 'meter_report',
+      roles,
+      title,
+      lines,
+      data: { report: name, from: r.from, to: r.to, anomalies: r.anomalies.length, major, drill },
+    });
+    for (const x of results.filter((y) => !y.sent))
+      this.o.log.error(
+        { report: name, channel: x.channel, detail: x.detail },
+        `meter report ${name} not announced on ${x.channel}`,
+      );
   }
 
   async list(): Promise<StoredReportInfo[]> {
     if (!existsSync(this.o.dir)) return [];
     const out: StoredReportInfo[] = [];
-    for (const file of (await readdir(this.o.dir)).filter((f) => f.endsWith('.json')).sort().reverse()) {
+    for (const file of (await readdir(this.o.dir))
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .reverse()) {
       const name = file.slice(0, -5);
       const m = NAME.exec(name);
       if (!m) continue;
       const r = await this.read(name);
       if (!r) continue;
-      out.push({ name, schedule: m[1] as Schedule, from: r.from, to: r.to, generatedAt: r.generatedAt, anomalies: r.anomalies.length, drill: r.drills.length > 0 });
+      out.push({
+        name,
+        schedule: m[1] as Schedule,
+        from: r.from,
+        to: r.to,
+        generatedAt: r.generatedAt,
+        anomalies: r.anomalies.length,
+        drill: r.drills.length > 0,
+      });
     }
     return out;
   }

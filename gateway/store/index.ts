@@ -11,7 +11,15 @@ export { Influx1Driver, type Influx1Options } from './influx1.js';
 export { Influx2Driver, type Influx2Options } from './influx2.js';
 export { findInfluxd, startInfluxd, type InfluxdProcess, type StartInfluxdOptions } from './influxd.js';
 export { Spool, type SpoolBatch, type SpoolOptions } from './spool.js';
-export type { AggregateQuery, AggregateRow, Aggregation, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+export type {
+  AggregateQuery,
+  AggregateRow,
+  Aggregation,
+  Point,
+  ReadingsQuery,
+  StoreDriver,
+  StoredRow,
+} from './types.js';
 export { StoreWriter, realTimers, type StoreWriterOptions, type Timers, type WriterLog } from './writer.js';
 
 export interface CreateStoreOptions {
@@ -83,7 +91,10 @@ export function createStore(opts: CreateStoreOptions): Store {
       return spool.append(lines).then(() =>
         writer.setAside(reason, entries).catch((err: Error) => {
           // The points are in the log line then: not lost, though not in the file.
-          opts.log?.error({ err: err.message, reason, points: entries.map((e) => e.point) }, 'store: could not keep readings that cannot be stored in the rejected file');
+          opts.log?.error(
+            { err: err.message, reason, points: entries.map((e) => e.point) },
+            'store: could not keep readings that cannot be stored in the rejected file',
+          );
         }),
       );
     },

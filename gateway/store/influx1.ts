@@ -2,9 +2,26 @@ import { FieldType, InfluxDB, escape, type ISchemaOptions } from 'influx';
 import { DEVICE_KINDS, FIELDS, type FieldType as CatalogueType } from '../../rules/model/fields.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
-import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, splitStorable, queryFields, storedFieldType } from './influx-schema.js';
+import {
+  QUALITY_FIELD,
+  TAG_NAMES,
+  isoMicros,
+  msToNsLiteral,
+  splitStorable,
+  queryFields,
+  storedFieldType,
+} from './influx-schema.js';
 import { toLineProtocol } from './line-protocol.js';
-import type { AggregateQuery, AggregateRow, Aggregation, InfluxqlResult, Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import type {
+  AggregateQuery,
+  AggregateRow,
+  Aggregation,
+  InfluxqlResult,
+  Point,
+  ReadingsQuery,
+  StoreDriver,
+  StoredRow,
+} from './types.js';
 
 export interface Influx1Options {
   /** e.g. http://127.0.0.1:8086 (a path prefix is kept, for reverse proxies). */
@@ -77,7 +94,8 @@ export class Influx1Driver implements StoreDriver {
     this.writeUrl = `${base}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
     this.writeHeaders = { 'content-type': 'text/plain; charset=utf-8' };
     this.queryUrl = `${base}/query`;
-    if (username !== undefined) this.writeHeaders.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+    if (username !== undefined)
+      this.writeHeaders.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     this.influx = new InfluxDB({
       hosts: [
         {
@@ -122,7 +140,11 @@ export class Influx1Driver implements StoreDriver {
       await this.writeBody(body, ok.length, () => body.split('\n'));
     }
     if (refused.length > 0) {
-      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, [], refused);
+      throw new StoreRejectedError(
+        `${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`,
+        [],
+        refused,
+      );
     }
   }
 
@@ -148,7 +170,12 @@ export class Influx1Driver implements StoreDriver {
   }
 
   private async post(body: string): Promise<void> {
-    const res = await fetch(this.writeUrl, { method: 'POST', body, headers: this.writeHeaders, signal: AbortSignal.timeout(this.timeoutMs) });
+    const res = await fetch(this.writeUrl, {
+      method: 'POST',
+      body,
+      headers: this.writeHeaders,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     const text = await res.text();
     if (res.status !== 204 && res.status !== 200) throw new WriteStatusError(res.status, text);
   }
@@ -206,14 +233,24 @@ export class Influx1Driver implements StoreDriver {
   }
 
   async influxql(statements: string[], params: Record<string, string> = {}): Promise<InfluxqlResult[]> {
-    const body = new URLSearchParams({ db: this.opts.database, q: statements.join(';\n'), epoch: 'ms', params: JSON.stringify(params) });
+    const body = new URLSearchParams({
+      db: this.opts.database,
+      q: statements.join(';\n'),
+      epoch: 'ms',
+      params: JSON.stringify(params),
+    });
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     if (this.writeHeaders.authorization) headers.authorization = this.writeHeaders.authorization;
     let res: Response;
     let text: string;
     try {
       // Reports scan months of readings: a minute, not the write timeout.
-      res = await fetch(this.queryUrl, { method: 'POST', body, headers, signal: AbortSignal.timeout(Math.max(this.timeoutMs, 60_000)) });
+      res = await fetch(this.queryUrl, {
+        method: 'POST',
+        body,
+        headers,
+        signal: AbortSignal.timeout(Math.max(this.timeoutMs, 60_000)),
+      });
       text = await res.text();
     } catch (err) {
       throw this.fail('query', err);
@@ -262,7 +299,8 @@ const LOOKBACK_MS = 3_600_000;
  * Identifiers are catalogue names, quoted; the device is a bound parameter.
  */
 export function aggregateStatement(q: AggregateQuery): string {
-  if (!Number.isSafeInteger(q.everyMs) || q.everyMs < 1000 || q.everyMs % 1000 !== 0) throw new Error(`bad interval ${q.everyMs} ms`);
+  if (!Number.isSafeInteger(q.everyMs) || q.everyMs < 1000 || q.everyMs % 1000 !== 0)
+    throw new Error(`bad interval ${q.everyMs} ms`);
   if (!ZONE.test(q.timezone)) throw new Error(`bad time zone "${q.timezone}"`);
   const names = Object.keys(q.columns);
   if (names.length === 0) throw new Error('no columns to aggregate');

@@ -38,7 +38,11 @@ beforeAll(async () => {
         headers: req.headers,
         body: (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
       });
-      const answer = answers[`${req.method} ${u.pathname}`] ?? { status: 404, body: '{"code":"not found","message":"path not found"}', type: 'application/json' };
+      const answer = answers[`${req.method} ${u.pathname}`] ?? {
+        status: 404,
+        body: '{"code":"not found","message":"path not found"}',
+        type: 'application/json',
+      };
       if (answer === 'hang-up') return req.socket.destroy();
       res.writeHead(answer.status, answer.type ? { 'content-type': answer.type } : {});
       res.end(answer.body ?? '');
@@ -96,31 +100,53 @@ describe('Influx2Driver on the wire', () => {
   });
 
   it('a server error is a plain (retryable) error naming the server, org and bucket; the client does not retry by itself', async () => {
-    answers['POST /api/v2/write'] = { status: 503, body: '{"code":"unavailable","message":"too busy"}', type: 'application/json' };
-    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    answers['POST /api/v2/write'] = {
+      status: 503,
+      body: '{"code":"unavailable","message":"too busy"}',
+      type: 'application/json',
+    };
+    const err = await driver()
+      .write([lift])
+      .catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
-    expect(err!.message).toMatch(new RegExp(`InfluxDB at ${url} \\(org "estate org", bucket "dutyroom/raw"\\): writing 1 points failed: HTTP 503`));
+    expect(err!.message).toMatch(
+      new RegExp(`InfluxDB at ${url} \\(org "estate org", bucket "dutyroom/raw"\\): writing 1 points failed: HTTP 503`),
+    );
     expect(seen).toHaveLength(1);
   });
 
   it('a refused token is retryable too (the operator fixes the token, the readings wait in the spool)', async () => {
-    answers['POST /api/v2/write'] = { status: 401, body: '{"code":"unauthorized","message":"unauthorized access"}', type: 'application/json' };
-    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    answers['POST /api/v2/write'] = {
+      status: 401,
+      body: '{"code":"unauthorized","message":"unauthorized access"}',
+      type: 'application/json',
+    };
+    const err = await driver()
+      .write([lift])
+      .catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
     expect(err!.message).toMatch(/HTTP 401.*unauthorized access/);
   });
 
   it('a dropped connection is retryable', async () => {
     answers['POST /api/v2/write'] = 'hang-up';
-    const err = await driver().write([lift]).catch((e: unknown) => e as Error);
+    const err = await driver()
+      .write([lift])
+      .catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
     expect(err!.message).toMatch(/writing 1 points failed/);
   });
 
   it('data the server refuses (400, 422) becomes StoreRejectedError with the lines sent', async () => {
     for (const status of [400, 422]) {
-      answers['POST /api/v2/write'] = { status, body: '{"code":"invalid","message":"failure writing points: field type conflict"}', type: 'application/json' };
-      const err = await driver().write([lift, water]).catch((e: unknown) => e);
+      answers['POST /api/v2/write'] = {
+        status,
+        body: '{"code":"invalid","message":"failure writing points: field type conflict"}',
+        type: 'application/json',
+      };
+      const err = await driver()
+        .write([lift, water])
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreRejectedError);
       expect((err as StoreRejectedError).lines).toEqual(toLineProtocol([lift, water]).split('\n'));
       expect((err as StoreRejectedError).lines).toHaveLength(2);
@@ -130,7 +156,9 @@ describe('Influx2Driver on the wire', () => {
 
   it('never sends points that cannot be stored; sends the rest', async () => {
     const bad: Point = { ...lift, fields: { floor: 'third' } };
-    const err = await driver().write([bad, water]).catch((e: unknown) => e);
+    const err = await driver()
+      .write([bad, water])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as StoreRejectedError).points).toEqual([bad]);
     expect(seen).toHaveLength(1);
@@ -138,17 +166,31 @@ describe('Influx2Driver on the wire', () => {
   });
 
   it('connect() finds an existing bucket, or creates it in the organisation', async () => {
-    answers['GET /api/v2/buckets'] = { status: 200, body: '{"buckets":[{"id":"b1","name":"dutyroom/raw"}]}', type: 'application/json' };
+    answers['GET /api/v2/buckets'] = {
+      status: 200,
+      body: '{"buckets":[{"id":"b1","name":"dutyroom/raw"}]}',
+      type: 'application/json',
+    };
     await driver().connect();
-    expect(seen.map((s) => `${s.method} ${s.path}?${s.query}`)).toEqual(['GET /api/v2/buckets?org=estate+org&name=dutyroom%2Fraw']);
+    expect(seen.map((s) => `${s.method} ${s.path}?${s.query}`)).toEqual([
+      'GET /api/v2/buckets?org=estate+org&name=dutyroom%2Fraw',
+    ]);
     expect(seen[0]!.headers.authorization).toBe('Token s3cr3t');
 
     seen = [];
     answers['GET /api/v2/buckets'] = { status: 200, body: '{"buckets":[]}', type: 'application/json' };
-    answers['GET /api/v2/orgs'] = { status: 200, body: '{"orgs":[{"id":"0123abcd","name":"estate org"}]}', type: 'application/json' };
+    answers['GET /api/v2/orgs'] = {
+      status: 200,
+      body: '{"orgs":[{"id":"0123abcd","name":"estate org"}]}',
+      type: 'application/json',
+    };
     answers['POST /api/v2/buckets'] = { status: 201, body: '{"id":"new"}', type: 'application/json' };
     await driver().connect();
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v2/buckets', 'GET /api/v2/orgs', 'POST /api/v2/buckets']);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'GET /api/v2/buckets',
+      'GET /api/v2/orgs',
+      'POST /api/v2/buckets',
+    ]);
     expect(JSON.parse(seen[2]!.body)).toEqual({ orgID: '0123abcd', name: 'dutyroom/raw', retentionRules: [] });
   });
 
@@ -159,8 +201,14 @@ describe('Influx2Driver on the wire', () => {
   });
 
   it('connect() says what failed', async () => {
-    answers['GET /api/v2/buckets'] = { status: 401, body: '{"code":"unauthorized","message":"unauthorized access"}', type: 'application/json' };
-    await expect(driver().connect()).rejects.toThrow(/\(org "estate org", bucket "dutyroom\/raw"\): connecting \(create bucket if missing\) failed: HTTP 401/);
+    answers['GET /api/v2/buckets'] = {
+      status: 401,
+      body: '{"code":"unauthorized","message":"unauthorized access"}',
+      type: 'application/json',
+    };
+    await expect(driver().connect()).rejects.toThrow(
+      /\(org "estate org", bucket "dutyroom\/raw"\): connecting \(create bucket if missing\) failed: HTTP 401/,
+    );
   });
 
   it('queries with Flux, every value escaped, and reads typed rows in time order', async () => {
@@ -178,7 +226,14 @@ describe('Influx2Driver on the wire', () => {
       ].join('\r\n'),
     };
     const evil = 'x") |> drop() //';
-    const rows = await driver().query({ measurement: 'lift', deviceId: evil, from: 1_700_000_000_000, to: 1_700_000_060_000, fields: ['floor', 'door', 'occupied'], limit: 100 });
+    const rows = await driver().query({
+      measurement: 'lift',
+      deviceId: evil,
+      from: 1_700_000_000_000,
+      to: 1_700_000_060_000,
+      fields: ['floor', 'door', 'occupied'],
+      limit: 100,
+    });
     expect(rows).toEqual([
       { time: '2023-11-14T22:13:20.123450Z', fields: { floor: 3, door: 'closed', occupied: true } },
       { time: '2023-11-14T22:13:21.000000Z', fields: { floor: 4, door: null, occupied: false } },
@@ -191,6 +246,8 @@ describe('Influx2Driver on the wire', () => {
     expect(flux).toContain('r.device == "x\\") |> drop() //"');
     expect(flux).toContain('set: ["floor","door","occupied"]');
     expect(flux).toContain('limit(n: 100)');
-    await expect(driver().query({ measurement: 'lift', deviceId: 'a', from: 0, to: 1, fields: ['floor) |> drop('], limit: 1 })).rejects.toThrow(/unknown field/);
+    await expect(
+      driver().query({ measurement: 'lift', deviceId: 'a', from: 0, to: 1, fields: ['floor) |> drop('], limit: 1 }),
+    ).rejects.toThrow(/unknown field/);
   });
 });

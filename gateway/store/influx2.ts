@@ -41,7 +41,11 @@ export class Influx2Driver implements StoreDriver {
   constructor(private readonly opts: Influx2Options) {
     const url = new URL(opts.url);
     this.where = `InfluxDB at ${url.origin}${url.pathname === '/' ? '' : url.pathname} (org "${opts.org}", bucket "${opts.bucket}")`;
-    this.client = new InfluxDB({ url: opts.url.replace(/\/+$/, ''), token: opts.token, timeout: opts.timeoutMs ?? 10_000 });
+    this.client = new InfluxDB({
+      url: opts.url.replace(/\/+$/, ''),
+      token: opts.token,
+      timeout: opts.timeoutMs ?? 10_000,
+    });
   }
 
   private fail(what: string, err: unknown): Error {
@@ -63,7 +67,10 @@ export class Influx2Driver implements StoreDriver {
     try {
       const found = await this.api<{ buckets?: unknown[] }>(`/api/v2/buckets?${q}`, 'GET');
       if ((found.buckets ?? []).length > 0) return;
-      const orgs = await this.api<{ orgs?: { id: string }[] }>(`/api/v2/orgs?org=${encodeURIComponent(this.opts.org)}`, 'GET');
+      const orgs = await this.api<{ orgs?: { id: string }[] }>(
+        `/api/v2/orgs?org=${encodeURIComponent(this.opts.org)}`,
+        'GET',
+      );
       const orgID = orgs.orgs?.[0]?.id;
       if (!orgID) throw new Error(`organisation "${this.opts.org}" not found`);
       await this.api('/api/v2/buckets', 'POST', { orgID, name: this.opts.bucket, retentionRules: [] });
@@ -85,14 +92,20 @@ export class Influx2Driver implements StoreDriver {
       await this.writeBody(body, ok.length, () => body.split('\n'));
     }
     if (refused.length > 0) {
-      throw new StoreRejectedError(`${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`, [], refused);
+      throw new StoreRejectedError(
+        `${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`,
+        [],
+        refused,
+      );
     }
   }
 
   private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {
     const api = this.client.getWriteApi(this.opts.org, this.opts.bucket, 'us', {
       ...noBatchingNoRetry(count),
-      ...(this.opts.gzipThreshold !== undefined ? { gzipThreshold: this.opts.gzipThreshold } : { gzipThreshold: Number.POSITIVE_INFINITY }),
+      ...(this.opts.gzipThreshold !== undefined
+        ? { gzipThreshold: this.opts.gzipThreshold }
+        : { gzipThreshold: Number.POSITIVE_INFINITY }),
     });
     try {
       // The lines made by line-protocol.ts, as one record (same text as the client's Point, tested, cheaper).
@@ -101,7 +114,8 @@ export class Influx2Driver implements StoreDriver {
     } catch (err) {
       const failure = this.fail(`writing ${count} points`, err);
       // 400/422: the server refused the data itself (type conflict, bad line); retrying cannot help.
-      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422)) throw new StoreRejectedError(failure.message, lines());
+      if (err instanceof HttpError && (err.statusCode === 400 || err.statusCode === 422))
+        throw new StoreRejectedError(failure.message, lines());
       throw failure;
     } finally {
       void api.close().catch(() => undefined);

@@ -195,7 +195,10 @@ async function pingOnce(url: string): Promise<boolean> {
 
 export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdProcess> {
   const binary = opts.binary ?? findInfluxd();
-  if (!binary) throw new Error('influxd (InfluxDB 1.x) is not installed: run `npm run setup` (it installs the Debian package "influxdb")');
+  if (!binary)
+    throw new Error(
+      'influxd (InfluxDB 1.x) is not installed: run `npm run setup` (it installs the Debian package "influxdb")',
+    );
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
   const configPath = join(dataDir, 'influxd.conf');
@@ -283,7 +286,8 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
-      if (exitInfo) throw new Error(`influxd ${binary} stopped while starting (${exitInfo}); its last output:\n${tail.join('\n')}`);
+      if (exitInfo)
+        throw new Error(`influxd ${binary} stopped while starting (${exitInfo}); its last output:\n${tail.join('\n')}`);
       if (await pingOnce(url)) {
         ready = true;
         return;
@@ -291,7 +295,9 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         await exited;
-        throw new Error(`influxd did not answer ${url}/ping within ${readyTimeoutMs} ms; its last output:\n${tail.join('\n')}`);
+        throw new Error(
+          `influxd did not answer ${url}/ping within ${readyTimeoutMs} ms; its last output:\n${tail.join('\n')}`,
+        );
       }
       await delay(50);
     }

@@ -14,7 +14,14 @@ export function legacyRecord(line: string): string | { problem: string } {
   } catch {
     return { problem: 'not JSON' };
   }
-  if (point === null || typeof point !== 'object' || typeof point.tags !== 'object' || point.tags === null || typeof point.fields !== 'object' || point.fields === null) {
+  if (
+    point === null ||
+    typeof point !== 'object' ||
+    typeof point.tags !== 'object' ||
+    point.tags === null ||
+    typeof point.fields !== 'object' ||
+    point.fields === null
+  ) {
     return { problem: 'not a point' };
   }
   const why = unstorable(point);

@@ -13,7 +13,7 @@ import type { Point } from './types.js';
 // client's Point with typed field setters. Both are the reference here.
 
 let seed = 42;
-const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
 const ODD = ['plain', 'with space', 'comma,here', 'eq=sign', 'quote"d', 'back\\slash', '楼 1', 'a, b= c'];
 
@@ -23,7 +23,13 @@ function randomPoint(i: number): Point {
   for (const [name, def] of Object.entries(FIELDS[kind])) {
     if (rnd() < 0.4) continue;
     fields[name] =
-      def.type === 'float' ? pick([0, 12, -3.5, 1e21, 1.5e-7, 230.123456789, rnd() * 1000]) : def.type === 'int' ? pick([0, 7, -20, 65535]) : def.type === 'bool' ? rnd() < 0.5 : pick(ODD);
+      def.type === 'float'
+        ? pick([0, 12, -3.5, 1e21, 1.5e-7, 230.123456789, rnd() * 1000])
+        : def.type === 'int'
+          ? pick([0, 7, -20, 65535])
+          : def.type === 'bool'
+            ? rnd() < 0.5
+            : pick(ODD);
   }
   if (Object.keys(fields).length === 0 || rnd() < 0.2) fields[QUALITY_FIELD] = pick(['uncertain', 'bad']);
   // Tags inserted in name order: node-influx keeps insertion order, we sort.
@@ -64,7 +70,12 @@ describe('toLineProtocol', () => {
   });
 
   it('says what node-influx says with the catalogue schema (InfluxDB 1.x)', async () => {
-    const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(url).port), database: 'db', schema: influxSchemas('db') });
+    const influx = new InfluxDB({
+      host: '127.0.0.1',
+      port: Number(new URL(url).port),
+      database: 'db',
+      schema: influxSchemas('db'),
+    });
     await influx.writePoints(
       points.map((p) => ({ measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.tsUs })),
       { precision: 'u' },
@@ -89,7 +100,12 @@ describe('toLineProtocol', () => {
   });
 
   it('types by the catalogue, not by the value', () => {
-    const p: Point = { measurement: 'water_meter', tags: { device: 'm' }, fields: { total_m3: 12, error_code: 12, leak: true }, tsUs: 5 };
+    const p: Point = {
+      measurement: 'water_meter',
+      tags: { device: 'm' },
+      fields: { total_m3: 12, error_code: 12, leak: true },
+      tsUs: 5,
+    };
     expect(toLineProtocol([p])).toBe('water_meter,device=m error_code=12i,leak=T,total_m3=12 5');
   });
 });

@@ -26,7 +26,10 @@ function quoted(s: string): string {
 /** Fields of each measurement sorted by name (the order both libraries use): `name=` and type. */
 const SORTED_FIELDS: Record<string, { name: string; prefix: string; type: FieldType }[]> = Object.fromEntries(
   DEVICE_KINDS.map((kind) => {
-    const defs: [string, FieldType][] = [...Object.entries(FIELDS[kind]).map(([n, d]): [string, FieldType] => [n, d.type]), [QUALITY_FIELD, 'enum']];
+    const defs: [string, FieldType][] = [
+      ...Object.entries(FIELDS[kind]).map(([n, d]): [string, FieldType] => [n, d.type]),
+      [QUALITY_FIELD, 'enum'],
+    ];
     defs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return [kind, defs.map(([name, type]) => ({ name, prefix: `${escapeKey(name)}=`, type }))];
   }),

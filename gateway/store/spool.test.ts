@@ -42,7 +42,10 @@ async function readAll(spool: Spool, after = 0, step = 1000): Promise<string[]> 
     seq = batch.lastSeq;
   }
 }
-const segFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.seg')).sort();
+const segFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.seg'))
+    .sort();
 
 afterEach(async () => {
   for (const s of open_.splice(0)) await s.close();
@@ -55,7 +58,7 @@ describe('Spool', () => {
     const dir = newDir();
     const spool = await openSpool({ dir, segmentBytes: 4096 });
     const sent: string[] = [];
-    for (let i = 0; i < 600; ) {
+    for (let i = 0; i < 600;) {
       const n = 1 + (i % 13);
       const batch = range(i, n);
       await spool.append(batch);
@@ -99,7 +102,11 @@ describe('Spool', () => {
     // Nothing written yet: the group waits for the interval (or an explicit flush).
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
     expect(events).toEqual([]);
-    expect(segFiles(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('')).toBe('');
+    expect(
+      segFiles(dir)
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join(''),
+    ).toBe('');
 
     await spool.flush();
     await Promise.all(appends);
@@ -111,7 +118,12 @@ describe('Spool', () => {
     const last = pt(999);
     let lastLine: string | undefined;
     const appended = spool.append([last]).then(() => {
-      lastLine = segFiles(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('').trimEnd().split('\n').at(-1);
+      lastLine = segFiles(dir)
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('')
+        .trimEnd()
+        .split('\n')
+        .at(-1);
     });
     await spool.flush();
     await appended;
@@ -127,7 +139,10 @@ describe('Spool', () => {
     open_.pop();
     const [seg] = segFiles(dir);
     // A write the crash cut in half, after a complete line full of zeros (never acknowledged).
-    appendFileSync(join(dir, seg!), Buffer.concat([Buffer.alloc(40), Buffer.from('\nwater_meter,building=b1,device=wm-1,si')]));
+    appendFileSync(
+      join(dir, seg!),
+      Buffer.concat([Buffer.alloc(40), Buffer.from('\nwater_meter,building=b1,device=wm-1,si')]),
+    );
 
     const corrupt: string[] = [];
     const again = await openSpool({ dir, onCorrupt: (d) => corrupt.push(d) });
@@ -257,7 +272,9 @@ describe('Spool', () => {
   it('delivers a spool left by an older version (JSON points) as line protocol; skips and reports what cannot be converted', async () => {
     const dir = newDir();
     // Written as the gateway did before records were line protocol, with a torn end.
-    const legacy = [point(0), point(1), { ...point(2), fields: { total_m3: 'a lot' } }, point(3)].map((p) => JSON.stringify(p));
+    const legacy = [point(0), point(1), { ...point(2), fields: { total_m3: 'a lot' } }, point(3)].map((p) =>
+      JSON.stringify(p),
+    );
     legacy.splice(3, 0, '{"measurement":"water_meter","tags":');
     writeFileSync(join(dir, '00000000000000000001.seg'), `${legacy.join('\n')}\n{"measurement":"wat`);
     const corrupt: string[] = [];

@@ -1,7 +1,28 @@
-import { mkdir, open, readFile, readdir, rename, rm, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  truncate,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SpoolFullError } from './errors.js';
-import { fsyncDir, isWholeRecord, parseSegmentName, readSegmentLines, scanLastSegment, segmentName, writeAll, type SegmentPosition } from './segment-file.js';
+import {
+  fsyncDir,
+  isWholeRecord,
+  parseSegmentName,
+  readSegmentLines,
+  scanLastSegment,
+  segmentName,
+  writeAll,
+  type SegmentPosition,
+} from './segment-file.js';
 import { legacyRecord } from './legacy-record.js';
 
 export interface SpoolOptions {
@@ -113,12 +134,16 @@ export class Spool {
   onRefused: (() => void) | undefined;
 
   constructor(opts: SpoolOptions) {
-    if (!(opts.maxBytes > 0)) throw new Error(`spool maxBytes must be a positive number of bytes, got ${opts.maxBytes}`);
+    if (!(opts.maxBytes > 0))
+      throw new Error(`spool maxBytes must be a positive number of bytes, got ${opts.maxBytes}`);
     this.dir = resolve(opts.dir);
     this.maxBytes = opts.maxBytes;
     this.fsyncIntervalMs = opts.fsyncIntervalMs ?? 20;
     // Whole segments are freed at once: keep them small against the limit.
-    this.segmentBytes = Math.max(4096, Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8)));
+    this.segmentBytes = Math.max(
+      4096,
+      Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8)),
+    );
     this.memoryRecords = opts.memoryRecords ?? 200_000;
     this.onCorrupt = opts.onCorrupt;
   }
@@ -295,7 +320,15 @@ export class Spool {
       }
       const part = group.slice(start, i);
       try {
-        await writeAll(fh, part.length === 1 ? part[0]!.data : Buffer.concat(part.map((e) => e.data), bytes));
+        await writeAll(
+          fh,
+          part.length === 1
+            ? part[0]!.data
+            : Buffer.concat(
+                part.map((e) => e.data),
+                bytes,
+              ),
+        );
         await fh.datasync();
       } catch (err) {
         await this.undoWrite(seg, fh, err as Error);
@@ -320,7 +353,10 @@ export class Spool {
   }
 
   private rejectFrom(group: PendingAppend[], from: number, err: Error): void {
-    const out = (err as NodeJS.ErrnoException).code === 'ENOSPC' ? new SpoolFullError(`spool disk full (${this.dir}): ${err.message}`) : err;
+    const out =
+      (err as NodeJS.ErrnoException).code === 'ENOSPC'
+        ? new SpoolFullError(`spool disk full (${this.dir}): ${err.message}`)
+        : err;
     if (out instanceof SpoolFullError) {
       this.isFull = true;
       this.onRefused?.();
@@ -336,7 +372,9 @@ export class Spool {
     try {
       await fh.truncate(seg.bytes);
     } catch (undoErr) {
-      this.failure = new Error(`spool ${this.dir} is unusable after a failed write (${err.message}) and a failed undo (${(undoErr as Error).message})`);
+      this.failure = new Error(
+        `spool ${this.dir} is unusable after a failed write (${err.message}) and a failed undo (${(undoErr as Error).message})`,
+      );
     }
   }
 
@@ -358,7 +396,9 @@ export class Spool {
   async read(afterSeq: number, max: number): Promise<SpoolBatch | null> {
     const from = Math.max(afterSeq, this.committed) + 1;
     if (from >= this.nextSeq || max < 1) return null;
-    return from >= this.memoryStart ? this.readMemory(from, max) : this.readDisk(from, Math.min(max, this.memoryStart - from));
+    return from >= this.memoryStart
+      ? this.readMemory(from, max)
+      : this.readDisk(from, Math.min(max, this.memoryStart - from));
   }
 
   private readMemory(from: number, max: number): SpoolBatch {

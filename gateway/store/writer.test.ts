@@ -163,7 +163,10 @@ describe('StoreWriter', () => {
     writer.start();
     await until(() => spool.depth === 0, 'everything written or set aside');
     expect(driver.attempts.map((b) => b.length)).toEqual([350, 100, 100, 100, 50]);
-    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line: string });
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: string });
     expect(kept.map((k) => k.line)).toEqual(range(100, 100));
     expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 100 });
   });
@@ -194,14 +197,20 @@ describe('StoreWriter', () => {
   });
 
   it('retries a failed batch unchanged with capped exponential backoff, then recovers by itself', async () => {
-    const { spool, driver, timers, writer, metrics, settle } = await setup({ flushIntervalMs: 0, maxBackoffMs: 30_000 });
+    const { spool, driver, timers, writer, metrics, settle } = await setup({
+      flushIntervalMs: 0,
+      maxBackoffMs: 30_000,
+    });
     writer.start();
     await settle();
     driver.failWrites = 1000;
     await spool.append(range(0, 40));
     await until(() => driver.attempts.length === 1, 'the first attempt');
     await settle();
-    expect(writer.storeHealth.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/503 Service Unavailable.*40 reading\(s\) kept in the spool/) });
+    expect(writer.storeHealth.health()).toMatchObject({
+      status: 'down',
+      detail: expect.stringMatching(/503 Service Unavailable.*40 reading\(s\) kept in the spool/),
+    });
 
     const delays: number[] = [];
     for (let attempt = 2; attempt <= 11; attempt++) {
@@ -242,7 +251,10 @@ describe('StoreWriter', () => {
     driver.down = true;
     writer.start();
     await settle();
-    expect(writer.storeHealth.health()).toMatchObject({ status: 'down', detail: expect.stringMatching(/ECONNREFUSED/) });
+    expect(writer.storeHealth.health()).toMatchObject({
+      status: 'down',
+      detail: expect.stringMatching(/ECONNREFUSED/),
+    });
     driver.down = false;
     timers.advance(250);
     await settle();
@@ -282,7 +294,10 @@ describe('StoreWriter', () => {
     await spool.append(range(10, 5));
     await until(() => spool.depth === 0, 'the next batch');
     expect(driver.stored).toEqual(range(0, 15).filter((line) => line !== pt(3)));
-    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { reason: string; line: string });
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { reason: string; line: string });
     expect(kept).toEqual([{ reason: 'field type conflict', line: pt(3) }]);
     expect(writer.storeHealth.health()).toMatchObject({ status: 'degraded', rejected: 1 });
     expect(await metric(metrics.pointsWritten)).toBe(14);
@@ -342,7 +357,10 @@ describe('StoreWriter', () => {
     ).rejects.toThrow(/spool full/);
     // The gauge follows at once, before anyone asks /health.
     expect(await metric(metrics.spoolFull)).toBe(1);
-    expect(writer.spoolHealth.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/spool full/) });
+    expect(writer.spoolHealth.health()).toMatchObject({
+      status: 'degraded',
+      detail: expect.stringMatching(/spool full/),
+    });
     expect(await metric(metrics.spoolFull)).toBe(1);
   });
   it('reads the next full batch while one is in flight, and still writes one batch at a time, in order', async () => {
@@ -368,7 +386,10 @@ describe('StoreWriter', () => {
     const total = 100 * CATCH_UP * 2 + 300;
     await spool.append(range(0, total));
     writer.start();
-    await until(() => release !== undefined && prepared.length === 1, 'the first write in flight and the second batch read');
+    await until(
+      () => release !== undefined && prepared.length === 1,
+      'the first write in flight and the second batch read',
+    );
     expect(prepared[0]).toEqual(range(100 * CATCH_UP, 100 * CATCH_UP));
     expect(driver.stored).toHaveLength(0);
     while (driver.stored.length < total) {

@@ -288,7 +288,8 @@ export class StoreWriter {
     try {
       batch ??= await this.readNext();
       if (!batch) return;
-      if (batch.lastSeq < batch.firstSeq) throw new Error(`spool ${this.spool.dir}: cannot read the records after ${batch.firstSeq - 1}`);
+      if (batch.lastSeq < batch.firstSeq)
+        throw new Error(`spool ${this.spool.dir}: cannot read the records after ${batch.firstSeq - 1}`);
       if (!this.ahead) this.readAhead(batch);
       const started = performance.now();
       let refused = 0;
@@ -305,7 +306,10 @@ export class StoreWriter {
             return;
           }
           refused = err.lines.length + err.points.length;
-          await this.setAside(err.message, [...err.lines.map((line) => ({ line })), ...err.points.map((point) => ({ point }))]);
+          await this.setAside(err.message, [
+            ...err.lines.map((line) => ({ line })),
+            ...err.points.map((point) => ({ point })),
+          ]);
         }
       }
       this.opts.metrics?.storeWriteSeconds.observe((performance.now() - started) / 1000);
@@ -316,7 +320,10 @@ export class StoreWriter {
       this.lastCommit = this.spool.commit(batch.lastSeq).then(
         () => this.updateGauges(),
         (err: Error) => {
-          this.opts.log?.error({ err: err.message, dir: this.spool.dir }, 'spool: could not persist the delivery cursor (records may be sent again after a restart)');
+          this.opts.log?.error(
+            { err: err.message, dir: this.spool.dir },
+            'spool: could not persist the delivery cursor (records may be sent again after a restart)',
+          );
         },
       );
       this.updateGauges();
@@ -336,7 +343,10 @@ export class StoreWriter {
 
   private succeeded(): void {
     if (this.failures > 0) {
-      this.opts.log?.info({ driver: this.driver.name, after: this.failures, waiting: this.spool.depth }, 'store: database reachable again, writing the backlog');
+      this.opts.log?.info(
+        { driver: this.driver.name, after: this.failures, waiting: this.spool.depth },
+        'store: database reachable again, writing the backlog',
+      );
     }
     this.failures = 0;
     this.lastError = undefined;
@@ -356,7 +366,13 @@ export class StoreWriter {
     // First failure and then every 8th: a database down for hours must not flood the log.
     if (this.failures === 1 || this.failures % 8 === 0) {
       this.opts.log?.warn(
-        { err: err.message, driver: this.driver.name, attempt: this.failures, retryInMs: delay, waiting: this.spool.depth },
+        {
+          err: err.message,
+          driver: this.driver.name,
+          attempt: this.failures,
+          retryInMs: delay,
+          waiting: this.spool.depth,
+        },
         'store: write failed; the readings stay in the spool and are retried',
       );
     }
@@ -389,7 +405,10 @@ export class StoreWriter {
     }
     this.rejectedPoints += entries.length;
     this.lastRejectedAt = this.timers.now();
-    this.opts.log?.error({ err: reason, points: entries.length, file: this.rejectedFile }, 'store: readings that cannot be stored; they are kept in the rejected file');
+    this.opts.log?.error(
+      { err: reason, points: entries.length, file: this.rejectedFile },
+      'store: readings that cannot be stored; they are kept in the rejected file',
+    );
   }
 
   private updateGauges(): void {
@@ -423,7 +442,11 @@ export class StoreWriter {
       return { status: 'degraded', detail: `catching up: ${waiting} reading(s) not yet in the database`, ...base };
     }
     if (this.lastRejectedAt !== undefined && now - this.lastRejectedAt < REJECTED_RECENT_MS) {
-      return { status: 'degraded', detail: `${this.rejectedPoints} reading(s) could not be stored; they are kept in ${this.rejectedFile}`, ...base };
+      return {
+        status: 'degraded',
+        detail: `${this.rejectedPoints} reading(s) could not be stored; they are kept in ${this.rejectedFile}`,
+        ...base,
+      };
     }
     return { status: 'ok', ...base };
   }
@@ -433,9 +456,21 @@ export class StoreWriter {
     this.updateGauges();
     const s = this.spool;
     const oldest = s.depth > 0 ? this.arrivals.find((a) => a.seq > s.committedSeq)?.at : undefined;
-    const base = { depth: s.depth, bytes: s.bytes, maxBytes: s.limitBytes, ...(oldest !== undefined && Number.isFinite(oldest) ? { oldestAgeS: Math.round((this.timers.now() - oldest) / 1000) } : {}) };
+    const base = {
+      depth: s.depth,
+      bytes: s.bytes,
+      maxBytes: s.limitBytes,
+      ...(oldest !== undefined && Number.isFinite(oldest)
+        ? { oldestAgeS: Math.round((this.timers.now() - oldest) / 1000) }
+        : {}),
+    };
     if (s.error) return { status: 'down', detail: s.error.message, ...base };
-    if (s.full) return { status: 'degraded', detail: `spool full: new readings are refused until the database takes the backlog`, ...base };
+    if (s.full)
+      return {
+        status: 'degraded',
+        detail: `spool full: new readings are refused until the database takes the backlog`,
+        ...base,
+      };
     if (s.bytes > 0.9 * s.limitBytes) return { status: 'degraded', detail: `spool above 90 % of its limit`, ...base };
     return { status: 'ok', ...base };
   }

@@ -21,7 +21,11 @@ export function drillOf(deviceId: string, drill: RunningDrill | undefined): stri
  * Drills end clean (invariant I8): once its drill is over, a drill alarm that has cleared
  * closes without waiting for an acknowledgement nobody will give; real alarms never do.
  */
-export function closeEndedDrill(a: Alarm, running: string | undefined, now: number): { alarm: Alarm; event?: AlarmEvent } {
+export function closeEndedDrill(
+  a: Alarm,
+  running: string | undefined,
+  now: number,
+): { alarm: Alarm; event?: AlarmEvent } {
   if (a.status !== 'cleared' || a.drill === undefined || a.drill === running) return { alarm: a };
   return { alarm: { ...a, status: 'closed', closedAt: now }, event: { type: 'closed', alarmId: a.id, at: now } };
 }
@@ -35,7 +39,12 @@ export function closeEndedDrill(a: Alarm, running: string | undefined, now: numb
  *   now: the drill's alarm closes and a real one starts (its own hold time again);
  * - `clear`: firing, reported since, the condition gone — it clears as the drill's.
  */
-export function afterDrill(status: 'pending' | 'firing', heardAt: number, endedAt: number, holds: boolean): 'drop' | 'wait' | 'real' | 'clear' {
+export function afterDrill(
+  status: 'pending' | 'firing',
+  heardAt: number,
+  endedAt: number,
+  holds: boolean,
+): 'drop' | 'wait' | 'real' | 'clear' {
   if (status === 'pending') return 'drop';
   if (heardAt <= endedAt) return 'wait';
   return holds ? 'real' : 'clear';

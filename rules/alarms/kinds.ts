@@ -13,7 +13,13 @@ export interface AlarmKindDef {
   inhibitable: boolean;
 }
 
-const kind = (severity: Severity, category: AlarmKindDef['category'], zh: string, en: string, inhibitable = false): AlarmKindDef => ({
+const kind = (
+  severity: Severity,
+  category: AlarmKindDef['category'],
+  zh: string,
+  en: string,
+  inhibitable = false,
+): AlarmKindDef => ({
   severity,
   category,
   title: { zh, en },
@@ -44,10 +50,20 @@ export const ALARM_KINDS = {
   pump_failure: kind('major', 'device', '水泵故障', 'Pump failure', true),
   device_offline: kind('minor', 'device', '设备离线', 'Device offline', true),
   // The monitor watching itself (rules/alarms/system.ts): what the duty room cannot see otherwise.
-  storage_unreachable: kind('major', 'system', '数据库不可达（数据暂存本地）', 'Database unreachable (readings kept locally)'),
+  storage_unreachable: kind(
+    'major',
+    'system',
+    '数据库不可达（数据暂存本地）',
+    'Database unreachable (readings kept locally)',
+  ),
   spool_half_full: kind('major', 'system', '本地暂存已过半', 'Local spool half full'),
   spool_nearly_full: kind('critical', 'system', '本地暂存将满', 'Local spool nearly full'),
-  spool_refusing: kind('critical', 'system', '本地暂存已满或故障，数据被拒收', 'Spool full or failing: readings refused'),
+  spool_refusing: kind(
+    'critical',
+    'system',
+    '本地暂存已满或故障，数据被拒收',
+    'Spool full or failing: readings refused',
+  ),
   broker_down: kind('critical', 'system', 'MQTT 服务停止', 'MQTT broker down'),
   broker_restarted: kind('minor', 'system', 'MQTT 服务曾重启', 'MQTT broker restarted'),
   modbus_line_down: kind('major', 'system', 'Modbus 线路中断', 'Modbus line down'),

@@ -73,7 +73,8 @@ export type AlarmInput =
   | { type: 'acknowledge'; by: string; comment?: string }
   | { type: 'comment'; by: string; text: string };
 
-export type AlarmEventType = 'pending' | 'firing' | 'reopened' | 'acknowledged' | 'commented' | 'cleared' | 'closed' | 'dropped';
+export type AlarmEventType =
+  'pending' | 'firing' | 'reopened' | 'acknowledged' | 'commented' | 'cleared' | 'closed' | 'dropped';
 
 export interface AlarmEvent {
   type: AlarmEventType;
@@ -90,8 +91,17 @@ export interface Transition {
 export class AlarmInputError extends Error {}
 
 /** Default policy of a kind: severity from the catalogue, durations from the detector. */
-export function policyFor(kind: AlarmKind, durations: { forS: number; clearS: number; reopenS?: number }, severity?: Severity): LifecyclePolicy {
-  return { forS: durations.forS, clearS: durations.clearS, reopenS: durations.reopenS ?? 600, severity: severity ?? ALARM_KINDS[kind].severity };
+export function policyFor(
+  kind: AlarmKind,
+  durations: { forS: number; clearS: number; reopenS?: number },
+  severity?: Severity,
+): LifecyclePolicy {
+  return {
+    forS: durations.forS,
+    clearS: durations.clearS,
+    reopenS: durations.reopenS ?? 600,
+    severity: severity ?? ALARM_KINDS[kind].severity,
+  };
 }
 
 const needsAck = (s: Severity) => s === 'critical' || s === 'major';
@@ -100,25 +110,45 @@ const needsAck = (s: Severity) => s === 'critical' || s === 'major';
  * The next state of one (kind, device) alarm. `prev` undefined or closed means none is
  * active. Pure: the same inputs always give the same result.
  */
-export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; deviceId: string }, input: AlarmInput, now: number, policy: LifecyclePolicy): Transition {
+export function transition(
+  prev: Alarm | undefined,
+  key: { kind: AlarmKind; deviceId: string },
+  input: AlarmInput,
+  now: number,
+  policy: LifecyclePolicy,
+): Transition {
   // A closed alarm whose condition comes back soon after it cleared is reopened: flapping
   // shows as a count on one alarm, never as a stream of new ones.
-  const reopenable = prev?.status === 'closed' && prev.clearedAt !== undefined && now - prev.clearedAt <= policy.reopenS * 1000;
-  const active = prev && (prev.status !== 'closed' || (reopenable && input.type === 'condition' && input.active)) ? prev : undefined;
+  const reopenable =
+    prev?.status === 'closed' && prev.clearedAt !== undefined && now - prev.clearedAt <= policy.reopenS * 1000;
+  const active =
+    prev && (prev.status !== 'closed' || (reopenable && input.type === 'condition' && input.active)) ? prev : undefined;
   const events: AlarmEvent[] = [];
   const emit = (a: Alarm, type: AlarmEventType) => events.push({ type, alarmId: a.id, at: now });
 
   if (input.type === 'comment') {
-    if (!active || active.status === 'pending') throw new AlarmInputError(`no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to comment on`);
-    const commented: Alarm = { ...active, comments: [...(active.comments ?? []), { by: input.by, at: now, text: input.text }] };
+    if (!active || active.status === 'pending')
+      throw new AlarmInputError(
+        `no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to comment on`,
+      );
+    const commented: Alarm = {
+      ...active,
+      comments: [...(active.comments ?? []), { by: input.by, at: now, text: input.text }],
+    };
     emit(commented, 'commented');
     return { alarm: commented, events };
   }
 
   if (input.type === 'acknowledge') {
-    if (!active || active.status === 'pending') throw new AlarmInputError(`no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to acknowledge`);
+    if (!active || active.status === 'pending')
+      throw new AlarmInputError(
+        `no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to acknowledge`,
+      );
     if (active.ack) return { alarm: active, events };
-    const acked: Alarm = { ...active, ack: { by: input.by, at: now, ...(input.comment ? { comment: input.comment } : {}) } };
+    const acked: Alarm = {
+      ...active,
+      ack: { by: input.by, at: now, ...(input.comment ? { comment: input.comment } : {}) },
+    };
     emit(acked, 'acknowledged');
     return { alarm: closeIfDone(acked, now, emit), events };
   }
@@ -142,8 +172,14 @@ export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; devi
       return { alarm: fireIfDue(a, now, policy, emit), events };
     }
     const { clearingSince: _c, ...rest } = active;
-    const updated: Alarm = { ...rest, evidence: active.status === 'pending' ? active.evidence : (evidence ?? active.evidence) };
-    if ((active.status === 'cleared' || active.status === 'closed') && (active.drill ?? null) !== (input.drill ?? null)) {
+    const updated: Alarm = {
+      ...rest,
+      evidence: active.status === 'pending' ? active.evidence : (evidence ?? active.evidence),
+    };
+    if (
+      (active.status === 'cleared' || active.status === 'closed') &&
+      (active.drill ?? null) !== (input.drill ?? null)
+    ) {
       // Another drill, or real life after a drill: a new episode, never the old one's tag.
       if (active.status === 'cleared') emit({ ...active, status: 'closed', closedAt: now }, 'closed');
       const next = transition(undefined, key, input, now, policy);
@@ -154,7 +190,12 @@ export function transition(prev: Alarm | undefined, key: { kind: AlarmKind; devi
       // alarm again, as a count on it rather than a new one. It is a new episode, though: the
       // acknowledgement of the last one goes to the history and someone must answer this one.
       const { clearedAt: _cl, closedAt: _co, ack, ...stillOpen } = updated;
-      const reopened: Alarm = { ...stillOpen, status: 'firing', reopened: active.reopened + 1, ...(ack ? { earlierAcks: [...(active.earlierAcks ?? []), ack] } : {}) };
+      const reopened: Alarm = {
+        ...stillOpen,
+        status: 'firing',
+        reopened: active.reopened + 1,
+        ...(ack ? { earlierAcks: [...(active.earlierAcks ?? []), ack] } : {}),
+      };
       emit(reopened, 'reopened');
       return { alarm: reopened, events };
     }

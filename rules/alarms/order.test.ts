@@ -31,8 +31,24 @@ describe('the alarm board order', () => {
   });
 
   it('puts a trapped lift first among the critical ones, firing before cleared, then the oldest', () => {
-    const a = (kind: string, status: string, raisedAt: number): BoardAlarm => ({ kind, severity: 'critical', status, since: raisedAt, raisedAt });
-    const list = [a('water_leak', 'firing', 1), a('lift_entrapment', 'cleared', 5), a('water_leak', 'firing', 0), a('lift_entrapment', 'firing', 9)];
-    expect(list.sort(boardOrder).map((x) => `${x.kind}/${x.status}/${x.raisedAt}`)).toEqual(['lift_entrapment/firing/9', 'lift_entrapment/cleared/5', 'water_leak/firing/0', 'water_leak/firing/1']);
+    const a = (kind: string, status: string, raisedAt: number): BoardAlarm => ({
+      kind,
+      severity: 'critical',
+      status,
+      since: raisedAt,
+      raisedAt,
+    });
+    const list = [
+      a('water_leak', 'firing', 1),
+      a('lift_entrapment', 'cleared', 5),
+      a('water_leak', 'firing', 0),
+      a('lift_entrapment', 'firing', 9),
+    ];
+    expect(list.sort(boardOrder).map((x) => `${x.kind}/${x.status}/${x.raisedAt}`)).toEqual([
+      'lift_entrapment/firing/9',
+      'lift_entrapment/cleared/5',
+      'water_leak/firing/0',
+      'water_leak/firing/1',
+    ]);
   });
 });

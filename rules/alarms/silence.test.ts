@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { silenceMatch, silencing, type Silence } from './silence.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
-const silence = (over: Partial<Silence>): Silence => ({ id: 's1', by: 'duty', reason: '维保 maintenance', from: T0, until: T0 + 3_600_000, maintenance: true, match: { building: 't1' }, ...over });
+const silence = (over: Partial<Silence>): Silence => ({
+  id: 's1',
+  by: 'duty',
+  reason: '维保 maintenance',
+  from: T0,
+  until: T0 + 3_600_000,
+  maintenance: true,
+  match: { building: 't1' },
+  ...over,
+});
 
 describe('silences', () => {
   it('mutes matching alarms between from and until only', () => {

@@ -12,7 +12,10 @@ export const silenceMatch = z
     building: z.string().min(1).max(64).optional(),
     kind: z.enum(ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]]).optional(),
   })
-  .refine((m) => m.deviceId !== undefined || m.building !== undefined || m.kind !== undefined, 'name a device, a building or an alarm kind: a silence of everything is not allowed');
+  .refine(
+    (m) => m.deviceId !== undefined || m.building !== undefined || m.kind !== undefined,
+    'name a device, a building or an alarm kind: a silence of everything is not allowed',
+  );
 
 export type SilenceMatch = z.infer<typeof silenceMatch>;
 
@@ -29,7 +32,12 @@ export interface Silence {
 }
 
 /** The silence muting this alarm now, if any. Never a trapped lift: DOMAIN.md §2, nothing mutes it. */
-export function silencing(alarm: Pick<Alarm, 'kind' | 'deviceId'>, building: string | undefined, silences: Iterable<Silence>, now: number): Silence | undefined {
+export function silencing(
+  alarm: Pick<Alarm, 'kind' | 'deviceId'>,
+  building: string | undefined,
+  silences: Iterable<Silence>,
+  now: number,
+): Silence | undefined {
   if (alarm.kind === 'lift_entrapment') return undefined;
   for (const s of silences) {
     if (now < s.from || now >= s.until) continue;

@@ -10,7 +10,12 @@ export interface SystemSnapshot {
   /** The database: failing writes since this time (epoch ms), or fine. */
   store?: { downSince?: number };
   /** The spool: its size against its limit, whether it refuses readings (full or failing) and why. */
-  spool?: { bytes: number; maxBytes: number; refusing?: { reason: 'spool_full' | 'spool_error'; detail?: string }; oldestAgeS?: number };
+  spool?: {
+    bytes: number;
+    maxBytes: number;
+    refusing?: { reason: 'spool_full' | 'spool_error'; detail?: string };
+    oldestAgeS?: number;
+  };
   /** The embedded broker: why it is down (undefined: running), and its restarts so far with the last one's time. */
   broker?: { down?: string; restarts: number; lastRestartAt?: number };
   /** Modbus lines (endpoints) on which no device answers. */
@@ -27,7 +32,18 @@ export interface SystemCondition {
   evidence: Evidence;
 }
 
-export type SystemKind = Extract<AlarmKind, 'storage_unreachable' | 'spool_half_full' | 'spool_nearly_full' | 'spool_refusing' | 'broker_down' | 'broker_restarted' | 'modbus_line_down' | 'disk_low' | 'clock_jump'>;
+export type SystemKind = Extract<
+  AlarmKind,
+  | 'storage_unreachable'
+  | 'spool_half_full'
+  | 'spool_nearly_full'
+  | 'spool_refusing'
+  | 'broker_down'
+  | 'broker_restarted'
+  | 'modbus_line_down'
+  | 'disk_low'
+  | 'clock_jump'
+>;
 
 /** How long each condition must hold before it fires, and stay gone before it clears (seconds). */
 export const SYSTEM_DURATIONS: Record<SystemKind, { forS: number; clearS: number }> = {
@@ -62,34 +78,100 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
   const add = (kind: SystemKind, subject: string, evidence: Evidence) => out.push({ kind, subject, evidence });
   if (s.store?.downSince !== undefined) {
     const forS = Math.round((now - s.store.downSince) / 1000);
-    add('storage_unreachable', 'gateway', say(`数据库写入失败已 ${forS} 秒（自 ${iso(s.store.downSince)}），读数暂存在本地`, `database writes failing for ${forS} s (since ${iso(s.store.downSince)}); readings are kept in the spool`));
+    add(
+      'storage_unreachable',
+      'gateway',
+      say(
+        `数据库写入失败已 ${forS} 秒（自 ${iso(s.store.downSince)}），读数暂存在本地`,
+        `database writes failing for ${forS} s (since ${iso(s.store.downSince)}); readings are kept in the spool`,
+      ),
+    );
   }
   if (s.spool) {
     const pct = s.spool.maxBytes > 0 ? (100 * s.spool.bytes) / s.spool.maxBytes : 0;
     const size = `${bytesText(s.spool.bytes)} / ${bytesText(s.spool.maxBytes)}`;
-    const age = s.spool.oldestAgeS !== undefined ? `; oldest reading waiting ${Math.round(s.spool.oldestAgeS / 60)} min` : '';
+    const age =
+      s.spool.oldestAgeS !== undefined ? `; oldest reading waiting ${Math.round(s.spool.oldestAgeS / 60)} min` : '';
     const r = s.spool.refusing;
     if (r?.reason === 'spool_full') {
-      add('spool_refusing', 'gateway', say(`本地暂存已满（${size}），等待数据库取走积压，新读数被拒收；设备保留未确认的读数并会重发`, `the spool is full (${size}) until the database takes the backlog: new readings are refused; devices keep what was not acknowledged and send it again`));
+      add(
+        'spool_refusing',
+        'gateway',
+        say(
+          `本地暂存已满（${size}），等待数据库取走积压，新读数被拒收；设备保留未确认的读数并会重发`,
+          `the spool is full (${size}) until the database takes the backlog: new readings are refused; devices keep what was not acknowledged and send it again`,
+        ),
+      );
     } else if (r) {
       const why = r.detail ? `: ${r.detail}` : '';
-      add('spool_refusing', 'gateway', say(`本地暂存无法写入磁盘${why}；新读数被拒收，设备会重发`, `the spool cannot write to its disk${why}; new readings are refused, devices will send them again`));
+      add(
+        'spool_refusing',
+        'gateway',
+        say(
+          `本地暂存无法写入磁盘${why}；新读数被拒收，设备会重发`,
+          `the spool cannot write to its disk${why}; new readings are refused, devices will send them again`,
+        ),
+      );
     }
-    if (pct >= 90) add('spool_nearly_full', 'gateway', say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`));
-    else if (pct >= 50) add('spool_half_full', 'gateway', say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`));
+    if (pct >= 90)
+      add(
+        'spool_nearly_full',
+        'gateway',
+        say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`),
+      );
+    else if (pct >= 50)
+      add(
+        'spool_half_full',
+        'gateway',
+        say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`),
+      );
   }
-  if (s.broker?.down) add('broker_down', 'gateway', say(`MQTT 服务停止：${s.broker.down}；设备无法上报`, `MQTT broker down: ${s.broker.down}; devices cannot report`));
+  if (s.broker?.down)
+    add(
+      'broker_down',
+      'gateway',
+      say(`MQTT 服务停止：${s.broker.down}；设备无法上报`, `MQTT broker down: ${s.broker.down}; devices cannot report`),
+    );
   if (s.broker?.lastRestartAt !== undefined && now - s.broker.lastRestartAt < REMEMBER_MS) {
-    add('broker_restarted', 'gateway', say(`MQTT 服务于 ${iso(s.broker.lastRestartAt)} 自动重启（共 ${s.broker.restarts} 次）`, `MQTT broker restarted by itself at ${iso(s.broker.lastRestartAt)} (${s.broker.restarts} restart(s) so far)`));
+    add(
+      'broker_restarted',
+      'gateway',
+      say(
+        `MQTT 服务于 ${iso(s.broker.lastRestartAt)} 自动重启（共 ${s.broker.restarts} 次）`,
+        `MQTT broker restarted by itself at ${iso(s.broker.lastRestartAt)} (${s.broker.restarts} restart(s) so far)`,
+      ),
+    );
   }
-  for (const l of s.modbusLinesDown ?? []) add('modbus_line_down', `modbus:${l.line}`, say(`Modbus 线路 ${l.line} 上 ${l.devices} 台设备均无应答（转换器断电或断线？）`, `no device answers on Modbus line ${l.line} (${l.devices} device(s)): converter off or cable cut?`));
+  for (const l of s.modbusLinesDown ?? [])
+    add(
+      'modbus_line_down',
+      `modbus:${l.line}`,
+      say(
+        `Modbus 线路 ${l.line} 上 ${l.devices} 台设备均无应答（转换器断电或断线？）`,
+        `no device answers on Modbus line ${l.line} (${l.devices} device(s)): converter off or cable cut?`,
+      ),
+    );
   if (s.disk && s.disk.freeBytes < s.disk.floorBytes) {
     const free = bytesText(s.disk.freeBytes);
     const floor = bytesText(s.disk.floorBytes);
-    add('disk_low', 'gateway', say(`数据盘 ${s.disk.path} 仅剩 ${free}（下限 ${floor}）`, `data disk ${s.disk.path}: ${free} free, below ${floor}`));
+    add(
+      'disk_low',
+      'gateway',
+      say(
+        `数据盘 ${s.disk.path} 仅剩 ${free}（下限 ${floor}）`,
+        `data disk ${s.disk.path}: ${free} free, below ${floor}`,
+      ),
+    );
   }
   if (s.clockJump && Math.abs(s.clockJump.ms) >= CLOCK_JUMP_MS && now - s.clockJump.at < REMEMBER_MS) {
-    add('clock_jump', 'gateway', say(`系统时钟于 ${iso(s.clockJump.at)} 跳变 ${Math.round(s.clockJump.ms / 1000)} 秒：期间的时间戳可能有误`, `system clock jumped ${Math.round(s.clockJump.ms / 1000)} s at ${iso(s.clockJump.at)}: times around it may be off`));
+    add(
+      'clock_jump',
+      'gateway',
+      say(
+        `系统时钟于 ${iso(s.clockJump.at)} 跳变 ${Math.round(s.clockJump.ms / 1000)} 秒：期间的时间戳可能有误`,
+        `system clock jumped ${Math.round(s.clockJump.ms / 1000)} s at ${iso(s.clockJump.at)}: times around it may be off`,
+      ),
+    );
   }
   return out;
 }
@@ -105,12 +187,21 @@ export class SystemAlarms {
   evaluate(snapshot: SystemSnapshot, now: number): SystemChange[] {
     const changes: SystemChange[] = [];
     const found = new Map(systemConditions(snapshot, now).map((c) => [keyOf(c.kind, c.subject), c]));
-    const keys = new Set([...found.keys(), ...[...this.alarms].filter(([, a]) => a.status !== 'closed').map(([k]) => k)]);
+    const keys = new Set([
+      ...found.keys(),
+      ...[...this.alarms].filter(([, a]) => a.status !== 'closed').map(([k]) => k),
+    ]);
     for (const key of keys) {
       const c = found.get(key);
       const prev = this.alarms.get(key);
       const [kind, subject] = c ? [c.kind, c.subject] : [prev!.kind as SystemKind, prev!.deviceId];
-      const t = transition(prev, { kind, deviceId: subject }, { type: 'condition', active: c !== undefined, ...(c ? { evidence: c.evidence } : {}) }, now, policyFor(kind, SYSTEM_DURATIONS[kind]));
+      const t = transition(
+        prev,
+        { kind, deviceId: subject },
+        { type: 'condition', active: c !== undefined, ...(c ? { evidence: c.evidence } : {}) },
+        now,
+        policyFor(kind, SYSTEM_DURATIONS[kind]),
+      );
       if (t.alarm) this.alarms.set(key, t.alarm);
       else this.alarms.delete(key);
       for (const event of t.events) changes.push({ event, alarm: t.alarm ?? prev! });

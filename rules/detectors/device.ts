@@ -12,7 +12,13 @@ export const deviceOffline: Detector = {
     const heardAt = live?.heardAt;
     if (heardAt === undefined || now - heardAt <= t.offline_intervals * device.intervalS * 1000) return undefined;
     const silentS = Math.round((now - heardAt) / 1000);
-    const e = evidence(`${silentS} 秒无数据（应每 ${device.intervalS} 秒一次）`, `no reading for ${silentS} s (expected every ${device.intervalS} s)`, live, device.id, []);
+    const e = evidence(
+      `${silentS} 秒无数据（应每 ${device.intervalS} 秒一次）`,
+      `no reading for ${silentS} s (expected every ${device.intervalS} s)`,
+      live,
+      device.id,
+      [],
+    );
     return e;
   },
 };

@@ -23,8 +23,20 @@ export const trappedBetweenFloors: Detector = {
   applies: (d) => d.kind === 'lift',
   durations: (t) => ({ forS: t.lift_trapped_s, clearS: 10 }),
   check: lift(({ device, live }) => {
-    if (!(bool(live, 'occupied') && bool(live, 'in_door_zone') === false && str(live, 'door') === 'closed' && stopped(live))) return undefined;
-    return evidence(`轿厢有人，停在 ${floorText(live)} 层附近非平层，门关闭：非平层困人`, `occupied car stopped between floors near ${floorText(live)}, door closed: passengers trapped`, live, device.id, LIFT_FIELDS);
+    if (!(
+      bool(live, 'occupied') &&
+      bool(live, 'in_door_zone') === false &&
+      str(live, 'door') === 'closed' &&
+      stopped(live)
+    ))
+      return undefined;
+    return evidence(
+      `轿厢有人，停在 ${floorText(live)} 层附近非平层，门关闭：非平层困人`,
+      `occupied car stopped between floors near ${floorText(live)}, door closed: passengers trapped`,
+      live,
+      device.id,
+      LIFT_FIELDS,
+    );
   }),
 };
 
@@ -34,8 +46,20 @@ export const trappedAtFloor: Detector = {
   applies: (d) => d.kind === 'lift',
   durations: (t) => ({ forS: t.lift_trapped_s, clearS: 10 }),
   check: lift(({ device, live }) => {
-    if (!(bool(live, 'occupied') && bool(live, 'in_door_zone') === true && str(live, 'door') === 'closed' && stopped(live))) return undefined;
-    return evidence(`轿厢有人，平层停在 ${floorText(live)} 层但门不开：平层关人`, `occupied car level at floor ${floorText(live)} but the door stays closed: passengers shut in`, live, device.id, LIFT_FIELDS);
+    if (!(
+      bool(live, 'occupied') &&
+      bool(live, 'in_door_zone') === true &&
+      str(live, 'door') === 'closed' &&
+      stopped(live)
+    ))
+      return undefined;
+    return evidence(
+      `轿厢有人，平层停在 ${floorText(live)} 层但门不开：平层关人`,
+      `occupied car level at floor ${floorText(live)} but the door stays closed: passengers shut in`,
+      live,
+      device.id,
+      LIFT_FIELDS,
+    );
   }),
 };
 
@@ -46,7 +70,13 @@ export const alarmButton: Detector = {
   durations: () => ({ forS: 0, clearS: 30 }),
   check: lift(({ device, live }) => {
     if (!(bool(live, 'alarm_button') && stopped(live))) return undefined;
-    return evidence(`轿厢警铃按下，电梯停在 ${floorText(live)} 层`, `alarm button pressed in the car, stopped at floor ${floorText(live)}`, live, device.id, LIFT_FIELDS);
+    return evidence(
+      `轿厢警铃按下，电梯停在 ${floorText(live)} 层`,
+      `alarm button pressed in the car, stopped at floor ${floorText(live)}`,
+      live,
+      device.id,
+      LIFT_FIELDS,
+    );
   }),
 };
 
@@ -56,7 +86,13 @@ export const stoppedOutOfZone: Detector = {
   durations: (t) => ({ forS: t.lift_out_of_zone_s, clearS: 10 }),
   check: lift(({ device, live }) => {
     if (!(bool(live, 'occupied') === false && bool(live, 'in_door_zone') === false && stopped(live))) return undefined;
-    return evidence(`空轿厢停在 ${floorText(live)} 层附近门区外`, `empty car stopped outside the door zone near floor ${floorText(live)}`, live, device.id, LIFT_FIELDS);
+    return evidence(
+      `空轿厢停在 ${floorText(live)} 层附近门区外`,
+      `empty car stopped outside the door zone near floor ${floorText(live)}`,
+      live,
+      device.id,
+      LIFT_FIELDS,
+    );
   }),
 };
 
@@ -70,8 +106,12 @@ export const doorFault: Detector = {
     const moving = str(live, 'direction') === 'up' || str(live, 'direction') === 'down';
     if (!(open && (moving || bool(live, 'in_door_zone') === false))) return undefined;
     return evidence(
-      moving ? `电梯运行中门开启（${floorText(live)} 层附近）：开门走车` : `电梯在门区外开门（${floorText(live)} 层附近）`,
-      moving ? `door open while the car moves (near floor ${floorText(live)})` : `door open outside the door zone (near floor ${floorText(live)})`,
+      moving
+        ? `电梯运行中门开启（${floorText(live)} 层附近）：开门走车`
+        : `电梯在门区外开门（${floorText(live)} 层附近）`,
+      moving
+        ? `door open while the car moves (near floor ${floorText(live)})`
+        : `door open outside the door zone (near floor ${floorText(live)})`,
       live,
       device.id,
       LIFT_FIELDS,
@@ -90,8 +130,23 @@ export const overtravel: Detector = {
     const top = floor !== undefined && floor >= range.highest && dir === 'up';
     const bottom = floor !== undefined && floor <= range.lowest && dir === 'down';
     if (!((top || bottom) && bool(live, 'in_door_zone') === false)) return undefined;
-    return evidence(top ? `电梯在顶层 ${floor} 层继续上行未平层：冲顶` : `电梯在底层 ${floor} 层继续下行未平层：蹲底`, top ? `car at the top floor ${floor} still going up, not level: over-travel` : `car at the bottom floor ${floor} still going down, not level: over-travel`, live, device.id, LIFT_FIELDS);
+    return evidence(
+      top ? `电梯在顶层 ${floor} 层继续上行未平层：冲顶` : `电梯在底层 ${floor} 层继续下行未平层：蹲底`,
+      top
+        ? `car at the top floor ${floor} still going up, not level: over-travel`
+        : `car at the bottom floor ${floor} still going down, not level: over-travel`,
+      live,
+      device.id,
+      LIFT_FIELDS,
+    );
   }),
 };
 
-export const LIFT_DETECTORS: Detector[] = [trappedBetweenFloors, trappedAtFloor, alarmButton, stoppedOutOfZone, doorFault, overtravel];
+export const LIFT_DETECTORS: Detector[] = [
+  trappedBetweenFloors,
+  trappedAtFloor,
+  alarmButton,
+  stoppedOutOfZone,
+  doorFault,
+  overtravel,
+];

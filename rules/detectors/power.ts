@@ -12,7 +12,12 @@ import { evidence, type CheckInput, type Detector } from './types.js';
 const PHASES = ['voltage_l1_v', 'voltage_l2_v', 'voltage_l3_v'] as const;
 
 /** Phases this meter reports, each as lost or not, with hysteresis: once lost, back only above the restore level. */
-function phaseStates(live: Live | undefined, nominal: number, t: Thresholds, wasLost: boolean): { field: string; volts: number; lost: boolean }[] {
+function phaseStates(
+  live: Live | undefined,
+  nominal: number,
+  t: Thresholds,
+  wasLost: boolean,
+): { field: string; volts: number; lost: boolean }[] {
   const limit = ((wasLost ? t.phase_restore_pct : t.phase_loss_pct) / 100) * nominal;
   const out: { field: string; volts: number; lost: boolean }[] = [];
   for (const field of PHASES) {
@@ -69,7 +74,9 @@ const MAINS_ONLY: ReadonlySet<string> = new Set(['pump', 'boiler', 'electricity_
 function buildingDark(input: CheckInput): { silent: string[]; of: number } | undefined {
   const { device, facts, silent } = input;
   if (!silent(device.id)) return undefined;
-  const mains = [...facts.devices.values()].filter((d) => d.building === device.building && d.id !== device.id && MAINS_ONLY.has(d.kind));
+  const mains = [...facts.devices.values()].filter(
+    (d) => d.building === device.building && d.id !== device.id && MAINS_ONLY.has(d.kind),
+  );
   const dark = mains.filter((d) => silent(d.id)).map((d) => d.id);
   return mains.length >= 2 && dark.length * 2 > mains.length ? { silent: dark, of: mains.length } : undefined;
 }
@@ -157,9 +164,17 @@ export const breakerTripped: Detector = {
     if (phases.length === 0 || phases.some((p) => p.lost) || power === undefined || power > 0.01) return undefined;
     // "Normally draws": power above 50 W in at least 20 of the last 24 full hours.
     const current = Math.floor(now / HOUR) * HOUR;
-    const drawing = (hourly(device.id, 'power_kw')?.between(current - 24 * HOUR, current) ?? []).filter((h) => h.max > 0.05).length;
+    const drawing = (hourly(device.id, 'power_kw')?.between(current - 24 * HOUR, current) ?? []).filter(
+      (h) => h.max > 0.05,
+    ).length;
     if (drawing < 20) return undefined;
-    return evidence(`电压正常但功率为 0（过去 24 小时中 ${drawing} 小时有负荷）：疑似开关跳闸`, `voltage normal but no power drawn (it drew power in ${drawing} of the last 24 h): breaker probably tripped`, live, device.id, ['power_kw', ...PHASES]);
+    return evidence(
+      `电压正常但功率为 0（过去 24 小时中 ${drawing} 小时有负荷）：疑似开关跳闸`,
+      `voltage normal but no power drawn (it drew power in ${drawing} of the last 24 h): breaker probably tripped`,
+      live,
+      device.id,
+      ['power_kw', ...PHASES],
+    );
   },
 };
 
@@ -175,8 +190,20 @@ export const vacantUnitPower: Detector = {
   check: ({ device, live, t }) => {
     const kw = num(live, 'power_kw');
     if (kw === undefined || kw <= t.vacant_power_kw) return undefined;
-    return evidence(`空置房电表功率 ${kw} kW（阈值 ${t.vacant_power_kw} kW）`, `meter in a vacant unit draws ${kw} kW (threshold ${t.vacant_power_kw} kW)`, live, device.id, ['power_kw']);
+    return evidence(
+      `空置房电表功率 ${kw} kW（阈值 ${t.vacant_power_kw} kW）`,
+      `meter in a vacant unit draws ${kw} kW (threshold ${t.vacant_power_kw} kW)`,
+      live,
+      device.id,
+      ['power_kw'],
+    );
   },
 };
 
-export const POWER_DETECTORS: Detector[] = [powerCutExternal, circuitFaultInternal, phaseLoss, vacantUnitPower, breakerTripped];
+export const POWER_DETECTORS: Detector[] = [
+  powerCutExternal,
+  circuitFaultInternal,
+  phaseLoss,
+  vacantUnitPower,
+  breakerTripped,
+];

@@ -28,7 +28,10 @@ export const vacantUnitFlow: Detector = {
     // pipe is open with nobody home (S000 §5: close that unit's valve first).
     const flow = num(live, 'flow_m3h');
     if (flow === undefined || flow <= t.vacant_flow_m3h) return undefined;
-    return evidence(`空置房水表有流量 ${flow} m³/h`, `meter in a vacant unit reads ${flow} m³/h`, live, device.id, ['flow_m3h', 'total_m3']);
+    return evidence(`空置房水表有流量 ${flow} m³/h`, `meter in a vacant unit reads ${flow} m³/h`, live, device.id, [
+      'flow_m3h',
+      'total_m3',
+    ]);
   },
 };
 
@@ -38,9 +41,16 @@ export const pipeBurst: Detector = {
   durations: (t) => ({ forS: t.burst_s, clearS: 60 }),
   check: ({ device, live, t }) => {
     const flow = num(live, 'flow_m3h');
-    if (bool(live, 'burst')) return evidence('水表报爆管标志', 'water meter raised its burst flag', live, device.id, ['burst', 'flow_m3h']);
+    if (bool(live, 'burst'))
+      return evidence('水表报爆管标志', 'water meter raised its burst flag', live, device.id, ['burst', 'flow_m3h']);
     if (flow === undefined || flow <= t.burst_flow_m3h) return undefined;
-    return evidence(`流量 ${flow} m³/h 超过爆管阈值 ${t.burst_flow_m3h} m³/h`, `flow ${flow} m³/h above the burst threshold ${t.burst_flow_m3h} m³/h`, live, device.id, ['flow_m3h']);
+    return evidence(
+      `流量 ${flow} m³/h 超过爆管阈值 ${t.burst_flow_m3h} m³/h`,
+      `flow ${flow} m³/h above the burst threshold ${t.burst_flow_m3h} m³/h`,
+      live,
+      device.id,
+      ['flow_m3h'],
+    );
   },
 };
 
@@ -62,7 +72,8 @@ export const sumpPumpFailure: Detector = {
       device.id,
       ['high_float', 'level_pct'],
     );
-    if (device.drainPump && pump) e.readings.push(...evidence('', '', pump, device.drainPump, ['running', 'fault']).readings);
+    if (device.drainPump && pump)
+      e.readings.push(...evidence('', '', pump, device.drainPump, ['running', 'fault']).readings);
     return e;
   },
 };
@@ -81,7 +92,13 @@ export const continuousFlow: Detector = {
     const window = h.between(current - (hours - 1) * HOUR, current + HOUR);
     if (window.length < hours || window.some((x) => x.min <= 0)) return undefined;
     const least = Math.min(...window.map((x) => x.min));
-    return evidence(`连续 ${hours} 小时每小时都有用水（最小流量 ${least} m³/h）：疑似漏水`, `water has flowed in every hour of the last ${hours} h (lowest ${least} m³/h): suspected leak`, live, device.id, ['flow_m3h', 'total_m3']);
+    return evidence(
+      `连续 ${hours} 小时每小时都有用水（最小流量 ${least} m³/h）：疑似漏水`,
+      `water has flowed in every hour of the last ${hours} h (lowest ${least} m³/h): suspected leak`,
+      live,
+      device.id,
+      ['flow_m3h', 'total_m3'],
+    );
   },
 };
 
@@ -109,7 +126,13 @@ export const nightFlowHigh: Detector = {
     const limit = Math.max(baseline * t.night_flow_factor, baseline + t.night_flow_margin_m3h);
     if (last[1] <= limit) return undefined;
     const window = `${t.night_start_h}:00–${t.night_end_h}:00`;
-    return evidence(`${last[0]} 夜间 ${window} 最小流量 ${last[1]} m³/h，高于基线 ${baseline} m³/h`, `night of ${last[0]}: minimum flow ${last[1]} m³/h between ${window}, above its baseline ${baseline} m³/h`, live, device.id, ['flow_m3h']);
+    return evidence(
+      `${last[0]} 夜间 ${window} 最小流量 ${last[1]} m³/h，高于基线 ${baseline} m³/h`,
+      `night of ${last[0]}: minimum flow ${last[1]} m³/h between ${window}, above its baseline ${baseline} m³/h`,
+      live,
+      device.id,
+      ['flow_m3h'],
+    );
   },
 };
 
@@ -136,4 +159,12 @@ export const abnormalInflow: Detector = {
   },
 };
 
-export const WATER_DETECTORS: Detector[] = [waterLeak, vacantUnitFlow, pipeBurst, sumpPumpFailure, continuousFlow, nightFlowHigh, abnormalInflow];
+export const WATER_DETECTORS: Detector[] = [
+  waterLeak,
+  vacantUnitFlow,
+  pipeBurst,
+  sumpPumpFailure,
+  continuousFlow,
+  nightFlowHigh,
+  abnormalInflow,
+];

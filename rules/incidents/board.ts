@@ -2,7 +2,17 @@ import type { AlarmKind, Severity } from '../alarms/kinds.js';
 import type { DeviceFacts, SiteFacts } from '../site.js';
 import { holdsOnAll, type LiveOf } from './evidence.js';
 import { localStamp } from '../reports/calendar.js';
-import { applyEvent, decide, due, evidenceCandidates, open, stepSkips, type Incident, type IncidentCommand, type IncidentEvent } from './incident.js';
+import {
+  applyEvent,
+  decide,
+  due,
+  evidenceCandidates,
+  open,
+  stepSkips,
+  type Incident,
+  type IncidentCommand,
+  type IncidentEvent,
+} from './incident.js';
 import type { DeviceSelector, DutyRole, EvidenceCondition, Playbook, PlaybookSet, TaskDef } from './playbook.js';
 import { feeds, fedBy, inBuilding } from './topology.js';
 
@@ -90,7 +100,12 @@ export class IncidentBoard {
 
   list(filter: IncidentFilter = {}): Incident[] {
     return [...this.incidents.values()]
-      .filter((i) => (!filter.status || i.status === filter.status) && (!filter.building || i.building === filter.building) && (filter.drill === undefined || (i.drill !== undefined) === filter.drill))
+      .filter(
+        (i) =>
+          (!filter.status || i.status === filter.status) &&
+          (!filter.building || i.building === filter.building) &&
+          (filter.drill === undefined || (i.drill !== undefined) === filter.drill),
+      )
       .sort((a, b) => b.raisedAt - a.raisedAt || Number(b.id.slice(4)) - Number(a.id.slice(4)));
   }
 
@@ -122,17 +137,46 @@ export class IncidentBoard {
   }
 
   /** An incident opened by a person (a phone call, a resident at the desk). */
-  raise(r: { by: string; playbook: string; building?: string; note?: string; drill?: string }, now: number): IncidentRecord[] {
+  raise(
+    r: { by: string; playbook: string; building?: string; note?: string; drill?: string },
+    now: number,
+  ): IncidentRecord[] {
     const pb = this.opts.playbooks.byId.get(r.playbook);
-    if (!pb) throw new UnknownIncidentError(`no playbook "${r.playbook}" (have: ${[...this.opts.playbooks.byId.keys()].join(', ')})`);
+    if (!pb)
+      throw new UnknownIncidentError(
+        `no playbook "${r.playbook}" (have: ${[...this.opts.playbooks.byId.keys()].join(', ')})`,
+      );
     const id = this.newId();
     const out = this.commit(id, [
-      { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: 'critical', by: r.by, ...(r.building ? { building: r.building } : {}), ...(r.drill ? { drill: r.drill } : {}), ...this.trading(r.building, now), at: now },
+      {
+        type: 'raised',
+        incidentId: id,
+        playbook: pb.id,
+        title: pb.title,
+        severity: 'critical',
+        by: r.by,
+        ...(r.building ? { building: r.building } : {}),
+        ...(r.drill ? { drill: r.drill } : {}),
+        ...this.trading(r.building, now),
+        at: now,
+      },
       ...(r.note ? [{ type: 'note' as const, by: r.by, text: r.note, at: now }] : []),
     ]);
     const inc = this.incidents.get(id)!;
     // A person said the power is out: every lift of the building (of the site, when none is named) is checked.
-    out.push(...this.commit(id, [...this.spawn(inc, pb, 'alarm', { manual: true, ...(r.building ? { building: r.building } : {}) }, () => true, now), ...this.alertIfDue(inc, now)]));
+    out.push(
+      ...this.commit(id, [
+        ...this.spawn(
+          inc,
+          pb,
+          'alarm',
+          { manual: true, ...(r.building ? { building: r.building } : {}) },
+          () => true,
+          now,
+        ),
+        ...this.alertIfDue(inc, now),
+      ]),
+    );
     out.push(...this.attachPending(inc, now));
     return out;
   }
@@ -158,11 +202,27 @@ export class IncidentBoard {
     const out: IncidentRecord[] = [];
     for (const inc of this.list({ status: 'open' })) {
       if (inc.drill !== undefined && inc.drill !== runningDrill) {
-        out.push(...this.commit(inc.id, [{ type: 'closed', by: 'system', reason: 'drill_ended', note: `演练已结束 / drill ${inc.drill} ended`, at: now }]));
+        out.push(
+          ...this.commit(inc.id, [
+            {
+              type: 'closed',
+              by: 'system',
+              reason: 'drill_ended',
+              note: `演练已结束 / drill ${inc.drill} ended`,
+              at: now,
+            },
+          ]),
+        );
         continue;
       }
       const pb = this.playbookOf(inc);
-      out.push(...this.commit(inc.id, [...due(inc, pb, now), ...this.stepEvidence(inc, pb, liveOf, now), ...this.taskEvidence(inc, liveOf, now)]));
+      out.push(
+        ...this.commit(inc.id, [
+          ...due(inc, pb, now),
+          ...this.stepEvidence(inc, pb, liveOf, now),
+          ...this.taskEvidence(inc, liveOf, now),
+        ]),
+      );
     }
     return out;
   }
@@ -180,7 +240,8 @@ export class IncidentBoard {
     // A trapped lift on a lost supply belongs to the power cut as well as to its own incident.
     for (const inc of this.openIn(a.drill)) {
       const pb = this.playbookOf(inc);
-      if (pb.attaches.some((r) => r.kind === a.kind) && !attached(inc, a.id) && this.inFedScope(inc, pb, a.deviceId)) out.push(...this.commit(inc.id, [attach(a, now, false)]));
+      if (pb.attaches.some((r) => r.kind === a.kind) && !attached(inc, a.id) && this.inFedScope(inc, pb, a.deviceId))
+        out.push(...this.commit(inc.id, [attach(a, now, false)]));
     }
     const pb = this.opts.playbooks.forKind(a.kind);
     if (!pb) return out;
@@ -190,7 +251,12 @@ export class IncidentBoard {
       if (!mine.alarms.find((x) => x.alarmId === a.id)!.cleared) return out;
       // The same alarm again on an open incident: a second cut, a car stuck again.
       const stillLost = this.stillLost(mine, pb, a.id);
-      out.push(...this.commit(mine.id, [{ type: 'alarm_refired', alarmId: a.id, at: now }, ...this.spawn(mine, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now)]));
+      out.push(
+        ...this.commit(mine.id, [
+          { type: 'alarm_refired', alarmId: a.id, at: now },
+          ...this.spawn(mine, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now),
+        ]),
+      );
       out.push(...this.attachPending(mine, now));
       return out;
     }
@@ -199,7 +265,12 @@ export class IncidentBoard {
     if (join) {
       const stillLost = this.stillLost(join, pb, a.id);
       out.push(...this.commit(join.id, [attach(a, now, true)]));
-      out.push(...this.commit(join.id, [...this.spawn(join, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now), ...this.alertIfDue(join, now)]));
+      out.push(
+        ...this.commit(join.id, [
+          ...this.spawn(join, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now),
+          ...this.alertIfDue(join, now),
+        ]),
+      );
       out.push(...this.attachPending(join, now));
       return out;
     }
@@ -208,11 +279,29 @@ export class IncidentBoard {
     const building = this.opts.facts.devices.get(a.deviceId)?.building;
     out.push(
       ...this.commit(id, [
-        { type: 'raised', incidentId: id, playbook: pb.id, title: pb.title, severity: a.severity, deviceId: a.deviceId, alarmId: a.id, kind: a.kind, ...(building ? { building } : {}), ...(a.drill ? { drill: a.drill } : {}), ...this.trading(building, now), at: now },
+        {
+          type: 'raised',
+          incidentId: id,
+          playbook: pb.id,
+          title: pb.title,
+          severity: a.severity,
+          deviceId: a.deviceId,
+          alarmId: a.id,
+          kind: a.kind,
+          ...(building ? { building } : {}),
+          ...(a.drill ? { drill: a.drill } : {}),
+          ...this.trading(building, now),
+          at: now,
+        },
       ]),
     );
     const inc = this.incidents.get(id)!;
-    out.push(...this.commit(id, [...this.spawn(inc, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, () => false, now), ...this.alertIfDue(inc, now)]));
+    out.push(
+      ...this.commit(id, [
+        ...this.spawn(inc, pb, 'alarm', { alarmId: a.id, deviceId: a.deviceId }, () => false, now),
+        ...this.alertIfDue(inc, now),
+      ]),
+    );
     out.push(...this.attachPending(inc, now));
     return out;
   }
@@ -225,7 +314,14 @@ export class IncidentBoard {
       const pb = this.playbookOf(inc);
       const stillLost = this.stillLost(inc, pb, a.id);
       const supply = pb.opened_by.includes(a.kind);
-      out.push(...this.commit(inc.id, [{ type: 'alarm_cleared', alarmId: a.id, at: now }, ...(supply ? this.spawn(inc, pb, 'alarm_cleared', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now) : [])]));
+      out.push(
+        ...this.commit(inc.id, [
+          { type: 'alarm_cleared', alarmId: a.id, at: now },
+          ...(supply
+            ? this.spawn(inc, pb, 'alarm_cleared', { alarmId: a.id, deviceId: a.deviceId }, stillLost, now)
+            : []),
+        ]),
+      );
     }
     return out;
   }
@@ -236,7 +332,13 @@ export class IncidentBoard {
     const candidates = this.openIn(a.drill).filter((i) => i.playbook === pb.id);
     if (pb.group_by === 'building') return candidates.find((i) => i.building !== undefined && i.building === building);
     // One per device; a case a person opened for the building with no alarm yet takes the first.
-    return candidates.find((i) => i.alarms.some((x) => x.deviceId === a.deviceId)) ?? candidates.find((i) => i.raisedBy !== undefined && i.alarms.length === 0 && (i.building === undefined || i.building === building));
+    return (
+      candidates.find((i) => i.alarms.some((x) => x.deviceId === a.deviceId)) ??
+      candidates.find(
+        (i) =>
+          i.raisedBy !== undefined && i.alarms.length === 0 && (i.building === undefined || i.building === building),
+      )
+    );
   }
 
   /** Active alarms that an incident's `attaches` rules take and it does not hold yet (a lift trapped before the incomer's alarm). */
@@ -246,7 +348,8 @@ export class IncidentBoard {
     const events: IncidentEvent[] = [];
     for (const a of this.active.values()) {
       if (a.status !== 'firing' || (a.drill ?? null) !== (inc.drill ?? null) || attached(inc, a.id)) continue;
-      if (pb.attaches.some((r) => r.kind === a.kind) && this.inFedScope(inc, pb, a.deviceId)) events.push(attach(a, now, false));
+      if (pb.attaches.some((r) => r.kind === a.kind) && this.inFedScope(inc, pb, a.deviceId))
+        events.push(attach(a, now, false));
     }
     return this.commit(inc.id, events);
   }
@@ -274,7 +377,14 @@ export class IncidentBoard {
   // ---- tasks ----
 
   /** The tasks a trigger spawns: missing ones added; done ones re-opened where the playbook says so and the device's supply really changed. */
-  private spawn(inc: Incident, pb: Playbook, on: TaskDef['on'], source: Source, stillLost: (deviceId: string) => boolean, now: number): IncidentEvent[] {
+  private spawn(
+    inc: Incident,
+    pb: Playbook,
+    on: TaskDef['on'],
+    source: Source,
+    stillLost: (deviceId: string) => boolean,
+    now: number,
+  ): IncidentEvent[] {
     const events: IncidentEvent[] = [];
     const anyStillLost = on === 'alarm_cleared' && [...this.opts.facts.devices.keys()].some(stillLost);
     for (const def of pb.tasks) {
@@ -283,16 +393,30 @@ export class IncidentBoard {
         const d = 'deviceId' in source ? this.opts.facts.devices.get(source.deviceId) : undefined;
         if (!d?.roomType || !def.room_types.includes(d.roomType)) continue;
       }
-      const targets: (string | undefined)[] = def.for_each ? this.select(def.for_each, source, inc).map((d) => d.id) : [undefined];
+      const targets: (string | undefined)[] = def.for_each
+        ? this.select(def.for_each, source, inc).map((d) => d.id)
+        : [undefined];
       for (const deviceId of targets) {
         // Back from a loss: only what has its power again now (and the site-wide checks once all is back).
         if (on === 'alarm_cleared' && (deviceId === undefined ? anyStillLost : stillLost(deviceId))) continue;
         const taskId = deviceId === undefined ? def.id : `${def.id}:${deviceId}`;
         const t = inc.tasks[taskId];
         if (!t) {
-          events.push({ type: 'task_added', task: taskId, title: titleFor(def.title, deviceId), ...(deviceId ? { deviceId } : {}), ...(def.closed_by ? { condition: def.closed_by } : {}), at: now });
+          events.push({
+            type: 'task_added',
+            task: taskId,
+            title: titleFor(def.title, deviceId),
+            ...(deviceId ? { deviceId } : {}),
+            ...(def.closed_by ? { condition: def.closed_by } : {}),
+            at: now,
+          });
         } else if (t.done && def.reopen && 'alarmId' in source && (deviceId === undefined || !stillLost(deviceId))) {
-          events.push({ type: 'task_reopened', task: taskId, reason: on === 'alarm' ? REOPENED_LOST : REOPENED_BACK, at: now });
+          events.push({
+            type: 'task_reopened',
+            task: taskId,
+            reason: on === 'alarm' ? REOPENED_LOST : REOPENED_BACK,
+            at: now,
+          });
         }
       }
     }
@@ -302,8 +426,13 @@ export class IncidentBoard {
   private select(sel: DeviceSelector, source: Source, inc: Incident): DeviceFacts[] {
     const facts = this.opts.facts;
     let pool: DeviceFacts[];
-    if (sel.scope === 'fed') pool = 'deviceId' in source ? fedBy(facts, source.deviceId) : inBuilding(facts, source.building);
-    else pool = inBuilding(facts, inc.building ?? ('deviceId' in source ? facts.devices.get(source.deviceId)?.building : source.building));
+    if (sel.scope === 'fed')
+      pool = 'deviceId' in source ? fedBy(facts, source.deviceId) : inBuilding(facts, source.building);
+    else
+      pool = inBuilding(
+        facts,
+        inc.building ?? ('deviceId' in source ? facts.devices.get(source.deviceId)?.building : source.building),
+      );
     return pool.filter((d) => d.kind === sel.kind && (sel.role === undefined || d.role === sel.role));
   }
 
@@ -322,7 +451,8 @@ export class IncidentBoard {
       // A step whose record needs a person is never closed by the sensors: what they show is noted once (I7).
       const needsPerson = step.record.some((r) => r.required && !ev.fills.includes(r.name));
       if (needsPerson) {
-        if (state.evidenceSeenAt === undefined) events.push({ type: 'evidence_seen', step: step.id, evidence: cond.says, at: now });
+        if (state.evidenceSeenAt === undefined)
+          events.push({ type: 'evidence_seen', step: step.id, evidence: cond.says, at: now });
         continue;
       }
       this.dropHold(key);
@@ -339,7 +469,8 @@ export class IncidentBoard {
       if (t.done || !t.condition || !t.deviceId) continue;
       const cond = this.opts.playbooks.conditions.get(t.condition);
       if (!cond) continue;
-      if (this.held(key, cond, [this.opts.facts.devices.get(t.deviceId)!].filter(Boolean), liveOf, now) === undefined) continue;
+      if (this.held(key, cond, [this.opts.facts.devices.get(t.deviceId)!].filter(Boolean), liveOf, now) === undefined)
+        continue;
       this.dropHold(key);
       events.push({ type: 'task_done', task: taskId, by: 'sensor', evidence: cond.says, at: now });
     }
@@ -347,7 +478,13 @@ export class IncidentBoard {
   }
 
   /** When the condition began to hold without a break, if it has held its hold time by now. */
-  private held(key: string, cond: EvidenceCondition, devices: DeviceFacts[], liveOf: LiveOf, now: number): number | undefined {
+  private held(
+    key: string,
+    cond: EvidenceCondition,
+    devices: DeviceFacts[],
+    liveOf: LiveOf,
+    now: number,
+  ): number | undefined {
     if (!holdsOnAll(cond, devices, liveOf, now)) {
       this.dropHold(key);
       return undefined;
@@ -383,8 +520,11 @@ export class IncidentBoard {
 
   /** The devices a step's evidence reads: those of its kind among the incident's alarms, else of its building. */
   private evidenceDevices(inc: Incident, cond: EvidenceCondition, role: string | undefined): DeviceFacts[] {
-    const fits = (d: DeviceFacts | undefined): d is DeviceFacts => d !== undefined && d.kind === cond.kind && (role === undefined || d.role === role);
-    const ofAlarms = [...new Set(inc.alarms.map((a) => a.deviceId))].map((id) => (id ? this.opts.facts.devices.get(id) : undefined)).filter(fits);
+    const fits = (d: DeviceFacts | undefined): d is DeviceFacts =>
+      d !== undefined && d.kind === cond.kind && (role === undefined || d.role === role);
+    const ofAlarms = [...new Set(inc.alarms.map((a) => a.deviceId))]
+      .map((id) => (id ? this.opts.facts.devices.get(id) : undefined))
+      .filter(fits);
     if (ofAlarms.length) return ofAlarms;
     return inc.building === undefined ? [] : inBuilding(this.opts.facts, inc.building).filter(fits);
   }
@@ -456,7 +596,14 @@ const attached = (inc: Incident, alarmId: string) => inc.alarms.some((a) => a.al
  * severe the incident is; an alarm attached for its relation (a trapped lift on a cut supply)
  * has an incident of its own, alerted there.
  */
-const attach = (a: AlarmRef, now: number, own: boolean): IncidentEvent => ({ type: 'alarm_attached', alarmId: a.id, kind: a.kind, deviceId: a.deviceId, ...(own ? { severity: a.severity } : {}), at: now });
+const attach = (a: AlarmRef, now: number, own: boolean): IncidentEvent => ({
+  type: 'alarm_attached',
+  alarmId: a.id,
+  kind: a.kind,
+  deviceId: a.deviceId,
+  ...(own ? { severity: a.severity } : {}),
+  at: now,
+});
 
 /** The incident's alarms of the kinds that open its playbook: for a power cut, its lost (or lost and back) supplies. */
 function supplies(inc: Incident, pb: Playbook): Incident['alarms'] {
@@ -464,5 +611,7 @@ function supplies(inc: Incident, pb: Playbook): Incident['alarms'] {
 }
 
 function titleFor(t: Text, deviceId: string | undefined): Text {
-  return deviceId === undefined ? t : { zh: t.zh.replaceAll('{device}', deviceId), en: t.en.replaceAll('{device}', deviceId) };
+  return deviceId === undefined
+    ? t
+    : { zh: t.zh.replaceAll('{device}', deviceId), en: t.en.replaceAll('{device}', deviceId) };
 }

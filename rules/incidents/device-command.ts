@@ -45,7 +45,12 @@ export class DeviceCommandError extends Error {
 
 /** The devices an incident is about: its own, then those of its alarms, in order. */
 export function incidentDevices(inc: Incident): string[] {
-  return [...new Set([...(inc.deviceId ? [inc.deviceId] : []), ...inc.alarms.map((a) => a.deviceId).filter((d): d is string => d !== undefined)])];
+  return [
+    ...new Set([
+      ...(inc.deviceId ? [inc.deviceId] : []),
+      ...inc.alarms.map((a) => a.deviceId).filter((d): d is string => d !== undefined),
+    ]),
+  ];
 }
 
 export interface OfferedCommand {
@@ -59,14 +64,25 @@ export interface OfferedCommand {
 }
 
 /** What the incident page may offer: each command whose field one of the incident's devices can be written. */
-export function offeredCommands(inc: Incident, playbook: Playbook, writable: (deviceId: string) => readonly string[]): OfferedCommand[] {
+export function offeredCommands(
+  inc: Incident,
+  playbook: Playbook,
+  writable: (deviceId: string) => readonly string[],
+): OfferedCommand[] {
   if (inc.status !== 'open') return [];
   const out: OfferedCommand[] = [];
   for (const deviceId of incidentDevices(inc)) {
     const fields = writable(deviceId);
     for (const [command, def] of Object.entries(DEVICE_COMMANDS) as [DeviceCommandName, DeviceCommandDef][]) {
       if (!fields.includes(def.field)) continue;
-      out.push({ deviceId, command, field: def.field, value: def.value, ...(playbook.steps.some((s) => s.id === def.step) ? { step: def.step } : {}), title: def.title });
+      out.push({
+        deviceId,
+        command,
+        field: def.field,
+        value: def.value,
+        ...(playbook.steps.some((s) => s.id === def.step) ? { step: def.step } : {}),
+        title: def.title,
+      });
     }
   }
   return out;
@@ -78,13 +94,32 @@ export function offeredCommands(inc: Incident, playbook: Playbook, writable: (de
  * to act on it owns it, S003 §3.5), or a DeviceCommandError. `writable`: the fields the
  * device's profile lets the gateway write (none for an MQTT device).
  */
-export function commandSent(inc: Incident, playbook: Playbook, ask: { deviceId: string; command: string; by: string; writable: readonly string[] }, now: number): { sent: DeviceCommandEvent; events: IncidentEvent[] } {
+export function commandSent(
+  inc: Incident,
+  playbook: Playbook,
+  ask: { deviceId: string; command: string; by: string; writable: readonly string[] },
+  now: number,
+): { sent: DeviceCommandEvent; events: IncidentEvent[] } {
   const { deviceId, command, by } = ask;
-  if (inc.status === 'closed') throw new DeviceCommandError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`, `事件 ${inc.id} 已关闭，不能再记录`);
-  if ((NOT_A_PERSON as readonly string[]).includes(by)) throw new DeviceCommandError('not_a_person', `"${by}" is not a person: commands are recorded under the name of who gives them`, `“${by}”不是人员，指令须以下达人的名义记录`);
+  if (inc.status === 'closed')
+    throw new DeviceCommandError(
+      'closed',
+      `incident ${inc.id} is closed: nothing more can be recorded on it`,
+      `事件 ${inc.id} 已关闭，不能再记录`,
+    );
+  if ((NOT_A_PERSON as readonly string[]).includes(by))
+    throw new DeviceCommandError(
+      'not_a_person',
+      `"${by}" is not a person: commands are recorded under the name of who gives them`,
+      `“${by}”不是人员，指令须以下达人的名义记录`,
+    );
   if (!isDeviceCommand(command)) {
     const known = Object.keys(DEVICE_COMMANDS).join(', ');
-    throw new DeviceCommandError('unknown_command', `no device command "${command}" (commands: ${known})`, `没有设备指令“${command}”（可用：${known}）`);
+    throw new DeviceCommandError(
+      'unknown_command',
+      `no device command "${command}" (commands: ${known})`,
+      `没有设备指令“${command}”（可用：${known}）`,
+    );
   }
   const devices = incidentDevices(inc);
   if (!devices.includes(deviceId)) {
@@ -103,12 +138,24 @@ export function commandSent(inc: Incident, playbook: Playbook, ask: { deviceId: 
     );
   }
   const step = playbook.steps.some((s) => s.id === def.step) ? def.step : undefined;
-  const sent: DeviceCommandEvent = { type: 'device_command', deviceId, command, by, ...(step ? { step } : {}), outcome: 'sent', at: now };
+  const sent: DeviceCommandEvent = {
+    type: 'device_command',
+    deviceId,
+    command,
+    by,
+    ...(step ? { step } : {}),
+    outcome: 'sent',
+    at: now,
+  };
   return { sent, events: [...(inc.owner ? [] : [{ type: 'acknowledged' as const, by, at: now }]), sent] };
 }
 
 /** The device's answer to a command that went out, for the timeline. */
-export function commandAnswered(sent: DeviceCommandEvent, answer: { outcome: DeviceCommandOutcome; readBack?: FieldValue | null; detail?: string }, now: number): DeviceCommandEvent {
+export function commandAnswered(
+  sent: DeviceCommandEvent,
+  answer: { outcome: DeviceCommandOutcome; readBack?: FieldValue | null; detail?: string },
+  now: number,
+): DeviceCommandEvent {
   return {
     type: 'device_command',
     deviceId: sent.deviceId,
@@ -126,15 +173,30 @@ export function commandAnswered(sent: DeviceCommandEvent, answer: { outcome: Dev
 export function describeDeviceCommand(e: DeviceCommandEvent): Text {
   const what = DEVICE_COMMANDS[e.command]?.title ?? { zh: e.command, en: e.command };
   const detail = e.detail ? { zh: `（${e.detail}）`, en: ` (${e.detail})` } : { zh: '', en: '' };
-  const readBack = e.readBack === undefined || e.readBack === null ? '' : `${DEVICE_COMMANDS[e.command]?.field ?? 'read back'} = ${String(e.readBack)}`;
+  const readBack =
+    e.readBack === undefined || e.readBack === null
+      ? ''
+      : `${DEVICE_COMMANDS[e.command]?.field ?? 'read back'} = ${String(e.readBack)}`;
   switch (e.outcome) {
     case 'sent':
-      return { zh: `${e.by} 远程下发指令：${what.zh}（${e.deviceId}）`, en: `${e.by} sent a command to ${e.deviceId}: ${what.en}` };
+      return {
+        zh: `${e.by} 远程下发指令：${what.zh}（${e.deviceId}）`,
+        en: `${e.by} sent a command to ${e.deviceId}: ${what.en}`,
+      };
     case 'confirmed':
-      return { zh: `${e.deviceId} 回读确认：已${what.zh}${readBack ? `（${readBack}）` : ''}`, en: `${e.deviceId} read back: ${what.en} confirmed${readBack ? ` (${readBack})` : ''}` };
+      return {
+        zh: `${e.deviceId} 回读确认：已${what.zh}${readBack ? `（${readBack}）` : ''}`,
+        en: `${e.deviceId} read back: ${what.en} confirmed${readBack ? ` (${readBack})` : ''}`,
+      };
     case 'refused':
-      return { zh: `${e.deviceId} 拒绝或未执行：${what.zh}${detail.zh}`, en: `${e.deviceId} refused or did not carry out: ${what.en}${detail.en}` };
+      return {
+        zh: `${e.deviceId} 拒绝或未执行：${what.zh}${detail.zh}`,
+        en: `${e.deviceId} refused or did not carry out: ${what.en}${detail.en}`,
+      };
     case 'no_answer':
-      return { zh: `${e.deviceId} 无应答，无法确认是否已${what.zh}，请到现场确认${detail.zh}`, en: `no answer from ${e.deviceId}: not known whether it did ${what.en}; check on site${detail.en}` };
+      return {
+        zh: `${e.deviceId} 无应答，无法确认是否已${what.zh}，请到现场确认${detail.zh}`,
+        en: `no answer from ${e.deviceId}: not known whether it did ${what.en}; check on site${detail.en}`,
+      };
   }
 }

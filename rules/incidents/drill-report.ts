@@ -51,15 +51,52 @@ export interface AckEpisode {
   by?: string;
 }
 
-export interface DrillReport extends Pick<DrillFacts, 'id' | 'scenario' | 'title' | 'status' | 'startedAt' | 'endedAt' | 'startedBy'> {
+export interface DrillReport extends Pick<
+  DrillFacts,
+  'id' | 'scenario' | 'title' | 'status' | 'startedAt' | 'endedAt' | 'startedBy'
+> {
   injected: { at: number; lateS: number; what: Text }[];
   alarms: { kind: string; device: string; dueBy: number | null; raisedAt: number | null; met: boolean | null }[];
   /** Each critical alarm of the drill, each time it fired: how long until someone acknowledged it. */
-  acks: { alarmId: string; kind: string; device: string; incident?: string; raisedAt: number; acknowledgedAt: number | null; by?: string; ackAfterS: number | null; targetS: number; outcome: Outcome | null }[];
+  acks: {
+    alarmId: string;
+    kind: string;
+    device: string;
+    incident?: string;
+    raisedAt: number;
+    acknowledgedAt: number | null;
+    by?: string;
+    ackAfterS: number | null;
+    targetS: number;
+    outcome: Outcome | null;
+  }[];
   /** `skipped`: the step does not apply here (why): not scored. */
-  responses: { incident: string; playbook: string; step: string; title: Text; targetMin?: number; doneAfterMin?: number; by?: string; recordedBy?: string; skipped?: Text; outcome: Outcome | null }[];
+  responses: {
+    incident: string;
+    playbook: string;
+    step: string;
+    title: Text;
+    targetMin?: number;
+    doneAfterMin?: number;
+    by?: string;
+    recordedBy?: string;
+    skipped?: Text;
+    outcome: Outcome | null;
+  }[];
   /** Tasks the alarms spawned (one per lift on a lost supply…), each against its own deadline from when it was opened or re-opened. */
-  tasks: { incident: string; playbook: string; task: string; title: Text; deviceId?: string; openedAt: number; reopened: number; targetMin?: number; doneAfterMin?: number; by?: string; outcome: Outcome | null }[];
+  tasks: {
+    incident: string;
+    playbook: string;
+    task: string;
+    title: Text;
+    deviceId?: string;
+    openedAt: number;
+    reopened: number;
+    targetMin?: number;
+    doneAfterMin?: number;
+    by?: string;
+    outcome: Outcome | null;
+  }[];
   score: { alarmsInTime: number; alarmsExpected: number; acks: Tally; steps: Tally; tasks: Tally };
 }
 
@@ -73,7 +110,10 @@ export interface AlarmChangeLike {
    * and a new one starts in one step, the close comes with the new alarm.
    */
   alarmId?: string;
-  alarm: Pick<Alarm, 'id' | 'kind' | 'deviceId' | 'severity' | 'status' | 'drill' | 'raisedAt' | 'ack' | 'earlierAcks' | 'reopened'>;
+  alarm: Pick<
+    Alarm,
+    'id' | 'kind' | 'deviceId' | 'severity' | 'status' | 'drill' | 'raisedAt' | 'ack' | 'earlierAcks' | 'reopened'
+  >;
 }
 
 /**
@@ -98,9 +138,16 @@ export function criticalEpisodes(changes: Iterable<AlarmChangeLike>, drillId: st
       // A restarted gateway keeps each alarm's latest state only: its first episode is still
       // known from it (when it fired, and who answered it); later ones are not.
       // (A close carrying an alarm that is not closed is another alarm's: see AlarmChangeLike.)
-      if (a.raisedAt === undefined || a.status === 'pending' || (c.type === 'closed' && a.status !== 'closed')) continue;
+      if (a.raisedAt === undefined || a.status === 'pending' || (c.type === 'closed' && a.status !== 'closed'))
+        continue;
       const ack = a.reopened === 0 ? a.ack : a.earlierAcks?.[0];
-      const ep: AckEpisode = { alarmId: a.id, kind: a.kind, device: a.deviceId, raisedAt: a.raisedAt, ...(ack ? { acknowledgedAt: ack.at, by: ack.by } : {}) };
+      const ep: AckEpisode = {
+        alarmId: a.id,
+        kind: a.kind,
+        device: a.deviceId,
+        raisedAt: a.raisedAt,
+        ...(ack ? { acknowledgedAt: ack.at, by: ack.by } : {}),
+      };
       out.push(ep);
       current.set(a.id, a.reopened === 0 && !ack ? ep : null);
     } else if (c.type === 'acknowledged') {
@@ -118,7 +165,14 @@ export function criticalEpisodes(changes: Iterable<AlarmChangeLike>, drillId: st
  * The outcome of one thing to do with a clock starting at `from`. Only what happened by
  * `endAt` counts: after the drill ended nothing more is the drill's.
  */
-export function outcomeOf(o: { from: number; targetMs: number | undefined; doneAt: number | undefined; bySensor: boolean; ended: boolean; endAt: number }): Outcome | null {
+export function outcomeOf(o: {
+  from: number;
+  targetMs: number | undefined;
+  doneAt: number | undefined;
+  bySensor: boolean;
+  ended: boolean;
+  endAt: number;
+}): Outcome | null {
   const done = o.doneAt !== undefined && o.doneAt <= o.endAt;
   if (done && o.bySensor) return 'sensor';
   if (o.targetMs === undefined) return done ? 'met' : null;
@@ -152,7 +206,8 @@ export function drillReport(
 ): DrillReport {
   const alarms = drill.expects.alarms.map((e) => {
     const raisedAt = raised.get(`${e.kind}|${e.device}`) ?? null;
-    const met = raisedAt !== null ? e.dueBy === null || raisedAt <= e.dueBy : e.dueBy !== null && now > e.dueBy ? false : null;
+    const met =
+      raisedAt !== null ? e.dueBy === null || raisedAt <= e.dueBy : e.dueBy !== null && now > e.dueBy ? false : null;
     return { kind: e.kind, device: e.device, dueBy: e.dueBy, raisedAt, met };
   });
   const drillEnd = drill.endedAt !== undefined ? Math.min(drill.endedAt, now) : now;
@@ -173,7 +228,14 @@ export function drillReport(
       ...(ackAt !== undefined && ep.by ? { by: ep.by } : {}),
       ackAfterS: ackAt !== undefined ? Math.round((ackAt - ep.raisedAt) / 100) / 10 : null,
       targetS,
-      outcome: outcomeOf({ from: ep.raisedAt, targetMs: targetS * 1000, doneAt: ackAt, bySensor: false, ended: drill.endedAt !== undefined, endAt: drillEnd }),
+      outcome: outcomeOf({
+        from: ep.raisedAt,
+        targetMs: targetS * 1000,
+        doneAt: ackAt,
+        bySensor: false,
+        ended: drill.endedAt !== undefined,
+        endAt: drillEnd,
+      }),
     };
   });
 
@@ -188,13 +250,26 @@ export function drillReport(
       const st = inc.steps[s.id];
       // The sensors saw the water stop after a person closed the valve from the incident and the
       // valve read back closed: the person did the step, when the command was confirmed.
-      const command = st?.status === 'done' && st.evidence !== undefined ? inc.timeline.find((e) => e.type === 'device_command' && e.outcome === 'confirmed' && e.step === s.id && e.at <= st.doneAt!) : undefined;
+      const command =
+        st?.status === 'done' && st.evidence !== undefined
+          ? inc.timeline.find(
+              (e) => e.type === 'device_command' && e.outcome === 'confirmed' && e.step === s.id && e.at <= st.doneAt!,
+            )
+          : undefined;
       const personBy = command?.type === 'device_command' ? command.by : undefined;
       const doneAt = command ? command.at : st?.status === 'done' ? st.doneAt : undefined;
       const bySensor = !command && (st?.evidence !== undefined || st?.by === 'sensor');
       // A step that does not apply (no evening trading, not a planned outage) is nobody's to miss.
       if (st?.status === 'skipped') {
-        responses.push({ incident: inc.id, playbook: inc.playbook, step: s.id, title: s.title, ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}), ...(st.skipped ? { skipped: st.skipped } : {}), outcome: null });
+        responses.push({
+          incident: inc.id,
+          playbook: inc.playbook,
+          step: s.id,
+          title: s.title,
+          ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}),
+          ...(st.skipped ? { skipped: st.skipped } : {}),
+          outcome: null,
+        });
         continue;
       }
       responses.push({
@@ -206,7 +281,14 @@ export function drillReport(
         ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - inc.raisedAt) } : {}),
         ...(doneAt !== undefined && (personBy ?? st?.by) ? { by: personBy ?? st!.by! } : {}),
         ...(st?.recordedBy ? { recordedBy: st.recordedBy } : {}),
-        outcome: outcomeOf({ from: inc.raisedAt, targetMs: s.deadline_min !== undefined ? s.deadline_min * 60_000 : undefined, doneAt, bySensor, ended, endAt }),
+        outcome: outcomeOf({
+          from: inc.raisedAt,
+          targetMs: s.deadline_min !== undefined ? s.deadline_min * 60_000 : undefined,
+          doneAt,
+          bySensor,
+          ended,
+          endAt,
+        }),
       });
     }
     for (const [id, t] of Object.entries(inc.tasks)) {
@@ -224,11 +306,19 @@ export function drillReport(
         ...(def?.deadline_min !== undefined ? { targetMin: def.deadline_min } : {}),
         ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - t.openedAt) } : {}),
         ...(doneAt !== undefined && t.by ? { by: t.by } : {}),
-        outcome: outcomeOf({ from: t.openedAt, targetMs: def?.deadline_min !== undefined ? def.deadline_min * 60_000 : undefined, doneAt, bySensor: t.evidence !== undefined || t.by === 'sensor', ended, endAt }),
+        outcome: outcomeOf({
+          from: t.openedAt,
+          targetMs: def?.deadline_min !== undefined ? def.deadline_min * 60_000 : undefined,
+          doneAt,
+          bySensor: t.evidence !== undefined || t.by === 'sensor',
+          ended,
+          endAt,
+        }),
       });
     }
   }
-  const timed = <T extends { targetMin?: number; skipped?: Text }>(rows: T[]) => rows.filter((r) => r.targetMin !== undefined && r.skipped === undefined);
+  const timed = <T extends { targetMin?: number; skipped?: Text }>(rows: T[]) =>
+    rows.filter((r) => r.targetMin !== undefined && r.skipped === undefined);
   return {
     id: drill.id,
     scenario: drill.scenario,

@@ -23,13 +23,25 @@ function testHolds(t: FieldTest, live: Live | undefined, freshFrom: number): boo
 }
 
 /** Whether the condition holds on this device now, on fresh readings only. */
-export function holdsOn(cond: EvidenceCondition, device: DeviceFacts | undefined, live: Live | undefined, now: number): boolean {
+export function holdsOn(
+  cond: EvidenceCondition,
+  device: DeviceFacts | undefined,
+  live: Live | undefined,
+  now: number,
+): boolean {
   if (!device || device.kind !== cond.kind || !live) return false;
   const freshFrom = now - cond.fresh_intervals * device.intervalS * 1000;
-  return cond.all.every((c) => ('any' in c ? c.any.some((t) => testHolds(t, live, freshFrom)) : testHolds(c, live, freshFrom)));
+  return cond.all.every((c) =>
+    'any' in c ? c.any.some((t) => testHolds(t, live, freshFrom)) : testHolds(c, live, freshFrom),
+  );
 }
 
 /** Whether it holds on every device (and there is at least one). */
-export function holdsOnAll(cond: EvidenceCondition, devices: readonly (DeviceFacts | undefined)[], liveOf: LiveOf, now: number): boolean {
+export function holdsOnAll(
+  cond: EvidenceCondition,
+  devices: readonly (DeviceFacts | undefined)[],
+  liveOf: LiveOf,
+  now: number,
+): boolean {
   return devices.length > 0 && devices.every((d) => d !== undefined && holdsOn(cond, d, liveOf(d.id), now));
 }

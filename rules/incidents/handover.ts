@@ -25,12 +25,25 @@ export interface HandoverReport {
   }[];
 }
 
-export function handoverReport(incidents: readonly Incident[], playbookOf: (id: string) => Playbook, from: number, to: number): HandoverReport {
+export function handoverReport(
+  incidents: readonly Incident[],
+  playbookOf: (id: string) => Playbook,
+  from: number,
+  to: number,
+): HandoverReport {
   const inShift = (t: number | undefined) => t !== undefined && t >= from && t < to;
   return {
     from,
     to,
-    opened: incidents.filter((i) => inShift(i.raisedAt)).map((i) => ({ id: i.id, title: i.title, at: i.raisedAt, ...(i.building ? { building: i.building } : {}), ...(i.drill ? { drill: i.drill } : {}) })),
+    opened: incidents
+      .filter((i) => inShift(i.raisedAt))
+      .map((i) => ({
+        id: i.id,
+        title: i.title,
+        at: i.raisedAt,
+        ...(i.building ? { building: i.building } : {}),
+        ...(i.drill ? { drill: i.drill } : {}),
+      })),
     closed: incidents.filter((i) => inShift(i.closedAt)).map((i) => ({ id: i.id, title: i.title, at: i.closedAt! })),
     open: incidents
       .filter((i) => i.status === 'open' && i.raisedAt < to)
@@ -47,7 +60,12 @@ export function handoverReport(incidents: readonly Incident[], playbookOf: (id: 
             .filter((s) => i.steps[s.id]?.status !== 'done')
             .map((s) => {
               const dueAt = s.deadline_min !== undefined ? i.raisedAt + s.deadline_min * 60_000 : undefined;
-              return { step: s.id, title: s.title, ...(dueAt !== undefined ? { dueAt } : {}), overdue: dueAt !== undefined && dueAt < to };
+              return {
+                step: s.id,
+                title: s.title,
+                ...(dueAt !== undefined ? { dueAt } : {}),
+                overdue: dueAt !== undefined && dueAt < to,
+              };
             }),
           openTasks: Object.entries(i.tasks)
             .filter(([, t]) => !t.done)
@@ -100,7 +118,8 @@ export type HandoverEvent = { at: number } & (
 
 export class HandoverError extends Error {
   constructor(
-    readonly code: 'unknown_handover' | 'same_person' | 'handover_pending' | 'not_pending' | 'not_recipient' | 'not_giver',
+    readonly code:
+      'unknown_handover' | 'same_person' | 'handover_pending' | 'not_pending' | 'not_recipient' | 'not_giver',
     message: string,
   ) {
     super(message);
@@ -127,7 +146,12 @@ export function applyHandover(state: Map<string, Handover>, e: HandoverEvent): v
 }
 
 /** What the next shift inherits: every open case, its owner and its overdue steps. */
-export function handoverCases(incidents: readonly Incident[], playbookOf: (id: string) => Playbook, from: string, now: number): HandoverCase[] {
+export function handoverCases(
+  incidents: readonly Incident[],
+  playbookOf: (id: string) => Playbook,
+  from: string,
+  now: number,
+): HandoverCase[] {
   return handoverReport(incidents, playbookOf, now, now + 1).open.map((o) => ({
     id: o.id,
     title: o.title,
@@ -135,7 +159,9 @@ export function handoverCases(incidents: readonly Incident[], playbookOf: (id: s
     ...(o.drill ? { drill: o.drill } : {}),
     ...(o.owner ? { owner: o.owner } : {}),
     moves: o.owner === from,
-    overdue: o.pending.filter((p) => p.overdue && p.dueAt !== undefined).map((p) => ({ step: p.step, title: p.title, dueAt: p.dueAt! })),
+    overdue: o.pending
+      .filter((p) => p.overdue && p.dueAt !== undefined)
+      .map((p) => ({ step: p.step, title: p.title, dueAt: p.dueAt! })),
     openTasks: o.openTasks.length,
   }));
 }
@@ -143,26 +169,54 @@ export function handoverCases(incidents: readonly Incident[], playbookOf: (id: s
 /** Records a handover, or refuses it (nothing recorded). */
 export function handOver(
   state: ReadonlyMap<string, Handover>,
-  r: { id: string; by: string; to: string; note?: string; shift: { id: string; name: Text; from: number; to: number; handover: { from: number; to: number } }; cases: HandoverCase[] },
+  r: {
+    id: string;
+    by: string;
+    to: string;
+    note?: string;
+    shift: { id: string; name: Text; from: number; to: number; handover: { from: number; to: number } };
+    cases: HandoverCase[];
+  },
   now: number,
 ): HandoverEvent {
-  if (r.to === r.by) throw new HandoverError('same_person', 'hand over to the person taking the next shift, not to yourself');
+  if (r.to === r.by)
+    throw new HandoverError('same_person', 'hand over to the person taking the next shift, not to yourself');
   const pending = [...state.values()].find((h) => h.status === 'pending' && h.from === r.by);
-  if (pending) throw new HandoverError('handover_pending', `your handover ${pending.id} to ${pending.to} waits for ${pending.to} to confirm; cancel it first to hand over to someone else`);
+  if (pending)
+    throw new HandoverError(
+      'handover_pending',
+      `your handover ${pending.id} to ${pending.to} waits for ${pending.to} to confirm; cancel it first to hand over to someone else`,
+    );
   const { handover: window, ...shift } = r.shift;
   return {
     type: 'handed',
-    handover: { id: r.id, shift, from: r.by, to: r.to, ...(r.note ? { note: r.note } : {}), at: now, inWindow: now >= window.from && now < window.to, cases: r.cases },
+    handover: {
+      id: r.id,
+      shift,
+      from: r.by,
+      to: r.to,
+      ...(r.note ? { note: r.note } : {}),
+      at: now,
+      inWindow: now >= window.from && now < window.to,
+      cases: r.cases,
+    },
     at: now,
   };
 }
 
 /** The handover `id` waiting for `by` to confirm it. */
-export function pendingFor(state: ReadonlyMap<string, Handover>, id: string, by: string, as: 'recipient' | 'giver'): Handover {
+export function pendingFor(
+  state: ReadonlyMap<string, Handover>,
+  id: string,
+  by: string,
+  as: 'recipient' | 'giver',
+): Handover {
   const h = state.get(id);
   if (!h) throw new HandoverError('unknown_handover', `no handover "${id}"`);
   if (h.status !== 'pending') throw new HandoverError('not_pending', `handover ${id} is already ${h.status}`);
-  if (as === 'recipient' && h.to !== by) throw new HandoverError('not_recipient', `handover ${id} is to ${h.to}: only ${h.to} confirms taking it over`);
-  if (as === 'giver' && h.from !== by) throw new HandoverError('not_giver', `handover ${id} is ${h.from}'s: only ${h.from} may cancel it`);
+  if (as === 'recipient' && h.to !== by)
+    throw new HandoverError('not_recipient', `handover ${id} is to ${h.to}: only ${h.to} confirms taking it over`);
+  if (as === 'giver' && h.from !== by)
+    throw new HandoverError('not_giver', `handover ${id} is ${h.from}'s: only ${h.from} may cancel it`);
   return h;
 }

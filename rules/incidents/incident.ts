@@ -1,7 +1,15 @@
 import { isAlarmKind, severityRank, type AlarmKind, type Severity } from '../alarms/kinds.js';
 import type { FieldValue } from '../model/reading.js';
 import { fieldsText } from './values.js';
-import { MAX_GROUP_ITEMS, NOT_A_PERSON, type DutyRole, type Playbook, type RecordField, type ScalarRecordField, type Step } from './playbook.js';
+import {
+  MAX_GROUP_ITEMS,
+  NOT_A_PERSON,
+  type DutyRole,
+  type Playbook,
+  type RecordField,
+  type ScalarRecordField,
+  type Step,
+} from './playbook.js';
 
 // An incident is the fold of its events; events are appended, never edited (ARCHITECTURE.md
 // seam 5). `decide` turns a person's command into events, or refuses it with a clear reason
@@ -15,7 +23,20 @@ type Text = { zh: string; en: string };
 export type RecordValue = FieldValue | Record<string, FieldValue>[];
 
 export type IncidentEvent = { at: number } & (
-  | { type: 'raised'; incidentId: string; playbook: string; title: Text; severity: Severity; building?: string; deviceId?: string; alarmId?: string; kind?: AlarmKind; by?: string; drill?: string; trading?: boolean }
+  | {
+      type: 'raised';
+      incidentId: string;
+      playbook: string;
+      title: Text;
+      severity: Severity;
+      building?: string;
+      deviceId?: string;
+      alarmId?: string;
+      kind?: AlarmKind;
+      by?: string;
+      drill?: string;
+      trading?: boolean;
+    }
   | { type: 'alarm_attached'; alarmId: string; kind: AlarmKind; deviceId: string; severity?: Severity }
   /** An attached alarm that had cleared fires again (a second cut, a re-trapped car). */
   | { type: 'alarm_refired'; alarmId: string }
@@ -42,14 +63,32 @@ export type IncidentEvent = { at: number } & (
   | { type: 'task_reopened'; task: string; reason: Text }
   | { type: 'alarm_cleared'; alarmId: string }
   /** One attempt to tell someone (an alert, an escalation): sent, failed, or held back because it is a drill. */
-  | { type: 'notification'; channel: string; to: DutyRole; step?: string; task?: string; attempt: number; outcome: 'sent' | 'failed' | 'drill_not_sent'; detail?: string }
+  | {
+      type: 'notification';
+      channel: string;
+      to: DutyRole;
+      step?: string;
+      task?: string;
+      attempt: number;
+      outcome: 'sent' | 'failed' | 'drill_not_sent';
+      detail?: string;
+    }
   /**
    * A command a person sent to one of the incident's devices (close a vacant flat's valve,
    * device-command.ts), recorded when it goes out (`sent`) and again with the device's answer:
    * `confirmed` (read back as asked), `refused` (it said no, or reads back otherwise),
    * `no_answer` (no answer or no read-back: it may have happened all the same).
    */
-  | { type: 'device_command'; deviceId: string; command: 'close_valve'; by: string; step?: string; outcome: 'sent' | 'confirmed' | 'refused' | 'no_answer'; readBack?: FieldValue | null; detail?: string }
+  | {
+      type: 'device_command';
+      deviceId: string;
+      command: 'close_valve';
+      by: string;
+      step?: string;
+      outcome: 'sent' | 'confirmed' | 'refused' | 'no_answer';
+      readBack?: FieldValue | null;
+      detail?: string;
+    }
   /** A photo from the scene (a phone's camera), kept under the data directory as `name`. */
   | { type: 'photo'; by: string; name: string; mime: string; bytes: number; caption?: string }
   /** `reason: drill_ended`: closed by the gateway when its drill ended (I8). */
@@ -151,8 +190,20 @@ export function open(first: Extract<IncidentEvent, { type: 'raised' }>, playbook
     ...(first.deviceId ? { deviceId: first.deviceId } : {}),
     ...(first.drill ? { drill: first.drill } : {}),
     ...(first.trading !== undefined ? { trading: first.trading } : {}),
-    alarms: first.alarmId ? [{ alarmId: first.alarmId, cleared: false, severity: first.severity, ...kindOf(first), ...(first.deviceId ? { deviceId: first.deviceId } : {}) }] : [],
-    steps: Object.fromEntries(playbook.steps.map((s) => [s.id, { status: 'pending', fields: {}, escalated: 0 } satisfies StepState])),
+    alarms: first.alarmId
+      ? [
+          {
+            alarmId: first.alarmId,
+            cleared: false,
+            severity: first.severity,
+            ...kindOf(first),
+            ...(first.deviceId ? { deviceId: first.deviceId } : {}),
+          },
+        ]
+      : [],
+    steps: Object.fromEntries(
+      playbook.steps.map((s) => [s.id, { status: 'pending', fields: {}, escalated: 0 } satisfies StepState]),
+    ),
     tasks: {},
     timeline: [first],
   };
@@ -171,7 +222,14 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
     case 'raised':
       break;
     case 'alarm_attached':
-      if (!inc.alarms.some((a) => a.alarmId === e.alarmId)) inc.alarms.push({ alarmId: e.alarmId, kind: e.kind, deviceId: e.deviceId, cleared: false, ...(e.severity ? { severity: e.severity } : {}) });
+      if (!inc.alarms.some((a) => a.alarmId === e.alarmId))
+        inc.alarms.push({
+          alarmId: e.alarmId,
+          kind: e.kind,
+          deviceId: e.deviceId,
+          cleared: false,
+          ...(e.severity ? { severity: e.severity } : {}),
+        });
       if (e.severity && severityRank(e.severity) < severityRank(inc.severity)) inc.severity = e.severity;
       break;
     case 'alarm_refired': {
@@ -236,7 +294,14 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
       inc.owner = e.to;
       break;
     case 'task_added':
-      inc.tasks[e.task] = { title: e.title, ...(e.deviceId ? { deviceId: e.deviceId } : {}), ...(e.condition ? { condition: e.condition } : {}), done: false, openedAt: e.at, reopened: 0 };
+      inc.tasks[e.task] = {
+        title: e.title,
+        ...(e.deviceId ? { deviceId: e.deviceId } : {}),
+        ...(e.condition ? { condition: e.condition } : {}),
+        done: false,
+        openedAt: e.at,
+        reopened: 0,
+      };
       break;
     case 'task_done': {
       const t = inc.tasks[e.task];
@@ -282,7 +347,17 @@ export function applyEvent(inc: Incident, e: IncidentEvent): void {
 /** Why a command was refused: `code` for machines (and the HTTP status), `message` for people. */
 export class IncidentError extends Error {
   constructor(
-    readonly code: 'closed' | 'unknown_step' | 'unknown_task' | 'step_done' | 'missing_field' | 'bad_field' | 'open_steps' | 'not_a_person' | 'not_owner' | 'reason_required',
+    readonly code:
+      | 'closed'
+      | 'unknown_step'
+      | 'unknown_task'
+      | 'step_done'
+      | 'missing_field'
+      | 'bad_field'
+      | 'open_steps'
+      | 'not_a_person'
+      | 'not_owner'
+      | 'reason_required',
     message: string,
   ) {
     super(message);
@@ -301,9 +376,14 @@ export type IncidentCommand =
 
 /** The events a command produces, or an IncidentError (nothing is recorded then). */
 export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, now: number): IncidentEvent[] {
-  if (inc.status === 'closed') throw new IncidentError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`);
+  if (inc.status === 'closed')
+    throw new IncidentError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`);
   // What sensors and the gateway record under is never a person's name (I7).
-  if ((NOT_A_PERSON as readonly string[]).includes(cmd.by)) throw new IncidentError('not_a_person', `"${cmd.by}" is not a person: commands are recorded under the name of who gives them`);
+  if ((NOT_A_PERSON as readonly string[]).includes(cmd.by))
+    throw new IncidentError(
+      'not_a_person',
+      `"${cmd.by}" is not a person: commands are recorded under the name of who gives them`,
+    );
   switch (cmd.type) {
     case 'acknowledge':
       return inc.owner ? [] : [{ type: 'acknowledged', by: cmd.by, at: now }];
@@ -315,25 +395,49 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
     case 'complete_step': {
       const s = stepOf(inc, playbook, cmd.step);
       // A step the sensors closed still takes the records a person must add (who, the cause…).
-      if (s.state.status === 'done' && s.state.evidence === undefined) throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
+      if (s.state.status === 'done' && s.state.evidence === undefined)
+        throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
       const fields = checkFields(s.def.record, { ...s.state.fields, ...cmd.fields }, cmd.step);
-      return [...autoAck(inc, cmd.by, now), { type: 'step_done', step: cmd.step, by: cmd.by, fields, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
+      return [
+        ...autoAck(inc, cmd.by, now),
+        { type: 'step_done', step: cmd.step, by: cmd.by, fields, ...(cmd.note ? { note: cmd.note } : {}), at: now },
+      ];
     }
     case 'complete_task': {
       const t = inc.tasks[cmd.task];
-      if (!t) throw new IncidentError('unknown_task', `no task "${cmd.task}" on incident ${inc.id} (tasks: ${Object.keys(inc.tasks).join(', ') || 'none'})`);
+      if (!t)
+        throw new IncidentError(
+          'unknown_task',
+          `no task "${cmd.task}" on incident ${inc.id} (tasks: ${Object.keys(inc.tasks).join(', ') || 'none'})`,
+        );
       if (t.done) return [];
-      return [...autoAck(inc, cmd.by, now), { type: 'task_done', task: cmd.task, by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
+      return [
+        ...autoAck(inc, cmd.by, now),
+        { type: 'task_done', task: cmd.task, by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now },
+      ];
     }
     case 'note':
       return [{ type: 'note', by: cmd.by, text: cmd.text, at: now }];
     case 'hand_over':
       mayDispose(inc, cmd, 'hand over');
-      return [{ type: 'handed_over', from: inc.owner ?? cmd.by, to: cmd.to, ...(cmd.note ? { note: cmd.note } : {}), ...(overriding(inc, cmd) ? { by: cmd.by } : {}), at: now }];
+      return [
+        {
+          type: 'handed_over',
+          from: inc.owner ?? cmd.by,
+          to: cmd.to,
+          ...(cmd.note ? { note: cmd.note } : {}),
+          ...(overriding(inc, cmd) ? { by: cmd.by } : {}),
+          at: now,
+        },
+      ];
     case 'close': {
       mayDispose(inc, cmd, 'close');
       const open = playbook.steps.filter((s) => !settled(inc.steps[s.id])).map((s) => s.id);
-      if (open.length) throw new IncidentError('open_steps', `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`);
+      if (open.length)
+        throw new IncidentError(
+          'open_steps',
+          `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`,
+        );
       return [{ type: 'closed', by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
     }
   }
@@ -351,8 +455,16 @@ function overriding(inc: Incident, cmd: { by: string; manager?: boolean }): bool
  */
 function mayDispose(inc: Incident, cmd: { by: string; note?: string; manager?: boolean }, what: string): void {
   if (inc.owner === undefined || inc.owner === cmd.by) return;
-  if (!cmd.manager) throw new IncidentError('not_owner', `${inc.owner} owns incident ${inc.id}: only the owner, a duty manager or an admin may ${what} it (anyone on duty may add notes and records)`);
-  if (!cmd.note?.trim()) throw new IncidentError('reason_required', `${inc.owner} owns incident ${inc.id}: say why you ${what} someone else's case (note)`);
+  if (!cmd.manager)
+    throw new IncidentError(
+      'not_owner',
+      `${inc.owner} owns incident ${inc.id}: only the owner, a duty manager or an admin may ${what} it (anyone on duty may add notes and records)`,
+    );
+  if (!cmd.note?.trim())
+    throw new IncidentError(
+      'reason_required',
+      `${inc.owner} owns incident ${inc.id}: say why you ${what} someone else's case (note)`,
+    );
 }
 
 function autoAck(inc: Incident, by: string, now: number): IncidentEvent[] {
@@ -362,28 +474,50 @@ function autoAck(inc: Incident, by: string, now: number): IncidentEvent[] {
 
 function stepOf(inc: Incident, playbook: Playbook, id: string) {
   const def = playbook.steps.find((s) => s.id === id);
-  if (!def) throw new IncidentError('unknown_step', `no step "${id}" in playbook ${playbook.id} (steps: ${playbook.steps.map((s) => s.id).join(', ')})`);
+  if (!def)
+    throw new IncidentError(
+      'unknown_step',
+      `no step "${id}" in playbook ${playbook.id} (steps: ${playbook.steps.map((s) => s.id).join(', ')})`,
+    );
   return { def, state: inc.steps[id]! };
 }
 
-function checkFields(defs: readonly RecordField[], given: Record<string, RecordValue>, step: string): Record<string, RecordValue> {
+function checkFields(
+  defs: readonly RecordField[],
+  given: Record<string, RecordValue>,
+  step: string,
+): Record<string, RecordValue> {
   const known = new Map(defs.map((d) => [d.name, d]));
   for (const [name, value] of Object.entries(given)) {
     const def = known.get(name);
-    if (!def) throw new IncidentError('bad_field', `step "${step}" records no field "${name}" (fields: ${defs.map((d) => d.name).join(', ') || 'none'})`);
+    if (!def)
+      throw new IncidentError(
+        'bad_field',
+        `step "${step}" records no field "${name}" (fields: ${defs.map((d) => d.name).join(', ') || 'none'})`,
+      );
     if (def.type !== 'group') {
       checkValue(def, value, `${step}.${name}`);
       continue;
     }
-    if (!Array.isArray(value)) throw new IncidentError('bad_field', `${step}.${name} must be a list (one item per person or vehicle)`);
-    if (value.length > MAX_GROUP_ITEMS) throw new IncidentError('bad_field', `${step}.${name} takes at most ${MAX_GROUP_ITEMS} items`);
+    if (!Array.isArray(value))
+      throw new IncidentError('bad_field', `${step}.${name} must be a list (one item per person or vehicle)`);
+    if (value.length > MAX_GROUP_ITEMS)
+      throw new IncidentError('bad_field', `${step}.${name} takes at most ${MAX_GROUP_ITEMS} items`);
     const sub = def.fields ?? [];
     value.forEach((item, i) => {
       const at = `${step}.${name}[${i}]`;
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new IncidentError('bad_field', `${at} must be an object of fields (${sub.map((f) => f.name).join(', ')})`);
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw new IncidentError(
+          'bad_field',
+          `${at} must be an object of fields (${sub.map((f) => f.name).join(', ')})`,
+        );
       for (const [k, v] of Object.entries(item)) {
         const f = sub.find((x) => x.name === k);
-        if (!f) throw new IncidentError('bad_field', `${at} has no field "${k}" (fields: ${sub.map((x) => x.name).join(', ')})`);
+        if (!f)
+          throw new IncidentError(
+            'bad_field',
+            `${at} has no field "${k}" (fields: ${sub.map((x) => x.name).join(', ')})`,
+          );
         checkValue(f, v, `${at}.${k}`);
       }
       const missing = missingIn(sub, item);
@@ -407,23 +541,38 @@ function checkValue(def: RecordField | ScalarRecordField, value: RecordValue, at
             ? (def.options ?? []).some((o) => o.value === value)
             : typeof value === 'string';
   if (ok) return;
-  const what = def.type === 'time' ? 'a time (ISO 8601)' : def.type === 'choice' ? `one of ${(def.options ?? []).map((o) => o.value).join(', ')}` : `a ${def.type}`;
+  const what =
+    def.type === 'time'
+      ? 'a time (ISO 8601)'
+      : def.type === 'choice'
+        ? `one of ${(def.options ?? []).map((o) => o.value).join(', ')}`
+        : `a ${def.type}`;
   throw new IncidentError('bad_field', `${at} must be ${what}`);
 }
 
 /** Whether a field must be recorded, given the other fields beside it. */
-export function isRequired(def: RecordField | ScalarRecordField, values: Record<string, RecordValue | undefined>): boolean {
+export function isRequired(
+  def: RecordField | ScalarRecordField,
+  values: Record<string, RecordValue | undefined>,
+): boolean {
   if (def.required_unless && def.required_unless.in.some((v) => values[def.required_unless!.field] === v)) return false;
   if (def.required_when) return def.required_when.in.some((v) => values[def.required_when!.field] === v);
   return def.required;
 }
 
 /** The fields (in both languages) required and not recorded, with a group counted by its items. */
-export function missingIn(defs: readonly (RecordField | ScalarRecordField)[], values: Record<string, RecordValue | undefined>): string[] {
+export function missingIn(
+  defs: readonly (RecordField | ScalarRecordField)[],
+  values: Record<string, RecordValue | undefined>,
+): string[] {
   return defs
     .filter((d) => {
       const v = values[d.name];
-      if (d.type === 'group') return (isRequired(d, values) || ('min_items' in d && (d.min_items ?? 0) > 0)) && (!Array.isArray(v) || v.length < Math.max(1, ('min_items' in d ? d.min_items : undefined) ?? 1));
+      if (d.type === 'group')
+        return (
+          (isRequired(d, values) || ('min_items' in d && (d.min_items ?? 0) > 0)) &&
+          (!Array.isArray(v) || v.length < Math.max(1, ('min_items' in d ? d.min_items : undefined) ?? 1))
+        );
       return isRequired(d, values) && (v === undefined || v === '');
     })
     .map((d) => `${d.name} (${d.label.en} / ${d.label.zh})`);
@@ -452,20 +601,41 @@ export function stepSkips(inc: Incident, playbook: Playbook, now: number): Incid
         holds = undefined;
         break;
       }
-      if ('step' in c) read.push(fieldsText(playbook.steps.find((x) => x.id === c.step)?.record ?? [], { [c.field]: inc.steps[c.step]?.fields[c.field] }));
-      else read.push(inc.trading ? { zh: '营业时段：是', en: 'in trading hours: yes' } : { zh: '营业时段：否', en: 'in trading hours: no' });
+      if ('step' in c)
+        read.push(
+          fieldsText(playbook.steps.find((x) => x.id === c.step)?.record ?? [], {
+            [c.field]: inc.steps[c.step]?.fields[c.field],
+          }),
+        );
+      else
+        read.push(
+          inc.trading
+            ? { zh: '营业时段：是', en: 'in trading hours: yes' }
+            : { zh: '营业时段：否', en: 'in trading hours: no' },
+        );
       if (v) {
         holds = true;
         break;
       }
     }
     if (holds !== false) continue;
-    out.push({ type: 'step_skipped', step: step.id, reason: { zh: `${step.applies_when.says.zh}（${read.map((r) => r.zh).join('；')}）`, en: `${step.applies_when.says.en} (${read.map((r) => r.en).join('; ')})` }, at: now });
+    out.push({
+      type: 'step_skipped',
+      step: step.id,
+      reason: {
+        zh: `${step.applies_when.says.zh}（${read.map((r) => r.zh).join('；')}）`,
+        en: `${step.applies_when.says.en} (${read.map((r) => r.en).join('; ')})`,
+      },
+      at: now,
+    });
   }
   return out;
 }
 
-function conditionValue(inc: Incident, c: Extract<NonNullable<Step['applies_when']>['any'][number], { step: string }>): boolean | undefined {
+function conditionValue(
+  inc: Incident,
+  c: Extract<NonNullable<Step['applies_when']>['any'][number], { step: string }>,
+): boolean | undefined {
   const v = inc.steps[c.step]?.fields[c.field];
   if (v === undefined || Array.isArray(v)) return undefined;
   if (c.equals !== undefined) return v === c.equals;
@@ -481,14 +651,16 @@ export function due(inc: Incident, playbook: Playbook, now: number): IncidentEve
     if (!s || step.deadline_min === undefined || settled(s)) continue;
     const deadline = step.deadline_min * 60_000;
     const level = Math.min(playbook.escalation.length, Math.floor((now - inc.raisedAt) / deadline));
-    for (let l = s.escalated + 1; l <= level; l++) out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
+    for (let l = s.escalated + 1; l <= level; l++)
+      out.push({ type: 'escalated', step: step.id, level: l, to: playbook.escalation[l - 1]!, at: now });
   }
   // A task with a deadline of its own (each lift's check) escalates the same way, timed from when it opened.
   for (const [id, t] of Object.entries(inc.tasks)) {
     const def = playbook.tasks.find((d) => d.id === id || id.startsWith(`${d.id}:`));
     if (t.done || def?.deadline_min === undefined) continue;
     const level = Math.min(playbook.escalation.length, Math.floor((now - t.openedAt) / (def.deadline_min * 60_000)));
-    for (let l = (t.escalated ?? 0) + 1; l <= level; l++) out.push({ type: 'task_escalated', task: id, level: l, to: playbook.escalation[l - 1]!, at: now });
+    for (let l = (t.escalated ?? 0) + 1; l <= level; l++)
+      out.push({ type: 'task_escalated', task: id, level: l, to: playbook.escalation[l - 1]!, at: now });
   }
   return out;
 }

@@ -13,7 +13,15 @@ import { ROOM_TYPES } from '../site.js';
 const text = z.strictObject({ zh: z.string().min(1), en: z.string().min(1) });
 const name = z.string().regex(/^[a-z][a-z0-9_]*$/, 'lower_snake_case');
 
-export const DUTY_ROLES = ['duty_engineer', 'security', 'duty_manager', 'engineering_manager', 'maintenance_contractor', 'customer_service', 'head_office'] as const;
+export const DUTY_ROLES = [
+  'duty_engineer',
+  'security',
+  'duty_manager',
+  'engineering_manager',
+  'maintenance_contractor',
+  'customer_service',
+  'head_office',
+] as const;
 export type DutyRole = (typeof DUTY_ROLES)[number];
 
 /** Names that are never a person's: what sensors and the gateway itself record under. */
@@ -31,7 +39,9 @@ const fieldTest = z
     /** A device that never reports the field passes (a reported one must pass, and be fresh). */
     missing_ok: z.boolean().default(false),
   })
-  .refine((t) => t.equals !== undefined || t.below !== undefined || t.above !== undefined, { message: 'a test needs equals, below or above' });
+  .refine((t) => t.equals !== undefined || t.below !== undefined || t.above !== undefined, {
+    message: 'a test needs equals, below or above',
+  });
 export type FieldTest = z.infer<typeof fieldTest>;
 
 const clause = z.union([fieldTest, z.strictObject({ any: z.array(fieldTest).min(2) })]);
@@ -90,7 +100,10 @@ const taskSchema = z.strictObject({
 export type TaskDef = z.infer<typeof taskSchema>;
 
 /** A field required only when another field of the same record (or group item) has one of these values. */
-const requiredWhen = z.strictObject({ field: name, in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) });
+const requiredWhen = z.strictObject({
+  field: name,
+  in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+});
 
 const scalarField = {
   name,
@@ -102,7 +115,10 @@ const scalarField = {
   /** Not required when another field has one of the values (a passenger who left without giving details). */
   required_unless: requiredWhen.optional(),
   /** `choice`: the values it may take, each with its words. */
-  options: z.array(z.strictObject({ value: name, label: text })).min(2).optional(),
+  options: z
+    .array(z.strictObject({ value: name, label: text }))
+    .min(2)
+    .optional(),
 };
 const scalarRecordField = z.strictObject(scalarField);
 export type ScalarRecordField = z.infer<typeof scalarRecordField>;
@@ -206,33 +222,58 @@ export const playbookSchema = z
   .superRefine((p, ctx) => {
     const tasks = new Set<string>();
     p.tasks.forEach((t, i) => {
-      if (tasks.has(t.id)) ctx.addIssue({ code: 'custom', path: ['tasks', i, 'id'], message: `duplicate task "${t.id}"` });
+      if (tasks.has(t.id))
+        ctx.addIssue({ code: 'custom', path: ['tasks', i, 'id'], message: `duplicate task "${t.id}"` });
       tasks.add(t.id);
     });
     p.steps.forEach((s, i) => {
       if (!s.evidence) return;
       s.evidence.fills.forEach((f, j) => {
         const field = s.record.find((r) => r.name === f);
-        if (!field || field.type !== 'time') ctx.addIssue({ code: 'custom', path: ['steps', i, 'evidence', 'fills', j], message: `step "${s.id}" records no time field "${f}"` });
+        if (!field || field.type !== 'time')
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'evidence', 'fills', j],
+            message: `step "${s.id}" records no time field "${f}"`,
+          });
       });
     });
     const ids = new Set<string>();
     p.steps.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step "${s.id}"` });
+      if (ids.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['steps', i, 'id'], message: `duplicate step "${s.id}"` });
       ids.add(s.id);
       const names = new Set<string>();
       s.record.forEach((f, j) => {
-        if (names.has(f.name)) ctx.addIssue({ code: 'custom', path: ['steps', i, 'record', j, 'name'], message: `duplicate field "${f.name}"` });
+        if (names.has(f.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'record', j, 'name'],
+            message: `duplicate field "${f.name}"`,
+          });
         names.add(f.name);
         checkField(f, s.record, ['steps', i, 'record', j], ctx);
-        if (f.type === 'group') (f.fields ?? []).forEach((g, k) => checkField(g, f.fields ?? [], ['steps', i, 'record', j, 'fields', k], ctx));
+        if (f.type === 'group')
+          (f.fields ?? []).forEach((g, k) =>
+            checkField(g, f.fields ?? [], ['steps', i, 'record', j, 'fields', k], ctx),
+          );
       });
       s.applies_when?.any.forEach((c, k) => {
         if (!('step' in c)) return;
         const at = p.steps.findIndex((x) => x.id === c.step);
         const field = p.steps[at]?.record.find((r) => r.name === c.field);
-        if (at < 0 || at >= i) ctx.addIssue({ code: 'custom', path: ['steps', i, 'applies_when', 'any', k, 'step'], message: `step "${s.id}" can depend only on a step before it (not "${c.step}")` });
-        else if (!field) ctx.addIssue({ code: 'custom', path: ['steps', i, 'applies_when', 'any', k, 'field'], message: `step "${c.step}" records no field "${c.field}"` });
+        if (at < 0 || at >= i)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'applies_when', 'any', k, 'step'],
+            message: `step "${s.id}" can depend only on a step before it (not "${c.step}")`,
+          });
+        else if (!field)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'applies_when', 'any', k, 'field'],
+            message: `step "${c.step}" records no field "${c.field}"`,
+          });
       });
     });
   });
@@ -240,13 +281,27 @@ export const playbookSchema = z
 export type Playbook = z.infer<typeof playbookSchema>;
 
 /** A field's own shape: options for a choice, sub-fields for a group only, conditions on known fields. */
-function checkField(f: RecordField | ScalarRecordField, siblings: readonly (RecordField | ScalarRecordField)[], path: (string | number)[], ctx: z.RefinementCtx): void {
+function checkField(
+  f: RecordField | ScalarRecordField,
+  siblings: readonly (RecordField | ScalarRecordField)[],
+  path: (string | number)[],
+  ctx: z.RefinementCtx,
+): void {
   const problem = (at: string, message: string) => ctx.addIssue({ code: 'custom', path: [...path, at], message });
-  if ((f.type === 'choice') !== (f.options !== undefined)) problem('options', f.type === 'choice' ? `choice "${f.name}" needs options` : `only a choice has options ("${f.name}" is ${f.type})`);
-  if ('fields' in f && (f.type === 'group') !== (f.fields !== undefined)) problem('fields', f.type === 'group' ? `group "${f.name}" needs fields` : `only a group has fields ("${f.name}" is ${f.type})`);
+  if ((f.type === 'choice') !== (f.options !== undefined))
+    problem(
+      'options',
+      f.type === 'choice' ? `choice "${f.name}" needs options` : `only a choice has options ("${f.name}" is ${f.type})`,
+    );
+  if ('fields' in f && (f.type === 'group') !== (f.fields !== undefined))
+    problem(
+      'fields',
+      f.type === 'group' ? `group "${f.name}" needs fields` : `only a group has fields ("${f.name}" is ${f.type})`,
+    );
   for (const key of ['required_when', 'required_unless'] as const) {
     const c = f[key];
-    if (c && !siblings.some((x) => x.name === c.field && x.name !== f.name)) problem(key, `"${f.name}" depends on "${c.field}", which is not a field beside it`);
+    if (c && !siblings.some((x) => x.name === c.field && x.name !== f.name))
+      problem(key, `"${f.name}" depends on "${c.field}", which is not a field beside it`);
   }
 }
 
@@ -259,10 +314,21 @@ export interface PlaybookSet {
 }
 
 /** Names of evidence conditions a playbook uses that are not defined. */
-export function unknownConditions(p: Playbook, conditions: ReadonlyMap<string, unknown>): { path: (string | number)[]; name: string }[] {
+export function unknownConditions(
+  p: Playbook,
+  conditions: ReadonlyMap<string, unknown>,
+): { path: (string | number)[]; name: string }[] {
   const out: { path: (string | number)[]; name: string }[] = [];
-  p.steps.forEach((s, i) => s.evidence && !conditions.has(s.evidence.condition) && out.push({ path: ['steps', i, 'evidence', 'condition'], name: s.evidence.condition }));
-  p.tasks.forEach((t, i) => t.closed_by && !conditions.has(t.closed_by) && out.push({ path: ['tasks', i, 'closed_by'], name: t.closed_by }));
+  p.steps.forEach(
+    (s, i) =>
+      s.evidence &&
+      !conditions.has(s.evidence.condition) &&
+      out.push({ path: ['steps', i, 'evidence', 'condition'], name: s.evidence.condition }),
+  );
+  p.tasks.forEach(
+    (t, i) =>
+      t.closed_by && !conditions.has(t.closed_by) && out.push({ path: ['tasks', i, 'closed_by'], name: t.closed_by }),
+  );
   return out;
 }
 
@@ -276,12 +342,19 @@ export const playbookOverrideSchema = z.strictObject({
 export type PlaybookOverride = z.infer<typeof playbookOverrideSchema>;
 
 /** The playbook with a site's overrides applied; `problems` name what does not fit (unknown steps, duplicates). */
-export function applyOverride(p: Playbook, o: PlaybookOverride): { playbook: Playbook; problems: { path: (string | number)[]; message: string }[] } {
+export function applyOverride(
+  p: Playbook,
+  o: PlaybookOverride,
+): { playbook: Playbook; problems: { path: (string | number)[]; message: string }[] } {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const steps = p.steps.map((s) => ({ ...s }));
   for (const [id, minutes] of Object.entries(o.deadlines ?? {})) {
     const st = steps.find((s) => s.id === id);
-    if (!st) problems.push({ path: ['deadlines', id], message: `playbook ${p.id} has no step "${id}" (steps: ${p.steps.map((s) => s.id).join(', ')})` });
+    if (!st)
+      problems.push({
+        path: ['deadlines', id],
+        message: `playbook ${p.id} has no step "${id}" (steps: ${p.steps.map((s) => s.id).join(', ')})`,
+      });
     else st.deadline_min = minutes;
   }
   (o.add_steps ?? []).forEach(({ after, ...step }, i) => {

@@ -120,7 +120,19 @@ export class Replay {
       this.alarmChanges.push(c);
       const type = c.event.type;
       if (type === 'firing' || type === 'reopened' || type === 'cleared' || type === 'closed') {
-        this.keep(this.board.alarm(type, { id: c.alarm.id, kind: c.alarm.kind, deviceId: c.alarm.deviceId, severity: c.alarm.severity, ...(c.alarm.drill ? { drill: c.alarm.drill } : {}) }, this.t));
+        this.keep(
+          this.board.alarm(
+            type,
+            {
+              id: c.alarm.id,
+              kind: c.alarm.kind,
+              deviceId: c.alarm.deviceId,
+              severity: c.alarm.severity,
+              ...(c.alarm.drill ? { drill: c.alarm.drill } : {}),
+            },
+            this.t,
+          ),
+        );
       }
     }
   }

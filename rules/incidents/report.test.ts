@@ -7,13 +7,32 @@ import { handoverReport } from './handover.js';
 import { playbookSchema } from './playbook.js';
 import { buildReport } from './report.js';
 
-const playbook = playbookSchema.parse(parse(readFileSync(fileURLToPath(new URL('../playbooks/vacant-unit-flow.yaml', import.meta.url)), 'utf8')));
+const playbook = playbookSchema.parse(
+  parse(readFileSync(fileURLToPath(new URL('../playbooks/vacant-unit-flow.yaml', import.meta.url)), 'utf8')),
+);
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const min = (m: number) => T0 + m * 60_000;
 const events: IncidentEvent[] = [
-  { type: 'raised', incidentId: 'inc-7', playbook: 'vacant_unit_flow', title: playbook.title, severity: 'major', building: 't1', deviceId: 'wm-0302', alarmId: 'a', at: T0 },
+  {
+    type: 'raised',
+    incidentId: 'inc-7',
+    playbook: 'vacant_unit_flow',
+    title: playbook.title,
+    severity: 'major',
+    building: 't1',
+    deviceId: 'wm-0302',
+    alarmId: 'a',
+    at: T0,
+  },
   { type: 'acknowledged', by: 'duty', at: min(1) },
-  { type: 'step_done', step: 'close_valve', by: 'sensor', fields: {}, evidence: { zh: '水表流量为 0', en: 'The meter reads no flow' }, at: min(9) },
+  {
+    type: 'step_done',
+    step: 'close_valve',
+    by: 'sensor',
+    fields: {},
+    evidence: { zh: '水表流量为 0', en: 'The meter reads no flow' },
+    at: min(9),
+  },
   { type: 'escalated', step: 'tell_front_desk', level: 1, to: 'duty_manager', at: min(20) },
   { type: 'step_done', step: 'tell_front_desk', by: 'duty', fields: {}, at: min(25) },
 ];
@@ -42,6 +61,10 @@ describe('incident report', () => {
   it('the handover lists the open case with its owner and what is overdue', () => {
     const h = handoverReport([fold(events, playbook)], () => playbook, min(0), min(120));
     expect(h.opened.map((o) => o.id)).toEqual(['inc-7']);
-    expect(h.open[0]).toMatchObject({ owner: 'duty', ownedForMin: 119, pending: [{ step: 'call_owner', overdue: true }] });
+    expect(h.open[0]).toMatchObject({
+      owner: 'duty',
+      ownedForMin: 119,
+      pending: [{ step: 'call_owner', overdue: true }],
+    });
   });
 });

@@ -48,7 +48,15 @@ export interface IncidentReport {
   owner?: string;
   acknowledgedAfterS?: number;
   steps: StepReport[];
-  tasks: { task: string; title: Text; done: boolean; by?: string; evidence?: Text; doneAfterMin?: number; reopened: number }[];
+  tasks: {
+    task: string;
+    title: Text;
+    done: boolean;
+    by?: string;
+    evidence?: Text;
+    doneAfterMin?: number;
+    reopened: number;
+  }[];
   /** Required fields still empty: a report with these is not complete. */
   missing: string[];
   timeline: { at: number; text: Text }[];
@@ -64,7 +72,10 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number, peop
   const steps: StepReport[] = playbook.steps.map((s) => {
     const st = inc.steps[s.id] ?? { status: 'pending', fields: {}, escalated: 0 };
     const doneAfterMin = st.doneAt !== undefined ? minutes(st.doneAt - inc.raisedAt) : undefined;
-    const late = st.status !== 'skipped' && s.deadline_min !== undefined && (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
+    const late =
+      st.status !== 'skipped' &&
+      s.deadline_min !== undefined &&
+      (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
     return {
       step: s.id,
       title: s.title,
@@ -79,7 +90,13 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number, peop
       ...(st.skipped ? { skipped: st.skipped } : {}),
       fields: s.record.map((f) => {
         const value = st.fields[f.name];
-        return { name: f.name, label: f.label, value, ...(value !== undefined ? { text: valueText(f, value) } : {}), required: st.status !== 'skipped' && isRequired(f, st.fields) };
+        return {
+          name: f.name,
+          label: f.label,
+          value,
+          ...(value !== undefined ? { text: valueText(f, value) } : {}),
+          required: st.status !== 'skipped' && isRequired(f, st.fields),
+        };
       }),
     };
   });
@@ -93,9 +110,16 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number, peop
     raisedAt: inc.raisedAt,
     ...(inc.closedAt !== undefined ? { closedAt: inc.closedAt } : {}),
     durationMin: minutes(end - inc.raisedAt),
-    devices: [...new Set([...(inc.deviceId ? [inc.deviceId] : []), ...inc.alarms.map((a) => a.deviceId).filter((d): d is string => d !== undefined)])],
+    devices: [
+      ...new Set([
+        ...(inc.deviceId ? [inc.deviceId] : []),
+        ...inc.alarms.map((a) => a.deviceId).filter((d): d is string => d !== undefined),
+      ]),
+    ],
     ...(inc.owner ? { owner: inc.owner } : {}),
-    ...(inc.acknowledgedAt !== undefined ? { acknowledgedAfterS: Math.round((inc.acknowledgedAt - inc.raisedAt) / 1000) } : {}),
+    ...(inc.acknowledgedAt !== undefined
+      ? { acknowledgedAfterS: Math.round((inc.acknowledgedAt - inc.raisedAt) / 1000) }
+      : {}),
     steps,
     tasks: Object.entries(inc.tasks).map(([task, t]) => ({
       task,
@@ -106,9 +130,15 @@ export function buildReport(inc: Incident, playbook: Playbook, now: number, peop
       ...(t.doneAt !== undefined ? { doneAfterMin: minutes(t.doneAt - inc.raisedAt) } : {}),
       reopened: t.reopened,
     })),
-    missing: playbook.steps.flatMap((s) => (inc.steps[s.id]?.status === 'skipped' ? [] : missingIn(s.record, inc.steps[s.id]?.fields ?? {}).map((f) => `${s.id}.${f.split(' ')[0]}`))),
+    missing: playbook.steps.flatMap((s) =>
+      inc.steps[s.id]?.status === 'skipped'
+        ? []
+        : missingIn(s.record, inc.steps[s.id]?.fields ?? {}).map((f) => `${s.id}.${f.split(' ')[0]}`),
+    ),
     timeline: inc.timeline.map((e) => ({ at: e.at, text: describeEvent(e, playbook, inc, people) })),
-    photos: inc.timeline.flatMap((e) => (e.type === 'photo' ? [{ at: e.at, by: e.by, name: e.name, ...(e.caption ? { caption: e.caption } : {}) }] : [])),
+    photos: inc.timeline.flatMap((e) =>
+      e.type === 'photo' ? [{ at: e.at, by: e.by, name: e.name, ...(e.caption ? { caption: e.caption } : {}) }] : [],
+    ),
   };
 }
 
@@ -140,10 +170,15 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     return role ? { zh: `${name.zh}（${role.zh}）`, en: `${name.en}, ${role.en}` } : name;
   };
   const step = (id: string) => playbook.steps.find((s) => s.id === id)?.title ?? { zh: id, en: id };
-  const task = (id: string) => inc?.timeline.find((x): x is Extract<IncidentEvent, { type: 'task_added' }> => x.type === 'task_added' && x.task === id)?.title ?? { zh: id, en: id };
+  const task = (id: string) =>
+    inc?.timeline.find(
+      (x): x is Extract<IncidentEvent, { type: 'task_added' }> => x.type === 'task_added' && x.task === id,
+    )?.title ?? { zh: id, en: id };
   switch (e.type) {
     case 'raised':
-      return e.by ? { zh: `${who(e.by).zh} 手动创建事件`, en: `opened by ${who(e.by).en}` } : { zh: `告警触发：${e.alarmId ?? ''}`, en: `raised by alarm ${e.alarmId ?? ''}` };
+      return e.by
+        ? { zh: `${who(e.by).zh} 手动创建事件`, en: `opened by ${who(e.by).en}` }
+        : { zh: `告警触发：${e.alarmId ?? ''}`, en: `raised by alarm ${e.alarmId ?? ''}` };
     case 'alarm_attached':
       return { zh: `关联告警 ${e.kind}（${e.deviceId}）`, en: `alarm ${e.kind} on ${e.deviceId} attached` };
     case 'alarm_refired':
@@ -151,50 +186,104 @@ export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incide
     case 'acknowledged':
       return { zh: `${who(e.by).zh} 接警并负责`, en: `acknowledged by ${who(e.by).en}, who owns the case` };
     case 'alerted':
-      return { zh: `事件开启，立即通知：${e.to.map((r) => ROLE[r].zh).join('、')}`, en: `opened: ${e.to.map((r) => ROLE[r].en).join(', ')} told at once` };
+      return {
+        zh: `事件开启，立即通知：${e.to.map((r) => ROLE[r].zh).join('、')}`,
+        en: `opened: ${e.to.map((r) => ROLE[r].en).join(', ')} told at once`,
+      };
     case 'step_started':
       return { zh: `${who(e.by).zh} 开始：${step(e.step).zh}`, en: `${who(e.by).en} started: ${step(e.step).en}` };
     case 'step_done': {
       const words = fieldsText(playbook.steps.find((s) => s.id === e.step)?.record ?? [], e.fields);
-      if (e.evidence) return { zh: `传感器确认完成（非人工）：${step(e.step).zh}（${e.evidence.zh}）`, en: `closed by the sensors, not a person: ${step(e.step).en} (${e.evidence.en})` };
+      if (e.evidence)
+        return {
+          zh: `传感器确认完成（非人工）：${step(e.step).zh}（${e.evidence.zh}）`,
+          en: `closed by the sensors, not a person: ${step(e.step).en} (${e.evidence.en})`,
+        };
       const after = inc?.steps[e.step]?.evidence && inc.steps[e.step]!.doneAt! < e.at;
       return after
-        ? { zh: `${who(e.by).zh} 补充记录：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} added the records of: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}` }
-        : { zh: `${who(e.by).zh} 完成：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} done: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}` };
+        ? {
+            zh: `${who(e.by).zh} 补充记录：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`,
+            en: `${who(e.by).en} added the records of: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}`,
+          }
+        : {
+            zh: `${who(e.by).zh} 完成：${step(e.step).zh}${words.zh ? `；${words.zh}` : ''}${e.note ? `；${e.note}` : ''}`,
+            en: `${who(e.by).en} done: ${step(e.step).en}${words.en ? `; ${words.en}` : ''}${e.note ? `; ${e.note}` : ''}`,
+          };
     }
     case 'photo':
-      return { zh: `${who(e.by).zh} 上传现场照片${e.caption ? `：${e.caption}` : ''}`, en: `${who(e.by).en} added a photo from the scene${e.caption ? `: ${e.caption}` : ''}` };
+      return {
+        zh: `${who(e.by).zh} 上传现场照片${e.caption ? `：${e.caption}` : ''}`,
+        en: `${who(e.by).en} added a photo from the scene${e.caption ? `: ${e.caption}` : ''}`,
+      };
     case 'step_skipped':
-      return { zh: `不适用，跳过：${step(e.step).zh}——${e.reason.zh}`, en: `does not apply, skipped: ${step(e.step).en} — ${e.reason.en}` };
+      return {
+        zh: `不适用，跳过：${step(e.step).zh}——${e.reason.zh}`,
+        en: `does not apply, skipped: ${step(e.step).en} — ${e.reason.en}`,
+      };
     case 'evidence_seen':
-      return { zh: `传感器显示：${e.evidence.zh}；该步骤需人工记录后完成：${step(e.step).zh}`, en: `the sensors show: ${e.evidence.en}; a person must record and close: ${step(e.step).en}` };
+      return {
+        zh: `传感器显示：${e.evidence.zh}；该步骤需人工记录后完成：${step(e.step).zh}`,
+        en: `the sensors show: ${e.evidence.en}; a person must record and close: ${step(e.step).en}`,
+      };
     case 'escalated':
-      return { zh: `超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${step(e.step).zh}`, en: `overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${step(e.step).en}` };
+      return {
+        zh: `超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${step(e.step).zh}`,
+        en: `overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${step(e.step).en}`,
+      };
     case 'task_escalated':
-      return { zh: `任务超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${task(e.task).zh}`, en: `task overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${task(e.task).en}` };
+      return {
+        zh: `任务超时升级至${ROLE[e.to].zh}（第 ${e.level} 级）：${task(e.task).zh}`,
+        en: `task overdue, escalated to the ${ROLE[e.to].en} (level ${e.level}): ${task(e.task).en}`,
+      };
     case 'note':
       return { zh: `${who(e.by).zh}：${e.text}`, en: `${who(e.by).en}: ${e.text}` };
     case 'handed_over':
-      if (e.by) return { zh: `${nameOf(e.by).zh}（值班经理）将 ${who(e.from).zh} 负责的事件转交 ${who(e.to).zh}，原因：${e.note ?? ''}`, en: `${nameOf(e.by).en} (duty manager) moved the case from ${who(e.from).en} to ${who(e.to).en}; reason: ${e.note ?? ''}` };
-      return { zh: `${who(e.from).zh} 交接给 ${who(e.to).zh}${e.note ? `：${e.note}` : ''}`, en: `handed over from ${who(e.from).en} to ${who(e.to).en}${e.note ? `: ${e.note}` : ''}` };
+      if (e.by)
+        return {
+          zh: `${nameOf(e.by).zh}（值班经理）将 ${who(e.from).zh} 负责的事件转交 ${who(e.to).zh}，原因：${e.note ?? ''}`,
+          en: `${nameOf(e.by).en} (duty manager) moved the case from ${who(e.from).en} to ${who(e.to).en}; reason: ${e.note ?? ''}`,
+        };
+      return {
+        zh: `${who(e.from).zh} 交接给 ${who(e.to).zh}${e.note ? `：${e.note}` : ''}`,
+        en: `handed over from ${who(e.from).en} to ${who(e.to).en}${e.note ? `: ${e.note}` : ''}`,
+      };
     case 'task_added':
       return { zh: `新任务：${e.title.zh}`, en: `task: ${e.title.en}` };
     case 'task_done':
       return e.evidence
-        ? { zh: `传感器确认完成任务（非人工）：${task(e.task).zh}（${e.evidence.zh}）`, en: `task closed by the sensors, not a person: ${task(e.task).en} (${e.evidence.en})` }
-        : { zh: `${who(e.by).zh} 完成任务：${task(e.task).zh}${e.note ? `；${e.note}` : ''}`, en: `${who(e.by).en} did: ${task(e.task).en}${e.note ? `; ${e.note}` : ''}` };
+        ? {
+            zh: `传感器确认完成任务（非人工）：${task(e.task).zh}（${e.evidence.zh}）`,
+            en: `task closed by the sensors, not a person: ${task(e.task).en} (${e.evidence.en})`,
+          }
+        : {
+            zh: `${who(e.by).zh} 完成任务：${task(e.task).zh}${e.note ? `；${e.note}` : ''}`,
+            en: `${who(e.by).en} did: ${task(e.task).en}${e.note ? `; ${e.note}` : ''}`,
+          };
     case 'task_reopened':
-      return { zh: `任务重新打开：${task(e.task).zh}（${e.reason.zh}）`, en: `task open again: ${task(e.task).en} (${e.reason.en})` };
+      return {
+        zh: `任务重新打开：${task(e.task).zh}（${e.reason.zh}）`,
+        en: `task open again: ${task(e.task).en} (${e.reason.en})`,
+      };
     case 'alarm_cleared':
       return { zh: `告警恢复：${e.alarmId}`, en: `alarm cleared: ${e.alarmId}` };
     case 'notification': {
       const what = e.step ? step(e.step) : e.task ? task(e.task) : { zh: '事件开启', en: 'incident opened' };
-      return { zh: `通知 ${e.channel}（${ROLE[e.to].zh}，${what.zh}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`, en: `notify ${e.channel} (${ROLE[e.to].en}, ${what.en}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}` };
+      return {
+        zh: `通知 ${e.channel}（${ROLE[e.to].zh}，${what.zh}）第 ${e.attempt} 次：${e.outcome}${e.detail ? ` ${e.detail}` : ''}`,
+        en: `notify ${e.channel} (${ROLE[e.to].en}, ${what.en}) attempt ${e.attempt}: ${e.outcome}${e.detail ? ` ${e.detail}` : ''}`,
+      };
     }
     case 'device_command':
       return describeDeviceCommand(e);
     case 'closed':
-      if (e.reason === 'drill_ended') return { zh: `演练结束，事件自动关闭${e.note ? `：${e.note}` : ''}`, en: `closed by the gateway: the drill ended${e.note ? ` (${e.note})` : ''}` };
-      return { zh: `${who(e.by).zh} 关闭事件${e.note ? `：${e.note}` : ''}`, en: `closed by ${who(e.by).en}${e.note ? `: ${e.note}` : ''}` };
+      if (e.reason === 'drill_ended')
+        return {
+          zh: `演练结束，事件自动关闭${e.note ? `：${e.note}` : ''}`,
+          en: `closed by the gateway: the drill ended${e.note ? ` (${e.note})` : ''}`,
+        };
+      return {
+        zh: `${who(e.by).zh} 关闭事件${e.note ? `：${e.note}` : ''}`,
+        en: `closed by ${who(e.by).en}${e.note ? `: ${e.note}` : ''}`,
+      };
   }
 }

@@ -34,11 +34,22 @@ export const rotaSchema = z
       if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate shift "${s.id}"` });
       ids.add(s.id);
       const next = rota[(i + 1) % rota.length]!;
-      if (s.end !== next.start) ctx.addIssue({ code: 'custom', path: [i, 'end'], message: `shift "${s.id}" ends at ${s.end} but the next one ("${next.id}") starts at ${next.start}: the rota must leave no gap` });
-      if (s.handover_min >= length(s)) ctx.addIssue({ code: 'custom', path: [i, 'handover_min'], message: `the handover of shift "${s.id}" is longer than the shift` });
+      if (s.end !== next.start)
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'end'],
+          message: `shift "${s.id}" ends at ${s.end} but the next one ("${next.id}") starts at ${next.start}: the rota must leave no gap`,
+        });
+      if (s.handover_min >= length(s))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'handover_min'],
+          message: `the handover of shift "${s.id}" is longer than the shift`,
+        });
     });
     const total = rota.reduce((n, s) => n + length(s), 0);
-    if (total !== 1440) ctx.addIssue({ code: 'custom', path: [], message: `the shifts cover ${Math.round(total / 6) / 10} h, not 24 h` });
+    if (total !== 1440)
+      ctx.addIssue({ code: 'custom', path: [], message: `the shifts cover ${Math.round(total / 6) / 10} h, not 24 h` });
   });
 
 export const DEFAULT_ROTA: ShiftDef[] = [

@@ -43,10 +43,24 @@ const siteSchema = z.strictObject({
 
 const fields = z.record(z.string(), z.union([z.number(), z.boolean(), z.string()]));
 const step = z.union([
-  z.strictObject({ at: z.number().optional(), from: z.number().optional(), to: z.number().optional(), every: z.number().optional(), read: z.record(z.string(), fields) }),
+  z.strictObject({
+    at: z.number().optional(),
+    from: z.number().optional(),
+    to: z.number().optional(),
+    every: z.number().optional(),
+    read: z.record(z.string(), fields),
+  }),
   z.strictObject({ at: z.number(), ack: z.string(), by: z.string() }),
-  z.strictObject({ at: z.number(), raise: z.strictObject({ playbook: z.string(), building: z.string().optional(), note: z.string().optional() }), by: z.string() }),
-  z.strictObject({ at: z.number(), command: z.looseObject({ incident: z.string(), type: z.string() }), by: z.string() }),
+  z.strictObject({
+    at: z.number(),
+    raise: z.strictObject({ playbook: z.string(), building: z.string().optional(), note: z.string().optional() }),
+    by: z.string(),
+  }),
+  z.strictObject({
+    at: z.number(),
+    command: z.looseObject({ incident: z.string(), type: z.string() }),
+    by: z.string(),
+  }),
   z.strictObject({ at: z.number(), drill_start: z.strictObject({ id: z.string(), scope: z.array(z.string()) }) }),
   z.strictObject({ at: z.number(), drill_stop: z.literal(true) }),
 ]);
@@ -81,7 +95,13 @@ const caseSchema = z.strictObject({
     alarms: z
       .record(
         z.string(),
-        z.strictObject({ status: z.string(), ack: z.string().nullable().optional(), earlier_acks: z.array(z.string()).optional(), episodes: z.number().optional(), drill: z.string().nullable().default(null) }),
+        z.strictObject({
+          status: z.string(),
+          ack: z.string().nullable().optional(),
+          earlier_acks: z.array(z.string()).optional(),
+          episodes: z.number().optional(),
+          drill: z.string().nullable().default(null),
+        }),
       )
       .optional(),
   }),
@@ -90,13 +110,23 @@ type Case = z.infer<typeof caseSchema>;
 type Action = { at: number; order: number; run: (r: Replay) => void };
 
 const site = siteSchema.parse(parse(readFileSync(dir + 'site.yaml', 'utf8')));
-const facts: SiteFacts = { site: site.site, timezone: site.timezone, devices: new Map(site.devices.map((d) => [d.id, { vacant: false, ...d } as DeviceFacts])) };
+const facts: SiteFacts = {
+  site: site.site,
+  timezone: site.timezone,
+  devices: new Map(site.devices.map((d) => [d.id, { vacant: false, ...d } as DeviceFacts])),
+};
 const playbooks = loadPlaybooks();
 
 /** `playbook@device-or-building`: the newest incident that fits, open ones first. */
 function findIncident(r: Replay, key: string): Incident {
   const [playbook, where] = key.split('@') as [string, string];
-  const fits = r.board.list().filter((i) => i.playbook === playbook && (i.deviceId === where || i.building === where || i.alarms.some((a) => a.deviceId === where)));
+  const fits = r.board
+    .list()
+    .filter(
+      (i) =>
+        i.playbook === playbook &&
+        (i.deviceId === where || i.building === where || i.alarms.some((a) => a.deviceId === where)),
+    );
   const found = fits.find((i) => i.status === 'open') ?? fits[0];
   if (!found) throw new Error(`no incident ${key}`);
   return found;
@@ -107,14 +137,23 @@ function actions(c: Case): Action[] {
   c.steps.forEach((s, order) => {
     if ('read' in s) {
       const times = s.at !== undefined ? [s.at] : range(s.from!, s.to!, s.every!);
-      for (const at of times) out.push({ at, order, run: (r) => Object.entries(s.read).forEach(([id, f]) => r.read(id, f as Record<string, FieldValue>)) });
+      for (const at of times)
+        out.push({
+          at,
+          order,
+          run: (r) => Object.entries(s.read).forEach(([id, f]) => r.read(id, f as Record<string, FieldValue>)),
+        });
     } else if ('ack' in s) {
       out.push({ at: s.at, order, run: (r) => r.acknowledgeAlarm(latestAlarm(r, s.ack)!.id, s.by) });
     } else if ('raise' in s) {
       out.push({ at: s.at, order, run: (r) => r.raise({ ...s.raise, by: s.by }) });
     } else if ('command' in s) {
       const { incident, ...cmd } = s.command;
-      out.push({ at: s.at, order, run: (r) => r.command(findIncident(r, incident).id, { ...cmd, by: s.by } as IncidentCommand) });
+      out.push({
+        at: s.at,
+        order,
+        run: (r) => r.command(findIncident(r, incident).id, { ...cmd, by: s.by } as IncidentCommand),
+      });
     } else if ('drill_start' in s) {
       out.push({ at: s.at, order, run: (r) => r.startDrill(s.drill_start.id, s.drill_start.scope) });
     } else {
@@ -137,11 +176,14 @@ function latestAlarm(r: Replay, key: string): Alarm | undefined {
   return last && r.engine.findById(last.alarm.id);
 }
 
-const doneBy = (x: { done?: boolean; status?: string; by?: string; evidence?: unknown }) => (!(x.done ?? x.status === 'done') ? 'open' : x.evidence ? 'sensor' : (x.by ?? '?'));
+const doneBy = (x: { done?: boolean; status?: string; by?: string; evidence?: unknown }) =>
+  !(x.done ?? x.status === 'done') ? 'open' : x.evidence ? 'sensor' : (x.by ?? '?');
 const alarmKey = (a: Incident['alarms'][number]) => `${a.kind}@${a.deviceId}`;
 
 describe('golden cases: real orders of events through the real rule engine and incident board', () => {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'site.yaml').sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && f !== 'site.yaml')
+    .sort()) {
     const c = caseSchema.parse(parse(readFileSync(dir + file, 'utf8')));
     it(`${file}: ${c.name}`, () => {
       const r = new Replay({ facts, playbooks, alertRoles: ['duty_manager', 'engineering_manager'], start: START });
@@ -152,8 +194,13 @@ describe('golden cases: real orders of events through the real rule engine and i
       r.advanceTo(START + c.until * 1000);
 
       const incidents = r.board.list().reverse();
-      const keyOf = (i: Incident) => `${i.playbook}@${playbooks.byId.get(i.playbook)!.group_by === 'device' ? i.deviceId : i.building}${i.drill ? ` (${i.drill})` : ''}`;
-      expect(incidents.map(keyOf).join(', '), 'incidents, in the order they opened').toEqual(c.expect.incidents.map((e) => `${e.playbook}@${e.device ?? e.building}${e.drill ? ` (${e.drill})` : ''}`).join(', '));
+      const keyOf = (i: Incident) =>
+        `${i.playbook}@${playbooks.byId.get(i.playbook)!.group_by === 'device' ? i.deviceId : i.building}${i.drill ? ` (${i.drill})` : ''}`;
+      expect(incidents.map(keyOf).join(', '), 'incidents, in the order they opened').toEqual(
+        c.expect.incidents
+          .map((e) => `${e.playbook}@${e.device ?? e.building}${e.drill ? ` (${e.drill})` : ''}`)
+          .join(', '),
+      );
       c.expect.incidents.forEach((e, n) => {
         const i = incidents[n]!;
         const what = `${file} incident ${n + 1} (${i.id} ${i.playbook})`;
@@ -165,13 +212,30 @@ describe('golden cases: real orders of events through the real rule engine and i
         if (e.owner !== undefined) expect(i.owner ?? null, `${what}: owner`).toBe(e.owner);
         if (e.closed_reason) expect(i.closedReason, `${what}: closed because`).toBe(e.closed_reason);
         if (e.alarms) expect(i.alarms.map(alarmKey), `${what}: alarms attached`).toEqual(e.alarms);
-        if (e.alarms_cleared) expect(i.alarms.filter((a) => a.cleared).map(alarmKey), `${what}: alarms cleared`).toEqual(e.alarms_cleared);
-        if (e.tasks) expect(Object.fromEntries(Object.entries(i.tasks).map(([id, t]) => [id, doneBy(t)])), `${what}: tasks`).toEqual(e.tasks);
-        if (e.steps) for (const [id, s] of Object.entries(e.steps)) expect(doneBy(i.steps[id]!), `${what}: step ${id}`).toBe(s);
-        if (e.evidence_seen) expect(Object.entries(i.steps).filter(([, s]) => s.evidenceSeenAt !== undefined).map(([id]) => id), `${what}: evidence noted`).toEqual(e.evidence_seen);
-        if (e.reopened !== undefined) expect(Object.values(i.tasks).reduce((n, t) => n + t.reopened, 0), `${what}: tasks re-opened`).toBe(e.reopened);
+        if (e.alarms_cleared)
+          expect(i.alarms.filter((a) => a.cleared).map(alarmKey), `${what}: alarms cleared`).toEqual(e.alarms_cleared);
+        if (e.tasks)
+          expect(
+            Object.fromEntries(Object.entries(i.tasks).map(([id, t]) => [id, doneBy(t)])),
+            `${what}: tasks`,
+          ).toEqual(e.tasks);
+        if (e.steps)
+          for (const [id, s] of Object.entries(e.steps)) expect(doneBy(i.steps[id]!), `${what}: step ${id}`).toBe(s);
+        if (e.evidence_seen)
+          expect(
+            Object.entries(i.steps)
+              .filter(([, s]) => s.evidenceSeenAt !== undefined)
+              .map(([id]) => id),
+            `${what}: evidence noted`,
+          ).toEqual(e.evidence_seen);
+        if (e.reopened !== undefined)
+          expect(
+            Object.values(i.tasks).reduce((n, t) => n + t.reopened, 0),
+            `${what}: tasks re-opened`,
+          ).toBe(e.reopened);
         const alerts = i.timeline.filter((x) => x.type === 'alerted');
-        if (e.alerted !== undefined) expect(alerts[0]?.type === 'alerted' ? alerts[0].to : null, `${what}: alerted`).toEqual(e.alerted);
+        if (e.alerted !== undefined)
+          expect(alerts[0]?.type === 'alerted' ? alerts[0].to : null, `${what}: alerted`).toEqual(e.alerted);
         if (e.alerts !== undefined) expect(alerts.length, `${what}: alerts`).toBe(e.alerts);
       });
       for (const [key, e] of Object.entries(c.expect.alarms ?? {})) {
@@ -180,7 +244,11 @@ describe('golden cases: real orders of events through the real rule engine and i
         expect(a!.status, `${file}: alarm ${key} status`).toBe(e.status);
         expect(a!.drill ?? null, `${file}: alarm ${key} drill`).toBe(e.drill);
         if (e.ack !== undefined) expect(a!.ack?.by ?? null, `${file}: alarm ${key} acknowledged by`).toBe(e.ack);
-        if (e.earlier_acks) expect((a!.earlierAcks ?? []).map((x) => x.by), `${file}: alarm ${key} earlier acknowledgements`).toEqual(e.earlier_acks);
+        if (e.earlier_acks)
+          expect(
+            (a!.earlierAcks ?? []).map((x) => x.by),
+            `${file}: alarm ${key} earlier acknowledgements`,
+          ).toEqual(e.earlier_acks);
         if (e.episodes !== undefined) expect(a!.reopened + 1, `${file}: alarm ${key} episodes`).toBe(e.episodes);
       }
     });

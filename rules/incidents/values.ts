@@ -16,14 +16,22 @@ export function valueText(def: Pick<RecordField, 'type' | 'options' | 'fields'>,
   };
   if (!Array.isArray(v)) return one(def, v);
   const items = v.map((item, i) => {
-    const parts = (def.fields ?? []).filter((f) => item[f.name] !== undefined && item[f.name] !== '').map((f) => ({ f, t: one(f, item[f.name]) }));
-    return { zh: `${i + 1}. ${parts.map((p) => `${p.f.label.zh}：${p.t.zh}`).join('，')}`, en: `${i + 1}. ${parts.map((p) => `${p.f.label.en}: ${p.t.en}`).join(', ')}` };
+    const parts = (def.fields ?? [])
+      .filter((f) => item[f.name] !== undefined && item[f.name] !== '')
+      .map((f) => ({ f, t: one(f, item[f.name]) }));
+    return {
+      zh: `${i + 1}. ${parts.map((p) => `${p.f.label.zh}：${p.t.zh}`).join('，')}`,
+      en: `${i + 1}. ${parts.map((p) => `${p.f.label.en}: ${p.t.en}`).join(', ')}`,
+    };
   });
   return { zh: items.map((x) => x.zh).join('；'), en: items.map((x) => x.en).join('; ') };
 }
 
 /** "Label: value" for each recorded field, in the step's order (unknown names as written). */
-export function fieldsText(defs: readonly RecordField[], fields: Readonly<Record<string, RecordValue | undefined>>): Text {
+export function fieldsText(
+  defs: readonly RecordField[],
+  fields: Readonly<Record<string, RecordValue | undefined>>,
+): Text {
   const parts = Object.entries(fields)
     .filter((e): e is [string, RecordValue] => e[1] !== undefined)
     .map(([k, v]) => {

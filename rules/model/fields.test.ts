@@ -10,7 +10,11 @@ describe('field catalogue', () => {
         expect(def.label.zh && def.label.en, `${kind}.${name} label`).toBeTruthy();
         if (def.type === 'float') expect(def.unit, `${kind}.${name} unit`).toMatch(/\S/);
         if (def.type === 'enum') {
-          for (const v of def.values ?? []) expect(def.valueLabels?.[v], `${kind}.${name}=${v}`).toEqual({ zh: expect.stringMatching(/\S/), en: expect.stringMatching(/\S/) });
+          for (const v of def.values ?? [])
+            expect(def.valueLabels?.[v], `${kind}.${name}=${v}`).toEqual({
+              zh: expect.stringMatching(/\S/),
+              en: expect.stringMatching(/\S/),
+            });
         }
       }
     }

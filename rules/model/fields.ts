@@ -35,15 +35,41 @@ export interface FieldDef {
   valueLabels?: Record<string, { zh: string; en: string }>;
 }
 
-const volts = (phase: string): FieldDef => ({ type: 'float', min: 0, max: 1000, unit: 'V', label: { zh: `${phase}相电压`, en: `Voltage ${phase}` } });
-const amps = (phase: string): FieldDef => ({ type: 'float', min: -10000, max: 10000, unit: 'A', label: { zh: `${phase}相电流`, en: `Current ${phase}` } });
+const volts = (phase: string): FieldDef => ({
+  type: 'float',
+  min: 0,
+  max: 1000,
+  unit: 'V',
+  label: { zh: `${phase}相电压`, en: `Voltage ${phase}` },
+});
+const amps = (phase: string): FieldDef => ({
+  type: 'float',
+  min: -10000,
+  max: 10000,
+  unit: 'A',
+  label: { zh: `${phase}相电流`, en: `Current ${phase}` },
+});
 const flag = (zh: string, en: string): FieldDef => ({ type: 'bool', label: { zh, en } });
 
 export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
   water_meter: {
-    total_m3: { type: 'float', min: 0, max: 1e9, counter: true, unit: 'm³', label: { zh: '累计流量', en: 'Total volume' } },
+    total_m3: {
+      type: 'float',
+      min: 0,
+      max: 1e9,
+      counter: true,
+      unit: 'm³',
+      label: { zh: '累计流量', en: 'Total volume' },
+    },
     flow_m3h: { type: 'float', min: -1e5, max: 1e5, unit: 'm³/h', label: { zh: '瞬时流量', en: 'Flow rate' } },
-    reverse_total_m3: { type: 'float', min: 0, max: 1e9, counter: true, unit: 'm³', label: { zh: '反向累计流量', en: 'Reverse total' } },
+    reverse_total_m3: {
+      type: 'float',
+      min: 0,
+      max: 1e9,
+      counter: true,
+      unit: 'm³',
+      label: { zh: '反向累计流量', en: 'Reverse total' },
+    },
     leak: flag('漏水标志', 'Leak flag'),
     burst: flag('爆管标志', 'Burst flag'),
     reverse: flag('倒流标志', 'Reverse flow flag'),
@@ -59,8 +85,22 @@ export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
     current_l2_a: amps('L2'),
     current_l3_a: amps('L3'),
     power_kw: { type: 'float', min: -1e5, max: 1e5, unit: 'kW', label: { zh: '总有功功率', en: 'Active power' } },
-    energy_import_kwh: { type: 'float', min: 0, max: 1e10, counter: true, unit: 'kWh', label: { zh: '正向有功电能', en: 'Energy imported' } },
-    energy_export_kwh: { type: 'float', min: 0, max: 1e10, counter: true, unit: 'kWh', label: { zh: '反向有功电能', en: 'Energy exported' } },
+    energy_import_kwh: {
+      type: 'float',
+      min: 0,
+      max: 1e10,
+      counter: true,
+      unit: 'kWh',
+      label: { zh: '正向有功电能', en: 'Energy imported' },
+    },
+    energy_export_kwh: {
+      type: 'float',
+      min: 0,
+      max: 1e10,
+      counter: true,
+      unit: 'kWh',
+      label: { zh: '反向有功电能', en: 'Energy exported' },
+    },
     frequency_hz: { type: 'float', min: 0, max: 100, unit: 'Hz', label: { zh: '频率', en: 'Frequency' } },
   },
   lift: {
@@ -69,14 +109,23 @@ export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
       type: 'enum',
       values: ['up', 'down', 'stopped'],
       label: { zh: '运行方向', en: 'Direction' },
-      valueLabels: { up: { zh: '上行', en: 'up' }, down: { zh: '下行', en: 'down' }, stopped: { zh: '停止', en: 'stopped' } },
+      valueLabels: {
+        up: { zh: '上行', en: 'up' },
+        down: { zh: '下行', en: 'down' },
+        stopped: { zh: '停止', en: 'stopped' },
+      },
     },
     in_door_zone: flag('平层', 'In door zone'),
     door: {
       type: 'enum',
       values: ['open', 'closed', 'opening', 'closing'],
       label: { zh: '门状态', en: 'Door' },
-      valueLabels: { open: { zh: '开门', en: 'open' }, closed: { zh: '关门', en: 'closed' }, opening: { zh: '开门中', en: 'opening' }, closing: { zh: '关门中', en: 'closing' } },
+      valueLabels: {
+        open: { zh: '开门', en: 'open' },
+        closed: { zh: '关门', en: 'closed' },
+        opening: { zh: '开门中', en: 'opening' },
+        closing: { zh: '关门中', en: 'closing' },
+      },
     },
     occupied: flag('轿厢有人', 'Occupied'),
     alarm_button: flag('警铃按下', 'Alarm button'),
@@ -105,8 +154,20 @@ export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
     current_a: { type: 'float', min: 0, max: 10000, unit: 'A', label: { zh: '电流', en: 'Current' } },
   },
   boiler: {
-    supply_temp_c: { type: 'float', min: -50, max: 250, unit: '°C', label: { zh: '供水温度', en: 'Supply temperature' } },
-    return_temp_c: { type: 'float', min: -50, max: 250, unit: '°C', label: { zh: '回水温度', en: 'Return temperature' } },
+    supply_temp_c: {
+      type: 'float',
+      min: -50,
+      max: 250,
+      unit: '°C',
+      label: { zh: '供水温度', en: 'Supply temperature' },
+    },
+    return_temp_c: {
+      type: 'float',
+      min: -50,
+      max: 250,
+      unit: '°C',
+      label: { zh: '回水温度', en: 'Return temperature' },
+    },
     setpoint_c: { type: 'float', min: 0, max: 200, unit: '°C', label: { zh: '设定温度', en: 'Setpoint' } },
     pressure_kpa: { type: 'float', min: -200, max: 10000, unit: 'kPa', label: { zh: '系统压力', en: 'Pressure' } },
     burner_on: flag('燃烧器运行', 'Burner on'),

@@ -6,7 +6,7 @@ import { checkFields, checkFieldsReference } from './reading.js';
 // does (same verdict, reason, detail, and the same clean object with its key order).
 
 let seed = 12345;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 
 function randomValue(kind: DeviceKind, name: string | undefined): unknown {
@@ -56,7 +56,10 @@ describe('checkFields', () => {
   });
 
   it('refuses with the same reasons as before', () => {
-    expect(checkFields('water_meter', { total_m3: 1, flow_m3h: 0.5 })).toEqual({ ok: true, fields: { total_m3: 1, flow_m3h: 0.5 } });
+    expect(checkFields('water_meter', { total_m3: 1, flow_m3h: 0.5 })).toEqual({
+      ok: true,
+      fields: { total_m3: 1, flow_m3h: 0.5 },
+    });
     expect(checkFields('water_meter', { total_m3: -5 })).toMatchObject({ ok: false, reason: 'out_of_range' });
     expect(checkFields('water_meter', { total_m3: '12' })).toMatchObject({ ok: false, reason: 'bad_type' });
     expect(checkFields('water_meter', { colour: 'red' })).toMatchObject({ ok: false, reason: 'unknown_field' });

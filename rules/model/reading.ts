@@ -37,8 +37,7 @@ export const REJECT_REASONS = [
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type FieldCheck =
-  | { ok: true; fields: Record<string, FieldValue> }
-  | { ok: false; reason: RejectReason; detail: string };
+  { ok: true; fields: Record<string, FieldValue> } | { ok: false; reason: RejectReason; detail: string };
 
 function fieldSchema(def: FieldDef): z.ZodType<FieldValue> {
   switch (def.type) {
@@ -65,7 +64,9 @@ function fieldSchema(def: FieldDef): z.ZodType<FieldValue> {
 const KIND_SCHEMAS = Object.fromEntries(
   DEVICE_KINDS.map((kind) => [
     kind,
-    z.strictObject(Object.fromEntries(Object.entries(FIELDS[kind]).map(([name, def]) => [name, fieldSchema(def).optional()]))),
+    z.strictObject(
+      Object.fromEntries(Object.entries(FIELDS[kind]).map(([name, def]) => [name, fieldSchema(def).optional()])),
+    ),
   ]),
 ) as unknown as Record<DeviceKind, z.ZodType<Record<string, FieldValue>>>;
 
@@ -81,7 +82,8 @@ function acceptsValue(def: FieldDef, enumValues: ReadonlySet<string> | undefined
       const whole = def.type === 'int';
       const min = def.min ?? -Infinity;
       const max = def.max ?? Infinity;
-      return (v) => typeof v === 'number' && (whole ? Number.isSafeInteger(v) : Number.isFinite(v)) && v >= min && v <= max;
+      return (v) =>
+        typeof v === 'number' && (whole ? Number.isSafeInteger(v) : Number.isFinite(v)) && v >= min && v <= max;
     }
   }
 }
@@ -95,10 +97,12 @@ function acceptsValue(def: FieldDef, enumValues: ReadonlySet<string> | undefined
  */
 function compileCheck(kind: DeviceKind): (fields: Record<string, unknown>) => Record<string, FieldValue> | undefined {
   const order = Object.keys(FIELDS[kind]);
-  const accepts = new Map(order.map((name) => {
-    const def = FIELDS[kind][name]!;
-    return [name, acceptsValue(def, def.values ? new Set(def.values) : undefined)] as const;
-  }));
+  const accepts = new Map(
+    order.map((name) => {
+      const def = FIELDS[kind][name]!;
+      return [name, acceptsValue(def, def.values ? new Set(def.values) : undefined)] as const;
+    }),
+  );
   return (fields) => {
     let count = 0;
     for (const key in fields) {
@@ -117,7 +121,10 @@ function compileCheck(kind: DeviceKind): (fields: Record<string, unknown>) => Re
   };
 }
 
-const FAST_CHECKS = Object.fromEntries(DEVICE_KINDS.map((kind) => [kind, compileCheck(kind)])) as Record<DeviceKind, ReturnType<typeof compileCheck>>;
+const FAST_CHECKS = Object.fromEntries(DEVICE_KINDS.map((kind) => [kind, compileCheck(kind)])) as Record<
+  DeviceKind,
+  ReturnType<typeof compileCheck>
+>;
 
 /** Checks a set of canonical fields against the catalogue of the device's kind. */
 export function checkFields(kind: DeviceKind, fields: Record<string, unknown>): FieldCheck {
@@ -130,7 +137,8 @@ export function checkFieldsReference(kind: DeviceKind, fields: Record<string, un
   const result = KIND_SCHEMAS[kind].safeParse(fields);
   if (result.success) {
     const clean = result.data;
-    if (Object.keys(clean).length === 0) return { ok: false, reason: 'no_fields', detail: `no ${kind} field in the reading` };
+    if (Object.keys(clean).length === 0)
+      return { ok: false, reason: 'no_fields', detail: `no ${kind} field in the reading` };
     return { ok: true, fields: clean };
   }
   const issue = result.error.issues[0]!;
@@ -139,7 +147,11 @@ export function checkFieldsReference(kind: DeviceKind, fields: Record<string, un
   }
   const name = String(issue.path[0] ?? '');
   if (issue.code === 'too_small' || issue.code === 'too_big') {
-    return { ok: false, reason: 'out_of_range', detail: `${name}=${String(fields[name])} is out of range (${issue.message})` };
+    return {
+      ok: false,
+      reason: 'out_of_range',
+      detail: `${name}=${String(fields[name])} is out of range (${issue.message})`,
+    };
   }
   return { ok: false, reason: 'bad_type', detail: `${name}: ${issue.message}` };
 }

@@ -22,7 +22,8 @@ const monthDay = z
   .string()
   .regex(MONTH_DAY, 'a day of the year as MM-DD, e.g. "11-15"')
   .superRefine((md, ctx) => {
-    if (MONTH_DAY.test(md) && (md === '02-29' || !isDate(`2025-${md}`))) ctx.addIssue({ code: 'custom', message: `"${md}" is not a day every year has (use e.g. 02-28 or 03-01)` });
+    if (MONTH_DAY.test(md) && (md === '02-29' || !isDate(`2025-${md}`)))
+      ctx.addIssue({ code: 'custom', message: `"${md}" is not a day every year has (use e.g. 02-28 or 03-01)` });
   });
 
 /**
@@ -35,7 +36,11 @@ export const heatingSettingsShape = z.strictObject({
   /** First and last day of the heating season, MM-DD, both included; it may span the new year (11-15 → 03-15). */
   season: z.strictObject({ from: monthDay.default('11-15'), to: monthDay.default('03-15') }).prefault({}),
   /** Local time of the daily report to head office (S000 篇八 四.2(4): by 13:00 every day); null: none. */
-  daily_report_at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM').nullable().default('13:00'),
+  daily_report_at: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a local time HH:MM')
+    .nullable()
+    .default('13:00'),
   /** Escalation roles whose channels receive the daily report. */
   notify_roles: z.array(z.enum(DUTY_ROLES)).min(1).default(['head_office']),
 });
@@ -165,9 +170,23 @@ export function heatingStatusReport(input: HeatingReportInput): HeatingStatusRep
 
   const pumps = new Set(input.heatingPumps ?? []);
   const alarms: HeatingAlarmLine[] = (input.alarms ?? [])
-    .filter((a) => a.status === 'firing' && (a.raisedAt ?? a.since) < to && isAlarmKind(a.kind) && (ALARM_KINDS[a.kind].category === 'heating' || (a.kind === 'pump_failure' && pumps.has(a.deviceId))))
+    .filter(
+      (a) =>
+        a.status === 'firing' &&
+        (a.raisedAt ?? a.since) < to &&
+        isAlarmKind(a.kind) &&
+        (ALARM_KINDS[a.kind].category === 'heating' || (a.kind === 'pump_failure' && pumps.has(a.deviceId))),
+    )
     .sort((a, b) => a.since - b.since || a.id.localeCompare(b.id))
-    .map((a) => ({ id: a.id, kind: a.kind, title: isAlarmKind(a.kind) ? ALARM_KINDS[a.kind].title : { zh: a.kind, en: a.kind }, deviceId: a.deviceId, severity: a.severity, since: a.since, ...(a.drill ? { drill: a.drill } : {}) }));
+    .map((a) => ({
+      id: a.id,
+      kind: a.kind,
+      title: isAlarmKind(a.kind) ? ALARM_KINDS[a.kind].title : { zh: a.kind, en: a.kind },
+      deviceId: a.deviceId,
+      severity: a.severity,
+      since: a.since,
+      ...(a.drill ? { drill: a.drill } : {}),
+    }));
 
   const faults = overlaps.filter((i) => !i.drill).length;
   const drills = overlaps.length - faults;

@@ -6,7 +6,13 @@ import { DEFAULT_METER_REPORT_SETTINGS } from './settings.js';
 import type { MeterDay, MeterFacts, MeterHistory } from './types.js';
 
 const TZ = 'Asia/Shanghai';
-const period = (from: string, to: string): ReportPeriod => ({ from, to, start: localMidnight(from, TZ), end: localMidnight(addDays(to, 1), TZ), timeZone: TZ });
+const period = (from: string, to: string): ReportPeriod => ({
+  from,
+  to,
+  start: localMidnight(from, TZ),
+  end: localMidnight(addDays(to, 1), TZ),
+  timeZone: TZ,
+});
 const flat: MeterFacts = { id: 'wm', kind: 'water_meter', building: 'b', unit: 'u', vacant: false };
 
 /** Days from `first` with these daily uses (null = no readings), counter from 100. */
@@ -26,8 +32,14 @@ const judge = (h: MeterHistory, p: ReportPeriod) => judgeMeter(h, p, DEFAULT_MET
 
 describe('classifyDrop', () => {
   it('a fall from near the span to near zero is a wrap; anything else winds back', () => {
-    expect(classifyDrop({ ts: 0, before: 99_999.5, after: 0.3 }, undefined, 0.9)).toEqual({ rollover: true, span: 100_000 });
-    expect(classifyDrop({ ts: 0, before: 4_294_967.1, after: 0.2 }, 4_294_967.296, 0.9)).toEqual({ rollover: true, span: 4_294_967.296 });
+    expect(classifyDrop({ ts: 0, before: 99_999.5, after: 0.3 }, undefined, 0.9)).toEqual({
+      rollover: true,
+      span: 100_000,
+    });
+    expect(classifyDrop({ ts: 0, before: 4_294_967.1, after: 0.2 }, 4_294_967.296, 0.9)).toEqual({
+      rollover: true,
+      span: 4_294_967.296,
+    });
     expect(classifyDrop({ ts: 0, before: 2_500, after: 1_000 }, undefined, 0.9).rollover).toBe(false);
     // Near the top of a known span but landing far above zero: wound back, not wrapped.
     expect(classifyDrop({ ts: 0, before: 99_000, after: 50_000 }, 100_000, 0.9).rollover).toBe(false);
@@ -43,19 +55,28 @@ describe('judgeMeter', () => {
   });
 
   it('no spike without two weeks of usual days', () => {
-    const r = judge(history('2026-11-01', [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 3]), period('2026-11-01', '2026-11-10'));
+    const r = judge(
+      history('2026-11-01', [0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 3]),
+      period('2026-11-01', '2026-11-10'),
+    );
     expect(r.anomalies).toEqual([]);
   });
 
   it('stuck needs seven still days with readings, in an occupied unit', () => {
     const still = [...Array(10).fill(0.4), ...Array(7).fill(0)];
-    expect(judge(history('2026-11-01', still), period('2026-11-01', '2026-11-17')).anomalies.map((a) => a.kind)).toEqual(['stuck_meter']);
+    expect(
+      judge(history('2026-11-01', still), period('2026-11-01', '2026-11-17')).anomalies.map((a) => a.kind),
+    ).toEqual(['stuck_meter']);
     expect(judge(history('2026-11-01', still.slice(0, 16)), period('2026-11-01', '2026-11-16')).anomalies).toEqual([]);
     const vacant = { ...flat, vacant: true };
-    expect(judge(history('2026-11-01', Array(17).fill(0), vacant), period('2026-11-01', '2026-11-17')).anomalies).toEqual([]);
+    expect(
+      judge(history('2026-11-01', Array(17).fill(0), vacant), period('2026-11-01', '2026-11-17')).anomalies,
+    ).toEqual([]);
     // Days without readings break the run: that is a gap, not a stuck meter.
     const gappy = [...Array(10).fill(0.4), 0, 0, 0, null, 0, 0, 0, 0];
-    expect(judge(history('2026-11-01', gappy), period('2026-11-01', '2026-11-18')).anomalies.map((a) => a.kind)).not.toContain('stuck_meter');
+    expect(
+      judge(history('2026-11-01', gappy), period('2026-11-01', '2026-11-18')).anomalies.map((a) => a.kind),
+    ).not.toContain('stuck_meter');
   });
 
   it('a rollover counts the use across the wrap; a rollback counts none and is an anomaly', () => {

@@ -41,7 +41,11 @@ const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** di
  * the last value (mechanical-style registers such as 99 999.999 m³). A drop is a rollover when
  * the counter was near that span and restarted near zero; anything else is a rollback.
  */
-export function classifyDrop(drop: MeterDrop, span: number | undefined, share: number): { rollover: boolean; span: number } {
+export function classifyDrop(
+  drop: MeterDrop,
+  span: number | undefined,
+  share: number,
+): { rollover: boolean; span: number } {
   const s = span ?? 10 ** Math.ceil(Math.log10(Math.max(drop.before, 1) * (1 + 1e-12)));
   const rollover = drop.before >= share * s && drop.before < s && drop.after <= (1 - share) * s;
   return { rollover, span: s };
@@ -53,14 +57,27 @@ function median(values: number[]): number {
   return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
-export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: MeterReportSettings, thresholds: Thresholds): MeterJudgement {
+export function judgeMeter(
+  h: MeterHistory,
+  period: ReportPeriod,
+  settings: MeterReportSettings,
+  thresholds: Thresholds,
+): MeterJudgement {
   const m = h.meter;
   const counter = METER_COUNTER[m.kind];
   const unit = counter.unit;
   const tz = period.timeZone;
   const at = (ts: number) => localStamp(ts, tz);
   const anomalies: MeterAnomaly[] = [];
-  const add = (kind: AnomalyKind, from: number, to: number, zh: string, en: string, values: Record<string, number | string>, severity = ANOMALY_KINDS[kind].severity) => {
+  const add = (
+    kind: AnomalyKind,
+    from: number,
+    to: number,
+    zh: string,
+    en: string,
+    values: Record<string, number | string>,
+    severity = ANOMALY_KINDS[kind].severity,
+  ) => {
     anomalies.push({
       meter: m.id,
       meterKind: m.kind,
@@ -80,7 +97,8 @@ export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: Mete
   // add nothing (the counter restarts from its new value) and are anomalies.
   const rollovers: Rollover[] = [];
   const correction = new Map<string, number>();
-  const dayOf = (ts: number) => h.days.find((d, i) => ts >= d.start && (i + 1 >= h.days.length || ts < h.days[i + 1]!.start))?.date;
+  const dayOf = (ts: number) =>
+    h.days.find((d, i) => ts >= d.start && (i + 1 >= h.days.length || ts < h.days[i + 1]!.start))?.date;
   for (const drop of h.drops) {
     const { rollover, span } = classifyDrop(drop, m.span, settings.rollover_share);
     const date = dayOf(drop.ts);
@@ -124,7 +142,9 @@ export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: Mete
     prevDate = date;
   }
   const gapDates = new Set<string>();
-  for (const g of h.gaps) for (const d of allDays) if (byDate.get(d) && g.from < byDate.get(d)!.start + 86_400_000 && g.to > byDate.get(d)!.start) gapDates.add(d);
+  for (const g of h.gaps)
+    for (const d of allDays)
+      if (byDate.get(d) && g.from < byDate.get(d)!.start + 86_400_000 && g.to > byDate.get(d)!.start) gapDates.add(d);
 
   // Gaps: missing readings, told apart from zero use (zero use still sends readings).
   // A meter the database has no day for at all is silent over the whole period (the
@@ -246,7 +266,8 @@ export function judgeMeter(h: MeterHistory, period: ReportPeriod, settings: Mete
     };
     for (const day of h.days) {
       // A day still under way (a report made at noon) is not judged: its flow may yet stop.
-      const whole = day.count > 0 && !gapDates.has(day.date) && day.minFlow !== undefined && day.start + 86_400_000 <= period.end;
+      const whole =
+        day.count > 0 && !gapDates.has(day.date) && day.minFlow !== undefined && day.start + 86_400_000 <= period.end;
       if (m.unit !== undefined && inPeriod(day.date) && whole && day.minFlow! > 0) run.push(day.date);
       else flush();
     }

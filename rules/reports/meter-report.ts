@@ -2,7 +2,18 @@ import { severityRank } from '../alarms/kinds.js';
 import type { Thresholds } from '../thresholds.js';
 import { judgeMeter, type ReportPeriod } from './meter-anomalies.js';
 import type { MeterReportSettings } from './settings.js';
-import { ANOMALY_KIND_NAMES, METER_COUNTER, type AnomalyKind, type DailyUse, type MeterAnomaly, type MeterFacts, type MeterHistory, type MeterKind, type Rollover, type Text } from './types.js';
+import {
+  ANOMALY_KIND_NAMES,
+  METER_COUNTER,
+  type AnomalyKind,
+  type DailyUse,
+  type MeterAnomaly,
+  type MeterFacts,
+  type MeterHistory,
+  type MeterKind,
+  type Rollover,
+  type Text,
+} from './types.js';
 
 // The whole meter-anomaly report for a period: totals per building and meter kind, the
 // anomalies with their evidence, and each meter's daily use (the small charts). A report
@@ -108,7 +119,13 @@ export function buildMeterReport(input: BuildReportInput): MeterReport {
     t.anomalies += j.anomalies.length;
     totals.set(key, t);
   }
-  anomalies.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || a.building.localeCompare(b.building) || a.meter.localeCompare(b.meter) || a.from - b.from);
+  anomalies.sort(
+    (a, b) =>
+      severityRank(a.severity) - severityRank(b.severity) ||
+      a.building.localeCompare(b.building) ||
+      a.meter.localeCompare(b.meter) ||
+      a.from - b.from,
+  );
   const counts = Object.fromEntries(ANOMALY_KIND_NAMES.map((k) => [k, 0])) as Record<AnomalyKind, number>;
   for (const a of anomalies) counts[a.kind]++;
   return {
@@ -122,7 +139,9 @@ export function buildMeterReport(input: BuildReportInput): MeterReport {
     ...(input.building ? { building: input.building } : {}),
     generatedAt: input.generatedAt,
     drills: input.drills.filter((d) => d.from < period.end && (d.to ?? Infinity) > period.start),
-    totals: [...totals.values()].sort((a, b) => a.building.localeCompare(b.building) || a.meterKind.localeCompare(b.meterKind)),
+    totals: [...totals.values()].sort(
+      (a, b) => a.building.localeCompare(b.building) || a.meterKind.localeCompare(b.meterKind),
+    ),
     counts,
     anomalies,
     meters: meters.sort((a, b) => a.building.localeCompare(b.building) || a.id.localeCompare(b.id)),

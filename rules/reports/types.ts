@@ -20,9 +20,15 @@ export const ANOMALY_KINDS = {
   vacant_unit_flow: { severity: 'major', title: { zh: '空置房走水', en: 'Water used in a vacant unit' } },
   vacant_unit_power: { severity: 'minor', title: { zh: '空置房走电', en: 'Electricity used in a vacant unit' } },
   consumption_spike: { severity: 'minor', title: { zh: '用量突增', en: 'Consumption spike' } },
-  counter_rollback: { severity: 'major', title: { zh: '读数倒退（回拨/篡改）', en: 'Counter went back (rollback or tamper)' } },
+  counter_rollback: {
+    severity: 'major',
+    title: { zh: '读数倒退（回拨/篡改）', en: 'Counter went back (rollback or tamper)' },
+  },
   data_gap: { severity: 'minor', title: { zh: '数据缺失/离线', en: 'Missing readings (offline)' } },
-  continuous_flow: { severity: 'major', title: { zh: '疑似漏水（24小时持续用水）', en: 'Continuous flow for 24 h (suspected leak)' } },
+  continuous_flow: {
+    severity: 'major',
+    title: { zh: '疑似漏水（24小时持续用水）', en: 'Continuous flow for 24 h (suspected leak)' },
+  },
   night_flow_high: { severity: 'minor', title: { zh: '夜间流量偏高', en: 'High night flow' } },
 } as const satisfies Record<string, { severity: Severity; title: Text }>;
 

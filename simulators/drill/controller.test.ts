@@ -32,7 +32,14 @@ function setup(opts: { estate?: FakeEstate | null; journal?: DrillRecord[][]; pa
   const clock = new VirtualClock(Date.parse('2026-11-22T10:00:00+08:00'));
   const journal = opts.journal;
   const c = new DrillController({
-    scenarios: [{ scenario: small }, { scenario: { ...small, name: 'broken' }, file: 'broken.yaml', problems: [{ path: 'steps[1].inject.device', line: 9, col: 15, message: 'no device "t9-incomer"' }] }],
+    scenarios: [
+      { scenario: small },
+      {
+        scenario: { ...small, name: 'broken' },
+        file: 'broken.yaml',
+        problems: [{ path: 'steps[1].inject.device', line: 9, col: 15, message: 'no device "t9-incomer"' }],
+      },
+    ],
     ...(estate ? { estate } : {}),
     clock,
     ...(journal ? { journal: { append: async (r: DrillRecord[]) => void journal.push(r) } } : {}),
@@ -56,7 +63,14 @@ describe('DrillController', () => {
     const { c, estate, t0 } = setup();
     expect(c.activeDrill()).toBeUndefined();
     const d = await c.start('small-outage', 'duty');
-    expect(d).toMatchObject({ id: 'drill-20261122-100000', scenario: 'small-outage', status: 'running', startedAt: t0, startedBy: 'duty', endsAt: t0 + 600 * S });
+    expect(d).toMatchObject({
+      id: 'drill-20261122-100000',
+      scenario: 'small-outage',
+      status: 'running',
+      startedAt: t0,
+      startedBy: 'duty',
+      endsAt: t0 + 600 * S,
+    });
     expect(d.log.map((e) => e.action)).toEqual(['note']);
     expect(c.activeDrill()).toEqual({ id: d.id, scenario: 'small-outage', startedAt: t0 });
     expect(c.activeDrillId()).toBe(d.id);
@@ -68,17 +82,24 @@ describe('DrillController', () => {
 
     const again = await refusal(c.start('small-outage', 'ada'));
     expect([again.code, again.status]).toEqual(['drill_running', 409]);
-    expect(again.message).toBe('已有演练在进行：drill-20261122-100000（small-outage，duty 发起），请先停止 / A drill is already running: drill-20261122-100000 (small-outage, started by duty); stop it first');
+    expect(again.message).toBe(
+      '已有演练在进行：drill-20261122-100000（small-outage，duty 发起），请先停止 / A drill is already running: drill-20261122-100000 (small-outage, started by duty); stop it first',
+    );
     expect(estate.calls).toEqual([]);
   });
 
   it('refuses an unknown scenario (404), one that does not fit the site (422) and any start without an estate (503)', async () => {
     const { c } = setup();
     const unknown = await refusal(c.start('alien-invasion', 'duty'));
-    expect([unknown.status, unknown.message]).toEqual([404, '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: broken, small-outage)']);
+    expect([unknown.status, unknown.message]).toEqual([
+      404,
+      '没有名为 "alien-invasion" 的演练场景 / No scenario "alien-invasion" (have: broken, small-outage)',
+    ]);
     const misfit = await refusal(c.start('broken', 'duty'));
     expect(misfit.status).toBe(422);
-    expect(misfit.message).toMatch(/^演练场景 "broken" 与本园区的设备不符 \/ Scenario "broken" does not fit this site: steps\[1\]\.inject\.device: no device "t9-incomer"$/);
+    expect(misfit.message).toMatch(
+      /^演练场景 "broken" 与本园区的设备不符 \/ Scenario "broken" does not fit this site: steps\[1\]\.inject\.device: no device "t9-incomer"$/,
+    );
     expect(misfit.extra).toEqual({ problems: ['broken.yaml:9:15  steps[1].inject.device: no device "t9-incomer"'] });
     expect(c.scenarios().map((s) => [s.name, s.fits])).toEqual([
       ['small-outage', true],
@@ -88,7 +109,9 @@ describe('DrillController', () => {
     expect(none.available()).toBe(false);
     const err = await refusal(none.start('small-outage', 'duty'));
     expect([err.code, err.status]).toEqual(['no_estate', 503]);
-    expect(err.message).toMatch(/^此网关没有连接模拟园区，不能演练.* \/ This gateway runs no simulated estate, so it cannot run drills/);
+    expect(err.message).toMatch(
+      /^此网关没有连接模拟园区，不能演练.* \/ This gateway runs no simulated estate, so it cannot run drills/,
+    );
   });
 
   it('ticked on virtual time: injects when due, dates its expectations, completes at its end and clears its faults', async () => {
@@ -117,7 +140,11 @@ describe('DrillController', () => {
     const { current, history } = c.status();
     expect(current).toBeNull();
     expect(history).toHaveLength(1);
-    expect(history[0]).toMatchObject({ status: 'completed', endedAt: t0 + 600 * S, cleared: [{ device: 't1-lift-a', type: 'lift_stuck' }] });
+    expect(history[0]).toMatchObject({
+      status: 'completed',
+      endedAt: t0 + 600 * S,
+      cleared: [{ device: 't1-lift-a', type: 'lift_stuck' }],
+    });
     expect(history[0]!.endedBy).toBeUndefined();
     expect(history[0]!.log.map((e) => e.step)).toEqual([0, 1, 2, 3]);
   });
@@ -131,13 +158,20 @@ describe('DrillController', () => {
     clock.ms = t0 + 100 * S;
     const stopped = await c.stop('ada');
     expect(stopped).toMatchObject({ id: d.id, status: 'stopped', endedAt: t0 + 100 * S, endedBy: 'ada' });
-    expect(stopped.cleared.map((x) => `${x.device}:${x.type}`).sort()).toEqual(['t1-incomer:power_cut', 't1-lift-a:lift_stuck']);
+    expect(stopped.cleared.map((x) => `${x.device}:${x.type}`).sort()).toEqual([
+      't1-incomer:power_cut',
+      't1-lift-a:lift_stuck',
+    ]);
     expect(estate.active()).toEqual(['t1-leak-sump:leak']);
     expect(c.activeDrillId()).toBeUndefined();
     clock.ms = t0 + 400 * S;
     expect(c.tick()).toEqual([]); // a stopped drill applies nothing more
     const none = await refusal(c.stop('ada'));
-    expect([none.code, none.status, none.message]).toEqual(['no_drill_running', 409, '当前没有进行中的演练 / No drill is running']);
+    expect([none.code, none.status, none.message]).toEqual([
+      'no_drill_running',
+      409,
+      '当前没有进行中的演练 / No drill is running',
+    ]);
     expect(c.get(d.id).status).toBe('stopped');
     expect(() => c.get('drill-nope')).toThrow(DrillError);
     // The next drill started in the same second gets its own id.
@@ -197,10 +231,25 @@ expects:
         clock.ms += S;
         c.tick();
         for (const o of estate.advance(clock.ms)) {
-          if ('fields' in o) engine.observe({ deviceId: o.deviceId, kind: facts.devices.get(o.deviceId)!.kind, ts: o.ts, fields: o.fields, quality: 'good' }, o.ts);
+          if ('fields' in o)
+            engine.observe(
+              {
+                deviceId: o.deviceId,
+                kind: facts.devices.get(o.deviceId)!.kind,
+                ts: o.ts,
+                fields: o.fields,
+                quality: 'good',
+              },
+              o.ts,
+            );
         }
         for (const ch of engine.evaluate(clock.ms, c.runningDrill())) {
-          if (ch.event.type === 'firing') fired.push({ kind: ch.alarm.kind, device: ch.alarm.deviceId, ...(ch.alarm.drill ? { drill: ch.alarm.drill } : {}) });
+          if (ch.event.type === 'firing')
+            fired.push({
+              kind: ch.alarm.kind,
+              device: ch.alarm.deviceId,
+              ...(ch.alarm.drill ? { drill: ch.alarm.drill } : {}),
+            });
         }
       }
     };
@@ -238,35 +287,82 @@ describe('createDrills', () => {
     const journalFile = join(mkdtempSync(join(tmpdir(), 'drills-')), 'drills', 'journal.jsonl');
     let tick: (() => void) | undefined;
     const timers = { setInterval: (fn: () => void) => ((tick = fn), 'h'), clearInterval: () => (tick = undefined) };
-    const drills = await createDrills({ estate, clock, site: { id: config.site.id, timezone: config.site.timezone }, journalFile, ...timers });
+    const drills = await createDrills({
+      estate,
+      clock,
+      site: { id: config.site.id, timezone: config.site.timezone },
+      journalFile,
+      ...timers,
+    });
     expect(drills.scenarios().map((s) => [s.name, s.fits, s.problems])).toEqual(
-      ['boiler-failure', 'flood-basement', 'grid-outage', 'internal-circuit-fault', 'lift-entrapment', 'vacant-unit-leak'].map((n) => [n, true, []]),
+      [
+        'boiler-failure',
+        'flood-basement',
+        'grid-outage',
+        'internal-circuit-fault',
+        'lift-entrapment',
+        'vacant-unit-leak',
+      ].map((n) => [n, true, []]),
     );
     const d = await drills.start('grid-outage', 'duty');
     expect(estate.active()).toEqual(['t1-booster-pump:pump_fail']);
     clock.ms += 60 * S;
     tick!();
-    expect(estate.active()).toEqual(['t1-booster-pump:pump_fail', 't1-incomer:power_cut', 't1-lift-a:lift_stuck', 't1-lift-b:lift_stuck']);
+    expect(estate.active()).toEqual([
+      't1-booster-pump:pump_fail',
+      't1-incomer:power_cut',
+      't1-lift-a:lift_stuck',
+      't1-lift-b:lift_stuck',
+    ]);
     // The listing (the drills page) says each step in the drill log's words, and names the playbooks it expects by title.
     const listed = drills.scenarios().find((s) => s.name === 'grid-outage')!;
     const logged = drills.get(d.id).log.map((l) => l.what);
     expect(logged.length).toBe(4);
-    expect(logged).toEqual(listed.timeline.filter((s) => s.at <= 60).map((s) => ({ zh: `${formatOffset(s.at)} ${s.what.zh}`, en: `${formatOffset(s.at)} ${s.what.en}` })));
-    expect(listed.timeline[2]).toEqual({ at: 60, id: 'lift-a-stuck', action: 'inject', what: { zh: 't1-lift-a：注入电梯停梯困人，3 名乘客，非平层', en: 't1-lift-a: lift stuck, 3 passengers, between floors' } });
-    expect(listed.timeline[4]).toMatchObject({ at: 1260, action: 'clear', what: { en: 't1-incomer: power cut cleared' }, note: { en: 'Power returns' } });
+    expect(logged).toEqual(
+      listed.timeline
+        .filter((s) => s.at <= 60)
+        .map((s) => ({ zh: `${formatOffset(s.at)} ${s.what.zh}`, en: `${formatOffset(s.at)} ${s.what.en}` })),
+    );
+    expect(listed.timeline[2]).toEqual({
+      at: 60,
+      id: 'lift-a-stuck',
+      action: 'inject',
+      what: {
+        zh: 't1-lift-a：注入电梯停梯困人，3 名乘客，非平层',
+        en: 't1-lift-a: lift stuck, 3 passengers, between floors',
+      },
+    });
+    expect(listed.timeline[4]).toMatchObject({
+      at: 1260,
+      action: 'clear',
+      what: { en: 't1-incomer: power cut cleared' },
+      note: { en: 'Power returns' },
+    });
     expect(Object.keys(listed.playbookTitles)).toEqual(['power_cut', 'trapped_lift', 'pump_failure']);
     expect(listed.playbookTitles.power_cut!.en).not.toBe('power_cut');
     await drills.close();
     expect(tick).toBeUndefined();
     expect(estate.active()).toEqual([]);
     const lines = readFileSync(journalFile, 'utf8').trim().split('\n');
-    expect(lines.map((l) => (JSON.parse(l) as { record: DrillRecord }).record.type)).toEqual(['started', 'applied', 'ended']);
+    expect(lines.map((l) => (JSON.parse(l) as { record: DrillRecord }).record.type)).toEqual([
+      'started',
+      'applied',
+      'ended',
+    ]);
 
     // Another site's estate: the same scenarios are listed as not fitting, with file and line.
-    const other = await createDrills({ estate: new FakeEstate(), clock, site: { id: 'elsewhere' }, journalFile, tickMs: 0 });
+    const other = await createDrills({
+      estate: new FakeEstate(),
+      clock,
+      site: { id: 'elsewhere' },
+      journalFile,
+      tickMs: 0,
+    });
     const grid = other.scenarios().find((s) => s.name === 'grid-outage')!;
     expect(grid.fits).toBe(false);
-    expect(grid.problems[0]).toMatch(/grid-outage\.yaml:\d+:\d+ {2}site: written for site "huayuan", this is site "elsewhere"$/);
+    expect(grid.problems[0]).toMatch(
+      /grid-outage\.yaml:\d+:\d+ {2}site: written for site "huayuan", this is site "elsewhere"$/,
+    );
     expect(other.get(d.id)).toMatchObject({ status: 'interrupted', scenario: 'grid-outage' });
     await other.close();
     // The journal is a plain event log: readable by anyone who wants the history.

@@ -3,7 +3,13 @@ import type { RunningDrill } from '../../rules/alarms/drill.js';
 import type { ConfigProblem } from '../../gateway/config/load.js';
 import type { EstateControl, FaultType } from '../estate/types.js';
 import { describeStep, ScenarioRun, type AppliedStep } from '../scenarios/runner.js';
-import { targets, type AlarmExpectation, type ReadingExpectation, type Scenario, type Text } from '../scenarios/schema.js';
+import {
+  targets,
+  type AlarmExpectation,
+  type ReadingExpectation,
+  type Scenario,
+  type Text,
+} from '../scenarios/schema.js';
 
 // Drill mode: one scenario at a time played against the simulated estate the gateway reads,
 // so the duty room sees the emergency through the real pipeline (protocols, rules, alarms,
@@ -73,9 +79,17 @@ export interface ScenarioInfo {
 export type DrillRecord =
   | { type: 'started'; drill: Drill }
   | { type: 'applied'; drillId: string; entries: AppliedStep[] }
-  | { type: 'ended'; drillId: string; status: Exclude<DrillStatus, 'running'>; at: number; by?: string; cleared: { device: string; type: FaultType }[] };
+  | {
+      type: 'ended';
+      drillId: string;
+      status: Exclude<DrillStatus, 'running'>;
+      at: number;
+      by?: string;
+      cleared: { device: string; type: FaultType }[];
+    };
 
-export type DrillErrorCode = 'drill_running' | 'no_drill_running' | 'unknown_scenario' | 'unknown_drill' | 'no_estate' | 'scenario_does_not_fit';
+export type DrillErrorCode =
+  'drill_running' | 'no_drill_running' | 'unknown_scenario' | 'unknown_drill' | 'no_estate' | 'scenario_does_not_fit';
 
 const STATUS: Record<DrillErrorCode, number> = {
   drill_running: 409,
@@ -153,7 +167,13 @@ export class DrillController {
    */
   async recover(): Promise<Drill[]> {
     const open = [...this.drills.values()].filter((d) => d.status === 'running');
-    const records: DrillRecord[] = open.map((d) => ({ type: 'ended', drillId: d.id, status: 'interrupted', at: d.log.at(-1)?.at ?? d.startedAt, cleared: [] }));
+    const records: DrillRecord[] = open.map((d) => ({
+      type: 'ended',
+      drillId: d.id,
+      status: 'interrupted',
+      at: d.log.at(-1)?.at ?? d.startedAt,
+      cleared: [],
+    }));
     for (const r of records) this.fold(r);
     await this.opts.journal?.append(records);
     return open;
@@ -182,10 +202,12 @@ export class DrillController {
         // A note on an inject or clear says what it stands for in the story; on its own it is the step.
         ...(st.note && (st.inject || st.clear) ? { note: st.note } : {}),
       })),
-      playbookTitles: Object.fromEntries(s.expects.playbooks.flatMap((id) => {
-        const title = this.opts.playbookTitle?.(id);
-        return title ? [[id, title]] : [];
-      })),
+      playbookTitles: Object.fromEntries(
+        s.expects.playbooks.flatMap((id) => {
+          const title = this.opts.playbookTitle?.(id);
+          return title ? [[id, title]] : [];
+        }),
+      ),
       fits: problems.length === 0,
       problems: problems.map((p) => `${file ?? s.name}:${p.line}:${p.col}  ${p.path || '(top)'}: ${p.message}`),
     }));
@@ -218,7 +240,9 @@ export class DrillController {
 
   /** The running drill, if any, and the ended ones, newest first. */
   status(): { available: boolean; current: Drill | null; history: Drill[] } {
-    const history = [...this.drills.values()].filter((d) => d.status !== 'running').sort((a, b) => b.startedAt - a.startedAt);
+    const history = [...this.drills.values()]
+      .filter((d) => d.status !== 'running')
+      .sort((a, b) => b.startedAt - a.startedAt);
     return { available: this.available(), current: this.running() ?? null, history: structuredClone(history) };
   }
 
@@ -241,7 +265,10 @@ export class DrillController {
     const entry = this.byName.get(name);
     if (!entry) {
       const have = [...this.byName.keys()].sort().join(', ');
-      throw new DrillError('unknown_scenario', `没有名为 "${name}" 的演练场景 / No scenario "${name}" (have: ${have || 'none'})`);
+      throw new DrillError(
+        'unknown_scenario',
+        `没有名为 "${name}" 的演练场景 / No scenario "${name}" (have: ${have || 'none'})`,
+      );
     }
     const estate = this.opts.estate;
     if (!estate) {
@@ -286,7 +313,10 @@ export class DrillController {
     const first = run.advance(now);
     addApplied(drill, first);
     this.trim();
-    this.opts.logger?.info({ drill: drill.id, scenario: s.name, by }, `drill ${drill.id} started: ${s.title.en} (${s.title.zh})`);
+    this.opts.logger?.info(
+      { drill: drill.id, scenario: s.name, by },
+      `drill ${drill.id} started: ${s.title.en} (${s.title.zh})`,
+    );
     await this.record([{ type: 'started', drill: structuredClone(drill) }]);
     return structuredClone(drill);
   }
@@ -309,7 +339,11 @@ export class DrillController {
     if (applied.length) {
       addApplied(cur.drill, applied);
       for (const e of applied) {
-        if (e.error) this.opts.logger?.warn({ drill: cur.drill.id, step: e.step, err: e.error }, `drill ${cur.drill.id}: ${e.what.en}`);
+        if (e.error)
+          this.opts.logger?.warn(
+            { drill: cur.drill.id, step: e.step, err: e.error },
+            `drill ${cur.drill.id}: ${e.what.en}`,
+          );
         else this.opts.logger?.info({ drill: cur.drill.id, step: e.step }, `drill ${cur.drill.id}: ${e.what.en}`);
       }
       void this.record([{ type: 'applied', drillId: cur.drill.id, entries: applied }]);
@@ -328,9 +362,19 @@ export class DrillController {
     const cur = this.current!;
     this.current = undefined;
     const cleared = cur.run.abort();
-    const rec: DrillRecord = { type: 'ended', drillId: cur.drill.id, status, at: this.opts.clock.now(), ...(by ? { by } : {}), cleared };
+    const rec: DrillRecord = {
+      type: 'ended',
+      drillId: cur.drill.id,
+      status,
+      at: this.opts.clock.now(),
+      ...(by ? { by } : {}),
+      cleared,
+    };
     this.fold(rec);
-    this.opts.logger?.info({ drill: cur.drill.id, status, by, cleared: cleared.length }, `drill ${cur.drill.id} ${status}; ${cleared.length} fault(s) cleared`);
+    this.opts.logger?.info(
+      { drill: cur.drill.id, status, by, cleared: cleared.length },
+      `drill ${cur.drill.id} ${status}; ${cleared.length} fault(s) cleared`,
+    );
     await this.record([rec]);
     return structuredClone(cur.drill);
   }
@@ -371,7 +415,9 @@ export class DrillController {
 
   private trim(): void {
     if (this.drills.size <= HISTORY_KEPT) return;
-    const old = [...this.drills.values()].filter((d) => d.status !== 'running').sort((a, b) => a.startedAt - b.startedAt);
+    const old = [...this.drills.values()]
+      .filter((d) => d.status !== 'running')
+      .sort((a, b) => a.startedAt - b.startedAt);
     for (const d of old.slice(0, this.drills.size - HISTORY_KEPT)) this.drills.delete(d.id);
   }
 
@@ -389,7 +435,8 @@ function addApplied(d: Drill, entries: readonly AppliedStep[]): void {
   for (const e of entries) {
     d.log.push(e);
     if (e.error) continue;
-    for (const x of [...d.expects.alarms, ...d.expects.readings]) if (x.afterStep === e.step) x.dueBy = e.at + x.within * 1000;
+    for (const x of [...d.expects.alarms, ...d.expects.readings])
+      if (x.afterStep === e.step) x.dueBy = e.at + x.within * 1000;
   }
 }
 

@@ -37,16 +37,28 @@ export async function createDrills(opts: CreateDrillsOptions): Promise<DrillCont
     devices: opts.estate.devices(),
     playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id },
   };
-  const scenarios = loaded.map((l) => ({ scenario: l.scenario, file: l.file, problems: site ? fitProblems(l, site) : [] }));
+  const scenarios = loaded.map((l) => ({
+    scenario: l.scenario,
+    file: l.file,
+    problems: site ? fitProblems(l, site) : [],
+  }));
   for (const s of scenarios) {
-    if (s.problems.length) opts.logger?.warn({ scenario: s.scenario.name, problems: s.problems.length }, `drill scenario ${s.scenario.name} does not fit this site: ${s.problems[0]!.path}: ${s.problems[0]!.message}`);
+    if (s.problems.length)
+      opts.logger?.warn(
+        { scenario: s.scenario.name, problems: s.problems.length },
+        `drill scenario ${s.scenario.name} does not fit this site: ${s.problems[0]!.path}: ${s.problems[0]!.message}`,
+      );
   }
 
   let journal: EventLog<DrillRecord> | undefined;
   let past: DrillRecord[] = [];
   if (opts.journalFile) {
     journal = new EventLog<DrillRecord>(opts.journalFile);
-    past = (await journal.open((line, detail) => opts.logger?.warn({ line, detail }, 'drill journal: unreadable line skipped'))).map((e) => e.record);
+    past = (
+      await journal.open((line, detail) =>
+        opts.logger?.warn({ line, detail }, 'drill journal: unreadable line skipped'),
+      )
+    ).map((e) => e.record);
   }
 
   // Unref'd: a forgotten close() must not keep the process alive.

@@ -38,7 +38,8 @@ class Run {
         const kind = facts.devices.get(o.deviceId)!.kind;
         this.engine.observe({ deviceId: o.deviceId, kind, ts: o.ts, fields: o.fields, quality: 'good' }, o.ts);
       }
-      for (const c of this.engine.evaluate(now)) if (c.event.type === 'firing') this.fired.push(`${c.alarm.kind}@${c.alarm.deviceId}`);
+      for (const c of this.engine.evaluate(now))
+        if (c.event.type === 'firing') this.fired.push(`${c.alarm.kind}@${c.alarm.deviceId}`);
     }
     return this;
   }
@@ -83,7 +84,12 @@ describe('simulated faults fire the duty-room detectors', () => {
     ['boiler', { type: 'hold', fields: { supply_temp_c: 112 } }, 'boiler_overheat', MIN],
     ['boiler', { type: 'hold', fields: { pressure_kpa: 420 } }, 'boiler_pressure', 2 * MIN],
     ['booster', { type: 'silent' }, 'device_offline', MIN],
-    ['lift-a', { type: 'hold', fields: { door: 'open', direction: 'up', in_door_zone: false } }, 'lift_door_fault', 10_000],
+    [
+      'lift-a',
+      { type: 'hold', fields: { door: 'open', direction: 'up', in_door_zone: false } },
+      'lift_door_fault',
+      10_000,
+    ],
     ['lift-a', { type: 'hold', fields: { floor: 10, direction: 'up', in_door_zone: false } }, 'lift_overtravel', MIN],
   ])('%s %j → %s', (device, fault, kind, within) => {
     const r = new Run().run(5 * MIN);
@@ -94,8 +100,12 @@ describe('simulated faults fire the duty-room detectors', () => {
 
   it('a failed sump pump with water coming in → sump_pump_failure and pump_failure', () => {
     const r = new Run().run(5 * MIN);
-    r.inject('sump-pump', { type: 'pump_fail', alarmCode: 57 }).inject('sump-level', { type: 'inflow', pctPerMin: 4 }).run(30 * MIN);
-    expect(r.fired).toEqual(expect.arrayContaining([alarm('sump_pump_failure', 'sump-level'), alarm('pump_failure', 'sump-pump')]));
+    r.inject('sump-pump', { type: 'pump_fail', alarmCode: 57 })
+      .inject('sump-level', { type: 'inflow', pctPerMin: 4 })
+      .run(30 * MIN);
+    expect(r.fired).toEqual(
+      expect.arrayContaining([alarm('sump_pump_failure', 'sump-level'), alarm('pump_failure', 'sump-pump')]),
+    );
   });
 
   it('more water than usual keeps the sump pump running longer than ever → abnormal_inflow', () => {
@@ -115,7 +125,9 @@ describe('simulated faults fire the duty-room detectors', () => {
 
   it('a tap running for a day and more in a vacant flat → vacant_unit_flow, then continuous_flow', () => {
     const r = new Run(localMs('2026-11-22T00:00:00')).inject('wm-0302', { type: 'flow', m3h: 0.02 }).run(25 * HOUR);
-    expect(r.fired).toEqual(expect.arrayContaining([alarm('vacant_unit_flow', 'wm-0302'), alarm('continuous_flow', 'wm-0302')]));
+    expect(r.fired).toEqual(
+      expect.arrayContaining([alarm('vacant_unit_flow', 'wm-0302'), alarm('continuous_flow', 'wm-0302')]),
+    );
   }, 60_000);
 
   it('a secondary-water pump that fails when power returns → pump_failure after the outage', () => {

@@ -18,7 +18,9 @@ function estate(start = localMs('2026-11-22T10:00:00'), seed = 7): Estate {
 
 /** Fields of a device's observations (dark ones left out). */
 function fieldsOf(obs: Observation[], id: string): (Fields & { ts: number })[] {
-  return obs.filter((o) => o.deviceId === id && 'fields' in o).map((o) => ({ ...(o as { fields: Fields }).fields, ts: o.ts }));
+  return obs
+    .filter((o) => o.deviceId === id && 'fields' in o)
+    .map((o) => ({ ...(o as { fields: Fields }).fields, ts: o.ts }));
 }
 
 function fields(e: Estate, id: string): Fields {
@@ -33,12 +35,14 @@ describe('the simulated estate', () => {
     const inOneGo = a.advance(a.now() + 2 * HOUR);
     const b = estate();
     const inSteps: Observation[] = [];
-    for (let t = b.now(); t < b.now() + 2 * HOUR; ) {
+    for (let t = b.now(); t < b.now() + 2 * HOUR;) {
       t += 7_777;
       inSteps.push(...b.advance(Math.min(t, localMs('2026-11-22T12:00:00'))));
     }
     expect(inSteps).toEqual(inOneGo);
-    const other = new Estate({ config, profiles, seed: 8, start: localMs('2026-11-22T10:00:00') }).advance(localMs('2026-11-22T12:00:00'));
+    const other = new Estate({ config, profiles, seed: 8, start: localMs('2026-11-22T10:00:00') }).advance(
+      localMs('2026-11-22T12:00:00'),
+    );
     expect(other).not.toEqual(inOneGo);
   });
 
@@ -46,7 +50,12 @@ describe('the simulated estate', () => {
     const e = estate();
     const start = e.now();
     const obs = e.advance(start + 10 * MIN);
-    expect(obs.filter((o) => o.ts === start).map((o) => o.deviceId).sort()).toEqual(config.devices.map((d) => d.id).sort());
+    expect(
+      obs
+        .filter((o) => o.ts === start)
+        .map((o) => o.deviceId)
+        .sort(),
+    ).toEqual(config.devices.map((d) => d.id).sort());
     for (let i = 1; i < obs.length; i++) expect(obs[i]!.ts).toBeGreaterThanOrEqual(obs[i - 1]!.ts);
     for (const [id, every] of [
       ['lift-a', 5_000],
@@ -68,12 +77,34 @@ describe('the simulated estate', () => {
   it('describes each device from the site file: place, phases, battery', () => {
     const e = estate();
     const info = (id: string) => e.devices().find((d) => d.id === id)!;
-    expect(info('inc')).toMatchObject({ kind: 'electricity_meter', circuit: 'incomer', phases: 3, nominalVoltage: 220, batteryBacked: false, floor: -1 });
+    expect(info('inc')).toMatchObject({
+      kind: 'electricity_meter',
+      circuit: 'incomer',
+      phases: 3,
+      nominalVoltage: 220,
+      batteryBacked: false,
+      floor: -1,
+    });
     expect(info('em-0302')).toMatchObject({ phases: 1, vacant: true, unit: 'u0302', feeder: 'inc' }); // an SDM120
     expect(info('em-0301')).toMatchObject({ phases: 1 }); // a flat's MQTT meter
-    expect(info('lift-a')).toMatchObject({ floors: { lowest: -2, highest: 10 }, batteryBacked: true, feeder: 'lift-circ' });
+    expect(info('lift-a')).toMatchObject({
+      floors: { lowest: -2, highest: 10 },
+      batteryBacked: true,
+      feeder: 'lift-circ',
+    });
     expect(info('sump-level')).toMatchObject({ drainPump: 'sump-pump', room: 'sump', roomType: 'sump_pit', floor: -2 });
-    expect(e.fedFrom('inc').sort()).toEqual(['boiler', 'booster', 'em-0301', 'em-0302', 'heat-pump', 'lift-a', 'lift-b', 'lift-circ', 'pump-circ', 'sump-pump']);
+    expect(e.fedFrom('inc').sort()).toEqual([
+      'boiler',
+      'booster',
+      'em-0301',
+      'em-0302',
+      'heat-pump',
+      'lift-a',
+      'lift-b',
+      'lift-circ',
+      'pump-circ',
+      'sump-pump',
+    ]);
   });
 
   describe('water and electricity use', () => {
@@ -88,7 +119,8 @@ describe('the simulated estate', () => {
 
       const used = fieldsOf(obs, 'wm-0301');
       expect(Number(used.at(-1)!.total_m3) - Number(used[0]!.total_m3)).toBeGreaterThan(0.05);
-      const inHours = (from: number, to: number) => used.filter((f) => f.ts >= localMs(`2026-11-22T${from}:00:00`) && f.ts < localMs(`2026-11-22T${to}:00:00`));
+      const inHours = (from: number, to: number) =>
+        used.filter((f) => f.ts >= localMs(`2026-11-22T${from}:00:00`) && f.ts < localMs(`2026-11-22T${to}:00:00`));
       const volume = (rows: Fields[]) => rows.reduce((s, f) => s + Number(f.flow_m3h), 0);
       expect(volume(inHours(18, 22))).toBeGreaterThan(volume(inHours(1, 5)));
       const zeroHour = [0, 1, 2, 3, 4].some((h) => inHours(h, h + 1).every((f) => f.flow_m3h === 0));
@@ -161,7 +193,11 @@ describe('the simulated estate', () => {
       expect(lift.some((f) => f.direction !== 'stopped' && f.occupied)).toBe(true);
       for (const f of lift) {
         expect(f.floor).not.toBe(0);
-        if (f.door !== 'closed') expect(f, 'a door opens only when level and stopped').toMatchObject({ direction: 'stopped', in_door_zone: true });
+        if (f.door !== 'closed')
+          expect(f, 'a door opens only when level and stopped').toMatchObject({
+            direction: 'stopped',
+            in_door_zone: true,
+          });
         if (f.direction !== 'stopped') expect(f.in_door_zone).toBe(false);
       }
       // Not stuck: never occupied, closed and still for 20 s at a floor.
@@ -179,7 +215,14 @@ describe('the simulated estate', () => {
       const during = fieldsOf(e.advance(e.now() + 5 * MIN), 'lift-a');
       expect(new Set(during.map((f) => f.floor)).size).toBe(1);
       for (const f of during) {
-        expect(f).toMatchObject({ direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true, alarm_button: true, fault_code: LIFT_STOP_FAULT_CODE });
+        expect(f).toMatchObject({
+          direction: 'stopped',
+          in_door_zone: false,
+          door: 'closed',
+          occupied: true,
+          alarm_button: true,
+          fault_code: LIFT_STOP_FAULT_CODE,
+        });
       }
       e.clear('lift-a', 'lift_stuck');
       const after = fieldsOf(e.advance(e.now() + MIN), 'lift-a');
@@ -193,7 +236,13 @@ describe('the simulated estate', () => {
       e.advance(e.now() + 3 * MIN);
       e.inject('lift-b', { type: 'lift_stuck', level: true });
       e.advance(e.now() + MIN);
-      expect(fields(e, 'lift-b')).toMatchObject({ in_door_zone: true, door: 'closed', occupied: true, direction: 'stopped', alarm_button: false });
+      expect(fields(e, 'lift-b')).toMatchObject({
+        in_door_zone: true,
+        door: 'closed',
+        occupied: true,
+        direction: 'stopped',
+        alarm_button: false,
+      });
     });
 
     it('go into maintenance for an hour every 15 days at 10:00', () => {
@@ -220,11 +269,30 @@ describe('the simulated estate', () => {
       e.advance(e.now() + 5 * MIN);
       e.inject('inc', { type: 'power_cut' });
       const obs = e.advance(e.now() + 5 * MIN);
-      expect(fields(e, 'inc')).toMatchObject({ voltage_l1_v: 0, voltage_l2_v: 0, voltage_l3_v: 0, current_l1_a: 0, power_kw: 0, frequency_hz: 0 });
-      for (const id of ['lift-circ', 'pump-circ', 'em-0301', 'em-0302', 'booster', 'sump-pump', 'boiler', 'heat-pump']) {
+      expect(fields(e, 'inc')).toMatchObject({
+        voltage_l1_v: 0,
+        voltage_l2_v: 0,
+        voltage_l3_v: 0,
+        current_l1_a: 0,
+        power_kw: 0,
+        frequency_hz: 0,
+      });
+      for (const id of [
+        'lift-circ',
+        'pump-circ',
+        'em-0301',
+        'em-0302',
+        'booster',
+        'sump-pump',
+        'boiler',
+        'heat-pump',
+      ]) {
         expect(e.observe(id), id).toMatchObject({ dark: true, why: 'unpowered' });
         expect(e.powered(id), id).toBe(false);
-        expect(obs.filter((o) => o.deviceId === id && 'fields' in o && o.ts > e.now() - 4 * MIN), id).toEqual([]);
+        expect(
+          obs.filter((o) => o.deviceId === id && 'fields' in o && o.ts > e.now() - 4 * MIN),
+          id,
+        ).toEqual([]);
       }
       // Lifts stop where they are; their terminals report on battery.
       const lift = fieldsOf(obs, 'lift-a').filter((f) => f.ts > e.now() - 4 * MIN);
@@ -240,7 +308,11 @@ describe('the simulated estate', () => {
       for (const id of ['lift-circ', 'pump-circ', 'em-0301', 'booster', 'boiler']) expect(e.powered(id), id).toBe(true);
       expect(fields(e, 'booster')).toMatchObject({ fault: false, running: true });
       expect(fields(e, 'heat-pump')).toMatchObject({ running: true });
-      expect(fields(e, 'lift-a').occupied === false || fields(e, 'lift-a').direction !== 'stopped' || fields(e, 'lift-a').door !== 'closed').toBe(true);
+      expect(
+        fields(e, 'lift-a').occupied === false ||
+          fields(e, 'lift-a').direction !== 'stopped' ||
+          fields(e, 'lift-a').door !== 'closed',
+      ).toBe(true);
     });
 
     it('a cut lower in the chain takes down only what hangs below it', () => {
@@ -315,7 +387,13 @@ describe('the simulated estate', () => {
       const obs = e.advance(e.now() + 30 * MIN);
       expect(fields(e, 'sump-level').high_float).toBe(true);
       expect(Number(fields(e, 'sump-level').level_pct)).toBeGreaterThanOrEqual(80);
-      expect(fields(e, 'sump-pump')).toMatchObject({ run_command: true, running: false, fault: true, alarm_code: 57, flow_m3h: 0 });
+      expect(fields(e, 'sump-pump')).toMatchObject({
+        run_command: true,
+        running: false,
+        fault: true,
+        alarm_code: 57,
+        flow_m3h: 0,
+      });
       // The float reports the moment it rises (the pit gains about 0.07 % a second), not on its next 10 s report.
       const rise = fieldsOf(obs, 'sump-level').find((f) => f.high_float)!;
       expect(Number(rise.level_pct)).toBeLessThan(80.2);
@@ -384,7 +462,12 @@ describe('the simulated estate', () => {
   describe('leak sensors', () => {
     it('are dry, on a battery that drains about a point a week', () => {
       // Only the sensor, a minute a tick: 70 days in a few thousand steps.
-      const e = new Estate({ config: { ...config, devices: config.devices.filter((d) => d.id === 'leak-1') }, seed: 7, start: localMs('2026-11-22T10:00:00'), tickMs: MIN });
+      const e = new Estate({
+        config: { ...config, devices: config.devices.filter((d) => d.id === 'leak-1') },
+        seed: 7,
+        start: localMs('2026-11-22T10:00:00'),
+        tickMs: MIN,
+      });
       const start = Number(fields(e, 'leak-1').battery_pct);
       e.advance(e.now() + 70 * 24 * HOUR);
       const f = fields(e, 'leak-1');
@@ -416,7 +499,9 @@ describe('the simulated estate', () => {
       expect(e.observe('booster')).toMatchObject({ dark: true, why: 'silent' });
       expect(e.powered('booster')).toBe(true);
       expect(fields(e, 'leak-1')).toMatchObject({ tamper: true, battery_pct: 5, battery_low: true, wet: false });
-      expect(e.faults('leak-1')).toEqual([{ type: 'hold', fields: { tamper: true, battery_pct: 5, battery_low: true } }]);
+      expect(e.faults('leak-1')).toEqual([
+        { type: 'hold', fields: { tamper: true, battery_pct: 5, battery_low: true } },
+      ]);
       e.clearAll();
       expect(e.faults('leak-1')).toEqual([]);
       expect('fields' in e.observe('booster')).toBe(true);
@@ -442,10 +527,7 @@ describe('the simulated estate', () => {
       fault.m3h = 99;
       e.inject('wm-0302', { type: 'silent' });
       e.inject('wm-0302', { type: 'flow', m3h: 2 });
-      expect(e.faults('wm-0302')).toEqual([
-        { type: 'flow', m3h: 2 },
-        { type: 'silent' },
-      ]);
+      expect(e.faults('wm-0302')).toEqual([{ type: 'flow', m3h: 2 }, { type: 'silent' }]);
       e.clear('wm-0302', 'silent');
       expect(e.faults('wm-0302')).toEqual([{ type: 'flow', m3h: 2 }]);
     });

@@ -98,7 +98,10 @@ export class Estate implements EstateControl {
         nextReport: opts.start,
         // Devices do not all report in the same second: after the first report, each keeps its
         // own phase within its interval (from its id, not its random stream).
-        phaseMs: Math.round(((hashSeed(opts.seed, `${info.id}/phase`) % 1000) / 1000) * ((info.intervalS * 1000) / this.tickMs)) * this.tickMs,
+        phaseMs:
+          Math.round(
+            ((hashSeed(opts.seed, `${info.id}/phase`) % 1000) / 1000) * ((info.intervalS * 1000) / this.tickMs),
+          ) * this.tickMs,
         env: {
           now: opts.start,
           local: this.local,
@@ -120,7 +123,8 @@ export class Estate implements EstateControl {
       }
     }
     for (const sim of this.sims.values()) {
-      if (sim.info.drainPump && this.sims.get(sim.info.drainPump)?.info.kind === 'pump') this.pitOf.set(sim.info.drainPump, sim);
+      if (sim.info.drainPump && this.sims.get(sim.info.drainPump)?.info.kind === 'pump')
+        this.pitOf.set(sim.info.drainPump, sim);
     }
     for (const b of opts.config.buildings) {
       // About 8 flats a floor above ground; the ones with a meter of their own are counted by it.
@@ -129,7 +133,10 @@ export class Estate implements EstateControl {
     }
     for (const sim of this.sims.values()) sim.state = sim.model.init(sim.info, sim.rnd, this.envOf(sim));
     // Consumers before meters, meters deepest first: a meter's step sums what hangs below it.
-    const meters = this.topology.bottomUp().map((id) => this.sims.get(id)!).filter((s) => s.info.kind === 'electricity_meter');
+    const meters = this.topology
+      .bottomUp()
+      .map((id) => this.sims.get(id)!)
+      .filter((s) => s.info.kind === 'electricity_meter');
     this.stepOrder = [...[...this.sims.values()].filter((s) => s.info.kind !== 'electricity_meter'), ...meters];
     // A step of no time lets each device settle on what its neighbours do (pumps on their
     // pits, meters on their loads), so the very first reports are already consistent.
@@ -260,7 +267,8 @@ export class Estate implements EstateControl {
 
   private observation(sim: Sim, ts: number): Observation {
     const { supply } = this.powerOf(sim.info.id);
-    if (supply === 'off' && !sim.model.batteryBacked) return { deviceId: sim.info.id, ts, dark: true, why: 'unpowered' };
+    if (supply === 'off' && !sim.model.batteryBacked)
+      return { deviceId: sim.info.id, ts, dark: true, why: 'unpowered' };
     if (sim.faults.has('silent')) return { deviceId: sim.info.id, ts, dark: true, why: 'silent' };
     let fields: Fields = sim.model.fields(sim.state, sim.info, this.envOf(sim));
     const hold = sim.faults.get('hold');
@@ -286,7 +294,11 @@ export class Estate implements EstateControl {
         const f = this.sims.get(meterId)?.faults;
         if (!f || f.size === 0) return undefined;
         const loss = f.get('phase_loss');
-        return { cut: f.has('power_cut'), tripped: f.has('breaker_trip'), lostPhases: loss?.type === 'phase_loss' ? loss.phases : [] };
+        return {
+          cut: f.has('power_cut'),
+          tripped: f.has('breaker_trip'),
+          lostPhases: loss?.type === 'phase_loss' ? loss.phases : [],
+        };
       };
       p = { supply: this.topology.supply(id, faultsOf), lost: this.topology.lostPhases(id, faultsOf) };
       this.power.set(id, p);
@@ -337,14 +349,17 @@ function faultSet(faults: Map<FaultType, Fault>): FaultSet {
 function checkFault(sim: Sim, fault: Fault): void {
   const { id, kind, phases } = sim.info;
   const fits: readonly FaultType[] = ['silent', 'hold', ...sim.model.faults];
-  if (!fits.includes(fault.type)) throw new Error(`estate: ${id} is a ${kind}; a ${fault.type} fault does not fit it (it takes ${fits.join(', ')})`);
+  if (!fits.includes(fault.type))
+    throw new Error(`estate: ${id} is a ${kind}; a ${fault.type} fault does not fit it (it takes ${fits.join(', ')})`);
   const finite = (v: number, what: string) => {
     if (!Number.isFinite(v)) throw new Error(`estate: ${fault.type} on ${id}: ${what} must be a number`);
   };
   switch (fault.type) {
     case 'phase_loss':
       if (fault.phases.length === 0 || fault.phases.some((p) => !Number.isInteger(p) || p < 1 || p > phases)) {
-        throw new Error(`estate: phase_loss on ${id}: phases must be some of 1…${phases}, got [${fault.phases.join(', ')}]`);
+        throw new Error(
+          `estate: phase_loss on ${id}: phases must be some of 1…${phases}, got [${fault.phases.join(', ')}]`,
+        );
       }
       break;
     case 'inflow':
@@ -362,10 +377,14 @@ function checkFault(sim: Sim, fault: Fault): void {
     case 'hold':
       for (const [name, value] of Object.entries(fault.fields)) {
         const def = FIELDS[kind][name];
-        if (!def) throw new Error(`estate: hold on ${id}: ${kind} has no field "${name}" (has ${Object.keys(FIELDS[kind]).join(', ')})`);
+        if (!def)
+          throw new Error(
+            `estate: hold on ${id}: ${kind} has no field "${name}" (has ${Object.keys(FIELDS[kind]).join(', ')})`,
+          );
         const want = def.type === 'bool' ? 'boolean' : def.type === 'enum' ? 'string' : 'number';
         if (typeof value !== want) throw new Error(`estate: hold on ${id}: ${name} must be a ${want}`);
-        if (def.values && !def.values.includes(String(value))) throw new Error(`estate: hold on ${id}: ${name} must be one of ${def.values.join(', ')}`);
+        if (def.values && !def.values.includes(String(value)))
+          throw new Error(`estate: hold on ${id}: ${name} must be one of ${def.values.join(', ')}`);
       }
       break;
     default:

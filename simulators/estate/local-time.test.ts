@@ -19,7 +19,14 @@ describe('local time of the site', () => {
 
   it('knows the north-China heating season: 15 November to 15 March, over New Year', () => {
     const on = (m: number, d: number) => inSeason(m, d, NORTH_CHINA_HEATING);
-    expect([on(11, 14), on(11, 15), on(1, 1), on(3, 15), on(3, 16), on(7, 1)]).toEqual([false, true, true, true, false, false]);
+    expect([on(11, 14), on(11, 15), on(1, 1), on(3, 15), on(3, 16), on(7, 1)]).toEqual([
+      false,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(new LocalCalendar('Asia/Shanghai').at(Date.UTC(2026, 10, 14, 16, 0)).heatingSeason).toBe(true); // 00:00 on the 15th local
     expect(inSeason(6, 10, { from: { month: 6, day: 1 }, to: { month: 8, day: 31 } })).toBe(true);
   });

@@ -43,7 +43,14 @@ const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 export class LocalCalendar {
   private readonly fmt: Intl.DateTimeFormat;
   private cachedMinute = Number.NaN;
-  private cached: Omit<LocalTime, 'hour'> & { minuteHour: number } = { month: 1, day: 1, weekday: 0, dayNumber: 0, heatingSeason: false, minuteHour: 0 };
+  private cached: Omit<LocalTime, 'hour'> & { minuteHour: number } = {
+    month: 1,
+    day: 1,
+    weekday: 0,
+    dayNumber: 0,
+    heatingSeason: false,
+    minuteHour: 0,
+  };
 
   constructor(
     readonly timeZone: string,

@@ -4,11 +4,18 @@ import { MODELS } from './models/index.js';
 import type { SimDeviceInfo } from './types.js';
 
 /** What the behaviour models need to know about each device of a site file, in file order. */
-export function simDevices(config: SiteConfig, registerProfiles?: ReadonlyMap<string, RegisterProfile>): SimDeviceInfo[] {
+export function simDevices(
+  config: SiteConfig,
+  registerProfiles?: ReadonlyMap<string, RegisterProfile>,
+): SimDeviceInfo[] {
   return config.devices.map((d) => simDevice(d, config, registerProfiles));
 }
 
-function simDevice(d: DeviceConfig, config: SiteConfig, registerProfiles?: ReadonlyMap<string, RegisterProfile>): SimDeviceInfo {
+function simDevice(
+  d: DeviceConfig,
+  config: SiteConfig,
+  registerProfiles?: ReadonlyMap<string, RegisterProfile>,
+): SimDeviceInfo {
   const building = config.buildings.find((b) => b.id === d.place.building);
   if (!building) throw new Error(`simulator: device ${d.id} is in unknown building "${d.place.building}"`);
   const floors = floorsOf(building);

@@ -50,7 +50,9 @@ devices:
 
 /** The test estate's site file; `ports` moves its Modbus converters (integration tests take free ones). */
 export function testSiteConfig(ports?: (port: number) => number): SiteConfig {
-  const yaml = ports ? TEST_SITE_YAML.replace(/port: (\d+)/g, (_m, p: string) => `port: ${ports(Number(p))}`) : TEST_SITE_YAML;
+  const yaml = ports
+    ? TEST_SITE_YAML.replace(/port: (\d+)/g, (_m, p: string) => `port: ${ports(Number(p))}`)
+    : TEST_SITE_YAML;
   return parseConfig(yaml, 'test-site.yaml', { env: {} });
 }
 

@@ -31,7 +31,12 @@ describe('power topology', () => {
 
   it('orders devices deepest first, so loads can be summed bottom-up', () => {
     const order = tree.bottomUp();
-    for (const [child, parent] of [['sump', 'sub'], ['sub', 'pumps'], ['pumps', 'inc'], ['lift-a', 'lifts']]) {
+    for (const [child, parent] of [
+      ['sump', 'sub'],
+      ['sub', 'pumps'],
+      ['pumps', 'inc'],
+      ['lift-a', 'lifts'],
+    ]) {
       expect(order.indexOf(child!), `${child} before ${parent}`).toBeLessThan(order.indexOf(parent!));
     }
   });
@@ -58,7 +63,13 @@ describe('power topology', () => {
   });
 
   it('refuses a feeder loop and ignores a feeder that is not part of the estate', () => {
-    expect(() => new PowerTopology([{ id: 'a', feeder: 'b' }, { id: 'b', feeder: 'a' }])).toThrow(/loop/);
+    expect(
+      () =>
+        new PowerTopology([
+          { id: 'a', feeder: 'b' },
+          { id: 'b', feeder: 'a' },
+        ]),
+    ).toThrow(/loop/);
     expect(new PowerTopology([{ id: 'a', feeder: 'elsewhere' }]).ancestors('a')).toEqual([]);
   });
 });

@@ -44,14 +44,25 @@ const DAY = 86_400_000;
 export async function backfillHistory(o: BackfillOptions): Promise<BackfillResult> {
   const started = performance.now();
   const intervalS = o.intervalS ?? 900;
-  if (!Number.isInteger(o.days) || o.days < 1 || o.days > 3660) throw new Error(`days must be a whole number from 1 to 3660, got ${o.days}`);
-  if (!Number.isInteger(3600 / intervalS) || 3600 / intervalS < 2) throw new Error(`interval must divide an hour into at least 2 readings, got ${intervalS} s`);
+  if (!Number.isInteger(o.days) || o.days < 1 || o.days > 3660)
+    throw new Error(`days must be a whole number from 1 to 3660, got ${o.days}`);
+  if (!Number.isInteger(3600 / intervalS) || 3600 / intervalS < 2)
+    throw new Error(`interval must divide an hour into at least 2 readings, got ${intervalS} s`);
   const end = Math.floor(o.end / (intervalS * 1000)) * intervalS * 1000;
   const timeZone = o.config.site.timezone;
   // From a local midnight: the first day is whole (a report of it shows no gap before dawn).
   const start = localMidnight(localDate(end - o.days * DAY, timeZone), timeZone);
   const meters = meterFacts(o.config);
-  const truth = planAnomalies({ meters, start, end, intervalS, timeZone, seed: o.seed ?? 1, ...(o.perKind !== undefined ? { perKind: o.perKind } : {}), wraps: !o.endValues });
+  const truth = planAnomalies({
+    meters,
+    start,
+    end,
+    intervalS,
+    timeZone,
+    seed: o.seed ?? 1,
+    ...(o.perKind !== undefined ? { perKind: o.perKind } : {}),
+    wraps: !o.endValues,
+  });
   const registry = new DeviceRegistry(o.config, { now: () => end });
   const local = new LocalTime(timeZone);
   const batchSize = o.batchSize ?? 10_000;

@@ -5,9 +5,25 @@ import type { MeterFacts } from '../../rules/reports/types.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies } from './plan.js';
 
-const meters: MeterFacts[] = Array.from({ length: 60 }, (_, i) => ({ id: `wm-${i}`, kind: 'water_meter' as const, building: 'b', unit: `u${i}`, vacant: i % 10 === 0 }));
+const meters: MeterFacts[] = Array.from({ length: 60 }, (_, i) => ({
+  id: `wm-${i}`,
+  kind: 'water_meter' as const,
+  building: 'b',
+  unit: `u${i}`,
+  vacant: i % 10 === 0,
+}));
 const start = Date.parse('2026-10-31T16:00:00Z');
-const plan = (wraps: boolean) => planAnomalies({ meters, start, end: start + 30 * 86_400_000, intervalS: 900, timeZone: 'Asia/Shanghai', seed: 3, perKind: 1, wraps });
+const plan = (wraps: boolean) =>
+  planAnomalies({
+    meters,
+    start,
+    end: start + 30 * 86_400_000,
+    intervalS: 900,
+    timeZone: 'Asia/Shanghai',
+    seed: 3,
+    perKind: 1,
+    wraps,
+  });
 
 describe('history generator', () => {
   it('plants one of each kind on distinct meters; no wraps when asked', () => {
@@ -20,8 +36,14 @@ describe('history generator', () => {
   it('fits a meter to end at the counter a live meter shows, wind-back and stuck days included', () => {
     const truth = plan(false);
     const local = new LocalTime('Asia/Shanghai');
-    for (const p of truth.planted.filter((x) => x.kind === 'counter_rollback' || x.kind === 'stuck_meter' || x.kind === 'data_gap')) {
-      const s = meterSeries(meters.find((m) => m.id === p.meter)!, truth, local);
+    for (const p of truth.planted.filter(
+      (x) => x.kind === 'counter_rollback' || x.kind === 'stuck_meter' || x.kind === 'data_gap',
+    )) {
+      const s = meterSeries(
+        meters.find((m) => m.id === p.meter)!,
+        truth,
+        local,
+      );
       s.initial = initialFor(s, truth, 5000)!;
       const out: Point[] = [];
       emitMeter(s, truth, { device: p.meter }, out);

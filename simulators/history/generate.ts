@@ -14,9 +14,14 @@ import type { GroundTruth, Plant } from './plan.js';
 const HOUR = 3_600_000;
 
 /** Share of a day's use per local hour (flats). */
-const FLAT_SHAPE = [0.01, 0, 0, 0, 0, 0.01, 0.08, 0.12, 0.08, 0.04, 0.03, 0.04, 0.06, 0.03, 0.02, 0.02, 0.03, 0.06, 0.09, 0.1, 0.08, 0.06, 0.03, 0.01];
+const FLAT_SHAPE = [
+  0.01, 0, 0, 0, 0, 0.01, 0.08, 0.12, 0.08, 0.04, 0.03, 0.04, 0.06, 0.03, 0.02, 0.02, 0.03, 0.06, 0.09, 0.1, 0.08, 0.06,
+  0.03, 0.01,
+];
 /** Relative flow per local hour of a building main or an incomer (never zero). */
-const MAIN_SHAPE = [0.4, 0.3, 0.3, 0.3, 0.35, 0.5, 1.2, 1.6, 1.4, 1, 0.9, 1, 1.2, 1, 0.9, 0.9, 1, 1.3, 1.6, 1.7, 1.5, 1.2, 0.9, 0.6];
+const MAIN_SHAPE = [
+  0.4, 0.3, 0.3, 0.3, 0.35, 0.5, 1.2, 1.6, 1.4, 1, 0.9, 1, 1.2, 1, 0.9, 0.9, 1, 1.3, 1.6, 1.7, 1.5, 1.2, 0.9, 0.6,
+];
 
 export interface MeterSeries {
   meter: MeterFacts;
@@ -81,7 +86,10 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
         if (hour >= 2 && hour < 5) use += p.params.night_m3h!;
         if (hour === 15) use = 0; // a quiet hour: this is night flow, not a continuous leak
       }
-      if ((p.kind === 'vacant_unit_flow' && hour >= 9 && hour < 18) || (p.kind === 'vacant_unit_power' && hour >= 18 && hour < 23)) {
+      if (
+        (p.kind === 'vacant_unit_flow' && hour >= 9 && hour < 18) ||
+        (p.kind === 'vacant_unit_power' && hour >= 18 && hour < 23)
+      ) {
         if (within(p, ts)) use += p.params.per_day! / (p.kind === 'vacant_unit_flow' ? 9 : 5);
       }
     }
@@ -110,7 +118,12 @@ export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<strin
   walk(s, truth, s.initial, (t, counter, rate) => {
     // Rounded as the register shows it, then wrapped: 99 999.996 shows as 0.00, never 100 000.
     const value = Math.round(((Math.round(counter * digits) / digits) % s.span) * digits) / digits;
-    out.push({ measurement: s.meter.kind, tags, fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 }, tsUs: t * 1000 });
+    out.push({
+      measurement: s.meter.kind,
+      tags,
+      fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 },
+      tsUs: t * 1000,
+    });
     n++;
   });
   return n;
@@ -129,7 +142,12 @@ export function initialFor(s: MeterSeries, truth: GroundTruth, target: number): 
 }
 
 /** Steps through the history from `initial`; `emit` sees each reading sent (not those of a gap). Returns the last counter value. */
-function walk(s: MeterSeries, truth: GroundTruth, initial: number, emit?: (t: number, counter: number, rate: number) => void): number {
+function walk(
+  s: MeterSeries,
+  truth: GroundTruth,
+  initial: number,
+  emit?: (t: number, counter: number, rate: number) => void,
+): number {
   const stepMs = truth.intervalS * 1000;
   const steps = Math.round(HOUR / stepMs);
   const plants = plantsOf(truth, s.meter.id);

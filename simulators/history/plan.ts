@@ -54,7 +54,17 @@ function eligible(kind: PlantKind, m: MeterFacts): boolean {
   }
 }
 
-const ORDER: PlantKind[] = ['vacant_unit_flow', 'vacant_unit_power', 'stuck_meter', 'continuous_flow', 'night_flow_high', 'consumption_spike', 'counter_rollback', 'counter_rollover', 'data_gap'];
+const ORDER: PlantKind[] = [
+  'vacant_unit_flow',
+  'vacant_unit_power',
+  'stuck_meter',
+  'continuous_flow',
+  'night_flow_high',
+  'consumption_spike',
+  'counter_rollback',
+  'counter_rollover',
+  'data_gap',
+];
 
 export interface PlanOptions {
   meters: MeterFacts[];
@@ -130,5 +140,13 @@ export function planAnomalies(o: PlanOptions): GroundTruth {
       planted.push({ meter: m.id, kind, from: from!, to: Math.min(to!, o.end), params });
     }
   }
-  return { seed: o.seed, start: o.start, end: o.end, intervalS: o.intervalS, timeZone: o.timeZone, meters: o.meters.map((m) => m.id), planted };
+  return {
+    seed: o.seed,
+    start: o.start,
+    end: o.end,
+    intervalS: o.intervalS,
+    timeZone: o.timeZone,
+    meters: o.meters.map((m) => m.id),
+    planted,
+  };
 }

@@ -27,7 +27,9 @@ describe('Modbus registers of the simulated estate', () => {
       const values = Object.fromEntries(Object.entries(o.fields).filter(([k]) => k in profile.fields));
       expect(Object.keys(values).sort(), d.id).toEqual(Object.keys(profile.fields).sort());
       const image = writeImage(profile, values);
-      const read = await pollDevice(d.kind, profile, planReads(profile), async (fn, s, n) => readImage(image, fn, s, n));
+      const read = await pollDevice(d.kind, profile, planReads(profile), async (fn, s, n) =>
+        readImage(image, fn, s, n),
+      );
       expect(read.problems, d.id).toEqual([]);
       for (const [name, value] of Object.entries(values)) {
         if (typeof value === 'number') expect(Number(read.fields[name]), `${d.id}.${name}`).toBeCloseTo(value, 1);
@@ -43,14 +45,28 @@ describe('a write to the simulated fleet reaches the estate', () => {
   it("closing a vacant flat's valve over Modbus TCP stops its flow: the registers show it at once, the estate's readings after it, until the drill releases it", async () => {
     const id = 't2-wm-0901';
     // Only that meter, on a free port (the demo's 15024 may be taken by a demo running here).
-    const one: SiteConfig = { ...config, devices: config.devices.map((d) => (d.id === id && d.protocol === 'modbus' ? { ...d, connection: { ...d.connection, port: 0 } } : d)) };
+    const one: SiteConfig = {
+      ...config,
+      devices: config.devices.map((d) =>
+        d.id === id && d.protocol === 'modbus' ? { ...d, connection: { ...d.connection, port: 0 } } : d,
+      ),
+    };
     const start = Date.parse('2026-11-22T10:00:00+08:00');
     const estate = new Estate({ config: one, profiles: registerProfiles, seed: 5, start });
     estate.inject(id, { type: 'flow', m3h: 0.4 });
     const refused: string[] = [];
-    const fleet = await startModbusFleet({ config: one, profiles: registerProfiles, estate, only: [id], onRefusedWrite: (d, err) => refused.push(`${d}: ${err.message}`) });
+    const fleet = await startModbusFleet({
+      config: one,
+      profiles: registerProfiles,
+      estate,
+      only: [id],
+      onRefusedWrite: (d, err) => refused.push(`${d}: ${err.message}`),
+    });
     const at = fleet.deviceAt(id)!;
-    const link = new ModbusLink({ transport: 'tcp', host: at.server.host, port: at.server.port }, { timers: realTimers, connectTimeoutMs: 2000 });
+    const link = new ModbusLink(
+      { transport: 'tcp', host: at.server.host, port: at.server.port },
+      { timers: realTimers, connectTimeoutMs: 2000 },
+    );
     const profile = registerProfiles.get('generic-water-meter')!;
     const flow = async () => {
       const d = decodeField(profile.fields.flow_m3h!, await link.read(at.unitId, 3, 2, 2, 1000));
@@ -68,7 +84,9 @@ describe('a write to the simulated fleet reaches the estate', () => {
       const later = estate.advance(start + 5 * 60_000).filter((o) => o.deviceId === id);
       for (const o of later) fleet.apply(o);
       expect(later.length).toBeGreaterThan(5);
-      expect(later.map((o) => ('fields' in o ? [o.fields.valve_open, o.fields.flow_m3h] : 'dark'))).toEqual(later.map(() => [false, 0]));
+      expect(later.map((o) => ('fields' in o ? [o.fields.valve_open, o.fields.flow_m3h] : 'dark'))).toEqual(
+        later.map(() => [false, 0]),
+      );
       expect(await link.read(at.unitId, 1, 0, 1, 1000)).toEqual([false]);
       expect(estate.faults(id)).toEqual([{ type: 'flow', m3h: 0.4 }]);
       expect(refused).toEqual([]);

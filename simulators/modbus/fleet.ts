@@ -42,7 +42,8 @@ interface Unit {
 export async function startModbusFleet(opts: ModbusFleetOptions): Promise<RunningModbusFleet> {
   const { config, estate } = opts;
   const devices = config.devices.filter(
-    (d): d is ModbusDeviceConfig => d.protocol === 'modbus' && d.connection.transport === 'tcp' && (!opts.only || opts.only.includes(d.id)),
+    (d): d is ModbusDeviceConfig =>
+      d.protocol === 'modbus' && d.connection.transport === 'tcp' && (!opts.only || opts.only.includes(d.id)),
   );
 
   const groups = new Map<string, { host: string; port: number; devices: ModbusDeviceConfig[] }>();
@@ -97,11 +98,18 @@ export async function startModbusFleet(opts: ModbusFleetOptions): Promise<Runnin
         server = await startModbusServer({
           host: g.host,
           port: g.port,
-          devices: initial.map((i) => ({ unitId: i.d.connection.unit_id, profile: i.profile, values: 'fields' in i.obs ? inProfile(i.obs.fields, i.profile) : {} })),
+          devices: initial.map((i) => ({
+            unitId: i.d.connection.unit_id,
+            profile: i.profile,
+            values: 'fields' in i.obs ? inProfile(i.obs.fields, i.profile) : {},
+          })),
           onWrite: written(key),
         });
       } catch (err) {
-        throw new Error(`simulator: cannot listen on ${key} for Modbus devices ${g.devices.map((d) => d.id).join(', ')}: ${(err as Error).message}`, { cause: err });
+        throw new Error(
+          `simulator: cannot listen on ${key} for Modbus devices ${g.devices.map((d) => d.id).join(', ')}: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       servers.set(key, server);
       for (const i of initial) {

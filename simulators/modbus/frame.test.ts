@@ -24,7 +24,9 @@ describe('Modbus framing (simulator side)', () => {
     const coils = rtuFrame(3, Buffer.from([0x0f, 0x00, 0x00, 0x00, 0x03, 0x01, 0b101]));
     const float = rtuFrame(3, Buffer.from([0x10, 0x00, 0x0a, 0x00, 0x02, 0x04, 0x42, 0x90, 0x00, 0x00]));
     const read = rtuFrame(3, Buffer.from([0x03, 0x00, 0x0a, 0x00, 0x02]));
-    const { frames, rest } = parseRtuFrames(Buffer.concat([Buffer.from([0x10]), coil, register, coils, float, read, float.subarray(0, 9)]));
+    const { frames, rest } = parseRtuFrames(
+      Buffer.concat([Buffer.from([0x10]), coil, register, coils, float, read, float.subarray(0, 9)]),
+    );
     expect(frames).toEqual([
       { unitId: 3, function: 5, start: 0, count: 1, malformed: false, values: [true] },
       { unitId: 3, function: 6, start: 100, count: 1, malformed: false, values: [3] },
@@ -49,7 +51,9 @@ describe('Modbus framing (simulator side)', () => {
   });
 
   it('packs bits LSB first and registers big-endian', () => {
-    expect(readResponse(2, [true, false, true, true, false, false, false, false, true])).toEqual(Buffer.from([0x02, 0x02, 0x0d, 0x01]));
+    expect(readResponse(2, [true, false, true, true, false, false, false, false, true])).toEqual(
+      Buffer.from([0x02, 0x02, 0x0d, 0x01]),
+    );
     expect(readResponse(4, [0x4366, 0x0001])).toEqual(Buffer.from([0x04, 0x04, 0x43, 0x66, 0x00, 0x01]));
   });
 });

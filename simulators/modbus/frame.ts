@@ -155,7 +155,10 @@ function writeOf(unitId: number, fn: number, pdu: Buffer): ReadFrame {
   const bytes = pdu.length >= 6 ? pdu.readUInt8(5) : -1;
   if (bytes !== pdu.length - 6 || bytes !== (fn === 15 ? Math.ceil(count / 8) : count * 2)) return bad;
   const data = pdu.subarray(6);
-  const values = fn === 15 ? Array.from({ length: count }, (_, i) => ((data[i >> 3]! >> (i & 7)) & 1) === 1) : Array.from({ length: count }, (_, i) => data.readUInt16BE(i * 2));
+  const values =
+    fn === 15
+      ? Array.from({ length: count }, (_, i) => ((data[i >> 3]! >> (i & 7)) & 1) === 1)
+      : Array.from({ length: count }, (_, i) => data.readUInt16BE(i * 2));
   return { unitId, function: fn, start, count, malformed: false, values };
 }
 

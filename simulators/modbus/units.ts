@@ -78,7 +78,8 @@ export class SimulatedUnits implements SimulatedUnitsControl {
     private readonly onWrite?: WriteListener,
   ) {
     for (const d of devices) {
-      if (!Number.isInteger(d.unitId) || d.unitId < 1 || d.unitId > 247) throw new RangeError(`unit id ${d.unitId}: must be 1…247`);
+      if (!Number.isInteger(d.unitId) || d.unitId < 1 || d.unitId > 247)
+        throw new RangeError(`unit id ${d.unitId}: must be 1…247`);
       if (this.units.has(d.unitId)) throw new Error(`unit id ${d.unitId} is configured twice`);
       this.units.set(d.unitId, {
         profile: d.profile,
@@ -93,7 +94,14 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   /** Handles one request; `reply` gets the response PDU (function code onwards), or is never called. */
   handle(frame: ReadFrame, reply: (pdu: Buffer) => void): void {
     const u = this.units.get(frame.unitId);
-    const base = { at: Date.now(), unitId: frame.unitId, function: frame.function, start: frame.start, count: frame.count, ...(frame.values ? { values: frame.values } : {}) };
+    const base = {
+      at: Date.now(),
+      unitId: frame.unitId,
+      function: frame.function,
+      start: frame.start,
+      count: frame.count,
+      ...(frame.values ? { values: frame.values } : {}),
+    };
     if (!u || u.offline) {
       if (!u && this.unknownUnit === 'exception') {
         this.record({ ...base, outcome: 'exception' });
@@ -109,7 +117,10 @@ export class SimulatedUnits implements SimulatedUnitsControl {
     // The device answers with what its registers hold when it answers, and takes a write then.
     const answer = () => {
       if (refusal !== undefined) return reply(exceptionResponse(frame.function, refusal));
-      if (!write) return reply(readResponse(frame.function, readImage(u.image, frame.function as FunctionCode, frame.start, frame.count)));
+      if (!write)
+        return reply(
+          readResponse(frame.function, readImage(u.image, frame.function as FunctionCode, frame.start, frame.count)),
+        );
       frame.values!.forEach((v, i) => (u.image[write] as Map<number, number | boolean>).set(frame.start + i, v));
       reply(writeResponse(frame));
       if (this.onWrite) this.onWrite(frame.unitId, writtenFields(u, write, frame.start, frame.values!.length));
@@ -129,7 +140,8 @@ export class SimulatedUnits implements SimulatedUnitsControl {
 
   setRaw(unitId: number, fn: FunctionCode, address: number, data: readonly number[] | readonly boolean[]): void {
     const u = this.unit(unitId);
-    if (isBitFunction(fn) !== data.every((v) => typeof v === 'boolean')) throw new TypeError(`function ${fn} takes ${isBitFunction(fn) ? 'true/false bits' : '16-bit words'}`);
+    if (isBitFunction(fn) !== data.every((v) => typeof v === 'boolean'))
+      throw new TypeError(`function ${fn} takes ${isBitFunction(fn) ? 'true/false bits' : '16-bit words'}`);
     data.forEach((v, i) => (u.image[fn] as Map<number, number | boolean>).set(address + i, v));
   }
 
@@ -173,10 +185,12 @@ const WRITE_LIMIT: Record<number, number> = { 5: 1, 6: 1, 15: 0x7b0, 16: 0x7b };
 function refuseWrite(u: Unit, frame: ReadFrame, table: 1 | 3): number | undefined {
   const writable = Object.values(u.profile.fields).filter((f) => f.writable && f.function === table);
   if (writable.length === 0) return MODBUS_EXCEPTION.illegalFunction;
-  if (frame.malformed || frame.count < 1 || frame.count > WRITE_LIMIT[frame.function]!) return MODBUS_EXCEPTION.illegalDataValue;
+  if (frame.malformed || frame.count < 1 || frame.count > WRITE_LIMIT[frame.function]!)
+    return MODBUS_EXCEPTION.illegalDataValue;
   const spans = writable.map((f) => fieldSpan(u.profile.addressing, f));
   for (let address = frame.start; address < frame.start + frame.count; address++) {
-    if (!spans.some((s) => s.start <= address && address < s.start + s.count)) return MODBUS_EXCEPTION.illegalDataAddress;
+    if (!spans.some((s) => s.start <= address && address < s.start + s.count))
+      return MODBUS_EXCEPTION.illegalDataAddress;
   }
   return undefined;
 }
@@ -205,7 +219,10 @@ function refuse(u: Unit, frame: ReadFrame): number | undefined {
   const last = frame.start + frame.count - 1;
   const { profile } = u;
   const blocked = profile.no_span.some(
-    (r) => (r.function === undefined || r.function === fn) && r.from - profile.addressing <= last && frame.start <= r.to - profile.addressing,
+    (r) =>
+      (r.function === undefined || r.function === fn) &&
+      r.from - profile.addressing <= last &&
+      frame.start <= r.to - profile.addressing,
   );
   return blocked ? MODBUS_EXCEPTION.illegalDataAddress : undefined;
 }

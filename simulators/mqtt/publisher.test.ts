@@ -36,8 +36,17 @@ describe('MQTT payloads of the simulated estate', () => {
     const float = profiles.get('zigbee2mqtt-float-switch')!;
     expect(encode({ level_pct: 90, high_float: true }, float)).toEqual({ contact: false, linkquality: 120 });
     const leak = profiles.get('zigbee2mqtt-leak')!;
-    expect(encode({ wet: true, battery_pct: 50, battery_low: false, tamper: false }, leak)).toMatchObject({ water_leak: true, battery: 50 });
-    expect(payloadOf({ wet: false }, Date.UTC(2026, 10, 22), leak)).toMatchObject({ water_leak: false, last_seen: '2026-11-22T00:00:00.000Z' });
-    expect(payloadOf({ wet: false }, 1_795_000_000_000, profiles.get('canonical')!)).toEqual({ wet: false, ts: 1_795_000_000_000 });
+    expect(encode({ wet: true, battery_pct: 50, battery_low: false, tamper: false }, leak)).toMatchObject({
+      water_leak: true,
+      battery: 50,
+    });
+    expect(payloadOf({ wet: false }, Date.UTC(2026, 10, 22), leak)).toMatchObject({
+      water_leak: false,
+      last_seen: '2026-11-22T00:00:00.000Z',
+    });
+    expect(payloadOf({ wet: false }, 1_795_000_000_000, profiles.get('canonical')!)).toEqual({
+      wet: false,
+      ts: 1_795_000_000_000,
+    });
   });
 });

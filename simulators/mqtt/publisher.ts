@@ -49,7 +49,12 @@ export async function startMqttSimulator(opts: MqttSimulatorOptions): Promise<Ru
   const clientFor = (username: string): Promise<MqttClient> => {
     let c = clients.get(username);
     if (!c) {
-      c = mqtt.connectAsync(opts.url, { username, password: opts.passwordOf(username), clientId: `sim-${username}-${run}`, reconnectPeriod: 1000 });
+      c = mqtt.connectAsync(opts.url, {
+        username,
+        password: opts.passwordOf(username),
+        clientId: `sim-${username}-${run}`,
+        reconnectPeriod: 1000,
+      });
       clients.set(username, c);
     }
     return c;
@@ -59,7 +64,9 @@ export async function startMqttSimulator(opts: MqttSimulatorOptions): Promise<Ru
     await Promise.all(settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.endAsync()] : [])));
   };
 
-  const mqttDevices = config.devices.filter((d): d is MqttDeviceConfig => d.protocol === 'mqtt' && (!opts.only || opts.only.includes(d.id)));
+  const mqttDevices = config.devices.filter(
+    (d): d is MqttDeviceConfig => d.protocol === 'mqtt' && (!opts.only || opts.only.includes(d.id)),
+  );
   try {
     await Promise.all(
       mqttDevices.map(async (d) => {

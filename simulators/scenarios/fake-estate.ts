@@ -28,7 +28,14 @@ export const FAKE_DEVICES: SimDeviceInfo[] = [
   dev({ id: 't1-leak-sump', kind: 'leak_sensor', intervalS: 60, batteryBacked: true }),
   dev({ id: 't1-wm-0701', kind: 'water_meter', unit: 't1-0701', intervalS: 30, batteryBacked: true }),
   dev({ id: 't1-wm-0702', kind: 'water_meter', unit: 't1-0702', vacant: true, intervalS: 30, batteryBacked: true }),
-  dev({ id: 't2-em-0201', kind: 'electricity_meter', building: 't2', circuit: 'sub_circuit', phases: 1, intervalS: 30 }),
+  dev({
+    id: 't2-em-0201',
+    kind: 'electricity_meter',
+    building: 't2',
+    circuit: 'sub_circuit',
+    phases: 1,
+    intervalS: 30,
+  }),
 ];
 
 export type EstateCall = { at: number } & (
@@ -63,7 +70,8 @@ export class FakeEstate implements EstateControl {
   inject(deviceId: string, fault: Fault): void {
     const d = this.device(deviceId);
     const fits = FAULT_FITS[fault.type];
-    if (fits !== 'any' && !fits.includes(d.kind)) throw new Error(`estate: ${deviceId} is a ${d.kind}; a ${fault.type} fault does not fit it`);
+    if (fits !== 'any' && !fits.includes(d.kind))
+      throw new Error(`estate: ${deviceId} is a ${d.kind}; a ${fault.type} fault does not fit it`);
     this.calls.push({ at: this.ms, op: 'inject', device: deviceId, fault });
     const m = this.set.get(deviceId) ?? new Map<FaultType, Fault>();
     m.set(fault.type, fault);
@@ -97,7 +105,8 @@ export class FakeEstate implements EstateControl {
   }
   command(deviceId: string, field: string, value: FieldValue): void {
     const d = this.device(deviceId);
-    if (d.kind !== 'water_meter' || field !== 'valve_open' || typeof value !== 'boolean') throw new Error(`estate: ${deviceId} takes no command ${field}`);
+    if (d.kind !== 'water_meter' || field !== 'valve_open' || typeof value !== 'boolean')
+      throw new Error(`estate: ${deviceId} takes no command ${field}`);
     this.calls.push({ at: this.ms, op: 'command', device: deviceId, field, value });
     const m = this.commanded.get(deviceId) ?? new Map<string, FieldValue>();
     if (!m.has(field)) m.set(field, true);

@@ -16,7 +16,11 @@ export interface LoadedScenario {
 
 /** One scenario file; a problem anywhere (shape, timeline, and against `site` when given) is a ConfigError with its line. */
 export function parseScenarioFile(text: string, file: string, site?: ScenarioSite): Scenario {
-  return parseDataFile(scenarioSchemaFor({ fileName: basename(file).replace(/\.ya?ml$/, ''), ...(site ? { site } : {}) }), text, file);
+  return parseDataFile(
+    scenarioSchemaFor({ fileName: basename(file).replace(/\.ya?ml$/, ''), ...(site ? { site } : {}) }),
+    text,
+    file,
+  );
 }
 
 /** Every `*.yaml` of the folder, in name order; a malformed one throws (a bug in the shipped data, not a drill problem). */

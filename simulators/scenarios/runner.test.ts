@@ -54,7 +54,10 @@ describe('ScenarioRun', () => {
     expect(log.map((e) => e.what)).toEqual([
       { zh: '00:00 开始', en: '00:00 Start' },
       { zh: '01:00 t1-incomer：注入断电', en: '01:00 t1-incomer: power cut' },
-      { zh: '01:00 t1-lift-a：注入电梯停梯困人，2 名乘客，非平层，按下警铃', en: '01:00 t1-lift-a: lift stuck, 2 passengers, between floors, alarm button pressed' },
+      {
+        zh: '01:00 t1-lift-a：注入电梯停梯困人，2 名乘客，非平层，按下警铃',
+        en: '01:00 t1-lift-a: lift stuck, 2 passengers, between floors, alarm button pressed',
+      },
     ]);
     expect(describeFault({ type: 'pump_fail', alarmCode: 2, afterPowerReturn: true })).toEqual({
       zh: '水泵故障，报警代码 2，来电后无法启动',
@@ -88,11 +91,21 @@ describe('ScenarioRun', () => {
   });
 
   it('logs a step the estate refuses and carries on with the next', () => {
-    const estate = new FakeEstate(undefined, new FakeEstate().devices().filter((d) => d.id !== 't1-incomer'));
+    const estate = new FakeEstate(
+      undefined,
+      new FakeEstate().devices().filter((d) => d.id !== 't1-incomer'),
+    );
     const run = new ScenarioRun(scenario, estate, estate.now());
     const log = run.advance(estate.now() + 300 * S);
-    expect(log[1]).toMatchObject({ step: 1, action: 'inject', device: 't1-incomer', error: 'estate: no device "t1-incomer"' });
-    expect(log[1]!.what.en).toBe('01:00 t1-incomer: the simulated estate refused this step (estate: no device "t1-incomer")');
+    expect(log[1]).toMatchObject({
+      step: 1,
+      action: 'inject',
+      device: 't1-incomer',
+      error: 'estate: no device "t1-incomer"',
+    });
+    expect(log[1]!.what.en).toBe(
+      '01:00 t1-incomer: the simulated estate refused this step (estate: no device "t1-incomer")',
+    );
     expect(log[2]).toMatchObject({ step: 2, device: 't1-lift-a' });
     expect(log[2]!.error).toBeUndefined();
     expect(estate.active()).toEqual(['t1-lift-a:lift_stuck']);

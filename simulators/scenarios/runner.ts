@@ -54,7 +54,8 @@ export function describeFault(f: Fault): Text {
       both(f.phases.map((p) => `L${p}`).join('、'), f.phases.map((p) => `L${p}`).join(', '));
       break;
     case 'lift_stuck':
-      if (f.passengers !== undefined) both(`${f.passengers} 名乘客`, `${f.passengers} passenger${f.passengers === 1 ? '' : 's'}`);
+      if (f.passengers !== undefined)
+        both(`${f.passengers} 名乘客`, `${f.passengers} passenger${f.passengers === 1 ? '' : 's'}`);
       both(f.level ? '平层' : '非平层', f.level ? 'at a floor' : 'between floors');
       if (f.alarmButton) both('按下警铃', 'alarm button pressed');
       break;
@@ -208,7 +209,13 @@ export class ScenarioRun {
         if (type === undefined) this.injected.delete(device);
         else this.injected.get(device)?.delete(type);
         const d = describeStep(st);
-        return { ...base, action: 'clear', device, ...(type ? { faultType: type } : {}), what: { zh: `${when} ${d.zh}`, en: `${when} ${d.en}` } };
+        return {
+          ...base,
+          action: 'clear',
+          device,
+          ...(type ? { faultType: type } : {}),
+          what: { zh: `${when} ${d.zh}`, en: `${when} ${d.en}` },
+        };
       }
       const note = st.note!;
       return { ...base, action: 'note', what: { zh: `${when} ${note.zh}`, en: `${when} ${note.en}` } };
@@ -220,7 +227,10 @@ export class ScenarioRun {
         action: st.inject ? 'inject' : 'clear',
         ...(device ? { device } : {}),
         ...(st.inject ? { fault: st.inject.fault } : {}),
-        what: { zh: `${when} ${device ?? ''}：模拟园区拒绝此步骤（${message}）`, en: `${when} ${device ?? ''}: the simulated estate refused this step (${message})` },
+        what: {
+          zh: `${when} ${device ?? ''}：模拟园区拒绝此步骤（${message}）`,
+          en: `${when} ${device ?? ''}: the simulated estate refused this step (${message})`,
+        },
         error: message,
       };
     }

@@ -9,7 +9,11 @@ import { fitProblems, loadScenarios, parseScenarioFile } from './load.js';
 import { formatOffset, parseOffset, type ScenarioSite } from './schema.js';
 
 const playbooks = loadPlaybooks();
-const SITE: ScenarioSite = { id: 'huayuan', devices: FAKE_DEVICES, playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id } };
+const SITE: ScenarioSite = {
+  id: 'huayuan',
+  devices: FAKE_DEVICES,
+  playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id },
+};
 
 /** The problems of a scenario text (as file small-outage.yaml), or [] when it parses. */
 function problems(text: string, site?: ScenarioSite): ConfigProblem[] {
@@ -23,12 +27,25 @@ function problems(text: string, site?: ScenarioSite): ConfigProblem[] {
 }
 
 /** Line (1-based) of the first line of `text` containing `needle`. */
-const lineOf = (text: string, needle: string, from = 0) => text.split('\n').findIndex((l, i) => i >= from && l.includes(needle)) + 1;
+const lineOf = (text: string, needle: string, from = 0) =>
+  text.split('\n').findIndex((l, i) => i >= from && l.includes(needle)) + 1;
 
 describe('scenario time offsets', () => {
   it('reads seconds, mm:ss and h:mm:ss; writes mm:ss', () => {
-    expect([parseOffset(90), parseOffset('01:30'), parseOffset('90:00'), parseOffset('1:02:03'), parseOffset(' 00:05 ')]).toEqual([90, 90, 5400, 3723, 5]);
-    expect([parseOffset('1:5'), parseOffset('01:60'), parseOffset('1:60:00'), parseOffset(-1), parseOffset('soon')]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect([
+      parseOffset(90),
+      parseOffset('01:30'),
+      parseOffset('90:00'),
+      parseOffset('1:02:03'),
+      parseOffset(' 00:05 '),
+    ]).toEqual([90, 90, 5400, 3723, 5]);
+    expect([
+      parseOffset('1:5'),
+      parseOffset('01:60'),
+      parseOffset('1:60:00'),
+      parseOffset(-1),
+      parseOffset('soon'),
+    ]).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect([formatOffset(0), formatOffset(90), formatOffset(3723)]).toEqual(['00:00', '01:30', '1:02:03']);
   });
 });
@@ -38,7 +55,10 @@ describe('scenario files', () => {
     const s = parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml', SITE);
     expect(s.duration).toBe(600);
     expect(s.steps.map((st) => st.at)).toEqual([0, 60, 60, 330]);
-    expect(s.steps[2]!.inject).toEqual({ device: 't1-lift-a', fault: { type: 'lift_stuck', passengers: 2, alarmButton: true } });
+    expect(s.steps[2]!.inject).toEqual({
+      device: 't1-lift-a',
+      fault: { type: 'lift_stuck', passengers: 2, alarmButton: true },
+    });
     // Default cause: the first step injecting into the same device; `after` names another.
     expect(s.expects.alarms.map((a) => a.afterStep)).toEqual([1, 1, 1]);
     expect(s.expects.readings[0]!.afterStep).toBe(3);
@@ -46,20 +66,38 @@ describe('scenario files', () => {
   });
 
   it('report every problem of shape and timeline with its path and line', () => {
-    const text = SMALL_SCENARIO.replace('at: "01:00"\n    inject: { device: t1-incomer', 'at: "1:5"\n    inject: { device: t1-incomer')
+    const text = SMALL_SCENARIO.replace(
+      'at: "01:00"\n    inject: { device: t1-incomer',
+      'at: "1:5"\n    inject: { device: t1-incomer',
+    )
       .replace('type: lift_stuck, passengers: 2', 'type: lift_stuck, passengers: -2')
       .replace('clear: { device: t1-incomer, type: power_cut }', 'clear: { device: t1-incomer, type: leak }')
-      .replace('{ kind: lift_entrapment, device: t1-lift-a, after: cut', '{ kind: lift_trapped, device: t1-lift-a, after: cutt')
+      .replace(
+        '{ kind: lift_entrapment, device: t1-lift-a, after: cut',
+        '{ kind: lift_trapped, device: t1-lift-a, after: cutt',
+      )
       .replace('description: { zh: 测试用, en: For tests }', 'description: { zh: 测试用 }\ncolour: red');
     const got = problems(text);
     const at = (needle: string) => lineOf(text, needle);
     expect(got).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ path: 'description.en', line: at('description:'), message: expect.stringMatching(/expected string/) }),
+        expect.objectContaining({
+          path: 'description.en',
+          line: at('description:'),
+          message: expect.stringMatching(/expected string/),
+        }),
         expect.objectContaining({ path: 'colour', line: at('colour'), message: 'unknown key "colour"' }),
-        expect.objectContaining({ path: 'steps[1].at', line: at('"1:5"'), message: 'must be seconds from the start (90) or "mm:ss" ("01:30", "1:02:00")' }),
+        expect.objectContaining({
+          path: 'steps[1].at',
+          line: at('"1:5"'),
+          message: 'must be seconds from the start (90) or "mm:ss" ("01:30", "1:02:00")',
+        }),
         expect.objectContaining({ path: 'steps[2].inject.fault.passengers', line: at('passengers: -2') }),
-        expect.objectContaining({ path: 'expects.alarms[1].kind', line: at('lift_trapped'), message: expect.stringMatching(/^must be an alarm kind of DOMAIN.md §2 \(water_leak, /) }),
+        expect.objectContaining({
+          path: 'expects.alarms[1].kind',
+          line: at('lift_trapped'),
+          message: expect.stringMatching(/^must be an alarm kind of DOMAIN.md §2 \(water_leak, /),
+        }),
       ]),
     );
     for (const p of got) expect(p.line, p.path).toBeGreaterThan(0);
@@ -69,7 +107,10 @@ describe('scenario files', () => {
     const text = SMALL_SCENARIO.replace('id: restore\n    at: "05:30"', 'id: restore\n    at: "00:30"')
       .replace('clear: { device: t1-incomer, type: power_cut }', 'clear: { device: t1-incomer, type: breaker_trip }')
       .replace('after: cut, within: "01:00"', 'after: cutt, within: "01:00"')
-      .replace('{ kind: power_cut_external, device: t1-incomer, within: 30 }', '{ kind: power_cut_external, device: t1-incomer, within: "09:30", inhibited: true }')
+      .replace(
+        '{ kind: power_cut_external, device: t1-incomer, within: 30 }',
+        '{ kind: power_cut_external, device: t1-incomer, within: "09:30", inhibited: true }',
+      )
       .replace('  readings:\n', '  readings:\n    - { device: t1-wm-0701, field: flow_m3h, above: 1, within: 10 }\n');
     const got = problems(text).map((p) => `${p.line} ${p.path}: ${p.message}`);
     expect(got).toEqual([
@@ -84,10 +125,19 @@ describe('scenario files', () => {
 
   it('against a site: unknown devices, faults and alarms that do not fit, fields the kind lacks, playbooks that do not follow', () => {
     const text = SMALL_SCENARIO.replace('site: huayuan', 'site: elsewhere')
-      .replace('inject: { device: t1-incomer, fault: { type: power_cut } }', 'inject: { device: t1-incomer, fault: { type: leak } }')
+      .replace(
+        'inject: { device: t1-incomer, fault: { type: power_cut } }',
+        'inject: { device: t1-incomer, fault: { type: leak } }',
+      )
       .replace('clear: { device: t1-incomer, type: power_cut }', 'clear: { device: t1-incomer }')
-      .replace('{ device: t1-lift-a, fault: { type: lift_stuck, passengers: 2, alarm_button: true } }', '{ device: t1-lift-z, fault: { type: lift_stuck } }')
-      .replace('after: cut, within: "01:00" }', 'after: cut, within: "01:00" }\n    - { kind: vacant_unit_flow, device: t1-wm-0701, after: cut, within: 60 }')
+      .replace(
+        '{ device: t1-lift-a, fault: { type: lift_stuck, passengers: 2, alarm_button: true } }',
+        '{ device: t1-lift-z, fault: { type: lift_stuck } }',
+      )
+      .replace(
+        'after: cut, within: "01:00" }',
+        'after: cut, within: "01:00" }\n    - { kind: vacant_unit_flow, device: t1-wm-0701, after: cut, within: 60 }',
+      )
       .replace('field: voltage_l1_v', 'field: voltage_l4_v')
       .replace('playbooks: [power_cut, trapped_lift]', 'playbooks: [power_cut, water_leak, fire_drill]');
     const got = problems(text, SITE).map((p) => `${p.line} ${p.path}: ${p.message}`);
@@ -135,14 +185,18 @@ describe('scenario files', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).format()).toBe(`${join(dir, 'other-name.yaml')}: 1 problem:\n  ${join(dir, 'other-name.yaml')}:1:7  name: the file is other-name.yaml: name it "other-name" (or rename the file)`);
+    expect((err as ConfigError).format()).toBe(
+      `${join(dir, 'other-name.yaml')}: 1 problem:\n  ${join(dir, 'other-name.yaml')}:1:7  name: the file is other-name.yaml: name it "other-name" (or rename the file)`,
+    );
   });
 
   it('a scenario that does not fit a site is located but not fatal (fitProblems)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
     writeFileSync(join(dir, 'small-outage.yaml'), SMALL_SCENARIO.replace('t1-lift-a, fault', 't1-lift-q, fault'));
     const [loaded] = loadScenarios(dir);
-    expect(fitProblems(loaded!, SITE).map((p) => `${p.line} ${p.path}`)).toEqual([`${lineOf(SMALL_SCENARIO, 't1-lift-a, fault')} steps[2].inject.device`]);
+    expect(fitProblems(loaded!, SITE).map((p) => `${p.line} ${p.path}`)).toEqual([
+      `${lineOf(SMALL_SCENARIO, 't1-lift-a, fault')} steps[2].inject.device`,
+    ]);
     expect(fitProblems(loaded!, { devices: [...FAKE_DEVICES, { ...FAKE_DEVICES[3]!, id: 't1-lift-q' }] })).toEqual([]);
   });
 });

@@ -76,7 +76,10 @@ const faultSchema = z
     'type',
     [
       z.strictObject({ type: z.literal('power_cut') }),
-      z.strictObject({ type: z.literal('phase_loss'), phases: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'a phase is 1, 2 or 3' })).min(1) }),
+      z.strictObject({
+        type: z.literal('phase_loss'),
+        phases: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'a phase is 1, 2 or 3' })).min(1),
+      }),
       z.strictObject({ type: z.literal('breaker_trip') }),
       z.strictObject({
         type: z.literal('lift_stuck'),
@@ -84,22 +87,38 @@ const faultSchema = z
         passengers: z.number().int().min(0).max(30).optional(),
         alarm_button: z.boolean().optional(),
       }),
-      z.strictObject({ type: z.literal('pump_fail'), alarm_code: z.number().int().min(0).max(65535).optional(), after_power_return: z.boolean().optional() }),
+      z.strictObject({
+        type: z.literal('pump_fail'),
+        alarm_code: z.number().int().min(0).max(65535).optional(),
+        after_power_return: z.boolean().optional(),
+      }),
       z.strictObject({ type: z.literal('leak') }),
       z.strictObject({ type: z.literal('inflow'), pct_per_min: z.number().positive().max(100) }),
       z.strictObject({ type: z.literal('flow'), m3h: z.number().positive().max(10_000) }),
       z.strictObject({ type: z.literal('boiler_fault'), fault_code: z.number().int().min(0).max(65535).optional() }),
       z.strictObject({ type: z.literal('silent') }),
-      z.strictObject({ type: z.literal('hold'), fields: z.record(z.string(), fieldValue).refine((f) => Object.keys(f).length > 0, 'hold at least one field') }),
+      z.strictObject({
+        type: z.literal('hold'),
+        fields: z.record(z.string(), fieldValue).refine((f) => Object.keys(f).length > 0, 'hold at least one field'),
+      }),
     ],
     { error: (iss) => (iss.code === 'invalid_union' ? `type must be one of ${FAULT_TYPES.join(', ')}` : undefined) },
   )
   .transform((f): Fault => {
     switch (f.type) {
       case 'lift_stuck':
-        return { type: f.type, ...(f.level !== undefined ? { level: f.level } : {}), ...(f.passengers !== undefined ? { passengers: f.passengers } : {}), ...(f.alarm_button !== undefined ? { alarmButton: f.alarm_button } : {}) };
+        return {
+          type: f.type,
+          ...(f.level !== undefined ? { level: f.level } : {}),
+          ...(f.passengers !== undefined ? { passengers: f.passengers } : {}),
+          ...(f.alarm_button !== undefined ? { alarmButton: f.alarm_button } : {}),
+        };
       case 'pump_fail':
-        return { type: f.type, ...(f.alarm_code !== undefined ? { alarmCode: f.alarm_code } : {}), ...(f.after_power_return !== undefined ? { afterPowerReturn: f.after_power_return } : {}) };
+        return {
+          type: f.type,
+          ...(f.alarm_code !== undefined ? { alarmCode: f.alarm_code } : {}),
+          ...(f.after_power_return !== undefined ? { afterPowerReturn: f.after_power_return } : {}),
+        };
       case 'inflow':
         return { type: f.type, pctPerMin: f.pct_per_min };
       case 'boiler_fault':
@@ -120,12 +139,16 @@ const stepSchema = z
     note: text.optional(),
   })
   .superRefine((s, ctx) => {
-    if (s.inject && s.clear) ctx.addIssue({ code: 'custom', message: 'a step either injects or clears; make two steps' });
-    if (!s.inject && !s.clear && !s.note) ctx.addIssue({ code: 'custom', message: 'a step needs inject, clear or note' });
+    if (s.inject && s.clear)
+      ctx.addIssue({ code: 'custom', message: 'a step either injects or clears; make two steps' });
+    if (!s.inject && !s.clear && !s.note)
+      ctx.addIssue({ code: 'custom', message: 'a step needs inject, clear or note' });
   });
 
 const alarmExpectation = z.strictObject({
-  kind: z.enum(ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]], { error: `must be an alarm kind of DOMAIN.md §2 (${ALARM_KIND_NAMES.join(', ')})` }),
+  kind: z.enum(ALARM_KIND_NAMES as [AlarmKind, ...AlarmKind[]], {
+    error: `must be an alarm kind of DOMAIN.md §2 (${ALARM_KIND_NAMES.join(', ')})`,
+  }),
   device: deviceId,
   /** The step that causes it (its id); default: the first step injecting into the same device. */
   after: stepId.optional(),
@@ -148,8 +171,10 @@ const readingExpectation = z
     within: offset,
   })
   .superRefine((r, ctx) => {
-    if (r.equals === undefined && r.above === undefined && r.below === undefined) ctx.addIssue({ code: 'custom', message: 'say what the value must be: equals, above or below' });
-    if (r.equals !== undefined && (r.above !== undefined || r.below !== undefined)) ctx.addIssue({ code: 'custom', message: 'equals cannot go with above or below' });
+    if (r.equals === undefined && r.above === undefined && r.below === undefined)
+      ctx.addIssue({ code: 'custom', message: 'say what the value must be: equals, above or below' });
+    if (r.equals !== undefined && (r.above !== undefined || r.below !== undefined))
+      ctx.addIssue({ code: 'custom', message: 'equals cannot go with above or below' });
   });
 
 const rawScenario = z.strictObject({
@@ -167,7 +192,10 @@ const rawScenario = z.strictObject({
       playbooks: z.array(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a playbook id (lower_snake_case)')).default([]),
       readings: z.array(readingExpectation).default([]),
     })
-    .refine((e) => e.alarms.length + e.readings.length > 0, 'expect at least one alarm or reading: a scenario doubles as a test'),
+    .refine(
+      (e) => e.alarms.length + e.readings.length > 0,
+      'expect at least one alarm or reading: a scenario doubles as a test',
+    ),
 });
 
 type RawScenario = z.infer<typeof rawScenario>;
@@ -204,16 +232,34 @@ function checkTimeline(s: RawScenario, ctx: Ctx): void {
   const ids = new Map<string, number>();
   s.steps.forEach((st, i) => {
     if (st.id !== undefined) {
-      if (ids.has(st.id)) issue(ctx, ['steps', i, 'id'], `duplicate step id "${st.id}" (also steps[${ids.get(st.id)}])`);
+      if (ids.has(st.id))
+        issue(ctx, ['steps', i, 'id'], `duplicate step id "${st.id}" (also steps[${ids.get(st.id)}])`);
       else ids.set(st.id, i);
     }
     const prev = s.steps[i - 1];
-    if (prev && st.at < prev.at) issue(ctx, ['steps', i, 'at'], `steps must be in time order: this one is at ${formatOffset(st.at)}, the one before at ${formatOffset(prev.at)}`);
-    if (st.at > s.duration) issue(ctx, ['steps', i, 'at'], `at ${formatOffset(st.at)} is after the end of the scenario (duration ${formatOffset(s.duration)})`);
+    if (prev && st.at < prev.at)
+      issue(
+        ctx,
+        ['steps', i, 'at'],
+        `steps must be in time order: this one is at ${formatOffset(st.at)}, the one before at ${formatOffset(prev.at)}`,
+      );
+    if (st.at > s.duration)
+      issue(
+        ctx,
+        ['steps', i, 'at'],
+        `at ${formatOffset(st.at)} is after the end of the scenario (duration ${formatOffset(s.duration)})`,
+      );
     if (st.clear) {
       const { device, type } = st.clear;
-      const before = s.steps.slice(0, i).some((p) => p.inject?.device === device && (type === undefined || p.inject.fault.type === type));
-      if (!before) issue(ctx, ['steps', i, 'clear'], `nothing to clear: no earlier step injects ${type ?? 'a fault'} into ${device}`);
+      const before = s.steps
+        .slice(0, i)
+        .some((p) => p.inject?.device === device && (type === undefined || p.inject.fault.type === type));
+      if (!before)
+        issue(
+          ctx,
+          ['steps', i, 'clear'],
+          `nothing to clear: no earlier step injects ${type ?? 'a fault'} into ${device}`,
+        );
     }
   });
   const expectations: [string, (RawAlarm | RawReading)[]][] = [
@@ -225,29 +271,42 @@ function checkTimeline(s: RawScenario, ctx: Ctx): void {
       const at = causeOf(s, e);
       if (at < 0) {
         if (e.after !== undefined) issue(ctx, ['expects', list, j, 'after'], `no step with id "${e.after}"`);
-        else issue(ctx, ['expects', list, j], `no step injects into ${e.device}: say which step causes it (after: <step id>)`);
+        else
+          issue(
+            ctx,
+            ['expects', list, j],
+            `no step injects into ${e.device}: say which step causes it (after: <step id>)`,
+          );
         return;
       }
       const due = s.steps[at]!.at + e.within;
-      if (due > s.duration) issue(ctx, ['expects', list, j, 'within'], `due at ${formatOffset(due)}, after the scenario ends (${formatOffset(s.duration)}): the drill would be over before it shows`);
+      if (due > s.duration)
+        issue(
+          ctx,
+          ['expects', list, j, 'within'],
+          `due at ${formatOffset(due)}, after the scenario ends (${formatOffset(s.duration)}): the drill would be over before it shows`,
+        );
     });
   }
   s.expects.alarms.forEach((a, j) => {
-    if (a.inhibited && !ALARM_KINDS[a.kind].inhibitable) issue(ctx, ['expects', 'alarms', j, 'inhibited'], `${a.kind} is never inhibited (only ${ALARM_KIND_NAMES.filter((k) => ALARM_KINDS[k].inhibitable).join(', ')} are)`);
+    if (a.inhibited && !ALARM_KINDS[a.kind].inhibitable)
+      issue(
+        ctx,
+        ['expects', 'alarms', j, 'inhibited'],
+        `${a.kind} is never inhibited (only ${ALARM_KIND_NAMES.filter((k) => ALARM_KINDS[k].inhibitable).join(', ')} are)`,
+      );
   });
 }
 
 /** The schema of a scenario file on its own: shape, time order, references between steps and expectations. */
-export const scenarioSchema = rawScenario.superRefine(checkTimeline).transform(
-  (s): Scenario => ({
-    ...s,
-    expects: {
-      alarms: s.expects.alarms.map((a) => ({ ...a, afterStep: causeOf(s, a) })),
-      playbooks: s.expects.playbooks,
-      readings: s.expects.readings.map((r) => ({ ...r, afterStep: causeOf(s, r) })),
-    },
-  }),
-);
+export const scenarioSchema = rawScenario.superRefine(checkTimeline).transform((s): Scenario => ({
+  ...s,
+  expects: {
+    alarms: s.expects.alarms.map((a) => ({ ...a, afterStep: causeOf(s, a) })),
+    playbooks: s.expects.playbooks,
+    readings: s.expects.readings.map((r) => ({ ...r, afterStep: causeOf(s, r) })),
+  },
+}));
 
 /** What a scenario is checked against: the simulated estate's devices and, when known, the site id and playbooks. */
 export interface ScenarioSite {
@@ -296,14 +355,19 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
   s.steps.forEach((st, i) => {
     if (st.inject) {
       const d = device(st.inject.device, ['steps', i, 'inject', 'device']);
-      if (d) for (const p of faultProblems(st.inject.fault, d)) add(['steps', i, 'inject', 'fault', ...p.path], p.message);
+      if (d)
+        for (const p of faultProblems(st.inject.fault, d)) add(['steps', i, 'inject', 'fault', ...p.path], p.message);
     }
     if (st.clear) device(st.clear.device, ['steps', i, 'clear', 'device']);
   });
 
   s.expects.alarms.forEach((a, j) => {
     const d = device(a.device, ['expects', 'alarms', j, 'device']);
-    if (d && !alarmCanFire(a.kind, d)) add(['expects', 'alarms', j, 'kind'], `no rule raises ${a.kind} on ${d.id} (${d.kind}${d.circuit ? `, ${d.circuit}` : ''}${d.kind === 'water_meter' && !d.vacant ? ', not in a vacant unit' : ''})`);
+    if (d && !alarmCanFire(a.kind, d))
+      add(
+        ['expects', 'alarms', j, 'kind'],
+        `no rule raises ${a.kind} on ${d.id} (${d.kind}${d.circuit ? `, ${d.circuit}` : ''}${d.kind === 'water_meter' && !d.vacant ? ', not in a vacant unit' : ''})`,
+      );
   });
 
   s.expects.readings.forEach((r, j) => {
@@ -311,13 +375,19 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
     if (!d) return;
     const def = FIELDS[d.kind][r.field];
     if (!def) {
-      add(['expects', 'readings', j, 'field'], `${d.kind} has no field "${r.field}" (it has ${Object.keys(FIELDS[d.kind]).join(', ')})`);
+      add(
+        ['expects', 'readings', j, 'field'],
+        `${d.kind} has no field "${r.field}" (it has ${Object.keys(FIELDS[d.kind]).join(', ')})`,
+      );
       return;
     }
     const want = def.type === 'bool' ? 'boolean' : def.type === 'enum' ? 'string' : 'number';
-    if (r.equals !== undefined && typeof r.equals !== want) add(['expects', 'readings', j, 'equals'], `${r.field} is a ${want}`);
-    if (def.values && r.equals !== undefined && !def.values.includes(String(r.equals))) add(['expects', 'readings', j, 'equals'], `${r.field} is one of ${def.values.join(', ')}`);
-    if ((r.above !== undefined || r.below !== undefined) && want !== 'number') add(['expects', 'readings', j], `above/below need a number; ${r.field} is a ${want}`);
+    if (r.equals !== undefined && typeof r.equals !== want)
+      add(['expects', 'readings', j, 'equals'], `${r.field} is a ${want}`);
+    if (def.values && r.equals !== undefined && !def.values.includes(String(r.equals)))
+      add(['expects', 'readings', j, 'equals'], `${r.field} is one of ${def.values.join(', ')}`);
+    if ((r.above !== undefined || r.below !== undefined) && want !== 'number')
+      add(['expects', 'readings', j], `above/below need a number; ${r.field} is a ${want}`);
   });
 
   const pb = site.playbooks;
@@ -329,11 +399,16 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
       if (id) opened.set(id, [...(opened.get(id) ?? []), a.kind]);
     }
     s.expects.playbooks.forEach((id, j) => {
-      if (!pb.ids.has(id)) add(['expects', 'playbooks', j], `no playbook "${id}" (have ${[...pb.ids].sort().join(', ')})`);
+      if (!pb.ids.has(id))
+        add(['expects', 'playbooks', j], `no playbook "${id}" (have ${[...pb.ids].sort().join(', ')})`);
       else if (!opened.has(id)) add(['expects', 'playbooks', j], `none of the expected alarms opens playbook ${id}`);
     });
     for (const [id, kinds] of opened) {
-      if (!s.expects.playbooks.includes(id)) add(['expects', 'playbooks'], `${[...new Set(kinds)].join(', ')} open${kinds.length === 1 ? 's' : ''} playbook ${id}: list it`);
+      if (!s.expects.playbooks.includes(id))
+        add(
+          ['expects', 'playbooks'],
+          `${[...new Set(kinds)].join(', ')} open${kinds.length === 1 ? 's' : ''} playbook ${id}: list it`,
+        );
     }
   }
   return out;
@@ -347,22 +422,43 @@ export function faultProblems(fault: Fault, d: SimDeviceInfo): { path: (string |
       const f = FAULT_FITS[t];
       return f === 'any' || f.includes(d.kind);
     });
-    return [{ path: ['type'], message: `${d.id} (${d.kind}): a ${fault.type} fault does not fit it (it takes ${takes.join(', ')})` }];
+    return [
+      {
+        path: ['type'],
+        message: `${d.id} (${d.kind}): a ${fault.type} fault does not fit it (it takes ${takes.join(', ')})`,
+      },
+    ];
   }
   switch (fault.type) {
     case 'phase_loss': {
       const bad = fault.phases.filter((p) => p > d.phases);
-      return bad.length ? [{ path: ['phases'], message: `${d.id} is a ${d.phases}-phase meter: no phase ${bad.join(', ')}` }] : [];
+      return bad.length
+        ? [{ path: ['phases'], message: `${d.id} is a ${d.phases}-phase meter: no phase ${bad.join(', ')}` }]
+        : [];
     }
     case 'pump_fail':
-      return fault.afterPowerReturn && !d.feeder ? [{ path: ['after_power_return'], message: `${d.id} has no feeder in the site file, so no power cut ever reaches it` }] : [];
+      return fault.afterPowerReturn && !d.feeder
+        ? [
+            {
+              path: ['after_power_return'],
+              message: `${d.id} has no feeder in the site file, so no power cut ever reaches it`,
+            },
+          ]
+        : [];
     case 'hold':
       return Object.entries(fault.fields).flatMap(([name, value]) => {
         const def = FIELDS[d.kind][name];
-        if (!def) return [{ path: ['fields', name], message: `${d.kind} has no field "${name}" (it has ${Object.keys(FIELDS[d.kind]).join(', ')})` }];
+        if (!def)
+          return [
+            {
+              path: ['fields', name],
+              message: `${d.kind} has no field "${name}" (it has ${Object.keys(FIELDS[d.kind]).join(', ')})`,
+            },
+          ];
         const want = def.type === 'bool' ? 'boolean' : def.type === 'enum' ? 'string' : 'number';
         if (typeof value !== want) return [{ path: ['fields', name], message: `${name} is a ${want}` }];
-        if (def.values && !def.values.includes(String(value))) return [{ path: ['fields', name], message: `${name} is one of ${def.values.join(', ')}` }];
+        if (def.values && !def.values.includes(String(value)))
+          return [{ path: ['fields', name], message: `${name} is one of ${def.values.join(', ')}` }];
         return [];
       });
     default:
@@ -376,7 +472,8 @@ export function faultProblems(fault: Fault, d: SimDeviceInfo): { path: (string |
  */
 export function scenarioSchemaFor(opts: { site?: ScenarioSite; fileName?: string }) {
   return scenarioSchema.superRefine((s, ctx) => {
-    if (opts.fileName !== undefined && s.name !== opts.fileName) issue(ctx, ['name'], `the file is ${opts.fileName}.yaml: name it "${opts.fileName}" (or rename the file)`);
+    if (opts.fileName !== undefined && s.name !== opts.fileName)
+      issue(ctx, ['name'], `the file is ${opts.fileName}.yaml: name it "${opts.fileName}" (or rename the file)`);
     if (opts.site) for (const p of siteProblems(s, opts.site)) issue(ctx, p.path, p.message);
   });
 }

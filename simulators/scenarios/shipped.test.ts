@@ -12,7 +12,15 @@ import { simDevices } from '../estate/site.js';
 import type { Fields } from '../estate/types.js';
 import { fitProblems, loadScenarios } from './load.js';
 import { ScenarioRun } from './runner.js';
-import { FAULT_FITS, FAULT_TYPES, formatOffset, targets, type ReadingExpectation, type Scenario, type ScenarioSite } from './schema.js';
+import {
+  FAULT_FITS,
+  FAULT_TYPES,
+  formatOffset,
+  targets,
+  type ReadingExpectation,
+  type Scenario,
+  type ScenarioSite,
+} from './schema.js';
 import { scopeOf } from '../drill/controller.js';
 
 // The shipped scenarios against the demo site: every device they name exists and fits its
@@ -36,16 +44,28 @@ const START = Date.parse('2026-11-22T10:00:00+08:00');
 
 describe('shipped scenarios', () => {
   it('are the six of issue 4, one per file', () => {
-    expect(shipped.map((s) => s.scenario.name).sort()).toEqual(['boiler-failure', 'flood-basement', 'grid-outage', 'internal-circuit-fault', 'lift-entrapment', 'vacant-unit-leak']);
+    expect(shipped.map((s) => s.scenario.name).sort()).toEqual([
+      'boiler-failure',
+      'flood-basement',
+      'grid-outage',
+      'internal-circuit-fault',
+      'lift-entrapment',
+      'vacant-unit-leak',
+    ]);
   });
 
-  it.each(shipped.map((s) => [s.scenario.name, s] as const))('%s fits the demo site: devices exist, faults and alarms fit them, playbooks follow', (_name, loaded) => {
-    expect(fitProblems(loaded, site)).toEqual([]);
-  });
+  it.each(shipped.map((s) => [s.scenario.name, s] as const))(
+    '%s fits the demo site: devices exist, faults and alarms fit them, playbooks follow',
+    (_name, loaded) => {
+      expect(fitProblems(loaded, site)).toEqual([]);
+    },
+  );
 
   it('fit faults to device kinds as the estate does', () => {
     for (const kind of DEVICE_KINDS) {
-      const here = FAULT_TYPES.filter((t) => FAULT_FITS[t] === 'any' || (FAULT_FITS[t] as readonly string[]).includes(kind)).sort();
+      const here = FAULT_TYPES.filter(
+        (t) => FAULT_FITS[t] === 'any' || (FAULT_FITS[t] as readonly string[]).includes(kind),
+      ).sort();
       expect(here, kind).toEqual(['hold', 'silent', ...MODELS[kind].faults].sort());
     }
   });
@@ -82,11 +102,21 @@ function play(scenario: Scenario, seed = 7): Outcome {
     run?.advance(now);
     for (const o of estate.advance(now)) {
       if (!('fields' in o)) continue;
-      engine.observe({ deviceId: o.deviceId, kind: facts.devices.get(o.deviceId)!.kind, ts: o.ts, fields: o.fields, quality: 'good' }, o.ts);
+      engine.observe(
+        {
+          deviceId: o.deviceId,
+          kind: facts.devices.get(o.deviceId)!.kind,
+          ts: o.ts,
+          fields: o.fields,
+          quality: 'good',
+        },
+        o.ts,
+      );
       if (run) {
         scenario.expects.readings.forEach((r, i) => {
           const cause = run.log.find((e) => e.step === r.afterStep);
-          if (!seen.has(i) && cause && o.deviceId === r.device && o.ts >= cause.at && matches(r, o.fields)) seen.set(i, o.ts);
+          if (!seen.has(i) && cause && o.deviceId === r.device && o.ts >= cause.at && matches(r, o.fields))
+            seen.set(i, o.ts);
         });
       }
     }
@@ -114,53 +144,71 @@ function play(scenario: Scenario, seed = 7): Outcome {
   return { fired, seen, run };
 }
 
-describe.each(shipped.map((s) => [s.scenario.name, s.scenario] as const))('scenario %s on the demo estate with the real rules', (_name, scenario) => {
-  const outcome = play(scenario);
-  const causeAt = (step: number) => outcome.run.log.find((e) => e.step === step)!.at;
+describe.each(shipped.map((s) => [s.scenario.name, s.scenario] as const))(
+  'scenario %s on the demo estate with the real rules',
+  (_name, scenario) => {
+    const outcome = play(scenario);
+    const causeAt = (step: number) => outcome.run.log.find((e) => e.step === step)!.at;
 
-  it('applies every step, none refused by the estate', () => {
-    expect(outcome.run.log.map((e) => e.step)).toEqual(scenario.steps.map((_s, i) => i));
-    expect(outcome.run.log.filter((e) => e.error)).toEqual([]);
-    for (const e of outcome.run.log) expect(e.at - e.plannedAt).toBeLessThan(1000);
-  });
+    it('applies every step, none refused by the estate', () => {
+      expect(outcome.run.log.map((e) => e.step)).toEqual(scenario.steps.map((_s, i) => i));
+      expect(outcome.run.log.filter((e) => e.error)).toEqual([]);
+      for (const e of outcome.run.log) expect(e.at - e.plannedAt).toBeLessThan(1000);
+    });
 
-  it.each(scenario.expects.alarms.map((a) => [`${a.kind}@${a.device}${a.inhibited ? ' (inhibited)' : ''} within ${formatOffset(a.within)}`, a] as const))('raises %s', (_label, a) => {
-    const got = outcome.fired.get(`${a.kind}@${a.device}`);
-    expect(got, `${a.kind} on ${a.device} never fired; fired: ${[...outcome.fired.keys()].join(', ')}`).toBeDefined();
-    const cause = causeAt(a.afterStep);
-    const after = (got!.at - cause) / 1000;
-    expect(after, `${a.kind} on ${a.device} fired ${after} s after its cause`).toBeLessThanOrEqual(a.within);
-    expect(after).toBeGreaterThanOrEqual(0);
-    if (a.inhibited) {
-      expect(got!.inhibited, `${a.kind} on ${a.device} should fire muted by the lost supply`).toBe(true);
-    } else {
-      expect(got!.unmutedAt, `${a.kind} on ${a.device} never showed unmuted`).toBeDefined();
-      expect((got!.unmutedAt! - cause) / 1000, `${a.kind} on ${a.device} unmuted late`).toBeLessThanOrEqual(a.within);
-    }
-  });
+    it.each(
+      scenario.expects.alarms.map(
+        (a) =>
+          [`${a.kind}@${a.device}${a.inhibited ? ' (inhibited)' : ''} within ${formatOffset(a.within)}`, a] as const,
+      ),
+    )('raises %s', (_label, a) => {
+      const got = outcome.fired.get(`${a.kind}@${a.device}`);
+      expect(got, `${a.kind} on ${a.device} never fired; fired: ${[...outcome.fired.keys()].join(', ')}`).toBeDefined();
+      const cause = causeAt(a.afterStep);
+      const after = (got!.at - cause) / 1000;
+      expect(after, `${a.kind} on ${a.device} fired ${after} s after its cause`).toBeLessThanOrEqual(a.within);
+      expect(after).toBeGreaterThanOrEqual(0);
+      if (a.inhibited) {
+        expect(got!.inhibited, `${a.kind} on ${a.device} should fire muted by the lost supply`).toBe(true);
+      } else {
+        expect(got!.unmutedAt, `${a.kind} on ${a.device} never showed unmuted`).toBeDefined();
+        expect((got!.unmutedAt! - cause) / 1000, `${a.kind} on ${a.device} unmuted late`).toBeLessThanOrEqual(a.within);
+      }
+    });
 
-  it('opens the playbooks it lists, and only those, through its critical alarms', () => {
-    const opened = new Set<string>();
-    for (const key of outcome.fired.keys()) {
-      const kind = key.split('@')[0] as keyof typeof ALARM_KINDS;
-      const pb = playbooks.forKind(kind);
-      if (pb) opened.add(pb.id);
-    }
-    expect([...opened].sort()).toEqual([...scenario.expects.playbooks].sort());
-  });
+    it('opens the playbooks it lists, and only those, through its critical alarms', () => {
+      const opened = new Set<string>();
+      for (const key of outcome.fired.keys()) {
+        const kind = key.split('@')[0] as keyof typeof ALARM_KINDS;
+        const pb = playbooks.forKind(kind);
+        if (pb) opened.add(pb.id);
+      }
+      expect([...opened].sort()).toEqual([...scenario.expects.playbooks].sort());
+    });
 
-  it.each(scenario.expects.readings.map((r, i) => [`${r.device}.${r.field} ${r.equals !== undefined ? `= ${String(r.equals)}` : `${r.above !== undefined ? `> ${r.above}` : ''}${r.below !== undefined ? ` < ${r.below}` : ''}`}`, i, r] as const))(
-    'shows %s in time',
-    (_label, i, r) => {
+    it.each(
+      scenario.expects.readings.map(
+        (r, i) =>
+          [
+            `${r.device}.${r.field} ${r.equals !== undefined ? `= ${String(r.equals)}` : `${r.above !== undefined ? `> ${r.above}` : ''}${r.below !== undefined ? ` < ${r.below}` : ''}`}`,
+            i,
+            r,
+          ] as const,
+      ),
+    )('shows %s in time', (_label, i, r) => {
       const at = outcome.seen.get(i);
       expect(at, `${r.device} never showed ${r.field} as expected`).toBeDefined();
       expect((at! - causeAt(r.afterStep)) / 1000).toBeLessThanOrEqual(r.within);
-    },
-  );
+    });
 
-  it('raises no alarm it does not expect, except minor side effects', () => {
-    const expected = new Set(scenario.expects.alarms.map((a) => `${a.kind}@${a.device}`));
-    const surprises = [...outcome.fired.keys()].filter((k) => !expected.has(k) && !['minor', 'warning'].includes(ALARM_KINDS[k.split('@')[0] as keyof typeof ALARM_KINDS].severity));
-    expect(surprises).toEqual([]);
-  });
-});
+    it('raises no alarm it does not expect, except minor side effects', () => {
+      const expected = new Set(scenario.expects.alarms.map((a) => `${a.kind}@${a.device}`));
+      const surprises = [...outcome.fired.keys()].filter(
+        (k) =>
+          !expected.has(k) &&
+          !['minor', 'warning'].includes(ALARM_KINDS[k.split('@')[0] as keyof typeof ALARM_KINDS].severity),
+      );
+      expect(surprises).toEqual([]);
+    });
+  },
+);

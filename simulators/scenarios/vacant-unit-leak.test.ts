@@ -72,7 +72,9 @@ describe('vacant-unit-leak: a Modbus meter with a valve, running until someone c
     const meter = config.devices.find((d) => d.id === METER)!;
     expect(meter.protocol).toBe('modbus');
     expect(meter.protocol === 'modbus' && profiles.get(meter.profile)?.fields.valve_open?.writable).toBe(true);
-    expect(config.buildings.find((b) => b.id === 't2')!.units.find((u) => u.id === meter.place.unit)?.vacant).toBe(true);
+    expect(config.buildings.find((b) => b.id === 't2')!.units.find((u) => u.id === meter.place.unit)?.vacant).toBe(
+      true,
+    );
     expect(scenario.steps.every((s) => !s.clear)).toBe(true);
   });
 
@@ -80,7 +82,10 @@ describe('vacant-unit-leak: a Modbus meter with a valve, running until someone c
     const p = play();
     const afterAlarm = p.flows.filter((f) => f.at >= START + 120_000);
     expect(afterAlarm.length).toBeGreaterThan(30);
-    expect(afterAlarm.every((f) => f.flow > 0.3), 'the flow never stops by itself').toBe(true);
+    expect(
+      afterAlarm.every((f) => f.flow > 0.3),
+      'the flow never stops by itself',
+    ).toBe(true);
     expect(p.flows.at(-1)!.at).toBeGreaterThan(START + 19 * 60_000);
 
     const { incident, playbook } = incidentOf(p);
@@ -97,7 +102,10 @@ describe('vacant-unit-leak: a Modbus meter with a valve, running until someone c
     const after = p.flows.filter((f) => f.at >= START + closeAt * 1000);
     expect(before.every((f) => f.flow > 0.3)).toBe(true);
     expect(after.length).toBeGreaterThan(10);
-    expect(after.every((f) => f.flow === 0), 'no water through a closed valve, the running tap included').toBe(true);
+    expect(
+      after.every((f) => f.flow === 0),
+      'no water through a closed valve, the running tap included',
+    ).toBe(true);
     const meter = p.estate.observe(METER);
     expect('fields' in meter && meter.fields.valve_open).toBe(false);
 

@@ -5,7 +5,15 @@ import { projectPath } from '../../gateway/paths.js';
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -21,8 +29,19 @@ export function screenshotPath(name: string): string {
 }
 
 /** A new browser context at `look`'s size and language, logged in to the gateway's page as `username`. */
-export async function loginPage(browser: Browser, url: string, look: (typeof LOOKS)[number], username: string, password: string, opts: { bypassCSP?: boolean } = {}): Promise<Page> {
-  const context = await browser.newContext({ locale: look.locale, viewport: look.viewport, ...(opts.bypassCSP ? { bypassCSP: true } : {}) });
+export async function loginPage(
+  browser: Browser,
+  url: string,
+  look: (typeof LOOKS)[number],
+  username: string,
+  password: string,
+  opts: { bypassCSP?: boolean } = {},
+): Promise<Page> {
+  const context = await browser.newContext({
+    locale: look.locale,
+    viewport: look.viewport,
+    ...(opts.bypassCSP ? { bypassCSP: true } : {}),
+  });
   const p = await context.newPage();
   await p.goto(url);
   await p.fill('input[name=username]', username);

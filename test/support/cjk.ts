@@ -45,7 +45,8 @@ export function boxedGlyphs(page: Page): Promise<{ char: string; in: string }[]>
       const font = `${cs.fontStyle} ${cs.fontWeight} 40px ${cs.fontFamily}`;
       if (!tofu.has(font)) tofu.set(font, draw(font, '\u{F0000}'));
       for (const ch of new Set(n.textContent?.match(/\p{Script=Han}|\p{Extended_Pictographic}/gu) ?? [])) {
-        if (!boxed.has(ch) && draw(font, ch) === tofu.get(font)) boxed.set(ch, (n.textContent ?? '').trim().slice(0, 40));
+        if (!boxed.has(ch) && draw(font, ch) === tofu.get(font))
+          boxed.set(ch, (n.textContent ?? '').trim().slice(0, 40));
       }
     }
     return [...boxed].map(([char, text]) => ({ char, in: text }));
@@ -66,7 +67,9 @@ export function fontconfigWithoutCjk(dir: string): string {
   const { all, cjk } = fontFiles();
   const cjkDirs = new Set(cjk.map((f) => dirname(f)));
   // fontconfig reads a <dir> with its subdirectories: leave out any that holds a CJK font below it.
-  const dirs = [...new Set(all.map((f) => dirname(f)))].filter((d) => ![...cjkDirs].some((c) => c === d || c.startsWith(`${d}/`) || d.startsWith(`${c}/`)));
+  const dirs = [...new Set(all.map((f) => dirname(f)))].filter(
+    (d) => ![...cjkDirs].some((c) => c === d || c.startsWith(`${d}/`) || d.startsWith(`${c}/`)),
+  );
   const file = join(dir, 'fonts.conf');
   writeFileSync(
     file,
@@ -82,7 +85,10 @@ export function fontconfigWithoutCjk(dir: string): string {
  */
 function fontFiles(): { all: string[]; cjk: string[] } {
   try {
-    const list = (...args: string[]) => execFileSync('fc-list', ['--format', '%{file}\n', ...args], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const list = (...args: string[]) =>
+      execFileSync('fc-list', ['--format', '%{file}\n', ...args], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
     return { all: list(), cjk: list(':lang=zh') };
   } catch {
     const all = ['/usr/share/fonts', '/usr/local/share/fonts']

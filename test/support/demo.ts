@@ -11,12 +11,21 @@ import { DEFAULT_CONFIG } from '../../gateway/site.js';
  * demo running on this machine), any free port for HTTP and MQTT, the test run's influxd
  * (`database`: a database of its own there, for a test that writes history of its own).
  */
-export async function startTestDemo(opts: { influxUrl: string; speed: number; start: number; extra?: string; database?: string }): Promise<RunningDemo> {
+export async function startTestDemo(opts: {
+  influxUrl: string;
+  speed: number;
+  start: number;
+  extra?: string;
+  database?: string;
+}): Promise<RunningDemo> {
   // Below Linux's ephemeral range (32768 up): outgoing connections never hold these.
   const base = 20_000 + Math.floor(Math.random() * 12_000);
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-demo-site-'));
   const file = join(dir, 'demo-site.yaml');
-  let yaml = readFileSync(DEFAULT_CONFIG, 'utf8').replace(/port: 1502(\d)/g, (_, d: string) => `port: ${base + Number(d)}`);
+  let yaml = readFileSync(DEFAULT_CONFIG, 'utf8').replace(
+    /port: 1502(\d)/g,
+    (_, d: string) => `port: ${base + Number(d)}`,
+  );
   if (opts.database) yaml = yaml.replace(/^(\s+database:) dutyroom_demo$/m, `$1 ${opts.database}`);
   writeFileSync(file, yaml + (opts.extra ?? ''));
   return runDemo({

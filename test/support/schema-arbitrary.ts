@@ -8,10 +8,50 @@ import { z } from 'zod';
 // there is stops at zod 3 and fast-check 3), so the few JSON Schema forms our routes use are
 // read here.
 
-type Json = { type?: string | string[]; enum?: unknown[]; const?: unknown; properties?: Record<string, Json>; required?: string[]; items?: Json; anyOf?: Json[]; oneOf?: Json[]; allOf?: Json[]; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; minLength?: number; maxLength?: number; pattern?: string; minItems?: number; maxItems?: number; format?: string };
+type Json = {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, Json>;
+  required?: string[];
+  items?: Json;
+  anyOf?: Json[];
+  oneOf?: Json[];
+  allOf?: Json[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  minItems?: number;
+  maxItems?: number;
+  format?: string;
+};
 
 export const hostile: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(null, true, 0, -1, 1e308, '', ' ', '__proto__', 'constructor', '../../../etc/passwd', '<script>alert(1)</script>', "'; DROP TABLE x; --", '\u0000', '\ud800', '楼层', 'x'.repeat(5000), [], {}, { __proto__: { polluted: true } }),
+  fc.constantFrom(
+    null,
+    true,
+    0,
+    -1,
+    1e308,
+    '',
+    ' ',
+    '__proto__',
+    'constructor',
+    '../../../etc/passwd',
+    '<script>alert(1)</script>',
+    "'; DROP TABLE x; --",
+    '\u0000',
+    '\ud800',
+    '楼层',
+    'x'.repeat(5000),
+    [],
+    {},
+    { __proto__: { polluted: true } },
+  ),
   fc.string({ maxLength: 30 }),
   fc.string({ maxLength: 20, unit: 'binary' }),
   fc.integer(),
@@ -30,7 +70,9 @@ function fromJson(s: Json, depth: number): fc.Arbitrary<unknown> {
     case 'string':
       if (s.pattern) {
         try {
-          return fc.stringMatching(new RegExp(s.pattern)).map((x) => (s.maxLength !== undefined ? x.slice(0, s.maxLength) : x));
+          return fc
+            .stringMatching(new RegExp(s.pattern))
+            .map((x) => (s.maxLength !== undefined ? x.slice(0, s.maxLength) : x));
         } catch {
           return fc.string();
         }
@@ -40,13 +82,22 @@ function fromJson(s: Json, depth: number): fc.Arbitrary<unknown> {
     case 'integer':
       return fc.integer({ min: Math.max(s.minimum ?? -1e6, -(2 ** 31)), max: Math.min(s.maximum ?? 1e9, 2 ** 31) });
     case 'number':
-      return fc.double({ min: s.minimum ?? s.exclusiveMinimum ?? -1e9, max: s.maximum ?? s.exclusiveMaximum ?? 1e12, noNaN: true });
+      return fc.double({
+        min: s.minimum ?? s.exclusiveMinimum ?? -1e9,
+        max: s.maximum ?? s.exclusiveMaximum ?? 1e12,
+        noNaN: true,
+      });
     case 'boolean':
       return fc.boolean();
     case 'null':
       return fc.constant(null);
     case 'array':
-      return depth > 3 ? fc.constant([]) : fc.array(s.items ? fromJson(s.items, depth + 1) : hostile, { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? 4, 4) });
+      return depth > 3
+        ? fc.constant([])
+        : fc.array(s.items ? fromJson(s.items, depth + 1) : hostile, {
+            minLength: s.minItems ?? 0,
+            maxLength: Math.min(s.maxItems ?? 4, 4),
+          });
     case 'object': {
       if (depth > 3 || !s.properties) return fc.dictionary(fc.string({ maxLength: 8 }), hostile, { maxKeys: 3 });
       const model = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, fromJson(v, depth + 1)]));

@@ -16,7 +16,16 @@ export const BRIDGE_HASH = 'scrypt$16384$8$1$kSaZZNu1Mp/BG0HK/0uwLw==$H1lJs3KS6Q
 
 /** A small estate for integration tests: one building, a few MQTT devices, its own database and data dir. */
 /** `spoolMaxBytes`: a small spool, to see what happens when it is full; `influxUrl: null`: the gateway starts its own influxd; `minFreeMb`: the data disk's floor; `brokerLimits`: broker.limits as flow YAML. */
-export function testSite(opts: { influxUrl: string | null; database: string; extra?: string; env?: Record<string, string>; spoolMaxBytes?: number; fsyncIntervalMs?: number; minFreeMb?: number; brokerLimits?: string }): { config: SiteConfig; baseDir: string } {
+export function testSite(opts: {
+  influxUrl: string | null;
+  database: string;
+  extra?: string;
+  env?: Record<string, string>;
+  spoolMaxBytes?: number;
+  fsyncIntervalMs?: number;
+  minFreeMb?: number;
+  brokerLimits?: string;
+}): { config: SiteConfig; baseDir: string } {
   const baseDir = mkdtempSync(join(tmpdir(), 'dutyroom-test-'));
   const yaml = `
 site: { id: testsite, name: Test estate }
@@ -52,5 +61,8 @@ devices:
   - { id: leak-1, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1, room: pump-room }, connection: { topic: zigbee2mqtt/leak-1 } }
 ${opts.extra ?? ''}
 `;
-  return { config: parseConfig(yaml, 'test-site.yaml', { env: opts.env ?? {}, extraChecks: [profileCheck, playbookCheck] }), baseDir };
+  return {
+    config: parseConfig(yaml, 'test-site.yaml', { env: opts.env ?? {}, extraChecks: [profileCheck, playbookCheck] }),
+    baseDir,
+  };
 }

@@ -28,7 +28,11 @@ export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: T
 function useRunningDrill(): { id: string; title: Text } | null {
   const [drill, setDrill] = useState<{ id: string; title: Text } | null>(null);
   useEffect(() => {
-    const refresh = () => void api<{ current: { id: string; title: Text } | null }>('/api/drills').then((r) => setDrill(r.current), () => setDrill(null));
+    const refresh = () =>
+      void api<{ current: { id: string; title: Text } | null }>('/api/drills').then(
+        (r) => setDrill(r.current),
+        () => setDrill(null),
+      );
     refresh();
     const close = stream('/api/alarms/stream', 'alarm', refresh);
     const tick = setInterval(refresh, 5000);
@@ -74,19 +78,26 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   }, []);
   const live = alarms.filter((a) => !a.inhibitedBy);
   const inhibited = alarms.filter((a) => a.inhibitedBy);
-  const needsAttention = live.some((a) => a.severity === 'critical' && !a.ack && a.status === 'firing' && !a.silencedBy);
+  const needsAttention = live.some(
+    (a) => a.severity === 'critical' && !a.ack && a.status === 'firing' && !a.silencedBy,
+  );
   useAlarmSound(needsAttention, sound.muted);
-  const toggleSound = async () => setSound(await api('/api/alarms/sound', { method: 'POST', body: { muted: !sound.muted } }));
+  const toggleSound = async () =>
+    setSound(await api('/api/alarms/sound', { method: 'POST', body: { muted: !sound.muted } }));
   const drill = useRunningDrill();
   const where = (a: Alarm) => {
     const d = devices.get(a.deviceId);
-    if (d) return [d.place.building, d.place.floor, d.place.unit ?? d.place.room, a.deviceId].filter(Boolean).join(' / ');
+    if (d)
+      return [d.place.building, d.place.floor, d.place.unit ?? d.place.room, a.deviceId].filter(Boolean).join(' / ');
     // The gateway's own alarms (rules/alarms/system.ts) are about the gateway or one of its Modbus lines.
     if (a.deviceId === 'gateway') return html`<a href="#/health">${t('gatewayItself')}</a>`;
-    if (a.deviceId.startsWith('modbus:')) return html`<a href="#/health">${t('modbusLine')} ${a.deviceId.slice('modbus:'.length)}</a>`;
+    if (a.deviceId.startsWith('modbus:'))
+      return html`<a href="#/health">${t('modbusLine')} ${a.deviceId.slice('modbus:'.length)}</a>`;
     return a.deviceId;
   };
-  const row = (a: Alarm) => html`<tr key=${a.id} data-alarm=${a.id} class=${[a.severity === 'critical' && !a.ack && a.status === 'firing' ? 'flash' : '', a.drill ? 'drill' : '', a.inhibitedBy ? 'inhibited' : ''].join(' ')}>
+  const row = (
+    a: Alarm,
+  ) => html`<tr key=${a.id} data-alarm=${a.id} class=${[a.severity === 'critical' && !a.ack && a.status === 'firing' ? 'flash' : '', a.drill ? 'drill' : '', a.inhibitedBy ? 'inhibited' : ''].join(' ')}>
     <td><span class=${`sev ${a.severity}`}>${t(SEVERITY_WORD[a.severity])}</span></td>
     <td>${tx(kinds[a.kind]?.title) || a.kind}${a.reopened ? html` <span class="muted">×${a.reopened + 1}</span>` : ''}${a.status === 'cleared' ? html` <span class="muted">(${t('cleared')})</span>` : ''}${a.drill ? html` <b class="drill-tag">${t('drillWord')}</b>` : ''}</td>
     <td>${where(a)}</td>
@@ -100,13 +111,17 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
       ${canAct(me) && html`<button onClick=${toggleSound} data-testid="mute">${sound.muted ? `🔇 ${t('unmute')}` : `🔔 ${t('mute')}`}</button>`}
       ${sound.muted && sound.by ? html` <span class="muted">🔇 ${sound.by}</span>` : ''}
     </div>
-    ${live.length === 0
-      ? html`<p class="empty">${t('noAlarms')}</p>`
-      : html`<table data-testid="alarm-board"><tr><th>${t('severity')}</th><th>${t('alarm')}</th><th>${t('where')}</th><th>${t('evidence')}</th><th>${t('since')}</th><th>${t('owner')}</th></tr>${live.map(row)}</table>`}
-    ${inhibited.length > 0 &&
-    html`<details class="card"><summary>${t('inhibited')} (${inhibited.length})</summary>
+    ${
+      live.length === 0
+        ? html`<p class="empty">${t('noAlarms')}</p>`
+        : html`<table data-testid="alarm-board"><tr><th>${t('severity')}</th><th>${t('alarm')}</th><th>${t('where')}</th><th>${t('evidence')}</th><th>${t('since')}</th><th>${t('owner')}</th></tr>${live.map(row)}</table>`
+    }
+    ${
+      inhibited.length > 0 &&
+      html`<details class="card"><summary>${t('inhibited')} (${inhibited.length})</summary>
       <table>${inhibited.map((a) => html`${row(a)}<tr class="inhibited"><td></td><td colspan="5" class="muted">${t('inhibitedBy')}: ${'link' in a.inhibitedBy! ? a.inhibitedBy.link : `${tx(kinds[a.inhibitedBy!.kind]?.title)} (${a.inhibitedBy!.deviceId})`}</td></tr>`)}</table>
-    </details>`}
+    </details>`
+    }
   </div>`;
 }
 

@@ -124,7 +124,10 @@ function Chart({ group, history, zone }: { group: ChartGroup; history: History; 
     const el = box.current;
     if (!el) return;
     const xs = history.rows.map((r) => Date.parse(r.time) / 1000);
-    const data = [xs, ...group.fields.map((f) => history.rows.map((r) => r.fields[f.name] ?? null))] as uPlot.AlignedData;
+    const data = [
+      xs,
+      ...group.fields.map((f) => history.rows.map((r) => r.fields[f.name] ?? null)),
+    ] as uPlot.AlignedData;
     const narrow = el.clientWidth < 600;
     const unitText = group.bars ? `${group.unit} / ${everyWords(history.every)}` : group.unit;
     const plot = new uPlot(
@@ -141,7 +144,12 @@ function Chart({ group, history, zone }: { group: ChartGroup; history: History; 
           // A level that did not move (50 Hz) gets a narrow band around it, not 0–100.
           [group.key]: group.bars
             ? { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] }
-            : { range: (_u, min, max) => (min === max ? [min - Math.max(1, Math.abs(min) * 0.02), max + Math.max(1, Math.abs(max) * 0.02)] : uPlot.rangeNum(min, max, 0.1, true)) },
+            : {
+                range: (_u, min, max) =>
+                  min === max
+                    ? [min - Math.max(1, Math.abs(min) * 0.02), max + Math.max(1, Math.abs(max) * 0.02)]
+                    : uPlot.rangeNum(min, max, 0.1, true),
+              },
         },
         axes: [
           { values: X_VALUES, space: narrow ? 60 : 80 },
@@ -190,42 +198,75 @@ function Chart({ group, history, zone }: { group: ChartGroup; history: History; 
 }
 
 /** A command for a writable field: the button, the question, the answer. */
-function CommandControl({ device, field, current, onDone }: { device: string; field: FieldInfo; current: unknown; onDone: () => void }) {
+function CommandControl({
+  device,
+  field,
+  current,
+  onDone,
+}: {
+  device: string;
+  field: FieldInfo;
+  current: unknown;
+  onDone: () => void;
+}) {
   const [stage, setStage] = useState<'idle' | 'asking' | 'sending'>('idle');
   const [draft, setDraft] = useState('');
   const [outcome, setOutcome] = useState<{ cls: string; text: string } | null>(null);
   const valve = field.name === 'valve_open';
   // A flag is switched to its other state; a number or a state is typed or picked.
-  const target: unknown = field.type === 'bool' ? current !== true : field.type === 'enum' ? draft || field.values?.[0] : Number(draft);
-  const label = valve ? t(target ? 'devOpenValve' : 'closeValve') : `${tx(field.label)}: ${t('devSetTo')} ${formatValue(field, target)}`;
-  const ask = valve ? t(target ? 'devOpenValveAsk' : 'closeValveAsk') : `${t('devCommandAsk')} ${tx(field.label)} → ${formatValue(field, target)}`;
+  const target: unknown =
+    field.type === 'bool' ? current !== true : field.type === 'enum' ? draft || field.values?.[0] : Number(draft);
+  const label = valve
+    ? t(target ? 'devOpenValve' : 'closeValve')
+    : `${tx(field.label)}: ${t('devSetTo')} ${formatValue(field, target)}`;
+  const ask = valve
+    ? t(target ? 'devOpenValveAsk' : 'closeValveAsk')
+    : `${t('devCommandAsk')} ${tx(field.label)} → ${formatValue(field, target)}`;
   const yes = valve ? t(target ? 'devOpenValveYes' : 'closeValveYes') : t('devCommandYes');
   const send = async () => {
     setStage('sending');
     setOutcome({ cls: 'sent', text: t('commandSending') });
     try {
-      const r = await api<{ confirmed: boolean; readBack: unknown }>(`/api/devices/${encodeURIComponent(device)}/commands`, { method: 'POST', body: { field: field.name, value: target } });
-      setOutcome(r.confirmed ? { cls: 'confirmed', text: `${t('commandConfirmed')} (${t('devReadBack')}: ${formatValue(field, r.readBack)})` } : { cls: 'no_answer', text: `${t('commandNoAnswer')} (${t('devReadBack')}: ${formatValue(field, r.readBack)})` });
+      const r = await api<{ confirmed: boolean; readBack: unknown }>(
+        `/api/devices/${encodeURIComponent(device)}/commands`,
+        { method: 'POST', body: { field: field.name, value: target } },
+      );
+      setOutcome(
+        r.confirmed
+          ? {
+              cls: 'confirmed',
+              text: `${t('commandConfirmed')} (${t('devReadBack')}: ${formatValue(field, r.readBack)})`,
+            }
+          : {
+              cls: 'no_answer',
+              text: `${t('commandNoAnswer')} (${t('devReadBack')}: ${formatValue(field, r.readBack)})`,
+            },
+      );
       onDone();
     } catch (err) {
       setOutcome({ cls: 'refused', text: `${t('commandRefused')}: ${(err as Error).message}` });
     }
     setStage('idle');
   };
-  const badNumber = (field.type === 'float' || field.type === 'int') && (draft.trim() === '' || !Number.isFinite(Number(draft)));
+  const badNumber =
+    (field.type === 'float' || field.type === 'int') && (draft.trim() === '' || !Number.isFinite(Number(draft)));
   return html`<div class="device-cmd" data-command=${field.name}>
-    ${field.type === 'float' || field.type === 'int'
-      ? html`<label>${tx(field.label)}${field.unit ? ` (${field.unit})` : ''} <input type="number" step="any" min=${field.min} max=${field.max} value=${draft} onInput=${(e: Event) => setDraft((e.target as HTMLInputElement).value)} /></label> `
-      : field.type === 'enum'
-        ? html`<label>${tx(field.label)} <select value=${draft} onChange=${(e: Event) => setDraft((e.target as HTMLSelectElement).value)}>${(field.values ?? []).map((v) => html`<option value=${v}>${formatValue(field, v)}</option>`)}</select></label> `
-        : null}
+    ${
+      field.type === 'float' || field.type === 'int'
+        ? html`<label>${tx(field.label)}${field.unit ? ` (${field.unit})` : ''} <input type="number" step="any" min=${field.min} max=${field.max} value=${draft} onInput=${(e: Event) => setDraft((e.target as HTMLInputElement).value)} /></label> `
+        : field.type === 'enum'
+          ? html`<label>${tx(field.label)} <select value=${draft} onChange=${(e: Event) => setDraft((e.target as HTMLSelectElement).value)}>${(field.values ?? []).map((v) => html`<option value=${v}>${formatValue(field, v)}</option>`)}</select></label> `
+          : null
+    }
     ${stage !== 'asking' && html`<button class=${valve && !target ? 'danger' : ''} disabled=${stage === 'sending' || badNumber} data-testid="command-ask" onClick=${() => setStage('asking')}>${label}</button>`}
-    ${stage === 'asking' &&
-    html`<div class="confirm-box" role="alertdialog" data-testid="confirm-command">
+    ${
+      stage === 'asking' &&
+      html`<div class="confirm-box" role="alertdialog" data-testid="confirm-command">
       <p><b>${device}</b> · ${ask}</p>
       <button class="danger" data-testid="confirm-yes" onClick=${() => void send()}>${yes}</button>
       <button type="button" data-testid="confirm-no" onClick=${() => setStage('idle')}>${t('commandCancel')}</button>
-    </div>`}
+    </div>`
+    }
     ${outcome && html`<span class=${`command-outcome ${outcome.cls}`} data-testid="command-outcome">${outcome.text}</span>`}
   </div>`;
 }
@@ -256,7 +297,9 @@ export function DeviceView({ id }: { id: string }) {
     const names = groups.flatMap((g) => g.fields.map((f) => f.name));
     setHistory('loading');
     let stale = false;
-    api<History>(`/api/devices/${enc}/readings?from=${new Date(to - r.ms).toISOString()}&to=${new Date(to).toISOString()}&every=${r.every}&fields=${names.join(',')}`).then(
+    api<History>(
+      `/api/devices/${enc}/readings?from=${new Date(to - r.ms).toISOString()}&to=${new Date(to).toISOString()}&every=${r.every}&fields=${names.join(',')}`,
+    ).then(
       (h) => !stale && setHistory(h),
       (err: Error) => !stale && setHistory({ error: err.message }),
     );
@@ -269,7 +312,8 @@ export function DeviceView({ id }: { id: string }) {
   // would only add empty lines and "—" to the legends.
   const shownGroups = useMemo(() => {
     if (history === 'loading' || 'error' in history) return [];
-    const sent = (f: FieldInfo) => history.rows.some((r) => r.fields[f.name] !== null && r.fields[f.name] !== undefined);
+    const sent = (f: FieldInfo) =>
+      history.rows.some((r) => r.fields[f.name] !== null && r.fields[f.name] !== undefined);
     return groups.map((g) => ({ ...g, fields: g.fields.filter(sent) })).filter((g) => g.fields.length > 0);
   }, [groups, history]);
 
@@ -282,7 +326,10 @@ export function DeviceView({ id }: { id: string }) {
   const shown = fields.filter((f) => f.name in values);
   const writable = fields.filter((f) => f.writable);
   const kind = KIND_WORD[device.kind];
-  const rangeText = history !== 'loading' && 'rows' in history ? `${siteStamp(Date.parse(history.from))} – ${siteStamp(Date.parse(history.to))}` : '';
+  const rangeText =
+    history !== 'loading' && 'rows' in history
+      ? `${siteStamp(Date.parse(history.from))} – ${siteStamp(Date.parse(history.to))}`
+      : '';
   return html`<div class="device-page" data-device=${device.id} data-kind=${device.kind} data-role=${me?.role ?? ''}>
     <h2>${device.name ? `${tx(device.name)} · ` : ''}${device.id} <span class="muted">${kind ? t(kind) : device.kind} · ${device.online ? t('online') : t('offline')}</span></h2>
     <div class="device-side">
@@ -290,11 +337,13 @@ export function DeviceView({ id }: { id: string }) {
         <table class="device-values" data-testid="current-values">${shown.map((f) => html`<tr data-field=${f.name}><th scope="row">${tx(f.label)}</th><td><b>${formatValue(byName.get(f.name), values[f.name])}</b></td></tr>`)}</table>
         <p class="muted">${t('devReadAt')} ${device.lastReading ? siteStamp(Date.parse(device.lastReading.ts)) : '—'}</p>
       </div>
-      ${canAct(me) &&
-      writable.length > 0 &&
-      html`<div class="card" data-testid="device-commands"><h3>${t('devCommands')}</h3>
+      ${
+        canAct(me) &&
+        writable.length > 0 &&
+        html`<div class="card" data-testid="device-commands"><h3>${t('devCommands')}</h3>
         ${writable.map((f) => html`<${CommandControl} key=${f.name} device=${device.id} field=${f} current=${values[f.name]} onDone=${loadDevice} />`)}
-      </div>`}
+      </div>`
+      }
     </div>
     <div class="device-history">
       <div class="card device-ranges">
@@ -302,13 +351,15 @@ export function DeviceView({ id }: { id: string }) {
         <span role="group" aria-label=${t('range')}>${RANGES.map((r) => html`<button class=${r.id === range ? 'active' : ''} aria-pressed=${r.id === range} data-range=${r.id} onClick=${() => setRange(r.id)}>${t(r.word)}</button>`)}</span>
         <span class="muted" data-testid="chart-range">${rangeText} (${t('devTimesIn')}: ${zone})</span>
       </div>
-      ${history === 'loading'
-        ? html`<p class="muted" data-testid="history-loading">${t('devLoading')}</p>`
-        : 'error' in history
-          ? html`<p class="error" data-testid="history-error">${t('devHistoryFailed')}: ${history.error}</p>`
-          : shownGroups.length === 0
-            ? html`<p class="muted" data-testid="no-history">${t('devNoHistory')}</p>`
-            : html`<div class="device-charts" data-testid="charts" data-every=${history.every}>${shownGroups.map((g) => html`<${Chart} key=${g.key} group=${g} history=${history} zone=${zone} />`)}</div>`}
+      ${
+        history === 'loading'
+          ? html`<p class="muted" data-testid="history-loading">${t('devLoading')}</p>`
+          : 'error' in history
+            ? html`<p class="error" data-testid="history-error">${t('devHistoryFailed')}: ${history.error}</p>`
+            : shownGroups.length === 0
+              ? html`<p class="muted" data-testid="no-history">${t('devNoHistory')}</p>`
+              : html`<div class="device-charts" data-testid="charts" data-every=${history.every}>${shownGroups.map((g) => html`<${Chart} key=${g.key} group=${g} history=${history} zone=${zone} />`)}</div>`
+      }
     </div>
   </div>`;
 }

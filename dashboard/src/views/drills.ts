@@ -14,7 +14,10 @@ interface Scenario {
   /** Offsets in seconds from the start; `what` is the server's words for the step (the same as the drill log's). */
   steps: { id?: string; at: number; inject?: { device: string } }[];
   timeline: { at: number; id?: string; action: 'inject' | 'clear' | 'note'; what: Text; note?: Text }[];
-  expects: { alarms: { kind: string; device: string; after?: string; within: number; inhibited?: boolean; season?: string }[]; playbooks: string[] };
+  expects: {
+    alarms: { kind: string; device: string; after?: string; within: number; inhibited?: boolean; season?: string }[];
+    playbooks: string[];
+  };
   playbookTitles: Record<string, Text>;
   fits: boolean;
 }
@@ -34,9 +37,40 @@ interface Report {
   startedBy: string;
   injected: { at: number; lateS: number; what: Text }[];
   alarms: { kind: string; device: string; dueBy: number | null; raisedAt: number | null; met: boolean | null }[];
-  acks: { alarmId: string; kind: string; device: string; incident?: string; raisedAt: number; acknowledgedAt: number | null; by?: string; ackAfterS: number | null; targetS: number; outcome: Outcome | null }[];
-  responses: { incident: string; step: string; title: Text; targetMin?: number; doneAfterMin?: number; by?: string; recordedBy?: string; skipped?: Text; outcome: Outcome | null }[];
-  tasks: { incident: string; task: string; title: Text; openedAt: number; reopened: number; targetMin?: number; doneAfterMin?: number; by?: string; outcome: Outcome | null }[];
+  acks: {
+    alarmId: string;
+    kind: string;
+    device: string;
+    incident?: string;
+    raisedAt: number;
+    acknowledgedAt: number | null;
+    by?: string;
+    ackAfterS: number | null;
+    targetS: number;
+    outcome: Outcome | null;
+  }[];
+  responses: {
+    incident: string;
+    step: string;
+    title: Text;
+    targetMin?: number;
+    doneAfterMin?: number;
+    by?: string;
+    recordedBy?: string;
+    skipped?: Text;
+    outcome: Outcome | null;
+  }[];
+  tasks: {
+    incident: string;
+    task: string;
+    title: Text;
+    openedAt: number;
+    reopened: number;
+    targetMin?: number;
+    doneAfterMin?: number;
+    by?: string;
+    outcome: Outcome | null;
+  }[];
   score: { alarmsInTime: number; alarmsExpected: number; acks: Tally; steps: Tally; tasks: Tally };
 }
 
@@ -44,11 +78,23 @@ interface Report {
 const mark = (met: boolean | null) =>
   html`<span class=${`outcome ${met === true ? 'met' : met === false ? 'missed' : 'open'}`} data-met=${String(met)}>${t(met === true ? 'alarmInTime' : met === false ? 'alarmNotInTime' : 'alarmWaiting')}</span>`;
 
-const OUTCOME_WORD = { met: 'outcomeMet', sensor: 'outcomeSensor', late: 'outcomeLate', missed: 'outcomeMissed' } as const satisfies Record<Outcome, Word>;
+const OUTCOME_WORD = {
+  met: 'outcomeMet',
+  sensor: 'outcomeSensor',
+  late: 'outcomeLate',
+  missed: 'outcomeMissed',
+} as const satisfies Record<Outcome, Word>;
 
 /** The outcome in words, never a bare symbol: a sensor closing a step must not read as the team's success. */
 function outcome(o: Outcome | null, ack = false, untimed = false) {
-  const word = o === null ? t(untimed ? 'outcomeOpenUntimed' : 'outcomeOpen') : ack && o === 'met' ? t('outcomeAckMet') : ack && o === 'missed' ? t('outcomeAckMissed') : t(OUTCOME_WORD[o]);
+  const word =
+    o === null
+      ? t(untimed ? 'outcomeOpenUntimed' : 'outcomeOpen')
+      : ack && o === 'met'
+        ? t('outcomeAckMet')
+        : ack && o === 'missed'
+          ? t('outcomeAckMissed')
+          : t(OUTCOME_WORD[o]);
   return html`<span class=${`outcome ${o ?? 'open'}`} data-outcome=${o ?? 'open'}>${word}</span>`;
 }
 
@@ -64,23 +110,43 @@ function offset(seconds: number): string {
   const s = Math.round(seconds);
   const two = (n: number) => String(n).padStart(2, '0');
   const h = Math.floor(s / 3600);
-  return h > 0 ? `${h}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}` : `${two(Math.floor(s / 60))}:${two(s % 60)}`;
+  return h > 0
+    ? `${h}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`
+    : `${two(Math.floor(s / 60))}:${two(s % 60)}`;
 }
 
 /** When an expected alarm is due, from the start: its cause step (`after`, else the first step injecting into its device) plus `within`. */
 function dueFromStart(s: Scenario, a: Scenario['expects']['alarms'][number]): number | undefined {
-  const cause = a.after !== undefined ? s.steps.find((st) => st.id === a.after) : s.steps.find((st) => st.inject?.device === a.device);
+  const cause =
+    a.after !== undefined
+      ? s.steps.find((st) => st.id === a.after)
+      : s.steps.find((st) => st.inject?.device === a.device);
   return cause && cause.at + a.within;
 }
 
-const STATUS_WORD: Record<string, Word> = { running: 'drillStatusRunning', completed: 'drillStatusCompleted', stopped: 'drillStatusStopped', interrupted: 'drillStatusInterrupted' };
+const STATUS_WORD: Record<string, Word> = {
+  running: 'drillStatusRunning',
+  completed: 'drillStatusCompleted',
+  stopped: 'drillStatusStopped',
+  interrupted: 'drillStatusInterrupted',
+};
 const statusWord = (s: string) => (STATUS_WORD[s] ? t(STATUS_WORD[s]) : s);
 
 /**
  * What one scenario will do, before anyone starts it: the story, each step in words with its
  * time, the devices, the alarms it should raise by when and the playbooks they open.
  */
-function ScenarioCard({ s, kinds, canStart, onStart }: { s: Scenario; kinds: Record<string, { title: Text }>; canStart: boolean; onStart: () => void }) {
+function ScenarioCard({
+  s,
+  kinds,
+  canStart,
+  onStart,
+}: {
+  s: Scenario;
+  kinds: Record<string, { title: Text }>;
+  canStart: boolean;
+  onStart: () => void;
+}) {
   const [asking, setAsking] = useState(false);
   const yes = useRef<HTMLButtonElement>(null);
   const startButton = useRef<HTMLButtonElement>(null);
@@ -113,10 +179,11 @@ function ScenarioCard({ s, kinds, canStart, onStart }: { s: Scenario; kinds: Rec
     <ul class="playbooks" data-testid="scenario-playbooks">${s.expects.playbooks.map((p) => html`<li data-playbook=${p}>${tx(s.playbookTitles[p]) || p}</li>`)}</ul>
     ${!s.fits && html`<p class="error">${t('drillDoesNotFit')}</p>`}
     ${canStart && s.fits && !asking && html`<button class="primary" ref=${startButton} data-testid="start-drill" onClick=${() => setAsking(true)}>${t('startDrill')}</button>`}
-    ${canStart &&
-    s.fits &&
-    asking &&
-    html`<div class="confirm-box" role="alertdialog" aria-labelledby=${`${headId}-ask`} aria-describedby=${`${headId}-note`} data-testid="confirm-drill" onKeyDown=${(e: KeyboardEvent) => e.key === 'Escape' && setAsking(false)}>
+    ${
+      canStart &&
+      s.fits &&
+      asking &&
+      html`<div class="confirm-box" role="alertdialog" aria-labelledby=${`${headId}-ask`} aria-describedby=${`${headId}-note`} data-testid="confirm-drill" onKeyDown=${(e: KeyboardEvent) => e.key === 'Escape' && setAsking(false)}>
       <p id=${`${headId}-ask`}>${t('drillConfirmAsk')}${getLang() === 'zh' ? '：' : ': '}${tx(s.title)}</p>
       <p id=${`${headId}-note`} class="drill-note">${t('drillConfirmNote')}</p>
       <button class="primary" ref=${yes} data-testid="confirm-yes" onClick=${() => {
@@ -124,21 +191,34 @@ function ScenarioCard({ s, kinds, canStart, onStart }: { s: Scenario; kinds: Rec
         onStart();
       }}>${t('drillConfirmYes')}</button>
       <button type="button" data-testid="confirm-no" onClick=${() => setAsking(false)}>${t('commandCancel')}</button>
-    </div>`}
+    </div>`
+    }
   </section>`;
 }
 
 /** Start and stop a scenario (operators); the live scorecard of the running drill, and past drills' reports. */
 export function DrillsView({ me }: { me: Me }) {
   const [scenarios, setScenarios] = useState<Scenario[] | null>(null);
-  const [status, setStatus] = useState<{ available: boolean; current: DrillJson | null; history: DrillJson[] } | null>(null);
+  const [status, setStatus] = useState<{ available: boolean; current: DrillJson | null; history: DrillJson[] } | null>(
+    null,
+  );
   const [shown, setShown] = useState<string | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState('');
   const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
-  useEffect(() => void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then((r) => setKinds(r.kinds), () => undefined), []);
+  useEffect(
+    () =>
+      void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then(
+        (r) => setKinds(r.kinds),
+        () => undefined,
+      ),
+    [],
+  );
   const load = () => {
-    api<{ scenarios: Scenario[] }>('/api/drills/scenarios').then((r) => setScenarios(r.scenarios), () => setScenarios([]));
+    api<{ scenarios: Scenario[] }>('/api/drills/scenarios').then(
+      (r) => setScenarios(r.scenarios),
+      () => setScenarios([]),
+    );
     api<NonNullable<typeof status>>('/api/drills').then(setStatus, () => setStatus(null));
   };
   useEffect(() => {
@@ -164,7 +244,8 @@ export function DrillsView({ me }: { me: Me }) {
       setReport(null);
       return;
     }
-    const get = () => void api<Report>(`/api/drills/${encodeURIComponent(reportOf)}/report`).then(setReport, () => setReport(null));
+    const get = () =>
+      void api<Report>(`/api/drills/${encodeURIComponent(reportOf)}/report`).then(setReport, () => setReport(null));
     get();
     const id = setInterval(get, 3000);
     return () => clearInterval(id);
@@ -185,8 +266,9 @@ export function DrillsView({ me }: { me: Me }) {
     ${status.current && html`<div class="drill-banner">${t('drillRunning')} · ${tx(status.current.title)} · ${status.current.id}</div>`}
     ${error && html`<p class="error">${error}</p>`}
     ${canAct(me) && status.current && html`<p><button class="danger" data-testid="stop-drill" onClick=${() => act('/api/drills/stop', {})}>${t('stopDrill')}</button></p>`}
-    ${report &&
-    html`<section class="card scorecard" data-testid="scorecard" ref=${scorecard}>
+    ${
+      report &&
+      html`<section class="card scorecard" data-testid="scorecard" ref=${scorecard}>
       <h3>${t('scoreTitle')} · ${tx(report.title)} · ${statusWord(report.status)} <span class="muted">${reportOf} · ${t('startedBy')} ${report.startedBy}</span></h3>
       <ul class="score" data-testid="score">
         <li><b>${report.score.alarmsInTime}/${report.score.alarmsExpected}</b> ${t('scoreAlarms')}</li>
@@ -228,17 +310,24 @@ export function DrillsView({ me }: { me: Me }) {
             html`<tr data-task=${r.task}><td>${outcome(r.outcome, false, r.targetMin === undefined)}</td><td class="muted">${r.incident}</td><td>${tx(r.title)}</td><td class="muted">${time(r.openedAt)}${r.reopened ? ` · ${r.reopened} ${t('reopenedTimes')}` : ''}</td><td class="n muted">${mins(r.targetMin)}</td><td class="n">${mins(r.doneAfterMin)}</td><td>${r.by === 'sensor' ? t('bySensor') : (r.by ?? '')}</td></tr>`,
         )}
       </table>
-    </section>`}
+    </section>`
+    }
     <h2>${t('scenarios')}</h2>
     <div class="scenarios" data-testid="scenarios">${scenarios.map((s) => html`<${ScenarioCard} key=${s.name} s=${s} kinds=${kinds} canStart=${canAct(me) && !status.current} onStart=${() => act('/api/drills', { scenario: s.name })} />`)}</div>
     <h2>${t('pastDrills')}</h2>
-    ${status.history.length === 0
-      ? html`<p class="muted">${t('noPastDrills')}</p>`
-      : html`<ul class="drill-history" data-testid="drill-history">${status.history.map(
-          (d) =>
-            html`<li data-drill=${d.id}>${tx(d.title)} · <span data-status=${d.status}>${statusWord(d.status)}</span> · ${time(d.startedAt)} <span class="muted">${d.id}</span> ${
-              d.status === 'running' ? '' : reportOf === d.id ? html`<span class="muted">(${t('reportShown')})</span>` : html`<button type="button" data-testid="show-report" onClick=${() => setShown(d.id)}>${t('showReport')}</button>`
-            }</li>`,
-        )}</ul>`}
+    ${
+      status.history.length === 0
+        ? html`<p class="muted">${t('noPastDrills')}</p>`
+        : html`<ul class="drill-history" data-testid="drill-history">${status.history.map(
+            (d) =>
+              html`<li data-drill=${d.id}>${tx(d.title)} · <span data-status=${d.status}>${statusWord(d.status)}</span> · ${time(d.startedAt)} <span class="muted">${d.id}</span> ${
+                d.status === 'running'
+                  ? ''
+                  : reportOf === d.id
+                    ? html`<span class="muted">(${t('reportShown')})</span>`
+                    : html`<button type="button" data-testid="show-report" onClick=${() => setShown(d.id)}>${t('showReport')}</button>`
+              }</li>`,
+          )}</ul>`
+    }
   </div>`;
 }

@@ -34,7 +34,8 @@ export function EstateView({ site }: { site: Site }) {
 
 /** The colours, then the symbols of plant and lifts, in words. */
 function Legend() {
-  const item = (shape: unknown, word: Parameters<typeof t>[0]) => html`<span class="legend-item"><svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">${shape}</svg>${t(word)}</span>`;
+  const item = (shape: unknown, word: Parameters<typeof t>[0]) =>
+    html`<span class="legend-item"><svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true">${shape}</svg>${t(word)}</span>`;
   return html`<div class="estate-legend">
     ${STATES.map((s) => item(html`<rect class=${`cell st-${s}`} x="2" y="2" width="12" height="12" rx="2" />`, STATE_WORD[s]))}
     ${item(html`<circle class="pump-run" cx="8" cy="8" r="7" /><path class="pump-mark" fill="#fff" d="M6 4.5 L11.5 8 L6 11.5 Z" />`, 'estRunning')}

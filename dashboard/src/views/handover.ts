@@ -28,7 +28,14 @@ interface Handover {
 }
 interface ShiftReport {
   shift: { id: string; name: Text; from: number; to: number; handover: { from: number; to: number } };
-  open: { id: string; title: Text; drill?: string; owner?: string; ownedForMin?: number; pending: { step: string; title: Text; overdue: boolean }[] }[];
+  open: {
+    id: string;
+    title: Text;
+    drill?: string;
+    owner?: string;
+    ownedForMin?: number;
+    pending: { step: string; title: Text; overdue: boolean }[];
+  }[];
   opened: { id: string; title: Text; at: number; drill?: string }[];
   closed: { id: string; title: Text; at: number }[];
   handovers: Handover[];
@@ -70,26 +77,36 @@ export function HandoverCard({ me }: { me: Me }) {
     <table class="compact">
       <tr><th>${t('incident')}</th><th>${t('owner')}</th><th>${t('overdueSteps')}</th></tr>
       ${r.open.map(
-        (o) => html`<tr class=${o.drill ? 'drill' : ''}><td><a href=${`#/incidents/${o.id}`}>${o.id}</a> ${tx(o.title)}${o.drill ? html` <span class="drill-tag">${t('drillWord')}</span>` : ''}</td><td>${o.owner ? who(o.owner) : '—'}${o.ownedForMin !== undefined ? html` <span class="muted">${o.ownedForMin} min</span>` : ''}</td><td>${o.pending.filter((p) => p.overdue).map((p) => tx(p.title)).join('; ') || '—'}</td></tr>`,
+        (o) =>
+          html`<tr class=${o.drill ? 'drill' : ''}><td><a href=${`#/incidents/${o.id}`}>${o.id}</a> ${tx(o.title)}${o.drill ? html` <span class="drill-tag">${t('drillWord')}</span>` : ''}</td><td>${o.owner ? who(o.owner) : '—'}${o.ownedForMin !== undefined ? html` <span class="muted">${o.ownedForMin} min</span>` : ''}</td><td>${
+            o.pending
+              .filter((p) => p.overdue)
+              .map((p) => tx(p.title))
+              .join('; ') || '—'
+          }</td></tr>`,
       )}
     </table>
     <p class="muted">${t('thisShift')}: ${r.opened.length} ${t('openedWord')} · ${r.closed.length} ${t('closedWord')}</p>
-    ${mine
-      ? html`<div class="notice" data-testid="my-handover">${t('handoverWaiting')} <b>${who(mine.to)}</b> (${time(mine.at)}${mine.inWindow ? '' : `, ${t('outsideWindow')}`})
+    ${
+      mine
+        ? html`<div class="notice" data-testid="my-handover">${t('handoverWaiting')} <b>${who(mine.to)}</b> (${time(mine.at)}${mine.inWindow ? '' : `, ${t('outsideWindow')}`})
           <a href=${`/api/handovers/${mine.id}/sheet`} target="_blank">${t('printSheet')}</a>
           <button onClick=${() => act(`/api/handovers/${mine.id}/cancel`, {})}>${t('cancel')}</button></div>`
-      : canAct(me) &&
-        html`<form class="case-actions" data-testid="handover-form" onSubmit=${(e: Event) => {
-          e.preventDefault();
-          const f = new FormData(e.target as HTMLFormElement);
-          const note = String(f.get('note') ?? '').trim();
-          void act('/api/handover', { to: String(f.get('to')), ...(note ? { note } : {}) });
-        }}>
+        : canAct(me) &&
+          html`<form class="case-actions" data-testid="handover-form" onSubmit=${(e: Event) => {
+            e.preventDefault();
+            const f = new FormData(e.target as HTMLFormElement);
+            const note = String(f.get('note') ?? '').trim();
+            void act('/api/handover', { to: String(f.get('to')), ...(note ? { note } : {}) });
+          }}>
           <label>${t('handOverTo')} <select name="to" required>${r.people.filter((p) => p.username !== me.username).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select></label>
           <textarea name="note" rows="2" placeholder=${t('handoverNote')}></textarea>
           <button type="submit" class="primary">${t('handOverShift')}</button>
-        </form>`}
-    ${r.handovers.length > 0 &&
-    html`<ul class="muted">${r.handovers.map((h) => html`<li>${h.id} · ${who(h.from)} → ${who(h.to)} · ${time(h.at)} · ${t(STATUS[h.status])} <a href=${`/api/handovers/${h.id}/sheet`} target="_blank">${t('printSheet')}</a></li>`)}</ul>`}
+        </form>`
+    }
+    ${
+      r.handovers.length > 0 &&
+      html`<ul class="muted">${r.handovers.map((h) => html`<li>${h.id} · ${who(h.from)} → ${who(h.to)} · ${time(h.at)} · ${t(STATUS[h.status])} <a href=${`/api/handovers/${h.id}/sheet`} target="_blank">${t('printSheet')}</a></li>`)}</ul>`
+    }
   </section>`;
 }

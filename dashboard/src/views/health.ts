@@ -51,7 +51,12 @@ export function shownStatus(s: HealthState, status: Status | undefined): Status 
 }
 
 const RANK: Record<Status, number> = { ok: 0, degraded: 1, down: 2 };
-const STATUS_WORD: Record<Status | 'unknown', Word> = { ok: 'statusOk', degraded: 'statusDegraded', down: 'statusDown', unknown: 'statusUnknown' };
+const STATUS_WORD: Record<Status | 'unknown', Word> = {
+  ok: 'statusOk',
+  degraded: 'statusDegraded',
+  down: 'statusDown',
+  unknown: 'statusUnknown',
+};
 
 /** The parts in the order readings flow through them. */
 const PARTS: { id: string; title: Text }[] = [
@@ -84,7 +89,15 @@ function figures(id: string, c: Component): [Word, string][] {
   switch (id) {
     case 'broker': {
       add('clients', num(c.clients)?.toString());
-      const refused = ['refusedLogins', 'throttledLogins', 'refusedConnections', 'cutBeforeLogin', 'refusedPublishes', 'refusedSubscribes', 'oversized'].reduce((n, k) => n + (num(c[k]) ?? 0), 0);
+      const refused = [
+        'refusedLogins',
+        'throttledLogins',
+        'refusedConnections',
+        'cutBeforeLogin',
+        'refusedPublishes',
+        'refusedSubscribes',
+        'oversized',
+      ].reduce((n, k) => n + (num(c[k]) ?? 0), 0);
       add('refused', String(refused));
       add('notKept', num(c.notKept)?.toString());
       add('restarts', num(c.restarts)?.toString());
@@ -115,7 +128,8 @@ function figures(id: string, c: Component): [Word, string][] {
       add('depth', num(c.depth)?.toString());
       const b = num(c.bytes);
       const max = num(c.maxBytes);
-      if (b !== undefined && max !== undefined) add('used', `${bytes(b)} / ${bytes(max)} (${((100 * b) / max).toFixed(0)} %)`);
+      if (b !== undefined && max !== undefined)
+        add('used', `${bytes(b)} / ${bytes(max)} (${((100 * b) / max).toFixed(0)} %)`);
       const age = num(c.oldestAgeS);
       if (age !== undefined) add('oldestWaiting', duration(age));
       break;
@@ -127,19 +141,32 @@ function figures(id: string, c: Component): [Word, string][] {
     case 'reports':
     case 'heating_reports':
       if (num(c.nextRunAt) !== undefined) add('nextRun', time(num(c.nextRunAt)!));
-      if (typeof c.lastReport === 'string') add('lastReport', `${c.lastReport}${num(c.lastRunAt) !== undefined ? ` · ${time(num(c.lastRunAt)!)}` : ''}`);
+      if (typeof c.lastReport === 'string')
+        add('lastReport', `${c.lastReport}${num(c.lastRunAt) !== undefined ? ` · ${time(num(c.lastRunAt)!)}` : ''}`);
       break;
   }
   return out;
 }
 
-type Line = { endpoint: string; connected?: boolean; reachable?: boolean; devices?: number; online?: number; queued?: number; lastAnswerAt?: number };
+type Line = {
+  endpoint: string;
+  connected?: boolean;
+  reachable?: boolean;
+  devices?: number;
+  online?: number;
+  queued?: number;
+  lastAnswerAt?: number;
+};
 
 function ModbusLines({ lines }: { lines: Line[] }) {
   return html`<table class="lines" data-testid="modbus-lines">
     <tr><th>${t('line')}</th><th>${t('status')}</th><th class="n">${t('devicesOnline')}</th><th class="n wide-only">${t('queued')}</th><th>${t('lastAnswer')}</th></tr>
     ${lines.map((l) => {
-      const state: Status = !l.reachable ? 'down' : !l.connected || (l.online ?? 0) < (l.devices ?? 0) ? 'degraded' : 'ok';
+      const state: Status = !l.reachable
+        ? 'down'
+        : !l.connected || (l.online ?? 0) < (l.devices ?? 0)
+          ? 'degraded'
+          : 'ok';
       return html`<tr data-line=${l.endpoint}>
         <td>${l.endpoint}</td>
         <td><span class=${`pill ${state}`}>${t(STATUS_WORD[state])}</span></td>
@@ -160,7 +187,12 @@ export function HealthView({ state }: { state: HealthState }) {
   const { health, at, unreachable } = state;
   const overall = shownStatus(state, health?.status);
   const known = new Set(PARTS.map((p) => p.id));
-  const parts = [...PARTS, ...Object.keys(health?.components ?? {}).filter((id) => !known.has(id)).map((id) => ({ id, title: { zh: id, en: id } }))];
+  const parts = [
+    ...PARTS,
+    ...Object.keys(health?.components ?? {})
+      .filter((id) => !known.has(id))
+      .map((id) => ({ id, title: { zh: id, en: id } })),
+  ];
   return html`<div data-testid="health">
     <p class="health-summary">
       <span class=${`pill big ${overall}`} data-testid="health-overall">${t(STATUS_WORD[overall])}</span>

@@ -17,7 +17,8 @@ export function IncidentsView() {
   if (!list) return html`<p class="loading">…</p>`;
   if (list.length === 0) return html`<p class="empty">${t('noIncidents')}</p>`;
   return html`<table data-testid="incidents">${list.map(
-    (i) => html`<tr class=${i.drill ? 'drill' : ''}><td><a href=${`#/incidents/${i.id}`}>${i.id}</a></td><td><span class=${`sev ${i.severity}`}>${t(SEVERITY_WORD[i.severity])}</span> ${tx(i.title)}${i.drill ? html` <b class="drill-tag">${t('drillWord')}</b>` : ''}</td><td>${i.building ?? ''} ${i.deviceId ?? ''}</td><td>${i.status === 'open' ? t('open') : t('closed')}</td><td>${i.owner ?? '—'}</td><td>${ago(i.raisedAt)}</td></tr>`,
+    (i) =>
+      html`<tr class=${i.drill ? 'drill' : ''}><td><a href=${`#/incidents/${i.id}`}>${i.id}</a></td><td><span class=${`sev ${i.severity}`}>${t(SEVERITY_WORD[i.severity])}</span> ${tx(i.title)}${i.drill ? html` <b class="drill-tag">${t('drillWord')}</b>` : ''}</td><td>${i.building ?? ''} ${i.deviceId ?? ''}</td><td>${i.status === 'open' ? t('open') : t('closed')}</td><td>${i.owner ?? '—'}</td><td>${ago(i.raisedAt)}</td></tr>`,
   )}</table>`;
 }
 
@@ -27,7 +28,14 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
   const [error, setError] = useState('');
   const [offers, setOffers] = useState<OfferedCommand[]>([]);
   const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
-  useEffect(() => void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then((r) => setKinds(r.kinds), () => undefined), []);
+  useEffect(
+    () =>
+      void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then(
+        (r) => setKinds(r.kinds),
+        () => undefined,
+      ),
+    [],
+  );
   const [, tick] = useState(0);
   const load = () => {
     void api<IncidentPage>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
@@ -58,7 +66,8 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
     }
   };
   const editable = canAct(me) && inc.status === 'open';
-  const nameOf = (u: string | undefined) => (u === undefined ? '—' : tx(data.people?.find((p) => p.username === u)?.name) || u);
+  const nameOf = (u: string | undefined) =>
+    u === undefined ? '—' : tx(data.people?.find((p) => p.username === u)?.name) || u;
   return html`<div>
     ${inc.drill && html`<div class="drill-banner">${t('drillIncident')} · ${inc.drill}${inc.closedReason === 'drill_ended' ? html` · ${t('drillEnded')}` : ''}</div>`}
     <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${nameOf(inc.owner)}</span></h2>
@@ -81,21 +90,23 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       </div>`;
     })}
     ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`}
-    ${editable &&
-    html`<form class="inline case-actions" data-testid="case-actions" onSubmit=${(e: Event) => {
-      e.preventDefault();
-      const f = new FormData(e.target as HTMLFormElement);
-      const to = String(f.get('to') ?? '');
-      const note = String(f.get('note') ?? '').trim();
-      if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
-    }}>
+    ${
+      editable &&
+      html`<form class="inline case-actions" data-testid="case-actions" onSubmit=${(e: Event) => {
+        e.preventDefault();
+        const f = new FormData(e.target as HTMLFormElement);
+        const to = String(f.get('to') ?? '');
+        const note = String(f.get('note') ?? '').trim();
+        if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
+      }}>
       <button type="submit">${t('handOver')}</button><select name="to" data-testid="hand-over-to" aria-label=${t('handOver')}><option value="">—</option>${(data.people ?? []).filter((p) => p.username !== inc.owner).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select>
       <input name="note" placeholder=${t('reasonIfNotYours')} />
       <button type="button" onClick=${(e: Event) => {
         const note = String(new FormData((e.target as HTMLButtonElement).form!).get('note') ?? '').trim();
         void act({ type: 'close', ...(note ? { note } : {}) });
       }}>${t('closeIncident')}</button>
-    </form>`}
+    </form>`
+    }
     <${IncidentAlarms} ids=${inc.alarms.map((a) => a.alarmId)} kinds=${kinds} />
     ${editable && html`<${PhotoForm} incidentId=${id} onDone=${load} />`}
     <h3>${t('timeline')}</h3>
@@ -111,25 +122,45 @@ interface OfferedCommand {
   title: Text;
 }
 
-const OUTCOME_WORD = { sent: 'commandSent', confirmed: 'commandConfirmed', refused: 'commandRefused', no_answer: 'commandNoAnswer' } as const;
+const OUTCOME_WORD = {
+  sent: 'commandSent',
+  confirmed: 'commandConfirmed',
+  refused: 'commandRefused',
+  no_answer: 'commandNoAnswer',
+} as const;
 
 /**
  * "Close valve" on its step: asked a second time in the page (not a browser dialog, which a
  * wall screen or a phone may hide), then sent; the device's last answer stays next to it
  * (the timeline has every one, in words).
  */
-function DeviceCommand({ incidentId, offer, incident, canSend, onDone }: { incidentId: string; offer: OfferedCommand; incident: Incident; canSend: boolean; onDone: () => void }) {
+function DeviceCommand({
+  incidentId,
+  offer,
+  incident,
+  canSend,
+  onDone,
+}: {
+  incidentId: string;
+  offer: OfferedCommand;
+  incident: Incident;
+  canSend: boolean;
+  onDone: () => void;
+}) {
   const [stage, setStage] = useState<'idle' | 'asking' | 'sending'>('idle');
   const [error, setError] = useState('');
-  const last = incident.timeline.filter((e) => e.type === 'device_command' && e.deviceId === offer.deviceId && e.command === offer.command).at(-1) as
-    | { at: number; by: string; outcome: keyof typeof OUTCOME_WORD }
-    | undefined;
+  const last = incident.timeline
+    .filter((e) => e.type === 'device_command' && e.deviceId === offer.deviceId && e.command === offer.command)
+    .at(-1) as { at: number; by: string; outcome: keyof typeof OUTCOME_WORD } | undefined;
   const label = offer.command === 'close_valve' ? t('closeValve') : tx(offer.title);
   const send = async () => {
     setStage('sending');
     setError('');
     try {
-      await api(`/api/incidents/${encodeURIComponent(incidentId)}/device-command`, { method: 'POST', body: { device: offer.deviceId, command: offer.command, confirm: true } });
+      await api(`/api/incidents/${encodeURIComponent(incidentId)}/device-command`, {
+        method: 'POST',
+        body: { device: offer.deviceId, command: offer.command, confirm: true },
+      });
     } catch (e) {
       setError((e as Error).message);
     }
@@ -138,11 +169,15 @@ function DeviceCommand({ incidentId, offer, incident, canSend, onDone }: { incid
   };
   return html`<div class="device-command" data-command=${offer.command} data-device=${offer.deviceId}>
     ${canSend && stage === 'idle' && html`<button class="danger" data-testid="device-command" onClick=${() => setStage('asking')}>${label} · ${offer.deviceId}</button>`}
-    ${canSend && stage === 'asking' && html`<div class="confirm-box" role="alertdialog" data-testid="confirm-command">
+    ${
+      canSend &&
+      stage === 'asking' &&
+      html`<div class="confirm-box" role="alertdialog" data-testid="confirm-command">
       <p><b>${offer.deviceId}</b> · ${offer.command === 'close_valve' ? t('closeValveAsk') : label}</p>
       <button class="danger" data-testid="confirm-yes" onClick=${() => void send()}>${offer.command === 'close_valve' ? t('closeValveYes') : label}</button>
       <button type="button" data-testid="confirm-no" onClick=${() => setStage('idle')}>${t('commandCancel')}</button>
-    </div>`}
+    </div>`
+    }
     ${stage === 'sending' && html`<span class="muted">${t('commandSending')}</span>`}
     ${last && stage !== 'sending' && html`<span class=${`command-outcome ${last.outcome}`} data-outcome=${last.outcome}>${label}${getLang() === 'zh' ? '：' : ': '}${t(OUTCOME_WORD[last.outcome])} · ${last.by} ${time(last.at)}</span>`}
     ${error && html`<p class="error" data-testid="command-error">${error}</p>`}
@@ -152,12 +187,30 @@ function DeviceCommand({ incidentId, offer, incident, canSend, onDone }: { incid
 /** What was recorded, in words: labels, a choice by its label, a group item by item. */
 function recordsText(step: Playbook['steps'][number], fields: Record<string, unknown>): string {
   const one = (f: RecordFieldDef, v: unknown): string =>
-    f.type === 'choice' ? tx(f.options?.find((o) => o.value === v)?.label) || String(v) : f.type === 'bool' ? (v ? '✔' : '✘') : f.type === 'time' && typeof v === 'string' ? time(v) : String(v);
+    f.type === 'choice'
+      ? tx(f.options?.find((o) => o.value === v)?.label) || String(v)
+      : f.type === 'bool'
+        ? v
+          ? '✔'
+          : '✘'
+        : f.type === 'time' && typeof v === 'string'
+          ? time(v)
+          : String(v);
   return step.record
     .filter((f) => fields[f.name] !== undefined)
     .map((f) => {
       const v = fields[f.name];
-      const text = Array.isArray(v) ? v.map((item: Record<string, unknown>, i) => `${i + 1}. ${(f.fields ?? []).filter((g) => item[g.name] !== undefined).map((g) => `${tx(g.label)} ${one(g, item[g.name])}`).join(', ')}`).join('; ') : one(f, v);
+      const text = Array.isArray(v)
+        ? v
+            .map(
+              (item: Record<string, unknown>, i) =>
+                `${i + 1}. ${(f.fields ?? [])
+                  .filter((g) => item[g.name] !== undefined)
+                  .map((g) => `${tx(g.label)} ${one(g, item[g.name])}`)
+                  .join(', ')}`,
+            )
+            .join('; ')
+        : one(f, v);
       return `${tx(f.label)}: ${text}`;
     })
     .join(' · ');

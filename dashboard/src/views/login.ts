@@ -9,7 +9,10 @@ export function LoginView({ onLogin }: { onLogin: () => void }) {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
     try {
-      await api('/api/login', { method: 'POST', body: { username: form.get('username'), password: form.get('password') } });
+      await api('/api/login', {
+        method: 'POST',
+        body: { username: form.get('username'), password: form.get('password') },
+      });
       onLogin();
     } catch {
       setError(t('badLogin'));

@@ -18,8 +18,17 @@ export function PhotoForm({ incidentId, onDone }: { incidentId: string; onDone: 
     setBusy(true);
     setError('');
     try {
-      const res = await fetch(`/api/incidents/${encodeURIComponent(incidentId)}/photos${caption ? `?caption=${encodeURIComponent(caption)}` : ''}`, { method: 'POST', headers: { 'content-type': file.type || 'application/octet-stream' }, body: file, credentials: 'same-origin' });
-      if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.statusText);
+      const res = await fetch(
+        `/api/incidents/${encodeURIComponent(incidentId)}/photos${caption ? `?caption=${encodeURIComponent(caption)}` : ''}`,
+        {
+          method: 'POST',
+          headers: { 'content-type': file.type || 'application/octet-stream' },
+          body: file,
+          credentials: 'same-origin',
+        },
+      );
+      if (!res.ok)
+        throw new Error(((await res.json().catch(() => ({}))) as { message?: string }).message ?? res.statusText);
       form.reset();
       onDone();
     } catch (err) {

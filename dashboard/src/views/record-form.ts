@@ -26,7 +26,9 @@ function Input({ f, prefix }: { f: RecordFieldDef; prefix: string }) {
   const required = f.required && !f.required_when && !f.required_unless;
   if (f.type === 'time')
     // A required time starts at "now" (an arrival recorded with one tap); any other is one tap away.
-    return html`<span class="time-input"><input name=${name} data-kind="time" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}" placeholder="YYYY-MM-DD HH:mm" title="YYYY-MM-DD HH:mm" size="16" defaultValue=${required ? siteStamp(serverNow()) : ''} required=${required} /><button type="button" class="now" onClick=${(e: Event) => {
+    return html`<span class="time-input"><input name=${name} data-kind="time" inputmode="numeric" pattern="\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}" placeholder="YYYY-MM-DD HH:mm" title="YYYY-MM-DD HH:mm" size="16" defaultValue=${required ? siteStamp(serverNow()) : ''} required=${required} /><button type="button" class="now" onClick=${(
+      e: Event,
+    ) => {
       const input = (e.currentTarget as HTMLElement).previousElementSibling as HTMLInputElement;
       input.value = siteStamp(serverNow());
     }}>${t('now')}</button></span>`;
@@ -35,7 +37,17 @@ function Input({ f, prefix }: { f: RecordFieldDef; prefix: string }) {
 
 const star = (f: RecordFieldDef) => (f.required || f.required_when ? '*' : '');
 
-function Group({ f, count, onAdd, onRemove }: { f: RecordFieldDef; count: number; onAdd: () => void; onRemove: () => void }) {
+function Group({
+  f,
+  count,
+  onAdd,
+  onRemove,
+}: {
+  f: RecordFieldDef;
+  count: number;
+  onAdd: () => void;
+  onRemove: () => void;
+}) {
   return html`<fieldset class="record-group" data-group=${f.name}>
     <legend>${tx(f.label)}${star(f)}</legend>
     ${Array.from({ length: count }, (_, i) => html`<div class="group-item" data-item=${i}><b>${i + 1}.</b> ${(f.fields ?? []).map((g) => html`<label>${tx(g.label)}${star(g)} <${Input} f=${g} prefix=${`${f.name}.${i}.`} /></label> `)}</div>`)}
@@ -45,7 +57,9 @@ function Group({ f, count, onAdd, onRemove }: { f: RecordFieldDef; count: number
 }
 
 export function StepForm({ step, onDone }: { step: StepDef; onDone: (fields: Record<string, unknown>) => void }) {
-  const [counts, setCounts] = useState<Record<string, number>>(() => Object.fromEntries(step.record.filter((f) => f.type === 'group').map((f) => [f.name, f.required ? 1 : 0])));
+  const [counts, setCounts] = useState<Record<string, number>>(() =>
+    Object.fromEntries(step.record.filter((f) => f.type === 'group').map((f) => [f.name, f.required ? 1 : 0])),
+  );
   const submit = (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.target as HTMLFormElement);
@@ -70,7 +84,8 @@ export function StepForm({ step, onDone }: { step: StepDef; onDone: (fields: Rec
     }
     onDone(fields);
   };
-  const set = (name: string, d: number) => setCounts((c) => ({ ...c, [name]: Math.max(0, Math.min(50, (c[name] ?? 0) + d)) }));
+  const set = (name: string, d: number) =>
+    setCounts((c) => ({ ...c, [name]: Math.max(0, Math.min(50, (c[name] ?? 0) + d)) }));
   return html`<form class="inline record-form" onSubmit=${submit}>${step.record.map((f) =>
     f.type === 'group'
       ? html`<${Group} f=${f} count=${counts[f.name] ?? 0} onAdd=${() => set(f.name, 1)} onRemove=${() => set(f.name, -1)} />`

@@ -5,7 +5,6 @@ import { html } from '../html.js';
 import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Text, type Word } from '../i18n.js';
 import type { Severity, Site } from '../types.js';
 
-
 // The meter-anomaly report as GET /api/reports/meters answers it (rules/reports/meter-report.ts).
 type MeterKind = 'water_meter' | 'electricity_meter';
 interface Anomaly {
@@ -40,7 +39,16 @@ interface MeterReport {
   building?: string;
   generatedAt: number;
   drills: { id: string; scenario: string; title?: Text }[];
-  totals: { building: string; buildingName?: Text; meterKind: MeterKind; unit: string; meters: number; reporting: number; total: number; anomalies: number }[];
+  totals: {
+    building: string;
+    buildingName?: Text;
+    meterKind: MeterKind;
+    unit: string;
+    meters: number;
+    reporting: number;
+    total: number;
+    anomalies: number;
+  }[];
   counts: Record<string, number>;
   anomalies: Anomaly[];
   meters: MeterRow[];
@@ -55,7 +63,10 @@ interface StoredReport {
   drill: boolean;
 }
 
-const KIND_WORD = { water_meter: 'waterMeter', electricity_meter: 'electricityMeter' } as const satisfies Record<MeterKind, Word>;
+const KIND_WORD = { water_meter: 'waterMeter', electricity_meter: 'electricityMeter' } as const satisfies Record<
+  MeterKind,
+  Word
+>;
 const UNIT = { water_meter: 'm³', electricity_meter: 'kWh' } as const satisfies Record<MeterKind, string>;
 
 /** A kind newer than this page is shown by its id rather than not at all. */
@@ -63,7 +74,9 @@ const anomalyTitle = (kind: string) => tx(ANOMALY_TITLES[kind]) || kind;
 
 /** The local calendar date (YYYY-MM-DD) of an instant in a time zone: report days are the site's, not the browser's. */
 function localDate(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(ms),
+  );
 }
 
 function addDays(date: string, n: number): string {
@@ -78,7 +91,8 @@ interface Source {
   /** A stored report's name, shown above it; an asked-for report is named by its period. */
   stored?: string;
 }
-const link = (s: Source, extra: Record<string, string>) => `${s.path}?${new URLSearchParams({ ...s.query, ...extra }).toString()}`;
+const link = (s: Source, extra: Record<string, string>) =>
+  `${s.path}?${new URLSearchParams({ ...s.query, ...extra }).toString()}`;
 
 /** The shift handover, and the meter-anomaly reports: on demand for any period and building, and the scheduled ones kept by the gateway. */
 export function ReportsView({ me }: { me: Me }) {
@@ -138,7 +152,8 @@ function MeterReports({ site }: { site: Site }) {
   };
   const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
 
-  if (stored === 'absent') return html`<section class="card"><h3>${t('meterReports')}</h3><p class="empty" data-testid="reports-unavailable">${t('reportsUnavailable')}</p></section>`;
+  if (stored === 'absent')
+    return html`<section class="card"><h3>${t('meterReports')}</h3><p class="empty" data-testid="reports-unavailable">${t('reportsUnavailable')}</p></section>`;
   return html`<div>
     <section class="card" data-testid="meter-reports"><h3>${t('meterReports')}</h3>
       <form class="inline report-form" onSubmit=${submit}>
@@ -154,14 +169,15 @@ function MeterReports({ site }: { site: Site }) {
       ${report && html`<${ReportBody} report=${report.data} source=${report.source} />`}
     </section>
     <section class="card" data-testid="stored-reports"><h3>${t('storedReports')}</h3>
-      ${storedError
-        ? html`<p class="error">${storedError}</p>`
-        : stored === null
-          ? html`<p class="loading">…</p>`
-          : stored.length === 0
-            ? html`<p class="empty">${t('noStoredReports')}</p>`
-            : html`<table>${stored.map(
-                (s) => html`<tr data-stored=${s.name}>
+      ${
+        storedError
+          ? html`<p class="error">${storedError}</p>`
+          : stored === null
+            ? html`<p class="loading">…</p>`
+            : stored.length === 0
+              ? html`<p class="empty">${t('noStoredReports')}</p>`
+              : html`<table>${stored.map(
+                  (s) => html`<tr data-stored=${s.name}>
                   <td>${t(s.schedule)}</td>
                   <td>${s.from === s.to ? s.from : `${s.from} – ${s.to}`}</td>
                   <td class="n">${t('anomalies')}: ${s.anomalies}</td>
@@ -170,7 +186,8 @@ function MeterReports({ site }: { site: Site }) {
                   <td><a href=${`/api/reports/meters/stored/${encodeURIComponent(s.name)}?format=html`} target="_blank" rel="noopener">${t('report')}</a></td>
                   <td><button type="button" onClick=${() => load({ path: `/api/reports/meters/stored/${encodeURIComponent(s.name)}`, query: {}, stored: s.name })}>${t('show')}</button></td>
                 </tr>`,
-              )}</table>`}
+                )}</table>`
+      }
     </section>
   </div>`;
 }
@@ -181,7 +198,8 @@ function ReportBody({ report: r, source }: { report: MeterReport; source: Source
   for (const a of r.anomalies) byMeter.set(a.meter, [...(byMeter.get(a.meter) ?? []), a]);
   const counted = Object.entries(r.counts).filter(([, n]) => n > 0);
   const rollovers = r.meters.flatMap((m) => m.rollovers);
-  const csv = (table: string, word: Word) => html`<a href=${link(source, { format: 'csv', table })} data-csv=${table}>${t(word)}</a>`;
+  const csv = (table: string, word: Word) =>
+    html`<a href=${link(source, { format: 'csv', table })} data-csv=${table}>${t(word)}</a>`;
   return html`<div data-testid="meter-report">
     ${r.drills.length > 0 && html`<div class="drill-banner" data-testid="report-drill">${t('reportDrill')} · ${r.drills.map((d) => tx(d.title) || d.scenario).join(', ')}</div>`}
     <p class="muted">${source.stored ? `${source.stored} · ` : ''}${t('period')} ${r.from} – ${r.to} (${r.timeZone})${r.building ? ` · ${r.building}` : ''} · ${t('dataTo')} ${time(r.end)} · ${t('generated')} ${time(r.generatedAt)}</p>
@@ -197,9 +215,11 @@ function ReportBody({ report: r, source }: { report: MeterReport; source: Source
       )}
     </table>
     <h4>${t('anomalies')}: ${r.anomalies.length}</h4>
-    ${counted.length === 0
-      ? html`<p class="empty">${t('noAnomalies')}</p>`
-      : html`<ul class="counts" data-testid="report-counts">${counted.map(([kind, n]) => html`<li data-count=${kind}>${anomalyTitle(kind)}: <b>${n}</b></li>`)}</ul>`}
+    ${
+      counted.length === 0
+        ? html`<p class="empty">${t('noAnomalies')}</p>`
+        : html`<ul class="counts" data-testid="report-counts">${counted.map(([kind, n]) => html`<li data-count=${kind}>${anomalyTitle(kind)}: <b>${n}</b></li>`)}</ul>`
+    }
     <div class="grid meters">${[...byMeter].map(([id, list]) => {
       const m = rows.get(id);
       const first = list[0]!;
@@ -241,7 +261,8 @@ function UseChart({ meter, flagged }: { meter: MeterRow; flagged: Set<string> })
   return html`<div class="use-chart"><svg width=${w} height=${h} viewBox=${`0 0 ${w} ${h}`} role="img" aria-label=${`${meter.id} ${t('dailyUse')}`}>
     ${meter.days.map((d, i) => {
       const x = (i * bw).toFixed(1);
-      if (d.use === null) return html`<rect x=${x} y=${h - 2} width=${width} height="2" class="none"><title>${d.date}: ${t('noData')}</title></rect>`;
+      if (d.use === null)
+        return html`<rect x=${x} y=${h - 2} width=${width} height="2" class="none"><title>${d.date}: ${t('noData')}</title></rect>`;
       const bar = Math.max(1, (Math.max(0, d.use) / max) * (h - 4));
       return html`<rect x=${x} y=${(h - bar).toFixed(1)} width=${width} height=${bar.toFixed(1)} class=${flagged.has(d.date) ? 'flagged' : 'normal'}><title>${d.date}: ${d.use} ${UNIT[meter.kind]}</title></rect>`;
     })}

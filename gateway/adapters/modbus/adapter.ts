@@ -108,7 +108,8 @@ export class ModbusAdapter implements HealthSource {
         connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
         onOpen: () => {
           opts.metrics.modbusConnections.inc();
-          if (link.opens > 1) opts.logger.info({ endpoint: line.name, connections: link.opens }, 'Modbus line reconnected');
+          if (link.opens > 1)
+            opts.logger.info({ endpoint: line.name, connections: link.opens }, 'Modbus line reconnected');
         },
       });
       const endpoint = new Endpoint(
@@ -134,13 +135,19 @@ export class ModbusAdapter implements HealthSource {
           schedule: new PollSchedule({
             intervalMs: device.intervalMs,
             // An incomer, a lift, a sump: asked again within a few intervals, so their return is seen in seconds.
-            maxBackoffMs: device.watchedClosely ? Math.min(opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, CLOSE_WATCH_INTERVALS * device.intervalMs) : (opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
+            maxBackoffMs: device.watchedClosely
+              ? Math.min(opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, CLOSE_WATCH_INTERVALS * device.intervalMs)
+              : (opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
             clock: opts.clock,
             timers,
             poll: () => this.poll(state),
             onSkip: () => {
               opts.metrics.modbusPollsSkipped.inc();
-              this.warn.warn(`modbus_skip_${device.id}`, { device: device.id }, `Modbus device ${device.id}: poll skipped, the previous one is still running (interval shorter than a poll takes?)`);
+              this.warn.warn(
+                `modbus_skip_${device.id}`,
+                { device: device.id },
+                `Modbus device ${device.id}: poll skipped, the previous one is still running (interval shorter than a poll takes?)`,
+              );
             },
           }),
         };
@@ -170,7 +177,14 @@ export class ModbusAdapter implements HealthSource {
   /** Writes one field of a device whose profile declares it writable; throws CommandError. */
   command(deviceId: string, field: string, value: FieldValue): Promise<CommandResult> {
     const state = this.states.get(deviceId);
-    if (!state) return Promise.reject(new CommandError('not_modbus', `"${deviceId}" is not a Modbus device of this gateway`, `"${deviceId}" 不是本网关的 Modbus 设备，无法下发指令`));
+    if (!state)
+      return Promise.reject(
+        new CommandError(
+          'not_modbus',
+          `"${deviceId}" is not a Modbus device of this gateway`,
+          `"${deviceId}" 不是本网关的 Modbus 设备，无法下发指令`,
+        ),
+      );
     return runCommand(state.device, state.endpoint, field, value, this.opts.clock);
   }
 
@@ -207,12 +221,26 @@ export class ModbusAdapter implements HealthSource {
   }
 
   /** Each line with its devices: how many were polled, how many answer. A line is unreachable when none of its polled devices answers. */
-  private lines(): { name: string; endpoint: Endpoint; devices: number; polled: number; online: number; reachable: boolean }[] {
+  private lines(): {
+    name: string;
+    endpoint: Endpoint;
+    devices: number;
+    polled: number;
+    online: number;
+    reachable: boolean;
+  }[] {
     return [...this.endpoints].map(([name, endpoint]) => {
       const mine = [...this.states.values()].filter((s) => s.endpoint === endpoint);
       const polled = mine.filter((s) => s.finishedPolls > 0);
       const online = polled.filter((s) => s.online).length;
-      return { name, endpoint, devices: mine.length, polled: polled.length, online, reachable: polled.length === 0 || online > 0 };
+      return {
+        name,
+        endpoint,
+        devices: mine.length,
+        polled: polled.length,
+        online,
+        reachable: polled.length === 0 || online > 0,
+      };
     });
   }
 
@@ -226,25 +254,44 @@ export class ModbusAdapter implements HealthSource {
     const polled = states.filter((s) => s.finishedPolls > 0);
     const online = polled.filter((s) => s.online);
     const offline = polled.filter((s) => !s.online).map((s) => s.device.id);
-    const endpoints = this.lines().map((l) => ({ ...l.endpoint.health(), reachable: l.reachable, devices: l.devices, online: l.online }));
+    const endpoints = this.lines().map((l) => ({
+      ...l.endpoint.health(),
+      reachable: l.reachable,
+      devices: l.devices,
+      online: l.online,
+    }));
     const unreachable = endpoints.filter((e) => !e.reachable).map((e) => e.endpoint);
     const summary = {
-      devices: { configured: states.length, online: online.length, offline: offline.length, backedOff: states.filter((s) => s.schedule.backoffUntil !== null).length },
+      devices: {
+        configured: states.length,
+        online: online.length,
+        offline: offline.length,
+        backedOff: states.filter((s) => s.schedule.backoffUntil !== null).length,
+      },
       // /health is public and a dead converter can take hundreds of ids with it: the first few name the problem.
       ...(offline.length ? { offline: offline.slice(0, HEALTH_OFFLINE_IDS) } : {}),
       endpoints,
     };
     if (states.length === 0) return { status: 'ok', detail: 'no Modbus devices configured', ...summary };
     if (polled.length > 0 && online.length === 0) {
-      return { status: 'down', detail: `no Modbus device answers (${unreachable.join(', ') || 'every line'}): check the gateway's network and serial adapters`, ...summary };
+      return {
+        status: 'down',
+        detail: `no Modbus device answers (${unreachable.join(', ') || 'every line'}): check the gateway's network and serial adapters`,
+        ...summary,
+      };
     }
     if (offline.length) {
-      const named = offline.slice(0, HEALTH_OFFLINE_IDS).join(', ') + (offline.length > HEALTH_OFFLINE_IDS ? ', …' : '');
+      const named =
+        offline.slice(0, HEALTH_OFFLINE_IDS).join(', ') + (offline.length > HEALTH_OFFLINE_IDS ? ', …' : '');
       const lines = unreachable.length ? `no device answers on ${unreachable.join(', ')}; ` : '';
       // A whole line silent is the gateway's trouble (its network, its converter); a single
       // silent device is the device_offline alarm's business, and must not turn /health red
       // (a drill cutting a circuit, one dead meter).
-      return { status: unreachable.length ? 'degraded' : 'ok', detail: `${lines}${offline.length} of ${polled.length} Modbus device(s) not answering: ${named}`, ...summary };
+      return {
+        status: unreachable.length ? 'degraded' : 'ok',
+        detail: `${lines}${offline.length} of ${polled.length} Modbus device(s) not answering: ${named}`,
+        ...summary,
+      };
     }
     return { status: 'ok', ...summary };
   }
@@ -268,7 +315,9 @@ export class ModbusAdapter implements HealthSource {
       // The timers of one grid slot fire a millisecond or two apart on an idle loop: a failing
       // device whose timer came first would take the free line and hold it for its whole
       // timeout while the healthy polls of the same slot wait. It lets them queue first.
-      await new Promise<void>((resolve) => (this.opts.timers ?? realTimers).setTimeout(resolve, FAILING_DEVICE_GRACE_MS));
+      await new Promise<void>((resolve) =>
+        (this.opts.timers ?? realTimers).setTimeout(resolve, FAILING_DEVICE_GRACE_MS),
+      );
       if (this.stopped) return false;
     }
     const result = await pollDevice(device.kind, device.profile, device.plan, (fn, start, count) =>
@@ -282,10 +331,17 @@ export class ModbusAdapter implements HealthSource {
       metrics.readingsReceived.inc({ protocol: 'modbus' });
       if (Object.keys(fields).length === 0) {
         metrics.reject('modbus', 'no_fields');
-        this.warn.warn(`modbus_no_fields_${device.id}`, { device: device.id }, `Modbus device ${device.id} answered, but no field could be decoded`);
+        this.warn.warn(
+          `modbus_no_fields_${device.id}`,
+          { device: device.id },
+          `Modbus device ${device.id} answered, but no field could be decoded`,
+        );
       } else {
         // Some request or field did not come back: what did is sent, marked as not the whole picture.
-        const partial = result.abandoned > 0 || result.requests.some((r) => r.failure) || result.problems.some((p) => p.error !== 'no_data');
+        const partial =
+          result.abandoned > 0 ||
+          result.requests.some((r) => r.failure) ||
+          result.problems.some((p) => p.error !== 'no_data');
         this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: partial ? 'uncertain' : 'good' });
       }
     }
@@ -300,7 +356,11 @@ export class ModbusAdapter implements HealthSource {
       metrics.modbusRequests.inc({ result: r.failure?.failure ?? 'ok' });
       const key = `request:${r.request.function}:${r.request.start}`;
       if (!r.failure) {
-        if (state.reported.delete(key)) logger.info({ device: device.id, registers: describeRegisters(device.profile, r.request) }, `Modbus device ${device.id}: ${describeRegisters(device.profile, r.request)} answer again`);
+        if (state.reported.delete(key))
+          logger.info(
+            { device: device.id, registers: describeRegisters(device.profile, r.request) },
+            `Modbus device ${device.id}: ${describeRegisters(device.profile, r.request)} answer again`,
+          );
         continue;
       }
       metrics.modbusDeviceErrors.inc({ device: device.id, failure: r.failure.failure });
@@ -313,7 +373,10 @@ export class ModbusAdapter implements HealthSource {
         if (!state.reported.has(key)) {
           state.reported.add(key);
           const where = describeRegisters(device.profile, r.request);
-          logger.warn({ device: device.id, unit: device.unitId, registers: where, failure: r.failure.failure }, `Modbus device ${device.id} refuses ${where}: ${r.failure.message}`);
+          logger.warn(
+            { device: device.id, unit: device.unitId, registers: where, failure: r.failure.failure },
+            `Modbus device ${device.id} refuses ${where}: ${r.failure.message}`,
+          );
         }
       }
     }
@@ -325,16 +388,24 @@ export class ModbusAdapter implements HealthSource {
       failing.add(key);
       if (!state.reported.has(key)) {
         state.reported.add(key);
-        logger.warn({ device: device.id, field: p.field, error: p.error, raw: p.raw }, `Modbus device ${device.id}: ${p.field} left out (${p.error}): ${p.detail}`);
+        logger.warn(
+          { device: device.id, field: p.field, error: p.error, raw: p.raw },
+          `Modbus device ${device.id}: ${p.field} left out (${p.error}): ${p.detail}`,
+        );
       }
     }
     if (result.answered) {
       // A field whose request failed this time did not decode again: it was not read at all.
-      const read = new Set(result.requests.flatMap((r) => (r.failure ? [] : r.request.fields.map((f) => `field:${f.name}`))));
+      const read = new Set(
+        result.requests.flatMap((r) => (r.failure ? [] : r.request.fields.map((f) => `field:${f.name}`))),
+      );
       for (const key of state.reported) {
         if (key.startsWith('field:') && read.has(key) && !failing.has(key)) {
           state.reported.delete(key);
-          logger.info({ device: device.id, field: key.slice(6) }, `Modbus device ${device.id}: ${key.slice(6)} decodes again`);
+          logger.info(
+            { device: device.id, field: key.slice(6) },
+            `Modbus device ${device.id}: ${key.slice(6)} decodes again`,
+          );
         }
       }
     }
@@ -344,14 +415,24 @@ export class ModbusAdapter implements HealthSource {
     metrics.modbusDeviceOnline.set({ device: device.id }, result.answered ? 1 : 0);
     if (result.answered) {
       state.lastOkAt = clock.now();
-      if (!wasOnline && state.finishedPolls > 1) logger.info({ device: device.id, endpoint: device.line }, `Modbus device ${device.id} answers again`);
+      if (!wasOnline && state.finishedPolls > 1)
+        logger.info({ device: device.id, endpoint: device.line }, `Modbus device ${device.id} answers again`);
     } else if (wasOnline || state.finishedPolls === 1) {
-      this.warn.warn(`modbus_offline_${device.id}`, { device: device.id, unit: device.unitId, endpoint: device.line, err: state.lastError }, `Modbus device ${device.id} does not answer: ${state.lastError ?? 'no answer'}`);
+      this.warn.warn(
+        `modbus_offline_${device.id}`,
+        { device: device.id, unit: device.unitId, endpoint: device.line, err: state.lastError },
+        `Modbus device ${device.id} does not answer: ${state.lastError ?? 'no answer'}`,
+      );
     }
   }
 }
 
-const TABLES: Record<FunctionCode, string> = { 1: 'coils', 2: 'discrete inputs', 3: 'holding registers', 4: 'input registers' };
+const TABLES: Record<FunctionCode, string> = {
+  1: 'coils',
+  2: 'discrete inputs',
+  3: 'holding registers',
+  4: 'input registers',
+};
 /** The leading digit of each table in Modicon numbering (0xxxx coils … 4xxxx holding registers). */
 const MODICON_TABLE: Record<FunctionCode, number> = { 1: 0, 2: 1, 3: 4, 4: 3 };
 
@@ -365,7 +446,8 @@ export function describeRegisters(profile: RegisterProfile, request: ReadRequest
   const lastAddress = request.start + request.count - 1;
   // Five digits reach address 9998; beyond that manuals use six (300001…).
   const digits = lastAddress <= 9998 ? 5 : 6;
-  const modicon = (address: number) => String(MODICON_TABLE[request.function] * 10 ** (digits - 1) + address + 1).padStart(digits, '0');
+  const modicon = (address: number) =>
+    String(MODICON_TABLE[request.function] * 10 ** (digits - 1) + address + 1).padStart(digits, '0');
   const own = range(request.start + profile.addressing, lastAddress + profile.addressing);
   return `${TABLES[request.function]} ${own} [${range(modicon(request.start), modicon(lastAddress))}] (${request.fields.map((f) => f.name).join(', ')})`;
 }

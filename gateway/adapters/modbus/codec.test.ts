@@ -6,8 +6,21 @@ import { parse } from 'yaml';
 import { FIELDS } from '../../../rules/model/fields.js';
 import type { FieldValue } from '../../../rules/model/reading.js';
 import { fieldSpan, TYPE_INFO, type FunctionCode } from '../../profiles/datatypes.js';
-import { loadRegisterProfiles, registerFieldSchema, type RegisterField, type RegisterProfile } from '../../profiles/profile.js';
-import { decodeField, emptyImage, encodeField, readImage, writeImage, type Decoded, type RegisterImage } from './codec.js';
+import {
+  loadRegisterProfiles,
+  registerFieldSchema,
+  type RegisterField,
+  type RegisterProfile,
+} from '../../profiles/profile.js';
+import {
+  decodeField,
+  emptyImage,
+  encodeField,
+  readImage,
+  writeImage,
+  type Decoded,
+  type RegisterImage,
+} from './codec.js';
 import { decodeReadResult, planReads } from './plan.js';
 
 // Golden cases (Telegraf style) in ./testcases: a field, the raw registers a device sends and
@@ -28,7 +41,9 @@ interface Case {
 
 const profiles = loadRegisterProfiles();
 const dir = fileURLToPath(new URL('./testcases/', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const cases = files.flatMap((file) => {
   const doc = parse(readFileSync(join(dir, file), 'utf8')) as { description: string; cases: Case[] };
   return doc.cases.map((c) => [`${file}: ${c.name}`, c] as const);
@@ -61,17 +76,24 @@ describe('golden cases: a whole device through the planner', () => {
     const profile = profiles.get(c.profile!)!;
     const image = emptyImage();
     for (const [fn, cells] of Object.entries(c.wire!)) {
-      for (const [address, value] of Object.entries(cells)) (image[Number(fn) as FunctionCode] as Map<number, number | boolean>).set(Number(address), value);
+      for (const [address, value] of Object.entries(cells))
+        (image[Number(fn) as FunctionCode] as Map<number, number | boolean>).set(Number(address), value);
     }
     const decoded = readAll(profile, image);
-    for (const [name, value] of Object.entries(c.expect as Record<string, FieldValue>)) expect(decoded[name], name).toMatchObject({ ok: true, value });
-    for (const [name, error] of Object.entries(c.errors ?? {})) expect(decoded[name], name).toMatchObject({ ok: false, error });
+    for (const [name, value] of Object.entries(c.expect as Record<string, FieldValue>))
+      expect(decoded[name], name).toMatchObject({ ok: true, value });
+    for (const [name, error] of Object.entries(c.errors ?? {}))
+      expect(decoded[name], name).toMatchObject({ ok: false, error });
   });
 });
 
 function readAll(profile: RegisterProfile, image: RegisterImage): Record<string, Decoded> {
   const out: Record<string, Decoded> = {};
-  for (const request of planReads(profile)) Object.assign(out, decodeReadResult(profile, request, readImage(image, request.function, request.start, request.count)));
+  for (const request of planReads(profile))
+    Object.assign(
+      out,
+      decodeReadResult(profile, request, readImage(image, request.function, request.start, request.count)),
+    );
   return out;
 }
 
@@ -80,14 +102,23 @@ describe('golden case coverage', () => {
   it('has every 32- and 64-bit type in all four orders', () => {
     for (const type of ['int32', 'uint32', 'float32', 'float64'] as const) {
       for (const order of ['ABCD', 'CDAB', 'BADC', 'DCBA'] as const) {
-        expect(single.some((f) => f.type === type && f.order === order), `${type} ${order}`).toBe(true);
+        expect(
+          single.some((f) => f.type === type && f.order === order),
+          `${type} ${order}`,
+        ).toBe(true);
       }
     }
   });
   it('has both 16-bit byte orders for int16, uint16 and bit', () => {
     for (const type of ['int16', 'uint16', 'bit'] as const) {
-      expect(single.some((f) => f.type === type && ['ABCD', 'AB', 'CDAB'].includes(f.order)), `${type} AB`).toBe(true);
-      expect(single.some((f) => f.type === type && ['BA', 'BADC', 'DCBA'].includes(f.order)), `${type} BA`).toBe(true);
+      expect(
+        single.some((f) => f.type === type && ['ABCD', 'AB', 'CDAB'].includes(f.order)),
+        `${type} AB`,
+      ).toBe(true);
+      expect(
+        single.some((f) => f.type === type && ['BA', 'BADC', 'DCBA'].includes(f.order)),
+        `${type} BA`,
+      ).toBe(true);
     }
   });
   it('has every decode error', () => {
@@ -102,7 +133,9 @@ function samples(profile: RegisterProfile, name: string): FieldValue[] {
   const canon = FIELDS[profile.kind][name]!;
   if (field.map) return [...new Set(Object.values(field.map))];
   if (canon.type === 'bool') return [true, false];
-  const wanted = [canon.min ?? -1e6, canon.max ?? 1e6, 0, 1, 12.3, -7.5].filter((v) => v >= (canon.min ?? -Infinity) && v <= (canon.max ?? Infinity));
+  const wanted = [canon.min ?? -1e6, canon.max ?? 1e6, 0, 1, 12.3, -7.5].filter(
+    (v) => v >= (canon.min ?? -Infinity) && v <= (canon.max ?? Infinity),
+  );
   const info = TYPE_INFO[field.type];
   if (!info.integer) return wanted;
   // An integer register holds whole steps of `scale` between its limits, never a no_data marker.
@@ -114,7 +147,9 @@ function samples(profile: RegisterProfile, name: string): FieldValue[] {
 }
 
 describe('every field of every shipped profile survives encode → decode', () => {
-  const all = [...profiles.values()].flatMap((p) => Object.keys(p.fields).map((name) => [`${p.name}.${name}`, p, name] as const));
+  const all = [...profiles.values()].flatMap((p) =>
+    Object.keys(p.fields).map((name) => [`${p.name}.${name}`, p, name] as const),
+  );
   it.each(all)('%s', (_label, profile, name) => {
     const field = profile.fields[name]!;
     const values = samples(profile, name);
@@ -125,15 +160,22 @@ describe('every field of every shipped profile survives encode → decode', () =
     }
   });
 
-  it.each([...profiles.values()].map((p) => [p.name, p] as const))('%s: all fields at once share their registers', (_name, profile) => {
-    // Flags packed in one status register must not overwrite each other.
-    const values = Object.fromEntries(Object.keys(profile.fields).map((name, i) => {
-      const s = samples(profile, name);
-      return [name, s[i % s.length]!];
-    }));
-    const decoded = readAll(profile, writeImage(profile, values));
-    expect(Object.fromEntries(Object.entries(decoded).map(([k, d]) => [k, d.ok ? d.value : d.error]))).toEqual(values);
-  });
+  it.each([...profiles.values()].map((p) => [p.name, p] as const))(
+    '%s: all fields at once share their registers',
+    (_name, profile) => {
+      // Flags packed in one status register must not overwrite each other.
+      const values = Object.fromEntries(
+        Object.keys(profile.fields).map((name, i) => {
+          const s = samples(profile, name);
+          return [name, s[i % s.length]!];
+        }),
+      );
+      const decoded = readAll(profile, writeImage(profile, values));
+      expect(Object.fromEntries(Object.entries(decoded).map(([k, d]) => [k, d.ok ? d.value : d.error]))).toEqual(
+        values,
+      );
+    },
+  );
 });
 
 describe('decodeField', () => {
@@ -141,14 +183,22 @@ describe('decodeField', () => {
 
   it('does register arithmetic in decimal', () => {
     expect(decodeField(f({ function: 4, register: 0, type: 'uint16', scale: 0.1 }), [3])).toMatchObject({ value: 0.3 });
-    expect(decodeField(f({ function: 4, register: 0, type: 'uint16', scale: 0.1 }), [2301])).toMatchObject({ value: 230.1 });
-    expect(decodeField(f({ function: 4, register: 0, type: 'uint32', scale: 0.001 }), [0, 1005])).toMatchObject({ value: 1.005 });
+    expect(decodeField(f({ function: 4, register: 0, type: 'uint16', scale: 0.1 }), [2301])).toMatchObject({
+      value: 230.1,
+    });
+    expect(decodeField(f({ function: 4, register: 0, type: 'uint32', scale: 0.001 }), [0, 1005])).toMatchObject({
+      value: 1.005,
+    });
   });
 
   it('keeps the full precision of a float64 and of a scaled float32', () => {
-    expect(decodeField(f({ function: 4, register: 0, type: 'float64', scale: 2 }), [0x4009, 0x21fb, 0x5444, 0x2d18])).toMatchObject({ value: 2 * Math.PI });
+    expect(
+      decodeField(f({ function: 4, register: 0, type: 'float64', scale: 2 }), [0x4009, 0x21fb, 0x5444, 0x2d18]),
+    ).toMatchObject({ value: 2 * Math.PI });
     // 0x3F9D_F3B6 is the float32 nearest 1.234; shown as 1.234, then × 0.001
-    expect(decodeField(f({ function: 4, register: 0, type: 'float32', scale: 0.001 }), [0x3f9d, 0xf3b6])).toMatchObject({ value: 0.001234 });
+    expect(decodeField(f({ function: 4, register: 0, type: 'float32', scale: 0.001 }), [0x3f9d, 0xf3b6])).toMatchObject(
+      { value: 0.001234 },
+    );
   });
 
   it('reports the raw code it could not map', () => {
@@ -157,9 +207,18 @@ describe('decodeField', () => {
   });
 
   it('uses only the first registers of a longer slice and refuses a missing one', () => {
-    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [5, 6, 7])).toMatchObject({ ok: true, value: 5 });
-    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [])).toMatchObject({ ok: false, error: 'bad_data' });
-    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [-1])).toMatchObject({ ok: false, error: 'bad_data' });
+    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [5, 6, 7])).toMatchObject({
+      ok: true,
+      value: 5,
+    });
+    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [])).toMatchObject({
+      ok: false,
+      error: 'bad_data',
+    });
+    expect(decodeField(f({ function: 3, register: 0, type: 'uint16' }), [-1])).toMatchObject({
+      ok: false,
+      error: 'bad_data',
+    });
   });
 
   it('reads an add part that comes before the field', () => {
@@ -187,16 +246,21 @@ describe('encodeField', () => {
 
   it('refuses values the register cannot hold', () => {
     expect(() => encodeField(f({ function: 3, register: 0, type: 'uint16' }), -1)).toThrow(/does not fit in uint16/);
-    expect(() => encodeField(f({ function: 3, register: 0, type: 'int16', scale: 0.1 }), 4000)).toThrow(/does not fit in int16/);
-    expect(() => encodeField(f({ function: 3, register: 0, type: 'uint16', map: { 0: 'closed' } }), 'ajar')).toThrow(/not a value of the map/);
+    expect(() => encodeField(f({ function: 3, register: 0, type: 'int16', scale: 0.1 }), 4000)).toThrow(
+      /does not fit in int16/,
+    );
+    expect(() => encodeField(f({ function: 3, register: 0, type: 'uint16', map: { 0: 'closed' } }), 'ajar')).toThrow(
+      /not a value of the map/,
+    );
     expect(() => encodeField(f({ function: 3, register: 0, type: 'uint16' }), true)).toThrow(TypeError);
     expect(() => encodeField(f({ function: 1, register: 0, type: 'bool' }), 1)).toThrow(TypeError);
     expect(() => encodeField(f({ function: 3, register: 0, type: 'float32' }), Number.NaN)).toThrow(TypeError);
   });
 
   it('names the profile and field when a simulator asks for an impossible value', () => {
-    expect(() => writeImage(profiles.get('generic-boiler')!, { pressure_kpa: -5 })).toThrow(/generic-boiler, field pressure_kpa/);
+    expect(() => writeImage(profiles.get('generic-boiler')!, { pressure_kpa: -5 })).toThrow(
+      /generic-boiler, field pressure_kpa/,
+    );
     expect(() => writeImage(profiles.get('generic-boiler')!, { speed: 1 })).toThrow(/no field speed/);
   });
 });
-

@@ -1,5 +1,12 @@
 import type { FieldValue } from '../../../rules/model/reading.js';
-import { fieldSpan, isBitFunction, TYPE_INFO, type FunctionCode, type NumberType, type Order } from '../../profiles/datatypes.js';
+import {
+  fieldSpan,
+  isBitFunction,
+  TYPE_INFO,
+  type FunctionCode,
+  type NumberType,
+  type Order,
+} from '../../profiles/datatypes.js';
 import type { RegisterField, RegisterProfile } from '../../profiles/profile.js';
 
 // Registers ⇄ canonical values, one field at a time, both ways: the gateway decodes what it
@@ -34,8 +41,10 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   }
   const span = fieldSpan(0, field);
   const words = data.slice(0, span.count);
-  if (words.length < span.count || !words.every(isWord)) return bad(`expected ${span.count} 16-bit registers, got ${JSON.stringify(data)}`);
-  const at = (register: number, n: number) => (words as number[]).slice(register - span.start, register - span.start + n);
+  if (words.length < span.count || !words.every(isWord))
+    return bad(`expected ${span.count} 16-bit registers, got ${JSON.stringify(data)}`);
+  const at = (register: number, n: number) =>
+    (words as number[]).slice(register - span.start, register - span.start + n);
 
   if (field.type === 'bit') {
     const word = readNumber('uint16', field.order, at(field.register, 1));
@@ -44,13 +53,19 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   }
   const type = field.type as NumberType;
   const raw = readNumber(type, field.order, at(field.register, TYPE_INFO[type].words));
-  if (field.no_data?.includes(raw)) return { ok: false, error: 'no_data', raw, detail: `${raw} means "no value" on this device` };
+  if (field.no_data?.includes(raw))
+    return { ok: false, error: 'no_data', raw, detail: `${raw} means "no value" on this device` };
   if (!Number.isFinite(raw)) return { ok: false, error: 'not_a_number', raw, detail: `the register holds ${raw}` };
 
   if (field.map) {
     const mapped = field.map[String(raw)];
     if (mapped === undefined) {
-      return { ok: false, error: 'unknown_code', raw, detail: `code ${raw} is not in the map (known: ${Object.keys(field.map).join(', ')})` };
+      return {
+        ok: false,
+        error: 'unknown_code',
+        raw,
+        detail: `code ${raw} is not in the map (known: ${Object.keys(field.map).join(', ')})`,
+      };
     }
     return { ok: true, value: typeof mapped === 'boolean' && field.invert ? !mapped : mapped, raw };
   }
@@ -58,14 +73,28 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   let value = type === 'float32' ? shortestFloat32(raw) : raw;
   let digits = decimalsOf(value);
   if (field.add) {
-    const partRaw = readNumber(field.add.type, field.add.order, at(field.add.register, TYPE_INFO[field.add.type].words));
-    if (!Number.isFinite(partRaw)) return { ok: false, error: 'not_a_number', raw, detail: `the added register ${field.add.register} holds ${partRaw}` };
+    const partRaw = readNumber(
+      field.add.type,
+      field.add.order,
+      at(field.add.register, TYPE_INFO[field.add.type].words),
+    );
+    if (!Number.isFinite(partRaw))
+      return {
+        ok: false,
+        error: 'not_a_number',
+        raw,
+        detail: `the added register ${field.add.register} holds ${partRaw}`,
+      };
     const part = field.add.type === 'float32' ? shortestFloat32(partRaw) : partRaw;
     digits = Math.max(digits, decimalsOf(part));
     value = roundTo(value + part, digits);
   }
-  value = roundTo(value * field.scale + field.offset, Math.max(digits + decimalsOf(field.scale), decimalsOf(field.offset)));
-  if (!Number.isFinite(value)) return { ok: false, error: 'not_a_number', raw, detail: `${raw} × ${field.scale} is not a finite number` };
+  value = roundTo(
+    value * field.scale + field.offset,
+    Math.max(digits + decimalsOf(field.scale), decimalsOf(field.offset)),
+  );
+  if (!Number.isFinite(value))
+    return { ok: false, error: 'not_a_number', raw, detail: `${raw} × ${field.scale} is not a finite number` };
   return { ok: true, value, raw };
 }
 
@@ -75,13 +104,19 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
  * (several flags share one status register), and an `add` part keeps the words between.
  * Throws when the value cannot be represented: a simulator asking for it is a bug.
  */
-export function encodeField(field: RegisterField, value: FieldValue, current?: readonly number[] | readonly boolean[]): number[] | boolean[] {
+export function encodeField(
+  field: RegisterField,
+  value: FieldValue,
+  current?: readonly number[] | readonly boolean[],
+): number[] | boolean[] {
   if (isBitFunction(field.function)) {
     if (typeof value !== 'boolean') throw new TypeError(`expected true/false, got ${JSON.stringify(value)}`);
     return [field.invert ? !value : value];
   }
   const span = fieldSpan(0, field);
-  const words = Array.from({ length: span.count }, (_, i) => (typeof current?.[i] === 'number' ? (current[i] as number) : 0));
+  const words = Array.from({ length: span.count }, (_, i) =>
+    typeof current?.[i] === 'number' ? (current[i] as number) : 0,
+  );
   const put = (register: number, part: number[]) => words.splice(register - span.start, part.length, ...part);
 
   if (field.type === 'bit') {
@@ -96,11 +131,15 @@ export function encodeField(field: RegisterField, value: FieldValue, current?: r
   if (field.map) {
     const wanted = typeof value === 'boolean' && field.invert ? !value : value;
     const code = Object.keys(field.map).find((k) => field.map![k] === wanted);
-    if (code === undefined) throw new RangeError(`${JSON.stringify(value)} is not a value of the map (${Object.values(field.map).join(', ')})`);
+    if (code === undefined)
+      throw new RangeError(
+        `${JSON.stringify(value)} is not a value of the map (${Object.values(field.map).join(', ')})`,
+      );
     put(field.register, writeNumber(type, field.order, Number(code)));
     return words;
   }
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError(`expected a finite number, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new TypeError(`expected a finite number, got ${JSON.stringify(value)}`);
   const raw = (value - field.offset) / field.scale;
   let main = TYPE_INFO[type].integer ? Math.round(raw) : raw;
   if (field.add) {
@@ -137,7 +176,11 @@ export function readImage(image: RegisterImage, fn: FunctionCode, start: number,
 }
 
 /** Writes canonical values into an image with the profile's register map (for simulators and tests). */
-export function writeImage(profile: RegisterProfile, values: Record<string, FieldValue>, image: RegisterImage = emptyImage()): RegisterImage {
+export function writeImage(
+  profile: RegisterProfile,
+  values: Record<string, FieldValue>,
+  image: RegisterImage = emptyImage(),
+): RegisterImage {
   for (const [name, value] of Object.entries(values)) {
     const field = profile.fields[name];
     if (!field) throw new Error(`profile ${profile.name} has no field ${name}`);
@@ -255,7 +298,8 @@ function roundTo(x: number, digits: number): number {
 }
 
 function bitOf(field: RegisterField): number {
-  if (field.bit === undefined) throw new Error('a bit field without a bit number (the profile check should have refused it)');
+  if (field.bit === undefined)
+    throw new Error('a bit field without a bit number (the profile check should have refused it)');
   return field.bit;
 }
 

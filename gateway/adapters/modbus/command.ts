@@ -66,7 +66,13 @@ export function writableFields(device: PolledDevice): string[] {
 const inProgress = new WeakMap<PolledDevice, Promise<unknown>>();
 
 /** Checks, encodes, writes and reads back one field; rejects with a CommandError. */
-export function runCommand(device: PolledDevice, line: CommandLine, field: string, value: FieldValue, clock: Clock): Promise<CommandResult> {
+export function runCommand(
+  device: PolledDevice,
+  line: CommandLine,
+  field: string,
+  value: FieldValue,
+  clock: Clock,
+): Promise<CommandResult> {
   let def: RegisterField;
   try {
     def = checkCommand(device, field, value);
@@ -96,20 +102,37 @@ function checkCommand(device: PolledDevice, field: string, value: FieldValue): R
     );
   }
   const checked = checkFields(device.kind, { [field]: value });
-  if (!checked.ok) throw new CommandError('bad_value', `${field}: ${checked.detail}`, `${field} 的值不可用：${checked.detail}`);
+  if (!checked.ok)
+    throw new CommandError('bad_value', `${field}: ${checked.detail}`, `${field} 的值不可用：${checked.detail}`);
   if (def.type !== 'bit') encode(def, field, value);
   return def;
 }
 
-function encode(def: RegisterField, field: string, value: FieldValue, current?: readonly number[] | readonly boolean[]): number[] | boolean[] {
+function encode(
+  def: RegisterField,
+  field: string,
+  value: FieldValue,
+  current?: readonly number[] | readonly boolean[],
+): number[] | boolean[] {
   try {
     return encodeField(def, value, current);
   } catch (err) {
-    throw new CommandError('bad_value', `${field}: ${(err as Error).message}`, `${field} 的值无法写入设备：${(err as Error).message}`);
+    throw new CommandError(
+      'bad_value',
+      `${field}: ${(err as Error).message}`,
+      `${field} 的值无法写入设备：${(err as Error).message}`,
+    );
   }
 }
 
-async function send(device: PolledDevice, line: CommandLine, def: RegisterField, field: string, value: FieldValue, clock: Clock): Promise<CommandResult> {
+async function send(
+  device: PolledDevice,
+  line: CommandLine,
+  def: RegisterField,
+  field: string,
+  value: FieldValue,
+  clock: Clock,
+): Promise<CommandResult> {
   const span = fieldSpan(device.profile.addressing, def);
   const where = describeSpan(span.function, span.start + device.profile.addressing, span.count, 'en');
   const whereZh = describeSpan(span.function, span.start + device.profile.addressing, span.count, 'zh');
@@ -121,7 +144,11 @@ async function send(device: PolledDevice, line: CommandLine, def: RegisterField,
     try {
       current = await read();
     } catch (err) {
-      throw deviceError(err, `${device.id}: could not read ${where} to change bit ${def.bit}, so nothing was written`, `${device.id}：读取${whereZh}失败，未写入任何内容`);
+      throw deviceError(
+        err,
+        `${device.id}: could not read ${where} to change bit ${def.bit}, so nothing was written`,
+        `${device.id}：读取${whereZh}失败，未写入任何内容`,
+      );
     }
   }
   const encoded = encode(def, field, value, current);
@@ -139,16 +166,46 @@ async function send(device: PolledDevice, line: CommandLine, def: RegisterField,
   const expected = decodeField(def, encoded);
   try {
     const decoded = decodeField(def, await read());
-    if (!decoded.ok) return { deviceId: device.id, field, written: value, readBack: null, confirmed: false, readBackError: `read back: ${decoded.detail}`, at };
-    return { deviceId: device.id, field, written: value, readBack: decoded.value, confirmed: expected.ok && expected.value === decoded.value, at };
+    if (!decoded.ok)
+      return {
+        deviceId: device.id,
+        field,
+        written: value,
+        readBack: null,
+        confirmed: false,
+        readBackError: `read back: ${decoded.detail}`,
+        at,
+      };
+    return {
+      deviceId: device.id,
+      field,
+      written: value,
+      readBack: decoded.value,
+      confirmed: expected.ok && expected.value === decoded.value,
+      at,
+    };
   } catch (err) {
     if (!(err instanceof ModbusRequestError || err instanceof QueueClosedError)) throw err;
-    return { deviceId: device.id, field, written: value, readBack: null, confirmed: false, readBackError: `the device took the write but could not be read back: ${err.message}`, at };
+    return {
+      deviceId: device.id,
+      field,
+      written: value,
+      readBack: null,
+      confirmed: false,
+      readBackError: `the device took the write but could not be read back: ${err.message}`,
+      at,
+    };
   }
 }
 
 function deviceError(err: unknown, what: string, zh: string): Error {
-  if (err instanceof ModbusRequestError || err instanceof QueueClosedError) return new CommandError('device_error', `${what}: ${err.message}`, `${zh}：${err.message}`, err instanceof ModbusRequestError ? err.failure : 'closed');
+  if (err instanceof ModbusRequestError || err instanceof QueueClosedError)
+    return new CommandError(
+      'device_error',
+      `${what}: ${err.message}`,
+      `${zh}：${err.message}`,
+      err instanceof ModbusRequestError ? err.failure : 'closed',
+    );
   return err instanceof Error ? err : new Error(String(err));
 }
 

@@ -15,11 +15,51 @@ describe('resolveModbusDevices', () => {
   it('groups devices by line: one TCP endpoint (host:port), one serial port', () => {
     const lines = resolveModbusDevices(
       [
-        modbusDevice({ id: 'em-1', kind: 'electricity_meter', profile: 'eastron-sdm630', host: '10.0.0.5', unitId: 1, intervalS: 10 }),
-        modbusDevice({ id: 'pump-1', kind: 'pump', profile: 'grundfos-cim', host: '10.0.0.5', port: 502, unitId: 2, intervalS: 5 }),
-        modbusDevice({ id: 'wm-1', kind: 'water_meter', profile: 'tuf-2000m', host: '10.0.0.5', port: 5020, unitId: 1, intervalS: 30 }),
-        modbusDevice({ id: 'wm-2', kind: 'water_meter', profile: 'tuf-2000m', transport: 'rtu', serialPort: '/dev/ttyUSB0', unitId: 3, intervalS: 30 }),
-        modbusDevice({ id: 'wm-3', kind: 'water_meter', profile: 'tuf-2000m', transport: 'rtu', serialPort: '/dev/ttyUSB0', baudRate: 9600, unitId: 4, intervalS: 30 }),
+        modbusDevice({
+          id: 'em-1',
+          kind: 'electricity_meter',
+          profile: 'eastron-sdm630',
+          host: '10.0.0.5',
+          unitId: 1,
+          intervalS: 10,
+        }),
+        modbusDevice({
+          id: 'pump-1',
+          kind: 'pump',
+          profile: 'grundfos-cim',
+          host: '10.0.0.5',
+          port: 502,
+          unitId: 2,
+          intervalS: 5,
+        }),
+        modbusDevice({
+          id: 'wm-1',
+          kind: 'water_meter',
+          profile: 'tuf-2000m',
+          host: '10.0.0.5',
+          port: 5020,
+          unitId: 1,
+          intervalS: 30,
+        }),
+        modbusDevice({
+          id: 'wm-2',
+          kind: 'water_meter',
+          profile: 'tuf-2000m',
+          transport: 'rtu',
+          serialPort: '/dev/ttyUSB0',
+          unitId: 3,
+          intervalS: 30,
+        }),
+        modbusDevice({
+          id: 'wm-3',
+          kind: 'water_meter',
+          profile: 'tuf-2000m',
+          transport: 'rtu',
+          serialPort: '/dev/ttyUSB0',
+          baudRate: 9600,
+          unitId: 4,
+          intervalS: 30,
+        }),
       ],
       profiles,
     );
@@ -37,10 +77,35 @@ describe('resolveModbusDevices', () => {
     try {
       resolveModbusDevices(
         [
-          modbusDevice({ id: 'em-1', kind: 'electricity_meter', profile: 'eastron-sdm63', host: 'h', unitId: 1, intervalS: 10 }),
+          modbusDevice({
+            id: 'em-1',
+            kind: 'electricity_meter',
+            profile: 'eastron-sdm63',
+            host: 'h',
+            unitId: 1,
+            intervalS: 10,
+          }),
           modbusDevice({ id: 'pump-1', kind: 'pump', profile: 'eastron-sdm630', host: 'h', unitId: 2, intervalS: 10 }),
-          modbusDevice({ id: 'wm-1', kind: 'water_meter', profile: 'tuf-2000m', transport: 'rtu', serialPort: '/dev/ttyS1', baudRate: 9600, unitId: 1, intervalS: 10 }),
-          modbusDevice({ id: 'wm-2', kind: 'water_meter', profile: 'tuf-2000m', transport: 'rtu', serialPort: '/dev/ttyS1', baudRate: 19200, unitId: 2, intervalS: 10 }),
+          modbusDevice({
+            id: 'wm-1',
+            kind: 'water_meter',
+            profile: 'tuf-2000m',
+            transport: 'rtu',
+            serialPort: '/dev/ttyS1',
+            baudRate: 9600,
+            unitId: 1,
+            intervalS: 10,
+          }),
+          modbusDevice({
+            id: 'wm-2',
+            kind: 'water_meter',
+            profile: 'tuf-2000m',
+            transport: 'rtu',
+            serialPort: '/dev/ttyS1',
+            baudRate: 19200,
+            unitId: 2,
+            intervalS: 10,
+          }),
         ],
         profiles,
       );
@@ -51,7 +116,9 @@ describe('resolveModbusDevices', () => {
     const problems = (error as ModbusConfigError).problems;
     expect(problems).toHaveLength(3);
     expect(problems[0]).toMatch(/device "em-1": no register profile "eastron-sdm63" \(known: .*eastron-sdm630/);
-    expect(problems[1]).toBe('device "pump-1" has kind pump, but profile "eastron-sdm630" is for kind electricity_meter');
+    expect(problems[1]).toBe(
+      'device "pump-1" has kind pump, but profile "eastron-sdm630" is for kind electricity_meter',
+    );
     expect(problems[2]).toMatch(/device "wm-2": \/dev\/ttyS1 runs at 9600 baud for "wm-1", not 19200/);
     expect((error as Error).message).toContain('Modbus devices cannot be polled');
   });

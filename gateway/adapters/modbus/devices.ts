@@ -33,7 +33,12 @@ export interface PolledDevice {
  */
 export function watchedClosely(d: Pick<ModbusDeviceConfig, 'kind' | 'circuit' | 'role' | 'watch_closely'>): boolean {
   if (d.watch_closely !== undefined) return d.watch_closely;
-  return (d.kind === 'electricity_meter' && d.circuit === 'incomer') || d.kind === 'lift' || d.kind === 'level_sensor' || (d.kind === 'pump' && d.role === 'sump');
+  return (
+    (d.kind === 'electricity_meter' && d.circuit === 'incomer') ||
+    d.kind === 'lift' ||
+    d.kind === 'level_sensor' ||
+    (d.kind === 'pump' && d.role === 'sump')
+  );
 }
 
 export interface Line {
@@ -50,7 +55,10 @@ export class ModbusConfigError extends Error {
 }
 
 /** Resolves profiles and lines; throws ModbusConfigError listing every problem. */
-export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], profiles: ReadonlyMap<string, RegisterProfile>): Map<string, Line> {
+export function resolveModbusDevices(
+  devices: readonly ModbusDeviceConfig[],
+  profiles: ReadonlyMap<string, RegisterProfile>,
+): Map<string, Line> {
   const problems: string[] = [];
   const lines = new Map<string, Line>();
   const ids = new Set<string>();
@@ -60,7 +68,9 @@ export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], pro
     ids.add(d.id);
     const profile = profiles.get(d.profile);
     if (!profile) {
-      problems.push(`${who}: no register profile "${d.profile}" (known: ${[...profiles.keys()].sort().join(', ') || 'none'}; profiles live in gateway/profiles/)`);
+      problems.push(
+        `${who}: no register profile "${d.profile}" (known: ${[...profiles.keys()].sort().join(', ') || 'none'}; profiles live in gateway/profiles/)`,
+      );
       continue;
     }
     if (profile.kind !== d.kind) {
@@ -84,9 +94,16 @@ export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], pro
     }
     const name = describeTarget(target);
     let line = lines.get(name);
-    if (line && line.target.transport === 'rtu' && target.transport === 'rtu' && line.target.baudRate !== target.baudRate) {
+    if (
+      line &&
+      line.target.transport === 'rtu' &&
+      target.transport === 'rtu' &&
+      line.target.baudRate !== target.baudRate
+    ) {
       const others = line.devices.map((x) => `"${x.id}"`).join(', ');
-      problems.push(`${who}: ${target.path} runs at ${line.target.baudRate} baud for ${others}, not ${target.baudRate}: one serial line has one speed`);
+      problems.push(
+        `${who}: ${target.path} runs at ${line.target.baudRate} baud for ${others}, not ${target.baudRate}: one serial line has one speed`,
+      );
       continue;
     }
     if (!line) {

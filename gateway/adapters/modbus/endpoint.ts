@@ -50,12 +50,25 @@ export class Endpoint {
   }
 
   /** One read, after the requests queued before it (a failing device passes `low`). */
-  read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number, priority: Priority): Promise<number[] | boolean[]> {
+  read(
+    unitId: number,
+    fn: FunctionCode,
+    start: number,
+    count: number,
+    timeoutMs: number,
+    priority: Priority,
+  ): Promise<number[] | boolean[]> {
     return this.queue.run(() => this.watched(this.link.read(unitId, fn, start, count, timeoutMs)), priority);
   }
 
   /** One write, ahead of every poll waiting for the line (a person is waiting for it). */
-  write(unitId: number, table: 1 | 3, start: number, values: readonly number[] | readonly boolean[], timeoutMs: number): Promise<void> {
+  write(
+    unitId: number,
+    table: 1 | 3,
+    start: number,
+    values: readonly number[] | readonly boolean[],
+    timeoutMs: number,
+  ): Promise<void> {
     return this.queue.run(() => this.watched(this.link.write(unitId, table, start, values, timeoutMs)), 'high');
   }
 
@@ -104,7 +117,9 @@ export class Endpoint {
       this.link.reset('reopened after a timeout (stale bytes on a serial line)');
     } else if (reconnectAfterTimeouts > 0 && this.timeoutsInARow >= reconnectAfterTimeouts) {
       this.timeoutsInARow = 0;
-      this.link.reset(`reconnecting: ${reconnectAfterTimeouts} requests in a row got no answer (half-open connection?)`);
+      this.link.reset(
+        `reconnecting: ${reconnectAfterTimeouts} requests in a row got no answer (half-open connection?)`,
+      );
     }
   }
 }

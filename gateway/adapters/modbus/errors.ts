@@ -36,7 +36,11 @@ export function classify(err: unknown): ModbusRequestError {
   const e = (err ?? {}) as { message?: unknown; modbusCode?: unknown; errno?: unknown; code?: unknown };
   const message = typeof e.message === 'string' && e.message ? e.message : String(err);
   if (typeof e.modbusCode === 'number') {
-    return new ModbusRequestError('exception', `Modbus exception ${e.modbusCode} (${EXCEPTIONS[e.modbusCode] ?? 'unknown'})`, e.modbusCode);
+    return new ModbusRequestError(
+      'exception',
+      `Modbus exception ${e.modbusCode} (${EXCEPTIONS[e.modbusCode] ?? 'unknown'})`,
+      e.modbusCode,
+    );
   }
   if (e.errno === 'ETIMEDOUT') return new ModbusRequestError('timeout', message);
   const code = typeof e.code === 'string' ? e.code : typeof e.errno === 'string' ? e.errno : '';

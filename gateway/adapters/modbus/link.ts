@@ -14,8 +14,7 @@ import type { Timers } from './timers.js';
 // armed at all, which also keeps it from putting an idle timeout on the socket.
 
 export type LinkTarget =
-  | { transport: 'tcp'; host: string; port: number }
-  | { transport: 'rtu'; path: string; baudRate: number };
+  { transport: 'tcp'; host: string; port: number } | { transport: 'rtu'; path: string; baudRate: number };
 
 export interface LinkOptions {
   timers: Timers;
@@ -61,12 +60,21 @@ export class ModbusLink {
   }
 
   /** One read request; rejects with a ModbusRequestError. */
-  read(unitId: number, fn: FunctionCode, start: number, count: number, timeoutMs: number): Promise<number[] | boolean[]> {
+  read(
+    unitId: number,
+    fn: FunctionCode,
+    start: number,
+    count: number,
+    timeoutMs: number,
+  ): Promise<number[] | boolean[]> {
     return this.request(unitId, timeoutMs, (client, done) => {
       const got: ReadCallback = (err, res) => {
         if (err) return done(err);
         const data = res?.data ?? [];
-        if (data.length < count) return done(new ModbusRequestError('protocol', `asked unit ${unitId} for ${count} values, got ${data.length}`));
+        if (data.length < count)
+          return done(
+            new ModbusRequestError('protocol', `asked unit ${unitId} for ${count} values, got ${data.length}`),
+          );
         done(undefined, data.slice(0, count) as number[] | boolean[]);
       };
       // The callback API takes the unit id per request: no shared setID state between requests.
@@ -84,7 +92,13 @@ export class ModbusLink {
   }
 
   /** Writes coils (FC05 one, FC15 several) or holding registers (FC06 one, FC16 several); rejects with a ModbusRequestError. */
-  async write(unitId: number, table: 1 | 3, start: number, values: readonly number[] | readonly boolean[], timeoutMs: number): Promise<void> {
+  async write(
+    unitId: number,
+    table: 1 | 3,
+    start: number,
+    values: readonly number[] | readonly boolean[],
+    timeoutMs: number,
+  ): Promise<void> {
     await this.request(unitId, timeoutMs, (client, done) => {
       const ok = (err: unknown) => done(err ?? undefined, []);
       if (table === 1) {
@@ -100,7 +114,11 @@ export class ModbusLink {
   }
 
   /** Sends one request with a timeout; a connection error releases the socket. */
-  private async request(unitId: number, timeoutMs: number, send: (client: ModbusRTU, done: (err: unknown, data?: number[] | boolean[]) => void) => void): Promise<number[] | boolean[]> {
+  private async request(
+    unitId: number,
+    timeoutMs: number,
+    send: (client: ModbusRTU, done: (err: unknown, data?: number[] | boolean[]) => void) => void,
+  ): Promise<number[] | boolean[]> {
     const client = await this.open();
     const { timers } = this.opts;
     return new Promise<number[] | boolean[]>((resolve, reject) => {
@@ -120,9 +138,14 @@ export class ModbusLink {
       const abort = (err: ModbusRequestError) => finish(err);
       this.inFlight.add(abort);
       // Armed before the request is written: a write that fails at once calls finish() synchronously.
-      const timer = timers.setTimeout(() => finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = timers.setTimeout(
+        () => finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       try {
-        send(client, (err, data) => (err ? finish(err instanceof ModbusRequestError ? err : classify(err)) : finish(undefined, data ?? [])));
+        send(client, (err, data) =>
+          err ? finish(err instanceof ModbusRequestError ? err : classify(err)) : finish(undefined, data ?? []),
+        );
       } catch (err) {
         finish(classify(err));
       }
@@ -170,7 +193,11 @@ export class ModbusLink {
         target.transport === 'tcp'
           ? client.connectTCP(target.host, { port: target.port })
           : client.connectRTUBuffered(target.path, { baudRate: target.baudRate });
-      await this.within(opening, this.opts.connectTimeoutMs, `could not connect within ${this.opts.connectTimeoutMs} ms`);
+      await this.within(
+        opening,
+        this.opts.connectTimeoutMs,
+        `could not connect within ${this.opts.connectTimeoutMs} ms`,
+      );
     } catch (err) {
       dispose(client, target);
       const e = classify(err);

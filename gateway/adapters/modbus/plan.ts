@@ -45,7 +45,12 @@ export function planReads(profile: RegisterProfile): ReadRequest[] {
     const close = () => {
       if (!open) return;
       const { start, end, members } = open;
-      requests.push({ function: fn, start, count: end - start, fields: members.map((m) => ({ name: m.name, offset: m.start - start, count: m.count })) });
+      requests.push({
+        function: fn,
+        start,
+        count: end - start,
+        fields: members.map((m) => ({ name: m.name, offset: m.start - start, count: m.count })),
+      });
     };
     for (const span of spans) {
       const spanEnd = span.start + span.count;
@@ -68,7 +73,11 @@ export function planReads(profile: RegisterProfile): ReadRequest[] {
 }
 
 /** Decodes every field of one request from the data its response carried. */
-export function decodeReadResult(profile: RegisterProfile, request: ReadRequest, data: readonly number[] | readonly boolean[]): Record<string, Decoded> {
+export function decodeReadResult(
+  profile: RegisterProfile,
+  request: ReadRequest,
+  data: readonly number[] | readonly boolean[],
+): Record<string, Decoded> {
   const out: Record<string, Decoded> = {};
   for (const f of request.fields) {
     const field = profile.fields[f.name];

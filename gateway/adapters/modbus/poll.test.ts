@@ -52,11 +52,28 @@ describe('pollDevice', () => {
 
   it('leaves out a field with an unknown status code and keeps the rest', async () => {
     const p = profile('generic-lift-terminal');
-    const image = writeImage(p, { floor: 7, direction: 'up', door: 'closed', in_door_zone: true, occupied: false, alarm_button: false, mode: 'normal', fault_code: 0 });
+    const image = writeImage(p, {
+      floor: 7,
+      direction: 'up',
+      door: 'closed',
+      in_door_zone: true,
+      occupied: false,
+      alarm_button: false,
+      mode: 'normal',
+      fault_code: 0,
+    });
     image[3].set(1, 7); // direction code 7: not in the map
     const result = await pollDevice('lift', p, planReads(p), device(image).read);
     expect(result.answered).toBe(true);
-    expect(result.fields).toEqual({ floor: 7, door: 'closed', in_door_zone: true, occupied: false, alarm_button: false, mode: 'normal', fault_code: 0 });
+    expect(result.fields).toEqual({
+      floor: 7,
+      door: 'closed',
+      in_door_zone: true,
+      occupied: false,
+      alarm_button: false,
+      mode: 'normal',
+      fault_code: 0,
+    });
     expect(result.problems).toEqual([expect.objectContaining({ field: 'direction', error: 'unknown_code', raw: 7 })]);
   });
 
@@ -75,10 +92,26 @@ describe('pollDevice', () => {
 
   it('reports no_data (a sensor the pump does not have) as a problem, not a value', async () => {
     const p = profile('grundfos-cim');
-    const image = writeImage(p, { run_command: true, running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
+    const image = writeImage(p, {
+      run_command: true,
+      running: true,
+      fault: false,
+      warning: false,
+      alarm_code: 0,
+      pressure_kpa: 250,
+      current_a: 3.2,
+    });
     image[4].set(301, 0xffff);
     const result = await pollDevice('pump', p, planReads(p), device(image).read);
-    expect(result.fields).toEqual({ run_command: true, running: true, fault: false, warning: false, alarm_code: 0, pressure_kpa: 250, current_a: 3.2 });
+    expect(result.fields).toEqual({
+      run_command: true,
+      running: true,
+      fault: false,
+      warning: false,
+      alarm_code: 0,
+      pressure_kpa: 250,
+      current_a: 3.2,
+    });
     expect(result.problems).toEqual([expect.objectContaining({ field: 'flow_m3h', error: 'no_data' })]);
   });
 

@@ -38,7 +38,12 @@ export interface PollResult {
   abandoned: number;
 }
 
-export async function pollDevice(kind: DeviceKind, profile: RegisterProfile, plan: readonly ReadRequest[], read: ReadFn): Promise<PollResult> {
+export async function pollDevice(
+  kind: DeviceKind,
+  profile: RegisterProfile,
+  plan: readonly ReadRequest[],
+  read: ReadFn,
+): Promise<PollResult> {
   const requests: RequestOutcome[] = [];
   const problems: FieldProblem[] = [];
   const decoded: Record<string, FieldValue> = {};
@@ -61,7 +66,13 @@ export async function pollDevice(kind: DeviceKind, profile: RegisterProfile, pla
     requests.push({ request });
     for (const [name, d] of Object.entries(decodeReadResult(profile, request, data))) {
       if (d.ok) decoded[name] = d.value;
-      else problems.push({ field: name, error: d.error, detail: d.detail, ...(d.raw !== undefined ? { raw: d.raw } : {}) });
+      else
+        problems.push({
+          field: name,
+          error: d.error,
+          detail: d.detail,
+          ...(d.raw !== undefined ? { raw: d.raw } : {}),
+        });
     }
   }
   const fields: Record<string, FieldValue> = {};

@@ -34,7 +34,8 @@ export class RequestQueue {
 
   /** `maxInFlight` = requests on the wire at once: 1 on a serial line. */
   constructor(readonly maxInFlight = 1) {
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${maxInFlight}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1)
+      throw new RangeError(`maxInFlight must be a whole number ≥ 1, got ${maxInFlight}`);
   }
 
   /** Runs `task` when the line is free; settles as the task does. */
@@ -58,7 +59,8 @@ export class RequestQueue {
   /** Refuses new requests and fails the waiting ones; those on the wire finish on their own. */
   close(reason = 'the Modbus adapter is stopping'): void {
     this.closedReason = reason;
-    for (const w of [...this.waiting.high.splice(0), ...this.waiting.normal.splice(0), ...this.waiting.low.splice(0)]) w.reject(new QueueClosedError(reason));
+    for (const w of [...this.waiting.high.splice(0), ...this.waiting.normal.splice(0), ...this.waiting.low.splice(0)])
+      w.reject(new QueueClosedError(reason));
   }
 
   private dispatchSoon(): void {

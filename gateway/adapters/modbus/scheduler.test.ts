@@ -107,7 +107,10 @@ describe('PollSchedule', () => {
 
   it('a timer that fires a little before its slot (libuv measures from a cached loop time) neither repeats nor skips the slot', async () => {
     const time = new FakeTime(T0);
-    const early = { setTimeout: (fn: () => void, ms: number) => time.setTimeout(fn, Math.max(0, ms - 1)), clearTimeout: (h: unknown) => time.clearTimeout(h) };
+    const early = {
+      setTimeout: (fn: () => void, ms: number) => time.setTimeout(fn, Math.max(0, ms - 1)),
+      clearTimeout: (h: unknown) => time.clearTimeout(h),
+    };
     const starts: number[] = [];
     const schedule = new PollSchedule({
       intervalMs: 200,
@@ -126,7 +129,12 @@ describe('PollSchedule', () => {
   });
 
   it('stops: no poll after stop(), and a poll ending after stop() arms nothing', async () => {
-    const { time, starts, schedule } = setup({ intervalMs: 1000, maxBackoffMs: 8000, pollMs: 500, answers: () => false });
+    const { time, starts, schedule } = setup({
+      intervalMs: 1000,
+      maxBackoffMs: 8000,
+      pollMs: 500,
+      answers: () => false,
+    });
     schedule.start();
     await time.advance(100);
     schedule.stop();
@@ -138,6 +146,8 @@ describe('PollSchedule', () => {
 
   it('refuses an interval of 0', () => {
     const time = new FakeTime();
-    expect(() => new PollSchedule({ intervalMs: 0, maxBackoffMs: 1, clock: time, timers: time, poll: async () => true })).toThrow(/interval/);
+    expect(
+      () => new PollSchedule({ intervalMs: 0, maxBackoffMs: 1, clock: time, timers: time, poll: async () => true }),
+    ).toThrow(/interval/);
   });
 });

@@ -102,9 +102,7 @@ export class PollSchedule {
     } catch {
       outcome = Promise.resolve(false);
     }
-    void outcome
-      .catch(() => false)
-      .then((answered) => this.finished(slot, answered));
+    void outcome.catch(() => false).then((answered) => this.finished(slot, answered));
   }
 
   private finished(slot: number, answered: boolean): void {

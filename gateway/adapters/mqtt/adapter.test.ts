@@ -18,7 +18,9 @@ import { TopicDirectory } from './topics.js';
 
 const PASSWORD = 'correct horse';
 const TOPIC = 'dutyroom/s1/wm-1/reading';
-const devices = [{ id: 'wm-1', kind: 'water_meter', profile: 'canonical', connection: {} }] as unknown as MqttDeviceConfig[];
+const devices = [
+  { id: 'wm-1', kind: 'water_meter', profile: 'canonical', connection: {} },
+] as unknown as MqttDeviceConfig[];
 const topics = new TopicDirectory('s1', devices, loadPayloadProfiles());
 
 let broker: RunningBroker;

@@ -125,7 +125,8 @@ export class MqttAdapter implements HealthSource {
       }
     });
     client.on('close', () => {
-      if (this.connected && this.client) opts.logger.warn({ url: redact(opts.url) }, 'MQTT adapter disconnected; reconnecting');
+      if (this.connected && this.client)
+        opts.logger.warn({ url: redact(opts.url) }, 'MQTT adapter disconnected; reconnecting');
       this.connected = false;
       this.ready = false;
     });
@@ -151,7 +152,11 @@ export class MqttAdapter implements HealthSource {
       pending.then(
         (outcome) => {
           if (packet.qos === 0 || !notKept(outcome)) return callback();
-          this.warn.warn('not_kept', { topic: packet.topic }, 'MQTT adapter: a message not kept is not acknowledged; reconnecting so the broker sends it again');
+          this.warn.warn(
+            'not_kept',
+            { topic: packet.topic },
+            'MQTT adapter: a message not kept is not acknowledged; reconnecting so the broker sends it again',
+          );
           client.stream.destroy();
           callback(new Error('not kept: the spool cannot take it now'));
         },
@@ -176,7 +181,11 @@ export class MqttAdapter implements HealthSource {
     this.countReceived(decoded.readings.length + decoded.rejections.length);
     for (const r of decoded.rejections) {
       opts.metrics.reject('mqtt', r.reason);
-      this.warn.warn(`mqtt_${r.reason}`, { reason: r.reason, topic, device: device?.id }, `MQTT payload refused (${r.reason}): ${r.detail}`);
+      this.warn.warn(
+        `mqtt_${r.reason}`,
+        { reason: r.reason, topic, device: device?.id },
+        `MQTT payload refused (${r.reason}): ${r.detail}`,
+      );
     }
     const { readings } = decoded;
     if (readings.length === 1) return emit(readings[0]!);
@@ -208,16 +217,27 @@ export class MqttAdapter implements HealthSource {
   async waitReady(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!(this.ready && (this.opts.local || this.client?.connected))) {
-      if (Date.now() > deadline) throw new Error(`MQTT adapter not connected to ${redact(this.opts.url)} after ${timeoutMs} ms: ${this.lastError ?? 'no answer'}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `MQTT adapter not connected to ${redact(this.opts.url)} after ${timeoutMs} ms: ${this.lastError ?? 'no answer'}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 
   health(): ComponentHealth {
-    if (this.opts.local) return this.ready ? { status: 'ok', broker: 'embedded (in-process)', messages: this.messages } : { status: 'down', broker: 'embedded (in-process)', detail: 'stopped', messages: this.messages };
+    if (this.opts.local)
+      return this.ready
+        ? { status: 'ok', broker: 'embedded (in-process)', messages: this.messages }
+        : { status: 'down', broker: 'embedded (in-process)', detail: 'stopped', messages: this.messages };
     return this.ready
       ? { status: 'ok', broker: redact(this.opts.url), messages: this.messages }
-      : { status: 'down', broker: redact(this.opts.url), detail: `${this.connected ? 'connected but not subscribed' : 'not connected to the MQTT broker'}${this.lastError ? `: ${this.lastError}` : ''}`, messages: this.messages };
+      : {
+          status: 'down',
+          broker: redact(this.opts.url),
+          detail: `${this.connected ? 'connected but not subscribed' : 'not connected to the MQTT broker'}${this.lastError ? `: ${this.lastError}` : ''}`,
+          messages: this.messages,
+        };
   }
 
   async stop(): Promise<void> {

@@ -27,14 +27,18 @@ const cases = readdirSync(dir)
 describe('MQTT payload decoding (golden cases)', () => {
   it.each(cases)('%s', (_file, c) => {
     const received = Date.parse(c.received_at ?? '2026-11-22T00:00:05Z');
-    const device = c.device ? { id: c.device.id, kind: c.device.kind, profile: profiles.get(c.device.profile)! } : undefined;
+    const device = c.device
+      ? { id: c.device.id, kind: c.device.kind, profile: profiles.get(c.device.profile)! }
+      : undefined;
     const out = decodeMessage(c.topic, Buffer.from(c.payload), device, () => received, {
       maxPayloadBytes: c.max_payload_bytes ?? 65536,
       oldest: received - 7 * 86_400_000,
       newest: received + 300_000,
       maxBatch: 1000,
     });
-    expect(out.readings.map((r) => ({ ts: new Date(r.ts).toISOString(), quality: r.quality, fields: r.fields }))).toEqual(c.expect.readings ?? []);
+    expect(
+      out.readings.map((r) => ({ ts: new Date(r.ts).toISOString(), quality: r.quality, fields: r.fields })),
+    ).toEqual(c.expect.readings ?? []);
     expect(out.rejections.map((r) => r.reason)).toEqual(c.expect.rejections ?? []);
     for (const r of out.readings) expect(r).toMatchObject({ deviceId: c.device!.id, kind: c.device!.kind });
     for (const r of out.rejections) expect(r.detail).toContain(c.topic);
@@ -49,13 +53,23 @@ describe('MQTT payload decoding (golden cases)', () => {
   it('stamps each item of an array without a time separately', () => {
     let t = 1000;
     const device = { id: 'm', kind: 'water_meter' as const, profile: profiles.get('canonical')! };
-    const out = decodeMessage('x', Buffer.from('[{"total_m3":1},{"total_m3":2}]'), device, () => t++, { maxPayloadBytes: 1e6, oldest: 0, newest: 1e15, maxBatch: 10 });
+    const out = decodeMessage('x', Buffer.from('[{"total_m3":1},{"total_m3":2}]'), device, () => t++, {
+      maxPayloadBytes: 1e6,
+      oldest: 0,
+      newest: 1e15,
+      maxBatch: 10,
+    });
     expect(out.readings.map((r) => r.ts)).toEqual([1000, 1001]);
   });
 
   it('refuses an array larger than the batch limit as oversized', () => {
     const device = { id: 'm', kind: 'water_meter' as const, profile: profiles.get('canonical')! };
-    const out = decodeMessage('x', Buffer.from(JSON.stringify(Array(11).fill({ total_m3: 1 }))), device, () => 1, { maxPayloadBytes: 1e6, oldest: 0, newest: 1e15, maxBatch: 10 });
+    const out = decodeMessage('x', Buffer.from(JSON.stringify(Array(11).fill({ total_m3: 1 }))), device, () => 1, {
+      maxPayloadBytes: 1e6,
+      oldest: 0,
+      newest: 1e15,
+      maxBatch: 10,
+    });
     expect(out.rejections.map((r) => r.reason)).toEqual(['oversized']);
     expect(out.readings).toEqual([]);
   });
@@ -69,7 +83,8 @@ describe('parseTimestamp', () => {
     expect(parseTimestamp(1795305600)).toBe(1795305600000);
   });
   it('refuses naive local times, garbage and non-positive numbers', () => {
-    for (const v of ['2026-11-22T08:00:00', 'yesterday', '', 0, -5, Number.NaN, true, null, {}]) expect(parseTimestamp(v)).toBeUndefined();
+    for (const v of ['2026-11-22T08:00:00', 'yesterday', '', 0, -5, Number.NaN, true, null, {}])
+      expect(parseTimestamp(v)).toBeUndefined();
   });
 });
 

@@ -1,5 +1,12 @@
 import type { DeviceKind } from '../../../rules/model/fields.js';
-import { checkFields, QUALITIES, type FieldValue, type Quality, type Reading, type RejectReason } from '../../../rules/model/reading.js';
+import {
+  checkFields,
+  QUALITIES,
+  type FieldValue,
+  type Quality,
+  type Reading,
+  type RejectReason,
+} from '../../../rules/model/reading.js';
 import type { PayloadProfile } from './profile.js';
 
 /** What the decoder needs to know about the device a topic belongs to. */
@@ -43,7 +50,10 @@ export function decodeMessage(
   stamp: () => number,
   limits: DecodeLimits,
 ): Decoded {
-  const reject = (reason: RejectReason, detail: string): Decoded => ({ readings: [], rejections: [{ reason, detail }] });
+  const reject = (reason: RejectReason, detail: string): Decoded => ({
+    readings: [],
+    rejections: [{ reason, detail }],
+  });
   if (payload.length > limits.maxPayloadBytes) {
     return reject('oversized', `${topic}: ${payload.length} bytes > limit ${limits.maxPayloadBytes}`);
   }
@@ -56,7 +66,8 @@ export function decodeMessage(
   }
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) return reject('no_fields', `${topic}: empty array`);
-  if (items.length > limits.maxBatch) return reject('oversized', `${topic}: ${items.length} readings in one message > ${limits.maxBatch}`);
+  if (items.length > limits.maxBatch)
+    return reject('oversized', `${topic}: ${items.length} readings in one message > ${limits.maxBatch}`);
 
   const out: Decoded = { readings: [], rejections: [] };
   for (const item of items) {
@@ -67,9 +78,17 @@ export function decodeMessage(
   return out;
 }
 
-function decodeItem(item: unknown, device: TopicDevice, stamp: () => number, limits: DecodeLimits): Reading | Rejection {
+function decodeItem(
+  item: unknown,
+  device: TopicDevice,
+  stamp: () => number,
+  limits: DecodeLimits,
+): Reading | Rejection {
   if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-    return { reason: 'bad_shape', detail: `expected a JSON object, got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}` };
+    return {
+      reason: 'bad_shape',
+      detail: `expected a JSON object, got ${item === null ? 'null' : Array.isArray(item) ? 'an array' : typeof item}`,
+    };
   }
   const obj = item as Record<string, unknown>;
   const { profile } = device;
@@ -78,9 +97,16 @@ function decodeItem(item: unknown, device: TopicDevice, stamp: () => number, lim
   const tsKey = profile.timestamp?.field;
   if (tsKey !== undefined && obj[tsKey] !== undefined) {
     const parsed = parseTimestamp(obj[tsKey]);
-    if (parsed === undefined) return { reason: 'bad_timestamp', detail: `${tsKey}=${JSON.stringify(obj[tsKey])} is not a time (ISO-8601 with a zone, or epoch ms/s)` };
+    if (parsed === undefined)
+      return {
+        reason: 'bad_timestamp',
+        detail: `${tsKey}=${JSON.stringify(obj[tsKey])} is not a time (ISO-8601 with a zone, or epoch ms/s)`,
+      };
     if (parsed < limits.oldest || parsed > limits.newest) {
-      return { reason: 'bad_timestamp', detail: `${tsKey}=${new Date(parsed).toISOString()} is outside the accepted window ${new Date(limits.oldest).toISOString()} … ${new Date(limits.newest).toISOString()}` };
+      return {
+        reason: 'bad_timestamp',
+        detail: `${tsKey}=${new Date(parsed).toISOString()} is outside the accepted window ${new Date(limits.oldest).toISOString()} … ${new Date(limits.newest).toISOString()}`,
+      };
     }
     ts = parsed;
   }
@@ -116,20 +142,32 @@ function mappedFields(
     if (key === tsKey) continue;
     const m = profile.fields[key];
     if (!m) {
-      if (profile.unknown_keys === 'reject') return { rejection: { reason: 'unknown_field', detail: `${key} is not in payload profile ${profile.name}` } };
+      if (profile.unknown_keys === 'reject')
+        return { rejection: { reason: 'unknown_field', detail: `${key} is not in payload profile ${profile.name}` } };
       continue;
     }
     let value = obj[key];
     if (value === null || value === undefined) continue; // zigbee2mqtt sends null for "unknown yet"
     if (m.map) {
       const mapped = m.map[String(value)];
-      if (mapped === undefined) return { rejection: { reason: 'bad_type', detail: `${key}=${JSON.stringify(value)} has no mapping in profile ${profile.name}` } };
+      if (mapped === undefined)
+        return {
+          rejection: {
+            reason: 'bad_type',
+            detail: `${key}=${JSON.stringify(value)} has no mapping in profile ${profile.name}`,
+          },
+        };
       value = mapped;
     }
     if (typeof value === 'boolean' && m.invert) value = !value;
     if (typeof value === 'number' && (m.scale !== 1 || m.offset !== 0)) value = value * m.scale + m.offset;
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string') {
-      return { rejection: { reason: 'bad_type', detail: `${key}: expected a number, boolean or string, got ${Array.isArray(value) ? 'an array' : typeof value}` } };
+      return {
+        rejection: {
+          reason: 'bad_type',
+          detail: `${key}: expected a number, boolean or string, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+        },
+      };
     }
     fields[m.to] = value;
   }

@@ -41,7 +41,9 @@ export const PROFILES_DIR = projectPath('gateway', 'adapters', 'mqtt', 'profiles
 /** Loads and checks every profile file; a broken profile stops the gateway with its file named. */
 export function loadPayloadProfiles(dir = PROFILES_DIR): Map<string, PayloadProfile> {
   const out = new Map<string, PayloadProfile>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const where = join(dir, file);
     const parsed = profileSchema.safeParse(parse(readFileSync(where, 'utf8')));
     if (!parsed.success) {
@@ -49,10 +51,12 @@ export function loadPayloadProfiles(dir = PROFILES_DIR): Map<string, PayloadProf
       throw new Error(`payload profile ${where}: ${detail}`);
     }
     const profile = parsed.data;
-    if (`${profile.name}.yaml` !== file) throw new Error(`payload profile ${where}: name "${profile.name}" must match the file name`);
+    if (`${profile.name}.yaml` !== file)
+      throw new Error(`payload profile ${where}: name "${profile.name}" must match the file name`);
     for (const [key, m] of Object.entries(profile.fields)) {
       for (const kind of profile.kinds) {
-        if (!FIELDS[kind][m.to]) throw new Error(`payload profile ${where}: fields.${key}.to "${m.to}" is not a ${kind} field`);
+        if (!FIELDS[kind][m.to])
+          throw new Error(`payload profile ${where}: fields.${key}.to "${m.to}" is not a ${kind} field`);
       }
     }
     out.set(profile.name, profile);

@@ -27,8 +27,16 @@ const PATH = process.env.INVARIANT_PATH;
 export const TIMEOUT_MS = 60_000 + RUNS * 150;
 export const params = { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}), ...(PATH ? { path: PATH } : {}) };
 
-const site = parse(readFileSync(fileURLToPath(new URL('../testcases/site.yaml', import.meta.url)), 'utf8')) as { site: string; timezone: string; devices: (Omit<DeviceFacts, 'vacant'> & { vacant?: boolean })[] };
-export const facts: SiteFacts = { site: site.site, timezone: site.timezone, devices: new Map(site.devices.map((d) => [d.id, { vacant: false, ...d }])) };
+const site = parse(readFileSync(fileURLToPath(new URL('../testcases/site.yaml', import.meta.url)), 'utf8')) as {
+  site: string;
+  timezone: string;
+  devices: (Omit<DeviceFacts, 'vacant'> & { vacant?: boolean })[];
+};
+export const facts: SiteFacts = {
+  site: site.site,
+  timezone: site.timezone,
+  devices: new Map(site.devices.map((d) => [d.id, { vacant: false, ...d }])),
+};
 export const playbooks = loadPlaybooks();
 export const ALERT_ROLES = ['duty_manager', 'engineering_manager'] as const;
 export const START = Date.parse('2026-12-01T10:00:00+08:00');
@@ -42,15 +50,96 @@ export const PUMPS = ids('pump');
 export const ALL = [...facts.devices.keys()];
 
 export const LIFT_STATES: Record<string, Record<string, FieldValue>> = {
-  level_closed: { floor: 1, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: false, alarm_button: false, mode: 'normal', fault_code: 0 },
-  level_open: { floor: 3, direction: 'stopped', in_door_zone: true, door: 'open', occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 },
-  moving: { floor: 5, direction: 'up', in_door_zone: false, door: 'closed', occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 },
-  trapped_between: { floor: 7, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 },
-  shut_in_at_floor: { floor: 2, direction: 'stopped', in_door_zone: true, door: 'closed', occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 },
-  stuck_with_fault: { floor: 4, direction: 'stopped', in_door_zone: true, door: 'open', occupied: false, alarm_button: false, mode: 'normal', fault_code: 30 },
-  alarm_button: { floor: 9, direction: 'stopped', in_door_zone: false, door: 'closed', occupied: true, alarm_button: true, mode: 'normal', fault_code: 0 },
-  inspection: { floor: 1, direction: 'stopped', in_door_zone: true, door: 'open', occupied: false, alarm_button: false, mode: 'inspection', fault_code: 0 },
-  door_open_moving: { floor: 6, direction: 'down', in_door_zone: false, door: 'open', occupied: true, alarm_button: false, mode: 'normal', fault_code: 0 },
+  level_closed: {
+    floor: 1,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'closed',
+    occupied: false,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  level_open: {
+    floor: 3,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'open',
+    occupied: true,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  moving: {
+    floor: 5,
+    direction: 'up',
+    in_door_zone: false,
+    door: 'closed',
+    occupied: true,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  trapped_between: {
+    floor: 7,
+    direction: 'stopped',
+    in_door_zone: false,
+    door: 'closed',
+    occupied: true,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  shut_in_at_floor: {
+    floor: 2,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'closed',
+    occupied: true,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  stuck_with_fault: {
+    floor: 4,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'open',
+    occupied: false,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 30,
+  },
+  alarm_button: {
+    floor: 9,
+    direction: 'stopped',
+    in_door_zone: false,
+    door: 'closed',
+    occupied: true,
+    alarm_button: true,
+    mode: 'normal',
+    fault_code: 0,
+  },
+  inspection: {
+    floor: 1,
+    direction: 'stopped',
+    in_door_zone: true,
+    door: 'open',
+    occupied: false,
+    alarm_button: false,
+    mode: 'inspection',
+    fault_code: 0,
+  },
+  door_open_moving: {
+    floor: 6,
+    direction: 'down',
+    in_door_zone: false,
+    door: 'open',
+    occupied: true,
+    alarm_button: false,
+    mode: 'normal',
+    fault_code: 0,
+  },
 };
 const V = (v: number) => ({ voltage_l1_v: v, voltage_l2_v: v, voltage_l3_v: v });
 
@@ -65,7 +154,14 @@ export type Act =
   | { t: 'normal'; id: string }
   | { t: 'ack'; pick: number }
   /** work: the next steps in order, up to `steps` of them, stopping at one the sensors can close when `patient`. */
-  | { t: 'person'; pick: number; what: 'acknowledge' | 'task' | 'step' | 'work' | 'close'; who: number; steps: number; patient: boolean }
+  | {
+      t: 'person';
+      pick: number;
+      what: 'acknowledge' | 'task' | 'step' | 'work' | 'close';
+      who: number;
+      steps: number;
+      patient: boolean;
+    }
   /** Off for `offS`, back for `onS`, off again: a supply that flickers, a car trapped again. */
   | { t: 'flicker'; id: string; offS: number; onS: number }
   | { t: 'raise'; playbook: string; building: string | null }
@@ -73,33 +169,107 @@ export type Act =
   | { t: 'drill_stop' };
 
 /** Mostly one device of a kind, so that what happens to it builds up (trapped, freed, checked); sometimes any. */
-const device = (ids: string[]) => fc.oneof({ weight: 3, arbitrary: fc.constant(ids[0]!) }, { weight: 2, arbitrary: fc.constantFrom(...ids) });
+const device = (ids: string[]) =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(ids[0]!) }, { weight: 2, arbitrary: fc.constantFrom(...ids) });
 
 const act: fc.Arbitrary<Act> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ t: fc.constant('wait' as const), s: fc.integer({ min: 1, max: 40 }) }) },
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('lift' as const), id: device(LIFTS), state: fc.constantFrom(...Object.keys(LIFT_STATES)) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('lift' as const),
+      id: device(LIFTS),
+      state: fc.constantFrom(...Object.keys(LIFT_STATES)),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('power' as const), id: device(METERS), on: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('leak' as const), id: device(LEAKS), wet: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('pump' as const), id: device(PUMPS), state: fc.constantFrom('running' as const, 'stopped' as const, 'failed' as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('pump' as const),
+      id: device(PUMPS),
+      state: fc.constantFrom('running' as const, 'stopped' as const, 'failed' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('dark' as const), id: fc.constantFrom(...ALL) }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('normal' as const), id: fc.oneof(device(LIFTS), device(METERS), device(LEAKS), device(PUMPS)) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('normal' as const),
+      id: fc.oneof(device(LIFTS), device(METERS), device(LEAKS), device(PUMPS)),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('ack' as const), pick: fc.nat() }) },
   // People act on an open incident (newest first, so mostly on what just happened).
-  { weight: 8, arbitrary: fc.record({ t: fc.constant('person' as const), pick: fc.nat({ max: 3 }), what: fc.constantFrom('acknowledge' as const, 'task' as const, 'step' as const, 'work' as const, 'work' as const, 'work' as const, 'close' as const), who: fc.nat({ max: 1 }), steps: fc.integer({ min: 1, max: 8 }), patient: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('flicker' as const), id: fc.oneof(device(METERS), device(LIFTS), device(LEAKS)), offS: fc.integer({ min: 1, max: 60 }), onS: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: fc.integer({ min: 590, max: 620 }) }) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('raise' as const), playbook: fc.constantFrom('power_cut', 'trapped_lift', 'water_leak'), building: fc.constantFrom('t1', 't2', null) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('drill_start' as const), scope: fc.subarray(ALL, { minLength: 1 }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('person' as const),
+      pick: fc.nat({ max: 3 }),
+      what: fc.constantFrom(
+        'acknowledge' as const,
+        'task' as const,
+        'step' as const,
+        'work' as const,
+        'work' as const,
+        'work' as const,
+        'close' as const,
+      ),
+      who: fc.nat({ max: 1 }),
+      steps: fc.integer({ min: 1, max: 8 }),
+      patient: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('flicker' as const),
+      id: fc.oneof(device(METERS), device(LIFTS), device(LEAKS)),
+      offS: fc.integer({ min: 1, max: 60 }),
+      onS: fc.oneof(
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 60 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 590, max: 620 }) },
+      ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('raise' as const),
+      playbook: fc.constantFrom('power_cut', 'trapped_lift', 'water_leak'),
+      building: fc.constantFrom('t1', 't2', null),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ t: fc.constant('drill_start' as const), scope: fc.subarray(ALL, { minLength: 1 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('drill_stop' as const) }) },
 );
 /** Most worlds open with an emergency already under way (or not), then anything can happen. */
 const opening: fc.Arbitrary<Act[]> = fc.oneof(
   fc.constant<Act[]>([]),
-  device(LIFTS).map((id): Act[] => [{ t: 'lift', id, state: 'trapped_between' }, { t: 'wait', s: 25 }]),
-  device(LIFTS).map((id): Act[] => [{ t: 'lift', id, state: 'door_open_moving' }, { t: 'wait', s: 3 }]),
-  device(METERS).map((id): Act[] => [{ t: 'power', id, on: false }, { t: 'wait', s: 5 }]),
-  device(LEAKS).map((id): Act[] => [{ t: 'leak', id, wet: true }, { t: 'wait', s: 10 }]),
+  device(LIFTS).map((id): Act[] => [
+    { t: 'lift', id, state: 'trapped_between' },
+    { t: 'wait', s: 25 },
+  ]),
+  device(LIFTS).map((id): Act[] => [
+    { t: 'lift', id, state: 'door_open_moving' },
+    { t: 'wait', s: 3 },
+  ]),
+  device(METERS).map((id): Act[] => [
+    { t: 'power', id, on: false },
+    { t: 'wait', s: 5 },
+  ]),
+  device(LEAKS).map((id): Act[] => [
+    { t: 'leak', id, wet: true },
+    { t: 'wait', s: 10 },
+  ]),
 );
-export const world = fc.tuple(opening, fc.array(act, { minLength: 1, maxLength: 60, size: 'medium' })).map(([o, rest]) => [...o, ...rest]);
+export const world = fc
+  .tuple(opening, fc.array(act, { minLength: 1, maxLength: 60, size: 'medium' }))
+  .map(([o, rest]) => [...o, ...rest]);
 
 /** A world run: the replay, what each device is reporting, which drills ran when, and checks run after every action. */
 export class World {
@@ -132,17 +302,38 @@ export class World {
       case 'leak':
         return this.report(a.id, { wet: a.wet });
       case 'pump':
-        return this.report(a.id, a.state === 'running' ? { running: true, run_command: true, fault: false } : a.state === 'stopped' ? { running: false, run_command: false, fault: false } : { running: false, run_command: true, fault: true, alarm_code: 51 });
+        return this.report(
+          a.id,
+          a.state === 'running'
+            ? { running: true, run_command: true, fault: false }
+            : a.state === 'stopped'
+              ? { running: false, run_command: false, fault: false }
+              : { running: false, run_command: true, fault: true, alarm_code: 51 },
+        );
       case 'dark':
         this.reporting.delete(a.id);
         return;
       case 'normal': {
         const kind = facts.devices.get(a.id)!.kind;
-        return this.report(a.id, kind === 'lift' ? LIFT_STATES.level_closed! : kind === 'leak_sensor' ? { wet: false } : kind === 'pump' ? { running: true, run_command: true, fault: false } : V(221));
+        return this.report(
+          a.id,
+          kind === 'lift'
+            ? LIFT_STATES.level_closed!
+            : kind === 'leak_sensor'
+              ? { wet: false }
+              : kind === 'pump'
+                ? { running: true, run_command: true, fault: false }
+                : V(221),
+        );
       }
       case 'flicker': {
         const kind = facts.devices.get(a.id)!.kind;
-        const [bad, good] = kind === 'lift' ? [LIFT_STATES.trapped_between!, LIFT_STATES.level_open!] : kind === 'leak_sensor' ? [{ wet: true }, { wet: false }] : [V(0), V(221)];
+        const [bad, good] =
+          kind === 'lift'
+            ? [LIFT_STATES.trapped_between!, LIFT_STATES.level_open!]
+            : kind === 'leak_sensor'
+              ? [{ wet: true }, { wet: false }]
+              : [V(0), V(221)];
         this.report(a.id, bad);
         this.wait(a.offS);
         this.report(a.id, good);
@@ -169,7 +360,20 @@ export class World {
             if (tasks.length) r.command(inc.id, { type: 'complete_task', task: tasks[a.pick % tasks.length]!, by });
           }
           const complete = (step: (typeof pb.steps)[number]) => {
-            const fields = Object.fromEntries(step.record.filter((f) => f.required).map((f) => [f.name, f.type === 'number' ? 1 : f.type === 'bool' ? false : f.type === 'time' ? new Date(r.now).toISOString() : 'x']));
+            const fields = Object.fromEntries(
+              step.record
+                .filter((f) => f.required)
+                .map((f) => [
+                  f.name,
+                  f.type === 'number'
+                    ? 1
+                    : f.type === 'bool'
+                      ? false
+                      : f.type === 'time'
+                        ? new Date(r.now).toISOString()
+                        : 'x',
+                ]),
+            );
             r.command(inc.id, { type: 'complete_step', step: step.id, by, fields });
           };
           if (a.what === 'step') complete(pb.steps[a.pick % pb.steps.length]!);
@@ -210,7 +414,8 @@ export class World {
     for (let k = 0; k < seconds; k++) {
       this.r.advanceTo(this.r.now + 1000);
       const s = Math.round((this.r.now - START) / 1000);
-      for (const [id, fields] of this.reporting) if (s % facts.devices.get(id)!.intervalS === 0) this.r.read(id, fields);
+      for (const [id, fields] of this.reporting)
+        if (s % facts.devices.get(id)!.intervalS === 0) this.r.read(id, fields);
     }
   }
 
@@ -252,7 +457,12 @@ export function claimed(inc: Incident, e: IncidentEvent): { condition: EvidenceC
   const condition = playbooks.conditions.get(step.evidence!.condition)!;
   const fits = (d: DeviceFacts | undefined): d is DeviceFacts => d !== undefined && d.kind === condition.kind;
   const ofAlarms = [...new Set(inc.alarms.map((a) => a.deviceId))].map((id) => facts.devices.get(id!)).filter(fits);
-  return { condition, devices: ofAlarms.length ? ofAlarms : [...facts.devices.values()].filter((d) => d.building === inc.building && fits(d)) };
+  return {
+    condition,
+    devices: ofAlarms.length
+      ? ofAlarms
+      : [...facts.devices.values()].filter((d) => d.building === inc.building && fits(d)),
+  };
 }
 
 /**
@@ -260,12 +470,18 @@ export function claimed(inc: Incident, e: IncidentEvent): { condition: EvidenceC
  * condition hold at every second of the hold time before `at` on readings fresh at that second,
  * and did every reading in that time show it?
  */
-export function heldOnFreshReadings(readings: Replay['readings'], cond: EvidenceCondition, d: DeviceFacts, at: number): boolean {
+export function heldOnFreshReadings(
+  readings: Replay['readings'],
+  cond: EvidenceCondition,
+  d: DeviceFacts,
+  at: number,
+): boolean {
   const mine = readings.filter((x) => x.deviceId === d.id);
   const from = at - cond.hold_s * 1000;
   const state = (t: number) => {
     const fields = new Map<string, { value: FieldValue; ts: number }>();
-    for (const x of mine) if (x.ts <= t) for (const [k, v] of Object.entries(x.fields)) fields.set(k, { value: v, ts: x.ts });
+    for (const x of mine)
+      if (x.ts <= t) for (const [k, v] of Object.entries(x.fields)) fields.set(k, { value: v, ts: x.ts });
     return fields;
   };
   const test = (f: FieldTest, fields: Map<string, { value: FieldValue; ts: number }>, t: number) => {
@@ -279,7 +495,9 @@ export function heldOnFreshReadings(readings: Replay['readings'], cond: Evidence
   };
   const holds = (t: number) => {
     const fields = state(t);
-    return cond.all.every((c: EvidenceClause) => ('any' in c ? c.any.some((f) => test(f, fields, t)) : test(c, fields, t)));
+    return cond.all.every((c: EvidenceClause) =>
+      'any' in c ? c.any.some((f) => test(f, fields, t)) : test(c, fields, t),
+    );
   };
   for (let t = from; t <= at; t += 1000) if (!holds(t)) return false;
   return mine.filter((x) => x.ts >= from).every((x) => holds(x.ts));
@@ -301,7 +519,9 @@ export function checkRecheckedAfterSecondLoss(inc: Incident): void {
     const lost = inc.alarms.find((a) => a.alarmId === loss)!;
     if (!supply(lost.kind)) return;
     // The incident once everything decided at that moment was applied.
-    const end = inc.timeline.findIndex((x, i) => i > n && (x.at !== e.at || x.type === 'task_done' || x.type === 'step_done'));
+    const end = inc.timeline.findIndex(
+      (x, i) => i > n && (x.at !== e.at || x.type === 'task_done' || x.type === 'step_done'),
+    );
     const after = fold(inc.timeline.slice(0, end === -1 ? undefined : end), pb);
     const manual = before.raisedBy !== undefined && !before.alarms.some((a) => supply(a.kind));
     const otherLost = before.alarms.filter((a) => a.alarmId !== loss && !a.cleared && supply(a.kind));
@@ -310,7 +530,10 @@ export function checkRecheckedAfterSecondLoss(inc: Incident): void {
       if (manual && (before.building === undefined || facts.devices.get(lift)!.building === before.building)) continue;
       if (otherLost.some((a) => feeds(facts, a.deviceId!, lift))) continue;
       const t = after.tasks[`check_lift:${lift}`];
-      expect(t && !(t.done && t.doneAt! < e.at), `${inc.id}: ${lift} still shows a check done before the loss at ${e.at - START} ms`).toBe(true);
+      expect(
+        t && !(t.done && t.doneAt! < e.at),
+        `${inc.id}: ${lift} still shows a check done before the loss at ${e.at - START} ms`,
+      ).toBe(true);
     }
   });
 }

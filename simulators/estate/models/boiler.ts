@@ -39,7 +39,12 @@ export const boiler = model<BoilerState>({
   init(_info, rnd, env) {
     const on = env.local.heatingSeason;
     const supply = on ? SUPPLY_SETPOINT_C + jitter(rnd, BAND_C) : ROOM_C + jitter(rnd, 1);
-    return { supply, ret: on ? supply - 15 : supply - 0.5, pressure: COLD_KPA + (supply - ROOM_C) * 0.5, burner: false };
+    return {
+      supply,
+      ret: on ? supply - 15 : supply - 0.5,
+      pressure: COLD_KPA + (supply - ROOM_C) * 0.5,
+      burner: false,
+    };
   },
 
   step(s, _info, env) {

@@ -56,8 +56,10 @@ export const electricityMeter = model<MeterState>({
     s.frequency = round(clamp(wander(s.frequency, 50, 0.01, dtS, 60, rnd), 49.9, 50.1), 3);
     const demand = demandAt(env.local.hour);
     let ownMean: number;
-    if (info.unit) ownMean = info.vacant ? 0 : s.scale * (0.12 + 2.2 * demand); // fridge and standby, up to cooking and heaters
-    else if (info.circuit === 'incomer') ownMean = s.scale * (12 + 60 * demand); // common lighting and the flats without a meter of their own
+    if (info.unit)
+      ownMean = info.vacant ? 0 : s.scale * (0.12 + 2.2 * demand); // fridge and standby, up to cooking and heaters
+    else if (info.circuit === 'incomer')
+      ownMean = s.scale * (12 + 60 * demand); // common lighting and the flats without a meter of their own
     else ownMean = 0.15; // a distribution board's own controls and lighting
     s.own = ownMean === 0 ? 0 : Math.max(0.02, wander(s.own || ownMean, ownMean, ownMean * 0.1, dtS, 120, rnd));
     const total = s.own + env.view.childLoadKw(info.id);
@@ -75,7 +77,8 @@ export const electricityMeter = model<MeterState>({
       const lost = cut || env.lostPhases.includes(p);
       const v = lost ? 0 : round(info.nominalVoltage * (1 + (s.dv[p - 1] ?? 0)), 1);
       out[`voltage_l${p}_v`] = v;
-      const phaseKw = live && !lost ? s.powerKw * ((s.share[p - 1] ?? 0) / Math.max(1e-9, keptShare(s, env.lostPhases))) : 0;
+      const phaseKw =
+        live && !lost ? s.powerKw * ((s.share[p - 1] ?? 0) / Math.max(1e-9, keptShare(s, env.lostPhases))) : 0;
       out[`current_l${p}_a`] = v > 0 ? round((phaseKw * 1000) / (v * POWER_FACTOR), 2) : 0;
     }
     return {

@@ -218,5 +218,9 @@ function second(s: LiftState, env: StepEnv): void {
 }
 
 function maintenanceDue(s: LiftState, dayNumber: number, hour: number): boolean {
-  return (dayNumber + s.maintenanceSlot) % MAINTENANCE_EVERY_DAYS === 0 && hour >= MAINTENANCE_FROM_H && hour < MAINTENANCE_FROM_H + MAINTENANCE_HOURS;
+  return (
+    (dayNumber + s.maintenanceSlot) % MAINTENANCE_EVERY_DAYS === 0 &&
+    hour >= MAINTENANCE_FROM_H &&
+    hour < MAINTENANCE_FROM_H + MAINTENANCE_HOURS
+  );
 }

@@ -108,7 +108,10 @@ export function wander(value: number, mean: number, amp: number, dtS: number, ta
  * around 7–8 and the highest in the evening (cooking, showers). Shared by water and
  * electricity use and by lift traffic.
  */
-const RESIDENTIAL = [0.06, 0.04, 0.03, 0.03, 0.04, 0.12, 0.45, 0.8, 0.65, 0.4, 0.35, 0.45, 0.55, 0.42, 0.32, 0.3, 0.35, 0.5, 0.85, 1, 0.85, 0.62, 0.35, 0.16];
+const RESIDENTIAL = [
+  0.06, 0.04, 0.03, 0.03, 0.04, 0.12, 0.45, 0.8, 0.65, 0.4, 0.35, 0.45, 0.55, 0.42, 0.32, 0.3, 0.35, 0.5, 0.85, 1, 0.85,
+  0.62, 0.35, 0.16,
+];
 
 /** The demand curve at a fractional hour, interpolated so there are no steps on the hour. */
 export function demandAt(hour: number): number {

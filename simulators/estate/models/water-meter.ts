@@ -113,7 +113,10 @@ export const waterMeter = model<WaterState>({
   flowM3h: (s) => s.flow,
 
   command(s, info, field, value) {
-    if (field !== 'valve_open' || typeof value !== 'boolean') throw new Error(`estate: ${info.id} takes no command ${field} = ${JSON.stringify(value)} (a water meter takes valve_open = true/false)`);
+    if (field !== 'valve_open' || typeof value !== 'boolean')
+      throw new Error(
+        `estate: ${info.id} takes no command ${field} = ${JSON.stringify(value)} (a water meter takes valve_open = true/false)`,
+      );
     s.valveOpen = value;
     // A motorised valve shuts in seconds: the water stops now, not at the meter's next step.
     if (!value) {

@@ -31,7 +31,8 @@ function pump(d: Device, state: string) {
   const running = live(d, 'running');
   const fault = live(d, 'fault');
   const r = GLYPH / 2;
-  const cls = fault === true ? 'pump-fault' : running === true ? 'pump-run' : running === false ? 'pump-stop' : `st-${state}`;
+  const cls =
+    fault === true ? 'pump-fault' : running === true ? 'pump-run' : running === false ? 'pump-stop' : `st-${state}`;
   const mark =
     fault === true
       ? html`<text class="glyph-text" x=${r} y=${r + 4} text-anchor="middle">!</text>`
@@ -51,7 +52,14 @@ function pit(d: Device, state: string) {
   const pct = typeof level === 'number' ? Math.max(0, Math.min(100, level)) : high === true ? 100 : undefined;
   const h = GLYPH + 4;
   const fill = pct === undefined ? 0 : (pct / 100) * (h - 2);
-  const label = typeof level === 'number' ? `${Math.round(level)}%` : high === true ? t('estHighFloat') : high === false ? '<80%' : '?';
+  const label =
+    typeof level === 'number'
+      ? `${Math.round(level)}%`
+      : high === true
+        ? t('estHighFloat')
+        : high === false
+          ? '<80%'
+          : '?';
   const alarmy = high === true || (typeof level === 'number' && level >= 80);
   return html`<g data-level=${pct ?? ''}>
     <rect class=${`pit st-${state}`} x="0" y="-2" width="12" height=${h} />

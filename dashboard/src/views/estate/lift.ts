@@ -25,7 +25,19 @@ function letter(d: Device, index: number): string {
   return tail.length <= 2 ? tail.toUpperCase() : String(index + 1);
 }
 
-export function LiftShaft({ m, d, x, rows, index }: { m: EstateModel; d: Device; x: number; rows: Rows; index: number }) {
+export function LiftShaft({
+  m,
+  d,
+  x,
+  rows,
+  index,
+}: {
+  m: EstateModel;
+  d: Device;
+  x: number;
+  rows: Rows;
+  index: number;
+}) {
   const state = deviceState(m, d.id);
   const stale = isStale(d);
   const f = d.lastReading?.fields ?? {};
@@ -55,16 +67,20 @@ export function LiftShaft({ m, d, x, rows, index }: { m: EstateModel; d: Device;
     <text class="shaft-label" x=${cx} y=${rows.top - 18} text-anchor="middle">${letter(d, index)}</text>
     ${mode && html`<text class="shaft-mode" x=${cx} y=${rows.top - 6} text-anchor="middle" data-mode=${mode}>${t(`estMode_${mode}` as Word)}</text>`}
     <rect class=${`shaft st-${state === 'nopower' ? 'nopower' : 'shaft'}`} x=${x} y=${top} width=${SHAFT} height=${bottom - top} />
-    ${carY !== undefined &&
-    html`<g class=${`car st-${stale ? 'ghost' : state}`} data-car-floor=${floor} data-level=${notLevel ? 'no' : 'yes'} data-door=${String(f.door ?? '')} data-occupied=${f.occupied === true ? 'yes' : 'no'}>
+    ${
+      carY !== undefined &&
+      html`<g class=${`car st-${stale ? 'ghost' : state}`} data-car-floor=${floor} data-level=${notLevel ? 'no' : 'yes'} data-door=${String(f.door ?? '')} data-occupied=${f.occupied === true ? 'yes' : 'no'}>
       <rect class="car-body" x=${x + 4} y=${carY} width=${w} height=${h} rx="2" />
-      ${stale
-        ? html`<text class="glyph-text dark" x=${cx} y=${carY + h / 2 + 4} text-anchor="middle">?</text>`
-        : html`
+      ${
+        stale
+          ? html`<text class="glyph-text dark" x=${cx} y=${carY + h / 2 + 4} text-anchor="middle">?</text>`
+          : html`
           ${door ? html`<rect class="car-door-gap" x=${cx - door / 2} y=${carY + 2} width=${door} height=${h - 4} />` : html`<line class="car-door" x1=${cx} y1=${carY + 2} x2=${cx} y2=${carY + h - 2} />`}
           ${f.occupied === true && html`<g class="car-person"><circle cx=${cx} cy=${carY + 6} r="3" /><rect x=${cx - 3} y=${carY + 10} width="6" height=${h - 12} rx="2" /></g>`}
           ${f.direction === 'up' && html`<path class="car-dir" d=${`M${cx - 6} ${carY - 2} L${cx} ${carY - 9} L${cx + 6} ${carY - 2} Z`} />`}
-          ${f.direction === 'down' && html`<path class="car-dir" d=${`M${cx - 6} ${carY + h + 2} L${cx} ${carY + h + 9} L${cx + 6} ${carY + h + 2} Z`} />`}`}
-    </g>`}
+          ${f.direction === 'down' && html`<path class="car-dir" d=${`M${cx - 6} ${carY + h + 2} L${cx} ${carY + h + 9} L${cx + 6} ${carY + h + 2} Z`} />`}`
+      }
+    </g>`
+    }
   </a>`;
 }

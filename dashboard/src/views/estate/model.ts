@@ -50,7 +50,12 @@ export function live(d: Device | undefined, field: string): unknown {
   return isStale(d) ? undefined : d!.lastReading!.fields[field];
 }
 
-export function buildModel(site: Site, list: Device[], alarms: Alarm[], kinds: Record<string, { title: Text }>): EstateModel {
+export function buildModel(
+  site: Site,
+  list: Device[],
+  alarms: Alarm[],
+  kinds: Record<string, { title: Text }>,
+): EstateModel {
   const devices = new Map(list.map((d) => [d.id, d]));
   const topo = new Map((site.devices ?? []).map((t) => [t.id, t]));
   const firing = new Map<string, Alarm[]>();
@@ -105,7 +110,10 @@ export function cellState(m: EstateModel, ids: string[], vacant = false): CellSt
 }
 
 /** Devices of a building by where they are. */
-export function placed(m: EstateModel, building: string): { byUnit: Map<string, Device[]>; byRoom: Map<string, Device[]>; byFloor: Map<string, Device[]>; all: Device[] } {
+export function placed(
+  m: EstateModel,
+  building: string,
+): { byUnit: Map<string, Device[]>; byRoom: Map<string, Device[]>; byFloor: Map<string, Device[]>; all: Device[] } {
   const all = [...m.devices.values()].filter((d) => d.place.building === building);
   const byUnit = new Map<string, Device[]>();
   const byRoom = new Map<string, Device[]>();

@@ -40,7 +40,13 @@ function volts(m: EstateModel, d: Device): { text: string; lost: boolean } {
 }
 
 /** Lays chips left to right, wrapping: their x, y (row offsets) and the height used. */
-function flow(widths: number[], x0: number, right: number, gap: number, lineH: number): { pos: { x: number; y: number }[]; height: number } {
+function flow(
+  widths: number[],
+  x0: number,
+  right: number,
+  gap: number,
+  lineH: number,
+): { pos: { x: number; y: number }[]; height: number } {
   let x = x0;
   let y = 0;
   const pos = widths.map((w) => {
@@ -64,11 +70,18 @@ export function PowerLine({ m, building }: { m: EstateModel; building: string })
   const blocks = incomers.map((inc) => {
     const under = fedBy(inc.id);
     const rows: Row[] = [];
-    for (const f of under.filter((d) => d.kind === 'electricity_meter' && !d.place.unit)) rows.push({ key: f.id, meter: f, loads: fedBy(f.id) });
+    for (const f of under.filter((d) => d.kind === 'electricity_meter' && !d.place.unit))
+      rows.push({ key: f.id, meter: f, loads: fedBy(f.id) });
     const direct = under.filter((d) => d.kind !== 'electricity_meter');
     if (direct.length) rows.push({ key: `${inc.id}-direct`, label: t('estDirect'), loads: direct });
     const units = under.filter((d) => d.kind === 'electricity_meter' && d.place.unit);
-    if (units.length) rows.push({ key: `${inc.id}-units`, label: `${t('estUnitMeters')} ×${units.length}`, loads: units, squares: true });
+    if (units.length)
+      rows.push({
+        key: `${inc.id}-units`,
+        label: `${t('estUnitMeters')} ×${units.length}`,
+        loads: units,
+        squares: true,
+      });
     return { inc, rows };
   });
 
@@ -87,14 +100,16 @@ export function PowerLine({ m, building }: { m: EstateModel; building: string })
       const reading = r.meter ? volts(m, r.meter) : undefined;
       return html`<g data-supply-row=${r.key}>
         <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS} y1=${mid} x2=${BUS + 14} y2=${mid} />
-        ${r.meter
-          ? html`<a href=${`#/devices/${r.meter.id}`} data-supply=${r.meter.id} data-state=${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'live'}>
+        ${
+          r.meter
+            ? html`<a href=${`#/devices/${r.meter.id}`} data-supply=${r.meter.id} data-state=${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'live'}>
               <title>${describe(m, r.meter)}</title>
               <rect class=${`supply ${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'ok'}`} x=${BUS + 14} y=${rowTop + 2} width=${BOX} height=${RH - 4} rx="3" />
               <text class="supply-text" x=${BUS + 20} y=${mid + 4}>${fit(idTail(r.meter), BOX - 62)}</text>
               <text class="supply-text value" x=${BUS + 14 + BOX - 6} y=${mid + 4} text-anchor="end">${reading!.text}</text>
             </a>`
-          : html`<text class="supply-text group" x=${BUS + 20} y=${mid + 4}>${r.label}</text>`}
+            : html`<text class="supply-text group" x=${BUS + 20} y=${mid + 4}>${r.label}</text>`
+        }
         <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS + 14 + BOX} y1=${mid} x2=${LOADS_X - 2} y2=${mid} />
         ${r.loads.map((d, i) => {
           const p = laid.pos[i]!;
@@ -102,9 +117,11 @@ export function PowerLine({ m, building }: { m: EstateModel; building: string })
           const cy = rowTop + 2 + p.y;
           return html`<a href=${`#/devices/${d.id}`} data-load=${d.id} data-state=${state} data-no-supply=${lossOf(m, d.id) ? 'yes' : 'no'}>
             <title>${describe(m, d)}</title>
-            ${r.squares
-              ? html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy + 4} width="12" height="12" rx="2" />`
-              : html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy} width=${widths[i]} height=${CHIP_H} rx="3" /><text class="chip-text" x=${p.x + 6} y=${cy + 13}>${fit(loadLabel(m, d), widths[i]! - 10)}</text>`}
+            ${
+              r.squares
+                ? html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy + 4} width="12" height="12" rx="2" />`
+                : html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy} width=${widths[i]} height=${CHIP_H} rx="3" /><text class="chip-text" x=${p.x + 6} y=${cy + 13}>${fit(loadLabel(m, d), widths[i]! - 10)}</text>`
+            }
           </a>`;
         })}
       </g>`;

@@ -34,7 +34,14 @@ function cellsOf(b: Building, floor: string, where: ReturnType<typeof placed>, l
   const cells: Cell[] = [];
   for (const u of b.units.filter((x) => x.floor === floor)) {
     const label = unitLabel(b.id, u.id);
-    cells.push({ key: u.id, kind: 'unit', label, title: u.name !== undefined ? `${label} ${tx(u.name)}` : label, devices: where.byUnit.get(u.id) ?? [], vacant: u.vacant === true });
+    cells.push({
+      key: u.id,
+      kind: 'unit',
+      label,
+      title: u.name !== undefined ? `${label} ${tx(u.name)}` : label,
+      devices: where.byUnit.get(u.id) ?? [],
+      vacant: u.vacant === true,
+    });
   }
   const pits: Device[] = [];
   for (const r of b.rooms.filter((x) => x.floor === floor)) {
@@ -45,12 +52,36 @@ function cellsOf(b: Building, floor: string, where: ReturnType<typeof placed>, l
       continue;
     }
     if (!devices.length) continue;
-    const word = `estRoom_${['pump_room', 'sump_pit', 'switch_room', 'boiler_room'].includes(r.type) ? r.type : 'other'}` as Word;
-    cells.push({ key: r.id, kind: 'room', label: t(word), title: r.name !== undefined ? tx(r.name) : r.id, devices, vacant: false });
+    const word =
+      `estRoom_${['pump_room', 'sump_pit', 'switch_room', 'boiler_room'].includes(r.type) ? r.type : 'other'}` as Word;
+    cells.push({
+      key: r.id,
+      kind: 'room',
+      label: t(word),
+      title: r.name !== undefined ? tx(r.name) : r.id,
+      devices,
+      vacant: false,
+    });
   }
   const loose = where.byFloor.get(floor) ?? [];
-  if (loose.length) cells.push({ key: `${b.id}-floor-${floor}`, kind: 'room', label: t('estRoom_other'), title: `${floor} ${t('estRoom_other')}`, devices: loose, vacant: false });
-  if (pits.length) cells.push({ key: `${b.id}-lift-pits-${floor}`, kind: 'room', label: t('estLiftPits'), title: t('estLiftPits'), devices: pits, vacant: false });
+  if (loose.length)
+    cells.push({
+      key: `${b.id}-floor-${floor}`,
+      kind: 'room',
+      label: t('estRoom_other'),
+      title: `${floor} ${t('estRoom_other')}`,
+      devices: loose,
+      vacant: false,
+    });
+  if (pits.length)
+    cells.push({
+      key: `${b.id}-lift-pits-${floor}`,
+      kind: 'room',
+      label: t('estLiftPits'),
+      title: t('estLiftPits'),
+      devices: pits,
+      vacant: false,
+    });
   return cells;
 }
 
@@ -80,7 +111,9 @@ export function Section({ m, b }: { m: EstateModel; b: Building }) {
       // Each cell gets its glyphs' width plus an equal share of what is left for its words:
       // a plant room with five devices is not squeezed to the width of a flat with two.
       const glyphs = cells.map((c) => glyphsWidth(c.devices));
-      const spare = cells.length ? (areaW - GAP * (cells.length - 1) - glyphs.reduce((a, g) => a + g, 0)) / cells.length : 0;
+      const spare = cells.length
+        ? (areaW - GAP * (cells.length - 1) - glyphs.reduce((a, g) => a + g, 0)) / cells.length
+        : 0;
       let cx = x0;
       return html`<g data-floor-row=${f.id} data-level=${f.level}>
         <rect class=${f.level < 0 ? 'floor-band basement' : 'floor-band'} x="0" y=${y} width=${WIDTH} height=${ROW} />
