@@ -1,9 +1,8 @@
-/** The one source of "now" at the edges; rules and tests get theirs injected. */
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-}
+import type { Clock, Timers } from './ports/clock.js';
 
+export type { Clock, Timers } from './ports/clock.js';
+
+/** The real clock: the one place the gateway reads the system time. */
 export const systemClock: Clock = { now: () => Date.now() };
 
 /**
@@ -22,12 +21,6 @@ export class ReceiveStamps {
     this.last.set(deviceId, t);
     return t;
   }
-}
-
-/** Timers as the Modbus poller and the simulators take them (injected, so tests tick them). */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 export const realTimers: Timers = {

@@ -5,7 +5,7 @@ import type { BrokerStats } from '../broker/broker.js';
 import { startBrokerThread, type SupervisedBroker } from '../broker/thread.js';
 import { ModbusAdapter } from './adapters/modbus/adapter.js';
 import { MqttAdapter } from './adapters/mqtt/adapter.js';
-import { loadPayloadProfiles, type PayloadProfile } from './adapters/mqtt/profile.js';
+import { loadPayloadProfiles, type PayloadProfile } from './profiles/payload.js';
 import { TopicDirectory } from './adapters/mqtt/topics.js';
 import { realTimers, systemClock, type Clock, type Timers } from './clock.js';
 import type { SiteConfig } from './config/schema.js';

@@ -1,7 +1,7 @@
 import { applyOverride } from '../rules/incidents/playbook.js';
 import { loadPlaybooks } from './incidents/playbooks.js';
 import { loadRegisterProfiles } from './profiles/profile.js';
-import { loadPayloadProfiles } from './adapters/mqtt/profile.js';
+import { loadPayloadProfiles } from './profiles/payload.js';
 import { loadConfigFile, type ExtraCheck, type LoadedConfig } from './config/load.js';
 import { projectPath } from './paths.js';
 

@@ -117,7 +117,7 @@ const deviceBase = {
 const mqttDevice = z.strictObject({
   ...deviceBase,
   protocol: z.literal('mqtt'),
-  /** Payload profile, a file in gateway/adapters/mqtt/profiles/. */
+  /** Payload profile, a file in gateway/profiles/payload/. */
   profile: z.string().min(1).default('canonical'),
   connection: mqttConnection.prefault({}),
   publish_interval_s: z.number().positive().default(60),

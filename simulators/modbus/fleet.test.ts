@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeField, readImage, writeImage } from '../../gateway/adapters/modbus/codec.js';
+import { decodeField, readImage, writeImage } from '../../gateway/profiles/codec.js';
 import { ModbusLink } from '../../gateway/adapters/modbus/link.js';
 import { planReads } from '../../gateway/adapters/modbus/plan.js';
 import { pollDevice } from '../../gateway/adapters/modbus/poll.js';

@@ -1,4 +1,4 @@
-import { decodeField, readImage, writeImage, type RegisterImage } from '../../gateway/adapters/modbus/codec.js';
+import { decodeField, readImage, writeImage, type RegisterImage } from '../../gateway/profiles/codec.js';
 import { fieldSpan, isBitFunction, type FunctionCode } from '../../gateway/profiles/datatypes.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import type { FieldValue } from '../../rules/model/reading.js';

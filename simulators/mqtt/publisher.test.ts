@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../gateway/adapters/mqtt/decode.js';
-import { loadPayloadProfiles } from '../../gateway/adapters/mqtt/profile.js';
+import { loadPayloadProfiles } from '../../gateway/profiles/payload.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
 import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';

@@ -20,7 +20,7 @@ import {
   writeImage,
   type Decoded,
   type RegisterImage,
-} from './codec.js';
+} from '../../profiles/codec.js';
 import { decodeReadResult, planReads } from './plan.js';
 
 // Golden cases (Telegraf style) in ./testcases: a field, the raw registers a device sends and

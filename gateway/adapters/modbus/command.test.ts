@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FieldValue } from '../../../rules/model/reading.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../../profiles/profile.js';
-import { emptyImage, readImage, writeImage, type RegisterImage } from './codec.js';
+import { emptyImage, readImage, writeImage, type RegisterImage } from '../../profiles/codec.js';
 import { CommandError, runCommand, writableFields, type CommandLine } from './command.js';
 import type { PolledDevice } from './devices.js';
 import { ModbusRequestError } from './errors.js';

@@ -3,7 +3,7 @@ import { checkFields, type FieldValue } from '../../../rules/model/reading.js';
 import type { Clock } from '../../clock.js';
 import { fieldSpan, type FunctionCode } from '../../profiles/datatypes.js';
 import type { RegisterField } from '../../profiles/profile.js';
-import { decodeField, encodeField } from './codec.js';
+import { decodeField, encodeField } from '../../profiles/codec.js';
 import type { PolledDevice } from './devices.js';
 import type { Endpoint } from './endpoint.js';
 import { ModbusRequestError, type RequestFailure } from './errors.js';

@@ -1,6 +1,6 @@
 import { FUNCTION_CODES, fieldSpan, isBitFunction, type FunctionCode } from '../../profiles/datatypes.js';
 import type { RegisterProfile } from '../../profiles/profile.js';
-import { decodeField, type Decoded } from './codec.js';
+import { decodeField, type Decoded } from '../../profiles/codec.js';
 
 // Which Modbus reads fetch a profile's fields: as few requests as possible, because on a
 // shared RS-485 bus every request costs a turnaround and a slow or dead device stalls the

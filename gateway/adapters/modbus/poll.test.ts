@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FieldValue } from '../../../rules/model/reading.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../../profiles/profile.js';
-import { readImage, writeImage, type RegisterImage } from './codec.js';
+import { readImage, writeImage, type RegisterImage } from '../../profiles/codec.js';
 import { ModbusRequestError, type RequestFailure } from './errors.js';
 import { planReads } from './plan.js';
 import { pollDevice, type ReadFn } from './poll.js';

@@ -2,7 +2,7 @@ import type { DeviceKind } from '../../../rules/model/fields.js';
 import { checkFields, type FieldValue, type RejectReason } from '../../../rules/model/reading.js';
 import type { FunctionCode } from '../../profiles/datatypes.js';
 import type { RegisterProfile } from '../../profiles/profile.js';
-import type { DecodeError } from './codec.js';
+import type { DecodeError } from '../../profiles/codec.js';
 import { classify, type ModbusRequestError } from './errors.js';
 import { decodeReadResult, type ReadRequest } from './plan.js';
 

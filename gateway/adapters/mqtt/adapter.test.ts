@@ -8,7 +8,7 @@ import { systemClock } from '../../clock.js';
 import type { MqttDeviceConfig } from '../../config/schema.js';
 import { Metrics } from '../../metrics.js';
 import { MqttAdapter } from './adapter.js';
-import { loadPayloadProfiles } from './profile.js';
+import { loadPayloadProfiles } from '../../profiles/payload.js';
 import { TopicDirectory } from './topics.js';
 
 // Backpressure: while the pipeline is congested the adapter takes a connection's next packets

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REJECT_REASONS } from '../../../rules/model/reading.js';
 import { decodeMessage, parseTimestamp, type TopicDevice } from './decode.js';
-import { loadPayloadProfiles } from './profile.js';
+import { loadPayloadProfiles } from '../../profiles/payload.js';
 
 // Golden cases (as Telegraf keeps them): one YAML file per payload in ./testcases.
 interface Case {

@@ -7,7 +7,7 @@ import {
   type Reading,
   type RejectReason,
 } from '../../../rules/model/reading.js';
-import type { PayloadProfile } from './profile.js';
+import type { PayloadProfile } from '../../profiles/payload.js';
 
 /** What the decoder needs to know about the device a topic belongs to. */
 export interface TopicDevice {

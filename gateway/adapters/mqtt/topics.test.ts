@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { topicMatches } from '../../../broker/acl.js';
 import type { MqttDeviceConfig } from '../../config/schema.js';
-import { loadPayloadProfiles } from './profile.js';
+import { loadPayloadProfiles } from '../../profiles/payload.js';
 import { TopicDirectory } from './topics.js';
 
 // wants() decides, without a topic matcher, which messages the embedded broker hands the

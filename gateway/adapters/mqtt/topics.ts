@@ -1,14 +1,10 @@
 import type { MqttDeviceConfig } from '../../config/schema.js';
 import type { TopicDevice } from './decode.js';
-import type { PayloadProfile } from './profile.js';
+import type { PayloadProfile } from '../../profiles/payload.js';
 
-// Default topic scheme: dutyroom/<site>/<device id>/reading. A device (or a bridge such as
-// zigbee2mqtt) may publish to one extra topic of its own, named in its connection.
+import { siteReadingFilter } from '../../ports/topics.js';
 
-export const readingTopic = (site: string, deviceId: string): string => `dutyroom/${site}/${deviceId}/reading`;
-export const siteReadingFilter = (site: string): string => `dutyroom/${site}/+/reading`;
-/** Everything a device may publish under its own name (readings now, status/events later). */
-export const deviceTopicFilter = (site: string, deviceId: string): string => `dutyroom/${site}/${deviceId}/#`;
+export { deviceTopicFilter, readingTopic, siteReadingFilter } from '../../ports/topics.js';
 
 /** Maps a topic to the MQTT device that owns it. */
 export class TopicDirectory {

@@ -1,13 +1,6 @@
-import type { FieldValue } from '../../../rules/model/reading.js';
-import {
-  fieldSpan,
-  isBitFunction,
-  TYPE_INFO,
-  type FunctionCode,
-  type NumberType,
-  type Order,
-} from '../../profiles/datatypes.js';
-import type { RegisterField, RegisterProfile } from '../../profiles/profile.js';
+import type { FieldValue } from '../../rules/model/reading.js';
+import { fieldSpan, isBitFunction, TYPE_INFO, type FunctionCode, type NumberType, type Order } from './datatypes.js';
+import type { RegisterField, RegisterProfile } from './profile.js';
 
 // Registers ⇄ canonical values, one field at a time, both ways: the gateway decodes what it
 // polls and the device simulators encode what they serve, from the same profile, so the two

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { DEVICE_KINDS, FIELDS } from '../../../rules/model/fields.js';
-import { projectPath } from '../../paths.js';
+import { DEVICE_KINDS, FIELDS } from '../../rules/model/fields.js';
+import { projectPath } from '../paths.js';
 
 // A payload profile maps one family of MQTT payloads onto canonical fields. Profiles are
-// data (YAML files in ./profiles): supporting a new sensor family means adding a file.
+// data (YAML files in ./payload): supporting a new sensor family means adding a file.
 
 const mapping = z.strictObject({
   /** Canonical field name of the device's kind. */
@@ -36,7 +36,7 @@ const profileSchema = z.strictObject({
 
 export type PayloadProfile = z.infer<typeof profileSchema>;
 
-export const PROFILES_DIR = projectPath('gateway', 'adapters', 'mqtt', 'profiles');
+export const PROFILES_DIR = projectPath('gateway', 'profiles', 'payload');
 
 /** Loads and checks every profile file; a broken profile stops the gateway with its file named. */
 export function loadPayloadProfiles(dir = PROFILES_DIR): Map<string, PayloadProfile> {
