@@ -1,9 +1,6 @@
-import type { Clock, Timers } from './ports/clock.js';
+import { realTimers, systemClock, type Clock, type Timers } from './ports/clock.js';
 
-export type { Clock, Timers } from './ports/clock.js';
-
-/** The real clock: the one place the gateway reads the system time. */
-export const systemClock: Clock = { now: () => Date.now() };
+export { realTimers, systemClock, type Clock, type Timers } from './ports/clock.js';
 
 /**
  * Receive-time stamps that never repeat for one device: InfluxDB keeps one point per
@@ -22,11 +19,6 @@ export class ReceiveStamps {
     return t;
   }
 }
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 /**
  * Simulated time running `speed` times faster than a real clock, from `start`: the demo's

@@ -1,5 +1,7 @@
 // The one time interface: every part that reads the time or waits takes a Clock and Timers,
-// so tests run on a ManualClock and the demo on a ScaledClock. The real ones are in ../clock.ts.
+// so tests run on a ManualClock (./manual-clock.ts) and the demo on a ScaledClock
+// (../clock.ts). The real ones below are the only place that reads the system time or sets a
+// real timer (lint enforces it).
 
 export interface Clock {
   /** Epoch milliseconds. */
@@ -9,4 +11,38 @@ export interface Clock {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+}
+
+export type ClockAndTimers = Clock & Timers;
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** The real clock and timers in one value, for the programs to inject. */
+export const realTime: ClockAndTimers = { ...systemClock, ...realTimers };
+
+/**
+ * Runs `fn` every `ms` on the given timers until the returned stop function is called. Built
+ * on setTimeout so a ManualClock drives it like any other timer.
+ */
+export function every(timers: Timers, ms: number, fn: () => void): () => void {
+  let handle: unknown;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    handle = timers.setTimeout(() => {
+      if (stopped) return;
+      tick();
+      fn();
+    }, ms);
+  };
+  tick();
+  return () => {
+    stopped = true;
+    timers.clearTimeout(handle);
+  };
 }

@@ -1,0 +1,91 @@
+import type { Clock, Timers } from './clock.js';
+
+interface Pending {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/**
+ * Virtual time for tests (the simulators' too): nothing moves until the test says so, and
+ * timers fire in the order of their due time (then of setting), each at its own instant.
+ */
+export class ManualClock implements Clock, Timers {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, Pending>();
+
+  constructor(start: number = Date.UTC(2026, 0, 5, 9, 0, 0)) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    const seq = ++this.seq;
+    this.timers.set(seq, { at: this.t + Math.max(0, ms || 0), seq, fn });
+    return seq;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Timers set and not yet fired. */
+  pending(): number {
+    return this.timers.size;
+  }
+
+  /** When the next timer falls due, or undefined when none is set. */
+  nextDue(): number | undefined {
+    return this.next()?.at;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (let p = this.next(); p && p.at <= end; p = this.next()) {
+      this.fire(p);
+    }
+    this.t = Math.max(this.t, end);
+  }
+
+  /**
+   * As advance, but lets the callbacks' promises settle (and their I/O callbacks run) after
+   * each timer: for code that awaits between one timer and the next.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    const end = this.t + ms;
+    await settle();
+    for (let p = this.next(); p && p.at <= end; p = this.next()) {
+      this.fire(p);
+      await settle();
+    }
+    this.t = Math.max(this.t, end);
+  }
+
+  /** Sets the time (forward only), firing what falls due on the way. */
+  setTime(t: number): void {
+    if (t < this.t) throw new RangeError(`a ManualClock only moves forward (now ${this.t}, asked ${t})`);
+    this.advance(t - this.t);
+  }
+
+  private next(): Pending | undefined {
+    let best: Pending | undefined;
+    for (const p of this.timers.values()) {
+      if (!best || p.at < best.at || (p.at === best.at && p.seq < best.seq)) best = p;
+    }
+    return best;
+  }
+
+  private fire(p: Pending): void {
+    this.timers.delete(p.seq);
+    this.t = Math.max(this.t, p.at);
+    p.fn();
+  }
+}
+
+/** One turn of the event loop: pending promise callbacks and I/O callbacks run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
