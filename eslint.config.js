@@ -2,6 +2,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// Which folder may import which (../shared/ARCHITECTURE.md, "Top-level folders"): the programs
+// in app/ (and the benchmarks) wire everything; below them imports go downward only. The
+// simulators reach the gateway only through its published seams, gateway/ports/ (interfaces,
+// the clock, the topic scheme, the site file, data files) and gateway/profiles/ (the register
+// maps and payloads they must speak); the broker only through gateway/ports/. Tests may import
+// anything: they check one folder against another.
+const TESTS = ['**/*.test.ts', '**/*.testing.ts'];
+const folderImports = (regexes, message) => ({
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
+});
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**'] },
   js.configs.recommended,
@@ -23,12 +34,71 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'rules/ is pure: take the time as an argument.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'rules/ is pure: take the time as an argument.' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'rules/ is pure: take the time as an argument.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'rules/ is pure: take the time as an argument.',
+        },
         { selector: "CallExpression[callee.name='setTimeout']", message: 'rules/ is pure: no timers.' },
         { selector: "CallExpression[callee.name='setInterval']", message: 'rules/ is pure: no timers.' },
       ],
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'http', '../gateway/*', '../../gateway/*'] }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'net', 'http'], message: 'rules/ is pure: no I/O.' },
+            {
+              group: ['**/gateway/**', '**/broker/**', '**/simulators/**', '**/app/**', '**/dashboard/**'],
+              message: 'rules/ is the bottom floor: it imports nothing of ours.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['gateway/**/*.ts'],
+    ignores: TESTS,
+    rules: folderImports(
+      ['(^|/)(simulators|app|dashboard)/'],
+      'gateway/ imports rules/ and broker/ only: the programs in app/ wire it to the simulators (give it a port in gateway/ports/).',
+    ),
+  },
+  {
+    files: ['broker/**/*.ts'],
+    ignores: TESTS,
+    rules: folderImports(
+      ['(^|/)gateway/(?!ports/)', '(^|/)(simulators|app|dashboard)/'],
+      'broker/ imports rules/ and the shared seams in gateway/ports/ only.',
+    ),
+  },
+  {
+    files: ['simulators/**/*.ts'],
+    ignores: TESTS,
+    rules: folderImports(
+      ['(^|/)gateway/(?!ports/|profiles/)', '(^|/)(broker|app|dashboard)/'],
+      'simulators/ import rules/, gateway/ports/ and gateway/profiles/ only: the programs in app/ wire them to the gateway.',
+    ),
+  },
+  {
+    files: ['dashboard/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/gateway/**', '**/broker/**', '**/simulators/**', '**/app/**', '**/rules/**', 'node:*'],
+              allowTypeImports: true,
+              message:
+                "The dashboard runs in the browser and talks only to the HTTP API: type imports of the server's shapes only.",
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -11,7 +11,7 @@ import { runMeterReport } from '../gateway/reports/meter-report.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import { startInfluxd } from '../gateway/store/influxd.js';
 import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';
-import { backfillHistory } from '../simulators/history/backfill.js';
+import { backfillSite } from '../app/history.js';
 
 export interface MeterReportBench {
   meters: number;
@@ -73,7 +73,7 @@ export async function benchMeterReport(influxUrl: string, quick: boolean): Promi
   const driver = new Influx1Driver({ url: influxUrl, database: `bench_reports_${Date.now()}` });
   const lastDay = '2026-11-29';
   const end = localMidnight(addDays(lastDay, 1), tz);
-  const fill = await backfillHistory({ config, driver, days, end, seed: 11 });
+  const fill = await backfillSite({ config, driver, days, end, seed: 11 });
   const reportMs: number[] = [];
   let report;
   for (let i = 0; i < 3; i++) {

@@ -1,6 +1,11 @@
 // Topic access rules for the broker. Pure functions: no I/O, no state but the account list
 // (and a cache of answers derived from it).
 
+import { topicMatches } from '../gateway/ports/topics.js';
+
+// Matching is the topic scheme's (one definition for the broker, the gateway and the simulators).
+export { topicMatches } from '../gateway/ports/topics.js';
+
 /** A broker login and what it may do. Filters use MQTT wildcards (`+`, `#`). */
 export interface BrokerAccount {
   username: string;
@@ -29,25 +34,6 @@ export function isValidFilter(filter: string): boolean {
     if (level === '#') return i === levels.length - 1;
     return !level.includes('#') && (level === '+' || !level.includes('+'));
   });
-}
-
-/**
- * Does `filter` match `topic`? MQTT 3.1.1 rules: `+` matches exactly one level, `#` the
- * parent level and any number below it (`a/#` matches `a`), and a filter that starts with a
- * wildcard does not match a topic that starts with `$` (MQTT-4.7.2-1), so `#` never
- * delivers `$SYS/...`.
- */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  if (topic.startsWith('$') && (f[0] === '+' || f[0] === '#')) return false;
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i];
-    if (level === '#') return i === f.length - 1;
-    if (i >= t.length) return false;
-    if (level !== '+' && level !== t[i]) return false;
-  }
-  return f.length === t.length;
 }
 
 /**

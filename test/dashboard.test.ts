@@ -8,7 +8,7 @@ import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/paths.js';
 import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';
 import { ANOMALY_KINDS, type AnomalyKind } from '../rules/reports/types.js';
-import { backfillHistory } from '../simulators/history/backfill.js';
+import { backfillSite } from '../app/history.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 
 // The duty-room page in a real headless Chromium (Debian's), against a real gateway: log
@@ -244,7 +244,7 @@ describe('dashboard in Chromium', () => {
     // Twenty days of meter readings up to last midnight (site time), with anomalies planted in both meters.
     const tz = site.config.site.timezone;
     const today = localDate(Date.now(), tz);
-    const { truth } = await backfillHistory({
+    const { truth } = await backfillSite({
       config: site.config,
       driver: gw.store.driver,
       days: 20,

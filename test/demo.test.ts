@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { projectPath } from '../gateway/paths.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
+import { DEMO_LOGINS, type RunningDemo } from '../app/demo.js';
 import { floorsOf } from '../gateway/config/schema.js';
 import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { RunningDemo } from '../gateway/demo.js';
+import type { RunningDemo } from '../app/demo.js';
 import { projectPath } from '../gateway/paths.js';
 import type { Point } from '../gateway/store/types.js';
 import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
+import { DEMO_LOGINS, type RunningDemo } from '../app/demo.js';
 import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
 import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEMO_LOGINS, type RunningDemo } from '../gateway/demo.js';
+import { DEMO_LOGINS, type RunningDemo } from '../app/demo.js';
 import { startTestDemo } from './support/demo.js';
 import { heapAfterGc } from './support/memory.js';
 import { arbitraryFor, hostile } from './support/schema-arbitrary.js';

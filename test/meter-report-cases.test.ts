@@ -8,7 +8,7 @@ import { bearer, json, testApi, TOKENS } from '../gateway/http/testing.js';
 import { createAnnouncer } from '../gateway/incidents/notify.js';
 import { MeterReportScheduler } from '../gateway/reports/scheduler.js';
 import { parseConfig } from '../gateway/config/load.js';
-import { reportCommand } from '../gateway/report-cli.js';
+import { reportCommand } from '../app/report-cli.js';
 import { runMeterReport, type MeterReportRequest } from '../gateway/reports/meter-report.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import type { Point } from '../gateway/store/types.js';

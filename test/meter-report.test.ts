@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
 import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';
 import type { MeterReport } from '../rules/reports/meter-report.js';
 import { ANOMALY_KIND_NAMES } from '../rules/reports/types.js';
-import { backfillHistory } from '../simulators/history/backfill.js';
+import { backfillSite } from '../app/history.js';
 import type { GroundTruth } from '../simulators/history/plan.js';
 import { influxql, uniqueDb } from './store-support.js';
 
@@ -25,7 +25,7 @@ let truth: GroundTruth;
 let report: MeterReport;
 
 beforeAll(async () => {
-  const done = await backfillHistory({ config, driver, days: 40, end, seed: 7, perKind: 3 });
+  const done = await backfillSite({ config, driver, days: 40, end, seed: 7, perKind: 3 });
   truth = done.truth;
   expect(done.points).toBeGreaterThan(170 * 40 * 90);
   report = await runMeterReport({

@@ -9,7 +9,7 @@ import type { SiteConfig } from '../gateway/config/schema.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
 import { Estate } from '../simulators/estate/estate.js';
-import { testSiteConfig } from '../simulators/estate/test-site.js';
+import { testSiteConfig } from '../simulators/estate/test-site.testing.js';
 import type { Fields, Observation } from '../simulators/estate/types.js';
 import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/fleet.js';
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';

@@ -46,7 +46,7 @@ export interface ApiDeps {
   photos?: PhotoStore;
   /** Shift handovers (needs incidents); without it the handover routes are not there. */
   handovers?: HandoverService;
-  /** Drills against a simulated estate (createDrills in simulators/drill/create.ts); without it the drill routes say so (503). */
+  /** Drills against a simulated estate (the programs give one: app/drills.ts); without it the drill routes say so (503). */
   drills?: DrillService;
   /** Meter-anomaly reports (needs a database that speaks InfluxQL); without it the report routes are not there. */
   reports?: MeterReportService;

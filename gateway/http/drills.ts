@@ -1,21 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DrillError, type Drill, type ScenarioInfo } from '../../simulators/drill/controller.js';
-import { ApiError } from './errors.js';
+import { DrillError, type DrillService } from '../ports/drills.js';
 
-/** Drill mode as the API needs it; simulators/drill/controller.ts DrillController implements it. */
-export interface DrillService {
-  /** Whether this gateway has a simulated estate to run drills against. */
-  available(): boolean;
-  scenarios(): ScenarioInfo[];
-  status(): { available: boolean; current: Drill | null; history: Drill[] };
-  /** Throws DrillError unknown_drill. */
-  get(id: string): Drill;
-  /** Throws DrillError drill_running, unknown_scenario, no_estate, scenario_does_not_fit. */
-  start(scenario: string, by: string): Promise<Drill>;
-  /** Throws DrillError no_drill_running. */
-  stop(by: string): Promise<Drill>;
-}
+export type { DrillService } from '../ports/drills.js';
+import { ApiError } from './errors.js';
 
 const NO_ESTATE =
   '此网关没有连接模拟园区，不能演练（演练需在 npm run demo 等带模拟园区的网关上进行） / This gateway runs no simulated estate, so it cannot run drills (they need `npm run demo` or another gateway started with a simulated estate)';

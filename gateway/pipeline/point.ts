@@ -8,7 +8,11 @@ import type { Point } from '../store/types.js';
  * `quality` when a reading is not good; time in µs.
  */
 export function toPoint(site: string, place: Place, reading: Reading): Point {
-  const tags = pointTags(site, place, reading.deviceId);
+  return pointWithTags(pointTags(site, place, reading.deviceId), reading);
+}
+
+/** A reading as a point under tags already made (pointTags) for its device. */
+export function pointWithTags(tags: Record<string, string>, reading: Reading): Point {
   const fields = reading.quality === 'good' ? reading.fields : { ...reading.fields, quality: reading.quality };
   return { measurement: reading.kind, tags, fields, tsUs: Math.round(reading.ts * 1000) };
 }

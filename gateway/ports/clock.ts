@@ -46,3 +46,9 @@ export function every(timers: Timers, ms: number, fn: () => void): () => void {
     timers.clearTimeout(handle);
   };
 }
+
+/** Real timers that never keep the process alive on their own (housekeeping ticks). */
+export const backgroundTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};

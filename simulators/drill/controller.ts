@@ -1,6 +1,7 @@
-import type { Clock } from '../../gateway/clock.js';
+import type { Clock } from '../../gateway/ports/clock.js';
+import { DrillError, type DrillService } from '../../gateway/ports/drills.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
-import type { ConfigProblem } from '../../gateway/config/load.js';
+import type { ConfigProblem } from '../../gateway/ports/data-files.js';
 import type { EstateControl, FaultType } from '../estate/types.js';
 import { describeStep, ScenarioRun, type AppliedStep } from '../scenarios/runner.js';
 import {
@@ -88,32 +89,6 @@ export type DrillRecord =
       cleared: { device: string; type: FaultType }[];
     };
 
-export type DrillErrorCode =
-  'drill_running' | 'no_drill_running' | 'unknown_scenario' | 'unknown_drill' | 'no_estate' | 'scenario_does_not_fit';
-
-const STATUS: Record<DrillErrorCode, number> = {
-  drill_running: 409,
-  no_drill_running: 409,
-  unknown_scenario: 404,
-  unknown_drill: 404,
-  no_estate: 503,
-  scenario_does_not_fit: 422,
-};
-
-/** A refusal, with the HTTP status it maps to and a message in both languages. */
-export class DrillError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: DrillErrorCode,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-    this.name = 'DrillError';
-    this.status = STATUS[code];
-  }
-}
-
 export interface DrillLogger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
@@ -140,7 +115,7 @@ export interface DrillControllerOptions {
 
 const HISTORY_KEPT = 200;
 
-export class DrillController {
+export class DrillController implements DrillService {
   private readonly byName = new Map<string, DrillControllerOptions['scenarios'][number]>();
   private readonly drills = new Map<string, Drill>();
   private current: { drill: Drill; run: ScenarioRun; scope: RunningDrill } | undefined;
@@ -453,3 +428,5 @@ export function scopeOf(devices: readonly string[], estate: EstateControl): stri
   devices.forEach(visit);
   return [...out];
 }
+
+export { DrillError, type DrillErrorCode } from '../../gateway/ports/drills.js';

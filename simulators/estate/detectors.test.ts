@@ -4,7 +4,7 @@ import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
 import type { AlarmKind } from '../../rules/alarms/kinds.js';
 import { RuleEngine } from '../../rules/engine.js';
 import { Estate } from './estate.js';
-import { localMs, testSiteConfig } from './test-site.js';
+import { localMs, testSiteConfig } from './test-site.testing.js';
 import type { Fault } from './types.js';
 
 // The simulated faults against the real detectors of DOMAIN.md §2 (rules/): each fault must

@@ -1,4 +1,4 @@
-import type { Clock } from '../../gateway/clock.js';
+import { every, realTimers, type Clock, type Timers } from '../../gateway/ports/clock.js';
 import type { Estate } from './estate.js';
 import type { Observation } from './types.js';
 
@@ -19,9 +19,8 @@ export interface DriverOptions {
   tickMs?: number;
   /** A sink that throws: reported here, and the other sinks and later ticks carry on. */
   onError?: (err: unknown, obs: Observation) => void;
-  /** Real interval timers (tests drive `tick()` by hand instead). */
-  setInterval?: (fn: () => void, ms: number) => unknown;
-  clearInterval?: (handle: unknown) => void;
+  /** Real timers by default; tests give a ManualClock. */
+  timers?: Timers;
 }
 
 export interface RunningDriver {
@@ -31,8 +30,6 @@ export interface RunningDriver {
 }
 
 export function startEstateDriver(opts: DriverOptions): RunningDriver {
-  const set = opts.setInterval ?? ((fn, ms) => setInterval(fn, ms));
-  const clear = opts.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
   let stopped = false;
   const tick = (): Observation[] => {
     if (stopped) return [];
@@ -48,12 +45,12 @@ export function startEstateDriver(opts: DriverOptions): RunningDriver {
     }
     return batch;
   };
-  const handle = set(tick, opts.tickMs ?? 100);
+  const stopTicking = every(opts.timers ?? realTimers, opts.tickMs ?? 100, tick);
   return {
     tick,
     stop() {
       stopped = true;
-      clear(handle);
+      stopTicking();
     },
   };
 }

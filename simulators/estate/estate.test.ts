@@ -4,7 +4,7 @@ import { Estate } from './estate.js';
 import { LIFT_STOP_FAULT_CODE } from './models/lift.js';
 import { SETPOINT_KPA } from './models/pump.js';
 import { SUPPLY_SETPOINT_C } from './models/boiler.js';
-import { localMs, testSiteConfig } from './test-site.js';
+import { localMs, testSiteConfig } from './test-site.testing.js';
 import type { Fields, Observation } from './types.js';
 
 const config = testSiteConfig();

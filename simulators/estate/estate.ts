@@ -1,4 +1,4 @@
-import { floorsOf, type SiteConfig } from '../../gateway/config/schema.js';
+import { floorsOf, type SiteConfig } from '../../gateway/ports/site.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import { FIELDS } from '../../rules/model/fields.js';
 import type { FieldValue } from '../../rules/model/reading.js';

@@ -1,4 +1,4 @@
-import { floorsOf, type DeviceConfig, type SiteConfig } from '../../gateway/config/schema.js';
+import { floorsOf, type DeviceConfig, type SiteConfig } from '../../gateway/ports/site.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import { MODELS } from './models/index.js';
 import type { SimDeviceInfo } from './types.js';

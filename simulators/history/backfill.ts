@@ -1,20 +1,22 @@
 import { LocalTime } from '../../rules/local-time.js';
 import { localDate, localMidnight } from '../../rules/reports/calendar.js';
-import type { SiteConfig } from '../../gateway/config/schema.js';
-import { pointTags } from '../../gateway/pipeline/point.js';
-import { DeviceRegistry } from '../../gateway/registry.js';
-import { meterFacts } from '../../gateway/reports/meter-report.js';
-import type { Point, StoreDriver } from '../../gateway/store/types.js';
+import type { Reading } from '../../rules/model/reading.js';
+import type { MeterFacts } from '../../rules/reports/types.js';
+import type { ReadingSink } from '../../gateway/ports/readings.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies, type GroundTruth } from './plan.js';
 
-// `dutyroom simulate history`: weeks of meter readings written straight into InfluxDB in
-// large batches, several in flight (the database, not this loop, is the limit), with the
-// planted anomalies' ground truth returned for the caller to keep.
+// `dutyroom simulate history`: weeks of meter readings handed to a sink (the programs give
+// one that writes straight into InfluxDB) in large batches, several in flight (the database,
+// not this loop, is the limit), with the planted anomalies' ground truth returned for the
+// caller to keep.
 
 export interface BackfillOptions {
-  config: SiteConfig;
-  driver: StoreDriver;
+  /** The site's meters (the gateway's meterFacts of the site file). */
+  meters: MeterFacts[];
+  /** The site's time zone: days start at its midnight, night flow is its night. */
+  timeZone: string;
+  sink: ReadingSink;
   days: number;
   /** Epoch ms; readings stop before it (rounded down to the interval). They start at the local midnight `days` days before. */
   end: number;
@@ -49,10 +51,10 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
   if (!Number.isInteger(3600 / intervalS) || 3600 / intervalS < 2)
     throw new Error(`interval must divide an hour into at least 2 readings, got ${intervalS} s`);
   const end = Math.floor(o.end / (intervalS * 1000)) * intervalS * 1000;
-  const timeZone = o.config.site.timezone;
+  const timeZone = o.timeZone;
   // From a local midnight: the first day is whole (a report of it shows no gap before dawn).
   const start = localMidnight(localDate(end - o.days * DAY, timeZone), timeZone);
-  const meters = meterFacts(o.config);
+  const meters = o.meters;
   const truth = planAnomalies({
     meters,
     start,
@@ -63,19 +65,17 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
     ...(o.perKind !== undefined ? { perKind: o.perKind } : {}),
     wraps: !o.endValues,
   });
-  const registry = new DeviceRegistry(o.config, { now: () => end });
   const local = new LocalTime(timeZone);
   const batchSize = o.batchSize ?? 10_000;
   const concurrency = o.concurrency ?? 3;
-  await o.driver.connect();
 
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let written = 0;
-  const send = async (batch: Point[]) => {
+  const send = async (batch: Reading[]) => {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (failure) throw failure;
-    const p = o.driver.write(batch).then(
+    const p = o.sink.write(batch).then(
       () => {
         written += batch.length;
         o.onProgress?.(written);
@@ -87,15 +87,14 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
-  let batch: Point[] = [];
+  let batch: Reading[] = [];
   for (const meter of meters) {
-    const tags = pointTags(o.config.site.id, registry.place(meter.id)!, meter.id);
     const series = meterSeries(meter, truth, local);
     const target = o.endValues?.(meter.id);
     // A meter planted to wrap keeps its own start: it must pass the top of its register.
     const wraps = truth.planted.some((p) => p.meter === meter.id && p.kind === 'counter_rollover');
     if (target !== undefined && !wraps) series.initial = initialFor(series, truth, target) ?? series.initial;
-    emitMeter(series, truth, tags, batch);
+    emitMeter(series, truth, batch);
     while (batch.length >= batchSize) {
       await send(batch.slice(0, batchSize));
       batch = batch.slice(batchSize);

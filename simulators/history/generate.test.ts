@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Point } from '../../gateway/store/types.js';
+import type { Reading } from '../../rules/model/reading.js';
 import { LocalTime } from '../../rules/local-time.js';
 import type { MeterFacts } from '../../rules/reports/types.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
@@ -45,8 +45,8 @@ describe('history generator', () => {
         local,
       );
       s.initial = initialFor(s, truth, 5000)!;
-      const out: Point[] = [];
-      emitMeter(s, truth, { device: p.meter }, out);
+      const out: Reading[] = [];
+      emitMeter(s, truth, out);
       const last = out.at(-1)!.fields.total_m3 as number;
       // The last reading is at most one quarter-hour's use below the target.
       expect(last, p.kind).toBeLessThanOrEqual(5000);

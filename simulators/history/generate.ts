@@ -1,6 +1,6 @@
 import { LocalTime } from '../../rules/local-time.js';
 import type { MeterFacts } from '../../rules/reports/types.js';
-import type { Point } from '../../gateway/store/types.js';
+import type { Reading } from '../../rules/model/reading.js';
 import { hashSeed, seededRandom } from '../random.js';
 import type { GroundTruth, Plant } from './plan.js';
 
@@ -109,7 +109,7 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
 }
 
 /** Appends every reading of one meter, in time order, to `out`; returns how many. */
-export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<string, string>, out: Point[]): number {
+export function emitMeter(s: MeterSeries, truth: GroundTruth, out: Reading[]): number {
   const water = s.meter.kind === 'water_meter';
   const counterField = water ? 'total_m3' : 'energy_import_kwh';
   const rateField = water ? 'flow_m3h' : 'power_kw';
@@ -119,10 +119,11 @@ export function emitMeter(s: MeterSeries, truth: GroundTruth, tags: Record<strin
     // Rounded as the register shows it, then wrapped: 99 999.996 shows as 0.00, never 100 000.
     const value = Math.round(((Math.round(counter * digits) / digits) % s.span) * digits) / digits;
     out.push({
-      measurement: s.meter.kind,
-      tags,
+      deviceId: s.meter.id,
+      kind: s.meter.kind,
+      ts: t,
       fields: { [counterField]: value, [rateField]: Math.round(rate * 1000) / 1000 },
-      tsUs: t * 1000,
+      quality: 'good',
     });
     n++;
   });

@@ -1,4 +1,4 @@
-import type { ModbusDeviceConfig, SiteConfig } from '../../gateway/config/schema.js';
+import type { ModbusDeviceConfig, SiteConfig } from '../../gateway/ports/site.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
 import type { ObservationSink } from '../estate/driver.js';
 import type { EstateControl, Fields, Observation } from '../estate/types.js';

@@ -1,3 +1,4 @@
+import { realTime, type ClockAndTimers } from '../../gateway/ports/clock.js';
 import { decodeField, readImage, writeImage, type RegisterImage } from '../../gateway/profiles/codec.js';
 import { fieldSpan, isBitFunction, type FunctionCode } from '../../gateway/profiles/datatypes.js';
 import type { RegisterProfile } from '../../gateway/profiles/profile.js';
@@ -69,13 +70,15 @@ const LOG_LIMIT = 10_000;
 
 export class SimulatedUnits implements SimulatedUnitsControl {
   private readonly units = new Map<number, Unit>();
-  private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<unknown>();
   private readonly log: RequestRecord[] = [];
 
   constructor(
     devices: readonly SimulatedDevice[],
     private readonly unknownUnit: 'silent' | 'exception' = 'silent',
     private readonly onWrite?: WriteListener,
+    /** The real clock and timers unless a test gives a ManualClock. */
+    private readonly time: ClockAndTimers = realTime,
   ) {
     for (const d of devices) {
       if (!Number.isInteger(d.unitId) || d.unitId < 1 || d.unitId > 247)
@@ -95,7 +98,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   handle(frame: ReadFrame, reply: (pdu: Buffer) => void): void {
     const u = this.units.get(frame.unitId);
     const base = {
-      at: Date.now(),
+      at: this.time.now(),
       unitId: frame.unitId,
       function: frame.function,
       start: frame.start,
@@ -126,7 +129,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
       if (this.onWrite) this.onWrite(frame.unitId, writtenFields(u, write, frame.start, frame.values!.length));
     };
     if (u.delayMs <= 0) return answer();
-    const t = setTimeout(() => {
+    const t = this.time.setTimeout(() => {
       this.pending.delete(t);
       answer();
     }, u.delayMs);
@@ -160,7 +163,7 @@ export class SimulatedUnits implements SimulatedUnitsControl {
 
   /** Drops the answers still waiting out a delay. */
   close(): void {
-    for (const t of this.pending) clearTimeout(t);
+    for (const t of this.pending) this.time.clearTimeout(t);
     this.pending.clear();
   }
 

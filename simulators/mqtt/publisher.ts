@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { MqttDeviceConfig, SiteConfig } from '../../gateway/config/schema.js';
-import { readingTopic } from '../../gateway/adapters/mqtt/topics.js';
+import type { MqttDeviceConfig, SiteConfig } from '../../gateway/ports/site.js';
 import type { PayloadProfile } from '../../gateway/profiles/payload.js';
-import { topicMatches } from '../../broker/acl.js';
+import { readingTopic, topicMatches } from '../../gateway/ports/topics.js';
 import type { ObservationSink } from '../estate/driver.js';
 import type { Fields, Observation } from '../estate/types.js';
 

@@ -1,8 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../../gateway/config/load.js';
-import { parseDataFile } from '../../gateway/data-file.js';
-import { projectPath } from '../../gateway/paths.js';
+import { ConfigError, parseDataFile, projectPath, type ConfigProblem } from '../../gateway/ports/data-files.js';
 import { scenarioSchemaFor, type Scenario, type ScenarioSite } from './schema.js';
 
 export const SCENARIOS_DIR = projectPath('simulators', 'scenarios');

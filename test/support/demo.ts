@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { runDemo, type RunningDemo } from '../../gateway/demo.js';
+import { runDemo, type RunningDemo } from '../../app/demo.js';
 import { DEFAULT_CONFIG } from '../../gateway/site.js';
 
 /**

@@ -5,7 +5,7 @@ import { FakeEstate, SMALL_SCENARIO } from '../simulators/scenarios/fake-estate.
 import { parseScenarioFile } from '../simulators/scenarios/load.js';
 import { main } from './cli.js';
 import { drillCommand, type DrillCliIo } from './drill-cli.js';
-import { FakeClock, PASSWORDS, TOKENS, testApi } from './http/testing.js';
+import { FakeClock, PASSWORDS, TOKENS, testApi } from '../gateway/http/testing.js';
 
 // `dutyroom drill …` against a real fastify app listening on a free port (the HTTP API as the
 // gateway serves it), with the drill controller on a fake estate and a clock the test moves.

@@ -4,13 +4,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hashPassword, generateSecret } from '../broker/password.js';
-import { ConfigError } from './config/load.js';
-import { startGateway, type RunningGateway } from './gateway.js';
+import { ConfigError } from '../gateway/config/load.js';
+import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { runDemo } from './demo.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
-import { DEFAULT_CONFIG, loadSite } from './site.js';
-import { loadSiteInThread } from './site-thread.js';
+import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
+import { loadSiteInThread } from '../gateway/site-thread.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
 

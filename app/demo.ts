@@ -7,12 +7,13 @@ import { startEstateDriver, type RunningDriver } from '../simulators/estate/driv
 import type { EstateControl } from '../simulators/estate/types.js';
 import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/fleet.js';
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
-import { ScaledClock } from './clock.js';
-import { loadRegisterProfiles } from './profiles/profile.js';
-import { loadSite } from './site.js';
-import { startGateway, type RunningGateway } from './gateway.js';
-import { createDrills } from '../simulators/drill/create.js';
-import { backfillHistory } from '../simulators/history/backfill.js';
+import { ScaledClock } from '../gateway/clock.js';
+import { backgroundTimers } from '../gateway/ports/clock.js';
+import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
+import { loadSite } from '../gateway/site.js';
+import { startGateway, type RunningGateway } from '../gateway/gateway.js';
+import { createDrills } from './drills.js';
+import { backfillSite } from './history.js';
 import type { DrillController } from '../simulators/drill/controller.js';
 
 /** The demo estate's passwords, as written (hashed) in config/demo-site.yaml. Demo only. */
@@ -96,6 +97,7 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
     const drills = await createDrills({
       estate,
       clock,
+      timers: backgroundTimers,
       site: { id: config.site.id, timezone: config.site.timezone },
       journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
     });
@@ -160,7 +162,7 @@ async function backfillOnce(
   const truthFile = join(dataDir, 'history', 'truth.json');
   if (existsSync(truthFile)) return `history from an earlier run (${truthFile})`;
   // The history ends where the live estate began, at the counters its meters showed then.
-  const r = await backfillHistory({
+  const r = await backfillSite({
     config,
     driver: gateway.store.driver,
     days,

@@ -1,10 +1,10 @@
-import type { Clock } from '../../gateway/clock.js';
-import { EventLog } from '../../gateway/event-log.js';
-import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
-import type { EstateControl } from '../estate/types.js';
-import { fitProblems, loadScenarios, SCENARIOS_DIR } from '../scenarios/load.js';
-import type { ScenarioSite } from '../scenarios/schema.js';
-import { DrillController, type DrillLogger, type DrillRecord } from './controller.js';
+import { every, type Clock, type Timers } from '../gateway/ports/clock.js';
+import { EventLog } from '../gateway/event-log.js';
+import { loadPlaybooks } from '../gateway/incidents/playbooks.js';
+import type { EstateControl } from '../simulators/estate/types.js';
+import { fitProblems, loadScenarios, SCENARIOS_DIR } from '../simulators/scenarios/load.js';
+import type { ScenarioSite } from '../simulators/scenarios/schema.js';
+import { DrillController, type DrillLogger, type DrillRecord } from '../simulators/drill/controller.js';
 
 export interface CreateDrillsOptions {
   /** The simulated estate the gateway reads; without one, drills are listed but cannot start (503). */
@@ -20,8 +20,8 @@ export interface CreateDrillsOptions {
   logger?: DrillLogger;
   /** Real ms between ticks (default 200); 0 leaves ticking to the caller (`controller.tick()`). */
   tickMs?: number;
-  setInterval?: (fn: () => void, ms: number) => unknown;
-  clearInterval?: (handle: unknown) => void;
+  /** The timers that tick it (real ones in the programs, unref'd so a forgotten close() never keeps a process alive). */
+  timers: Timers;
 }
 
 /**
@@ -61,10 +61,7 @@ export async function createDrills(opts: CreateDrillsOptions): Promise<DrillCont
     ).map((e) => e.record);
   }
 
-  // Unref'd: a forgotten close() must not keep the process alive.
-  const set = opts.setInterval ?? ((fn, ms) => setInterval(fn, ms).unref());
-  const clear = opts.clearInterval ?? ((h) => clearInterval(h as NodeJS.Timeout));
-  let handle: unknown;
+  let stopTicking: (() => void) | undefined;
   const controller = new DrillController({
     scenarios,
     ...(opts.estate ? { estate: opts.estate } : {}),
@@ -75,20 +72,20 @@ export async function createDrills(opts: CreateDrillsOptions): Promise<DrillCont
     playbookTitle: (id) => playbooks.byId.get(id)?.title,
     ...(opts.logger ? { logger: opts.logger } : {}),
     onClose: async () => {
-      if (handle !== undefined) clear(handle);
+      stopTicking?.();
       await journal?.close();
     },
   });
   await controller.recover();
   const tickMs = opts.tickMs ?? 200;
   if (tickMs > 0) {
-    handle = set(() => {
+    stopTicking = every(opts.timers, tickMs, () => {
       try {
         controller.tick();
       } catch (err) {
         opts.logger?.error({ err }, 'drill tick failed');
       }
-    }, tickMs);
+    });
   }
   return controller;
 }

@@ -1,5 +1,5 @@
 import { parseConfig } from '../../gateway/config/load.js';
-import type { SiteConfig } from '../../gateway/config/schema.js';
+import type { SiteConfig } from '../../gateway/ports/site.js';
 
 // A small estate with one device of each kind and role and a three-level power tree, for the
 // simulator's unit tests:

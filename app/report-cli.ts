@@ -3,11 +3,11 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, isDate, localDate, localMidnight } from '../rules/reports/calendar.js';
 import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../rules/reports/types.js';
-import { backfillHistory } from '../simulators/history/backfill.js';
-import { openCliDatabase } from './cli-database.js';
-import { ReportRequestError, runMeterReport } from './reports/meter-report.js';
-import { CSV_TABLES, meterReportCsv, meterReportHtml } from './reports/render.js';
-import { DEFAULT_CONFIG, loadSite } from './site.js';
+import { backfillSite } from './history.js';
+import { openCliDatabase } from '../gateway/cli-database.js';
+import { ReportRequestError, runMeterReport } from '../gateway/reports/meter-report.js';
+import { CSV_TABLES, meterReportCsv, meterReportHtml } from '../gateway/reports/render.js';
+import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
 
 // `dutyroom report meters` and `dutyroom simulate history`: the meter-anomaly report of any
 // period as CSV files and a printable page, and weeks of planted history to try it on.
@@ -165,7 +165,7 @@ export async function simulateCommand(args: string[], io: CliIo = defaultIo): Pr
   const end = typeof v.end === 'string' ? localMidnight(addDays(v.end, 1), tz) : io.now();
   const db = await openCliDatabase(config, baseDir, (v.influx as string | undefined) ?? io.env.INFLUX_URL);
   try {
-    const r = await backfillHistory({ config, driver: db.driver, days, end, seed, intervalS: interval });
+    const r = await backfillSite({ config, driver: db.driver, days, end, seed, intervalS: interval });
     const file = resolve(
       (v.truth as string | undefined) ?? join(resolve(baseDir, config.data_dir), 'history', 'truth.json'),
     );
