@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { uniqueDb } from '../../test/support/wait.js';
-import { Influx1Driver } from '../store/influx1.js';
-import type { Point } from '../store/types.js';
-import { TOKENS, bearer, json, testApi, type TestApi } from './testing.js';
+import { uniqueDb } from './support/wait.js';
+import { Influx1Driver } from '../gateway/store/influx1.js';
+import type { Point } from '../gateway/store/types.js';
+import { TOKENS, bearer, json, testApi, type TestApi } from '../gateway/http/testing.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
