@@ -1,6 +1,6 @@
 import { FIELDS } from '../../../rules/model/fields.js';
 import { checkFields, type FieldValue } from '../../../rules/model/reading.js';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../ports/clock.js';
 import { fieldSpan, type FunctionCode } from '../../profiles/datatypes.js';
 import type { RegisterField } from '../../profiles/profile.js';
 import { decodeField, encodeField } from '../../profiles/codec.js';
