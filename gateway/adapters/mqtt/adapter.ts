@@ -16,8 +16,6 @@ export interface LocalBroker {
   setLocalConsumer(consumer: LocalConsumer | undefined): void;
 }
 
-export type { Emit } from '../adapter.js';
-
 export interface MqttAdapterOptions {
   /** mqtt://, mqtts://, ws:// or wss:// URL of the embedded or an external broker (for health and logs when `local`). */
   url: string;
