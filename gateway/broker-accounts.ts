@@ -1,5 +1,5 @@
 import type { BrokerAccount } from '../broker/acl.js';
-import { deviceTopicFilter } from './adapters/mqtt/topics.js';
+import { deviceTopicFilter } from './ports/topics.js';
 import type { SiteConfig } from './config/schema.js';
 
 /**

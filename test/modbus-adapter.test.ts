@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeRegisters, ModbusAdapter, type ModbusAdapterOptions } from '../gateway/adapters/modbus/adapter.js';
 import { ModbusConfigError } from '../gateway/adapters/modbus/devices.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
-import { systemClock } from '../gateway/clock.js';
+import { realTimers, systemClock, type Timers } from '../gateway/ports/clock.js';
 import { Metrics } from '../gateway/metrics.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';
@@ -221,7 +221,13 @@ describe('ModbusAdapter over TCP', () => {
     );
     const windowStart = Date.now();
     const before = r.of('em-b1').length;
-    await new Promise((res) => setTimeout(res, 2000)); // the measured window
+    // The measured window: until the dead pump has timed out at the cap twice (attempts at 0,
+    // 200, 600, 1400, 2200, 3000 ms), with the meter polled all along beside it.
+    await waitFor(
+      () => r.adapter.deviceStats().get('pump-b1')!.timeouts >= 6 && r.of('em-b1').length - before >= 8,
+      5000,
+      'two capped attempts on the pump and eight meter polls beside them',
+    );
     const inWindow = r.of('em-b1').length - before;
     const windowMs = Date.now() - windowStart;
     // The healthy meter keeps its rate: one reading per interval (±1 at the window's edges).
@@ -683,13 +689,30 @@ describe('ModbusAdapter over TCP', () => {
 
   it('stop() ends polling, closes the connection and emits nothing afterwards', async () => {
     const s = await server([{ unitId: 1, profile: 'eastron-sdm630', values: METER }]);
-    const r = run([meter(s.port, 0.05)]);
+    // Real timers, counted: those set and neither fired nor cleared yet.
+    const armed = new Set<unknown>();
+    const timers: Timers = {
+      setTimeout: (fn, ms) => {
+        const handle = realTimers.setTimeout(() => {
+          armed.delete(handle);
+          fn();
+        }, ms);
+        armed.add(handle);
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        armed.delete(handle);
+        realTimers.clearTimeout(handle);
+      },
+    };
+    const r = run([meter(s.port, 0.05)], { timers });
     await waitFor(() => r.of('em-b1').length >= 2, 3000, 'readings');
     await r.adapter.stop();
     const readings = r.readings.length;
     const requests = s.requests().length;
     await waitFor(() => s.connections() === 0, 2000, 'the connection to close');
-    await new Promise((res) => setTimeout(res, 200)); // four intervals in which nothing may happen
+    // Nothing is left armed: no poll, no request timeout, no reconnect can come.
+    expect(armed.size).toBe(0);
     expect(r.readings.length).toBe(readings);
     expect(s.requests().length).toBe(requests);
   });

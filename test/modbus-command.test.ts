@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ModbusAdapter } from '../gateway/adapters/modbus/adapter.js';
 import type { CommandError } from '../gateway/adapters/modbus/command.js';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../gateway/ports/clock.js';
 import type { ModbusDeviceConfig } from '../gateway/config/schema.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { Metrics } from '../gateway/metrics.js';

@@ -3,12 +3,10 @@ import type { Readable, Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach } from 'vitest';
 import type { ModbusRequestError } from '../gateway/adapters/modbus/errors.js';
-import type { Clock } from '../gateway/clock.js';
 import { device, type ModbusDeviceConfig } from '../gateway/config/schema.js';
-import type { Timers } from '../gateway/adapters/modbus/timers.js';
 import { waitFor as waitUntil } from './support/wait.js';
 
-// Shared by the Modbus tests: a fake clock with timers, a bounded wait, and site-file
+// Shared by the Modbus tests: a bounded wait, helper processes, and site-file
 // device entries parsed by the real schema (so defaults are the site file's defaults).
 
 export const quietLogger = pino({ level: 'silent' });
@@ -35,65 +33,6 @@ export function firstLine(child: ChildProcessByStdio<Writable, Readable, null>):
 
 /** Lets every promise chain that is not waiting on a timer run to its end. */
 export const settle = () => new Promise<void>((r) => setImmediate(r));
-
-/** A clock and timers that only move when told to. */
-export class FakeTime implements Clock, Timers {
-  private t: number;
-  private seq = 0;
-  private readonly timers = new Map<number, { due: number; fn: () => void }>();
-
-  constructor(start = 1_700_000_000_000) {
-    this.t = start;
-  }
-
-  now(): number {
-    return this.t;
-  }
-
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.timers.set(id, { due: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-
-  /** Timers armed and not yet fired. */
-  get pending(): number {
-    return this.timers.size;
-  }
-
-  /** Moves time forward, firing every timer that falls due, in order, settling promises after each. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (let fired = 0; ; fired++) {
-      // A schedule that re-arms the same instant forever would hang the test instead of failing it.
-      if (fired > 100_000) throw new Error(`more than 100 000 timers fired within ${ms} ms: a timer loop`);
-      await settle();
-      let next: [number, { due: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) {
-        if (
-          entry[1].due <= end &&
-          (!next || entry[1].due < next[1].due || (entry[1].due === next[1].due && entry[0] < next[0]))
-        )
-          next = entry;
-      }
-      if (!next) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].due);
-      next[1].fn();
-    }
-    this.t = end;
-    await settle();
-  }
-
-  /** Moves time without firing anything, as a blocked event loop does. */
-  jump(ms: number): void {
-    this.t += ms;
-  }
-}
 
 /** A Modbus device entry as the site file has it, parsed by the schema. */
 export function modbusDevice(d: {

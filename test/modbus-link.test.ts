@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Endpoint } from '../gateway/adapters/modbus/endpoint.js';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
-import { realTimers } from '../gateway/adapters/modbus/timers.js';
+import { realTimers } from '../gateway/ports/clock.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
 import { freePort } from '../gateway/store/influxd.js';

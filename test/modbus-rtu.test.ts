@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModbusAdapter } from '../gateway/adapters/modbus/adapter.js';
-import { systemClock } from '../gateway/clock.js';
+import { systemClock } from '../gateway/ports/clock.js';
 import { Metrics } from '../gateway/metrics.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { pollDevice } from '../gateway/adapters/modbus/poll.js';
-import { realTimers } from '../gateway/adapters/modbus/timers.js';
+import { realTimers } from '../gateway/ports/clock.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
 import { cleanupEach, failure, waitFor } from './modbus-helpers.js';

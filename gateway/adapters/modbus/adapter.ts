@@ -1,19 +1,21 @@
 import type { Logger } from 'pino';
 import type { FieldValue, Reading } from '../../../rules/model/reading.js';
-import { ReceiveStamps, type Clock } from '../../clock.js';
+import { ReceiveStamps } from '../../clock.js';
 import type { ModbusDeviceConfig } from '../../config/schema.js';
-import type { ComponentHealth, HealthSource } from '../../health.js';
+import type { ComponentHealth } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
+import { realTimers, type Clock, type Timers } from '../../ports/clock.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
+import type { DeviceStatus } from '../../registry.js';
+import type { Adapter, LineDown } from '../adapter.js';
 import { CommandError, runCommand, writableFields, type CommandResult } from './command.js';
-import { resolveModbusDevices, type PolledDevice } from './devices.js';
+import { resolveModbusDevices, type Line, type PolledDevice } from './devices.js';
 import { Endpoint } from './endpoint.js';
 import { ModbusLink } from './link.js';
 import type { ReadRequest } from './plan.js';
 import { pollDevice, type PollResult } from './poll.js';
 import { PollSchedule } from './scheduler.js';
-import { realTimers, type Timers } from './timers.js';
 
 export interface ModbusAdapterOptions {
   /** The site file's devices with `protocol: modbus`. */
@@ -84,80 +86,91 @@ const FAILING_DEVICE_GRACE_MS = 5;
  * sits on, decoded with its register profile and handed downstream as one Reading per
  * poll that got an answer. See README.md for scheduling, isolation, backoff and reconnects.
  */
-export class ModbusAdapter implements HealthSource {
+export class ModbusAdapter implements Adapter {
   readonly component = 'modbus';
+  readonly protocol = 'modbus';
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly states = new Map<string, DeviceState>();
   private readonly running = new Set<Promise<unknown>>();
   private readonly stamps: ReceiveStamps;
   private readonly warn: ThrottledLog;
-  private emit: (reading: Reading) => void = () => undefined;
+  private readonly timers: Timers;
+  private emit: (reading: Reading) => unknown = () => undefined;
   private started = false;
   private stopped = false;
 
   /** Checks every device against its profile and line; throws ModbusConfigError listing all problems. */
   constructor(private readonly opts: ModbusAdapterOptions) {
-    const timers = opts.timers ?? realTimers;
-    const lines = resolveModbusDevices(opts.devices, opts.profiles);
+    this.timers = opts.timers ?? realTimers;
     this.stamps = new ReceiveStamps(opts.clock);
     this.warn = new ThrottledLog(opts.logger, opts.clock);
-    for (const line of lines.values()) {
-      const rtu = line.target.transport === 'rtu';
-      const link = new ModbusLink(line.target, {
-        timers,
-        connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
-        onOpen: () => {
-          opts.metrics.modbusConnections.inc();
-          if (link.opens > 1)
-            opts.logger.info({ endpoint: line.name, connections: link.opens }, 'Modbus line reconnected');
-        },
-      });
-      const endpoint = new Endpoint(
-        link,
-        {
-          maxInFlight: rtu ? 1 : (opts.tcpMaxInFlight ?? 1),
-          reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3,
-          resetOnTimeout: rtu,
-        },
-        () => opts.clock.now(),
-      );
+    for (const line of resolveModbusDevices(opts.devices, opts.profiles).values()) {
+      const endpoint = this.openLine(line);
       this.endpoints.set(line.name, endpoint);
-      for (const device of line.devices) {
-        const state: DeviceState = {
-          device,
-          endpoint,
-          finishedPolls: 0,
-          online: false,
-          lastOkAt: null,
-          errors: 0,
-          timeouts: 0,
-          reported: new Set(),
-          schedule: new PollSchedule({
-            intervalMs: device.intervalMs,
-            // An incomer, a lift, a sump: asked again within a few intervals, so their return is seen in seconds.
-            maxBackoffMs: device.watchedClosely
-              ? Math.min(opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS, CLOSE_WATCH_INTERVALS * device.intervalMs)
-              : (opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS),
-            clock: opts.clock,
-            timers,
-            poll: () => this.poll(state),
-            onSkip: () => {
-              opts.metrics.modbusPollsSkipped.inc();
-              this.warn.warn(
-                `modbus_skip_${device.id}`,
-                { device: device.id },
-                `Modbus device ${device.id}: poll skipped, the previous one is still running (interval shorter than a poll takes?)`,
-              );
-            },
-          }),
-        };
-        this.states.set(device.id, state);
-      }
+      for (const device of line.devices) this.states.set(device.id, this.newState(device, endpoint));
     }
   }
 
-  /** Starts polling every device (the first poll of each at once); returns at once. */
-  start(emit: (reading: Reading) => void): void {
+  /** The line's link (connected lazily, on the first request) and the queue in front of it. */
+  private openLine(line: Line): Endpoint {
+    const { opts } = this;
+    const rtu = line.target.transport === 'rtu';
+    const link = new ModbusLink(line.target, {
+      timers: this.timers,
+      connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
+      onOpen: () => {
+        opts.metrics.modbusConnections.inc();
+        if (link.opens > 1)
+          opts.logger.info({ endpoint: line.name, connections: link.opens }, 'Modbus line reconnected');
+      },
+    });
+    return new Endpoint(
+      link,
+      {
+        maxInFlight: rtu ? 1 : (opts.tcpMaxInFlight ?? 1),
+        reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3,
+        resetOnTimeout: rtu,
+      },
+      () => opts.clock.now(),
+    );
+  }
+
+  private newState(device: PolledDevice, endpoint: Endpoint): DeviceState {
+    const { opts } = this;
+    const maxBackoffMs = opts.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
+    const state: DeviceState = {
+      device,
+      endpoint,
+      finishedPolls: 0,
+      online: false,
+      lastOkAt: null,
+      errors: 0,
+      timeouts: 0,
+      reported: new Set(),
+      schedule: new PollSchedule({
+        intervalMs: device.intervalMs,
+        // An incomer, a lift, a sump: asked again within a few intervals, so their return is seen in seconds.
+        maxBackoffMs: device.watchedClosely
+          ? Math.min(maxBackoffMs, CLOSE_WATCH_INTERVALS * device.intervalMs)
+          : maxBackoffMs,
+        clock: opts.clock,
+        timers: this.timers,
+        poll: () => this.poll(state),
+        onSkip: () => {
+          opts.metrics.modbusPollsSkipped.inc();
+          this.warn.warn(
+            `modbus_skip_${device.id}`,
+            { device: device.id },
+            `Modbus device ${device.id}: poll skipped, the previous one is still running (interval shorter than a poll takes?)`,
+          );
+        },
+      }),
+    };
+    return state;
+  }
+
+  /** Starts polling every device (the first poll of each at once); returns at once. What `emit` returns is not awaited. */
+  start(emit: (reading: Reading) => unknown): void {
     if (this.started) throw new Error('the Modbus adapter was already started');
     this.started = true;
     this.emit = emit;
@@ -196,28 +209,45 @@ export class ModbusAdapter implements HealthSource {
 
   deviceStats(): Map<string, ModbusDeviceStats> {
     const out = new Map<string, ModbusDeviceStats>();
-    for (const [id, s] of this.states) {
-      out.set(id, {
-        online: s.online,
-        lastOkAt: s.lastOkAt,
-        errors: s.errors,
-        timeouts: s.timeouts,
-        consecutiveFailures: s.schedule.consecutiveFailures,
-        backoffUntil: s.schedule.backoffUntil,
-        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-        polls: s.schedule.polls,
-        skipped: s.schedule.skipped,
-        endpoint: s.device.line,
-      });
-    }
+    for (const id of this.states.keys()) out.set(id, this.statsOf(id)!);
     return out;
   }
 
+  private statsOf(deviceId: string): ModbusDeviceStats | undefined {
+    const s = this.states.get(deviceId);
+    if (!s) return undefined;
+    return {
+      online: s.online,
+      lastOkAt: s.lastOkAt,
+      errors: s.errors,
+      timeouts: s.timeouts,
+      consecutiveFailures: s.schedule.consecutiveFailures,
+      backoffUntil: s.schedule.backoffUntil,
+      ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+      polls: s.schedule.polls,
+      skipped: s.schedule.skipped,
+      endpoint: s.device.line,
+    };
+  }
+
   /** Lines (endpoints) on which every device that was polled is silent: the converter or the cable, not the devices. */
-  linesDown(): { line: string; devices: number }[] {
+  linesDown(): LineDown[] {
     return this.lines()
       .filter((l) => !l.reachable)
       .map((l) => ({ line: l.name, devices: l.polled }));
+  }
+
+  /** A device is unheard because the gateway cannot open the line it sits on. */
+  linkDown(deviceId: string): string | undefined {
+    const line = this.states.get(deviceId)?.device.line;
+    const endpoint = line === undefined ? undefined : this.endpoints.get(line);
+    return endpoint && !endpoint.health().connected ? `the gateway cannot open Modbus line ${line}` : undefined;
+  }
+
+  /** Its polling, for the devices API. */
+  deviceStatus(deviceId: string): Pick<DeviceStatus, 'poll'> | undefined {
+    const poll = this.statsOf(deviceId);
+    return poll && { poll };
   }
 
   /** Each line with its devices: how many were polled, how many answer. A line is unreachable when none of its polled devices answers. */
@@ -315,9 +345,7 @@ export class ModbusAdapter implements HealthSource {
       // The timers of one grid slot fire a millisecond or two apart on an idle loop: a failing
       // device whose timer came first would take the free line and hold it for its whole
       // timeout while the healthy polls of the same slot wait. It lets them queue first.
-      await new Promise<void>((resolve) =>
-        (this.opts.timers ?? realTimers).setTimeout(resolve, FAILING_DEVICE_GRACE_MS),
-      );
+      await new Promise<void>((resolve) => this.timers.setTimeout(resolve, FAILING_DEVICE_GRACE_MS));
       if (this.stopped) return false;
     }
     const result = await pollDevice(device.kind, device.profile, device.plan, (fn, start, count) =>
@@ -342,16 +370,24 @@ export class ModbusAdapter implements HealthSource {
           result.abandoned > 0 ||
           result.requests.some((r) => r.failure) ||
           result.problems.some((p) => p.error !== 'no_data');
-        this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: partial ? 'uncertain' : 'good' });
+        void this.emit({ deviceId: device.id, kind: device.kind, ts, fields, quality: partial ? 'uncertain' : 'good' });
       }
     }
     return result.answered;
   }
 
+  /** Counts and logs what one poll showed; a problem is logged when it starts and when it ends, not per poll. */
   private record(state: DeviceState, result: PollResult): void {
-    const { metrics, logger, clock } = this.opts;
+    const failing = new Set([...this.recordRequests(state, result), ...this.recordFields(state, result)]);
+    if (result.answered) this.forgetDecodedAgain(state, result, failing);
+    this.recordOnline(state, result.answered);
+  }
+
+  /** The keys of the requests that failed this time. */
+  private recordRequests(state: DeviceState, result: PollResult): string[] {
+    const { metrics, logger } = this.opts;
     const { device } = state;
-    const failing = new Set<string>();
+    const failing: string[] = [];
     for (const r of result.requests) {
       metrics.modbusRequests.inc({ result: r.failure?.failure ?? 'ok' });
       const key = `request:${r.request.function}:${r.request.start}`;
@@ -368,7 +404,7 @@ export class ModbusAdapter implements HealthSource {
       else state.errors++;
       state.lastError = r.failure.message;
       if (r.failure.failure === 'exception' || r.failure.failure === 'protocol') {
-        failing.add(key);
+        failing.push(key);
         // A device that refuses a register refuses it on every poll: say so once, naming it.
         if (!state.reported.has(key)) {
           state.reported.add(key);
@@ -380,12 +416,20 @@ export class ModbusAdapter implements HealthSource {
         }
       }
     }
+    return failing;
+  }
+
+  /** The keys of the fields that did not decode this time. */
+  private recordFields(state: DeviceState, result: PollResult): string[] {
+    const { metrics, logger } = this.opts;
+    const { device } = state;
+    const failing: string[] = [];
     for (const p of result.problems) {
       metrics.modbusFieldErrors.inc({ error: p.error });
       // no_data is the device saying it has no such sensor: counted, never logged.
       if (p.error === 'no_data') continue;
       const key = `field:${p.field}`;
-      failing.add(key);
+      failing.push(key);
       if (!state.reported.has(key)) {
         state.reported.add(key);
         logger.warn(
@@ -394,26 +438,34 @@ export class ModbusAdapter implements HealthSource {
         );
       }
     }
-    if (result.answered) {
-      // A field whose request failed this time did not decode again: it was not read at all.
-      const read = new Set(
-        result.requests.flatMap((r) => (r.failure ? [] : r.request.fields.map((f) => `field:${f.name}`))),
-      );
-      for (const key of state.reported) {
-        if (key.startsWith('field:') && read.has(key) && !failing.has(key)) {
-          state.reported.delete(key);
-          logger.info(
-            { device: device.id, field: key.slice(6) },
-            `Modbus device ${device.id}: ${key.slice(6)} decodes again`,
-          );
-        }
+    return failing;
+  }
+
+  private forgetDecodedAgain(state: DeviceState, result: PollResult, failing: Set<string>): void {
+    const { device } = state;
+    // A field whose request failed this time did not decode again: it was not read at all.
+    const read = new Set(
+      result.requests.flatMap((r) => (r.failure ? [] : r.request.fields.map((f) => `field:${f.name}`))),
+    );
+    for (const key of state.reported) {
+      if (key.startsWith('field:') && read.has(key) && !failing.has(key)) {
+        state.reported.delete(key);
+        this.opts.logger.info(
+          { device: device.id, field: key.slice(6) },
+          `Modbus device ${device.id}: ${key.slice(6)} decodes again`,
+        );
       }
     }
+  }
+
+  private recordOnline(state: DeviceState, answered: boolean): void {
+    const { metrics, logger, clock } = this.opts;
+    const { device } = state;
     const wasOnline = state.online;
     state.finishedPolls++;
-    state.online = result.answered;
-    metrics.modbusDeviceOnline.set({ device: device.id }, result.answered ? 1 : 0);
-    if (result.answered) {
+    state.online = answered;
+    metrics.modbusDeviceOnline.set({ device: device.id }, answered ? 1 : 0);
+    if (answered) {
       state.lastOkAt = clock.now();
       if (!wasOnline && state.finishedPolls > 1)
         logger.info({ device: device.id, endpoint: device.line }, `Modbus device ${device.id} answers again`);

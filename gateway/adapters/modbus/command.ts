@@ -1,6 +1,6 @@
 import { FIELDS } from '../../../rules/model/fields.js';
 import { checkFields, type FieldValue } from '../../../rules/model/reading.js';
-import type { Clock } from '../../clock.js';
+import type { Clock } from '../../ports/clock.js';
 import { fieldSpan, type FunctionCode } from '../../profiles/datatypes.js';
 import type { RegisterField } from '../../profiles/profile.js';
 import { decodeField, encodeField } from '../../profiles/codec.js';
@@ -134,23 +134,14 @@ async function send(
   clock: Clock,
 ): Promise<CommandResult> {
   const span = fieldSpan(device.profile.addressing, def);
-  const where = describeSpan(span.function, span.start + device.profile.addressing, span.count, 'en');
-  const whereZh = describeSpan(span.function, span.start + device.profile.addressing, span.count, 'zh');
+  const first = span.start + device.profile.addressing;
+  const where = {
+    en: describeSpan(span.function, first, span.count, 'en'),
+    zh: describeSpan(span.function, first, span.count, 'zh'),
+  };
   const read = () => line.read(device.unitId, span.function, span.start, span.count, device.timeoutMs, 'high');
-
-  let current: number[] | boolean[] | undefined;
-  if (def.type === 'bit') {
-    // The other bits of the register belong to other flags: they are written back as they are.
-    try {
-      current = await read();
-    } catch (err) {
-      throw deviceError(
-        err,
-        `${device.id}: could not read ${where} to change bit ${def.bit}, so nothing was written`,
-        `${device.id}：读取${whereZh}失败，未写入任何内容`,
-      );
-    }
-  }
+  // The other bits of the register belong to other flags: they are written back as they are.
+  const current = def.type === 'bit' ? await currentBits(device, def, read, where) : undefined;
   const encoded = encode(def, field, value, current);
   try {
     await line.write(device.unitId, span.function as 1 | 3, span.start, encoded, device.timeoutMs);
@@ -158,42 +149,50 @@ async function send(
     const timedOut = err instanceof ModbusRequestError && err.failure === 'timeout';
     throw deviceError(
       err,
-      `${device.id} did not take the write of ${field} to ${where}${timedOut ? ' (it may have been carried out all the same: check the next reading)' : ''}`,
-      `${device.id} 未接受 ${field} 的写入（${whereZh}）${timedOut ? '，但指令可能已执行，请以下一次读数为准' : ''}`,
+      `${device.id} did not take the write of ${field} to ${where.en}${timedOut ? ' (it may have been carried out all the same: check the next reading)' : ''}`,
+      `${device.id} 未接受 ${field} 的写入（${where.zh}）${timedOut ? '，但指令可能已执行，请以下一次读数为准' : ''}`,
     );
   }
   const at = clock.now();
+  return { deviceId: device.id, field, written: value, ...(await readBack(def, encoded, read)), at };
+}
+
+type Read = () => Promise<number[] | boolean[]>;
+
+async function currentBits(
+  device: PolledDevice,
+  def: RegisterField,
+  read: Read,
+  where: { en: string; zh: string },
+): Promise<number[] | boolean[]> {
+  try {
+    return await read();
+  } catch (err) {
+    throw deviceError(
+      err,
+      `${device.id}: could not read ${where.en} to change bit ${def.bit}, so nothing was written`,
+      `${device.id}：读取${where.zh}失败，未写入任何内容`,
+    );
+  }
+}
+
+/** What the device shows after the write, and whether it is what was written. */
+async function readBack(
+  def: RegisterField,
+  encoded: number[] | boolean[],
+  read: Read,
+): Promise<Pick<CommandResult, 'readBack' | 'confirmed' | 'readBackError'>> {
   const expected = decodeField(def, encoded);
   try {
     const decoded = decodeField(def, await read());
-    if (!decoded.ok)
-      return {
-        deviceId: device.id,
-        field,
-        written: value,
-        readBack: null,
-        confirmed: false,
-        readBackError: `read back: ${decoded.detail}`,
-        at,
-      };
-    return {
-      deviceId: device.id,
-      field,
-      written: value,
-      readBack: decoded.value,
-      confirmed: expected.ok && expected.value === decoded.value,
-      at,
-    };
+    if (!decoded.ok) return { readBack: null, confirmed: false, readBackError: `read back: ${decoded.detail}` };
+    return { readBack: decoded.value, confirmed: expected.ok && expected.value === decoded.value };
   } catch (err) {
     if (!(err instanceof ModbusRequestError || err instanceof QueueClosedError)) throw err;
     return {
-      deviceId: device.id,
-      field,
-      written: value,
       readBack: null,
       confirmed: false,
       readBackError: `the device took the write but could not be read back: ${err.message}`,
-      at,
     };
   }
 }

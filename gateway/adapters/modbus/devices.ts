@@ -66,57 +66,24 @@ export function resolveModbusDevices(
     const who = `device "${d.id}"`;
     if (ids.has(d.id)) problems.push(`${who}: duplicate device id`);
     ids.add(d.id);
-    const profile = profiles.get(d.profile);
-    if (!profile) {
-      problems.push(
-        `${who}: no register profile "${d.profile}" (known: ${[...profiles.keys()].sort().join(', ') || 'none'}; profiles live in gateway/profiles/)`,
-      );
-      continue;
-    }
-    if (profile.kind !== d.kind) {
-      problems.push(`${who} has kind ${d.kind}, but profile "${profile.name}" is for kind ${profile.kind}`);
-      continue;
-    }
-    const c = d.connection;
-    let target: LinkTarget;
-    if (c.transport === 'tcp') {
-      if (!c.host) {
-        problems.push(`${who}: Modbus TCP needs connection.host`);
-        continue;
-      }
-      target = { transport: 'tcp', host: c.host, port: c.port ?? DEFAULT_TCP_PORT };
-    } else {
-      if (!c.serial_port) {
-        problems.push(`${who}: Modbus RTU needs connection.serial_port`);
-        continue;
-      }
-      target = { transport: 'rtu', path: c.serial_port, baudRate: c.baud_rate ?? DEFAULT_BAUD_RATE };
-    }
+    const profile = profileOf(d, profiles, problems);
+    const target = profile && targetOf(d, problems);
+    if (!profile || !target) continue;
     const name = describeTarget(target);
-    let line = lines.get(name);
-    if (
-      line &&
-      line.target.transport === 'rtu' &&
-      target.transport === 'rtu' &&
-      line.target.baudRate !== target.baudRate
-    ) {
-      const others = line.devices.map((x) => `"${x.id}"`).join(', ');
-      problems.push(
-        `${who}: ${target.path} runs at ${line.target.baudRate} baud for ${others}, not ${target.baudRate}: one serial line has one speed`,
-      );
+    const line = lines.get(name) ?? { name, target, devices: [] };
+    const clash = speedClash(line, target, who);
+    if (clash) {
+      problems.push(clash);
       continue;
     }
-    if (!line) {
-      line = { name, target, devices: [] };
-      lines.set(name, line);
-    }
+    lines.set(name, line);
     line.devices.push({
       id: d.id,
       kind: d.kind,
       profile,
       plan: planReads(profile),
-      unitId: c.unit_id,
-      timeoutMs: c.timeout_ms,
+      unitId: d.connection.unit_id,
+      timeoutMs: d.connection.timeout_ms,
       intervalMs: Math.max(1, Math.round(d.poll_interval_s * 1000)),
       watchedClosely: watchedClosely(d),
       line: name,
@@ -124,4 +91,44 @@ export function resolveModbusDevices(
   }
   if (problems.length) throw new ModbusConfigError(problems);
   return lines;
+}
+
+function profileOf(
+  d: ModbusDeviceConfig,
+  profiles: ReadonlyMap<string, RegisterProfile>,
+  problems: string[],
+): RegisterProfile | undefined {
+  const who = `device "${d.id}"`;
+  const profile = profiles.get(d.profile);
+  if (!profile) {
+    problems.push(
+      `${who}: no register profile "${d.profile}" (known: ${[...profiles.keys()].sort().join(', ') || 'none'}; profiles live in gateway/profiles/)`,
+    );
+    return undefined;
+  }
+  if (profile.kind !== d.kind) {
+    problems.push(`${who} has kind ${d.kind}, but profile "${profile.name}" is for kind ${profile.kind}`);
+    return undefined;
+  }
+  return profile;
+}
+
+function targetOf(d: ModbusDeviceConfig, problems: string[]): LinkTarget | undefined {
+  const c = d.connection;
+  if (c.transport === 'tcp') {
+    if (c.host) return { transport: 'tcp', host: c.host, port: c.port ?? DEFAULT_TCP_PORT };
+    problems.push(`device "${d.id}": Modbus TCP needs connection.host`);
+    return undefined;
+  }
+  if (c.serial_port) return { transport: 'rtu', path: c.serial_port, baudRate: c.baud_rate ?? DEFAULT_BAUD_RATE };
+  problems.push(`device "${d.id}": Modbus RTU needs connection.serial_port`);
+  return undefined;
+}
+
+/** One serial line has one speed: a device asking for another is refused. */
+function speedClash(line: Line, target: LinkTarget, who: string): string | undefined {
+  if (line.target.transport !== 'rtu' || target.transport !== 'rtu' || line.target.baudRate === target.baudRate)
+    return undefined;
+  const others = line.devices.map((x) => `"${x.id}"`).join(', ');
+  return `${who}: ${target.path} runs at ${line.target.baudRate} baud for ${others}, not ${target.baudRate}: one serial line has one speed`;
 }

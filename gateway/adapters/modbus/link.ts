@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import modbusSerial from 'modbus-serial';
 import type { FunctionCode } from '../../profiles/datatypes.js';
 import { classify, ModbusRequestError } from './errors.js';
-import type { Timers } from './timers.js';
+import type { Timers } from '../../ports/clock.js';
 
 // One connection to one line: a TCP endpoint (host:port) or a serial port. It opens on
 // the first request, is reopened by the first request after it dropped, and every

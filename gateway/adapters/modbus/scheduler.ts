@@ -1,6 +1,5 @@
 import { backoffDelay } from '../../../rules/backoff.js';
-import type { Clock } from '../../clock.js';
-import type { Timers } from './timers.js';
+import type { Clock, Timers } from '../../ports/clock.js';
 
 // When one device is polled. Polls fall on a fixed grid (start + k × interval), so a slow
 // poll or a late timer never makes the schedule drift, and a poll still running when the

@@ -1,3 +1,3 @@
-// The poller schedules with injected timers, so that the backoff and skip rules can be
-// tested by ticking a fake clock instead of sleeping, and the demo can run them faster.
-export { realTimers, type Timers } from '../../clock.js';
+// Kept only for simulators/modbus/fleet.test.ts, which its owners move to ../../ports/clock.js;
+// delete this file then. The adapter itself imports from ports.
+export { realTimers, type Timers } from '../../ports/clock.js';

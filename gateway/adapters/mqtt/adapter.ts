@@ -1,12 +1,13 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LocalConsumer } from '../../../broker/broker.js';
-import type { Reading } from '../../../rules/model/reading.js';
-import { ReceiveStamps, type Clock } from '../../clock.js';
-import type { ComponentHealth, HealthSource } from '../../health.js';
+import { ReceiveStamps } from '../../clock.js';
+import type { ComponentHealth } from '../../health.js';
 import { ThrottledLog } from '../../log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import { notKept } from '../../pipeline/pipeline.js';
+import { realTimers, type Clock, type Timers } from '../../ports/clock.js';
+import type { Adapter, Emit, LineDown } from '../adapter.js';
 import { decodeMessage, type DecodeLimits } from './decode.js';
 import type { TopicDirectory } from './topics.js';
 
@@ -14,9 +15,6 @@ import type { TopicDirectory } from './topics.js';
 export interface LocalBroker {
   setLocalConsumer(consumer: LocalConsumer | undefined): void;
 }
-
-/** What the pipeline answers for a reading; a promise settles once it is accepted or refused. */
-export type Emit = (reading: Reading) => PromiseLike<unknown> | void;
 
 export interface MqttAdapterOptions {
   /** mqtt://, mqtts://, ws:// or wss:// URL of the embedded or an external broker (for health and logs when `local`). */
@@ -36,6 +34,8 @@ export interface MqttAdapterOptions {
   maxFutureS: number;
   maxAgeH: number;
   clock: Clock;
+  /** For waitReady's deadline (default: the real ones). */
+  timers?: Timers;
   metrics: Metrics;
   logger: Logger;
   /** Extra mqtt.js options (TLS CA, keepalive…). */
@@ -56,12 +56,15 @@ export interface MqttAdapterOptions {
  * device's payload profile and emits one Reading per valid item. A bad payload is counted
  * and logged; the adapter carries on.
  */
-export class MqttAdapter implements HealthSource {
+export class MqttAdapter implements Adapter {
   readonly component = 'mqtt';
+  readonly protocol = 'mqtt';
   private client: MqttClient | undefined;
   private connected = false;
   /** Connected and the subscriptions granted: messages will flow. */
-  private ready = false;
+  private isReady = false;
+  /** Those waiting in waitReady. */
+  private readonly onReady = new Set<() => void>();
   private lastError: string | undefined;
   private messages = 0;
   /** Readings received since the counter was last updated (see countReceived). */
@@ -76,25 +79,32 @@ export class MqttAdapter implements HealthSource {
 
   /** Starts connecting; resolves at once (the broker may come later: health tells). */
   start(emit: Emit): void {
+    if (this.opts.local) this.takeFromEmbedded(this.opts.local, emit);
+    else this.subscribe(emit);
+  }
+
+  private takeFromEmbedded(local: LocalBroker, emit: Emit): void {
     const { opts } = this;
-    if (opts.local) {
-      opts.local.setLocalConsumer({
-        subscriptions: opts.topics.subscriptions(),
-        wants: (topic) => opts.topics.wants(topic),
-        deliver: (topic, payload, qos) => {
-          const pending = this.onMessage(topic, payload, emit);
-          // QoS 1 and 2 are answered once accepted; QoS 0 waits only to push back a flood.
-          return pending && (qos > 0 || opts.congested?.()) ? { done: pending, index: 0 } : undefined;
-        },
-        // A reading the spool could not take now: no PUBACK, the device sends it again.
-        notKept: (value) => notKept(value),
-        ...(opts.congested ? { congested: opts.congested } : {}),
-      });
-      this.connected = true;
-      this.ready = true;
-      opts.logger.info('MQTT adapter takes messages from the embedded broker in-process');
-      return;
-    }
+    local.setLocalConsumer({
+      subscriptions: opts.topics.subscriptions(),
+      wants: (topic) => opts.topics.wants(topic),
+      deliver: (topic, payload, qos) => {
+        const pending = this.onMessage(topic, payload, emit);
+        // QoS 1 and 2 are answered once accepted; QoS 0 waits only to push back a flood.
+        return pending && (qos > 0 || opts.congested?.()) ? { done: pending, index: 0 } : undefined;
+      },
+      // A reading the spool could not take now: no PUBACK, the device sends it again.
+      notKept: (value) => notKept(value),
+      ...(opts.congested ? { congested: opts.congested } : {}),
+    });
+    this.connected = true;
+    this.setReady(true);
+    opts.logger.info('MQTT adapter takes messages from the embedded broker in-process');
+  }
+
+  /** An MQTT client of the broker at `url`, subscribed to the site's topics. */
+  private subscribe(emit: Emit): void {
+    const { opts } = this;
     const client = mqtt.connect(opts.url, {
       clientId: opts.clientId,
       username: opts.username,
@@ -109,38 +119,47 @@ export class MqttAdapter implements HealthSource {
       this.connected = true;
       this.lastError = undefined;
       opts.logger.info({ url: redact(opts.url), sessionPresent: connack.sessionPresent }, 'MQTT adapter connected');
-      if (connack.sessionPresent) {
-        this.ready = true;
-      } else {
-        const subs = Object.fromEntries(opts.topics.subscriptions().map((t) => [t, { qos: 1 as const }]));
-        client.subscribe(subs, (err, granted) => {
-          const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
-          if (err || refused.length) {
-            this.lastError = `subscription refused: ${err?.message ?? refused.join(', ')}`;
-            opts.logger.error({ err, refused }, 'MQTT adapter: the broker refused a subscription');
-          } else {
-            this.ready = true;
-          }
-        });
-      }
+      if (connack.sessionPresent) this.setReady(true);
+      else this.subscribeTopics(client);
     });
     client.on('close', () => {
       if (this.connected && this.client)
         opts.logger.warn({ url: redact(opts.url) }, 'MQTT adapter disconnected; reconnecting');
       this.connected = false;
-      this.ready = false;
+      this.setReady(false);
     });
     client.on('error', (err) => {
       this.lastError = err.message;
       this.warn.warn('mqtt_error', { err: err.message }, 'MQTT adapter error');
     });
-    // mqtt.js emits 'message', then asks handleMessage, and takes the connection's next packet
-    // (and sends the PUBACK) after its callback: held back while the pipeline is congested, and
-    // while it refuses readings. A message then not kept gets no PUBACK: the connection is
-    // dropped, and the broker delivers it again after the reconnection (the persistent session
-    // keeps it). Waiting for every message would serialise them on the fsync, so in normal
-    // running the PUBACK goes at once: a write failure first met by a message already
-    // acknowledged loses that message's readings (see the MQTT adapter README).
+    this.holdWhileBusy(client, emit);
+  }
+
+  private subscribeTopics(client: MqttClient): void {
+    const { opts } = this;
+    const subs = Object.fromEntries(opts.topics.subscriptions().map((t) => [t, { qos: 1 as const }]));
+    client.subscribe(subs, (err, granted) => {
+      const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+      if (err || refused.length) {
+        this.lastError = `subscription refused: ${err?.message ?? refused.join(', ')}`;
+        opts.logger.error({ err, refused }, 'MQTT adapter: the broker refused a subscription');
+      } else {
+        this.setReady(true);
+      }
+    });
+  }
+
+  /**
+   * mqtt.js emits 'message', then asks handleMessage, and takes the connection's next packet
+   * (and sends the PUBACK) after its callback: held back while the pipeline is congested, and
+   * while it refuses readings. A message then not kept gets no PUBACK: the connection is
+   * dropped, and the broker delivers it again after the reconnection (the persistent session
+   * keeps it). Waiting for every message would serialise them on the fsync, so in normal
+   * running the PUBACK goes at once: a write failure first met by a message already
+   * acknowledged loses that message's readings (see the MQTT adapter README).
+   */
+  private holdWhileBusy(client: MqttClient, emit: Emit): void {
+    const { opts } = this;
     let last: PromiseLike<unknown> | void;
     client.on('message', (topic, payload) => {
       last = this.onMessage(topic, payload, emit);
@@ -163,6 +182,13 @@ export class MqttAdapter implements HealthSource {
         () => callback(),
       );
     };
+  }
+
+  private setReady(ready: boolean): void {
+    this.isReady = ready;
+    if (!ready) return;
+    for (const wake of this.onReady) wake();
+    this.onReady.clear();
   }
 
   /** Settles once every reading of the message is accepted or refused (undefined: nothing to wait for). */
@@ -214,23 +240,46 @@ export class MqttAdapter implements HealthSource {
   }
 
   /** Resolves once connected and subscribed, or rejects after `timeoutMs`. */
-  async waitReady(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.ready && (this.opts.local || this.client?.connected))) {
-      if (Date.now() > deadline)
-        throw new Error(
-          `MQTT adapter not connected to ${redact(this.opts.url)} after ${timeoutMs} ms: ${this.lastError ?? 'no answer'}`,
+  waitReady(timeoutMs = 10_000): Promise<void> {
+    if (this.isReady) return Promise.resolve();
+    const timers = this.opts.timers ?? realTimers;
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        timers.clearTimeout(timer);
+        resolve();
+      };
+      const timer = timers.setTimeout(() => {
+        this.onReady.delete(wake);
+        reject(
+          new Error(
+            `MQTT adapter not connected to ${redact(this.opts.url)} after ${timeoutMs} ms: ${this.lastError ?? 'no answer'}`,
+          ),
         );
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      }, timeoutMs);
+      this.onReady.add(wake);
+    });
+  }
+
+  /** Every MQTT device is unheard while the gateway itself is off the broker. */
+  linkDown(): string | undefined {
+    return this.health().status === 'ok' ? undefined : 'the gateway is not connected to the MQTT broker';
+  }
+
+  /** One broker, no lines: its loss shows in linkDown and health. */
+  linesDown(): LineDown[] {
+    return [];
+  }
+
+  deviceStatus(): undefined {
+    return undefined;
   }
 
   health(): ComponentHealth {
     if (this.opts.local)
-      return this.ready
+      return this.isReady
         ? { status: 'ok', broker: 'embedded (in-process)', messages: this.messages }
         : { status: 'down', broker: 'embedded (in-process)', detail: 'stopped', messages: this.messages };
-    return this.ready
+    return this.isReady
       ? { status: 'ok', broker: redact(this.opts.url), messages: this.messages }
       : {
           status: 'down',
@@ -241,8 +290,8 @@ export class MqttAdapter implements HealthSource {
   }
 
   async stop(): Promise<void> {
-    if (this.opts.local && this.ready) this.opts.local.setLocalConsumer(undefined);
-    this.ready = false;
+    if (this.opts.local && this.isReady) this.opts.local.setLocalConsumer(undefined);
+    this.setReady(false);
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync();

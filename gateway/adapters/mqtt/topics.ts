@@ -1,10 +1,10 @@
 import type { MqttDeviceConfig } from '../../config/schema.js';
-import type { TopicDevice } from './decode.js';
-import type { PayloadProfile } from '../../profiles/payload.js';
-
 import { siteReadingFilter } from '../../ports/topics.js';
+import type { PayloadProfile } from '../../profiles/payload.js';
+import type { TopicDevice } from './decode.js';
 
-export { deviceTopicFilter, readingTopic, siteReadingFilter } from '../../ports/topics.js';
+// Kept only for simulators/mqtt/publisher.ts until its owners import ../../ports/topics.js; then delete.
+export { readingTopic } from '../../ports/topics.js';
 
 /** Maps a topic to the MQTT device that owns it. */
 export class TopicDirectory {
