@@ -3,7 +3,7 @@ import { decodeField, readImage, writeImage } from '../../gateway/profiles/codec
 import { ModbusLink } from '../../gateway/adapters/modbus/link.js';
 import { planReads } from '../../gateway/adapters/modbus/plan.js';
 import { pollDevice } from '../../gateway/adapters/modbus/poll.js';
-import { realTimers } from '../../gateway/adapters/modbus/timers.js';
+import { realTimers } from '../../gateway/ports/clock.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
 import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';

@@ -3,9 +3,6 @@ import { siteReadingFilter } from '../../ports/topics.js';
 import type { PayloadProfile } from '../../profiles/payload.js';
 import type { TopicDevice } from './decode.js';
 
-// Kept only for simulators/mqtt/publisher.ts until its owners import ../../ports/topics.js; then delete.
-export { readingTopic } from '../../ports/topics.js';
-
 /** Maps a topic to the MQTT device that owns it. */
 export class TopicDirectory {
   private readonly byId = new Map<string, TopicDevice>();
