@@ -17,6 +17,7 @@ import { WATER_DETECTORS } from './detectors/water.js';
 import { HourlyHistory, RunHistory } from './history.js';
 import { LocalTime } from './local-time.js';
 import type { Reading } from './model/reading.js';
+import { isOffline } from './offline.js';
 import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 
@@ -260,9 +261,7 @@ export class RuleEngine {
     const rules = this.devices.get(id);
     const live = this.live.get(id);
     return (
-      rules !== undefined &&
-      live !== undefined &&
-      now - live.heardAt > rules.thresholds.offline_intervals * rules.facts.intervalS * 1000
+      rules !== undefined && live !== undefined && isOffline(live.heardAt, now, rules.facts.intervalS, rules.thresholds)
     );
   }
 
