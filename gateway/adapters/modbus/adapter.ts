@@ -3,7 +3,7 @@ import type { FieldValue, Reading } from '../../../rules/model/reading.js';
 import { ReceiveStamps, type Clock } from '../../clock.js';
 import type { ModbusDeviceConfig } from '../../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../../health.js';
-import { ThrottledLog } from '../../log-throttle.js';
+import { ThrottledLog } from '../../ports/log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';
 import { CommandError, runCommand, writableFields, type CommandResult } from './command.js';

@@ -4,7 +4,7 @@ import type { LocalConsumer } from '../../../broker/broker.js';
 import type { Reading } from '../../../rules/model/reading.js';
 import { ReceiveStamps, type Clock } from '../../clock.js';
 import type { ComponentHealth, HealthSource } from '../../health.js';
-import { ThrottledLog } from '../../log-throttle.js';
+import { ThrottledLog } from '../../ports/log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import { notKept } from '../../pipeline/pipeline.js';
 import { decodeMessage, type DecodeLimits } from './decode.js';
