@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import { uniqueDb } from '../../test/support/wait.js';
 import { Influx1Driver } from '../store/influx1.js';
 import type { Point } from '../store/types.js';
+import { writePoints } from '../store/write-points.js';
 import { TOKENS, bearer, json, testApi, type TestApi } from './testing.js';
 
 const MIN = 60_000;
@@ -286,7 +287,7 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
         tsUs: ms * 1000,
       });
     }
-    await driver.write(points);
+    await writePoints(driver, points);
   });
   afterAll(async () => {
     await driver.influxql([`DROP DATABASE "${database}"`]).catch(() => undefined);

@@ -5,6 +5,7 @@ import { pointTags } from '../../gateway/pipeline/point.js';
 import { DeviceRegistry } from '../../gateway/registry.js';
 import { meterFacts } from '../../gateway/reports/meter-report.js';
 import type { Point, StoreDriver } from '../../gateway/store/types.js';
+import { writePoints } from '../../gateway/store/write-points.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies, type GroundTruth } from './plan.js';
 
@@ -75,7 +76,7 @@ export async function backfillHistory(o: BackfillOptions): Promise<BackfillResul
   const send = async (batch: Point[]) => {
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
     if (failure) throw failure;
-    const p = o.driver.write(batch).then(
+    const p = writePoints(o.driver, batch).then(
       () => {
         written += batch.length;
         o.onProgress?.(written);
