@@ -10,7 +10,10 @@ import { feederChain } from '../../rules/site.js';
 
 // The duty-room page: index.html, the compiled dashboard modules and the few browser
 // libraries it imports, all served from this process (duty rooms are often on closed
-// networks: nothing comes from a CDN). Only the files listed here are served.
+// networks: nothing comes from a CDN). Only the files listed here are served. The dashboard
+// compiles from the project root (dashboard/tsconfig.json), so that it can take the server's
+// types and the pure rules/ modules it uses: under /app/ its modules sit at dashboard/src/
+// and those rules/ modules at rules/, as in the source tree, and their relative imports hold.
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
