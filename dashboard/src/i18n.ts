@@ -1,3 +1,5 @@
+import { serverNow } from './clock.js';
+
 // zh-CN and English for everything on the page; the default follows the browser, the
 // choice is kept. Times are shown in the site's time zone, not the browser's.
 
@@ -458,15 +460,6 @@ export function time(ms: number | string): string {
     second: '2-digit',
     hourCycle: 'h23',
   }).format(d);
-}
-
-/** The gateway's clock minus the browser's (the demo runs on a simulated clock). */
-let skew = 0;
-export function setServerNow(serverNow: number): void {
-  skew = serverNow - Date.now();
-}
-export function serverNow(): number {
-  return Date.now() + skew;
 }
 
 export function ago(ms: number, now = serverNow()): string {
