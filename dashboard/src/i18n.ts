@@ -402,8 +402,8 @@ export const SEVERITY_WORD = {
 
 /**
  * Titles of the meter-anomaly kinds, the same words as ANOMALY_KINDS in
- * rules/reports/types.ts (the browser bundle does not import server code; the dashboard
- * test checks the two agree for what it shows).
+ * rules/reports/types.ts (the page takes from the server its types and only the pure time
+ * helpers at run time; the dashboard test checks the two agree for what it shows).
  */
 export const ANOMALY_TITLES: Record<string, Text> = {
   stuck_meter: { zh: '表具停走', en: 'Stuck meter' },

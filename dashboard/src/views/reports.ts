@@ -3,6 +3,8 @@ import { api, ApiError, type Me } from '../api.js';
 import { HandoverCard } from './handover.js';
 import { html } from '../html.js';
 import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Word } from '../i18n.js';
+import { localDate } from '../../../rules/local-time.js';
+import { addDays } from '../../../rules/reports/calendar.js';
 import type { MeterAnomaly, MeterKind, MeterReport, MeterRow, Site } from '../types.js';
 
 interface StoredReport {
@@ -23,18 +25,6 @@ const UNIT = { water_meter: 'm³', electricity_meter: 'kWh' } as const satisfies
 
 /** A kind newer than this page is shown by its id rather than not at all. */
 const anomalyTitle = (kind: string) => tx(ANOMALY_TITLES[kind]) || kind;
-
-/** The local calendar date (YYYY-MM-DD) of an instant in a time zone: report days are the site's, not the browser's. */
-function localDate(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(ms),
-  );
-}
-
-function addDays(date: string, n: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-}
 
 /** Where the shown report comes from; the CSV and printable links ask the same source. */
 interface Source {
