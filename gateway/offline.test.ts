@@ -26,7 +26,7 @@ ${thresholds}
 }
 
 /** The instant (ms after the last reading) each of the two views first calls the meter offline. */
-function turnsOfflineAfter(thresholds: string): { registry: number; alarm: number } {
+function turnsOfflineAfter(thresholds: string): { registry: number; alarm: number; told: number } {
   const config = site(thresholds);
   const clock = new ManualClock();
   const registry = new DeviceRegistry(config, clock);
@@ -49,22 +49,25 @@ function turnsOfflineAfter(thresholds: string): { registry: number; alarm: numbe
     const fired = engine.evaluate(clock.now()).some((c) => c.alarm.kind === 'device_offline');
     if (seen.alarm === undefined && fired) seen.alarm = clock.now() - heard;
   }
-  return { registry: seen.registry ?? -1, alarm: seen.alarm ?? -1 };
+  // What the page is told, to judge a reading stale by the same rule.
+  return { registry: seen.registry ?? -1, alarm: seen.alarm ?? -1, told: registry.get('wm')!.offlineAfterSeconds };
 }
 
 describe('offline, one definition', () => {
   it('is 3 intervals by default, in the device list and in the alarm alike', () => {
-    expect(turnsOfflineAfter('')).toEqual({ registry: 30_500, alarm: 30_500 });
+    expect(turnsOfflineAfter('')).toEqual({ registry: 30_500, alarm: 30_500, told: 30 });
   });
 
   it('follows the site’s offline_intervals in both', () => {
     expect(turnsOfflineAfter('thresholds: { site: { offline_intervals: 5 } }')).toEqual({
       registry: 50_500,
       alarm: 50_500,
+      told: 50,
     });
     expect(turnsOfflineAfter('thresholds: { devices: { wm: { offline_intervals: 2 } } }')).toEqual({
       registry: 20_500,
       alarm: 20_500,
+      told: 20,
     });
   });
 });

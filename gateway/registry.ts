@@ -3,7 +3,7 @@ import type { DeviceKind } from '../rules/model/fields.js';
 import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
 import type { ModbusDeviceStats } from './adapters/modbus/adapter.js';
 import type { Clock } from './clock.js';
-import { isOffline } from '../rules/offline.js';
+import { isOffline, offlineAfterMs } from '../rules/offline.js';
 import { resolveThresholds, type ThresholdConfig, type Thresholds } from '../rules/thresholds.js';
 
 export interface Place {
@@ -30,6 +30,8 @@ export interface DeviceStatus {
   lastReading: { ts: string; fields: Record<string, FieldValue>; quality: Quality } | null;
   /** Poll or publish interval; offline after `offline_intervals` of them without a reading. */
   intervalSeconds: number;
+  /** Silent this long → offline (rules/offline.ts): the page judges a reading stale by the same rule. */
+  offlineAfterSeconds: number;
   /** Modbus devices: how polling goes (answers, timeouts, backoff, the line it sits on). */
   poll?: ModbusDeviceStats;
 }
@@ -140,6 +142,7 @@ export class DeviceRegistry {
         ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality }
         : null,
       intervalSeconds,
+      offlineAfterSeconds: offlineAfterMs(this.thresholds.get(d.id)!, intervalSeconds) / 1000,
     };
   }
 }

@@ -24,6 +24,7 @@ function device(
     lastSeen: iso(T),
     lastReading: { ts: iso(T - (opts.ageS ?? 0) * 1000), fields },
     intervalSeconds: 5,
+    offlineAfterSeconds: 15,
   };
 }
 

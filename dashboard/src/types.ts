@@ -20,8 +20,10 @@ export interface Device {
   online: boolean;
   lastSeen: string | null;
   lastReading: { ts: string; fields: Record<string, unknown> } | null;
-  /** Poll or publish interval: offline, and its values stale, after 3 of them without a reading. */
+  /** Poll or publish interval. */
   intervalSeconds?: number;
+  /** Silent this long → offline, by the rules' offline_intervals; a reading this much older than when it was heard is stale. */
+  offlineAfterSeconds: number;
 }
 
 /** What feeds a device and what it is, from the site file (GET /api/site `devices`). */
