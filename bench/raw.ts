@@ -3,10 +3,11 @@
 //   processing: a plain mqtt.js subscriber in this process counts the messages;
 // - broker intake: the same publishers into aedes with nothing subscribed, messages counted
 //   in-process (the `published` hook): the ceiling of the embedded broker's in-process path;
-// - InfluxDB write of pre-built line protocol in 5,000-line batches.
+// - InfluxDB write of pre-built line protocol in 5,000-line batches (the store driver's writeLines).
 import { createServer } from 'node:net';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
+import { Influx1Driver } from '../gateway/store/influx1.js';
 import { publish } from './publisher-run.js';
 
 export interface RawOptions {
@@ -69,21 +70,26 @@ export function rawAedesIntake(opts: RawOptions): Promise<number> {
   return withAedes({ onPublished: () => got++ }, (url) => countedRun(url, opts, () => got));
 }
 
-/** Pre-built line protocol in 5,000-line batches, one request at a time, as the writer sends them. */
+/**
+ * Pre-built line protocol in 5,000-line batches, one request at a time, through the driver's
+ * writeLines: the one write path the writer uses, so this measures the database and that path.
+ */
 export async function rawInflux(url: string, batches: number): Promise<number> {
-  await fetch(`${url}/query?q=${encodeURIComponent('CREATE DATABASE raw')}`, { method: 'POST' });
+  const driver = new Influx1Driver({ url, database: 'raw', timeoutMs: 60_000 });
+  await driver.connect();
   const base = Date.now() * 1000 - 3_600_000_000;
   const bodies = Array.from({ length: batches }, (_, b) =>
     Array.from(
       { length: 5000 },
       (_, i) =>
         `water_meter,site=raw,building=b1,device=m${i % 100} total_m3=${i}.5,flow_m3h=0.5 ${base + b * 5000 + i}`,
-    ).join('\n'),
+    ),
   );
   const start = performance.now();
-  for (const body of bodies) {
-    const res = await fetch(`${url}/write?db=raw&precision=u`, { method: 'POST', body });
-    if (res.status !== 204) throw new Error(`influx write ${res.status}: ${await res.text()}`);
+  try {
+    for (const lines of bodies) await driver.writeLines(lines);
+  } finally {
+    await driver.close();
   }
   return Math.round((batches * 5000) / ((performance.now() - start) / 1000));
 }

@@ -8,7 +8,8 @@ import { WebSocketServer, createWebSocketStream } from 'ws';
 import { Acl, type BrokerAccount } from './acl.js';
 import { ConnectionRate, DOOR_DEFAULTS, guardStream, LoginThrottle, PacketGuard, type DoorLimits } from './doors.js';
 import { PasswordChecker } from './password.js';
-import { WarnThrottle } from './throttle.js';
+import { systemClock } from '../gateway/ports/clock.js';
+import { ThrottledLog } from '../gateway/ports/log-throttle.js';
 import type { ComponentHealth } from './types.js';
 
 export type { BrokerAccount } from './acl.js';
@@ -140,7 +141,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     throw new Error(`broker: maxPayloadBytes must be a positive whole number of bytes, got ${opts.maxPayloadBytes}`);
   }
   const logger = opts.logger ?? pino({ enabled: false });
-  const throttled = new WarnThrottle(logger);
+  const throttled = new ThrottledLog(logger, systemClock);
   let acl = new Acl(opts.accounts); // throws on bad filters or duplicate logins, before any port is bound
   const passwords = new PasswordChecker();
   const counts = {

@@ -64,7 +64,7 @@ export class Metrics {
   });
   readonly devicesOnline = new Gauge({
     name: 'dutyroom_devices_online',
-    help: 'Configured devices that reported within 3 intervals.',
+    help: 'Configured devices not offline (silent no longer than offline_intervals of their interval, default 3).',
     registers: [this.registry],
   });
   readonly devicesConfigured = new Gauge({

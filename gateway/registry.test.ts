@@ -41,7 +41,13 @@ describe('device registry', () => {
 
   it('is offline before the first reading and after 3 silent intervals', () => {
     const { reg, clock } = registry();
-    expect(reg.get('wm')).toMatchObject({ online: false, lastSeen: null, lastReading: null, intervalSeconds: 10 });
+    expect(reg.get('wm')).toMatchObject({
+      online: false,
+      lastSeen: null,
+      lastReading: null,
+      intervalSeconds: 10,
+      offlineAfterSeconds: 30,
+    });
     reg.observe({ deviceId: 'wm', kind: 'water_meter', ts: clock.t, fields: { total_m3: 5 }, quality: 'good' });
     clock.t += 30_000;
     expect(reg.get('wm')!.online).toBe(true);

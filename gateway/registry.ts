@@ -3,6 +3,8 @@ import type { DeviceKind } from '../rules/model/fields.js';
 import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
 import type { ModbusDeviceStats } from './adapters/modbus/adapter.js';
 import type { Clock } from './clock.js';
+import { isOffline, offlineAfterMs } from '../rules/offline.js';
+import { resolveThresholds, type ThresholdConfig, type Thresholds } from '../rules/thresholds.js';
 
 export interface Place {
   building: string;
@@ -17,14 +19,19 @@ export interface DeviceStatus {
   name?: string | { zh: string; en: string };
   protocol: 'mqtt' | 'modbus';
   place: Place;
-  /** Heard from within the last 3 intervals (by when readings arrived, not their own timestamps). */
+  /**
+   * Not silent for longer than the rules' `offline_intervals` of its interval (rules/offline.ts),
+   * by when readings arrived, not their own timestamps: the device list and device_offline agree.
+   */
   online: boolean;
   /** ISO-8601 of when the gateway last received a reading from it, null before the first. */
   lastSeen: string | null;
   /** The latest value of every field seen (devices may send partial updates), with the newest time. */
   lastReading: { ts: string; fields: Record<string, FieldValue>; quality: Quality } | null;
-  /** Poll or publish interval; offline after 3 of them without a reading. */
+  /** Poll or publish interval; offline after `offline_intervals` of them without a reading. */
   intervalSeconds: number;
+  /** Silent this long → offline (rules/offline.ts): the page judges a reading stale by the same rule. */
+  offlineAfterSeconds: number;
   /** Modbus devices: how polling goes (answers, timeouts, backoff, the line it sits on). */
   poll?: ModbusDeviceStats;
 }
@@ -41,6 +48,8 @@ interface Live {
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceConfig>();
   private readonly places = new Map<string, Place>();
+  /** Each device's resolved thresholds: the rules' own, so "offline" means the same here as in the alarms. */
+  private readonly thresholds = new Map<string, Thresholds>();
   private readonly live = new Map<string, Live>();
 
   constructor(
@@ -60,6 +69,14 @@ export class DeviceRegistry {
         (p.unit && unitFloor.get(`${p.building}/${p.unit}`)) ??
         (p.room && unitFloor.get(`${p.building}/${p.room}`)) ??
         undefined;
+      this.thresholds.set(
+        d.id,
+        resolveThresholds(config.thresholds as ThresholdConfig | undefined, {
+          id: d.id,
+          kind: d.kind,
+          building: p.building,
+        }),
+      );
       this.places.set(d.id, {
         building: p.building,
         ...(floor ? { floor } : {}),
@@ -119,12 +136,13 @@ export class DeviceRegistry {
       ...(d.name !== undefined ? { name: d.name } : {}),
       protocol: d.protocol,
       place: this.places.get(d.id)!,
-      online: live !== undefined && now - live.heardAt <= 3 * intervalSeconds * 1000,
+      online: live !== undefined && !isOffline(live.heardAt, now, intervalSeconds, this.thresholds.get(d.id)!),
       lastSeen: live ? new Date(live.heardAt).toISOString() : null,
       lastReading: live
         ? { ts: new Date(live.lastTs).toISOString(), fields: { ...live.fields }, quality: live.quality }
         : null,
       intervalSeconds,
+      offlineAfterSeconds: offlineAfterMs(this.thresholds.get(d.id)!, intervalSeconds) / 1000,
     };
   }
 }

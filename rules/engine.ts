@@ -1,4 +1,5 @@
 import { ALARM_KINDS, type AlarmKind, type Severity } from './alarms/kinds.js';
+import type { AlarmView } from './alarms/view.js';
 import { afterDrill, closeEndedDrill, drillOf, type RunningDrill } from './alarms/drill.js';
 import {
   transition,
@@ -17,6 +18,7 @@ import { WATER_DETECTORS } from './detectors/water.js';
 import { HourlyHistory, RunHistory } from './history.js';
 import { LocalTime } from './local-time.js';
 import type { Reading } from './model/reading.js';
+import { isOffline } from './offline.js';
 import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 
@@ -50,13 +52,8 @@ export interface AlarmChange {
   alarm: Alarm;
 }
 
-/** An alarm as the duty room sees it: with what mutes it, if anything. */
-export interface AlarmView extends Alarm {
-  /** Muted by a lost supply above the device, or (device offline) by the gateway's own link being down. */
-  inhibitedBy?: { alarmId: string; kind: AlarmKind; deviceId: string } | { link: string };
-  /** Muted by a silence or maintenance window (still shown). */
-  silencedBy?: { id: string; by: string; reason: string; until: number; maintenance: boolean };
-}
+/** Re-exported: the engine's callers read alarms as it returns them. */
+export type { AlarmView };
 
 interface DeviceRules {
   facts: DeviceFacts;
@@ -260,9 +257,7 @@ export class RuleEngine {
     const rules = this.devices.get(id);
     const live = this.live.get(id);
     return (
-      rules !== undefined &&
-      live !== undefined &&
-      now - live.heardAt > rules.thresholds.offline_intervals * rules.facts.intervalS * 1000
+      rules !== undefined && live !== undefined && isOffline(live.heardAt, now, rules.facts.intervalS, rules.thresholds)
     );
   }
 

@@ -27,7 +27,7 @@ let browser: Browser;
 let incidentId: string;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   gw = await startGateway({
     ...testSite({

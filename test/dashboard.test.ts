@@ -21,7 +21,7 @@ let browser: Browser;
 let site: ReturnType<typeof testSite>;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: run \`npm run setup\` (installs Debian's chromium) or set CHROMIUM`);

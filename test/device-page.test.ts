@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningDemo } from '../app/demo.js';
 import { projectPath } from '../gateway/paths.js';
 import type { Point } from '../gateway/store/types.js';
+import { writePoints } from '../gateway/store/write-points.js';
 import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
 import { startTestDemo } from './support/demo.js';
 import { uniqueDb, waitFor } from './support/site.js';
@@ -48,7 +49,7 @@ function history(
 }
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   demo = await startTestDemo({
     influxUrl: inject('influxUrl'),
@@ -83,7 +84,7 @@ beforeAll(async () => {
     }),
     'energy_import_kwh',
   );
-  await demo.gateway.store.driver.write([...water, ...power]);
+  await writePoints(demo.gateway.store.driver, [...water, ...power]);
   browser = await launchChromium();
 }, 120_000);
 

@@ -20,7 +20,7 @@ let demo: RunningDemo;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   // Ten times real time: the lift sticks 3 s after the start; the 20-minute scenario runs 2 minutes, longer than the test reads it.
   // A database of its own: demo.test.ts checks what its demo stores, and the two may run side by side.

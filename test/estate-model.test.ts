@@ -1,3 +1,4 @@
+import type { AlarmKind } from '../rules/alarms/kinds.js';
 import { describe, expect, it } from 'vitest';
 import type { Alarm, Device, Site } from '../dashboard/src/types.js';
 import { buildModel, cellState, deviceState, isStale, lossOf } from '../dashboard/src/views/estate/model.js';
@@ -23,6 +24,7 @@ function device(
     lastSeen: iso(T),
     lastReading: { ts: iso(T - (opts.ageS ?? 0) * 1000), fields },
     intervalSeconds: 5,
+    offlineAfterSeconds: 15,
   };
 }
 
@@ -40,7 +42,7 @@ const site: Site = {
   ],
 };
 
-const alarm = (kind: string, deviceId: string, extra: Partial<Alarm> = {}): Alarm => ({
+const alarm = (kind: AlarmKind, deviceId: string, extra: Partial<Alarm> = {}): Alarm => ({
   id: `${kind}:${deviceId}`,
   kind,
   deviceId,
@@ -113,7 +115,11 @@ describe('the estate model', () => {
     const silenced = buildModel(
       site,
       devices,
-      [alarm('vacant_unit_flow', 'wm', { silencedBy: { id: 's1', by: 'duty', reason: 'r', until: T + 1 } })],
+      [
+        alarm('vacant_unit_flow', 'wm', {
+          silencedBy: { id: 's1', by: 'duty', reason: 'r', until: T + 1, maintenance: false },
+        }),
+      ],
       {},
     );
     expect(cellState(silenced, ['wm'], true)).toBe('inhibited');

@@ -66,7 +66,7 @@ function carAgainstFloor(p: Page, lift: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: SPEED, start: START });
   browser = await launchChromium();

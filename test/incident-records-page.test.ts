@@ -17,7 +17,7 @@ let gw: RunningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'main.js')))
+  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
     throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
   gw = await startGateway({
     ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('records') }),

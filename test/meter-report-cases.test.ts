@@ -12,6 +12,7 @@ import { reportCommand } from '../app/report-cli.js';
 import { runMeterReport, type MeterReportRequest } from '../gateway/reports/meter-report.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import type { Point } from '../gateway/store/types.js';
+import { writePoints } from '../gateway/store/write-points.js';
 import { addDays, localTime } from '../rules/reports/calendar.js';
 import type { MeterReport } from '../rules/reports/meter-report.js';
 import { influxql, uniqueDb } from './store-support.js';
@@ -132,7 +133,7 @@ beforeAll(async () => {
       ? { ...p, fields: { ...p.fields, total_m3: Math.round((v % 10_000) * 1000) / 1000 } }
       : p;
   });
-  for (let i = 0; i < points.length; i += 5000) await driver.write(points.slice(i, i + 5000));
+  for (let i = 0; i < points.length; i += 5000) await writePoints(driver, points.slice(i, i + 5000));
   report = await runMeterReport({ config, driver, from: '2026-11-08', to: LAST, now: at(addDays(LAST, 1), 8) });
 }, 60_000);
 

@@ -3,6 +3,7 @@ import { uniqueDb } from './support/wait.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import type { Point } from '../gateway/store/types.js';
 import { TOKENS, bearer, json, testApi, type TestApi } from '../gateway/http/testing.js';
+import { writePoints } from '../gateway/store/write-points.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -286,7 +287,7 @@ describe('GET /api/devices/:id/readings?every= (aggregated in a real InfluxDB)',
         tsUs: ms * 1000,
       });
     }
-    await driver.write(points);
+    await writePoints(driver, points);
   });
   afterAll(async () => {
     await driver.influxql([`DROP DATABASE "${database}"`]).catch(() => undefined);

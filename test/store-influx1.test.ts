@@ -8,6 +8,7 @@ import { freePort } from '../gateway/store/influxd.js';
 import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import type { Point } from '../gateway/store/types.js';
+import { writePoints } from '../gateway/store/write-points.js';
 import { influxql, uniqueDb } from './store-support.js';
 
 // The InfluxDB 1.x driver against the real influxd of the test run (test/global-setup.ts).
@@ -53,7 +54,7 @@ describe('Influx1Driver (real influxd)', () => {
     await driver.connect();
     await driver.connect(); // idempotent
     // total_m3 = 12 first: a whole number that must still be stored as a float.
-    await driver.write([water(0, 12), water(1, 12.5), lift(0), lift(1), lift(2)]);
+    await writePoints(driver, [water(0, 12), water(1, 12.5), lift(0), lift(1), lift(2)]);
 
     const types = async (m: string) =>
       Object.fromEntries(
@@ -100,7 +101,7 @@ describe('Influx1Driver (real influxd)', () => {
     const driver = driverFor('query');
     await driver.connect();
     // Written out of order on purpose.
-    await driver.write([lift(3), lift(1), lift(2), lift(0)]);
+    await writePoints(driver, [lift(3), lift(1), lift(2), lift(0)]);
     const fromMs = Math.floor((T + 11) / 1000);
     const rows = await driver.query({
       measurement: 'lift',
@@ -142,7 +143,7 @@ describe('Influx1Driver (real influxd)', () => {
       await driver.query({ measurement: 'lift', deviceId: 'lift-a', from: fromMs + 1, to: fromMs + 2, limit: 10 }),
     ).toEqual([]);
     // Times always carry six fractional digits (InfluxDB itself trims trailing zeros).
-    await driver.write([{ ...lift(9), tsUs: 1_700_000_000_500_000 }]);
+    await writePoints(driver, [{ ...lift(9), tsUs: 1_700_000_000_500_000 }]);
     const round = await driver.query({
       measurement: 'lift',
       deviceId: 'lift-a',
@@ -165,7 +166,7 @@ describe('Influx1Driver (real influxd)', () => {
     await driver.connect();
     const evil = `x' OR device = 'lift-a`;
     const odd = `a\\b "c", d=e`;
-    await driver.write([
+    await writePoints(driver, [
       lift(0),
       { ...lift(1), tags: { ...lift(1).tags, device: evil } },
       { ...lift(2), tags: { ...lift(2).tags, device: odd } },
@@ -181,9 +182,9 @@ describe('Influx1Driver (real influxd)', () => {
     const driver = driverFor('replay');
     await driver.connect();
     const batch = Array.from({ length: 500 }, (_, i) => water(i, i + 0.25));
-    await driver.write(batch);
-    await driver.write(batch);
-    await driver.write(batch.slice(100, 200));
+    await writePoints(driver, batch);
+    await writePoints(driver, batch);
+    await writePoints(driver, batch.slice(100, 200));
     const count = await influxql(url, dbOf(driver), `SELECT count("total_m3") FROM "water_meter"`);
     expect(count[0]!.values[0]![1]).toBe(500);
   });
@@ -193,7 +194,7 @@ describe('Influx1Driver (real influxd)', () => {
     await driver.connect();
     const bad: Point = { ...lift(1), fields: { floor: 1.5 } };
     const unknown: Point = { ...lift(2), fields: { pizza: 1 } };
-    const err = await driver.write([lift(0), bad, unknown, lift(3)]).catch((e: unknown) => e);
+    const err = await writePoints(driver, [lift(0), bad, unknown, lift(3)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as StoreRejectedError).points).toEqual([bad, unknown]);
     expect((err as Error).message).toMatch(/floor must be int/);
@@ -217,7 +218,7 @@ describe('Influx1Driver (real influxd)', () => {
       body: `lift,device=lift-a floor="3" ${T}`,
     });
     expect(res.status).toBe(204);
-    const err = await driver.write([lift(1)]).catch((e: unknown) => e);
+    const err = await writePoints(driver, [lift(1)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as Error).message).toMatch(/field type conflict/);
   });
@@ -285,7 +286,7 @@ describe('Influx1Driver (real influxd)', () => {
     const driver = driverFor('dropped');
     await driver.connect();
     await influxql(url, dbOf(driver), `DROP DATABASE "${dbOf(driver)}"`);
-    await driver.write([lift(0)]);
+    await writePoints(driver, [lift(0)]);
     expect(
       await driver.query({ measurement: 'lift', deviceId: 'lift-a', from: 0, to: 2e12, fields: ['floor'], limit: 10 }),
     ).toHaveLength(1);
@@ -305,7 +306,7 @@ describe('Influx1Driver (real influxd)', () => {
       ),
     );
     expect(connectErr!.message).not.toMatch(/secret/);
-    await expect(driver.write([lift(0)])).rejects.toThrow(/database "nowhere"\): writing 1 points failed/);
+    await expect(writePoints(driver, [lift(0)])).rejects.toThrow(/database "nowhere"\): writing 1 points failed/);
     expect(await driver.ping()).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx2Driver } from '../gateway/store/influx2.js';
 import type { Point } from '../gateway/store/types.js';
+import { writePoints } from '../gateway/store/write-points.js';
 import { waitFor } from './store-support.js';
 
 // The InfluxDB 2.x driver against the real server, in a container (influxdb:2.7). Where no
@@ -73,7 +74,7 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
   it('creates a missing bucket, writes catalogue types and reads them back in time order', async () => {
     const d = driver('types');
     await d.connect();
-    await d.write([lift(2), lift(0), lift(1), water(0, 12), water(1, 12.5)]);
+    await writePoints(d, [lift(2), lift(0), lift(1), water(0, 12), water(1, 12.5)]);
     const from = Math.floor(T / 1000);
     const rows = await d.query({
       measurement: 'lift',
@@ -101,15 +102,15 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
       { total_m3: 12.5, error_code: 1, leak: false },
     ]);
     // 12 went in as a float: a later fractional value is accepted (no type conflict).
-    await d.write([water(2, 13.75)]);
+    await writePoints(d, [water(2, 13.75)]);
   });
 
   it('a replayed batch leaves one copy of each point', async () => {
     const d = driver('replay');
     await d.connect();
     const batch = Array.from({ length: 300 }, (_, i) => lift(i));
-    await d.write(batch);
-    await d.write(batch);
+    await writePoints(d, batch);
+    await writePoints(d, batch);
     const from = Math.floor(T / 1000);
     const rows = await d.query({
       measurement: 'lift',
@@ -132,7 +133,7 @@ describe.skipIf(noRuntime !== undefined)('Influx2Driver against InfluxDB 2.7 in 
       body: `lift,device=lift-a door=5i ${T}`,
     });
     expect(res.status).toBe(204);
-    const err = await d.write([lift(1)]).catch((e: unknown) => e);
+    const err = await writePoints(d, [lift(1)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as Error).message).toMatch(/conflict/);
 

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
-import type { Point, ReadingsQuery, StoreDriver, StoredRow } from '../gateway/store/types.js';
+import type { ReadingsQuery, StoreDriver, StoredRow } from '../gateway/store/types.js';
 
 export { OUTAGE_T0, streamPoint } from './store-stream.js';
 export { uniqueDb, waitFor } from './support/wait.js';
@@ -40,10 +40,6 @@ export class RecordingDriver implements StoreDriver {
   }
   connect(): Promise<void> {
     return this.inner.connect();
-  }
-  async write(points: Point[]): Promise<void> {
-    await this.inner.write(points);
-    for (const p of points) this.confirmed.push(p.tsUs);
   }
   async writeLines(lines: string[]): Promise<void> {
     await this.inner.writeLines(lines);

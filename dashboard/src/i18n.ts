@@ -1,3 +1,5 @@
+import { serverNow } from './clock.js';
+
 // zh-CN and English for everything on the page; the default follows the browser, the
 // choice is kept. Times are shown in the site's time zone, not the browser's.
 
@@ -400,8 +402,8 @@ export const SEVERITY_WORD = {
 
 /**
  * Titles of the meter-anomaly kinds, the same words as ANOMALY_KINDS in
- * rules/reports/types.ts (the browser bundle does not import server code; the dashboard
- * test checks the two agree for what it shows).
+ * rules/reports/types.ts (the page takes from the server its types and only the pure time
+ * helpers at run time; the dashboard test checks the two agree for what it shows).
  */
 export const ANOMALY_TITLES: Record<string, Text> = {
   stuck_meter: { zh: '表具停走', en: 'Stuck meter' },
@@ -458,15 +460,6 @@ export function time(ms: number | string): string {
     second: '2-digit',
     hourCycle: 'h23',
   }).format(d);
-}
-
-/** The gateway's clock minus the browser's (the demo runs on a simulated clock). */
-let skew = 0;
-export function setServerNow(serverNow: number): void {
-  skew = serverNow - Date.now();
-}
-export function serverNow(): number {
-  return Date.now() + skew;
 }
 
 export function ago(ms: number, now = serverNow()): string {

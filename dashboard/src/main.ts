@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, onLinkChange, type Me } from './api.js';
 import { html } from './html.js';
-import { getLang, setLang, setServerNow, setZone, t, tx } from './i18n.js';
+import { getLang, setLang, setZone, t, tx } from './i18n.js';
 import type { Site } from './types.js';
 import { AlarmBoard } from './views/alarms.js';
 import { DeviceView } from './views/device.js';
@@ -12,6 +12,7 @@ import { HealthView, shownStatus, useHealth } from './views/health.js';
 import { IncidentsView, IncidentView } from './views/incidents.js';
 import { LoginView } from './views/login.js';
 import { ReportsView } from './views/reports.js';
+import { setServerNow } from './clock.js';
 
 // Hash routes keep the page a single static file: #/alarms, #/estate, #/incidents/inc-3, …
 function useRoute(): string[] {

@@ -1,22 +1,15 @@
 import type { Text } from './i18n.js';
 
-export type Severity = 'critical' | 'major' | 'minor' | 'warning';
-
-export interface Alarm {
-  id: string;
-  kind: string;
-  deviceId: string;
-  severity: Severity;
-  status: 'pending' | 'firing' | 'cleared' | 'closed';
-  since: number;
-  raisedAt?: number;
-  ack?: { by: string; at: number; comment?: string };
-  evidence: { text: Text; readings: { deviceId: string; field: string; value: unknown; ts: number }[] };
-  reopened: number;
-  drill?: string;
-  inhibitedBy?: { alarmId: string; kind: string; deviceId: string } | { link: string };
-  silencedBy?: { id: string; by: string; reason: string; until: number };
-}
+// What the API sends. Alarms, incidents, playbooks and meter reports are the server's own types (rules/,
+// pure, imported for their types only: nothing of the server reaches the page's code), so a
+// field added on the server is seen here, and one renamed breaks this build, not the page.
+export type { Severity } from '../../rules/alarms/kinds.js';
+export type { AlarmView as Alarm } from '../../rules/alarms/view.js';
+export type { Incident, StepState } from '../../rules/incidents/incident.js';
+export type { Playbook, RecordField as RecordFieldDef, Step as StepDef } from '../../rules/incidents/playbook.js';
+/** The meter-anomaly report as GET /api/reports/meters answers it. */
+export type { MeterReport, MeterRow } from '../../rules/reports/meter-report.js';
+export type { MeterAnomaly, MeterKind } from '../../rules/reports/types.js';
 
 export interface Device {
   id: string;
@@ -27,8 +20,10 @@ export interface Device {
   online: boolean;
   lastSeen: string | null;
   lastReading: { ts: string; fields: Record<string, unknown> } | null;
-  /** Poll or publish interval: offline, and its values stale, after 3 of them without a reading. */
+  /** Poll or publish interval. */
   intervalSeconds?: number;
+  /** Silent this long → offline, by the rules' offline_intervals; a reading this much older than when it was heard is stale. */
+  offlineAfterSeconds: number;
 }
 
 /** What feeds a device and what it is, from the site file (GET /api/site `devices`). */
@@ -55,67 +50,4 @@ export interface Site {
     rooms: { id: string; floor: string; type: string; name?: Text | string }[];
   }[];
   devices?: DeviceTopology[];
-}
-
-export interface StepState {
-  status: 'pending' | 'started' | 'done' | 'skipped';
-  /** It does not apply to this incident: why (the playbook's words and the values read). */
-  skipped?: Text;
-  doneAt?: number;
-  /** A person's name, or `sensor` (then `evidence` says what the sensors showed). */
-  by?: string;
-  fields: Record<string, unknown>;
-  evidence?: Text;
-  /** Who added the records to a step the sensors closed. */
-  recordedBy?: string;
-  /** The sensors showed what the step asks; it waits for a person's record. */
-  evidenceSeenAt?: number;
-  escalated: number;
-}
-
-export interface Incident {
-  id: string;
-  playbook: string;
-  title: Text;
-  severity: Severity;
-  status: 'open' | 'closed';
-  raisedAt: number;
-  building?: string;
-  deviceId?: string;
-  drill?: string;
-  owner?: string;
-  closedReason?: 'drill_ended';
-  alarms: { alarmId: string; kind?: string; deviceId?: string; cleared: boolean }[];
-  steps: Record<string, StepState>;
-  tasks: Record<
-    string,
-    { title: Text; deviceId?: string; done: boolean; by?: string; evidence?: Text; reopened: number }
-  >;
-  timeline: ({ type: string; at: number } & Record<string, unknown>)[];
-}
-
-export interface Playbook {
-  id: string;
-  title: Text;
-  steps: StepDef[];
-}
-
-/** A field a step records (rules/incidents/playbook.ts). */
-export interface RecordFieldDef {
-  name: string;
-  type: 'time' | 'number' | 'text' | 'bool' | 'choice' | 'group';
-  label: Text;
-  required: boolean;
-  required_when?: { field: string; in: unknown[] };
-  required_unless?: { field: string; in: unknown[] };
-  options?: { value: string; label: Text }[];
-  fields?: RecordFieldDef[];
-}
-
-export interface StepDef {
-  id: string;
-  title: Text;
-  role: string;
-  deadline_min?: number;
-  record: RecordFieldDef[];
 }

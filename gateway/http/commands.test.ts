@@ -83,6 +83,7 @@ function withModbus(base: () => DeviceDirectory): DeviceDirectory {
     lastSeen: null,
     lastReading: null,
     intervalSeconds: 10,
+    offlineAfterSeconds: 30,
   });
   const extra = new Map([
     ['wm-9', modbus('wm-9', 'water_meter')],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, join, posix } from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SiteConfig } from '../config/schema.js';
 import { floorsOf } from '../config/schema.js';
@@ -10,7 +10,10 @@ import { feederChain } from '../../rules/site.js';
 
 // The duty-room page: index.html, the compiled dashboard modules and the few browser
 // libraries it imports, all served from this process (duty rooms are often on closed
-// networks: nothing comes from a CDN). Only the files listed here are served.
+// networks: nothing comes from a CDN). Only the files listed here are served. The dashboard
+// compiles from the project root (dashboard/tsconfig.json), so that it can take the server's
+// types and the pure rules/ modules it uses: under /app/ its modules sit at dashboard/src/
+// and those rules/ modules at rules/, as in the source tree, and their relative imports hold.
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,19 +32,26 @@ const VENDOR: Record<string, string> = {
   'uPlot.min.css': projectPath('node_modules', 'uplot', 'dist', 'uPlot.min.css'),
 };
 
+/** The page's entry module, relative to the compiled dashboard's folder. */
+export const PAGE_ENTRY = 'dashboard/src/main.js';
+
+const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/**
+ * The compiled modules the page loads: its entry and what it imports, followed from module to
+ * module (with their source maps). The dashboard's build also emits the rules/ files it took
+ * only types from; those are never loaded, so they are not served.
+ */
 function filesOf(dir: string): Map<string, string> {
   const out = new Map<string, string>();
-  if (!existsSync(dir)) return out;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && TYPES[extname(entry.name)]) {
-      const full = join(entry.parentPath, entry.name);
-      out.set(
-        full
-          .slice(dir.length + 1)
-          .split('\\')
-          .join('/'),
-        full,
-      );
+  const todo = [PAGE_ENTRY];
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    const full = join(dir, ...name.split('/'));
+    if (out.has(name) || !existsSync(full)) continue;
+    out.set(name, full);
+    if (existsSync(`${full}.map`)) out.set(`${name}.map`, `${full}.map`);
+    for (const m of readFileSync(full, 'utf8').matchAll(RELATIVE_IMPORT)) {
+      todo.push(posix.normalize(posix.join(posix.dirname(name), m[1]!)));
     }
   }
   return out;

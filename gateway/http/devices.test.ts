@@ -36,6 +36,7 @@ describe('devices', () => {
       lastSeen: '2025-01-15T08:00:00.000Z', // when it arrived; the reading itself is 5 s older
       lastReading: { ts: '2025-01-15T07:59:55.000Z', fields: { floor: 7, door: 'closed' }, quality: 'good' },
       intervalSeconds: 10,
+      offlineAfterSeconds: 30,
     });
   });
 

@@ -69,6 +69,7 @@ function withModbus(base: () => DeviceDirectory): DeviceDirectory {
     lastSeen: null,
     lastReading: null,
     intervalSeconds: 30,
+    offlineAfterSeconds: 90,
   });
   const extra = new Map([
     ['wm-9', meter('wm-9')],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fold, type IncidentEvent } from '../../rules/incidents/incident.js';
-import { formatMessage } from './notify.js';
+import { createAnnouncer, formatMessage } from './notify.js';
 import { loadPlaybooks } from './playbooks.js';
 
 const powerCut = loadPlaybooks().byId.get('power_cut')!;
@@ -45,5 +45,28 @@ describe('escalation messages', () => {
       level: 1,
       to: 'duty_manager',
     });
+  });
+});
+
+describe('retries', () => {
+  it('wait the one backoff, doubling from backoffMs, between attempts that fail', async () => {
+    const waits: number[] = [];
+    const announce = createAnnouncer({
+      channels: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:9/hook', roles: ['duty_manager'] }],
+      attempts: 4,
+      backoffMs: 100,
+      now: () => T0,
+      sleep: async (ms) => void waits.push(ms),
+      fetch: async () => new Response('down', { status: 503 }),
+    });
+    const sent = await announce({
+      kind: 'meter_report',
+      roles: ['duty_manager'],
+      title: { zh: '报告', en: 'Report' },
+      lines: [],
+      data: {},
+    });
+    expect(sent).toMatchObject([{ channel: 'ops', sent: false }]);
+    expect(waits).toEqual([100, 200, 400]);
   });
 });

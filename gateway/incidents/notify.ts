@@ -1,3 +1,4 @@
+import { backoffDelay } from '../../rules/backoff.js';
 import type { IncidentEvent } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
 import { roleText } from '../../rules/incidents/report.js';
@@ -144,7 +145,8 @@ async function deliver(
     const outcome = await send(r.fetch, ch, body, r.timeoutMs);
     record(attempt, outcome);
     if (outcome.ok) return;
-    if (attempt < r.attempts) await r.sleep(r.backoffMs * 2 ** (attempt - 1));
+    // Doubling without a cap of its own: the few attempts bound it.
+    if (attempt < r.attempts) await r.sleep(backoffDelay(attempt, r.backoffMs, Number.POSITIVE_INFINITY));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DutyRole } from '../../rules/incidents/playbook.js';
 import { roleText, type IncidentReport } from '../../rules/incidents/report.js';
+import { localStamp } from '../../rules/local-time.js';
 import { escapeHtml, toCsv } from '../text-formats.js';
 
 // The incident report as a printable page (HTML with print CSS, both languages, times in
@@ -7,18 +8,9 @@ import { escapeHtml, toCsv } from '../text-formats.js';
 
 const esc = escapeHtml;
 
+/** Times on the printed page: the site's wall clock, to the second. */
 export function timeIn(timeZone: string): (ms: number) => string {
-  const f = new Intl.DateTimeFormat('sv-SE', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-  });
-  return (ms) => f.format(new Date(ms));
+  return (ms) => localStamp(ms, timeZone, { seconds: true });
 }
 
 type Text = { zh: string; en: string };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Reading, RejectReason } from '../../rules/model/reading.js';
 import type { Clock } from '../clock.js';
-import { ThrottledLog } from '../log-throttle.js';
+import { ThrottledLog } from '../ports/log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import type { DeviceRegistry, Place } from '../registry.js';
 import type { Point } from '../store/types.js';

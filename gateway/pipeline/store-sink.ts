@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.js';
 import type { ReadingSink } from '../ports/readings.js';
 import { DeviceRegistry } from '../registry.js';
 import type { Point, StoreDriver } from '../store/types.js';
+import { writePoints } from '../store/write-points.js';
 import { pointTags, pointWithTags } from './point.js';
 
 /**
@@ -34,7 +35,7 @@ export async function openStoreSink(config: SiteConfig, driver: StoreDriver, clo
       } catch (err) {
         return Promise.reject(err);
       }
-      return driver.write(points);
+      return writePoints(driver, points);
     },
   };
 }

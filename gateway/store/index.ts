@@ -1,9 +1,8 @@
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
-import { unstorable } from './influx-schema.js';
-import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolOptions } from './spool.js';
 import type { Point, StoreDriver } from './types.js';
+import { storableLines } from './write-points.js';
 import { StoreWriter, type StoreWriterOptions, type WriterLog } from './writer.js';
 
 export { SpoolFullError, StoreRejectedError } from './errors.js';
@@ -20,6 +19,7 @@ export type {
   StoreDriver,
   StoredRow,
 } from './types.js';
+export { storableLines, writePoints } from './write-points.js';
 export { StoreWriter, realTimers, type StoreWriterOptions, type Timers, type WriterLog } from './writer.js';
 
 export interface CreateStoreOptions {
@@ -76,23 +76,15 @@ export function createStore(opts: CreateStoreOptions): Store {
       writer.start();
     },
     append(points) {
-      const lines: string[] = new Array(points.length);
-      let kept = 0;
-      let unfit: { reason: string; entries: { point: Point }[] } | undefined;
-      for (let i = 0; i < points.length; i++) {
-        const why = unstorable(points[i]!);
-        if (why === undefined) lines[kept++] = pointLine(points[i]!);
-        else (unfit ??= { reason: `cannot be stored: ${why}`, entries: [] }).entries.push({ point: points[i]! });
-      }
-      if (!unfit) return spool.append(lines);
-      lines.length = kept;
-      const { reason, entries } = unfit;
+      const { lines, refused, reason } = storableLines(points);
+      if (refused.length === 0) return spool.append(lines);
+      const entries = refused.map((point) => ({ point }));
       // After the spool took the others: a refused append refuses all of them, kept nowhere.
       return spool.append(lines).then(() =>
-        writer.setAside(reason, entries).catch((err: Error) => {
+        writer.setAside(`cannot be stored: ${reason}`, entries).catch((err: Error) => {
           // The points are in the log line then: not lost, though not in the file.
           opts.log?.error(
-            { err: err.message, reason, points: entries.map((e) => e.point) },
+            { err: err.message, reason, points: refused },
             'store: could not keep readings that cannot be stored in the rejected file',
           );
         }),

@@ -65,22 +65,6 @@ export function unstorable(p: Point): string | undefined {
   return count === 0 ? 'no fields' : undefined;
 }
 
-/** Splits a batch into storable points and refused ones (with the first reason). */
-export function splitStorable(points: Point[]): { ok: Point[]; refused: Point[]; reason?: string } {
-  let reason: string | undefined;
-  let refused: Point[] | undefined;
-  for (let i = 0; i < points.length; i++) {
-    const why = unstorable(points[i]!);
-    if (why === undefined) continue;
-    reason ??= why;
-    refused ??= [];
-    refused.push(points[i]!);
-  }
-  if (!refused) return { ok: points, refused: [] };
-  const bad = new Set(refused);
-  return { ok: points.filter((p) => !bad.has(p)), refused, reason };
-}
-
 /** Epoch ms → nanoseconds as an exact integer literal (beyond 2^53, hence BigInt). */
 export function msToNsLiteral(ms: number): string {
   if (!Number.isFinite(ms)) throw new Error(`bad time ${ms}`);

@@ -2,22 +2,12 @@ import { FieldType, InfluxDB, escape, type ISchemaOptions } from 'influx';
 import { DEVICE_KINDS, FIELDS, type FieldType as CatalogueType } from '../../rules/model/fields.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
-import {
-  QUALITY_FIELD,
-  TAG_NAMES,
-  isoMicros,
-  msToNsLiteral,
-  splitStorable,
-  queryFields,
-  storedFieldType,
-} from './influx-schema.js';
-import { toLineProtocol } from './line-protocol.js';
+import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, queryFields, storedFieldType } from './influx-schema.js';
 import type {
   AggregateQuery,
   AggregateRow,
   Aggregation,
   InfluxqlResult,
-  Point,
   ReadingsQuery,
   StoreDriver,
   StoredRow,
@@ -131,21 +121,6 @@ export class Influx1Driver implements StoreDriver {
 
   async writeLines(lines: string[]): Promise<void> {
     if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
-  }
-
-  async write(points: Point[]): Promise<void> {
-    const { ok, refused, reason } = splitStorable(points);
-    if (ok.length > 0) {
-      const body = toLineProtocol(ok);
-      await this.writeBody(body, ok.length, () => body.split('\n'));
-    }
-    if (refused.length > 0) {
-      throw new StoreRejectedError(
-        `${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`,
-        [],
-        refused,
-      );
-    }
   }
 
   private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {

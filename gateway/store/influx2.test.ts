@@ -5,6 +5,7 @@ import { StoreRejectedError } from './errors.js';
 import { Influx2Driver } from './influx2.js';
 import { toLineProtocol } from './line-protocol.js';
 import type { Point } from './types.js';
+import { writePoints } from './write-points.js';
 
 // No InfluxDB 2.x can run on this machine (test/store-influx2.test.ts runs the real one in a
 // container where there is a runtime). Here a tiny HTTP server stands in for it, to pin down
@@ -76,7 +77,7 @@ const water: Point = {
 
 describe('Influx2Driver on the wire', () => {
   it('sends one line-protocol request per batch, typed by the catalogue, µs precision, token auth', async () => {
-    await driver().write([lift, water]);
+    await writePoints(driver(), [lift, water]);
     expect(seen).toHaveLength(1);
     const req = seen[0]!;
     expect(req.method).toBe('POST');
@@ -92,8 +93,8 @@ describe('Influx2Driver on the wire', () => {
 
   it('gzips large bodies only when asked to', async () => {
     const many = Array.from({ length: 200 }, (_, i) => ({ ...lift, tsUs: lift.tsUs + i }));
-    await driver().write(many);
-    await driver({ gzipThreshold: 1000 }).write(many);
+    await writePoints(driver(), many);
+    await writePoints(driver({ gzipThreshold: 1000 }), many);
     expect(seen.map((s) => s.headers['content-encoding'])).toEqual([undefined, 'gzip']);
     expect(seen[1]!.body).toBe(seen[0]!.body);
     expect(seen[0]!.body.split('\n')).toHaveLength(200);
@@ -105,9 +106,7 @@ describe('Influx2Driver on the wire', () => {
       body: '{"code":"unavailable","message":"too busy"}',
       type: 'application/json',
     };
-    const err = await driver()
-      .write([lift])
-      .catch((e: unknown) => e as Error);
+    const err = await writePoints(driver(), [lift]).catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
     expect(err!.message).toMatch(
       new RegExp(`InfluxDB at ${url} \\(org "estate org", bucket "dutyroom/raw"\\): writing 1 points failed: HTTP 503`),
@@ -121,18 +120,14 @@ describe('Influx2Driver on the wire', () => {
       body: '{"code":"unauthorized","message":"unauthorized access"}',
       type: 'application/json',
     };
-    const err = await driver()
-      .write([lift])
-      .catch((e: unknown) => e as Error);
+    const err = await writePoints(driver(), [lift]).catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
     expect(err!.message).toMatch(/HTTP 401.*unauthorized access/);
   });
 
   it('a dropped connection is retryable', async () => {
     answers['POST /api/v2/write'] = 'hang-up';
-    const err = await driver()
-      .write([lift])
-      .catch((e: unknown) => e as Error);
+    const err = await writePoints(driver(), [lift]).catch((e: unknown) => e as Error);
     expect(err).not.toBeInstanceOf(StoreRejectedError);
     expect(err!.message).toMatch(/writing 1 points failed/);
   });
@@ -144,9 +139,7 @@ describe('Influx2Driver on the wire', () => {
         body: '{"code":"invalid","message":"failure writing points: field type conflict"}',
         type: 'application/json',
       };
-      const err = await driver()
-        .write([lift, water])
-        .catch((e: unknown) => e);
+      const err = await writePoints(driver(), [lift, water]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(StoreRejectedError);
       expect((err as StoreRejectedError).lines).toEqual(toLineProtocol([lift, water]).split('\n'));
       expect((err as StoreRejectedError).lines).toHaveLength(2);
@@ -156,9 +149,7 @@ describe('Influx2Driver on the wire', () => {
 
   it('never sends points that cannot be stored; sends the rest', async () => {
     const bad: Point = { ...lift, fields: { floor: 'third' } };
-    const err = await driver()
-      .write([bad, water])
-      .catch((e: unknown) => e);
+    const err = await writePoints(driver(), [bad, water]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreRejectedError);
     expect((err as StoreRejectedError).points).toEqual([bad]);
     expect(seen).toHaveLength(1);

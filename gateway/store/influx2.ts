@@ -1,9 +1,8 @@
 import { HttpError, InfluxDB, flux, setLogger, type WriteOptions } from '@influxdata/influxdb-client';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
-import { isoMicros, splitStorable, queryFields } from './influx-schema.js';
-import { toLineProtocol } from './line-protocol.js';
-import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import { isoMicros, queryFields } from './influx-schema.js';
+import type { ReadingsQuery, StoreDriver, StoredRow } from './types.js';
 
 export interface Influx2Options {
   /** e.g. https://eu-central-1-1.aws.cloud2.influxdata.com or http://127.0.0.1:8086 */
@@ -83,21 +82,6 @@ export class Influx2Driver implements StoreDriver {
 
   async writeLines(lines: string[]): Promise<void> {
     if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
-  }
-
-  async write(points: Point[]): Promise<void> {
-    const { ok, refused, reason } = splitStorable(points);
-    if (ok.length > 0) {
-      const body = toLineProtocol(ok);
-      await this.writeBody(body, ok.length, () => body.split('\n'));
-    }
-    if (refused.length > 0) {
-      throw new StoreRejectedError(
-        `${this.where}: ${refused.length} point(s) cannot be stored: ${reason}`,
-        [],
-        refused,
-      );
-    }
   }
 
   private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {

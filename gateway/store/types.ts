@@ -64,13 +64,12 @@ export interface StoreDriver {
   /** Creates the database/bucket if needed; rejects when unreachable. */
   connect(): Promise<void>;
   /**
-   * Writes lines of InfluxDB line protocol with µs timestamps, as line-protocol.ts makes
-   * them from storable points (the spool's records): one request, no re-encoding.
+   * Writes lines of InfluxDB line protocol with µs timestamps, as write-points.ts makes them
+   * from storable points (the spool's records): one request, no re-encoding. The only write a
+   * driver has: points written outside the spool go through writePoints.
    * StoreRejectedError (with the refused lines) when the database refuses them for good.
    */
   writeLines(lines: string[]): Promise<void>;
-  /** Checks points (`unstorable`), makes their lines and writes them; for writers outside the spool (history, tests). */
-  write(points: Point[]): Promise<void>;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   /** History per interval, aggregated in the database. Absent where the driver cannot (yet). */
   aggregate?(q: AggregateQuery): Promise<AggregateRow[]>;

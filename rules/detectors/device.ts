@@ -1,7 +1,8 @@
+import { isOffline } from '../offline.js';
 import { evidence, type Detector } from './types.js';
 
-// DOMAIN.md §2 Any device: silent for 3 intervals. The engine starts every device as heard
-// at its own start, so a device that never speaks goes offline after 3 intervals too.
+// DOMAIN.md §2 Any device: silent for `offline_intervals` (default 3) intervals (../offline.ts). The engine starts every device as heard
+// at its own start, so a device that never speaks goes offline after those intervals too.
 
 export const deviceOffline: Detector = {
   kind: 'device_offline',
@@ -10,7 +11,7 @@ export const deviceOffline: Detector = {
   durations: () => ({ forS: 0, clearS: 0 }),
   check: ({ device, live, now, t }) => {
     const heardAt = live?.heardAt;
-    if (heardAt === undefined || now - heardAt <= t.offline_intervals * device.intervalS * 1000) return undefined;
+    if (heardAt === undefined || !isOffline(heardAt, now, device.intervalS, t)) return undefined;
     const silentS = Math.round((now - heardAt) / 1000);
     const e = evidence(
       `${silentS} 秒无数据（应每 ${device.intervalS} 秒一次）`,

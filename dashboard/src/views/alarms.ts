@@ -3,6 +3,7 @@ import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
 import { ago, SEVERITY_WORD, t, tx, type Text } from '../i18n.js';
 import type { Alarm, Device } from '../types.js';
+import { every } from '../clock.js';
 
 /** Live alarms in the board's order as the API gives it (real before drill, critical first); refetched on every change of the stream. */
 export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: Text }>; devices: Map<string, Device> } {
@@ -15,10 +16,10 @@ export function useAlarms(): { alarms: Alarm[]; kinds: Record<string, { title: T
     void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then((r) => setKinds(r.kinds));
     void api<{ devices: Device[] }>('/api/devices').then((r) => setDevices(new Map(r.devices.map((d) => [d.id, d]))));
     const close = stream('/api/alarms/stream', 'alarm', refresh);
-    const tick = setInterval(refresh, 15_000);
+    const stop = every(15_000, refresh);
     return () => {
       close();
-      clearInterval(tick);
+      stop();
     };
   }, []);
   return { alarms, kinds, devices };
@@ -35,10 +36,10 @@ function useRunningDrill(): { id: string; title: Text } | null {
       );
     refresh();
     const close = stream('/api/alarms/stream', 'alarm', refresh);
-    const tick = setInterval(refresh, 5000);
+    const stop = every(5000, refresh);
     return () => {
       close();
-      clearInterval(tick);
+      stop();
     };
   }, []);
   return drill;
@@ -62,8 +63,7 @@ function useAlarmSound(active: boolean, muted: boolean): void {
       }
     };
     beep();
-    const id = setInterval(beep, 2000);
-    return () => clearInterval(id);
+    return every(2000, beep);
   }, [active, muted]);
 }
 
@@ -73,8 +73,7 @@ export function AlarmBoard({ me, wall }: { me: Me; wall: boolean }) {
   const [, tick] = useState(0);
   useEffect(() => {
     void api<typeof sound>('/api/alarms/sound').then(setSound);
-    const id = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(id);
+    return every(1000, () => tick((n) => n + 1));
   }, []);
   const live = alarms.filter((a) => !a.inhibitedBy);
   const inhibited = alarms.filter((a) => a.inhibitedBy);

@@ -2,9 +2,10 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
-import { getLang, serverNow, siteZone, t, tx, type Text, type Word } from '../i18n.js';
+import { getLang, siteZone, t, tx, type Text, type Word } from '../i18n.js';
 import { siteStamp } from '../site-time.js';
 import type { Device } from '../types.js';
+import { serverNow } from '../clock.js';
 
 /** A field as the gateway's catalogue describes it (GET /api/devices/:id/fields). */
 interface FieldInfo {

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
 import { getLang, t, time, tx, type Text, type Word } from '../i18n.js';
+import { every } from '../clock.js';
 
 /** A scenario as GET /api/drills/scenarios lists it (simulators/drill/controller.ts ScenarioInfo). */
 interface Scenario {
@@ -223,8 +224,7 @@ export function DrillsView({ me }: { me: Me }) {
   };
   useEffect(() => {
     load();
-    const id = setInterval(load, 3000);
-    return () => clearInterval(id);
+    return every(3000, load);
   }, []);
   const reportOf = status?.current?.id ?? shown;
   const scorecard = useRef<HTMLElement>(null);
@@ -247,8 +247,7 @@ export function DrillsView({ me }: { me: Me }) {
     const get = () =>
       void api<Report>(`/api/drills/${encodeURIComponent(reportOf)}/report`).then(setReport, () => setReport(null));
     get();
-    const id = setInterval(get, 3000);
-    return () => clearInterval(id);
+    return every(3000, get);
   }, [reportOf]);
   const act = async (path: string, body: unknown) => {
     try {

@@ -8,6 +8,7 @@ import { buildModel, lossOf, STATES, type EstateModel } from './estate/model.js'
 import { STATE_WORD } from './estate/names.js';
 import { PowerLine } from './estate/power.js';
 import { Section } from './estate/section.js';
+import { every } from '../clock.js';
 
 // The estate as a duty room looks at it: each building in section (floors, flats, plant
 // rooms, lifts) above its power single-line, coloured by state; the whole demo estate on one
@@ -21,8 +22,7 @@ export function EstateView({ site }: { site: Site }) {
   useEffect(() => {
     const load = () => void api<{ devices: Device[] }>('/api/devices').then((r) => setDevices(r.devices));
     load();
-    const id = setInterval(load, 5000);
-    return () => clearInterval(id);
+    return every(5000, load);
   }, [alarms]);
   if (!devices.length) return html`<p class="loading">…</p>`;
   const m = buildModel(site, devices, alarms, kinds);

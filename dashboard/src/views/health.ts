@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { ago, serverNow, t, time, tx, type Text, type Word } from '../i18n.js';
+import { ago, t, time, tx, type Text, type Word } from '../i18n.js';
+import { every, serverNow } from '../clock.js';
 
 // The gateway's own parts, live (GET /health every 5 s): the duty room must see when the
 // monitor itself is blind. A part that cannot be asked is shown as unknown, never as the
@@ -36,10 +37,10 @@ export function useHealth(): HealthState {
       }
     };
     void load();
-    const id = setInterval(() => void load(), PERIOD_MS);
+    const stop = every(PERIOD_MS, () => void load());
     return () => {
       stopped = true;
-      clearInterval(id);
+      stop();
     };
   }, []);
   return state;
@@ -181,8 +182,7 @@ function ModbusLines({ lines }: { lines: Line[] }) {
 export function HealthView({ state }: { state: HealthState }) {
   const [, tick] = useState(0);
   useEffect(() => {
-    const id = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(id);
+    return every(1000, () => tick((n) => n + 1));
   }, []);
   const { health, at, unreachable } = state;
   const overall = shownStatus(state, health?.status);

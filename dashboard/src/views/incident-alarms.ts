@@ -2,28 +2,18 @@ import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { t, time, tx, type Text } from '../i18n.js';
+import type { Alarm } from '../types.js';
 
 // The alarms of an incident as the duty room left them: what fired on which device, whether it
 // cleared, who acknowledged it with which comment, and the notes added to it since — so the
 // engineer on the case reads what the board's operator wrote without going back to the board.
 
-interface AlarmView {
-  id: string;
-  kind: string;
-  deviceId: string;
-  status: string;
-  raisedAt?: number;
-  ack?: { by: string; at: number; comment?: string };
-  comments?: { by: string; at: number; text: string }[];
-  evidence?: { text?: Text };
-}
-
 export function IncidentAlarms({ ids, kinds }: { ids: string[]; kinds: Record<string, { title: Text }> }) {
-  const [alarms, setAlarms] = useState<Record<string, AlarmView | null>>({});
+  const [alarms, setAlarms] = useState<Record<string, Alarm | null>>({});
   const key = ids.join('|');
   useEffect(() => {
     for (const id of ids)
-      void api<AlarmView>(`/api/alarms/${encodeURIComponent(id)}`).then(
+      void api<Alarm>(`/api/alarms/${encodeURIComponent(id)}`).then(
         (a) => setAlarms((m) => ({ ...m, [id]: a })),
         () => setAlarms((m) => ({ ...m, [id]: null })),
       );

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
-import { ago, getLang, serverNow, SEVERITY_WORD, t, time, tx, type Text } from '../i18n.js';
+import { ago, getLang, SEVERITY_WORD, t, time, tx, type Text } from '../i18n.js';
 import type { Incident, Playbook, RecordFieldDef } from '../types.js';
 import { IncidentAlarms } from './incident-alarms.js';
 import { PhotoForm } from './photo-form.js';
 import { StepForm } from './record-form.js';
+import { every, serverNow } from '../clock.js';
 
 export function IncidentsView() {
   const [list, setList] = useState<Incident[] | null>(null);
@@ -48,10 +49,10 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
   useEffect(() => {
     load();
     const close = stream('/api/incidents/stream', 'incident', load);
-    const clock = setInterval(() => tick((n) => n + 1), 1000);
+    const stop = every(1000, () => tick((n) => n + 1));
     return () => {
       close();
-      clearInterval(clock);
+      stop();
     };
   }, [id]);
   if (!data) return html`<p class="loading">…</p>`;

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { serverNow, t, tx } from '../i18n.js';
+import { t, tx } from '../i18n.js';
 import { fromSiteStamp, siteStamp } from '../site-time.js';
 import type { RecordFieldDef, StepDef } from '../types.js';
+import { serverNow } from '../clock.js';
 
 // The records a step asks for (rules/incidents/playbook.ts), as a form: times in the site's
 // 24-hour clock, a choice as a list, and a group (each passenger, each police car, fire engine

@@ -2,57 +2,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, type Me } from '../api.js';
 import { HandoverCard } from './handover.js';
 import { html } from '../html.js';
-import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Text, type Word } from '../i18n.js';
-import type { Severity, Site } from '../types.js';
+import { ANOMALY_TITLES, SEVERITY_WORD, t, time, tx, type Word } from '../i18n.js';
+import { localDate } from '../../../rules/local-time.js';
+import { addDays } from '../../../rules/reports/calendar.js';
+import type { MeterAnomaly, MeterKind, MeterReport, MeterRow, Site } from '../types.js';
 
-// The meter-anomaly report as GET /api/reports/meters answers it (rules/reports/meter-report.ts).
-type MeterKind = 'water_meter' | 'electricity_meter';
-interface Anomaly {
-  meter: string;
-  meterKind: MeterKind;
-  building: string;
-  unit?: string;
-  kind: string;
-  severity: Severity;
-  from: number;
-  to: number;
-  evidence: Text;
-  values: Record<string, number | string>;
-}
-interface MeterRow {
-  id: string;
-  kind: MeterKind;
-  building: string;
-  unit?: string;
-  vacant: boolean;
-  name?: Text;
-  total: number | null;
-  days: { date: string; use: number | null; afterGap?: boolean }[];
-  rollovers: { meter: string; ts: number; before: number; after: number; span: number }[];
-}
-interface MeterReport {
-  site: string;
-  timeZone: string;
-  from: string;
-  to: string;
-  end: number;
-  building?: string;
-  generatedAt: number;
-  drills: { id: string; scenario: string; title?: Text }[];
-  totals: {
-    building: string;
-    buildingName?: Text;
-    meterKind: MeterKind;
-    unit: string;
-    meters: number;
-    reporting: number;
-    total: number;
-    anomalies: number;
-  }[];
-  counts: Record<string, number>;
-  anomalies: Anomaly[];
-  meters: MeterRow[];
-}
 interface StoredReport {
   name: string;
   schedule: 'daily' | 'monthly';
@@ -71,18 +25,6 @@ const UNIT = { water_meter: 'm³', electricity_meter: 'kWh' } as const satisfies
 
 /** A kind newer than this page is shown by its id rather than not at all. */
 const anomalyTitle = (kind: string) => tx(ANOMALY_TITLES[kind]) || kind;
-
-/** The local calendar date (YYYY-MM-DD) of an instant in a time zone: report days are the site's, not the browser's. */
-function localDate(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(ms),
-  );
-}
-
-function addDays(date: string, n: number): string {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
-}
 
 /** Where the shown report comes from; the CSV and printable links ask the same source. */
 interface Source {
@@ -194,7 +136,7 @@ function MeterReports({ site }: { site: Site }) {
 
 function ReportBody({ report: r, source }: { report: MeterReport; source: Source }) {
   const rows = new Map(r.meters.map((m) => [m.id, m]));
-  const byMeter = new Map<string, Anomaly[]>();
+  const byMeter = new Map<string, MeterAnomaly[]>();
   for (const a of r.anomalies) byMeter.set(a.meter, [...(byMeter.get(a.meter) ?? []), a]);
   const counted = Object.entries(r.counts).filter(([, n]) => n > 0);
   const rollovers = r.meters.flatMap((m) => m.rollovers);
@@ -241,7 +183,7 @@ function ReportBody({ report: r, source }: { report: MeterReport; source: Source
 }
 
 /** The days an anomaly covers, drawn red; a data gap is a missing reading, not a day's use, so its days are not. */
-function flaggedDays(list: Anomaly[], timeZone: string): Set<string> {
+function flaggedDays(list: MeterAnomaly[], timeZone: string): Set<string> {
   const out = new Set<string>();
   for (const a of list) {
     if (a.kind === 'data_gap') continue;

@@ -3,7 +3,7 @@ import type { FieldValue, Reading } from '../../../rules/model/reading.js';
 import { ReceiveStamps } from '../../clock.js';
 import type { ModbusDeviceConfig } from '../../config/schema.js';
 import type { ComponentHealth } from '../../health.js';
-import { ThrottledLog } from '../../log-throttle.js';
+import { ThrottledLog } from '../../ports/log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import { realTimers, type Clock, type Timers } from '../../ports/clock.js';
 import type { FunctionCode, RegisterProfile } from '../../profiles/profile.js';

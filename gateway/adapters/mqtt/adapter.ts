@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { LocalConsumer } from '../../../broker/broker.js';
 import { ReceiveStamps } from '../../clock.js';
 import type { ComponentHealth } from '../../health.js';
-import { ThrottledLog } from '../../log-throttle.js';
+import { ThrottledLog } from '../../ports/log-throttle.js';
 import type { Metrics } from '../../metrics.js';
 import { notKept } from '../../pipeline/pipeline.js';
 import { realTimers, type Clock, type Timers } from '../../ports/clock.js';

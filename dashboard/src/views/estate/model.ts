@@ -35,12 +35,13 @@ export interface EstateModel {
 
 /**
  * A value is live only while the device is online and its reading is recent: a reading the
- * device sent (or a buffer replayed) longer ago than its offline rule (3 intervals) is stale.
+ * device sent (or a buffer replayed) longer ago than its offline rule (offlineAfterSeconds, the
+ * gateway's: the rules' offline_intervals of its interval) is stale.
  * The gateway's own times are compared (lastSeen is when it heard the device), not the browser's.
  */
 export function isStale(d: Device | undefined): boolean {
   if (!d || !d.online || !d.lastReading) return true;
-  const limit = 3 * (d.intervalSeconds ?? 60) * 1000;
+  const limit = d.offlineAfterSeconds * 1000;
   const heard = d.lastSeen ? Date.parse(d.lastSeen) : NaN;
   return Number.isFinite(heard) && heard - Date.parse(d.lastReading.ts) > limit;
 }
