@@ -55,6 +55,15 @@ describe('ManualClock', () => {
     expect(seen).toEqual(['first done', 'second']);
   });
 
+  it('tells how far away each pending timer is, soonest first', () => {
+    const clock = new ManualClock(0);
+    clock.setTimeout(() => undefined, 300);
+    clock.setTimeout(() => undefined, 100);
+    clock.advance(40);
+    expect(clock.delays()).toEqual([60, 260]);
+    expect(clock.nextDue()).toBe(100);
+  });
+
   it('refuses to go back in time', () => {
     const clock = new ManualClock(100);
     expect(() => clock.setTime(50)).toThrow(RangeError);

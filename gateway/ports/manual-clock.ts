@@ -38,6 +38,11 @@ export class ManualClock implements Clock, Timers {
     return this.timers.size;
   }
 
+  /** How long from now until each pending timer falls due, soonest first. */
+  delays(): number[] {
+    return [...this.timers.values()].map((p) => p.at - this.t).sort((a, b) => a - b);
+  }
+
   /** When the next timer falls due, or undefined when none is set. */
   nextDue(): number | undefined {
     return this.next()?.at;
