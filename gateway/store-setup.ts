@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { writeLocalUrl } from './cli-database.js';
-import type { Clock } from './clock.js';
+import { realTimers, type Clock, type Timers } from './ports/clock.js';
 import type { SiteConfig } from './config/schema.js';
 import type { HealthSource } from './health.js';
 import type { Metrics } from './metrics.js';
@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** The spool's and the writer's timers (default real ones); a private influxd always runs on real time. */
+  timers?: Timers;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface OpenStoreOptions {
  */
 export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const { config, baseDir, metrics, logger, clock } = opts;
+  const timers = opts.timers ?? realTimers;
   const storage = config.storage;
   const dataDir = resolve(baseDir, config.data_dir);
   const log = logger.child({ component: 'store' });
@@ -90,17 +93,14 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
         maxBytes: storage.spool.max_bytes,
         fsyncIntervalMs: storage.spool.fsync_interval_ms,
         onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
+        timers,
       },
       metrics,
       log,
       writer: {
         batchSize: storage.batch_size,
         flushIntervalMs: storage.flush_interval_ms,
-        timers: {
-          setTimeout: (fn, ms) => setTimeout(fn, ms),
-          clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-          now: () => clock.now(),
-        },
+        timers: { ...timers, now: () => clock.now() },
       },
     });
     await store.open();

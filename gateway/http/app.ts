@@ -145,7 +145,13 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     buildings: new Set(deps.config.buildings.map((b) => b.id)),
     devices: new Set(deps.config.devices.map((d) => d.id)),
   };
-  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now(), known });
+  if (deps.alarms)
+    await app.register(alarmRoutes, {
+      alarms: deps.alarms,
+      now: () => deps.clock.now(),
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      known,
+    });
   if (deps.drills && deps.alarms && deps.incidents)
     await app.register(drillReportRoutes, {
       drills: deps.drills,
@@ -157,6 +163,7 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     const name = deps.config.site.name;
     await app.register(incidentRoutes, {
       incidents: deps.incidents,
+      ...(deps.timers ? { timers: deps.timers } : {}),
       timeZone: deps.config.site.timezone,
       siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
       place: placeOf(deps.config),

@@ -2,6 +2,7 @@ import type { IncidentEvent } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
 import { roleText } from '../../rules/incidents/report.js';
 import type { Notice, NoticeSender } from './runtime.js';
+import { realTimers, type Timers } from '../ports/clock.js';
 
 // Incidents leave the gateway through notification channels: a generic JSON webhook, and
 // the group-robot webhooks of WeCom (企业微信) and DingTalk (钉钉), whose message formats are
@@ -26,6 +27,8 @@ export interface NotifierOptions {
   backoffMs?: number;
   timeoutMs?: number;
   now: () => number;
+  /** Waits between attempts: on these timers (default real ones), or by `sleep` when given. */
+  timers?: Timers;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
   /** Where a device is, in words (building, floor, unit or room); the device id when unknown. */
@@ -128,7 +131,7 @@ function retryOf(opts: NotifierOptions): Retry {
     attempts: opts.attempts ?? 3,
     backoffMs: opts.backoffMs ?? 1000,
     timeoutMs: opts.timeoutMs ?? 5000,
-    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => void (opts.timers ?? realTimers).setTimeout(r, ms))),
     fetch: opts.fetch ?? fetch,
   };
 }

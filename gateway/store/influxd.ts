@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { backoffDelay } from '../../rules/backoff.js';
+import { realTime, unref, type ClockAndTimers } from '../ports/clock.js';
 
 /**
  * A private influxd (InfluxDB 1.x, Debian's package) for tests, the demo and gateways
@@ -53,6 +54,8 @@ export interface StartInfluxdOptions {
   binary?: string;
   /** Restart it when it dies on its own; without this a dead influxd stays dead. */
   supervise?: Supervision;
+  /** Time for the readiness deadline, the restart backoff and the stop grace (default real). */
+  time?: ClockAndTimers;
 }
 
 /** A process that stayed up this long counts as having started well: the backoff starts over. */
@@ -179,8 +182,8 @@ function startWatchdog(pid: number): ChildProcess {
   return dog;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+function delay(time: ClockAndTimers, ms: number): Promise<void> {
+  return new Promise((r) => void time.setTimeout(r, ms));
 }
 
 async function pingOnce(url: string): Promise<boolean> {
@@ -203,6 +206,7 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
   await mkdir(dataDir, { recursive: true });
   const configPath = join(dataDir, 'influxd.conf');
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const time = opts.time ?? realTime;
   hookParentExit();
 
   let port = opts.port ?? (await freePort());
@@ -216,17 +220,17 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
   let failuresInRow = 0;
   let startedAt = 0;
   let lastExit: { at: number; how: string } | undefined;
-  let pendingRestart: NodeJS.Timeout | undefined;
+  let pendingRestart: unknown;
   let restarting = false;
 
   const superviseExit = (how: string) => {
     const sup = opts.supervise;
     if (!sup || stopping) return;
-    lastExit = { at: Date.now(), how };
-    failuresInRow = Date.now() - startedAt > STABLE_MS ? 1 : failuresInRow + 1;
+    lastExit = { at: time.now(), how };
+    failuresInRow = time.now() - startedAt > STABLE_MS ? 1 : failuresInRow + 1;
     const wait = backoffDelay(failuresInRow, sup.firstBackoffMs ?? 500, sup.maxBackoffMs ?? 30_000);
     restarting = true;
-    pendingRestart = setTimeout(() => {
+    pendingRestart = time.setTimeout(() => {
       pendingRestart = undefined;
       if (stopping) return void (restarting = false);
       const attempt = ++restarts;
@@ -242,7 +246,7 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
         },
       );
     }, wait);
-    pendingRestart.unref();
+    unref(pendingRestart);
   };
 
   const spawnOnce = async (): Promise<void> => {
@@ -252,7 +256,7 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
     const proc = spawn(binary, ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
     child = proc;
-    startedAt = Date.now();
+    startedAt = time.now();
     let ready = false;
     live.add(proc);
     if (proc.pid !== undefined) dog = startWatchdog(proc.pid);
@@ -284,7 +288,7 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
       });
     });
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + readyTimeoutMs;
+    const deadline = time.now() + readyTimeoutMs;
     for (;;) {
       if (exitInfo)
         throw new Error(`influxd ${binary} stopped while starting (${exitInfo}); its last output:\n${tail.join('\n')}`);
@@ -292,28 +296,28 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
         ready = true;
         return;
       }
-      if (Date.now() > deadline) {
+      if (time.now() > deadline) {
         proc.kill('SIGKILL');
         await exited;
         throw new Error(
           `influxd did not answer ${url}/ping within ${readyTimeoutMs} ms; its last output:\n${tail.join('\n')}`,
         );
       }
-      await delay(50);
+      await delay(time, 50);
     }
   };
 
   const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
     stopping = true;
-    if (pendingRestart) clearTimeout(pendingRestart);
+    if (pendingRestart) time.clearTimeout(pendingRestart);
     pendingRestart = undefined;
     restarting = false;
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return exited;
     proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = time.setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
     await exited;
-    clearTimeout(timer);
+    time.clearTimeout(timer);
   };
 
   // Another process may grab a port between our probe and influxd's bind: try new ones.
