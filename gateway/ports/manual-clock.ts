@@ -59,13 +59,15 @@ export class ManualClock implements Clock, Timers {
 
   /**
    * As advance, but lets the callbacks' promises settle (and their I/O callbacks run) after
-   * each timer: for code that awaits between one timer and the next.
+   * each timer: for code that awaits between one timer and the next. `until` is the code's
+   * own "done" signal, awaited after each timer when one turn of the event loop is not enough.
    */
-  async advanceAsync(ms: number): Promise<void> {
+  async advanceAsync(ms: number, until?: () => Promise<unknown>): Promise<void> {
     const end = this.t + ms;
     await settle();
     for (let p = this.next(); p && p.at <= end; p = this.next()) {
       this.fire(p);
+      await until?.();
       await settle();
     }
     this.t = Math.max(this.t, end);
