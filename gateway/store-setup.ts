@@ -46,23 +46,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   let influxd: InfluxdProcess | undefined;
   let url = storage.url;
   if (!url) {
-    const influxLog = logger.child({ component: 'influxd' });
-    influxd = await startInfluxd({
-      dataDir: resolve(dataDir, 'influxdb'),
-      log: (line) => influxLog.debug(line),
-      // Nobody is on hand to start it again at 3 a.m.: the gateway does, with backoff; the spool keeps the readings meanwhile.
-      supervise: {
-        onRestart: (e) => {
-          metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
-          if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
-          else
-            influxLog.error(
-              { attempt: e.attempt, exit: e.exit, err: e.error },
-              `local influxd died (${e.exit}); restart failed, trying again`,
-            );
-        },
-      },
-    });
+    influxd = await startLocalInfluxd(opts, dataDir);
     url = influxd.url;
     log.info(
       { url, dataDir: influxd.dataDir },
@@ -73,17 +57,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   }
 
   try {
-    const driver: StoreDriver =
-      storage.driver === 'influxdb1'
-        ? new Influx1Driver({
-            url,
-            database: storage.database,
-            ...(storage.username ? { username: storage.username } : {}),
-            ...(storage.password ? { password: storage.password } : {}),
-          })
-        : // The config check guarantees org, bucket and token for influxdb2.
-          new Influx2Driver({ url, org: storage.org!, bucket: storage.bucket!, token: storage.token! });
-
+    const driver = driverFor(storage, url);
     const spoolDir = resolve(baseDir, storage.spool.dir ?? resolve(dataDir, 'spool'));
     await mkdir(spoolDir, { recursive: true });
     const store = createStore({
@@ -100,30 +74,17 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
       writer: {
         batchSize: storage.batch_size,
         flushIntervalMs: storage.flush_interval_ms,
-        timers: { ...timers, now: () => clock.now() },
+        timers: {
+          setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+          clearTimeout: (h) => timers.clearTimeout(h),
+          now: () => clock.now(),
+        },
       },
     });
     await store.open();
-    const local = influxd;
-    const influxdHealth: HealthSource | undefined = local && {
-      component: 'influxd',
-      health: () => {
-        const restarts = {
-          restarts: local.restarts,
-          ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}),
-        };
-        return local.down
-          ? {
-              status: 'down',
-              detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`,
-              ...restarts,
-            }
-          : { status: 'ok', url: local.url, ...restarts };
-      },
-    };
     return {
       driver,
-      healthSources: influxdHealth ? [...store.healthSources, influxdHealth] : store.healthSources,
+      healthSources: influxd ? [...store.healthSources, influxdHealth(influxd)] : store.healthSources,
       influxd,
       url,
       append: (points) => store.append(points),
@@ -139,4 +100,58 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     await influxd?.stop();
     throw err;
   }
+}
+
+/** A private influxd under `<data_dir>/influxdb`, restarted when it dies. */
+function startLocalInfluxd(opts: OpenStoreOptions, dataDir: string): Promise<InfluxdProcess> {
+  const { metrics, logger } = opts;
+  const influxLog = logger.child({ component: 'influxd' });
+  return startInfluxd({
+    dataDir: resolve(dataDir, 'influxdb'),
+    log: (line) => influxLog.debug(line),
+    // Nobody is on hand to start it again at 3 a.m.: the gateway does, with backoff; the spool keeps the readings meanwhile.
+    supervise: {
+      onRestart: (e) => {
+        metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
+        if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
+        else
+          influxLog.error(
+            { attempt: e.attempt, exit: e.exit, err: e.error },
+            `local influxd died (${e.exit}); restart failed, trying again`,
+          );
+      },
+    },
+  });
+}
+
+function driverFor(storage: SiteConfig['storage'], url: string): StoreDriver {
+  return storage.driver === 'influxdb1'
+    ? new Influx1Driver({
+        url,
+        database: storage.database,
+        ...(storage.username ? { username: storage.username } : {}),
+        ...(storage.password ? { password: storage.password } : {}),
+      })
+    : // The config check guarantees org, bucket and token for influxdb2.
+      new Influx2Driver({ url, org: storage.org!, bucket: storage.bucket!, token: storage.token! });
+}
+
+/** The private influxd in /health: up, or down and being restarted, with its restarts. */
+function influxdHealth(local: InfluxdProcess): HealthSource {
+  return {
+    component: 'influxd',
+    health: () => {
+      const restarts = {
+        restarts: local.restarts,
+        ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}),
+      };
+      return local.down
+        ? {
+            status: 'down',
+            detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`,
+            ...restarts,
+          }
+        : { status: 'ok', url: local.url, ...restarts };
+    },
+  };
 }

@@ -44,14 +44,13 @@ export function formatMessage(
   n: Notice,
   placeOf: NotifierOptions['placeOf'] = (id) => ({ zh: id, en: id }),
 ): unknown {
-  const { incident, playbook, event } = n;
-  const drill = incident.drill ? '演练 DRILL ' : '';
+  const { incident } = n;
   const place = incident.deviceId
     ? placeOf(incident.deviceId)
     : incident.building
       ? { zh: incident.building, en: incident.building }
       : { zh: '未指明', en: 'not given' };
-  const common = {
+  const common: MessageCommon = {
     incident: incident.id,
     playbook: incident.playbook,
     building: incident.building ?? null,
@@ -61,37 +60,68 @@ export function formatMessage(
     drill: incident.drill ?? null,
     title: incident.title,
   };
-  if (event.type === 'alerted') {
-    const first = playbook.steps[0]!;
-    const title = `【${drill}紧急事件 Incident】${both(incident.title)}`;
-    const lines = [
-      `**${title}**`,
-      `地点 Where: ${placeText(place)}`,
-      `预案 Playbook: ${both(playbook.title)}`,
-      `第一步 First step: ${first.title.zh} / ${first.title.en}`,
-      `事件 Incident: ${incident.id}`,
-      `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
-    ];
-    const text = lines.join('\n\n');
-    if (type !== 'webhook') return robotMarkdown(type, title, text);
-    return {
-      kind: 'incident_opened',
-      ...common,
-      severity: incident.severity,
-      to: event.to,
-      first_step: { id: first.id, title: first.title },
-      text,
-    };
-  }
-  // A late step, or a late task (a lift's check): named by its title either way.
+  const { event } = n;
+  return event.type === 'alerted' ? openingMessage(type, n, event, common) : escalationMessage(type, n, event, common);
+}
+
+/** What every message says: which incident, where, whose. */
+interface MessageCommon {
+  incident: string;
+  playbook: string;
+  building: string | null;
+  device: string | null;
+  place: { zh: string; en: string };
+  owner: string | null;
+  drill: string | null;
+  title: { zh: string; en: string };
+}
+
+type NoticeEvent<T extends Notice['event']['type']> = Extract<Notice['event'], { type: T }>;
+
+/** A critical incident opened: its place, playbook and first step. */
+function openingMessage(
+  type: Channel['type'],
+  { incident, playbook }: Notice,
+  event: NoticeEvent<'alerted'>,
+  common: MessageCommon,
+): unknown {
+  const first = playbook.steps[0]!;
+  const title = `【${incident.drill ? '演练 DRILL ' : ''}紧急事件 Incident】${both(incident.title)}`;
+  const lines = [
+    `**${title}**`,
+    `地点 Where: ${placeText(common.place)}`,
+    `预案 Playbook: ${both(playbook.title)}`,
+    `第一步 First step: ${first.title.zh} / ${first.title.en}`,
+    `事件 Incident: ${incident.id}`,
+    `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
+  ];
+  const text = lines.join('\n\n');
+  if (type !== 'webhook') return robotMarkdown(type, title, text);
+  return {
+    kind: 'incident_opened',
+    ...common,
+    severity: incident.severity,
+    to: event.to,
+    first_step: { id: first.id, title: first.title },
+    text,
+  };
+}
+
+/** A late step, or a late task (a lift's check): named by its title either way. */
+function escalationMessage(
+  type: Channel['type'],
+  { incident, playbook }: Notice,
+  event: NoticeEvent<'escalated' | 'task_escalated'>,
+  common: MessageCommon,
+): unknown {
   const step =
     event.type === 'escalated'
       ? (playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step })
       : (incident.tasks[event.task]?.title ?? { zh: event.task, en: event.task });
-  const title = `【${drill}升级 Escalation】${both(incident.title)}`;
+  const title = `【${incident.drill ? '演练 DRILL ' : ''}升级 Escalation】${both(incident.title)}`;
   const lines = [
     `**${title}**`,
-    `地点 Where: ${placeText(place)}`,
+    `地点 Where: ${placeText(common.place)}`,
     event.type === 'escalated'
       ? `超时步骤 Overdue step: ${step.zh} / ${step.en}`
       : `超时任务 Overdue task: ${step.zh} / ${step.en}`,
