@@ -73,6 +73,46 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+/** The clock's timers, keeping every wait asked for (none may be longer than a setTimeout can keep). */
+function recordingTimers(time: ManualClock): { timers: Timers; waits: number[] } {
+  const waits: number[] = [];
+  const timers: Timers = {
+    setTimeout: (fn, ms) => (waits.push(ms), time.setTimeout(fn, ms)),
+    clearTimeout: (h) => time.clearTimeout(h),
+  };
+  return { timers, waits };
+}
+
+function memoryLog() {
+  const logs: { level: string; msg: string }[] = [];
+  const log = {
+    info: (_o: object, msg: string) => logs.push({ level: 'info', msg }),
+    warn: (_o: object, msg: string) => logs.push({ level: 'warn', msg }),
+    error: (_o: object, msg: string) => logs.push({ level: 'error', msg }),
+  };
+  return { log, logs };
+}
+
+/** The real announcer on stub webhooks; `throwOnce` makes its first call crash. */
+function announcerFor(config: SiteConfig, time: ManualClock, fetch: typeof globalThis.fetch, throwOnce: boolean) {
+  const announcer = createAnnouncer({
+    channels: config.notifications.channels,
+    attempts: 2,
+    now: () => time.now(),
+    fetch,
+    sleep: async () => undefined,
+  });
+  let thrown = false;
+  const announce: typeof announcer = async (a) => {
+    if (throwOnce && !thrown) {
+      thrown = true;
+      throw new Error('announcer crashed');
+    }
+    return announcer(a);
+  };
+  return announce;
+}
+
 function harness(
   opts: {
     start: number;
@@ -89,35 +129,11 @@ function harness(
   if (opts.watchedSince !== undefined && !existsSync(join(dir, 'heating-since.json')))
     writeFileSync(join(dir, 'heating-since.json'), JSON.stringify({ since: opts.watchedSince }));
   const time = new ManualClock(opts.start);
-  // Every wait the scheduler asks for (none may be longer than a setTimeout can keep).
-  const waits: number[] = [];
-  const timers: Timers = {
-    setTimeout: (fn, ms) => (waits.push(ms), time.setTimeout(fn, ms)),
-    clearTimeout: (h) => time.clearTimeout(h),
-  };
+  const { timers, waits } = recordingTimers(time);
   const web = hooks();
-  const logs: { level: string; msg: string }[] = [];
-  const log = {
-    info: (_o: object, msg: string) => logs.push({ level: 'info', msg }),
-    warn: (_o: object, msg: string) => logs.push({ level: 'warn', msg }),
-    error: (_o: object, msg: string) => logs.push({ level: 'error', msg }),
-  };
+  const { log, logs } = memoryLog();
   const config = opts.config ?? site();
-  const announcer = createAnnouncer({
-    channels: config.notifications.channels,
-    attempts: 2,
-    now: () => time.now(),
-    fetch: web.fetch,
-    sleep: async () => undefined,
-  });
-  let thrown = false;
-  const announce: typeof announcer = async (a) => {
-    if (opts.announce === 'throw-once' && !thrown) {
-      thrown = true;
-      throw new Error('announcer crashed');
-    }
-    return announcer(a);
-  };
+  const announce = announcerFor(config, time, web.fetch, opts.announce === 'throw-once');
   const list: Incident[] = [];
   const scheduler = new HeatingReportScheduler({
     config,
