@@ -77,6 +77,13 @@ describe('ManualClock', () => {
     expect(seen).toEqual(['first done', 'second']);
   });
 
+  it('fails a timer loop at one instant instead of hanging', () => {
+    const clock = new ManualClock(0);
+    const loop = (): void => void clock.setTimeout(loop, 0);
+    loop();
+    expect(() => clock.advance(1)).toThrow(/timer loop/);
+  });
+
   it('refuses to go back in time', () => {
     const clock = new ManualClock(100);
     expect(() => clock.setTime(50)).toThrow(RangeError);

@@ -1,5 +1,7 @@
 import type { Clock, Timers } from './clock.js';
 
+const MAX_TIMERS_PER_ADVANCE = 100_000;
+
 interface Pending {
   at: number;
   seq: number;
@@ -51,8 +53,9 @@ export class ManualClock implements Clock, Timers {
   /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
     const end = this.t + ms;
+    let fired = 0;
     for (let p = this.next(); p && p.at <= end; p = this.next()) {
-      this.fire(p);
+      this.fire(p, ++fired, ms);
     }
     this.t = Math.max(this.t, end);
   }
@@ -64,9 +67,10 @@ export class ManualClock implements Clock, Timers {
    */
   async advanceAsync(ms: number, until?: () => Promise<unknown>): Promise<void> {
     const end = this.t + ms;
+    let fired = 0;
     await settle();
     for (let p = this.next(); p && p.at <= end; p = this.next()) {
-      this.fire(p);
+      this.fire(p, ++fired, ms);
       await until?.();
       await settle();
     }
@@ -87,7 +91,10 @@ export class ManualClock implements Clock, Timers {
     return best;
   }
 
-  private fire(p: Pending): void {
+  private fire(p: Pending, fired: number, ms: number): void {
+    // A timer that re-arms itself at the same instant forever would hang the test instead of failing it.
+    if (fired > MAX_TIMERS_PER_ADVANCE)
+      throw new Error(`more than ${MAX_TIMERS_PER_ADVANCE} timers fired within ${ms} ms: a timer loop`);
     this.timers.delete(p.seq);
     this.t = Math.max(this.t, p.at);
     p.fn();
