@@ -5,7 +5,8 @@ import { FakeEstate, SMALL_SCENARIO } from '../simulators/scenarios/fake-estate.
 import { parseScenarioFile } from '../simulators/scenarios/load.js';
 import { main } from './cli.js';
 import { drillCommand, type DrillCliIo } from './drill-cli.js';
-import { FakeClock, PASSWORDS, TOKENS, testApi } from '../gateway/http/testing.js';
+import { PASSWORDS, TOKENS, testApi } from '../gateway/http/testing.js';
+import { ManualClock } from '../gateway/ports/manual-clock.js';
 
 // `dutyroom drill …` against a real fastify app listening on a free port (the HTTP API as the
 // gateway serves it), with the drill controller on a fake estate and a clock the test moves.
@@ -16,8 +17,8 @@ afterEach(async () => {
 });
 
 async function gateway(opts: { drills?: boolean } = {}) {
-  const clock = new FakeClock(Date.parse('2026-11-22T02:00:00Z'));
-  const estate = new FakeEstate(clock.ms);
+  const clock = new ManualClock(Date.parse('2026-11-22T02:00:00Z'));
+  const estate = new FakeEstate(clock.now());
   const drills = new DrillController({
     scenarios: [{ scenario: parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml') }],
     estate,

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerAccount } from './acl.js';
 import { startBroker, type RunningBroker } from './broker.js';
 import { hashPassword } from './password.js';
+import { waitFor } from '../test/support/wait.js';
 
 // A real aedes on a real loopback port, real mqtt.js clients.
 
@@ -86,23 +87,11 @@ function inbox(c: MqttClient): { topic: string; payload: string }[] {
   return got;
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Resolves when the broker drops `c`; fails the test after a few seconds instead of hanging. */
-function closes(c: MqttClient, timeoutMs = 5000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the broker did not close the connection')), timeoutMs);
-    c.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+async function closes(c: MqttClient, timeoutMs = 5000): Promise<void> {
+  let closed = false;
+  c.once('close', () => (closed = true));
+  await waitFor(() => closed, 'the broker to close the connection', timeoutMs);
 }
 
 /**

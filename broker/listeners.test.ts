@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerAccount } from './acl.js';
 import { startBroker, type BrokerOptions, type RunningBroker } from './broker.js';
 import { hashPassword } from './password.js';
+import { waitFor } from '../test/support/wait.js';
 
 // The three listeners (TCP, WebSocket, TLS) on real loopback ports, and what close() frees.
 
@@ -45,14 +46,6 @@ async function login(url: string, username: string, more: IClientOptions = {}): 
   });
   clients.push(c);
   return c;
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A screen on TCP that records what it receives under dutyroom/#. */

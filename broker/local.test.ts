@@ -55,6 +55,14 @@ describe.each([
     return c;
   }
 
+  /**
+   * A round trip on `c`'s connection after what it sent before: the broker has read and
+   * answered a later packet, so an acknowledgement it was going to send at once has been sent.
+   */
+  async function roundTrip(c: MqttClient): Promise<void> {
+    await c.subscribeAsync('dutyroom/s1/dev1/probe', { qos: 0 });
+  }
+
   /** A consumer that takes the wanted topics; `hold` makes it answer only when released. */
   function consumer(hold = false) {
     const got: Delivery[] = [];
@@ -79,12 +87,14 @@ describe.each([
     await dev.publishAsync('dutyroom/s1/dev1/reading', 'q1', { qos: 1 });
     await dev.publishAsync('dutyroom/s1/dev1/reading', 'q2', { qos: 2 });
     await dev.publishAsync('dutyroom/s1/dev1/status', 'not wanted', { qos: 1 });
-    await waitFor(() => got.length >= 3, 'three deliveries');
-    await new Promise((r) => setTimeout(r, 50));
+    // The last one, on the same connection: once it is in, a duplicate or the unwanted topic would be too.
+    await dev.publishAsync('dutyroom/s1/dev1/reading', 'last', { qos: 1 });
+    await waitFor(() => got.some((d) => d.payload === 'last'), 'the last delivery');
     expect(got).toEqual([
       { topic: 'dutyroom/s1/dev1/reading', payload: 'q0', qos: 0 },
       { topic: 'dutyroom/s1/dev1/reading', payload: 'q1', qos: 1 },
       { topic: 'dutyroom/s1/dev1/reading', payload: 'q2', qos: 2 },
+      { topic: 'dutyroom/s1/dev1/reading', payload: 'last', qos: 1 },
     ]);
   });
 
@@ -106,7 +116,7 @@ describe.each([
       let acked = false;
       const pub = dev.publishAsync('dutyroom/s1/dev1/reading', `held ${qos}`, { qos }).then(() => (acked = true));
       await waitFor(() => releases.length === 1, `the QoS ${qos} delivery`);
-      await new Promise((r) => setTimeout(r, 100));
+      await roundTrip(dev);
       expect(acked, `QoS ${qos} acknowledged before the consumer answered`).toBe(false);
       releases.shift()!();
       await pub;
@@ -145,7 +155,7 @@ describe.each([
     const pub = dev.publishAsync('dutyroom/s1/dev1/reading', 'held', { qos: 1 }).then(() => (acked = true));
     await waitFor(() => releases.length === 1, 'the delivery');
     broker.setLocalConsumer(undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    await roundTrip(dev);
     expect(acked, 'acknowledged before the consumer was done').toBe(false);
     releases.shift()!();
     await pub;
@@ -165,14 +175,25 @@ describe.each([
       notKept: () => false,
       congested: () => true,
     });
+    const notProbe = (payload: string) => !payload.startsWith('probe');
+    /**
+     * A reading from another connection reaches the consumer: the broker is reading its
+     * sockets, so what was written before on a connection it does not hold has been read too.
+     */
+    const otherConnectionHeard = async (probe: string) => {
+      const other = await login('dev1');
+      other.publish('dutyroom/s1/dev1/reading', probe, { qos: 0 });
+      await waitFor(() => got.includes(probe), `${probe} from another connection`);
+    };
     const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
     try {
       // A broker thread learns of the congestion from the consumer's answers: a first
       // reading, dealt with, tells it (the broker's own thread asks at once).
-      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 0));
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 1, 1));
       await waitFor(() => got.length === 1, 'the first reading');
       releases.shift()!();
-      await new Promise((r) => setTimeout(r, 50));
+      // Acknowledged once the broker's thread has the consumer's answer (and with it the congestion).
+      await waitFor(() => dev.pubacks === 1, "the first reading's PUBACK");
       got.length = 0;
       // One socket write: two held readings and, between them, a publish nobody here wants.
       // The unwanted one finishes while the connection is paused (aedes then loses count).
@@ -185,15 +206,15 @@ describe.each([
       );
       await waitFor(() => got.length === 2, 'the two readings of the first write');
       await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
-      await new Promise((r) => setTimeout(r, 100));
-      expect(got, 'read on while held').toEqual(['a', 'b']);
+      await otherConnectionHeard('probe 1');
+      expect(got.filter(notProbe), 'read on while held').toEqual(['a', 'b']);
       releases.shift()!();
-      await new Promise((r) => setTimeout(r, 50));
-      expect(got, 'read on while one message is still held').toEqual(['a', 'b']);
+      await otherConnectionHeard('probe 2');
+      expect(got.filter(notProbe), 'read on while one message is still held').toEqual(['a', 'b']);
       releases.shift()!();
-      await waitFor(() => got.length === 3, 'the next write once both were dealt with');
-      expect(got).toEqual(['a', 'b', 'c']);
-      releases.shift()!();
+      await waitFor(() => got.includes('c'), 'the next write once both were dealt with');
+      expect(got.filter(notProbe)).toEqual(['a', 'b', 'c']);
+      for (const release of releases.splice(0)) release();
     } finally {
       await dev.end();
     }

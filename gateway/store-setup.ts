@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { writeLocalUrl } from './cli-database.js';
-import type { Clock } from './clock.js';
+import { realTimers, type Clock, type Timers } from './ports/clock.js';
 import type { SiteConfig } from './config/schema.js';
 import type { HealthSource } from './health.js';
 import type { Metrics } from './metrics.js';
@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   metrics: Metrics;
   logger: Logger;
   clock: Clock;
+  /** The spool's and the writer's timers (default real ones); a private influxd always runs on real time. */
+  timers?: Timers;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface OpenStoreOptions {
  */
 export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   const { config, baseDir, metrics, logger, clock } = opts;
+  const timers = opts.timers ?? realTimers;
   const storage = config.storage;
   const dataDir = resolve(baseDir, config.data_dir);
   const log = logger.child({ component: 'store' });
@@ -43,23 +46,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   let influxd: InfluxdProcess | undefined;
   let url = storage.url;
   if (!url) {
-    const influxLog = logger.child({ component: 'influxd' });
-    influxd = await startInfluxd({
-      dataDir: resolve(dataDir, 'influxdb'),
-      log: (line) => influxLog.debug(line),
-      // Nobody is on hand to start it again at 3 a.m.: the gateway does, with backoff; the spool keeps the readings meanwhile.
-      supervise: {
-        onRestart: (e) => {
-          metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
-          if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
-          else
-            influxLog.error(
-              { attempt: e.attempt, exit: e.exit, err: e.error },
-              `local influxd died (${e.exit}); restart failed, trying again`,
-            );
-        },
-      },
-    });
+    influxd = await startLocalInfluxd(opts, dataDir);
     url = influxd.url;
     log.info(
       { url, dataDir: influxd.dataDir },
@@ -70,17 +57,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
   }
 
   try {
-    const driver: StoreDriver =
-      storage.driver === 'influxdb1'
-        ? new Influx1Driver({
-            url,
-            database: storage.database,
-            ...(storage.username ? { username: storage.username } : {}),
-            ...(storage.password ? { password: storage.password } : {}),
-          })
-        : // The config check guarantees org, bucket and token for influxdb2.
-          new Influx2Driver({ url, org: storage.org!, bucket: storage.bucket!, token: storage.token! });
-
+    const driver = driverFor(storage, url);
     const spoolDir = resolve(baseDir, storage.spool.dir ?? resolve(dataDir, 'spool'));
     await mkdir(spoolDir, { recursive: true });
     const store = createStore({
@@ -90,6 +67,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
         maxBytes: storage.spool.max_bytes,
         fsyncIntervalMs: storage.spool.fsync_interval_ms,
         onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
+        timers,
       },
       metrics,
       log,
@@ -97,33 +75,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
         batchSize: storage.batch_size,
         flushIntervalMs: storage.flush_interval_ms,
         timers: {
-          setTimeout: (fn, ms) => setTimeout(fn, ms),
-          clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+          setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+          clearTimeout: (h) => timers.clearTimeout(h),
           now: () => clock.now(),
         },
       },
     });
     await store.open();
-    const local = influxd;
-    const influxdHealth: HealthSource | undefined = local && {
-      component: 'influxd',
-      health: () => {
-        const restarts = {
-          restarts: local.restarts,
-          ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}),
-        };
-        return local.down
-          ? {
-              status: 'down',
-              detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`,
-              ...restarts,
-            }
-          : { status: 'ok', url: local.url, ...restarts };
-      },
-    };
     return {
       driver,
-      healthSources: influxdHealth ? [...store.healthSources, influxdHealth] : store.healthSources,
+      healthSources: influxd ? [...store.healthSources, influxdHealth(influxd)] : store.healthSources,
       influxd,
       url,
       append: (points) => store.append(points),
@@ -139,4 +100,58 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     await influxd?.stop();
     throw err;
   }
+}
+
+/** A private influxd under `<data_dir>/influxdb`, restarted when it dies. */
+function startLocalInfluxd(opts: OpenStoreOptions, dataDir: string): Promise<InfluxdProcess> {
+  const { metrics, logger } = opts;
+  const influxLog = logger.child({ component: 'influxd' });
+  return startInfluxd({
+    dataDir: resolve(dataDir, 'influxdb'),
+    log: (line) => influxLog.debug(line),
+    // Nobody is on hand to start it again at 3 a.m.: the gateway does, with backoff; the spool keeps the readings meanwhile.
+    supervise: {
+      onRestart: (e) => {
+        metrics.restarts.inc({ component: 'influxd', outcome: e.ok ? 'ok' : 'failed' });
+        if (e.ok) influxLog.warn({ attempt: e.attempt, exit: e.exit }, `local influxd died (${e.exit}); restarted`);
+        else
+          influxLog.error(
+            { attempt: e.attempt, exit: e.exit, err: e.error },
+            `local influxd died (${e.exit}); restart failed, trying again`,
+          );
+      },
+    },
+  });
+}
+
+function driverFor(storage: SiteConfig['storage'], url: string): StoreDriver {
+  return storage.driver === 'influxdb1'
+    ? new Influx1Driver({
+        url,
+        database: storage.database,
+        ...(storage.username ? { username: storage.username } : {}),
+        ...(storage.password ? { password: storage.password } : {}),
+      })
+    : // The config check guarantees org, bucket and token for influxdb2.
+      new Influx2Driver({ url, org: storage.org!, bucket: storage.bucket!, token: storage.token! });
+}
+
+/** The private influxd in /health: up, or down and being restarted, with its restarts. */
+function influxdHealth(local: InfluxdProcess): HealthSource {
+  return {
+    component: 'influxd',
+    health: () => {
+      const restarts = {
+        restarts: local.restarts,
+        ...(local.lastExit ? { lastExit: `${new Date(local.lastExit.at).toISOString()} ${local.lastExit.how}` } : {}),
+      };
+      return local.down
+        ? {
+            status: 'down',
+            detail: `the local influxd is down (${local.lastExit?.how ?? 'stopped'}); restarting`,
+            ...restarts,
+          }
+        : { status: 'ok', url: local.url, ...restarts };
+    },
+  };
 }

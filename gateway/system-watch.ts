@@ -2,7 +2,7 @@ import { statfs } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { SystemSnapshot } from '../rules/alarms/system.js';
 import type { RejectReason } from '../rules/model/reading.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './ports/clock.js';
 import type { HealthSource } from './health.js';
 
 // What the gateway knows of itself, gathered for its system alarms (rules/alarms/system.ts):
@@ -20,7 +20,7 @@ export interface SystemWatchOptions {
   broker?: { health(): { status: string; detail?: string }; restarts: number };
   lastBrokerRestartAt: () => number | undefined;
   modbusLinesDown: () => { line: string; devices: number }[];
-  /** The wall clock and a monotonic one (tests set them; default Date.now and performance.now). */
+  /** The system's wall clock and a monotonic one (tests set them; default the system clock and performance.now). */
   wall?: () => number;
   monotonic?: () => number;
 }
@@ -35,7 +35,7 @@ export class SystemWatch {
   private jump: SystemSnapshot['clockJump'];
 
   constructor(private readonly opts: SystemWatchOptions) {
-    this.wall = opts.wall ?? (() => Date.now());
+    this.wall = opts.wall ?? (() => systemClock.now());
     this.mono = opts.monotonic ?? (() => performance.now());
     this.lastWall = this.wall();
     this.lastMono = this.mono();

@@ -10,6 +10,7 @@ import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js'
 import { ANOMALY_KINDS, type AnomalyKind } from '../rules/reports/types.js';
 import { backfillSite } from '../app/history.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // The duty-room page in a real headless Chromium (Debian's), against a real gateway: log
 // in, see a leak raised over MQTT appear and flash, acknowledge it with a comment, switch
@@ -243,7 +244,7 @@ describe('dashboard in Chromium', () => {
   it('makes a meter-anomaly report in the page: totals, each anomaly with its evidence and chart, downloads, the API refusing an inverted range, a stored report with a drill', async () => {
     // Twenty days of meter readings up to last midnight (site time), with anomalies planted in both meters.
     const tz = site.config.site.timezone;
-    const today = localDate(Date.now(), tz);
+    const today = localDate(systemClock.now(), tz);
     const { truth } = await backfillSite({
       config: site.config,
       driver: gw.store.driver,

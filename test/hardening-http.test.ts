@@ -5,6 +5,7 @@ import { DEMO_LOGINS, type RunningDemo } from '../app/demo.js';
 import { startTestDemo } from './support/demo.js';
 import { heapAfterGc } from './support/memory.js';
 import { arbitraryFor, hostile } from './support/schema-arbitrary.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Issue 16, the hardening suite, HTTP: every route of the demo gateway (so that drills and
 // reports are there too), its params, query and body generated from its own schema — near
@@ -28,7 +29,7 @@ async function login(): Promise<string> {
   return `dutyroom_session=${res.cookies.find((c) => c.name === 'dutyroom_session')!.value}`;
 }
 beforeAll(async () => {
-  demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: 1, start: Date.now() });
+  demo = await startTestDemo({ influxUrl: inject('influxUrl'), speed: 1, start: systemClock.now() });
   cookie = await login();
 }, 90_000);
 afterAll(async () => demo?.stop());

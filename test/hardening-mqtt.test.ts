@@ -7,6 +7,7 @@ import { remainingLength } from '../bench/mqtt-wire.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { heapAfterGc } from './support/memory.js';
 import { testSite, uniqueDb, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Issue 16, the hardening suite, MQTT: 10,000 random and malformed packets at the embedded
 // broker over real sockets — random bytes, impossible remaining lengths, truncated frames,
@@ -205,7 +206,7 @@ describe('MQTT fuzz (issue 16)', () => {
     // Still running, never restarted, and a good reading is still taken.
     expect(gw.broker!.restarts).toBe(0);
     expect(gw.broker!.health().status).toBe('ok');
-    const mark = Date.now();
+    const mark = systemClock.now();
     await new Promise<void>((resolve, reject) => {
       const s = connect(port, '127.0.0.1', () =>
         s.write(connectPacket('after-fuzz', Buffer.from(DEVICE), Buffer.from(PASSWORD))),

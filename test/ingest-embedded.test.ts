@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, uniqueDb, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // MQTT client → embedded aedes → gateway (validation, spool) → a real influxd.
 
@@ -37,7 +38,7 @@ afterAll(async () => {
 describe('MQTT ingest through the embedded broker into InfluxDB', () => {
   it('stores canonical readings with their place tags and fixed field types', async () => {
     const meter = await device('wm-101');
-    const base = Date.now() - 60_000;
+    const base = systemClock.now() - 60_000;
     for (let i = 0; i < 20; i++) {
       await meter.publishAsync(
         'dutyroom/testsite/wm-101/reading',
@@ -78,8 +79,8 @@ describe('MQTT ingest through the embedded broker into InfluxDB', () => {
       const r = await gw.store.driver.query({
         measurement: 'lift',
         deviceId: 'lift-a',
-        from: Date.now() - 60_000,
-        to: Date.now() + 1000,
+        from: systemClock.now() - 60_000,
+        to: systemClock.now() + 1000,
         limit: 10,
       });
       return r.length ? r : null;
@@ -153,7 +154,7 @@ describe('MQTT ingest through the embedded broker into InfluxDB', () => {
   });
 
   it('answers a device history from InfluxDB through the API', async () => {
-    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const from = new Date(systemClock.now() - 3_600_000).toISOString();
     const res = await fetch(`${gw.httpUrl}/api/devices/wm-101/readings?from=${from}&fields=total_m3`, {
       headers: { authorization: `Bearer ${BRIDGE_PASSWORD}` },
     });
@@ -170,7 +171,7 @@ describe('MQTT ingest through the embedded broker into InfluxDB', () => {
       const before = await accepted();
       await meter.publishAsync(
         'dutyroom/testsite/wm-101/reading',
-        JSON.stringify({ ts: Date.now() - 120_000 + i, total_m3: 50 + i }),
+        JSON.stringify({ ts: systemClock.now() - 120_000 + i, total_m3: 50 + i }),
         { qos: 1 },
       );
       // No waiting: the acknowledgement itself says the reading is in the spool.

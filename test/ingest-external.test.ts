@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { MOSQUITTO, startMosquitto } from './support/mosquitto.js';
 import { testSite, uniqueDb, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // The same MQTT adapter against an external broker (Debian's mosquitto), chosen by MQTT_URL.
 if (!MOSQUITTO)
@@ -34,7 +35,7 @@ describe.skipIf(!MOSQUITTO)('MQTT ingest through an external broker (mosquitto)'
     expect(gw.broker).toBeUndefined();
     expect(gw.brokerUrl).toBe(broker.url);
     const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
-    const ts = Date.now() - 5_000;
+    const ts = systemClock.now() - 5_000;
     await client.publishAsync('dutyroom/testsite/wm-101/reading', JSON.stringify({ ts, total_m3: 7.25 }), { qos: 1 });
     await client.publishAsync(
       'zigbee2mqtt/leak-1',

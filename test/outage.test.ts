@@ -10,6 +10,7 @@ import { projectPath } from '../gateway/paths.js';
 import { startInfluxd, type InfluxdProcess } from '../gateway/store/influxd.js';
 import { freePort } from './support/mosquitto.js';
 import { DEVICE_HASH, DEVICE_PASSWORD, testSite, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Nothing is lost when the database dies mid-stream, nor when the gateway itself dies with
 // readings still in its spool. Each test owns its influxd so it can kill it.
@@ -54,7 +55,7 @@ describe('database outage: kill influxd mid-stream, keep publishing, restart it'
       password: DEVICE_PASSWORD,
       reconnectPeriod: 0,
     });
-    const base = Date.now() - 3_600_000;
+    const base = systemClock.now() - 3_600_000;
     try {
       await publishSeries(client, 'wm-101', 0, 300, base);
       await influx.kill();
@@ -131,7 +132,7 @@ describe('gateway killed with a non-empty spool, then restarted', () => {
         }),
       'device connected',
     );
-    const base = Date.now() - 3_600_000;
+    const base = systemClock.now() - 3_600_000;
     await publishSeries(client, 'wm-101', 0, 500, base);
     await client.endAsync();
     await waitFor(

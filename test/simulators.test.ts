@@ -15,6 +15,7 @@ import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
 import { freePort } from './support/mosquitto.js';
 import { DEVICE_PASSWORD, uniqueDb, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Every simulator read by the gateway through its real protocol: the small test estate (one
 // device of each kind, over MQTT canonical, zigbee2mqtt and Modbus SDM630, SDM120, TUF-2000M,
@@ -46,7 +47,7 @@ function deliver(obs: Observation[]): void {
 
 /** The estate a second on (it moves in whole simulated seconds), kept in step with the real clock. */
 function tick(): void {
-  deliver(estate.advance(Math.max(Date.now(), estate.now()) + 1_000));
+  deliver(estate.advance(Math.max(systemClock.now(), estate.now()) + 1_000));
 }
 
 /** The gateway's live view of a device (what /api/devices serves). */
@@ -76,7 +77,7 @@ beforeAll(async () => {
   // Polled every second, so the faults below show within a few seconds.
   for (const d of config.devices) if (d.protocol === 'modbus') d.poll_interval_s = 1;
 
-  estate = new Estate({ config, profiles: registerProfiles, seed: 11, start: Date.now() });
+  estate = new Estate({ config, profiles: registerProfiles, seed: 11, start: systemClock.now() });
   fleet = await startModbusFleet({ config, profiles: registerProfiles, estate });
   gateway = await startGateway({ config, baseDir, httpPort: 0, mqttPort: 0, logger: pino({ level: 'silent' }) });
   await gateway.adapter.waitReady();

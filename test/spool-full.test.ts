@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { startInfluxd, type InfluxdProcess } from '../gateway/store/influxd.js';
 import { DEVICE_PASSWORD, testSite, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Issue 16: never acknowledge what is not kept. A 1 MiB spool, the database down, 20,000
 // QoS 1 readings from a real mqtt.js device (it keeps what was not acknowledged and sends it
@@ -43,7 +44,7 @@ describe('spool full, database down (issue 16)', () => {
     let acked = 0;
     let closes = 0;
     device.on('close', () => closes++);
-    const start = Date.now() - N * 1000;
+    const start = systemClock.now() - N * 1000;
     const sent: Promise<void>[] = [];
     for (let i = 0; i < N; i++) {
       const payload = JSON.stringify({ ts: start + i * 1000, total_m3: 1000 + i / 1000, flow_m3h: 0.06 });

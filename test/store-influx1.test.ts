@@ -9,7 +9,7 @@ import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import type { Point } from '../gateway/store/types.js';
 import { writePoints } from '../gateway/store/write-points.js';
-import { influxql, uniqueDb } from './store-support.js';
+import { influxql, uniqueDb, waitFor } from './store-support.js';
 
 // The InfluxDB 1.x driver against the real influxd of the test run (test/global-setup.ts).
 
@@ -243,15 +243,14 @@ describe('Influx1Driver (real influxd)', () => {
       const conflicting: Point = { ...lift(2), tags: { site: 's1', building: 'b1', device: 'lift-z' } };
       // Both count as accepted: neither is lost, and retrying them could not help.
       await store.append([water(0, 1.5), unfit, conflicting, water(1, 2.5)]);
-      const deadline = Date.now() + 10_000;
-      while (
-        store.spool.depth > 0 ||
-        !existsSync(join(dir, 'rejected.jsonl')) ||
-        readFileSync(join(dir, 'rejected.jsonl'), 'utf8').split('\n').length < 3
-      ) {
-        if (Date.now() > deadline) throw new Error('the writer did not drain the spool');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(
+        () =>
+          store.spool.depth === 0 &&
+          existsSync(join(dir, 'rejected.jsonl')) &&
+          readFileSync(join(dir, 'rejected.jsonl'), 'utf8').split('\n').length >= 3,
+        'the writer to drain the spool and keep both refused points',
+        10_000,
+      );
       const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8')
         .trim()
         .split('\n')

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { BRIDGE_PASSWORD, DEVICE_PASSWORD, testSite, waitFor } from './support/site.js';
+import { systemClock } from '../gateway/ports/clock.js';
 
 // Issue 16: the gateway supervises what it starts. Its private influxd and its broker thread
 // are each killed in the middle of a burst of QoS 1 readings: they come back by themselves
@@ -40,7 +41,7 @@ async function burst(from: number, during: () => Promise<void>): Promise<void> {
     reconnectPeriod: 100,
   });
   try {
-    const t0 = Date.now() - 10 * N * 1000;
+    const t0 = systemClock.now() - 10 * N * 1000;
     const sent: Promise<unknown>[] = [];
     for (let i = from; i < from + N; i++) {
       sent.push(

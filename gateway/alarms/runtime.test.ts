@@ -7,6 +7,7 @@ import type { Reading } from '../../rules/model/reading.js';
 import { parseConfig } from '../config/load.js';
 import { AlarmJournal, type JournalEntry } from './journal.js';
 import { AlarmRuntime } from './runtime.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const config = parseConfig(
   `
@@ -29,10 +30,11 @@ afterEach(async () => {
   for (const r of runtimes.splice(0)) await r.stop();
 });
 
-async function runtime(file: string, clock: { t: number; now(): number }, drill?: string) {
+async function runtime(file: string, clock: ManualClock, drill?: string) {
   const r = new AlarmRuntime({
     config,
     clock,
+    timers: clock,
     journal: new AlarmJournal(file),
     logger: quiet,
     tickMs: 60_000,
@@ -53,19 +55,14 @@ const reading = (deviceId: string, kind: Reading['kind'], ts: number, fields: Re
 describe('alarm runtime', () => {
   it('raises from readings, journals every change before announcing it, and lists with filters', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
-    const clock = {
-      t: T0,
-      now() {
-        return this.t;
-      },
-    };
+    const clock = new ManualClock(T0);
     const r = await runtime(join(dir, 'alarms.jsonl'), clock);
     const seen: JournalEntry[] = [];
     r.subscribe((e) => seen.push(e));
     r.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
     r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
     await r.settled();
-    clock.t = T0 + 5000;
+    clock.setTime(T0 + 5000);
     await r.settled();
     expect(seen.map((e) => `${e.type} ${e.alarm.kind}`)).toEqual([
       'pending water_leak',
@@ -92,16 +89,11 @@ describe('alarm runtime', () => {
   it('comes back after a restart with the same alarms and acknowledgements, raising nothing twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
     const file = join(dir, 'alarms.jsonl');
-    const clock = {
-      t: T0,
-      now() {
-        return this.t;
-      },
-    };
+    const clock = new ManualClock(T0);
     const first = await runtime(file, clock);
     first.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
     await first.settled();
-    clock.t = T0 + 6000;
+    clock.setTime(T0 + 6000);
     await first.settled();
     const [leak] = first.list();
     await first.acknowledge(leak!.id, 'duty', '已关阀 valve closed');
@@ -110,11 +102,11 @@ describe('alarm runtime', () => {
     runtimes.splice(0);
     appendFileSync(file, '{"seq":99,"record":{"at":'); // a crash in the middle of a write
 
-    clock.t = T0 + 20_000;
+    clock.setTime(T0 + 20_000);
     const second = await runtime(file, clock);
     const seen: JournalEntry[] = [];
     second.subscribe((e) => seen.push(e));
-    second.observe(reading('leak-1', 'leak_sensor', clock.t, { wet: true }));
+    second.observe(reading('leak-1', 'leak_sensor', clock.now(), { wet: true }));
     await second.settled();
     expect(seen.filter((e) => e.alarm.kind === 'water_leak')).toEqual([]);
     expect(second.list().map(({ id, status, ack }) => ({ id, status, ack }))).toEqual(
@@ -125,12 +117,7 @@ describe('alarm runtime', () => {
 
   it('replays the changes a reconnecting stream missed (Last-Event-ID), then goes on live', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
-    const clock = {
-      t: T0,
-      now() {
-        return this.t;
-      },
-    };
+    const clock = new ManualClock(T0);
     const r = await runtime(join(dir, 'alarms.jsonl'), clock, 'drill-1');
     r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
     await r.settled();
@@ -145,21 +132,16 @@ describe('alarm runtime', () => {
   it("times the acknowledgement of each critical alarm of a drill (the drill's score), also after a restart", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'alarms-'));
     const file = join(dir, 'alarms.jsonl');
-    const clock = {
-      t: T0,
-      now() {
-        return this.t;
-      },
-    };
+    const clock = new ManualClock(T0);
     const r = await runtime(file, clock, 'drill-1');
     r.observe(reading('lift-a', 'lift', T0, { alarm_button: true, direction: 'stopped', mode: 'normal' }));
     r.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
     await r.settled();
-    clock.t = T0 + 6000;
+    clock.setTime(T0 + 6000);
     await r.settled();
     const lift = r.list().find((a) => a.kind === 'lift_entrapment')!;
     const leak = r.list().find((a) => a.kind === 'water_leak')!;
-    clock.t = T0 + 20_000;
+    clock.setTime(T0 + 20_000);
     await r.acknowledge(lift.id, 'duty', undefined);
     const expected = [
       {
@@ -183,12 +165,7 @@ describe('alarm runtime', () => {
   });
 
   it('refuses to acknowledge an alarm that does not exist', async () => {
-    const r = await runtime(join(mkdtempSync(join(tmpdir(), 'alarms-')), 'a.jsonl'), {
-      t: T0,
-      now() {
-        return this.t;
-      },
-    });
+    const r = await runtime(join(mkdtempSync(join(tmpdir(), 'alarms-')), 'a.jsonl'), new ManualClock(T0));
     expect(() => r.acknowledge('nope', 'duty', undefined)).toThrow(/no alarm "nope"/);
   });
 });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Severity } from '../../rules/alarms/kinds.js';
 import { RuleEngine, type AlarmChange, type AlarmView } from '../../rules/engine.js';
 import type { Reading } from '../../rules/model/reading.js';
-import type { Clock } from '../clock.js';
+import { every, realTimers, type Clock, type Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import { siteFacts } from './facts.js';
@@ -29,6 +29,8 @@ export interface AlarmFilter {
 export interface AlarmRuntimeOptions {
   config: SiteConfig;
   clock: Clock;
+  /** Timers in the clock's time (default real ones). */
+  timers?: Timers;
   journal: AlarmJournal;
   /** Silences and maintenance windows (none when absent). */
   silences?: SilenceBook;
@@ -54,7 +56,7 @@ export class AlarmRuntime implements HealthSource {
   private readonly listeners = new Set<AlarmListener>();
   private readonly recent: JournalEntry[] = [];
   private readonly buildingOf = new Map<string, string>();
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private scheduled = false;
   private lastError: string | undefined;
   private writing: Promise<unknown> = Promise.resolve();
@@ -75,11 +77,15 @@ export class AlarmRuntime implements HealthSource {
     this.systemAlarms.restore(restored.alarms);
     this.recent.push(...restored.entries.slice(-(this.opts.backlog ?? 5000)));
     logger.info({ restored: restored.alarms.filter((a) => a.status !== 'closed').length }, 'alarm state restored');
-    this.timer = setInterval(() => {
-      this.flush();
-      this.flushSystem();
-    }, this.opts.tickMs ?? 1000);
-    this.timer.unref();
+    this.stopTicking = every(
+      this.opts.timers ?? realTimers,
+      this.opts.tickMs ?? 1000,
+      () => {
+        this.flush();
+        this.flushSystem();
+      },
+      { background: true },
+    );
   }
 
   observe(reading: Reading): void {
@@ -236,8 +242,8 @@ export class AlarmRuntime implements HealthSource {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTicking?.();
+    this.stopTicking = undefined;
     await this.writing.catch(() => undefined);
     await this.opts.journal.close();
   }

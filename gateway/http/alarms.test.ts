@@ -7,7 +7,8 @@ import type { AlarmView } from '../../rules/engine.js';
 import { AlarmJournal } from '../alarms/journal.js';
 import { AlarmRuntime } from '../alarms/runtime.js';
 import { SilenceBook } from '../alarms/silences.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const operator = bearer(TOKENS.meterbot);
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 /** The API with a real alarm runtime on a temp journal; a trapped lift and a wet sensor in b2. */
 async function withAlarms() {
-  const clock = new FakeClock();
+  const clock = new ManualClock(API_T0);
   const dir = mkdtempSync(join(tmpdir(), 'api-alarms-'));
   const link = { down: undefined as string | undefined };
   const alarms = new AlarmRuntime({

@@ -8,6 +8,7 @@ import { silenceMatch, type Silence, type SilenceMatch } from '../../rules/alarm
 import type { AckEpisode } from '../../rules/incidents/drill-report.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
+import type { Timers } from '../ports/clock.js';
 import { instantParam } from './time.js';
 
 /** What the alarm routes need; the gateway's AlarmRuntime implements it. */
@@ -61,12 +62,15 @@ const soundBody = z.strictObject({ muted: z.boolean() });
 const silenceParams = z.strictObject({ id: z.string().min(1).max(64) });
 const streamQuery = z.strictObject({ last_event_id: z.coerce.number().int().min(0).optional() });
 
+// Over 60 lines on purpose: the area's plugin is its list of routes, each handler short.
 /** Alarms (list, one, acknowledge, comment, SSE stream) and silences (list, add, end). */
 export const alarmRoutes: FastifyPluginAsyncZod<{
   alarms: AlarmService;
   now: () => number;
+  /** The live stream's heartbeat timers (default real ones). */
+  timers?: Timers;
   known?: { buildings: ReadonlySet<string>; devices: ReadonlySet<string> };
-}> = async (app, { alarms, now, known }) => {
+}> = async (app, { alarms, now, timers, known }) => {
   let sound: { muted: boolean; by: string | null; at: string | null } = { muted: false, by: null, at: null };
   app.get('/api/alarms', { schema: { querystring: listQuery } }, async (request) => {
     const { status, building, severity, drill } = request.query;
@@ -147,8 +151,12 @@ export const alarmRoutes: FastifyPluginAsyncZod<{
   // Server-sent events: one `alarm` event per change, `id` = its journal sequence number, so
   // a browser that reconnects (Last-Event-ID) gets what it missed.
   app.get('/api/alarms/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    openEventStream(request, reply, request.query.last_event_id, (send, after) =>
-      alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after),
+    openEventStream(
+      request,
+      reply,
+      request.query.last_event_id,
+      (send, after) => alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after),
+      timers,
     );
   });
 };

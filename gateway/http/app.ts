@@ -47,6 +47,23 @@ declare module 'fastify' {
  * forget authentication.
  */
 export async function build(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = newApp(deps);
+  keepRouteCatalogue(app);
+  await registerSecurityHeaders(app);
+  const { credentials, sessions } = await registerAuthentication(app, deps);
+  await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });
+  await app.register(authRoutes, {
+    credentials,
+    sessions,
+    loginThrottle: new AttemptThrottle(deps.clock, 5),
+    sessionHours: deps.config.http.session_hours,
+  });
+  await registerAreas(app, deps);
+  return app;
+}
+
+/** Fastify with zod schemas, the API's errors, and refusals of URLs the router cannot take. */
+function newApp(deps: ApiDeps) {
   const app = Fastify({
     ...(deps.logger === false ? { logger: false } : { loggerInstance: httpLogger(deps.logger) as FastifyBaseLogger }),
     bodyLimit: 64 * 1024,
@@ -70,7 +87,13 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  return app;
+}
 
+type App = ReturnType<typeof newApp>;
+
+/** Each route's access, decided as it is registered, and the catalogue of routes. */
+function keepRouteCatalogue(app: App): void {
   const routeAccess: AccessTable = new Map();
   app.decorate('routeAccess', routeAccess);
   const routeCatalogue: FastifyInstance['routeCatalogue'] = [];
@@ -85,7 +108,9 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
           ...(route.schema ? { schema: route.schema as FastifyInstance['routeCatalogue'][number]['schema'] } : {}),
         });
   });
+}
 
+async function registerSecurityHeaders(app: App): Promise<void> {
   // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
   // referrer leaving the site, and a CSP under which the page runs its own files only.
   await app.register(helmet, {
@@ -108,6 +133,10 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     // Served over plain HTTP on closed networks as often as behind TLS: HSTS is the proxy's to set.
     strictTransportSecurity: false,
   });
+}
+
+/** Sessions and tokens: every request gets its principal (or is refused) before its route runs. */
+async function registerAuthentication(app: App, deps: ApiDeps) {
   await app.register(cookie);
   const credentials = new Credentials(deps.config);
   const sessions = new SessionStore(deps.clock, deps.config.http.session_hours * 3_600_000);
@@ -119,14 +148,11 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.decorateRequest('principal', null);
   app.addHook('onRequest', guard(auth));
+  return { credentials, sessions };
+}
 
-  await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });
-  await app.register(authRoutes, {
-    credentials,
-    sessions,
-    loginThrottle: new AttemptThrottle(deps.clock, 5),
-    sessionHours: deps.config.http.session_hours,
-  });
+/** One plugin per area; an area whose service the gateway was not given has no routes. */
+async function registerAreas(app: App, deps: ApiDeps): Promise<void> {
   await app.register(deviceRoutes, { devices: deps.devices });
   await app.register(readingRoutes, deps);
   await app.register(commandRoutes, { commands: deps.commands, devices: deps.devices, now: () => deps.clock.now() });
@@ -145,7 +171,13 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     buildings: new Set(deps.config.buildings.map((b) => b.id)),
     devices: new Set(deps.config.devices.map((d) => d.id)),
   };
-  if (deps.alarms) await app.register(alarmRoutes, { alarms: deps.alarms, now: () => deps.clock.now(), known });
+  if (deps.alarms)
+    await app.register(alarmRoutes, {
+      alarms: deps.alarms,
+      now: () => deps.clock.now(),
+      ...(deps.timers ? { timers: deps.timers } : {}),
+      known,
+    });
   if (deps.drills && deps.alarms && deps.incidents)
     await app.register(drillReportRoutes, {
       drills: deps.drills,
@@ -153,55 +185,63 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       incidents: deps.incidents,
       now: () => deps.clock.now(),
     });
-  if (deps.incidents) {
-    const name = deps.config.site.name;
-    await app.register(incidentRoutes, {
-      incidents: deps.incidents,
+  if (deps.incidents) await registerIncidentAreas(app, deps, deps.incidents, known.buildings);
+}
+
+/** Incidents, their device commands, photos and the shift handover. */
+async function registerIncidentAreas(
+  app: App,
+  deps: ApiDeps,
+  incidents: NonNullable<ApiDeps['incidents']>,
+  knownBuildings: ReadonlySet<string>,
+): Promise<void> {
+  const name = deps.config.site.name;
+  await app.register(incidentRoutes, {
+    incidents,
+    ...(deps.timers ? { timers: deps.timers } : {}),
+    timeZone: deps.config.site.timezone,
+    siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
+    place: placeOf(deps.config),
+    building: (id) => {
+      const b = deps.config.buildings.find((x) => x.id === id)?.name ?? id;
+      return typeof b === 'string' ? { zh: b, en: b } : b;
+    },
+    knownUsers: new Set(deps.config.users.map((u) => u.username)),
+    knownBuildings,
+    people: peopleOf(deps.config),
+    // Who a case may be handed to: everyone on duty (not viewers), by display name.
+    assignable: deps.config.users
+      .filter((u) => u.role !== 'viewer')
+      .map((u) => ({
+        username: u.username,
+        ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
+      })),
+    now: () => deps.clock.now(),
+  });
+  await app.register(incidentCommandRoutes, {
+    incidents,
+    commands: deps.commands,
+    devices: deps.devices,
+    now: () => deps.clock.now(),
+  });
+  if (deps.photos)
+    await app.register(incidentPhotoRoutes, {
+      incidents,
+      photos: deps.photos,
+      now: () => deps.clock.now(),
+    });
+  if (deps.handovers) {
+    await app.register(handoverRoutes, {
+      handovers: deps.handovers,
+      incidents,
+      users: deps.config.users.map((u) => ({
+        username: u.username,
+        role: u.role,
+        ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
+      })),
       timeZone: deps.config.site.timezone,
       siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
-      place: placeOf(deps.config),
-      building: (id) => {
-        const b = deps.config.buildings.find((x) => x.id === id)?.name ?? id;
-        return typeof b === 'string' ? { zh: b, en: b } : b;
-      },
-      knownUsers: new Set(deps.config.users.map((u) => u.username)),
-      knownBuildings: known.buildings,
-      people: peopleOf(deps.config),
-      // Who a case may be handed to: everyone on duty (not viewers), by display name.
-      assignable: deps.config.users
-        .filter((u) => u.role !== 'viewer')
-        .map((u) => ({
-          username: u.username,
-          ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
-        })),
       now: () => deps.clock.now(),
     });
-    await app.register(incidentCommandRoutes, {
-      incidents: deps.incidents,
-      commands: deps.commands,
-      devices: deps.devices,
-      now: () => deps.clock.now(),
-    });
-    if (deps.photos)
-      await app.register(incidentPhotoRoutes, {
-        incidents: deps.incidents,
-        photos: deps.photos,
-        now: () => deps.clock.now(),
-      });
-    if (deps.handovers) {
-      await app.register(handoverRoutes, {
-        handovers: deps.handovers,
-        incidents: deps.incidents,
-        users: deps.config.users.map((u) => ({
-          username: u.username,
-          role: u.role,
-          ...(u.name ? { name: typeof u.name === 'string' ? { zh: u.name, en: u.name } : u.name } : {}),
-        })),
-        timeZone: deps.config.site.timezone,
-        siteName: typeof name === 'string' ? name : `${name.zh} ${name.en}`,
-        now: () => deps.clock.now(),
-      });
-    }
   }
-  return app;
 }

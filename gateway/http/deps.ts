@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Timers } from '../ports/clock.js';
 import type { Reading } from '../../rules/model/reading.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { HealthSource } from '../health.js';
@@ -29,6 +30,8 @@ export type { IngestResult } from '../pipeline/pipeline.js';
 export interface ApiDeps {
   config: SiteConfig;
   clock: { now(): number };
+  /** Timers in the clock's time, for the live streams' heartbeats (default real ones). */
+  timers?: Timers;
   metrics: Metrics;
   health: HealthSource[];
   devices: DeviceDirectory;

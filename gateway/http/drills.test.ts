@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DrillController, type Drill, type ScenarioInfo } from '../../simulators/drill/controller.js';
 import { FakeEstate, SMALL_SCENARIO } from '../../simulators/scenarios/fake-estate.js';
 import { parseScenarioFile } from '../../simulators/scenarios/load.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi } from './testing.js';
+import { TOKENS, bearer, json, session, testApi } from './testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const small = parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml');
@@ -12,8 +13,8 @@ afterEach(async () => {
 });
 
 async function withDrills(opts: { estate?: boolean; drills?: boolean } = {}) {
-  const clock = new FakeClock(Date.parse('2026-11-22T02:00:00Z'));
-  const estate = new FakeEstate(clock.ms);
+  const clock = new ManualClock(Date.parse('2026-11-22T02:00:00Z'));
+  const estate = new FakeEstate(clock.now());
   const drills = new DrillController({
     scenarios: [
       { scenario: small },
@@ -95,7 +96,7 @@ describe('drill routes', () => {
     const status = json<{ now: number; current: Drill; history: Drill[] }>(
       await t.app.inject({ url: '/api/drills', headers: viewer }),
     );
-    expect(status.now).toBe(t.clock.ms);
+    expect(status.now).toBe(t.clock.now());
     expect(status.current.log.map((e) => e.what.en)).toEqual([
       '00:00 Start',
       '01:00 t1-incomer: power cut',
@@ -106,7 +107,7 @@ describe('drill routes', () => {
     t.clock.advance(9_000);
     const stopped = await t.app.inject({ method: 'POST', url: '/api/drills/stop', headers: t.otto });
     expect(stopped.statusCode, stopped.body).toBe(200);
-    expect(json(stopped)).toMatchObject({ id: drill.id, status: 'stopped', endedBy: 'otto', endedAt: t.clock.ms });
+    expect(json(stopped)).toMatchObject({ id: drill.id, status: 'stopped', endedBy: 'otto', endedAt: t.clock.now() });
     expect(t.estate.active()).toEqual([]);
     const twice = await t.app.inject({ method: 'POST', url: '/api/drills/stop', headers: t.otto });
     expect([twice.statusCode, json(twice).error]).toEqual([409, 'no_drill_running']);

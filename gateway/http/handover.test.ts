@@ -7,8 +7,9 @@ import type { Incident } from '../../rules/incidents/incident.js';
 import type { Shift } from '../../rules/incidents/shifts.js';
 import { EventLog } from '../event-log.js';
 import { HandoverDesk } from '../incidents/handovers.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 import { testIncidentRuntime } from '../incidents/runtime.testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 // 2025-01-15 16:00 in Asia/Shanghai (the test site's zone): the day shift, 08:30–18:00.
-async function withDesk(dir = mkdtempSync(join(tmpdir(), 'api-handover-')), clock = new FakeClock()) {
+async function withDesk(dir = mkdtempSync(join(tmpdir(), 'api-handover-')), clock = new ManualClock(API_T0)) {
   const config = await testSite();
   const incidents = await testIncidentRuntime({ config, clock, dir });
   const handovers = new HandoverDesk({

@@ -14,7 +14,8 @@ import { loadPlaybooks } from '../incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import type { CommandService } from './commands.js';
 import type { DeviceDirectory, DeviceStatus } from './deps.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 // The valve command from an incident over HTTP, against the real incident runtime (its event
 // log in a temporary folder) and a stand-in for the Modbus adapter whose answers each test
@@ -43,7 +44,7 @@ class FakeModbus implements CommandService {
   });
   constructor(
     readonly log: CommandLog,
-    private readonly clock: FakeClock,
+    private readonly clock: ManualClock,
   ) {}
   writable(id: string): string[] {
     return id.startsWith('wm-') && id !== 'wm-101' ? ['valve_open'] : [];
@@ -79,7 +80,7 @@ function withModbus(base: () => DeviceDirectory): DeviceDirectory {
 }
 
 async function withIncident() {
-  const clock = new FakeClock();
+  const clock = new ManualClock(API_T0);
   const dir = mkdtempSync(join(tmpdir(), 'api-incident-commands-'));
   let emit: AlarmListener | undefined;
   const incidents = new IncidentRuntime({

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
 import { PHOTO_MAX_BYTES, PhotoStore } from '../incidents/photos.js';
 import { PNG } from '../incidents/photos.testing.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 import { testIncidentRuntime } from '../incidents/runtime.testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -16,7 +17,7 @@ afterEach(async () => {
 
 async function withPhotos() {
   const dir = mkdtempSync(join(tmpdir(), 'api-photos-'));
-  const clock = new FakeClock();
+  const clock = new ManualClock(API_T0);
   const incidents = await testIncidentRuntime({ config: await testSite(), clock, dir });
   cleanups.push(() => incidents.stop());
   const t = await testApi({ incidents, clock, photos: new PhotoStore(join(dir, 'photos')) });

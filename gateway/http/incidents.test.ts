@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Incident } from '../../rules/incidents/incident.js';
-import { FakeClock, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
+import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 import { testIncidentRuntime } from '../incidents/runtime.testing.js';
+import { ManualClock } from '../ports/manual-clock.js';
 
 const viewer = bearer(TOKENS.dashboard);
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -13,7 +14,7 @@ afterEach(async () => {
 });
 
 async function withIncidents() {
-  const clock = new FakeClock();
+  const clock = new ManualClock(API_T0);
   const incidents = await testIncidentRuntime({
     config: await testSite(),
     clock,

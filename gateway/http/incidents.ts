@@ -8,6 +8,7 @@ import type { IncidentChange } from '../incidents/runtime.js';
 import { UnknownIncidentError } from '../incidents/runtime.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
+import type { Timers } from '../ports/clock.js';
 
 /** What the incident routes need; the gateway's IncidentRuntime implements it. */
 export interface IncidentService {
@@ -73,6 +74,7 @@ function asApiError(err: unknown): unknown {
   return err;
 }
 
+// Over 60 lines on purpose: the area's plugin is its list of routes, each handler short.
 export const incidentRoutes: FastifyPluginAsyncZod<{
   incidents: IncidentService;
   timeZone: string;
@@ -84,6 +86,8 @@ export const incidentRoutes: FastifyPluginAsyncZod<{
   people?: People;
   assignable?: { username: string; name?: { zh: string; en: string } }[];
   now: () => number;
+  /** The live stream's heartbeat timers (default real ones). */
+  timers?: Timers;
 }> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
@@ -123,8 +127,12 @@ export const incidentRoutes: FastifyPluginAsyncZod<{
   });
 
   app.get('/api/incidents/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    openEventStream(request, reply, request.query.last_event_id, (send, after) =>
-      incidents.subscribe((c) => send(c.seq, 'incident', c), after),
+    openEventStream(
+      request,
+      reply,
+      request.query.last_event_id,
+      (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after),
+      opts.timers,
     );
   });
 

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { every, realTimers, type Timers } from '../ports/clock.js';
 
 /** Heartbeats keep proxies from closing a quiet stream and let the browser notice a dead one. */
 const HEARTBEAT_MS = 15_000;
@@ -15,6 +16,7 @@ export function openEventStream(
   reply: FastifyReply,
   lastEventIdQuery: number | undefined,
   subscribe: (send: SendEvent, afterSeq: number) => () => void,
+  timers: Timers = realTimers,
 ): void {
   const header = request.headers['last-event-id'];
   const after = typeof header === 'string' && /^\d+$/.test(header) ? Number(header) : lastEventIdQuery;
@@ -31,9 +33,9 @@ export function openEventStream(
     (id, event, data) => res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
     after ?? Number.MAX_SAFE_INTEGER,
   );
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const stopHeartbeat = every(timers, HEARTBEAT_MS, () => res.write(': heartbeat\n\n'));
   request.raw.on('close', () => {
-    clearInterval(heartbeat);
+    stopHeartbeat();
     unsubscribe();
   });
 }

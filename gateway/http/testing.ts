@@ -9,6 +9,7 @@ import { DeviceRegistry } from '../registry.js';
 import type { ReadingsQuery, StoredRow } from '../store/types.js';
 import type { Reading } from '../../rules/model/reading.js';
 import { build } from './app.js';
+import { ManualClock } from '../ports/manual-clock.js';
 import type { ApiDeps, IngestResult } from './deps.js';
 
 export const PASSWORDS = {
@@ -23,15 +24,8 @@ export const TOKENS = {
   meterbot: 'tok-meterbot-operator-0123456789',
 } as const;
 
-export class FakeClock {
-  constructor(public ms = Date.parse('2025-01-15T08:00:00Z')) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+/** When the API's tests start, on their ManualClock. */
+export const API_T0 = Date.parse('2025-01-15T08:00:00Z');
 
 let hashes: Promise<Record<string, string>> | undefined;
 /** scrypt is slow on purpose: hash each secret once per test file. */
@@ -107,7 +101,7 @@ export class MemoryReadings {
 
 export interface TestApi {
   app: FastifyInstance;
-  clock: FakeClock;
+  clock: ManualClock;
   config: SiteConfig;
   registry: DeviceRegistry;
   readings: MemoryReadings;
@@ -122,7 +116,7 @@ export async function testApi(
   over: Partial<ApiDeps> & { rows?: ConstructorParameters<typeof MemoryReadings>[0]; health?: HealthSource[] } = {},
 ): Promise<TestApi> {
   const { rows, ...deps } = over;
-  const clock = new FakeClock();
+  const clock = new ManualClock(API_T0);
   const config = await testSite();
   const registry = new DeviceRegistry(config, clock);
   const readings = new MemoryReadings(rows);
@@ -132,6 +126,7 @@ export async function testApi(
   const app = await build({
     config,
     clock,
+    timers: clock,
     metrics,
     health: [],
     devices: registry,

@@ -3,6 +3,7 @@ import type { IncidentEvent } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';
 import { roleText } from '../../rules/incidents/report.js';
 import type { Notice, NoticeSender } from './runtime.js';
+import { realTimers, type Timers } from '../ports/clock.js';
 
 // Incidents leave the gateway through notification channels: a generic JSON webhook, and
 // the group-robot webhooks of WeCom (企业微信) and DingTalk (钉钉), whose message formats are
@@ -27,6 +28,8 @@ export interface NotifierOptions {
   backoffMs?: number;
   timeoutMs?: number;
   now: () => number;
+  /** Waits between attempts: on these timers (default real ones), or by `sleep` when given. */
+  timers?: Timers;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
   /** Where a device is, in words (building, floor, unit or room); the device id when unknown. */
@@ -42,14 +45,13 @@ export function formatMessage(
   n: Notice,
   placeOf: NotifierOptions['placeOf'] = (id) => ({ zh: id, en: id }),
 ): unknown {
-  const { incident, playbook, event } = n;
-  const drill = incident.drill ? '演练 DRILL ' : '';
+  const { incident } = n;
   const place = incident.deviceId
     ? placeOf(incident.deviceId)
     : incident.building
       ? { zh: incident.building, en: incident.building }
       : { zh: '未指明', en: 'not given' };
-  const common = {
+  const common: MessageCommon = {
     incident: incident.id,
     playbook: incident.playbook,
     building: incident.building ?? null,
@@ -59,37 +61,68 @@ export function formatMessage(
     drill: incident.drill ?? null,
     title: incident.title,
   };
-  if (event.type === 'alerted') {
-    const first = playbook.steps[0]!;
-    const title = `【${drill}紧急事件 Incident】${both(incident.title)}`;
-    const lines = [
-      `**${title}**`,
-      `地点 Where: ${placeText(place)}`,
-      `预案 Playbook: ${both(playbook.title)}`,
-      `第一步 First step: ${first.title.zh} / ${first.title.en}`,
-      `事件 Incident: ${incident.id}`,
-      `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
-    ];
-    const text = lines.join('\n\n');
-    if (type !== 'webhook') return robotMarkdown(type, title, text);
-    return {
-      kind: 'incident_opened',
-      ...common,
-      severity: incident.severity,
-      to: event.to,
-      first_step: { id: first.id, title: first.title },
-      text,
-    };
-  }
-  // A late step, or a late task (a lift's check): named by its title either way.
+  const { event } = n;
+  return event.type === 'alerted' ? openingMessage(type, n, event, common) : escalationMessage(type, n, event, common);
+}
+
+/** What every message says: which incident, where, whose. */
+interface MessageCommon {
+  incident: string;
+  playbook: string;
+  building: string | null;
+  device: string | null;
+  place: { zh: string; en: string };
+  owner: string | null;
+  drill: string | null;
+  title: { zh: string; en: string };
+}
+
+type NoticeEvent<T extends Notice['event']['type']> = Extract<Notice['event'], { type: T }>;
+
+/** A critical incident opened: its place, playbook and first step. */
+function openingMessage(
+  type: Channel['type'],
+  { incident, playbook }: Notice,
+  event: NoticeEvent<'alerted'>,
+  common: MessageCommon,
+): unknown {
+  const first = playbook.steps[0]!;
+  const title = `【${incident.drill ? '演练 DRILL ' : ''}紧急事件 Incident】${both(incident.title)}`;
+  const lines = [
+    `**${title}**`,
+    `地点 Where: ${placeText(common.place)}`,
+    `预案 Playbook: ${both(playbook.title)}`,
+    `第一步 First step: ${first.title.zh} / ${first.title.en}`,
+    `事件 Incident: ${incident.id}`,
+    `负责人 Owner: ${incident.owner ?? '未认领 nobody yet'}`,
+  ];
+  const text = lines.join('\n\n');
+  if (type !== 'webhook') return robotMarkdown(type, title, text);
+  return {
+    kind: 'incident_opened',
+    ...common,
+    severity: incident.severity,
+    to: event.to,
+    first_step: { id: first.id, title: first.title },
+    text,
+  };
+}
+
+/** A late step, or a late task (a lift's check): named by its title either way. */
+function escalationMessage(
+  type: Channel['type'],
+  { incident, playbook }: Notice,
+  event: NoticeEvent<'escalated' | 'task_escalated'>,
+  common: MessageCommon,
+): unknown {
   const step =
     event.type === 'escalated'
       ? (playbook.steps.find((s) => s.id === event.step)?.title ?? { zh: event.step, en: event.step })
       : (incident.tasks[event.task]?.title ?? { zh: event.task, en: event.task });
-  const title = `【${drill}升级 Escalation】${both(incident.title)}`;
+  const title = `【${incident.drill ? '演练 DRILL ' : ''}升级 Escalation】${both(incident.title)}`;
   const lines = [
     `**${title}**`,
-    `地点 Where: ${placeText(place)}`,
+    `地点 Where: ${placeText(common.place)}`,
     event.type === 'escalated'
       ? `超时步骤 Overdue step: ${step.zh} / ${step.en}`
       : `超时任务 Overdue task: ${step.zh} / ${step.en}`,
@@ -129,7 +162,7 @@ function retryOf(opts: NotifierOptions): Retry {
     attempts: opts.attempts ?? 3,
     backoffMs: opts.backoffMs ?? 1000,
     timeoutMs: opts.timeoutMs ?? 5000,
-    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
+    sleep: opts.sleep ?? ((ms: number) => new Promise<void>((r) => void (opts.timers ?? realTimers).setTimeout(r, ms))),
     fetch: opts.fetch ?? fetch,
   };
 }

@@ -15,6 +15,8 @@ import { createNotifier } from './notify.js';
 import { placeOf } from './place.js';
 import { loadPlaybooks } from './playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './runtime.js';
+import { ManualClock } from '../ports/manual-clock.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const config = parseConfig(
   `
@@ -63,20 +65,15 @@ async function harness(
   opts: { dir?: string; notify?: Omit<Parameters<typeof createNotifier>[0], 'now'>; drill?: string } = {},
 ) {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'incidents-'));
-  const clock = {
-    t: T0,
-    now() {
-      return this.t;
-    },
-  };
+  const clock = new ManualClock(T0);
   let listener: AlarmListener | undefined;
   const table = new Map<string, Live>();
   /** A device's readings now (stamped with the clock), as the rule engine's live table holds them. */
   const live = {
     set(id: string, fields: Record<string, FieldValue>) {
-      const l = table.get(id) ?? { fields: new Map(), heardAt: clock.t };
-      for (const [k, v] of Object.entries(fields)) l.fields.set(k, { value: v, ts: clock.t });
-      l.heardAt = clock.t;
+      const l = table.get(id) ?? { fields: new Map(), heardAt: clock.now() };
+      for (const [k, v] of Object.entries(fields)) l.fields.set(k, { value: v, ts: clock.now() });
+      l.heardAt = clock.now();
       table.set(id, l);
     },
   };
@@ -89,16 +86,18 @@ async function harness(
     live: (id) => table.get(id),
     activeDrill: () => opts.drill,
     ...(opts.notify
-      ? { notify: createNotifier({ ...opts.notify, now: () => clock.now(), placeOf: placeOf(config) }) }
+      ? { notify: createNotifier({ ...opts.notify, now: () => clock.now(), timers: clock, placeOf: placeOf(config) }) }
       : {}),
     logger: quiet,
+    // The tests tick by hand, at the instants they choose.
+    timers: clock,
     tickMs: 3_600_000,
   });
   await rt.start();
   cleanups.push(() => rt.stop());
   let seq = 0;
   const fire = async (type: AlarmEventType, a: Alarm) => {
-    listener!({ seq: ++seq, at: clock.t, type, alarm: a });
+    listener!({ seq: ++seq, at: clock.now(), type, alarm: a });
     await new Promise((r) => setImmediate(r));
     await rt.settled();
   };
@@ -125,7 +124,7 @@ describe('incident runtime', () => {
         floor: 7,
       });
       await h.rt.tick();
-      h.clock.t += 5000;
+      h.clock.advance(5000);
     }
     const after = h.rt.get(cut!.id).incident;
     expect(after.tasks['check_lift:lift-a']).toMatchObject({
@@ -149,7 +148,7 @@ describe('incident runtime', () => {
     ).toEqual(['power_cut', 'trapped_lift']);
 
     // Power back: post-restoration checks appear; the pump running and the voltage close theirs.
-    h.clock.t += 20 * 60_000;
+    h.clock.advance(20 * 60_000);
     await h.fire('cleared', { ...alarm('power_cut_external', 'inc'), status: 'cleared' });
     const restored = h.rt.get(cut!.id).incident;
     expect(Object.keys(restored.tasks).filter((t) => t.startsWith('post_check'))).toEqual([
@@ -164,7 +163,7 @@ describe('incident runtime', () => {
       for (let s = 0; s <= 30; s += 5) {
         set();
         await h.rt.tick();
-        h.clock.t += 5000;
+        h.clock.advance(5000);
       }
     };
     await holdFor30s(() => {
@@ -184,7 +183,7 @@ describe('incident runtime', () => {
     ] as const) {
       await h.rt.command(cut!.id, { type: 'complete_step', step, by: 'duty', fields });
     }
-    const heldFrom = h.clock.t;
+    const heldFrom = h.clock.now();
     await holdFor30s(() => h.live.set('inc', { voltage_l1_v: 221, voltage_l2_v: 222, voltage_l3_v: 220 }));
     const later = h.rt.get(cut!.id).incident;
     // Closed by the sensors, with the time the voltage was back: the sensors fill it in.
@@ -247,7 +246,7 @@ describe('incident runtime', () => {
     await expect(
       h.rt.command(inc!.id, { type: 'complete_step', step: 'call_maintenance', by: 'duty' }),
     ).rejects.toThrow(/needs: maintenance_notified_at/);
-    h.clock.t += 4 * 60_000;
+    h.clock.advance(4 * 60_000);
     await h.rt.tick();
     const before = h.rt.get(inc!.id).incident;
     expect(before.owner).toBe('duty');
@@ -256,7 +255,7 @@ describe('incident runtime', () => {
     cleanups.splice(0);
 
     const again = await harness({ dir: h.dir });
-    again.clock.t = h.clock.t;
+    again.clock.setTime(h.clock.now());
     const after = again.rt.get(inc!.id).incident;
     expect(after).toEqual(before);
     await again.rt.tick(); // the same moment: no escalation twice
@@ -299,8 +298,12 @@ describe('incident runtime', () => {
     });
     await h.fire('firing', alarm('lift_entrapment', 'lift-a'));
     await h.fire('firing', alarm('lift_entrapment', 'lift-b', 'drill-1'));
-    await waitUntil(
+    // WeCom refused the first attempt: the retry waits its backoff, in the clock's time.
+    await waitFor(() => h.clock.delays().includes(1), "the WeCom retry's backoff");
+    h.clock.advance(1);
+    await waitFor(
       () => h.rt.list().every((i) => i.timeline.some((e) => e.type === 'notification')) && got.length >= 2,
+      'both incidents to record their notifications',
     );
     await h.rt.settled();
     // Told at once: the duty manager (webhook) and the engineering manager (WeCom), naming place, playbook and first step.
@@ -330,9 +333,9 @@ describe('incident runtime', () => {
     expect(attempts(drill).sort()).toEqual(['ops-hook #0 drill_not_sent', 'wecom-eng #0 drill_not_sent']);
 
     got.length = 0;
-    h.clock.t += 31_000; // confirm_location (30 s) is overdue on both
+    h.clock.advance(31_000); // confirm_location (30 s) is overdue on both
     await h.rt.tick();
-    await waitUntil(() => got.length >= 1);
+    await waitFor(() => got.length >= 1, 'the escalation to the duty manager');
     await h.rt.settled();
     expect(got.map((g) => g.path)).toEqual(['/hook']);
     expect(got[0]!.body).toMatchObject({
@@ -345,17 +348,12 @@ describe('incident runtime', () => {
     });
     expect(String(got[0]!.body.text)).toContain('超时步骤 Overdue step: 确认被困位置');
 
-    h.clock.t += 60_000; // twice the deadline: head office, through DingTalk
+    h.clock.advance(60_000); // twice the deadline: head office, through DingTalk
     await h.rt.tick();
-    await waitUntil(() => got.some((g) => g.path === '/ding'));
+    await waitFor(() => got.some((g) => g.path === '/ding'), 'the escalation at DingTalk');
     expect(got.find((g) => g.path === '/ding')!.body).toMatchObject({
       msgtype: 'markdown',
       markdown: { title: expect.stringContaining('升级 Escalation') },
     });
   });
 });
-
-async function waitUntil(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!check()) throw new Error('timed out');
-}

@@ -12,7 +12,7 @@ import type { Incident, IncidentCommand, IncidentEvent } from '../../rules/incid
 import type { DutyRole, Playbook } from '../../rules/incidents/playbook.js';
 import type { AlarmListener } from '../alarms/runtime.js';
 import { siteFacts } from '../alarms/facts.js';
-import type { Clock } from '../clock.js';
+import { every, realTimers, type Clock, type Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { EventLog, Logged } from '../event-log.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
@@ -46,6 +46,8 @@ export type NoticeSender = (n: Notice) => Promise<IncidentEvent[]>;
 export interface IncidentRuntimeOptions {
   config: SiteConfig;
   clock: Clock;
+  /** Timers in the clock's time (default real ones). */
+  timers?: Timers;
   log: EventLog<IncidentRecord>;
   playbooks: Playbooks;
   alarms: { subscribe(listener: AlarmListener, afterSeq?: number): () => void; list?(): AlarmView[] };
@@ -63,7 +65,7 @@ export class IncidentRuntime implements HealthSource {
   private readonly board: IncidentBoard;
   private readonly listeners = new Set<(c: IncidentChange) => void>();
   private readonly recent: IncidentChange[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private unsubscribe: (() => void) | undefined;
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -88,8 +90,9 @@ export class IncidentRuntime implements HealthSource {
       if (e.type === 'firing' || e.type === 'reopened' || e.type === 'cleared' || e.type === 'closed')
         this.handle(this.board.alarm(e.type, ref(e.alarm), this.opts.clock.now()));
     });
-    this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 1000);
-    this.timer.unref();
+    this.stopTicking = every(this.opts.timers ?? realTimers, this.opts.tickMs ?? 1000, () => void this.tick(), {
+      background: true,
+    });
   }
 
   list(filter: IncidentFilter = {}): Incident[] {
@@ -167,7 +170,8 @@ export class IncidentRuntime implements HealthSource {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopTicking?.();
+    this.stopTicking = undefined;
     this.unsubscribe?.();
     await this.writing.catch(() => undefined);
     await this.opts.log.close();

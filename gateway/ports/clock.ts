@@ -26,10 +26,19 @@ export const realTimers: Timers = {
 export const realTime: ClockAndTimers = { ...systemClock, ...realTimers };
 
 /**
- * Runs `fn` every `ms` on the given timers until the returned stop function is called. Built
- * on setTimeout so a ManualClock drives it like any other timer.
+ * Lets the process exit while a real timer is still set (a background period that a forgotten
+ * stop() must not turn into a hung process). Virtual timers have nothing to release.
  */
-export function every(timers: Timers, ms: number, fn: () => void): () => void {
+export function unref(handle: unknown): void {
+  (handle as { unref?: () => void } | null)?.unref?.();
+}
+
+/**
+ * Runs `fn` every `ms` on the given timers until the returned stop function is called. Built
+ * on setTimeout so a ManualClock drives it like any other timer. `background` unrefs each
+ * real timer (see unref).
+ */
+export function every(timers: Timers, ms: number, fn: () => void, opts: { background?: boolean } = {}): () => void {
   let handle: unknown;
   let stopped = false;
   const tick = (): void => {
@@ -39,6 +48,7 @@ export function every(timers: Timers, ms: number, fn: () => void): () => void {
       tick();
       fn();
     }, ms);
+    if (opts.background) unref(handle);
   };
   tick();
   return () => {

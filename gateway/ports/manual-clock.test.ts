@@ -55,6 +55,35 @@ describe('ManualClock', () => {
     expect(seen).toEqual(['first done', 'second']);
   });
 
+  it('tells how far away each pending timer is, soonest first', () => {
+    const clock = new ManualClock(0);
+    clock.setTimeout(() => undefined, 300);
+    clock.setTimeout(() => undefined, 100);
+    clock.advance(40);
+    expect(clock.delays()).toEqual([60, 260]);
+    expect(clock.nextDue()).toBe(100);
+  });
+
+  it("awaits the code's own done signal after each timer with advanceAsync(ms, until)", async () => {
+    const clock = new ManualClock(0);
+    const seen: string[] = [];
+    let work: Promise<void> = Promise.resolve();
+    // Like real I/O: done several turns of the event loop later.
+    const turn = () => new Promise<void>((r) => setImmediate(r));
+    const slow = () => turn().then(turn).then(turn);
+    clock.setTimeout(() => (work = slow().then(() => void seen.push('first done'))), 10);
+    clock.setTimeout(() => seen.push('second'), 20);
+    await clock.advanceAsync(30, () => work);
+    expect(seen).toEqual(['first done', 'second']);
+  });
+
+  it('fails a timer loop at one instant instead of hanging', () => {
+    const clock = new ManualClock(0);
+    const loop = (): void => void clock.setTimeout(loop, 0);
+    loop();
+    expect(() => clock.advance(1)).toThrow(/timer loop/);
+  });
+
   it('refuses to go back in time', () => {
     const clock = new ManualClock(100);
     expect(() => clock.setTime(50)).toThrow(RangeError);

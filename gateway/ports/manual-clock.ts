@@ -1,5 +1,7 @@
 import type { Clock, Timers } from './clock.js';
 
+const MAX_TIMERS_PER_ADVANCE = 100_000;
+
 interface Pending {
   at: number;
   seq: number;
@@ -38,6 +40,11 @@ export class ManualClock implements Clock, Timers {
     return this.timers.size;
   }
 
+  /** How long from now until each pending timer falls due, soonest first. */
+  delays(): number[] {
+    return [...this.timers.values()].map((p) => p.at - this.t).sort((a, b) => a - b);
+  }
+
   /** When the next timer falls due, or undefined when none is set. */
   nextDue(): number | undefined {
     return this.next()?.at;
@@ -46,21 +53,25 @@ export class ManualClock implements Clock, Timers {
   /** Moves time forward by `ms`, firing every timer that falls due on the way, in order. */
   advance(ms: number): void {
     const end = this.t + ms;
+    let fired = 0;
     for (let p = this.next(); p && p.at <= end; p = this.next()) {
-      this.fire(p);
+      this.fire(p, ++fired, ms);
     }
     this.t = Math.max(this.t, end);
   }
 
   /**
    * As advance, but lets the callbacks' promises settle (and their I/O callbacks run) after
-   * each timer: for code that awaits between one timer and the next.
+   * each timer: for code that awaits between one timer and the next. `until` is the code's
+   * own "done" signal, awaited after each timer when one turn of the event loop is not enough.
    */
-  async advanceAsync(ms: number): Promise<void> {
+  async advanceAsync(ms: number, until?: () => Promise<unknown>): Promise<void> {
     const end = this.t + ms;
+    let fired = 0;
     await settle();
     for (let p = this.next(); p && p.at <= end; p = this.next()) {
-      this.fire(p);
+      this.fire(p, ++fired, ms);
+      await until?.();
       await settle();
     }
     this.t = Math.max(this.t, end);
@@ -80,7 +91,10 @@ export class ManualClock implements Clock, Timers {
     return best;
   }
 
-  private fire(p: Pending): void {
+  private fire(p: Pending, fired: number, ms: number): void {
+    // A timer that re-arms itself at the same instant forever would hang the test instead of failing it.
+    if (fired > MAX_TIMERS_PER_ADVANCE)
+      throw new Error(`more than ${MAX_TIMERS_PER_ADVANCE} timers fired within ${ms} ms: a timer loop`);
     this.timers.delete(p.seq);
     this.t = Math.max(this.t, p.at);
     p.fn();

@@ -13,7 +13,7 @@ import {
   type HeatingAlarmInput,
   type HeatingStatusReport,
 } from '../../rules/reports/heating-status.js';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { AnnouncementSender } from '../incidents/notify.js';

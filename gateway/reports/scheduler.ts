@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { addDays, localDate, localTime } from '../../rules/reports/calendar.js';
 import type { MeterReport } from '../../rules/reports/meter-report.js';
 import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../../rules/reports/types.js';
-import type { Clock, Timers } from '../clock.js';
+import type { Clock, Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { AnnouncementSender } from '../incidents/notify.js';

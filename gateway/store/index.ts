@@ -20,7 +20,7 @@ export type {
   StoredRow,
 } from './types.js';
 export { storableLines, writePoints } from './write-points.js';
-export { StoreWriter, realTimers, type StoreWriterOptions, type Timers, type WriterLog } from './writer.js';
+export { StoreWriter, type StoreWriterOptions, type WriterLog } from './writer.js';
 
 export interface CreateStoreOptions {
   driver: StoreDriver;

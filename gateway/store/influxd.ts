@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { backoffDelay } from '../../rules/backoff.js';
+import { realTime, unref, type ClockAndTimers } from '../ports/clock.js';
 
 /**
  * A private influxd (InfluxDB 1.x, Debian's package) for tests, the demo and gateways
@@ -53,6 +54,8 @@ export interface StartInfluxdOptions {
   binary?: string;
   /** Restart it when it dies on its own; without this a dead influxd stays dead. */
   supervise?: Supervision;
+  /** Time for the readiness deadline, the restart backoff and the stop grace (default real). */
+  time?: ClockAndTimers;
 }
 
 /** A process that stayed up this long counts as having started well: the backoff starts over. */
@@ -179,8 +182,8 @@ function startWatchdog(pid: number): ChildProcess {
   return dog;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+function delay(time: ClockAndTimers, ms: number): Promise<void> {
+  return new Promise((r) => void time.setTimeout(r, ms));
 }
 
 async function pingOnce(url: string): Promise<boolean> {
@@ -201,157 +204,188 @@ export async function startInfluxd(opts: StartInfluxdOptions): Promise<InfluxdPr
     );
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true });
-  const configPath = join(dataDir, 'influxd.conf');
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   hookParentExit();
+  const influxd = new LocalInfluxd(opts, binary, dataDir, opts.port ?? (await freePort()));
+  // Another process may grab a port between our probe and influxd's bind: try new ones.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await influxd.spawnOnce();
+      return influxd;
+    } catch (err) {
+      const portClash = /address already in use/i.test((err as Error).message);
+      if (!portClash || attempt >= 3 || opts.port !== undefined) throw err;
+      influxd.port = await freePort();
+      influxd.tail.length = 0;
+    }
+  }
+}
 
-  let port = opts.port ?? (await freePort());
-  let child: ChildProcess | undefined;
-  let dog: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
-  const tail: string[] = [];
-  // Supervision: stopped on purpose (no restart), restarts so far, failures in a row, the pending restart.
-  let stopping = false;
-  let restarts = 0;
-  let failuresInRow = 0;
-  let startedAt = 0;
-  let lastExit: { at: number; how: string } | undefined;
-  let pendingRestart: NodeJS.Timeout | undefined;
-  let restarting = false;
+/** One private influxd: its process, the last lines it wrote, and its supervision. */
+class LocalInfluxd implements InfluxdProcess {
+  readonly tail: string[] = [];
+  restarts = 0;
+  lastExit: { at: number; how: string } | undefined;
+  private readonly time: ClockAndTimers;
+  private readonly configPath: string;
+  private child: ChildProcess | undefined;
+  private dog: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  // Supervision: stopped on purpose (no restart), failures in a row, the pending restart.
+  private stopping = false;
+  private failuresInRow = 0;
+  private startedAt = 0;
+  private pendingRestart: unknown;
+  private restarting = false;
 
-  const superviseExit = (how: string) => {
-    const sup = opts.supervise;
-    if (!sup || stopping) return;
-    lastExit = { at: Date.now(), how };
-    failuresInRow = Date.now() - startedAt > STABLE_MS ? 1 : failuresInRow + 1;
-    const wait = backoffDelay(failuresInRow, sup.firstBackoffMs ?? 500, sup.maxBackoffMs ?? 30_000);
-    restarting = true;
-    pendingRestart = setTimeout(() => {
-      pendingRestart = undefined;
-      if (stopping) return void (restarting = false);
-      const attempt = ++restarts;
-      spawnOnce().then(
+  constructor(
+    private readonly opts: StartInfluxdOptions,
+    private readonly binary: string,
+    readonly dataDir: string,
+    public port: number,
+  ) {
+    this.time = opts.time ?? realTime;
+    this.configPath = join(dataDir, 'influxd.conf');
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    const { child } = this;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
+  get down(): boolean {
+    const { child } = this;
+    return (
+      this.restarting ||
+      (!this.stopping && (child === undefined || child.exitCode !== null || child.signalCode !== null))
+    );
+  }
+
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return this.stopWith(signal);
+  }
+
+  kill(): Promise<void> {
+    return this.stopWith('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stopWith('SIGTERM');
+    this.tail.length = 0;
+    await this.spawnOnce();
+    this.stopping = false;
+  }
+
+  /** Starts the process and waits until it answers /ping. */
+  async spawnOnce(): Promise<void> {
+    const rpcPort = await freePort();
+    await writeFile(this.configPath, configText(this.dataDir, this.port, rpcPort));
+    // A clean environment for influxd: INFLUXDB_* variables would override our config.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
+    const proc = spawn(this.binary, ['run', '-config', this.configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    this.child = proc;
+    this.startedAt = this.time.now();
+    live.add(proc);
+    if (proc.pid !== undefined) this.dog = startWatchdog(proc.pid);
+    this.keepOutput(proc);
+    let ready = false;
+    const exit = this.watchExit(proc, (how) => {
+      // Died after it was up: the supervisor brings it back (a failed start is the starter's to report).
+      if (ready) this.superviseExit(how);
+    });
+    await this.untilReady(proc, exit);
+    ready = true;
+  }
+
+  private keepOutput(proc: ChildProcess): void {
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        this.tail.push(line);
+        if (this.tail.length > TAIL_LINES) this.tail.shift();
+        this.opts.log?.(line);
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', onData);
+  }
+
+  /** Sets `exited` for this process; the returned box says how it ended, once it has. */
+  private watchExit(proc: ChildProcess, onExit: (how: string) => void): { how: string | undefined } {
+    const exit: { how: string | undefined } = { how: undefined };
+    this.exited = new Promise((done) => {
+      proc.once('exit', (code, signal) => {
+        exit.how = signal ? `killed by ${signal}` : `exit code ${code}`;
+        live.delete(proc);
+        this.dog?.kill('SIGKILL');
+        done();
+        onExit(exit.how);
+      });
+      proc.once('error', (err) => {
+        exit.how = `could not start: ${err.message}`;
+        live.delete(proc);
+        this.dog?.kill('SIGKILL');
+        done();
+      });
+    });
+    return exit;
+  }
+
+  private async untilReady(proc: ChildProcess, exit: { how: string | undefined }): Promise<void> {
+    const readyTimeoutMs = this.opts.readyTimeoutMs ?? 30_000;
+    const deadline = this.time.now() + readyTimeoutMs;
+    const last = () => `its last output:\n${this.tail.join('\n')}`;
+    for (;;) {
+      if (exit.how) throw new Error(`influxd ${this.binary} stopped while starting (${exit.how}); ${last()}`);
+      if (await pingOnce(this.url)) return;
+      if (this.time.now() > deadline) {
+        proc.kill('SIGKILL');
+        await this.exited;
+        throw new Error(`influxd did not answer ${this.url}/ping within ${readyTimeoutMs} ms; ${last()}`);
+      }
+      await delay(this.time, 50);
+    }
+  }
+
+  private superviseExit(how: string): void {
+    const sup = this.opts.supervise;
+    if (!sup || this.stopping) return;
+    this.lastExit = { at: this.time.now(), how };
+    this.failuresInRow = this.time.now() - this.startedAt > STABLE_MS ? 1 : this.failuresInRow + 1;
+    const wait = backoffDelay(this.failuresInRow, sup.firstBackoffMs ?? 500, sup.maxBackoffMs ?? 30_000);
+    this.restarting = true;
+    this.pendingRestart = this.time.setTimeout(() => {
+      this.pendingRestart = undefined;
+      if (this.stopping) return void (this.restarting = false);
+      const attempt = ++this.restarts;
+      this.spawnOnce().then(
         () => {
-          restarting = false;
+          this.restarting = false;
           sup.onRestart?.({ attempt, exit: how, ok: true });
         },
         (err: Error) => {
           sup.onRestart?.({ attempt, exit: how, ok: false, error: err.message });
           // It did not come back: try again, later.
-          superviseExit(`could not restart: ${err.message.split('\n')[0]}`);
+          this.superviseExit(`could not restart: ${err.message.split('\n')[0]}`);
         },
       );
     }, wait);
-    pendingRestart.unref();
-  };
-
-  const spawnOnce = async (): Promise<void> => {
-    const rpcPort = await freePort();
-    await writeFile(configPath, configText(dataDir, port, rpcPort));
-    // A clean environment for influxd: INFLUXDB_* variables would override our config.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
-    const proc = spawn(binary, ['run', '-config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env });
-    child = proc;
-    startedAt = Date.now();
-    let ready = false;
-    live.add(proc);
-    if (proc.pid !== undefined) dog = startWatchdog(proc.pid);
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-        opts.log?.(line);
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    let exitInfo: string | undefined;
-    exited = new Promise((done) => {
-      proc.once('exit', (code, signal) => {
-        exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
-        live.delete(proc);
-        dog?.kill('SIGKILL');
-        done();
-        // Died after it was up: the supervisor brings it back (a failed start is the starter's to report).
-        if (ready) superviseExit(exitInfo);
-      });
-      proc.once('error', (err) => {
-        exitInfo = `could not start: ${err.message}`;
-        live.delete(proc);
-        dog?.kill('SIGKILL');
-        done();
-      });
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + readyTimeoutMs;
-    for (;;) {
-      if (exitInfo)
-        throw new Error(`influxd ${binary} stopped while starting (${exitInfo}); its last output:\n${tail.join('\n')}`);
-      if (await pingOnce(url)) {
-        ready = true;
-        return;
-      }
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        await exited;
-        throw new Error(
-          `influxd did not answer ${url}/ping within ${readyTimeoutMs} ms; its last output:\n${tail.join('\n')}`,
-        );
-      }
-      await delay(50);
-    }
-  };
-
-  const stopWith = async (signal: NodeJS.Signals): Promise<void> => {
-    stopping = true;
-    if (pendingRestart) clearTimeout(pendingRestart);
-    pendingRestart = undefined;
-    restarting = false;
-    const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return exited;
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  // Another process may grab a port between our probe and influxd's bind: try new ones.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await spawnOnce();
-      break;
-    } catch (err) {
-      const portClash = /address already in use/i.test((err as Error).message);
-      if (!portClash || attempt >= 3 || opts.port !== undefined) throw err;
-      port = await freePort();
-      tail.length = 0;
-    }
+    unref(this.pendingRestart);
   }
 
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    dataDir,
-    get pid() {
-      return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
-    },
-    stop: (signal = 'SIGTERM') => stopWith(signal),
-    kill: () => stopWith('SIGKILL'),
-    restart: async () => {
-      await stopWith('SIGTERM');
-      tail.length = 0;
-      await spawnOnce();
-      stopping = false;
-    },
-    get restarts() {
-      return restarts;
-    },
-    get lastExit() {
-      return lastExit;
-    },
-    get down() {
-      return restarting || (!stopping && (child === undefined || child.exitCode !== null || child.signalCode !== null));
-    },
-  };
+  private async stopWith(signal: NodeJS.Signals): Promise<void> {
+    this.stopping = true;
+    if (this.pendingRestart) this.time.clearTimeout(this.pendingRestart);
+    this.pendingRestart = undefined;
+    this.restarting = false;
+    const proc = this.child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return this.exited;
+    proc.kill(signal);
+    const timer = this.time.setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exited;
+    this.time.clearTimeout(timer);
+  }
 }

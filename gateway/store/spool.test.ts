@@ -7,6 +7,8 @@ import { SpoolFullError } from './errors.js';
 import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolOptions } from './spool.js';
 import type { Point } from './types.js';
+import { ManualClock } from '../ports/manual-clock.js';
+import { waitFor } from '../../test/support/wait.js';
 
 const T0 = 1_700_000_000_000_000;
 const point = (i: number): Point => ({
@@ -87,7 +89,8 @@ describe('Spool', () => {
 
   it('resolves an append only after the bytes are written and fdatasynced; appends in one interval share one sync', async () => {
     const dir = newDir();
-    const spool = await openSpool({ dir, fsyncIntervalMs: 60_000 });
+    const clock = new ManualClock(0);
+    const spool = await openSpool({ dir, fsyncIntervalMs: 60_000, timers: clock });
     const events: string[] = [];
     const probe = await open(join(dir, 'probe'), 'w');
     const FileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
@@ -99,8 +102,9 @@ describe('Spool', () => {
     });
 
     const appends = range(0, 50).map((p, i) => spool.append([p]).then(() => events.push(`resolved ${i}`)));
-    // Nothing written yet: the group waits for the interval (or an explicit flush).
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    // Nothing written yet: the group waits for the interval.
+    await waitFor(() => clock.delays()[0] === 60_000, 'the group to wait for its interval', 5000, 0);
+    expect(clock.pending()).toBe(1);
     expect(events).toEqual([]);
     expect(
       segFiles(dir)
@@ -108,7 +112,9 @@ describe('Spool', () => {
         .join(''),
     ).toBe('');
 
-    await spool.flush();
+    clock.advance(59_999);
+    expect(clock.pending(), 'written before its interval').toBe(1);
+    clock.advance(1);
     await Promise.all(appends);
     expect(events[0]).toBe('sync');
     expect(events.filter((e) => e === 'sync')).toHaveLength(1);

@@ -24,6 +24,7 @@ import {
   type SegmentPosition,
 } from './segment-file.js';
 import { legacyRecord } from './legacy-record.js';
+import { realTimers, type Timers } from '../ports/clock.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -37,6 +38,8 @@ export interface SpoolOptions {
   memoryRecords?: number;
   /** A stored line that cannot be used (disk damage, a legacy record that cannot be converted): it is skipped. */
   onCorrupt?: (detail: string) => void;
+  /** Timers for the fsync window (default real ones). */
+  timers?: Timers;
 }
 
 /**
@@ -100,6 +103,7 @@ function isAlive(pid: number): boolean {
  */
 export class Spool {
   readonly dir: string;
+  private readonly timers: Timers;
   private readonly maxBytes: number;
   private readonly fsyncIntervalMs: number;
   private readonly segmentBytes: number;
@@ -120,7 +124,7 @@ export class Spool {
 
   private pending: PendingAppend[] = [];
   private pendingBytes = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private flushTimer: unknown;
   private flushing: Promise<void> | undefined;
   private cursorChain: Promise<void> = Promise.resolve();
 
@@ -137,6 +141,7 @@ export class Spool {
     if (!(opts.maxBytes > 0))
       throw new Error(`spool maxBytes must be a positive number of bytes, got ${opts.maxBytes}`);
     this.dir = resolve(opts.dir);
+    this.timers = opts.timers ?? realTimers;
     this.maxBytes = opts.maxBytes;
     this.fsyncIntervalMs = opts.fsyncIntervalMs ?? 20;
     // Whole segments are freed at once: keep them small against the limit.
@@ -244,7 +249,7 @@ export class Spool {
   /** Writes and fdatasyncs everything appended so far now, without waiting for the interval. */
   flush(): Promise<void> {
     if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
+      this.timers.clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
     this.flushing ??= this.flushLoop().finally(() => {
@@ -256,7 +261,7 @@ export class Spool {
 
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushing) return; // a running flush loop picks new appends up
-    this.flushTimer = setTimeout(() => {
+    this.flushTimer = this.timers.setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
     }, this.fsyncIntervalMs);

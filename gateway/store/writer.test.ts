@@ -8,10 +8,12 @@ import { StoreRejectedError } from './errors.js';
 import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolBatch } from './spool.js';
 import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
-import { CATCH_UP, StoreWriter, type StoreWriterOptions, type Timers } from './writer.js';
+import { CATCH_UP, StoreWriter, type StoreWriterOptions } from './writer.js';
+import { ManualClock } from '../ports/manual-clock.js';
+import { waitFor } from '../../test/support/wait.js';
 
 // Only the writer's own logic is under test here (batching, ordering, retry and backoff), so
-// the database is an in-memory stub and time is a fake clock. The real database is exercised
+// the database is an in-memory stub and time is a ManualClock. The real database is exercised
 // by test/store-influx1.test.ts and test/store-outage.test.ts.
 
 const T0 = 1_700_000_000_000_000;
@@ -24,40 +26,6 @@ const pt = (i: number): string =>
     tsUs: T0 + i,
   });
 const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => pt(from + k));
-
-class FakeTimers implements Timers {
-  t = 1_000_000;
-  private next = 0;
-  private readonly queue = new Map<number, { at: number; fn: () => void }>();
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.next;
-    this.queue.set(id, { at: this.t + Math.max(0, ms), fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.queue.delete(handle as number);
-  }
-  now(): number {
-    return this.t;
-  }
-  /** Delays from now of the pending timers, soonest first. */
-  delays(): number[] {
-    return [...this.queue.values()].map((e) => e.at - this.t).sort((a, b) => a - b);
-  }
-  /** Moves the clock forward, firing what falls due (one at a time, in order). */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let due: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.queue) if (entry[1].at <= end && (!due || entry[1].at < due[1].at)) due = entry;
-      if (!due) break;
-      this.queue.delete(due[0]);
-      this.t = due[1].at;
-      due[1].fn();
-    }
-    this.t = end;
-  }
-}
 
 class StubDriver implements StoreDriver {
   readonly name = 'stub';
@@ -97,13 +65,8 @@ class StubDriver implements StoreDriver {
   async close(): Promise<void> {}
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setImmediate(r));
-  }
-}
+/** Real I/O (the spool's files) settles in real time: poll each turn of the event loop. */
+const until = (cond: () => boolean, what: string) => waitFor(cond, what, 5000, 0);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -115,7 +78,7 @@ async function setup(opts: Partial<StoreWriterOptions> = {}) {
   const spool = new Spool({ dir, maxBytes: 1 << 30, fsyncIntervalMs: 0 });
   await spool.open();
   const driver = new StubDriver();
-  const timers = new FakeTimers();
+  const timers = new ManualClock(1_000_000);
   const metrics = new Metrics();
   const writer = new StoreWriter({ spool, driver, timers, metrics, batchSize: 100, flushIntervalMs: 1000, ...opts });
   cleanups.push(async () => {
@@ -341,7 +304,7 @@ describe('StoreWriter', () => {
     const driver = new StubDriver();
     driver.down = true;
     const metrics = new Metrics();
-    const writer = new StoreWriter({ spool, driver, timers: new FakeTimers(), metrics });
+    const writer = new StoreWriter({ spool, driver, timers: new ManualClock(1_000_000), metrics });
     cleanups.push(async () => {
       await writer.stop(0);
       await spool.close();
@@ -397,7 +360,7 @@ describe('StoreWriter', () => {
       const r = release!;
       release = undefined;
       r();
-      await new Promise((resolve) => setImmediate(resolve));
+      await until(() => release !== undefined || driver.stored.length >= total, 'the write released');
     }
     expect(driver.stored).toEqual(range(0, total));
     expect(driver.attempts.map((b) => b.length)).toEqual([100 * CATCH_UP, 100 * CATCH_UP, 300]);

@@ -6,20 +6,7 @@ import type { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
 import type { Spool, SpoolBatch } from './spool.js';
 import type { StoreDriver } from './types.js';
-
-/** Time, injected so that tests drive backoff and flush intervals without sleeping. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  /** Epoch ms. */
-  now(): number;
-}
-
-export const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  now: () => Date.now(),
-};
+import { realTime, type ClockAndTimers } from '../ports/clock.js';
 
 /** The part of pino the writer uses. */
 export interface WriterLog {
@@ -33,7 +20,8 @@ export interface StoreWriterOptions {
   driver: StoreDriver;
   metrics?: Metrics;
   log?: WriterLog;
-  timers?: Timers;
+  /** Time, injected so that tests drive backoff and flush intervals without sleeping (default real). */
+  timers?: ClockAndTimers;
   /**
    * Points per write (default 5000): a write goes as soon as this many wait. A writer that is
    * behind sends up to CATCH_UP times as many in one request (see readNext).
@@ -69,7 +57,7 @@ export const CATCH_UP = 8;
 export class StoreWriter {
   private readonly spool: Spool;
   private readonly driver: StoreDriver;
-  private readonly timers: Timers;
+  private readonly timers: ClockAndTimers;
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly minBackoffMs: number;
@@ -107,7 +95,7 @@ export class StoreWriter {
   constructor(private readonly opts: StoreWriterOptions) {
     this.spool = opts.spool;
     this.driver = opts.driver;
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? realTime;
     this.batchSize = opts.batchSize ?? 5000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
     this.minBackoffMs = opts.minBackoffMs ?? 250;

@@ -8,20 +8,14 @@ import { FakeEstate, SMALL_SCENARIO } from '../scenarios/fake-estate.js';
 import { parseScenarioFile } from '../scenarios/load.js';
 import { DrillController, DrillError, type DrillRecord } from './controller.js';
 import { mayNotify } from './guard.js';
+import { ManualClock } from '../../gateway/ports/manual-clock.js';
 
 const S = 1000;
 const small = parseScenarioFile(SMALL_SCENARIO, 'small-outage.yaml');
 
-class VirtualClock {
-  constructor(public ms: number) {}
-  now(): number {
-    return this.ms;
-  }
-}
-
 function setup(opts: { estate?: FakeEstate | null; journal?: DrillRecord[][]; past?: DrillRecord[] } = {}) {
   const estate = opts.estate === null ? undefined : (opts.estate ?? new FakeEstate());
-  const clock = new VirtualClock(Date.parse('2026-11-22T10:00:00+08:00'));
+  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00+08:00'));
   const journal = opts.journal;
   const c = new DrillController({
     scenarios: [
@@ -37,7 +31,7 @@ function setup(opts: { estate?: FakeEstate | null; journal?: DrillRecord[][]; pa
     ...(journal ? { journal: { append: async (r: DrillRecord[]) => void journal.push(r) } } : {}),
     ...(opts.past ? { past: opts.past } : {}),
   });
-  return { c, clock, estate: estate!, t0: clock.ms };
+  return { c, clock, estate: estate!, t0: clock.now() };
 }
 
 async function refusal(p: Promise<unknown>): Promise<DrillError> {
@@ -109,9 +103,9 @@ describe('DrillController', () => {
   it('ticked on virtual time: injects when due, dates its expectations, completes at its end and clears its faults', async () => {
     const { c, clock, estate, t0 } = setup();
     await c.start('small-outage', 'duty');
-    clock.ms = t0 + 59 * S;
+    clock.setTime(t0 + 59 * S);
     expect(c.tick()).toEqual([]);
-    clock.ms = t0 + 60 * S;
+    clock.setTime(t0 + 60 * S);
     expect(c.tick().map((e) => e.device)).toEqual(['t1-incomer', 't1-lift-a']);
     expect(estate.active()).toEqual(['t1-incomer:power_cut', 't1-lift-a:lift_stuck']);
     const running = c.running()!;
@@ -121,11 +115,11 @@ describe('DrillController', () => {
       ['device_offline', 120],
     ]);
     expect(running.expects.readings[0]!.dueBy).toBeNull(); // its cause (the restore) has not come yet
-    clock.ms = t0 + 330 * S;
+    clock.setTime(t0 + 330 * S);
     c.tick();
     expect(c.running()!.expects.readings[0]!.dueBy).toBe(t0 + 360 * S);
     expect(estate.active()).toEqual(['t1-lift-a:lift_stuck']);
-    clock.ms = t0 + 600 * S;
+    clock.setTime(t0 + 600 * S);
     c.tick();
     expect(c.activeDrill()).toBeUndefined();
     expect(estate.active()).toEqual([]);
@@ -145,9 +139,9 @@ describe('DrillController', () => {
     const { c, clock, estate, t0 } = setup();
     estate.inject('t1-leak-sump', { type: 'leak' });
     const d = await c.start('small-outage', 'duty');
-    clock.ms = t0 + 90 * S;
+    clock.setTime(t0 + 90 * S);
     c.tick();
-    clock.ms = t0 + 100 * S;
+    clock.setTime(t0 + 100 * S);
     const stopped = await c.stop('ada');
     expect(stopped).toMatchObject({ id: d.id, status: 'stopped', endedAt: t0 + 100 * S, endedBy: 'ada' });
     expect(stopped.cleared.map((x) => `${x.device}:${x.type}`).sort()).toEqual([
@@ -156,7 +150,7 @@ describe('DrillController', () => {
     ]);
     expect(estate.active()).toEqual(['t1-leak-sump:leak']);
     expect(c.activeDrillId()).toBeUndefined();
-    clock.ms = t0 + 400 * S;
+    clock.setTime(t0 + 400 * S);
     expect(c.tick()).toEqual([]); // a stopped drill applies nothing more
     const none = await refusal(c.stop('ada'));
     expect([none.code, none.status, none.message]).toEqual([
@@ -166,8 +160,12 @@ describe('DrillController', () => {
     ]);
     expect(c.get(d.id).status).toBe('stopped');
     expect(() => c.get('drill-nope')).toThrow(DrillError);
-    // The next drill started in the same second gets its own id.
-    clock.ms = t0;
+  });
+
+  it('gives the next drill started in the same second an id of its own', async () => {
+    const { c } = setup();
+    expect((await c.start('small-outage', 'duty')).id).toBe('drill-20261122-100000');
+    await c.stop('duty');
     expect((await c.start('small-outage', 'duty')).id).toBe('drill-20261122-100000-2');
   });
 
@@ -175,13 +173,13 @@ describe('DrillController', () => {
     const journal: DrillRecord[][] = [];
     const { c, clock, t0 } = setup({ journal });
     const first = await c.start('small-outage', 'duty');
-    clock.ms = t0 + 60 * S;
+    clock.setTime(t0 + 60 * S);
     c.tick();
-    clock.ms = t0 + 70 * S;
+    clock.setTime(t0 + 70 * S);
     await c.stop('duty');
-    clock.ms = t0 + 3600 * S;
+    clock.setTime(t0 + 3600 * S);
     const second = await c.start('small-outage', 'otto');
-    clock.ms = t0 + 3661 * S;
+    clock.setTime(t0 + 3661 * S);
     c.tick();
     await Promise.resolve();
     expect(journal.flat().map((r) => r.type)).toEqual(['started', 'applied', 'ended', 'started', 'applied']);
@@ -203,7 +201,7 @@ describe('DrillController', () => {
     const estate = new Estate({ config, profiles: loadRegisterProfiles(), seed: 3, start });
     const facts = siteFacts(config);
     const engine = new RuleEngine({ facts, start });
-    const clock = new VirtualClock(start);
+    const clock = new ManualClock(start);
     const scenario = parseScenarioFile(
       `name: lift-only
 title: { zh: 困人, en: Trapped }
@@ -220,9 +218,9 @@ expects:
     const fired: { kind: string; device: string; drill?: string }[] = [];
     const run = (seconds: number) => {
       for (let i = 0; i < seconds; i++) {
-        clock.ms += S;
+        clock.advance(S);
         c.tick();
-        for (const o of estate.advance(clock.ms)) {
+        for (const o of estate.advance(clock.now())) {
           if ('fields' in o)
             engine.observe(
               {
@@ -235,7 +233,7 @@ expects:
               o.ts,
             );
         }
-        for (const ch of engine.evaluate(clock.ms, c.runningDrill())) {
+        for (const ch of engine.evaluate(clock.now(), c.runningDrill())) {
           if (ch.event.type === 'firing')
             fired.push({
               kind: ch.alarm.kind,
