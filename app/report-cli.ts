@@ -1,3 +1,4 @@
+import { systemClock } from '../gateway/ports/clock.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +36,7 @@ export interface CliIo {
 const defaultIo: CliIo = {
   out: (l) => console.log(l),
   err: (l) => console.error(l),
-  now: () => Date.now(),
+  now: () => systemClock.now(),
   env: process.env,
 };
 

@@ -68,7 +68,7 @@ function run(devices: ModbusAdapterOptions['devices'], extra: Partial<ModbusAdap
   const metrics = new Metrics();
   const adapter = new ModbusAdapter({ devices, profiles, clock: systemClock, metrics, logger: quietLogger, ...extra });
   const readings: Run['readings'] = [];
-  adapter.start((r) => readings.push({ ...r, receivedAt: Date.now() }));
+  adapter.start((r) => readings.push({ ...r, receivedAt: systemClock.now() }));
   onCleanup(() => adapter.stop());
   return { adapter, metrics, readings, of: (id) => readings.filter((r) => r.deviceId === id) };
 }
@@ -119,7 +119,7 @@ describe('ModbusAdapter over TCP', () => {
       { unitId: 2, profile: 'grundfos-cim', values: PUMP },
     ]);
     const flow = await server([{ unitId: 1, profile: 'tuf-2000m', values: FLOW }]);
-    const started = Date.now();
+    const started = systemClock.now();
     const r = run([meter(converter.port), pump(converter.port), flowMeter(flow.port)]);
     await waitFor(
       () => r.of('em-b1').length && r.of('pump-b1').length && r.of('wm-b1').length,
@@ -219,7 +219,7 @@ describe('ModbusAdapter over TCP', () => {
       3000,
       'the pump to fail 3 polls',
     );
-    const windowStart = Date.now();
+    const windowStart = systemClock.now();
     const before = r.of('em-b1').length;
     // The measured window: until the dead pump has timed out at the cap twice (attempts at 0,
     // 200, 600, 1400, 2200, 3000 ms), with the meter polled all along beside it.
@@ -229,7 +229,7 @@ describe('ModbusAdapter over TCP', () => {
       'two capped attempts on the pump and eight meter polls beside them',
     );
     const inWindow = r.of('em-b1').length - before;
-    const windowMs = Date.now() - windowStart;
+    const windowMs = systemClock.now() - windowStart;
     // The healthy meter keeps its rate: one reading per interval (±1 at the window's edges).
     expect(inWindow).toBeGreaterThanOrEqual(Math.floor(windowMs / intervalMs) - 1);
     // …and its period, measured at the device (first request of each poll), within 10 % of the interval.
@@ -262,7 +262,7 @@ describe('ModbusAdapter over TCP', () => {
     expect(stats.timeouts).toBe(attempts.length);
     expect(stats.lastError).toMatch(/no answer from unit 2 within 100 ms/);
     expect(stats.backoffUntil).not.toBeNull();
-    expect(stats.backoffUntil! - Date.now()).toBeLessThanOrEqual(capMs);
+    expect(stats.backoffUntil! - systemClock.now()).toBeLessThanOrEqual(capMs);
     // One dead device is an alarm for the duty room, not a sick gateway: ok, naming it.
     expect(r.adapter.health()).toMatchObject({
       status: 'ok',
@@ -274,9 +274,9 @@ describe('ModbusAdapter over TCP', () => {
 
     // Back: the next (capped) attempt answers and the pump returns to its normal rate.
     converter.setOffline(2, false);
-    const back = Date.now();
+    const back = systemClock.now();
     await waitFor(() => r.of('pump-b1').length, capMs + intervalMs + 1000, 'the pump to answer again');
-    expect(Date.now() - back).toBeLessThan(capMs + intervalMs + 300);
+    expect(systemClock.now() - back).toBeLessThan(capMs + intervalMs + 300);
     expect(r.of('pump-b1')[0]!.fields).toEqual(PUMP);
     expect(r.adapter.deviceStats().get('pump-b1')).toMatchObject({
       online: true,
@@ -306,14 +306,14 @@ describe('ModbusAdapter over TCP', () => {
       'the pump deep in its backoff',
     );
     // The incomer waits 3 intervals at most; the pump by now up to 16 (3.2 s, capped at 5 s).
-    expect(r.adapter.deviceStats().get('em-b1')!.backoffUntil! - Date.now()).toBeLessThanOrEqual(3 * intervalMs);
-    const on = Date.now();
+    expect(r.adapter.deviceStats().get('em-b1')!.backoffUntil! - systemClock.now()).toBeLessThanOrEqual(3 * intervalMs);
+    const on = systemClock.now();
     const seen = { meter: r.of('em-b1').length, pump: r.of('pump-b1').length };
     await server(devices, port); // switched on again, same port
     await waitFor(() => (r.of('em-b1').length > seen.meter ? true : undefined), 3000, 'the incomer read again');
-    const incomerBack = Date.now() - on;
+    const incomerBack = systemClock.now() - on;
     await waitFor(() => (r.of('pump-b1').length > seen.pump ? true : undefined), 8000, 'the pump read again');
-    const pumpBack = Date.now() - on;
+    const pumpBack = systemClock.now() - on;
     expect(incomerBack).toBeLessThan(3 * intervalMs + 400);
     expect(pumpBack).toBeGreaterThan(incomerBack);
   });
@@ -358,7 +358,7 @@ describe('ModbusAdapter over TCP', () => {
       3000,
       'both failures under way',
     );
-    const windowStart = Date.now();
+    const windowStart = systemClock.now();
     // The scheduler cannot be more punctual than the event loop it runs on: a loaded machine
     // (CI runs two test files at once) stalls it now and then. A poll held behind the dead
     // pump's timeout would be late by up to 100 ms, far beyond the loop's own delay.
@@ -381,7 +381,7 @@ describe('ModbusAdapter over TCP', () => {
       20 * intervalMs,
       'eleven polls of each healthy device',
     );
-    const windowEnd = Date.now();
+    const windowEnd = systemClock.now();
     loop.disable();
     const loopLagMs = Math.max(0, loop.max / 1e6 - 5);
 

@@ -213,7 +213,7 @@ describe('ModbusAdapter.command against the simulators', () => {
       readBack: true,
       confirmed: true,
     });
-    expect(Math.abs(result.at - Date.now())).toBeLessThan(2000);
+    expect(Math.abs(result.at - systemClock.now())).toBeLessThan(2000);
     expect(
       s
         .requests(1)

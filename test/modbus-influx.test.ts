@@ -1,3 +1,4 @@
+import { systemClock } from '../gateway/ports/clock.js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
@@ -163,7 +164,7 @@ describe('every shipped Modbus profile round-trips into InfluxDB', () => {
     it(name, async () => {
       const { kind, values } = KNOWN[name]!;
       const profile = profiles.get(name)!;
-      const from = Date.now() - 60_000;
+      const from = systemClock.now() - 60_000;
       const row = await waitFor(
         async () =>
           (
@@ -171,7 +172,7 @@ describe('every shipped Modbus profile round-trips into InfluxDB', () => {
               measurement: kind,
               deviceId: `mb-${name}`,
               from,
-              to: Date.now() + 1000,
+              to: systemClock.now() + 1000,
               limit: 1,
             })
           )[0],

@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Endpoint } from '../gateway/adapters/modbus/endpoint.js';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
-import { realTimers } from '../gateway/ports/clock.js';
+import { realTimers, systemClock } from '../gateway/ports/clock.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
 import { freePort } from '../gateway/store/influxd.js';
@@ -78,12 +78,12 @@ describe('ModbusLink over TCP', () => {
   it('gives up connecting after connectTimeoutMs (a device that never answers the SYN)', async () => {
     const port = await blackhole();
     const l = link(port, 200);
-    const started = Date.now();
+    const started = systemClock.now();
     const err = await failure(l.read(1, 4, 0, 2, 1000));
     expect(err.failure).toBe('connection');
     expect(err.message).toContain('could not connect within 200 ms');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(systemClock.now() - started).toBeGreaterThanOrEqual(190);
+    expect(systemClock.now() - started).toBeLessThan(1000);
   });
 
   it('fails a request on the wire at once when the connection drops, then reconnects', async () => {
@@ -91,13 +91,13 @@ describe('ModbusLink over TCP', () => {
     const l = link(s.port);
     await l.read(1, 4, 0, 2, 1000);
     s.setDelay(1, 5000);
-    const started = Date.now();
+    const started = systemClock.now();
     const pending = failure(l.read(1, 4, 0, 2, 10_000));
     await waitFor(() => s.requests(1).length === 2, 2000, 'the request to reach the server');
     s.dropConnections();
     const err = await pending;
     expect(err.failure).toBe('connection');
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(systemClock.now() - started).toBeLessThan(2000);
     s.setDelay(1, 0);
     expect(await l.read(1, 4, 0, 2, 1000)).toEqual([0x4367, 0]);
     expect(l.opens).toBe(2);
@@ -163,7 +163,7 @@ describe('Endpoint (a line shared by several units)', () => {
         reconnectAfterTimeouts: opts.reconnectAfterTimeouts ?? 3,
         resetOnTimeout: false,
       },
-      () => Date.now(),
+      () => systemClock.now(),
     );
     onCleanup(() => e.close());
     return e;

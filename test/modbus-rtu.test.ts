@@ -113,13 +113,13 @@ describe('ModbusAdapter over RTU (pseudo-terminal null-modem)', () => {
       'the flow meter to fail 3 polls',
     );
     const before = r.of('em-pump-room').length;
-    const started = Date.now();
+    const started = systemClock.now();
     await waitFor(
       () => r.of('em-pump-room').length >= before + 5,
       5 * 200 + 600,
       'five more meter readings at its interval',
     );
-    expect(Date.now() - started).toBeLessThan(5 * 200 + 600);
+    expect(systemClock.now() - started).toBeLessThan(5 * 200 + 600);
     expect(r.of('wm-main')).toHaveLength(0);
     expect(r.adapter.deviceStats().get('em-pump-room')).toMatchObject({ online: true, skipped: 0 });
     expect(r.adapter.deviceStats().get('lift-a')).toMatchObject({ online: true });

@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { pollDevice } from '../gateway/adapters/modbus/poll.js';
-import { realTimers } from '../gateway/ports/clock.js';
+import { realTimers, systemClock } from '../gateway/ports/clock.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { startModbusServer, type ModbusServer } from '../simulators/modbus/server.js';
 import { cleanupEach, failure, waitFor } from './modbus-helpers.js';
@@ -91,10 +91,10 @@ describe('Modbus TCP simulator', () => {
   it('a unit id nobody configured does not answer (a dead slave behind a converter)', async () => {
     const s = await server({ devices: [{ unitId: 1, profile: profiles.get('eastron-sdm630')!, values: {} }] });
     const l = link(s);
-    const started = Date.now();
+    const started = systemClock.now();
     const err = await failure(l.read(9, 4, 0, 2, 150));
     expect(err.failure).toBe('timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(systemClock.now() - started).toBeGreaterThanOrEqual(140);
     expect(s.requests(9)).toEqual([expect.objectContaining({ outcome: 'silent', function: 4, start: 0, count: 2 })]);
     // The connection survives: the configured unit still answers.
     expect(await l.read(1, 4, 0, 2, 500)).toEqual([0, 0]);
@@ -116,9 +116,9 @@ describe('Modbus TCP simulator', () => {
     s.setOffline(1, false);
     expect(await l.read(1, 4, 0, 2, 1000)).toEqual([0x4366, 0]);
     s.setDelay(1, 150);
-    const started = Date.now();
+    const started = systemClock.now();
     await l.read(1, 4, 0, 2, 1000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    expect(systemClock.now() - started).toBeGreaterThanOrEqual(140);
     expect((await failure(l.read(1, 4, 0, 2, 50))).failure).toBe('timeout');
   });
 

@@ -92,7 +92,7 @@ function brokerTook(text: string): Promise<void> {
   });
 }
 
-const payload = (n: number) => JSON.stringify({ ts: Date.now() - 1000 + n, total_m3: n });
+const payload = (n: number) => JSON.stringify({ ts: systemClock.now() - 1000 + n, total_m3: n });
 
 describe('MqttAdapter backpressure', () => {
   for (const way of ['embedded', 'subscribed'] as const) {
