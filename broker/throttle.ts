@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../gateway/ports/clock.js';
 
 /**
  * Warns about the first few refusals of one kind per minute, then once about how many were
@@ -10,13 +11,13 @@ export class WarnThrottle {
 
   constructor(
     private readonly logger: Logger,
+    private readonly clock: Clock,
     private readonly perWindow = 5,
     private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
   ) {}
 
   warn(key: string, obj: Record<string, unknown>, msg: string): void {
-    const now = this.now();
+    const now = this.clock.now();
     let w = this.windows.get(key);
     if (!w || now - w.start >= this.windowMs) {
       if (w && w.count > this.perWindow) {
