@@ -47,6 +47,19 @@ declare module 'fastify' {
  * forget authentication.
  */
 export async function build(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = createApp(deps);
+  catalogueRoutes(app);
+  await securityHeaders(app);
+  const { credentials, sessions } = await authentication(app, deps);
+  const known = await registerAreas(app, deps, credentials, sessions);
+  await registerIncidentAreas(app, deps, known);
+  return app;
+}
+
+type ApiApp = ReturnType<typeof createApp>;
+
+/** Fastify with zod schemas and the API's error shapes, before any route. */
+function createApp(deps: ApiDeps) {
   const app = Fastify({
     ...(deps.logger === false ? { logger: false } : { loggerInstance: httpLogger(deps.logger) as FastifyBaseLogger }),
     bodyLimit: 64 * 1024,
@@ -71,6 +84,11 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
+  return app;
+}
+
+/** Every route's access is decided when it is registered, and listed for the API's catalogue. */
+function catalogueRoutes(app: ApiApp): void {
   const routeAccess: AccessTable = new Map();
   app.decorate('routeAccess', routeAccess);
   const routeCatalogue: FastifyInstance['routeCatalogue'] = [];
@@ -85,7 +103,9 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
           ...(route.schema ? { schema: route.schema as FastifyInstance['routeCatalogue'][number]['schema'] } : {}),
         });
   });
+}
 
+async function securityHeaders(app: ApiApp): Promise<void> {
   // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
   // referrer leaving the site, and a CSP under which the page runs its own files only.
   await app.register(helmet, {
@@ -108,6 +128,10 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
     // Served over plain HTTP on closed networks as often as behind TLS: HSTS is the proxy's to set.
     strictTransportSecurity: false,
   });
+}
+
+/** Cookies, sessions and the guard every request passes; refusals counted. */
+async function authentication(app: ApiApp, deps: ApiDeps) {
   await app.register(cookie);
   const credentials = new Credentials(deps.config);
   const sessions = new SessionStore(deps.clock, deps.config.http.session_hours * 3_600_000);
@@ -120,6 +144,11 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', guard(auth));
 
+  return { credentials, sessions };
+}
+
+/** The areas every gateway has (ops, auth, devices, readings, commands, dashboard, drills, reports, alarms). */
+async function registerAreas(app: ApiApp, deps: ApiDeps, credentials: Credentials, sessions: SessionStore) {
   await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });
   await app.register(authRoutes, {
     credentials,
@@ -153,6 +182,15 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       incidents: deps.incidents,
       now: () => deps.clock.now(),
     });
+  return known;
+}
+
+/** The incident areas, when the gateway runs incidents. */
+async function registerIncidentAreas(
+  app: ApiApp,
+  deps: ApiDeps,
+  known: { buildings: ReadonlySet<string> },
+): Promise<void> {
   if (deps.incidents) {
     const name = deps.config.site.name;
     await app.register(incidentRoutes, {
@@ -203,5 +241,4 @@ export async function build(deps: ApiDeps): Promise<FastifyInstance> {
       });
     }
   }
-  return app;
 }
