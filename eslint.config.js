@@ -15,9 +15,38 @@ const folderImports = (regexes, message) => ({
 
 // TEMPORARY while the last branches merge: files that still read the time or set timers
 // themselves. Nothing new goes on this list.
-const CLOCK_NOT_YET_INJECTED = ['broker/doors.ts', 'broker/thread-worker.ts', 'broker/thread.ts'];
+const CLOCK_NOT_YET_INJECTED = [];
 const ONE_CLOCK =
   'Take the time from an injected Clock and wait on injected Timers (gateway/ports/clock.ts); in tests, a ManualClock or test/support/wait.ts.';
+
+// TEMPORARY (issue 19, part 4): files that still hold functions over the limit and are being
+// reworked on other branches right now (the gateway's start, adapters, store, programs,
+// simulators, dashboard). Each leaves this list when its branch merges and its functions are
+// short; do not add to it.
+const LONG_FUNCTIONS_TO_SPLIT = [
+  'app/cli.ts',
+  'app/demo.ts',
+  'app/drill-cli.ts',
+  'app/report-cli.ts',
+  'dashboard/src/main.ts',
+  'dashboard/src/views/device.ts',
+  'dashboard/src/views/drills.ts',
+  'dashboard/src/views/estate/power.ts',
+  'dashboard/src/views/handover.ts',
+  'dashboard/src/views/health.ts',
+  'dashboard/src/views/incidents.ts',
+  'dashboard/src/views/reports.ts',
+  'gateway/profiles/codec.ts',
+  'gateway/store-setup.ts',
+  'simulators/drill/controller.ts',
+  'simulators/estate/estate.ts',
+  'simulators/estate/models/lift.ts',
+  'simulators/estate/models/pump.ts',
+  'simulators/history/generate.ts',
+  'simulators/history/plan.ts',
+  'simulators/modbus/fleet.ts',
+  'simulators/scenarios/schema.ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**'] },
@@ -139,6 +168,16 @@ export default tseslint.config(
         { selector: "CallExpression[callee.name='setTimeout']", message: ONE_CLOCK },
         { selector: "CallExpression[callee.name='setInterval']", message: ONE_CLOCK },
       ],
+    },
+  },
+  {
+    // Short functions (issue 19): a function over 60 lines says why beside it
+    // (`// eslint-disable-next-line max-lines-per-function -- <the reason>`), e.g. a route table
+    // or a schema literal that splitting would not make clearer to a reader.
+    files: ['**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.testing.ts', 'test/**', ...LONG_FUNCTIONS_TO_SPLIT],
+    rules: {
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }],
     },
   },
 );

@@ -43,6 +43,7 @@ export interface IngestOptions {
   externalUrl?: string;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a bench scenario script: set up the site, run the load, measure, tear down, read top to bottom
 export async function benchIngest(influxUrl: string, opts: IngestOptions): Promise<IngestResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-bench-'));
   const hash = await hashPassword(BENCH_PASSWORD);

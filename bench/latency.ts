@@ -23,6 +23,7 @@ export interface LatencyResult {
   maxMs: number;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a bench scenario script: set up the site, run the load, measure, tear down, read top to bottom
 export async function benchLatency(influxUrl: string, quick: boolean): Promise<LatencyResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-latency-'));
   const hash = await hashPassword(PASSWORD);

@@ -51,6 +51,7 @@ interface ChildArgs {
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 
+// eslint-disable-next-line max-lines-per-function -- a bench scenario script run in its own process: start, load, sample memory, stop, read top to bottom
 async function child(args: ChildArgs): Promise<MemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-memory-'));
   const database = `memory_${Date.now()}`;

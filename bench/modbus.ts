@@ -68,6 +68,7 @@ function childTicks(pid: number | undefined): number | null {
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- one bench step as a script: start the servers, poll, measure, stop, read top to bottom
 async function step(devices: number, seconds: number, settleS: number): Promise<PollStep> {
   const servers = Math.ceil(devices / UNITS_PER_ENDPOINT);
   const child = spawn(

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { Clock } from '../gateway/ports/clock.js';
 
 // The broker's doors before login (issue 16). aedes parses a packet only once all of it has
 // arrived, so a client that declares a 200 MB CONNECT and streams it would be buffered whole
@@ -116,12 +117,12 @@ export class ConnectionRate {
   constructor(
     private readonly perSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   /** Whether one more connection from this address may come in now. */
   take(address: string): boolean {
-    const now = this.now();
+    const now = this.clock.now();
     let b = this.buckets.get(address);
     if (!b) {
       if (this.buckets.size > 10_000) this.forgetFull(now);
@@ -149,18 +150,18 @@ export class LoginThrottle {
 
   constructor(
     private readonly perMinute: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   /** Seconds the address must wait before its next try; 0 when it may try now. */
   waitSeconds(address: string): number {
     const f = this.fails.get(address);
-    const now = this.now();
+    const now = this.clock.now();
     return f && f.blockedUntil > now ? Math.ceil((f.blockedUntil - now) / 1000) : 0;
   }
 
   failed(address: string): void {
-    const now = this.now();
+    const now = this.clock.now();
     let f = this.fails.get(address);
     if (!f || now - f.start >= 60_000) {
       if (this.fails.size > 10_000)

@@ -5,8 +5,8 @@ import type { ComponentHealth } from './types.js';
 // The messages between the gateway's thread and the embedded broker's worker thread
 // (broker/thread.ts and broker/thread-worker.ts).
 
-/** What the worker is started with: BrokerOptions without the logger, which cannot cross threads. */
-export type WorkerOptions = Omit<BrokerOptions, 'logger'> & {
+/** What the worker is started with: BrokerOptions without the logger and the clock, which cannot cross threads. */
+export type WorkerOptions = Omit<BrokerOptions, 'logger' | 'clock'> & {
   /** The gateway logger's level and bindings: the worker logs as a child of it. */
   log: { level: string; bindings: Record<string, unknown> };
 };

@@ -1,9 +1,11 @@
 // The embedded broker's worker thread (started by broker/thread.ts): aedes, its listeners and
 // its logins run here, and the messages the gateway wants go to the gateway's thread in
-// batches (see Outbox).
+// batches (see Outbox). This file is the thread's program, so it is where the real clock and
+// timers are chosen (a clock cannot cross from the gateway's thread).
 import { hostname } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { every, realTime } from '../gateway/ports/clock.js';
 import { startBroker, type RunningBroker } from './broker.js';
 import type { BrokerState, FromWorker, ToWorker, WorkerOptions } from './thread-protocol.js';
 import { Filters, Outbox } from './thread-outbox.js';
@@ -24,7 +26,7 @@ const outbox = new Outbox(send);
 async function run(): Promise<void> {
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ ...opts, logger });
+    broker = await startBroker({ ...opts, logger, clock: realTime });
   } catch (err) {
     // The gateway's thread stops this one once it has read why.
     return send({ type: 'failed', message: (err as Error).message });
@@ -34,13 +36,13 @@ async function run(): Promise<void> {
   let last = JSON.stringify(state());
   send({ type: 'started', ports: broker.ports, url: broker.url, ...state() });
   // The gateway reads the broker's health and counters synchronously: it keeps the latest.
-  const ticker = setInterval(() => {
+  const stopTicker = every(realTime, STATE_EVERY_MS, () => {
     const now = state();
     const text = JSON.stringify(now);
     if (text === last) return;
     last = text;
     send({ type: 'state', ...now });
-  }, STATE_EVERY_MS);
+  });
 
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
@@ -68,7 +70,7 @@ async function run(): Promise<void> {
       case 'accounts':
         return broker.setAccounts(m.accounts);
       case 'close':
-        clearInterval(ticker);
+        stopTicker();
         outbox.settleAll();
         return void broker.close().then(() => send({ type: 'closed' }));
     }

@@ -1,17 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { pino } from 'pino';
-import { Acl } from './acl.js';
-import type { BrokerOptions, BrokerStats, LocalConsumer, RunningBroker } from './broker.js';
-import {
-  payloadAt,
-  type Batch,
-  type BrokerState,
-  type FromWorker,
-  type ToWorker,
-  type WorkerOptions,
-} from './thread-protocol.js';
+import { pino, type Logger } from 'pino';
+import { Acl, type BrokerAccount } from './acl.js';
+import type { BrokerOptions, BrokerStats, RunningBroker } from './broker.js';
+import { realTimers, type Timers } from '../gateway/ports/clock.js';
+import { Inbox } from './thread-inbox.js';
+import type { BrokerState, FromWorker, ToWorker, WorkerOptions } from './thread-protocol.js';
 import type { ComponentHealth } from './types.js';
 import { backoffDelay } from '../rules/backoff.js';
 
@@ -26,6 +21,8 @@ export interface BrokerSupervision {
   maxBackoffMs?: number;
   /** Each restart: attempt number, why it died, whether it came back (else why not). */
   onRestart?: (e: { attempt: number; exit: string; ok: boolean; error?: string }) => void;
+  /** What the waits before a restart run on (default: the real timers). */
+  timers?: Timers;
 }
 
 /** The broker thread handle, with what its supervisor knows. */
@@ -58,65 +55,106 @@ export async function startBrokerThread(
     throw new Error(`broker: maxPayloadBytes must be a positive whole number of bytes, got ${opts.maxPayloadBytes}`);
   }
   new Acl(opts.accounts); // a bad account list throws here, before the thread starts
-  const logger = opts.logger ?? pino({ enabled: false });
-  // The worker's log lines go out through the gateway logger's own destination, as if written here.
-  const destination = (logger as unknown as Record<symbol, { write?: (line: string) => void } | undefined>)[
-    pino.symbols.streamSym
-  ];
-  let accounts = opts.accounts;
-  let consumer: LocalConsumer | undefined;
-  let state: BrokerState | undefined;
-  let ports: BrokerHandle['ports'] | undefined;
-  let url = '';
-  let down: string | undefined;
-  let closing: Promise<void> | undefined;
-  let restarts = 0;
-  let current: Running;
-  // What the worker was last told of the consumer's congestion.
-  let toldCongested = false;
-  const congestedNow = (c: LocalConsumer | undefined) => (toldCongested = c?.congested?.() ?? false);
+  const thread = new BrokerThread(opts, supervise);
+  await thread.start();
+  return thread.handle();
+}
 
-  interface Running {
-    worker: Worker;
-    tell: (m: ToWorker) => void;
-    exited: Promise<number>;
+interface Running {
+  worker: Worker;
+  tell: (m: ToWorker) => void;
+  exited: Promise<number>;
+}
+
+/** The broker's worker thread as the gateway's thread sees it, across restarts. */
+class BrokerThread {
+  private readonly logger: Logger;
+  private readonly timers: Timers;
+  /** The gateway logger's destination: the worker's log lines go out through it, as if written here. */
+  private readonly destination: { write?: (line: string) => void } | undefined;
+  private readonly inbox = new Inbox();
+  private accounts: BrokerAccount[];
+  private state: BrokerState | undefined;
+  private ports: BrokerHandle['ports'] | undefined;
+  private url = '';
+  /** Why the thread is down while it is being restarted. */
+  private down: string | undefined;
+  private closing: Promise<void> | undefined;
+  private restarts = 0;
+  private current!: Running;
+
+  constructor(
+    private readonly opts: BrokerOptions,
+    private readonly supervise: BrokerSupervision,
+  ) {
+    this.logger = opts.logger ?? pino({ enabled: false });
+    this.timers = supervise.timers ?? realTimers;
+    this.destination = (this.logger as unknown as Record<symbol, { write?: (line: string) => void } | undefined>)[
+      pino.symbols.streamSym
+    ];
+    this.accounts = opts.accounts;
   }
 
-  /** One worker: resolves once it listens; its exit after that is the supervisor's business. */
-  async function spawnWorker(): Promise<Running> {
-    const workerOptions: WorkerOptions = {
+  async start(): Promise<void> {
+    this.current = await this.spawnWorker();
+  }
+
+  private workerOptions(): WorkerOptions {
+    const { opts, ports, logger } = this;
+    return {
       host: opts.host,
       // A restart binds the ports the first start got (devices were told those).
       mqttPort: ports?.mqtt ?? opts.mqttPort,
       ...((ports?.ws ?? opts.wsPort) !== undefined ? { wsPort: ports?.ws ?? opts.wsPort } : {}),
       ...(opts.tls ? { tls: { ...opts.tls, port: ports?.tls ?? opts.tls.port } } : {}),
-      accounts,
+      accounts: this.accounts,
       maxPayloadBytes: opts.maxPayloadBytes,
       ...(opts.limits ? { limits: opts.limits } : {}),
       log: { level: logger.isLevelEnabled('fatal') ? logger.level : 'silent', bindings: logger.bindings() },
     };
+  }
+
+  /** One worker: resolves once it listens; its exit after that is the supervisor's business. */
+  private async spawnWorker(): Promise<Running> {
     // A young generation of V8's default size in a second isolate cost 10-15 MB more RSS at
     // 10,000 devices (bench/memory.ts), and a smaller one showed no cost in throughput.
     const worker = new Worker(workerFile(), {
-      workerData: workerOptions,
+      workerData: this.workerOptions(),
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
-    const tell = (m: ToWorker) => worker.postMessage(m);
-    const exited = new Promise<number>((resolve) => worker.once('exit', (code) => resolve(code)));
-    let failure: string | undefined;
-    const started = new Promise<void>((resolve, reject) => {
+    const running: Running = {
+      worker,
+      tell: (m) => worker.postMessage(m),
+      exited: new Promise<number>((resolve) => worker.once('exit', (code) => resolve(code))),
+    };
+    const failure: { message?: string } = {};
+    try {
+      await this.listen(running, failure);
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+    void running.exited.then((code) => this.exited(code, failure.message));
+    const consumer = this.inbox.consumer;
+    if (consumer) running.tell({ type: 'consumer', filters: [...consumer.subscriptions] });
+    return running;
+  }
+
+  /** Follows the worker's messages; settles once it listens (or failed to). */
+  private listen({ worker, tell, exited }: Running, failure: { message?: string }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         switch (m.type) {
           case 'batch':
-            return deliver(m, tell);
+            return this.inbox.deliver(m, tell);
           case 'log':
-            return destination?.write?.(m.line);
+            return this.destination?.write?.(m.line);
           case 'state':
-            state = { stats: m.stats, health: m.health };
+            this.state = { stats: m.stats, health: m.health };
             return;
           case 'started':
-            ({ ports, url } = m);
-            state = { stats: m.stats, health: m.health };
+            ({ ports: this.ports, url: this.url } = m);
+            this.state = { stats: m.stats, health: m.health };
             return resolve();
           case 'failed':
             return reject(new Error(m.message));
@@ -125,128 +163,88 @@ export async function startBrokerThread(
         }
       });
       worker.on('error', (err) => {
-        failure = err.message;
-        logger.error({ err }, 'the embedded broker thread failed');
+        failure.message = err.message;
+        this.logger.error({ err }, 'the embedded broker thread failed');
         reject(err);
       });
       void exited.then((code) =>
         reject(new Error(`broker: the broker thread exited with code ${code} before it started`)),
       );
     });
-    try {
-      await started;
-    } catch (err) {
-      await worker.terminate();
-      throw err;
-    }
-    void exited.then((code) => {
-      if (closing) return;
-      const why = failure ?? `exited with code ${code}`;
-      down = why;
-      logger.error({ code, err: failure }, `the embedded broker thread stopped (${why}); restarting it`);
-      void restart(why, 1);
-    });
-    if (consumer) tell({ type: 'consumer', filters: [...consumer.subscriptions] });
-    return { worker, tell, exited };
   }
 
-  async function restart(why: string, failures: number): Promise<void> {
-    await new Promise((r) =>
-      setTimeout(r, backoffDelay(failures, supervise.firstBackoffMs ?? 200, supervise.maxBackoffMs ?? 10_000)),
+  /** A worker that ended after it started, on its own unless the broker is closing: started again. */
+  private exited(code: number, failure: string | undefined): void {
+    if (this.closing) return;
+    const why = failure ?? `exited with code ${code}`;
+    this.down = why;
+    this.logger.error({ code, err: failure }, `the embedded broker thread stopped (${why}); restarting it`);
+    void this.restart(why, 1);
+  }
+
+  private async restart(why: string, failures: number): Promise<void> {
+    const { firstBackoffMs = 200, maxBackoffMs = 10_000, onRestart } = this.supervise;
+    await new Promise<void>((r) => this.timers.setTimeout(r, backoffDelay(failures, firstBackoffMs, maxBackoffMs)));
+    if (this.closing) return;
+    const attempt = ++this.restarts;
+    try {
+      this.current = await this.spawnWorker();
+      this.down = undefined;
+      this.inbox.reset();
+      onRestart?.({ attempt, exit: why, ok: true });
+      this.logger.warn({ attempt, exit: why }, 'the embedded broker thread is running again');
+    } catch (err) {
+      onRestart?.({ attempt, exit: why, ok: false, error: (err as Error).message });
+      await this.restart(why, failures + 1);
+    }
+  }
+
+  /** Asks the worker to close its broker, waits for it (or its end), then ends the thread. */
+  private async stop(): Promise<void> {
+    const { worker, tell, exited } = this.current;
+    const closed = new Promise<void>((resolve) =>
+      worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve()),
     );
-    if (closing) return;
-    const attempt = ++restarts;
-    try {
-      current = await spawnWorker();
-      down = undefined;
-      toldCongested = false;
-      supervise.onRestart?.({ attempt, exit: why, ok: true });
-      logger.warn({ attempt, exit: why }, 'the embedded broker thread is running again');
-    } catch (err) {
-      supervise.onRestart?.({ attempt, exit: why, ok: false, error: (err as Error).message });
-      await restart(why, failures + 1);
-    }
+    tell({ type: 'close' });
+    await Promise.race([closed, exited]);
+    await worker.terminate();
   }
 
-  /** Hands a batch to the consumer; answers once what it returned has settled, naming the messages it could not keep. */
-  function deliver(batch: Batch, tell: (m: ToWorker) => void): void {
-    const c = consumer;
-    const notKept: number[] = [];
-    const answer = () =>
-      tell({ type: 'done', id: batch.id, congested: congestedNow(c), ...(notKept.length ? { notKept } : {}) });
-    if (!c) return answer();
-    // Messages by the promise that settles them (the consumer's readings of one turn share one), so one reaction each.
-    const pending = new Map<PromiseLike<unknown>, [message: number, index: number][]>();
-    for (let i = 0; i < batch.topics.length; i++) {
-      const h = c.deliver(batch.topics[i]!, payloadAt(batch.data, batch.ends, i), batch.qos[i] as 0 | 1 | 2);
-      if (!h) continue;
-      const list = pending.get(h.done);
-      if (list) list.push([i, h.index]);
-      else pending.set(h.done, [[i, h.index]]);
-    }
-    if (pending.size === 0) return answer();
-    // Held back from the next message on, not only once this batch is done.
-    const was = toldCongested;
-    if (congestedNow(c) !== was) tell({ type: 'congested', congested: toldCongested });
-    let left = pending.size;
-    for (const [p, messages] of pending) {
-      const settled = (value: unknown) => {
-        for (const [i, index] of messages) if (c.notKept(value, index)) notKept.push(i);
-        if (--left === 0) answer();
-      };
-      p.then(settled, () => settled(undefined));
-    }
+  handle(): SupervisedBroker {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handle's getters read the live thread
+    const t = this;
+    return {
+      get ports() {
+        return t.ports!;
+      },
+      get url() {
+        return t.url;
+      },
+      get restarts() {
+        return t.restarts;
+      },
+      setAccounts(next) {
+        new Acl(next); // a bad list throws here and the old one stays in force
+        t.accounts = next;
+        t.current.tell({ type: 'accounts', accounts: next });
+      },
+      setLocalConsumer(next) {
+        t.inbox.consumer = next;
+        t.current.tell({ type: 'consumer', filters: next ? [...next.subscriptions] : null });
+      },
+      stats: (): BrokerStats => ({ ...t.state!.stats }),
+      health: () => t.health(),
+      crash: async () => void (await t.current.worker.terminate()),
+      close: () => (t.closing ??= t.stop()),
+    };
   }
 
-  current = await spawnWorker();
-
-  return {
-    get ports() {
-      return ports!;
-    },
-    get url() {
-      return url;
-    },
-    get restarts() {
-      return restarts;
-    },
-
-    setAccounts(next) {
-      new Acl(next); // a bad list throws here and the old one stays in force
-      accounts = next;
-      current.tell({ type: 'accounts', accounts: next });
-    },
-
-    setLocalConsumer(next) {
-      consumer = next;
-      current.tell({ type: 'consumer', filters: next ? [...next.subscriptions] : null });
-    },
-
-    stats: (): BrokerStats => ({ ...state!.stats }),
-
-    health(): ComponentHealth {
-      if (closing) return { status: 'down', detail: 'broker stopped' };
-      if (down) return { status: 'down', detail: `broker thread stopped (${down}); restarting`, restarts };
-      return { ...state!.health, restarts };
-    },
-
-    async crash() {
-      await current.worker.terminate();
-    },
-
-    close() {
-      closing ??= (async () => {
-        const { worker, tell, exited } = current;
-        const closed = new Promise<void>((resolve) =>
-          worker.on('message', (m: FromWorker) => m.type === 'closed' && resolve()),
-        );
-        tell({ type: 'close' });
-        await Promise.race([closed, exited]);
-        await worker.terminate();
-      })();
-      return closing;
-    },
-  };
+  private health(): ComponentHealth {
+    if (this.closing) return { status: 'down', detail: 'broker stopped' };
+    if (this.down)
+      return { status: 'down', detail: `broker thread stopped (${this.down}); restarting`, restarts: this.restarts };
+    return { ...this.state!.health, restarts: this.restarts };
+  }
 }
 
 /**

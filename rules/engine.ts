@@ -285,20 +285,7 @@ export class RuleEngine {
     const k = keyOf(kind, rules.facts.id);
     const prev = this.alarms.get(k);
     const wasActive = prev !== undefined && prev.status !== 'closed' && prev.status !== 'cleared';
-    const input = this.input(now);
-    input.device = rules.facts;
-    input.live = this.live.get(rules.facts.id);
-    input.t = rules.thresholds;
-    input.wasActive = wasActive;
-    const holding: Detector[] = [];
-    let found: Evidence | undefined;
-    for (const d of detectors) {
-      const e = d.check(input);
-      if (e) {
-        holding.push(d);
-        found ??= e;
-      }
-    }
+    const { found, holding } = this.detect(rules, detectors, wasActive, now);
     if (!found && (!prev || prev.status === 'closed')) return;
     let tag = drillOf(rules.facts.id, drill);
     let from = prev;
@@ -308,27 +295,13 @@ export class RuleEngine {
       prev.drill !== drill?.id &&
       (prev.status === 'pending' || prev.status === 'firing')
     ) {
-      // An alarm of a drill that is over: it must not fire after it, nor hide a real event (I1).
-      const endedAt = this.drillEnds.get(prev.drill) ?? now;
-      const heardAt = this.live.get(rules.facts.id)?.heardAt ?? Number.NEGATIVE_INFINITY;
-      const fate = afterDrill(prev.status, heardAt, endedAt, found !== undefined);
-      if (fate === 'wait' || fate === 'clear') tag = prev.drill;
-      else {
-        changes.push(
-          fate === 'drop'
-            ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev }
-            : {
-                event: { type: 'closed', alarmId: prev.id, at: now },
-                alarm: { ...prev, status: 'closed', closedAt: now },
-              },
-        );
-        from = undefined;
-        // Dropped on readings from the drill: a real one may start only on readings taken since.
-        if (heardAt <= endedAt) {
-          this.alarms.delete(k);
-          return;
-        }
+      const fate = this.afterItsDrill(prev, prev.status, prev.drill, found !== undefined, now, changes);
+      if (fate === 'gone') {
+        this.alarms.delete(k);
+        return;
       }
+      if (fate === 'kept') tag = prev.drill;
+      else from = undefined;
     }
     const t = transition(
       from,
@@ -352,6 +325,59 @@ export class RuleEngine {
     if (alarm) this.alarms.set(k, alarm);
     else this.alarms.delete(k);
     for (const event of events) changes.push({ event, alarm: alarm ?? prev! });
+  }
+
+  /** Runs the kind's detectors on the device: the first evidence found, and every variant that holds. */
+  private detect(
+    rules: DeviceRules,
+    detectors: Detector[],
+    wasActive: boolean,
+    now: number,
+  ): { found: Evidence | undefined; holding: Detector[] } {
+    const input = this.input(now);
+    input.device = rules.facts;
+    input.live = this.live.get(rules.facts.id);
+    input.t = rules.thresholds;
+    input.wasActive = wasActive;
+    const holding: Detector[] = [];
+    let found: Evidence | undefined;
+    for (const d of detectors) {
+      const e = d.check(input);
+      if (e) {
+        holding.push(d);
+        found ??= e;
+      }
+    }
+    return { found, holding };
+  }
+
+  /**
+   * An alarm of a drill that is over: it must not fire after it, nor hide a real event (I1).
+   * Kept under its drill's tag (waiting, or clearing), or ended: then a real alarm may start
+   * afresh, or is gone for now when the device's latest readings are still the drill's.
+   */
+  private afterItsDrill(
+    prev: Alarm,
+    status: 'pending' | 'firing',
+    drillId: string,
+    holds: boolean,
+    now: number,
+    changes: AlarmChange[],
+  ): 'kept' | 'ended' | 'gone' {
+    const endedAt = this.drillEnds.get(drillId) ?? now;
+    const heardAt = this.live.get(prev.deviceId)?.heardAt ?? Number.NEGATIVE_INFINITY;
+    const fate = afterDrill(status, heardAt, endedAt, holds);
+    if (fate === 'wait' || fate === 'clear') return 'kept';
+    changes.push(
+      fate === 'drop'
+        ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev }
+        : {
+            event: { type: 'closed', alarmId: prev.id, at: now },
+            alarm: { ...prev, status: 'closed', closedAt: now },
+          },
+    );
+    // Dropped on readings from the drill: a real one may start only on readings taken since.
+    return heardAt <= endedAt ? 'gone' : 'ended';
   }
 
   /** Several variants of one kind: the quickest of those holding decides when it fires; the slowest when it clears. */

@@ -354,9 +354,36 @@ export type BrokerConfig = z.infer<typeof broker>;
 export type BrokerAccountConfig = z.infer<typeof brokerAccount>;
 export type StorageConfig = z.infer<typeof storage>;
 
+type Site = z.infer<typeof siteShape>;
+type Problem = (path: (string | number)[], message: string) => void;
+
 /** Cross-references a schema of shapes cannot see: unique ids, places, feeders. */
-function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): void {
-  const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+function checkReferences(cfg: Site, ctx: z.RefinementCtx): void {
+  const problem: Problem = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+  uniqueIds(cfg, problem);
+  const buildings = new Map(cfg.buildings.map((b) => [b.id, b]));
+  const devices = new Map(cfg.devices.map((d) => [d.id, d]));
+  cfg.buildings.forEach((b, bi) => floorsExist(b, bi, problem));
+  const logins = new Set(cfg.broker.accounts.map((a) => a.username));
+  cfg.devices.forEach((d, di) => {
+    const at = (path: (string | number)[], message: string) => problem(['devices', di, ...path], message);
+    const b = buildings.get(d.place.building);
+    if (!b) at(['place', 'building'], `no building "${d.place.building}"`);
+    else placeExists(d, b, at);
+    linksHold(d, devices, at);
+    connectionComplete(d, logins, at);
+  });
+  storageComplete(cfg, problem);
+  for (const b of Object.keys(cfg.thresholds?.buildings ?? {})) {
+    if (!buildings.has(b)) problem(['thresholds', 'buildings', b], `no building "${b}"`);
+  }
+  for (const d of Object.keys(cfg.thresholds?.devices ?? {})) {
+    if (!devices.has(d)) problem(['thresholds', 'devices', d], `no device "${d}"`);
+  }
+  feederLoops(cfg.devices, problem);
+}
+
+function uniqueIds(cfg: Site, problem: Problem): void {
   const seen = <T>(items: T[], key: keyof T & string, at: string[]) => {
     const ids = new Set<string>();
     items.forEach((item, i) => {
@@ -370,96 +397,94 @@ function checkReferences(cfg: z.infer<typeof siteShape>, ctx: z.RefinementCtx): 
   seen(cfg.users, 'username', ['users']);
   seen(cfg.api_tokens, 'name', ['api_tokens']);
   seen(cfg.broker.accounts, 'username', ['broker', 'accounts']);
+}
 
-  const buildings = new Map(cfg.buildings.map((b) => [b.id, b]));
-  cfg.buildings.forEach((b, bi) => {
-    const floorIds = new Set(floorsOf(b).map((f) => f.id));
-    b.units.forEach((u, ui) => {
-      if (!floorIds.has(u.floor))
-        problem(['buildings', bi, 'units', ui, 'floor'], `building ${b.id} has no floor "${u.floor}"`);
-    });
-    b.rooms.forEach((r, ri) => {
-      if (!floorIds.has(r.floor))
-        problem(['buildings', bi, 'rooms', ri, 'floor'], `building ${b.id} has no floor "${r.floor}"`);
-    });
+/** Every unit and room is on one of its building's floors. */
+function floorsExist(b: BuildingConfig, bi: number, problem: Problem): void {
+  const floorIds = new Set(floorsOf(b).map((f) => f.id));
+  b.units.forEach((u, ui) => {
+    if (!floorIds.has(u.floor))
+      problem(['buildings', bi, 'units', ui, 'floor'], `building ${b.id} has no floor "${u.floor}"`);
   });
+  b.rooms.forEach((r, ri) => {
+    if (!floorIds.has(r.floor))
+      problem(['buildings', bi, 'rooms', ri, 'floor'], `building ${b.id} has no floor "${r.floor}"`);
+  });
+}
 
-  const devices = new Map(cfg.devices.map((d) => [d.id, d]));
-  const logins = new Set(cfg.broker.accounts.map((a) => a.username));
-  cfg.devices.forEach((d, di) => {
-    const at = (...rest: (string | number)[]) => ['devices', di, ...rest];
-    const b = buildings.get(d.place.building);
-    if (!b) {
-      problem(at('place', 'building'), `no building "${d.place.building}"`);
-    } else {
-      const floorIds = new Set(floorsOf(b).map((f) => f.id));
-      if (d.place.floor && !floorIds.has(d.place.floor))
-        problem(at('place', 'floor'), `building ${b.id} has no floor "${d.place.floor}"`);
-      const u = d.place.unit ? b.units.find((x) => x.id === d.place.unit) : undefined;
-      if (d.place.unit && !u) problem(at('place', 'unit'), `building ${b.id} has no unit "${d.place.unit}"`);
-      const r = d.place.room ? b.rooms.find((x) => x.id === d.place.room) : undefined;
-      if (d.place.room && !r) problem(at('place', 'room'), `building ${b.id} has no room "${d.place.room}"`);
-      const implied = u?.floor ?? r?.floor;
-      if (implied && d.place.floor && implied !== d.place.floor) {
-        problem(
-          at('place', 'floor'),
-          `floor "${d.place.floor}" differs from the floor of its unit/room ("${implied}")`,
-        );
-      }
-    }
-    if (d.feeder !== undefined) {
-      const f = devices.get(d.feeder);
-      if (!f) problem(at('feeder'), `no device "${d.feeder}"`);
-      else if (f.kind !== 'electricity_meter')
-        problem(at('feeder'), `feeder "${d.feeder}" is a ${f.kind}, not an electricity_meter`);
-      else if (f.id === d.id) problem(at('feeder'), 'a meter cannot feed itself');
-    }
-    if (d.circuit !== undefined && d.kind !== 'electricity_meter')
-      problem(at('circuit'), 'only electricity meters have a circuit');
-    if (d.circuit === 'sub_circuit' && d.feeder === undefined)
-      problem(at('feeder'), 'a sub_circuit meter needs the feeder meter above it');
-    if (d.circuit === 'incomer' && d.feeder !== undefined)
-      problem(at('feeder'), 'an incomer has no feeder inside the site');
-    if (d.nominal_voltage_v !== undefined && d.kind !== 'electricity_meter')
-      problem(at('nominal_voltage_v'), 'only electricity meters have a nominal voltage');
-    if (d.role !== undefined && d.kind !== 'pump') problem(at('role'), 'only pumps have a role');
-    if (d.drain_pump !== undefined) {
-      const p = devices.get(d.drain_pump);
-      if (d.kind !== 'level_sensor') problem(at('drain_pump'), 'only sump-pit level sensors have a drain pump');
-      else if (!p) problem(at('drain_pump'), `no device "${d.drain_pump}"`);
-      else if (p.kind !== 'pump') problem(at('drain_pump'), `"${d.drain_pump}" is a ${p.kind}, not a pump`);
-    }
-    if (d.protocol === 'modbus') {
-      const c = d.connection;
-      if (c.transport === 'tcp' && !c.host) problem(at('connection', 'host'), 'Modbus TCP needs a host');
-      if (c.transport === 'rtu' && !c.serial_port)
-        problem(at('connection', 'serial_port'), 'Modbus RTU needs a serial_port');
-    } else {
-      const login = d.connection.username ?? d.id;
-      if (logins.has(login)) problem(at('connection', 'username'), `broker login "${login}" is also a broker account`);
-    }
-  });
-  if (cfg.storage.driver === 'influxdb2') {
-    // Only InfluxDB 1.x can be started locally; a 2.x/3.x database must be named in full.
-    for (const key of ['url', 'org', 'bucket', 'token'] as const) {
-      if (!cfg.storage[key])
-        problem(
-          ['storage', key],
-          `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`,
-        );
-    }
+/** The device's floor, unit and room exist in its building, and agree with each other. */
+function placeExists(d: DeviceConfig, b: BuildingConfig, at: Problem): void {
+  const floorIds = new Set(floorsOf(b).map((f) => f.id));
+  if (d.place.floor && !floorIds.has(d.place.floor))
+    at(['place', 'floor'], `building ${b.id} has no floor "${d.place.floor}"`);
+  const u = d.place.unit ? b.units.find((x) => x.id === d.place.unit) : undefined;
+  if (d.place.unit && !u) at(['place', 'unit'], `building ${b.id} has no unit "${d.place.unit}"`);
+  const r = d.place.room ? b.rooms.find((x) => x.id === d.place.room) : undefined;
+  if (d.place.room && !r) at(['place', 'room'], `building ${b.id} has no room "${d.place.room}"`);
+  const implied = u?.floor ?? r?.floor;
+  if (implied && d.place.floor && implied !== d.place.floor) {
+    at(['place', 'floor'], `floor "${d.place.floor}" differs from the floor of its unit/room ("${implied}")`);
   }
-  for (const b of Object.keys(cfg.thresholds?.buildings ?? {})) {
-    if (!buildings.has(b)) problem(['thresholds', 'buildings', b], `no building "${b}"`);
+}
+
+/** The device's feeder, circuit, role and drain pump make sense for its kind and name real devices. */
+function linksHold(d: DeviceConfig, devices: Map<string, DeviceConfig>, at: Problem): void {
+  if (d.feeder !== undefined) {
+    const f = devices.get(d.feeder);
+    if (!f) at(['feeder'], `no device "${d.feeder}"`);
+    else if (f.kind !== 'electricity_meter')
+      at(['feeder'], `feeder "${d.feeder}" is a ${f.kind}, not an electricity_meter`);
+    else if (f.id === d.id) at(['feeder'], 'a meter cannot feed itself');
   }
-  for (const d of Object.keys(cfg.thresholds?.devices ?? {})) {
-    if (!devices.has(d)) problem(['thresholds', 'devices', d], `no device "${d}"`);
+  if (d.circuit !== undefined && d.kind !== 'electricity_meter')
+    at(['circuit'], 'only electricity meters have a circuit');
+  if (d.circuit === 'sub_circuit' && d.feeder === undefined)
+    at(['feeder'], 'a sub_circuit meter needs the feeder meter above it');
+  if (d.circuit === 'incomer' && d.feeder !== undefined) at(['feeder'], 'an incomer has no feeder inside the site');
+  if (d.nominal_voltage_v !== undefined && d.kind !== 'electricity_meter')
+    at(['nominal_voltage_v'], 'only electricity meters have a nominal voltage');
+  if (d.role !== undefined && d.kind !== 'pump') at(['role'], 'only pumps have a role');
+  if (d.drain_pump !== undefined) {
+    const p = devices.get(d.drain_pump);
+    if (d.kind !== 'level_sensor') at(['drain_pump'], 'only sump-pit level sensors have a drain pump');
+    else if (!p) at(['drain_pump'], `no device "${d.drain_pump}"`);
+    else if (p.kind !== 'pump') at(['drain_pump'], `"${d.drain_pump}" is a ${p.kind}, not a pump`);
   }
-  // A feeder chain that loops would make outage inference run forever. Each loop is reported
-  // once, at its first device in the file, not again for every device fed from it.
+}
+
+/** Modbus devices say where to reach them; an MQTT device's broker login is not also a broker account. */
+function connectionComplete(d: DeviceConfig, logins: Set<string>, at: Problem): void {
+  if (d.protocol === 'modbus') {
+    const c = d.connection;
+    if (c.transport === 'tcp' && !c.host) at(['connection', 'host'], 'Modbus TCP needs a host');
+    if (c.transport === 'rtu' && !c.serial_port) at(['connection', 'serial_port'], 'Modbus RTU needs a serial_port');
+  } else {
+    const login = d.connection.username ?? d.id;
+    if (logins.has(login)) at(['connection', 'username'], `broker login "${login}" is also a broker account`);
+  }
+}
+
+function storageComplete(cfg: Site, problem: Problem): void {
+  if (cfg.storage.driver !== 'influxdb2') return;
+  // Only InfluxDB 1.x can be started locally; a 2.x/3.x database must be named in full.
+  for (const key of ['url', 'org', 'bucket', 'token'] as const) {
+    if (!cfg.storage[key])
+      problem(
+        ['storage', key],
+        `storage.driver influxdb2 needs storage.${key}${key === 'url' ? ' (or INFLUX_URL)' : ''}`,
+      );
+  }
+}
+
+/**
+ * A feeder chain that loops would make outage inference run forever. Each loop is reported
+ * once, at its first device in the file, not again for every device fed from it.
+ */
+function feederLoops(list: DeviceConfig[], problem: Problem): void {
+  const devices = new Map(list.map((d) => [d.id, d]));
   const loops = new Set<string>();
-  const indexOf = new Map(cfg.devices.map((d, i) => [d.id, i]));
-  cfg.devices.forEach((d) => {
+  const indexOf = new Map(list.map((d, i) => [d.id, i]));
+  list.forEach((d) => {
     const chain: string[] = [d.id];
     let next = d.feeder;
     while (next !== undefined) {

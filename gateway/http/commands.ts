@@ -68,48 +68,15 @@ export async function sendCommand(
   const { commands, devices } = ctx;
   const { deviceId: id, field, value, comment } = ask;
   const base = { at: ctx.now(), by: ask.by, via: ask.via, deviceId: id, field, value, ...(comment ? { comment } : {}) };
-  const record = async (r: CommandRecord) => {
-    const line = `command ${id}.${field} = ${JSON.stringify(value)} by ${r.by}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`;
-    if (r.outcome === 'done') ctx.log.info({ command: r }, line);
-    else ctx.log.warn({ command: r }, line);
-    try {
-      await commands?.log.add(r);
-    } catch (err) {
-      // The command has happened (or been refused) all the same: its answer must not be lost to a full disk.
-      ctx.log.error({ err, command: r }, `command record could not be written: ${line}`);
-    }
-  };
+  const record = recorder(ctx, ask);
   const refuse = async (err: ApiError, outcome: CommandRecord['outcome'] = 'refused', cause?: CommandError) => {
     await record({ ...base, outcome, error: err.code, detail: err.message });
     return new CommandRefused(err, cause);
   };
 
   const device = devices.get(id);
-  if (!device) {
-    throw await refuse(
-      new ApiError(
-        404,
-        'not_found',
-        `no device "${id}" in this site`,
-        text(`本站点没有设备“${id}”`, `no device "${id}" in this site`),
-      ),
-    );
-  }
-  if (!commands) {
-    const message = 'this gateway is not set up to send commands to devices';
-    throw await refuse(new ApiError(503, 'commands_unavailable', message, text('本网关未启用设备指令', message)));
-  }
-  if (device.protocol !== 'modbus') {
-    const message = `${id} reports over ${device.protocol.toUpperCase()}: the gateway sends commands to Modbus devices only`;
-    throw await refuse(
-      new ApiError(
-        409,
-        'not_modbus',
-        message,
-        text(`${id} 通过 ${device.protocol.toUpperCase()} 上报，网关只能向 Modbus 设备下发指令`, message),
-      ),
-    );
-  }
+  const refusal = refusalBeforeSending(id, device, commands);
+  if (refusal || !commands) throw await refuse(refusal!);
   let result: CommandResult;
   try {
     result = await commands.run(id, field, value);
@@ -132,6 +99,52 @@ export async function sendCommand(
         : {}),
   });
   return result;
+}
+
+/** Writes a command's record to the log file and the gateway's log. */
+function recorder(ctx: { commands: CommandService | undefined; log: FastifyBaseLogger }, ask: CommandAsk) {
+  const { deviceId: id, field, value } = ask;
+  return async (r: CommandRecord): Promise<void> => {
+    const line = `command ${id}.${field} = ${JSON.stringify(value)} by ${r.by}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}`;
+    if (r.outcome === 'done') ctx.log.info({ command: r }, line);
+    else ctx.log.warn({ command: r }, line);
+    try {
+      await ctx.commands?.log.add(r);
+    } catch (err) {
+      // The command has happened (or been refused) all the same: its answer must not be lost to a full disk.
+      ctx.log.error({ err, command: r }, `command record could not be written: ${line}`);
+    }
+  };
+}
+
+/** Why a command cannot even be tried: no such device, no command service, or not a Modbus device. */
+function refusalBeforeSending(
+  id: string,
+  device: ReturnType<DeviceDirectory['get']>,
+  commands: CommandService | undefined,
+): ApiError | undefined {
+  if (!device) {
+    return new ApiError(
+      404,
+      'not_found',
+      `no device "${id}" in this site`,
+      text(`本站点没有设备“${id}”`, `no device "${id}" in this site`),
+    );
+  }
+  if (!commands) {
+    const message = 'this gateway is not set up to send commands to devices';
+    return new ApiError(503, 'commands_unavailable', message, text('本网关未启用设备指令', message));
+  }
+  if (device.protocol !== 'modbus') {
+    const message = `${id} reports over ${device.protocol.toUpperCase()}: the gateway sends commands to Modbus devices only`;
+    return new ApiError(
+      409,
+      'not_modbus',
+      message,
+      text(`${id} 通过 ${device.protocol.toUpperCase()} 上报，网关只能向 Modbus 设备下发指令`, message),
+    );
+  }
+  return undefined;
 }
 
 /**

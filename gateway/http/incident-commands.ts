@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   commandAnswered,
@@ -76,12 +77,14 @@ const WORDS: Record<Exclude<DeviceCommandOutcome, 'confirmed'>, { code: string; 
   },
 };
 
-export const incidentCommandRoutes: FastifyPluginAsyncZod<{
+export interface IncidentCommandRoutesOptions {
   incidents: IncidentRecorder;
   commands: CommandService | undefined;
   devices: DeviceDirectory;
   now: () => number;
-}> = async (app, opts) => {
+}
+
+export const incidentCommandRoutes: FastifyPluginAsyncZod<IncidentCommandRoutesOptions> = async (app, opts) => {
   const { incidents } = opts;
   const find = (id: string) => {
     try {
@@ -91,80 +94,27 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{
       throw err;
     }
   };
-  const writable = (deviceId: string) => opts.commands?.writable?.(deviceId) ?? [];
 
   // The commands the page may offer on this incident (a writable valve on one of its devices).
   app.get('/api/incidents/:id/device-commands', { schema: { params } }, async (request) => {
     const { incident, playbook } = find(request.params.id);
-    return { commands: offeredCommands(incident, playbook, writable) };
+    return { commands: offeredCommands(incident, playbook, (deviceId) => writable(opts, deviceId)) };
   });
 
   app.post('/api/incidents/:id/device-command', { schema: { params, body: commandBody } }, async (request, reply) => {
     const id = request.params.id;
     const { incident, playbook } = find(id);
-    const { device, command, confirm } = request.body;
+    const { device } = request.body;
     const principal = request.principal!;
     const status = opts.devices.get(device);
     if (!status) throw badRequest(`body.device: no device "${device}" in this site`);
 
-    let decided;
-    try {
-      decided = commandSent(
-        incident,
-        playbook,
-        { deviceId: device, command, by: principal.username, writable: writable(device) },
-        opts.now(),
-      );
-    } catch (err) {
-      if (!(err instanceof DeviceCommandError)) throw err;
-      const why =
-        err.code === 'not_writable' && status.protocol !== 'modbus'
-          ? `; it reports over ${status.protocol.toUpperCase()}, and the gateway writes only to Modbus devices`
-          : '';
-      throw new ApiError(STATUS[err.code], err.code, `${err.message}${why}`, {
-        text: { zh: err.zh, en: `${err.message}${why}` },
-      });
-    }
-    if (!opts.commands) {
-      const message = 'this gateway is not set up to send commands to devices';
-      throw new ApiError(503, 'commands_unavailable', message, { text: { zh: '本网关未启用设备指令', en: message } });
-    }
+    const decided = decideCommand(incident, playbook, request.body, principal.username, status.protocol, opts);
     const { sent } = decided;
     const def = DEVICE_COMMANDS[sent.command];
-    if (confirm !== true) {
-      const message = `body.confirm: ${def.title.en} on ${device} needs confirm: true (the page asks the duty engineer first)`;
-      throw new ApiError(400, 'confirm_required', message, {
-        text: { zh: `对 ${device} ${def.title.zh}需先确认（confirm: true）`, en: message },
-      });
-    }
-
     // On the timeline (and on disk) before the device is written: a command that went out is never lost.
     await incidents.record(id, decided.events);
-    let answer: Answer;
-    let refusal: CommandRefused | undefined;
-    try {
-      const result = await sendCommand(
-        { commands: opts.commands, devices: opts.devices, now: opts.now, log: request.log },
-        {
-          deviceId: device,
-          field: def.field,
-          value: def.value,
-          comment: `incident ${id}: ${sent.command}`,
-          by: principal.username,
-          via: principal.via,
-        },
-      );
-      answer = answerOf(result, def.field);
-    } catch (err) {
-      if (!(err instanceof CommandRefused)) {
-        await incidents.record(id, [
-          commandAnswered(sent, { outcome: 'no_answer', detail: (err as Error).message }, opts.now()),
-        ]);
-        throw err;
-      }
-      refusal = err;
-      answer = refusalOf(err);
-    }
+    const { answer, refusal } = await sendToDevice(id, sent, request, opts);
     const answered = commandAnswered(sent, answer, opts.now());
     const inc = await incidents.record(id, [answered]);
     const body = {
@@ -187,3 +137,82 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<{
     });
   });
 };
+
+/** The command as the incident's rules allow it, sendable and confirmed; an ApiError saying why not. */
+function decideCommand(
+  incident: Parameters<typeof commandSent>[0],
+  playbook: Parameters<typeof commandSent>[1],
+  body: { device: string; command: Parameters<typeof commandSent>[2]['command']; confirm?: boolean },
+  by: string,
+  protocol: string,
+  opts: IncidentCommandRoutesOptions,
+): ReturnType<typeof commandSent> {
+  const { device, command, confirm } = body;
+  let decided;
+  try {
+    decided = commandSent(
+      incident,
+      playbook,
+      { deviceId: device, command, by, writable: writable(opts, device) },
+      opts.now(),
+    );
+  } catch (err) {
+    if (!(err instanceof DeviceCommandError)) throw err;
+    const why =
+      err.code === 'not_writable' && protocol !== 'modbus'
+        ? `; it reports over ${protocol.toUpperCase()}, and the gateway writes only to Modbus devices`
+        : '';
+    throw new ApiError(STATUS[err.code], err.code, `${err.message}${why}`, {
+      text: { zh: err.zh, en: `${err.message}${why}` },
+    });
+  }
+  if (!opts.commands) {
+    const message = 'this gateway is not set up to send commands to devices';
+    throw new ApiError(503, 'commands_unavailable', message, { text: { zh: '本网关未启用设备指令', en: message } });
+  }
+  const def = DEVICE_COMMANDS[decided.sent.command];
+  if (confirm !== true) {
+    const message = `body.confirm: ${def.title.en} on ${device} needs confirm: true (the page asks the duty engineer first)`;
+    throw new ApiError(400, 'confirm_required', message, {
+      text: { zh: `对 ${device} ${def.title.zh}需先确认（confirm: true）`, en: message },
+    });
+  }
+  return decided;
+}
+
+function writable(opts: IncidentCommandRoutesOptions, deviceId: string) {
+  return opts.commands?.writable?.(deviceId) ?? [];
+}
+
+/** Writes the command to the device: its answer, or the refusal that stood for one. No answer is recorded and thrown. */
+async function sendToDevice(
+  id: string,
+  sent: ReturnType<typeof commandSent>['sent'],
+  request: FastifyRequest,
+  opts: IncidentCommandRoutesOptions,
+): Promise<{ answer: Answer; refusal?: CommandRefused }> {
+  const principal = request.principal!;
+  const def = DEVICE_COMMANDS[sent.command];
+  try {
+    const result = await sendCommand(
+      { commands: opts.commands!, devices: opts.devices, now: opts.now, log: request.log },
+      {
+        deviceId: sent.deviceId,
+        field: def.field,
+        value: def.value,
+        comment: `incident ${id}: ${sent.command}`,
+        by: principal.username,
+        via: principal.via,
+      },
+    );
+    return { answer: answerOf(result, def.field) };
+  } catch (err) {
+    if (!(err instanceof CommandRefused)) {
+      await opts.incidents.record(id, [
+        commandAnswered(sent, { outcome: 'no_answer', detail: (err as Error).message }, opts.now()),
+      ]);
+      throw err;
+    }
+    return { answer: refusalOf(err), refusal: err };
+  }
+}

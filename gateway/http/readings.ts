@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FIELDS, type DeviceKind, type FieldDef } from '../../rules/model/fields.js';
@@ -157,6 +158,7 @@ function aggregation(
  * GET /api/devices/:id/fields (the catalogue's words and units for the device's page) and
  * POST /api/readings (by hand).
  */
+// eslint-disable-next-line max-lines-per-function -- the reading routes as one table; each handler is short
 export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { devices, clock, metrics } = deps;
 
@@ -185,80 +187,11 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
           `querystring.fields: ${unknown.map((f) => `"${f}"`).join(', ')} is not a ${device.kind} field (known: ${Object.keys(known).join(', ')})`,
         );
       }
-      if (every) {
-        const notNumbers = (fields ?? []).filter((f) => !isNumber(known[f]!));
-        if (notNumbers.length > 0) {
-          const which = notNumbers.map((f) => `"${f}" is ${TYPE_WORD[known[f]!.type]}`).join(', ');
-          throw badRequest(
-            `querystring.fields: ${which}; only numbers are aggregated per interval: ask for ${notNumbers.length > 1 ? 'them' : 'it'} without every`,
-          );
-        }
-        const aggregate = deps.readings.aggregate?.bind(deps.readings);
-        if (!aggregate)
-          throw new ApiError(
-            501,
-            'aggregation_unavailable',
-            `this gateway's database does not aggregate history per interval (InfluxDB 1.x does); ask without every, at most ${MAX_RANGE_DAYS} days`,
-          );
-        const names = fields ?? Object.keys(known).filter((f) => isNumber(known[f]!));
-        const { how, columns } = aggregation(device.kind, names);
-        let found;
-        try {
-          found = await aggregate({
-            measurement: device.kind,
-            deviceId: device.id,
-            from,
-            to,
-            everyMs: every.ms,
-            timezone: deps.config.site.timezone,
-            columns,
-          });
-        } catch (err) {
-          request.log.error({ err, device: device.id }, 'aggregated history query failed');
-          throw new ApiError(
-            503,
-            'store_unavailable',
-            'the database did not answer; live values are still in /api/devices',
-          );
-        }
-        const rows = found.map((r) => {
-          const max: Record<string, number | null> = {};
-          for (const f of names) if (`${f}:max` in r.values) max[f] = r.values[`${f}:max`] ?? null;
-          return {
-            time: iso(r.time),
-            fields: Object.fromEntries(names.map((f) => [f, r.values[f] ?? null])),
-            ...(Object.keys(max).length ? { max } : {}),
-          };
-        });
-        return reply.send({
-          device: device.id,
-          from: iso(from),
-          to: iso(to),
-          every: every.text,
-          everyMs: every.ms,
-          timezone: deps.config.site.timezone,
-          aggregation: how,
-          rows,
-        });
-      }
-      let rows;
-      try {
-        rows = await deps.readings.query({
-          measurement: device.kind,
-          deviceId: device.id,
-          from,
-          to,
-          limit,
-          ...(fields ? { fields } : {}),
-        });
-      } catch (err) {
-        request.log.error({ err, device: device.id }, 'history query failed');
-        throw new ApiError(
-          503,
-          'store_unavailable',
-          'the database did not answer; live values are still in /api/devices',
+      if (every)
+        return reply.send(
+          await aggregatedHistory(deps, device, { from, to, every, ...(fields ? { fields } : {}) }, request.log),
         );
-      }
+      const rows = await rawHistory(deps, device, { from, to, limit, ...(fields ? { fields } : {}) }, request.log);
       return reply.send({ device: device.id, from: iso(from), to: iso(to), rows });
     },
   );
@@ -312,3 +245,88 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     return reply.code(202).send({ accepted: true, device_id: device.id, ts: iso(ts) });
   });
 };
+
+type HistoryDevice = { id: string; kind: DeviceKind };
+
+/** History per interval, computed by the database: only number fields are aggregated. */
+async function aggregatedHistory(
+  deps: ApiDeps,
+  device: HistoryDevice,
+  q: { from: number; to: number; every: { ms: number; text: string }; fields?: string[] },
+  log: FastifyBaseLogger,
+) {
+  const { from, to, every, fields } = q;
+  const known = FIELDS[device.kind];
+  const notNumbers = (fields ?? []).filter((f) => !isNumber(known[f]!));
+  if (notNumbers.length > 0) {
+    const which = notNumbers.map((f) => `"${f}" is ${TYPE_WORD[known[f]!.type]}`).join(', ');
+    throw badRequest(
+      `querystring.fields: ${which}; only numbers are aggregated per interval: ask for ${notNumbers.length > 1 ? 'them' : 'it'} without every`,
+    );
+  }
+  const aggregate = deps.readings.aggregate?.bind(deps.readings);
+  if (!aggregate)
+    throw new ApiError(
+      501,
+      'aggregation_unavailable',
+      `this gateway's database does not aggregate history per interval (InfluxDB 1.x does); ask without every, at most ${MAX_RANGE_DAYS} days`,
+    );
+  const names = fields ?? Object.keys(known).filter((f) => isNumber(known[f]!));
+  const { how, columns } = aggregation(device.kind, names);
+  let found;
+  try {
+    found = await aggregate({
+      measurement: device.kind,
+      deviceId: device.id,
+      from,
+      to,
+      everyMs: every.ms,
+      timezone: deps.config.site.timezone,
+      columns,
+    });
+  } catch (err) {
+    log.error({ err, device: device.id }, 'aggregated history query failed');
+    throw new ApiError(503, 'store_unavailable', 'the database did not answer; live values are still in /api/devices');
+  }
+  const rows = found.map((r) => {
+    const max: Record<string, number | null> = {};
+    for (const f of names) if (`${f}:max` in r.values) max[f] = r.values[`${f}:max`] ?? null;
+    return {
+      time: iso(r.time),
+      fields: Object.fromEntries(names.map((f) => [f, r.values[f] ?? null])),
+      ...(Object.keys(max).length ? { max } : {}),
+    };
+  });
+  return {
+    device: device.id,
+    from: iso(from),
+    to: iso(to),
+    every: every.text,
+    everyMs: every.ms,
+    timezone: deps.config.site.timezone,
+    aggregation: how,
+    rows,
+  };
+}
+
+/** The readings as stored, at most `limit`. */
+async function rawHistory(
+  deps: ApiDeps,
+  device: HistoryDevice,
+  q: { from: number; to: number; limit: number; fields?: string[] },
+  log: FastifyBaseLogger,
+) {
+  try {
+    return await deps.readings.query({
+      measurement: device.kind,
+      deviceId: device.id,
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+      ...(q.fields ? { fields: q.fields } : {}),
+    });
+  } catch (err) {
+    log.error({ err, device: device.id }, 'history query failed');
+    throw new ApiError(503, 'store_unavailable', 'the database did not answer; live values are still in /api/devices');
+  }
+}

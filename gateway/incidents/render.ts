@@ -35,24 +35,6 @@ export function reportHtml(
   const place = words.place ?? ((id: string) => ({ zh: id, en: id }));
   const building = r.building ? (words.building?.(r.building) ?? { zh: r.building, en: r.building }) : undefined;
   const places = r.devices.map((d) => place(d));
-  const steps = r.steps
-    .map(
-      (s) =>
-        `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(roleText(s.role as DutyRole).zh)}<br><small>${esc(roleText(s.role as DutyRole).en)}</small></td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.skipped ? `<i>不适用 not applicable: ${esc(s.skipped.zh)}<br><small>${esc(s.skipped.en)}</small></i>` : ''}${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.text === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : `${esc(f.text.zh)}${f.text.en !== f.text.zh ? `<br><small>${esc(f.text.en)}</small>` : ''}`}</b>`).join('<br>')}</td></tr>`,
-    )
-    .join('\n');
-  const tasks = r.tasks
-    .map(
-      (k) =>
-        `<li>${k.done ? '☑' : '☐'} ${esc(k.title.zh)} / ${esc(k.title.en)}${k.evidence ? ` — 传感器（非人工）sensors, not a person: ${esc(k.evidence.zh)} / ${esc(k.evidence.en)}` : k.by ? ` — ${esc(k.by)}` : ''}${k.reopened ? ` (重新打开 re-opened ×${k.reopened})` : ''}${k.doneAfterMin !== undefined ? ` (+${k.doneAfterMin} min)` : ''}</li>`,
-    )
-    .join('\n');
-  const timeline = r.timeline
-    .map(
-      (e) =>
-        `<tr><td class="time">${esc(t(e.at))}</td><td>${esc(e.text.zh)}<br><small>${esc(e.text.en)}</small></td></tr>`,
-    )
-    .join('\n');
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>${esc(r.id)} ${esc(r.title.zh)} ${esc(r.title.en)}</title>
 <style>
@@ -76,17 +58,44 @@ ${r.drill ? `<p class="drill">演练 DRILL ${esc(r.drill)} — 非真实事件 n
 ${r.missing.length ? `<p class="missing">缺少必填记录 Missing required records: ${r.missing.map(esc).join(', ')}</p>` : ''}
 <h2>步骤与时限 Steps against targets</h2>
 <table><tr><th>步骤 Step</th><th>角色 Role</th><th>时限 (min)</th><th>完成 (min)</th><th>达标 Target</th><th>执行 By</th><th>记录 Records</th></tr>
-${steps}
+${stepRows(r)}
 </table>
-${tasks ? `<h2>任务 Tasks</h2><ul>${tasks}</ul>` : ''}
+${r.tasks.length ? `<h2>任务 Tasks</h2><ul>${taskItems(r)}</ul>` : ''}
 ${r.photos.length ? `<h2>现场照片 Photos</h2><div class="photos">${r.photos.map((p) => `<figure><img src="photos/${esc(p.name)}" alt="${esc(p.caption ?? p.name)}"><figcaption>${esc(t(p.at))} · ${esc(p.by)}${p.caption ? ` · ${esc(p.caption)}` : ''}</figcaption></figure>`).join('')}</div>` : ''}
 <h2>时间线 Timeline</h2>
-<table>${timeline}</table>
+<table>${timelineRows(r, t)}</table>
 <table class="signoff" data-testid="signoff">
 <tr><th>值班工程师 Duty engineer</th><td>签名 Signature</td><td>日期 Date</td></tr>
 <tr><th>值班经理 Duty manager</th><td>签名 Signature</td><td>日期 Date</td></tr>
 </table>
 </body></html>`;
+}
+
+function stepRows(r: IncidentReport): string {
+  return r.steps
+    .map(
+      (s) =>
+        `<tr class="${s.met === false ? 'late' : ''}"><td>${esc(s.title.zh)}<br><small>${esc(s.title.en)}</small></td><td>${esc(roleText(s.role as DutyRole).zh)}<br><small>${esc(roleText(s.role as DutyRole).en)}</small></td><td>${s.deadlineMin ?? '—'}</td><td>${s.doneAfterMin ?? '—'}</td><td>${s.met === undefined ? '—' : s.met ? '✔ 达标 met' : '✘ 超时 late'}</td><td>${s.evidence ? `传感器（非人工）sensors, not a person<br><small>${esc(s.evidence.zh)} / ${esc(s.evidence.en)}</small>${s.recordedBy ? `<br>记录 records: ${esc(s.recordedBy)}` : ''}` : esc(s.by ?? '')}</td><td>${s.skipped ? `<i>不适用 not applicable: ${esc(s.skipped.zh)}<br><small>${esc(s.skipped.en)}</small></i>` : ''}${s.fields.map((f) => `${esc(f.label.zh)} ${esc(f.label.en)}: <b>${f.text === undefined ? (f.required ? '<span class="missing">未填 missing</span>' : '—') : `${esc(f.text.zh)}${f.text.en !== f.text.zh ? `<br><small>${esc(f.text.en)}</small>` : ''}`}</b>`).join('<br>')}</td></tr>`,
+    )
+    .join('\n');
+}
+
+function taskItems(r: IncidentReport): string {
+  return r.tasks
+    .map(
+      (k) =>
+        `<li>${k.done ? '☑' : '☐'} ${esc(k.title.zh)} / ${esc(k.title.en)}${k.evidence ? ` — 传感器（非人工）sensors, not a person: ${esc(k.evidence.zh)} / ${esc(k.evidence.en)}` : k.by ? ` — ${esc(k.by)}` : ''}${k.reopened ? ` (重新打开 re-opened ×${k.reopened})` : ''}${k.doneAfterMin !== undefined ? ` (+${k.doneAfterMin} min)` : ''}</li>`,
+    )
+    .join('\n');
+}
+
+function timelineRows(r: IncidentReport, t: (ms: number) => string): string {
+  return r.timeline
+    .map(
+      (e) =>
+        `<tr><td class="time">${esc(t(e.at))}</td><td>${esc(e.text.zh)}<br><small>${esc(e.text.en)}</small></td></tr>`,
+    )
+    .join('\n');
 }
 
 export function reportCsv(r: IncidentReport): string {

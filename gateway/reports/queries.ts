@@ -52,62 +52,104 @@ function median(values: number[]): number {
   return v.length ? v[v.length >> 1]! : 0;
 }
 
+type InfluxQL = NonNullable<StoreDriver['influxql']>;
+
+/** The parts every statement of one report shares: measurement, counter field, time range and building filter. */
+interface Statements {
+  q: HistoryQuery;
+  /** The measurement and the counter field, quoted. */
+  m: string;
+  f: string;
+  params: Record<string, string>;
+  range(from: number, to: number): string;
+}
+
+/** A span of one meter's readings asked for again: around a drop, or hour by hour for a gap. */
+interface Span {
+  h: MeterHistory;
+  from: number;
+  to: number;
+}
+
 export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory[]> {
-  const { driver, period } = q;
+  const influxql = influxqlOf(q.driver);
+  const st = statements(q);
+  const daily = dailyStatement(st);
+  const nights = nightStatements(st);
+  const [dailyR, nightsR] = await Promise.all([
+    influxql([daily], st.params),
+    nights.length
+      ? influxql(
+          nights.map((n) => n.sql),
+          st.params,
+        )
+      : Promise.resolve([]),
+  ]);
+  const byId = new Map<string, MeterHistory>();
+  for (const meter of q.meters) byId.set(meter.id, { meter, days: [], drops: [], gaps: [], nights: [] });
+  addMeterDays(byId, series(dailyR[0], 'daily meter'), q.period.timeZone);
+  nights.forEach((n, i) => addNights(byId, n.date, series(nightsR[i], 'night flow')));
+  const dropDays: Span[] = [];
+  const gapSpans: Span[] = [];
+  for (const h of byId.values()) {
+    h.days.sort((a, b) => a.start - b.start);
+    dropDays.push(...dropSpans(h, q.period.end));
+    gapSpans.push(...shortSpans(h, q.period));
+  }
+  await lookCloser(influxql, st, dropDays, gapSpans);
+  for (const h of byId.values()) h.drops.sort((a, b) => a.ts - b.ts);
+  return [...byId.values()];
+}
+
+function influxqlOf(driver: StoreDriver): InfluxQL {
   const influxql = driver.influxql?.bind(driver);
   if (!influxql)
     throw new Error(
       `meter reports need InfluxQL: the ${driver.name} driver has none (use InfluxDB 1.x, or 2.x through its 1.x-compatible /query API)`,
     );
-  const tz = period.timeZone;
-  const water = q.kind === 'water_meter';
-  const m = `"${q.kind}"`;
-  const f = `"${METER_COUNTER[q.kind].field}"`;
-  const baseStart = localMidnight(addDays(period.from, -q.baselineDays), tz);
-  const end = period.end;
+  return influxql;
+}
+
+function statements(q: HistoryQuery): Statements {
   const building = q.building ? ' AND "building" = $building' : '';
-  const params: Record<string, string> = q.building ? { building: q.building } : {};
-  const range = (from: number, to: number) => `time >= ${from}ms AND time < ${to}ms${building}`;
-
-  const daily = `SELECT first(${f}), last(${f}), count(${f})${water ? ', min("flow_m3h") AS min_flow' : ''} FROM ${m} WHERE ${range(baseStart, end)} GROUP BY time(1d), "device" fill(none) tz('${tz.replace(/'/g, '')}')`;
-  const nights: { date: string; sql: string }[] = [];
-  if (water) {
-    for (let d = addDays(period.from, -q.baselineDays); d <= period.to; d = addDays(d, 1)) {
-      const ns = localTime(d, q.nightStartH, tz);
-      const ne = localTime(q.nightEndH > q.nightStartH ? d : addDays(d, 1), q.nightEndH, tz);
-      if (ne > end) break;
-      nights.push({
-        date: d,
-        sql: `SELECT min("flow_m3h") AS min_flow FROM ${m} WHERE ${range(ns, ne)} GROUP BY "device"`,
-      });
-    }
-  }
-  const [dailyR, nightsR] = await Promise.all([
-    influxql([daily], params),
-    nights.length
-      ? influxql(
-          nights.map((n) => n.sql),
-          params,
-        )
-      : Promise.resolve([]),
-  ]);
-
-  const byId = new Map<string, MeterHistory>();
-  for (const meter of q.meters) byId.set(meter.id, { meter, days: [], drops: [], gaps: [], nights: [] });
-  const dates = new Map<number, string>();
-  const dateOf = (ts: number) => {
-    let d = dates.get(ts);
-    if (d === undefined) {
-      // tz() buckets start at local midnight: the date is the UTC date of that instant shifted by the zone's offset.
-      d = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-        new Date(ts),
-      );
-      dates.set(ts, d);
-    }
-    return d;
+  return {
+    q,
+    m: `"${q.kind}"`,
+    f: `"${METER_COUNTER[q.kind].field}"`,
+    params: q.building ? { building: q.building } : {},
+    range: (from, to) => `time >= ${from}ms AND time < ${to}ms${building}`,
   };
+}
 
-  for (const s of series(dailyR[0], 'daily meter')) {
+/** Each meter's local days, baseline included: first, last and count of the counter, and for water the least flow. */
+function dailyStatement({ q, m, f, range }: Statements): string {
+  const tz = q.period.timeZone;
+  const baseStart = localMidnight(addDays(q.period.from, -q.baselineDays), tz);
+  const minFlow = q.kind === 'water_meter' ? ', min("flow_m3h") AS min_flow' : '';
+  return `SELECT first(${f}), last(${f}), count(${f})${minFlow} FROM ${m} WHERE ${range(baseStart, q.period.end)} GROUP BY time(1d), "device" fill(none) tz('${tz.replace(/'/g, '')}')`;
+}
+
+/** Water meters: one statement per whole night, baseline included, for its least flow. */
+function nightStatements({ q, m, range }: Statements): { date: string; sql: string }[] {
+  const nights: { date: string; sql: string }[] = [];
+  if (q.kind !== 'water_meter') return nights;
+  const tz = q.period.timeZone;
+  for (let d = addDays(q.period.from, -q.baselineDays); d <= q.period.to; d = addDays(d, 1)) {
+    const ns = localTime(d, q.nightStartH, tz);
+    const ne = localTime(q.nightEndH > q.nightStartH ? d : addDays(d, 1), q.nightEndH, tz);
+    if (ne > q.period.end) break;
+    nights.push({
+      date: d,
+      sql: `SELECT min("flow_m3h") AS min_flow FROM ${m} WHERE ${range(ns, ne)} GROUP BY "device"`,
+    });
+  }
+  return nights;
+}
+
+/** The daily rows into each meter's days (days without readings left out). */
+function addMeterDays(byId: Map<string, MeterHistory>, found: InfluxqlSeries[], tz: string): void {
+  const dateOf = localDates(tz);
+  for (const s of found) {
     const h = s.tags?.device ? byId.get(s.tags.device) : undefined;
     if (!h) continue;
     const c = (name: string) => s.columns.indexOf(name);
@@ -124,45 +166,72 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
       h.days.push(day);
     }
   }
-  nights.forEach((n, i) => {
-    for (const s of series(nightsR[i], 'night flow')) {
-      const h = s.tags?.device ? byId.get(s.tags.device) : undefined;
-      const v = num(s.values[0]?.[s.columns.indexOf('min_flow')]);
-      if (h) h.nights.push(v !== undefined ? { date: n.date, minFlow: v } : { date: n.date });
-    }
-  });
+}
 
-  // Suspect days: a drop (the day ends below its start or starts below the day before), or fewer
-  // readings than the meter's usual day, or no readings at all where the period expects them.
-  const dropDays: { h: MeterHistory; from: number; to: number }[] = [];
-  const gapSpans: { h: MeterHistory; from: number; to: number }[] = [];
-  for (const h of byId.values()) {
-    h.days.sort((a, b) => a.start - b.start);
-    const usual = median(h.days.map((d) => d.count));
-    let prev: MeterDay | undefined;
-    for (const day of h.days) {
-      if (day.last! < day.first! || (prev && day.first! < prev.last!))
-        dropDays.push({ h, from: prev ? prev.start : day.start, to: Math.min(day.start + 25 * HOUR, end) });
-      prev = day;
+/** The local date of a bucket's start, remembered: there are few distinct days and many meters. */
+function localDates(tz: string): (ts: number) => string {
+  const format = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const dates = new Map<number, string>();
+  return (ts) => {
+    let d = dates.get(ts);
+    if (d === undefined) {
+      // tz() buckets start at local midnight: the date is the UTC date of that instant shifted by the zone's offset.
+      d = format.format(new Date(ts));
+      dates.set(ts, d);
     }
-    if (h.days.length === 0) continue; // nothing at all: judged as one gap over the period
-    const have = new Map(h.days.map((d) => [d.date, d]));
-    for (let d = period.from; d <= period.to; d = addDays(d, 1)) {
-      const from = localMidnight(d, tz);
-      if (from >= end) break;
-      const to = Math.min(localMidnight(addDays(d, 1), tz), end);
-      const day = have.get(d);
-      const expected = (usual * (to - from)) / (24 * HOUR);
-      if (!day || day.count < SHORT_DAY * expected) {
-        const last = gapSpans.at(-1);
-        if (last && last.h === h && last.to === from) last.to = to;
-        else gapSpans.push({ h, from, to });
-      }
+    return d;
+  };
+}
+
+function addNights(byId: Map<string, MeterHistory>, date: string, found: InfluxqlSeries[]): void {
+  for (const s of found) {
+    const h = s.tags?.device ? byId.get(s.tags.device) : undefined;
+    const v = num(s.values[0]?.[s.columns.indexOf('min_flow')]);
+    if (h) h.nights.push(v !== undefined ? { date, minFlow: v } : { date });
+  }
+}
+
+/** Days holding a drop: the day ends below its start, or starts below the day before (days sorted). */
+function dropSpans(h: MeterHistory, end: number): Span[] {
+  const spans: Span[] = [];
+  let prev: MeterDay | undefined;
+  for (const day of h.days) {
+    if (day.last! < day.first! || (prev && day.first! < prev.last!))
+      spans.push({ h, from: prev ? prev.start : day.start, to: Math.min(day.start + 25 * HOUR, end) });
+    prev = day;
+  }
+  return spans;
+}
+
+/**
+ * Days of the period with fewer readings than the meter's usual day, or none, joined where
+ * they follow each other. A meter with no day at all is left out: it is judged as one gap.
+ */
+function shortSpans(h: MeterHistory, period: ReportPeriod): Span[] {
+  const spans: Span[] = [];
+  if (h.days.length === 0) return spans;
+  const tz = period.timeZone;
+  const usual = median(h.days.map((d) => d.count));
+  const have = new Map(h.days.map((d) => [d.date, d]));
+  for (let d = period.from; d <= period.to; d = addDays(d, 1)) {
+    const from = localMidnight(d, tz);
+    if (from >= period.end) break;
+    const to = Math.min(localMidnight(addDays(d, 1), tz), period.end);
+    const day = have.get(d);
+    const expected = (usual * (to - from)) / (24 * HOUR);
+    if (!day || day.count < SHORT_DAY * expected) {
+      const last = spans.at(-1);
+      if (last && last.to === from) last.to = to;
+      else spans.push({ h, from, to });
     }
   }
+  return spans;
+}
 
-  const width = q.gapBucketH * HOUR;
-  const statements = [
+/** Asks, in one request, for the readings around each drop and the hourly counts of each short span. */
+async function lookCloser(influxql: InfluxQL, st: Statements, dropDays: Span[], gapSpans: Span[]): Promise<void> {
+  const { q, m, f } = st;
+  const sql = [
     ...dropDays.map(
       (s, i) => `SELECT ${f} FROM ${m} WHERE "device" = $d${i} AND time >= ${s.from}ms AND time < ${s.to}ms`,
     ),
@@ -171,41 +240,44 @@ export async function queryMeterHistories(q: HistoryQuery): Promise<MeterHistory
         `SELECT count(${f}) FROM ${m} WHERE "device" = $g${i} AND time >= ${s.from}ms AND time < ${s.to}ms GROUP BY time(${q.gapBucketH}h) fill(0)`,
     ),
   ];
-  if (statements.length > 0) {
-    const p = {
-      ...Object.fromEntries(dropDays.map((s, i) => [`d${i}`, s.h.meter.id])),
-      ...Object.fromEntries(gapSpans.map((s, i) => [`g${i}`, s.h.meter.id])),
-    };
-    const results = await influxql(statements, p);
-    dropDays.forEach((s, i) => {
-      const rows = series(results[i], 'readings around a drop')[0]?.values ?? [];
-      for (let k = 1; k < rows.length; k++) {
-        const before = rows[k - 1]![1];
-        const after = rows[k]![1];
-        const ts = rows[k]![0] as number;
-        if (
-          typeof before === 'number' &&
-          typeof after === 'number' &&
-          after < before &&
-          !s.h.drops.some((d) => d.ts === ts)
-        )
-          s.h.drops.push({ ts, before, after });
-      }
-    });
-    gapSpans.forEach((s, i) => {
-      const found = series(results[dropDays.length + i], 'hourly readings')[0];
-      // No series at all: not one reading in the span (fill() needs one to make buckets).
-      const rows = found?.values ?? [[s.from, 0]];
-      for (const row of rows) {
-        if (row[1] !== 0) continue;
-        const from = Math.max(row[0] as number, s.from);
-        const to = Math.min((row[0] as number) + width, s.to);
-        const last = s.h.gaps.at(-1);
-        if (last && last.to >= from) last.to = Math.max(last.to, to);
-        else s.h.gaps.push({ from, to });
-      }
-    });
+  if (sql.length === 0) return;
+  const params = {
+    ...Object.fromEntries(dropDays.map((s, i) => [`d${i}`, s.h.meter.id])),
+    ...Object.fromEntries(gapSpans.map((s, i) => [`g${i}`, s.h.meter.id])),
+  };
+  const results = await influxql(sql, params);
+  dropDays.forEach((s, i) => addDrops(s, series(results[i], 'readings around a drop')[0]?.values ?? []));
+  gapSpans.forEach((s, i) =>
+    addGaps(s, series(results[dropDays.length + i], 'hourly readings')[0], q.gapBucketH * HOUR),
+  );
+}
+
+/** Each fall of the counter between two readings (once, should two spans overlap). */
+function addDrops(s: Span, rows: InfluxqlSeries['values']): void {
+  for (let k = 1; k < rows.length; k++) {
+    const before = rows[k - 1]![1];
+    const after = rows[k]![1];
+    const ts = rows[k]![0] as number;
+    if (
+      typeof before === 'number' &&
+      typeof after === 'number' &&
+      after < before &&
+      !s.h.drops.some((d) => d.ts === ts)
+    )
+      s.h.drops.push({ ts, before, after });
   }
-  for (const h of byId.values()) h.drops.sort((a, b) => a.ts - b.ts);
-  return [...byId.values()];
+}
+
+/** The empty buckets of a span, joined into gaps. */
+function addGaps(s: Span, found: InfluxqlSeries | undefined, width: number): void {
+  // No series at all: not one reading in the span (fill() needs one to make buckets).
+  const rows = found?.values ?? [[s.from, 0]];
+  for (const row of rows) {
+    if (row[1] !== 0) continue;
+    const from = Math.max(row[0] as number, s.from);
+    const to = Math.min((row[0] as number) + width, s.to);
+    const last = s.h.gaps.at(-1);
+    if (last && last.to >= from) last.to = Math.max(last.to, to);
+    else s.h.gaps.push({ from, to });
+  }
 }

@@ -1,6 +1,6 @@
 import { localStamp } from '../../rules/reports/calendar.js';
 import type { MeterReport, MeterRow } from '../../rules/reports/meter-report.js';
-import { ANOMALY_KINDS, ANOMALY_KIND_NAMES, METER_COUNTER } from '../../rules/reports/types.js';
+import { ANOMALY_KINDS, ANOMALY_KIND_NAMES, METER_COUNTER, type MeterAnomaly } from '../../rules/reports/types.js';
 import { escapeHtml as esc, toCsv } from '../text-formats.js';
 
 // The meter-anomaly report for people: CSV tables for spreadsheets (the anomalies, the
@@ -14,39 +14,47 @@ const KIND_TEXT = { water_meter: { zh: '水表', en: 'water' }, electricity_mete
 const SEVERITY_TEXT = { critical: '紧急 critical', major: '重要 major', minor: '一般 minor', warning: '提示 warning' };
 
 export function meterReportCsv(r: MeterReport, table: CsvTable = 'anomalies'): string {
+  if (table === 'totals') return totalsCsv(r);
+  if (table === 'daily') return dailyCsv(r);
+  return anomaliesCsv(r);
+}
+
+function totalsCsv(r: MeterReport): string {
+  return toCsv([
+    ['building', 'meter_kind', 'unit', 'meters', 'reporting', 'total', 'anomalies', 'from', 'to'],
+    ...r.totals.map((t) => [
+      t.building,
+      t.meterKind,
+      t.unit,
+      t.meters,
+      t.reporting,
+      t.total,
+      t.anomalies,
+      r.from,
+      r.to,
+    ]),
+  ]);
+}
+
+function dailyCsv(r: MeterReport): string {
+  const dates = r.meters[0]?.days.map((d) => d.date) ?? [];
+  return toCsv([
+    ['meter', 'meter_kind', 'building', 'unit', 'vacant', 'unit_of_use', ...dates, 'total'],
+    ...r.meters.map((m) => [
+      m.id,
+      m.kind,
+      m.building,
+      m.unit ?? '',
+      m.vacant,
+      METER_COUNTER[m.kind].unit,
+      ...dates.map((d) => m.days.find((x) => x.date === d)?.use ?? ''),
+      m.total ?? '',
+    ]),
+  ]);
+}
+
+function anomaliesCsv(r: MeterReport): string {
   const at = (ms: number) => localStamp(ms, r.timeZone);
-  if (table === 'totals') {
-    return toCsv([
-      ['building', 'meter_kind', 'unit', 'meters', 'reporting', 'total', 'anomalies', 'from', 'to'],
-      ...r.totals.map((t) => [
-        t.building,
-        t.meterKind,
-        t.unit,
-        t.meters,
-        t.reporting,
-        t.total,
-        t.anomalies,
-        r.from,
-        r.to,
-      ]),
-    ]);
-  }
-  if (table === 'daily') {
-    const dates = r.meters[0]?.days.map((d) => d.date) ?? [];
-    return toCsv([
-      ['meter', 'meter_kind', 'building', 'unit', 'vacant', 'unit_of_use', ...dates, 'total'],
-      ...r.meters.map((m) => [
-        m.id,
-        m.kind,
-        m.building,
-        m.unit ?? '',
-        m.vacant,
-        METER_COUNTER[m.kind].unit,
-        ...dates.map((d) => m.days.find((x) => x.date === d)?.use ?? ''),
-        m.total ?? '',
-      ]),
-    ]);
-  }
   return toCsv([
     [
       'severity',
@@ -102,47 +110,11 @@ function chart(m: MeterRow, flagged: Set<string>): string {
 export function meterReportHtml(r: MeterReport): string {
   const at = (ms: number) => localStamp(ms, r.timeZone);
   const site = r.siteName ? `${r.siteName.zh} ${r.siteName.en === r.siteName.zh ? '' : r.siteName.en}` : r.site;
-  const totals = r.totals
-    .map(
-      (t) =>
-        `<tr><td>${esc(t.buildingName?.zh ?? t.building)} <small>${esc(t.buildingName?.en ?? '')}</small></td><td>${KIND_TEXT[t.meterKind].zh} ${KIND_TEXT[t.meterKind].en}</td><td class="n">${t.meters}</td><td class="n">${t.reporting}</td><td class="n">${t.total} ${esc(t.unit)}</td><td class="n">${t.anomalies}</td></tr>`,
-    )
-    .join('\n');
   const counts = ANOMALY_KIND_NAMES.filter((k) => r.counts[k] > 0)
     .map((k) => `<li>${esc(ANOMALY_KINDS[k].title.zh)} ${esc(ANOMALY_KINDS[k].title.en)}: <b>${r.counts[k]}</b></li>`)
     .join('');
-  const rows = new Map(r.meters.map((m) => [m.id, m]));
-  const flaggedDays = new Map<string, Set<string>>();
-  for (const a of r.anomalies) {
-    const set = flaggedDays.get(a.meter) ?? new Set<string>();
-    const first = at(a.from).slice(0, 10);
-    const last = at(Math.max(a.from, a.to - 1)).slice(0, 10);
-    for (const d of rows.get(a.meter)?.days ?? [])
-      if (a.kind !== 'data_gap' && first <= d.date && d.date <= last) set.add(d.date);
-    flaggedDays.set(a.meter, set);
-  }
-  const byMeter = new Map<string, typeof r.anomalies>();
-  for (const a of r.anomalies) byMeter.set(a.meter, [...(byMeter.get(a.meter) ?? []), a]);
-  const flagged = [...byMeter.entries()]
-    .map(([id, list]) => {
-      const m = rows.get(id);
-      const head = `${esc(id)} · ${esc(m?.building ?? '')}${m?.unit ? ` · ${esc(m.unit)}` : ''}${m?.vacant ? ' · 空置 vacant' : ''} · ${m ? KIND_TEXT[m.kind].zh + ' ' + KIND_TEXT[m.kind].en : ''}`;
-      const items = list
-        .map(
-          (a) =>
-            `<li class="${a.severity}"><b>${esc(ANOMALY_KINDS[a.kind].title.zh)} ${esc(ANOMALY_KINDS[a.kind].title.en)}</b> <span class="sev">${SEVERITY_TEXT[a.severity]}</span><br>${esc(a.evidence.zh)}<br><small>${esc(a.evidence.en)}</small></li>`,
-        )
-        .join('');
-      return `<section class="meter"><h3>${head}</h3>${m ? chart(m, flaggedDays.get(id) ?? new Set()) : ''}<ul>${items}</ul>${m?.total !== null && m ? `<small>期间用量 use in period: ${m.total} ${METER_COUNTER[m.kind].unit}</small>` : ''}</section>`;
-    })
-    .join('\n');
   const rollovers = r.meters.flatMap((m) => m.rollovers);
-  const drills = r.drills
-    .map(
-      (d) =>
-        `${esc(d.title?.zh ?? d.scenario)} ${esc(d.title?.en ?? '')} (${esc(at(d.from))}${d.to !== undefined ? ` – ${esc(at(d.to))}` : ''})`,
-    )
-    .join('; ');
+  const drills = drillList(r);
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>表具异常报告 Meter-anomaly report ${esc(r.from)} – ${esc(r.to)}</title>
 <style>
@@ -157,11 +129,66 @@ ${drills ? `<p class="drill">本期含演练 THIS PERIOD INCLUDES A DRILL: ${dri
 <p>${esc(site)}${r.building ? ` · ${esc(r.building)}` : ''} · ${esc(r.from)} – ${esc(r.to)} (${esc(r.timeZone)}) · 数据截至 data to ${esc(at(r.end))} · 生成 made ${esc(at(r.generatedAt))}</p>
 <h2>各楼用量 Totals per building</h2>
 <table><tr><th>楼栋 Building</th><th>表类 Meters</th><th>表数 Count</th><th>有数据 Reporting</th><th>用量 Use</th><th>异常 Anomalies</th></tr>
-${totals}
+${totalsRows(r)}
 </table>
 <h2>异常 Anomalies: ${r.anomalies.length}</h2>
 ${counts ? `<ul>${counts}</ul>` : '<p>无异常 None found.</p>'}
-${flagged}
+${flaggedMeters(r)}
 ${rollovers.length ? `<h2>满量程回零（非异常）Counter wraps (not anomalies)</h2><ul>${rollovers.map((o) => `<li>${esc(o.meter)} ${esc(at(o.ts))}: ${o.before} → ${o.after} (span ${o.span})</li>`).join('')}</ul>` : ''}
 </body></html>`;
+}
+
+function totalsRows(r: MeterReport): string {
+  return r.totals
+    .map(
+      (t) =>
+        `<tr><td>${esc(t.buildingName?.zh ?? t.building)} <small>${esc(t.buildingName?.en ?? '')}</small></td><td>${KIND_TEXT[t.meterKind].zh} ${KIND_TEXT[t.meterKind].en}</td><td class="n">${t.meters}</td><td class="n">${t.reporting}</td><td class="n">${t.total} ${esc(t.unit)}</td><td class="n">${t.anomalies}</td></tr>`,
+    )
+    .join('\n');
+}
+
+/** Per meter, the days an anomaly covers (a gap has no use to show in red). */
+function flaggedDays(r: MeterReport, rows: Map<string, MeterRow>): Map<string, Set<string>> {
+  const at = (ms: number) => localStamp(ms, r.timeZone);
+  const days = new Map<string, Set<string>>();
+  for (const a of r.anomalies) {
+    const set = days.get(a.meter) ?? new Set<string>();
+    const first = at(a.from).slice(0, 10);
+    const last = at(Math.max(a.from, a.to - 1)).slice(0, 10);
+    for (const d of rows.get(a.meter)?.days ?? [])
+      if (a.kind !== 'data_gap' && first <= d.date && d.date <= last) set.add(d.date);
+    days.set(a.meter, set);
+  }
+  return days;
+}
+
+/** One section per flagged meter: what it is, its daily use, its anomalies. */
+function flaggedMeters(r: MeterReport): string {
+  const rows = new Map(r.meters.map((m) => [m.id, m]));
+  const days = flaggedDays(r, rows);
+  const byMeter = new Map<string, MeterAnomaly[]>();
+  for (const a of r.anomalies) byMeter.set(a.meter, [...(byMeter.get(a.meter) ?? []), a]);
+  return [...byMeter.entries()]
+    .map(([id, list]) => {
+      const m = rows.get(id);
+      const head = `${esc(id)} · ${esc(m?.building ?? '')}${m?.unit ? ` · ${esc(m.unit)}` : ''}${m?.vacant ? ' · 空置 vacant' : ''} · ${m ? KIND_TEXT[m.kind].zh + ' ' + KIND_TEXT[m.kind].en : ''}`;
+      const items = list
+        .map(
+          (a) =>
+            `<li class="${a.severity}"><b>${esc(ANOMALY_KINDS[a.kind].title.zh)} ${esc(ANOMALY_KINDS[a.kind].title.en)}</b> <span class="sev">${SEVERITY_TEXT[a.severity]}</span><br>${esc(a.evidence.zh)}<br><small>${esc(a.evidence.en)}</small></li>`,
+        )
+        .join('');
+      return `<section class="meter"><h3>${head}</h3>${m ? chart(m, days.get(id) ?? new Set()) : ''}<ul>${items}</ul>${m?.total !== null && m ? `<small>期间用量 use in period: ${m.total} ${METER_COUNTER[m.kind].unit}</small>` : ''}</section>`;
+    })
+    .join('\n');
+}
+
+function drillList(r: MeterReport): string {
+  const at = (ms: number) => localStamp(ms, r.timeZone);
+  return r.drills
+    .map(
+      (d) =>
+        `${esc(d.title?.zh ?? d.scenario)} ${esc(d.title?.en ?? '')} (${esc(at(d.from))}${d.to !== undefined ? ` – ${esc(at(d.to))}` : ''})`,
+    )
+    .join('; ');
 }

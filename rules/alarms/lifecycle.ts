@@ -112,7 +112,7 @@ const needsAck = (s: Severity) => s === 'critical' || s === 'major';
  */
 export function transition(
   prev: Alarm | undefined,
-  key: { kind: AlarmKind; deviceId: string },
+  key: AlarmKey,
   input: AlarmInput,
   now: number,
   policy: LifecyclePolicy,
@@ -124,109 +124,133 @@ export function transition(
   const active =
     prev && (prev.status !== 'closed' || (reopenable && input.type === 'condition' && input.active)) ? prev : undefined;
   const events: AlarmEvent[] = [];
-  const emit = (a: Alarm, type: AlarmEventType) => events.push({ type, alarmId: a.id, at: now });
+  const step: Step = { key, now, policy, events, emit: (a, type) => events.push({ type, alarmId: a.id, at: now }) };
+  if (input.type === 'comment') return { alarm: comment(firing(active, key, 'comment on'), input, step), events };
+  if (input.type === 'acknowledge')
+    return { alarm: acknowledge(firing(active, key, 'acknowledge'), input, step), events };
+  if (input.active) return { alarm: holds(active, input, step), events };
+  return { alarm: gone(active, step), events };
+}
 
-  if (input.type === 'comment') {
-    if (!active || active.status === 'pending')
-      throw new AlarmInputError(
-        `no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to comment on`,
-      );
-    const commented: Alarm = {
-      ...active,
-      comments: [...(active.comments ?? []), { by: input.by, at: now, text: input.text }],
-    };
-    emit(commented, 'commented');
-    return { alarm: commented, events };
-  }
+type AlarmKey = { kind: AlarmKind; deviceId: string };
+type Emit = (a: Alarm, t: AlarmEventType) => void;
 
-  if (input.type === 'acknowledge') {
-    if (!active || active.status === 'pending')
-      throw new AlarmInputError(
-        `no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to acknowledge`,
-      );
-    if (active.ack) return { alarm: active, events };
-    const acked: Alarm = {
-      ...active,
-      ack: { by: input.by, at: now, ...(input.comment ? { comment: input.comment } : {}) },
-    };
-    emit(acked, 'acknowledged');
-    return { alarm: closeIfDone(acked, now, emit), events };
-  }
+/** One transition's fixed inputs and the events it emits. */
+interface Step {
+  key: AlarmKey;
+  now: number;
+  policy: LifecyclePolicy;
+  events: AlarmEvent[];
+  emit: Emit;
+}
 
+/** Operators act on firing alarms only: a pending one has not been shown to anyone yet. */
+function firing(active: Alarm | undefined, key: AlarmKey, act: string): Alarm {
+  if (!active || active.status === 'pending')
+    throw new AlarmInputError(`no ${active ? 'firing' : 'active'} ${key.kind} alarm on ${key.deviceId} to ${act}`);
+  return active;
+}
+
+function comment(active: Alarm, input: { by: string; text: string }, { now, emit }: Step): Alarm {
+  const commented: Alarm = {
+    ...active,
+    comments: [...(active.comments ?? []), { by: input.by, at: now, text: input.text }],
+  };
+  emit(commented, 'commented');
+  return commented;
+}
+
+function acknowledge(active: Alarm, input: { by: string; comment?: string }, { now, emit }: Step): Alarm {
+  if (active.ack) return active;
+  const acked: Alarm = {
+    ...active,
+    ack: { by: input.by, at: now, ...(input.comment ? { comment: input.comment } : {}) },
+  };
+  emit(acked, 'acknowledged');
+  return closeIfDone(acked, now, emit);
+}
+
+type Condition = Extract<AlarmInput, { type: 'condition' }>;
+
+/** The condition holds: a new alarm, one that goes on, or one back again. */
+function holds(active: Alarm | undefined, input: Condition, step: Step): Alarm | undefined {
+  const { key, now, policy, emit } = step;
   const evidence = input.evidence;
-  if (input.active) {
-    if (!active) {
-      if (!evidence) throw new AlarmInputError(`${key.kind} on ${key.deviceId}: an alarm needs its evidence`);
-      const a: Alarm = {
-        id: `${key.kind}:${key.deviceId}:${now}`,
-        kind: key.kind,
-        deviceId: key.deviceId,
-        severity: policy.severity,
-        status: 'pending',
-        since: now,
-        evidence,
-        reopened: 0,
-        ...(input.drill ? { drill: input.drill } : {}),
-      };
-      emit(a, 'pending');
-      return { alarm: fireIfDue(a, now, policy, emit), events };
-    }
-    const { clearingSince: _c, ...rest } = active;
-    const updated: Alarm = {
-      ...rest,
-      evidence: active.status === 'pending' ? active.evidence : (evidence ?? active.evidence),
+  if (!active) {
+    if (!evidence) throw new AlarmInputError(`${key.kind} on ${key.deviceId}: an alarm needs its evidence`);
+    const a: Alarm = {
+      id: `${key.kind}:${key.deviceId}:${now}`,
+      kind: key.kind,
+      deviceId: key.deviceId,
+      severity: policy.severity,
+      status: 'pending',
+      since: now,
+      evidence,
+      reopened: 0,
+      ...(input.drill ? { drill: input.drill } : {}),
     };
-    if (
-      (active.status === 'cleared' || active.status === 'closed') &&
-      (active.drill ?? null) !== (input.drill ?? null)
-    ) {
-      // Another drill, or real life after a drill: a new episode, never the old one's tag.
-      if (active.status === 'cleared') emit({ ...active, status: 'closed', closedAt: now }, 'closed');
-      const next = transition(undefined, key, input, now, policy);
-      return { alarm: next.alarm, events: [...events, ...next.events] };
-    }
-    if (active.status === 'cleared' || active.status === 'closed') {
-      // Still open (cleared, waiting for its acknowledgement) or closed moments ago: the same
-      // alarm again, as a count on it rather than a new one. It is a new episode, though: the
-      // acknowledgement of the last one goes to the history and someone must answer this one.
-      const { clearedAt: _cl, closedAt: _co, ack, ...stillOpen } = updated;
-      const reopened: Alarm = {
-        ...stillOpen,
-        status: 'firing',
-        reopened: active.reopened + 1,
-        ...(ack ? { earlierAcks: [...(active.earlierAcks ?? []), ack] } : {}),
-      };
-      emit(reopened, 'reopened');
-      return { alarm: reopened, events };
-    }
-    return { alarm: active.status === 'pending' ? fireIfDue(updated, now, policy, emit) : updated, events };
+    emit(a, 'pending');
+    return fireIfDue(a, now, policy, emit);
   }
+  const { clearingSince: _c, ...rest } = active;
+  const updated: Alarm = {
+    ...rest,
+    evidence: active.status === 'pending' ? active.evidence : (evidence ?? active.evidence),
+  };
+  if (active.status === 'cleared' || active.status === 'closed') return back(active, updated, input, step);
+  return active.status === 'pending' ? fireIfDue(updated, now, policy, emit) : updated;
+}
 
-  // Condition false.
-  if (!active) return { alarm: undefined, events };
+/** The condition holds again on a cleared alarm, or on one closed moments ago. */
+function back(active: Alarm, updated: Alarm, input: Condition, step: Step): Alarm | undefined {
+  const { key, now, policy, emit, events } = step;
+  if ((active.drill ?? null) !== (input.drill ?? null)) {
+    // Another drill, or real life after a drill: a new episode, never the old one's tag.
+    if (active.status === 'cleared') emit({ ...active, status: 'closed', closedAt: now }, 'closed');
+    const next = transition(undefined, key, input, now, policy);
+    events.push(...next.events);
+    return next.alarm;
+  }
+  // Still open (cleared, waiting for its acknowledgement) or closed moments ago: the same
+  // alarm again, as a count on it rather than a new one. It is a new episode, though: the
+  // acknowledgement of the last one goes to the history and someone must answer this one.
+  const { clearedAt: _cl, closedAt: _co, ack, ...stillOpen } = updated;
+  const reopened: Alarm = {
+    ...stillOpen,
+    status: 'firing',
+    reopened: active.reopened + 1,
+    ...(ack ? { earlierAcks: [...(active.earlierAcks ?? []), ack] } : {}),
+  };
+  emit(reopened, 'reopened');
+  return reopened;
+}
+
+/** The condition is false: a pending alarm is dropped, a firing one clears once it stayed false long enough. */
+function gone(active: Alarm | undefined, { now, policy, emit }: Step): Alarm | undefined {
+  if (!active) return undefined;
   if (active.status === 'pending') {
     emit(active, 'dropped');
-    return { alarm: undefined, events };
+    return undefined;
   }
-  if (active.status === 'cleared') return { alarm: closeIfDone(active, now, emit), events };
+  if (active.status === 'cleared') return closeIfDone(active, now, emit);
   const clearingSince = active.clearingSince ?? now;
   if (now - clearingSince >= policy.clearS * 1000) {
     const { clearingSince: _c, ...rest } = active;
     const cleared: Alarm = { ...rest, status: 'cleared', clearedAt: now };
     emit(cleared, 'cleared');
-    return { alarm: closeIfDone(cleared, now, emit), events };
+    return closeIfDone(cleared, now, emit);
   }
-  return { alarm: active.clearingSince === undefined ? { ...active, clearingSince } : active, events };
+  return active.clearingSince === undefined ? { ...active, clearingSince } : active;
 }
 
-function fireIfDue(a: Alarm, now: number, policy: LifecyclePolicy, emit: (a: Alarm, t: AlarmEventType) => void): Alarm {
+function fireIfDue(a: Alarm, now: number, policy: LifecyclePolicy, emit: Emit): Alarm {
   if (now - a.since < policy.forS * 1000) return a;
   const firing: Alarm = { ...a, status: 'firing', raisedAt: now };
   emit(firing, 'firing');
   return firing;
 }
 
-function closeIfDone(a: Alarm, now: number, emit: (a: Alarm, t: AlarmEventType) => void): Alarm {
+function closeIfDone(a: Alarm, now: number, emit: Emit): Alarm {
   if (a.status !== 'cleared' || (needsAck(a.severity) && !a.ack)) return a;
   const closed: Alarm = { ...a, status: 'closed', closedAt: now };
   emit(closed, 'closed');

@@ -72,10 +72,18 @@ export function bytesText(n: number): string {
 const say = (zh: string, en: string): Evidence => ({ text: { zh, en }, readings: [] });
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** What is wrong now, by what the snapshot shows. Pure. */
+type Add = (kind: SystemKind, subject: string, evidence: Evidence) => void;
+
+/** What is wrong now, by what the snapshot shows, one check per part of the gateway. Pure. */
 export function systemConditions(s: SystemSnapshot, now: number): SystemCondition[] {
   const out: SystemCondition[] = [];
-  const add = (kind: SystemKind, subject: string, evidence: Evidence) => out.push({ kind, subject, evidence });
+  const add: Add = (kind, subject, evidence) => out.push({ kind, subject, evidence });
+  for (const check of [storage, spool, broker, modbusLines, disk, clock]) check(s, now, add);
+  return out;
+}
+
+/** The database refuses writes. */
+function storage(s: SystemSnapshot, now: number, add: Add): void {
   if (s.store?.downSince !== undefined) {
     const forS = Math.round((now - s.store.downSince) / 1000);
     add(
@@ -87,6 +95,10 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
       ),
     );
   }
+}
+
+/** The spool refuses readings, or fills up. */
+function spool(s: SystemSnapshot, _now: number, add: Add): void {
   if (s.spool) {
     const pct = s.spool.maxBytes > 0 ? (100 * s.spool.bytes) / s.spool.maxBytes : 0;
     const size = `${bytesText(s.spool.bytes)} / ${bytesText(s.spool.maxBytes)}`;
@@ -126,6 +138,10 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
         say(`本地暂存已用 ${pct.toFixed(0)}%（${size}）`, `spool ${pct.toFixed(0)} % full (${size})${age}`),
       );
   }
+}
+
+/** The embedded broker is down, or restarted lately. */
+function broker(s: SystemSnapshot, now: number, add: Add): void {
   if (s.broker?.down)
     add(
       'broker_down',
@@ -142,6 +158,10 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
       ),
     );
   }
+}
+
+/** A whole Modbus line is silent. */
+function modbusLines(s: SystemSnapshot, _now: number, add: Add): void {
   for (const l of s.modbusLinesDown ?? [])
     add(
       'modbus_line_down',
@@ -151,6 +171,10 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
         `no device answers on Modbus line ${l.line} (${l.devices} device(s)): converter off or cable cut?`,
       ),
     );
+}
+
+/** The data disk is below its floor. */
+function disk(s: SystemSnapshot, _now: number, add: Add): void {
   if (s.disk && s.disk.freeBytes < s.disk.floorBytes) {
     const free = bytesText(s.disk.freeBytes);
     const floor = bytesText(s.disk.floorBytes);
@@ -163,6 +187,10 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
       ),
     );
   }
+}
+
+/** The system clock jumped lately. */
+function clock(s: SystemSnapshot, now: number, add: Add): void {
   if (s.clockJump && Math.abs(s.clockJump.ms) >= CLOCK_JUMP_MS && now - s.clockJump.at < REMEMBER_MS) {
     add(
       'clock_jump',
@@ -173,7 +201,6 @@ export function systemConditions(s: SystemSnapshot, now: number): SystemConditio
       ),
     );
   }
-  return out;
 }
 
 /**

@@ -275,6 +275,13 @@ export class IncidentBoard {
       return out;
     }
 
+    out.push(...this.raiseFor(a, pb, now));
+    return out;
+  }
+
+  /** A new incident for the alarm, its tasks spawned and its alert sent when due. */
+  private raiseFor(a: AlarmRef, pb: Playbook, now: number): IncidentRecord[] {
+    const out: IncidentRecord[] = [];
     const id = this.newId();
     const building = this.opts.facts.devices.get(a.deviceId)?.building;
     out.push(

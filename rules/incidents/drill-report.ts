@@ -1,7 +1,7 @@
 import type { Alarm, AlarmEventType } from '../alarms/lifecycle.js';
 import type { AlarmKind } from '../alarms/kinds.js';
 import type { Incident } from './incident.js';
-import { DEFAULT_ACK_TARGET_S, type Playbook } from './playbook.js';
+import { DEFAULT_ACK_TARGET_S, type Playbook, type Step } from './playbook.js';
 
 // The drill report: what was injected and when (planned against actual), whether each
 // expected alarm came in time, and how the duty room answered — every critical alarm's
@@ -204,118 +204,21 @@ export function drillReport(
   playbookOf: (id: string) => Playbook | undefined,
   now: number,
 ): DrillReport {
-  const alarms = drill.expects.alarms.map((e) => {
-    const raisedAt = raised.get(`${e.kind}|${e.device}`) ?? null;
-    const met =
-      raisedAt !== null ? e.dueBy === null || raisedAt <= e.dueBy : e.dueBy !== null && now > e.dueBy ? false : null;
-    return { kind: e.kind, device: e.device, dueBy: e.dueBy, raisedAt, met };
-  });
+  const alarms = expectedAlarms(drill, raised, now);
   const drillEnd = drill.endedAt !== undefined ? Math.min(drill.endedAt, now) : now;
   const mine = incidents.filter((i) => i.drill === drill.id);
-
-  const acks: DrillReport['acks'] = episodes.map((ep) => {
-    const inc = mine.find((i) => i.alarms.some((a) => a.alarmId === ep.alarmId));
-    const targetS = (inc && playbookOf(inc.playbook)?.ack_target_s) ?? DEFAULT_ACK_TARGET_S;
-    // An acknowledgement after the drill ended is not the drill's.
-    const ackAt = ep.acknowledgedAt !== undefined && ep.acknowledgedAt <= drillEnd ? ep.acknowledgedAt : undefined;
-    return {
-      alarmId: ep.alarmId,
-      kind: ep.kind,
-      device: ep.device,
-      ...(inc ? { incident: inc.id } : {}),
-      raisedAt: ep.raisedAt,
-      acknowledgedAt: ackAt ?? null,
-      ...(ackAt !== undefined && ep.by ? { by: ep.by } : {}),
-      ackAfterS: ackAt !== undefined ? Math.round((ackAt - ep.raisedAt) / 100) / 10 : null,
-      targetS,
-      outcome: outcomeOf({
-        from: ep.raisedAt,
-        targetMs: targetS * 1000,
-        doneAt: ackAt,
-        bySensor: false,
-        ended: drill.endedAt !== undefined,
-        endAt: drillEnd,
-      }),
-    };
-  });
-
+  const acks = episodes.map((ep) => ackRow(ep, drill, drillEnd, mine, playbookOf));
   const responses: DrillReport['responses'] = [];
   const tasks: DrillReport['tasks'] = [];
   for (const inc of mine) {
     const playbook = playbookOf(inc.playbook);
     // A drill's incidents close when it ends: what is still open then was missed then, not later.
-    const ended = inc.closedAt !== undefined || drill.endedAt !== undefined;
-    const endAt = Math.min(inc.closedAt ?? Infinity, drillEnd);
-    for (const s of playbook?.steps ?? []) {
-      const st = inc.steps[s.id];
-      // The sensors saw the water stop after a person closed the valve from the incident and the
-      // valve read back closed: the person did the step, when the command was confirmed.
-      const command =
-        st?.status === 'done' && st.evidence !== undefined
-          ? inc.timeline.find(
-              (e) => e.type === 'device_command' && e.outcome === 'confirmed' && e.step === s.id && e.at <= st.doneAt!,
-            )
-          : undefined;
-      const personBy = command?.type === 'device_command' ? command.by : undefined;
-      const doneAt = command ? command.at : st?.status === 'done' ? st.doneAt : undefined;
-      const bySensor = !command && (st?.evidence !== undefined || st?.by === 'sensor');
-      // A step that does not apply (no evening trading, not a planned outage) is nobody's to miss.
-      if (st?.status === 'skipped') {
-        responses.push({
-          incident: inc.id,
-          playbook: inc.playbook,
-          step: s.id,
-          title: s.title,
-          ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}),
-          ...(st.skipped ? { skipped: st.skipped } : {}),
-          outcome: null,
-        });
-        continue;
-      }
-      responses.push({
-        incident: inc.id,
-        playbook: inc.playbook,
-        step: s.id,
-        title: s.title,
-        ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}),
-        ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - inc.raisedAt) } : {}),
-        ...(doneAt !== undefined && (personBy ?? st?.by) ? { by: personBy ?? st!.by! } : {}),
-        ...(st?.recordedBy ? { recordedBy: st.recordedBy } : {}),
-        outcome: outcomeOf({
-          from: inc.raisedAt,
-          targetMs: s.deadline_min !== undefined ? s.deadline_min * 60_000 : undefined,
-          doneAt,
-          bySensor,
-          ended,
-          endAt,
-        }),
-      });
-    }
-    for (const [id, t] of Object.entries(inc.tasks)) {
-      // Task ids are the definition's, or `definition:device` for one per device.
-      const def = playbook?.tasks.find((d) => d.id === id || id.startsWith(`${d.id}:`));
-      const doneAt = t.done ? t.doneAt : undefined;
-      tasks.push({
-        incident: inc.id,
-        playbook: inc.playbook,
-        task: id,
-        title: t.title,
-        ...(t.deviceId ? { deviceId: t.deviceId } : {}),
-        openedAt: t.openedAt,
-        reopened: t.reopened,
-        ...(def?.deadline_min !== undefined ? { targetMin: def.deadline_min } : {}),
-        ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - t.openedAt) } : {}),
-        ...(doneAt !== undefined && t.by ? { by: t.by } : {}),
-        outcome: outcomeOf({
-          from: t.openedAt,
-          targetMs: def?.deadline_min !== undefined ? def.deadline_min * 60_000 : undefined,
-          doneAt,
-          bySensor: t.evidence !== undefined || t.by === 'sensor',
-          ended,
-          endAt,
-        }),
-      });
-    }
+    const until: Until = {
+      ended: inc.closedAt !== undefined || drill.endedAt !== undefined,
+      endAt: Math.min(inc.closedAt ?? Infinity, drillEnd),
+    };
+    for (const s of playbook?.steps ?? []) responses.push(stepRow(inc, s, until));
+    for (const [id, t] of Object.entries(inc.tasks)) tasks.push(taskRow(inc, playbook, id, t, until));
   }
   const timed = <T extends { targetMin?: number; skipped?: Text }>(rows: T[]) =>
     rows.filter((r) => r.targetMin !== undefined && r.skipped === undefined);
@@ -339,5 +242,129 @@ export function drillReport(
       steps: tally(timed(responses)),
       tasks: tally(timed(tasks)),
     },
+  };
+}
+
+/** Whether the incident's work is judged as ended (a drill's incidents close when it ends), and when. */
+interface Until {
+  ended: boolean;
+  endAt: number;
+}
+
+function expectedAlarms(drill: DrillFacts, raised: ReadonlyMap<string, number>, now: number): DrillReport['alarms'] {
+  return drill.expects.alarms.map((e) => {
+    const raisedAt = raised.get(`${e.kind}|${e.device}`) ?? null;
+    const met =
+      raisedAt !== null ? e.dueBy === null || raisedAt <= e.dueBy : e.dueBy !== null && now > e.dueBy ? false : null;
+    return { kind: e.kind, device: e.device, dueBy: e.dueBy, raisedAt, met };
+  });
+}
+
+function ackRow(
+  ep: AckEpisode,
+  drill: DrillFacts,
+  drillEnd: number,
+  mine: readonly Incident[],
+  playbookOf: (id: string) => Playbook | undefined,
+): DrillReport['acks'][number] {
+  const inc = mine.find((i) => i.alarms.some((a) => a.alarmId === ep.alarmId));
+  const targetS = (inc && playbookOf(inc.playbook)?.ack_target_s) ?? DEFAULT_ACK_TARGET_S;
+  // An acknowledgement after the drill ended is not the drill's.
+  const ackAt = ep.acknowledgedAt !== undefined && ep.acknowledgedAt <= drillEnd ? ep.acknowledgedAt : undefined;
+  return {
+    alarmId: ep.alarmId,
+    kind: ep.kind,
+    device: ep.device,
+    ...(inc ? { incident: inc.id } : {}),
+    raisedAt: ep.raisedAt,
+    acknowledgedAt: ackAt ?? null,
+    ...(ackAt !== undefined && ep.by ? { by: ep.by } : {}),
+    ackAfterS: ackAt !== undefined ? Math.round((ackAt - ep.raisedAt) / 100) / 10 : null,
+    targetS,
+    outcome: outcomeOf({
+      from: ep.raisedAt,
+      targetMs: targetS * 1000,
+      doneAt: ackAt,
+      bySensor: false,
+      ended: drill.endedAt !== undefined,
+      endAt: drillEnd,
+    }),
+  };
+}
+
+function stepRow(inc: Incident, s: Step, { ended, endAt }: Until): DrillReport['responses'][number] {
+  const st = inc.steps[s.id];
+  // A step that does not apply (no evening trading, not a planned outage) is nobody's to miss.
+  if (st?.status === 'skipped') {
+    return {
+      incident: inc.id,
+      playbook: inc.playbook,
+      step: s.id,
+      title: s.title,
+      ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}),
+      ...(st.skipped ? { skipped: st.skipped } : {}),
+      outcome: null,
+    };
+  }
+  // The sensors saw the water stop after a person closed the valve from the incident and the
+  // valve read back closed: the person did the step, when the command was confirmed.
+  const command =
+    st?.status === 'done' && st.evidence !== undefined
+      ? inc.timeline.find(
+          (e) => e.type === 'device_command' && e.outcome === 'confirmed' && e.step === s.id && e.at <= st.doneAt!,
+        )
+      : undefined;
+  const personBy = command?.type === 'device_command' ? command.by : undefined;
+  const doneAt = command ? command.at : st?.status === 'done' ? st.doneAt : undefined;
+  const bySensor = !command && (st?.evidence !== undefined || st?.by === 'sensor');
+  return {
+    incident: inc.id,
+    playbook: inc.playbook,
+    step: s.id,
+    title: s.title,
+    ...(s.deadline_min !== undefined ? { targetMin: s.deadline_min } : {}),
+    ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - inc.raisedAt) } : {}),
+    ...(doneAt !== undefined && (personBy ?? st?.by) ? { by: personBy ?? st!.by! } : {}),
+    ...(st?.recordedBy ? { recordedBy: st.recordedBy } : {}),
+    outcome: outcomeOf({
+      from: inc.raisedAt,
+      targetMs: s.deadline_min !== undefined ? s.deadline_min * 60_000 : undefined,
+      doneAt,
+      bySensor,
+      ended,
+      endAt,
+    }),
+  };
+}
+
+function taskRow(
+  inc: Incident,
+  playbook: Playbook | undefined,
+  id: string,
+  t: Incident['tasks'][string],
+  { ended, endAt }: Until,
+): DrillReport['tasks'][number] {
+  // Task ids are the definition's, or `definition:device` for one per device.
+  const def = playbook?.tasks.find((d) => d.id === id || id.startsWith(`${d.id}:`));
+  const doneAt = t.done ? t.doneAt : undefined;
+  return {
+    incident: inc.id,
+    playbook: inc.playbook,
+    task: id,
+    title: t.title,
+    ...(t.deviceId ? { deviceId: t.deviceId } : {}),
+    openedAt: t.openedAt,
+    reopened: t.reopened,
+    ...(def?.deadline_min !== undefined ? { targetMin: def.deadline_min } : {}),
+    ...(doneAt !== undefined ? { doneAfterMin: minutes(doneAt - t.openedAt) } : {}),
+    ...(doneAt !== undefined && t.by ? { by: t.by } : {}),
+    outcome: outcomeOf({
+      from: t.openedAt,
+      targetMs: def?.deadline_min !== undefined ? def.deadline_min * 60_000 : undefined,
+      doneAt,
+      bySensor: t.evidence !== undefined || t.by === 'sensor',
+      ended,
+      endAt,
+    }),
   };
 }

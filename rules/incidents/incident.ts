@@ -216,6 +216,7 @@ function kindOf(first: Extract<IncidentEvent, { type: 'raised' }>): { kind?: Ala
 }
 
 /** Applies one event to an incident in place (the owner of the state calls this, in log order). */
+// eslint-disable-next-line max-lines-per-function -- the fold of the event log: one short case per event type, read as a table
 export function applyEvent(inc: Incident, e: IncidentEvent): void {
   inc.timeline.push(e);
   switch (e.type) {
@@ -376,14 +377,7 @@ export type IncidentCommand =
 
 /** The events a command produces, or an IncidentError (nothing is recorded then). */
 export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, now: number): IncidentEvent[] {
-  if (inc.status === 'closed')
-    throw new IncidentError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`);
-  // What sensors and the gateway record under is never a person's name (I7).
-  if ((NOT_A_PERSON as readonly string[]).includes(cmd.by))
-    throw new IncidentError(
-      'not_a_person',
-      `"${cmd.by}" is not a person: commands are recorded under the name of who gives them`,
-    );
+  mayRecord(inc, cmd.by);
   switch (cmd.type) {
     case 'acknowledge':
       return inc.owner ? [] : [{ type: 'acknowledged', by: cmd.by, at: now }];
@@ -392,30 +386,10 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
       if (s.state.status === 'done') throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
       return [...autoAck(inc, cmd.by, now), { type: 'step_started', step: cmd.step, by: cmd.by, at: now }];
     }
-    case 'complete_step': {
-      const s = stepOf(inc, playbook, cmd.step);
-      // A step the sensors closed still takes the records a person must add (who, the cause…).
-      if (s.state.status === 'done' && s.state.evidence === undefined)
-        throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
-      const fields = checkFields(s.def.record, { ...s.state.fields, ...cmd.fields }, cmd.step);
-      return [
-        ...autoAck(inc, cmd.by, now),
-        { type: 'step_done', step: cmd.step, by: cmd.by, fields, ...(cmd.note ? { note: cmd.note } : {}), at: now },
-      ];
-    }
-    case 'complete_task': {
-      const t = inc.tasks[cmd.task];
-      if (!t)
-        throw new IncidentError(
-          'unknown_task',
-          `no task "${cmd.task}" on incident ${inc.id} (tasks: ${Object.keys(inc.tasks).join(', ') || 'none'})`,
-        );
-      if (t.done) return [];
-      return [
-        ...autoAck(inc, cmd.by, now),
-        { type: 'task_done', task: cmd.task, by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now },
-      ];
-    }
+    case 'complete_step':
+      return completeStep(inc, playbook, cmd, now);
+    case 'complete_task':
+      return completeTask(inc, cmd, now);
     case 'note':
       return [{ type: 'note', by: cmd.by, text: cmd.text, at: now }];
     case 'hand_over':
@@ -430,17 +404,71 @@ export function decide(inc: Incident, playbook: Playbook, cmd: IncidentCommand, 
           at: now,
         },
       ];
-    case 'close': {
-      mayDispose(inc, cmd, 'close');
-      const open = playbook.steps.filter((s) => !settled(inc.steps[s.id])).map((s) => s.id);
-      if (open.length)
-        throw new IncidentError(
-          'open_steps',
-          `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`,
-        );
-      return [{ type: 'closed', by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
-    }
+    case 'close':
+      return close(inc, playbook, cmd, now);
   }
+}
+
+function mayRecord(inc: Incident, by: string): void {
+  if (inc.status === 'closed')
+    throw new IncidentError('closed', `incident ${inc.id} is closed: nothing more can be recorded on it`);
+  // What sensors and the gateway record under is never a person's name (I7).
+  if ((NOT_A_PERSON as readonly string[]).includes(by))
+    throw new IncidentError(
+      'not_a_person',
+      `"${by}" is not a person: commands are recorded under the name of who gives them`,
+    );
+}
+
+function completeStep(
+  inc: Incident,
+  playbook: Playbook,
+  cmd: Extract<IncidentCommand, { type: 'complete_step' }>,
+  now: number,
+): IncidentEvent[] {
+  const s = stepOf(inc, playbook, cmd.step);
+  // A step the sensors closed still takes the records a person must add (who, the cause…).
+  if (s.state.status === 'done' && s.state.evidence === undefined)
+    throw new IncidentError('step_done', `step "${cmd.step}" is already done`);
+  const fields = checkFields(s.def.record, { ...s.state.fields, ...cmd.fields }, cmd.step);
+  return [
+    ...autoAck(inc, cmd.by, now),
+    { type: 'step_done', step: cmd.step, by: cmd.by, fields, ...(cmd.note ? { note: cmd.note } : {}), at: now },
+  ];
+}
+
+function completeTask(
+  inc: Incident,
+  cmd: Extract<IncidentCommand, { type: 'complete_task' }>,
+  now: number,
+): IncidentEvent[] {
+  const t = inc.tasks[cmd.task];
+  if (!t)
+    throw new IncidentError(
+      'unknown_task',
+      `no task "${cmd.task}" on incident ${inc.id} (tasks: ${Object.keys(inc.tasks).join(', ') || 'none'})`,
+    );
+  if (t.done) return [];
+  return [
+    ...autoAck(inc, cmd.by, now),
+    { type: 'task_done', task: cmd.task, by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now },
+  ];
+}
+
+function close(
+  inc: Incident,
+  playbook: Playbook,
+  cmd: Extract<IncidentCommand, { type: 'close' }>,
+  now: number,
+): IncidentEvent[] {
+  mayDispose(inc, cmd, 'close');
+  const open = playbook.steps.filter((s) => !settled(inc.steps[s.id])).map((s) => s.id);
+  if (open.length)
+    throw new IncidentError(
+      'open_steps',
+      `steps not done yet: ${open.join(', ')}; finish them (or note why they do not apply and mark them done) before closing`,
+    );
+  return [{ type: 'closed', by: cmd.by, ...(cmd.note ? { note: cmd.note } : {}), at: now }];
 }
 
 /** A duty manager (or an admin) acting on a case someone else owns. */

@@ -3,7 +3,7 @@ import { isRequired, missingIn, type Incident, type IncidentEvent, type RecordVa
 import { fieldsText, valueText } from './values.js';
 
 export { valueText };
-import type { DutyRole, Playbook } from './playbook.js';
+import type { DutyRole, Playbook, Step } from './playbook.js';
 
 // What an incident report says, as data: each step against its target, the fields the plan
 // says must be recorded, and the whole timeline in words. Rendering (HTML, CSV) is the
@@ -69,37 +69,7 @@ const minutes = (ms: number) => Math.round(ms / 6000) / 10;
 export function buildReport(inc: Incident, playbook: Playbook, now: number, people?: People): IncidentReport {
   // A closed incident is judged at its close: a step still open then was missed then, not later.
   const end = inc.closedAt ?? now;
-  const steps: StepReport[] = playbook.steps.map((s) => {
-    const st = inc.steps[s.id] ?? { status: 'pending', fields: {}, escalated: 0 };
-    const doneAfterMin = st.doneAt !== undefined ? minutes(st.doneAt - inc.raisedAt) : undefined;
-    const late =
-      st.status !== 'skipped' &&
-      s.deadline_min !== undefined &&
-      (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
-    return {
-      step: s.id,
-      title: s.title,
-      role: s.role,
-      ...(s.deadline_min !== undefined ? { deadlineMin: s.deadline_min } : {}),
-      ...(doneAfterMin !== undefined ? { doneAfterMin } : {}),
-      ...(s.deadline_min !== undefined && (doneAfterMin !== undefined || late) ? { met: !late } : {}),
-      ...(st.by ? { by: st.by } : {}),
-      ...(st.evidence ? { evidence: st.evidence } : {}),
-      ...(st.recordedBy ? { recordedBy: st.recordedBy } : {}),
-      escalated: st.escalated,
-      ...(st.skipped ? { skipped: st.skipped } : {}),
-      fields: s.record.map((f) => {
-        const value = st.fields[f.name];
-        return {
-          name: f.name,
-          label: f.label,
-          value,
-          ...(value !== undefined ? { text: valueText(f, value) } : {}),
-          required: st.status !== 'skipped' && isRequired(f, st.fields),
-        };
-      }),
-    };
-  });
+  const steps = playbook.steps.map((s) => stepReport(s, inc, end));
   return {
     id: inc.id,
     title: inc.title,
@@ -160,7 +130,41 @@ export function roleText(r: DutyRole): Text {
   return ROLE[r] ?? { zh: r, en: r };
 }
 
+/** One step against its target: done in time, late, or still open at `end`. */
+function stepReport(s: Step, inc: Incident, end: number): StepReport {
+  const st = inc.steps[s.id] ?? { status: 'pending', fields: {}, escalated: 0 };
+  const doneAfterMin = st.doneAt !== undefined ? minutes(st.doneAt - inc.raisedAt) : undefined;
+  const late =
+    st.status !== 'skipped' &&
+    s.deadline_min !== undefined &&
+    (doneAfterMin ?? minutes(end - inc.raisedAt)) > s.deadline_min;
+  return {
+    step: s.id,
+    title: s.title,
+    role: s.role,
+    ...(s.deadline_min !== undefined ? { deadlineMin: s.deadline_min } : {}),
+    ...(doneAfterMin !== undefined ? { doneAfterMin } : {}),
+    ...(s.deadline_min !== undefined && (doneAfterMin !== undefined || late) ? { met: !late } : {}),
+    ...(st.by ? { by: st.by } : {}),
+    ...(st.evidence ? { evidence: st.evidence } : {}),
+    ...(st.recordedBy ? { recordedBy: st.recordedBy } : {}),
+    escalated: st.escalated,
+    ...(st.skipped ? { skipped: st.skipped } : {}),
+    fields: s.record.map((f) => {
+      const value = st.fields[f.name];
+      return {
+        name: f.name,
+        label: f.label,
+        value,
+        ...(value !== undefined ? { text: valueText(f, value) } : {}),
+        required: st.status !== 'skipped' && isRequired(f, st.fields),
+      };
+    }),
+  };
+}
+
 /** One timeline event in words, both languages. Sensors and the gateway are named as such, never as a person (I7). */
+// eslint-disable-next-line max-lines-per-function -- one short phrase per event type, both languages: a table
 export function describeEvent(e: IncidentEvent, playbook: Playbook, inc?: Incident, people?: People): Text {
   // People by their display name and duty role when the site knows them ("Otto, duty engineer").
   const nameOf = (u: string): Text => people?.(u)?.name ?? { zh: u, en: u };

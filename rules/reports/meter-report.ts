@@ -1,6 +1,6 @@
 import { severityRank } from '../alarms/kinds.js';
 import type { Thresholds } from '../thresholds.js';
-import { judgeMeter, type ReportPeriod } from './meter-anomalies.js';
+import { judgeMeter, type MeterJudgement, type ReportPeriod } from './meter-anomalies.js';
 import type { MeterReportSettings } from './settings.js';
 import {
   ANOMALY_KIND_NAMES,
@@ -100,24 +100,7 @@ export function buildMeterReport(input: BuildReportInput): MeterReport {
       rollovers: j.rollovers,
       anomalies: j.anomalies.length,
     });
-    const key = `${m.building}\u0000${m.kind}`;
-    const t = totals.get(key) ?? {
-      building: m.building,
-      ...(input.buildingNames?.[m.building] ? { buildingName: input.buildingNames[m.building] } : {}),
-      meterKind: m.kind,
-      unit: METER_COUNTER[m.kind].unit,
-      meters: 0,
-      reporting: 0,
-      total: 0,
-      anomalies: 0,
-    };
-    t.meters++;
-    if (j.total !== null) {
-      t.reporting++;
-      t.total = round(t.total + j.total);
-    }
-    t.anomalies += j.anomalies.length;
-    totals.set(key, t);
+    addToTotal(totals, m, j, input.buildingNames);
   }
   anomalies.sort(
     (a, b) =>
@@ -146,4 +129,31 @@ export function buildMeterReport(input: BuildReportInput): MeterReport {
     anomalies,
     meters: meters.sort((a, b) => a.building.localeCompare(b.building) || a.id.localeCompare(b.id)),
   };
+}
+
+/** Adds one judged meter to its building's total for its kind. */
+function addToTotal(
+  totals: Map<string, BuildingTotal>,
+  m: MeterFacts,
+  j: MeterJudgement,
+  buildingNames: Record<string, Text> | undefined,
+): void {
+  const key = `${m.building}\u0000${m.kind}`;
+  const t = totals.get(key) ?? {
+    building: m.building,
+    ...(buildingNames?.[m.building] ? { buildingName: buildingNames[m.building] } : {}),
+    meterKind: m.kind,
+    unit: METER_COUNTER[m.kind].unit,
+    meters: 0,
+    reporting: 0,
+    total: 0,
+    anomalies: 0,
+  };
+  t.meters++;
+  if (j.total !== null) {
+    t.reporting++;
+    t.total = round(t.total + j.total);
+  }
+  t.anomalies += j.anomalies.length;
+  totals.set(key, t);
 }

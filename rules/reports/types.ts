@@ -90,6 +90,16 @@ export interface MeterHistory {
   nights: MeterNight[];
 }
 
+export interface ReportPeriod {
+  /** Local dates, both inclusive. */
+  from: string;
+  to: string;
+  /** Epoch ms: local midnight of `from`, and the end of `to` or now, whichever is first. */
+  start: number;
+  end: number;
+  timeZone: string;
+}
+
 export interface MeterAnomaly {
   meter: string;
   meterKind: MeterKind;

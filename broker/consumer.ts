@@ -1,0 +1,101 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { BrokerContext } from './context.js';
+
+// The in-process consumer (README: In-process consumer, Acknowledgements, Backpressure): what
+// it is, and how the broker waits for it before acknowledging or reading on.
+
+/**
+ * A consumer inside the broker's own process (the gateway's MQTT adapter when the broker is
+ * embedded): it gets every authorised publish of the topics it wants straight from aedes,
+ * without logging in and subscribing as a second MQTT client. That second hop cost more CPU
+ * than the gateway's own work, and aedes's delivery queue (mqemitter) degrades badly when
+ * one subscriber receives from many publishers.
+ */
+export interface LocalConsumer {
+  /** The MQTT filters of what the consumer would have subscribed to (a broker thread matches with these). */
+  subscriptions: readonly string[];
+  /** Whether a topic matches `subscriptions`; a quicker answer of the same. Called once per publish. */
+  wants(topic: string): boolean;
+  /**
+   * Called once per authorised publish of a wanted topic. A returned handover delays the
+   * QoS 1 PUBACK (and the QoS 2 PUBREC) to the publisher until it settles, so that an
+   * acknowledged message is one the consumer has kept. If `notKept` then says it was not
+   * kept (storage cannot take it now), nothing is acknowledged and the publisher's connection
+   * is closed: the device keeps the message and sends it again (MQTT 3.1.1 has no way to
+   * refuse one PUBLISH). A rejected promise counts as kept.
+   */
+  deliver(topic: string, payload: Buffer, qos: 0 | 1 | 2): Handover | void;
+  /** Whether message `index` of a handover whose `done` settled with `value` was not kept. */
+  notKept(value: unknown, index: number): boolean;
+  /**
+   * True while the consumer is far behind. The broker then stops reading the publisher's
+   * connection until the promise `deliver` returned settles, so that a flood waits in TCP
+   * buffers (the publisher slows down) instead of in memory.
+   */
+  congested?(): boolean;
+}
+
+/** A message handed to the consumer: settles once the consumer is done with it and the others of its batch. */
+export interface Handover {
+  done: PromiseLike<unknown>;
+  /** Its place among the messages `done` settles for (see LocalConsumer.notKept). */
+  index: number;
+}
+
+/**
+ * Callbacks waiting for promises, with one reaction per distinct promise: the consumer's
+ * readings of one turn of the event loop share one promise, and at tens of thousands of
+ * messages a second a reaction (two closures and a job) per message showed in the profile.
+ */
+export class Waiters {
+  private readonly lists = new Map<PromiseLike<unknown>, ((value: unknown) => void)[]>();
+  /** `fn` gets what the promise resolved with (undefined if it rejected). */
+  add(pending: PromiseLike<unknown>, fn: (value: unknown) => void): void {
+    const list = this.lists.get(pending);
+    if (list) return void list.push(fn);
+    const fns = [fn];
+    this.lists.set(pending, fns);
+    const run = (value: unknown) => {
+      this.lists.delete(pending);
+      for (const f of fns) f(value);
+    };
+    pending.then(run, () => run(undefined));
+  }
+}
+
+/** A QoS 1/2 message the consumer could not keep: counted and said, not acknowledged. */
+export function notKept(ctx: BrokerContext, client: Client | null, packet: PublishPacket): void {
+  ctx.counts.notKept++;
+  const username = client ? ctx.loginOf.get(client)?.username : undefined;
+  ctx.throttled.warn(
+    `not_kept:${username ?? ''}`,
+    { username, clientId: client?.id, topic: packet.topic, notKept: ctx.counts.notKept },
+    'broker: a message the gateway cannot keep now (storage full or failing) is not acknowledged; the connection is closed so the device sends it again',
+  );
+}
+
+/** While the consumer is congested, the publisher's connection is not read until its messages are dealt with. */
+export function holdBack(
+  ctx: BrokerContext,
+  consumer: LocalConsumer,
+  client: Client,
+  pending: PromiseLike<unknown>,
+): void {
+  if (!consumer.congested?.()) return;
+  // aedes's Client has pause()/resume() (it stops reading the socket) but does not declare
+  // them in its types; gateway/adapters/mqtt/adapter.test.ts and broker/local.test.ts fail
+  // should they ever go. While paused, aedes drops the "packet done" counts of packets that
+  // finish (a PINGREQ, an unwanted topic): its batch counter is reset before resuming, or
+  // the connection would never be read again.
+  const held = client as Client & { pause(): void; resume(): void; _parsingBatch: number };
+  const count = ctx.holds.get(client) ?? 0;
+  if (count === 0) held.pause();
+  ctx.holds.set(client, count + 1);
+  ctx.waiting.add(pending, () => {
+    const left = ctx.holds.get(client)! - 1;
+    if (left > 0) return void ctx.holds.set(client, left);
+    ctx.holds.delete(client);
+    held._parsingBatch = 0;
+    held.resume();
+  });
+}

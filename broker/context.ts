@@ -1,0 +1,106 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { Clock } from '../gateway/ports/clock.js';
+import { Acl, type BrokerAccount } from './acl.js';
+import type { LocalConsumer } from './consumer.js';
+import { Waiters } from './consumer.js';
+import { DOOR_DEFAULTS, LoginThrottle, ConnectionRate, type DoorLimits, type PacketGuard } from './doors.js';
+import { PasswordChecker } from './password.js';
+import { ThrottledLog } from '../gateway/ports/log-throttle.js';
+
+// What the broker's hooks share: the accounts in force, who is logged in, the counters, the
+// doors' throttles and the in-process consumer. One value, made once per broker, so each hook
+// lives in a module of its own and reads the current state when it runs.
+
+/** What the broker counts (its `stats()` besides the clients connected now). */
+export interface BrokerCounts {
+  refusedLogins: number;
+  /** Every refused publish, the oversized ones included. */
+  refusedPublishes: number;
+  refusedSubscribes: number;
+  /** Publishes refused for their payload size. */
+  oversized: number;
+  /** QoS 1/2 publishes the consumer could not keep: not acknowledged, the connection closed so the device sends them again. */
+  notKept: number;
+  /** Connections cut before login: a packet over the pre-login limit, not a CONNECT first, a malformed header. */
+  cutBeforeLogin: number;
+  /** Connections turned away at the door: too many too fast from one address. */
+  refusedConnections: number;
+  /** Logins refused without checking the password: too many failed logins from the address. */
+  throttledLogins: number;
+  /** Connections closed for breaking the protocol (a malformed packet, an invalid topic, a wildcard in a PUBLISH topic). */
+  protocolErrors: number;
+}
+
+export interface BrokerContext {
+  logger: Logger;
+  throttled: ThrottledLog;
+  /** Replaced whole when the accounts are reloaded. */
+  acl: Acl;
+  passwords: PasswordChecker;
+  counts: BrokerCounts;
+  limits: Required<DoorLimits>;
+  maxPayloadBytes: number;
+  rate: ConnectionRate;
+  /** Failed logins per address and login (see createContext). */
+  loginThrottle: LoginThrottle;
+  /** Failed logins per address, whatever the login. */
+  addressThrottle: LoginThrottle;
+  /** Each connection's packet guard, to open it wider once the CONNECT is accepted. */
+  guards: WeakMap<object, PacketGuard>;
+  /**
+   * Who each client logged in as. Weak: the will of a dropped client is authorised after its
+   * socket has closed, so the name must outlive the connection, but not the client object.
+   */
+  loginOf: WeakMap<Client, BrokerAccount>;
+  /** Live clients, for hot reload. Dropped when their socket closes. */
+  live: Set<Client>;
+  local: LocalConsumer | undefined;
+  /** QoS 1 publishes already handed over in authorizePublish, so that `published` does not hand them over again. */
+  handedOver: WeakSet<PublishPacket>;
+  waiting: Waiters;
+  /** Messages of each client the consumer is still dealing with while congested. */
+  holds: WeakMap<Client, number>;
+}
+
+export function createContext(o: {
+  accounts: BrokerAccount[];
+  maxPayloadBytes: number;
+  limits?: DoorLimits;
+  logger: Logger;
+  clock: Clock;
+}): BrokerContext {
+  const limits = { ...DOOR_DEFAULTS, ...o.limits };
+  return {
+    logger: o.logger,
+    throttled: new ThrottledLog(o.logger, o.clock),
+    acl: new Acl(o.accounts), // throws on bad filters or duplicate logins, before any port is bound
+    passwords: new PasswordChecker(),
+    counts: {
+      refusedLogins: 0,
+      refusedPublishes: 0,
+      refusedSubscribes: 0,
+      oversized: 0,
+      notKept: 0,
+      cutBeforeLogin: 0,
+      refusedConnections: 0,
+      throttledLogins: 0,
+      protocolErrors: 0,
+    },
+    limits,
+    maxPayloadBytes: o.maxPayloadBytes,
+    rate: new ConnectionRate(limits.connectionsPerSecond, limits.connectionBurst, o.clock),
+    // Per address and login, a device with a stale password holds off only itself, not the
+    // other devices behind the same NAT or bridge; per address with ten times the allowance,
+    // guessing many usernames costs no more scrypt checks.
+    loginThrottle: new LoginThrottle(limits.failedLoginsPerMinute, o.clock),
+    addressThrottle: new LoginThrottle(limits.failedLoginsPerMinute * 10, o.clock),
+    guards: new WeakMap(),
+    loginOf: new WeakMap(),
+    live: new Set(),
+    local: undefined,
+    handedOver: new WeakSet(),
+    waiting: new Waiters(),
+    holds: new WeakMap(),
+  };
+}

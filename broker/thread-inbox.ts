@@ -1,0 +1,60 @@
+import type { LocalConsumer } from './consumer.js';
+import { payloadAt, type Batch, type ToWorker } from './thread-protocol.js';
+
+/**
+ * The gateway thread's side of the handoff (thread-outbox.ts is the worker's): hands each
+ * batch to the consumer, answers it once what the consumer returned has settled, and tells
+ * the worker when the consumer's congestion changes.
+ */
+export class Inbox {
+  consumer: LocalConsumer | undefined;
+  /** What the worker was last told of the consumer's congestion. */
+  private toldCongested = false;
+
+  /** A new worker starts knowing nothing of the consumer's congestion. */
+  reset(): void {
+    this.toldCongested = false;
+  }
+
+  /** Hands a batch to the consumer; answers once what it returned has settled, naming the messages it could not keep. */
+  deliver(batch: Batch, tell: (m: ToWorker) => void): void {
+    const c = this.consumer;
+    const notKept: number[] = [];
+    const answer = () =>
+      tell({ type: 'done', id: batch.id, congested: this.congestedNow(c), ...(notKept.length ? { notKept } : {}) });
+    if (!c) return answer();
+    const pending = handOver(c, batch);
+    if (pending.size === 0) return answer();
+    // Held back from the next message on, not only once this batch is done.
+    const was = this.toldCongested;
+    if (this.congestedNow(c) !== was) tell({ type: 'congested', congested: this.toldCongested });
+    let left = pending.size;
+    for (const [p, messages] of pending) {
+      const settled = (value: unknown) => {
+        for (const [i, index] of messages) if (c.notKept(value, index)) notKept.push(i);
+        if (--left === 0) answer();
+      };
+      p.then(settled, () => settled(undefined));
+    }
+  }
+
+  private congestedNow(c: LocalConsumer | undefined): boolean {
+    return (this.toldCongested = c?.congested?.() ?? false);
+  }
+}
+
+/**
+ * Each message to the consumer; the handed-over ones by the promise that settles them (the
+ * consumer's readings of one turn share one), so one reaction each.
+ */
+function handOver(c: LocalConsumer, batch: Batch): Map<PromiseLike<unknown>, [message: number, index: number][]> {
+  const pending = new Map<PromiseLike<unknown>, [message: number, index: number][]>();
+  for (let i = 0; i < batch.topics.length; i++) {
+    const h = c.deliver(batch.topics[i]!, payloadAt(batch.data, batch.ends, i), batch.qos[i] as 0 | 1 | 2);
+    if (!h) continue;
+    const list = pending.get(h.done);
+    if (list) list.push([i, h.index]);
+    else pending.set(h.done, [[i, h.index]]);
+  }
+  return pending;
+}
