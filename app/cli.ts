@@ -59,76 +59,86 @@ function stopOnSignals(gw: { stop(): Promise<void> }): void {
   process.on('SIGTERM', onSignal);
 }
 
+/** Each command, taking the rest of the command line; the exit code (-1: keep running). */
+const COMMANDS: Record<string, (rest: string[]) => Promise<number>> = {
+  start: startCommand,
+  'check-config': checkConfigCommand,
+  'hash-password': hashPasswordCommand,
+  'new-token': newTokenCommand,
+  demo: demoCommand,
+  drill: (rest) => drillCommand(rest),
+  report: (rest) => reportCommand(rest),
+  simulate: (rest) => simulateCommand(rest),
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  switch (command) {
-    case 'start': {
-      const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
-      const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
-      const { config, baseDir } = await loadSiteInThread(file);
-      const gw: RunningGateway = await startGateway({ config, baseDir });
-      stopOnSignals(gw);
-      console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}`);
-      return -1; // keep running
-    }
-    case 'check-config': {
-      const file = rest[0];
-      if (!file) {
-        console.error('usage: dutyroom check-config FILE');
-        return 2;
-      }
-      const { config } = loadSite(resolve(file));
-      console.log(
-        `${file}: OK — site ${config.site.id}, ${config.buildings.length} buildings, ${config.devices.length} devices, ${config.users.length} users`,
-      );
-      return 0;
-    }
-    case 'hash-password': {
-      const { values } = parseArgs({ args: rest, options: { stdin: { type: 'boolean' } } });
-      if (!values.stdin && process.stdin.isTTY) console.error('type the password, then Enter (it is not stored):');
-      const plain = await readStdin();
-      if (plain.length < 8) {
-        console.error('refused: use at least 8 characters');
-        return 2;
-      }
-      console.log(await hashPassword(plain));
-      return 0;
-    }
-    case 'new-token': {
-      const token = generateSecret(32);
-      console.log(`token (give it to the machine; shown once): ${token}`);
-      console.log(`token_hash (put it in api_tokens):          ${await hashPassword(token)}`);
-      return 0;
-    }
-    case 'demo': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { speed: { type: 'string' }, config: { type: 'string' }, 'history-days': { type: 'string' } },
-      });
-      const gw = await runDemo({
-        file: resolve(values.config ?? DEFAULT_CONFIG),
-        speed: Number(values.speed ?? 1),
-        historyDays: Number(values['history-days'] ?? 35),
-      });
-      stopOnSignals(gw);
-      return -1;
-    }
-    case 'drill':
-      return drillCommand(rest);
-    case 'report':
-      return reportCommand(rest);
-    case 'simulate':
-      return simulateCommand(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return command === undefined ? 2 : 0;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
   }
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run) {
+    console.error(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  return run(rest);
+}
+
+async function startCommand(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+  const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
+  const { config, baseDir } = await loadSiteInThread(file);
+  const gw: RunningGateway = await startGateway({ config, baseDir });
+  stopOnSignals(gw);
+  console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}`);
+  return -1; // keep running
+}
+
+async function checkConfigCommand(rest: string[]): Promise<number> {
+  const file = rest[0];
+  if (!file) {
+    console.error('usage: dutyroom check-config FILE');
+    return 2;
+  }
+  const { config } = loadSite(resolve(file));
+  console.log(
+    `${file}: OK — site ${config.site.id}, ${config.buildings.length} buildings, ${config.devices.length} devices, ${config.users.length} users`,
+  );
+  return 0;
+}
+
+async function hashPasswordCommand(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { stdin: { type: 'boolean' } } });
+  if (!values.stdin && process.stdin.isTTY) console.error('type the password, then Enter (it is not stored):');
+  const plain = await readStdin();
+  if (plain.length < 8) {
+    console.error('refused: use at least 8 characters');
+    return 2;
+  }
+  console.log(await hashPassword(plain));
+  return 0;
+}
+
+async function newTokenCommand(): Promise<number> {
+  const token = generateSecret(32);
+  console.log(`token (give it to the machine; shown once): ${token}`);
+  console.log(`token_hash (put it in api_tokens):          ${await hashPassword(token)}`);
+  return 0;
+}
+
+async function demoCommand(rest: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: rest,
+    options: { speed: { type: 'string' }, config: { type: 'string' }, 'history-days': { type: 'string' } },
+  });
+  const gw = await runDemo({
+    file: resolve(values.config ?? DEFAULT_CONFIG),
+    speed: Number(values.speed ?? 1),
+    historyDays: Number(values['history-days'] ?? 35),
+  });
+  stopOnSignals(gw);
+  return -1;
 }
 
 const isMain =

@@ -9,7 +9,8 @@ import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
 import { ScaledClock } from '../gateway/clock.js';
 import { backgroundTimers } from '../gateway/ports/clock.js';
-import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
+import type { SiteConfig } from '../gateway/config/schema.js';
+import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { loadSite } from '../gateway/site.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { createDrills } from './drills.js';
@@ -77,57 +78,14 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
   const estateStart = clock.now();
   const estate = new Estate({ config, profiles: registerProfiles, seed: opts.seed ?? 2026, start: estateStart });
   // The meters' counters as the live estate begins: the history backfilled below ends there.
-  const startCounters = new Map<string, number>();
-  if (opts.historyDays) {
-    for (const d of config.devices) {
-      if (d.kind !== 'water_meter' && d.kind !== 'electricity_meter') continue;
-      const o = estate.observe(d.id);
-      const v = 'fields' in o ? (o.fields.total_m3 ?? o.fields.energy_import_kwh) : undefined;
-      if (typeof v === 'number') startCounters.set(d.id, v);
-    }
-  }
+  const startCounters = opts.historyDays ? meterCounters(config, estate) : new Map<string, number>();
   const stops: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s();
   };
   try {
-    // The Modbus converters first, so the gateway's first polls already get answers.
-    const modbus = await startModbusFleet({ config, profiles: registerProfiles, estate });
-    stops.push(() => modbus.stop());
-    const drills = await createDrills({
-      estate,
-      clock,
-      timers: backgroundTimers,
-      site: { id: config.site.id, timezone: config.site.timezone },
-      journalFile: resolve(baseDir, config.data_dir, 'drills', 'journal.jsonl'),
-    });
-    stops.push(() => drills.close());
-    const gateway = await startGateway({
-      config,
-      baseDir,
-      clock,
-      timers: clock.timers,
-      activeDrill: () => drills.runningDrill(),
-      drills,
-      ...(opts.logger ? { logger: opts.logger } : {}),
-    });
-    stops.push(() => gateway.stop());
-    const mqtt = await startMqttSimulator({
-      url: gateway.brokerUrl,
-      config,
-      profiles: gateway.profiles,
-      passwordOf: (login) => DEMO_LOGINS.accounts[login] ?? DEMO_LOGINS.devicePassword,
-    });
-    stops.push(() => mqtt.stop());
-    const driver: RunningDriver = startEstateDriver({
-      estate,
-      clock,
-      sinks: [modbus, mqtt],
-      onError: (err, obs) =>
-        gateway.logger.warn({ err, device: obs.deviceId }, 'simulator: could not deliver an observation'),
-    });
-    stops.push(() => driver.stop());
-    driver.tick();
+    const parts = await startParts({ config, baseDir, clock, estate, registerProfiles, logger: opts.logger }, stops);
+    const { gateway, modbus } = parts;
     const history = opts.historyDays
       ? await backfillOnce(
           config,
@@ -139,11 +97,81 @@ export async function runDemo(opts: DemoOptions): Promise<RunningDemo> {
         )
       : undefined;
     if (opts.banner !== false) printBanner(config, gateway, modbus, opts.speed, baseDir, history);
-    return { gateway, estate, clock, mqtt, modbus, drills, stop };
+    return { ...parts, estate, clock, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** What each meter of the estate shows now. */
+function meterCounters(config: SiteConfig, estate: Estate): Map<string, number> {
+  const counters = new Map<string, number>();
+  for (const d of config.devices) {
+    if (d.kind !== 'water_meter' && d.kind !== 'electricity_meter') continue;
+    const o = estate.observe(d.id);
+    const v = 'fields' in o ? (o.fields.total_m3 ?? o.fields.energy_import_kwh) : undefined;
+    if (typeof v === 'number') counters.set(d.id, v);
+  }
+  return counters;
+}
+
+interface PartsOptions {
+  config: SiteConfig;
+  baseDir: string;
+  clock: ScaledClock;
+  estate: Estate;
+  registerProfiles: Map<string, RegisterProfile>;
+  logger: Logger | undefined;
+}
+
+/**
+ * Starts the demo's parts in order, each stop pushed as it starts: the Modbus converters
+ * first (so the gateway's first polls already get answers), the drills, the gateway, the MQTT
+ * devices, then the driver that moves the estate on the clock and hands what it shows to both.
+ */
+async function startParts(
+  o: PartsOptions,
+  stops: (() => Promise<void> | void)[],
+): Promise<Pick<RunningDemo, 'gateway' | 'mqtt' | 'modbus' | 'drills'>> {
+  const { config, clock, estate } = o;
+  const modbus = await startModbusFleet({ config, profiles: o.registerProfiles, estate });
+  stops.push(() => modbus.stop());
+  const drills = await createDrills({
+    estate,
+    clock,
+    timers: backgroundTimers,
+    site: { id: config.site.id, timezone: config.site.timezone },
+    journalFile: resolve(o.baseDir, config.data_dir, 'drills', 'journal.jsonl'),
+  });
+  stops.push(() => drills.close());
+  const gateway = await startGateway({
+    config,
+    baseDir: o.baseDir,
+    clock,
+    timers: clock.timers,
+    activeDrill: () => drills.runningDrill(),
+    drills,
+    ...(o.logger ? { logger: o.logger } : {}),
+  });
+  stops.push(() => gateway.stop());
+  const mqtt = await startMqttSimulator({
+    url: gateway.brokerUrl,
+    config,
+    profiles: gateway.profiles,
+    passwordOf: (login) => DEMO_LOGINS.accounts[login] ?? DEMO_LOGINS.devicePassword,
+  });
+  stops.push(() => mqtt.stop());
+  const driver: RunningDriver = startEstateDriver({
+    estate,
+    clock,
+    sinks: [modbus, mqtt],
+    onError: (err, obs) =>
+      gateway.logger.warn({ err, device: obs.deviceId }, 'simulator: could not deliver an observation'),
+  });
+  stops.push(() => driver.stop());
+  driver.tick();
+  return { gateway, mqtt, modbus, drills };
 }
 
 /**

@@ -39,8 +39,41 @@ interface Api {
   post<T>(path: string, body?: unknown): Promise<T>;
 }
 
+type DrillSub = 'list' | 'start' | 'stop' | 'status';
+
+interface DrillRequest {
+  sub: DrillSub;
+  scenario?: string;
+  url: string;
+  token?: string;
+  login?: { user: string; password: string };
+}
+
 /** Runs `dutyroom drill <args>`; returns the exit code (0 done, 1 refused or unreachable, 2 usage). */
 export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): Promise<number> {
+  const req = parseDrillArgs(args, io);
+  if (typeof req === 'number') return req;
+  try {
+    const api = await connect(io, req.url, req.token, req.login);
+    switch (req.sub) {
+      case 'list':
+        return await list(api, io);
+      case 'start':
+        return await start(api, io, req.scenario!);
+      case 'stop':
+        return await stop(api, io);
+      default:
+        return await status(api, io);
+    }
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    io.err(err.message);
+    return 1;
+  }
+}
+
+/** The command line as a request, or the exit code when it asks for help or is wrong (said on stderr). */
+function parseDrillArgs(args: string[], io: DrillCliIo): DrillRequest | number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -86,28 +119,14 @@ export async function drillCommand(args: string[], io: DrillCliIo = defaultIo): 
     io.err('--user 与 --password 需同时给出 give both --user and --password');
     return 2;
   }
-  try {
-    const api = await connect(
-      io,
-      url,
-      values.token ?? io.env.DUTYROOM_TOKEN,
-      user !== undefined ? { user, password: password! } : undefined,
-    );
-    switch (sub) {
-      case 'list':
-        return await list(api, io);
-      case 'start':
-        return await start(api, io, scenario!);
-      case 'stop':
-        return await stop(api, io);
-      default:
-        return await status(api, io);
-    }
-  } catch (err) {
-    if (!(err instanceof CliError)) throw err;
-    io.err(err.message);
-    return 1;
-  }
+  const token = values.token ?? io.env.DUTYROOM_TOKEN;
+  return {
+    sub: sub as DrillSub,
+    ...(scenario !== undefined ? { scenario } : {}),
+    url,
+    ...(token !== undefined ? { token } : {}),
+    ...(user !== undefined ? { login: { user, password: password! } } : {}),
+  };
 }
 
 async function connect(

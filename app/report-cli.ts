@@ -96,19 +96,7 @@ export async function reportCommand(args: string[], io: CliIo = defaultIo): Prom
       ...(typeof v.building === 'string' ? { building: v.building } : {}),
       now: io.now(),
     });
-    const dir = resolve((v.out as string | undefined) ?? '.');
-    await mkdir(dir, { recursive: true });
-    const base = join(dir, `meters-${report.from}_${report.to}${report.building ? `-${report.building}` : ''}`);
-    await writeFile(`${base}.html`, meterReportHtml(report));
-    for (const table of CSV_TABLES) await writeFile(`${base}-${table}.csv`, meterReportCsv(report, table));
-    io.out(
-      `表具异常报告 meter-anomaly report ${report.from} – ${report.to}${report.building ? ` (${report.building})` : ''}: ${report.meters.length} meters, ${report.anomalies.length} anomalies`,
-    );
-    for (const k of ANOMALY_KIND_NAMES.filter((x) => report.counts[x] > 0))
-      io.out(`  ${ANOMALY_KINDS[k].title.zh} ${ANOMALY_KINDS[k].title.en}: ${report.counts[k]}`);
-    if (report.drills.length) io.out(`  本期含演练 includes a drill: ${report.drills.map((d) => d.id).join(', ')}`);
-    io.out(`  ${base}.html`);
-    for (const table of CSV_TABLES) io.out(`  ${base}-${table}.csv`);
+    await writeReport(report, resolve((v.out as string | undefined) ?? '.'), io);
     return 0;
   } catch (err) {
     if (err instanceof ReportRequestError) {
@@ -119,6 +107,22 @@ export async function reportCommand(args: string[], io: CliIo = defaultIo): Prom
   } finally {
     await db.close();
   }
+}
+
+/** The report as a page and its CSV tables in `dir`, and a summary of it on the terminal. */
+async function writeReport(report: Awaited<ReturnType<typeof runMeterReport>>, dir: string, io: CliIo): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const base = join(dir, `meters-${report.from}_${report.to}${report.building ? `-${report.building}` : ''}`);
+  await writeFile(`${base}.html`, meterReportHtml(report));
+  for (const table of CSV_TABLES) await writeFile(`${base}-${table}.csv`, meterReportCsv(report, table));
+  io.out(
+    `表具异常报告 meter-anomaly report ${report.from} – ${report.to}${report.building ? ` (${report.building})` : ''}: ${report.meters.length} meters, ${report.anomalies.length} anomalies`,
+  );
+  for (const k of ANOMALY_KIND_NAMES.filter((x) => report.counts[x] > 0))
+    io.out(`  ${ANOMALY_KINDS[k].title.zh} ${ANOMALY_KINDS[k].title.en}: ${report.counts[k]}`);
+  if (report.drills.length) io.out(`  本期含演练 includes a drill: ${report.drills.map((d) => d.id).join(', ')}`);
+  io.out(`  ${base}.html`);
+  for (const table of CSV_TABLES) io.out(`  ${base}-${table}.csv`);
 }
 
 /** `dutyroom simulate history …`. */

@@ -37,8 +37,7 @@ export interface OpenStoreOptions {
  * which replays whatever an earlier run left in it.
  */
 export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
-  const { config, baseDir, metrics, logger, clock } = opts;
-  const timers = opts.timers ?? realTimers;
+  const { config, baseDir, logger } = opts;
   const storage = config.storage;
   const dataDir = resolve(baseDir, config.data_dir);
   const log = logger.child({ component: 'store' });
@@ -60,27 +59,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     const driver = driverFor(storage, url);
     const spoolDir = resolve(baseDir, storage.spool.dir ?? resolve(dataDir, 'spool'));
     await mkdir(spoolDir, { recursive: true });
-    const store = createStore({
-      driver,
-      spool: {
-        dir: spoolDir,
-        maxBytes: storage.spool.max_bytes,
-        fsyncIntervalMs: storage.spool.fsync_interval_ms,
-        onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
-        timers,
-      },
-      metrics,
-      log,
-      writer: {
-        batchSize: storage.batch_size,
-        flushIntervalMs: storage.flush_interval_ms,
-        timers: {
-          setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
-          clearTimeout: (h) => timers.clearTimeout(h),
-          now: () => clock.now(),
-        },
-      },
-    });
+    const store = createStore(storeOptions(opts, driver, spoolDir, log));
     await store.open();
     return {
       driver,
@@ -100,6 +79,38 @@ export async function openStore(opts: OpenStoreOptions): Promise<OpenedStore> {
     await influxd?.stop();
     throw err;
   }
+}
+
+/** The spool and the writer as the site file sets them, on the gateway's clock and timers. */
+function storeOptions(
+  opts: OpenStoreOptions,
+  driver: StoreDriver,
+  spoolDir: string,
+  log: Logger,
+): Parameters<typeof createStore>[0] {
+  const storage = opts.config.storage;
+  const timers = opts.timers ?? realTimers;
+  return {
+    driver,
+    spool: {
+      dir: spoolDir,
+      maxBytes: storage.spool.max_bytes,
+      fsyncIntervalMs: storage.spool.fsync_interval_ms,
+      onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
+      timers,
+    },
+    metrics: opts.metrics,
+    log,
+    writer: {
+      batchSize: storage.batch_size,
+      flushIntervalMs: storage.flush_interval_ms,
+      timers: {
+        setTimeout: (fn, ms) => timers.setTimeout(fn, ms),
+        clearTimeout: (h) => timers.clearTimeout(h),
+        now: () => opts.clock.now(),
+      },
+    },
+  };
 }
 
 /** A private influxd under `<data_dir>/influxdb`, restarted when it dies. */

@@ -66,19 +66,8 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   let value = type === 'float32' ? shortestFloat32(raw) : raw;
   let digits = decimalsOf(value);
   if (field.add) {
-    const partRaw = readNumber(
-      field.add.type,
-      field.add.order,
-      at(field.add.register, TYPE_INFO[field.add.type].words),
-    );
-    if (!Number.isFinite(partRaw))
-      return {
-        ok: false,
-        error: 'not_a_number',
-        raw,
-        detail: `the added register ${field.add.register} holds ${partRaw}`,
-      };
-    const part = field.add.type === 'float32' ? shortestFloat32(partRaw) : partRaw;
+    const part = addedPart(field.add, at);
+    if (typeof part === 'string') return { ok: false, error: 'not_a_number', raw, detail: part };
     digits = Math.max(digits, decimalsOf(part));
     value = roundTo(value + part, digits);
   }
@@ -89,6 +78,16 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   if (!Number.isFinite(value))
     return { ok: false, error: 'not_a_number', raw, detail: `${raw} × ${field.scale} is not a finite number` };
   return { ok: true, value, raw };
+}
+
+/** The value of a field's added register (a counter's low part), or why it has none. */
+function addedPart(
+  add: NonNullable<RegisterField['add']>,
+  at: (register: number, n: number) => number[],
+): number | string {
+  const partRaw = readNumber(add.type, add.order, at(add.register, TYPE_INFO[add.type].words));
+  if (!Number.isFinite(partRaw)) return `the added register ${add.register} holds ${partRaw}`;
+  return add.type === 'float32' ? shortestFloat32(partRaw) : partRaw;
 }
 
 /**
