@@ -9,8 +9,8 @@ import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { runDemo } from './demo.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
-import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
-import { loadSiteInThread } from '../gateway/site-thread.js';
+import { DEFAULT_CONFIG, loadSite } from '../gateway/config/site.js';
+import { loadSiteInThread } from '../gateway/config/site-thread.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
 

@@ -11,7 +11,7 @@ import { ScaledClock } from '../gateway/clock.js';
 import { backgroundTimers } from '../gateway/ports/clock.js';
 import type { SiteConfig } from '../gateway/config/schema.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
-import { loadSite } from '../gateway/site.js';
+import { loadSite } from '../gateway/config/site.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { createDrills } from './drills.js';
 import { backfillSite } from './history.js';

@@ -1,5 +1,5 @@
 import { every, type Clock, type Timers } from '../gateway/ports/clock.js';
-import { EventLog } from '../gateway/event-log.js';
+import { EventLog } from '../gateway/files/event-log.js';
 import { loadPlaybooks } from '../gateway/incidents/playbooks.js';
 import type { EstateControl } from '../simulators/estate/types.js';
 import { fitProblems, loadScenarios, SCENARIOS_DIR } from '../simulators/scenarios/load.js';

@@ -1,8 +1,8 @@
 import type { SiteConfig } from '../gateway/config/schema.js';
 import type { Clock } from '../gateway/ports/clock.js';
 import { openStoreSink } from '../gateway/pipeline/store-sink.js';
-import { meterFacts } from '../gateway/reports/meter-report.js';
-import type { StoreDriver } from '../gateway/store/types.js';
+import { meterFacts } from '../gateway/reports/run-meter-report.js';
+import type { StoreDriver } from '../gateway/store/driver.js';
 import { backfillHistory, type BackfillOptions, type BackfillResult } from '../simulators/history/backfill.js';
 
 /**

@@ -3,12 +3,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addDays, isDate, localDate, localMidnight } from '../rules/reports/calendar.js';
-import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../rules/reports/types.js';
+import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../rules/reports/meter-model.js';
 import { backfillSite } from './history.js';
-import { openCliDatabase } from '../gateway/cli-database.js';
-import { ReportRequestError, runMeterReport } from '../gateway/reports/meter-report.js';
+import { openCliDatabase } from '../gateway/store/cli-database.js';
+import { ReportRequestError, runMeterReport } from '../gateway/reports/run-meter-report.js';
 import { CSV_TABLES, meterReportCsv, meterReportHtml } from '../gateway/reports/render.js';
-import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../gateway/config/site.js';
 
 // `dutyroom report meters` and `dutyroom simulate history`: the meter-anomaly report of any
 // period as CSV files and a printable page, and weeks of planted history to try it on.

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { hashPassword } from '../broker/password.js';
 import { startGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/paths.js';
-import { loadSiteInThread } from '../gateway/site-thread.js';
+import { projectPath } from '../gateway/files/paths.js';
+import { loadSiteInThread } from '../gateway/config/site-thread.js';
 import { countInInflux } from './influx-count.js';
 import { BENCH_PASSWORD, publish, until } from './publisher-run.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { siteConfig, type SiteConfig } from '../gateway/config/schema.js';
-import { runMeterReport } from '../gateway/reports/meter-report.js';
+import { runMeterReport } from '../gateway/reports/run-meter-report.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
 import { startInfluxd } from '../gateway/store/influxd.js';
 import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';

@@ -14,7 +14,7 @@ import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { systemClock } from '../gateway/clock.js';
 import { modbusDevice } from '../gateway/config/schema.js';
 import { Metrics } from '../gateway/metrics.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
 
 export interface PollStep {

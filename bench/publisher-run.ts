@@ -1,7 +1,7 @@
 // Runs bench/publisher.js as its own process (so the load does not share the gateway's
 // event loop), and small helpers the bench sections share.
 import { spawn } from 'node:child_process';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 
 export const BENCH_PASSWORD = 'bench-password';
 const publisherJs = projectPath('dist', 'bench', 'publisher.js');

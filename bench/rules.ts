@@ -3,7 +3,7 @@
 // readings, as the gateway does (once per turn of the event loop).
 //   node dist/bench/rules.js [--quick]
 import { siteFacts } from '../gateway/alarms/facts.js';
-import { loadSite, DEFAULT_CONFIG } from '../gateway/site.js';
+import { loadSite, DEFAULT_CONFIG } from '../gateway/config/site.js';
 import { RuleEngine } from '../rules/engine.js';
 import type { Reading } from '../rules/model/reading.js';
 import type { DeviceKind } from '../rules/model/fields.js';

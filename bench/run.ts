@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { startInfluxd } from '../gateway/store/influxd.js';
 import { cpuReference as benchCpuReference } from './cpu-reference.js';
 import { benchDrain } from './drain.js';

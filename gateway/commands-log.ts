@@ -1,5 +1,5 @@
 import type { FieldValue } from '../rules/model/reading.js';
-import { EventLog } from './event-log.js';
+import { EventLog } from './files/event-log.js';
 
 // Every command sent to a device, with who, when, why and what came of it: an fsynced,
 // append-only record (`<data_dir>/commands/commands.jsonl`), kept in memory for the API.

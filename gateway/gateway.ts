@@ -20,7 +20,7 @@ import { SilenceBook } from './alarms/silences.js';
 import { brokerAccounts } from './broker-accounts.js';
 import { CommandLog } from './commands-log.js';
 import type { SiteConfig } from './config/schema.js';
-import { EventLog } from './event-log.js';
+import { EventLog } from './files/event-log.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
 import type { DrillService } from './http/drills.js';
@@ -37,9 +37,9 @@ import { loadPayloadProfiles, type PayloadProfile } from './profiles/payload.js'
 import { loadRegisterProfiles, type RegisterProfile } from './profiles/profile.js';
 import { DeviceRegistry } from './registry.js';
 import { HeatingReportScheduler } from './reports/heating-scheduler.js';
-import { runMeterReport, type MeterReportRequest } from './reports/meter-report.js';
+import { runMeterReport, type MeterReportRequest } from './reports/run-meter-report.js';
 import { MeterReportScheduler } from './reports/scheduler.js';
-import { openStore, type OpenedStore } from './store-setup.js';
+import { openStore, type OpenedStore } from './store/open-store.js';
 import { SystemWatch } from './system-watch.js';
 
 export interface GatewayOptions {

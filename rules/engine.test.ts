@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AlarmKind } from './alarms/kinds.js';
 import { RuleEngine, type AlarmChange } from './engine.js';
 import type { FieldValue } from './model/reading.js';
-import type { DeviceFacts, SiteFacts } from './site.js';
+import type { DeviceFacts, SiteFacts } from './site-facts.js';
 
 // A small estate: building t1 with an incomer feeding a lift circuit (two lifts) and a pump
 // circuit (booster and sump pumps), a sump level sensor, leak sensors, a vacant unit's

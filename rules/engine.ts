@@ -13,13 +13,13 @@ import { DEVICE_DETECTORS } from './detectors/device.js';
 import { HEATING_DETECTORS } from './detectors/heating.js';
 import { LIFT_DETECTORS } from './detectors/lift.js';
 import { POWER_DETECTORS } from './detectors/power.js';
-import type { CheckInput, Detector } from './detectors/types.js';
+import type { CheckInput, Detector } from './detectors/detector.js';
 import { WATER_DETECTORS } from './detectors/water.js';
 import { HourlyHistory, RunHistory } from './history.js';
 import { LocalTime } from './local-time.js';
 import type { Reading } from './model/reading.js';
 import { isOffline } from './offline.js';
-import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site.js';
+import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site-facts.js';
 import { resolveThresholds, type Thresholds } from './thresholds.js';
 
 // The rule runtime's core: live values in, alarm changes out, the time always passed in.

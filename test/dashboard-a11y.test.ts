@@ -6,7 +6,7 @@ import pino from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { seriousViolations } from './support/axe.js';
 import { boxedGlyphs, fontconfigWithoutCjk, hanCount } from './support/cjk.js';

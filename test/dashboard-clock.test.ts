@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { every, serverNow, setServerNow } from '../dashboard/src/clock.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 
 // The page has one clock (dashboard/src/clock.ts): the rest of its code neither reads the time
 // nor sets timers, so what it shows follows the gateway's time and its refreshes are in one place.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEMO_LOGINS, type RunningDemo } from '../app/demo.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { launchChromium, LOOKS, screenshotPath } from './support/browser.js';
 import { startTestDemo } from './support/demo.js';
 import { waitFor } from './support/site.js';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ConfigError, parseConfig } from '../gateway/config/load.js';
-import { projectPath } from '../gateway/paths.js';
-import { playbookCheck, profileCheck } from '../gateway/site.js';
+import { projectPath } from '../gateway/files/paths.js';
+import { playbookCheck, profileCheck } from '../gateway/config/site.js';
 
 // Issue 16, the hardening suite, configuration: the demo's site file mutated at random — values
 // of the wrong type, keys removed or unknown, lists emptied, ids repeated, environment

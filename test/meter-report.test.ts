@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runMeterReport } from '../gateway/reports/meter-report.js';
+import { runMeterReport } from '../gateway/reports/run-meter-report.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
-import { DEFAULT_CONFIG, loadSite } from '../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../gateway/config/site.js';
 import { addDays, localDate, localMidnight } from '../rules/reports/calendar.js';
 import type { MeterReport } from '../rules/reports/meter-report.js';
-import { ANOMALY_KIND_NAMES } from '../rules/reports/types.js';
+import { ANOMALY_KIND_NAMES } from '../rules/reports/meter-model.js';
 import { backfillSite } from '../app/history.js';
 import type { GroundTruth } from '../simulators/history/plan.js';
 import { influxql, uniqueDb } from './store-support.js';

@@ -6,7 +6,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/paths.js';
+import { projectPath } from '../gateway/files/paths.js';
 import { startInfluxd, type InfluxdProcess } from '../gateway/store/influxd.js';
 import { freePort } from './support/mosquitto.js';
 import { DEVICE_HASH, DEVICE_PASSWORD, testSite, waitFor } from './support/site.js';
@@ -86,7 +86,7 @@ describe('database outage: kill influxd mid-stream, keep publishing, restart it'
 describe('gateway killed with a non-empty spool, then restarted', () => {
   let influx: InfluxdProcess;
   let gatewayProc: ChildProcess | undefined;
-  const cli = projectPath('dist', 'gateway', 'cli.js');
+  const cli = projectPath('dist', 'app', 'cli.js');
 
   beforeAll(async () => {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` (npm test does it)`);

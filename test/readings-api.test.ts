@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { uniqueDb } from './support/wait.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
-import type { Point } from '../gateway/store/types.js';
+import type { Point } from '../gateway/store/driver.js';
 import { TOKENS, bearer, json, testApi, type TestApi } from '../gateway/http/testing.js';
 import { writePoints } from '../gateway/store/write-points.js';
 

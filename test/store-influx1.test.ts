@@ -7,7 +7,7 @@ import { toLineProtocol } from '../gateway/store/line-protocol.js';
 import { freePort } from '../gateway/store/influxd.js';
 import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx1Driver } from '../gateway/store/influx1.js';
-import type { Point } from '../gateway/store/types.js';
+import type { Point } from '../gateway/store/driver.js';
 import { writePoints } from '../gateway/store/write-points.js';
 import { influxql, uniqueDb, waitFor } from './store-support.js';
 

@@ -2,7 +2,7 @@ import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreRejectedError } from '../gateway/store/errors.js';
 import { Influx2Driver } from '../gateway/store/influx2.js';
-import type { Point } from '../gateway/store/types.js';
+import type { Point } from '../gateway/store/driver.js';
 import { writePoints } from '../gateway/store/write-points.js';
 import { waitFor } from './store-support.js';
 

@@ -1,4 +1,4 @@
-import type { Point } from '../gateway/store/types.js';
+import type { Point } from '../gateway/store/driver.js';
 
 export const OUTAGE_T0 = 1_700_000_000_000_000;
 

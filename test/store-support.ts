@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
-import type { ReadingsQuery, StoreDriver, StoredRow } from '../gateway/store/types.js';
+import type { ReadingsQuery, StoreDriver, StoredRow } from '../gateway/store/driver.js';
 
 export { OUTAGE_T0, streamPoint } from './store-stream.js';
 export { uniqueDb, waitFor } from './support/wait.js';

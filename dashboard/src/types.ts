@@ -9,7 +9,7 @@ export type { Incident, StepState } from '../../rules/incidents/incident.js';
 export type { Playbook, RecordField as RecordFieldDef, Step as StepDef } from '../../rules/incidents/playbook.js';
 /** The meter-anomaly report as GET /api/reports/meters answers it. */
 export type { MeterReport, MeterRow } from '../../rules/reports/meter-report.js';
-export type { MeterAnomaly, MeterKind } from '../../rules/reports/types.js';
+export type { MeterAnomaly, MeterKind } from '../../rules/reports/meter-model.js';
 
 export interface Device {
   id: string;

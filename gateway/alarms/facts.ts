@@ -1,4 +1,4 @@
-import type { DeviceFacts, SiteFacts } from '../../rules/site.js';
+import type { DeviceFacts, SiteFacts } from '../../rules/site-facts.js';
 import { floorsOf, type SiteConfig } from '../config/schema.js';
 import type { ThresholdConfig } from '../../rules/thresholds.js';
 

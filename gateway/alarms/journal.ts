@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Alarm, AlarmEventType } from '../../rules/alarms/lifecycle.js';
-import { EventLog } from '../event-log.js';
+import { EventLog } from '../files/event-log.js';
 
 // The alarms' own event log: one line per change, each with the alarm as it is after the
 // change, fsynced before the change is announced. A restarted gateway folds it back to the

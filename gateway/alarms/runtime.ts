@@ -10,7 +10,7 @@ import type { AlarmJournal, JournalEntry } from './journal.js';
 import type { SilenceBook } from './silences.js';
 import { boardOrder } from '../../rules/alarms/order.js';
 import { SystemAlarms, type SystemSnapshot } from '../../rules/alarms/system.js';
-import type { Live } from '../../rules/site.js';
+import type { Live } from '../../rules/site-facts.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
 import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/silence.js';
 import { criticalEpisodes, type AckEpisode } from '../../rules/incidents/drill-report.js';

@@ -1,5 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { writeFileDurably } from '../durable-file.js';
+import { writeFileDurably } from '../files/durable-file.js';
 import { dirname } from 'node:path';
 import type { Silence, SilenceMatch } from '../../rules/alarms/silence.js';
 

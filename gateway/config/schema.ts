@@ -5,7 +5,7 @@ import { heatingSettingsShape } from '../../rules/reports/heating-status.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import { DUTY_ROLES, NOT_A_PERSON, playbookOverrideSchema } from '../../rules/incidents/playbook.js';
 import { thresholdOverrides } from '../../rules/thresholds.js';
-import { PUMP_ROLES, ROOM_TYPES } from '../../rules/site.js';
+import { PUMP_ROLES, ROOM_TYPES } from '../../rules/site-facts.js';
 
 // The site file (YAML) in snake_case, as a duty engineer writes it. Every object is strict:
 // a misspelt key is an error with its line, never silently ignored.

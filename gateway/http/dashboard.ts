@@ -4,9 +4,9 @@ import { extname, join, posix } from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { SiteConfig } from '../config/schema.js';
 import { floorsOf } from '../config/schema.js';
-import { projectPath } from '../paths.js';
+import { projectPath } from '../files/paths.js';
 import { siteFacts } from '../alarms/facts.js';
-import { feederChain } from '../../rules/site.js';
+import { feederChain } from '../../rules/site-facts.js';
 
 // The duty-room page: index.html, the compiled dashboard modules and the few browser
 // libraries it imports, all served from this process (duty rooms are often on closed

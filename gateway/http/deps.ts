@@ -4,7 +4,7 @@ import type { Reading } from '../../rules/model/reading.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
-import type { AggregateQuery, AggregateRow, ReadingsQuery, StoredRow } from '../store/types.js';
+import type { AggregateQuery, AggregateRow, ReadingsQuery, StoredRow } from '../store/driver.js';
 import type { DeviceStatus } from '../registry.js';
 import type { IngestResult } from '../pipeline/pipeline.js';
 import type { AlarmService } from './alarms.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Handover, HandoverEvent, HandoverReport } from '../../rules/incidents/handover.js';
 import type { Incident } from '../../rules/incidents/incident.js';
 import type { Shift } from '../../rules/incidents/shifts.js';
-import { EventLog } from '../event-log.js';
+import { EventLog } from '../files/event-log.js';
 import { HandoverDesk } from '../incidents/handovers.js';
 import { API_T0, TOKENS, bearer, json, session, testApi, testSite } from './testing.js';
 import { testIncidentRuntime } from '../incidents/runtime.testing.js';

@@ -9,7 +9,7 @@ import { CommandError, type CommandResult } from '../adapters/modbus/command.js'
 import type { JournalEntry } from '../alarms/journal.js';
 import type { AlarmListener } from '../alarms/runtime.js';
 import { CommandLog } from '../commands-log.js';
-import { EventLog } from '../event-log.js';
+import { EventLog } from '../files/event-log.js';
 import { loadPlaybooks } from '../incidents/playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from '../incidents/runtime.js';
 import type { CommandService } from './commands.js';

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FIELDS, type DeviceKind, type FieldDef } from '../../rules/model/fields.js';
-import type { AggregateQuery, Aggregation } from '../store/types.js';
+import type { AggregateQuery, Aggregation } from '../store/driver.js';
 import { QUALITIES, checkFields, type Reading } from '../../rules/model/reading.js';
 import type { ApiDeps } from './deps.js';
 import { deviceParams, findDevice } from './devices.js';

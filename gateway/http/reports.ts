@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { MeterReport } from '../../rules/reports/meter-report.js';
-import { ReportRequestError, type MeterReportRequest } from '../reports/meter-report.js';
+import { ReportRequestError, type MeterReportRequest } from '../reports/run-meter-report.js';
 import { CSV_TABLES, meterReportCsv, meterReportHtml } from '../reports/render.js';
 import type { StoredReportInfo } from '../reports/scheduler.js';
 import { ApiError } from './errors.js';

@@ -6,7 +6,7 @@ import { siteConfig, type SiteConfig } from '../config/schema.js';
 import type { HealthSource } from '../health.js';
 import { Metrics } from '../metrics.js';
 import { DeviceRegistry } from '../registry.js';
-import type { ReadingsQuery, StoredRow } from '../store/types.js';
+import type { ReadingsQuery, StoredRow } from '../store/driver.js';
 import type { Reading } from '../../rules/model/reading.js';
 import { build } from './app.js';
 import { ManualClock } from '../ports/manual-clock.js';

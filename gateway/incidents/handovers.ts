@@ -9,7 +9,7 @@ import {
 import { IncidentError, type Incident, type IncidentCommand } from '../../rules/incidents/incident.js';
 import type { Playbook } from '../../rules/incidents/playbook.js';
 import { shiftAt, type Shift, type ShiftDef } from '../../rules/incidents/shifts.js';
-import type { EventLog } from '../event-log.js';
+import type { EventLog } from '../files/event-log.js';
 
 // The shift handovers (S003 §3.6, §4.8–4.9), kept in their own append-only log: a handover is
 // answered only once it is on disk. Confirming one moves every case the outgoing person still

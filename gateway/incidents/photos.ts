@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurably } from '../durable-file.js';
+import { writeFileDurably } from '../files/durable-file.js';
 
 // Photos from the scene (the engineer's phone at the flooded basement or the lift), kept under
 // <data_dir>/incidents/photos/<incident>/ — written durably before the incident's timeline

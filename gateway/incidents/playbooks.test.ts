@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../config/load.js';
-import { playbookCheck } from '../site.js';
+import { playbookCheck } from '../config/site.js';
 import { loadPlaybooks } from './playbooks.js';
 
 const site = (extra: string) => `

@@ -10,8 +10,8 @@ import {
   type PlaybookSet,
 } from '../../rules/incidents/playbook.js';
 import { ConfigError } from '../config/load.js';
-import { loadDataFiles } from '../data-file.js';
-import { projectPath } from '../paths.js';
+import { loadDataFiles } from '../files/data-file.js';
+import { projectPath } from '../files/paths.js';
 
 export const PLAYBOOKS_DIR = projectPath('rules', 'playbooks');
 export const EVIDENCE_DIR = projectPath('rules', 'evidence');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import type { SiteConfig } from '../config/schema.js';
-import { EventLog } from '../event-log.js';
+import { EventLog } from '../files/event-log.js';
 import { loadPlaybooks } from './playbooks.js';
 import { IncidentRuntime, type IncidentRecord } from './runtime.js';
 

@@ -14,7 +14,7 @@ import type { AlarmListener } from '../alarms/runtime.js';
 import { siteFacts } from '../alarms/facts.js';
 import { every, realTimers, type Clock, type Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
-import type { EventLog, Logged } from '../event-log.js';
+import type { EventLog, Logged } from '../files/event-log.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Playbooks } from './playbooks.js';
 

@@ -5,7 +5,7 @@ import { parseConfig } from '../config/load.js';
 import { Metrics } from '../metrics.js';
 import { DeviceRegistry } from '../registry.js';
 import { SpoolFullError } from '../store/errors.js';
-import type { Point } from '../store/types.js';
+import type { Point } from '../store/driver.js';
 import { CONGESTED_READINGS, Pipeline } from './pipeline.js';
 
 const config = parseConfig(

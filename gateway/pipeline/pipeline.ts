@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import { ThrottledLog } from '../ports/log-throttle.js';
 import type { Metrics } from '../metrics.js';
 import type { DeviceRegistry, Place } from '../registry.js';
-import type { Point } from '../store/types.js';
+import type { Point } from '../store/driver.js';
 import { toPoint } from './point.js';
 
 export type IngestResult = { accepted: true } | { accepted: false; reason: RejectReason; detail: string };

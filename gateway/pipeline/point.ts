@@ -1,6 +1,6 @@
 import type { Reading } from '../../rules/model/reading.js';
 import type { Place } from '../registry.js';
-import type { Point } from '../store/types.js';
+import type { Point } from '../store/driver.js';
 
 /**
  * InfluxDB schema: one measurement per device kind; tags site, building, floor, unit, room,

@@ -2,7 +2,7 @@ import type { SiteConfig } from '../config/schema.js';
 import type { Clock } from '../ports/clock.js';
 import type { ReadingSink } from '../ports/readings.js';
 import { DeviceRegistry } from '../registry.js';
-import type { Point, StoreDriver } from '../store/types.js';
+import type { Point, StoreDriver } from '../store/driver.js';
 import { writePoints } from '../store/write-points.js';
 import { pointTags, pointWithTags } from './point.js';
 

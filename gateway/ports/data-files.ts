@@ -3,5 +3,5 @@
 // files of their own (the simulators' scenarios) read them the same way.
 
 export { ConfigError, type ConfigProblem } from '../config/load.js';
-export { parseDataFile } from '../data-file.js';
-export { projectPath } from '../paths.js';
+export { parseDataFile } from '../files/data-file.js';
+export { projectPath } from '../files/paths.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { DEVICE_KINDS, FIELDS } from '../../rules/model/fields.js';
-import { projectPath } from '../paths.js';
+import { projectPath } from '../files/paths.js';
 
 // A payload profile maps one family of MQTT payloads onto canonical fields. Profiles are
 // data (YAML files in ./payload): supporting a new sensor family means adding a file.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { projectPath } from '../paths.js';
+import { projectPath } from '../files/paths.js';
 import { loadRegisterProfiles, parseRegisterProfile, RegisterProfileError } from './profile.js';
 
 const shipped = loadRegisterProfiles();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
-import { projectPath } from '../paths.js';
+import { projectPath } from '../files/paths.js';
 import { checkProfile } from './check.js';
 import { DATA_TYPES, NUMBER_TYPES, ORDERS } from './datatypes.js';
 

@@ -1,5 +1,5 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { writeFileDurably } from '../durable-file.js';
+import { writeFileDurably } from '../files/durable-file.js';
 import { join } from 'node:path';
 import type { Incident } from '../../rules/incidents/incident.js';
 import type { DutyRole } from '../../rules/incidents/playbook.js';

@@ -6,8 +6,8 @@ import {
   type MeterFacts,
   type MeterHistory,
   type MeterKind,
-} from '../../rules/reports/types.js';
-import type { InfluxqlResult, InfluxqlSeries, StoreDriver } from '../store/types.js';
+} from '../../rules/reports/meter-model.js';
+import type { InfluxqlResult, InfluxqlSeries, StoreDriver } from '../store/driver.js';
 
 // The meter report's questions to InfluxDB (InfluxQL). The database aggregates: one scan per
 // meter kind gives each meter's local days (GROUP BY time(1d) … tz()): first, last and count

@@ -1,6 +1,11 @@
 import { localStamp } from '../../rules/reports/calendar.js';
 import type { MeterReport, MeterRow } from '../../rules/reports/meter-report.js';
-import { ANOMALY_KINDS, ANOMALY_KIND_NAMES, METER_COUNTER, type MeterAnomaly } from '../../rules/reports/types.js';
+import {
+  ANOMALY_KINDS,
+  ANOMALY_KIND_NAMES,
+  METER_COUNTER,
+  type MeterAnomaly,
+} from '../../rules/reports/meter-model.js';
 import { escapeHtml as esc, toCsv } from '../text-formats.js';
 
 // The meter-anomaly report for people: CSV tables for spreadsheets (the anomalies, the

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { writeFileDurably } from '../durable-file.js';
+import { writeFileDurably } from '../files/durable-file.js';
 import { join } from 'node:path';
 import { addDays, localDate, localTime } from '../../rules/reports/calendar.js';
 import type { MeterReport } from '../../rules/reports/meter-report.js';
-import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../../rules/reports/types.js';
+import { ANOMALY_KINDS, ANOMALY_KIND_NAMES } from '../../rules/reports/meter-model.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { SiteConfig } from '../config/schema.js';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { AnnouncementSender } from '../incidents/notify.js';
-import type { MeterReportRequest } from './meter-report.js';
+import type { MeterReportRequest } from './run-meter-report.js';
 
 // Scheduled meter-anomaly reports: every day at `reports.daily_at` (08:00, before the shift
 // handover) the report of the day before, and on `reports.monthly_day` the month before.

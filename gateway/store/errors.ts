@@ -1,4 +1,4 @@
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 
 /**
  * The spool is at its size limit (or the disk is full): the points were NOT accepted.

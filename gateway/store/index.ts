@@ -1,7 +1,7 @@
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
 import { Spool, type SpoolOptions } from './spool.js';
-import type { Point, StoreDriver } from './types.js';
+import type { Point, StoreDriver } from './driver.js';
 import { storableLines } from './write-points.js';
 import { StoreWriter, type StoreWriterOptions, type WriterLog } from './writer.js';
 
@@ -18,7 +18,7 @@ export type {
   ReadingsQuery,
   StoreDriver,
   StoredRow,
-} from './types.js';
+} from './driver.js';
 export { storableLines, writePoints } from './write-points.js';
 export { StoreWriter, type StoreWriterOptions, type WriterLog } from './writer.js';
 

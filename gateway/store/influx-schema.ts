@@ -1,5 +1,5 @@
 import { FIELDS, isDeviceKind, type FieldType } from '../../rules/model/fields.js';
-import type { Point, ReadingsQuery } from './types.js';
+import type { Point, ReadingsQuery } from './driver.js';
 
 /** Tags a point may carry (DOMAIN.md §1 places), in this order. */
 export const TAG_NAMES = ['site', 'building', 'floor', 'unit', 'room', 'device'] as const;

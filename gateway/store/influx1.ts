@@ -11,7 +11,7 @@ import type {
   ReadingsQuery,
   StoreDriver,
   StoredRow,
-} from './types.js';
+} from './driver.js';
 
 export interface Influx1Options {
   /** e.g. http://127.0.0.1:8086 (a path prefix is kept, for reverse proxies). */

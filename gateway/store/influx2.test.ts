@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreRejectedError } from './errors.js';
 import { Influx2Driver } from './influx2.js';
 import { toLineProtocol } from './line-protocol.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 import { writePoints } from './write-points.js';
 
 // No InfluxDB 2.x can run on this machine (test/store-influx2.test.ts runs the real one in a

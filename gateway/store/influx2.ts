@@ -2,7 +2,7 @@ import { HttpError, InfluxDB, flux, setLogger, type WriteOptions } from '@influx
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
 import { isoMicros, queryFields } from './influx-schema.js';
-import type { ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import type { ReadingsQuery, StoreDriver, StoredRow } from './driver.js';
 
 export interface Influx2Options {
   /** e.g. https://eu-central-1-1.aws.cloud2.influxdata.com or http://127.0.0.1:8086 */

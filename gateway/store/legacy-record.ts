@@ -1,6 +1,6 @@
 import { unstorable } from './influx-schema.js';
 import { pointLine } from './line-protocol.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 
 /**
  * A spool record as gateways wrote it before records were line protocol (the JSON of a

@@ -6,7 +6,7 @@ import { DEVICE_KINDS, FIELDS } from '../../rules/model/fields.js';
 import { influxSchemas } from './influx1.js';
 import { QUALITY_FIELD, storedFieldType, unstorable } from './influx-schema.js';
 import { toLineProtocol } from './line-protocol.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 
 // Our serializer must say exactly what the two client libraries would say with the field
 // types fixed from the catalogue: node-influx with its `schema` option (1.x) and the 2.x

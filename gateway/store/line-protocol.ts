@@ -1,6 +1,6 @@
 import { DEVICE_KINDS, FIELDS, type FieldType } from '../../rules/model/fields.js';
 import { QUALITY_FIELD, TAG_NAMES } from './influx-schema.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 
 // InfluxDB line protocol for our points, typed by the catalogue (never guessed from a value).
 // Both drivers write through this: it produces what node-influx's schema-typed writePoints and

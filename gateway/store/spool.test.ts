@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpoolFullError } from './errors.js';
 import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolOptions } from './spool.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 import { ManualClock } from '../ports/manual-clock.js';
 import { waitFor } from '../../test/support/wait.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StoreRejectedError } from './errors.js';
 import { pointLine } from './line-protocol.js';
-import type { Point } from './types.js';
+import type { Point } from './driver.js';
 import { storableLines, writePoints } from './write-points.js';
 
 const lift = (floor: unknown, tsUs: number): Point => ({

@@ -1,7 +1,7 @@
 import { StoreRejectedError } from './errors.js';
 import { unstorable } from './influx-schema.js';
 import { pointLine } from './line-protocol.js';
-import type { Point, StoreDriver } from './types.js';
+import type { Point, StoreDriver } from './driver.js';
 
 // The one way points become what InfluxDB receives: checked (`unstorable`), made into lines of
 // line protocol, sent by a driver's writeLines. The spool's records are these lines, and

@@ -7,7 +7,7 @@ import { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
 import { pointLine } from './line-protocol.js';
 import { Spool, type SpoolBatch } from './spool.js';
-import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './types.js';
+import type { Point, ReadingsQuery, StoreDriver, StoredRow } from './driver.js';
 import { CATCH_UP, StoreWriter, type StoreWriterOptions } from './writer.js';
 import { ManualClock } from '../ports/manual-clock.js';
 import { waitFor } from '../../test/support/wait.js';

@@ -5,7 +5,7 @@ import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
 import { StoreRejectedError } from './errors.js';
 import type { Spool, SpoolBatch } from './spool.js';
-import type { StoreDriver } from './types.js';
+import type { StoreDriver } from './driver.js';
 import { realTime, type ClockAndTimers } from '../ports/clock.js';
 
 /** The part of pino the writer uses. */

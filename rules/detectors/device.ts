@@ -1,5 +1,5 @@
 import { isOffline } from '../offline.js';
-import { evidence, type Detector } from './types.js';
+import { evidence, type Detector } from './detector.js';
 
 // DOMAIN.md §2 Any device: silent for `offline_intervals` (default 3) intervals (../offline.ts). The engine starts every device as heard
 // at its own start, so a device that never speaks goes offline after those intervals too.

@@ -1,5 +1,5 @@
-import { bool, num } from '../site.js';
-import { evidence, type Detector } from './types.js';
+import { bool, num } from '../site-facts.js';
+import { evidence, type Detector } from './detector.js';
 
 // DOMAIN.md §2 Heating (GB 50736-2012 §5.3.1 design temperatures) and pumps.
 

@@ -1,6 +1,6 @@
-import type { Live } from '../site.js';
-import { bool, num, str } from '../site.js';
-import { evidence, type CheckInput, type Detector } from './types.js';
+import type { Live } from '../site-facts.js';
+import { bool, num, str } from '../site-facts.js';
+import { evidence, type CheckInput, type Detector } from './detector.js';
 
 // DOMAIN.md §2 Lifts (GB/T 24476 terms). Skipped while the lift is in inspection or
 // maintenance mode: engineers work in the car and these states are expected.

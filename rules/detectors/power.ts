@@ -1,8 +1,8 @@
 import { HOUR } from '../history.js';
-import type { Live } from '../site.js';
-import { num } from '../site.js';
+import type { Live } from '../site-facts.js';
+import { num } from '../site-facts.js';
 import type { Thresholds } from '../thresholds.js';
-import { evidence, type CheckInput, type Detector } from './types.js';
+import { evidence, type CheckInput, type Detector } from './detector.js';
 
 // DOMAIN.md §2 Power (DL/T 645 defaults): a phase is lost below 78 % of nominal and back
 // above 85 %. The incomer losing every phase is the grid (市电停电); a sub-circuit losing

@@ -1,6 +1,6 @@
 import { HOUR } from '../history.js';
-import { bool, num } from '../site.js';
-import { evidence, type Detector } from './types.js';
+import { bool, num } from '../site-facts.js';
+import { evidence, type Detector } from './detector.js';
 
 // DOMAIN.md §2 Water. Continuous flow, night flow and abnormal inflow read the hourly and
 // run-length history the engine folds from readings (rules/history.ts).

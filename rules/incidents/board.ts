@@ -1,5 +1,5 @@
 import type { AlarmKind, Severity } from '../alarms/kinds.js';
-import type { DeviceFacts, SiteFacts } from '../site.js';
+import type { DeviceFacts, SiteFacts } from '../site-facts.js';
 import { holdsOnAll, type LiveOf } from './evidence.js';
 import { localStamp } from '../reports/calendar.js';
 import {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
-import type { DeviceFacts } from '../site.js';
+import type { DeviceFacts } from '../site-facts.js';
 import { IncidentBoard } from './board.js';
 import { IncidentError } from './incident.js';
 import { buildReport } from './report.js';

@@ -4,7 +4,7 @@ import { ALARM_KIND_NAMES, ALARM_KINDS, type AlarmKind } from '../alarms/kinds.j
 import { isSystemKind } from '../alarms/system.js';
 import { ALL_DETECTORS, alarmSeverity } from '../engine.js';
 import { DEVICE_KINDS } from '../model/fields.js';
-import { PUMP_ROLES, type DeviceFacts } from '../site.js';
+import { PUMP_ROLES, type DeviceFacts } from '../site-facts.js';
 import { IncidentBoard } from './board.js';
 
 // I5: every critical alarm has a playbook. Every device a site can have (each kind, each pump

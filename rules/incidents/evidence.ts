@@ -1,5 +1,5 @@
 import type { FieldValue } from '../model/reading.js';
-import type { DeviceFacts, Live } from '../site.js';
+import type { DeviceFacts, Live } from '../site-facts.js';
 import type { EvidenceCondition, FieldTest } from './playbook.js';
 
 // What the sensors may say (invariant I3): a condition holds on a device only when every field

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALARM_KIND_NAMES, type AlarmKind } from '../alarms/kinds.js';
 import { DEVICE_KINDS } from '../model/fields.js';
-import { ROOM_TYPES } from '../site.js';
+import { ROOM_TYPES } from '../site-facts.js';
 
 // A playbook is data: the users' emergency plan (S001 篇3 工程部工作应急预案, DOMAIN.md §3) as
 // ordered steps, each with a role, a deadline from the incident start, the fields the plan

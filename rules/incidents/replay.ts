@@ -1,7 +1,7 @@
 import type { RunningDrill } from '../alarms/drill.js';
 import { RuleEngine, type AlarmChange } from '../engine.js';
 import type { FieldValue } from '../model/reading.js';
-import type { SiteFacts } from '../site.js';
+import type { SiteFacts } from '../site-facts.js';
 import { IncidentBoard, type IncidentRecord } from './board.js';
 import type { IncidentCommand } from './incident.js';
 import type { DutyRole, PlaybookSet } from './playbook.js';

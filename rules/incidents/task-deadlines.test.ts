@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
-import type { DeviceFacts } from '../site.js';
+import type { DeviceFacts } from '../site-facts.js';
 import { IncidentBoard, type IncidentRecord } from './board.js';
 import { describeEvent } from './report.js';
 

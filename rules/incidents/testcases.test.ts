@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
 import type { Alarm } from '../alarms/lifecycle.js';
 import type { FieldValue } from '../model/reading.js';
-import { ROOM_TYPES, type DeviceFacts, type SiteFacts } from '../site.js';
+import { ROOM_TYPES, type DeviceFacts, type SiteFacts } from '../site-facts.js';
 import { DEVICE_KINDS } from '../model/fields.js';
 import type { Incident, IncidentCommand } from './incident.js';
 import { Replay } from './replay.js';

@@ -1,5 +1,5 @@
-import type { DeviceFacts, SiteFacts } from '../site.js';
-import { feederChain } from '../site.js';
+import type { DeviceFacts, SiteFacts } from '../site-facts.js';
+import { feederChain } from '../site-facts.js';
 
 // Who is powered by what, for the incident rules (S001 篇3 停电预案 step 4: check every lift on
 // the lost supply). A device is fed by a meter above it in its feeder chain; a building's

@@ -3,7 +3,7 @@ import { DEFAULT_THRESHOLDS } from '../thresholds.js';
 import { addDays, localMidnight } from './calendar.js';
 import { classifyDrop, judgeMeter, type ReportPeriod } from './meter-anomalies.js';
 import { DEFAULT_METER_REPORT_SETTINGS } from './settings.js';
-import type { MeterDay, MeterFacts, MeterHistory } from './types.js';
+import type { MeterDay, MeterFacts, MeterHistory } from './meter-model.js';
 
 const TZ = 'Asia/Shanghai';
 const period = (from: string, to: string): ReportPeriod => ({

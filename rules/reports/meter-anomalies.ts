@@ -11,14 +11,14 @@ import {
   type MeterHistory,
   type ReportPeriod,
   type Rollover,
-} from './types.js';
+} from './meter-model.js';
 
 // Judges one meter's aggregated history (DOMAIN.md §5, utility VEE practice). Pure: the
 // database did the aggregating, the caller passes the period, the zone and the settings.
 // Each anomaly is one check in meter-checks/; this file derives what they share and runs them.
 
 export { classifyDrop } from './meter-checks/daily-use.js';
-export type { ReportPeriod } from './types.js';
+export type { ReportPeriod } from './meter-model.js';
 
 export interface MeterJudgement {
   anomalies: MeterAnomaly[];

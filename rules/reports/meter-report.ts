@@ -13,7 +13,7 @@ import {
   type MeterKind,
   type Rollover,
   type Text,
-} from './types.js';
+} from './meter-model.js';
 
 // The whole meter-anomaly report for a period: totals per building and meter kind, the
 // anomalies with their evidence, and each meter's daily use (the small charts). A report

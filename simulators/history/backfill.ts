@@ -1,7 +1,7 @@
 import { LocalTime } from '../../rules/local-time.js';
 import { localDate, localMidnight } from '../../rules/reports/calendar.js';
 import type { Reading } from '../../rules/model/reading.js';
-import type { MeterFacts } from '../../rules/reports/types.js';
+import type { MeterFacts } from '../../rules/reports/meter-model.js';
 import type { ReadingSink } from '../../gateway/ports/readings.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies, type GroundTruth } from './plan.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../rules/model/reading.js';
 import { LocalTime } from '../../rules/local-time.js';
-import type { MeterFacts } from '../../rules/reports/types.js';
+import type { MeterFacts } from '../../rules/reports/meter-model.js';
 import { emitMeter, initialFor, meterSeries } from './generate.js';
 import { planAnomalies } from './plan.js';
 

@@ -1,5 +1,5 @@
 import { LocalTime } from '../../rules/local-time.js';
-import type { MeterFacts } from '../../rules/reports/types.js';
+import type { MeterFacts } from '../../rules/reports/meter-model.js';
 import type { Reading } from '../../rules/model/reading.js';
 import { hashSeed, seededRandom } from '../random.js';
 import type { GroundTruth, Plant } from './plan.js';

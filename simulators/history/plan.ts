@@ -1,4 +1,4 @@
-import type { AnomalyKind, MeterFacts } from '../../rules/reports/types.js';
+import type { AnomalyKind, MeterFacts } from '../../rules/reports/meter-model.js';
 import { hashSeed, seededRandom } from '../random.js';
 
 // Which meters get which planted anomaly, when: the ground truth the report is tested

@@ -6,7 +6,7 @@ import { pollDevice } from '../../gateway/adapters/modbus/poll.js';
 import { realTimers } from '../../gateway/ports/clock.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
-import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../../gateway/config/site.js';
 import { Estate } from '../estate/estate.js';
 import { startModbusFleet } from './fleet.js';
 

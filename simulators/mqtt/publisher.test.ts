@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage } from '../../gateway/adapters/mqtt/decode.js';
 import { loadPayloadProfiles } from '../../gateway/profiles/payload.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
-import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../../gateway/config/site.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import { Estate } from '../estate/estate.js';
 import { encode, payloadOf } from './publisher.js';

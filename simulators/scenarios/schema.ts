@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ALARM_KINDS, ALARM_KIND_NAMES, type AlarmKind } from '../../rules/alarms/kinds.js';
 import { ALL_DETECTORS } from '../../rules/engine.js';
 import { FIELDS, type DeviceKind } from '../../rules/model/fields.js';
-import type { DeviceFacts } from '../../rules/site.js';
+import type { DeviceFacts } from '../../rules/site-facts.js';
 import type { Fault, FaultType, SimDeviceInfo } from '../estate/types.js';
 
 // A scenario is data: a timeline of faults injected into the simulated estate and what the

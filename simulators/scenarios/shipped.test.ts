@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { siteFacts } from '../../gateway/alarms/facts.js';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
-import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../../gateway/config/site.js';
 import { ALARM_KINDS } from '../../rules/alarms/kinds.js';
 import { RuleEngine } from '../../rules/engine.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';

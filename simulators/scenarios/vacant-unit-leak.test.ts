@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { siteFacts } from '../../gateway/alarms/facts.js';
 import { loadPlaybooks } from '../../gateway/incidents/playbooks.js';
 import { loadRegisterProfiles } from '../../gateway/profiles/profile.js';
-import { DEFAULT_CONFIG, loadSite } from '../../gateway/site.js';
+import { DEFAULT_CONFIG, loadSite } from '../../gateway/config/site.js';
 import { buildReport } from '../../rules/incidents/report.js';
 import { Replay } from '../../rules/incidents/replay.js';
 import { Estate } from '../estate/estate.js';

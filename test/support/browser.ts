@@ -1,5 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { projectPath } from '../../gateway/paths.js';
+import { projectPath } from '../../gateway/files/paths.js';
 
 /** Debian's Chromium, headless, quiet (no network of its own, no sandbox in CI containers). */
 export function launchChromium(): Promise<Browser> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { runDemo, type RunningDemo } from '../../app/demo.js';
-import { DEFAULT_CONFIG } from '../../gateway/site.js';
+import { DEFAULT_CONFIG } from '../../gateway/config/site.js';
 
 /**
  * The demo (`npm run demo`) for a test: its site file copied with `extra` YAML appended and

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../gateway/config/load.js';
 import type { SiteConfig } from '../../gateway/config/schema.js';
-import { playbookCheck, profileCheck } from '../../gateway/site.js';
+import { playbookCheck, profileCheck } from '../../gateway/config/site.js';
 
 export { uniqueDb, waitFor } from './wait.js';
 

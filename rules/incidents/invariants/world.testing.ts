@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { loadPlaybooks } from '../../../gateway/incidents/playbooks.js';
 import type { Alarm } from '../../alarms/lifecycle.js';
 import type { FieldValue } from '../../model/reading.js';
-import type { DeviceFacts, SiteFacts } from '../../site.js';
+import type { DeviceFacts, SiteFacts } from '../../site-facts.js';
 import { fold, IncidentError, type Incident, type IncidentEvent } from '../incident.js';
 import type { EvidenceClause, EvidenceCondition, FieldTest } from '../playbook.js';
 import { Replay } from '../replay.js';

@@ -1,7 +1,7 @@
 import { DEFAULT_THRESHOLDS } from '../../thresholds.js';
 import { addDays, localMidnight } from '../calendar.js';
 import { DEFAULT_METER_REPORT_SETTINGS, type MeterReportSettings } from '../settings.js';
-import type { MeterDay, MeterFacts, MeterHistory, ReportPeriod } from '../types.js';
+import type { MeterDay, MeterFacts, MeterHistory, ReportPeriod } from '../meter-model.js';
 import { meterCheckInput } from './daily-use.js';
 import type { MeterCheck, MeterCheckInput } from './types.js';
 

@@ -1,4 +1,4 @@
-import { METER_COUNTER, type DailyUse } from '../types.js';
+import { METER_COUNTER, type DailyUse } from '../meter-model.js';
 import { DAY_MS, inPeriod, median, round, type Finding, type MeterCheck, type MeterCheckInput } from './types.js';
 
 /** 用量突增: a day far above the median of the days before it. */

@@ -1,4 +1,4 @@
-import type { MeterDay } from '../types.js';
+import type { MeterDay } from '../meter-model.js';
 import { DAY_MS, daysSpan, inPeriod, round, type Finding, type MeterCheck, type MeterCheckInput } from './types.js';
 
 /**

@@ -1,4 +1,4 @@
-import { METER_COUNTER } from '../types.js';
+import { METER_COUNTER } from '../meter-model.js';
 import { round, stamp, type MeterCheck } from './types.js';
 
 /** 读数倒退: the counter went down and it was not a wrap at the register's end (rollback or tamper). */

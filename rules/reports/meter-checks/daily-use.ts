@@ -1,7 +1,7 @@
 import type { Thresholds } from '../../thresholds.js';
 import type { MeterReportSettings } from '../settings.js';
 import { addDays } from '../calendar.js';
-import type { DailyUse, MeterDay, MeterDrop, MeterHistory, ReportPeriod, Rollover } from '../types.js';
+import type { DailyUse, MeterDay, MeterDrop, MeterHistory, ReportPeriod, Rollover } from '../meter-model.js';
 import { DAY_MS, round, type MeterCheckInput } from './types.js';
 
 // The derived facts every check shares: what each drop of the counter was, the use per day

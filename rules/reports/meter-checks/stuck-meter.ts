@@ -1,4 +1,4 @@
-import { METER_COUNTER, type DailyUse } from '../types.js';
+import { METER_COUNTER, type DailyUse } from '../meter-model.js';
 import { daysSpan, inPeriod, type Finding, type MeterCheck, type MeterCheckInput } from './types.js';
 
 /** 表具停走: readings keep coming but the counter does not move, day after day, where someone lives. */

@@ -11,7 +11,7 @@ import type {
   MeterHistory,
   ReportPeriod,
   Text,
-} from '../types.js';
+} from '../meter-model.js';
 
 // What every meter check reads: the database's aggregates of one meter plus the daily use the
 // judgement derived from them once (rollovers corrected, gaps found), so no check redoes that.

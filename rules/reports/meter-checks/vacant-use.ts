@@ -1,4 +1,4 @@
-import { METER_COUNTER } from '../types.js';
+import { METER_COUNTER } from '../meter-model.js';
 import { daysSpan, inPeriod, round, type MeterCheck } from './types.js';
 
 /** 空置房走水/走电: any real use in a vacant unit (the seed rule S000 §5: close the valve before it floods). */

@@ -1,9 +1,9 @@
-import { applyOverride } from '../rules/incidents/playbook.js';
-import { loadPlaybooks } from './incidents/playbooks.js';
-import { loadRegisterProfiles } from './profiles/profile.js';
-import { loadPayloadProfiles } from './profiles/payload.js';
-import { loadConfigFile, type ExtraCheck, type LoadedConfig } from './config/load.js';
-import { projectPath } from './paths.js';
+import { applyOverride } from '../../rules/incidents/playbook.js';
+import { loadPlaybooks } from '../incidents/playbooks.js';
+import { loadRegisterProfiles } from '../profiles/profile.js';
+import { loadPayloadProfiles } from '../profiles/payload.js';
+import { loadConfigFile, type ExtraCheck, type LoadedConfig } from './load.js';
+import { projectPath } from '../files/paths.js';
 
 export const DEFAULT_CONFIG = projectPath('config', 'demo-site.yaml');
 

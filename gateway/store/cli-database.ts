@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { SiteConfig } from './config/schema.js';
-import { Influx1Driver, Influx2Driver, startInfluxd, type InfluxdProcess } from './store/index.js';
-import type { StoreDriver } from './store/types.js';
+import type { SiteConfig } from '../config/schema.js';
+import { Influx1Driver, Influx2Driver, startInfluxd, type InfluxdProcess } from './index.js';
+import type { StoreDriver } from './driver.js';
 
 // The database for command-line tools that read or write history (`dutyroom report meters`,
 // `dutyroom simulate history`): the URL given (--influx, INFLUX_URL or storage.url); else

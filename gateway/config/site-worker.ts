@@ -1,6 +1,6 @@
 // Loads a site file in a short-lived worker thread (see loadSiteInThread in site-thread.ts).
 import { parentPort, workerData } from 'node:worker_threads';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './load.js';
 import { loadSite } from './site.js';
 import type { SiteAnswer } from './site-thread.js';
 

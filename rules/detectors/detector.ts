@@ -2,7 +2,7 @@ import type { AlarmKind } from '../alarms/kinds.js';
 import type { Evidence } from '../alarms/lifecycle.js';
 import type { FieldValue } from '../model/reading.js';
 import type { HourlyHistory, RunHistory } from '../history.js';
-import type { DeviceFacts, Live, SiteFacts } from '../site.js';
+import type { DeviceFacts, Live, SiteFacts } from '../site-facts.js';
 import type { Thresholds } from '../thresholds.js';
 
 /** What a detector sees when it checks one device. */

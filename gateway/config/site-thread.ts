@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { ConfigError, type ConfigProblem, type LoadedConfig } from './config/load.js';
-import { projectPath } from './paths.js';
+import { ConfigError, type ConfigProblem, type LoadedConfig } from './load.js';
+import { projectPath } from '../files/paths.js';
 
 export type SiteAnswer =
   { loaded: LoadedConfig } | { problems: { file: string; problems: ConfigProblem[] } } | { failed: string };
@@ -15,7 +15,7 @@ export type SiteAnswer =
 export async function loadSiteInThread(file: string, env?: NodeJS.ProcessEnv): Promise<LoadedConfig> {
   // The compiled file also when this module runs from its TypeScript source (vitest): `npm
   // test` builds first.
-  const worker = projectPath('dist', 'gateway', 'site-worker.js');
+  const worker = projectPath('dist', 'gateway', 'config', 'site-worker.js');
   if (!existsSync(worker)) throw new Error(`${worker} is missing: run \`npm run build\` first`);
   const answer = await new Promise<SiteAnswer>((resolve, reject) => {
     const thread = new Worker(worker, { workerData: { file, ...(env ? { env } : {}) } });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, formatPath, type ConfigProblem } from './config/load.js';
+import { ConfigError, formatPath, type ConfigProblem } from '../config/load.js';
 
 // Data files (playbooks, scenarios, …) are YAML checked by a zod schema; a bad one names the
 // file, path and line of every problem, like the site file does, and nothing starts.

@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { writeLocalUrl } from './cli-database.js';
-import { realTimers, type Clock, type Timers } from './ports/clock.js';
-import type { SiteConfig } from './config/schema.js';
-import type { HealthSource } from './health.js';
-import type { Metrics } from './metrics.js';
-import type { Point, StoreDriver } from './store/types.js';
-import { createStore, Influx1Driver, Influx2Driver, startInfluxd, type InfluxdProcess } from './store/index.js';
+import { realTimers, type Clock, type Timers } from '../ports/clock.js';
+import type { SiteConfig } from '../config/schema.js';
+import type { HealthSource } from '../health.js';
+import type { Metrics } from '../metrics.js';
+import type { Point, StoreDriver } from './driver.js';
+import { createStore, Influx1Driver, Influx2Driver, startInfluxd, type InfluxdProcess } from './index.js';
 
 /** The store as the gateway holds it: durable append, queries, health, and a close that also stops a private influxd. */
 export interface OpenedStore {

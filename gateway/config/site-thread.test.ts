@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from './config/load.js';
+import { ConfigError } from './load.js';
 import { DEFAULT_CONFIG, loadSite } from './site.js';
 import { loadSiteInThread } from './site-thread.js';
 

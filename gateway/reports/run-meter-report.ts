@@ -8,12 +8,12 @@ import {
   type MeterHistory,
   type MeterKind,
   type Text,
-} from '../../rules/reports/types.js';
+} from '../../rules/reports/meter-model.js';
 import { resolveThresholds } from '../../rules/thresholds.js';
 import type { DeviceConfig, SiteConfig } from '../config/schema.js';
 import { loadRegisterProfiles } from '../profiles/profile.js';
 import type { RegisterProfile } from '../profiles/profile.js';
-import type { StoreDriver } from '../store/types.js';
+import type { StoreDriver } from '../store/driver.js';
 import { queryMeterHistories } from './queries.js';
 
 /** A request the report cannot answer as asked (bad dates, unknown building): the caller's mistake, 400 / exit 2. */
