@@ -32,14 +32,6 @@ const LONG_FUNCTIONS_TO_SPLIT = [
   'dashboard/src/views/health.ts',
   'dashboard/src/views/incidents.ts',
   'dashboard/src/views/reports.ts',
-  'simulators/drill/controller.ts',
-  'simulators/estate/estate.ts',
-  'simulators/estate/models/lift.ts',
-  'simulators/estate/models/pump.ts',
-  'simulators/history/generate.ts',
-  'simulators/history/plan.ts',
-  'simulators/modbus/fleet.ts',
-  'simulators/scenarios/schema.ts',
 ];
 
 export default tseslint.config(

@@ -229,6 +229,27 @@ export class DrillController implements DrillService {
 
   /** Starts a scenario now; its steps due at 00:00 are applied before this returns. */
   async start(name: string, by: string): Promise<Drill> {
+    const { scenario: s, estate } = this.startable(name);
+    const now = this.opts.clock.now();
+    const devices = targets(s);
+    const drill = newDrill(s, { id: this.newId(now), now, by, devices, scope: scopeOf(devices, estate) });
+    // The drill is current before its first fault goes in, so the first alarm is already tagged.
+    const run = new ScenarioRun(s, estate, now);
+    this.current = { drill, run, scope: { id: drill.id, scope: new Set(drill.scope) } };
+    this.drills.set(drill.id, drill);
+    const first = run.advance(now);
+    addApplied(drill, first);
+    this.trim();
+    this.opts.logger?.info(
+      { drill: drill.id, scenario: s.name, by },
+      `drill ${drill.id} started: ${s.title.en} (${s.title.zh})`,
+    );
+    await this.record([{ type: 'started', drill: structuredClone(drill) }]);
+    return structuredClone(drill);
+  }
+
+  /** The scenario and estate a drill of `name` would play, or why none can start now. */
+  private startable(name: string): { scenario: Scenario; estate: EstateControl } {
     const running = this.current?.drill;
     if (running) {
       throw new DrillError(
@@ -260,40 +281,7 @@ export class DrillController implements DrillService {
         { problems: this.scenarios().find((s) => s.name === name)!.problems },
       );
     }
-    const s = entry.scenario;
-    const now = this.opts.clock.now();
-    const devices = targets(s);
-    const drill: Drill = {
-      id: this.newId(now),
-      scenario: s.name,
-      title: s.title,
-      status: 'running',
-      startedAt: now,
-      startedBy: by,
-      endsAt: now + s.duration * 1000,
-      devices,
-      scope: scopeOf(devices, estate),
-      log: [],
-      cleared: [],
-      expects: {
-        alarms: s.expects.alarms.map((a) => ({ ...a, dueBy: null })),
-        playbooks: [...s.expects.playbooks],
-        readings: s.expects.readings.map((r) => ({ ...r, dueBy: null })),
-      },
-    };
-    // The drill is current before its first fault goes in, so the first alarm is already tagged.
-    const run = new ScenarioRun(s, estate, now);
-    this.current = { drill, run, scope: { id: drill.id, scope: new Set(drill.scope) } };
-    this.drills.set(drill.id, drill);
-    const first = run.advance(now);
-    addApplied(drill, first);
-    this.trim();
-    this.opts.logger?.info(
-      { drill: drill.id, scenario: s.name, by },
-      `drill ${drill.id} started: ${s.title.en} (${s.title.zh})`,
-    );
-    await this.record([{ type: 'started', drill: structuredClone(drill) }]);
-    return structuredClone(drill);
+    return { scenario: entry.scenario, estate };
   }
 
   /** Stops the running drill and clears every fault it set. */
@@ -404,6 +392,29 @@ export class DrillController implements DrillService {
     for (let n = 2; this.drills.has(id); n++) id = `${base}-${n}`;
     return id;
   }
+}
+
+/** A drill of scenario `s` starting now: running, nothing applied yet, every expectation not yet due. */
+function newDrill(s: Scenario, at: { id: string; now: number; by: string; devices: string[]; scope: string[] }): Drill {
+  const { id, now, by, devices, scope } = at;
+  return {
+    id,
+    scenario: s.name,
+    title: s.title,
+    status: 'running',
+    startedAt: now,
+    startedBy: by,
+    endsAt: now + s.duration * 1000,
+    devices,
+    scope,
+    log: [],
+    cleared: [],
+    expects: {
+      alarms: s.expects.alarms.map((a) => ({ ...a, dueBy: null })),
+      playbooks: [...s.expects.playbooks],
+      readings: s.expects.readings.map((r) => ({ ...r, dueBy: null })),
+    },
+  };
 }
 
 function addApplied(d: Drill, entries: readonly AppliedStep[]): void {

@@ -83,64 +83,79 @@ export class Estate implements EstateControl {
     this.topology = new PowerTopology(this.infos);
     this.view = this.makeView();
 
-    for (const info of this.infos) {
-      const model = MODELS[info.kind];
-      const rnd = seededRandom(hashSeed(opts.seed, info.id));
-      const sim: Sim = {
-        info,
-        model,
-        state: undefined,
+    for (const info of this.infos) this.addSim(this.newSim(info, opts.seed));
+    this.linkNeighbours(opts.config);
+    for (const sim of this.sims.values()) sim.state = sim.model.init(sim.info, sim.rnd, this.envOf(sim));
+    this.stepOrder = this.metersLast();
+    // A step of no time lets each device settle on what its neighbours do (pumps on their
+    // pits, meters on their loads), so the very first reports are already consistent.
+    this.stepAll(() => true, 0);
+  }
+
+  /** A device with its model and its own random stream, due to report at the start. */
+  private newSim(info: SimDeviceInfo, seed: number): Sim {
+    const model = MODELS[info.kind];
+    const rnd = seededRandom(hashSeed(seed, info.id));
+    const sim: Sim = {
+      info,
+      model,
+      state: undefined,
+      rnd,
+      faults: new Map(),
+      commanded: new Map(),
+      intervalMs: info.intervalS * 1000,
+      stepTicks: Math.max(1, Math.round((model.stepS * 1000) / this.tickMs)),
+      nextReport: this.start,
+      // Devices do not all report in the same second: after the first report, each keeps its
+      // own phase within its interval (from its id, not its random stream).
+      phaseMs:
+        Math.round(((hashSeed(seed, `${info.id}/phase`) % 1000) / 1000) * ((info.intervalS * 1000) / this.tickMs)) *
+        this.tickMs,
+      env: {
+        now: this.start,
+        local: this.local,
+        powered: true,
+        supplyCut: false,
+        lostPhases: [],
+        faults: undefined as unknown as FaultSet,
+        view: this.view,
+        dtS: 0,
         rnd,
-        faults: new Map(),
-        commanded: new Map(),
-        intervalMs: info.intervalS * 1000,
-        stepTicks: Math.max(1, Math.round((model.stepS * 1000) / this.tickMs)),
-        nextReport: opts.start,
-        // Devices do not all report in the same second: after the first report, each keeps its
-        // own phase within its interval (from its id, not its random stream).
-        phaseMs:
-          Math.round(
-            ((hashSeed(opts.seed, `${info.id}/phase`) % 1000) / 1000) * ((info.intervalS * 1000) / this.tickMs),
-          ) * this.tickMs,
-        env: {
-          now: opts.start,
-          local: this.local,
-          powered: true,
-          supplyCut: false,
-          lostPhases: [],
-          faults: undefined as unknown as FaultSet,
-          view: this.view,
-          dtS: 0,
-          rnd,
-        },
-      };
-      sim.env.faults = faultSet(sim.faults);
-      this.sims.set(info.id, sim);
-      if (info.kind === 'water_meter' && info.unit) {
-        const list = this.unitWaterMeters.get(info.building) ?? [];
-        list.push(sim);
-        this.unitWaterMeters.set(info.building, list);
-      }
+      },
+    };
+    sim.env.faults = faultSet(sim.faults);
+    return sim;
+  }
+
+  private addSim(sim: Sim): void {
+    this.sims.set(sim.info.id, sim);
+    if (sim.info.kind === 'water_meter' && sim.info.unit) {
+      const list = this.unitWaterMeters.get(sim.info.building) ?? [];
+      list.push(sim);
+      this.unitWaterMeters.set(sim.info.building, list);
     }
+  }
+
+  /** What devices know of each other: the pit each pump drains, the flats no meter of their own counts. */
+  private linkNeighbours(config: SiteConfig): void {
     for (const sim of this.sims.values()) {
       if (sim.info.drainPump && this.sims.get(sim.info.drainPump)?.info.kind === 'pump')
         this.pitOf.set(sim.info.drainPump, sim);
     }
-    for (const b of opts.config.buildings) {
+    for (const b of config.buildings) {
       // About 8 flats a floor above ground; the ones with a meter of their own are counted by it.
       const aboveGround = floorsOf(b).filter((f) => f.level > 0).length;
       this.unmeteredFlats.set(b.id, Math.max(0, aboveGround * 8 - (this.unitWaterMeters.get(b.id)?.length ?? 0)));
     }
-    for (const sim of this.sims.values()) sim.state = sim.model.init(sim.info, sim.rnd, this.envOf(sim));
-    // Consumers before meters, meters deepest first: a meter's step sums what hangs below it.
+  }
+
+  /** Consumers before meters, meters deepest first: a meter's step sums what hangs below it. */
+  private metersLast(): Sim[] {
     const meters = this.topology
       .bottomUp()
       .map((id) => this.sims.get(id)!)
       .filter((s) => s.info.kind === 'electricity_meter');
-    this.stepOrder = [...[...this.sims.values()].filter((s) => s.info.kind !== 'electricity_meter'), ...meters];
-    // A step of no time lets each device settle on what its neighbours do (pumps on their
-    // pits, meters on their loads), so the very first reports are already consistent.
-    this.stepAll(() => true, 0);
+    return [...[...this.sims.values()].filter((s) => s.info.kind !== 'electricity_meter'), ...meters];
   }
 
   now(): number {

@@ -37,6 +37,25 @@ function plantsOf(truth: GroundTruth, id: string): Plant[] {
   return truth.planted.filter((p) => p.meter === id);
 }
 
+/** A meter's own scale, drawn once: a main's or incomer's size, a flat's daily use, its standing load. */
+interface MeterScale {
+  water: boolean;
+  mainScale: number;
+  flatDaily: number;
+  baseKw: number;
+}
+
+/** The current local day's draws: how busy, a holiday under way, its quiet hour and night flush. */
+interface DayDraws {
+  key: string;
+  factor: number;
+  holidayLeft: number;
+  quietHour: number;
+  nightFlushHour: number;
+}
+
+const within = (p: Plant, ts: number) => ts >= p.from && ts < p.to;
+
 /** Each meter's hourly use over the whole history, plants that change use included. */
 export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalTime): MeterSeries {
   const rnd = seededRandom(hashSeed(truth.seed, meter.id));
@@ -44,57 +63,86 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
   const hourly = new Float64Array(hours);
   const water = meter.kind === 'water_meter';
   const plants = plantsOf(truth, meter.id);
-  const within = (p: Plant, ts: number) => ts >= p.from && ts < p.to;
-  const mainScale = water ? 0.5 + rnd() * 1.5 : 20 + rnd() * 40;
-  const flatDaily = water ? 0.25 + rnd() * 0.25 : 4 + rnd() * 6;
-  const baseKw = 0.03 + rnd() * 0.05;
-  let dayKey = '';
-  let dayFactor = 1;
-  let holidayLeft = 0;
-  let quietHour = -1;
-  let nightFlushHour = -1;
+  const scale: MeterScale = {
+    water,
+    mainScale: water ? 0.5 + rnd() * 1.5 : 20 + rnd() * 40,
+    flatDaily: water ? 0.25 + rnd() * 0.25 : 4 + rnd() * 6,
+    baseKw: 0.03 + rnd() * 0.05,
+  };
+  const day: DayDraws = { key: '', factor: 1, holidayLeft: 0, quietHour: -1, nightFlushHour: -1 };
   for (let i = 0; i < hours; i++) {
     const ts = truth.start + i * HOUR;
     const { date, hour } = local.parts(ts);
-    if (date !== dayKey) {
-      dayKey = date;
-      const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-      dayFactor = (0.7 + rnd() * 0.6) * (weekday === 0 || weekday === 6 ? 1.15 : 1);
-      if (rnd() < 1 / 30) dayFactor *= 1.8;
-      if (holidayLeft > 0) holidayLeft--;
-      else if (rnd() < 1 / 60) holidayLeft = 2 + Math.floor(rnd() * 3);
-      quietHour = 9 + Math.floor(rnd() * 8);
-      nightFlushHour = rnd() < 0.1 ? 2 + Math.floor(rnd() * 3) : -1;
-    }
-    let use: number;
-    if (meter.unit === undefined) {
-      use = mainScale * MAIN_SHAPE[hour]! * (0.85 + rnd() * 0.3);
-    } else if (meter.vacant) {
-      use = 0;
-    } else {
-      const spike = plants.find((p) => p.kind === 'consumption_spike' && within(p, ts));
-      const away = holidayLeft > 0 && !spike;
-      const factor = spike ? spike.params.factor! : away ? 0 : dayFactor;
-      const busy = hour === quietHour || (hour >= 9 && hour <= 22 && rnd() < 0.25) ? 0 : 1;
-      use = flatDaily * factor * FLAT_SHAPE[hour]! * (0.4 + rnd() * 1.2) * (spike ? 1 : busy);
-      if (!water) use += baseKw;
-      else if (hour === nightFlushHour && !away) use += 0.006;
-    }
-    for (const p of plants) {
-      if (p.kind === 'continuous_flow' && within(p, ts)) use += p.params.leak_m3h!;
-      if (p.kind === 'night_flow_high' && within(p, ts)) {
-        if (hour >= 2 && hour < 5) use += p.params.night_m3h!;
-        if (hour === 15) use = 0; // a quiet hour: this is night flow, not a continuous leak
-      }
-      if (
-        (p.kind === 'vacant_unit_flow' && hour >= 9 && hour < 18) ||
-        (p.kind === 'vacant_unit_power' && hour >= 18 && hour < 23)
-      ) {
-        if (within(p, ts)) use += p.params.per_day! / (p.kind === 'vacant_unit_flow' ? 9 : 5);
-      }
-    }
-    hourly[i] = use;
+    if (date !== day.key) drawDay(day, date, rnd);
+    const use = baseUse(meter, scale, day, plants, ts, hour, rnd);
+    hourly[i] = plantedUse(use, plants, ts, hour);
   }
+  const { initial, span } = counterStart(meter, truth, plants, hourly, rnd);
+  return { meter, initial, span, hourly };
+}
+
+/** A new local day: its busyness (weekends heavier, now and then a busy day), holidays, quiet hour, night flush. */
+function drawDay(day: DayDraws, date: string, rnd: () => number): void {
+  day.key = date;
+  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+  day.factor = (0.7 + rnd() * 0.6) * (weekday === 0 || weekday === 6 ? 1.15 : 1);
+  if (rnd() < 1 / 30) day.factor *= 1.8;
+  if (day.holidayLeft > 0) day.holidayLeft--;
+  else if (rnd() < 1 / 60) day.holidayLeft = 2 + Math.floor(rnd() * 3);
+  day.quietHour = 9 + Math.floor(rnd() * 8);
+  day.nightFlushHour = rnd() < 0.1 ? 2 + Math.floor(rnd() * 3) : -1;
+}
+
+/** The hour's use before plants add to it: mains never stop, vacant units use nothing, flats follow their day. */
+function baseUse(
+  meter: MeterFacts,
+  scale: MeterScale,
+  day: DayDraws,
+  plants: Plant[],
+  ts: number,
+  hour: number,
+  rnd: () => number,
+): number {
+  if (meter.unit === undefined) return scale.mainScale * MAIN_SHAPE[hour]! * (0.85 + rnd() * 0.3);
+  if (meter.vacant) return 0;
+  const spike = plants.find((p) => p.kind === 'consumption_spike' && within(p, ts));
+  const away = day.holidayLeft > 0 && !spike;
+  const factor = spike ? spike.params.factor! : away ? 0 : day.factor;
+  const busy = hour === day.quietHour || (hour >= 9 && hour <= 22 && rnd() < 0.25) ? 0 : 1;
+  let use = scale.flatDaily * factor * FLAT_SHAPE[hour]! * (0.4 + rnd() * 1.2) * (spike ? 1 : busy);
+  if (!scale.water) use += scale.baseKw;
+  else if (hour === day.nightFlushHour && !away) use += 0.006;
+  return use;
+}
+
+/** The hour's use with the plants that change use laid over it (leaks, night flow, use in vacant units). */
+function plantedUse(base: number, plants: Plant[], ts: number, hour: number): number {
+  let use = base;
+  for (const p of plants) {
+    if (p.kind === 'continuous_flow' && within(p, ts)) use += p.params.leak_m3h!;
+    if (p.kind === 'night_flow_high' && within(p, ts)) {
+      if (hour >= 2 && hour < 5) use += p.params.night_m3h!;
+      if (hour === 15) use = 0; // a quiet hour: this is night flow, not a continuous leak
+    }
+    if (
+      (p.kind === 'vacant_unit_flow' && hour >= 9 && hour < 18) ||
+      (p.kind === 'vacant_unit_power' && hour >= 18 && hour < 23)
+    ) {
+      if (within(p, ts)) use += p.params.per_day! / (p.kind === 'vacant_unit_flow' ? 9 : 5);
+    }
+  }
+  return use;
+}
+
+/** The counter's first value and span: a meter planted to wrap starts just short of its span. */
+function counterStart(
+  meter: MeterFacts,
+  truth: GroundTruth,
+  plants: Plant[],
+  hourly: Float64Array,
+  rnd: () => number,
+): { initial: number; span: number } {
+  const water = meter.kind === 'water_meter';
   const wrap = plants.find((p) => p.kind === 'counter_rollover');
   // A counter wraps at its register's span; one planted to wrap and of unknown span gets a
   // 5-digit register; the others never reach theirs.
@@ -105,7 +153,7 @@ export function meterSeries(meter: MeterFacts, truth: GroundTruth, local: LocalT
     for (let i = 0; i < (wrap.from - truth.start) / HOUR; i++) before += hourly[i]!;
     initial = span - before - 0.0005;
   }
-  return { meter, initial, span, hourly };
+  return { initial, span };
 }
 
 /** Appends every reading of one meter, in time order, to `out`; returns how many. */

@@ -84,8 +84,8 @@ export function planAnomalies(o: PlanOptions): GroundTruth {
   const days = Math.floor((o.end - o.start) / DAY);
   const used = new Set<string>();
   const planted: Plant[] = [];
-  const dayStart = (d: number) => o.start + d * DAY;
   const pickDay = (min: number, maxFromEnd: number) => min + Math.floor(rnd() * Math.max(1, days - maxFromEnd - min));
+  const dayFrom = (min: number, maxFromEnd: number) => o.start + pickDay(min, maxFromEnd) * DAY;
   for (const kind of ORDER) {
     if (kind === 'counter_rollover' && o.wraps === false) continue;
     const pool = o.meters.filter((m) => !used.has(m.id) && eligible(kind, m));
@@ -93,51 +93,8 @@ export function planAnomalies(o: PlanOptions): GroundTruth {
     for (let i = 0; i < want && pool.length > 0 && days >= 20; i++) {
       const m = pool.splice(Math.floor(rnd() * pool.length), 1)[0]!;
       used.add(m.id);
-      let from: number;
-      let to: number;
-      const params: Record<string, number> = {};
-      switch (kind) {
-        case 'vacant_unit_flow':
-        case 'vacant_unit_power': {
-          from = dayStart(pickDay(1, 5));
-          to = from + (2 + Math.floor(rnd() * 3)) * DAY;
-          params.per_day = kind === 'vacant_unit_flow' ? 0.05 + rnd() * 0.25 : 1 + rnd() * 2;
-          break;
-        }
-        case 'stuck_meter':
-          from = dayStart(pickDay(8, 10));
-          to = from + (8 + Math.floor(rnd() * 4)) * DAY;
-          break;
-        case 'continuous_flow':
-          from = dayStart(pickDay(2, 6));
-          to = from + (2 + Math.floor(rnd() * 3)) * DAY;
-          params.leak_m3h = 0.012 + rnd() * 0.02;
-          break;
-        case 'night_flow_high':
-          from = dayStart(pickDay(8, 7));
-          to = from + (3 + Math.floor(rnd() * 4)) * DAY;
-          params.night_m3h = 0.02 + rnd() * 0.03;
-          break;
-        case 'consumption_spike':
-          from = dayStart(pickDay(16, 1));
-          to = from + DAY;
-          params.factor = 5 + rnd() * 3;
-          break;
-        case 'counter_rollback':
-          from = dayStart(pickDay(2, 1)) + Math.floor(rnd() * 24) * HOUR;
-          to = from;
-          params.keep = 0.3 + rnd() * 0.4;
-          break;
-        case 'counter_rollover':
-          from = dayStart(pickDay(3, 2)) + Math.floor(rnd() * 24) * HOUR;
-          to = from;
-          break;
-        case 'data_gap':
-          from = dayStart(pickDay(1, 3)) + Math.floor(rnd() * 24) * HOUR;
-          to = from + (6 + Math.floor(rnd() * 43)) * HOUR;
-          break;
-      }
-      planted.push({ meter: m.id, kind, from: from!, to: Math.min(to!, o.end), params });
+      const { from, to, params } = plantWindow(kind, rnd, dayFrom);
+      planted.push({ meter: m.id, kind, from, to: Math.min(to, o.end), params });
     }
   }
   return {
@@ -149,4 +106,60 @@ export function planAnomalies(o: PlanOptions): GroundTruth {
     meters: o.meters.map((m) => m.id),
     planted,
   };
+}
+
+/**
+ * When one plant of `kind` happens and its numbers. `dayFrom(min, maxFromEnd)` draws the
+ * start of a day at least `min` days in and `maxFromEnd` days before the end; the draws
+ * come in this order, so the plan stays the same for the same seed.
+ */
+function plantWindow(
+  kind: PlantKind,
+  rnd: () => number,
+  dayFrom: (min: number, maxFromEnd: number) => number,
+): Pick<Plant, 'from' | 'to' | 'params'> {
+  const params: Record<string, number> = {};
+  let from: number;
+  let to: number;
+  switch (kind) {
+    case 'vacant_unit_flow':
+    case 'vacant_unit_power':
+      from = dayFrom(1, 5);
+      to = from + (2 + Math.floor(rnd() * 3)) * DAY;
+      params.per_day = kind === 'vacant_unit_flow' ? 0.05 + rnd() * 0.25 : 1 + rnd() * 2;
+      break;
+    case 'stuck_meter':
+      from = dayFrom(8, 10);
+      to = from + (8 + Math.floor(rnd() * 4)) * DAY;
+      break;
+    case 'continuous_flow':
+      from = dayFrom(2, 6);
+      to = from + (2 + Math.floor(rnd() * 3)) * DAY;
+      params.leak_m3h = 0.012 + rnd() * 0.02;
+      break;
+    case 'night_flow_high':
+      from = dayFrom(8, 7);
+      to = from + (3 + Math.floor(rnd() * 4)) * DAY;
+      params.night_m3h = 0.02 + rnd() * 0.03;
+      break;
+    case 'consumption_spike':
+      from = dayFrom(16, 1);
+      to = from + DAY;
+      params.factor = 5 + rnd() * 3;
+      break;
+    case 'counter_rollback':
+      from = dayFrom(2, 1) + Math.floor(rnd() * 24) * HOUR;
+      to = from;
+      params.keep = 0.3 + rnd() * 0.4;
+      break;
+    case 'counter_rollover':
+      from = dayFrom(3, 2) + Math.floor(rnd() * 24) * HOUR;
+      to = from;
+      break;
+    case 'data_gap':
+      from = dayFrom(1, 3) + Math.floor(rnd() * 24) * HOUR;
+      to = from + (6 + Math.floor(rnd() * 43)) * HOUR;
+      break;
+  }
+  return { from, to, params };
 }

@@ -199,6 +199,7 @@ const rawScenario = z.strictObject({
 });
 
 type RawScenario = z.infer<typeof rawScenario>;
+type RawStep = RawScenario['steps'][number];
 type RawAlarm = RawScenario['expects']['alarms'][number];
 type RawReading = RawScenario['expects']['readings'][number];
 
@@ -229,6 +230,13 @@ function causeOf(s: RawScenario, e: { device: string; after?: string | undefined
 
 /** What a file must get right on its own, before any site is looked at. */
 function checkTimeline(s: RawScenario, ctx: Ctx): void {
+  checkSteps(s, ctx);
+  checkCauses(s, ctx);
+  checkInhibited(s, ctx);
+}
+
+/** Steps: unique ids, in time order, inside the scenario, clearing only what an earlier step injected. */
+function checkSteps(s: RawScenario, ctx: Ctx): void {
   const ids = new Map<string, number>();
   s.steps.forEach((st, i) => {
     if (st.id !== undefined) {
@@ -249,19 +257,22 @@ function checkTimeline(s: RawScenario, ctx: Ctx): void {
         ['steps', i, 'at'],
         `at ${formatOffset(st.at)} is after the end of the scenario (duration ${formatOffset(s.duration)})`,
       );
-    if (st.clear) {
-      const { device, type } = st.clear;
-      const before = s.steps
-        .slice(0, i)
-        .some((p) => p.inject?.device === device && (type === undefined || p.inject.fault.type === type));
-      if (!before)
-        issue(
-          ctx,
-          ['steps', i, 'clear'],
-          `nothing to clear: no earlier step injects ${type ?? 'a fault'} into ${device}`,
-        );
-    }
+    if (st.clear) checkClear(s, i, st.clear, ctx);
   });
+}
+
+/** A clear needs an earlier step injecting that fault (or any fault, without a type) into the device. */
+function checkClear(s: RawScenario, i: number, clear: NonNullable<RawStep['clear']>, ctx: Ctx): void {
+  const { device, type } = clear;
+  const before = s.steps
+    .slice(0, i)
+    .some((p) => p.inject?.device === device && (type === undefined || p.inject.fault.type === type));
+  if (!before)
+    issue(ctx, ['steps', i, 'clear'], `nothing to clear: no earlier step injects ${type ?? 'a fault'} into ${device}`);
+}
+
+/** Every expectation hangs on a step, and is due before the scenario ends. */
+function checkCauses(s: RawScenario, ctx: Ctx): void {
   const expectations: [string, (RawAlarm | RawReading)[]][] = [
     ['alarms', s.expects.alarms],
     ['readings', s.expects.readings],
@@ -288,6 +299,10 @@ function checkTimeline(s: RawScenario, ctx: Ctx): void {
         );
     });
   }
+}
+
+/** Only inhibitable alarm kinds may be expected inhibited. */
+function checkInhibited(s: RawScenario, ctx: Ctx): void {
   s.expects.alarms.forEach((a, j) => {
     if (a.inhibited && !ALARM_KINDS[a.kind].inhibitable)
       issue(
@@ -340,18 +355,32 @@ export function alarmCanFire(kind: AlarmKind, device: SimDeviceInfo): boolean {
   return ALL_DETECTORS.some((d) => d.kind === kind && d.applies(facts));
 }
 
+type Path = (string | number)[];
+type Problem = { path: Path; message: string };
+type AddProblem = (path: Path, message: string) => void;
+/** The site's device of that id, or undefined with a problem added at `path`. */
+type DeviceLookup = (id: string, path: Path) => SimDeviceInfo | undefined;
+
 /** Problems of a scenario against a site: devices that do not exist, faults and alarms that do not fit them. */
-export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string | number)[]; message: string }[] {
-  const out: { path: (string | number)[]; message: string }[] = [];
-  const add = (path: (string | number)[], message: string) => out.push({ path, message });
+export function siteProblems(s: Scenario, site: ScenarioSite): Problem[] {
+  const out: Problem[] = [];
+  const add: AddProblem = (path, message) => out.push({ path, message });
   const devices = new Map(site.devices.map((d) => [d.id, d]));
-  const device = (id: string, path: (string | number)[]) => {
+  const device: DeviceLookup = (id, path) => {
     const d = devices.get(id);
     if (!d) add(path, `no device "${id}" in ${site.id ? `site ${site.id}` : 'this site'}`);
     return d;
   };
   if (site.id && s.site && s.site !== site.id) add(['site'], `written for site "${s.site}", this is site "${site.id}"`);
+  stepProblems(s, device, add);
+  alarmProblems(s, device, add);
+  readingProblems(s, device, add);
+  if (site.playbooks) playbookProblems(s, site.playbooks, add);
+  return out;
+}
 
+/** Steps inject into and clear devices of the site, with faults that fit them. */
+function stepProblems(s: Scenario, device: DeviceLookup, add: AddProblem): void {
   s.steps.forEach((st, i) => {
     if (st.inject) {
       const d = device(st.inject.device, ['steps', i, 'inject', 'device']);
@@ -360,7 +389,10 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
     }
     if (st.clear) device(st.clear.device, ['steps', i, 'clear', 'device']);
   });
+}
 
+/** Expected alarms are on devices of the site that some rule can raise them on. */
+function alarmProblems(s: Scenario, device: DeviceLookup, add: AddProblem): void {
   s.expects.alarms.forEach((a, j) => {
     const d = device(a.device, ['expects', 'alarms', j, 'device']);
     if (d && !alarmCanFire(a.kind, d))
@@ -369,7 +401,10 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
         `no rule raises ${a.kind} on ${d.id} (${d.kind}${d.circuit ? `, ${d.circuit}` : ''}${d.kind === 'water_meter' && !d.vacant ? ', not in a vacant unit' : ''})`,
       );
   });
+}
 
+/** Expected readings name a field the device has, with a value of its type. */
+function readingProblems(s: Scenario, device: DeviceLookup, add: AddProblem): void {
   s.expects.readings.forEach((r, j) => {
     const d = device(r.device, ['expects', 'readings', j, 'device']);
     if (!d) return;
@@ -389,29 +424,28 @@ export function siteProblems(s: Scenario, site: ScenarioSite): { path: (string |
     if ((r.above !== undefined || r.below !== undefined) && want !== 'number')
       add(['expects', 'readings', j], `above/below need a number; ${r.field} is a ${want}`);
   });
+}
 
-  const pb = site.playbooks;
-  if (pb) {
-    // Any firing alarm of a kind with a playbook opens (or joins) an incident, muted or not.
-    const opened = new Map<string, AlarmKind[]>();
-    for (const a of s.expects.alarms) {
-      const id = pb.forKind(a.kind);
-      if (id) opened.set(id, [...(opened.get(id) ?? []), a.kind]);
-    }
-    s.expects.playbooks.forEach((id, j) => {
-      if (!pb.ids.has(id))
-        add(['expects', 'playbooks', j], `no playbook "${id}" (have ${[...pb.ids].sort().join(', ')})`);
-      else if (!opened.has(id)) add(['expects', 'playbooks', j], `none of the expected alarms opens playbook ${id}`);
-    });
-    for (const [id, kinds] of opened) {
-      if (!s.expects.playbooks.includes(id))
-        add(
-          ['expects', 'playbooks'],
-          `${[...new Set(kinds)].join(', ')} open${kinds.length === 1 ? 's' : ''} playbook ${id}: list it`,
-        );
-    }
+/** Expected playbooks exist and are opened by the expected alarms, and every playbook those open is listed. */
+function playbookProblems(s: Scenario, pb: NonNullable<ScenarioSite['playbooks']>, add: AddProblem): void {
+  // Any firing alarm of a kind with a playbook opens (or joins) an incident, muted or not.
+  const opened = new Map<string, AlarmKind[]>();
+  for (const a of s.expects.alarms) {
+    const id = pb.forKind(a.kind);
+    if (id) opened.set(id, [...(opened.get(id) ?? []), a.kind]);
   }
-  return out;
+  s.expects.playbooks.forEach((id, j) => {
+    if (!pb.ids.has(id))
+      add(['expects', 'playbooks', j], `no playbook "${id}" (have ${[...pb.ids].sort().join(', ')})`);
+    else if (!opened.has(id)) add(['expects', 'playbooks', j], `none of the expected alarms opens playbook ${id}`);
+  });
+  for (const [id, kinds] of opened) {
+    if (!s.expects.playbooks.includes(id))
+      add(
+        ['expects', 'playbooks'],
+        `${[...new Set(kinds)].join(', ')} open${kinds.length === 1 ? 's' : ''} playbook ${id}: list it`,
+      );
+  }
 }
 
 /** Whether a fault fits a device, as the estate will judge it when injected (estate.ts checkFault). */

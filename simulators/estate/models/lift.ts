@@ -98,8 +98,21 @@ export const lift = model<LiftState>({
   loadKw: (s) => (s.dir === 'stopped' ? 0.4 : 7.5),
 });
 
+/** One second of the lift: the first phase that takes the second ends it. */
 function second(s: LiftState, env: StepEnv): void {
-  const { rnd } = env;
+  if (stuckPhase(s, env)) return;
+  if (powerPhase(s, env)) return;
+  if (s.rescue && s.dir === 'stopped' && s.door === 'closed' && s.target === null) {
+    s.target = Math.round(s.pos);
+    s.pickup = null;
+  }
+  if (motionPhase(s)) return;
+  if (doorPhase(s, env.rnd)) return;
+  idlePhase(s, env);
+}
+
+/** Stuck between floors (a planted fault), or just freed from it: true while stuck. */
+function stuckPhase(s: LiftState, env: StepEnv): boolean {
   const stuck = env.faults.get('lift_stuck');
   if (stuck) {
     if (!s.stuck) {
@@ -114,75 +127,85 @@ function second(s: LiftState, env: StepEnv): void {
       if (s.passengers > 0 && s.dest === null) s.dest = Math.max(0, s.levels.indexOf(1));
     }
     s.alarm = stuck.alarmButton ?? false;
-    return;
+    return true;
   }
   if (s.stuck) {
     s.stuck = false;
     s.alarm = false;
     s.rescue = true;
   }
+  return false;
+}
+
+/** Without power the car stops where it is; when power returns it rescues anyone inside. True while unpowered. */
+function powerPhase(s: LiftState, env: StepEnv): boolean {
   if (!env.powered) {
     s.unpowered = true;
     s.dir = 'stopped';
     if (s.door === 'opening') s.door = 'open';
     if (s.door === 'closing') s.door = 'closed';
-    return;
+    return true;
   }
   if (s.unpowered) {
     s.unpowered = false;
     if (!atFloor(s) || s.passengers > 0) s.rescue = true;
   }
+  return false;
+}
 
-  if (s.rescue && s.dir === 'stopped' && s.door === 'closed' && s.target === null) {
-    s.target = Math.round(s.pos);
+/** Moving towards the target, opening the door on arrival. True while there is a target. */
+function motionPhase(s: LiftState): boolean {
+  if (s.target === null || s.door !== 'closed') return false;
+  const diff = s.target - s.pos;
+  if (Math.abs(diff) <= FLOORS_PER_S) {
+    s.pos = s.target;
+    s.target = null;
+    s.dir = 'stopped';
+    s.door = 'opening';
+    s.doorLeftS = 2;
+  } else {
+    s.dir = diff > 0 ? 'up' : 'down';
+    s.pos += Math.sign(diff) * FLOORS_PER_S;
+  }
+  return true;
+}
+
+/** The door cycle at a floor (opening → open → closing → closed). True while the door is not closed. */
+function doorPhase(s: LiftState, rnd: () => number): boolean {
+  if (s.door === 'closed') return false;
+  s.doorLeftS -= 1;
+  if (s.doorLeftS > 0) return true;
+  if (s.door === 'opening') {
+    s.door = 'open';
+    s.doorLeftS = 4 + Math.floor(rnd() * 5);
+    exchangePassengers(s);
+  } else if (s.door === 'open') {
+    s.door = 'closing';
+    s.doorLeftS = 3;
+  } else {
+    s.door = 'closed';
+    if (s.dest !== null && s.passengers > 0) s.target = s.dest;
+  }
+  return true;
+}
+
+/** The door has just opened: passengers (and anyone rescued) get out, a waiting call gets in. */
+function exchangePassengers(s: LiftState): void {
+  const here = Math.round(s.pos);
+  if (s.rescue || s.dest === here) {
+    s.passengers = 0;
+    s.dest = null;
+    s.rescue = false;
+  }
+  if (s.pickup && s.pickup.at === here) {
+    s.passengers += s.pickup.count;
+    s.dest = s.pickup.dest;
     s.pickup = null;
   }
+}
 
-  // Moving towards the target.
-  if (s.target !== null && s.door === 'closed') {
-    const diff = s.target - s.pos;
-    if (Math.abs(diff) <= FLOORS_PER_S) {
-      s.pos = s.target;
-      s.target = null;
-      s.dir = 'stopped';
-      s.door = 'opening';
-      s.doorLeftS = 2;
-    } else {
-      s.dir = diff > 0 ? 'up' : 'down';
-      s.pos += Math.sign(diff) * FLOORS_PER_S;
-    }
-    return;
-  }
-
-  // The door cycle at a floor.
-  if (s.door !== 'closed') {
-    s.doorLeftS -= 1;
-    if (s.doorLeftS > 0) return;
-    if (s.door === 'opening') {
-      s.door = 'open';
-      s.doorLeftS = 4 + Math.floor(rnd() * 5);
-      const here = Math.round(s.pos);
-      if (s.rescue || s.dest === here) {
-        s.passengers = 0;
-        s.dest = null;
-        s.rescue = false;
-      }
-      if (s.pickup && s.pickup.at === here) {
-        s.passengers += s.pickup.count;
-        s.dest = s.pickup.dest;
-        s.pickup = null;
-      }
-    } else if (s.door === 'open') {
-      s.door = 'closing';
-      s.doorLeftS = 3;
-    } else {
-      s.door = 'closed';
-      if (s.dest !== null && s.passengers > 0) s.target = s.dest;
-    }
-    return;
-  }
-
-  // Idle, closed, at a floor.
+/** Idle, closed, at a floor: maintenance, carrying on to a destination, or perhaps a new call. */
+function idlePhase(s: LiftState, env: StepEnv): void {
   const maintenance = maintenanceDue(s, env.local.dayNumber, env.local.hour);
   if (s.mode === 'maintenance') {
     if (!maintenance) s.mode = 'normal';
@@ -197,7 +220,12 @@ function second(s: LiftState, env: StepEnv): void {
     return;
   }
   const perS = 0.002 + 0.04 * demandAt(env.local.hour) * Math.min(2, s.levels.length / 20);
-  if (rnd() >= perS) return;
+  if (env.rnd() >= perS) return;
+  answerCall(s, newCall(s, env.rnd));
+}
+
+/** A random call: where from, where to and how many (the draws in this order). */
+function newCall(s: LiftState, rnd: () => number): { at: number; dest: number; count: number } {
   const lobby = Math.max(0, s.levels.indexOf(1));
   const basement = s.levels[0]! < 0 ? 0 : -1;
   const any = () => Math.floor(rnd() * s.levels.length);
@@ -208,12 +236,17 @@ function second(s: LiftState, env: StepEnv): void {
   else dest = rnd() < 0.75 ? lobby : any();
   if (dest === from) dest = from === lobby ? s.levels.length - 1 : lobby;
   const count = 1 + Math.floor(rnd() * 3);
-  s.pickup = { at: from, dest, count };
-  if (from === Math.round(s.pos)) {
+  return { at: from, dest, count };
+}
+
+/** Take the call: open the door if the car is already there, else go and fetch it. */
+function answerCall(s: LiftState, call: { at: number; dest: number; count: number }): void {
+  s.pickup = call;
+  if (call.at === Math.round(s.pos)) {
     s.door = 'opening';
     s.doorLeftS = 2;
   } else {
-    s.target = from;
+    s.target = call.at;
   }
 }
 
