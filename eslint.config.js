@@ -13,26 +13,8 @@ const folderImports = (regexes, message) => ({
   '@typescript-eslint/no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
 });
 
-// TEMPORARY while the last branches merge: files that still read the time or set timers
-// themselves. Nothing new goes on this list.
-const CLOCK_NOT_YET_INJECTED = [];
 const ONE_CLOCK =
   'Take the time from an injected Clock and wait on injected Timers (gateway/ports/clock.ts); in tests, a ManualClock or test/support/wait.ts.';
-
-// TEMPORARY (issue 19, part 4): files that still hold functions over the limit and are being
-// reworked on other branches right now (the gateway's start, adapters, store, programs,
-// simulators, dashboard). Each leaves this list when its branch merges and its functions are
-// short; do not add to it.
-const LONG_FUNCTIONS_TO_SPLIT = [
-  'dashboard/src/main.ts',
-  'dashboard/src/views/device.ts',
-  'dashboard/src/views/drills.ts',
-  'dashboard/src/views/estate/power.ts',
-  'dashboard/src/views/handover.ts',
-  'dashboard/src/views/health.ts',
-  'dashboard/src/views/incidents.ts',
-  'dashboard/src/views/reports.ts',
-];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'var/**', 'coverage/**'] },
@@ -140,12 +122,7 @@ export default tseslint.config(
       'test/**/*.ts',
       '**/*.test.ts',
     ],
-    ignores: [
-      'gateway/ports/clock.ts',
-      'gateway/ports/manual-clock.ts',
-      'dashboard/src/clock.ts',
-      ...CLOCK_NOT_YET_INJECTED,
-    ],
+    ignores: ['gateway/ports/clock.ts', 'gateway/ports/manual-clock.ts', 'dashboard/src/clock.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -161,7 +138,7 @@ export default tseslint.config(
     // (`// eslint-disable-next-line max-lines-per-function -- <the reason>`), e.g. a route table
     // or a schema literal that splitting would not make clearer to a reader.
     files: ['**/*.ts'],
-    ignores: ['**/*.test.ts', '**/*.testing.ts', 'test/**', ...LONG_FUNCTIONS_TO_SPLIT],
+    ignores: ['**/*.test.ts', '**/*.testing.ts', 'test/**'],
     rules: {
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true, IIFEs: true }],
     },

@@ -26,16 +26,10 @@ function useRoute(): string[] {
   return route;
 }
 
-function App() {
+/** Who is signed in (undefined while asking, null if no one) and the site; load asks again. */
+function useSession() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [site, setSite] = useState<Site | null>(null);
-  const [, rerender] = useState(0);
-  const route = useRoute();
-  const [linkUp, setLinkUp] = useState(true);
-  useEffect(() => onLinkChange(setLinkUp), []);
-  const wall = route[0] === 'wall';
-  const health = useHealth();
-
   const load = () =>
     api<Me>('/api/me').then(
       async (m) => {
@@ -50,6 +44,62 @@ function App() {
   useEffect(() => {
     void load();
   }, []);
+  return { me, site, setMe, load };
+}
+
+/** The view the route names; the alarm board by default. */
+function routeView(route: string[], site: Site, me: Me, health: ReturnType<typeof useHealth>, wall: boolean) {
+  switch (route[0]) {
+    case 'estate':
+      return html`<${EstateView} site=${site} />`;
+    case 'incidents':
+      return route[1] ? html`<${IncidentView} id=${route[1]} me=${me} />` : html`<${IncidentsView} />`;
+    case 'devices':
+      return html`<${DeviceView} id=${route[1] ?? ''} />`;
+    case 'drills':
+      return html`<${DrillsView} me=${me} />`;
+    case 'reports':
+      return html`<${ReportsView} me=${me} />`;
+    case 'health':
+      return html`<${HealthView} state=${health} />`;
+    default:
+      return html`<${AlarmBoard} me=${me} wall=${wall} />`;
+  }
+}
+
+/** The page's header: the site's name, the tabs, the language, the wall and the sign-out. */
+function pageHeader(
+  site: Site,
+  me: Me,
+  route: string[],
+  health: ReturnType<typeof useHealth>,
+  switchLang: () => void,
+  logout: () => void,
+) {
+  const wall = route[0] === 'wall';
+  const tab = (id: string, word: Parameters<typeof t>[0]) =>
+    html`<a href=${`#/${id}`} class=${route[0] === id ? 'active' : ''}>${t(word)}</a>`;
+  return html`<header>
+      <h1>${t('title')} · ${tx(site.name)}</h1>
+      <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}<a href="#/health" class=${route[0] === 'health' ? 'active' : ''} data-testid="health-tab">${t('health')}<span class=${`dot ${shownStatus(health, health.health?.status)}`}></span></a></nav>
+      <span class="spacer"></span>
+      <span class="controls">
+        <button onClick=${switchLang} data-testid="lang" lang=${getLang() === 'zh' ? 'en' : 'zh-CN'}>${getLang() === 'zh' ? 'English' : '中文'}</button>
+        <a href=${wall ? '#/alarms' : '#/wall'}><button>${t('wall')}</button></a>
+        <span class="muted"> ${tx(me.name)} (${me.role}) </span>
+        <button onClick=${logout}>${t('logout')}</button>
+      </span>
+    </header>`;
+}
+
+function App() {
+  const { me, site, setMe, load } = useSession();
+  const [, rerender] = useState(0);
+  const route = useRoute();
+  const [linkUp, setLinkUp] = useState(true);
+  useEffect(() => onLinkChange(setLinkUp), []);
+  const wall = route[0] === 'wall';
+  const health = useHealth();
   useEffect(() => {
     document.body.classList.toggle('wall', wall);
   }, [wall]);
@@ -64,45 +114,10 @@ function App() {
     await api('/api/logout', { method: 'POST', body: {} }).catch(() => undefined);
     setMe(null);
   };
-  const tab = (id: string, word: Parameters<typeof t>[0]) =>
-    html`<a href=${`#/${id}`} class=${route[0] === id ? 'active' : ''}>${t(word)}</a>`;
-  let view;
-  switch (route[0]) {
-    case 'estate':
-      view = html`<${EstateView} site=${site} />`;
-      break;
-    case 'incidents':
-      view = route[1] ? html`<${IncidentView} id=${route[1]} me=${me} />` : html`<${IncidentsView} />`;
-      break;
-    case 'devices':
-      view = html`<${DeviceView} id=${route[1] ?? ''} />`;
-      break;
-    case 'drills':
-      view = html`<${DrillsView} me=${me} />`;
-      break;
-    case 'reports':
-      view = html`<${ReportsView} me=${me} />`;
-      break;
-    case 'health':
-      view = html`<${HealthView} state=${health} />`;
-      break;
-    default:
-      view = html`<${AlarmBoard} me=${me} wall=${wall} />`;
-  }
   return html`
-    <header>
-      <h1>${t('title')} · ${tx(site.name)}</h1>
-      <nav>${tab('alarms', 'alarms')}${tab('estate', 'estate')}${tab('incidents', 'incidents')}${tab('drills', 'drills')}${tab('reports', 'reports')}<a href="#/health" class=${route[0] === 'health' ? 'active' : ''} data-testid="health-tab">${t('health')}<span class=${`dot ${shownStatus(health, health.health?.status)}`}></span></a></nav>
-      <span class="spacer"></span>
-      <span class="controls">
-        <button onClick=${switchLang} data-testid="lang" lang=${getLang() === 'zh' ? 'en' : 'zh-CN'}>${getLang() === 'zh' ? 'English' : '中文'}</button>
-        <a href=${wall ? '#/alarms' : '#/wall'}><button>${t('wall')}</button></a>
-        <span class="muted"> ${tx(me.name)} (${me.role}) </span>
-        <button onClick=${logout}>${t('logout')}</button>
-      </span>
-    </header>
+    ${pageHeader(site, me, route, health, switchLang, logout)}
     ${!linkUp && html`<div class="link-lost" data-testid="link-lost">${t('linkLost')}</div>`}
-    <main>${view}</main>`;
+    <main>${routeView(route, site, me, health, wall)}</main>`;
 }
 
 setLang(getLang());

@@ -1,3 +1,4 @@
+import type { Ref } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
@@ -197,35 +198,48 @@ function ScenarioCard({
   </section>`;
 }
 
-/** Start and stop a scenario (operators); the live scorecard of the running drill, and past drills' reports. */
-export function DrillsView({ me }: { me: Me }) {
-  const [scenarios, setScenarios] = useState<Scenario[] | null>(null);
-  const [status, setStatus] = useState<{ available: boolean; current: DrillJson | null; history: DrillJson[] } | null>(
-    null,
-  );
-  const [shown, setShown] = useState<string | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState('');
-  const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
+type DrillStatus = { available: boolean; current: DrillJson | null; history: DrillJson[] };
+type Kinds = Record<string, { title: Text }>;
+
+/** The alarm kinds' titles, for the scenarios' and reports' tables. */
+function useKinds() {
+  const [kinds, setKinds] = useState<Kinds>({});
   useEffect(
     () =>
-      void api<{ kinds: Record<string, { title: Text }> }>('/api/alarms/kinds').then(
+      void api<{ kinds: Kinds }>('/api/alarms/kinds').then(
         (r) => setKinds(r.kinds),
         () => undefined,
       ),
     [],
   );
+  return kinds;
+}
+
+/** The scenarios and the drills' status (the running one and the past ones), read every 3 s. */
+function useDrills() {
+  const [scenarios, setScenarios] = useState<Scenario[] | null>(null);
+  const [status, setStatus] = useState<DrillStatus | null>(null);
   const load = () => {
     api<{ scenarios: Scenario[] }>('/api/drills/scenarios').then(
       (r) => setScenarios(r.scenarios),
       () => setScenarios([]),
     );
-    api<NonNullable<typeof status>>('/api/drills').then(setStatus, () => setStatus(null));
+    api<DrillStatus>('/api/drills').then(setStatus, () => setStatus(null));
   };
   useEffect(() => {
     load();
     return every(3000, load);
   }, []);
+  return { scenarios, status, load };
+}
+
+/**
+ * The report on screen: the running drill's, else the past drill picked (setShown), read every
+ * 3 s; scorecard is the section it is drawn in.
+ */
+function useDrillReport(status: DrillStatus | null) {
+  const [shown, setShown] = useState<string | null>(null);
+  const [report, setReport] = useState<Report | null>(null);
   const reportOf = status?.current?.id ?? shown;
   const scorecard = useRef<HTMLElement>(null);
   // A past drill's report opens above the list it was picked from: bring it into view once.
@@ -249,25 +263,42 @@ export function DrillsView({ me }: { me: Me }) {
     get();
     return every(3000, get);
   }, [reportOf]);
-  const act = async (path: string, body: unknown) => {
-    try {
-      setError('');
-      await api(path, { method: 'POST', body });
-      load();
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  };
-  const kindTitle = (k: string) => tx(kinds[k]?.title) || k;
-  if (scenarios === null) return html`<p class="loading">…</p>`;
-  if (!status?.available) return html`<p class="empty">${t('noDrills')}</p>`;
-  return html`<div>
-    ${status.current && html`<div class="drill-banner">${t('drillRunning')} · ${tx(status.current.title)} · ${status.current.id}</div>`}
-    ${error && html`<p class="error">${error}</p>`}
-    ${canAct(me) && status.current && html`<p><button class="danger" data-testid="stop-drill" onClick=${() => act('/api/drills/stop', {})}>${t('stopDrill')}</button></p>`}
-    ${
-      report &&
-      html`<section class="card scorecard" data-testid="scorecard" ref=${scorecard}>
+  return { report, reportOf, setShown, scorecard };
+}
+
+/** The report's steps and tasks, each against its target. */
+function responseTables(report: Report) {
+  return html`<h4>${t('stepsAgainstTarget')}</h4>
+      <table data-testid="drill-steps">
+        <tr><th>${t('colOutcome')}</th><th>${t('incident')}</th><th>${t('colStep')}</th><th class="n">${t('colTarget')}</th><th class="n">${t('colTook')}</th><th>${t('colBy')}</th></tr>
+        ${report.responses.map(
+          (r) =>
+            html`<tr data-step=${r.step}><td>${r.skipped ? html`<span class="outcome open" data-outcome="skipped">${t('stepSkipped')}</span>` : outcome(r.outcome, false, r.targetMin === undefined)}</td><td class="muted">${r.incident}</td><td>${tx(r.title)}${r.skipped ? html` <span class="muted">(${tx(r.skipped)})</span>` : ''}</td><td class="n muted">${mins(r.targetMin)}</td><td class="n">${mins(r.doneAfterMin)}</td><td>${r.by === 'sensor' ? t('bySensor') : (r.by ?? '')}${r.recordedBy ? html` <span class="muted">(${t('recordsBy')} ${r.recordedBy})</span>` : ''}</td></tr>`,
+        )}
+      </table>
+      <h4>${t('tasksAgainstTarget')}</h4>
+      <table data-testid="drill-tasks">
+        <tr><th>${t('colOutcome')}</th><th>${t('incident')}</th><th>${t('colTask')}</th><th>${t('colOpenedAt')}</th><th class="n">${t('colTarget')}</th><th class="n">${t('colTook')}</th><th>${t('colBy')}</th></tr>
+        ${report.tasks.map(
+          (r) =>
+            html`<tr data-task=${r.task}><td>${outcome(r.outcome, false, r.targetMin === undefined)}</td><td class="muted">${r.incident}</td><td>${tx(r.title)}</td><td class="muted">${time(r.openedAt)}${r.reopened ? ` · ${r.reopened} ${t('reopenedTimes')}` : ''}</td><td class="n muted">${mins(r.targetMin)}</td><td class="n">${mins(r.doneAfterMin)}</td><td>${r.by === 'sensor' ? t('bySensor') : (r.by ?? '')}</td></tr>`,
+        )}
+      </table>`;
+}
+
+/** A drill's scorecard: the score, the faults injected, the alarms expected, the acknowledgements, steps and tasks. */
+function Scorecard({
+  report,
+  reportOf,
+  kindTitle,
+  sectionRef,
+}: {
+  report: Report;
+  reportOf: string | null;
+  kindTitle: (k: string) => string;
+  sectionRef: Ref<HTMLElement>;
+}) {
+  return html`<section class="card scorecard" data-testid="scorecard" ref=${sectionRef}>
       <h3>${t('scoreTitle')} · ${tx(report.title)} · ${statusWord(report.status)} <span class="muted">${reportOf} · ${t('startedBy')} ${report.startedBy}</span></h3>
       <ul class="score" data-testid="score">
         <li><b>${report.score.alarmsInTime}/${report.score.alarmsExpected}</b> ${t('scoreAlarms')}</li>
@@ -293,40 +324,60 @@ export function DrillsView({ me }: { me: Me }) {
             html`<tr data-alarm=${a.alarmId}><td>${outcome(a.outcome, true)}</td><td>${kindTitle(a.kind)}</td><td>${a.device}</td><td class="muted">${time(a.raisedAt)}</td><td>${a.acknowledgedAt ? time(a.acknowledgedAt) : '—'}</td><td class="n">${a.ackAfterS === null ? '—' : `${a.ackAfterS} ${t('secondsShort')}`}</td><td class="n muted">${a.targetS} ${t('secondsShort')}</td><td>${a.by ?? ''}</td></tr>`,
         )}
       </table>
-      <h4>${t('stepsAgainstTarget')}</h4>
-      <table data-testid="drill-steps">
-        <tr><th>${t('colOutcome')}</th><th>${t('incident')}</th><th>${t('colStep')}</th><th class="n">${t('colTarget')}</th><th class="n">${t('colTook')}</th><th>${t('colBy')}</th></tr>
-        ${report.responses.map(
-          (r) =>
-            html`<tr data-step=${r.step}><td>${r.skipped ? html`<span class="outcome open" data-outcome="skipped">${t('stepSkipped')}</span>` : outcome(r.outcome, false, r.targetMin === undefined)}</td><td class="muted">${r.incident}</td><td>${tx(r.title)}${r.skipped ? html` <span class="muted">(${tx(r.skipped)})</span>` : ''}</td><td class="n muted">${mins(r.targetMin)}</td><td class="n">${mins(r.doneAfterMin)}</td><td>${r.by === 'sensor' ? t('bySensor') : (r.by ?? '')}${r.recordedBy ? html` <span class="muted">(${t('recordsBy')} ${r.recordedBy})</span>` : ''}</td></tr>`,
-        )}
-      </table>
-      <h4>${t('tasksAgainstTarget')}</h4>
-      <table data-testid="drill-tasks">
-        <tr><th>${t('colOutcome')}</th><th>${t('incident')}</th><th>${t('colTask')}</th><th>${t('colOpenedAt')}</th><th class="n">${t('colTarget')}</th><th class="n">${t('colTook')}</th><th>${t('colBy')}</th></tr>
-        ${report.tasks.map(
-          (r) =>
-            html`<tr data-task=${r.task}><td>${outcome(r.outcome, false, r.targetMin === undefined)}</td><td class="muted">${r.incident}</td><td>${tx(r.title)}</td><td class="muted">${time(r.openedAt)}${r.reopened ? ` · ${r.reopened} ${t('reopenedTimes')}` : ''}</td><td class="n muted">${mins(r.targetMin)}</td><td class="n">${mins(r.doneAfterMin)}</td><td>${r.by === 'sensor' ? t('bySensor') : (r.by ?? '')}</td></tr>`,
-        )}
-      </table>
-    </section>`
+      ${responseTables(report)}
+    </section>`;
+}
+
+/** The past drills, each with a button to show its report (or a note that it is shown). */
+function DrillHistory({
+  history,
+  reportOf,
+  onShow,
+}: {
+  history: DrillJson[];
+  reportOf: string | null;
+  onShow: (id: string) => void;
+}) {
+  return history.length === 0
+    ? html`<p class="muted">${t('noPastDrills')}</p>`
+    : html`<ul class="drill-history" data-testid="drill-history">${history.map(
+        (d) =>
+          html`<li data-drill=${d.id}>${tx(d.title)} · <span data-status=${d.status}>${statusWord(d.status)}</span> · ${time(d.startedAt)} <span class="muted">${d.id}</span> ${
+            d.status === 'running'
+              ? ''
+              : reportOf === d.id
+                ? html`<span class="muted">(${t('reportShown')})</span>`
+                : html`<button type="button" data-testid="show-report" onClick=${() => onShow(d.id)}>${t('showReport')}</button>`
+          }</li>`,
+      )}</ul>`;
+}
+
+/** Start and stop a scenario (operators); the live scorecard of the running drill, and past drills' reports. */
+export function DrillsView({ me }: { me: Me }) {
+  const [error, setError] = useState('');
+  const kinds = useKinds();
+  const { scenarios, status, load } = useDrills();
+  const { report, reportOf, setShown, scorecard } = useDrillReport(status);
+  const act = async (path: string, body: unknown) => {
+    try {
+      setError('');
+      await api(path, { method: 'POST', body });
+      load();
+    } catch (e) {
+      setError((e as Error).message);
     }
+  };
+  const kindTitle = (k: string) => tx(kinds[k]?.title) || k;
+  if (scenarios === null) return html`<p class="loading">…</p>`;
+  if (!status?.available) return html`<p class="empty">${t('noDrills')}</p>`;
+  return html`<div>
+    ${status.current && html`<div class="drill-banner">${t('drillRunning')} · ${tx(status.current.title)} · ${status.current.id}</div>`}
+    ${error && html`<p class="error">${error}</p>`}
+    ${canAct(me) && status.current && html`<p><button class="danger" data-testid="stop-drill" onClick=${() => act('/api/drills/stop', {})}>${t('stopDrill')}</button></p>`}
+    ${report && html`<${Scorecard} report=${report} reportOf=${reportOf} kindTitle=${kindTitle} sectionRef=${scorecard} />`}
     <h2>${t('scenarios')}</h2>
     <div class="scenarios" data-testid="scenarios">${scenarios.map((s) => html`<${ScenarioCard} key=${s.name} s=${s} kinds=${kinds} canStart=${canAct(me) && !status.current} onStart=${() => act('/api/drills', { scenario: s.name })} />`)}</div>
     <h2>${t('pastDrills')}</h2>
-    ${
-      status.history.length === 0
-        ? html`<p class="muted">${t('noPastDrills')}</p>`
-        : html`<ul class="drill-history" data-testid="drill-history">${status.history.map(
-            (d) =>
-              html`<li data-drill=${d.id}>${tx(d.title)} · <span data-status=${d.status}>${statusWord(d.status)}</span> · ${time(d.startedAt)} <span class="muted">${d.id}</span> ${
-                d.status === 'running'
-                  ? ''
-                  : reportOf === d.id
-                    ? html`<span class="muted">(${t('reportShown')})</span>`
-                    : html`<button type="button" data-testid="show-report" onClick=${() => setShown(d.id)}>${t('showReport')}</button>`
-              }</li>`,
-          )}</ul>`
-    }
+    <${DrillHistory} history=${status.history} reportOf=${reportOf} onShow=${setShown} />
   </div>`;
 }

@@ -44,7 +44,8 @@ interface ShiftReport {
 
 const STATUS = { pending: 'handoverPending', confirmed: 'handoverConfirmed', cancelled: 'handoverCancelled' } as const;
 
-export function HandoverCard({ me }: { me: Me }) {
+/** The shift report (GET /api/handover), the last error, and act: post, then read the report again. */
+function useHandover() {
   const [r, setR] = useState<ShiftReport | null>(null);
   const [error, setError] = useState('');
   const load = () => void api<ShiftReport>('/api/handover').then(setR, (e: Error) => setError(e.message));
@@ -58,23 +59,24 @@ export function HandoverCard({ me }: { me: Me }) {
       setError((e as Error).message);
     }
   };
-  if (!r) return html`<section class="card"><h3>${t('handover')}</h3><p class="loading">${error || '…'}</p></section>`;
-  const mine = r.handovers.find((h) => h.status === 'pending' && h.from === me.username);
-  const forMe = r.handovers.filter((h) => h.status === 'pending' && h.to === me.username);
-  const who = (u: string) => tx(r.people.find((p) => p.username === u)?.name) || u;
-  return html`<section class="card" data-testid="handover">
-    <h3>${t('handover')} · ${tx(r.shift.name)} <span class="muted">${time(r.shift.from)} – ${time(r.shift.to)} · ${t('handoverWindow')} ${time(r.shift.handover.from)} – ${time(r.shift.handover.to)}</span></h3>
-    ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${forMe.map(
-      (h) => html`<div class="notice" data-testid="handover-for-me">
+  return { r, error, act };
+}
+
+type Act = (path: string, body: unknown) => Promise<void>;
+
+/** A handover to me, waiting for me to confirm that I take over. */
+function handoverToMe(h: Handover, who: (u: string) => string, act: Act) {
+  return html`<div class="notice" data-testid="handover-for-me">
         ${t('handoverToYou')}: <b>${who(h.from)}</b> · ${time(h.at)} · ${h.cases.filter((c) => c.moves).length} ${t('casesMove')}
         ${h.note && html`<p class="note">${h.note}</p>`}
         <button class="primary" data-testid="confirm-handover" onClick=${() => act(`/api/handovers/${h.id}/confirm`, {})}>${t('confirmTakeOver')}</button>
         <a href=${`/api/handovers/${h.id}/sheet`} target="_blank">${t('printSheet')}</a>
-      </div>`,
-    )}
-    <p>${t('openCases')}: ${r.open.length}</p>
-    <table class="compact">
+      </div>`;
+}
+
+/** The open cases: each with its owner (and for how long) and its overdue steps. */
+function openCasesTable(r: ShiftReport, who: (u: string) => string) {
+  return html`<table class="compact">
       <tr><th>${t('incident')}</th><th>${t('owner')}</th><th>${t('overdueSteps')}</th></tr>
       ${r.open.map(
         (o) =>
@@ -85,25 +87,42 @@ export function HandoverCard({ me }: { me: Me }) {
               .join('; ') || '—'
           }</td></tr>`,
       )}
-    </table>
-    <p class="muted">${t('thisShift')}: ${r.opened.length} ${t('openedWord')} · ${r.closed.length} ${t('closedWord')}</p>
-    ${
-      mine
-        ? html`<div class="notice" data-testid="my-handover">${t('handoverWaiting')} <b>${who(mine.to)}</b> (${time(mine.at)}${mine.inWindow ? '' : `, ${t('outsideWindow')}`})
+    </table>`;
+}
+
+/** My handover waiting to be confirmed; else, for those who may act, the form to hand over. */
+function myHandover(r: ShiftReport, me: Me, who: (u: string) => string, act: Act) {
+  const mine = r.handovers.find((h) => h.status === 'pending' && h.from === me.username);
+  return mine
+    ? html`<div class="notice" data-testid="my-handover">${t('handoverWaiting')} <b>${who(mine.to)}</b> (${time(mine.at)}${mine.inWindow ? '' : `, ${t('outsideWindow')}`})
           <a href=${`/api/handovers/${mine.id}/sheet`} target="_blank">${t('printSheet')}</a>
           <button onClick=${() => act(`/api/handovers/${mine.id}/cancel`, {})}>${t('cancel')}</button></div>`
-        : canAct(me) &&
-          html`<form class="case-actions" data-testid="handover-form" onSubmit=${(e: Event) => {
-            e.preventDefault();
-            const f = new FormData(e.target as HTMLFormElement);
-            const note = String(f.get('note') ?? '').trim();
-            void act('/api/handover', { to: String(f.get('to')), ...(note ? { note } : {}) });
-          }}>
+    : canAct(me) &&
+        html`<form class="case-actions" data-testid="handover-form" onSubmit=${(e: Event) => {
+          e.preventDefault();
+          const f = new FormData(e.target as HTMLFormElement);
+          const note = String(f.get('note') ?? '').trim();
+          void act('/api/handover', { to: String(f.get('to')), ...(note ? { note } : {}) });
+        }}>
           <label>${t('handOverTo')} <select name="to" required>${r.people.filter((p) => p.username !== me.username).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select></label>
           <textarea name="note" rows="2" placeholder=${t('handoverNote')}></textarea>
           <button type="submit" class="primary">${t('handOverShift')}</button>
-        </form>`
-    }
+        </form>`;
+}
+
+export function HandoverCard({ me }: { me: Me }) {
+  const { r, error, act } = useHandover();
+  if (!r) return html`<section class="card"><h3>${t('handover')}</h3><p class="loading">${error || '…'}</p></section>`;
+  const forMe = r.handovers.filter((h) => h.status === 'pending' && h.to === me.username);
+  const who = (u: string) => tx(r.people.find((p) => p.username === u)?.name) || u;
+  return html`<section class="card" data-testid="handover">
+    <h3>${t('handover')} · ${tx(r.shift.name)} <span class="muted">${time(r.shift.from)} – ${time(r.shift.to)} · ${t('handoverWindow')} ${time(r.shift.handover.from)} – ${time(r.shift.handover.to)}</span></h3>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${forMe.map((h) => handoverToMe(h, who, act))}
+    <p>${t('openCases')}: ${r.open.length}</p>
+    ${openCasesTable(r, who)}
+    <p class="muted">${t('thisShift')}: ${r.opened.length} ${t('openedWord')} · ${r.closed.length} ${t('closedWord')}</p>
+    ${myHandover(r, me, who, act)}
     ${
       r.handovers.length > 0 &&
       html`<ul class="muted">${r.handovers.map((h) => html`<li>${h.id} · ${who(h.from)} → ${who(h.to)} · ${time(h.at)} · ${t(STATUS[h.status])} <a href=${`/api/handovers/${h.id}/sheet`} target="_blank">${t('printSheet')}</a></li>`)}</ul>`

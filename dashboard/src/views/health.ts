@@ -83,6 +83,30 @@ function duration(s: number): string {
   return ago(serverNow() - s * 1000);
 }
 
+/** Everything the broker turned away: refused and throttled logins and connections, publishes, subscribes, oversized packets. */
+function refusedTotal(c: Component): number {
+  return [
+    'refusedLogins',
+    'throttledLogins',
+    'refusedConnections',
+    'cutBeforeLogin',
+    'refusedPublishes',
+    'refusedSubscribes',
+    'oversized',
+  ].reduce((n, k) => n + (num(c[k]) ?? 0), 0);
+}
+
+/** The spool's figures: its depth, the room it uses, how long the oldest reading has waited. */
+function spoolFigures(c: Component, add: (w: Word, v: string | undefined) => void) {
+  add('depth', num(c.depth)?.toString());
+  const b = num(c.bytes);
+  const max = num(c.maxBytes);
+  if (b !== undefined && max !== undefined)
+    add('used', `${bytes(b)} / ${bytes(max)} (${((100 * b) / max).toFixed(0)} %)`);
+  const age = num(c.oldestAgeS);
+  if (age !== undefined) add('oldestWaiting', duration(age));
+}
+
 /** Figures a duty engineer reads for each part, as [label, value] pairs. */
 function figures(id: string, c: Component): [Word, string][] {
   const out: [Word, string][] = [];
@@ -90,16 +114,7 @@ function figures(id: string, c: Component): [Word, string][] {
   switch (id) {
     case 'broker': {
       add('clients', num(c.clients)?.toString());
-      const refused = [
-        'refusedLogins',
-        'throttledLogins',
-        'refusedConnections',
-        'cutBeforeLogin',
-        'refusedPublishes',
-        'refusedSubscribes',
-        'oversized',
-      ].reduce((n, k) => n + (num(c[k]) ?? 0), 0);
-      add('refused', String(refused));
+      add('refused', String(refusedTotal(c)));
       add('notKept', num(c.notKept)?.toString());
       add('restarts', num(c.restarts)?.toString());
       break;
@@ -125,16 +140,9 @@ function figures(id: string, c: Component): [Word, string][] {
       add('waiting', num(c.waiting)?.toString());
       if (num(c.downSince) !== undefined) add('failingFor', ago(num(c.downSince)!));
       break;
-    case 'spool': {
-      add('depth', num(c.depth)?.toString());
-      const b = num(c.bytes);
-      const max = num(c.maxBytes);
-      if (b !== undefined && max !== undefined)
-        add('used', `${bytes(b)} / ${bytes(max)} (${((100 * b) / max).toFixed(0)} %)`);
-      const age = num(c.oldestAgeS);
-      if (age !== undefined) add('oldestWaiting', duration(age));
+    case 'spool':
+      spoolFigures(c, add);
       break;
-    }
     case 'influxd':
       add('restarts', num(c.restarts)?.toString());
       add('lastExit', typeof c.lastExit === 'string' ? c.lastExit : undefined);

@@ -23,11 +23,8 @@ export function IncidentsView() {
   )}</table>`;
 }
 
-/** The incident workspace: checklist with countdowns, the forms each step must record, tasks, timeline. */
-export function IncidentView({ id, me }: { id: string; me: Me }) {
-  const [data, setData] = useState<IncidentPage | null>(null);
-  const [error, setError] = useState('');
-  const [offers, setOffers] = useState<OfferedCommand[]>([]);
+/** The alarm kinds' titles, for the incident's alarms. */
+function useAlarmKinds() {
   const [kinds, setKinds] = useState<Record<string, { title: Text }>>({});
   useEffect(
     () =>
@@ -37,6 +34,13 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       ),
     [],
   );
+  return kinds;
+}
+
+/** The incident's page and the device commands it offers, read again on each change; redrawn every second for the countdowns. */
+function useIncident(id: string) {
+  const [data, setData] = useState<IncidentPage | null>(null);
+  const [offers, setOffers] = useState<OfferedCommand[]>([]);
   const [, tick] = useState(0);
   const load = () => {
     void api<IncidentPage>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
@@ -55,6 +59,76 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
       stop();
     };
   }, [id]);
+  return { data, offers, load };
+}
+
+type Act = (body: Record<string, unknown>) => Promise<void>;
+type Step = Playbook['steps'][number];
+
+/** What the workspace needs to draw a step: the case, who may act, and how to act. */
+interface StepContext {
+  id: string;
+  data: IncidentPage;
+  offers: OfferedCommand[];
+  editable: boolean;
+  act: Act;
+  load: () => void;
+}
+
+/** One checklist step: its role, countdown, how it was closed, its device commands and its form. */
+function stepCard(s: Step, { id, data, offers, editable, act, load }: StepContext) {
+  const inc = data.incident;
+  const st = inc.steps[s.id]!;
+  const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
+  const closed = st.status === 'done' || st.status === 'skipped';
+  const late = dueAt !== undefined && !closed && serverNow() > dueAt;
+  return html`<div class=${`step ${st.status === 'done' ? 'done' : st.status === 'skipped' ? 'skipped' : late ? 'late' : ''}`} data-step=${s.id}>
+        <b>${tx(s.title)}</b> <span class="muted">${tx(data.roles?.[s.role]) || s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
+        ${st.status === 'skipped' && html`<div class="muted" data-skipped>⤼ ${t('notApplicable')}: ${tx(st.skipped)}</div>`}
+        ${dueAt !== undefined && !closed ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
+        ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${recordsText(s, st.fields)}</div>`}
+        ${st.status !== 'done' && st.evidenceSeenAt !== undefined && html`<div class="muted" data-evidence-seen>ⓘ ${t('sensorsShow')} (${time(st.evidenceSeenAt)})</div>`}
+        ${offers.filter((o) => o.step === s.id).map((o) => html`<${DeviceCommand} incidentId=${id} offer=${o} incident=${inc} canSend=${editable && st.status !== 'done'} onDone=${load} />`)}
+        ${editable && st.status !== 'skipped' && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
+      </div>`;
+}
+
+/** The case's tasks, each done (by whom) or with its button. */
+function tasksList(inc: Incident, editable: boolean, act: Act) {
+  return (
+    Object.keys(inc.tasks).length > 0 &&
+    html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`
+  );
+}
+
+/** Hand the case over to someone (with a reason if it is not yours) or close it. */
+function caseActions(data: IncidentPage, act: Act) {
+  return html`<form class="inline case-actions" data-testid="case-actions" onSubmit=${(e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.target as HTMLFormElement);
+    const to = String(f.get('to') ?? '');
+    const note = String(f.get('note') ?? '').trim();
+    if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
+  }}>
+      <button type="submit">${t('handOver')}</button><select name="to" data-testid="hand-over-to" aria-label=${t('handOver')}><option value="">—</option>${(data.people ?? []).filter((p) => p.username !== data.incident.owner).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select>
+      <input name="note" placeholder=${t('reasonIfNotYours')} />
+      <button type="button" onClick=${(e: Event) => {
+        const note = String(new FormData((e.target as HTMLButtonElement).form!).get('note') ?? '').trim();
+        void act({ type: 'close', ...(note ? { note } : {}) });
+      }}>${t('closeIncident')}</button>
+    </form>`;
+}
+
+/** The case's timeline as sentences, with its photos. */
+function timelineTable(data: IncidentPage, id: string) {
+  return html`<table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}${e.photo ? html`<br /><a href=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} target="_blank"><img class="photo" src=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} alt=${tx(e.text)} loading="lazy" /></a>` : ''}</td></tr>`)}</table>`;
+}
+
+/** The incident workspace: checklist with countdowns, the forms each step must record, tasks, timeline. */
+export function IncidentView({ id, me }: { id: string; me: Me }) {
+  const [error, setError] = useState('');
+  const kinds = useAlarmKinds();
+  const { data, offers, load } = useIncident(id);
   if (!data) return html`<p class="loading">…</p>`;
   const { incident: inc, playbook } = data;
   const act = async (body: Record<string, unknown>) => {
@@ -69,49 +143,20 @@ export function IncidentView({ id, me }: { id: string; me: Me }) {
   const editable = canAct(me) && inc.status === 'open';
   const nameOf = (u: string | undefined) =>
     u === undefined ? '—' : tx(data.people?.find((p) => p.username === u)?.name) || u;
+  const context: StepContext = { id, data, offers, editable, act, load };
   return html`<div>
     ${inc.drill && html`<div class="drill-banner">${t('drillIncident')} · ${inc.drill}${inc.closedReason === 'drill_ended' ? html` · ${t('drillEnded')}` : ''}</div>`}
     <h2>${tx(inc.title)} · ${inc.id} <span class="muted">${inc.building ?? ''} ${inc.deviceId ?? ''} · ${inc.status === 'open' ? t('open') : t('closed')} · ${t('owner')}: ${nameOf(inc.owner)}</span></h2>
     <p><a href=${`/api/incidents/${encodeURIComponent(id)}/report`} target="_blank">${t('report')}</a></p>
     ${error && html`<p class="error" data-testid="incident-error">${error}</p>`}
     <h3>${t('steps')}</h3>
-    ${playbook.steps.map((s) => {
-      const st = inc.steps[s.id]!;
-      const dueAt = s.deadline_min !== undefined ? inc.raisedAt + s.deadline_min * 60_000 : undefined;
-      const closed = st.status === 'done' || st.status === 'skipped';
-      const late = dueAt !== undefined && !closed && serverNow() > dueAt;
-      return html`<div class=${`step ${st.status === 'done' ? 'done' : st.status === 'skipped' ? 'skipped' : late ? 'late' : ''}`} data-step=${s.id}>
-        <b>${tx(s.title)}</b> <span class="muted">${tx(data.roles?.[s.role]) || s.role}</span>${st.escalated > 0 ? html` <span class="countdown late">⬆ ${t('escalated')} ${st.escalated}</span>` : ''}
-        ${st.status === 'skipped' && html`<div class="muted" data-skipped>⤼ ${t('notApplicable')}: ${tx(st.skipped)}</div>`}
-        ${dueAt !== undefined && !closed ? html` <span class=${`countdown ${late ? 'late' : ''}`}>${late ? t('overdue') : t('due')} ${ago(Math.min(dueAt, serverNow()), Math.max(dueAt, serverNow()))}</span>` : ''}
-        ${st.status === 'done' && html`<div class="muted" data-closed-by=${st.evidence ? 'sensor' : 'person'}>✔ ${st.evidence ? t('bySensor') : st.by} ${st.doneAt ? time(st.doneAt) : ''} ${st.evidence ? tx(st.evidence) : ''}${st.recordedBy ? ` · ${t('recordsBy')}: ${st.recordedBy}` : ''} ${recordsText(s, st.fields)}</div>`}
-        ${st.status !== 'done' && st.evidenceSeenAt !== undefined && html`<div class="muted" data-evidence-seen>ⓘ ${t('sensorsShow')} (${time(st.evidenceSeenAt)})</div>`}
-        ${offers.filter((o) => o.step === s.id).map((o) => html`<${DeviceCommand} incidentId=${id} offer=${o} incident=${inc} canSend=${editable && st.status !== 'done'} onDone=${load} />`)}
-        ${editable && st.status !== 'skipped' && (st.status !== 'done' || (st.evidence && s.record.some((f) => f.required && st.fields[f.name] === undefined))) && html`<${StepForm} step=${s} onDone=${(fields: Record<string, unknown>) => act({ type: 'complete_step', step: s.id, fields })} />`}
-      </div>`;
-    })}
-    ${Object.keys(inc.tasks).length > 0 && html`<h3>${t('tasks')}</h3><ul>${Object.entries(inc.tasks).map(([k, task]) => html`<li data-task=${k}>${task.done ? '☑' : '☐'} ${tx(task.title)} ${task.deviceId ? html`<a href=${`#/devices/${task.deviceId}`}>${task.deviceId}</a>` : ''} ${!task.done && task.reopened > 0 ? html`<span class="countdown late">${t('reopenedTask')}</span>` : ''} ${!task.done && editable ? html`<button onClick=${() => act({ type: 'complete_task', task: k })}>${t('done')}</button>` : task.by ? html`<span class="muted">${task.evidence ? `${t('bySensor')}: ${tx(task.evidence)}` : task.by}</span>` : ''}</li>`)}</ul>`}
-    ${
-      editable &&
-      html`<form class="inline case-actions" data-testid="case-actions" onSubmit=${(e: Event) => {
-        e.preventDefault();
-        const f = new FormData(e.target as HTMLFormElement);
-        const to = String(f.get('to') ?? '');
-        const note = String(f.get('note') ?? '').trim();
-        if (to) void act({ type: 'hand_over', to, ...(note ? { note } : {}) });
-      }}>
-      <button type="submit">${t('handOver')}</button><select name="to" data-testid="hand-over-to" aria-label=${t('handOver')}><option value="">—</option>${(data.people ?? []).filter((p) => p.username !== inc.owner).map((p) => html`<option value=${p.username}>${tx(p.name) || p.username}</option>`)}</select>
-      <input name="note" placeholder=${t('reasonIfNotYours')} />
-      <button type="button" onClick=${(e: Event) => {
-        const note = String(new FormData((e.target as HTMLButtonElement).form!).get('note') ?? '').trim();
-        void act({ type: 'close', ...(note ? { note } : {}) });
-      }}>${t('closeIncident')}</button>
-    </form>`
-    }
+    ${playbook.steps.map((s) => stepCard(s, context))}
+    ${tasksList(inc, editable, act)}
+    ${editable && caseActions(data, act)}
     <${IncidentAlarms} ids=${inc.alarms.map((a) => a.alarmId)} kinds=${kinds} />
     ${editable && html`<${PhotoForm} incidentId=${id} onDone=${load} />`}
     <h3>${t('timeline')}</h3>
-    <table data-testid="timeline">${data.timeline.map((e) => html`<tr data-event=${e.type}><td class="muted">${time(e.at)}</td><td>${tx(e.text)}${e.photo ? html`<br /><a href=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} target="_blank"><img class="photo" src=${`/api/incidents/${encodeURIComponent(id)}/photos/${e.photo}`} alt=${tx(e.text)} loading="lazy" /></a>` : ''}</td></tr>`)}</table>
+    ${timelineTable(data, id)}
   </div>`;
 }
 

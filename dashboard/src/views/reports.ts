@@ -49,20 +49,10 @@ export function ReportsView({ me }: { me: Me }) {
   </div>`;
 }
 
-function MeterReports({ site }: { site: Site }) {
-  // The last 7 full days in the site's time zone: yesterday and the six days before it.
-  const today = localDate(site.now, site.timezone);
-  const [from, setFrom] = useState(addDays(today, -7));
-  const [to, setTo] = useState(addDays(today, -1));
-  const [building, setBuilding] = useState('');
-  const [report, setReport] = useState<{ data: MeterReport; source: Source } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
+/** The reports the gateway stored on its schedule, newest first; 'absent' when it keeps none. */
+function useStoredReports() {
   const [stored, setStored] = useState<StoredReport[] | 'absent' | null>(null);
   const [storedError, setStoredError] = useState('');
-  // A slower answer to an earlier request must not replace the report asked for last.
-  const asked = useRef(0);
-
   useEffect(() => {
     api<{ reports: StoredReport[] }>('/api/reports/meters/stored').then(
       (r) => setStored([...r.reports].sort((a, b) => b.generatedAt - a.generatedAt || b.name.localeCompare(a.name))),
@@ -72,7 +62,16 @@ function MeterReports({ site }: { site: Site }) {
       },
     );
   }, []);
+  return { stored, storedError };
+}
 
+/** The report shown and load(source) to ask for another; only the last one asked for is shown. */
+function useMeterReport() {
+  const [report, setReport] = useState<{ data: MeterReport; source: Source } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  // A slower answer to an earlier request must not replace the report asked for last.
+  const asked = useRef(0);
   const load = async (source: Source) => {
     const n = ++asked.current;
     setBusy(true);
@@ -88,6 +87,38 @@ function MeterReports({ site }: { site: Site }) {
       if (n === asked.current) setBusy(false);
     }
   };
+  return { report, busy, error, load };
+}
+
+/** The stored reports, each with its printable link and a button to show it here. */
+function storedReportsList(stored: StoredReport[] | null, storedError: string, load: (s: Source) => Promise<void>) {
+  return storedError
+    ? html`<p class="error">${storedError}</p>`
+    : stored === null
+      ? html`<p class="loading">…</p>`
+      : stored.length === 0
+        ? html`<p class="empty">${t('noStoredReports')}</p>`
+        : html`<table>${stored.map(
+            (s) => html`<tr data-stored=${s.name}>
+                  <td>${t(s.schedule)}</td>
+                  <td>${s.from === s.to ? s.from : `${s.from} – ${s.to}`}</td>
+                  <td class="n">${t('anomalies')}: ${s.anomalies}</td>
+                  <td>${s.drill ? html`<span class="drill-tag">${t('includesDrill')}</span>` : ''}</td>
+                  <td class="muted">${t('generated')} ${time(s.generatedAt)}</td>
+                  <td><a href=${`/api/reports/meters/stored/${encodeURIComponent(s.name)}?format=html`} target="_blank" rel="noopener">${t('report')}</a></td>
+                  <td><button type="button" onClick=${() => load({ path: `/api/reports/meters/stored/${encodeURIComponent(s.name)}`, query: {}, stored: s.name })}>${t('show')}</button></td>
+                </tr>`,
+          )}</table>`;
+}
+
+function MeterReports({ site }: { site: Site }) {
+  // The last 7 full days in the site's time zone: yesterday and the six days before it.
+  const today = localDate(site.now, site.timezone);
+  const [from, setFrom] = useState(addDays(today, -7));
+  const [to, setTo] = useState(addDays(today, -1));
+  const [building, setBuilding] = useState('');
+  const { report, busy, error, load } = useMeterReport();
+  const { stored, storedError } = useStoredReports();
   const submit = (e: Event) => {
     e.preventDefault();
     void load({ path: '/api/reports/meters', query: { from, to, ...(building ? { building } : {}) } });
@@ -111,25 +142,7 @@ function MeterReports({ site }: { site: Site }) {
       ${report && html`<${ReportBody} report=${report.data} source=${report.source} />`}
     </section>
     <section class="card" data-testid="stored-reports"><h3>${t('storedReports')}</h3>
-      ${
-        storedError
-          ? html`<p class="error">${storedError}</p>`
-          : stored === null
-            ? html`<p class="loading">…</p>`
-            : stored.length === 0
-              ? html`<p class="empty">${t('noStoredReports')}</p>`
-              : html`<table>${stored.map(
-                  (s) => html`<tr data-stored=${s.name}>
-                  <td>${t(s.schedule)}</td>
-                  <td>${s.from === s.to ? s.from : `${s.from} – ${s.to}`}</td>
-                  <td class="n">${t('anomalies')}: ${s.anomalies}</td>
-                  <td>${s.drill ? html`<span class="drill-tag">${t('includesDrill')}</span>` : ''}</td>
-                  <td class="muted">${t('generated')} ${time(s.generatedAt)}</td>
-                  <td><a href=${`/api/reports/meters/stored/${encodeURIComponent(s.name)}?format=html`} target="_blank" rel="noopener">${t('report')}</a></td>
-                  <td><button type="button" onClick=${() => load({ path: `/api/reports/meters/stored/${encodeURIComponent(s.name)}`, query: {}, stored: s.name })}>${t('show')}</button></td>
-                </tr>`,
-                )}</table>`
-      }
+      ${storedReportsList(stored, storedError, load)}
     </section>
   </div>`;
 }

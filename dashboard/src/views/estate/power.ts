@@ -61,83 +61,98 @@ function flow(
   return { pos, height: y + lineH };
 }
 
-export function PowerLine({ m, building }: { m: EstateModel; building: string }) {
-  const mine = [...m.devices.values()].filter((d) => d.place.building === building);
-  const fedBy = (id: string) => mine.filter((d) => m.topo.get(d.id)?.supplies[0] === id);
-  const incomers = mine.filter((d) => m.topo.get(d.id)?.circuit === 'incomer');
-  if (!incomers.length) return null;
+/** The rows under one incomer: its feeder meters, the loads it feeds directly, the unit meters. */
+function supplyRows(inc: Device, fedBy: (id: string) => Device[]): Row[] {
+  const under = fedBy(inc.id);
+  const rows: Row[] = [];
+  for (const f of under.filter((d) => d.kind === 'electricity_meter' && !d.place.unit))
+    rows.push({ key: f.id, meter: f, loads: fedBy(f.id) });
+  const direct = under.filter((d) => d.kind !== 'electricity_meter');
+  if (direct.length) rows.push({ key: `${inc.id}-direct`, label: t('estDirect'), loads: direct });
+  const units = under.filter((d) => d.kind === 'electricity_meter' && d.place.unit);
+  if (units.length)
+    rows.push({
+      key: `${inc.id}-units`,
+      label: `${t('estUnitMeters')} ×${units.length}`,
+      loads: units,
+      squares: true,
+    });
+  return rows;
+}
 
-  const blocks = incomers.map((inc) => {
-    const under = fedBy(inc.id);
-    const rows: Row[] = [];
-    for (const f of under.filter((d) => d.kind === 'electricity_meter' && !d.place.unit))
-      rows.push({ key: f.id, meter: f, loads: fedBy(f.id) });
-    const direct = under.filter((d) => d.kind !== 'electricity_meter');
-    if (direct.length) rows.push({ key: `${inc.id}-direct`, label: t('estDirect'), loads: direct });
-    const units = under.filter((d) => d.kind === 'electricity_meter' && d.place.unit);
-    if (units.length)
-      rows.push({
-        key: `${inc.id}-units`,
-        label: `${t('estUnitMeters')} ×${units.length}`,
-        loads: units,
-        squares: true,
-      });
-    return { inc, rows };
-  });
-
-  let y = 4;
-  const drawn = blocks.map(({ inc, rows }) => {
-    const top = y;
-    const head = volts(m, inc);
-    y += RH;
-    const rowsDrawn = rows.map((r) => {
-      const widths = r.loads.map((d) => (r.squares ? 12 : Math.min(150, textWidth(loadLabel(m, d)) + 12)));
-      const laid = flow(widths, LOADS_X, WIDTH - 2, r.squares ? 3 : 5, r.squares ? 15 : CHIP_H + 4);
-      const rowTop = y;
-      y += Math.max(RH, laid.height + 4);
-      const mid = rowTop + RH / 2;
-      const lost = r.meter ? m.lost.has(r.meter.id) : m.lost.has(inc.id);
-      const reading = r.meter ? volts(m, r.meter) : undefined;
-      return html`<g data-supply-row=${r.key}>
-        <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS} y1=${mid} x2=${BUS + 14} y2=${mid} />
-        ${
-          r.meter
-            ? html`<a href=${`#/devices/${r.meter.id}`} data-supply=${r.meter.id} data-state=${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'live'}>
+/** A row's feeder box (or its group's name) on the bus. */
+function feederBox(m: EstateModel, r: Row, rowTop: number, mid: number, lost: boolean) {
+  if (!r.meter) return html`<text class="supply-text group" x=${BUS + 20} y=${mid + 4}>${r.label}</text>`;
+  const reading = volts(m, r.meter);
+  return html`<a href=${`#/devices/${r.meter.id}`} data-supply=${r.meter.id} data-state=${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'live'}>
               <title>${describe(m, r.meter)}</title>
               <rect class=${`supply ${lost ? 'lost' : isStale(r.meter) ? 'stale' : 'ok'}`} x=${BUS + 14} y=${rowTop + 2} width=${BOX} height=${RH - 4} rx="3" />
               <text class="supply-text" x=${BUS + 20} y=${mid + 4}>${fit(idTail(r.meter), BOX - 62)}</text>
-              <text class="supply-text value" x=${BUS + 14 + BOX - 6} y=${mid + 4} text-anchor="end">${reading!.text}</text>
-            </a>`
-            : html`<text class="supply-text group" x=${BUS + 20} y=${mid + 4}>${r.label}</text>`
-        }
-        <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS + 14 + BOX} y1=${mid} x2=${LOADS_X - 2} y2=${mid} />
-        ${r.loads.map((d, i) => {
-          const p = laid.pos[i]!;
-          const state = deviceState(m, d.id);
-          const cy = rowTop + 2 + p.y;
-          return html`<a href=${`#/devices/${d.id}`} data-load=${d.id} data-state=${state} data-no-supply=${lossOf(m, d.id) ? 'yes' : 'no'}>
+              <text class="supply-text value" x=${BUS + 14 + BOX - 6} y=${mid + 4} text-anchor="end">${reading.text}</text>
+            </a>`;
+}
+
+/** One load: a named chip, or a small square for a unit meter. */
+function loadChip(m: EstateModel, d: Device, p: { x: number; y: number }, width: number, cy: number, square?: boolean) {
+  const state = deviceState(m, d.id);
+  return html`<a href=${`#/devices/${d.id}`} data-load=${d.id} data-state=${state} data-no-supply=${lossOf(m, d.id) ? 'yes' : 'no'}>
             <title>${describe(m, d)}</title>
             ${
-              r.squares
+              square
                 ? html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy + 4} width="12" height="12" rx="2" />`
-                : html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy} width=${widths[i]} height=${CHIP_H} rx="3" /><text class="chip-text" x=${p.x + 6} y=${cy + 13}>${fit(loadLabel(m, d), widths[i]! - 10)}</text>`
+                : html`<rect class=${`cell st-${state}`} x=${p.x} y=${cy} width=${width} height=${CHIP_H} rx="3" /><text class="chip-text" x=${p.x + 6} y=${cy + 13}>${fit(loadLabel(m, d), width - 10)}</text>`
             }
           </a>`;
-        })}
+}
+
+/** One row drawn from rowTop: the wire, the feeder and its loads; and the height it takes. */
+function drawRow(m: EstateModel, inc: Device, r: Row, rowTop: number) {
+  const widths = r.loads.map((d) => (r.squares ? 12 : Math.min(150, textWidth(loadLabel(m, d)) + 12)));
+  const laid = flow(widths, LOADS_X, WIDTH - 2, r.squares ? 3 : 5, r.squares ? 15 : CHIP_H + 4);
+  const mid = rowTop + RH / 2;
+  const lost = r.meter ? m.lost.has(r.meter.id) : m.lost.has(inc.id);
+  const node = html`<g data-supply-row=${r.key}>
+        <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS} y1=${mid} x2=${BUS + 14} y2=${mid} />
+        ${feederBox(m, r, rowTop, mid, lost)}
+        <line class=${lost ? 'wire lost' : 'wire'} x1=${BUS + 14 + BOX} y1=${mid} x2=${LOADS_X - 2} y2=${mid} />
+        ${r.loads.map((d, i) => loadChip(m, d, laid.pos[i]!, widths[i]!, rowTop + 2 + laid.pos[i]!.y, r.squares))}
       </g>`;
-    });
-    const busEnd = y - RH / 2;
-    return html`<g data-incomer=${inc.id}>
+  return { node, height: Math.max(RH, laid.height + 4) };
+}
+
+/** An incomer's box and bus at top, with its rows drawn (rowsDrawn) down to busEnd. */
+function drawIncomer(m: EstateModel, inc: Device, top: number, busEnd: number, named: boolean, rowsDrawn: unknown[]) {
+  const head = volts(m, inc);
+  return html`<g data-incomer=${inc.id}>
       <a href=${`#/devices/${inc.id}`} data-supply=${inc.id} data-state=${head.lost ? 'lost' : isStale(inc) ? 'stale' : 'live'}>
         <title>${describe(m, inc)}</title>
         <rect class=${`supply incomer ${head.lost ? 'lost' : isStale(inc) ? 'stale' : 'ok'}`} x="0" y=${top} width=${BOX + 24} height=${RH - 2} rx="3" />
-        <text class="supply-text" x="6" y=${top + RH / 2 + 3}>${t('estIncomer')}${incomers.length > 1 ? ` ${fit(idTail(inc), 70)}` : ''}</text>
+        <text class="supply-text" x="6" y=${top + RH / 2 + 3}>${t('estIncomer')}${named ? ` ${fit(idTail(inc), 70)}` : ''}</text>
         <text class="supply-text value" x=${BOX + 18} y=${top + RH / 2 + 3} text-anchor="end">${head.text}</text>
       </a>
       ${head.lost && html`<text class="lost-reason" x=${BOX + 32} y=${top + RH / 2 + 3}>${fit(`${t('estNoSupply')}: ${tx(m.lost.get(inc.id)!.why)}`, WIDTH - BOX - 36)}</text>`}
       <line class=${head.lost ? 'wire lost' : 'wire'} x1=${BUS} y1=${top + RH - 2} x2=${BUS} y2=${busEnd} />
       ${rowsDrawn}
     </g>`;
+}
+
+export function PowerLine({ m, building }: { m: EstateModel; building: string }) {
+  const mine = [...m.devices.values()].filter((d) => d.place.building === building);
+  const fedBy = (id: string) => mine.filter((d) => m.topo.get(d.id)?.supplies[0] === id);
+  const incomers = mine.filter((d) => m.topo.get(d.id)?.circuit === 'incomer');
+  if (!incomers.length) return null;
+
+  let y = 4;
+  const drawn = incomers.map((inc) => {
+    const rows = supplyRows(inc, fedBy);
+    const top = y;
+    y += RH;
+    const rowsDrawn = rows.map((r) => {
+      const row = drawRow(m, inc, r, y);
+      y += row.height;
+      return row.node;
+    });
+    return drawIncomer(m, inc, top, y - RH / 2, incomers.length > 1, rowsDrawn);
   });
   return html`<svg class="power-line" viewBox=${`0 0 ${WIDTH} ${y + 2}`} data-power=${building} role="img" aria-label=${t('estPowerLine')}>${drawn}</svg>`;
 }
