@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects. unit: the tests next to the code, run with no server started for them (some
-// open an in-process socket of their own: a broker, a fake HTTP peer), in seconds, with
-// `npm run test:unit`. integration: test/, against a real influxd (one for the whole run,
-// test/global-setup.ts; each test uses its own database), real brokers, Modbus over TCP and a
-// real Chromium. `npm test` runs both.
+// Three projects. unit: the tests next to the code, with no server started for them (some
+// open an in-process socket of their own: a broker, a fake HTTP peer), `npm run test:unit`.
+// invariants: the emergency promises as properties over a thousand random worlds each
+// (rules/incidents/invariants/): pure, but minutes of CPU, so the quick loop leaves them out.
+// integration: test/, against a real influxd (one for the whole run, test/global-setup.ts;
+// each test uses its own database), real brokers, Modbus over TCP and a real Chromium.
+// `npm test` runs all three.
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -19,7 +21,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{app,gateway,broker,rules,simulators,dashboard}/**/*.test.ts'],
+          exclude: ['rules/incidents/invariants/**'],
         },
+      },
+      {
+        extends: true,
+        test: { name: 'invariants', include: ['rules/incidents/invariants/**/*.test.ts'] },
       },
       {
         extends: true,

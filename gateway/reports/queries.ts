@@ -1,4 +1,4 @@
-import { addDays, localMidnight, localTime } from '../../rules/reports/calendar.js';
+import { addDays, localDate, localMidnight, localTime } from '../../rules/reports/calendar.js';
 import type { ReportPeriod } from '../../rules/reports/meter-anomalies.js';
 import {
   METER_COUNTER,
@@ -170,13 +170,11 @@ function addMeterDays(byId: Map<string, MeterHistory>, found: InfluxqlSeries[], 
 
 /** The local date of a bucket's start, remembered: there are few distinct days and many meters. */
 function localDates(tz: string): (ts: number) => string {
-  const format = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
   const dates = new Map<number, string>();
   return (ts) => {
     let d = dates.get(ts);
     if (d === undefined) {
-      // tz() buckets start at local midnight: the date is the UTC date of that instant shifted by the zone's offset.
-      d = format.format(new Date(ts));
+      d = localDate(ts, tz);
       dates.set(ts, d);
     }
     return d;

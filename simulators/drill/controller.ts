@@ -1,3 +1,4 @@
+import { wallTime } from '../../rules/local-time.js';
 import type { Clock } from '../../gateway/ports/clock.js';
 import { DrillError, type DrillService } from '../../gateway/ports/drills.js';
 import type { RunningDrill } from '../../rules/alarms/drill.js';
@@ -119,20 +120,8 @@ export class DrillController implements DrillService {
   private readonly byName = new Map<string, DrillControllerOptions['scenarios'][number]>();
   private readonly drills = new Map<string, Drill>();
   private current: { drill: Drill; run: ScenarioRun; scope: RunningDrill } | undefined;
-  private readonly idFormat: Intl.DateTimeFormat;
-
   constructor(private readonly opts: DrillControllerOptions) {
     for (const s of opts.scenarios) this.byName.set(s.scenario.name, s);
-    this.idFormat = new Intl.DateTimeFormat('en-GB', {
-      timeZone: opts.timeZone ?? 'Asia/Shanghai',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    });
     for (const r of opts.past ?? []) this.fold(r);
   }
 
@@ -386,8 +375,9 @@ export class DrillController implements DrillService {
 
   /** "drill-20261122-100000": the local start time, unique across restarts (the alarm journal keeps these ids). */
   private newId(now: number): string {
-    const p = Object.fromEntries(this.idFormat.formatToParts(new Date(now)).map((x) => [x.type, x.value]));
-    const base = `drill-${p.year}${p.month}${p.day}-${p.hour}${p.minute}${p.second}`;
+    const w = wallTime(now, this.opts.timeZone ?? 'Asia/Shanghai');
+    const two = (n: number) => String(n).padStart(2, '0');
+    const base = `drill-${w.year}${two(w.month)}${two(w.day)}-${two(w.hour)}${two(w.minute)}${two(w.second)}`;
     let id = base;
     for (let n = 2; this.drills.has(id); n++) id = `${base}-${n}`;
     return id;

@@ -1,3 +1,5 @@
+import { wallTime } from '../../rules/local-time.js';
+
 // Device behaviour follows the site's wall clock (people shower at 7 in Shanghai, not at 7
 // UTC) and its calendar (heating is on from mid-November). The estate works in epoch ms, so
 // this turns an instant into the site's local hour and date.
@@ -33,15 +35,13 @@ export function inSeason(month: number, day: number, season: Season): boolean {
   return from <= to ? md >= from && md <= to : md >= from || md <= to;
 }
 
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-
 /**
- * Local time in one zone. Intl formatting costs microseconds and the estate asks every
- * simulated second, so the calendar part is computed once per minute (every zone's offset is
- * a whole number of minutes) and the rest is arithmetic.
+ * Local time in one zone. The wall clock comes from the one time-zone helper
+ * (rules/local-time.ts); it costs microseconds and the estate asks every simulated second, so
+ * the calendar part is computed once per minute (every zone's offset is a whole number of
+ * minutes) and the rest is arithmetic.
  */
 export class LocalCalendar {
-  private readonly fmt: Intl.DateTimeFormat;
   private cachedMinute = Number.NaN;
   private cached: Omit<LocalTime, 'hour'> & { minuteHour: number } = {
     month: 1,
@@ -55,34 +55,21 @@ export class LocalCalendar {
   constructor(
     readonly timeZone: string,
     private readonly season: Season = NORTH_CHINA_HEATING,
-  ) {
-    this.fmt = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-      hourCycle: 'h23',
-    });
-  }
+  ) {}
 
   at(ms: number): LocalTime {
     const minute = Math.floor(ms / 60_000);
     if (minute !== this.cachedMinute) {
-      const parts: Record<string, string> = {};
-      for (const p of this.fmt.formatToParts(new Date(minute * 60_000))) parts[p.type] = p.value;
-      const year = Number(parts.year);
-      const month = Number(parts.month);
-      const day = Number(parts.day);
+      const w = wallTime(minute * 60_000, this.timeZone);
+      const dayNumber = Math.round(Date.UTC(w.year, w.month - 1, w.day) / 86_400_000);
       this.cached = {
-        month,
-        day,
-        weekday: WEEKDAYS.indexOf(parts.weekday ?? 'Sun'),
-        dayNumber: Math.round(Date.UTC(year, month - 1, day) / 86_400_000),
-        heatingSeason: inSeason(month, day, this.season),
-        minuteHour: Number(parts.hour) + Number(parts.minute) / 60,
+        month: w.month,
+        day: w.day,
+        // 1970-01-01 was a Thursday.
+        weekday: (((dayNumber + 4) % 7) + 7) % 7,
+        dayNumber,
+        heatingSeason: inSeason(w.month, w.day, this.season),
+        minuteHour: w.hour + w.minute / 60,
       };
       this.cachedMinute = minute;
     }
