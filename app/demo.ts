@@ -8,7 +8,7 @@ import type { EstateControl } from '../simulators/estate/types.js';
 import { startModbusFleet, type RunningModbusFleet } from '../simulators/modbus/fleet.js';
 import { startMqttSimulator, type RunningMqttSimulator } from '../simulators/mqtt/publisher.js';
 import { ScaledClock } from '../gateway/clock.js';
-import { backgroundTimers } from '../gateway/ports/clock.js';
+import { realTimers } from '../gateway/ports/clock.js';
 import type { SiteConfig } from '../gateway/config/schema.js';
 import { loadRegisterProfiles, type RegisterProfile } from '../gateway/profiles/profile.js';
 import { loadSite } from '../gateway/config/site.js';
@@ -140,7 +140,7 @@ async function startParts(
   const drills = await createDrills({
     estate,
     clock,
-    timers: backgroundTimers,
+    timers: realTimers,
     site: { id: config.site.id, timezone: config.site.timezone },
     journalFile: resolve(o.baseDir, config.data_dir, 'drills', 'journal.jsonl'),
   });

@@ -20,7 +20,7 @@ export interface CreateDrillsOptions {
   logger?: DrillLogger;
   /** Real ms between ticks (default 200); 0 leaves ticking to the caller (`controller.tick()`). */
   tickMs?: number;
-  /** The timers that tick it (real ones in the programs, unref'd so a forgotten close() never keeps a process alive). */
+  /** The timers that tick it (real ones in the programs; the ticks never keep a process alive by themselves). */
   timers: Timers;
 }
 
@@ -30,37 +30,9 @@ export interface CreateDrillsOptions {
  * and ticks itself. `close()` ends a running drill (as interrupted) and releases the rest.
  */
 export async function createDrills(opts: CreateDrillsOptions): Promise<DrillController> {
-  const loaded = loadScenarios(opts.scenariosDir ?? SCENARIOS_DIR);
   const playbooks = loadPlaybooks();
-  const site: ScenarioSite | undefined = opts.estate && {
-    ...(opts.site ? { id: opts.site.id } : {}),
-    devices: opts.estate.devices(),
-    playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id },
-  };
-  const scenarios = loaded.map((l) => ({
-    scenario: l.scenario,
-    file: l.file,
-    problems: site ? fitProblems(l, site) : [],
-  }));
-  for (const s of scenarios) {
-    if (s.problems.length)
-      opts.logger?.warn(
-        { scenario: s.scenario.name, problems: s.problems.length },
-        `drill scenario ${s.scenario.name} does not fit this site: ${s.problems[0]!.path}: ${s.problems[0]!.message}`,
-      );
-  }
-
-  let journal: EventLog<DrillRecord> | undefined;
-  let past: DrillRecord[] = [];
-  if (opts.journalFile) {
-    journal = new EventLog<DrillRecord>(opts.journalFile);
-    past = (
-      await journal.open((line, detail) =>
-        opts.logger?.warn({ line, detail }, 'drill journal: unreadable line skipped'),
-      )
-    ).map((e) => e.record);
-  }
-
+  const scenarios = checkedScenarios(opts, playbooks);
+  const { journal, past } = await openJournal(opts);
   let stopTicking: (() => void) | undefined;
   const controller = new DrillController({
     scenarios,
@@ -79,13 +51,48 @@ export async function createDrills(opts: CreateDrillsOptions): Promise<DrillCont
   await controller.recover();
   const tickMs = opts.tickMs ?? 200;
   if (tickMs > 0) {
-    stopTicking = every(opts.timers, tickMs, () => {
+    const tick = () => {
       try {
         controller.tick();
       } catch (err) {
         opts.logger?.error({ err }, 'drill tick failed');
       }
-    });
+    };
+    stopTicking = every(opts.timers, tickMs, tick, { background: true });
   }
   return controller;
+}
+
+/** The scenario files, each checked against the estate's devices and the playbooks (what does not fit is logged). */
+function checkedScenarios(opts: CreateDrillsOptions, playbooks: ReturnType<typeof loadPlaybooks>) {
+  const site: ScenarioSite | undefined = opts.estate && {
+    ...(opts.site ? { id: opts.site.id } : {}),
+    devices: opts.estate.devices(),
+    playbooks: { ids: new Set(playbooks.byId.keys()), forKind: (k) => playbooks.forKind(k)?.id },
+  };
+  const scenarios = loadScenarios(opts.scenariosDir ?? SCENARIOS_DIR).map((l) => ({
+    scenario: l.scenario,
+    file: l.file,
+    problems: site ? fitProblems(l, site) : [],
+  }));
+  for (const s of scenarios) {
+    if (s.problems.length)
+      opts.logger?.warn(
+        { scenario: s.scenario.name, problems: s.problems.length },
+        `drill scenario ${s.scenario.name} does not fit this site: ${s.problems[0]!.path}: ${s.problems[0]!.message}`,
+      );
+  }
+  return scenarios;
+}
+
+/** The drill journal and the drills it already holds (none without a journal file). */
+async function openJournal(
+  opts: CreateDrillsOptions,
+): Promise<{ journal: EventLog<DrillRecord> | undefined; past: DrillRecord[] }> {
+  if (!opts.journalFile) return { journal: undefined, past: [] };
+  const journal = new EventLog<DrillRecord>(opts.journalFile);
+  const entries = await journal.open((line, detail) =>
+    opts.logger?.warn({ line, detail }, 'drill journal: unreadable line skipped'),
+  );
+  return { journal, past: entries.map((e) => e.record) };
 }

@@ -56,9 +56,3 @@ export function every(timers: Timers, ms: number, fn: () => void, opts: { backgr
     timers.clearTimeout(handle);
   };
 }
-
-/** Real timers that never keep the process alive on their own (housekeeping ticks). */
-export const backgroundTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
