@@ -4,6 +4,7 @@ import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
 import { getLang, t, time, tx, type Text, type Word } from '../i18n.js';
 import { every } from '../clock.js';
+import type { DrillReport as Report, Outcome, Tally } from '../../../rules/incidents/drill-report.js';
 
 /** A scenario as GET /api/drills/scenarios lists it (simulators/drill/controller.ts ScenarioInfo). */
 interface Scenario {
@@ -30,52 +31,6 @@ interface DrillJson {
   status: string;
   startedAt: number;
 }
-type Outcome = 'met' | 'sensor' | 'late' | 'missed';
-type Tally = Record<Outcome, number> & { open: number; total: number };
-interface Report {
-  id: string;
-  title: Text;
-  status: string;
-  startedBy: string;
-  injected: { at: number; lateS: number; what: Text }[];
-  alarms: { kind: string; device: string; dueBy: number | null; raisedAt: number | null; met: boolean | null }[];
-  acks: {
-    alarmId: string;
-    kind: string;
-    device: string;
-    incident?: string;
-    raisedAt: number;
-    acknowledgedAt: number | null;
-    by?: string;
-    ackAfterS: number | null;
-    targetS: number;
-    outcome: Outcome | null;
-  }[];
-  responses: {
-    incident: string;
-    step: string;
-    title: Text;
-    targetMin?: number;
-    doneAfterMin?: number;
-    by?: string;
-    recordedBy?: string;
-    skipped?: Text;
-    outcome: Outcome | null;
-  }[];
-  tasks: {
-    incident: string;
-    task: string;
-    title: Text;
-    openedAt: number;
-    reopened: number;
-    targetMin?: number;
-    doneAfterMin?: number;
-    by?: string;
-    outcome: Outcome | null;
-  }[];
-  score: { alarmsInTime: number; alarmsExpected: number; acks: Tally; steps: Tally; tasks: Tally };
-}
-
 /** Whether an expected alarm came in time, in words (a bare ✔ or … says little on a wall screen). */
 const mark = (met: boolean | null) =>
   html`<span class=${`outcome ${met === true ? 'met' : met === false ? 'missed' : 'open'}`} data-met=${String(met)}>${t(met === true ? 'alarmInTime' : met === false ? 'alarmNotInTime' : 'alarmWaiting')}</span>`;
