@@ -7,6 +7,7 @@ import { hashPassword, generateSecret } from '../broker/password.js';
 import { ConfigError } from '../gateway/config/load.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { runDemo } from './demo.js';
+import { heapLimitMb, relaunchWithLimits } from './launch.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
 import { DEFAULT_CONFIG, loadSite } from '../gateway/config/site.js';
@@ -87,11 +88,15 @@ export async function main(argv: string[]): Promise<number> {
 
 async function startCommand(rest: string[]): Promise<number> {
   const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+  if (relaunchWithLimits() === 'unsupported')
+    console.error(
+      `dutyroom: Node.js ${process.version} cannot re-execute itself with the gateway's memory limits (process.execve needs 22.15 or later): running without them`,
+    );
   const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
   const { config, baseDir } = await loadSiteInThread(file);
   const gw: RunningGateway = await startGateway({ config, baseDir });
   stopOnSignals(gw);
-  console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}`);
+  console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}  (heap limit ${heapLimitMb()} MiB)`);
   return -1; // keep running
 }
 

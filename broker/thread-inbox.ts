@@ -20,8 +20,10 @@ export class Inbox {
   deliver(batch: Batch, tell: (m: ToWorker) => void): void {
     const c = this.consumer;
     const notKept: number[] = [];
+    // Only the id is kept until the answer: the batch's topics and bytes go once handed over.
+    const id = batch.id;
     const answer = () =>
-      tell({ type: 'done', id: batch.id, congested: this.congestedNow(c), ...(notKept.length ? { notKept } : {}) });
+      tell({ type: 'done', id, congested: this.congestedNow(c), ...(notKept.length ? { notKept } : {}) });
     if (!c) return answer();
     const pending = handOver(c, batch);
     if (pending.size === 0) return answer();
@@ -31,7 +33,7 @@ export class Inbox {
     let left = pending.size;
     for (const [p, messages] of pending) {
       const settled = (value: unknown) => {
-        for (const [i, index] of messages) if (c.notKept(value, index)) notKept.push(i);
+        for (let k = 0; k < messages.length; k += 2) if (c.notKept(value, messages[k + 1]!)) notKept.push(messages[k]!);
         if (--left === 0) answer();
       };
       p.then(settled, () => settled(undefined));
@@ -45,16 +47,18 @@ export class Inbox {
 
 /**
  * Each message to the consumer; the handed-over ones by the promise that settles them (the
- * consumer's readings of one turn share one), so one reaction each.
+ * consumer's readings of one turn share one), so one reaction each. Per promise, flat pairs
+ * (message, index): tens of thousands of messages can be in flight, and a pair object each
+ * showed in the heap.
  */
-function handOver(c: LocalConsumer, batch: Batch): Map<PromiseLike<unknown>, [message: number, index: number][]> {
-  const pending = new Map<PromiseLike<unknown>, [message: number, index: number][]>();
+function handOver(c: LocalConsumer, batch: Batch): Map<PromiseLike<unknown>, number[]> {
+  const pending = new Map<PromiseLike<unknown>, number[]>();
   for (let i = 0; i < batch.topics.length; i++) {
     const h = c.deliver(batch.topics[i]!, payloadAt(batch.data, batch.ends, i), batch.qos[i] as 0 | 1 | 2);
     if (!h) continue;
     const list = pending.get(h.done);
-    if (list) list.push([i, h.index]);
-    else pending.set(h.done, [[i, h.index]]);
+    if (list) list.push(i, h.index);
+    else pending.set(h.done, [i, h.index]);
   }
   return pending;
 }

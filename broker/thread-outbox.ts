@@ -9,6 +9,8 @@ import { packPayloads, type Batch } from './thread-protocol.js';
  * thread may be too busy to say so, and the batches would pile up in its message queue.
  */
 export const MAX_IN_FLIGHT = 20_000;
+/** The same in bytes (payloads and topics): a few large messages weigh as much as many small ones. */
+export const MAX_IN_FLIGHT_BYTES = 4 * 2 ** 20;
 // Topics remembered by the consumer's filter (a site has a few thousand devices).
 const FILTER_CACHE_MAX = 50_000;
 /**
@@ -41,10 +43,14 @@ export class Filters {
 
 interface Open {
   id: number;
+  /** Until sent; then only `count` is kept. */
   topics: string[];
+  count: number;
   payloads: Buffer[];
   qos: number[];
+  /** Payload bytes, and payload and topic bytes together (what counts against MAX_IN_FLIGHT_BYTES). */
   bytes: number;
+  weight: number;
   /** Resolves with the indices of the messages the gateway could not keep (undefined: it kept them all). */
   done: Promise<ReadonlySet<number> | undefined>;
   resolve: (notKept: ReadonlySet<number> | undefined) => void;
@@ -55,8 +61,9 @@ export class Outbox {
   private open: Open | undefined;
   private readonly sent = new Map<number, Open>();
   private nextId = 1;
-  /** Messages sent and not yet answered. */
+  /** Messages sent and not yet answered, and their bytes. */
   inFlight = 0;
+  inFlightBytes = 0;
   /** What the gateway said last. */
   gatewayCongested = false;
 
@@ -68,22 +75,34 @@ export class Outbox {
     if (!b) {
       let resolve!: Open['resolve'];
       const done = new Promise<ReadonlySet<number> | undefined>((r) => (resolve = r));
-      b = this.open = { id: this.nextId++, topics: [], payloads: [], qos: [], bytes: 0, done, resolve };
+      b = this.open = {
+        id: this.nextId++,
+        topics: [],
+        count: 0,
+        payloads: [],
+        qos: [],
+        bytes: 0,
+        weight: 0,
+        done,
+        resolve,
+      };
       setImmediate(() => this.open === b && this.flush());
     }
-    const index = b.topics.length;
+    const index = b.count++;
     b.topics.push(topic);
     b.payloads.push(payload);
     b.qos.push(qos);
     b.bytes += payload.length;
+    b.weight += payload.length + topic.length;
     this.inFlight++;
+    this.inFlightBytes += payload.length + topic.length;
     const done = b.done;
-    if (b.topics.length >= BATCH_MAX) this.flush();
+    if (b.count >= BATCH_MAX) this.flush();
     return { done, index };
   }
 
   get congested(): boolean {
-    return this.gatewayCongested || this.inFlight > MAX_IN_FLIGHT;
+    return this.gatewayCongested || this.inFlight > MAX_IN_FLIGHT || this.inFlightBytes > MAX_IN_FLIGHT_BYTES;
   }
 
   answered(id: number, congested: boolean, notKept?: readonly number[]): void {
@@ -91,7 +110,8 @@ export class Outbox {
     const b = this.sent.get(id);
     if (!b) return;
     this.sent.delete(id);
-    this.inFlight -= b.topics.length;
+    this.inFlight -= b.count;
+    this.inFlightBytes -= b.weight;
     b.resolve(notKept?.length ? new Set(notKept) : undefined);
   }
 
@@ -101,7 +121,7 @@ export class Outbox {
       this.answered(
         id,
         false,
-        b.topics.map((_, i) => i),
+        Array.from({ length: b.count }, (_, i) => i),
       );
   }
 
@@ -111,6 +131,8 @@ export class Outbox {
     const { data, ends } = packPayloads(b.payloads, b.bytes);
     const batch: Batch = { type: 'batch', id: b.id, topics: b.topics, qos: Uint8Array.from(b.qos), ends, data };
     b.payloads = [];
+    b.topics = [];
+    b.qos = [];
     this.sent.set(b.id, b);
     this.send(batch, [data]);
   }

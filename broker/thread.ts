@@ -10,6 +10,13 @@ import type { BrokerState, FromWorker, ToWorker, WorkerOptions } from './thread-
 import type { ComponentHealth } from './types.js';
 import { backoffDelay } from '../rules/backoff.js';
 
+/**
+ * The broker thread's old generation at most (its live heap stayed under 30 MB through a
+ * million-reading burst at 100 connections: bench/burst.ts). Its share of the gateway's bound
+ * memory; past it the thread dies and is restarted (the devices reconnect and send again).
+ */
+export const BROKER_OLD_GENERATION_MB = Number(process.env.XW ?? 64);
+
 /** The embedded broker as the gateway uses it, wherever it runs. */
 export type BrokerHandle = Omit<RunningBroker, 'aedes'>;
 
@@ -120,7 +127,7 @@ class BrokerThread {
     // 10,000 devices (bench/memory.ts), and a smaller one showed no cost in throughput.
     const worker = new Worker(workerFile(), {
       workerData: this.workerOptions(),
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: BROKER_OLD_GENERATION_MB },
     });
     const running: Running = {
       worker,

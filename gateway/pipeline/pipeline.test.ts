@@ -6,7 +6,7 @@ import { Metrics } from '../metrics.js';
 import { DeviceRegistry } from '../registry.js';
 import { SpoolFullError } from '../store/errors.js';
 import type { Point } from '../store/driver.js';
-import { CONGESTED_READINGS, Pipeline } from './pipeline.js';
+import { CONGESTED_READINGS, APPEND_MAX, Pipeline } from './pipeline.js';
 
 const config = parseConfig(
   `site: { id: s1, name: S1 }
@@ -69,13 +69,31 @@ describe('Pipeline', () => {
     const last = pipeline.ingest(reading(-1));
     expect(pipeline.congested).toBe(true);
     await nextTurn();
-    expect(appends).toHaveLength(2);
-    appends[1]!.refuse(new SpoolFullError('spool full'));
+    const parts = CONGESTED_READINGS / APPEND_MAX;
+    expect(appends).toHaveLength(parts + 1);
+    appends[parts]!.refuse(new SpoolFullError('spool full'));
     expect(await last).toMatchObject({ accepted: false, reason: 'spool_full' });
     expect(pipeline.waiting).toBe(CONGESTED_READINGS);
     expect(pipeline.congested).toBe(false);
-    appends[0]!.accept();
+    for (const a of appends.slice(0, parts)) a.accept();
     await nextTurn();
     expect(pipeline.waiting).toBe(0);
+  });
+
+  it('appends a turn of more than APPEND_MAX readings in parts, in order, each settling its own readings', async () => {
+    const { pipeline, appends } = setup();
+    const results = Array.from({ length: APPEND_MAX + 2 }, (_, n) => pipeline.ingest(reading(n)));
+    // The full part goes at once, before the turn ends.
+    expect(appends).toHaveLength(1);
+    await nextTurn();
+    expect(appends.map((a) => a.points.length)).toEqual([APPEND_MAX, 2]);
+    expect(appends.flatMap((a) => a.points.map((p) => p.fields.total_m3))).toEqual(
+      Array.from({ length: APPEND_MAX + 2 }, (_, n) => n),
+    );
+    appends[1]!.refuse(new SpoolFullError('spool full'));
+    appends[0]!.accept();
+    const outcomes = await Promise.all(results);
+    expect(outcomes.slice(0, APPEND_MAX).every((o) => o.accepted)).toBe(true);
+    expect(outcomes.slice(APPEND_MAX).map((o) => o.accepted)).toEqual([false, false]);
   });
 });

@@ -40,6 +40,13 @@ const ACCEPTED: IngestResult = Object.freeze({ accepted: true });
  */
 export const CONGESTED_READINGS = 20_000;
 
+/**
+ * Readings per append at most. One turn of the event loop can bring tens of thousands of
+ * readings (a read of every busy connection): appended in parts, each part's readings become
+ * one string of line protocol straight away instead of all of them waiting as objects.
+ */
+export const APPEND_MAX = 5000;
+
 /** Readings of one turn of the event loop, appended to the spool together. */
 interface Batch {
   points: Point[];
@@ -115,13 +122,15 @@ export class Pipeline {
     if (!batch) {
       let settle!: (r: IngestResult) => void;
       const result = new Promise<IngestResult>((resolve) => (settle = resolve));
-      batch = this.batch = { points: [], result, settle, device: reading.deviceId };
-      setImmediate(() => this.append());
+      const b = (batch = this.batch = { points: [], result, settle, device: reading.deviceId });
+      setImmediate(() => this.batch === b && this.append());
     }
     const point = toPoint(site, place, reading);
     point.tags = this.sharedTags(reading.deviceId, place, point.tags);
     batch.points.push(point);
-    return batch.result;
+    const result = batch.result;
+    if (batch.points.length >= APPEND_MAX) this.append();
+    return result;
   }
 
   /**

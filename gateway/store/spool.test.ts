@@ -81,7 +81,7 @@ describe('Spool', () => {
   });
 
   it('serves old records from disk when the memory budget is exceeded', async () => {
-    const spool = await openSpool({ dir: newDir(), segmentBytes: 8192, memoryRecords: 50 });
+    const spool = await openSpool({ dir: newDir(), segmentBytes: 8192, memoryBytes: 50 * 60 });
     const sent = range(0, 400);
     for (let i = 0; i < 400; i += 10) await spool.append(sent.slice(i, i + 10));
     expect(await readAll(spool, 0, 64)).toEqual(sent);
@@ -284,7 +284,7 @@ describe('Spool', () => {
     legacy.splice(3, 0, '{"measurement":"water_meter","tags":');
     writeFileSync(join(dir, '00000000000000000001.seg'), `${legacy.join('\n')}\n{"measurement":"wat`);
     const corrupt: string[] = [];
-    const spool = await openSpool({ dir, memoryRecords: 1, onCorrupt: (d) => corrupt.push(d) });
+    const spool = await openSpool({ dir, memoryBytes: 1, onCorrupt: (d) => corrupt.push(d) });
     expect(spool.depth).toBe(5);
     await spool.append(range(4, 2));
     const batch = await spool.read(0, 10);

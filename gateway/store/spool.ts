@@ -34,8 +34,11 @@ export interface SpoolOptions {
   fsyncIntervalMs?: number;
   /** A segment file is closed and a new one started past this size (default 64 MiB). */
   segmentBytes?: number;
-  /** Records kept in memory for the writer; older ones are read back from disk (default 200 000). */
-  memoryRecords?: number;
+  /**
+   * Bytes of records kept in memory for the writer; older ones are read back from disk
+   * (default 8 MiB: a few of the writer's requests, and a bound on the heap whatever arrives).
+   */
+  memoryBytes?: number;
   /** A stored line that cannot be used (disk damage, a legacy record that cannot be converted): it is skipped. */
   onCorrupt?: (detail: string) => void;
   /** Timers for the fsync window (default real ones). */
@@ -66,14 +69,25 @@ interface PendingAppend {
   /** The records' bytes, newline-terminated: encoded once, at append. */
   data: Buffer;
   bytes: number;
-  records: string[];
+  /** The records as one flat string, joined by newlines (see MemoryChunk). */
+  text: string;
+  count: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
+/**
+ * Records of one durable write kept for the writer. As one flat string rather than the
+ * records the pipeline made: those are ropes of a dozen parts each (about four times their
+ * length in heap), and a burst keeps this tail full.
+ */
 interface MemoryChunk {
   firstSeq: number;
-  records: string[];
+  count: number;
+  text: string;
+  bytes: number;
+  /** The records, split out of `text` when the writer first reads this chunk. */
+  lines?: string[];
 }
 
 const CURSOR = 'cursor';
@@ -107,7 +121,7 @@ export class Spool {
   private readonly maxBytes: number;
   private readonly fsyncIntervalMs: number;
   private readonly segmentBytes: number;
-  private readonly memoryRecords: number;
+  private readonly memoryBytes: number;
   private readonly onCorrupt: ((detail: string) => void) | undefined;
 
   private segments: Segment[] = [];
@@ -129,7 +143,7 @@ export class Spool {
   private cursorChain: Promise<void> = Promise.resolve();
 
   private memory: MemoryChunk[] = [];
-  private memoryCount = 0;
+  private memoryUsed = 0;
   private readPos: { firstSeq: number; pos: SegmentPosition } | undefined;
 
   /** Called after each group of appends became durable (the writer's cue). */
@@ -149,7 +163,7 @@ export class Spool {
       4096,
       Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8)),
     );
-    this.memoryRecords = opts.memoryRecords ?? 200_000;
+    this.memoryBytes = opts.memoryBytes ?? 8 * 2 ** 20;
     this.onCorrupt = opts.onCorrupt;
   }
 
@@ -228,7 +242,8 @@ export class Spool {
     if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
     if (this.failure) return Promise.reject(this.failure);
     if (records.length === 0) return Promise.resolve();
-    const data = Buffer.from(`${records.join('\n')}\n`);
+    const text = records.join('\n');
+    const data = Buffer.from(`${text}\n`);
     const bytes = data.length;
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.isFull = true;
@@ -240,7 +255,7 @@ export class Spool {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ data, bytes, records, resolve, reject });
+      this.pending.push({ data, bytes, text, count: records.length, resolve, reject });
       this.pendingBytes += bytes;
       this.scheduleFlush();
     });
@@ -315,7 +330,7 @@ export class Spool {
         const e = group[i]!;
         if (seg.bytes + bytes > 0 && seg.bytes + bytes + e.bytes > this.segmentBytes) break;
         bytes += e.bytes;
-        count += e.records.length;
+        count += e.count;
         i++;
       }
       if (i === start) {
@@ -346,7 +361,7 @@ export class Spool {
       seg.bytes += bytes;
       this.diskBytes += bytes;
       this.pendingBytes -= bytes;
-      this.remember(firstSeq, part.length === 1 ? part[0]!.records : part.flatMap((e) => e.records));
+      this.remember(firstSeq, count, part.length === 1 ? part[0]!.text : part.map((e) => e.text).join('\n'), bytes);
       // The writer hears of the records before their appenders do.
       this.onAppended?.();
       for (const e of part) e.resolve();
@@ -383,13 +398,15 @@ export class Spool {
     }
   }
 
-  private remember(firstSeq: number, records: string[]): void {
-    this.memory.push({ firstSeq, records });
-    this.memoryCount += records.length;
+  private remember(firstSeq: number, count: number, text: string, bytes: number): void {
+    this.memory.push({ firstSeq, count, text, bytes });
+    this.memoryUsed += bytes;
     // Past the budget the oldest records are served from disk again.
-    while (this.memoryCount > this.memoryRecords && this.memory.length > 1) {
-      this.memoryCount -= this.memory.shift()!.records.length;
-    }
+    while (this.memoryUsed > this.memoryBytes && this.memory.length > 1) this.forgetOldest();
+  }
+
+  private forgetOldest(): void {
+    this.memoryUsed -= this.memory.shift()!.bytes;
   }
 
   /** The first sequence number served from memory. */
@@ -409,12 +426,13 @@ export class Spool {
   private readMemory(from: number, max: number): SpoolBatch {
     const records: string[] = [];
     let k = 0;
-    while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.records.length <= from) k++;
+    while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.count <= from) k++;
     for (; k < this.memory.length && records.length < max; k++) {
       const chunk = this.memory[k]!;
+      const lines = (chunk.lines ??= chunk.text.split('\n'));
       const skip = Math.max(0, from - chunk.firstSeq);
-      const take = Math.min(chunk.records.length - skip, max - records.length);
-      for (let j = skip; j < skip + take; j++) records.push(chunk.records[j]!);
+      const take = Math.min(chunk.count - skip, max - records.length);
+      for (let j = skip; j < skip + take; j++) records.push(lines[j]!);
     }
     return { firstSeq: from, lastSeq: from + records.length - 1, records };
   }
@@ -468,9 +486,7 @@ export class Spool {
     if (seq > this.lastSeq) return Promise.reject(new Error(`cannot commit ${seq}: the spool ends at ${this.lastSeq}`));
     if (seq > this.committed) {
       this.committed = seq;
-      while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.records.length - 1 <= seq) {
-        this.memoryCount -= this.memory.shift()!.records.length;
-      }
+      while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.count - 1 <= seq) this.forgetOldest();
     }
     // Chained: concurrent commits collapse into one cursor write each time round.
     this.cursorChain = this.cursorChain.then(() => this.persistCursor()).then(() => this.dropDelivered());

@@ -1,0 +1,110 @@
+// A burst: 100 meters send 1,000,000 readings as fast as the broker takes them (a bridge or a
+// fleet replaying what they buffered during an outage), at QoS 1 or QoS 0, into the gateway
+// as users run it (bench/gateway-process.ts). The gateway's RSS is sampled every 100 ms
+// throughout; the highest sample is the figure. Every reading sent must be in InfluxDB.
+//   node dist/bench/burst.js [--quick] [--qos 0|1]    (INFLUX_URL to use a running InfluxDB)
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashPassword } from '../broker/password.js';
+import { countInInflux } from './influx-count.js';
+import { startGatewayProcess } from './gateway-process.js';
+import { BENCH_PASSWORD, publish, sampler } from './publisher-run.js';
+
+export interface BurstResult {
+  qos: 0 | 1;
+  devices: number;
+  readings: number;
+  /** RSS of the started gateway before the burst, and the highest sample (every 100 ms) during it. */
+  idleRssMb: number;
+  peakRssMb: number;
+  accepted: number;
+  stored: number;
+  inInflux: number;
+  rejected: number;
+  /** Readings/s fsynced, and confirmed by InfluxDB, from the first publish. */
+  acceptedPerS: number;
+  storedPerS: number;
+  gatewayCpuUsPerReading: number;
+}
+
+export interface BurstOptions {
+  qos: 0 | 1;
+  devices: number;
+  perDevice: number;
+}
+
+function siteFile(dir: string, influxUrl: string, database: string, hash: string, devices: number): string {
+  const file = join(dir, 'burst.yaml');
+  const list = Array.from(
+    { length: devices },
+    (_, i) =>
+      `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
+  ).join('\n');
+  writeFileSync(
+    file,
+    `site: { id: bench, name: Bench }
+data_dir: ${dir}
+http: { host: 127.0.0.1, port: 0 }
+broker: { host: 127.0.0.1, mqtt_port: 0 }
+storage: { url: ${influxUrl}, database: ${database}, batch_size: 5000, flush_interval_ms: 200 }
+buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
+devices:
+${list}
+`,
+  );
+  return file;
+}
+
+export async function benchBurst(influxUrl: string, opts: BurstOptions): Promise<BurstResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'dutyroom-burst-'));
+  const database = `burst_q${opts.qos}_${Date.now()}`;
+  const file = siteFile(dir, influxUrl, database, await hashPassword(BENCH_PASSWORD), opts.devices);
+  const gw = await startGatewayProcess(file);
+  try {
+    const idleRssMb = gw.rss().samples.at(-1)?.rssMb ?? 0;
+    gw.resetPeak();
+    const cpu0 = gw.cpuUs();
+    const pub = publish(gw.brokerUrl, opts.devices, opts.perDevice, 'bench', { qos: opts.qos });
+    const start = await pub.started;
+    const progress = sampler(() => gw.counts());
+    const { sent } = await pub.done;
+    const acceptedAt = await progress.firstAt((c) => c.accepted + c.rejected >= sent, 600_000);
+    const storedAt = await progress.firstAt((c) => c.stored >= sent - c.rejected, 600_000);
+    await progress.stop();
+    const cpuUs = gw.cpuUs() - cpu0;
+    const counts = await gw.counts();
+    return {
+      qos: opts.qos,
+      devices: opts.devices,
+      readings: sent,
+      idleRssMb,
+      peakRssMb: gw.rss().peakMb,
+      ...counts,
+      inInflux: await countInInflux(influxUrl, database, 'water_meter', 'total_m3'),
+      acceptedPerS: Math.round(sent / ((acceptedAt - start) / 1000)),
+      storedPerS: Math.round(sent / ((storedAt - start) / 1000)),
+      gatewayCpuUsPerReading: Math.round((cpuUs / sent) * 10) / 10,
+    };
+  } finally {
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1]?.endsWith('burst.js')) {
+  const { startInfluxd } = await import('../gateway/store/influxd.js');
+  const quick = process.argv.includes('--quick');
+  const at = process.argv.indexOf('--qos');
+  const qos = (at >= 0 ? Number(process.argv[at + 1]) : 1) as 0 | 1;
+  const influx = process.env.INFLUX_URL
+    ? { url: process.env.INFLUX_URL, stop: async () => {} }
+    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  try {
+    const devices = Number(process.env.BENCH_DEVICES ?? (quick ? 20 : 100));
+    const perDevice = Number(process.env.BENCH_PER_DEVICE ?? (quick ? 2500 : 10_000));
+    console.log(JSON.stringify(await benchBurst(influx.url, { qos, devices, perDevice })));
+  } finally {
+    await influx.stop();
+  }
+}
