@@ -3,7 +3,12 @@
 // ids, as a TCP-to-RS-485 gateway is), stepping the number of devices up until more than
 // 1 % of the polls are missed. A poll is missed unless it produced a good reading: skipped
 // (the previous one still running), failed or partly failed, or not made at all (backed off).
+// The coarse ramp is then bisected between the last level that held and the first that did
+// not, and the level found is run again (a spread, not one lucky or unlucky step). Each step
+// carries the gateway's CPU per device-poll (robust to the shared machine's speed swings, as
+// long as the level holds) and a CPU reference figure taken just before it.
 //   node dist/bench/modbus.js [--quick]        (or BENCH_QUICK=1)
+//   node dist/bench/modbus.js --devices 3000   one step of 3000 devices (BENCH_PROFILE=dir profiles its window)
 // BENCH_MODBUS_IN_FLIGHT sets the requests in flight per converter (default 1, the
 // adapter's default: most converters cannot take a second request while one is on the bus).
 import { spawn } from 'node:child_process';
@@ -16,6 +21,8 @@ import { modbusDevice } from '../gateway/config/schema.js';
 import { Metrics } from '../gateway/metrics.js';
 import { projectPath } from '../gateway/files/paths.js';
 import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
+import { cpuReference } from './cpu-reference.js';
+import { profileWindow } from './profile.js';
 
 export interface PollStep {
   devices: number;
@@ -36,12 +43,33 @@ export interface PollStep {
   simulatorCpuPct: number | null;
   /** Slowest poll of the window (from its slot to its last answer), ms: how close to the period it came. */
   maxPollMs: number;
+  /** Gateway CPU (user + system) per good poll of the window, µs: what a device-poll costs, whatever the machine's load. */
+  gatewayCpuUsPerPoll: number;
+  /** The simulated converters' CPU per good poll, µs (null where /proc is missing). */
+  simulatorCpuUsPerPoll: number | null;
+  /** bench/cpu-reference.ts just before the step (rounds/s, one core): the machine's speed at that moment. */
+  cpuReference: number;
+  /** Which part of the search the step belongs to. */
+  phase: 'ramp' | 'bisect' | 'repeat';
+}
+
+/** Every run of one device count: how much the result moves from one run to the next. */
+export interface PollSpread {
+  devices: number;
+  runs: number;
+  missedPct: { min: number; max: number };
+  gatewayCpuUsPerPoll: { min: number; max: number };
+  cpuReference: { min: number; max: number };
 }
 
 export interface ModbusBench {
   steps: PollStep[];
-  /** Most devices polled at 1 Hz with ≤ 1 % missed. */
+  /** Most devices polled at 1 Hz with ≤ 1 % missed in every run of that count. */
   sustained: number;
+  /** The runs of the sustained count and of the first count above it that failed. */
+  spread: PollSpread[];
+  /** Gateway CPU per device-poll over the steps that held (median, min, max), µs. */
+  gatewayCpuUsPerPoll: { median: number; min: number; max: number };
   registersPerPoll: number;
   requestsPerPoll: number;
   unitsPerEndpoint: number;
@@ -69,7 +97,8 @@ function childTicks(pid: number | undefined): number | null {
 }
 
 // eslint-disable-next-line max-lines-per-function -- one bench step as a script: start the servers, poll, measure, stop, read top to bottom
-async function step(devices: number, seconds: number, settleS: number): Promise<PollStep> {
+async function step(devices: number, seconds: number, settleS: number, phase: PollStep['phase']): Promise<PollStep> {
+  const reference = cpuReference();
   const servers = Math.ceil(devices / UNITS_PER_ENDPOINT);
   const child = spawn(
     process.execPath,
@@ -134,9 +163,11 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
   });
   const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
   await until(from);
+  const stopProfile = await profileWindow(`modbus-${devices}`);
   const before = await counters();
   await until(to);
   const after = await counters();
+  await stopProfile();
   // Polls stamped inside the window may still be waiting for their answers.
   await until(to + TIMEOUT_MS + 500);
   await adapter.stop();
@@ -146,6 +177,10 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
   const plan = planReads(profiles.get('eastron-sdm630')!);
   const registers = plan.reduce((n, r) => n + r.count, 0);
   const cpuUs = after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system;
+  const simulatorUs =
+    after.simulatorTicks === null || before.simulatorTicks === null
+      ? null
+      : ((after.simulatorTicks - before.simulatorTicks) * 1e6) / CLOCK_TICKS;
   return {
     devices,
     expectedPolls: expected,
@@ -155,33 +190,86 @@ async function step(devices: number, seconds: number, settleS: number): Promise<
     missedPct: Math.round((Math.max(0, expected - good) / expected) * 1000) / 10,
     registersPerS: Math.round((good / seconds) * registers),
     gatewayCpuPct: Math.round(cpuUs / 10 / (after.at - before.at)),
-    simulatorCpuPct:
-      after.simulatorTicks === null || before.simulatorTicks === null
-        ? null
-        : Math.round(
-            (((after.simulatorTicks - before.simulatorTicks) * 1000) / CLOCK_TICKS / (after.at - before.at)) * 100,
-          ),
+    simulatorCpuPct: simulatorUs === null ? null : Math.round(simulatorUs / 10 / (after.at - before.at)),
     maxPollMs,
+    gatewayCpuUsPerPoll: Math.round(cpuUs / Math.max(1, good)),
+    simulatorCpuUsPerPoll: simulatorUs === null ? null : Math.round(simulatorUs / Math.max(1, good)),
+    cpuReference: reference,
+    phase,
   };
 }
 
+const RAMP = [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000];
+const QUICK_RAMP = [100, 400];
+/** The bisection stops when the bracket is this narrow (devices), or this fraction of the level. */
+const RESOLUTION = 250;
+const RESOLUTION_FRACTION = 0.05;
+/** Runs of the level found (the first included). */
+const REPEATS = 3;
+
+const passes = (s: PollStep) => s.missedPct <= 1;
+
+/** Min and max of a list of numbers. */
+const range = (xs: number[]) => ({ min: Math.min(...xs), max: Math.max(...xs) });
+
+function spreadOf(steps: PollStep[], devices: number): PollSpread {
+  const runs = steps.filter((s) => s.devices === devices);
+  return {
+    devices,
+    runs: runs.length,
+    missedPct: range(runs.map((r) => r.missedPct)),
+    gatewayCpuUsPerPoll: range(runs.map((r) => r.gatewayCpuUsPerPoll)),
+    cpuReference: range(runs.map((r) => r.cpuReference)),
+  };
+}
+
+/**
+ * The search: the coarse ramp up to the first level missing more than 1 %, a bisection of the
+ * bracket, then the best level and the first failing one run again. Sustained is the highest
+ * level whose every run held.
+ */
 export async function benchModbus(quick: boolean): Promise<ModbusBench> {
   const steps: PollStep[] = [];
-  let sustained = 0;
   const seconds = quick ? 3 : 15;
-  for (const n of quick
-    ? [100, 400]
-    : [250, 500, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000, 16000]) {
-    const s = await step(n, seconds, quick ? 1 : 3);
+  const run = async (n: number, phase: PollStep['phase']) => {
+    const s = await step(n, seconds, quick ? 1 : 3, phase);
     steps.push(s);
     if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(s));
-    if (s.missedPct > 1) break;
-    sustained = n;
+    return s;
+  };
+  let held = 0;
+  let failed: number | undefined;
+  for (const n of quick ? QUICK_RAMP : RAMP) {
+    if (!passes(await run(n, 'ramp'))) {
+      failed = n;
+      break;
+    }
+    held = n;
   }
+  let top = failed;
+  while (!quick && top !== undefined && top - held > Math.max(RESOLUTION, held * RESOLUTION_FRACTION)) {
+    const mid = Math.round((held + top) / 2 / 50) * 50;
+    if (passes(await run(mid, 'bisect'))) held = mid;
+    else top = failed = mid;
+  }
+  const levels = [held, failed].filter((n): n is number => n !== undefined && n > 0);
+  if (!quick) for (let i = 1; i < REPEATS; i++) for (const n of levels) await run(n, 'repeat');
+  // The highest level, up to the one the search settled on, whose every run held.
+  const heldEveryTime = (n: number) => steps.filter((s) => s.devices === n).every(passes);
+  const sustained = Math.max(0, ...steps.map((s) => s.devices).filter((n) => n <= held && heldEveryTime(n)));
   const plan = planReads(loadRegisterProfiles().get('eastron-sdm630')!);
+  const perPoll = steps
+    .filter(passes)
+    .map((s) => s.gatewayCpuUsPerPoll)
+    .sort((a, b) => a - b);
   return {
     steps,
     sustained,
+    spread: levels.map((n) => spreadOf(steps, n)),
+    gatewayCpuUsPerPoll: {
+      median: perPoll[Math.floor((perPoll.length - 1) / 2)] ?? 0,
+      ...(perPoll.length ? range(perPoll) : { min: 0, max: 0 }),
+    },
     registersPerPoll: plan.reduce((n, r) => n + r.count, 0),
     requestsPerPoll: plan.length,
     unitsPerEndpoint: UNITS_PER_ENDPOINT,
@@ -190,7 +278,11 @@ export async function benchModbus(quick: boolean): Promise<ModbusBench> {
   };
 }
 
-if (process.argv[1]?.endsWith('modbus.js')) {
+const devicesAt = process.argv.indexOf('--devices');
+if (process.argv[1]?.endsWith('modbus.js') && devicesAt > 0) {
+  // One step on its own (profiling, trying a change): BENCH_PROFILE=dir writes its window's CPU profile.
+  console.log(JSON.stringify(await step(Number(process.argv[devicesAt + 1]), 15, 3, 'ramp'), null, 1));
+} else if (process.argv[1]?.endsWith('modbus.js')) {
   console.log(
     JSON.stringify(await benchModbus(process.argv.includes('--quick') || process.env.BENCH_QUICK === '1'), null, 1),
   );

@@ -36,6 +36,38 @@ function ingestRow(name: string, r: IngestResult, pct: string): string {
   return `| ${name} | ${n(r.accepted)} | ${n(r.stored)} | ${pct} | ${n(r.readings)} / ${n(r.inInflux)} | ${r.rejected} | ${r.gatewayCpuUsPerReading} µs |`;
 }
 
+/** Gateway CPU per device-poll: median and range over the steps that held. */
+function modbusCpu(m: BenchResult['modbus']): string {
+  const c = m.gatewayCpuUsPerPoll;
+  return `${c.median} µs (${c.min}–${c.max} µs)`;
+}
+
+/** The Modbus steps in the order they ran (ramp, bisection, repeats) and the spread of the repeated levels. */
+function modbusSection(m: BenchResult['modbus']): string {
+  const spread = m.spread.map(
+    (s) =>
+      `| ${n(s.devices)} | ${s.runs} | ${s.missedPct.min}–${s.missedPct.max} % | ${s.gatewayCpuUsPerPoll.min}–${s.gatewayCpuUsPerPoll.max} µs | ${n(s.cpuReference.min)}–${n(s.cpuReference.max)} |`,
+  );
+  return `Modbus: ${m.requestsPerPoll} requests per poll, ${m.unitsPerEndpoint} unit ids per simulated converter (its own process), ${m.inFlightPerEndpoint} request(s) in flight per converter, ${m.secondsPerStep} s per step; missed = not a good reading (skipped, failed, backed off).
+A coarse ramp, a bisection between the last level that held and the first that did not, then both run again. CPU per
+device-poll = the process's CPU time over the window / good polls; CPU reference = bench/cpu-reference.ts just before the step.
+
+| phase | devices | missed | skipped | failed requests | slowest poll | gateway CPU | per device-poll | simulator per poll | CPU reference |
+|---|---|---|---|---|---|---|---|---|---|
+${m.steps.map((s) => `| ${s.phase} | ${s.devices} | ${s.missedPct} % | ${s.skipped} | ${s.failedRequests} | ${s.maxPollMs} ms | ${s.gatewayCpuPct} % | ${s.gatewayCpuUsPerPoll} µs | ${s.simulatorCpuUsPerPoll ?? '?'} µs | ${n(s.cpuReference)} |`).join('\n')}
+${
+  spread.length
+    ? `
+Spread over the repeated levels:
+
+| devices | runs | missed | gateway CPU per device-poll | CPU reference |
+|---|---|---|---|---|
+${spread.join('\n')}
+`
+    : ''
+}`;
+}
+
 // eslint-disable-next-line max-lines-per-function -- the results page as one Markdown template: its layout reads best whole
 export function renderMarkdown(r: BenchResult): string {
   const { raw, endToEnd: e2e, memory: m, drain: d, alarmLatency: l, modbus } = r;
@@ -93,14 +125,10 @@ ${[
 |---|---|
 | rule core (observe + evaluate, demo site's rules, one core) | ${n(r.rules.readingsPerS)} readings/s |
 | alarm latency, leak payload → SSE event, under ${n(l.backgroundPerS)} readings/s background | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.samples} samples) |
-| Modbus poll capacity (SDM630s at 1 Hz, ≤ 1 % of polls missed) | ${n(modbus.sustained)} devices × ${modbus.registersPerPoll} registers = ${n(sustained?.registersPerS ?? 0)} registers/s |
+| Modbus poll capacity (SDM630s at 1 Hz, ≤ 1 % of polls missed in every run) | ${n(modbus.sustained)} devices × ${modbus.registersPerPoll} registers = ${n(sustained?.registersPerS ?? 0)} registers/s |
+| Modbus gateway CPU per device-poll (steps that held: median, min–max) | ${modbusCpu(modbus)} |
 
-Modbus: ${modbus.requestsPerPoll} requests per poll, ${modbus.unitsPerEndpoint} unit ids per simulated converter (its own process), ${modbus.inFlightPerEndpoint} request(s) in flight per converter, ${modbus.secondsPerStep} s per step; missed = not a good reading (skipped, failed, backed off).
-
-| devices | missed | skipped | failed requests | slowest poll | gateway CPU | simulator CPU |
-|---|---|---|---|---|---|---|
-${modbus.steps.map((s) => `| ${s.devices} | ${s.missedPct} % | ${s.skipped} | ${s.failedRequests} | ${s.maxPollMs} ms | ${s.gatewayCpuPct} % | ${s.simulatorCpuPct ?? '?'} % |`).join('\n')}
-
+${modbusSection(modbus)}
 ## Memory
 
 Gateway in a process of its own, ${n(m.devices)} configured meters, ${n(m.ratePerS)} readings/s from an NB-IoT bridge login (20 connections).

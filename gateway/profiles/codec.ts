@@ -24,28 +24,26 @@ export type Decoded =
 /**
  * Decodes one field. `data` holds the field's span as read from the device: for registers,
  * the 16-bit words from the field's first register (its `add` part included); for coils and
- * discrete inputs, the one bit.
+ * discrete inputs, the one bit. `at` is where the span starts in `data` (a whole response
+ * can be handed in without slicing it per field).
  */
-export function decodeField(field: RegisterField, data: readonly number[] | readonly boolean[]): Decoded {
+export function decodeField(field: RegisterField, data: readonly number[] | readonly boolean[], at = 0): Decoded {
   if (isBitFunction(field.function)) {
-    const bit = data[0];
+    const bit = data[at];
     if (typeof bit !== 'boolean') return bad(`expected a coil/input state, got ${JSON.stringify(bit)}`);
     return { ok: true, value: field.invert ? !bit : bit, raw: bit };
   }
-  const span = fieldSpan(0, field);
-  const words = data.slice(0, span.count);
-  if (words.length < span.count || !words.every(isWord))
-    return bad(`expected ${span.count} 16-bit registers, got ${JSON.stringify(data)}`);
-  const at = (register: number, n: number) =>
-    (words as number[]).slice(register - span.start, register - span.start + n);
-
+  const shape = shapeOf(field);
+  if (!wordsFit(data, at, shape.count))
+    return bad(`expected ${shape.count} 16-bit registers, got ${JSON.stringify(data.slice(at, at + shape.count))}`);
+  const words = data as readonly number[];
   if (field.type === 'bit') {
-    const word = readNumber('uint16', field.order, at(field.register, 1));
+    const word = readNumber('uint16', field.order, words, at + shape.main);
     const on = ((word >> bitOf(field)) & 1) === 1;
     return { ok: true, value: field.invert ? !on : on, raw: word };
   }
   const type = field.type as NumberType;
-  const raw = readNumber(type, field.order, at(field.register, TYPE_INFO[type].words));
+  const raw = readNumber(type, field.order, words, at + shape.main);
   if (field.no_data?.includes(raw))
     return { ok: false, error: 'no_data', raw, detail: `${raw} means "no value" on this device` };
   if (!Number.isFinite(raw)) return { ok: false, error: 'not_a_number', raw, detail: `the register holds ${raw}` };
@@ -64,28 +62,63 @@ export function decodeField(field: RegisterField, data: readonly number[] | read
   }
 
   let value = type === 'float32' ? shortestFloat32(raw) : raw;
+  // Neither scaled nor shifted nor added to: the value is already the shortest decimal (+0 for -0).
+  if (shape.plain) return { ok: true, value: value + 0, raw };
   let digits = decimalsOf(value);
   if (field.add) {
-    const part = addedPart(field.add, at);
+    const part = addedPart(field.add, words, at + shape.added);
     if (typeof part === 'string') return { ok: false, error: 'not_a_number', raw, detail: part };
     digits = Math.max(digits, decimalsOf(part));
     value = roundTo(value + part, digits);
   }
-  value = roundTo(
-    value * field.scale + field.offset,
-    Math.max(digits + decimalsOf(field.scale), decimalsOf(field.offset)),
-  );
+  value = roundTo(value * field.scale + field.offset, Math.max(digits + shape.scaleDigits, shape.offsetDigits));
   if (!Number.isFinite(value))
     return { ok: false, error: 'not_a_number', raw, detail: `${raw} × ${field.scale} is not a finite number` };
   return { ok: true, value, raw };
 }
 
+/** Where a register field's parts sit in its span, and the decimals of its scale and offset: worked out once per field. */
+interface FieldShape {
+  count: number;
+  /** Word index of the value in the span. */
+  main: number;
+  /** Word index of the `add` part in the span. */
+  added: number;
+  scaleDigits: number;
+  offsetDigits: number;
+  /** No scale, offset or added part: the raw value (or its shortest float32 decimal) is the value. */
+  plain: boolean;
+}
+
+const shapes = new WeakMap<RegisterField, FieldShape>();
+
+function shapeOf(field: RegisterField): FieldShape {
+  let shape = shapes.get(field);
+  if (!shape) {
+    const span = fieldSpan(0, field);
+    shape = {
+      count: span.count,
+      main: field.register - span.start,
+      added: field.add ? field.add.register - span.start : 0,
+      scaleDigits: decimalsOf(field.scale),
+      offsetDigits: decimalsOf(field.offset),
+      plain: field.scale === 1 && field.offset === 0 && !field.add,
+    };
+    shapes.set(field, shape);
+  }
+  return shape;
+}
+
+/** `count` 16-bit words from `at`. */
+function wordsFit(data: readonly number[] | readonly boolean[], at: number, count: number): boolean {
+  if (data.length - at < count) return false;
+  for (let i = at; i < at + count; i++) if (!isWord(data[i])) return false;
+  return true;
+}
+
 /** The value of a field's added register (a counter's low part), or why it has none. */
-function addedPart(
-  add: NonNullable<RegisterField['add']>,
-  at: (register: number, n: number) => number[],
-): number | string {
-  const partRaw = readNumber(add.type, add.order, at(add.register, TYPE_INFO[add.type].words));
+function addedPart(add: NonNullable<RegisterField['add']>, words: readonly number[], at: number): number | string {
+  const partRaw = readNumber(add.type, add.order, words, at);
   if (!Number.isFinite(partRaw)) return `the added register ${add.register} holds ${partRaw}`;
   return add.type === 'float32' ? shortestFloat32(partRaw) : partRaw;
 }
@@ -115,7 +148,7 @@ export function encodeField(
     if (typeof value !== 'boolean') throw new TypeError(`expected true/false, got ${JSON.stringify(value)}`);
     const on = field.invert ? !value : value;
     const mask = 1 << bitOf(field);
-    const word = readNumber('uint16', field.order, [words[0]!]);
+    const word = readNumber('uint16', field.order, words, 0);
     put(field.register, writeNumber('uint16', field.order, on ? word | mask : word & ~mask & 0xffff));
     return words;
   }
@@ -193,14 +226,18 @@ export function writeImage(
 const wordSwapped = (order: Order) => order === 'CDAB' || order === 'DCBA';
 const byteSwapped = (order: Order) => order === 'BADC' || order === 'DCBA' || order === 'BA';
 
-/** Registers in wire order → the value's bytes most significant first. */
-function toBigEndian(words: readonly number[], order: Order): DataView {
-  const ordered = words.length > 1 && wordSwapped(order) ? [...words].reverse() : words;
-  const view = new DataView(new ArrayBuffer(ordered.length * 2));
-  ordered.forEach((w, i) => {
-    view.setUint16(i * 2, byteSwapped(order) ? ((w & 0xff) << 8) | (w >> 8) : w);
-  });
-  return view;
+/** One value's bytes, most significant first; reused by every read (decoding is synchronous). */
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The registers of one value from `at`, in wire order → the value's bytes most significant first, in `scratch`. */
+function toBigEndian(words: readonly number[], at: number, n: number, order: Order): DataView {
+  const reverse = n > 1 && wordSwapped(order);
+  const swap = byteSwapped(order);
+  for (let i = 0; i < n; i++) {
+    const w = words[at + (reverse ? n - 1 - i : i)]!;
+    scratch.setUint16(i * 2, swap ? ((w & 0xff) << 8) | (w >> 8) : w);
+  }
+  return scratch;
 }
 
 function fromBigEndian(view: DataView, order: Order): number[] {
@@ -212,8 +249,9 @@ function fromBigEndian(view: DataView, order: Order): number[] {
   return words.length > 1 && wordSwapped(order) ? words.reverse() : words;
 }
 
-function readNumber(type: NumberType, order: Order, words: readonly number[]): number {
-  const view = toBigEndian(words, order);
+/** The value of `type` in the registers from `at` (wire order). */
+function readNumber(type: NumberType, order: Order, words: readonly number[], at: number): number {
+  const view = toBigEndian(words, at, TYPE_INFO[type].words, order);
   switch (type) {
     case 'int16':
       return view.getInt16(0);
@@ -265,7 +303,20 @@ function writeNumber(type: NumberType, order: Order, value: number): number[] {
  * A float32 as the shortest decimal that is the same float32: what the meter's own display
  * shows (230.1, not 230.10000610351562).
  */
-function shortestFloat32(x: number): number {
+export function shortestFloat32(x: number): number {
+  // Decimal strings are slow: find the digit count with binary arithmetic first (a guess, as
+  // x × 10^k rounds), then confirm it with two decimal conversions; a wrong guess falls back
+  // to trying every digit count, which the result always equals.
+  const p = guessDigits(x);
+  if (p !== undefined && p <= 9) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x && (p === 1 || Math.fround(Number(x.toPrecision(p - 1))) !== x)) return y;
+  }
+  return shortestFloat32Slow(x);
+}
+
+/** The reference: the fewest significant digits (1…9) that give back the same float32. */
+export function shortestFloat32Slow(x: number): number {
   for (let p = 1; p <= 9; p++) {
     const y = Number(x.toPrecision(p));
     if (Math.fround(y) === x) return y;
@@ -273,8 +324,27 @@ function shortestFloat32(x: number): number {
   return x;
 }
 
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** The fewest significant digits whose binary rounding of `x` gives back the same float32, if that is easy to tell. */
+function guessDigits(x: number): number | undefined {
+  if (x === 0 || !Number.isFinite(x)) return undefined;
+  const magnitude = Math.floor(Math.log10(Math.abs(x)));
+  for (let p = 1; p <= 9; p++) {
+    const k = p - 1 - magnitude;
+    if (k > 22 || k < -22) return undefined;
+    const y =
+      k >= 0
+        ? Math.round(x * POWERS_OF_TEN[k]!) / POWERS_OF_TEN[k]!
+        : Math.round(x / POWERS_OF_TEN[-k]!) * POWERS_OF_TEN[-k]!;
+    if (Math.fround(y) === x) return p;
+  }
+  return undefined;
+}
+
 /** Digits after the decimal point of a number's shortest representation. */
 function decimalsOf(x: number): number {
+  if (Number.isInteger(x) && Math.abs(x) < 1e21) return 0;
   const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(Math.abs(x)));
   if (!m) return 0;
   return Math.max(0, (m[2]?.length ?? 0) - Number(m[3] ?? 0));

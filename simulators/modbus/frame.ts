@@ -50,16 +50,19 @@ export function parseTcpFrames(buffer: Buffer): { frames: TcpFrame[]; rest: Buff
     frames.push({ transactionId: buffer.readUInt16BE(at), ...readOf(buffer.readUInt8(at + 6), pdu) });
     at += 6 + length;
   }
-  return { frames, rest: Buffer.from(buffer.subarray(at)), garbage: false };
+  return { frames, rest: at === buffer.length ? EMPTY : Buffer.from(buffer.subarray(at)), garbage: false };
 }
 
+const EMPTY = Buffer.alloc(0);
+
 export function tcpFrame(transactionId: number, unitId: number, pdu: Buffer): Buffer {
-  const header = Buffer.alloc(MBAP);
-  header.writeUInt16BE(transactionId, 0);
-  header.writeUInt16BE(0, 2);
-  header.writeUInt16BE(pdu.length + 1, 4);
-  header.writeUInt8(unitId, 6);
-  return Buffer.concat([header, pdu]);
+  const frame = Buffer.allocUnsafe(MBAP + pdu.length);
+  frame.writeUInt16BE(transactionId, 0);
+  frame.writeUInt16BE(0, 2);
+  frame.writeUInt16BE(pdu.length + 1, 4);
+  frame.writeUInt8(unitId, 6);
+  pdu.copy(frame, MBAP);
+  return frame;
 }
 
 /**
@@ -128,10 +131,10 @@ export function readResponse(fn: number, data: readonly number[] | readonly bool
     });
     return out;
   }
-  const out = Buffer.alloc(2 + data.length * 2);
+  const out = Buffer.allocUnsafe(2 + data.length * 2);
   out.writeUInt8(fn, 0);
   out.writeUInt8(data.length * 2, 1);
-  data.forEach((word, i) => out.writeUInt16BE(word as number, 2 + i * 2));
+  for (let i = 0; i < data.length; i++) out.writeUInt16BE(data[i] as number, 2 + i * 2);
   return out;
 }
 

@@ -43,7 +43,8 @@ export async function startModbusServer(opts: ModbusServerOptions): Promise<Modb
     sockets.add(socket);
     let buffer: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
+      // A request usually arrives whole in one chunk: no copy then.
+      buffer = buffer.length === 0 ? chunk : Buffer.concat([buffer, chunk]);
       const parsed = parseTcpFrames(buffer);
       buffer = parsed.rest;
       for (const frame of parsed.frames) {

@@ -97,26 +97,18 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   /** Handles one request; `reply` gets the response PDU (function code onwards), or is never called. */
   handle(frame: ReadFrame, reply: (pdu: Buffer) => void): void {
     const u = this.units.get(frame.unitId);
-    const base = {
-      at: this.time.now(),
-      unitId: frame.unitId,
-      function: frame.function,
-      start: frame.start,
-      count: frame.count,
-      ...(frame.values ? { values: frame.values } : {}),
-    };
     if (!u || u.offline) {
       if (!u && this.unknownUnit === 'exception') {
-        this.record({ ...base, outcome: 'exception' });
+        this.record(frame, 'exception');
         reply(exceptionResponse(frame.function, MODBUS_EXCEPTION.gatewayTargetFailed));
       } else {
-        this.record({ ...base, outcome: 'silent' });
+        this.record(frame, 'silent');
       }
       return;
     }
     const write = WRITE_TABLE[frame.function];
     const refusal = write ? refuseWrite(u, frame, write) : refuse(u, frame);
-    this.record({ ...base, outcome: refusal === undefined ? 'data' : 'exception' });
+    this.record(frame, refusal === undefined ? 'data' : 'exception');
     // The device answers with what its registers hold when it answers, and takes a write then.
     const answer = () => {
       if (refusal !== undefined) return reply(exceptionResponse(frame.function, refusal));
@@ -158,7 +150,8 @@ export class SimulatedUnits implements SimulatedUnitsControl {
   }
 
   requests(unitId?: number): RequestRecord[] {
-    return unitId === undefined ? [...this.log] : this.log.filter((r) => r.unitId === unitId);
+    const last = this.log.slice(-LOG_LIMIT);
+    return unitId === undefined ? last : last.filter((r) => r.unitId === unitId);
   }
 
   /** Drops the answers still waiting out a delay. */
@@ -173,9 +166,19 @@ export class SimulatedUnits implements SimulatedUnitsControl {
     return u;
   }
 
-  private record(r: RequestRecord): void {
+  private record(frame: ReadFrame, outcome: RequestRecord['outcome']): void {
+    const r: RequestRecord = {
+      at: this.time.now(),
+      unitId: frame.unitId,
+      function: frame.function,
+      start: frame.start,
+      count: frame.count,
+      outcome,
+    };
+    if (frame.values) r.values = frame.values;
     this.log.push(r);
-    if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
+    // The oldest half goes at once when the log doubles: no copy of the whole log per request.
+    if (this.log.length >= 2 * LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
   }
 }
 

@@ -16,6 +16,7 @@ import { ModbusLink } from './link.js';
 import type { ReadRequest } from './plan.js';
 import { pollDevice, type PollResult } from './poll.js';
 import { PollSchedule } from './scheduler.js';
+import { SlotTimers } from './slot-timers.js';
 
 export interface ModbusAdapterOptions {
   /** The site file's devices with `protocol: modbus`. */
@@ -95,6 +96,8 @@ export class ModbusAdapter implements Adapter {
   private readonly stamps: ReceiveStamps;
   private readonly warn: ThrottledLog;
   private readonly timers: Timers;
+  /** The schedules' timers: devices due in the same millisecond (the same grid slot) share one. */
+  private readonly slots: SlotTimers;
   private emit: (reading: Reading) => unknown = () => undefined;
   private started = false;
   private stopped = false;
@@ -102,6 +105,7 @@ export class ModbusAdapter implements Adapter {
   /** Checks every device against its profile and line; throws ModbusConfigError listing all problems. */
   constructor(private readonly opts: ModbusAdapterOptions) {
     this.timers = opts.timers ?? realTimers;
+    this.slots = new SlotTimers(opts.clock, this.timers);
     this.stamps = new ReceiveStamps(opts.clock);
     this.warn = new ThrottledLog(opts.logger, opts.clock);
     for (const line of resolveModbusDevices(opts.devices, opts.profiles).values()) {
@@ -117,6 +121,7 @@ export class ModbusAdapter implements Adapter {
     const rtu = line.target.transport === 'rtu';
     const link = new ModbusLink(line.target, {
       timers: this.timers,
+      clock: opts.clock,
       connectTimeoutMs: opts.connectTimeoutMs ?? 3000,
       onOpen: () => {
         opts.metrics.modbusConnections.inc();
@@ -154,7 +159,7 @@ export class ModbusAdapter implements Adapter {
           ? Math.min(maxBackoffMs, CLOSE_WATCH_INTERVALS * device.intervalMs)
           : maxBackoffMs,
         clock: opts.clock,
-        timers: this.timers,
+        timers: this.slots,
         poll: () => this.poll(state),
         onSkip: () => {
           opts.metrics.modbusPollsSkipped.inc();
@@ -378,8 +383,11 @@ export class ModbusAdapter implements Adapter {
 
   /** Counts and logs what one poll showed; a problem is logged when it starts and when it ends, not per poll. */
   private record(state: DeviceState, result: PollResult): void {
-    const failing = new Set([...this.recordRequests(state, result), ...this.recordFields(state, result)]);
-    if (result.answered) this.forgetDecodedAgain(state, result, failing);
+    const failingRequests = this.recordRequests(state, result);
+    const failingFields = result.problems.length ? this.recordFields(state, result) : [];
+    // Nothing reported before, nothing to take back (the common case: skip building the sets).
+    if (result.answered && state.reported.size > 0)
+      this.forgetDecodedAgain(state, result, new Set([...failingRequests, ...failingFields]));
     this.recordOnline(state, result.answered);
   }
 
@@ -388,17 +396,21 @@ export class ModbusAdapter implements Adapter {
     const { metrics, logger } = this.opts;
     const { device } = state;
     const failing: string[] = [];
+    let ok = 0;
     for (const r of result.requests) {
-      metrics.modbusRequests.inc({ result: r.failure?.failure ?? 'ok' });
-      const key = `request:${r.request.function}:${r.request.start}`;
       if (!r.failure) {
-        if (state.reported.delete(key))
+        ok++;
+        // Only a request reported as refused can "answer again".
+        const key = state.reported.size > 0 ? requestKey(r.request) : undefined;
+        if (key !== undefined && state.reported.delete(key))
           logger.info(
             { device: device.id, registers: describeRegisters(device.profile, r.request) },
             `Modbus device ${device.id}: ${describeRegisters(device.profile, r.request)} answer again`,
           );
         continue;
       }
+      const key = requestKey(r.request);
+      metrics.modbusRequests.inc({ result: r.failure.failure });
       metrics.modbusDeviceErrors.inc({ device: device.id, failure: r.failure.failure });
       if (r.failure.failure === 'timeout') state.timeouts++;
       else state.errors++;
@@ -416,6 +428,8 @@ export class ModbusAdapter implements Adapter {
         }
       }
     }
+    // One increment for the poll's answered requests: prom-client hashes the labels on every call.
+    if (ok > 0) metrics.modbusRequests.inc({ result: 'ok' }, ok);
     return failing;
   }
 
@@ -464,7 +478,9 @@ export class ModbusAdapter implements Adapter {
     const wasOnline = state.online;
     state.finishedPolls++;
     state.online = answered;
-    metrics.modbusDeviceOnline.set({ device: device.id }, answered ? 1 : 0);
+    // The gauge keeps its value: set on the first poll and on each change, not on every poll.
+    if (answered !== wasOnline || state.finishedPolls === 1)
+      metrics.modbusDeviceOnline.set({ device: device.id }, answered ? 1 : 0);
     if (answered) {
       state.lastOkAt = clock.now();
       if (!wasOnline && state.finishedPolls > 1)
@@ -478,6 +494,8 @@ export class ModbusAdapter implements Adapter {
     }
   }
 }
+
+const requestKey = (request: ReadRequest) => `request:${request.function}:${request.start}`;
 
 const TABLES: Record<FunctionCode, string> = {
   1: 'coils',

@@ -17,6 +17,8 @@ import {
   emptyImage,
   encodeField,
   readImage,
+  shortestFloat32,
+  shortestFloat32Slow,
   writeImage,
   type Decoded,
   type RegisterImage,
@@ -219,6 +221,32 @@ describe('decodeField', () => {
       ok: false,
       error: 'bad_data',
     });
+  });
+
+  it('reads a field in place from its offset in a whole response', () => {
+    const field = f({ function: 4, register: 0, type: 'float32', order: 'CDAB' });
+    // 230.1 is 0x4366_199A: low word first
+    expect(decodeField(field, [7, 7, 0x199a, 0x4366, 7], 2)).toMatchObject({ ok: true, value: 230.1 });
+    expect(decodeField(field, [7, 7, 0x199a], 2)).toMatchObject({ ok: false, error: 'bad_data' });
+    expect(decodeField(f({ function: 2, register: 0, type: 'bool' }), [false, true], 1)).toMatchObject({ value: true });
+  });
+
+  it('finds the shortest decimal of a float32 as trying every digit count does', () => {
+    // Random bit patterns over every exponent, plus the edges: powers of two and ten, ties, subnormals.
+    const view = new DataView(new ArrayBuffer(4));
+    let seed = 12345;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const samples: number[] = [0, -0, 1, 0.1, 230.1, 12345.6, 2 ** 24, 2 ** -126, 2 ** -149, 3.4028234663852886e38];
+    for (let e = -40; e <= 38; e++) samples.push(Math.fround(10 ** e), Math.fround(2 ** (e * 3)));
+    for (let i = 0; i < 100_000; i++) {
+      view.setUint32(0, random());
+      samples.push(view.getFloat32(0));
+    }
+    const differ = samples
+      .filter((v) => Number.isFinite(v))
+      .flatMap((x) => [x, -x])
+      .filter((v) => !Object.is(shortestFloat32(v), shortestFloat32Slow(v)));
+    expect(differ).toEqual([]);
   });
 
   it('reads an add part that comes before the field', () => {

@@ -90,19 +90,21 @@ export class Endpoint {
   }
 
   /** A request's outcome tells whether the line works; a write's counts as much as a read's. */
-  private async watched<T>(request: Promise<T>): Promise<T> {
-    try {
-      const result = await request;
-      this.answered();
-      return result;
-    } catch (err) {
-      if (err instanceof ModbusRequestError) {
-        if (err.failure === 'timeout') this.timedOut();
-        // An exception is an answer too: the line works.
-        else if (err.failure === 'exception') this.answered();
-      }
-      throw err;
-    }
+  private watched<T>(request: Promise<T>): Promise<T> {
+    return request.then(
+      (result) => {
+        this.answered();
+        return result;
+      },
+      (err: unknown) => {
+        if (err instanceof ModbusRequestError) {
+          if (err.failure === 'timeout') this.timedOut();
+          // An exception is an answer too: the line works.
+          else if (err.failure === 'exception') this.answered();
+        }
+        throw err;
+      },
+    );
   }
 
   private answered(): void {

@@ -2,7 +2,8 @@ import type { EventEmitter } from 'node:events';
 import modbusSerial from 'modbus-serial';
 import type { FunctionCode } from '../../profiles/datatypes.js';
 import { classify, ModbusRequestError } from './errors.js';
-import type { Timers } from '../../ports/clock.js';
+import { systemClock, type Clock, type Timers } from '../../ports/clock.js';
+import { Deadlines } from './deadlines.js';
 
 // One connection to one line: a TCP endpoint (host:port) or a serial port. It opens on
 // the first request, is reopened by the first request after it dropped, and every
@@ -10,14 +11,17 @@ import type { Timers } from '../../ports/clock.js';
 // nothing behind. Each connection is a fresh modbus-serial client: reusing one across
 // reconnects would keep the old port's listeners and pending transactions alive.
 //
-// Request timeouts are ours (injected timers), not modbus-serial's: its timer is not
-// armed at all, which also keeps it from putting an idle timeout on the socket.
+// Request timeouts are ours (injected clock and timers, one timer per line for all its
+// requests: deadlines.ts), not modbus-serial's: its timer is not armed at all, which also
+// keeps it from putting an idle timeout on the socket.
 
 export type LinkTarget =
   { transport: 'tcp'; host: string; port: number } | { transport: 'rtu'; path: string; baudRate: number };
 
 export interface LinkOptions {
   timers: Timers;
+  /** The clock the request deadlines are measured on (default: the system's), the one the timers run on. */
+  clock?: Clock;
   /** Longest wait for a TCP connection or for a serial port to open. */
   connectTimeoutMs: number;
   /** Called each time a connection opens (the first one included). */
@@ -29,6 +33,7 @@ const ModbusRTU = modbusSerial.default;
 type ModbusRTU = InstanceType<typeof ModbusRTU>;
 
 type ReadCallback = (err: unknown, res?: { data: number[] | boolean[] }) => void;
+type Send = (client: ModbusRTU, done: (err: unknown, data?: number[] | boolean[]) => void) => void;
 
 export class ModbusLink {
   readonly name: string;
@@ -39,12 +44,15 @@ export class ModbusLink {
   private closed = false;
   private opened = 0;
   private error: string | undefined;
+  /** The timeouts of the requests on the wire, on one timer. */
+  private readonly deadlines: Deadlines;
 
   constructor(
     readonly target: LinkTarget,
     private readonly opts: LinkOptions,
   ) {
     this.name = describeTarget(target);
+    this.deadlines = new Deadlines(opts.clock ?? systemClock, opts.timers);
   }
 
   get connected(): boolean {
@@ -114,19 +122,20 @@ export class ModbusLink {
   }
 
   /** Sends one request with a timeout; a connection error releases the socket. */
-  private async request(
-    unitId: number,
-    timeoutMs: number,
-    send: (client: ModbusRTU, done: (err: unknown, data?: number[] | boolean[]) => void) => void,
-  ): Promise<number[] | boolean[]> {
-    const client = await this.open();
-    const { timers } = this.opts;
+  private request(unitId: number, timeoutMs: number, send: Send): Promise<number[] | boolean[]> {
+    // On an open connection the request goes out at once, not a promise turn later.
+    const client = this.client;
+    if (client?.isOpen && !this.closed) return this.send(client, unitId, timeoutMs, send);
+    return this.open().then((c) => this.send(c, unitId, timeoutMs, send));
+  }
+
+  private send(client: ModbusRTU, unitId: number, timeoutMs: number, send: Send): Promise<number[] | boolean[]> {
     return new Promise<number[] | boolean[]>((resolve, reject) => {
       let settled = false;
       const finish = (err: ModbusRequestError | undefined, data?: number[] | boolean[]) => {
         if (settled) return;
         settled = true;
-        timers.clearTimeout(timer);
+        this.deadlines.remove(deadline);
         this.inFlight.delete(abort);
         if (err) {
           if (err.failure === 'connection') this.release(client, err.message);
@@ -137,10 +146,9 @@ export class ModbusLink {
       };
       const abort = (err: ModbusRequestError) => finish(err);
       this.inFlight.add(abort);
-      // Armed before the request is written: a write that fails at once calls finish() synchronously.
-      const timer = timers.setTimeout(
-        () => finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)),
-        timeoutMs,
+      // Set before the request is written: a write that fails at once calls finish() synchronously.
+      const deadline = this.deadlines.add(timeoutMs, () =>
+        finish(new ModbusRequestError('timeout', `no answer from unit ${unitId} within ${timeoutMs} ms`)),
       );
       try {
         send(client, (err, data) =>
@@ -162,6 +170,7 @@ export class ModbusLink {
     this.closed = true;
     const opening = this.opening;
     this.reset('the Modbus adapter is stopping');
+    this.deadlines.clear();
     // A connection still opening is released as soon as it opens (see connect()).
     if (opening) await opening.catch(() => undefined);
   }

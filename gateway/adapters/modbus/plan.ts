@@ -82,7 +82,8 @@ export function decodeReadResult(
   for (const f of request.fields) {
     const field = profile.fields[f.name];
     if (!field) throw new Error(`profile ${profile.name} has no field ${f.name} (a plan from another profile?)`);
-    out[f.name] = decodeField(field, data.slice(f.offset, f.offset + f.count));
+    // The field's span starts at its offset in the response: the codec reads it in place.
+    out[f.name] = decodeField(field, data, f.offset);
   }
   return out;
 }

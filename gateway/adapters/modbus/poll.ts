@@ -75,11 +75,27 @@ export async function pollDevice(
         });
     }
   }
+  return {
+    answered: requests.some((r) => !r.failure),
+    fields: checked(kind, decoded, problems),
+    problems,
+    requests,
+    abandoned,
+  };
+}
+
+/** The decoded fields the catalogue accepts: all at once in the common case, else one by one so each bad one costs only itself. */
+function checked(
+  kind: DeviceKind,
+  decoded: Record<string, FieldValue>,
+  problems: FieldProblem[],
+): Record<string, FieldValue> {
+  if (checkFields(kind, decoded).ok) return decoded;
   const fields: Record<string, FieldValue> = {};
   for (const [name, value] of Object.entries(decoded)) {
     const check = checkFields(kind, { [name]: value });
     if (check.ok) fields[name] = value;
     else problems.push({ field: name, error: check.reason, detail: check.detail });
   }
-  return { answered: requests.some((r) => !r.failure), fields, problems, requests, abandoned };
+  return fields;
 }

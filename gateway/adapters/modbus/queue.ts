@@ -72,6 +72,13 @@ export class RequestQueue {
     });
   }
 
+  /** Settles a request that left the line, which is then free for the next one. */
+  private done(settle: (outcome: unknown) => void, outcome: unknown): void {
+    settle(outcome);
+    this.running--;
+    this.dispatchSoon();
+  }
+
   private next(): void {
     while (this.running < this.maxInFlight) {
       const w = this.waiting.high.shift() ?? this.waiting.normal.shift() ?? this.waiting.low.shift();
@@ -83,10 +90,10 @@ export class RequestQueue {
       } catch (err) {
         started = Promise.reject(err);
       }
-      started.then(w.resolve, w.reject).finally(() => {
-        this.running--;
-        this.dispatchSoon();
-      });
+      started.then(
+        (value) => this.done(w.resolve, value),
+        (err: unknown) => this.done(w.reject, err),
+      );
     }
   }
 }
