@@ -103,6 +103,20 @@ describe('alarms and incidents on the embedded broker', () => {
     await Promise.all([after.client.endAsync(), live.client.endAsync(), bridge.endAsync()]);
   });
 
+  it('puts the open states back after the broker thread restarted with an empty memory', async () => {
+    const open = gw.incidents.list({ status: 'open' });
+    expect(open.length).toBeGreaterThan(0); // the leak's incident, from the test before
+    await gw.broker!.crash();
+    await waitFor(() => gw.broker!.restarts === 1 && gw.broker!.health().status !== 'down', 'the broker back');
+    const back = await listen(gw.brokerUrl, [topics.incidents, topics.status], screen);
+    await waitFor(
+      () => back.got.find((m) => m.topic === topics.incident(open[0]!.id) && m.retain),
+      'the incident again',
+    );
+    expect(await waitFor(() => back.json(topics.status)[0], 'the status again')).toMatchObject({ state: 'online' });
+    await back.client.endAsync();
+  });
+
   it('a device or a bridge cannot publish on the alarm and event topics', async () => {
     const watch = await listen(gw.brokerUrl, ['dutyroom/testsite/#'], screen);
     const refusedBefore = gw.broker!.stats().refusedPublishes;
