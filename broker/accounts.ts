@@ -3,7 +3,7 @@ import type { BrokerContext } from './context.js';
 
 /** Swaps the accounts in place; clients whose account is gone or changed are disconnected. */
 export function reloadAccounts(ctx: BrokerContext, accounts: BrokerAccount[]): void {
-  const next = new Acl(accounts); // a bad list throws here and the old one stays in force
+  const next = new Acl(accounts, ctx.gatewayOnly); // a bad list throws here and the old one stays in force
   ctx.acl = next;
   let dropped = 0;
   for (const client of ctx.live) {

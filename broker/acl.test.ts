@@ -166,4 +166,23 @@ describe('Acl', () => {
       /"a\/#\/b" is not a valid MQTT topic filter/,
     );
   });
+
+  it("lets nobody publish to the gateway's alarm and incident topics, whatever their grants say; screens may read them", () => {
+    const guarded = new Acl(
+      [
+        { username: 'alarms', passwordHash: h, publish: ['dutyroom/s1/alarms/#'], subscribe: [] },
+        { username: 'bridge', passwordHash: h, publish: ['dutyroom/#'], subscribe: [] },
+        { username: 'screen', passwordHash: h, publish: [], subscribe: ['dutyroom/s1/#'] },
+      ],
+      ['dutyroom/s1/alarms/#', 'dutyroom/s1/events/#', 'dutyroom/s1/status/#'],
+    );
+    // A device named "alarms" would own dutyroom/s1/alarms/#: it still cannot forge an alarm.
+    expect(guarded.canPublish('alarms', 'dutyroom/s1/alarms/water_leak:x:1')).toBe(false);
+    expect(guarded.canPublish('bridge', 'dutyroom/s1/events')).toBe(false);
+    expect(guarded.canPublish('bridge', 'dutyroom/s1/status')).toBe(false);
+    expect(guarded.canPublish('bridge', 'dutyroom/s1/dev1/reading')).toBe(true);
+    expect(guarded.canPublish('bridge', 'dutyroom/s2/events')).toBe(true); // another site's are its own broker's business
+    expect(guarded.canSubscribe('screen', 'dutyroom/s1/events')).toBe(true);
+    expect(guarded.canSubscribe('screen', 'dutyroom/s1/alarms/+')).toBe(true);
+  });
 });

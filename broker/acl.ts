@@ -81,7 +81,15 @@ export class Acl {
    */
   private readonly published = new Map<string, Map<string, boolean>>();
 
-  constructor(accounts: readonly BrokerAccount[]) {
+  /**
+   * `gatewayOnly`: topic filters no login may publish to, whatever its list says: the
+   * gateway's own alarm and incident topics (rules/events/topics.ts), which it publishes
+   * in-process, so that no device or bridge can forge an alarm or clear one.
+   */
+  constructor(
+    accounts: readonly BrokerAccount[],
+    private readonly gatewayOnly: readonly string[] = [],
+  ) {
     const byName = new Map<string, BrokerAccount>();
     for (const a of accounts) {
       if (byName.has(a.username)) throw new Error(`broker account "${a.username}" is listed twice`);
@@ -102,14 +110,18 @@ export class Acl {
     return [...this.byName.values()];
   }
 
-  /** Nobody publishes into `$SYS`: those topics are the broker's own status. */
+  /** Nobody publishes into `$SYS` (the broker's own status) or the gateway's own topics. */
   canPublish(username: string, topic: string): boolean {
     let known = this.published.get(username);
     const hit = known?.get(topic);
     if (hit !== undefined) return hit;
     const a = this.byName.get(username);
     if (!a) return false;
-    const allowed = isValidTopic(topic) && !isSys(topic) && a.publish.some((f) => topicMatches(f, topic));
+    const allowed =
+      isValidTopic(topic) &&
+      !isSys(topic) &&
+      !this.gatewayOnly.some((f) => topicMatches(f, topic)) &&
+      a.publish.some((f) => topicMatches(f, topic));
     if (!known) this.published.set(username, (known = new Map()));
     if (known.size >= PUBLISH_CACHE_MAX) known.clear();
     known.set(topic, allowed);

@@ -32,6 +32,8 @@ export interface BrokerOptions {
   /** MQTT over TLS (mqtts://); PEM certificate chain and key. */
   tls?: { port: number; cert: string | Buffer; key: string | Buffer };
   accounts: BrokerAccount[];
+  /** Topic filters no login may publish to: the gateway's own (it publishes there with `publish`). */
+  gatewayOnly?: string[];
   /** Publishes with a larger payload are refused. */
   maxPayloadBytes: number;
   /** The doors before login: packet size, connect timeout, connection rate and cap, failed logins (see doors.ts). */
@@ -59,6 +61,11 @@ export interface RunningBroker {
   setAccounts(accounts: BrokerAccount[]): void;
   /** Hands wanted publishes to an in-process consumer (one at a time; undefined removes it). */
   setLocalConsumer(consumer: LocalConsumer | undefined): void;
+  /**
+   * Publishes from the broker itself at QoS 1, past the topic rules (the gateway's alarm and
+   * incident events): a retained one is kept for new subscribers, an empty retained one clears it.
+   */
+  publish(topic: string, payload: Buffer, opts: { retain: boolean }): Promise<void>;
   stats(): BrokerStats;
   health(): ComponentHealth;
   /** Stops the listeners, drops every client, closes aedes; resolves once the ports are free. */
@@ -104,6 +111,12 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     setLocalConsumer(consumer) {
       ctx.local = consumer;
     },
+    publish: (topic, payload, { retain }) =>
+      new Promise<void>((resolve, reject) =>
+        aedes.publish({ cmd: 'publish', topic, payload, qos: 1, retain, dup: false }, (err) =>
+          err ? reject(err) : resolve(),
+        ),
+      ),
     stats: () => ({ clients: aedes.connectedClients, ...ctx.counts }),
     health: () => brokerHealth(aedes, listeners, ports, ctx.counts, closing !== undefined),
     close() {

@@ -37,6 +37,8 @@ export interface BrokerContext {
   throttled: ThrottledLog;
   /** Replaced whole when the accounts are reloaded. */
   acl: Acl;
+  /** Topic filters only the gateway publishes to (see Acl). */
+  gatewayOnly: string[];
   passwords: PasswordChecker;
   counts: BrokerCounts;
   limits: Required<DoorLimits>;
@@ -65,6 +67,7 @@ export interface BrokerContext {
 
 export function createContext(o: {
   accounts: BrokerAccount[];
+  gatewayOnly?: string[];
   maxPayloadBytes: number;
   limits?: DoorLimits;
   logger: Logger;
@@ -74,7 +77,8 @@ export function createContext(o: {
   return {
     logger: o.logger,
     throttled: new ThrottledLog(o.logger, o.clock),
-    acl: new Acl(o.accounts), // throws on bad filters or duplicate logins, before any port is bound
+    acl: new Acl(o.accounts, o.gatewayOnly), // throws on bad filters or duplicate logins, before any port is bound
+    gatewayOnly: o.gatewayOnly ?? [],
     passwords: new PasswordChecker(),
     counts: {
       refusedLogins: 0,

@@ -33,6 +33,8 @@ export type ToWorker =
   /** The consumer became congested (or no longer is) before it was done with a batch. */
   | { type: 'congested'; congested: boolean }
   | { type: 'accounts'; accounts: BrokerAccount[] }
+  /** A message from the gateway itself (its alarm and incident events), answered by `published`. */
+  | { type: 'publish'; id: number; topic: string; payload: Uint8Array; retain: boolean }
   | { type: 'close' };
 
 export interface BrokerState {
@@ -46,6 +48,8 @@ export type FromWorker =
   | Batch
   | { type: 'log'; line: string }
   | ({ type: 'state' } & BrokerState)
+  /** A `publish` is done (aedes has it, retained ones stored), or failed. */
+  | { type: 'published'; id: number; error?: string }
   | { type: 'closed' };
 
 /** Packs the payloads of a batch into one buffer of its own (transferable: not from Buffer's shared pool). */

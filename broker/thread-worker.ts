@@ -69,6 +69,15 @@ async function run(): Promise<void> {
       }
       case 'accounts':
         return broker.setAccounts(m.accounts);
+      case 'publish':
+        return void broker
+          .publish(m.topic, Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength), {
+            retain: m.retain,
+          })
+          .then(
+            () => send({ type: 'published', id: m.id }),
+            (err: Error) => send({ type: 'published', id: m.id, error: err.message }),
+          );
       case 'close':
         stopTicker();
         outbox.settleAll();

@@ -155,6 +155,32 @@ describe('the embedded broker in a worker thread', () => {
     }
   });
 
+  it("publishes the gateway's own messages past the topic rules: retained for later subscribers, cleared by an empty one", async () => {
+    const b = await start({
+      accounts: [...accounts, { ...accounts[0]!, username: 'screen', publish: [], subscribe: ['dutyroom/s1/#'] }],
+      gatewayOnly: ['dutyroom/s1/alarms/#'],
+    });
+    await b.publish('dutyroom/s1/alarms/a1', Buffer.from('{"status":"firing"}'), { retain: true });
+    const screen = await login(b, 'screen');
+    const got: { topic: string; payload: string; retain: boolean }[] = [];
+    screen.on('message', (topic, payload, packet) =>
+      got.push({ topic, payload: payload.toString(), retain: packet.retain }),
+    );
+    await screen.subscribeAsync('dutyroom/s1/alarms/+', { qos: 1 });
+    await waitFor(() => got.length === 1, 'the retained state');
+    expect(got[0]).toEqual({ topic: 'dutyroom/s1/alarms/a1', payload: '{"status":"firing"}', retain: true });
+    await b.publish('dutyroom/s1/alarms/a1', Buffer.alloc(0), { retain: true });
+    await waitFor(() => got.length === 2, 'the clearing');
+    // A later subscriber gets nothing for it: the next retained message it sees is another alarm's.
+    await b.publish('dutyroom/s1/alarms/a2', Buffer.from('{"status":"firing"}'), { retain: true });
+    const later = await login(b, 'screen');
+    const seen: string[] = [];
+    later.on('message', (topic) => seen.push(topic));
+    await later.subscribeAsync('dutyroom/s1/alarms/+', { qos: 1 });
+    await waitFor(() => seen.includes('dutyroom/s1/alarms/a2'), 'the other retained state');
+    expect(seen).toEqual(['dutyroom/s1/alarms/a2']);
+  });
+
   it('frees its port on close', async () => {
     const b = await start();
     const port = Number(new URL(b.url).port);

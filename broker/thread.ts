@@ -89,6 +89,9 @@ class BrokerThread {
   private closing: Promise<void> | undefined;
   private restarts = 0;
   private current!: Running;
+  /** The gateway's own publishes waiting for the worker's answer (they fail if it dies). */
+  private readonly publishing = new Map<number, { resolve(): void; reject(err: Error): void }>();
+  private publishIds = 0;
 
   constructor(
     private readonly opts: BrokerOptions,
@@ -115,6 +118,7 @@ class BrokerThread {
       ...((ports?.ws ?? opts.wsPort) !== undefined ? { wsPort: ports?.ws ?? opts.wsPort } : {}),
       ...(opts.tls ? { tls: { ...opts.tls, port: ports?.tls ?? opts.tls.port } } : {}),
       accounts: this.accounts,
+      ...(opts.gatewayOnly ? { gatewayOnly: opts.gatewayOnly } : {}),
       maxPayloadBytes: opts.maxPayloadBytes,
       ...(opts.limits ? { limits: opts.limits } : {}),
       log: { level: logger.isLevelEnabled('fatal') ? logger.level : 'silent', bindings: logger.bindings() },
@@ -165,6 +169,8 @@ class BrokerThread {
             return resolve();
           case 'failed':
             return reject(new Error(m.message));
+          case 'published':
+            return this.answered(m.id, m.error);
           case 'closed':
             return;
         }
@@ -182,6 +188,7 @@ class BrokerThread {
 
   /** A worker that ended after it started, on its own unless the broker is closing: started again. */
   private exited(code: number, failure: string | undefined): void {
+    this.failPublishes(`the broker thread stopped (exit code ${code})`);
     if (this.closing) return;
     const why = failure ?? `exited with code ${code}`;
     this.down = why;
@@ -204,6 +211,28 @@ class BrokerThread {
       onRestart?.({ attempt, exit: why, ok: false, error: (err as Error).message });
       await this.restart(why, failures + 1);
     }
+  }
+
+  /** Sends a message of the gateway's own through the worker's broker; settles with its answer. */
+  private publish(topic: string, payload: Buffer, retain: boolean): Promise<void> {
+    if (this.closing || this.down) return Promise.reject(new Error(`broker: ${this.down ?? 'stopped'}`));
+    const id = ++this.publishIds;
+    return new Promise<void>((resolve, reject) => {
+      this.publishing.set(id, { resolve, reject });
+      this.current.tell({ type: 'publish', id, topic, payload, retain });
+    });
+  }
+
+  private answered(id: number, error: string | undefined): void {
+    const p = this.publishing.get(id);
+    this.publishing.delete(id);
+    if (error) p?.reject(new Error(error));
+    else p?.resolve();
+  }
+
+  private failPublishes(why: string): void {
+    for (const p of this.publishing.values()) p.reject(new Error(why));
+    this.publishing.clear();
   }
 
   /** Asks the worker to close its broker, waits for it (or its end), then ends the thread. */
@@ -239,6 +268,7 @@ class BrokerThread {
         t.inbox.consumer = next;
         t.current.tell({ type: 'consumer', filters: next ? [...next.subscriptions] : null });
       },
+      publish: (topic, payload, { retain }) => t.publish(topic, payload, retain),
       stats: (): BrokerStats => ({ ...t.state!.stats }),
       health: () => t.health(),
       crash: async () => void (await t.current.worker.terminate()),

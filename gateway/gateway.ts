@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BrokerStats } from '../broker/broker.js';
 import { startBrokerThread, type SupervisedBroker } from '../broker/thread.js';
 import type { RunningDrill } from '../rules/alarms/drill.js';
+import { gatewayOnlyFilters } from '../rules/events/topics.js';
 import type { SystemSnapshot } from '../rules/alarms/system.js';
 import type { HandoverEvent } from '../rules/incidents/handover.js';
 import type { Reading } from '../rules/model/reading.js';
@@ -20,6 +21,7 @@ import { SilenceBook } from './alarms/silences.js';
 import { brokerAccounts } from './broker-accounts.js';
 import { CommandLog } from './commands-log.js';
 import type { SiteConfig } from './config/schema.js';
+import { startEvents, type RunningEvents } from './events/start.js';
 import { EventLog } from './files/event-log.js';
 import type { HealthSource } from './health.js';
 import { build } from './http/app.js';
@@ -80,6 +82,8 @@ export interface RunningGateway {
   modbus: ModbusAdapter;
   alarms: AlarmRuntime;
   incidents: IncidentRuntime;
+  /** Alarms and incidents on the broker (gateway/events); undefined when `events.enabled` is false. */
+  events: RunningEvents | undefined;
   /** Scheduled meter-anomaly reports; undefined when the database speaks no InfluxQL. */
   reports: MeterReportScheduler | undefined;
   /** The daily heating report to head office in the heating season (S000 篇八 四.2(4)). */
@@ -158,6 +162,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     const reports = startReports(s, store, incidents, alarms);
     const pipeline = newPipeline(s, registry, store, alarms, incidents);
     const broker = await startBroker(s);
+    const events = publishEvents(s, broker, alarms, incidents);
     const adapters = startAdapters(s, broker, pipeline);
     const commandLog = await openCommandLog(s);
     links.linkDown = (id) => adapters.linkDown(id);
@@ -184,6 +189,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       modbus: adapters.list.find((a) => a instanceof ModbusAdapter)!,
       alarms,
       incidents,
+      events,
       reports: reports.meters,
       heatingReports: reports.heating,
       logger: s.logger,
@@ -370,25 +376,59 @@ interface Broker {
   url: string;
   embedded: SupervisedBroker | undefined;
   lastRestartAt(): number | undefined;
+  /** Called after each restart of the embedded broker thread. */
+  onRestart: (() => void)[];
 }
 
 async function startBroker(s: Startup): Promise<Broker> {
   const { config } = s;
   if (!config.broker.embedded) {
     if (!config.broker.url) throw new Error('broker.embedded is false but no broker.url (or MQTT_URL) is set');
-    return { url: config.broker.url, embedded: undefined, lastRestartAt: () => undefined };
+    return { url: config.broker.url, embedded: undefined, lastRestartAt: () => undefined, onRestart: [] };
   }
   let lastRestartAt: number | undefined;
+  const onRestart: (() => void)[] = [];
   const broker = await startBrokerThread(embeddedBrokerOptions(s), {
     // Restarted with backoff if it dies; devices reconnect and send again what was not acknowledged.
     onRestart: (e) => {
       s.metrics.restarts.inc({ component: 'broker', outcome: e.ok ? 'ok' : 'failed' });
       if (e.ok) lastRestartAt = s.clock.now();
+      if (e.ok) for (const fn of onRestart) fn();
     },
   });
   s.onStop(() => broker.close());
   countBrokerRefusals(broker, s.metrics);
-  return { url: `mqtt://127.0.0.1:${broker.ports.mqtt}`, embedded: broker, lastRestartAt: () => lastRestartAt };
+  return {
+    url: `mqtt://127.0.0.1:${broker.ports.mqtt}`,
+    embedded: broker,
+    lastRestartAt: () => lastRestartAt,
+    onRestart,
+  };
+}
+
+/** Alarms and incidents on the broker (issue 21): retained states, the event stream, the site's status. */
+function publishEvents(
+  s: Startup,
+  broker: Broker,
+  alarms: AlarmRuntime,
+  incidents: IncidentRuntime,
+): RunningEvents | undefined {
+  if (!s.config.events.enabled) return undefined;
+  const events = startEvents({
+    config: s.config,
+    clock: s.clock,
+    timers: s.timers,
+    logger: s.logger.child({ component: 'events' }),
+    metrics: s.metrics,
+    sequenceFile: s.data('events', 'sequence.json'),
+    alarms,
+    incidents,
+    ...(broker.embedded ? { embedded: broker.embedded } : {}),
+    url: broker.url,
+  });
+  broker.onRestart.push(() => events.brokerRestarted());
+  s.onStop(() => events.stop());
+  return events;
 }
 
 /** The embedded broker as the site file sets it up; no login of the gateway's own: the adapter takes the messages in-process. */
@@ -411,6 +451,7 @@ function embeddedBrokerOptions(s: Startup): Parameters<typeof startBrokerThread>
         }
       : {}),
     accounts: brokerAccounts(config),
+    gatewayOnly: gatewayOnlyFilters(config.site.id),
     maxPayloadBytes: config.broker.max_payload_bytes,
     limits: {
       preAuthPacketBytes: limits.pre_auth_packet_bytes,

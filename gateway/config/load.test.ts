@@ -83,6 +83,15 @@ devices:
     expect(problems.length).toBe(2);
   });
 
+  it("refuses a device named like one of the gateway's own topics (dutyroom/<site>/events …)", () => {
+    const text = `${minimal}devices:
+  - { id: events, kind: leak_sensor, protocol: mqtt, place: { building: b1 } }
+`;
+    expect(problemsOf(text).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      expect.stringMatching(/^devices\[0\]\.id: reserved: alarms, incidents, events, status, schema/),
+    ]);
+  });
+
   it('checks references: buildings, floors, units, feeders, drain pumps, duplicates, loops', () => {
     const text = `${minimal}
 devices:

@@ -1,5 +1,6 @@
 import { DEFAULT_ROTA, rotaSchema } from '../../rules/incidents/shifts.js';
 import { z } from 'zod';
+import { GATEWAY_LEVELS } from '../../rules/events/topics.js';
 import { meterReportSettingsShape } from '../../rules/reports/settings.js';
 import { heatingSettingsShape } from '../../rules/reports/heating-status.js';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
@@ -95,8 +96,13 @@ const modbusConnection = z.strictObject({
   timeout_ms: z.number().int().positive().default(1000),
 });
 
+/** A device id that is not one of the gateway's own topic levels (dutyroom/<site>/alarms/…: rules/events/topics.ts). */
+const deviceId = id.refine((d) => !(GATEWAY_LEVELS as readonly string[]).includes(d), {
+  message: `reserved: ${GATEWAY_LEVELS.join(', ')} are the gateway's own topics on the bus (dutyroom/<site>/<name>)`,
+});
+
 const deviceBase = {
-  id,
+  id: deviceId,
   kind: z.enum(DEVICE_KINDS),
   name: text.optional(),
   place,
@@ -269,6 +275,19 @@ const ingest = z.strictObject({
     .default(24 * 7),
 });
 
+const events = z.strictObject({
+  /** Publish alarms and incidents on the broker: retained states and the event stream. */
+  enabled: z.boolean().default(true),
+  /** Messages waiting for the broker, at most (over it, the oldest events are dropped: a gap in the sequence). */
+  outbox_messages: z.number().int().positive().default(10_000),
+  /** Bytes waiting for the broker, at most. */
+  outbox_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
+});
+
 const siteShape = z.strictObject({
   site: z.strictObject({
     id,
@@ -282,6 +301,8 @@ const siteShape = z.strictObject({
   users: z.array(user).default([]),
   api_tokens: z.array(apiToken).default([]),
   broker: broker.prefault({}),
+  /** Alarms and incidents published on the broker (README, "MQTT: topics and payloads"). */
+  events: events.prefault({}),
   /** Overrides of the rule thresholds (rules/thresholds.ts): for the site, a kind, a building, a device. */
   thresholds: z
     .strictObject({
