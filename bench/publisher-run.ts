@@ -74,16 +74,16 @@ export async function until(check: () => Promise<boolean> | boolean, timeoutMs: 
 }
 
 /**
- * Samples `read()` every 10 ms until stopped; `firstAt(pred)` tells when a sample first
+ * Samples `read()` every `everyMs` (10) until stopped; `firstAt(pred)` tells when a sample first
  * satisfied pred (the total to wait for may be known only once the publisher has finished).
  */
-export function sampler<T>(read: () => Promise<T>) {
+export function sampler<T>(read: () => Promise<T>, everyMs = 10) {
   const samples: { at: number; value: T }[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       samples.push({ at: performance.now(), value: await read() });
-      await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return {

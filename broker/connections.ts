@@ -2,6 +2,7 @@ import type { Aedes } from 'aedes';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BrokerContext } from './context.js';
+import { boundReads, type BatchReader } from './bounded-reads.js';
 import { guardStream, PacketGuard } from './doors.js';
 import { remoteOf } from './packets.js';
 
@@ -36,7 +37,8 @@ export function admitter(ctx: BrokerContext, aedes: Aedes): Admit {
           : 'broker connection cut before login',
       );
     });
-    void aedes.handle(stream, req);
+    const client = aedes.handle(stream, req) as unknown as BatchReader;
+    boundReads(stream, client);
   };
 }
 
