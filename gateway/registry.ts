@@ -1,40 +1,13 @@
 import type { DeviceConfig, SiteConfig } from './config/schema.js';
-import type { DeviceKind } from '../rules/model/fields.js';
 import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
-import type { ModbusDeviceStats } from './adapters/modbus/adapter.js';
+import type { DeviceStatus, Place } from './http/schemas/device.js';
 import type { Clock } from './clock.js';
 import { isOffline, offlineAfterMs } from '../rules/offline.js';
 import { resolveThresholds, type ThresholdConfig, type Thresholds } from '../rules/thresholds.js';
 
-export interface Place {
-  building: string;
-  floor?: string;
-  unit?: string;
-  room?: string;
-}
-
-export interface DeviceStatus {
-  id: string;
-  kind: DeviceKind;
-  name?: string | { zh: string; en: string };
-  protocol: 'mqtt' | 'modbus';
-  place: Place;
-  /**
-   * Not silent for longer than the rules' `offline_intervals` of its interval (rules/offline.ts),
-   * by when readings arrived, not their own timestamps: the device list and device_offline agree.
-   */
-  online: boolean;
-  /** ISO-8601 of when the gateway last received a reading from it, null before the first. */
-  lastSeen: string | null;
-  /** The latest value of every field seen (devices may send partial updates), with the newest time. */
-  lastReading: { ts: string; fields: Record<string, FieldValue>; quality: Quality } | null;
-  /** Poll or publish interval; offline after `offline_intervals` of them without a reading. */
-  intervalSeconds: number;
-  /** Silent this long → offline (rules/offline.ts): the page judges a reading stale by the same rule. */
-  offlineAfterSeconds: number;
-  /** Modbus devices: how polling goes (answers, timeouts, backoff, the line it sits on). */
-  poll?: ModbusDeviceStats;
-}
+// The device's status as the API sends it: one zod schema (gateway/http/schemas/device.ts) gives
+// the type, the OpenAPI document and the dashboard's type.
+export type { DeviceStatus, Place } from './http/schemas/device.js';
 
 interface Live {
   /** Receive time of the latest reading (a device emptying its buffer is alive, whatever its timestamps say). */

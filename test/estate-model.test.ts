@@ -11,8 +11,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function device(
   id: string,
-  kind: string,
-  fields: Record<string, unknown>,
+  kind: Device['kind'],
+  fields: NonNullable<Device['lastReading']>['fields'],
   opts: { online?: boolean; ageS?: number; unit?: string } = {},
 ): Device {
   return {
@@ -22,7 +22,7 @@ function device(
     place: { building: 'b', ...(opts.unit ? { unit: opts.unit } : {}) },
     online: opts.online ?? true,
     lastSeen: iso(T),
-    lastReading: { ts: iso(T - (opts.ageS ?? 0) * 1000), fields },
+    lastReading: { ts: iso(T - (opts.ageS ?? 0) * 1000), fields, quality: 'good' },
     intervalSeconds: 5,
     offlineAfterSeconds: 15,
   };

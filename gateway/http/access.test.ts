@@ -18,6 +18,16 @@ function registeredRoutes(app: FastifyInstance): { method: string; url: string }
   return out;
 }
 
+/**
+ * printRoutes draws a wildcard route under its parent without the static part before the `*`
+ * (`/api/docs/static/*` as `*` under `/api/docs/`): the one wildcard route of the table there.
+ */
+function wildcardKey(app: FastifyInstance, key: string): string {
+  if (!key.endsWith('/*') || app.routeAccess.has(key)) return key;
+  const under = [...app.routeAccess.keys()].filter((k) => k.startsWith(key.slice(0, -1)) && k.endsWith('/*'));
+  return under.length === 1 ? under[0]! : key;
+}
+
 const PUBLIC = ['GET /health', 'HEAD /health', 'GET /metrics', 'HEAD /metrics', 'POST /api/login', 'POST /api/logout'];
 const READS = new Set(['GET', 'HEAD']);
 
@@ -29,7 +39,7 @@ describe('every route has a role decision', () => {
     expect(routes.length).toBeGreaterThanOrEqual(15);
     const publicOnes: string[] = [];
     for (const { method, url } of routes) {
-      const key = `${method} ${url}`;
+      const key = wildcardKey(app, `${method} ${url}`);
       const access = app.routeAccess.get(key);
       expect(access, key).toBeDefined();
       if (!READS.has(method)) expect(['operator', 'admin', 'public'], key).toContain(access);
@@ -50,12 +60,16 @@ describe('every route has a role decision', () => {
         expect(viewer.statusCode, `${key} as viewer`).toBe(403);
       }
     }
-    // Besides these, only the dashboard's static files are public (GET/HEAD of the page, its modules and vendored libraries).
+    // Besides these, only the dashboard's static files are public (GET/HEAD of the page, its modules and vendored libraries),
+    // and the API's description: the OpenAPI document and its browsable page with its assets.
     const statics = publicOnes.filter((k) =>
       /^(GET|HEAD) (\/|\/style\.css|\/app\/[\w/.-]+|\/vendor\/[\w.-]+)$/.test(k),
     );
     expect(statics.length).toBeGreaterThan(4);
-    expect(publicOnes.filter((k) => !statics.includes(k)).sort()).toEqual([...PUBLIC].sort());
+    const docs = publicOnes.filter((k) => /^(GET|HEAD) (\/api\/openapi\.json|\/api\/docs(\/[\w/.*-]*)?)$/.test(k));
+    expect(docs).toContain('GET /api/openapi.json');
+    expect(docs).toContain('GET /api/docs/');
+    expect(publicOnes.filter((k) => !statics.includes(k) && !docs.includes(k)).sort()).toEqual([...PUBLIC].sort());
   });
 
   it('guards a route added later by another area plugin without it doing anything', async () => {

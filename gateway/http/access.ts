@@ -17,13 +17,21 @@ declare module 'fastify' {
 // Everything that is not a read is treated as a change, so a new verb cannot slip past.
 const READS = new Set(['GET', 'HEAD']);
 
+/**
+ * The API's browsable documentation (@fastify/swagger-ui registers its page, assets and copy of
+ * the document under it): reads there are public, like GET /api/openapi.json, since they
+ * describe the routes and never the site's data.
+ */
+export const API_DOCS = '/api/docs';
+
 /** "METHOD /url" → the access decided for it; one entry per method of every route. */
 export type AccessTable = Map<string, Access>;
 
 /**
  * The `onRoute` hook: gives every route an access decision when it is registered. Reads
  * default to viewer, changes to operator; a change may be declared public (login) but never
- * viewer-level. A route whose URL has parameters must validate them.
+ * viewer-level. Reads of the API's documentation (API_DOCS) are public. A route whose URL has
+ * parameters must validate them.
  */
 export function decideAccess(route: RouteOptions, table: AccessTable): void {
   const methods = [route.method].flat().map((m) => m.toUpperCase());
@@ -36,9 +44,14 @@ export function decideAccess(route: RouteOptions, table: AccessTable): void {
   if (route.url.includes(':') && !route.schema?.params) {
     throw new Error(`${where}: a route with URL parameters needs a params schema`);
   }
-  const access: Access = declared ?? (changes ? 'operator' : 'viewer');
+  const docs = !changes && (route.url === API_DOCS || route.url.startsWith(`${API_DOCS}/`));
+  const access: Access = declared ?? (docs ? 'public' : changes ? 'operator' : 'viewer');
   route.config = { ...route.config, access };
-  for (const m of methods) table.set(`${m} ${route.url}`, access);
+  // A plugin's '/' route under a prefix is also served with the trailing slash: fastify adds that
+  // twin with the same options (so the same decision) without calling onRoute for it.
+  const r = route as RouteOptions & { routePath?: string; prefix?: string };
+  const urls = r.routePath === '' && r.prefix ? [route.url, `${route.url}/`] : [route.url];
+  for (const m of methods) for (const url of urls) table.set(`${m} ${url}`, access);
 }
 
 /** The `onRequest` hook: authenticates and checks the role before anything parses input. */

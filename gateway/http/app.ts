@@ -25,6 +25,7 @@ import { incidentRoutes } from './incidents.js';
 import { peopleOf } from '../incidents/people.js';
 import { placeOf } from '../incidents/place.js';
 import { httpLogger } from './logger.js';
+import { registerOpenApi } from './openapi.js';
 import { opsRoutes } from './ops-routes.js';
 import { readingRoutes } from './readings.js';
 
@@ -49,6 +50,8 @@ declare module 'fastify' {
 export async function build(deps: ApiDeps): Promise<FastifyInstance> {
   const app = newApp(deps);
   keepRouteCatalogue(app);
+  // Before any route: the OpenAPI document collects the routes as they are registered.
+  await registerOpenApi(app);
   await registerSecurityHeaders(app);
   const { credentials, sessions } = await registerAuthentication(app, deps);
   await app.register(opsRoutes, { health: deps.health, metrics: deps.metrics });

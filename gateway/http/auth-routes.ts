@@ -6,6 +6,7 @@ import type { SessionStore } from '../auth/sessions.js';
 import type { AttemptThrottle } from '../auth/throttle.js';
 import { SESSION_COOKIE } from './authenticate.js';
 import { tooManyAttempts, unauthorized } from './errors.js';
+import { errors, noContent } from './schemas/common.js';
 
 const displayName = z.union([z.string(), z.object({ zh: z.string(), en: z.string() })]);
 // Response schemas here are a guard: whatever a handler returns, only these keys leave.
@@ -27,7 +28,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
       config: { access: 'public' },
       schema: {
         body: z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
-        response: { 200: whoAmI },
+        response: { 200: whoAmI, ...errors(400, 401, 429) },
       },
     },
     async (request, reply) => {
@@ -56,16 +57,20 @@ export const authRoutes: FastifyPluginAsyncZod<AuthRoutesOptions> = async (app, 
   );
 
   // Public so that anyone holding a cookie (even an expired one) can always drop it.
-  app.post('/api/logout', { config: { access: 'public' } }, async (request, reply) => {
-    const sid = request.cookies[SESSION_COOKIE];
-    if (sid) opts.sessions.close(sid);
-    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
-    return reply.code(204).send();
-  });
+  app.post(
+    '/api/logout',
+    { config: { access: 'public' }, schema: { response: { 204: noContent } } },
+    async (request, reply) => {
+      const sid = request.cookies[SESSION_COOKIE];
+      if (sid) opts.sessions.close(sid);
+      reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
+      return reply.code(204).send();
+    },
+  );
 
   app.get(
     '/api/me',
-    { schema: { response: { 200: whoAmI.extend({ via: z.enum(['session', 'token']) }) } } },
+    { schema: { response: { 200: whoAmI.extend({ via: z.enum(['session', 'token']) }), ...errors(401) } } },
     async (request) => {
       const who = request.principal!;
       return { username: who.username, role: who.role, name: who.name, via: who.via };

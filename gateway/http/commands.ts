@@ -7,6 +7,8 @@ import type { CommandJournal, CommandRecord } from '../commands-log.js';
 import type { DeviceDirectory } from './deps.js';
 import { deviceParams } from './devices.js';
 import { ApiError } from './errors.js';
+import { errors } from './schemas/common.js';
+import { commandRecords, commandResult } from './schemas/domain.js';
 
 /** Sends a command to a device (the Modbus adapter does); rejects with a CommandError. */
 export interface CommandService {
@@ -156,31 +158,43 @@ export const commandRoutes: FastifyPluginAsyncZod<{
   devices: DeviceDirectory;
   now: () => number;
 }> = async (app, { commands, devices, now }) => {
-  app.post('/api/devices/:id/commands', { schema: { params: deviceParams, body: commandBody } }, async (request) => {
-    const { field, value, comment } = request.body;
-    const principal = request.principal!;
-    const result = await sendCommand(
-      { commands, devices, now, log: request.log },
-      {
-        deviceId: request.params.id,
-        field,
-        value,
-        ...(comment ? { comment } : {}),
-        by: principal.username,
-        via: principal.via,
+  app.post(
+    '/api/devices/:id/commands',
+    {
+      schema: {
+        params: deviceParams,
+        body: commandBody,
+        response: { 200: commandResult, ...errors(400, 404, 409, 502, 503) },
       },
-    );
-    return {
-      ...result,
-      at: new Date(result.at).toISOString(),
-      by: principal.username,
-      ...(comment ? { comment } : {}),
-    };
-  });
+    },
+    async (request) => {
+      const { field, value, comment } = request.body;
+      const principal = request.principal!;
+      const result = await sendCommand(
+        { commands, devices, now, log: request.log },
+        {
+          deviceId: request.params.id,
+          field,
+          value,
+          ...(comment ? { comment } : {}),
+          by: principal.username,
+          via: principal.via,
+        },
+      );
+      return {
+        ...result,
+        at: new Date(result.at).toISOString(),
+        by: principal.username,
+        ...(comment ? { comment } : {}),
+      };
+    },
+  );
 
   app.get(
     '/api/devices/:id/commands',
-    { schema: { params: deviceParams, querystring: listQuery } },
+    {
+      schema: { params: deviceParams, querystring: listQuery, response: { 200: commandRecords, ...errors(400, 404) } },
+    },
     async (request) => {
       const id = request.params.id;
       if (!devices.get(id)) throw new ApiError(404, 'not_found', `no device "${id}" in this site`);

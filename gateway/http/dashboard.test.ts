@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Fastify from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
 import { dashboardRoutes } from './dashboard.js';
 import { testSite } from './testing.js';
@@ -27,6 +28,8 @@ describe('the page’s files', () => {
       'rules/thresholds.js': "import { z } from 'zod';\n",
     });
     const app = Fastify();
+    app.setValidatorCompiler(validatorCompiler);
+    app.setSerializerCompiler(serializerCompiler);
     await app.register(dashboardRoutes, { config: await testSite(), now: () => 0, appDir, pageDir: appDir });
     const status = async (url: string) => (await app.inject({ url })).statusCode;
     for (const url of [

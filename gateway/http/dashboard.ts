@@ -7,6 +7,7 @@ import { floorsOf } from '../config/schema.js';
 import { projectPath } from '../files/paths.js';
 import { siteFacts } from '../alarms/facts.js';
 import { feederChain } from '../../rules/site-facts.js';
+import { site } from './schemas/device.js';
 
 // The duty-room page: index.html, the compiled dashboard modules and the few browser
 // libraries it imports, all served from this process (duty rooms are often on closed
@@ -97,7 +98,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{
 
   // One route per file: nothing else under these paths exists, and each route gets its access decision.
   const page = (url: string, file: string) =>
-    app.get(url, { config: { access: 'public' } }, (_req, reply) => serve(file, reply));
+    app.get(url, { config: { access: 'public' }, schema: { hide: true } }, (_req, reply) => serve(file, reply));
   page('/', join(pageDir, 'index.html'));
   page('/style.css', join(pageDir, 'style.css'));
   for (const [name, file] of appFiles) page(`/app/${name}`, file);
@@ -118,7 +119,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<{
   }));
 
   // What the page needs to draw the estate and show times: names, zone, buildings, floors, units, rooms.
-  app.get('/api/site', async () => {
+  app.get('/api/site', { schema: { response: { 200: site } } }, async () => {
     const c = opts.config;
     return {
       id: c.site.id,

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { DEVICE_KINDS } from '../../rules/model/fields.js';
 import type { DeviceDirectory, DeviceStatus } from './deps.js';
 import { notFound } from './errors.js';
+import { errors } from './schemas/common.js';
+import { deviceStatus } from './schemas/device.js';
 
 export const deviceParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -23,20 +25,31 @@ export function findDevice(devices: DeviceDirectory, id: string): DeviceStatus {
 
 /** GET /api/devices (filters: building, kind, online) and GET /api/devices/:id. */
 export const deviceRoutes: FastifyPluginAsyncZod<{ devices: DeviceDirectory }> = async (app, { devices }) => {
-  app.get('/api/devices', { schema: { querystring: listQuery } }, async (request) => {
-    const { building, kind, online } = request.query;
-    const list = devices
-      .list()
-      .filter(
-        (d) =>
-          (building === undefined || d.place.building === building) &&
-          (kind === undefined || d.kind === kind) &&
-          (online === undefined || d.online === online),
-      );
-    return { devices: list };
-  });
+  app.get(
+    '/api/devices',
+    {
+      schema: {
+        querystring: listQuery,
+        response: { 200: z.object({ devices: z.array(deviceStatus) }), ...errors(400) },
+      },
+    },
+    async (request) => {
+      const { building, kind, online } = request.query;
+      const list = devices
+        .list()
+        .filter(
+          (d) =>
+            (building === undefined || d.place.building === building) &&
+            (kind === undefined || d.kind === kind) &&
+            (online === undefined || d.online === online),
+        );
+      return { devices: list };
+    },
+  );
 
-  app.get('/api/devices/:id', { schema: { params: deviceParams } }, async (request) =>
-    findDevice(devices, request.params.id),
+  app.get(
+    '/api/devices/:id',
+    { schema: { params: deviceParams, response: { 200: deviceStatus, ...errors(400, 404) } } },
+    async (request) => findDevice(devices, request.params.id),
   );
 };

@@ -4,6 +4,8 @@ import { DrillError, type DrillService } from '../ports/drills.js';
 
 export type { DrillService } from '../ports/drills.js';
 import { ApiError } from './errors.js';
+import { errors } from './schemas/common.js';
+import { drill, drills as drillsBody, scenarios } from './schemas/domain.js';
 
 const NO_ESTATE =
   '此网关没有连接模拟园区，不能演练（演练需在 npm run demo 等带模拟园区的网关上进行） / This gateway runs no simulated estate, so it cannot run drills (they need `npm run demo` or another gateway started with a simulated estate)';
@@ -24,33 +26,37 @@ export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefin
   app,
   { drills, now },
 ) => {
-  app.get('/api/drills/scenarios', async () => {
+  app.get('/api/drills/scenarios', { schema: { response: { 200: scenarios } } }, async () => {
     if (!drills) return { available: false, message: NO_ESTATE, scenarios: [] };
     return { available: drills.available(), scenarios: drills.scenarios() };
   });
 
   // `now` is the gateway's (simulated) time, so a client can tell how far a drill has run.
-  app.get('/api/drills', async () => {
+  app.get('/api/drills', { schema: { response: { 200: drillsBody } } }, async () => {
     if (!drills) return { available: false, message: NO_ESTATE, now: now(), current: null, history: [] };
     return { ...drills.status(), now: now() };
   });
 
-  app.post('/api/drills', { schema: { body: startBody } }, async (request, reply) => {
-    if (!drills) throw new ApiError(503, 'no_estate', NO_ESTATE);
-    const by = request.principal!.username;
-    try {
-      const drill = await drills.start(request.body.scenario, by);
-      request.log.warn(
-        { drill: drill.id, scenario: drill.scenario, by },
-        `drill ${drill.id} (${drill.scenario}) started by ${by}`,
-      );
-      return reply.code(201).send(drill);
-    } catch (err) {
-      throw asApiError(err);
-    }
-  });
+  app.post(
+    '/api/drills',
+    { schema: { body: startBody, response: { 201: drill, ...errors(400, 404, 409, 422, 503) } } },
+    async (request, reply) => {
+      if (!drills) throw new ApiError(503, 'no_estate', NO_ESTATE);
+      const by = request.principal!.username;
+      try {
+        const drill = await drills.start(request.body.scenario, by);
+        request.log.warn(
+          { drill: drill.id, scenario: drill.scenario, by },
+          `drill ${drill.id} (${drill.scenario}) started by ${by}`,
+        );
+        return reply.code(201).send(drill);
+      } catch (err) {
+        throw asApiError(err);
+      }
+    },
+  );
 
-  app.post('/api/drills/stop', async (request) => {
+  app.post('/api/drills/stop', { schema: { response: { 200: drill, ...errors(409, 503) } } }, async (request) => {
     if (!drills) throw new ApiError(503, 'no_estate', NO_ESTATE);
     const by = request.principal!.username;
     try {
@@ -62,7 +68,7 @@ export const drillRoutes: FastifyPluginAsyncZod<{ drills: DrillService | undefin
     }
   });
 
-  app.get('/api/drills/:id', { schema: { params } }, async (request) => {
+  app.get('/api/drills/:id', { schema: { params, response: { 200: drill, ...errors(400, 404) } } }, async (request) => {
     if (!drills)
       throw new ApiError(404, 'unknown_drill', `没有演练 "${request.params.id}" / No drill "${request.params.id}"`);
     try {

@@ -6,6 +6,8 @@ import { handoverSheetHtml } from '../incidents/handover-sheet.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { IncidentService } from './incidents.js';
 import { instantParam } from './time.js';
+import { errors, other } from './schemas/common.js';
+import { handover, handoverReportBody } from './schemas/domain.js';
 
 // The shift handover (S003 §3.6, §4.8–4.9): the report of a shift (the current one unless
 // asked), the handover the outgoing person records, the incoming person's confirmation, and
@@ -57,64 +59,88 @@ export const handoverRoutes: FastifyPluginAsyncZod<HandoverRoutesOptions> = asyn
   };
 
   // The current shift until now, unless a period is asked for; with the shift's handovers and who may take one.
-  app.get('/api/handover', { schema: { querystring: reportQuery } }, async (request) => {
-    const now = opts.now();
-    const shift = handovers.shift(request.query.to !== undefined ? request.query.to - 1 : now);
-    const to = request.query.to ?? Math.min(now, shift.to);
-    const from = request.query.from ?? shift.from;
-    if (to <= from) throw badRequest('querystring.to: must be after from');
-    return {
-      ...report(from, to),
-      shift,
-      handovers: handovers.list(from),
-      people: opts.users
-        .filter((u) => u.role !== 'viewer')
-        .map((u) => ({ username: u.username, ...(u.name ? { name: u.name } : {}) })),
-    };
-  });
-
-  app.post('/api/handover', { schema: { body: handBody } }, async (request, reply) => {
-    const { to, note } = request.body;
-    if (!known.has(to)) throw badRequest(`body.to: no user "${to}" in this site`);
-    const h = await run(() => handovers.hand(request.principal!.username, to, note));
-    return reply.code(201).send(h);
-  });
-
-  app.get('/api/handovers', async () => ({ handovers: handovers.list() }));
-
-  app.get('/api/handovers/:id', { schema: { params } }, async (request) => {
-    const h = handovers.get(request.params.id);
-    if (!h) throw notFound(`no handover "${request.params.id}"`);
-    return h;
-  });
-
-  app.post('/api/handovers/:id/confirm', { schema: { params } }, async (request) =>
-    run(() => handovers.confirm(request.params.id, request.principal!.username)),
+  app.get(
+    '/api/handover',
+    { schema: { querystring: reportQuery, response: { 200: handoverReportBody, ...errors(400) } } },
+    async (request) => {
+      const now = opts.now();
+      const shift = handovers.shift(request.query.to !== undefined ? request.query.to - 1 : now);
+      const to = request.query.to ?? Math.min(now, shift.to);
+      const from = request.query.from ?? shift.from;
+      if (to <= from) throw badRequest('querystring.to: must be after from');
+      return {
+        ...report(from, to),
+        shift,
+        handovers: handovers.list(from),
+        people: opts.users
+          .filter((u) => u.role !== 'viewer')
+          .map((u) => ({ username: u.username, ...(u.name ? { name: u.name } : {}) })),
+      };
+    },
   );
 
-  app.post('/api/handovers/:id/cancel', { schema: { params } }, async (request) =>
-    run(() => handovers.cancel(request.params.id, request.principal!.username)),
+  app.post(
+    '/api/handover',
+    { schema: { body: handBody, response: { 201: handover, ...errors(400, 403, 409) } } },
+    async (request, reply) => {
+      const { to, note } = request.body;
+      if (!known.has(to)) throw badRequest(`body.to: no user "${to}" in this site`);
+      const h = await run(() => handovers.hand(request.principal!.username, to, note));
+      return reply.code(201).send(h);
+    },
   );
 
-  app.get('/api/handovers/:id/sheet', { schema: { params } }, async (request, reply) => {
-    const h = handovers.get(request.params.id);
-    if (!h) throw notFound(`no handover "${request.params.id}"`);
-    const names = new Map(
-      opts.users.map((u) => [
-        u.username,
-        u.name ? `${u.name.zh}${u.name.en !== u.name.zh ? ` ${u.name.en}` : ''} (${u.username})` : u.username,
-      ]),
-    );
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        handoverSheetHtml(
-          h,
-          report(h.shift.from, Math.min(h.at, h.shift.to)),
-          opts.timeZone,
-          opts.siteName,
-          (u) => names.get(u) ?? u,
-        ),
+  app.get(
+    '/api/handovers',
+    { schema: { response: { 200: z.object({ handovers: z.array(handover) }) } } },
+    async () => ({ handovers: handovers.list() }),
+  );
+
+  app.get(
+    '/api/handovers/:id',
+    { schema: { params, response: { 200: handover, ...errors(400, 404) } } },
+    async (request) => {
+      const h = handovers.get(request.params.id);
+      if (!h) throw notFound(`no handover "${request.params.id}"`);
+      return h;
+    },
+  );
+
+  app.post(
+    '/api/handovers/:id/confirm',
+    { schema: { params, response: { 200: handover, ...errors(400, 403, 404, 409) } } },
+    async (request) => run(() => handovers.confirm(request.params.id, request.principal!.username)),
+  );
+
+  app.post(
+    '/api/handovers/:id/cancel',
+    { schema: { params, response: { 200: handover, ...errors(400, 403, 404, 409) } } },
+    async (request) => run(() => handovers.cancel(request.params.id, request.principal!.username)),
+  );
+
+  app.get(
+    '/api/handovers/:id/sheet',
+    { schema: { params, response: { 200: other('the printable handover sheet', 'text/html'), ...errors(400, 404) } } },
+    async (request, reply) => {
+      const h = handovers.get(request.params.id);
+      if (!h) throw notFound(`no handover "${request.params.id}"`);
+      const names = new Map(
+        opts.users.map((u) => [
+          u.username,
+          u.name ? `${u.name.zh}${u.name.en !== u.name.zh ? ` ${u.name.en}` : ''} (${u.username})` : u.username,
+        ]),
       );
-  });
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          handoverSheetHtml(
+            h,
+            report(h.shift.from, Math.min(h.at, h.shift.to)),
+            opts.timeZone,
+            opts.siteName,
+            (u) => names.get(u) ?? u,
+          ),
+        );
+    },
+  );
 };

@@ -17,6 +17,8 @@ import { CommandRefused, sendCommand, type CommandService } from './commands.js'
 import type { DeviceDirectory } from './deps.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import type { IncidentService } from './incidents.js';
+import { errors } from './schemas/common.js';
+import { incidentCommandDone, offeredCommandList } from './schemas/domain.js';
 
 // A device command from the incident page (issue 17, part 5; S000 §5: close a vacant flat's
 // valve first): the duty engineer confirms, the command goes out through the same path as
@@ -96,46 +98,56 @@ export const incidentCommandRoutes: FastifyPluginAsyncZod<IncidentCommandRoutesO
   };
 
   // The commands the page may offer on this incident (a writable valve on one of its devices).
-  app.get('/api/incidents/:id/device-commands', { schema: { params } }, async (request) => {
-    const { incident, playbook } = find(request.params.id);
-    return { commands: offeredCommands(incident, playbook, (deviceId) => writable(opts, deviceId)) };
-  });
+  app.get(
+    '/api/incidents/:id/device-commands',
+    { schema: { params, response: { 200: offeredCommandList, ...errors(400, 404) } } },
+    async (request) => {
+      const { incident, playbook } = find(request.params.id);
+      return { commands: offeredCommands(incident, playbook, (deviceId) => writable(opts, deviceId)) };
+    },
+  );
 
-  app.post('/api/incidents/:id/device-command', { schema: { params, body: commandBody } }, async (request, reply) => {
-    const id = request.params.id;
-    const { incident, playbook } = find(id);
-    const { device } = request.body;
-    const principal = request.principal!;
-    const status = opts.devices.get(device);
-    if (!status) throw badRequest(`body.device: no device "${device}" in this site`);
+  app.post(
+    '/api/incidents/:id/device-command',
+    {
+      schema: { params, body: commandBody, response: { 200: incidentCommandDone, ...errors(400, 404, 409, 502, 503) } },
+    },
+    async (request, reply) => {
+      const id = request.params.id;
+      const { incident, playbook } = find(id);
+      const { device } = request.body;
+      const principal = request.principal!;
+      const status = opts.devices.get(device);
+      if (!status) throw badRequest(`body.device: no device "${device}" in this site`);
 
-    const decided = decideCommand(incident, playbook, request.body, principal.username, status.protocol, opts);
-    const { sent } = decided;
-    const def = DEVICE_COMMANDS[sent.command];
-    // On the timeline (and on disk) before the device is written: a command that went out is never lost.
-    await incidents.record(id, decided.events);
-    const { answer, refusal } = await sendToDevice(id, sent, request, opts);
-    const answered = commandAnswered(sent, answer, opts.now());
-    const inc = await incidents.record(id, [answered]);
-    const body = {
-      device,
-      command: sent.command,
-      outcome: answer.outcome,
-      ...(answer.readBack !== undefined ? { readBack: answer.readBack } : {}),
-      ...(answer.detail ? { detail: answer.detail } : {}),
-      at: new Date(answered.at).toISOString(),
-      by: principal.username,
-    };
-    if (answer.outcome === 'confirmed') return reply.send({ ...body, incident: inc });
-    const words = WORDS[answer.outcome];
-    // Refused before the wire after all (the adapter's own checks): its own status; the device's answer: 502, as for device commands.
-    const code = refusal && refusal.command?.code !== 'device_error' ? refusal.statusCode : 502;
-    const message = `${device}: ${def.title.en}: ${words.en}${answer.detail ? ` (${answer.detail})` : ''}`;
-    throw new ApiError(code, words.code, message, {
-      ...body,
-      text: { zh: `${device}：${def.title.zh}——${words.zh}`, en: message },
-    });
-  });
+      const decided = decideCommand(incident, playbook, request.body, principal.username, status.protocol, opts);
+      const { sent } = decided;
+      const def = DEVICE_COMMANDS[sent.command];
+      // On the timeline (and on disk) before the device is written: a command that went out is never lost.
+      await incidents.record(id, decided.events);
+      const { answer, refusal } = await sendToDevice(id, sent, request, opts);
+      const answered = commandAnswered(sent, answer, opts.now());
+      const inc = await incidents.record(id, [answered]);
+      const body = {
+        device,
+        command: sent.command,
+        outcome: answer.outcome,
+        ...(answer.readBack !== undefined ? { readBack: answer.readBack } : {}),
+        ...(answer.detail ? { detail: answer.detail } : {}),
+        at: new Date(answered.at).toISOString(),
+        by: principal.username,
+      };
+      if (answer.outcome === 'confirmed') return reply.send({ ...body, incident: inc });
+      const words = WORDS[answer.outcome];
+      // Refused before the wire after all (the adapter's own checks): its own status; the device's answer: 502, as for device commands.
+      const code = refusal && refusal.command?.code !== 'device_error' ? refusal.statusCode : 502;
+      const message = `${device}: ${def.title.en}: ${words.en}${answer.detail ? ` (${answer.detail})` : ''}`;
+      throw new ApiError(code, words.code, message, {
+        ...body,
+        text: { zh: `${device}：${def.title.zh}——${words.zh}`, en: message },
+      });
+    },
+  );
 };
 
 /** The command as the incident's rules allow it, sendable and confirmed; an ApiError saying why not. */

@@ -4,6 +4,13 @@ import { PHOTO_MAX_BYTES, PhotoLimitError, photoKind, type PhotoStore } from '..
 import { UnknownIncidentError } from '../incidents/runtime.js';
 import { ApiError, notFound } from './errors.js';
 import type { IncidentRecorder } from './incident-commands.js';
+import { errors } from './schemas/common.js';
+import { binary, photoSaved } from './schemas/domain.js';
+
+const photoFile = {
+  description: 'the photo as it was sent',
+  content: Object.fromEntries(['image/jpeg', 'image/png', 'image/webp'].map((t) => [t, { schema: binary }])),
+};
 
 // A photo from the scene attached to an incident (issue 18, part 6): the phone posts the
 // image itself as the body (image/jpeg, png or webp, at most 8 MB); it is on disk, and named
@@ -15,6 +22,12 @@ const photoParams = z.strictObject({
   name: z.string().regex(/^\d{1,3}\.(jpg|png|webp)$/, 'a photo name (1.jpg)'),
 });
 const query = z.strictObject({ caption: z.string().trim().max(200).optional() });
+const photoSchema = { params: photoParams, response: { 200: photoFile, ...errors(400, 404) } };
+const uploadSchema = {
+  params,
+  querystring: query,
+  response: { 201: photoSaved, ...errors(400, 404, 409, 413, 415) },
+};
 
 export const incidentPhotoRoutes: FastifyPluginAsyncZod<{
   incidents: IncidentRecorder;
@@ -28,7 +41,7 @@ export const incidentPhotoRoutes: FastifyPluginAsyncZod<{
 
   app.post(
     '/api/incidents/:id/photos',
-    { schema: { params, querystring: query }, bodyLimit: PHOTO_MAX_BYTES },
+    { schema: uploadSchema, bodyLimit: PHOTO_MAX_BYTES },
     async (request, reply) => {
       const { id } = request.params;
       let incident;
@@ -70,7 +83,7 @@ export const incidentPhotoRoutes: FastifyPluginAsyncZod<{
     },
   );
 
-  app.get('/api/incidents/:id/photos/:name', { schema: { params: photoParams } }, async (request, reply) => {
+  app.get('/api/incidents/:id/photos/:name', { schema: photoSchema }, async (request, reply) => {
     const photo = await opts.photos.read(request.params.id, request.params.name);
     if (!photo) throw notFound(`incident ${request.params.id} has no photo "${request.params.name}"`);
     return reply

@@ -9,6 +9,8 @@ import { UnknownIncidentError } from '../incidents/runtime.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { openEventStream } from './sse.js';
 import type { Timers } from '../ports/clock.js';
+import { errors, eventStream, formats } from './schemas/common.js';
+import { incident, incidentDetail, incidentList, incidentReport } from './schemas/domain.js';
 
 /** What the incident routes need; the gateway's IncidentRuntime implements it. */
 export interface IncidentService {
@@ -100,100 +102,136 @@ export const incidentRoutes: FastifyPluginAsyncZod<IncidentRoutesOptions> = asyn
     }
   };
 
-  app.get('/api/incidents', { schema: { querystring: listQuery } }, async (request) => {
-    const { status, building, drill } = request.query;
-    return {
-      incidents: incidents.list({
-        ...(status ? { status } : {}),
-        ...(building ? { building } : {}),
-        ...(drill !== undefined ? { drill } : {}),
-      }),
-    };
-  });
+  app.get(
+    '/api/incidents',
+    { schema: { querystring: listQuery, response: { 200: incidentList, ...errors(400) } } },
+    async (request) => {
+      const { status, building, drill } = request.query;
+      return {
+        incidents: incidents.list({
+          ...(status ? { status } : {}),
+          ...(building ? { building } : {}),
+          ...(drill !== undefined ? { drill } : {}),
+        }),
+      };
+    },
+  );
 
-  app.post('/api/incidents', { schema: { body: raiseBody } }, async (request, reply) => {
-    const { building } = request.body;
-    if (building !== undefined && opts.knownBuildings && !opts.knownBuildings.has(building))
-      throw badRequest(`body.building: no building "${building}" in this site`);
-    try {
-      const inc = await incidents.raise(
-        request.principal!.username,
-        request.body.playbook,
-        request.body.building,
-        request.body.note || undefined,
+  app.post(
+    '/api/incidents',
+    { schema: { body: raiseBody, response: { 201: incident, ...errors(400, 404, 409) } } },
+    async (request, reply) => {
+      const { building } = request.body;
+      if (building !== undefined && opts.knownBuildings && !opts.knownBuildings.has(building))
+        throw badRequest(`body.building: no building "${building}" in this site`);
+      try {
+        const inc = await incidents.raise(
+          request.principal!.username,
+          request.body.playbook,
+          request.body.building,
+          request.body.note || undefined,
+        );
+        return reply.code(201).send(inc);
+      } catch (err) {
+        throw asApiError(err);
+      }
+    },
+  );
+
+  app.get(
+    '/api/incidents/stream',
+    { schema: { querystring: streamQuery, response: { 200: eventStream } } },
+    (request, reply) => {
+      openEventStream(
+        request,
+        reply,
+        request.query.last_event_id,
+        (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after),
+        opts.timers,
       );
-      return reply.code(201).send(inc);
-    } catch (err) {
-      throw asApiError(err);
-    }
-  });
-
-  app.get('/api/incidents/stream', { schema: { querystring: streamQuery } }, (request, reply) => {
-    openEventStream(
-      request,
-      reply,
-      request.query.last_event_id,
-      (send, after) => incidents.subscribe((c) => send(c.seq, 'incident', c), after),
-      opts.timers,
-    );
-  });
+    },
+  );
 
   // With the timeline in words (both languages), as the report tells it: people by name, the sensors as the sensors.
-  app.get('/api/incidents/:id', { schema: { params } }, async (request) => {
-    const { incident, playbook } = find(request.params.id);
-    // Roles and people in words for the page, from the one catalogue the report uses.
-    const roles = Object.fromEntries([...new Set(playbook.steps.map((s) => s.role))].map((r) => [r, roleText(r)]));
-    return {
-      incident,
-      playbook,
-      roles,
-      people: opts.assignable ?? [],
-      timeline: incident.timeline.map((e) => ({
-        at: e.at,
-        type: e.type,
-        text: describeEvent(e, playbook, incident, opts.people),
-        ...(e.type === 'photo' ? { photo: e.name } : {}),
-      })),
-    };
-  });
+  app.get(
+    '/api/incidents/:id',
+    { schema: { params, response: { 200: incidentDetail, ...errors(400, 404) } } },
+    async (request) => {
+      const { incident, playbook } = find(request.params.id);
+      // Roles and people in words for the page, from the one catalogue the report uses.
+      const roles = Object.fromEntries([...new Set(playbook.steps.map((s) => s.role))].map((r) => [r, roleText(r)]));
+      return {
+        incident,
+        playbook,
+        roles,
+        people: opts.assignable ?? [],
+        timeline: incident.timeline.map((e) => ({
+          at: e.at,
+          type: e.type,
+          text: describeEvent(e, playbook, incident, opts.people),
+          ...(e.type === 'photo' ? { photo: e.name } : {}),
+        })),
+      };
+    },
+  );
 
-  app.post('/api/incidents/:id/commands', { schema: { params, body: commandBody } }, async (request) => {
-    const by = request.principal!.username;
-    const body = request.body;
-    if (body.type === 'hand_over' && !opts.knownUsers.has(body.to))
-      throw badRequest(`body.to: no user "${body.to}" in this site`);
-    try {
-      // A duty manager (by the rota) or an admin may move or close a case someone else owns.
-      const p = request.principal!;
-      const manager = p.role === 'admin' || (p.dutyRoles ?? []).includes('duty_manager');
-      return await incidents.command(request.params.id, {
-        ...body,
-        by,
-        ...(body.type === 'hand_over' || body.type === 'close' ? { manager } : {}),
-      } as IncidentCommand);
-    } catch (err) {
-      throw asApiError(err);
-    }
-  });
+  app.post(
+    '/api/incidents/:id/commands',
+    { schema: { params, body: commandBody, response: { 200: incident, ...errors(400, 403, 404, 409) } } },
+    async (request) => {
+      const by = request.principal!.username;
+      const body = request.body;
+      if (body.type === 'hand_over' && !opts.knownUsers.has(body.to))
+        throw badRequest(`body.to: no user "${body.to}" in this site`);
+      try {
+        // A duty manager (by the rota) or an admin may move or close a case someone else owns.
+        const p = request.principal!;
+        const manager = p.role === 'admin' || (p.dutyRoles ?? []).includes('duty_manager');
+        return await incidents.command(request.params.id, {
+          ...body,
+          by,
+          ...(body.type === 'hand_over' || body.type === 'close' ? { manager } : {}),
+        } as IncidentCommand);
+      } catch (err) {
+        throw asApiError(err);
+      }
+    },
+  );
 
-  app.get('/api/incidents/:id/report', { schema: { params, querystring: reportQuery } }, async (request, reply) => {
-    const { incident, playbook } = find(request.params.id);
-    const report = buildReport(incident, playbook, opts.now(), opts.people);
-    switch (request.query.format) {
-      case 'json':
-        return report;
-      case 'csv':
-        return reply
-          .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${incident.id}.csv"`)
-          .send(reportCsv(report));
-      case 'html':
-        return reply.type('text/html; charset=utf-8').send(
-          reportHtml(report, opts.timeZone, opts.siteName, {
-            ...(opts.place ? { place: opts.place } : {}),
-            ...(opts.building ? { building: opts.building } : {}),
-          }),
-        );
-    }
-  });
+  app.get(
+    '/api/incidents/:id/report',
+    {
+      schema: {
+        params,
+        querystring: reportQuery,
+        response: {
+          200: formats('the report: a printable page (default), JSON or CSV', incidentReport, [
+            'text/html',
+            'text/csv',
+          ]),
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { incident, playbook } = find(request.params.id);
+      const report = buildReport(incident, playbook, opts.now(), opts.people);
+      switch (request.query.format) {
+        case 'json':
+          return report;
+        case 'csv':
+          return reply
+            .type('text/csv; charset=utf-8')
+            .header('content-disposition', `attachment; filename="${incident.id}.csv"`)
+            .send(reportCsv(report));
+        case 'html':
+          return reply.type('text/html; charset=utf-8').send(
+            reportHtml(report, opts.timeZone, opts.siteName, {
+              ...(opts.place ? { place: opts.place } : {}),
+              ...(opts.building ? { building: opts.building } : {}),
+            }),
+          );
+      }
+    },
+  );
 };

@@ -1,6 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ComponentHealth, HealthSource } from '../health.js';
 import type { Metrics } from '../metrics.js';
+import { z } from 'zod';
+import { other } from './schemas/common.js';
+
+const componentHealth = z.looseObject({ status: z.enum(['ok', 'degraded', 'down']), detail: z.string().optional() });
+const health = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  components: z.record(z.string(), componentHealth),
+});
 
 const RANK: Record<ComponentHealth['status'], number> = { ok: 0, degraded: 1, down: 2 };
 
@@ -28,15 +36,23 @@ export function overallHealth(
 
 /** GET /health and GET /metrics: public, for monitoring systems and load balancers. */
 export const opsRoutes: FastifyPluginAsyncZod<{ health: HealthSource[]; metrics: Metrics }> = async (app, opts) => {
-  app.get('/health', { config: { access: 'public' } }, async (request, reply) => {
-    const body = overallHealth(opts.health, (component, err) =>
-      request.log.error({ err, component }, 'health check failed'),
-    );
-    return reply.code(body.status === 'ok' ? 200 : 503).send(body);
-  });
+  app.get(
+    '/health',
+    { config: { access: 'public' }, schema: { response: { 200: health, 503: health } } },
+    async (request, reply) => {
+      const body = overallHealth(opts.health, (component, err) =>
+        request.log.error({ err, component }, 'health check failed'),
+      );
+      return reply.code(body.status === 'ok' ? 200 : 503).send(body);
+    },
+  );
 
-  app.get('/metrics', { config: { access: 'public' } }, async (_request, reply) => {
-    const text = await opts.metrics.text();
-    return reply.type(opts.metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { config: { access: 'public' }, schema: { response: { 200: other('Prometheus text format', 'text/plain') } } },
+    async (_request, reply) => {
+      const text = await opts.metrics.text();
+      return reply.type(opts.metrics.registry.contentType).send(text);
+    },
+  );
 };

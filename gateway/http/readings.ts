@@ -9,6 +9,8 @@ import { deviceParams, findDevice } from './devices.js';
 import { notKept } from '../pipeline/pipeline.js';
 import { ApiError, badRequest, notFound } from './errors.js';
 import { instant, instantParam, iso } from './time.js';
+import { errors } from './schemas/common.js';
+import { fieldCatalogue, history, readingAccepted } from './schemas/domain.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -162,21 +164,31 @@ function aggregation(
 export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
   const { devices, clock, metrics } = deps;
 
-  app.get('/api/devices/:id/fields', { schema: { params: deviceParams } }, async (request) => {
-    const device = findDevice(devices, request.params.id);
-    const writable = new Set(deps.commands?.writable?.(device.id) ?? []);
-    // The catalogue (rules/model/fields.ts) as it is: the page keeps no list of its own.
-    const fields = Object.entries(FIELDS[device.kind]).map(([name, def]) => ({
-      name,
-      ...def,
-      writable: writable.has(name),
-    }));
-    return { device: device.id, kind: device.kind, fields };
-  });
+  app.get(
+    '/api/devices/:id/fields',
+    { schema: { params: deviceParams, response: { 200: fieldCatalogue, ...errors(400, 404) } } },
+    async (request) => {
+      const device = findDevice(devices, request.params.id);
+      const writable = new Set(deps.commands?.writable?.(device.id) ?? []);
+      // The catalogue (rules/model/fields.ts) as it is: the page keeps no list of its own.
+      const fields = Object.entries(FIELDS[device.kind]).map(([name, def]) => ({
+        name,
+        ...def,
+        writable: writable.has(name),
+      }));
+      return { device: device.id, kind: device.kind, fields };
+    },
+  );
 
   app.get(
     '/api/devices/:id/readings',
-    { schema: { params: deviceParams, querystring: historyQuery(() => clock.now()) } },
+    {
+      schema: {
+        params: deviceParams,
+        querystring: historyQuery(() => clock.now()),
+        response: { 200: history, ...errors(400, 404, 501, 503) },
+      },
+    },
     async (request, reply) => {
       const device = findDevice(devices, request.params.id);
       const { from, to, fields, limit, every } = request.query;
@@ -196,54 +208,58 @@ export const readingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =
     },
   );
 
-  app.post('/api/readings', { schema: { body: manualReading } }, async (request, reply) => {
-    const body = request.body;
-    metrics.readingsReceived.inc({ protocol: 'http' });
-    const refuse = (reason: string, detail: string) => {
-      metrics.reject('http', reason);
-      return new ApiError(422, 'reading_refused', detail, { reason });
-    };
-    const device = devices.get(body.device_id);
-    if (!device) {
-      metrics.reject('http', 'unknown_device');
-      throw notFound(`no device "${body.device_id}" in this site`);
-    }
-    if (!deps.ingest) throw new ApiError(503, 'ingest_unavailable', 'this gateway does not take manual readings');
-    const now = clock.now();
-    const ts = body.ts ?? now;
-    if (ts > now + deps.config.ingest.max_future_s * 1000) {
-      throw refuse('bad_timestamp', `ts ${iso(ts)} is more than ${deps.config.ingest.max_future_s} s in the future`);
-    }
-    if (ts < now - deps.config.ingest.max_age_h * HOUR_MS) {
-      throw refuse('bad_timestamp', `ts ${iso(ts)} is older than ${deps.config.ingest.max_age_h} h`);
-    }
-    const checked = checkFields(device.kind, body.fields);
-    if (!checked.ok) throw refuse(checked.reason, checked.detail);
-    const reading: Reading = {
-      deviceId: device.id,
-      kind: device.kind,
-      ts,
-      fields: checked.fields,
-      quality: body.quality,
-    };
-    const result = await deps.ingest(reading);
-    if (!result.accepted) {
-      if (result.reason === 'unknown_device') throw notFound(result.detail);
-      // Not kept, and we could take it later (the spool is full or failing): try again, not a bad reading.
-      if (notKept(result))
-        throw new ApiError(
-          503,
-          'not_kept',
-          `reading not kept: ${result.detail}; send it again later`,
-          { reason: result.reason },
-          { 'retry-after': '30' },
-        );
-      // The pipeline counts its own refusals; no second count here.
-      throw new ApiError(422, 'reading_refused', result.detail, { reason: result.reason });
-    }
-    request.log.info({ device: device.id, user: request.principal?.username }, 'manual reading accepted');
-    return reply.code(202).send({ accepted: true, device_id: device.id, ts: iso(ts) });
-  });
+  app.post(
+    '/api/readings',
+    { schema: { body: manualReading, response: { 202: readingAccepted, ...errors(400, 404, 422, 503) } } },
+    async (request, reply) => {
+      const body = request.body;
+      metrics.readingsReceived.inc({ protocol: 'http' });
+      const refuse = (reason: string, detail: string) => {
+        metrics.reject('http', reason);
+        return new ApiError(422, 'reading_refused', detail, { reason });
+      };
+      const device = devices.get(body.device_id);
+      if (!device) {
+        metrics.reject('http', 'unknown_device');
+        throw notFound(`no device "${body.device_id}" in this site`);
+      }
+      if (!deps.ingest) throw new ApiError(503, 'ingest_unavailable', 'this gateway does not take manual readings');
+      const now = clock.now();
+      const ts = body.ts ?? now;
+      if (ts > now + deps.config.ingest.max_future_s * 1000) {
+        throw refuse('bad_timestamp', `ts ${iso(ts)} is more than ${deps.config.ingest.max_future_s} s in the future`);
+      }
+      if (ts < now - deps.config.ingest.max_age_h * HOUR_MS) {
+        throw refuse('bad_timestamp', `ts ${iso(ts)} is older than ${deps.config.ingest.max_age_h} h`);
+      }
+      const checked = checkFields(device.kind, body.fields);
+      if (!checked.ok) throw refuse(checked.reason, checked.detail);
+      const reading: Reading = {
+        deviceId: device.id,
+        kind: device.kind,
+        ts,
+        fields: checked.fields,
+        quality: body.quality,
+      };
+      const result = await deps.ingest(reading);
+      if (!result.accepted) {
+        if (result.reason === 'unknown_device') throw notFound(result.detail);
+        // Not kept, and we could take it later (the spool is full or failing): try again, not a bad reading.
+        if (notKept(result))
+          throw new ApiError(
+            503,
+            'not_kept',
+            `reading not kept: ${result.detail}; send it again later`,
+            { reason: result.reason },
+            { 'retry-after': '30' },
+          );
+        // The pipeline counts its own refusals; no second count here.
+        throw new ApiError(422, 'reading_refused', result.detail, { reason: result.reason });
+      }
+      request.log.info({ device: device.id, user: request.principal?.username }, 'manual reading accepted');
+      return reply.code(202).send({ accepted: true, device_id: device.id, ts: iso(ts) });
+    },
+  );
 };
 
 type HistoryDevice = { id: string; kind: DeviceKind };

@@ -6,6 +6,14 @@ import { ReportRequestError, type MeterReportRequest } from '../reports/run-mete
 import { CSV_TABLES, meterReportCsv, meterReportHtml } from '../reports/render.js';
 import type { StoredReportInfo } from '../reports/scheduler.js';
 import { ApiError } from './errors.js';
+import { errors, formats } from './schemas/common.js';
+import { meterReport, storedMeterReports } from './schemas/domain.js';
+
+const meterFormats = formats(
+  'the report: JSON (format=json), CSV (format=csv&table=…) or a printable page',
+  meterReport,
+  ['text/csv', 'text/html'],
+);
 
 /** Meter-anomaly reports as the API needs them; the gateway wires runMeterReport and the scheduler's archive. */
 export interface MeterReportService {
@@ -53,35 +61,47 @@ function send(
  * monthly reports kept by the gateway.
  */
 export const reportRoutes: FastifyPluginAsyncZod<{ reports: MeterReportService }> = async (app, { reports }) => {
-  app.get('/api/reports/meters', { schema: { querystring: reportQuery } }, async (request, reply) => {
-    const { from, to, building, format, table } = request.query;
-    if (from === undefined || to === undefined) {
-      throw new ApiError(
-        400,
-        'bad_report_request',
-        '需要 from 和 to 日期，例如 ?from=2026-11-01&to=2026-11-30 / from and to dates are needed, e.g. ?from=2026-11-01&to=2026-11-30',
-      );
-    }
-    let report: MeterReport;
-    try {
-      report = await reports.run({ from, to, ...(building !== undefined ? { building } : {}) });
-    } catch (err) {
-      if (err instanceof ReportRequestError) throw new ApiError(400, 'bad_report_request', err.message);
-      request.log.error({ err }, 'meter report failed');
-      throw new ApiError(
-        503,
-        'database_unavailable',
-        `报告暂时无法生成（数据库无响应）/ the report cannot be made now: ${(err as Error).message}`,
-      );
-    }
-    return send(reply, report, `meters-${from}_${to}${building ? `-${building}` : ''}`, format, table);
-  });
+  app.get(
+    '/api/reports/meters',
+    { schema: { querystring: reportQuery, response: { 200: meterFormats, ...errors(400, 503) } } },
+    async (request, reply) => {
+      const { from, to, building, format, table } = request.query;
+      if (from === undefined || to === undefined) {
+        throw new ApiError(
+          400,
+          'bad_report_request',
+          '需要 from 和 to 日期，例如 ?from=2026-11-01&to=2026-11-30 / from and to dates are needed, e.g. ?from=2026-11-01&to=2026-11-30',
+        );
+      }
+      let report: MeterReport;
+      try {
+        report = await reports.run({ from, to, ...(building !== undefined ? { building } : {}) });
+      } catch (err) {
+        if (err instanceof ReportRequestError) throw new ApiError(400, 'bad_report_request', err.message);
+        request.log.error({ err }, 'meter report failed');
+        throw new ApiError(
+          503,
+          'database_unavailable',
+          `报告暂时无法生成（数据库无响应）/ the report cannot be made now: ${(err as Error).message}`,
+        );
+      }
+      return send(reply, report, `meters-${from}_${to}${building ? `-${building}` : ''}`, format, table);
+    },
+  );
 
-  app.get('/api/reports/meters/stored', async () => ({ reports: await reports.stored() }));
+  app.get('/api/reports/meters/stored', { schema: { response: { 200: storedMeterReports } } }, async () => ({
+    reports: await reports.stored(),
+  }));
 
   app.get(
     '/api/reports/meters/stored/:name',
-    { schema: { params: storedParams, querystring: z.strictObject(output) } },
+    {
+      schema: {
+        params: storedParams,
+        querystring: z.strictObject(output),
+        response: { 200: meterFormats, ...errors(400, 404) },
+      },
+    },
     async (request, reply) => {
       const report = await reports.read(request.params.name);
       if (!report)
