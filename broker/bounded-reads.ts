@@ -28,8 +28,9 @@ export function boundReads(stream: Duplex, client: BatchReader, max = READ_BYTES
     if (client._parsingBatch === 0 && !client._paused && stream.readableLength > 0 && !stream.destroyed)
       client._nextBatch();
   };
-  stream.read = (size?: number | null) => {
-    if (size !== undefined && size !== null) return read(size) as unknown;
+  // aedes asks with null (everything), which the types do not name.
+  stream.read = (size?: number) => {
+    if (size != null) return read(size) as unknown;
     if (stream.readableLength <= max) return read() as unknown;
     setImmediate(more);
     return read(max) as unknown;
