@@ -36,7 +36,31 @@ export function admitter(ctx: BrokerContext, aedes: Aedes): Admit {
           : 'broker connection cut before login',
       );
     });
+    readsWhole(stream);
     void aedes.handle(stream, req);
+  };
+}
+
+/**
+ * aedes reads a connection with one `read()` per 'readable' event and expects the whole
+ * buffer, as Node.js returned it up to 24. Node.js 26 returns one chunk per `read()`, and the
+ * rest waits for a 'readable' that does not come: a WebSocket client, whose packet arrives as
+ * several frames, never got its CONNACK. Here a `read()` without a size takes every buffered
+ * chunk, one by one (a size would raise the stream's high-water mark), as one buffer.
+ */
+export function readsWhole(stream: Duplex): void {
+  const read = stream.read.bind(stream);
+  stream.read = (size?: number) => {
+    if (size !== undefined && size !== null) return read(size);
+    const first: Buffer | null = read();
+    if (first === null || stream.readableLength === 0) return first;
+    const chunks = [first];
+    while (stream.readableLength > 0) {
+      const more: Buffer | null = read();
+      if (more === null) break;
+      chunks.push(more);
+    }
+    return Buffer.concat(chunks);
   };
 }
 
