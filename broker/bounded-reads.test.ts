@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { boundReads } from './bounded-reads.js';
 
@@ -47,5 +47,35 @@ describe('boundReads', () => {
     readAll(stream);
     await turn();
     expect(calls).toEqual([500]);
+  });
+
+  it('gives a read() without a size every buffered chunk as one buffer (Node.js 26 gives one chunk), each still seen as data', async () => {
+    const stream = new Duplex({ read() {}, write: (_chunk, _enc, done) => done() });
+    boundReads(stream, { _parsingBatch: 1, _nextBatch: () => undefined });
+    const seen: string[] = [];
+    stream.on('data', (chunk: Buffer) => seen.push(chunk.toString()));
+    const reads: string[] = [];
+    stream.on('readable', () => {
+      const buf = readAll(stream as PassThrough);
+      if (buf) reads.push(buf.toString());
+    });
+    stream.push(Buffer.from('\x10'));
+    stream.push(Buffer.from('\x1b\x00\x04'));
+    stream.push(Buffer.from('MQTT'));
+    await new Promise<void>((resolve) => stream.once('readable', () => setImmediate(resolve)));
+    expect(reads).toEqual(['\x10\x1b\x00\x04MQTT']);
+    expect(seen.join('')).toBe('\x10\x1b\x00\x04MQTT');
+    expect(stream.readableLength).toBe(0);
+  });
+
+  it('keeps a read of a given size and an empty read as they were', () => {
+    const stream = new PassThrough();
+    boundReads(stream, { _parsingBatch: 1, _nextBatch: () => undefined });
+    expect(readAll(stream)).toBeNull();
+    stream.push(Buffer.from('abc'));
+    stream.push(Buffer.from('def'));
+    expect((stream.read(4) as Buffer).toString()).toBe('abcd');
+    expect(readAll(stream)!.toString()).toBe('ef');
+    expect(readAll(stream)).toBeNull();
   });
 });

@@ -18,9 +18,16 @@ export interface BatchReader {
 }
 
 /**
- * Makes `read()` without a size return at most `max` bytes. When the part held no whole
- * packet, aedes would not ask again until more bytes arrive (none may come): asked on its
- * behalf, on the next turn, while it is idle and not paused.
+ * Makes `read()` without a size return the buffered bytes up to `max`, as one buffer. When
+ * more is left (or the part held no whole packet), aedes would not ask again until more
+ * bytes arrive, and none may come: asked on its behalf, on the next turn, while it is idle
+ * and not paused.
+ *
+ * One buffer across chunks on every Node.js line: aedes reads once per 'readable' event and
+ * expects the whole buffer, as Node.js returned it up to 24. Node.js 26 returns one chunk per
+ * `read()`, and a WebSocket client, whose CONNECT arrives as several frames, never got its
+ * CONNACK. A read of a given size is whole on every line (and `max` stays under the stream's
+ * high-water mark, which a larger size would raise).
  */
 export function boundReads(stream: Duplex, client: BatchReader, max = READ_BYTES): void {
   const read = stream.read.bind(stream);
@@ -31,8 +38,9 @@ export function boundReads(stream: Duplex, client: BatchReader, max = READ_BYTES
   // aedes asks with null (everything), which the types do not name.
   stream.read = (size?: number) => {
     if (size != null) return read(size) as unknown;
-    if (stream.readableLength <= max) return read() as unknown;
-    setImmediate(more);
-    return read(max) as unknown;
+    const n = Math.min(stream.readableLength, max);
+    if (n === 0) return read() as unknown;
+    if (stream.readableLength > n) setImmediate(more);
+    return read(n) as unknown;
   };
 }

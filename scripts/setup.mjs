@@ -31,11 +31,26 @@ function hasCjkFont() {
   return r.status === 0 && r.stdout.trim() !== '';
 }
 
-// 1. Node.js version
+// 1. Node.js version: the lines package.json's `engines` names (22, 24, 26) are the tested ones.
+//    Node.js 20 (end of life in April 2026) still runs dutyroom, with a warning; older does not.
 const [major, minor] = process.versions.node.split('.').map(Number);
+const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
+/** `^22.13 || ^24 || >=26`: each alternative a caret or >= range on a major[.minor]. */
+const supported = engines.split('||').some((range) => {
+  const [, op, lineMajor, lineMinor = '0'] = range.trim().match(/^(\^|>=)(\d+)(?:\.(\d+))?/) ?? [];
+  if (!op) return false;
+  if (major !== Number(lineMajor)) return op === '>=' && major > Number(lineMajor);
+  return minor >= Number(lineMinor);
+});
 if (major < 20 || (major === 20 && minor < 19)) {
-  say(`Node.js ${process.versions.node} is too old: dutyroom needs Node.js >= 20.19.`);
+  say(`Node.js ${process.versions.node} is too old: dutyroom needs Node.js ${engines}.`);
   process.exit(1);
+}
+if (!supported) {
+  say(`Node.js ${process.versions.node} is not a supported line (${engines}): nothing is tested on it.`);
+  if (major === 20)
+    say('Node.js 20 ended in April 2026; dutyroom still runs on it for now (npm warns: cookie@2 needs 22).');
+  say('Use Node.js 24; on Linux x64 without it: PATH="$(node scripts/node-lines.mjs 24):$PATH" npm test');
 }
 
 // 2. npm dependencies: install when missing or when the lock file changed since.
