@@ -185,26 +185,9 @@ export class Influx1Driver implements StoreDriver {
   }
 
   async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
-    const text = aggregateStatement(q);
-    const [result] = await this.influxql([text], { device: q.deviceId });
+    const [result] = await this.influxql([aggregateStatement(q)], { device: q.deviceId });
     if (result?.error) throw new Error(`${this.where}: query failed: ${result.error}`);
-    const series = result?.series?.[0];
-    if (!series) return [];
-    const names = Object.keys(q.columns);
-    const rows: AggregateRow[] = [];
-    for (const row of series.values) {
-      const time = Number(row[0]);
-      // Intervals before the first one were read only to give it its counter difference
-      // (see aggregateStatement); they are not part of the answer.
-      if (time + q.everyMs <= q.from) continue;
-      const values: Record<string, number | null> = {};
-      names.forEach((name, i) => {
-        const v = row[i + 1];
-        values[name] = typeof v === 'number' ? v : null;
-      });
-      rows.push({ time, values });
-    }
-    return rows;
+    return aggregateRows(q, result);
   }
 
   async influxql(statements: string[], params: Record<string, string> = {}): Promise<InfluxqlResult[]> {
@@ -244,6 +227,27 @@ export class Influx1Driver implements StoreDriver {
   async close(): Promise<void> {
     // Stateless HTTP: nothing to close.
   }
+}
+
+/** The rows of aggregateStatement's answer (epoch ms), without the look-back intervals. */
+export function aggregateRows(q: AggregateQuery, result: InfluxqlResult | undefined): AggregateRow[] {
+  const series = result?.series?.[0];
+  if (!series) return [];
+  const names = Object.keys(q.columns);
+  const rows: AggregateRow[] = [];
+  for (const row of series.values) {
+    const time = Number(row[0]);
+    // Intervals before the first one were read only to give it its counter difference
+    // (see aggregateStatement); they are not part of the answer.
+    if (time + q.everyMs <= q.from) continue;
+    const values: Record<string, number | null> = {};
+    names.forEach((name, i) => {
+      const v = row[i + 1];
+      values[name] = typeof v === 'number' ? v : null;
+    });
+    rows.push({ time, values });
+  }
+  return rows;
 }
 
 const INFLUXQL_FN: Record<Aggregation, (field: string) => string> = {

@@ -241,4 +241,97 @@ describe('Influx2Driver on the wire', () => {
       driver().query({ measurement: 'lift', deviceId: 'a', from: 0, to: 1, fields: ['floor) |> drop('], limit: 1 }),
     ).rejects.toThrow(/unknown field/);
   });
+
+  it('runs InfluxQL through /query: one statement per request, token auth, db/rp from the bucket, parameters bound', async () => {
+    answers['POST /query'] = {
+      status: 200,
+      type: 'application/json',
+      body: '{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time","v"],"values":[[1000,1.5]]}]}]}',
+    };
+    const results = await driver().influxql(
+      ['SELECT "v" FROM "m" WHERE "device" = $d', 'SELECT count("v") FROM "m" WHERE "building" = $b'],
+      { d: "wm'1", b: 't1' },
+    );
+    expect(results).toEqual([
+      { series: [{ name: 'm', columns: ['time', 'v'], values: [[1000, 1.5]] }] },
+      { series: [{ name: 'm', columns: ['time', 'v'], values: [[1000, 1.5]] }] },
+    ]);
+    expect(seen.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /query', 'POST /query']);
+    expect(seen.every((r) => r.headers.authorization === 'Token s3cr3t')).toBe(true);
+    const bodies = seen.map((r) => Object.fromEntries(new URLSearchParams(r.body)));
+    expect(bodies).toContainEqual({
+      db: 'dutyroom',
+      rp: 'raw',
+      epoch: 'ms',
+      q: `SELECT "v" FROM "m" WHERE "device" = 'wm\\'1'`,
+    });
+    expect(bodies.map((b) => b.q)).toContain(`SELECT count("v") FROM "m" WHERE "building" = 't1'`);
+
+    seen = [];
+    await driver({ bucket: 'readings', influxqlDatabase: 'estate' }).influxql(['SHOW MEASUREMENTS']);
+    expect(Object.fromEntries(new URLSearchParams(seen[0]!.body))).toEqual({
+      db: 'estate',
+      q: 'SHOW MEASUREMENTS',
+      epoch: 'ms',
+    });
+  });
+
+  it('InfluxQL errors: the error of a statement is its answer; a refused request names the database', async () => {
+    answers['POST /query'] = {
+      status: 200,
+      type: 'application/json',
+      body: '{"results":[{"statement_id":0,"error":"unsupported call: tz"}]}',
+    };
+    expect(await driver().influxql(['SELECT 1'])).toEqual([{ error: 'unsupported call: tz' }]);
+    answers['POST /query'] = {
+      status: 404,
+      type: 'application/json',
+      body: '{"code":"not found","message":"no dbrp mapping found"}',
+    };
+    await expect(driver().influxql(['SELECT 1'])).rejects.toThrow(
+      /bucket "dutyroom\/raw"\): InfluxQL query \(database "dutyroom"\) failed: HTTP 404: .*no dbrp mapping/,
+    );
+  });
+
+  it('aggregates per interval with the 1.x statement, without the look-back rows', async () => {
+    answers['POST /query'] = {
+      status: 200,
+      type: 'application/json',
+      body: JSON.stringify({
+        results: [
+          {
+            statement_id: 0,
+            series: [
+              {
+                name: 'water_meter',
+                columns: ['time', 'c0', 'c1'],
+                values: [
+                  [0, 1, null],
+                  [3_600_000, 2, 0.5],
+                  [7_200_000, null, 0.25],
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    };
+    const rows = await driver().aggregate({
+      measurement: 'water_meter',
+      deviceId: 'wm-1',
+      from: 3_600_000,
+      to: 10_800_000,
+      everyMs: 3_600_000,
+      timezone: 'Asia/Shanghai',
+      columns: { flow: { field: 'flow_m3h', fn: 'mean' }, use: { field: 'total_m3', fn: 'use' } },
+    });
+    expect(rows).toEqual([
+      { time: 3_600_000, values: { flow: 2, use: 0.5 } },
+      { time: 7_200_000, values: { flow: null, use: 0.25 } },
+    ]);
+    const q = new URLSearchParams(seen[0]!.body).get('q')!;
+    expect(q).toContain(`WHERE "device" = 'wm-1' AND time >= `);
+    expect(q).toContain('NON_NEGATIVE_DIFFERENCE(LAST("total_m3")) AS "c1"');
+    expect(q).toContain("GROUP BY time(3600s) fill(null) tz('Asia/Shanghai')");
+  });
 });

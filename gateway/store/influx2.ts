@@ -2,7 +2,9 @@ import { HttpError, InfluxDB, flux, setLogger, type WriteOptions } from '@influx
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
 import { isoMicros, queryFields } from './influx-schema.js';
-import type { ReadingsQuery, StoreDriver, StoredRow } from './driver.js';
+import { aggregateRows, aggregateStatement } from './influx1.js';
+import { bindInfluxql } from './influxql-bind.js';
+import type { AggregateQuery, AggregateRow, InfluxqlResult, ReadingsQuery, StoreDriver, StoredRow } from './driver.js';
 
 export interface Influx2Options {
   /** e.g. https://eu-central-1-1.aws.cloud2.influxdata.com or http://127.0.0.1:8086 */
@@ -14,7 +16,17 @@ export interface Influx2Options {
   timeoutMs?: number;
   /** Gzip write bodies above this many bytes (default: never; costs CPU, saves uplink). */
   gzipThreshold?: number;
+  /**
+   * The database (and retention policy, `db/rp`) the bucket answers to on the 1.x-compatible
+   * `/query` API, which reports and aggregated history use. Default: the bucket's name, which
+   * is what InfluxDB 3 calls the database and what InfluxDB 2.x maps by itself (a bucket
+   * `db/rp` as database `db`, retention policy `rp`) unless a DBRP mapping says otherwise.
+   */
+  influxqlDatabase?: string;
 }
+
+/** Statements of one influxql() call in flight at once (one statement per request). */
+const QUERY_CONCURRENCY = 4;
 
 // The client logs every failed write to the console itself; our writer reports failures
 // (once, with context) and retries, so the client's own messages would only be noise.
@@ -31,14 +43,24 @@ const noBatchingNoRetry = (points: number): Partial<WriteOptions> => ({
   maxBufferLines: 0,
 });
 
-/** Store driver for InfluxDB 2.x and 3.x (package `@influxdata/influxdb-client`, v2 write API, Flux queries). */
+/**
+ * Store driver for InfluxDB 2.x and 3.x (package `@influxdata/influxdb-client`): v2 write API,
+ * Flux for raw readings, and InfluxQL through the 1.x-compatible `/query` API (which both
+ * serve) for what aggregates in the database: the meter report and history per interval,
+ * with the same statements as on InfluxDB 1.x.
+ */
 export class Influx2Driver implements StoreDriver {
   readonly name = 'influxdb2';
   private readonly client: InfluxDB;
   private readonly where: string;
+  private readonly queryUrl: string;
+  private readonly v1: { db: string; rp?: string };
 
   constructor(private readonly opts: Influx2Options) {
     const url = new URL(opts.url);
+    this.queryUrl = `${url.origin}${url.pathname.replace(/\/+$/, '')}/query`;
+    const [db, rp] = (opts.influxqlDatabase ?? opts.bucket).split('/', 2) as [string, string | undefined];
+    this.v1 = rp ? { db, rp } : { db };
     this.where = `InfluxDB at ${url.origin}${url.pathname === '/' ? '' : url.pathname} (org "${opts.org}", bucket "${opts.bucket}")`;
     this.client = new InfluxDB({
       url: opts.url.replace(/\/+$/, ''),
@@ -133,6 +155,64 @@ export class Influx2Driver implements StoreDriver {
       }
       return { time: isoMicros(String(row._time)), fields: out };
     });
+  }
+
+  async aggregate(q: AggregateQuery): Promise<AggregateRow[]> {
+    const [result] = await this.influxql([aggregateStatement(q)], { device: q.deviceId });
+    if (result?.error) throw new Error(`${this.where}: query failed: ${result.error}`);
+    return aggregateRows(q, result);
+  }
+
+  /**
+   * InfluxQL through `/query` (token auth), the statements InfluxDB 1.x runs, one per request
+   * (InfluxDB 3 answers one statement at a time), at most QUERY_CONCURRENCY in flight; the
+   * parameters bound as string literals (influxql-bind.ts). Times come back as epoch ms.
+   */
+  async influxql(statements: string[], params: Record<string, string> = {}): Promise<InfluxqlResult[]> {
+    const texts = statements.map((s) => bindInfluxql(s, params));
+    const results: InfluxqlResult[] = new Array<InfluxqlResult>(texts.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < texts.length) {
+        const i = next++;
+        results[i] = await this.influxqlOne(texts[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(QUERY_CONCURRENCY, texts.length) }, worker));
+    return results;
+  }
+
+  private async influxqlOne(text: string): Promise<InfluxqlResult> {
+    const body = new URLSearchParams({ ...this.v1, q: text, epoch: 'ms' });
+    let res: Response;
+    let answer: string;
+    try {
+      // Reports scan months of readings: a minute, not the write timeout.
+      res = await fetch(this.queryUrl, {
+        method: 'POST',
+        body,
+        headers: {
+          authorization: `Token ${this.opts.token}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        signal: AbortSignal.timeout(Math.max(this.opts.timeoutMs ?? 10_000, 60_000)),
+      });
+      answer = await res.text();
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      throw new Error(`${this.where}: InfluxQL query failed: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, {
+        cause: err,
+      });
+    }
+    if (res.status !== 200)
+      throw new Error(
+        `${this.where}: InfluxQL query (database "${this.v1.db}") failed: HTTP ${res.status}: ${answer.trim()}`,
+      );
+    const parsed = JSON.parse(answer) as { results?: InfluxqlResult[]; error?: string };
+    if (parsed.error) throw new Error(`${this.where}: InfluxQL query failed: ${parsed.error}`);
+    const [first] = parsed.results ?? [];
+    return first?.error ? { error: first.error } : { series: first?.series ?? [] };
   }
 
   async ping(): Promise<boolean> {
