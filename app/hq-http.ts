@@ -11,6 +11,8 @@ import { hqRoutes } from '../gateway/hq/routes.js';
 import { decideAccess, guard, type AccessTable } from '../gateway/http/access.js';
 import { authRoutes } from '../gateway/http/auth-routes.js';
 import { RequestAuth } from '../gateway/http/authenticate.js';
+import { dashboardRoutes, inlineScriptHashes } from '../gateway/http/dashboard.js';
+import { siteConfig, type SiteConfig } from '../gateway/config/schema.js';
 import { errorHandler, notFoundHandler } from '../gateway/http/errors.js';
 import type { ClockAndTimers } from '../gateway/ports/clock.js';
 
@@ -19,10 +21,13 @@ import type { ClockAndTimers } from '../gateway/ports/clock.js';
 // is a read: viewers may call all of them) and coded errors.
 
 const SESSION_HOURS = 12;
+/** The page's views/hq.ts HQ_SITE_ID (the page is compiled apart from the server). */
+const HQ_SITE_ID = 'head-office';
 
 export async function buildHqApp(deps: {
-  config: Pick<HqConfig, 'users' | 'api_tokens'>;
+  config: Pick<HqConfig, 'users' | 'api_tokens' | 'timezone'>;
   board: HqBoard;
+  connected: () => boolean;
   time: ClockAndTimers;
 }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -41,6 +46,7 @@ export async function buildHqApp(deps: {
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", ...inlineScriptHashes()],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'"],
@@ -64,6 +70,16 @@ export async function buildHqApp(deps: {
     loginThrottle: new AttemptThrottle(deps.time, 5),
     sessionHours: SESSION_HOURS,
   });
-  await app.register(hqRoutes, { board: deps.board, timers: deps.time });
+  await app.register(hqRoutes, { board: deps.board, connected: deps.connected, timers: deps.time });
+  // The same page as a site's, in its head-office mode (the site id below tells it so).
+  await app.register(dashboardRoutes, { config: pageSite(deps.config.timezone), now: () => deps.time.now() });
   return app;
+}
+
+/** What the page's /api/site says at head office: its mode, name and time zone; no estate of its own. */
+function pageSite(timezone: string): SiteConfig {
+  return siteConfig.parse({
+    site: { id: HQ_SITE_ID, name: { zh: '总部值班台', en: 'Head office' }, timezone },
+    buildings: [{ id: 'head-office', name: { zh: '总部', en: 'Head office' }, floors: { lowest: 1, highest: 1 } }],
+  });
 }

@@ -27,7 +27,7 @@ export async function startHq(opts: {
   const logger = opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const board = new HqBoard(opts.config, time);
   const follower = follow({ config: opts.config, baseDir: opts.baseDir, board, clock: time, logger });
-  const app = await buildHqApp({ config: opts.config, board, time });
+  const app = await buildHqApp({ config: opts.config, board, connected: () => follower.connected(), time });
   const httpUrl = await app.listen({ host: opts.config.http.host, port: opts.config.http.port });
   return {
     board,

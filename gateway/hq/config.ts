@@ -39,6 +39,8 @@ export const hqConfigSchema = z
         .optional(),
     }),
     sites: z.array(site).min(1),
+    /** The time zone the console shows times in. */
+    timezone: z.string().min(1).default('Asia/Shanghai'),
     http: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }),
     /** Events kept per site (the oldest go first). */
     max_events_per_site: z.number().int().min(10).max(100_000).default(2000),

@@ -10,6 +10,8 @@ import type { HqBoard } from './board.js';
 
 export interface HqRoutesOptions {
   board: HqBoard;
+  /** Whether head office is connected to the shared broker (its own health). */
+  connected: () => boolean;
   timers?: Timers;
 }
 
@@ -17,6 +19,12 @@ const siteParams = z.strictObject({ id: z.string().min(1).max(100) });
 
 export const hqRoutes: FastifyPluginAsyncZod<HqRoutesOptions> = async (app, opts) => {
   const { board } = opts;
+
+  // Public like a gateway's /health: 503 while head office is cut from the shared broker.
+  app.get('/health', { config: { access: 'public' } }, async (_request, reply) => {
+    const up = opts.connected();
+    return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'down', broker: up ? 'connected' : 'disconnected' });
+  });
 
   app.get('/api/hq/sites', async () => ({ sites: board.views(), refused: board.refused }));
 
