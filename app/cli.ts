@@ -173,7 +173,11 @@ if (isMain) {
     (err: unknown) => {
       if (err instanceof ConfigError) {
         console.error(err.format());
-        console.error('The gateway did not start: fix the site file and try again.');
+        console.error(
+          process.argv[2] === 'hq'
+            ? 'The head-office console did not start: fix hq.yaml and try again.'
+            : 'The gateway did not start: fix the site file and try again.',
+        );
         process.exitCode = 1;
       } else {
         console.error(`dutyroom: ${(err as Error).stack ?? String(err)}`);
