@@ -189,4 +189,15 @@ describe('head-office console page', () => {
       await p.screenshot({ path: screenshotPath(look.name), fullPage: true });
       await p.context().close();
     });
+
+  it('follows a change live: the bridge back, the site reachable without a reload', async () => {
+    const p = await open(LOOKS[0]);
+    const link = p.locator('[data-testid=hq-site-binjiang] [data-testid=hq-link]');
+    expect(await link.textContent()).toContain('Unreachable');
+    await pub.publishAsync('hq/bridges/binjiang', '1', { qos: 1, retain: true });
+    await p.waitForFunction(
+      () => document.querySelector('[data-testid=hq-site-binjiang] [data-testid=hq-link]')?.textContent === 'Reachable',
+    );
+    await p.context().close();
+  });
 });

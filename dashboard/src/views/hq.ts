@@ -17,7 +17,26 @@ type Site = SiteView & { name: Text | string };
 function useSites(): Site[] | undefined {
   const [sites, setSites] = useState<Site[] | undefined>(undefined);
   useEffect(() => {
-    const load = () => void api<{ sites: Site[] }>('/api/hq/sites').then((r) => setSites(r.sites));
+    // One request at a time: a burst of changes while one is on its way costs one more, not one each.
+    let busy = false;
+    let again = false;
+    const load = (): void => {
+      if (busy) {
+        again = true;
+        return;
+      }
+      busy = true;
+      void api<{ sites: Site[] }>('/api/hq/sites')
+        .then((r) => setSites(r.sites))
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+          if (again) {
+            again = false;
+            load();
+          }
+        });
+    };
     load();
     return stream('/api/hq/stream', 'site', load);
   }, []);
