@@ -7,6 +7,8 @@ import { hashPassword, generateSecret } from '../broker/password.js';
 import { ConfigError } from '../gateway/config/load.js';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { runDemo } from './demo.js';
+import { startHq } from './hq.js';
+import { loadHqConfig } from '../gateway/hq/config.js';
 import { heapLimitMb, relaunchWithLimits } from './launch.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
@@ -27,6 +29,8 @@ usage:
                                         meter-anomaly report (表具异常报告) as CSV and a printable page
   dutyroom simulate history --days N [--seed S]
                                         N days of meter history with planted anomalies, into InfluxDB
+  dutyroom hq [--config FILE]           the head-office console: many sites' alarms and incidents, read-only
+                                        (default config: $DUTYROOM_HQ_CONFIG or hq.yaml)
   dutyroom drill list|start SCENARIO|stop|status [--url URL] [--token T | --user U --password P]
                                         drills on a running gateway (演练): \`dutyroom drill --help\`
 
@@ -67,6 +71,7 @@ const COMMANDS: Record<string, (rest: string[]) => Promise<number>> = {
   'hash-password': hashPasswordCommand,
   'new-token': newTokenCommand,
   demo: demoCommand,
+  hq: hqCommand,
   drill: (rest) => drillCommand(rest),
   report: (rest) => reportCommand(rest),
   simulate: (rest) => simulateCommand(rest),
@@ -98,6 +103,16 @@ async function startCommand(rest: string[]): Promise<number> {
   stopOnSignals(gw);
   console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}  (heap limit ${heapLimitMb()} MiB)`);
   return -1; // keep running
+}
+
+async function hqCommand(rest: string[]): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { config: { type: 'string', short: 'c' } } });
+  const file = resolve(values.config ?? process.env.DUTYROOM_HQ_CONFIG ?? 'hq.yaml');
+  const { config, baseDir } = loadHqConfig(file);
+  const hq = await startHq({ config, baseDir });
+  stopOnSignals(hq);
+  console.log(`dutyroom hq: ${config.sites.length} sites on ${config.broker.url}  console ${hq.httpUrl}`);
+  return -1;
 }
 
 async function checkConfigCommand(rest: string[]): Promise<number> {
@@ -158,7 +173,11 @@ if (isMain) {
     (err: unknown) => {
       if (err instanceof ConfigError) {
         console.error(err.format());
-        console.error('The gateway did not start: fix the site file and try again.');
+        console.error(
+          process.argv[2] === 'hq'
+            ? 'The head-office console did not start: fix hq.yaml and try again.'
+            : 'The gateway did not start: fix the site file and try again.',
+        );
         process.exitCode = 1;
       } else {
         console.error(`dutyroom: ${(err as Error).stack ?? String(err)}`);

@@ -103,10 +103,11 @@ export async function startGatewayProcess(file: string, env: Record<string, stri
   const nodeArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, cli, 'start', '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn', ...env },
   });
   // Where the gateway's own output goes when a bench needs it (e.g. with --trace-gc in BENCH_GATEWAY_NODE_ARGS).
   if (process.env.BENCH_GATEWAY_STDOUT) child.stdout!.pipe(createWriteStream(process.env.BENCH_GATEWAY_STDOUT));
+  if (process.env.BENCH_GATEWAY_STDERR) child.stderr!.pipe(createWriteStream(process.env.BENCH_GATEWAY_STDERR));
   const rss = rssSampler(child.pid!);
   let stopping = false;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -388,6 +388,19 @@ export const WORDS = {
   photoCaption: { zh: '说明（可选）', en: 'Caption (optional)' },
   addPhoto: { zh: '上传照片', en: 'Add the photo' },
   firingWord: { zh: '告警中', en: 'Firing' },
+  hqTitle: { zh: '总部值班台', en: 'Head office' },
+  hqReachable: { zh: '连接正常', en: 'Reachable' },
+  hqUnreachable: { zh: '无法连接', en: 'Unreachable' },
+  hqUnknown: { zh: '尚未收到该项目的消息', en: 'Nothing heard from this site yet' },
+  hqSince: { zh: '自', en: 'since' },
+  hqWhy_bridge_down: { zh: '桥接已断开', en: 'the bridge is down' },
+  hqWhy_site_offline: { zh: '项目网关已离线', en: "the site's gateway is offline" },
+  hqWhy_silent: { zh: '长时间无消息', en: 'silent for too long' },
+  hqMissing: { zh: '缺失事件', en: 'Events missing' },
+  hqDrill: { zh: '演练', en: 'DRILL' },
+  hqOverdue: { zh: '已超时', en: 'Overdue' },
+  hqNoIncidents: { zh: '无进行中的事件', en: 'No open incidents' },
+  hqToHeadOffice: { zh: '上报总部', en: 'Escalated to head office' },
 } satisfies Record<string, Text>;
 
 export type Word = keyof typeof WORDS;

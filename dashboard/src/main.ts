@@ -9,6 +9,7 @@ import { DeviceView } from './views/device.js';
 import { DrillsView } from './views/drills.js';
 import { EstateView } from './views/estate.js';
 import { HealthView, shownStatus, useHealth } from './views/health.js';
+import { HQ_SITE_ID, HqView } from './views/hq.js';
 import { IncidentsView, IncidentView } from './views/incidents.js';
 import { LoginView } from './views/login.js';
 import { ReportsView } from './views/reports.js';
@@ -92,6 +93,20 @@ function pageHeader(
     </header>`;
 }
 
+/** The head-office console (`dutyroom hq`): the same page, one view of every site. */
+function hqPage(me: Me, switchLang: () => void, logout: () => void) {
+  return html`<header>
+      <h1>${t('title')} · ${t('hqTitle')}</h1>
+      <span class="spacer"></span>
+      <span class="controls">
+        <button onClick=${switchLang} data-testid="lang" lang=${getLang() === 'zh' ? 'en' : 'zh-CN'}>${getLang() === 'zh' ? 'English' : '中文'}</button>
+        <span class="muted"> ${tx(me.name)} (${me.role}) </span>
+        <button onClick=${logout}>${t('logout')}</button>
+      </span>
+    </header>
+    <main><${HqView} /></main>`;
+}
+
 function App() {
   const { me, site, setMe, load } = useSession();
   const [, rerender] = useState(0);
@@ -114,6 +129,7 @@ function App() {
     await api('/api/logout', { method: 'POST', body: {} }).catch(() => undefined);
     setMe(null);
   };
+  if (site.id === HQ_SITE_ID) return hqPage(me, switchLang, logout);
   return html`
     ${pageHeader(site, me, route, health, switchLang, logout)}
     ${!linkUp && html`<div class="link-lost" data-testid="link-lost">${t('linkLost')}</div>`}

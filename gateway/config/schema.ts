@@ -154,7 +154,7 @@ const personName = id.refine((n) => !(NOT_A_PERSON as readonly string[]).include
   message: `reserved: ${NOT_A_PERSON.join(' and ')} are what sensors and the gateway record under, not people`,
 });
 
-const user = z.strictObject({
+export const user = z.strictObject({
   username: personName,
   name: text.optional(),
   role: z.enum(ROLES),
@@ -163,7 +163,7 @@ const user = z.strictObject({
   password_hash: passwordHash,
 });
 
-const apiToken = z.strictObject({
+export const apiToken = z.strictObject({
   name: personName,
   role: z.enum(ROLES),
   /** Hash of the token (`dutyroom hash-password`); the token itself is shown once. */
