@@ -1,8 +1,10 @@
-// A burst: 100 meters send 1,000,000 readings as fast as the broker takes them (a bridge or a
-// fleet replaying what they buffered during an outage), at QoS 1 or QoS 0, into the gateway
-// as users run it (bench/gateway-process.ts). The gateway's RSS is sampled every 100 ms
-// throughout; the highest sample is the figure. Every reading sent must be in InfluxDB.
-//   node dist/bench/burst.js [--quick] [--qos 0|1]    (INFLUX_URL to use a running InfluxDB)
+// End to end as devices send: a burst of readings as fast as the broker takes them (a fleet
+// or a bridge replaying what it buffered during an outage), at QoS 1 or QoS 0, into the
+// gateway as users run it (bench/gateway-process.ts): 100 meters each with its own login and
+// connection, or one bridge login carrying 5,000 devices on one connection. The gateway's RSS
+// is sampled every 100 ms throughout; the highest sample is the figure. Every reading sent
+// must be in InfluxDB.
+//   node dist/bench/burst.js [--quick] [--qos 0|1] [--bridge]    (INFLUX_URL to use a running InfluxDB)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,11 @@ import { BENCH_PASSWORD, publish, sampler } from './publisher-run.js';
 
 export interface BurstResult {
   qos: 0 | 1;
+  /** One bridge login on one connection for all the devices, or a login and connection each. */
+  bridge: boolean;
   devices: number;
+  /** The gateway's V8 heap limit (app/launch.ts), as it said at start. */
+  heapLimitMb: number;
   readings: number;
   /** RSS of the started gateway before the burst, and the highest sample (every 100 ms) during it. */
   idleRssMb: number;
@@ -32,21 +38,27 @@ export interface BurstOptions {
   qos: 0 | 1;
   devices: number;
   perDevice: number;
+  bridge?: boolean;
 }
 
-function siteFile(dir: string, influxUrl: string, database: string, hash: string, devices: number): string {
+const BRIDGE = 'nbiot';
+
+function siteFile(dir: string, influxUrl: string, database: string, hash: string, opts: BurstOptions): string {
   const file = join(dir, 'burst.yaml');
+  const login = opts.bridge ? '{}' : `{ password_hash: "${hash}" }`;
   const list = Array.from(
-    { length: devices },
-    (_, i) =>
-      `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
+    { length: opts.devices },
+    (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: ${login} }`,
   ).join('\n');
   writeFileSync(
     file,
     `site: { id: bench, name: Bench }
 data_dir: ${dir}
 http: { host: 127.0.0.1, port: 0 }
-broker: { host: 127.0.0.1, mqtt_port: 0 }
+broker:
+  host: 127.0.0.1
+  mqtt_port: 0
+  accounts: [{ username: ${BRIDGE}, password_hash: "${hash}", publish: ["dutyroom/bench/#"] }]
 storage: { url: ${influxUrl}, database: ${database}, batch_size: 5000, flush_interval_ms: 200 }
 buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
 devices:
@@ -56,16 +68,25 @@ ${list}
   return file;
 }
 
+/** 1,000,000 readings: 100 meters × 10,000, or 5,000 bridged devices × 200 (50,000 in --quick). */
+export function burstSize(quick: boolean, bridge: boolean): { devices: number; perDevice: number } {
+  const devices = Number(process.env.BENCH_DEVICES ?? (bridge ? (quick ? 1000 : 5000) : quick ? 20 : 100));
+  return { devices, perDevice: Math.round((quick ? 50_000 : 1_000_000) / devices) };
+}
+
 export async function benchBurst(influxUrl: string, opts: BurstOptions): Promise<BurstResult> {
   const dir = mkdtempSync(join(tmpdir(), 'dutyroom-burst-'));
-  const database = `burst_q${opts.qos}_${Date.now()}`;
-  const file = siteFile(dir, influxUrl, database, await hashPassword(BENCH_PASSWORD), opts.devices);
+  const database = `burst_q${opts.qos}${opts.bridge ? '_bridge' : ''}_${Date.now()}`;
+  const file = siteFile(dir, influxUrl, database, await hashPassword(BENCH_PASSWORD), opts);
   const gw = await startGatewayProcess(file);
   try {
     const idleRssMb = gw.rss().samples.at(-1)?.rssMb ?? 0;
     gw.resetPeak();
     const cpu0 = gw.cpuUs();
-    const pub = publish(gw.brokerUrl, opts.devices, opts.perDevice, 'bench', { qos: opts.qos });
+    const pub = publish(gw.brokerUrl, opts.devices, opts.perDevice, 'bench', {
+      qos: opts.qos,
+      ...(opts.bridge ? { username: BRIDGE, connections: 1 } : {}),
+    });
     const start = await pub.started;
     // Every 100 ms: /metrics costs the gateway a little each time.
     const progress = sampler(() => gw.counts(), 100);
@@ -77,7 +98,9 @@ export async function benchBurst(influxUrl: string, opts: BurstOptions): Promise
     const counts = await gw.counts();
     return {
       qos: opts.qos,
+      bridge: opts.bridge ?? false,
       devices: opts.devices,
+      heapLimitMb: gw.heapLimitMb,
       readings: sent,
       idleRssMb,
       peakRssMb: gw.rss().peakMb,
@@ -102,9 +125,8 @@ if (process.argv[1]?.endsWith('burst.js')) {
     ? { url: process.env.INFLUX_URL, stop: async () => {} }
     : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
   try {
-    const devices = Number(process.env.BENCH_DEVICES ?? (quick ? 20 : 100));
-    const perDevice = Number(process.env.BENCH_PER_DEVICE ?? (quick ? 2500 : 10_000));
-    console.log(JSON.stringify(await benchBurst(influx.url, { qos, devices, perDevice })));
+    const bridge = process.argv.includes('--bridge');
+    console.log(JSON.stringify(await benchBurst(influx.url, { qos, bridge, ...burstSize(quick, bridge) })));
   } finally {
     await influx.stop();
   }

@@ -22,6 +22,8 @@ export interface RssSample {
 export interface GatewayProcess {
   brokerUrl: string;
   httpUrl: string;
+  /** V8's heap limit the gateway said it runs with (app/launch.ts), in MiB. */
+  heapLimitMb: number;
   pid: number;
   counts(): Promise<GatewayCounts>;
   /** The process's own CPU time (all threads) so far, in µs, from /proc. */
@@ -59,15 +61,15 @@ function sumMetric(text: string, name: string): number {
   return sum;
 }
 
-async function announced(child: ChildProcess): Promise<{ httpUrl: string; brokerUrl: string }> {
+async function announced(child: ChildProcess): Promise<{ httpUrl: string; brokerUrl: string; heapLimitMb: number }> {
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err = (err + String(d)).slice(-4000)));
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       out += String(d);
-      const m = /API (\S+)\s+MQTT (\S+)/.exec(out);
-      if (m) resolve({ httpUrl: m[1]!, brokerUrl: m[2]! });
+      const m = /API (\S+)\s+MQTT (\S+)\s+\(heap limit (\d+) MiB\)/.exec(out);
+      if (m) resolve({ httpUrl: m[1]!, brokerUrl: m[2]!, heapLimitMb: Number(m[3]) });
     });
     child.once('exit', (code) => reject(new Error(`gateway exited with ${code} before starting: ${err.trim()}`)));
   });
@@ -117,10 +119,11 @@ export async function startGatewayProcess(file: string, env: Record<string, stri
     if (!stopping) console.error(`[bench] the gateway died (${code ?? signal}):\n${errTail}`);
   });
   try {
-    const { httpUrl, brokerUrl } = await announced(child);
+    const { httpUrl, brokerUrl, heapLimitMb } = await announced(child);
     return {
       httpUrl,
       brokerUrl,
+      heapLimitMb,
       pid: child.pid!,
       async counts() {
         const text = await fetch(`${httpUrl}/metrics`)

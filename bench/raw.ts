@@ -13,6 +13,8 @@ import { publish } from './publisher-run.js';
 export interface RawOptions {
   devices: number;
   perDevice: number;
+  /** QoS of the publishes (0 unless said). */
+  qos?: 0 | 1;
 }
 
 async function withAedes<T>(opts: { onPublished?: () => void }, run: (url: string) => Promise<T>): Promise<T> {
@@ -34,7 +36,7 @@ async function withAedes<T>(opts: { onPublished?: () => void }, run: (url: strin
 
 /** Messages/s from the first publish until the last arrived (`got` counts them). */
 async function countedRun(url: string, opts: RawOptions, got: () => number): Promise<number> {
-  const pub = publish(url, opts.devices, opts.perDevice, 'raw');
+  const pub = publish(url, opts.devices, opts.perDevice, 'raw', { qos: opts.qos ?? 0 });
   const start = await pub.started;
   const { sent } = await pub.done;
   const deadline = performance.now() + 120_000;

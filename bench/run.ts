@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { projectPath } from '../gateway/files/paths.js';
 import { startInfluxd } from '../gateway/store/influxd.js';
 import { cpuReference as benchCpuReference } from './cpu-reference.js';
+import { benchBurst, burstSize, type BurstResult } from './burst.js';
 import { benchDrain } from './drain.js';
 import { benchIngest, type IngestResult } from './ingest.js';
 import { benchLatency } from './latency.js';
@@ -54,6 +55,7 @@ try {
   const rawResult = {
     aedesPubSub: await rawAedesPubSub(raw),
     aedesIntake: await rawAedesIntake(raw),
+    aedesIntakeQos1: await rawAedesIntake({ ...raw, qos: 1 }),
     mosquittoPubSub: undefined as number | undefined,
     influxPointsPerS: await rawInflux(influx.url, quick ? 20 : 100),
   };
@@ -84,6 +86,17 @@ try {
   } finally {
     await mosquitto?.stop();
   }
+  // As devices send: QoS 1 per-device logins (the headline), QoS 0, and one bridge connection
+  // carrying 5,000 devices; each against the gateway as users run it, its RSS sampled throughout.
+  const bursts: BurstResult[] = [];
+  for (const [qos, bridge] of [
+    [1, false],
+    [0, false],
+    [1, true],
+  ] as const) {
+    step(`end to end as devices send: QoS ${qos}${bridge ? ', one bridge connection' : ''}`);
+    bursts.push(await benchBurst(influx.url, { qos, bridge, ...burstSize(quick, bridge) }));
+  }
   const embedded = medianRun(runs.embedded)!;
   const external = medianRun(runs.external);
   step('rule core');
@@ -111,6 +124,11 @@ try {
     },
     quick,
     raw: rawResult,
+    bursts: bursts.map((b) => ({
+      ...b,
+      // Against the raw intake of aedes at the same QoS, same publishers, nothing else in the process.
+      pctOfIntakeLimit: ratio(b.storedPerS, b.qos === 1 ? rawResult.aedesIntakeQos1 : rawResult.aedesIntake),
+    })),
     endToEnd: {
       embedded: {
         ...embedded,

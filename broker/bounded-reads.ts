@@ -1,24 +1,45 @@
 import type { Duplex } from 'node:stream';
 
 /**
- * Bytes aedes takes from a connection at a time. aedes reads everything a connection has
- * buffered (`read(null)`) and handles every packet in it before it can be paused: at a
- * hundred busy connections that was a hundred reads of 64 KiB, some 70,000 QoS 1 packets
- * held in the broker thread's heap at once (bench/burst.ts). In parts of this size, a paused
- * connection has taken little, and the rest waits in the socket and in TCP, where it costs
- * the gateway nothing.
+ * How much aedes takes from the connections at a time. aedes reads everything a connection
+ * has buffered (`read(null)`) and handles every packet in it before it can be paused, and
+ * reads again only once they are all done (at QoS 1: acknowledged after the fsync). At a
+ * hundred busy connections that was a hundred reads of 64 KiB, some 70,000 QoS 1 packets in
+ * the broker thread's heap at once (bench/burst.ts); but one connection (a bridge carrying
+ * thousands of devices) needs large reads, as each read waits a whole fsync. So a budget
+ * over all connections: a read takes up to READ_MOST while the bytes being handled stay
+ * under READ_BUDGET, and READ_LEAST past it so that every connection moves. The rest waits
+ * in the socket and in TCP, where it costs the gateway nothing.
  */
-export const READ_BYTES = 16 * 1024;
+export const READ_BUDGET = 2 ** 20;
+export const READ_MOST = 64 * 1024;
+export const READ_LEAST = 4 * 1024;
+
+/** The bytes the connections' reads are being handled, against READ_BUDGET. */
+export class ReadBudget {
+  taken = 0;
+  constructor(
+    readonly total = READ_BUDGET,
+    readonly most = READ_MOST,
+    readonly least = READ_LEAST,
+  ) {}
+  /** What one more read may take now. */
+  allowance(): number {
+    return Math.max(this.least, Math.min(this.most, this.total - this.taken));
+  }
+}
 
 /** The part of an aedes client this needs (not in aedes's types: see consumer.ts holdBack). */
 export interface BatchReader {
   _parsingBatch: number;
   _paused?: boolean;
   _nextBatch(): void;
+  _parser?: { parse(buf: Buffer): unknown };
 }
 
 /**
- * Makes `read()` without a size return the buffered bytes up to `max`, as one buffer. When
+ * Makes `read()` without a size return the buffered bytes up to what `budget` allows, as one
+ * buffer; they count against it until the connection reads again (its packets are done) or closes. When
  * more is left (or the part held no whole packet), aedes would not ask again until more
  * bytes arrive, and none may come: asked on its behalf, on the next turn, while it is idle
  * and not paused.
@@ -29,8 +50,30 @@ export interface BatchReader {
  * CONNACK. A read of a given size is whole on every line (and `max` stays under the stream's
  * high-water mark, which a larger size would raise).
  */
-export function boundReads(stream: Duplex, client: BatchReader, max = READ_BYTES): void {
+export function boundReads(stream: Duplex, client: BatchReader, budget: ReadBudget): void {
   const read = stream.read.bind(stream);
+  let held = 0;
+  const release = () => {
+    budget.taken -= held;
+    held = 0;
+  };
+  stream.once('close', release);
+  // A packet handled at once (QoS 0) lets aedes read again from inside its parser's loop, and
+  // the parser cannot take more while it parses: aedes only got away with it because such a
+  // read found the buffer empty. Here it finds nothing either, and the rest is asked for next turn.
+  let parsing = false;
+  const parser = client._parser;
+  if (parser) {
+    const parse = parser.parse.bind(parser);
+    parser.parse = (buf: Buffer) => {
+      parsing = true;
+      try {
+        return parse(buf);
+      } finally {
+        parsing = false;
+      }
+    };
+  }
   const more = () => {
     if (client._parsingBatch === 0 && !client._paused && stream.readableLength > 0 && !stream.destroyed)
       client._nextBatch();
@@ -38,8 +81,15 @@ export function boundReads(stream: Duplex, client: BatchReader, max = READ_BYTES
   // aedes asks with null (everything), which the types do not name.
   stream.read = (size?: number) => {
     if (size != null) return read(size) as unknown;
-    const n = Math.min(stream.readableLength, max);
+    if (parsing) {
+      if (stream.readableLength > 0) setImmediate(more);
+      return null;
+    }
+    release();
+    const n = Math.min(stream.readableLength, budget.allowance());
     if (n === 0) return read() as unknown;
+    held = n;
+    budget.taken += n;
     if (stream.readableLength > n) setImmediate(more);
     return read(n) as unknown;
   };

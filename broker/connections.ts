@@ -2,7 +2,7 @@ import type { Aedes } from 'aedes';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BrokerContext } from './context.js';
-import { boundReads, type BatchReader } from './bounded-reads.js';
+import { boundReads, ReadBudget, type BatchReader } from './bounded-reads.js';
 import { guardStream, PacketGuard } from './doors.js';
 import { remoteOf } from './packets.js';
 
@@ -13,6 +13,7 @@ const PACKET_HEADROOM = 70 * 1024;
 export type Admit = (stream: Duplex, address: string, req?: IncomingMessage) => void;
 
 export function admitter(ctx: BrokerContext, aedes: Aedes): Admit {
+  const budget = new ReadBudget();
   return (stream, address, req) => {
     if (!ctx.rate.take(address)) {
       ctx.counts.refusedConnections++;
@@ -38,7 +39,7 @@ export function admitter(ctx: BrokerContext, aedes: Aedes): Admit {
       );
     });
     const client = aedes.handle(stream, req) as unknown as BatchReader;
-    boundReads(stream, client);
+    boundReads(stream, client, budget);
   };
 }
 

@@ -8,9 +8,9 @@ import { packPayloads, type Batch } from './thread-protocol.js';
  * holds publishers back even if the gateway has not said it is congested: the gateway's
  * thread may be too busy to say so, and the batches would pile up in its message queue.
  */
-export const MAX_IN_FLIGHT = 20_000;
+export const MAX_IN_FLIGHT = 10_000;
 /** The same in bytes (payloads and topics): a few large messages weigh as much as many small ones. */
-export const MAX_IN_FLIGHT_BYTES = 4 * 2 ** 20;
+export const MAX_IN_FLIGHT_BYTES = 2 * 2 ** 20;
 // Topics remembered by the consumer's filter (a site has a few thousand devices).
 const FILTER_CACHE_MAX = 50_000;
 /**

@@ -15,7 +15,7 @@ import { backoffDelay } from '../rules/backoff.js';
  * million-reading burst at 100 connections: bench/burst.ts). Its share of the gateway's bound
  * memory; past it the thread dies and is restarted (the devices reconnect and send again).
  */
-export const BROKER_OLD_GENERATION_MB = Number(process.env.XW ?? 64);
+export const BROKER_OLD_GENERATION_MB = 64;
 
 /** The embedded broker as the gateway uses it, wherever it runs. */
 export type BrokerHandle = Omit<RunningBroker, 'aedes'>;
@@ -131,7 +131,7 @@ class BrokerThread {
     // 10,000 devices (bench/memory.ts), and a smaller one showed no cost in throughput.
     const worker = new Worker(workerFile(), {
       workerData: this.workerOptions(),
-      resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: BROKER_OLD_GENERATION_MB },
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: BROKER_OLD_GENERATION_MB },
     });
     const running: Running = {
       worker,

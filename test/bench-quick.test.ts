@@ -34,6 +34,28 @@ describe('npm run bench -- --quick', () => {
     expect(r.machine.cpuReference).toBeGreaterThan(0);
     for (const v of [r.raw.aedesPubSub, r.raw.aedesIntake, r.raw.influxPointsPerS]) expect(v).toBeGreaterThan(0);
 
+    expect(r.raw.aedesIntakeQos1).toBeGreaterThan(0);
+
+    // As devices send: QoS 1 and 0 per-device logins, and a bridge on one connection.
+    expect(r.bursts.map((b) => [b.qos, b.bridge])).toEqual([
+      [1, false],
+      [0, false],
+      [1, true],
+    ]);
+    // The launcher's limits (process.execve, Node.js 22.15+): the gateway's RSS stays bounded,
+    // sampled every 100 ms through the burst, not only at its end.
+    const limited = typeof (process as unknown as { execve?: unknown }).execve === 'function';
+    for (const b of r.bursts) {
+      expect(b.inInflux).toBe(b.readings);
+      expect(b.rejected).toBe(0);
+      expect(b.storedPerS).toBeGreaterThan(0);
+      expect(b.peakRssMb).toBeGreaterThanOrEqual(b.idleRssMb);
+      if (limited) {
+        expect(b.heapLimitMb).toBeLessThan(128);
+        expect(b.peakRssMb, `peak RSS of the QoS ${b.qos}${b.bridge ? ' bridge' : ''} burst`).toBeLessThan(256);
+      } else expect(b.heapLimitMb).toBeGreaterThan(128);
+    }
+
     const ingests = [r.endToEnd.embedded, ...(MOSQUITTO ? [r.endToEnd.external!] : [])];
     if (MOSQUITTO) expect(r.raw.mosquittoPubSub).toBeGreaterThan(0);
     for (const e of ingests) {

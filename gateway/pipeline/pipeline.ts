@@ -38,7 +38,7 @@ const ACCEPTED: IngestResult = Object.freeze({ accepted: true });
  * hour of buffered readings) waits in TCP buffers instead of the heap, and the event loop
  * keeps turning for the writer, the rules' timers and the HTTP API.
  */
-export const CONGESTED_READINGS = 20_000;
+export const CONGESTED_READINGS = 10_000;
 
 /**
  * Readings per append at most. One turn of the event loop can bring tens of thousands of
