@@ -24,6 +24,13 @@ beforeAll(() => app.ready());
 afterAll(() => app.close());
 
 describe('head-office API', () => {
+  it('serves its pages under the gateway’s own security headers and CSP (one policy for both)', async () => {
+    const res = await app.inject({ url: '/api/hq/sites', headers: auth });
+    expect(res.headers['content-security-policy']).toMatch(/default-src 'self'/);
+    expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'none'/);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('refuses a caller without a login', async () => {
     expect((await app.inject({ url: '/api/hq/sites' })).statusCode).toBe(401);
   });

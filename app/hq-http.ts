@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Credentials } from '../gateway/auth/credentials.js';
@@ -11,7 +10,8 @@ import { hqRoutes } from '../gateway/hq/routes.js';
 import { decideAccess, guard, type AccessTable } from '../gateway/http/access.js';
 import { authRoutes } from '../gateway/http/auth-routes.js';
 import { RequestAuth } from '../gateway/http/authenticate.js';
-import { dashboardRoutes, inlineScriptHashes } from '../gateway/http/dashboard.js';
+import { registerSecurityHeaders } from '../gateway/http/app.js';
+import { dashboardRoutes } from '../gateway/http/dashboard.js';
 import { siteConfig, type SiteConfig } from '../gateway/config/schema.js';
 import { errorHandler, notFoundHandler } from '../gateway/http/errors.js';
 import type { ClockAndTimers } from '../gateway/ports/clock.js';
@@ -41,24 +41,7 @@ export async function buildHqApp(deps: {
   app.setNotFoundHandler(notFoundHandler);
   const table: AccessTable = new Map();
   app.addHook('onRoute', (route) => decideAccess(route, table));
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", ...inlineScriptHashes()],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-      },
-    },
-    referrerPolicy: { policy: 'same-origin' },
-    strictTransportSecurity: false,
-  });
+  await registerSecurityHeaders(app);
   await app.register(cookie);
   const credentials = new Credentials({ users: deps.config.users, api_tokens: deps.config.api_tokens });
   const sessions = new SessionStore(deps.time, SESSION_HOURS * 3_600_000);

@@ -113,7 +113,8 @@ function keepRouteCatalogue(app: App): void {
   });
 }
 
-async function registerSecurityHeaders(app: App): Promise<void> {
+/** The security headers and CSP of every page this project serves (the gateway's and head office's). */
+export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
   // Security headers on every response: nothing framed (clickjacking), no type sniffing, no
   // referrer leaving the site, and a CSP under which the page runs its own files only.
   await app.register(helmet, {
