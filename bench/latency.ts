@@ -1,17 +1,17 @@
 // Alarm latency: a zigbee2mqtt leak payload published → the alarm's `firing` event read
 // from the SSE stream, while a separate process publishes a steady background load of
 // meter readings through the same broker into the same gateway (validation, rules, spool,
-// InfluxDB all on).
+// InfluxDB all on). The gateway runs as users run it (`dutyroom start`, bench/gateway-process.ts),
+// so that neither this bench's SSE reader nor its MQTT client shares the gateway's event loop.
 //   node dist/bench/latency.js [--quick]     (INFLUX_URL to use a running InfluxDB)
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { hashPassword } from '../broker/password.js';
-import { parseConfig } from '../gateway/config/load.js';
-import { startGateway } from '../gateway/gateway.js';
+import { startGatewayProcess } from './gateway-process.js';
 import { publish } from './publisher-run.js';
+import { writeSiteFile } from './site-file.js';
 
 const PASSWORD = 'bench-password';
 
@@ -21,6 +21,8 @@ export interface LatencyResult {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The gateway's V8 heap limit (app/launch.ts), as it said at start. */
+  heapLimitMb: number;
 }
 
 // eslint-disable-next-line max-lines-per-function -- a bench scenario script: set up the site, run the load, measure, tear down, read top to bottom
@@ -29,38 +31,27 @@ export async function benchLatency(influxUrl: string, quick: boolean): Promise<L
   const hash = await hashPassword(PASSWORD);
   const meters = 20;
   const sensors = quick ? 20 : 100;
-  const devices = [
-    ...Array.from(
-      { length: meters },
-      (_, i) =>
-        `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
-    ),
-    ...Array.from(
-      { length: sensors },
-      (_, i) =>
-        `  - { id: leak${i}, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1 }, connection: { topic: zigbee2mqtt/leak${i} } }`,
-    ),
-  ].join('\n');
-  const config = parseConfig(
-    `site: { id: bench, name: Bench }
-data_dir: ${dir}
-http: { host: 127.0.0.1, port: 0 }
-broker:
-  host: 127.0.0.1
-  mqtt_port: 0
-  accounts: [{ username: zigbee2mqtt, password_hash: "${hash}", publish: ["zigbee2mqtt/#"] }]
-api_tokens: [{ name: bench, role: viewer, token_hash: "${hash}" }]
-storage: { url: ${influxUrl}, database: latency, batch_size: 5000, flush_interval_ms: 200 }
-thresholds: { kinds: { leak_sensor: { leak_wet_s: 0 } } }
-buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
-devices:
-${devices}
-`,
-    'latency.yaml',
-    { env: {} },
-  );
-  const gw = await startGateway({ config, baseDir: dir, logger: pino({ level: 'error' }) });
-  await gw.adapter.waitReady();
+  const file = writeSiteFile('latency', {
+    dir,
+    influxUrl,
+    database: `latency_${Date.now()}`,
+    accounts: [`{ username: zigbee2mqtt, password_hash: "${hash}", publish: ["zigbee2mqtt/#"] }`],
+    devices: [
+      ...Array.from(
+        { length: meters },
+        (_, i) =>
+          `{ id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: { password_hash: "${hash}" } }`,
+      ),
+      ...Array.from(
+        { length: sensors },
+        (_, i) =>
+          `{ id: leak${i}, kind: leak_sensor, protocol: mqtt, profile: zigbee2mqtt-leak, place: { building: b1 }, connection: { topic: zigbee2mqtt/leak${i} } }`,
+      ),
+    ],
+    more: `api_tokens: [{ name: bench, role: viewer, token_hash: "${hash}" }]
+thresholds: { kinds: { leak_sensor: { leak_wet_s: 0 } } }`,
+  });
+  const gw = await startGatewayProcess(file);
   // The issue's load: 40,000 readings/s of meters besides the leak payloads (BENCH_LATENCY_RATE to change it).
   const rate = Number(process.env.BENCH_LATENCY_RATE ?? 40_000);
   const seconds = quick ? 3 : 30;
@@ -97,7 +88,7 @@ ${devices}
     reconnectPeriod: 0,
   });
   await new Promise((r) => setTimeout(r, 1000)); // let the background load settle in
-  const acceptedNow = async () => (await gw.metrics.readingsAccepted.get()).values[0]?.value ?? 0;
+  const acceptedNow = async () => (await gw.counts()).accepted;
   const acceptedStart = await acceptedNow();
   const windowStart = performance.now();
   const latencies: number[] = [];
@@ -116,6 +107,7 @@ ${devices}
   sse.abort();
   await gw.stop();
   await background.catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
@@ -125,6 +117,7 @@ ${devices}
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     maxMs: at(1),
+    heapLimitMb: gw.heapLimitMb,
   };
 }
 

@@ -30,8 +30,10 @@ const base = Date.now() - 3_600_000;
 const bridged = args.username !== undefined;
 const connections = bridged ? Math.min(args.connections ?? 20, args.devices) : args.devices;
 const CHUNK = 100;
-// QoS 1: at most this many PUBACKs outstanding per connection, as a device's send window.
-const WINDOW = 1000;
+// QoS 1: at most this many PUBACKs outstanding per connection, as a device's send window; a
+// bridge's connection carries thousands of devices' messages and keeps many more in flight
+// (MQTT.js, which zigbee2mqtt uses, sets no limit; a packet identifier allows 65,535).
+const WINDOW = bridged ? 20_000 : 1000;
 
 const clients: WireClient[] = [];
 for (let from = 0; from < connections; from += 50) {

@@ -252,7 +252,7 @@ const storage = z.strictObject({
         .int()
         .positive()
         .default(1024 * 1024 * 1024),
-      /** How long appended readings may wait before one fsync covers them all. */
+      /** At most one fsync per this many ms (from the last one's start): readings appended meanwhile share the next. */
       fsync_interval_ms: z.number().int().min(0).default(20),
     })
     .prefault({}),

@@ -98,6 +98,7 @@ function storeOptions(
       fsyncIntervalMs: storage.spool.fsync_interval_ms,
       onCorrupt: (detail) => log.error({ detail }, 'damaged spool line skipped'),
       timers,
+      clock: opts.clock,
     },
     metrics: opts.metrics,
     log,

@@ -87,10 +87,10 @@ describe('Spool', () => {
     expect(await readAll(spool, 0, 64)).toEqual(sent);
   });
 
-  it('resolves an append only after the bytes are written and fdatasynced; appends in one interval share one sync', async () => {
+  it('resolves an append only after the bytes are written and fdatasynced; at most one sync per interval, counted from the last one', async () => {
     const dir = newDir();
     const clock = new ManualClock(0);
-    const spool = await openSpool({ dir, fsyncIntervalMs: 60_000, timers: clock });
+    const spool = await openSpool({ dir, fsyncIntervalMs: 60_000, timers: clock, clock });
     const events: string[] = [];
     const probe = await open(join(dir, 'probe'), 'w');
     const FileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
@@ -100,19 +100,29 @@ describe('Spool', () => {
       await realSync.call(this);
       events.push('sync');
     });
-
-    const appends = range(0, 50).map((p, i) => spool.append([p]).then(() => events.push(`resolved ${i}`)));
-    // Nothing written yet: the group waits for the interval.
-    await waitFor(() => clock.delays()[0] === 60_000, 'the group to wait for its interval', 5000, 0);
-    expect(clock.pending()).toBe(1);
-    expect(events).toEqual([]);
-    expect(
+    const onDisk = () =>
       segFiles(dir)
         .map((f) => readFileSync(join(dir, f), 'utf8'))
-        .join(''),
-    ).toBe('');
+        .join('');
 
-    clock.advance(59_999);
+    // After a quiet spell an append waits for nothing but the next timer.
+    const first = spool.append([pt(500)]).then(() => events.push('resolved first'));
+    await waitFor(() => clock.pending() === 1, 'the first write to be scheduled', 5000, 0);
+    expect(clock.delays()).toEqual([0]);
+    clock.advance(0);
+    await first;
+    expect(events).toEqual(['sync', 'resolved first']);
+    events.length = 0;
+
+    // 10 s later: these wait for the rest of the interval since the first write began, not a whole one.
+    clock.advance(10_000);
+    const appends = range(0, 50).map((p, i) => spool.append([p]).then(() => events.push(`resolved ${i}`)));
+    await waitFor(() => clock.pending() === 1, 'the group to wait for its interval', 5000, 0);
+    expect(clock.delays()).toEqual([50_000]);
+    expect(events).toEqual([]);
+    expect(onDisk().trimEnd().split('\n')).toEqual([pt(500)]);
+
+    clock.advance(49_999);
     expect(clock.pending(), 'written before its interval').toBe(1);
     clock.advance(1);
     await Promise.all(appends);

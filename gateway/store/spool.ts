@@ -24,13 +24,17 @@ import {
   type SegmentPosition,
 } from './segment-file.js';
 import { legacyRecord } from './legacy-record.js';
-import { realTimers, type Timers } from '../ports/clock.js';
+import { realTimers, systemClock, type Clock, type Timers } from '../ports/clock.js';
 
 export interface SpoolOptions {
   dir: string;
   /** Size limit of the files on disk; an append that would pass it is refused. */
   maxBytes: number;
-  /** Appends within this window share one write + fdatasync (0 = next turn of the event loop). */
+  /**
+   * At most one write + fdatasync per window: appends arriving within a window of the last
+   * one's start wait for its end and share one (0 = next turn of the event loop). After a quiet
+   * spell an append is written at once.
+   */
   fsyncIntervalMs?: number;
   /** A segment file is closed and a new one started past this size (default 64 MiB). */
   segmentBytes?: number;
@@ -41,8 +45,9 @@ export interface SpoolOptions {
   memoryBytes?: number;
   /** A stored line that cannot be used (disk damage, a legacy record that cannot be converted): it is skipped. */
   onCorrupt?: (detail: string) => void;
-  /** Timers for the fsync window (default real ones). */
+  /** Timers and clock for the fsync window (default real ones). */
   timers?: Timers;
+  clock?: Clock;
 }
 
 /**
@@ -118,6 +123,9 @@ function isAlive(pid: number): boolean {
 export class Spool {
   readonly dir: string;
   private readonly timers: Timers;
+  private readonly clock: Clock;
+  /** When the last group's write began (clock time). */
+  private lastFlushAt = Number.NEGATIVE_INFINITY;
   private readonly maxBytes: number;
   private readonly fsyncIntervalMs: number;
   private readonly segmentBytes: number;
@@ -156,6 +164,7 @@ export class Spool {
       throw new Error(`spool maxBytes must be a positive number of bytes, got ${opts.maxBytes}`);
     this.dir = resolve(opts.dir);
     this.timers = opts.timers ?? realTimers;
+    this.clock = opts.clock ?? systemClock;
     this.maxBytes = opts.maxBytes;
     this.fsyncIntervalMs = opts.fsyncIntervalMs ?? 20;
     // Whole segments are freed at once: keep them small against the limit.
@@ -276,16 +285,24 @@ export class Spool {
 
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushing) return; // a running flush loop picks new appends up
+    // Counted from the last group's start, not from this append: a sender that waits for each
+    // acknowledgement before sending more (a bridge on one connection) waits out one window
+    // per group, not a window on top of each write.
+    const wait = Math.min(
+      this.fsyncIntervalMs,
+      Math.max(0, this.lastFlushAt + this.fsyncIntervalMs - this.clock.now()),
+    );
     this.flushTimer = this.timers.setTimeout(() => {
       this.flushTimer = undefined;
       void this.flush();
-    }, this.fsyncIntervalMs);
+    }, wait);
   }
 
   private async flushLoop(): Promise<void> {
     while (this.pending.length > 0) {
       const group = this.pending;
       this.pending = [];
+      this.lastFlushAt = this.clock.now();
       await this.writeGroup(group);
     }
   }
