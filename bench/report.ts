@@ -47,6 +47,57 @@ function burstRow(b: BenchResult['bursts'][number]): string {
   return `| QoS ${b.qos}, ${how} | ${n(b.acceptedPerS)} | **${n(b.storedPerS)}** | ${b.pctOfIntakeLimit} % | ${n(b.readings)} / ${n(b.inInflux)} (${lost} lost) | **${b.peakRssMb} MB** (idle ${b.idleRssMb} MB, heap limit ${b.heapLimitMb} MiB) | ${b.gatewayCpuUsPerReading} µs |`;
 }
 
+/** What issue 20 asks of this run, each against what the run measured. */
+export function targets(r: BenchResult): { target: string; result: string; met: boolean }[] {
+  const qos1 = r.bursts.find((b) => b.qos === 1 && !b.bridge);
+  const bridge = r.bursts.find((b) => b.bridge);
+  const lost = [...r.bursts.map((b) => b.readings - b.inInflux), r.memory.sent - r.memory.inInflux];
+  const peaks = [...r.bursts.map((b) => b.peakRssMb), r.memory.rssMaxMb, r.memory.soakMaxMb];
+  return [
+    {
+      target: 'QoS 1 stored/s ≥ 60 % of the QoS 1 intake limit',
+      result: qos1 ? `${qos1.pctOfIntakeLimit} % (${n(qos1.storedPerS)} of ${n(r.raw.aedesIntakeQos1)}/s)` : 'not run',
+      met: (qos1?.pctOfIntakeLimit ?? 0) >= 60,
+    },
+    {
+      target: 'a bridge on one connection ≥ 30,000 readings/s stored',
+      result: bridge ? `${n(bridge.storedPerS)}/s` : 'not run',
+      met: (bridge?.storedPerS ?? 0) >= 30_000,
+    },
+    {
+      target: '0 lost in every run',
+      result: `${lost.reduce((a, b) => a + b, 0)} lost`,
+      met: lost.every((x) => x === 0),
+    },
+    {
+      target: 'peak RSS < 256 MB (bursts, 10,000 devices at 5,000/s)',
+      result: `highest ${Math.max(...peaks)} MB`,
+      met: peaks.every((x) => x < 256),
+    },
+    {
+      target: 'alarm latency p99 < 20 ms at 40,000 readings/s',
+      result: `p99 ${r.alarmLatency.p99Ms} ms at ${n(r.alarmLatency.backgroundPerS)}/s`,
+      met: r.alarmLatency.p99Ms < 20 && r.alarmLatency.backgroundPerS >= 39_000,
+    },
+    {
+      target: 'Modbus: ≥ 5,000 SDM630s at 1 Hz, < 1 % missed',
+      result: `${n(r.modbus.sustained)} sustained`,
+      met: r.modbus.sustained >= 5000,
+    },
+  ];
+}
+
+function renderTargets(r: BenchResult): string {
+  return `## Targets (issue 20)
+
+| target | this run | met |
+|---|---|---|
+${targets(r)
+  .map((t) => `| ${t.target} | ${t.result} | ${t.met ? 'yes' : '**no**'} |`)
+  .join('\n')}
+`;
+}
+
 /** The headline section: end to end as devices send, with the peak RSS of each run. */
 export function renderBursts(r: BenchResult): string {
   return `## End to end as devices send (headline: QoS 1)
@@ -111,6 +162,7 @@ Machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memGiB} GiB, Node 
 (bench/cpu-reference.ts, one core: compare runs of different days by it). Publishers, broker, gateway and
 InfluxDB share these cores; every figure below comes from this one run.
 
+${renderTargets(r)}
 ## Raw limits
 
 | measure | messages or points/s |
@@ -157,7 +209,7 @@ ${[
 | measure | result |
 |---|---|
 | rule core (observe + evaluate, demo site's rules, one core) | ${n(r.rules.readingsPerS)} readings/s |
-| alarm latency, leak payload → SSE event, under ${n(l.backgroundPerS)} readings/s background | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.samples} samples) |
+| alarm latency, leak payload → SSE event, under ${n(l.backgroundPerS)} readings/s background (\`dutyroom start\`, heap limit ${l.heapLimitMb} MiB) | p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (${l.samples} samples) |
 | Modbus poll capacity (SDM630s at 1 Hz, ≤ 1 % of polls missed in every run) | ${n(modbus.sustained)} devices × ${modbus.registersPerPoll} registers = ${n(sustained?.registersPerS ?? 0)} registers/s |
 | Modbus gateway CPU per device-poll (steps that held: median, min–max) | ${modbusCpu(modbus)} |
 
