@@ -52,73 +52,80 @@ export async function benchLatency(influxUrl: string, quick: boolean): Promise<L
 thresholds: { kinds: { leak_sensor: { leak_wet_s: 0 } } }`,
   });
   const gw = await startGatewayProcess(file);
-  // The issue's load: 40,000 readings/s of meters besides the leak payloads (BENCH_LATENCY_RATE to change it).
-  const rate = Number(process.env.BENCH_LATENCY_RATE ?? 40_000);
-  const seconds = quick ? 3 : 30;
-  const background = publish(gw.brokerUrl, meters, Math.ceil((rate * (seconds + 5)) / meters), 'bench', { rate }).done;
+  // Stopped whatever happens: a gateway left running would hold its ports and the next section's CPU.
+  try {
+    // The issue's load: 40,000 readings/s of meters besides the leak payloads (BENCH_LATENCY_RATE to change it).
+    const rate = Number(process.env.BENCH_LATENCY_RATE ?? 40_000);
+    const seconds = quick ? 3 : 30;
+    const background = publish(gw.brokerUrl, meters, Math.ceil((rate * (seconds + 5)) / meters), 'bench', {
+      rate,
+    }).done;
 
-  const sse = new AbortController();
-  const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, {
-    headers: { authorization: `Bearer ${PASSWORD}` },
-    signal: sse.signal,
-  });
-  const reader = res.body!.getReader();
-  const firedAt = new Map<string, number>();
-  void (async () => {
-    let buf = '';
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) return;
-      buf += new TextDecoder().decode(value);
-      let end: number;
-      while ((end = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, end);
-        buf = buf.slice(end + 2);
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (!data) continue;
-        const e = JSON.parse(data.slice(6)) as { type: string; alarm: { deviceId: string } };
-        if (e.type === 'firing') firedAt.set(e.alarm.deviceId, performance.now());
+    const sse = new AbortController();
+    const res = await fetch(`${gw.httpUrl}/api/alarms/stream`, {
+      headers: { authorization: `Bearer ${PASSWORD}` },
+      signal: sse.signal,
+    });
+    const reader = res.body!.getReader();
+    const firedAt = new Map<string, number>();
+    void (async () => {
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+        if (done) return;
+        buf += new TextDecoder().decode(value);
+        let end: number;
+        while ((end = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, end);
+          buf = buf.slice(end + 2);
+          const data = block.split('\n').find((l) => l.startsWith('data: '));
+          if (!data) continue;
+          const e = JSON.parse(data.slice(6)) as { type: string; alarm: { deviceId: string } };
+          if (e.type === 'firing') firedAt.set(e.alarm.deviceId, performance.now());
+        }
       }
-    }
-  })();
+    })();
 
-  const bridge = await mqtt.connectAsync(gw.brokerUrl, {
-    username: 'zigbee2mqtt',
-    password: PASSWORD,
-    reconnectPeriod: 0,
-  });
-  await new Promise((r) => setTimeout(r, 1000)); // let the background load settle in
-  const acceptedNow = async () => (await gw.counts()).accepted;
-  const acceptedStart = await acceptedNow();
-  const windowStart = performance.now();
-  const latencies: number[] = [];
-  const gap = (seconds * 1000) / sensors;
-  for (let i = 0; i < sensors; i++) {
-    const id = `leak${i}`;
-    const sent = performance.now();
-    bridge.publish(`zigbee2mqtt/${id}`, JSON.stringify({ water_leak: true, battery: 90 }), { qos: 1 });
-    const deadline = sent + 5000;
-    while (!firedAt.has(id) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
-    latencies.push((firedAt.get(id) ?? Number.POSITIVE_INFINITY) - sent);
-    await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - sent))));
+    const bridge = await mqtt.connectAsync(gw.brokerUrl, {
+      username: 'zigbee2mqtt',
+      password: PASSWORD,
+      reconnectPeriod: 0,
+    });
+    await new Promise((r) => setTimeout(r, 1000)); // let the background load settle in
+    const acceptedNow = async () => (await gw.counts()).accepted;
+    const acceptedStart = await acceptedNow();
+    const windowStart = performance.now();
+    const latencies: number[] = [];
+    const gap = (seconds * 1000) / sensors;
+    for (let i = 0; i < sensors; i++) {
+      const id = `leak${i}`;
+      const sent = performance.now();
+      bridge.publish(`zigbee2mqtt/${id}`, JSON.stringify({ water_leak: true, battery: 90 }), { qos: 1 });
+      const deadline = sent + 5000;
+      while (!firedAt.has(id) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      latencies.push((firedAt.get(id) ?? Number.POSITIVE_INFINITY) - sent);
+      await new Promise((r) => setTimeout(r, Math.max(0, gap - (performance.now() - sent))));
+    }
+    const backgroundPerS =
+      Math.round((await acceptedNow()) - acceptedStart) / ((performance.now() - windowStart) / 1000);
+    await bridge.endAsync();
+    sse.abort();
+    await background.catch(() => undefined);
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) =>
+      Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
+    return {
+      backgroundPerS: Math.round(backgroundPerS),
+      samples: latencies.length,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      maxMs: at(1),
+      heapLimitMb: gw.heapLimitMb,
+    };
+  } finally {
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
-  const backgroundPerS = Math.round((await acceptedNow()) - acceptedStart) / ((performance.now() - windowStart) / 1000);
-  await bridge.endAsync();
-  sse.abort();
-  await gw.stop();
-  await background.catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! * 10) / 10;
-  return {
-    backgroundPerS: Math.round(backgroundPerS),
-    samples: latencies.length,
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    maxMs: at(1),
-    heapLimitMb: gw.heapLimitMb,
-  };
 }
 
 if (process.argv[1]?.endsWith('latency.js')) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { projectPath } from '../gateway/files/paths.js';
-import type { BenchResult } from '../bench/report.js';
+import { targets, type BenchResult } from '../bench/report.js';
 import { MOSQUITTO } from './support/mosquitto.js';
 
 // `npm run bench -- --quick`, so the bench cannot rot: every section runs and reports figures
@@ -106,7 +106,12 @@ describe('npm run bench -- --quick', () => {
     expect(r.meterReport.found).toBe(r.meterReport.planted);
 
     const md = readFileSync(join(out, json!.replace(/\.json$/, '.md')), 'utf8');
+    // Each of issue 20's targets is set against this run's own figures (met or not: --quick is small).
+    const rows = targets(r);
+    expect(rows.map((t) => t.target)).toHaveLength(6);
+    for (const t of rows) expect(md).toContain(`| ${t.target} | ${t.result} | ${t.met ? 'yes' : '**no**'} |`);
     for (const heading of [
+      '## Targets (issue 20)',
       '## Raw limits',
       '## End to end',
       '## Alarms, rules, Modbus',
