@@ -13,7 +13,7 @@ import { heapLimitMb, relaunchWithLimits } from './launch.js';
 import { drillCommand } from './drill-cli.js';
 import { reportCommand, simulateCommand } from './report-cli.js';
 import { DEFAULT_CONFIG, loadSite } from '../gateway/config/site.js';
-import { loadSiteInThread } from '../gateway/config/site-thread.js';
+import { loadSiteInChild } from '../gateway/config/site-child.js';
 
 const USAGE = `dutyroom — IoT monitoring gateway and emergency console for building facilities
 
@@ -98,7 +98,7 @@ async function startCommand(rest: string[]): Promise<number> {
       `dutyroom: Node.js ${process.version} cannot re-execute itself with the gateway's memory limits (process.execve needs 22.15 or later): running without them`,
     );
   const file = resolve(values.config ?? process.env.DUTYROOM_CONFIG ?? DEFAULT_CONFIG);
-  const { config, baseDir } = await loadSiteInThread(file);
+  const { config, baseDir } = await loadSiteInChild(file);
   const gw: RunningGateway = await startGateway({ config, baseDir });
   stopOnSignals(gw);
   console.log(`dutyroom ${config.site.id}: API ${gw.httpUrl}  MQTT ${gw.brokerUrl}  (heap limit ${heapLimitMb()} MiB)`);

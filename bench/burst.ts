@@ -5,13 +5,14 @@
 // is sampled every 100 ms throughout; the highest sample is the figure. Every reading sent
 // must be in InfluxDB.
 //   node dist/bench/burst.js [--quick] [--qos 0|1] [--bridge]    (INFLUX_URL to use a running InfluxDB)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '../broker/password.js';
 import { countInInflux } from './influx-count.js';
 import { startGatewayProcess } from './gateway-process.js';
 import { BENCH_PASSWORD, publish, sampler } from './publisher-run.js';
+import { writeSiteFile } from './site-file.js';
 
 export interface BurstResult {
   qos: 0 | 1;
@@ -44,28 +45,17 @@ export interface BurstOptions {
 const BRIDGE = 'nbiot';
 
 function siteFile(dir: string, influxUrl: string, database: string, hash: string, opts: BurstOptions): string {
-  const file = join(dir, 'burst.yaml');
   const login = opts.bridge ? '{}' : `{ password_hash: "${hash}" }`;
-  const list = Array.from(
-    { length: opts.devices },
-    (_, i) => `  - { id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: ${login} }`,
-  ).join('\n');
-  writeFileSync(
-    file,
-    `site: { id: bench, name: Bench }
-data_dir: ${dir}
-http: { host: 127.0.0.1, port: 0 }
-broker:
-  host: 127.0.0.1
-  mqtt_port: 0
-  accounts: [{ username: ${BRIDGE}, password_hash: "${hash}", publish: ["dutyroom/bench/#"] }]
-storage: { url: ${influxUrl}, database: ${database}, batch_size: 5000, flush_interval_ms: 200 }
-buildings: [{ id: b1, name: B1, floors: { lowest: 1, highest: 2 } }]
-devices:
-${list}
-`,
-  );
-  return file;
+  return writeSiteFile('burst', {
+    dir,
+    influxUrl,
+    database,
+    accounts: [`{ username: ${BRIDGE}, password_hash: "${hash}", publish: ["dutyroom/bench/#"] }`],
+    devices: Array.from(
+      { length: opts.devices },
+      (_, i) => `{ id: m${i}, kind: water_meter, protocol: mqtt, place: { building: b1 }, connection: ${login} }`,
+    ),
+  });
 }
 
 /** 1,000,000 readings: 100 meters × 10,000, or 5,000 bridged devices × 200 (50,000 in --quick). */

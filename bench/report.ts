@@ -216,15 +216,16 @@ ${[
 ${modbusSection(modbus)}
 ## Memory
 
-Gateway in a process of its own, ${n(m.devices)} configured meters, ${n(m.ratePerS)} readings/s from an NB-IoT bridge login (20 connections).
-RSS follows when V8 chooses to collect; the live heap after a full GC says whether anything is kept that should not be.
+\`dutyroom start\` in a process of its own with the launcher's memory limits (heap limit ${m.heapLimitMb} MiB), ${n(m.devices)} configured meters,
+${n(m.ratePerS)} readings/s from an NB-IoT bridge login (20 connections); its RSS read every 100 ms, the highest sample beside each phase.
+The V8 heap in use is what the gateway's /metrics says (\`dutyroom_nodejs_heap_size_used_bytes\`), garbage not yet collected included.
 
 | measure | RSS |
 |---|---|
-| started, before any reading (live JS heap ${m.idleHeapMb} MB) | ${m.idleRssMb} MB |
+| started, before any reading (V8 heap in use ${m.idleHeapMb} MB) | ${m.idleRssMb} MB |
 | after ${m.loadS} s of load (highest ${m.rssMaxMb} MB) | ${m.rssMb} MB |
 | soak of ${m.soakS} s: start → end (highest) | ${m.soakStartMb} → ${m.soakEndMb} MB (${m.soakGrowthMb >= 0 ? '+' : ''}${m.soakGrowthMb} MB; highest ${m.soakMaxMb} MB) |
-| live JS heap (after a full GC): before any reading → after the soak | ${m.idleHeapMb} → ${m.afterHeapMb} MB |
+| V8 heap in use: before any reading → after the soak | ${m.idleHeapMb} → ${m.afterHeapMb} MB |
 | readings sent / accepted / in InfluxDB | ${n(m.sent)} / ${n(m.accepted)} / ${n(m.inInflux)} |
 
 ## Outage recovery
