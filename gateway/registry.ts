@@ -3,7 +3,7 @@ import type { FieldValue, Quality, Reading } from '../rules/model/reading.js';
 import type { DeviceStatus, Place } from './http/schemas/device.js';
 import type { Clock } from './clock.js';
 import { isOffline, offlineAfterMs } from '../rules/offline.js';
-import { resolveThresholds, type ThresholdConfig, type Thresholds } from '../rules/thresholds.js';
+import { thresholdsResolver, type ThresholdConfig, type Thresholds } from '../rules/thresholds.js';
 
 // The device's status as the API sends it: one zod schema (gateway/http/schemas/device.ts) gives
 // the type, the OpenAPI document and the dashboard's type.
@@ -34,6 +34,7 @@ export class DeviceRegistry {
       for (const u of b.units) unitFloor.set(`${b.id}/${u.id}`, u.floor);
       for (const r of b.rooms) unitFloor.set(`${b.id}/${r.id}`, r.floor);
     }
+    const thresholdsOf = thresholdsResolver(config.thresholds as ThresholdConfig | undefined);
     for (const d of config.devices) {
       this.devices.set(d.id, d);
       const p = d.place;
@@ -42,14 +43,7 @@ export class DeviceRegistry {
         (p.unit && unitFloor.get(`${p.building}/${p.unit}`)) ??
         (p.room && unitFloor.get(`${p.building}/${p.room}`)) ??
         undefined;
-      this.thresholds.set(
-        d.id,
-        resolveThresholds(config.thresholds as ThresholdConfig | undefined, {
-          id: d.id,
-          kind: d.kind,
-          building: p.building,
-        }),
-      );
+      this.thresholds.set(d.id, thresholdsOf({ id: d.id, kind: d.kind, building: p.building }));
       this.places.set(d.id, {
         building: p.building,
         ...(floor ? { floor } : {}),

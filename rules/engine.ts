@@ -20,7 +20,7 @@ import { LocalTime } from './local-time.js';
 import type { Reading } from './model/reading.js';
 import { isOffline } from './offline.js';
 import { feederChain, observe, type DeviceFacts, type Live, type SiteFacts } from './site-facts.js';
-import { resolveThresholds, type Thresholds } from './thresholds.js';
+import { thresholdsResolver, type Thresholds } from './thresholds.js';
 
 // The rule runtime's core: live values in, alarm changes out, the time always passed in.
 // It keeps its state in memory (the gateway persists the changes it returns) and does no
@@ -96,19 +96,26 @@ export class RuleEngine {
     this.sweepMs = opts.sweepMs ?? 1000;
     this.localTime = new LocalTime(opts.facts.timezone ?? 'Asia/Shanghai');
     const detectors = opts.detectors ?? ALL_DETECTORS;
+    const thresholdsOf = thresholdsResolver(opts.facts.thresholds);
+    // Devices to which the same detectors apply share one table (at 10,000 devices a table
+    // each was 11 MB of heap).
+    const tables = new Map<string, Pick<DeviceRules, 'byKind' | 'timeBased'>>();
     for (const facts of opts.facts.devices.values()) {
-      const byKind = new Map<AlarmKind, Detector[]>();
-      for (const d of detectors) {
-        if (!d.applies(facts)) continue;
-        byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d]);
-      }
-      const timeBased = [...byKind].filter(([, ds]) => ds.some((d) => d.timeBased)).map(([k]) => k);
-      this.devices.set(facts.id, {
-        facts,
-        thresholds: resolveThresholds(opts.facts.thresholds, facts),
-        byKind,
-        timeBased,
+      const applying: Detector[] = [];
+      let signature = '';
+      detectors.forEach((d, i) => {
+        if (!d.applies(facts)) return;
+        applying.push(d);
+        signature += `${i},`;
       });
+      let table = tables.get(signature);
+      if (!table) {
+        const byKind = new Map<AlarmKind, Detector[]>();
+        for (const d of applying) byKind.set(d.kind, [...(byKind.get(d.kind) ?? []), d]);
+        const timeBased = [...byKind].filter(([, ds]) => ds.some((d) => d.timeBased)).map(([k]) => k);
+        tables.set(signature, (table = { byKind, timeBased }));
+      }
+      this.devices.set(facts.id, { facts, thresholds: thresholdsOf(facts), ...table });
       this.live.set(facts.id, { fields: new Map(), heardAt: opts.start });
       // Whose rules read this device: a level sensor reads its drain pump; a sub-circuit reads the meters above it.
       const watch = (source: string) => this.dependents.set(source, [...(this.dependents.get(source) ?? []), facts.id]);

