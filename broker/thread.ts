@@ -14,6 +14,10 @@ import { backoffDelay } from '../rules/backoff.js';
  * The broker thread's old generation at most (its live heap stayed under 30 MB through a
  * million-reading burst at 100 connections: bench/burst.ts). Its share of the gateway's bound
  * memory; past it the thread dies and is restarted (the devices reconnect and send again).
+ * V8's heap flags take precedence over a worker's resourceLimits: under the launcher
+ * (app/launch.ts) this thread runs with the launcher's 96 MiB and 2 MiB semi-spaces instead
+ * (traced with --trace-gc: the thread's scavenges were the same in number whatever young
+ * generation was given here). These limits hold where the gateway runs without it (tests, embedding).
  */
 export const BROKER_OLD_GENERATION_MB = 64;
 
