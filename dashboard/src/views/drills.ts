@@ -1,5 +1,5 @@
 import type { Ref } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
 import { getLang, t, time, tx, type Text, type Word } from '../i18n.js';
@@ -108,8 +108,10 @@ function ScenarioCard({
   const yes = useRef<HTMLButtonElement>(null);
   const startButton = useRef<HTMLButtonElement>(null);
   const wasAsking = useRef(false);
-  // The confirmation takes the focus (keyboard users land on Start); Cancel gives it back.
-  useEffect(() => {
+  // The confirmation takes the focus (keyboard users land on Start); Cancel gives it back. A
+  // layout effect: the button has the focus the moment it is there, not a frame later (a key
+  // pressed in between went nowhere).
+  useLayoutEffect(() => {
     if (asking) yes.current?.focus();
     else if (wasAsking.current) startButton.current?.focus();
     wasAsking.current = asking;
