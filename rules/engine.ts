@@ -158,11 +158,7 @@ export class RuleEngine {
    * carry its id (alarms elsewhere are real), and cleared alarms of drills no longer running close.
    */
   evaluate(now: number, drill?: RunningDrill): AlarmChange[] {
-    if (this.lastDrill !== drill?.id) {
-      if (this.lastDrill !== undefined) this.drillEnds.set(this.lastDrill, now);
-      this.lastDrill = drill?.id;
-    }
-    const changes: AlarmChange[] = [];
+    this.noteDrill(now, drill);
     const todo = new Map<string, Set<AlarmKind> | 'all'>();
     for (const id of this.dirty) todo.set(id, 'all');
     this.dirty.clear();
@@ -182,6 +178,36 @@ export class RuleEngine {
         if (kinds.size) todo.set(id, kinds);
       }
     }
+    return this.checkAll(todo, now, drill);
+  }
+
+  /**
+   * Checks only the devices with readings since the last call (and those whose rules read
+   * them), as `evaluate` would check them; other alarms' clocks and the sweep for silent
+   * devices wait for the next `evaluate`. Cheap enough to run after every handful of
+   * readings, so that a leak is announced without waiting for the rest of a busy turn.
+   */
+  evaluateChanged(now: number, drill?: RunningDrill): AlarmChange[] {
+    if (this.dirty.size === 0) return [];
+    this.noteDrill(now, drill);
+    const todo = new Map<string, 'all'>();
+    for (const id of this.dirty) todo.set(id, 'all');
+    this.dirty.clear();
+    return this.checkAll(todo, now, drill);
+  }
+
+  private noteDrill(now: number, drill: RunningDrill | undefined): void {
+    if (this.lastDrill === drill?.id) return;
+    if (this.lastDrill !== undefined) this.drillEnds.set(this.lastDrill, now);
+    this.lastDrill = drill?.id;
+  }
+
+  private checkAll(
+    todo: ReadonlyMap<string, ReadonlySet<AlarmKind> | 'all'>,
+    now: number,
+    drill: RunningDrill | undefined,
+  ): AlarmChange[] {
+    const changes: AlarmChange[] = [];
     for (const [id, kinds] of todo) {
       const rules = this.devices.get(id)!;
       for (const [kind, detectors] of rules.byKind) {

@@ -30,12 +30,12 @@ afterEach(async () => {
   for (const r of runtimes.splice(0)) await r.stop();
 });
 
-async function runtime(file: string, clock: ManualClock, drill?: string) {
+async function runtime(file: string, clock: ManualClock, drill?: string, journal = new AlarmJournal(file)) {
   const r = new AlarmRuntime({
     config,
     clock,
     timers: clock,
-    journal: new AlarmJournal(file),
+    journal,
     logger: quiet,
     tickMs: 60_000,
     ...(drill ? { activeDrill: () => ({ id: drill, scope: new Set(config.devices.map((d) => d.id)) }) } : {}),
@@ -84,6 +84,25 @@ describe('alarm runtime', () => {
     expect(r.list({ building: 'b2' }).map((a) => a.kind)).toEqual(['lift_entrapment']);
     expect(r.list({ severity: 'critical', drill: true })).toEqual([]);
     expect(r.health()).toMatchObject({ status: 'ok', firing: 2 });
+  });
+
+  it("starts journalling a reading's alarm change before the rest of the event loop's turn runs", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'alarms-')), 'alarms.jsonl');
+    const clock = new ManualClock(T0);
+    const order: string[] = [];
+    const journal = new AlarmJournal(file);
+    const append = journal.append.bind(journal);
+    journal.append = (changes) => {
+      order.push(...changes.map((c) => `journal ${c.type} ${c.alarm.kind}`));
+      return append(changes);
+    };
+    const r = await runtime(file, clock, undefined, journal);
+    // What else the turn holds (the next batch of messages, a timer), queued before the reading arrives.
+    setImmediate(() => order.push('rest of the turn'));
+    r.observe(reading('leak-1', 'leak_sensor', T0, { wet: true }));
+    await new Promise((done) => setImmediate(done));
+    await r.settled();
+    expect(order).toEqual(['journal pending water_leak', 'rest of the turn']);
   });
 
   it('comes back after a restart with the same alarms and acknowledgements, raising nothing twice', async () => {

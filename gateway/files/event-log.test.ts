@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, constants, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,28 @@ describe('event log', () => {
       [3, 3],
     ]);
     await third.close();
+  });
+
+  // Where the system has synchronised writes, each append is one of them: the data is on disk
+  // when the write returns (the flags the kernel holds for the open file say so).
+  it.runIf(process.platform === 'linux')('appends with synchronised data writes', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'event-log-')), 'log.jsonl');
+    const log = new EventLog<{ n: number }>(file);
+    await log.open();
+    await log.append([{ n: 1 }]);
+    const fd = readdirSync('/proc/self/fd').find((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false; // the directory's own descriptor, gone once listed
+      }
+    });
+    expect(fd).toBeDefined();
+    const flags = parseInt(/flags:\s+(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+    expect(flags & constants.O_DSYNC).toBe(constants.O_DSYNC);
+    expect(flags & constants.O_APPEND).toBe(constants.O_APPEND);
+    await log.close();
+    expect(readFileSync(file, 'utf8')).toBe('{"seq":1,"record":{"n":1}}\n');
   });
 
   it('refuses to append before it is open', async () => {

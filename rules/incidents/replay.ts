@@ -19,6 +19,11 @@ export interface ReplayOptions {
   start: number;
   /** How often alarms are re-evaluated and incidents ticked while time passes (the gateway: 1000 ms). */
   tickMs?: number;
+  /**
+   * After a reading, the devices that changed are checked first, then everything (as the
+   * gateway does: gateway/alarms/runtime.ts). Default true; false checks everything in one go.
+   */
+  changedFirst?: boolean;
 }
 
 export class Replay {
@@ -36,9 +41,11 @@ export class Replay {
   private drill: RunningDrill | undefined;
   private readonly tickMs: number;
   private readonly facts: SiteFacts;
+  private readonly changedFirst: boolean;
 
   constructor(opts: ReplayOptions) {
     this.t = opts.start;
+    this.changedFirst = opts.changedFirst ?? true;
     this.tickMs = opts.tickMs ?? 1000;
     this.facts = opts.facts;
     this.engine = new RuleEngine({ facts: opts.facts, start: opts.start });
@@ -72,7 +79,8 @@ export class Replay {
     this.readings.push({ deviceId, ts: this.t, fields });
     this.engine.observe({ deviceId, kind, ts: this.t, fields, quality: 'good' }, this.t);
     this.board.reading(deviceId, (id) => this.engine.liveOf(id), this.t);
-    // The gateway checks a reading's rules at once (the next turn of its event loop).
+    // The gateway checks the reading's device at once, and everything on the next turn of its event loop.
+    if (this.changedFirst) this.feed(this.engine.evaluateChanged(this.t, this.drill));
     this.evaluate();
   }
 

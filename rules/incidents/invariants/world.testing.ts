@@ -9,7 +9,7 @@ import type { FieldValue } from '../../model/reading.js';
 import type { DeviceFacts, SiteFacts } from '../../site-facts.js';
 import { fold, IncidentError, type Incident, type IncidentEvent } from '../incident.js';
 import type { EvidenceClause, EvidenceCondition, FieldTest } from '../playbook.js';
-import { Replay } from '../replay.js';
+import { Replay, type ReplayOptions } from '../replay.js';
 import { feeds } from '../topology.js';
 
 // Test support for the emergency invariants (one property per file beside this one): random
@@ -273,14 +273,15 @@ export const world = fc
 
 /** A world run: the replay, what each device is reporting, which drills ran when, and checks run after every action. */
 export class World {
-  readonly r = new Replay({ facts, playbooks, alertRoles: [...ALERT_ROLES], start: START });
+  readonly r: Replay;
   /** What each reporting device sends every interval (absent: dark). */
   readonly reporting = new Map<string, Record<string, FieldValue>>();
   /** Drills as they ran, from and to given as positions in the stream of alarm changes (several things happen in one ms). */
   readonly drills: { id: string; scope: Set<string>; from: number; to?: number; stoppedAt?: number }[] = [];
   private drillNo = 0;
 
-  constructor() {
+  constructor(options: Pick<ReplayOptions, 'changedFirst'> = {}) {
+    this.r = new Replay({ facts, playbooks, alertRoles: [...ALERT_ROLES], start: START, ...options });
     // Everything reports normally at first.
     for (const id of METERS) this.reporting.set(id, V(221));
     for (const id of LIFTS) this.reporting.set(id, LIFT_STATES.level_closed!);
@@ -432,8 +433,8 @@ export class World {
 }
 
 /** Runs a world, calling `check` after every action. */
-export function play(acts: Act[], check: (w: World) => void): World {
-  const w = new World();
+export function play(acts: Act[], check: (w: World) => void, options: Pick<ReplayOptions, 'changedFirst'> = {}): World {
+  const w = new World(options);
   for (const a of acts) {
     w.run(a);
     check(w);
