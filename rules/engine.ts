@@ -79,7 +79,8 @@ export class RuleEngine {
   /** Latest alarm per `kind|device`, closed ones kept for reopening. */
   private readonly alarms = new Map<string, Alarm>();
   private readonly dependents = new Map<string, string[]>();
-  private readonly hourly = new Map<string, HourlyHistory>();
+  /** Each device's hourly history of its kind's tracked field (TRACKED), by device id. */
+  private readonly hourly = new Map<string, { field: string; history: HourlyHistory }>();
   private readonly pumpRuns = new Map<string, RunHistory>();
   /** Electricity meters: the time of the latest reading with every phase lost. */
   private readonly lostAt = new Map<string, number>();
@@ -131,10 +132,12 @@ export class RuleEngine {
     const tracked = TRACKED[r.kind];
     const v = tracked ? r.fields[tracked] : undefined;
     if (typeof v === 'number') {
-      const k = `${r.deviceId}|${tracked}`;
-      let h = this.hourly.get(k);
-      if (!h) this.hourly.set(k, (h = new HourlyHistory()));
-      h.add(r.ts, v);
+      // By device id alone (a device has one kind, so one tracked field): a key made of id and
+      // field was a new string to hash for every reading.
+      let h = this.hourly.get(r.deviceId);
+      if (!h || h.field !== tracked)
+        this.hourly.set(r.deviceId, (h = { field: tracked!, history: new HourlyHistory() }));
+      h.history.add(r.ts, v);
     }
     if (r.kind === 'electricity_meter') {
       const rules = this.devices.get(r.deviceId)!;
@@ -271,7 +274,7 @@ export class RuleEngine {
 
   /** @internal for DetectorInput */
   histories(): {
-    hourly: Map<string, HourlyHistory>;
+    hourly: Map<string, { field: string; history: HourlyHistory }>;
     runs: Map<string, RunHistory>;
     lostAt: Map<string, number>;
     localTime: LocalTime;
@@ -475,7 +478,10 @@ class DetectorInput implements CheckInput {
     const h = engine.histories();
     this.facts = h.facts;
     this.liveOf = (id) => engine.liveOf(id);
-    this.hourly = (id, field) => h.hourly.get(`${id}|${field}`);
+    this.hourly = (id, field) => {
+      const kept = h.hourly.get(id);
+      return kept?.field === field ? kept.history : undefined;
+    };
     this.runs = (id) => h.runs.get(id);
     this.lostUntil = (id) => h.lostAt.get(id);
     this.silent = (id) => engine.silentAt(id, now);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instantOf, localDate, localStamp, LocalTime, wallTime } from './local-time.js';
 
@@ -28,5 +29,34 @@ describe('the site’s wall clock', () => {
     const ts = Date.parse('2026-11-17T19:00:00Z');
     expect(local.parts(ts)).toEqual({ date: '2026-11-18', hour: 3 });
     expect(local.parts(ts)).toBe(local.parts(ts));
+  });
+
+  it('gives every instant its own zone date and hour, though it remembers them by the minute', () => {
+    // Zones with half- and quarter-hour offsets and daylight saving, around their changes too.
+    const zones = ['Asia/Shanghai', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Europe/Berlin'];
+    const changes = [
+      Date.parse('2026-03-29T01:00:00Z'),
+      Date.parse('2026-04-05T15:00:00Z'),
+      Date.parse('2026-11-01T05:30:00Z'),
+    ];
+    const near = fc
+      .tuple(fc.constantFrom(...changes), fc.integer({ min: -7_200_000, max: 7_200_000 }))
+      .map(([c, d]) => c + d);
+    const any = fc.integer({ min: Date.UTC(1972, 4, 1), max: Date.UTC(2100, 0, 1) });
+    const locals = new Map(zones.map((z) => [z, new LocalTime(z)]));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.array(fc.oneof(near, any), { minLength: 1, maxLength: 30 }),
+        (zone, instants) => {
+          for (const ts of instants) {
+            const w = wallTime(ts, zone);
+            const date = `${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
+            expect(locals.get(zone)!.parts(ts)).toEqual({ date, hour: w.hour });
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

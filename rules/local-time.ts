@@ -85,6 +85,9 @@ export function localStamp(ts: number, timeZone: string, opts: { seconds?: boole
 }
 
 const MEMO_LIMIT = 20_000;
+const MINUTE = 60_000;
+/** Liberia, the last zone with an offset in seconds, moved to UTC on 1972-05-01. */
+const WHOLE_MINUTE_OFFSETS = Date.UTC(1972, 4, 1);
 
 /**
  * Local date and hour in one zone, remembered: the rules ask about the same few hundred hour
@@ -96,12 +99,16 @@ export class LocalTime {
   constructor(readonly timeZone: string) {}
 
   parts(ts: number): { date: string; hour: number } {
-    const known = this.memo.get(ts);
+    // By the minute: since 1972 every zone's offset is whole minutes and changes on a whole
+    // minute, so the instants of one UTC minute share their local date and hour. The rules ask
+    // about "now" at every check, a new millisecond each time.
+    const key = ts >= WHOLE_MINUTE_OFFSETS ? ts - (((ts % MINUTE) + MINUTE) % MINUTE) : ts;
+    const known = this.memo.get(key);
     if (known) return known;
-    const f = wallTime(ts, this.timeZone);
+    const f = wallTime(key, this.timeZone);
     const parts = { date: `${f.year}-${pad(f.month)}-${pad(f.day)}`, hour: f.hour };
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(ts, parts);
+    this.memo.set(key, parts);
     return parts;
   }
 }

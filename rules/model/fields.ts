@@ -186,6 +186,8 @@ export const FIELDS: Record<DeviceKind, Record<string, FieldDef>> = {
   },
 };
 
+const KIND_SET: ReadonlySet<string> = new Set(DEVICE_KINDS);
+
 export function isDeviceKind(value: string): value is DeviceKind {
-  return (DEVICE_KINDS as readonly string[]).includes(value);
+  return KIND_SET.has(value);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEVICE_KINDS, FIELDS, type DeviceKind } from './fields.js';
-import { checkFields, checkFieldsReference } from './reading.js';
+import { acceptedFields, checkFields, checkFieldsReference } from './reading.js';
 
 // checkFields takes a fast path without zod for valid readings; it must answer exactly as zod
 // does (same verdict, reason, detail, and the same clean object with its key order).
@@ -53,6 +53,28 @@ describe('checkFields', () => {
     // Both branches well exercised.
     expect(valid).toBeGreaterThan(2000);
     expect(valid).toBeLessThan(18_000);
+  });
+
+  it('takes good fields with keys left out exactly as checking a copy without them', () => {
+    const skip = new Set(['ts', 'quality', 'time']);
+    let taken = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const kind = pick(DEVICE_KINDS);
+      const fields = randomFields(kind);
+      if (random() < 0.5) fields.ts = randomValue(kind, undefined);
+      if (random() < 0.3) fields.quality = pick(['good', 'bad', 7]);
+      // A catalogue field left out is never copied either.
+      const left = random() < 0.2 ? new Set([...skip, pick(Object.keys(FIELDS[kind]))]) : skip;
+      const copy = Object.fromEntries(Object.entries(fields).filter(([k]) => !left.has(k)));
+      const reference = checkFields(kind, copy);
+      const taken1 = acceptedFields(kind, fields, left);
+      expect(taken1).toEqual(reference.ok ? reference.fields : undefined);
+      if (taken1 && reference.ok) {
+        taken++;
+        expect(JSON.stringify(taken1)).toBe(JSON.stringify(reference.fields));
+      }
+    }
+    expect(taken).toBeGreaterThan(2000);
   });
 
   it('refuses with the same reasons as before', () => {

@@ -1,5 +1,6 @@
 import type { DeviceKind } from '../../../rules/model/fields.js';
 import {
+  acceptedFields,
   checkFields,
   QUALITIES,
   type FieldValue,
@@ -32,8 +33,10 @@ export interface Rejection {
 
 export interface Decoded {
   readings: Reading[];
-  rejections: Rejection[];
+  rejections: readonly Rejection[];
 }
+
+const NO_REJECTIONS: readonly Rejection[] = Object.freeze([]);
 
 const RESERVED = new Set(['ts', 'quality']);
 
@@ -64,18 +67,25 @@ export function decodeMessage(
   } catch (err) {
     return reject('not_json', `${topic}: ${(err as Error).message}`);
   }
-  const items = Array.isArray(body) ? body : [body];
+  if (!Array.isArray(body)) {
+    // Most messages are one reading: no array around it, no shared result to push into.
+    const one = decodeItem(body, device, stamp, limits);
+    if ('reason' in one) return reject(one.reason, `${topic}: ${one.detail}`);
+    return { readings: [one], rejections: NO_REJECTIONS };
+  }
+  const items: unknown[] = body;
   if (items.length === 0) return reject('no_fields', `${topic}: empty array`);
   if (items.length > limits.maxBatch)
     return reject('oversized', `${topic}: ${items.length} readings in one message > ${limits.maxBatch}`);
 
-  const out: Decoded = { readings: [], rejections: [] };
+  const readings: Reading[] = [];
+  const rejections: Rejection[] = [];
   for (const item of items) {
     const one = decodeItem(item, device, stamp, limits);
-    if ('reason' in one) out.rejections.push({ reason: one.reason, detail: `${topic}: ${one.detail}` });
-    else out.readings.push(one);
+    if ('reason' in one) rejections.push({ reason: one.reason, detail: `${topic}: ${one.detail}` });
+    else readings.push(one);
   }
-  return out;
+  return { readings, rejections };
 }
 
 function decodeItem(
@@ -119,11 +129,24 @@ function decodeItem(
     quality = obj.quality as Quality;
   }
 
+  if (profile.canonical) {
+    // Good fields are taken straight from the parsed payload; the copy below is for saying what is wrong.
+    const good = acceptedFields(device.kind, obj, notFields(tsKey));
+    if (good) return { deviceId: device.id, kind: device.kind, ts: ts ?? stamp(), fields: good, quality };
+  }
   const mapped = profile.canonical ? { fields: canonicalFields(obj, tsKey) } : mappedFields(obj, profile, tsKey);
   if ('rejection' in mapped) return mapped.rejection;
   const checked = checkFields(device.kind, mapped.fields);
   if (!checked.ok) return { reason: checked.reason, detail: checked.detail };
   return { deviceId: device.id, kind: device.kind, ts: ts ?? stamp(), fields: checked.fields, quality };
+}
+
+/** The keys of a canonical payload that are not fields, per timestamp key (profiles have a handful). */
+const NOT_FIELDS = new Map<string | undefined, ReadonlySet<string>>();
+function notFields(tsKey: string | undefined): ReadonlySet<string> {
+  let set = NOT_FIELDS.get(tsKey);
+  if (!set) NOT_FIELDS.set(tsKey, (set = new Set(tsKey === undefined ? RESERVED : [...RESERVED, tsKey])));
+  return set;
 }
 
 function canonicalFields(obj: Record<string, unknown>, tsKey: string | undefined): Record<string, unknown> {
