@@ -70,6 +70,11 @@ export interface StoreDriver {
    * StoreRejectedError (with the refused lines) when the database refuses them for good.
    */
   writeLines(lines: string[]): Promise<void>;
+  /**
+   * The same for `count` lines already joined by newlines (the spool's memory keeps them so);
+   * `lines` splits them, for a StoreRejectedError. Absent: the writer uses writeLines.
+   */
+  writeText?(text: string, count: number, lines: () => string[]): Promise<void>;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   /** History per interval, aggregated in the database. Absent where the driver cannot (yet). */
   aggregate?(q: AggregateQuery): Promise<AggregateRow[]>;

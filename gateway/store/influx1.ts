@@ -120,10 +120,10 @@ export class Influx1Driver implements StoreDriver {
   }
 
   async writeLines(lines: string[]): Promise<void> {
-    if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
+    if (lines.length > 0) await this.writeText(lines.join('\n'), lines.length, () => lines);
   }
 
-  private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {
+  async writeText(body: string, count: number, lines: () => string[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.post(body);

@@ -103,10 +103,10 @@ export class Influx2Driver implements StoreDriver {
   }
 
   async writeLines(lines: string[]): Promise<void> {
-    if (lines.length > 0) await this.writeBody(lines.join('\n'), lines.length, () => lines);
+    if (lines.length > 0) await this.writeText(lines.join('\n'), lines.length, () => lines);
   }
 
-  private async writeBody(body: string, count: number, lines: () => string[]): Promise<void> {
+  async writeText(body: string, count: number, lines: () => string[]): Promise<void> {
     const api = this.client.getWriteApi(this.opts.org, this.opts.bucket, 'us', {
       ...noBatchingNoRetry(count),
       ...(this.opts.gzipThreshold !== undefined

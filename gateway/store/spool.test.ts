@@ -87,6 +87,24 @@ describe('Spool', () => {
     expect(await readAll(spool, 0, 64)).toEqual(sent);
   });
 
+  it('serves the appends of one fsync from memory at any offset, across their boundaries', async () => {
+    const spool = await openSpool({ dir: newDir() });
+    const sizes = [3, 1, 7, 2, 5];
+    const sent: string[] = [];
+    const appends = sizes.map((n) => {
+      const records = range(sent.length, n);
+      sent.push(...records);
+      return spool.append(records);
+    });
+    await Promise.all(appends);
+    for (let after = 0; after < sent.length; after++)
+      for (const max of [1, 2, 4, 18]) {
+        const batch = (await spool.read(after, max))!;
+        expect(batch.records).toEqual(sent.slice(after, after + max));
+        expect([batch.firstSeq, batch.lastSeq]).toEqual([after + 1, Math.min(after + max, sent.length)]);
+      }
+  });
+
   it('resolves an append only after the bytes are written and fdatasynced; at most one sync per interval, counted from the last one', async () => {
     const dir = newDir();
     const clock = new ManualClock(0);

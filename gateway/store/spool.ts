@@ -57,7 +57,43 @@ export interface SpoolOptions {
 export interface SpoolBatch {
   firstSeq: number;
   lastSeq: number;
-  records: string[];
+  readonly records: string[];
+  /** How many records (without making `records` from `text`). */
+  readonly count: number;
+  /**
+   * Served from memory: the records joined by newlines, as a write request carries them
+   * (`records` is then split from it only when asked for).
+   */
+  readonly text?: string;
+}
+
+/** A batch of `span` records read from disk, the usable ones in `records`. */
+function diskBatch(firstSeq: number, span: number, records: string[]): SpoolBatch {
+  return { firstSeq, lastSeq: firstSeq + span - 1, records, count: records.length };
+}
+
+/**
+ * A batch served from memory: its text is a slice of what was appended, with no string per
+ * record. Splitting records out of the memory and joining them again for the request made
+ * two more copies of every record, each kept until the request was answered.
+ */
+function memoryBatch(firstSeq: number, count: number, text: string): SpoolBatch {
+  let records: string[] | undefined;
+  return {
+    firstSeq,
+    lastSeq: firstSeq + count - 1,
+    count,
+    text,
+    get records() {
+      return (records ??= count === 0 ? [] : text.split('\n'));
+    },
+  };
+}
+
+/** Where record `n` (0-based) of newline-joined `text` starts, searching from record `from` at `pos`. */
+function recordStart(text: string, n: number, from = 0, pos = 0): number {
+  for (let k = from; k < n; k++) pos = text.indexOf('\n', pos) + 1;
+  return pos;
 }
 
 interface Segment {
@@ -91,8 +127,6 @@ interface MemoryChunk {
   count: number;
   text: string;
   bytes: number;
-  /** The records, split out of `text` when the writer first reads this chunk. */
-  lines?: string[];
 }
 
 const CURSOR = 'cursor';
@@ -378,7 +412,7 @@ export class Spool {
       seg.bytes += bytes;
       this.diskBytes += bytes;
       this.pendingBytes -= bytes;
-      this.remember(firstSeq, count, part.length === 1 ? part[0]!.text : part.map((e) => e.text).join('\n'), bytes);
+      this.rememberEach(firstSeq, part);
       // The writer hears of the records before their appenders do.
       this.onAppended?.();
       for (const e of part) e.resolve();
@@ -415,6 +449,18 @@ export class Spool {
     }
   }
 
+  /**
+   * One memory chunk per append, as it came: joining them made a second copy of every record,
+   * kept until the writer had sent it (long enough to reach the old generation).
+   */
+  private rememberEach(firstSeq: number, part: PendingAppend[]): void {
+    let seq = firstSeq;
+    for (const e of part) {
+      this.remember(seq, e.count, e.text, e.bytes);
+      seq += e.count;
+    }
+  }
+
   private remember(firstSeq: number, count: number, text: string, bytes: number): void {
     this.memory.push({ firstSeq, count, text, bytes });
     this.memoryUsed += bytes;
@@ -441,17 +487,21 @@ export class Spool {
   }
 
   private readMemory(from: number, max: number): SpoolBatch {
-    const records: string[] = [];
+    const parts: string[] = [];
+    let count = 0;
     let k = 0;
     while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.count <= from) k++;
-    for (; k < this.memory.length && records.length < max; k++) {
+    for (; k < this.memory.length && count < max; k++) {
       const chunk = this.memory[k]!;
-      const lines = (chunk.lines ??= chunk.text.split('\n'));
       const skip = Math.max(0, from - chunk.firstSeq);
-      const take = Math.min(chunk.count - skip, max - records.length);
-      for (let j = skip; j < skip + take; j++) records.push(lines[j]!);
+      const take = Math.min(chunk.count - skip, max - count);
+      const start = recordStart(chunk.text, skip);
+      const end =
+        skip + take === chunk.count ? chunk.text.length : recordStart(chunk.text, skip + take, skip, start) - 1;
+      parts.push(start === 0 && end === chunk.text.length ? chunk.text : chunk.text.slice(start, end));
+      count += take;
     }
-    return { firstSeq: from, lastSeq: from + records.length - 1, records };
+    return memoryBatch(from, count, parts.length === 1 ? parts[0]! : parts.join('\n'));
   }
 
   private async readDisk(from: number, max: number): Promise<SpoolBatch> {
@@ -467,7 +517,7 @@ export class Spool {
       seq = got.next.seq;
       if (got.lines.length === 0) break;
     }
-    return { firstSeq: from, lastSeq: from + lines.length - 1, records: this.upgrade(lines, from) };
+    return diskBatch(from, lines.length, this.upgrade(lines, from));
   }
 
   /**

@@ -73,11 +73,20 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(opts: Partial<StoreWriterOptions> = {}) {
+/** Takes the spool's text as it is, as the InfluxDB drivers do; the stub's rules otherwise. */
+class TextDriver extends StubDriver {
+  texts: { text: string; count: number }[] = [];
+  async writeText(text: string, count: number, lines: () => string[]): Promise<void> {
+    this.texts.push({ text, count });
+    return this.writeLines(lines());
+  }
+}
+
+async function setup<D extends StubDriver = StubDriver>(opts: Partial<StoreWriterOptions> = {}, made?: D) {
   const dir = mkdtempSync(join(tmpdir(), 'writer-test-'));
   const spool = new Spool({ dir, maxBytes: 1 << 30, fsyncIntervalMs: 0 });
   await spool.open();
-  const driver = new StubDriver();
+  const driver = (made ?? new StubDriver()) as D;
   const timers = new ManualClock(1_000_000);
   const metrics = new Metrics();
   const writer = new StoreWriter({ spool, driver, timers, metrics, batchSize: 100, flushIntervalMs: 1000, ...opts });
@@ -116,6 +125,18 @@ describe('StoreWriter', () => {
     expect(driver.attempts[1]).toHaveLength(50);
     expect(driver.stored).toEqual(range(0, 150));
     expect(spool.depth).toBe(0);
+  });
+
+  it('sends records still in memory as the text they were appended in, across appends, and sets a refused one aside', async () => {
+    const { dir, spool, driver, writer } = await setup({}, new TextDriver());
+    driver.refuse = (line) => line === pt(30);
+    for (let i = 0; i < 90; i += 30) await spool.append(range(i, 30));
+    writer.start();
+    await until(() => spool.depth === 0, 'everything written or set aside');
+    expect(driver.texts).toEqual([{ text: range(0, 90).join('\n'), count: 90 }]);
+    expect(driver.stored).toEqual(range(0, 90).filter((l) => l !== pt(30)));
+    const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n');
+    expect(kept.map((l) => (JSON.parse(l) as { line: string }).line)).toEqual([pt(30)]);
   });
 
   it('a refused catch-up request is sent again one batch per request, so that only the batch with the bad line is set aside', async () => {

@@ -281,12 +281,12 @@ export class StoreWriter {
       if (!this.ahead) this.readAhead(batch);
       const started = performance.now();
       let refused = 0;
-      if (batch.records.length > 0) {
+      if (batch.count > 0) {
         try {
-          await this.driver.writeLines(batch.records);
+          await write(this.driver, batch);
         } catch (err) {
           if (!(err instanceof StoreRejectedError)) throw err;
-          if (batch.records.length > this.batchSize && err.lines.length > 0) {
+          if (batch.count > this.batchSize && err.lines.length > 0) {
             // InfluxDB refuses a request as a whole (1.x writes the good lines, but does not say
             // which were bad): the same records again one batch per request, so that only the
             // batches holding a bad line are set aside, as without catching up.
@@ -301,7 +301,7 @@ export class StoreWriter {
         }
       }
       this.opts.metrics?.storeWriteSeconds.observe((performance.now() - started) / 1000);
-      this.opts.metrics?.pointsWritten.inc(batch.records.length - refused);
+      this.opts.metrics?.pointsWritten.inc(batch.count - refused);
       this.succeeded();
       this.retryBatch = undefined;
       // Not awaited: the next batch may go while the cursor is being persisted.
@@ -316,7 +316,7 @@ export class StoreWriter {
       );
       this.updateGauges();
     } catch (err) {
-      if (batch && batch.records.length > this.batchSize) {
+      if (batch && batch.count > this.batchSize) {
         // A catch-up request that failed (a timeout: the database may be slow rather than
         // down) goes again one batch per request: the same request might never fit in the
         // timeout, and the writer would be stuck on it.
@@ -462,4 +462,12 @@ export class StoreWriter {
     if (s.bytes > 0.9 * s.limitBytes) return { status: 'degraded', detail: `spool above 90 % of its limit`, ...base };
     return { status: 'ok', ...base };
   }
+}
+
+/** A batch's records in one request: as the text they were kept in when the driver takes that. */
+function write(driver: StoreDriver, batch: SpoolBatch): Promise<void> {
+  const { text } = batch;
+  return text !== undefined && driver.writeText
+    ? driver.writeText(text, batch.count, () => batch.records)
+    : driver.writeLines(batch.records);
 }
