@@ -22,17 +22,18 @@ const clock = { now: () => 1_800_000_000_000 };
 /** A spool whose appends settle when the test says so. */
 function setup() {
   const appends: { points: Point[]; accept: () => void; refuse: (err: Error) => void }[] = [];
+  const metrics = new Metrics();
   const pipeline = new Pipeline({
     site: 's1',
     registry: new DeviceRegistry(config, clock),
     store: {
       append: (points) => new Promise<void>((accept, refuse) => appends.push({ points: [...points], accept, refuse })),
     },
-    metrics: new Metrics(),
+    metrics,
     logger: pino({ level: 'silent' }),
     clock,
   });
-  return { pipeline, appends };
+  return { pipeline, appends, metrics };
 }
 
 const reading = (n: number): Reading => ({
@@ -81,7 +82,7 @@ describe('Pipeline', () => {
   });
 
   it('appends a turn of more than APPEND_MAX readings in parts, in order, each settling its own readings', async () => {
-    const { pipeline, appends } = setup();
+    const { pipeline, appends, metrics } = setup();
     const results = Array.from({ length: APPEND_MAX + 2 }, (_, n) => pipeline.ingest(reading(n)));
     // The full part goes at once, before the turn ends.
     expect(appends).toHaveLength(1);
@@ -95,5 +96,8 @@ describe('Pipeline', () => {
     const outcomes = await Promise.all(results);
     expect(outcomes.slice(0, APPEND_MAX).every((o) => o.accepted)).toBe(true);
     expect(outcomes.slice(APPEND_MAX).map((o) => o.accepted)).toEqual([false, false]);
+    // The refused part's readings are counted under their device's protocol, after its points were let go.
+    const rejected = (await metrics.readingsRejected.get()).values.filter((v) => v.labels.reason === 'spool_full');
+    expect(rejected.map((v) => [v.labels.protocol, v.value])).toEqual([['mqtt', 2]]);
   });
 });
