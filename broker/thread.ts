@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { Acl, type BrokerAccount } from './acl.js';
 import type { BrokerOptions, BrokerStats, RunningBroker } from './broker.js';
 import { realTimers, type Timers } from '../gateway/ports/clock.js';
+import { spawnWithOwnHeap } from './heap-flags.js';
 import { Inbox } from './thread-inbox.js';
 import type { BrokerState, FromWorker, ToWorker, WorkerOptions } from './thread-protocol.js';
 import type { ComponentHealth } from './types.js';
@@ -14,10 +15,10 @@ import { backoffDelay } from '../rules/backoff.js';
  * The broker thread's old generation at most (its live heap stayed under 30 MB through a
  * million-reading burst at 100 connections: bench/burst.ts). Its share of the gateway's bound
  * memory; past it the thread dies and is restarted (the devices reconnect and send again).
- * V8's heap flags take precedence over a worker's resourceLimits: under the launcher
- * (app/launch.ts) this thread runs with the launcher's 96 MiB and 2 MiB semi-spaces instead
- * (traced with --trace-gc: the thread's scavenges were the same in number whatever young
- * generation was given here). These limits hold where the gateway runs without it (tests, embedding).
+ * V8's heap flags would take precedence over these under the launcher (app/launch.ts) and give
+ * this thread the gateway's 96 MiB and 2 MiB semi-spaces: the thread is made with them cleared
+ * (heap-flags.ts). Its own limits took 14-29 MB off the peak RSS of a million-reading QoS 1
+ * burst (bench/README.md, Memory).
  */
 export const BROKER_OLD_GENERATION_MB = 64;
 
@@ -133,10 +134,13 @@ class BrokerThread {
   private async spawnWorker(): Promise<Running> {
     // A young generation of V8's default size in a second isolate cost 10-15 MB more RSS at
     // 10,000 devices (bench/memory.ts), and a smaller one showed no cost in throughput.
-    const worker = new Worker(workerFile(), {
-      workerData: this.workerOptions(),
-      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: BROKER_OLD_GENERATION_MB },
-    });
+    const worker = spawnWithOwnHeap(
+      () =>
+        new Worker(workerFile(), {
+          workerData: this.workerOptions(),
+          resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: BROKER_OLD_GENERATION_MB },
+        }),
+    );
     const running: Running = {
       worker,
       tell: (m) => worker.postMessage(m),
