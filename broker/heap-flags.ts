@@ -22,9 +22,9 @@ export function heapFlagsGiven(options: readonly string[]): Map<HeapFlag, string
   return given;
 }
 
-/** The options this process runs with: its command line's and NODE_OPTIONS's. */
+/** The options this process runs with, in the order Node.js applies them: NODE_OPTIONS's, then its command line's. */
 function processOptions(): string[] {
-  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)];
+  return [...(process.env.NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean), ...process.execArgv];
 }
 
 /**
