@@ -107,7 +107,12 @@ describe('incident records on the page', () => {
       await p.click('[data-testid=photo-form] button[type=submit]');
       const photo = p.locator('[data-testid=timeline] tr[data-event=photo] img.photo');
       await photo.waitFor();
-      expect(await photo.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+      // Its width once the browser has fetched it (the row can be there before the picture is).
+      const width = await photo.evaluate(async (img: HTMLImageElement) => {
+        await img.decode().catch(() => undefined);
+        return img.naturalWidth;
+      });
+      expect(width).toBe(1);
       expect(await p.locator('[data-testid=timeline] tr[data-event=photo]').textContent()).toContain('轿厢门 car door');
 
       const heat = (await (await post('/api/incidents', { playbook: 'heating_outage', building: 'b1' })).json()) as {
