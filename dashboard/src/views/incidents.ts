@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, canAct, stream, type Me } from '../api.js';
 import { html } from '../html.js';
 import { ago, getLang, SEVERITY_WORD, t, time, tx, type Text } from '../i18n.js';
@@ -40,14 +40,25 @@ function useAlarmKinds() {
 /** The incident's page and the device commands it offers, read again on each change; redrawn every second for the countdowns. */
 function useIncident(id: string) {
   const [data, setData] = useState<IncidentPage | null>(null);
-  const [offers, setOffers] = useState<OfferedCommand[]>([]);
+  const [offers, setOffers] = useState<{ id: string; commands: OfferedCommand[] }>({ id, commands: [] });
   const [, tick] = useState(0);
+  // The case on screen now. An answer about the case shown before (a slow one, or a refresh it
+  // asked for) can come after this one's; drawn, it would put the other case's steps under this
+  // case's id, and the buttons act on this id.
+  const shown = useRef(id);
+  shown.current = id;
   const load = () => {
-    void api<IncidentPage>(`/api/incidents/${encodeURIComponent(id)}`).then(setData);
+    const asked = id;
+    const still =
+      <T>(apply: (v: T) => void) =>
+      (v: T) => {
+        if (shown.current === asked) apply(v);
+      };
+    void api<IncidentPage>(`/api/incidents/${encodeURIComponent(id)}`).then(still(setData));
     // The device commands this case may send (a writable valve on one of its meters).
     void api<{ commands: OfferedCommand[] }>(`/api/incidents/${encodeURIComponent(id)}/device-commands`).then(
-      (r) => setOffers(r.commands),
-      () => setOffers([]),
+      still((r) => setOffers({ id: asked, commands: r.commands })),
+      still(() => setOffers({ id: asked, commands: [] })),
     );
   };
   useEffect(() => {
@@ -59,7 +70,8 @@ function useIncident(id: string) {
       stop();
     };
   }, [id]);
-  return { data, offers, load };
+  // Until this case's answer comes, nothing rather than the case shown before.
+  return { data: data?.incident.id === id ? data : null, offers: offers.id === id ? offers.commands : [], load };
 }
 
 type Act = (body: Record<string, unknown>) => Promise<void>;
