@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import pino from 'pino';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startGateway, type RunningGateway } from '../gateway/gateway.js';
 import { projectPath } from '../gateway/files/paths.js';
 import { launchChromium, loginPage, LOOKS } from './support/browser.js';
 import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
 
-// Going from one case to another on the incident page: an answer about the case left behind
-// that comes after the new case's must not be drawn. It would put a trapped lift's steps under
-// a heating case's id, and the buttons on them would act on the heating case.
+// Going from one case (or device) to another on the page: an answer about the one left behind
+// that comes after the new one's must not be drawn. It would put a trapped lift's steps under a
+// heating case's id, or a lift's values under a meter's name, and the buttons on them would act
+// on the one the address names.
 
 let gw: RunningGateway;
 let browser: Browser;
@@ -29,7 +30,35 @@ afterAll(async () => {
   await gw?.stop();
 });
 
-describe('switching cases on the incident page', () => {
+/**
+ * Opens `from`, holds the page's GET of `held` until `to` is shown (its `ready` element), then
+ * lets the held answer through and returns once the page has had its turns to take it.
+ */
+async function leaveThenAnswer(page: Page, from: string, held: string, to: string, ready: string): Promise<void> {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let asked!: () => void;
+  const heldAsked = new Promise<void>((r) => (asked = r));
+  await page.route(`${gw.httpUrl}${held}`, async (route) => {
+    asked();
+    await gate;
+    await route.continue();
+  });
+  await page.goto(`${gw.httpUrl}/#${from}`);
+  await heldAsked;
+  await page.goto(`${gw.httpUrl}/#${to}`);
+  await page.locator(ready).waitFor();
+  const late = page.waitForResponse(`${gw.httpUrl}${held}`);
+  release();
+  await (await late).finished();
+  // A round trip of the page's own, then a frame: the late answer has been taken by then.
+  await page.evaluate(async () => {
+    await fetch('/api/me');
+    await new Promise(requestAnimationFrame);
+  });
+}
+
+describe('switching cases and devices on the page', () => {
   it('keeps the case the address names when the one left behind answers late', async () => {
     const page = await loginPage(browser, gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
     const c = page.context();
@@ -45,34 +74,25 @@ describe('switching cases on the incident page', () => {
     const lift = await open('trapped_lift');
     const heat = await open('heating_outage');
 
-    // The lift case's answer is held until the heating case is on screen.
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let asked!: () => void;
-    const liftAsked = new Promise<void>((r) => (asked = r));
-    await page.route(`${gw.httpUrl}/api/incidents/${lift}`, async (route) => {
-      asked();
-      await held;
-      await route.continue();
-    });
-    await page.goto(`${gw.httpUrl}/#/incidents/${lift}`);
-    await liftAsked;
-    await page.goto(`${gw.httpUrl}/#/incidents/${heat}`);
     const title = page.locator('main h2');
-    await page.locator('[data-step=notify_residents]').waitFor();
-    expect(await title.textContent()).toContain(heat);
-
-    const late = page.waitForResponse(`${gw.httpUrl}/api/incidents/${lift}`);
-    release();
-    await (await late).finished();
-    // The page has had its turns to take the late answer (a round trip of its own, then a frame).
-    await page.evaluate(async () => {
-      await fetch('/api/me');
-      await new Promise(requestAnimationFrame);
-    });
+    await leaveThenAnswer(
+      page,
+      `/incidents/${lift}`,
+      `/api/incidents/${lift}`,
+      `/incidents/${heat}`,
+      '[data-step=notify_residents]',
+    );
     expect(await title.textContent()).toContain(heat);
     expect(await title.textContent()).not.toContain(lift);
     expect(await page.locator('[data-step=rescue]').count()).toBe(0);
     await c.close();
+  });
+
+  it('keeps the device the address names when the one left behind answers late', async () => {
+    const page = await loginPage(browser, gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
+    await leaveThenAnswer(page, '/devices/lift-a', '/api/devices/lift-a', '/devices/wm-101', '[data-device=wm-101]');
+    expect(await page.locator('main h2').textContent()).toContain('wm-101');
+    expect(await page.locator('[data-device]').getAttribute('data-device')).toBe('wm-101');
+    await page.context().close();
   });
 });

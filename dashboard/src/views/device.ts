@@ -300,16 +300,30 @@ type HistoryState = History | 'loading' | { error: string };
 /** The device, its field catalogue and who is looking; loadDevice reads the device again. */
 function useDevice(id: string) {
   const [device, setDevice] = useState<Device | null>(null);
-  const [fields, setFields] = useState<FieldInfo[] | null>(null);
+  const [fields, setFields] = useState<{ id: string; fields: FieldInfo[] } | null>(null);
   const [me, setMe] = useState<Me | null>(null);
+  // The device the address names: an answer about the one shown before that comes late is not
+  // drawn (that device's values and command buttons under this one's address).
+  const shown = useRef(id);
+  shown.current = id;
   const enc = encodeURIComponent(id);
-  const loadDevice = () => void api<Device>(`/api/devices/${enc}`).then(setDevice);
+  const loadDevice = () => {
+    const asked = id;
+    void api<Device>(`/api/devices/${enc}`).then((d) => shown.current === asked && setDevice(d));
+  };
   useEffect(() => {
     loadDevice();
-    void api<{ fields: FieldInfo[] }>(`/api/devices/${enc}/fields`).then((r) => setFields(r.fields));
+    void api<{ fields: FieldInfo[] }>(`/api/devices/${enc}/fields`).then(
+      (r) => shown.current === id && setFields({ id, fields: r.fields }),
+    );
     void api<Me>('/api/me').then(setMe, () => setMe(null));
   }, [id]);
-  return { device, fields, me, loadDevice };
+  return {
+    device: device?.id === id ? device : null,
+    fields: fields?.id === id ? fields.fields : null,
+    me,
+    loadDevice,
+  };
 }
 
 /** The device's history over the range for the charted fields, read again when the range changes. */
