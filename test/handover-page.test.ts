@@ -1,54 +1,36 @@
-import { existsSync } from 'node:fs';
-import pino from 'pino';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../gateway/gateway.js';
+import type { BrowserContext } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { projectPath } from '../gateway/files/paths.js';
-import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
-import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
+import { loginPage, LOOKS, screenshotPath } from './support/browser.js';
+import { pageSite } from './support/page-site.js';
+import { DEVICE_PASSWORD } from './support/site.js';
 
 // The shift handover in Chromium, as two people do it (S003 §3.6, §4.8–4.9): the outgoing
 // engineer on the wall screen (English) hands over with a note; the case stays theirs; the
 // incoming engineer on a phone (Chinese) sees the handover, confirms it, and owns the case.
 
-let gw: RunningGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
-    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  gw = await startGateway({
-    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('handover') }),
-    logger: pino({ level: 'silent' }),
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const site = pageSite('handover');
 
 const login = async (look: (typeof LOOKS)[number], username: string): Promise<BrowserContext> =>
-  (await loginPage(browser, gw.httpUrl, look, username, DEVICE_PASSWORD)).context();
+  (await loginPage(site.browser, site.gw.httpUrl, look, username, DEVICE_PASSWORD)).context();
 
 describe('shift handover page', () => {
   it('the outgoing engineer hands over with a note, keeps the case until the incoming one confirms on a phone; the sheet prints', async () => {
     const [wall, phone] = LOOKS;
     const out = await login(wall, 'duty');
-    const raised = await out.request.post(`${gw.httpUrl}/api/incidents`, {
+    const raised = await out.request.post(`${site.gw.httpUrl}/api/incidents`, {
       data: { playbook: 'water_leak', building: 'b1' },
-      headers: { origin: gw.httpUrl },
+      headers: { origin: site.gw.httpUrl },
     });
     expect(raised.status(), await raised.text()).toBe(201);
     const inc = (await raised.json()) as { id: string };
-    await out.request.post(`${gw.httpUrl}/api/incidents/${inc.id}/commands`, {
+    await out.request.post(`${site.gw.httpUrl}/api/incidents/${inc.id}/commands`, {
       data: { type: 'acknowledge' },
-      headers: { origin: gw.httpUrl },
+      headers: { origin: site.gw.httpUrl },
     });
 
     const p = out.pages()[0]!;
-    await p.goto(`${gw.httpUrl}/#/reports`);
+    await p.goto(`${site.gw.httpUrl}/#/reports`);
     const card = p.locator('[data-testid=handover]');
     await card.waitFor();
     expect(await card.textContent()).toMatch(/Day shift|Night shift/);
@@ -62,11 +44,11 @@ describe('shift handover page', () => {
     await p.waitForSelector('[data-testid=my-handover]');
     expect(await p.textContent('[data-testid=my-handover]')).toContain('Li Relief');
     await p.screenshot({ path: screenshotPath(`handover-given-${wall.name}`), fullPage: true });
-    expect(gw.incidents.get(inc.id).incident.owner).toBe('duty');
+    expect(site.gw.incidents.get(inc.id).incident.owner).toBe('duty');
 
     const inn = await login(phone, 'relief');
     const q = inn.pages()[0]!;
-    await q.goto(`${gw.httpUrl}/#/reports`);
+    await q.goto(`${site.gw.httpUrl}/#/reports`);
     const forMe = q.locator('[data-testid=handover-for-me]');
     await forMe.waitFor();
     expect(await forMe.textContent()).toContain('交班给您');
@@ -76,10 +58,10 @@ describe('shift handover page', () => {
     expect(await q.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(phone.viewport.width);
     await q.click('[data-testid=confirm-handover]');
     await q.waitForSelector('text=已确认');
-    expect(gw.incidents.get(inc.id).incident.owner).toBe('relief');
+    expect(site.gw.incidents.get(inc.id).incident.owner).toBe('relief');
 
     const sheet = await inn.newPage();
-    await sheet.goto(`${gw.httpUrl}/api/handovers/ho-1/sheet`);
+    await sheet.goto(`${site.gw.httpUrl}/api/handovers/ho-1/sheet`);
     expect(await sheet.textContent('[data-field=status]')).toContain('已确认 confirmed');
     expect(await sheet.textContent('[data-testid=cases]')).toContain(inc.id);
     await sheet.screenshot({ path: screenshotPath('handover-sheet'), fullPage: true });

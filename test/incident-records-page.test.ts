@@ -1,50 +1,31 @@
-import { existsSync } from 'node:fs';
-import pino from 'pino';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/files/paths.js';
-import { launchChromium, loginPage, LOOKS, screenshotPath } from './support/browser.js';
+import type { BrowserContext } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { loginPage, LOOKS, screenshotPath } from './support/browser.js';
 import { PNG } from '../gateway/incidents/photos.testing.js';
-import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
+import { pageSite } from './support/page-site.js';
+import { DEVICE_PASSWORD } from './support/site.js';
 
 // The records the plans demand, filled in on the incident page as a duty engineer would (S001
 // 篇3 电梯困人 5–7, 9): a fire engine called without the approval is refused naming what is
 // missing; with it, the entry is kept and shown in words. A heating repair estimated small
 // shows its resident notice as not applicable, with the reason.
 
-let gw: RunningGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
-    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  gw = await startGateway({
-    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('records') }),
-    logger: pino({ level: 'silent' }),
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const site = pageSite('records');
 
 const login = async (look: (typeof LOOKS)[number]): Promise<BrowserContext> =>
-  (await loginPage(browser, gw.httpUrl, look, 'duty', DEVICE_PASSWORD)).context();
+  (await loginPage(site.browser, site.gw.httpUrl, look, 'duty', DEVICE_PASSWORD)).context();
 
 describe('incident records on the page', () => {
   for (const look of LOOKS) {
     it(`police, fire and ambulance as entries with the approval; a heating notice not applicable, with the reason (${look.name})`, async () => {
       const c = await login(look);
       const post = (path: string, data: unknown) =>
-        c.request.post(`${gw.httpUrl}${path}`, { data, headers: { origin: gw.httpUrl } });
+        c.request.post(`${site.gw.httpUrl}${path}`, { data, headers: { origin: site.gw.httpUrl } });
       const lift = (await (await post('/api/incidents', { playbook: 'trapped_lift', building: 'b1' })).json()) as {
         id: string;
       };
       const p = c.pages()[0]!;
-      await p.goto(`${gw.httpUrl}/#/incidents/${lift.id}`);
+      await p.goto(`${site.gw.httpUrl}/#/incidents/${lift.id}`);
       const rescue = p.locator('[data-step=rescue]');
       await rescue.waitFor();
       // Times are the site's 24-hour wall clock; a required one starts at now, any other is one tap away.
@@ -82,14 +63,14 @@ describe('incident records on the page', () => {
         .waitFor({ timeout: 5000 })
         .catch(async () => {
           throw new Error(
-            `not done: ${JSON.stringify(gw.incidents.get(lift.id).incident.steps.rescue)} page error: ${(await error.count()) ? await error.textContent() : 'none'}`,
+            `not done: ${JSON.stringify(site.gw.incidents.get(lift.id).incident.steps.rescue)} page error: ${(await error.count()) ? await error.textContent() : 'none'}`,
           );
         });
       const done = await rescue.locator('[data-closed-by=person]').textContent();
       expect(done).toContain(look.lang === 'en' ? 'Fire service (119)' : '消防 119');
       expect(done).toContain('王总 GM Wang');
       expect(done).toContain(look.lang === 'en' ? 'Ambulance (120)' : '医护 120');
-      const kept = gw.incidents.get(lift.id).incident.steps.rescue!.fields.emergency_services as Record<
+      const kept = site.gw.incidents.get(lift.id).incident.steps.rescue!.fields.emergency_services as Record<
         string,
         unknown
       >[];
@@ -128,7 +109,7 @@ describe('incident records on the page', () => {
         step: 'estimate',
         fields: { repair_hours: 3, households: 20 },
       });
-      await p.goto(`${gw.httpUrl}/#/incidents/${heat.id}`);
+      await p.goto(`${site.gw.httpUrl}/#/incidents/${heat.id}`);
       const notice = p.locator('[data-step=notify_residents] [data-skipped]');
       await notice.waitFor();
       expect(await notice.textContent()).toContain(

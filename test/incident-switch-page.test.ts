@@ -1,34 +1,15 @@
-import { existsSync } from 'node:fs';
-import pino from 'pino';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGateway, type RunningGateway } from '../gateway/gateway.js';
-import { projectPath } from '../gateway/files/paths.js';
-import { launchChromium, loginPage, LOOKS } from './support/browser.js';
-import { DEVICE_PASSWORD, testSite, uniqueDb } from './support/site.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { loginPage, LOOKS } from './support/browser.js';
+import { pageSite } from './support/page-site.js';
+import { DEVICE_PASSWORD } from './support/site.js';
 
 // Going from one case (or device) to another on the page: an answer about the one left behind
 // that comes after the new one's must not be drawn. It would put a trapped lift's steps under a
 // heating case's id, or a lift's values under a meter's name, and the buttons on them would act
 // on the one the address names.
 
-let gw: RunningGateway;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(projectPath('dist', 'dashboard', 'dashboard', 'src', 'main.js')))
-    throw new Error('the dashboard is not built: run `npm run build` (npm test does it)');
-  gw = await startGateway({
-    ...testSite({ influxUrl: inject('influxUrl'), database: uniqueDb('switch') }),
-    logger: pino({ level: 'silent' }),
-  });
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await gw?.stop();
-});
+const site = pageSite('switch');
 
 /**
  * Opens `from`, holds the page's GET of `held` until `to` is shown (its `ready` element), then
@@ -39,16 +20,16 @@ async function leaveThenAnswer(page: Page, from: string, held: string, to: strin
   const gate = new Promise<void>((r) => (release = r));
   let asked!: () => void;
   const heldAsked = new Promise<void>((r) => (asked = r));
-  await page.route(`${gw.httpUrl}${held}`, async (route) => {
+  await page.route(`${site.gw.httpUrl}${held}`, async (route) => {
     asked();
     await gate;
     await route.continue();
   });
-  await page.goto(`${gw.httpUrl}/#${from}`);
+  await page.goto(`${site.gw.httpUrl}/#${from}`);
   await heldAsked;
-  await page.goto(`${gw.httpUrl}/#${to}`);
+  await page.goto(`${site.gw.httpUrl}/#${to}`);
   await page.locator(ready).waitFor();
-  const late = page.waitForResponse(`${gw.httpUrl}${held}`);
+  const late = page.waitForResponse(`${site.gw.httpUrl}${held}`);
   release();
   await (await late).finished();
   // A round trip of the page's own, then a frame: the late answer has been taken by then.
@@ -60,14 +41,14 @@ async function leaveThenAnswer(page: Page, from: string, held: string, to: strin
 
 describe('switching cases and devices on the page', () => {
   it('keeps the case the address names when the one left behind answers late', async () => {
-    const page = await loginPage(browser, gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
+    const page = await loginPage(site.browser, site.gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
     const c = page.context();
     const open = async (playbook: string) =>
       (
         (await (
-          await c.request.post(`${gw.httpUrl}/api/incidents`, {
+          await c.request.post(`${site.gw.httpUrl}/api/incidents`, {
             data: { playbook, building: 'b1' },
-            headers: { origin: gw.httpUrl },
+            headers: { origin: site.gw.httpUrl },
           })
         ).json()) as { id: string }
       ).id;
@@ -89,7 +70,7 @@ describe('switching cases and devices on the page', () => {
   });
 
   it('keeps the device the address names when the one left behind answers late', async () => {
-    const page = await loginPage(browser, gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
+    const page = await loginPage(site.browser, site.gw.httpUrl, LOOKS[0], 'duty', DEVICE_PASSWORD);
     await leaveThenAnswer(page, '/devices/lift-a', '/api/devices/lift-a', '/devices/wm-101', '[data-device=wm-101]');
     expect(await page.locator('main h2').textContent()).toContain('wm-101');
     expect(await page.locator('[data-device]').getAttribute('data-device')).toBe('wm-101');
