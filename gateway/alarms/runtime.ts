@@ -16,8 +16,17 @@ import { silencing, type Silence, type SilenceMatch } from '../../rules/alarms/s
 import { criticalEpisodes, type AckEpisode } from '../../rules/incidents/drill-report.js';
 
 // The edge around the pure rule engine: it owns the clock and the timer, feeds readings in,
-// writes every change to the journal before announcing it, and keeps the last changes for
-// live streams that reconnect (SSE Last-Event-ID).
+// journals every change, and keeps the last changes for live streams that reconnect (SSE
+// Last-Event-ID).
+//
+// A change reaches the duty room's screens as soon as it is decided, while its record goes to
+// disk: the screens already list the engine's state in memory (GET /api/alarms), and a leak
+// should not wait for a disk that can take a quarter of a second to flush
+// (bench/README.md, Alarm latency). Whatever builds on a change or takes it off the machine
+// (incidents, the site's event bus) and every answer to an operator (an acknowledgement's
+// 2xx) still waits for the record to be on disk. Showing ahead is bounded (the journal's
+// `shownAheadMax`, so that a restart can number past it): past it, and after any change held
+// back, screens wait for the disk too, so changes are always shown in their journal order.
 
 export interface AlarmFilter {
   status?: 'active' | 'firing' | 'cleared';
@@ -53,7 +62,13 @@ export class AlarmRuntime implements HealthSource {
   readonly component = 'rules';
   private engine: RuleEngine | undefined;
   private readonly systemAlarms = new SystemAlarms();
+  /** Told once a change is on disk. */
   private readonly listeners = new Set<AlarmListener>();
+  /** Screens: told as soon as a change is decided (see the top of this file). */
+  private readonly screens = new Set<AlarmListener>();
+  /** Changes shown and not yet on disk, and batches of changes waiting for the disk to be shown. */
+  private shownAhead = 0;
+  private heldBack = 0;
   private readonly recent: JournalEntry[] = [];
   private readonly buildingOf = new Map<string, string>();
   private stopTicking: (() => void) | undefined;
@@ -213,11 +228,20 @@ export class AlarmRuntime implements HealthSource {
     };
   }
 
-  /** Changes after `afterSeq` still in memory, then every new one, until the returned function is called. */
-  subscribe(listener: AlarmListener, afterSeq?: number): () => void {
-    if (afterSeq !== undefined) for (const e of this.recent) if (e.seq > afterSeq) listener(e);
+  /** Every change once its record is on disk, until the returned function is called. */
+  subscribe(listener: AlarmListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * For screens: the changes after `afterSeq` still in memory, then every new one as soon as
+   * it is decided, possibly before its record is on disk; until the returned function is called.
+   */
+  subscribeLive(listener: AlarmListener, afterSeq?: number): () => void {
+    if (afterSeq !== undefined) for (const e of this.recent) if (e.seq > afterSeq) listener(e);
+    this.screens.add(listener);
+    return () => this.screens.delete(listener);
   }
 
   /** A device's latest values, each with its time: what the rules see (and the incident evidence reads). */
@@ -292,24 +316,46 @@ export class AlarmRuntime implements HealthSource {
   }
 
   private persist(changes: AlarmChange[]): Promise<JournalEntry[]> {
-    const done = this.writing.then(() =>
-      this.opts.journal.append(changes.map((c) => ({ type: c.event.type, at: c.event.at, alarm: c.alarm }))),
-    );
-    this.writing = done.then(
-      (entries) => {
-        this.lastError = undefined;
-        this.announce(entries);
-      },
-      (err: Error) => {
-        // Alarm state stays right in memory; only its record on disk is behind. Say so.
-        this.lastError = err.message;
-        this.opts.logger.error({ err: err.message }, 'alarm journal write failed');
-      },
-    );
-    return done;
+    let recorded: ReturnType<AlarmJournal['record']>;
+    try {
+      recorded = this.opts.journal.record(changes.map((c) => ({ type: c.event.type, at: c.event.at, alarm: c.alarm })));
+    } catch (err) {
+      return Promise.reject(err as Error); // the journal is closed: the gateway is stopping
+    }
+    const { entries, written } = recorded;
+    const ahead = this.heldBack === 0 && this.shownAhead + entries.length <= this.opts.journal.shownAheadMax;
+    if (ahead) {
+      this.shownAhead += entries.length;
+      this.show(entries);
+    } else this.heldBack++;
+    const landed = () => {
+      if (ahead) this.shownAhead -= entries.length;
+      else {
+        this.heldBack--;
+        this.show(entries);
+      }
+    };
+    this.writing = this.writing
+      .then(() => written)
+      .then(
+        () => {
+          this.lastError = undefined;
+          landed();
+          this.tell(entries);
+        },
+        (err: Error) => {
+          // Alarm state stays right in memory and on the screens; only its record on disk is
+          // behind, and nothing builds on what is not recorded. Say so.
+          this.lastError = err.message;
+          this.opts.logger.error({ err: err.message }, 'alarm journal write failed');
+          landed();
+        },
+      );
+    return written.then(() => entries);
   }
 
-  private announce(entries: JournalEntry[]): void {
+  /** To the screens, the log and the stream backlog. */
+  private show(entries: JournalEntry[]): void {
     for (const e of entries) {
       this.recent.push(e);
       if (e.type === 'firing' || e.type === 'reopened')
@@ -323,10 +369,15 @@ export class AlarmRuntime implements HealthSource {
           },
           `ALARM ${e.alarm.kind} on ${e.alarm.deviceId}: ${e.alarm.evidence.text.en}`,
         );
-      for (const l of this.listeners) l(e);
+      for (const l of this.screens) l(e);
     }
     const excess = this.recent.length - (this.opts.backlog ?? 5000);
     if (excess > 0) this.recent.splice(0, excess);
+  }
+
+  /** To what builds on recorded changes. */
+  private tell(entries: JournalEntry[]): void {
+    for (const e of entries) for (const l of this.listeners) l(e);
   }
 
   private requireEngine(): RuleEngine {

@@ -52,6 +52,16 @@ describe('event log', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"seq":1,"record":{"n":1}}\n');
   });
 
+  it('numbers on after a floor line, which is no record, even when no record up to it is left', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'event-log-')), 'log.jsonl');
+    appendFileSync(file, '{"floor":40}\n{"seq":7,"record":{"n":7}}\n');
+    const log = new EventLog<{ n: number }>(file);
+    expect(await log.open()).toEqual([{ seq: 7, record: { n: 7 } }]);
+    expect(log.hadFloor).toBe(true);
+    expect((await log.append([{ n: 8 }])).map((e) => e.seq)).toEqual([41]);
+    await log.close();
+  });
+
   it('refuses to append before it is open', async () => {
     const log = new EventLog(join(mkdtempSync(join(tmpdir(), 'event-log-')), 'x.jsonl'));
     await expect(log.append([{}])).rejects.toThrow(/is not open/);

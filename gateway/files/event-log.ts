@@ -4,7 +4,9 @@ import { dirname } from 'node:path';
 
 // An append-only log of JSON records, one per line, each numbered; `append` resolves once
 // the records are fsynced, so whatever was announced after it survives a crash. A torn last
-// line (a crash mid-write) was never announced and is skipped on reading.
+// line (a crash mid-write) was never announced and is skipped on reading. A line
+// `{"floor":n}` (written by whoever rewrites the file) says numbers up to n may have been
+// handed out already: the log goes on after it even when no record up to n is left.
 
 /**
  * Opened for synchronised data writes where the system has them: a write returns once its
@@ -20,9 +22,17 @@ export interface Logged<T> {
   record: T;
 }
 
+/** Records numbered now, and the promise of their write. */
+export interface Numbered<T> {
+  logged: Logged<T>[];
+  /** Resolves once the records are on disk. */
+  written: Promise<void>;
+}
+
 export class EventLog<T> {
   private fh: FileHandle | undefined;
   private seq = 0;
+  private floorRead = false;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(readonly file: string) {}
@@ -39,7 +49,12 @@ export class EventLog<T> {
     text.split('\n').forEach((line, i) => {
       if (!line.trim()) return;
       try {
-        const e = JSON.parse(line) as Logged<T>;
+        const e = JSON.parse(line) as Logged<T> | { floor: number };
+        if ('floor' in e) {
+          this.floorRead = true;
+          this.seq = Math.max(this.seq, e.floor);
+          return;
+        }
         out.push(e);
         this.seq = Math.max(this.seq, e.seq);
       } catch (err) {
@@ -55,17 +70,40 @@ export class EventLog<T> {
     return out;
   }
 
+  /** The highest number handed out (or read back, or the floor read back). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Whether `open` read a floor line. */
+  get hadFloor(): boolean {
+    return this.floorRead;
+  }
+
   append(records: T[]): Promise<Logged<T>[]> {
-    if (!this.fh) return Promise.reject(new Error(`${this.file} is not open`));
+    try {
+      const { logged, written } = this.number(records);
+      return written.then(() => logged);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  /**
+   * Numbers the records at once and writes them after the ones before: for a caller that
+   * shows them before they are on disk (and so must know their numbers now).
+   */
+  number(records: T[]): Numbered<T> {
+    if (!this.fh) throw new Error(`${this.file} is not open`);
     const logged = records.map((record) => ({ seq: ++this.seq, record }));
-    if (logged.length === 0) return Promise.resolve(logged);
+    if (logged.length === 0) return { logged, written: Promise.resolve() };
     const fh = this.fh;
-    const done = this.chain.then(async () => {
+    const written = this.chain.then(async () => {
       await fh.write(logged.map((e) => JSON.stringify(e) + '\n').join(''));
       if (DSYNC === undefined) await fh.datasync();
     });
-    this.chain = done.catch(() => undefined);
-    return done.then(() => logged);
+    this.chain = written.catch(() => undefined);
+    return { logged, written };
   }
 
   async close(): Promise<void> {

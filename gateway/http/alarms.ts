@@ -27,7 +27,7 @@ export interface AlarmService {
   get(alarmId: string): AlarmView | undefined;
   acknowledge(alarmId: string, by: string, comment: string | undefined): Promise<JournalEntry[]>;
   comment(alarmId: string, by: string, text: string): Promise<JournalEntry[]>;
-  subscribe(listener: AlarmListener, afterSeq?: number): () => void;
+  subscribeLive(listener: AlarmListener, afterSeq?: number): () => void;
   silences(): Silence[];
   silence(s: {
     by: string;
@@ -200,7 +200,7 @@ export const alarmRoutes: FastifyPluginAsyncZod<AlarmRoutesOptions> = async (app
         reply,
         request.query.last_event_id,
         (send, after) =>
-          alarms.subscribe((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after),
+          alarms.subscribeLive((e) => send(e.seq, 'alarm', { type: e.type, at: e.at, alarm: e.alarm }), after),
         timers,
       );
     },

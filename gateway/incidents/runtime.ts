@@ -50,7 +50,7 @@ export interface IncidentRuntimeOptions {
   timers?: Timers;
   log: EventLog<IncidentRecord>;
   playbooks: Playbooks;
-  alarms: { subscribe(listener: AlarmListener, afterSeq?: number): () => void; list?(): AlarmView[] };
+  alarms: { subscribe(listener: AlarmListener): () => void; list?(): AlarmView[] };
   /** A device's latest values, each with its time (the rule engine's live table). */
   live: LiveOf;
   /** The drill running now: incidents of any other drill are closed ("drill ended"). */
