@@ -3,27 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../rules/model/reading.js';
-import { parseConfig } from '../config/load.js';
 import { AlarmJournal, type JournalEntry } from './journal.js';
 import { AlarmRuntime } from './runtime.js';
+import { alarmSite, reading, T0 } from './runtime.testing.js';
 import { ManualClock } from '../ports/manual-clock.js';
 
-const config = parseConfig(
-  `
-site: { id: s1, name: S }
-buildings:
-  - { id: b1, name: B1, floors: { lowest: -1, highest: 10 }, rooms: [{ id: pr, floor: B1, type: pump_room }] }
-  - { id: b2, name: B2, floors: { lowest: 1, highest: 3 } }
-devices:
-  - { id: leak-1, kind: leak_sensor, protocol: mqtt, publish_interval_s: 60, place: { building: b1, room: pr } }
-  - { id: lift-a, kind: lift, protocol: mqtt, publish_interval_s: 5, place: { building: b2 } }
-`,
-  't.yaml',
-  { env: {} },
-);
+const config = alarmSite();
 
-const T0 = Date.parse('2026-11-22T10:00:00Z');
 const quiet = pino({ level: 'silent' });
 const runtimes: AlarmRuntime[] = [];
 afterEach(async () => {
@@ -44,13 +30,6 @@ async function runtime(file: string, clock: ManualClock, drill?: string, journal
   await r.start();
   return r;
 }
-const reading = (deviceId: string, kind: Reading['kind'], ts: number, fields: Reading['fields']): Reading => ({
-  deviceId,
-  kind,
-  ts,
-  fields,
-  quality: 'good',
-});
 
 describe('alarm runtime', () => {
   it('raises from readings, journals every change, and lists with filters', async () => {

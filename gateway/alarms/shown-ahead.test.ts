@@ -4,29 +4,16 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Reading } from '../../rules/model/reading.js';
-import { parseConfig } from '../config/load.js';
 import { ManualClock } from '../ports/manual-clock.js';
 import { AlarmJournal, type JournalEntry } from './journal.js';
 import { AlarmRuntime } from './runtime.js';
+import { alarmSite, reading, T0 } from './runtime.testing.js';
 
 // Screens see an alarm change as soon as it is decided; what builds on it, and the answer to
 // an operator, wait until its record is on disk; and no number is ever shown for two changes,
 // even when a crash loses records that were already shown (gateway/alarms/runtime.ts).
 
-const config = parseConfig(
-  `
-site: { id: s1, name: S }
-buildings:
-  - { id: b1, name: B1, floors: { lowest: -1, highest: 10 }, rooms: [{ id: pr, floor: B1, type: pump_room }] }
-devices:
-  - { id: leak-1, kind: leak_sensor, protocol: mqtt, publish_interval_s: 60, place: { building: b1, room: pr } }
-  - { id: lift-a, kind: lift, protocol: mqtt, publish_interval_s: 5, place: { building: b1 } }
-`,
-  't.yaml',
-  { env: {} },
-);
-const T0 = Date.parse('2026-11-22T10:00:00Z');
+const config = alarmSite('b1');
 const quiet = pino({ level: 'silent' });
 
 /** Lets promises and the runtime's next-turn work run. */
@@ -92,13 +79,6 @@ async function start(file: string, clock: ManualClock, shownAheadMax?: number) {
   return { runtime, disk, screens, recorded };
 }
 
-const reading = (deviceId: string, kind: Reading['kind'], ts: number, fields: Reading['fields']): Reading => ({
-  deviceId,
-  kind,
-  ts,
-  fields,
-  quality: 'good',
-});
 const leak = (ts: number, wet: boolean) => reading('leak-1', 'leak_sensor', ts, { wet });
 const liftButton = (ts: number, pressed: boolean) =>
   reading('lift-a', 'lift', ts, { alarm_button: pressed, direction: 'stopped', mode: 'normal' });
