@@ -28,12 +28,23 @@ export interface LocalConsumer {
   /** Whether message `index` of a handover whose `done` settled with `value` was not kept. */
   notKept(value: unknown, index: number): boolean;
   /**
-   * True while the consumer is far behind. The broker then stops reading the publisher's
-   * connection until the promise `deliver` returned settles, so that a flood waits in TCP
-   * buffers (the publisher slows down) instead of in memory.
+   * True while the consumer is behind. The broker then stops reading a publisher's connection
+   * that has more than LIGHT_PUBLISHER_MAX messages the consumer is still dealing with, until
+   * they settle, so that a flood waits in TCP buffers (the publisher slows down) instead of in
+   * memory. A light publisher (a leak sensor, a quiet bridge) is read on: its alarm does not
+   * wait behind the flood's fsync.
    */
   congested?(): boolean;
+  /** True while the consumer is so far behind that every publisher is held, light ones too. */
+  overloaded?(): boolean;
 }
+
+/**
+ * Messages a publisher may have with a congested consumer before its connection is held:
+ * one connection's share of a turn of traffic when it sends an event now and then, far below
+ * what a flooding connection has.
+ */
+export const LIGHT_PUBLISHER_MAX = 8;
 
 /** A message handed to the consumer: settles once the consumer is done with it and the others of its batch. */
 export interface Handover {
@@ -74,7 +85,11 @@ export function notKept(ctx: BrokerContext, client: Client | null, packet: Publi
   );
 }
 
-/** While the consumer is congested, the publisher's connection is not read until its messages are dealt with. */
+/**
+ * While the consumer is congested, a publisher with more than LIGHT_PUBLISHER_MAX messages it
+ * is still dealing with (every publisher, while it is overloaded) is not read until they are
+ * dealt with.
+ */
 export function holdBack(
   ctx: BrokerContext,
   consumer: LocalConsumer,
@@ -82,16 +97,25 @@ export function holdBack(
   pending: PromiseLike<unknown>,
 ): void {
   if (!consumer.congested?.()) return;
+  const owed = (ctx.owed.get(client) ?? 0) + 1;
+  ctx.owed.set(client, owed);
+  const hold = owed > LIGHT_PUBLISHER_MAX || consumer.overloaded?.() === true;
   // aedes's Client has pause()/resume() (it stops reading the socket) but does not declare
   // them in its types; gateway/adapters/mqtt/adapter.test.ts and broker/local.test.ts fail
   // should they ever go. While paused, aedes drops the "packet done" counts of packets that
   // finish (a PINGREQ, an unwanted topic): its batch counter is reset before resuming, or
   // the connection would never be read again.
   const held = client as Client & { pause(): void; resume(): void; _parsingBatch: number };
-  const count = ctx.holds.get(client) ?? 0;
-  if (count === 0) held.pause();
-  ctx.holds.set(client, count + 1);
+  if (hold) {
+    const count = ctx.holds.get(client) ?? 0;
+    if (count === 0) held.pause();
+    ctx.holds.set(client, count + 1);
+  }
   ctx.waiting.add(pending, () => {
+    const owedNow = ctx.owed.get(client)! - 1;
+    if (owedNow > 0) ctx.owed.set(client, owedNow);
+    else ctx.owed.delete(client);
+    if (!hold) return;
     const left = ctx.holds.get(client)! - 1;
     if (left > 0) return void ctx.holds.set(client, left);
     ctx.holds.delete(client);

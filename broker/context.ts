@@ -61,7 +61,9 @@ export interface BrokerContext {
   /** QoS 1 publishes already handed over in authorizePublish, so that `published` does not hand them over again. */
   handedOver: WeakSet<PublishPacket>;
   waiting: Waiters;
-  /** Messages of each client the consumer is still dealing with while congested. */
+  /** Messages of each client handed over while the consumer was congested, and not yet dealt with. */
+  owed: WeakMap<Client, number>;
+  /** Those of them the client's connection is held for. */
   holds: WeakMap<Client, number>;
 }
 
@@ -105,6 +107,7 @@ export function createContext(o: {
     local: undefined,
     handedOver: new WeakSet(),
     waiting: new Waiters(),
+    owed: new WeakMap(),
     holds: new WeakMap(),
   };
 }

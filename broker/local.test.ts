@@ -2,6 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { publishPacket, WireClient } from '../bench/mqtt-wire.js';
 import { topicMatches } from './acl.js';
+import { LIGHT_PUBLISHER_MAX } from './consumer.js';
 import { startBroker } from './broker.js';
 import { waitFor } from '../test/support/wait.js';
 import { hashPassword } from './password.js';
@@ -162,7 +163,8 @@ describe.each([
     expect(acked).toBe(true);
   });
 
-  it('congested: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
+  /** A consumer that answers each message only when released, and says how far behind it is. */
+  function behindConsumer(overloaded: boolean) {
     const got: string[] = [];
     const releases: (() => void)[] = [];
     broker.setLocalConsumer({
@@ -174,8 +176,8 @@ describe.each([
       },
       notKept: () => false,
       congested: () => true,
+      overloaded: () => overloaded,
     });
-    const notProbe = (payload: string) => !payload.startsWith('probe');
     /**
      * A reading from another connection reaches the consumer: the broker is reading its
      * sockets, so what was written before on a connection it does not hold has been read too.
@@ -185,16 +187,29 @@ describe.each([
       other.publish('dutyroom/s1/dev1/reading', probe, { qos: 0 });
       await waitFor(() => got.includes(probe), `${probe} from another connection`);
     };
+    const fromDevice = () => got.filter((payload) => !payload.startsWith('probe'));
+    return { got, releases, otherConnectionHeard, fromDevice };
+  }
+
+  /**
+   * A raw connection whose first reading has been dealt with: a broker thread learns of the
+   * consumer's congestion from its answers (the broker's own thread asks at once).
+   */
+  async function deviceToldOfCongestion(got: string[], releases: (() => void)[]): Promise<WireClient> {
     const dev = await WireClient.connect(broker.url, 'dev1-raw', 'dev1', PASSWORD);
+    await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 1, 1));
+    await waitFor(() => got.length === 1, 'the first reading');
+    releases.shift()!();
+    // Acknowledged once the broker's thread has the consumer's answer (and with it the congestion).
+    await waitFor(() => dev.pubacks === 1, "the first reading's PUBACK");
+    got.length = 0;
+    return dev;
+  }
+
+  it('overloaded: holds a connection until its messages are dealt with, then reads it again, also after packets that finished meanwhile', async () => {
+    const { got, releases, otherConnectionHeard, fromDevice } = behindConsumer(true);
+    const dev = await deviceToldOfCongestion(got, releases);
     try {
-      // A broker thread learns of the congestion from the consumer's answers: a first
-      // reading, dealt with, tells it (the broker's own thread asks at once).
-      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'first', 1, 1));
-      await waitFor(() => got.length === 1, 'the first reading');
-      releases.shift()!();
-      // Acknowledged once the broker's thread has the consumer's answer (and with it the congestion).
-      await waitFor(() => dev.pubacks === 1, "the first reading's PUBACK");
-      got.length = 0;
       // One socket write: two held readings and, between them, a publish nobody here wants.
       // The unwanted one finishes while the connection is paused (aedes then loses count).
       await dev.write(
@@ -207,13 +222,35 @@ describe.each([
       await waitFor(() => got.length === 2, 'the two readings of the first write');
       await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'c', 0));
       await otherConnectionHeard('probe 1');
-      expect(got.filter(notProbe), 'read on while held').toEqual(['a', 'b']);
+      expect(fromDevice(), 'read on while held').toEqual(['a', 'b']);
       releases.shift()!();
       await otherConnectionHeard('probe 2');
-      expect(got.filter(notProbe), 'read on while one message is still held').toEqual(['a', 'b']);
+      expect(fromDevice(), 'read on while one message is still held').toEqual(['a', 'b']);
       releases.shift()!();
       await waitFor(() => got.includes('c'), 'the next write once both were dealt with');
-      expect(got.filter(notProbe)).toEqual(['a', 'b', 'c']);
+      expect(fromDevice()).toEqual(['a', 'b', 'c']);
+      for (const release of releases.splice(0)) release();
+    } finally {
+      await dev.end();
+    }
+  });
+
+  it(`congested: reads on a light publisher while its messages wait (a leak sensor behind a flood), and holds one with more than ${LIGHT_PUBLISHER_MAX} waiting`, async () => {
+    const { got, releases, otherConnectionHeard, fromDevice } = behindConsumer(false);
+    const dev = await deviceToldOfCongestion(got, releases);
+    try {
+      for (let n = 1; n <= LIGHT_PUBLISHER_MAX; n++) {
+        await dev.write(publishPacket('dutyroom/s1/dev1/reading', `m${n}`, 0));
+        await waitFor(() => got.includes(`m${n}`), `message ${n}, read on with ${n - 1} waiting`);
+      }
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'one too many', 0));
+      await waitFor(() => got.includes('one too many'), 'the message that makes it a flood');
+      await dev.write(publishPacket('dutyroom/s1/dev1/reading', 'held', 0));
+      await otherConnectionHeard('probe 1');
+      expect(fromDevice(), 'read on past its share').not.toContain('held');
+      for (const release of releases.splice(0)) release();
+      await waitFor(() => got.includes('held'), 'the next write once its messages were dealt with');
+      expect(fromDevice()).toHaveLength(LIGHT_PUBLISHER_MAX + 2);
       for (const release of releases.splice(0)) release();
     } finally {
       await dev.end();

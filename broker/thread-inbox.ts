@@ -1,5 +1,5 @@
 import type { LocalConsumer } from './consumer.js';
-import { payloadAt, type Batch, type ToWorker } from './thread-protocol.js';
+import { payloadAt, type Batch, type Congestion, type ToWorker } from './thread-protocol.js';
 
 /**
  * The gateway thread's side of the handoff (thread-outbox.ts is the worker's): hands each
@@ -9,11 +9,11 @@ import { payloadAt, type Batch, type ToWorker } from './thread-protocol.js';
 export class Inbox {
   consumer: LocalConsumer | undefined;
   /** What the worker was last told of the consumer's congestion. */
-  private toldCongested = false;
+  private told: Congestion = 'clear';
 
   /** A new worker starts knowing nothing of the consumer's congestion. */
   reset(): void {
-    this.toldCongested = false;
+    this.told = 'clear';
   }
 
   /** Hands a batch to the consumer; answers once what it returned has settled, naming the messages it could not keep. */
@@ -23,13 +23,13 @@ export class Inbox {
     // Only the id is kept until the answer: the batch's topics and bytes go once handed over.
     const id = batch.id;
     const answer = () =>
-      tell({ type: 'done', id, congested: this.congestedNow(c), ...(notKept.length ? { notKept } : {}) });
+      tell({ type: 'done', id, congestion: this.congestionNow(c), ...(notKept.length ? { notKept } : {}) });
     if (!c) return answer();
     const pending = handOver(c, batch);
     if (pending.size === 0) return answer();
     // Held back from the next message on, not only once this batch is done.
-    const was = this.toldCongested;
-    if (this.congestedNow(c) !== was) tell({ type: 'congested', congested: this.toldCongested });
+    const was = this.told;
+    if (this.congestionNow(c) !== was) tell({ type: 'congestion', congestion: this.told });
     let left = pending.size;
     for (const [p, messages] of pending) {
       const settled = (value: unknown) => {
@@ -40,8 +40,9 @@ export class Inbox {
     }
   }
 
-  private congestedNow(c: LocalConsumer | undefined): boolean {
-    return (this.toldCongested = c?.congested?.() ?? false);
+  private congestionNow(c: LocalConsumer | undefined): Congestion {
+    const now = !c?.congested?.() ? 'clear' : c.overloaded?.() ? 'overloaded' : 'congested';
+    return (this.told = now);
   }
 }
 

@@ -32,7 +32,7 @@ describe('Outbox (the broker thread sending to the gateway thread)', () => {
       { topic: 'a/1', qos: 2, payload: 'three' },
     ]);
     expect(sent[0]!.data.byteLength).toBe(8);
-    box.answered(sent[0]!.id, false);
+    box.answered(sent[0]!.id, 'clear');
     await nextTurn();
     expect(settled).toBe(3);
     expect(box.inFlight).toBe(0);
@@ -49,17 +49,30 @@ describe('Outbox (the broker thread sending to the gateway thread)', () => {
     expect(new Set(sent.map((b) => b.id)).size).toBe(3);
   });
 
-  it('is congested when the gateway says so, or past MAX_IN_FLIGHT unanswered messages', async () => {
+  it('is congested when the gateway says so, or past MAX_IN_FLIGHT unanswered messages, and not overloaded then', async () => {
     const { box, sent } = outbox();
     for (let i = 0; i <= MAX_IN_FLIGHT; i++) void box.add('t', Buffer.from('x'), 0);
     expect(box.congested).toBe(true);
     await nextTurn();
-    box.answered(sent[0]!.id, false);
+    box.answered(sent[0]!.id, 'clear');
     expect(box.congested).toBe(false);
-    box.answered(sent[1]!.id, true);
+    box.answered(sent[1]!.id, 'congested');
     expect(box.congested).toBe(true);
-    box.answered(sent[2]!.id, false);
+    expect(box.overloaded).toBe(false);
+    box.answered(sent[2]!.id, 'clear');
     expect(box.congested).toBe(false);
+  });
+
+  it('is overloaded when the gateway says so, or past twice MAX_IN_FLIGHT unanswered messages', async () => {
+    const { box, sent } = outbox();
+    for (let i = 0; i <= 2 * MAX_IN_FLIGHT; i++) void box.add('t', Buffer.from('x'), 0);
+    expect(box.overloaded).toBe(true);
+    await nextTurn();
+    box.answered(sent[0]!.id, 'overloaded');
+    expect(box.inFlight).toBeLessThanOrEqual(2 * MAX_IN_FLIGHT);
+    expect(box.overloaded).toBe(true);
+    box.answered(sent[1]!.id, 'congested');
+    expect([box.congested, box.overloaded]).toEqual([true, false]);
   });
 
   it('settles everything sent when the broker closes; a late answer changes nothing', async () => {
@@ -69,7 +82,7 @@ describe('Outbox (the broker thread sending to the gateway thread)', () => {
     box.settleAll();
     await done;
     expect(box.inFlight).toBe(0);
-    box.answered(sent[0]!.id, false);
+    box.answered(sent[0]!.id, 'clear');
     expect(box.inFlight).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { topicMatches } from './acl.js';
-import { packPayloads, type Batch } from './thread-protocol.js';
+import { packPayloads, type Batch, type Congestion } from './thread-protocol.js';
 
 // The broker thread's side of the handoff to the gateway's thread (see broker/thread.ts).
 
@@ -65,7 +65,7 @@ export class Outbox {
   inFlight = 0;
   inFlightBytes = 0;
   /** What the gateway said last. */
-  gatewayCongested = false;
+  gatewayCongestion: Congestion = 'clear';
 
   constructor(private readonly send: (batch: Batch, transfer: ArrayBuffer[]) => void) {}
 
@@ -102,11 +102,22 @@ export class Outbox {
   }
 
   get congested(): boolean {
-    return this.gatewayCongested || this.inFlight > MAX_IN_FLIGHT || this.inFlightBytes > MAX_IN_FLIGHT_BYTES;
+    return (
+      this.gatewayCongestion !== 'clear' || this.inFlight > MAX_IN_FLIGHT || this.inFlightBytes > MAX_IN_FLIGHT_BYTES
+    );
   }
 
-  answered(id: number, congested: boolean, notKept?: readonly number[]): void {
-    this.gatewayCongested = congested;
+  /** When the gateway says so, or twice past the limits: every publisher is held, light ones too (consumer.ts holdBack). */
+  get overloaded(): boolean {
+    return (
+      this.gatewayCongestion === 'overloaded' ||
+      this.inFlight > 2 * MAX_IN_FLIGHT ||
+      this.inFlightBytes > 2 * MAX_IN_FLIGHT_BYTES
+    );
+  }
+
+  answered(id: number, congestion: Congestion, notKept?: readonly number[]): void {
+    this.gatewayCongestion = congestion;
     const b = this.sent.get(id);
     if (!b) return;
     this.sent.delete(id);
@@ -120,7 +131,7 @@ export class Outbox {
     for (const [id, b] of [...this.sent])
       this.answered(
         id,
-        false,
+        'clear',
         Array.from({ length: b.count }, (_, i) => i),
       );
   }

@@ -25,13 +25,16 @@ export interface Batch {
   data: ArrayBuffer;
 }
 
+/** How far behind the consumer is (LocalConsumer.congested and .overloaded). */
+export type Congestion = 'clear' | 'congested' | 'overloaded';
+
 export type ToWorker =
   /** The consumer's MQTT filters; null: no consumer. */
   | { type: 'consumer'; filters: string[] | null }
-  /** The consumer is done with a batch; whether it is congested now; the messages it could not keep (their indices). */
-  | { type: 'done'; id: number; congested: boolean; notKept?: number[] }
-  /** The consumer became congested (or no longer is) before it was done with a batch. */
-  | { type: 'congested'; congested: boolean }
+  /** The consumer is done with a batch; how congested it is now; the messages it could not keep (their indices). */
+  | { type: 'done'; id: number; congestion: Congestion; notKept?: number[] }
+  /** The consumer's congestion changed before it was done with a batch. */
+  | { type: 'congestion'; congestion: Congestion }
   | { type: 'accounts'; accounts: BrokerAccount[] }
   /** A message from the gateway itself (its alarm and incident events), answered by `published`. */
   | { type: 'publish'; id: number; topic: string; payload: Uint8Array; retain: boolean }

@@ -47,9 +47,9 @@ async function run(): Promise<void> {
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'done':
-        return outbox.answered(m.id, m.congested, m.notKept);
-      case 'congested':
-        outbox.gatewayCongested = m.congested;
+        return outbox.answered(m.id, m.congestion, m.notKept);
+      case 'congestion':
+        outbox.gatewayCongestion = m.congestion;
         return;
       case 'consumer': {
         // Batches already sent stay held: the gateway's thread answers each of them, once the
@@ -65,6 +65,7 @@ async function run(): Promise<void> {
           },
           notKept: (value, index) => value instanceof Set && value.has(index),
           congested: () => outbox.congested,
+          overloaded: () => outbox.overloaded,
         });
       }
       case 'accounts':

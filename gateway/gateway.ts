@@ -475,7 +475,11 @@ function startAdapters(s: Startup, broker: Broker, pipeline: Pipeline): AdapterS
     logger: s.logger,
     profiles: s.profiles,
     broker: { url: broker.url, ...(broker.embedded ? { local: broker.embedded } : {}) },
-    pipeline: { congested: () => pipeline.congested, refusing: () => pipeline.refusing !== undefined },
+    pipeline: {
+      congested: () => pipeline.congested,
+      overloaded: () => pipeline.overloaded,
+      refusing: () => pipeline.refusing !== undefined,
+    },
   };
   const adapters = AdapterSet.create(ADAPTERS, ctx);
   s.onStop(() => adapters.stop());

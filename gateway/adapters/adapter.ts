@@ -62,7 +62,7 @@ export interface AdapterContext {
   /** Where MQTT devices publish: the embedded broker (in-process) or an external one. */
   broker: { url: string; local?: LocalBroker };
   /** The pipeline's state, for adapters that can slow their devices down. */
-  pipeline: { congested(): boolean; refusing(): boolean };
+  pipeline: { congested(): boolean; overloaded(): boolean; refusing(): boolean };
 }
 
 /** One protocol: the name its devices carry in the site file, and how its adapter is built. */

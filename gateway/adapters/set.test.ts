@@ -49,7 +49,7 @@ function context(devices: { id: string; protocol: string }[]): AdapterContext {
     logger: pino({ level: 'silent' }),
     profiles: { register: new Map(), payload: new Map() },
     broker: { url: 'mqtt://127.0.0.1:1883' },
-    pipeline: { congested: () => false, refusing: () => false },
+    pipeline: { congested: () => false, overloaded: () => false, refusing: () => false },
   };
 }
 

@@ -81,6 +81,18 @@ describe('Pipeline', () => {
     expect(pipeline.waiting).toBe(0);
   });
 
+  it('is overloaded past twice CONGESTED_READINGS waiting', async () => {
+    const { pipeline, appends } = setup();
+    for (let n = 0; n < 2 * CONGESTED_READINGS; n++) void pipeline.ingest(reading(n));
+    expect([pipeline.congested, pipeline.overloaded]).toEqual([true, false]);
+    void pipeline.ingest(reading(-1));
+    expect(pipeline.overloaded).toBe(true);
+    await nextTurn();
+    for (const a of appends) a.accept();
+    await nextTurn();
+    expect([pipeline.congested, pipeline.overloaded]).toEqual([false, false]);
+  });
+
   it('appends a turn of more than APPEND_MAX readings in parts, in order, each settling its own readings', async () => {
     const { pipeline, appends, metrics } = setup();
     const results = Array.from({ length: APPEND_MAX + 2 }, (_, n) => pipeline.ingest(reading(n)));

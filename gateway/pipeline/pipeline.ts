@@ -105,6 +105,11 @@ export class Pipeline {
     return this.waiting > CONGESTED_READINGS;
   }
 
+  /** Twice as many: light publishers are held back too (broker/consumer.ts holdBack). */
+  get overloaded(): boolean {
+    return this.waiting > 2 * CONGESTED_READINGS;
+  }
+
   ingest(reading: Reading): Promise<IngestResult> {
     const { registry, metrics, site } = this.deps;
     const place = registry.place(reading.deviceId);

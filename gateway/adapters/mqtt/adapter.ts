@@ -46,6 +46,8 @@ export interface MqttAdapterOptions {
    * flood waits in TCP buffers (the publisher slows down) instead of piling up in memory.
    */
   congested?: () => boolean;
+  /** True while the pipeline is twice as far behind: light publishers are held back too (broker/consumer.ts). */
+  overloaded?: () => boolean;
   /** True while the pipeline refuses readings (the spool is full or failing; see Pipeline.refusing). */
   refusing?: () => boolean;
 }
@@ -98,6 +100,7 @@ export class MqttAdapter implements Adapter {
       // A reading the spool could not take now: no PUBACK, the device sends it again.
       notKept: (value) => notKept(value),
       ...(opts.congested ? { congested: opts.congested } : {}),
+      ...(opts.overloaded ? { overloaded: opts.overloaded } : {}),
     });
     this.connected = true;
     this.setReady(true);

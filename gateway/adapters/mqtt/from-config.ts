@@ -29,6 +29,7 @@ export const mqttAdapter: AdapterKind = {
       metrics,
       logger,
       congested: () => pipeline.congested(),
+      overloaded: () => pipeline.overloaded(),
       refusing: () => pipeline.refusing(),
     }),
 };
