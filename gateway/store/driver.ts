@@ -71,10 +71,11 @@ export interface StoreDriver {
    */
   writeLines(lines: string[]): Promise<void>;
   /**
-   * The same for `count` lines already joined by newlines (the spool's memory keeps them so);
-   * `lines` splits them, for a StoreRejectedError. Absent: the writer uses writeLines.
+   * The same for `count` lines already joined by newlines, as a string or as UTF-8 bytes (the
+   * spool's memory keeps them so); `lines` splits them, for a StoreRejectedError. Absent: the
+   * writer uses writeLines.
    */
-  writeText?(text: string, count: number, lines: () => string[]): Promise<void>;
+  writeText?(body: string | Buffer<ArrayBuffer>, count: number, lines: () => string[]): Promise<void>;
   query(q: ReadingsQuery): Promise<StoredRow[]>;
   /** History per interval, aggregated in the database. Absent where the driver cannot (yet). */
   aggregate?(q: AggregateQuery): Promise<AggregateRow[]>;

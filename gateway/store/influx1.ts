@@ -123,7 +123,7 @@ export class Influx1Driver implements StoreDriver {
     if (lines.length > 0) await this.writeText(lines.join('\n'), lines.length, () => lines);
   }
 
-  async writeText(body: string, count: number, lines: () => string[]): Promise<void> {
+  async writeText(body: string | Buffer<ArrayBuffer>, count: number, lines: () => string[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.post(body);
@@ -144,7 +144,7 @@ export class Influx1Driver implements StoreDriver {
     }
   }
 
-  private async post(body: string): Promise<void> {
+  private async post(body: string | Buffer<ArrayBuffer>): Promise<void> {
     const res = await fetch(this.writeUrl, {
       method: 'POST',
       body,

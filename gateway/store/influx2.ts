@@ -106,7 +106,7 @@ export class Influx2Driver implements StoreDriver {
     if (lines.length > 0) await this.writeText(lines.join('\n'), lines.length, () => lines);
   }
 
-  async writeText(body: string, count: number, lines: () => string[]): Promise<void> {
+  async writeText(body: string | Buffer<ArrayBuffer>, count: number, lines: () => string[]): Promise<void> {
     const api = this.client.getWriteApi(this.opts.org, this.opts.bucket, 'us', {
       ...noBatchingNoRetry(count),
       ...(this.opts.gzipThreshold !== undefined
@@ -115,7 +115,9 @@ export class Influx2Driver implements StoreDriver {
     });
     try {
       // The lines made by line-protocol.ts, as one record (same text as the client's Point, tested, cheaper).
-      api.writeRecord(body);
+      api.writeRecord(
+        typeof body === 'string' ? body : body.toString('utf8', 0, body.length - (body.at(-1) === 0x0a ? 1 : 0)),
+      );
       await api.flush();
     } catch (err) {
       const failure = this.fail(`writing ${count} points`, err);

@@ -101,8 +101,17 @@ describe('Spool', () => {
       for (const max of [1, 2, 4, 18]) {
         const batch = (await spool.read(after, max))!;
         expect(batch.records).toEqual(sent.slice(after, after + max));
+        expect(batch.body?.toString()).toBe(sent.slice(after, after + max).join('\n') + '\n');
         expect([batch.firstSeq, batch.lastSeq]).toEqual([after + 1, Math.min(after + max, sent.length)]);
       }
+  });
+
+  it('serves records with characters of several bytes from memory as they were appended', async () => {
+    const spool = await openSpool({ dir: newDir() });
+    const sent = ['m,building=一号楼 note="水表"', 'm,building=b2 v=1', 'm,building=二号楼 v=2'];
+    await Promise.all([spool.append(sent.slice(0, 2)), spool.append(sent.slice(2))]);
+    expect((await spool.read(1, 2))!.records).toEqual(sent.slice(1));
+    expect((await spool.read(0, 3))!.body?.toString()).toBe(sent.join('\n') + '\n');
   });
 
   it('resolves an append only after the bytes are written and fdatasynced; at most one sync per interval, counted from the last one', async () => {

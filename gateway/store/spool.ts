@@ -61,10 +61,10 @@ export interface SpoolBatch {
   /** How many records (without making `records` from `text`). */
   readonly count: number;
   /**
-   * Served from memory: the records joined by newlines, as a write request carries them
-   * (`records` is then split from it only when asked for).
+   * Served from memory: the records as UTF-8, each ended by a newline, as a write request
+   * carries them (`records` is then made from it only when asked for).
    */
-  readonly text?: string;
+  readonly body?: Buffer<ArrayBuffer>;
 }
 
 /** A batch of `span` records read from disk, the usable ones in `records`. */
@@ -73,28 +73,31 @@ function diskBatch(firstSeq: number, span: number, records: string[]): SpoolBatc
 }
 
 /**
- * A batch served from memory: its text is a slice of what was appended, with no string per
- * record. Splitting records out of the memory and joining them again for the request made
- * two more copies of every record, each kept until the request was answered.
+ * A batch served from memory: its body is a slice of the bytes that were appended (a copy
+ * only when it spans appends), with no string per record. Splitting records out of the
+ * memory and joining them again for the request made two more copies of every record, each
+ * kept until the request was answered.
  */
-function memoryBatch(firstSeq: number, count: number, text: string): SpoolBatch {
+function memoryBatch(firstSeq: number, count: number, body: Buffer<ArrayBuffer>): SpoolBatch {
   let records: string[] | undefined;
   return {
     firstSeq,
     lastSeq: firstSeq + count - 1,
     count,
-    text,
+    body,
     get records() {
-      return (records ??= count === 0 ? [] : text.split('\n'));
+      return (records ??= count === 0 ? [] : body.toString('utf8', 0, body.length - 1).split('\n'));
     },
   };
 }
 
 /** Where record `n` (0-based) of newline-joined `text` starts, searching from record `from` at `pos`. */
-function recordStart(text: string, n: number, from = 0, pos = 0): number {
-  for (let k = from; k < n; k++) pos = text.indexOf('\n', pos) + 1;
+function recordStart(data: Buffer, n: number, from = 0, pos = 0): number {
+  for (let k = from; k < n; k++) pos = data.indexOf(NEWLINE, pos) + 1;
   return pos;
 }
+
+const NEWLINE = 0x0a;
 
 interface Segment {
   firstSeq: number;
@@ -107,25 +110,26 @@ interface Segment {
 }
 
 interface PendingAppend {
-  /** The records' bytes, newline-terminated: encoded once, at append. */
-  data: Buffer;
+  /** The records' bytes, newline-terminated: encoded once, at append (and kept: see MemoryChunk). */
+  data: Buffer<ArrayBuffer>;
   bytes: number;
-  /** The records as one flat string, joined by newlines (see MemoryChunk). */
-  text: string;
   count: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 /**
- * Records of one durable write kept for the writer. As one flat string rather than the
- * records the pipeline made: those are ropes of a dozen parts each (about four times their
- * length in heap), and a burst keeps this tail full.
+ * Records of one durable write kept for the writer: the bytes that were written, outside the
+ * JavaScript heap. Kept as strings (the records the pipeline made are ropes of a dozen parts,
+ * about four times their length in heap; joined, one flat string), they lived until the writer
+ * had sent them, long enough for the old generation, and with the request's copy they were
+ * six tenths of what its full collections freed under load, one full collection every half
+ * second (bench/README.md, Alarm latency).
  */
 interface MemoryChunk {
   firstSeq: number;
   count: number;
-  text: string;
+  data: Buffer<ArrayBuffer>;
   bytes: number;
 }
 
@@ -285,8 +289,7 @@ export class Spool {
     if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
     if (this.failure) return Promise.reject(this.failure);
     if (records.length === 0) return Promise.resolve();
-    const text = records.join('\n');
-    const data = Buffer.from(`${text}\n`);
+    const data = Buffer.from(`${records.join('\n')}\n`);
     const bytes = data.length;
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
       this.isFull = true;
@@ -298,7 +301,7 @@ export class Spool {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ data, bytes, text, count: records.length, resolve, reject });
+      this.pending.push({ data, bytes, count: records.length, resolve, reject });
       this.pendingBytes += bytes;
       this.scheduleFlush();
     });
@@ -456,13 +459,13 @@ export class Spool {
   private rememberEach(firstSeq: number, part: PendingAppend[]): void {
     let seq = firstSeq;
     for (const e of part) {
-      this.remember(seq, e.count, e.text, e.bytes);
+      this.remember(seq, e.count, e.data, e.bytes);
       seq += e.count;
     }
   }
 
-  private remember(firstSeq: number, count: number, text: string, bytes: number): void {
-    this.memory.push({ firstSeq, count, text, bytes });
+  private remember(firstSeq: number, count: number, data: Buffer<ArrayBuffer>, bytes: number): void {
+    this.memory.push({ firstSeq, count, data, bytes });
     this.memoryUsed += bytes;
     // Past the budget the oldest records are served from disk again.
     while (this.memoryUsed > this.memoryBytes && this.memory.length > 1) this.forgetOldest();
@@ -487,7 +490,7 @@ export class Spool {
   }
 
   private readMemory(from: number, max: number): SpoolBatch {
-    const parts: string[] = [];
+    const parts: Buffer<ArrayBuffer>[] = [];
     let count = 0;
     let k = 0;
     while (k < this.memory.length && this.memory[k]!.firstSeq + this.memory[k]!.count <= from) k++;
@@ -495,13 +498,13 @@ export class Spool {
       const chunk = this.memory[k]!;
       const skip = Math.max(0, from - chunk.firstSeq);
       const take = Math.min(chunk.count - skip, max - count);
-      const start = recordStart(chunk.text, skip);
-      const end =
-        skip + take === chunk.count ? chunk.text.length : recordStart(chunk.text, skip + take, skip, start) - 1;
-      parts.push(start === 0 && end === chunk.text.length ? chunk.text : chunk.text.slice(start, end));
+      const { data } = chunk;
+      const start = recordStart(data, skip);
+      const end = skip + take === chunk.count ? data.length : recordStart(data, skip + take, skip, start);
+      parts.push(start === 0 && end === data.length ? data : data.subarray(start, end));
       count += take;
     }
-    return memoryBatch(from, count, parts.length === 1 ? parts[0]! : parts.join('\n'));
+    return memoryBatch(from, count, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   }
 
   private async readDisk(from: number, max: number): Promise<SpoolBatch> {

@@ -76,8 +76,8 @@ afterEach(async () => {
 /** Takes the spool's text as it is, as the InfluxDB drivers do; the stub's rules otherwise. */
 class TextDriver extends StubDriver {
   texts: { text: string; count: number }[] = [];
-  async writeText(text: string, count: number, lines: () => string[]): Promise<void> {
-    this.texts.push({ text, count });
+  async writeText(body: string | Buffer, count: number, lines: () => string[]): Promise<void> {
+    this.texts.push({ text: body.toString(), count });
     return this.writeLines(lines());
   }
 }
@@ -127,13 +127,13 @@ describe('StoreWriter', () => {
     expect(spool.depth).toBe(0);
   });
 
-  it('sends records still in memory as the text they were appended in, across appends, and sets a refused one aside', async () => {
+  it('sends records still in memory as the bytes they were appended in, across appends, and sets a refused one aside', async () => {
     const { dir, spool, driver, writer } = await setup({}, new TextDriver());
     driver.refuse = (line) => line === pt(30);
     for (let i = 0; i < 90; i += 30) await spool.append(range(i, 30));
     writer.start();
     await until(() => spool.depth === 0, 'everything written or set aside');
-    expect(driver.texts).toEqual([{ text: range(0, 90).join('\n'), count: 90 }]);
+    expect(driver.texts).toEqual([{ text: range(0, 90).join('\n') + '\n', count: 90 }]);
     expect(driver.stored).toEqual(range(0, 90).filter((l) => l !== pt(30)));
     const kept = readFileSync(join(dir, 'rejected.jsonl'), 'utf8').trim().split('\n');
     expect(kept.map((l) => (JSON.parse(l) as { line: string }).line)).toEqual([pt(30)]);

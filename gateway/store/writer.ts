@@ -464,10 +464,10 @@ export class StoreWriter {
   }
 }
 
-/** A batch's records in one request: as the text they were kept in when the driver takes that. */
+/** A batch's records in one request: as the bytes they were kept in when the driver takes those. */
 function write(driver: StoreDriver, batch: SpoolBatch): Promise<void> {
-  const { text } = batch;
-  return text !== undefined && driver.writeText
-    ? driver.writeText(text, batch.count, () => batch.records)
+  const { body } = batch;
+  return body !== undefined && driver.writeText
+    ? driver.writeText(body, batch.count, () => batch.records)
     : driver.writeLines(batch.records);
 }
