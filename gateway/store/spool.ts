@@ -58,7 +58,7 @@ export interface SpoolBatch {
   firstSeq: number;
   lastSeq: number;
   readonly records: string[];
-  /** How many records (without making `records` from `text`). */
+  /** How many records (without making `records` from `body`). */
   readonly count: number;
   /**
    * Served from memory: the records as UTF-8, each ended by a newline, as a write request
@@ -91,13 +91,13 @@ function memoryBatch(firstSeq: number, count: number, body: Buffer<ArrayBuffer>)
   };
 }
 
-/** Where record `n` (0-based) of newline-joined `text` starts, searching from record `from` at `pos`. */
+const NEWLINE = 0x0a;
+
+/** Where record `n` (0-based) of newline-ended `data` starts, searching from record `from` at `pos`. */
 function recordStart(data: Buffer, n: number, from = 0, pos = 0): number {
   for (let k = from; k < n; k++) pos = data.indexOf(NEWLINE, pos) + 1;
   return pos;
 }
-
-const NEWLINE = 0x0a;
 
 interface Segment {
   firstSeq: number;
