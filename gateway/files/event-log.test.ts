@@ -62,6 +62,17 @@ describe('event log', () => {
     await log.close();
   });
 
+  it('skips a line whose number or floor is damaged, and numbers on from the good ones', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'event-log-')), 'log.jsonl');
+    appendFileSync(file, '{"seq":3,"record":{"n":3}}\n{"floor":"x"}\n{"seq":null,"record":{"n":0}}\n5\n');
+    const damaged: number[] = [];
+    const log = new EventLog<{ n: number }>(file);
+    expect(await log.open((line) => damaged.push(line))).toEqual([{ seq: 3, record: { n: 3 } }]);
+    expect(damaged).toEqual([2, 3, 4]);
+    expect((await log.append([{ n: 4 }])).map((e) => e.seq)).toEqual([4]);
+    await log.close();
+  });
+
   it('refuses to append before it is open', async () => {
     const log = new EventLog(join(mkdtempSync(join(tmpdir(), 'event-log-')), 'x.jsonl'));
     await expect(log.append([{}])).rejects.toThrow(/is not open/);

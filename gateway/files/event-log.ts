@@ -50,6 +50,9 @@ export class EventLog<T> {
       if (!line.trim()) return;
       try {
         const e = JSON.parse(line) as Logged<T> | { floor: number };
+        // A damaged number would stop the numbering (NaN) or send it back: the line is skipped instead.
+        const n = 'floor' in e ? e.floor : e.seq;
+        if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a sequence number: ${JSON.stringify(n)}`);
         if ('floor' in e) {
           this.floorRead = true;
           this.seq = Math.max(this.seq, e.floor);
