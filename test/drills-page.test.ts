@@ -186,4 +186,59 @@ describe('drills page', () => {
     expect(await running()).toBeNull();
     await p.context().close();
   }, 60_000);
+  it('keeps the report of the drill picked last when the one picked before answers late', async () => {
+    const p = await login(LOOKS[0]);
+    const c = p.context();
+    const url = demo.gateway.httpUrl;
+    const drill = async (scenario: string) => {
+      const started = await c.request.post(`${url}/api/drills`, {
+        data: { scenario },
+        headers: { origin: url },
+      });
+      expect(started.status()).toBe(201);
+      const stopped = await c.request.post(`${url}/api/drills/stop`, { headers: { origin: url } });
+      expect(stopped.status()).toBe(200);
+      return ((await started.json()) as { id: string }).id;
+    };
+    const first = await drill('grid-outage');
+    const second = await drill('lift-entrapment');
+    await p.reload();
+    const show = (id: string) =>
+      p.locator(`[data-testid=drill-history] li[data-drill="${id}"] [data-testid=show-report]`);
+    await show(second).waitFor();
+
+    // The first drill's report is held on its way until the second's is on screen.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let asked!: () => void;
+    const heldAsked = new Promise<void>((r) => (asked = r));
+    const held = `${url}/api/drills/${first}/report`;
+    await p.route(held, async (route) => {
+      asked();
+      await gate;
+      await route.continue();
+    });
+    await show(first).click();
+    await heldAsked;
+    await show(second).click();
+    await p.waitForFunction(
+      (id) => document.querySelector('[data-testid=scorecard] h3')?.textContent?.includes(id) ?? false,
+      second,
+    );
+    const late = p.waitForResponse(held);
+    release();
+    await (await late).finished();
+    // A round trip of the page's own, then a frame: the late answer has been taken by then.
+    await p.evaluate(async () => {
+      await fetch('/api/me');
+      await new Promise(requestAnimationFrame);
+    });
+    // The report drawn is the second drill's, not the first's under the second's id.
+    const title = (await p.textContent('[data-testid=scorecard] h3'))!;
+    expect(title).toContain('Passengers trapped in a lift (Tower 2, lift B)');
+    expect(title).not.toContain('Grid power cut');
+    expect(title.split(/\s+/)).toContain(second); // word by word: the ids of one day differ by a suffix
+    expect(await p.textContent('[data-testid=drill-injected]')).not.toContain('t1-');
+    await c.close();
+  }, 60_000);
 });

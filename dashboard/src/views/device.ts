@@ -6,6 +6,7 @@ import { getLang, siteZone, t, tx, type Text, type Word } from '../i18n.js';
 import { siteStamp } from '../site-time.js';
 import type { Device } from '../types.js';
 import { serverNow } from '../clock.js';
+import { useLoad } from '../load.js';
 
 /** A field as the gateway's catalogue describes it (GET /api/devices/:id/fields). */
 interface FieldInfo {
@@ -299,31 +300,11 @@ type HistoryState = History | 'loading' | { error: string };
 
 /** The device, its field catalogue and who is looking; loadDevice reads the device again. */
 function useDevice(id: string) {
-  const [device, setDevice] = useState<Device | null>(null);
-  const [fields, setFields] = useState<{ id: string; fields: FieldInfo[] } | null>(null);
-  const [me, setMe] = useState<Me | null>(null);
-  // The device the address names: an answer about the one shown before that comes late is not
-  // drawn (that device's values and command buttons under this one's address).
-  const shown = useRef(id);
-  shown.current = id;
   const enc = encodeURIComponent(id);
-  const loadDevice = () => {
-    const asked = id;
-    void api<Device>(`/api/devices/${enc}`).then((d) => shown.current === asked && setDevice(d));
-  };
-  useEffect(() => {
-    loadDevice();
-    void api<{ fields: FieldInfo[] }>(`/api/devices/${enc}/fields`).then(
-      (r) => shown.current === id && setFields({ id, fields: r.fields }),
-    );
-    void api<Me>('/api/me').then(setMe, () => setMe(null));
-  }, [id]);
-  return {
-    device: device?.id === id ? device : null,
-    fields: fields?.id === id ? fields.fields : null,
-    me,
-    loadDevice,
-  };
+  const device = useLoad<Device>(`/api/devices/${enc}`);
+  const fields = useLoad<{ fields: FieldInfo[] }>(`/api/devices/${enc}/fields`);
+  const me = useLoad<Me>('/api/me');
+  return { device: device.data, fields: fields.data?.fields ?? null, me: me.data, loadDevice: device.reload };
 }
 
 /** The device's history over the range for the charted fields, read again when the range changes. */

@@ -4,6 +4,7 @@ import { api, canAct, type Me } from '../api.js';
 import { html } from '../html.js';
 import { getLang, t, time, tx, type Text, type Word } from '../i18n.js';
 import { every } from '../clock.js';
+import { useLoad } from '../load.js';
 import type { DrillReport as Report, Outcome, Tally } from '../../../rules/incidents/drill-report.js';
 
 /** A scenario as GET /api/drills/scenarios lists it (simulators/drill/controller.ts ScenarioInfo). */
@@ -196,8 +197,8 @@ function useDrills() {
  */
 function useDrillReport(status: DrillStatus | null) {
   const [shown, setShown] = useState<string | null>(null);
-  const [report, setReport] = useState<Report | null>(null);
   const reportOf = status?.current?.id ?? shown;
+  const report = useLoad<Report>(reportOf ? `/api/drills/${encodeURIComponent(reportOf)}/report` : null, 3000).data;
   const scorecard = useRef<HTMLElement>(null);
   // A past drill's report opens above the list it was picked from: bring it into view once.
   useEffect(() => {
@@ -210,16 +211,6 @@ function useDrillReport(status: DrillStatus | null) {
     if (lastCurrent.current && !id) setShown(lastCurrent.current);
     lastCurrent.current = id;
   }, [status?.current?.id]);
-  useEffect(() => {
-    if (!reportOf) {
-      setReport(null);
-      return;
-    }
-    const get = () =>
-      void api<Report>(`/api/drills/${encodeURIComponent(reportOf)}/report`).then(setReport, () => setReport(null));
-    get();
-    return every(3000, get);
-  }, [reportOf]);
   return { report, reportOf, setShown, scorecard };
 }
 
