@@ -22,18 +22,23 @@ export default defineConfig({
           name: 'unit',
           include: ['{app,gateway,broker,rules,simulators,dashboard}/**/*.test.ts'],
           exclude: ['rules/incidents/invariants/**'],
+          globalSetup: ['test/temp-root.ts'],
         },
       },
       {
         extends: true,
-        test: { name: 'invariants', include: ['rules/incidents/invariants/**/*.test.ts'] },
+        test: {
+          name: 'invariants',
+          include: ['rules/incidents/invariants/**/*.test.ts'],
+          globalSetup: ['test/temp-root.ts'],
+        },
       },
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts', 'bench/**/*.test.ts'],
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/temp-root.ts', 'test/global-setup.ts'],
         },
       },
     ],

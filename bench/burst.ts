@@ -107,13 +107,10 @@ export async function benchBurst(influxUrl: string, opts: BurstOptions): Promise
 }
 
 if (process.argv[1]?.endsWith('burst.js')) {
-  const { startInfluxd } = await import('../gateway/store/influxd.js');
   const quick = process.argv.includes('--quick');
   const at = process.argv.indexOf('--qos');
   const qos = (at >= 0 ? Number(process.argv[at + 1]) : 1) as 0 | 1;
-  const influx = process.env.INFLUX_URL
-    ? { url: process.env.INFLUX_URL, stop: async () => {} }
-    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = await (await import('./bench-influx.js')).benchInflux();
   try {
     const bridge = process.argv.includes('--bridge');
     console.log(JSON.stringify(await benchBurst(influx.url, { qos, bridge, ...burstSize(quick, bridge) })));

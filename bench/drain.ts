@@ -77,10 +77,7 @@ export async function benchDrain(influxUrl: string, readings: number): Promise<D
 }
 
 if (process.argv[1]?.endsWith('drain.js')) {
-  const { startInfluxd } = await import('../gateway/store/influxd.js');
-  const influx = process.env.INFLUX_URL
-    ? { url: process.env.INFLUX_URL, stop: async () => {} }
-    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = await (await import('./bench-influx.js')).benchInflux();
   try {
     console.log(JSON.stringify(await benchDrain(influx.url, process.argv.includes('--quick') ? 100_000 : 1_000_000)));
   } finally {

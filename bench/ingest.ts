@@ -119,11 +119,8 @@ ${devices}
 }
 
 if (process.argv[1]?.endsWith('ingest.js')) {
-  const { startInfluxd } = await import('../gateway/store/influxd.js');
   const quick = process.argv.includes('--quick');
-  const influx = process.env.INFLUX_URL
-    ? { url: process.env.INFLUX_URL, stop: async () => {} }
-    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = await (await import('./bench-influx.js')).benchInflux();
   let mosquitto: { url: string; stop(): Promise<void> } | undefined;
   try {
     if (process.argv.includes('--external')) mosquitto = await (await import('./mosquitto.js')).startMosquitto();

@@ -129,10 +129,7 @@ thresholds: { kinds: { leak_sensor: { leak_wet_s: 0 } } }`,
 }
 
 if (process.argv[1]?.endsWith('latency.js')) {
-  const { startInfluxd } = await import('../gateway/store/influxd.js');
-  const influx = process.env.INFLUX_URL
-    ? { url: process.env.INFLUX_URL, stop: async () => {} }
-    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = await (await import('./bench-influx.js')).benchInflux();
   try {
     console.log(JSON.stringify(await benchLatency(influx.url, process.argv.includes('--quick'))));
   } finally {

@@ -165,10 +165,7 @@ export async function benchMemory(influxUrl: string, quick: boolean): Promise<Me
 }
 
 if (process.argv[1]?.endsWith('memory.js')) {
-  const { startInfluxd } = await import('../gateway/store/influxd.js');
-  const influx = process.env.INFLUX_URL
-    ? { url: process.env.INFLUX_URL, stop: async () => {} }
-    : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+  const influx = await (await import('./bench-influx.js')).benchInflux();
   try {
     console.log(JSON.stringify(await benchMemory(influx.url, process.argv.includes('--quick'))));
   } finally {

@@ -4,11 +4,11 @@
 //   node dist/bench/run.js [--quick] [--out DIR]
 // Writes <DIR or bench/results>/<date>[-quick].json and .md. Not part of npm test, but
 // test/bench-quick.test.ts runs --quick (under a minute) so the bench cannot rot.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { projectPath } from '../gateway/files/paths.js';
-import { startInfluxd } from '../gateway/store/influxd.js';
+import { benchInflux } from './bench-influx.js';
 import { cpuReference as benchCpuReference } from './cpu-reference.js';
 import { benchBurst, burstSize, type BurstResult } from './burst.js';
 import { benchDrain } from './drain.js';
@@ -44,9 +44,7 @@ function medianRun(runs: IngestRun[]): IngestRun | undefined {
 
 const step = (name: string) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${name}`);
 
-const influx = process.env.INFLUX_URL
-  ? { url: process.env.INFLUX_URL.replace(/\/+$/, ''), stop: async () => {} }
-  : await startInfluxd({ dataDir: mkdtempSync(join(tmpdir(), 'bench-influx-')) });
+const influx = await benchInflux();
 try {
   step('CPU reference');
   const cpuReference = benchCpuReference();
