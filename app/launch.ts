@@ -8,8 +8,14 @@ import { getHeapStatistics } from 'node:v8';
 // service managers see no difference) however it was started (the `dutyroom` bin,
 // `npm start`, `node dist/app/cli.js start`).
 
-/** V8's limits for the gateway's main isolate (the broker's thread has its own: broker/thread.ts). */
-export const GATEWAY_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=2'] as const;
+/**
+ * V8's limits for the gateway's main isolate (the broker's thread has its own: broker/thread.ts),
+ * and one thread for V8's background work (concurrent marking, parallel scavenges, sweeping)
+ * instead of four. Those threads serve both isolates, and on a small box's two cores four of
+ * them took the cores from the broker's and the gateway's threads in the middle of a burst:
+ * an alarm waited for another thread's collection (bench/README.md, Garbage collection).
+ */
+export const GATEWAY_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=2', '--v8-pool-size=1'] as const;
 /** The allocator's settings: one malloc arena for all threads instead of eight per core (the threads rarely allocate at once). */
 export const GATEWAY_ENV = { MALLOC_ARENA_MAX: '1' } as const;
 
