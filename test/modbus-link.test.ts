@@ -1,4 +1,6 @@
 import type { EventEmitter } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Endpoint } from '../gateway/adapters/modbus/endpoint.js';
 import { ModbusLink } from '../gateway/adapters/modbus/link.js';
@@ -46,6 +48,15 @@ async function blackhole(): Promise<number> {
   ].join('\n');
   const line = await pythonHelper(script, onCleanup);
   return Number(line.trim());
+}
+/** A full collection, from a test (V8's gc made reachable without starting Node.js with --expose-gc). */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as (o?: { type: 'major'; execution: 'sync' }) => void;
+  // Twice, a turn apart: promise reactions let go of their values only once they have run.
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
 }
 const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 
@@ -142,6 +153,25 @@ describe('ModbusLink over TCP', () => {
       `TCP sockets back to ${socketsBefore} (now ${tcpSockets()})`,
     );
     expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(handlesBefore + 2);
+  });
+
+  it('keeps nothing of an answered request on the live connection (modbus-serial keeps its last 256 transactions)', async () => {
+    const s = await server();
+    const l = link(s.port);
+    // A request's answer, watched past its end: the caller lets it go after this function.
+    const answered = async () => {
+      const data = await l.read(1, 4, 0, 2, 1000);
+      expect(data).toEqual([0x4367, 0]);
+      return new WeakRef(data);
+    };
+    const refs: WeakRef<object>[] = [];
+    for (let i = 0; i < 20; i++) refs.push(await answered());
+    // modbus-serial still holds the 20 transactions and the callbacks it was given.
+    const table = (current(l) as unknown as { _transactions: Record<string, { next?: unknown }> })._transactions;
+    expect(Object.values(table).filter((t) => typeof t.next === 'function').length).toBeGreaterThanOrEqual(20);
+    await collectGarbage();
+    expect(refs.filter((r) => r.deref() !== undefined)).toEqual([]);
+    expect(l.connected).toBe(true);
   });
 
   it('stops reading after close()', async () => {
