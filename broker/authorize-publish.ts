@@ -2,6 +2,7 @@ import type { AedesOptions, Client, PublishPacket } from 'aedes';
 import { holdBack, notKept } from './consumer.js';
 import type { BrokerContext } from './context.js';
 import { payloadBuffer, payloadBytes } from './packets.js';
+import { PUBACK } from './settlements.js';
 
 /** A publish is allowed from a logged-in client, within the payload limit, on a topic its login may publish to. */
 export function authorizePublish(ctx: BrokerContext): Required<AedesOptions>['authorizePublish'] {
@@ -23,8 +24,15 @@ export function authorizePublish(ctx: BrokerContext): Required<AedesOptions>['au
 
 /**
  * aedes writes a QoS 1 PUBACK right after the publish check, before it publishes: handing the
- * message over here, and answering once the consumer is done with it, is the only point where
- * the PUBACK can wait for the reading to be accepted (fsynced).
+ * message over here, and acknowledging once the consumer is done with it, is the only point
+ * where the PUBACK can wait for the reading to be accepted (fsynced).
+ *
+ * When no client may read the topic at QoS 1 (nobody subscribed to it at QoS 1, and it is not
+ * retained), the message goes on through aedes as QoS 0 at once, and the PUBACK is written
+ * here once the consumer has kept it (settlements.ts): nobody can tell the difference, and
+ * aedes's own QoS 1 path would keep its packet, callbacks and a closure of ours alive until
+ * the fsync, and publish it through its offline queues. Otherwise aedes acknowledges it,
+ * when the consumer is done.
  */
 function handOverQos1(
   ctx: BrokerContext,
@@ -37,10 +45,17 @@ function handOverQos1(
   ctx.handedOver.add(packet);
   const handover = consumer.deliver(packet.topic, payloadBuffer(packet), 1);
   if (!handover) return done(null);
-  holdBack(ctx, consumer, client, handover.done);
+  const flags = holdBack(ctx, consumer, client);
+  // A will (published by aedes after its client went) has no packet id and nobody to answer.
+  if (packet.messageId !== undefined && !packet.retain && !ctx.qos1Readers.reads(packet.topic)) {
+    ctx.settlements.add(consumer, handover.done, client, flags | PUBACK, handover.index, packet.messageId);
+    packet.qos = 0;
+    return done(null);
+  }
+  if (flags) ctx.settlements.add(consumer, handover.done, client, flags, handover.index);
   ctx.waiting.add(handover.done, (value) => {
     if (!consumer.notKept(value, handover.index)) return done(null);
-    notKept(ctx, client, packet);
+    notKept(ctx, client, packet.topic);
     // No PUBACK: aedes closes the connection (MQTT-3.3.5-2) and the device sends the message again.
     done(new Error(`publish to "${packet.topic}" not acknowledged: the gateway cannot keep it now`));
   });

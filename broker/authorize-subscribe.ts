@@ -5,7 +5,10 @@ import type { BrokerContext } from './context.js';
 export function authorizeSubscribe(ctx: BrokerContext): Required<AedesOptions>['authorizeSubscribe'] {
   return (client, sub, done) => {
     const account = ctx.loginOf.get(client);
-    if (account && ctx.acl.canSubscribe(account.username, sub.topic)) return done(null, sub);
+    if (account && ctx.acl.canSubscribe(account.username, sub.topic)) {
+      ctx.qos1Readers.granted(sub.topic, sub.qos);
+      return done(null, sub);
+    }
     ctx.counts.refusedSubscribes++;
     ctx.throttled.warn(
       `subscribe:${account?.username ?? ''}:${client.id}`,

@@ -1,5 +1,6 @@
-import type { Client, PublishPacket } from 'aedes';
+import type { Client } from 'aedes';
 import type { BrokerContext } from './context.js';
+import { HELD, OWED } from './settlements.js';
 
 // The in-process consumer (README: In-process consumer, Acknowledgements, Backpressure): what
 // it is, and how the broker waits for it before acknowledging or reading on.
@@ -75,12 +76,12 @@ export class Waiters {
 }
 
 /** A QoS 1/2 message the consumer could not keep: counted and said, not acknowledged. */
-export function notKept(ctx: BrokerContext, client: Client | null, packet: PublishPacket): void {
+export function notKept(ctx: BrokerContext, client: Client | null, topic?: string): void {
   ctx.counts.notKept++;
   const username = client ? ctx.loginOf.get(client)?.username : undefined;
   ctx.throttled.warn(
     `not_kept:${username ?? ''}`,
-    { username, clientId: client?.id, topic: packet.topic, notKept: ctx.counts.notKept },
+    { username, clientId: client?.id, topic, notKept: ctx.counts.notKept },
     'broker: a message the gateway cannot keep now (storage full or failing) is not acknowledged; the connection is closed so the device sends it again',
   );
 }
@@ -88,38 +89,21 @@ export function notKept(ctx: BrokerContext, client: Client | null, packet: Publi
 /**
  * While the consumer is congested, a publisher with more than LIGHT_PUBLISHER_MAX messages it
  * is still dealing with (every publisher, while it is overloaded) is not read until they are
- * dealt with.
+ * dealt with. Returns the message's OWED and HELD flags, for `ctx.settlements` to undo once
+ * its handover settles (0: nothing to undo).
  */
-export function holdBack(
-  ctx: BrokerContext,
-  consumer: LocalConsumer,
-  client: Client,
-  pending: PromiseLike<unknown>,
-): void {
-  if (!consumer.congested?.()) return;
+export function holdBack(ctx: BrokerContext, consumer: LocalConsumer, client: Client): number {
+  if (!consumer.congested?.()) return 0;
   const owed = (ctx.owed.get(client) ?? 0) + 1;
   ctx.owed.set(client, owed);
-  const hold = owed > LIGHT_PUBLISHER_MAX || consumer.overloaded?.() === true;
+  if (owed <= LIGHT_PUBLISHER_MAX && consumer.overloaded?.() !== true) return OWED;
   // aedes's Client has pause()/resume() (it stops reading the socket) but does not declare
   // them in its types; gateway/adapters/mqtt/adapter.test.ts and broker/local.test.ts fail
   // should they ever go. While paused, aedes drops the "packet done" counts of packets that
-  // finish (a PINGREQ, an unwanted topic): its batch counter is reset before resuming, or
-  // the connection would never be read again.
-  const held = client as Client & { pause(): void; resume(): void; _parsingBatch: number };
-  if (hold) {
-    const count = ctx.holds.get(client) ?? 0;
-    if (count === 0) held.pause();
-    ctx.holds.set(client, count + 1);
-  }
-  ctx.waiting.add(pending, () => {
-    const owedNow = ctx.owed.get(client)! - 1;
-    if (owedNow > 0) ctx.owed.set(client, owedNow);
-    else ctx.owed.delete(client);
-    if (!hold) return;
-    const left = ctx.holds.get(client)! - 1;
-    if (left > 0) return void ctx.holds.set(client, left);
-    ctx.holds.delete(client);
-    held._parsingBatch = 0;
-    held.resume();
-  });
+  // finish (a PINGREQ, an unwanted topic): settlements.ts resets its batch counter before
+  // resuming, or the connection would never be read again.
+  const count = ctx.holds.get(client) ?? 0;
+  if (count === 0) (client as Client & { pause(): void }).pause();
+  ctx.holds.set(client, count + 1);
+  return OWED | HELD;
 }

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { Clock } from '../gateway/ports/clock.js';
 import { Acl, type BrokerAccount } from './acl.js';
 import type { LocalConsumer } from './consumer.js';
-import { Waiters } from './consumer.js';
+import { notKept, Waiters } from './consumer.js';
+import { Qos1Readers } from './qos1-readers.js';
+import { Settlements } from './settlements.js';
 import { DOOR_DEFAULTS, LoginThrottle, ConnectionRate, type DoorLimits, type PacketGuard } from './doors.js';
 import { PasswordChecker } from './password.js';
 import { ThrottledLog } from '../gateway/ports/log-throttle.js';
@@ -61,6 +63,10 @@ export interface BrokerContext {
   /** QoS 1 publishes already handed over in authorizePublish, so that `published` does not hand them over again. */
   handedOver: WeakSet<PublishPacket>;
   waiting: Waiters;
+  /** What each publisher is owed once the consumer is done with its messages. */
+  settlements: Settlements;
+  /** Who may read which topics at QoS 1 (see authorize-publish.ts). */
+  qos1Readers: Qos1Readers;
   /** Messages of each client handed over while the consumer was congested, and not yet dealt with. */
   owed: WeakMap<Client, number>;
   /** Those of them the client's connection is held for. */
@@ -76,7 +82,7 @@ export function createContext(o: {
   clock: Clock;
 }): BrokerContext {
   const limits = { ...DOOR_DEFAULTS, ...o.limits };
-  return {
+  const ctx: BrokerContext = {
     logger: o.logger,
     throttled: new ThrottledLog(o.logger, o.clock),
     acl: new Acl(o.accounts, o.gatewayOnly), // throws on bad filters or duplicate logins, before any port is bound
@@ -107,7 +113,16 @@ export function createContext(o: {
     local: undefined,
     handedOver: new WeakSet(),
     waiting: new Waiters(),
+    // Set below: it needs the context.
+    settlements: undefined as unknown as Settlements,
+    qos1Readers: new Qos1Readers(),
     owed: new WeakMap(),
     holds: new WeakMap(),
   };
+  ctx.settlements = new Settlements(ctx, (client) => {
+    notKept(ctx, client);
+    // No PUBACK: the device sends the message again once reconnected.
+    client.close();
+  });
+  return ctx;
 }

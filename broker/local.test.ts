@@ -257,6 +257,53 @@ describe.each([
     }
   });
 
+  // Runs before any test grants a QoS 1 subscription: once one is granted, this broker takes
+  // aedes's own QoS 1 path for its topics for as long as it runs (qos1-readers.ts).
+  it('acknowledges a QoS 1 message nobody reads at QoS 1 itself, once kept; a QoS 1 reader, and a later reader of a retained one, get it at QoS 1', async () => {
+    const { releases } = consumer(true);
+    const dev = await login('dev1');
+    const screen = await login('screen');
+    const seen: { payload: string; qos: number; retain: boolean }[] = [];
+    screen.on('message', (_t, p, packet) =>
+      seen.push({ payload: p.toString(), qos: packet.qos, retain: packet.retain }),
+    );
+    await screen.subscribeAsync('dutyroom/s1/dev1/reading', { qos: 0 });
+
+    async function heldUntilReleased(payload: string, retain = false): Promise<void> {
+      let acked = false;
+      const pub = dev.publishAsync('dutyroom/s1/dev1/reading', payload, { qos: 1, retain }).then(() => (acked = true));
+      await waitFor(() => releases.length === 1, `the delivery of "${payload}"`);
+      await roundTrip(dev);
+      expect(acked, `"${payload}" acknowledged before the consumer answered`).toBe(false);
+      releases.shift()!();
+      await pub;
+    }
+
+    // Read at QoS 0 only: the broker writes the PUBACK.
+    await heldUntilReleased('read at QoS 0');
+    await waitFor(() => seen.length === 1, 'the QoS 0 reader');
+    expect(seen[0]).toEqual({ payload: 'read at QoS 0', qos: 0, retain: false });
+
+    // Retained: aedes keeps it at QoS 1 for later readers.
+    await heldUntilReleased('retained', true);
+    const later = await login('screen');
+    const laterSeen: { payload: string; qos: number }[] = [];
+    later.on('message', (_t, p, packet) => laterSeen.push({ payload: p.toString(), qos: packet.qos }));
+    await later.subscribeAsync('dutyroom/s1/+/reading', { qos: 1 });
+    await waitFor(() => laterSeen.length === 1, 'the retained message');
+    expect(laterSeen[0]).toEqual({ payload: 'retained', qos: 1 });
+
+    // Now read at QoS 1: aedes's own path, its PUBACK still only once kept.
+    await heldUntilReleased('read at QoS 1');
+    await waitFor(() => laterSeen.length === 2, 'the QoS 1 reader');
+    expect(laterSeen[1]).toEqual({ payload: 'read at QoS 1', qos: 1 });
+    expect(seen.map((s) => s.payload)).toEqual(['read at QoS 0', 'retained', 'read at QoS 1']);
+
+    // The retained message would reach the next tests' readers.
+    consumer();
+    await dev.publishAsync('dutyroom/s1/dev1/reading', '', { qos: 1, retain: true });
+  });
+
   it('still delivers to subscribed clients alongside the consumer', async () => {
     const { got } = consumer();
     const screen = await login('screen');

@@ -13,12 +13,15 @@ export function published(ctx: BrokerContext): Required<AedesOptions>['published
     const consumer = ctx.local;
     if (!consumer || ctx.handedOver.has(packet) || !consumer.wants(packet.topic)) return done(null);
     const handover = consumer.deliver(packet.topic, payloadBuffer(packet), packet.qos);
-    if (handover && client) holdBack(ctx, consumer, client, handover.done);
+    if (handover && client) {
+      const flags = holdBack(ctx, consumer, client);
+      if (flags) ctx.settlements.add(consumer, handover.done, client, flags, handover.index);
+    }
     if (handover && packet.qos === 2) {
       return ctx.waiting.add(handover.done, (value) => {
         if (client && consumer.notKept(value, handover.index)) {
           // The PUBREC is written after this callback: closing first means it never goes.
-          notKept(ctx, client, packet);
+          notKept(ctx, client, packet.topic);
           client.close();
         }
         done(null);
