@@ -139,9 +139,9 @@ async function step(devices: number, seconds: number, settleS: number, phase: Po
     logger: pino({ level: 'silent' }),
     tcpMaxInFlight: IN_FLIGHT,
   });
-  // Every device's grid starts at start(): slots fall on whole seconds from here. The window
-  // opens and closes half a period off the slots, so it holds exactly `seconds` slots of each
-  // device, and readings are counted by their stamp (the poll's start), not by when they came.
+  // Every device's grid starts at start(), plus its place on its line (spread over the second).
+  // The window is `seconds` long, so it holds exactly `seconds` slots of each device, and
+  // readings are counted by their stamp (the poll's start), not by when they came.
   const origin = Date.now();
   const from = origin + (settleS + 0.5) * 1000;
   const to = from + seconds * 1000;
@@ -150,7 +150,8 @@ async function step(devices: number, seconds: number, settleS: number, phase: Po
   adapter.start((r) => {
     if (r.ts < from || r.ts >= to) return;
     if (r.quality === 'good') good++;
-    maxPollMs = Math.max(maxPollMs, Date.now() - (origin + Math.round((r.ts - origin) / 1000) * 1000));
+    // Stamped when the poll started, on its slot (each line's devices are spread over the second).
+    maxPollMs = Math.max(maxPollMs, Date.now() - r.ts);
   });
   const counters = async () => ({
     skipped: (await metrics.modbusPollsSkipped.get()).values[0]?.value ?? 0,

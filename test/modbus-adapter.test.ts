@@ -5,6 +5,7 @@ import { ModbusConfigError } from '../gateway/adapters/modbus/devices.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
 import { realTimers, systemClock, type Timers } from '../gateway/ports/clock.js';
 import { Metrics } from '../gateway/metrics.js';
+import { ManualClock } from '../gateway/ports/manual-clock.js';
 import { loadRegisterProfiles, parseRegisterProfile, type RegisterProfile } from '../gateway/profiles/profile.js';
 import type { FieldValue, Reading } from '../rules/model/reading.js';
 import { startModbusServer, type ModbusServer, type SimulatedDevice } from '../simulators/modbus/server.js';
@@ -165,6 +166,46 @@ describe('ModbusAdapter over TCP', () => {
     expect(await r.metrics.readingsReceived.get()).toMatchObject({
       values: [expect.objectContaining({ labels: { protocol: 'modbus' } })],
     });
+  });
+
+  it("spreads the polls of a line's devices over their interval, each line on its own, so that none waits behind the others", async () => {
+    const converter = await server(
+      [1, 2, 3, 4].map((unitId) => ({ unitId, profile: 'eastron-sdm630', values: METER })),
+    );
+    const other = await server([1, 2].map((unitId) => ({ unitId, profile: 'eastron-sdm630', values: METER })));
+    const at = (id: string, port: number, unitId: number, intervalS: number) =>
+      modbusDevice({
+        id,
+        kind: 'electricity_meter',
+        profile: 'eastron-sdm630',
+        host: '127.0.0.1',
+        port,
+        unitId,
+        intervalS,
+      });
+    const clock = new ManualClock();
+    const r = run(
+      [
+        ...[1, 2, 3, 4].map((u) => at(`em-a${u}`, converter.port, u, 1)),
+        at('em-b1', other.port, 1, 0.8),
+        at('em-b2', other.port, 2, 0.8),
+      ],
+      { clock, timers: clock },
+    );
+    const polled = () =>
+      [...r.adapter.deviceStats()].filter(([, s]) => s.polls > 0).map(([id, s]) => `${id}×${s.polls}`);
+    clock.advance(0);
+    expect(polled()).toEqual(['em-a1×1', 'em-b1×1']);
+    clock.advance(249);
+    expect(polled()).toEqual(['em-a1×1', 'em-b1×1']);
+    clock.advance(1);
+    expect(polled()).toEqual(['em-a1×1', 'em-a2×1', 'em-b1×1']);
+    clock.advance(150);
+    expect(polled()).toEqual(['em-a1×1', 'em-a2×1', 'em-b1×1', 'em-b2×1']);
+    clock.advance(100);
+    expect(polled()).toEqual(['em-a1×1', 'em-a2×1', 'em-a3×1', 'em-b1×1', 'em-b2×1']);
+    clock.advance(250);
+    expect(polled()).toEqual(['em-a1×1', 'em-a2×1', 'em-a3×1', 'em-a4×1', 'em-b1×1', 'em-b2×1']);
   });
 
   it('coalesces: one SDM630 poll is its 3 planned reads, not 10 (one per field)', async () => {

@@ -256,7 +256,8 @@ describe('ModbusAdapter.command against the simulators', () => {
     const s = await simulator(
       units.map((unitId) => ({ unitId, profile: meter, values: { total_m3: unitId, valve_open: true } })),
     );
-    for (const u of units) s.setDelay(u, 20);
+    // Slower than the line can carry at this interval, so that polls queue however they are spread.
+    for (const u of units) s.setDelay(u, 80);
     const { adapter } = adapterOn(
       units.map((u) =>
         modbusDevice({

@@ -41,11 +41,11 @@ export class PollSchedule {
     if (!(opts.intervalMs > 0)) throw new RangeError(`poll interval must be > 0 ms, got ${opts.intervalMs}`);
   }
 
-  /** Polls now, then on the grid. */
-  start(): void {
+  /** Polls `offsetMs` from now (at once by default), then on the grid that slot starts. */
+  start(offsetMs = 0): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.origin = this.opts.clock.now();
+    this.origin = this.opts.clock.now() + offsetMs;
     this.arm(this.origin);
   }
 
