@@ -1,6 +1,7 @@
-// Modbus poll capacity: SDM630 meters polled every second by the real poller, from
-// simulated converters in another process (each converter a TCP endpoint with many unit
-// ids, as a TCP-to-RS-485 gateway is), stepping the number of devices up until more than
+// Modbus poll capacity: SDM630 meters polled every second by the real poller, in a process
+// of its own with the launcher's memory flags (bench/modbus-poller.ts), from simulated
+// converters in another process (each converter a TCP endpoint with many unit ids, as a
+// TCP-to-RS-485 gateway is), stepping the number of devices up until more than
 // 1 % of the polls are missed. A poll is missed unless it produced a good reading: skipped
 // (the previous one still running), failed or partly failed, or not made at all (backed off).
 // The coarse ramp is then bisected between the last level that held and the first that did
@@ -8,21 +9,19 @@
 // carries the gateway's CPU per device-poll (robust to the shared machine's speed swings, as
 // long as the level holds) and a CPU reference figure taken just before it.
 //   node dist/bench/modbus.js [--quick]        (or BENCH_QUICK=1)
-//   node dist/bench/modbus.js --devices 3000   one step of 3000 devices (BENCH_PROFILE=dir profiles its window)
+//   node dist/bench/modbus.js --devices 3000   one step of 3000 devices (BENCH_PROFILE=dir profiles its window;
+//   BENCH_GATEWAY_NODE_ARGS adds Node.js flags to the poller's)
 // BENCH_MODBUS_IN_FLIGHT sets the requests in flight per converter (default 1, the
 // adapter's default: most converters cannot take a second request while one is on the bus).
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
-import { ModbusAdapter } from '../gateway/adapters/modbus/adapter.js';
+import { createInterface } from 'node:readline';
+import { GATEWAY_ENV, GATEWAY_NODE_FLAGS } from '../app/launch.js';
 import { planReads } from '../gateway/adapters/modbus/plan.js';
-import { systemClock } from '../gateway/clock.js';
-import { modbusDevice } from '../gateway/config/schema.js';
-import { Metrics } from '../gateway/metrics.js';
 import { projectPath } from '../gateway/files/paths.js';
 import { loadRegisterProfiles } from '../gateway/profiles/profile.js';
 import { cpuReference } from './cpu-reference.js';
-import { profileWindow } from './profile.js';
+import type { PollerArgs, PollerResult } from './modbus-poller.js';
 
 export interface PollStep {
   devices: number;
@@ -96,7 +95,35 @@ function childTicks(pid: number | undefined): number | null {
   }
 }
 
-// eslint-disable-next-line max-lines-per-function -- one bench step as a script: start the servers, poll, measure, stop, read top to bottom
+/**
+ * Runs the poller (bench/modbus-poller.ts) as `dutyroom start` runs the gateway: the launcher's
+ * memory flags and environment. `onWindow` is called as it opens and closes its window.
+ */
+function runPoller(args: PollerArgs, onWindow: (edge: 'open' | 'close') => void): Promise<PollerResult> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...GATEWAY_NODE_FLAGS,
+      // --trace-gc and the like; a later V8 flag stands instead of an earlier one.
+      ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      projectPath('dist', 'bench', 'modbus-poller.js'),
+      JSON.stringify(args),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...GATEWAY_ENV } },
+  );
+  let result: PollerResult | undefined;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const m = JSON.parse(line) as { window: 'open' | 'close' } | PollerResult;
+    if ('window' in m) onWindow(m.window);
+    else result = m;
+  });
+  return new Promise<PollerResult>((resolve, reject) =>
+    child.once('close', (code) =>
+      code === 0 && result ? resolve(result) : reject(new Error(`the Modbus poller exited (${code})`)),
+    ),
+  );
+}
+
 async function step(devices: number, seconds: number, settleS: number, phase: PollStep['phase']): Promise<PollStep> {
   const reference = cpuReference();
   const servers = Math.ceil(devices / UNITS_PER_ENDPOINT);
@@ -113,87 +140,39 @@ async function step(devices: number, seconds: number, settleS: number, phase: Po
     });
     child.once('exit', (code) => reject(new Error(`modbus servers exited (${code})`)));
   });
-  const profiles = loadRegisterProfiles();
-  const configs = Array.from({ length: devices }, (_, i) =>
-    modbusDevice.parse({
-      id: `em-${i}`,
-      kind: 'electricity_meter',
-      protocol: 'modbus',
-      profile: 'eastron-sdm630',
-      place: { building: 'b1' },
-      poll_interval_s: 1,
-      connection: {
-        host: '127.0.0.1',
-        port: ports[Math.floor(i / UNITS_PER_ENDPOINT)],
-        unit_id: (i % UNITS_PER_ENDPOINT) + 1,
-        timeout_ms: TIMEOUT_MS,
-      },
-    }),
+  const simulator: { open?: number | null; close?: number | null } = {};
+  const poller = await runPoller(
+    {
+      devices,
+      ports,
+      unitsPerEndpoint: UNITS_PER_ENDPOINT,
+      inFlight: IN_FLIGHT,
+      timeoutMs: TIMEOUT_MS,
+      seconds,
+      settleS,
+    },
+    (edge) => (simulator[edge] = childTicks(child.pid)),
   );
-  const metrics = new Metrics();
-  const adapter = new ModbusAdapter({
-    devices: configs,
-    profiles,
-    clock: systemClock,
-    metrics,
-    logger: pino({ level: 'silent' }),
-    tcpMaxInFlight: IN_FLIGHT,
-  });
-  // Every device's grid starts at start(), plus its place on its line (spread over the second).
-  // The window is `seconds` long, so it holds exactly `seconds` slots of each device, and
-  // readings are counted by their stamp (the poll's start), not by when they came.
-  const origin = Date.now();
-  const from = origin + (settleS + 0.5) * 1000;
-  const to = from + seconds * 1000;
-  let good = 0;
-  let maxPollMs = 0;
-  adapter.start((r) => {
-    if (r.ts < from || r.ts >= to) return;
-    if (r.quality === 'good') good++;
-    // Stamped when the poll started, on its slot (each line's devices are spread over the second).
-    maxPollMs = Math.max(maxPollMs, Date.now() - r.ts);
-  });
-  const counters = async () => ({
-    skipped: (await metrics.modbusPollsSkipped.get()).values[0]?.value ?? 0,
-    failed: (await metrics.modbusRequests.get()).values
-      .filter((v) => v.labels.result !== 'ok')
-      .reduce((n, v) => n + v.value, 0),
-    cpu: process.cpuUsage(),
-    simulatorTicks: childTicks(child.pid),
-    at: performance.now(),
-  });
-  const until = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
-  await until(from);
-  const stopProfile = await profileWindow(`modbus-${devices}`);
-  const before = await counters();
-  await until(to);
-  const after = await counters();
-  await stopProfile();
-  // Polls stamped inside the window may still be waiting for their answers.
-  await until(to + TIMEOUT_MS + 500);
-  await adapter.stop();
   child.stdin.end();
   await new Promise((r) => child.once('exit', r));
+  const { good } = poller;
   const expected = devices * seconds;
-  const plan = planReads(profiles.get('eastron-sdm630')!);
+  const plan = planReads(loadRegisterProfiles().get('eastron-sdm630')!);
   const registers = plan.reduce((n, r) => n + r.count, 0);
-  const cpuUs = after.cpu.user - before.cpu.user + after.cpu.system - before.cpu.system;
   const simulatorUs =
-    after.simulatorTicks === null || before.simulatorTicks === null
-      ? null
-      : ((after.simulatorTicks - before.simulatorTicks) * 1e6) / CLOCK_TICKS;
+    simulator.open == null || simulator.close == null ? null : ((simulator.close - simulator.open) * 1e6) / CLOCK_TICKS;
   return {
     devices,
     expectedPolls: expected,
     goodPolls: good,
-    skipped: after.skipped - before.skipped,
-    failedRequests: after.failed - before.failed,
+    skipped: poller.skipped,
+    failedRequests: poller.failed,
     missedPct: Math.round((Math.max(0, expected - good) / expected) * 1000) / 10,
     registersPerS: Math.round((good / seconds) * registers),
-    gatewayCpuPct: Math.round(cpuUs / 10 / (after.at - before.at)),
-    simulatorCpuPct: simulatorUs === null ? null : Math.round(simulatorUs / 10 / (after.at - before.at)),
-    maxPollMs,
-    gatewayCpuUsPerPoll: Math.round(cpuUs / Math.max(1, good)),
+    gatewayCpuPct: Math.round(poller.cpuUs / 10 / poller.windowMs),
+    simulatorCpuPct: simulatorUs === null ? null : Math.round(simulatorUs / 10 / poller.windowMs),
+    maxPollMs: poller.maxPollMs,
+    gatewayCpuUsPerPoll: Math.round(poller.cpuUs / Math.max(1, good)),
     simulatorCpuUsPerPoll: simulatorUs === null ? null : Math.round(simulatorUs / Math.max(1, good)),
     cpuReference: reference,
     phase,
