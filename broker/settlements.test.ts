@@ -91,15 +91,19 @@ function handover() {
 
 const settled = () => new Promise((r) => setImmediate(r));
 
+/** Clients a and b with three QoS 1 messages in one handover (a, b, a), packet ids as given. */
+function aBa(ids: [number, number, number]) {
+  const ctx = context();
+  const c = consumer({ congested: false, overloaded: false });
+  const [a, b] = [fakeClient('a'), fakeClient('b')];
+  const h = handover();
+  [a, b, a].forEach((client, i) => ctx.settlements.add(c, h.done, client as unknown as Client, PUBACK, i, ids[i]));
+  return { ctx, a, b, h };
+}
+
 describe('Settlements', () => {
   it('writes the PUBACKs of a settled handover in one write per connection, in the order the messages came', async () => {
-    const ctx = context();
-    const c = consumer({ congested: false, overloaded: false });
-    const [a, b] = [fakeClient('a'), fakeClient('b')];
-    const h = handover();
-    ctx.settlements.add(c, h.done, a as unknown as Client, PUBACK, 0, 7);
-    ctx.settlements.add(c, h.done, b as unknown as Client, PUBACK, 1, 1);
-    ctx.settlements.add(c, h.done, a as unknown as Client, PUBACK, 2, 65535);
+    const { a, b, h } = aBa([7, 1, 65535]);
     await settled();
     expect(a.written).toEqual([]);
     h.settle(undefined);
@@ -110,13 +114,7 @@ describe('Settlements', () => {
   });
 
   it('never acknowledges a message that was not kept: its connection is closed and counted; the others of the handover are acknowledged', async () => {
-    const ctx = context();
-    const c = consumer({ congested: false, overloaded: false });
-    const [a, b] = [fakeClient('a'), fakeClient('b')];
-    const h = handover();
-    ctx.settlements.add(c, h.done, a as unknown as Client, PUBACK, 0, 1);
-    ctx.settlements.add(c, h.done, b as unknown as Client, PUBACK, 1, 2);
-    ctx.settlements.add(c, h.done, a as unknown as Client, PUBACK, 2, 3);
+    const { ctx, a, b, h } = aBa([1, 2, 3]);
     h.settle(new Set([0]));
     await settled();
     expect(a.closed).toBe(true);
