@@ -43,9 +43,13 @@ export const CONGESTED_READINGS = 10_000;
 /**
  * Readings per append at most. One turn of the event loop can bring tens of thousands of
  * readings (a read of every busy connection): appended in parts, each part's readings become
- * one string of line protocol straight away instead of all of them waiting as objects.
+ * line protocol straight away instead of all of them waiting as objects. A quarter of the
+ * young generation's worth (about 2 KB of objects a reading, 2 MiB semi-spaces): kept for a
+ * whole turn, most readings outlived a scavenge, so V8 took the places that make them (the
+ * decoder, the pipeline) for places of long-lived objects and allocated there in the old
+ * generation directly; full collections ran twice as often (bench/README.md, Alarm latency).
  */
-export const APPEND_MAX = 5000;
+export const APPEND_MAX = 250;
 
 /** Readings of one turn of the event loop, appended to the spool together. */
 interface Batch {

@@ -2,6 +2,7 @@ import { FieldType, InfluxDB, escape, type ISchemaOptions } from 'influx';
 import { DEVICE_KINDS, FIELDS, type FieldType as CatalogueType } from '../../rules/model/fields.js';
 import type { FieldValue } from '../../rules/model/reading.js';
 import { StoreRejectedError } from './errors.js';
+import { BytesPoster } from './post-bytes.js';
 import { QUALITY_FIELD, TAG_NAMES, isoMicros, msToNsLiteral, queryFields, storedFieldType } from './influx-schema.js';
 import type {
   AggregateQuery,
@@ -72,6 +73,7 @@ export class Influx1Driver implements StoreDriver {
   private readonly writeHeaders: Record<string, string>;
   private readonly queryUrl: string;
   private readonly timeoutMs: number;
+  private readonly poster: BytesPoster;
 
   constructor(private readonly opts: Influx1Options) {
     const url = new URL(opts.url);
@@ -84,6 +86,7 @@ export class Influx1Driver implements StoreDriver {
     this.writeUrl = `${base}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
     this.writeHeaders = { 'content-type': 'text/plain; charset=utf-8' };
     this.queryUrl = `${base}/query`;
+    this.poster = new BytesPoster(url);
     if (username !== undefined)
       this.writeHeaders.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
     this.influx = new InfluxDB({
@@ -104,9 +107,14 @@ export class Influx1Driver implements StoreDriver {
   }
 
   private fail(what: string, err: unknown): Error {
-    // fetch says only "fetch failed"; the reason (ECONNREFUSED, …) is its cause.
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause ? `${(err as Error).message} (${cause.code ?? cause.message})` : (err as Error).message;
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, …) is its cause. node:http's
+    // errors carry their code themselves.
+    const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+    const reason = e.cause
+      ? `${e.message} (${e.cause.code ?? e.cause.message})`
+      : e.code && !e.message.includes(e.code)
+        ? `${e.message} (${e.code})`
+        : e.message;
     return new Error(`${this.where}: ${what} failed: ${reason}`, { cause: err });
   }
 
@@ -145,14 +153,13 @@ export class Influx1Driver implements StoreDriver {
   }
 
   private async post(body: string | Buffer<ArrayBuffer>): Promise<void> {
-    const res = await fetch(this.writeUrl, {
-      method: 'POST',
+    const { status, text } = await this.poster.post(
+      this.writeUrl,
+      this.writeHeaders,
       body,
-      headers: this.writeHeaders,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await res.text();
-    if (res.status !== 204 && res.status !== 200) throw new WriteStatusError(res.status, text);
+      AbortSignal.timeout(this.timeoutMs),
+    );
+    if (status !== 204 && status !== 200) throw new WriteStatusError(status, text);
   }
 
   async query(q: ReadingsQuery): Promise<StoredRow[]> {
@@ -225,7 +232,8 @@ export class Influx1Driver implements StoreDriver {
   }
 
   async close(): Promise<void> {
-    // Stateless HTTP: nothing to close.
+    // The writes' kept-alive connections; node-influx's requests hold none.
+    this.poster.close();
   }
 }
 

@@ -2,6 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, wri
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpoolFullError } from './errors.js';
 import { pointLine } from './line-protocol.js';
@@ -104,6 +105,44 @@ describe('Spool', () => {
         expect(batch.body?.toString()).toBe(sent.slice(after, after + max).join('\n') + '\n');
         expect([batch.firstSeq, batch.lastSeq]).toEqual([after + 1, Math.min(after + max, sent.length)]);
       }
+  });
+
+  // Memory for records is reused once they are delivered (slabs.ts): whatever the order of
+  // appends, reads and commits, a read returns exactly what was appended.
+  it('reads back what was appended, from memory and disk, under any order of appends, reads and commits (property)', async () => {
+    const record = fc
+      .tuple(fc.nat({ max: 1e6 }), fc.constantFrom('', ' note="一号楼"', ' note="ab"'))
+      .map(([v, note]) => `water_meter,device=wm-1 total_m3=${v}${note}`);
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), records: fc.array(record, { minLength: 1, maxLength: 40 }) }),
+      fc.record({ kind: fc.constant('read' as const), after: fc.nat(), max: fc.integer({ min: 1, max: 60 }) }),
+      fc.record({ kind: fc.constant('commit' as const), upTo: fc.nat() }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const spool = await openSpool({ dir: newDir(), memoryBytes: 4096 * 3, segmentBytes: 16_384 });
+        const sent: string[] = [];
+        for (const o of ops) {
+          if (o.kind === 'append') {
+            await spool.append(o.records);
+            sent.push(...o.records);
+          } else if (o.kind === 'commit') {
+            await spool.commit(Math.max(spool.committedSeq, o.upTo % (sent.length + 1)));
+          } else {
+            const after = Math.max(spool.committedSeq, o.after % (sent.length + 1));
+            const batch = await spool.read(after, o.max);
+            const want = sent.slice(after, after + o.max);
+            if (want.length === 0) expect(batch).toBeNull();
+            else {
+              expect(batch!.records).toEqual(want);
+              if (batch!.body) expect(batch!.body.toString()).toBe(want.join('\n') + '\n');
+            }
+          }
+        }
+        await spool.close();
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('serves records with characters of several bytes from memory as they were appended', async () => {

@@ -24,6 +24,7 @@ import {
   type SegmentPosition,
 } from './segment-file.js';
 import { legacyRecord } from './legacy-record.js';
+import { joined, Slabs } from './slabs.js';
 import { realTimers, systemClock, type Clock, type Timers } from '../ports/clock.js';
 
 export interface SpoolOptions {
@@ -133,6 +134,9 @@ interface MemoryChunk {
   bytes: number;
 }
 
+/** The spool's memory for records comes in slabs of this size at most (see slabs.ts). */
+const SLAB_BYTES = 2 ** 20;
+const MIN_SLAB_BYTES = 4096;
 const CURSOR = 'cursor';
 const LOCK = 'lock';
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -190,6 +194,7 @@ export class Spool {
 
   private memory: MemoryChunk[] = [];
   private memoryUsed = 0;
+  private readonly slabs: Slabs;
   private readPos: { firstSeq: number; pos: SegmentPosition } | undefined;
 
   /** Called after each group of appends became durable (the writer's cue). */
@@ -211,6 +216,9 @@ export class Spool {
       Math.min(opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8)),
     );
     this.memoryBytes = opts.memoryBytes ?? 8 * 2 ** 20;
+    // Eight slabs or more: a slab comes back only once all of it is delivered.
+    const slabBytes = Math.min(SLAB_BYTES, Math.max(MIN_SLAB_BYTES, Math.floor(this.memoryBytes / 8)));
+    this.slabs = new Slabs(slabBytes, Math.ceil(this.memoryBytes / slabBytes));
     this.onCorrupt = opts.onCorrupt;
   }
 
@@ -289,9 +297,10 @@ export class Spool {
     if (!this.opened || this.closed) return Promise.reject(new Error(`spool ${this.dir} is not open`));
     if (this.failure) return Promise.reject(this.failure);
     if (records.length === 0) return Promise.resolve();
-    const data = Buffer.from(`${records.join('\n')}\n`);
+    const data = this.slabs.take(`${records.join('\n')}\n`);
     const bytes = data.length;
     if (this.diskBytes + this.pendingBytes + bytes > this.maxBytes) {
+      this.slabs.refused(data);
       this.isFull = true;
       this.onRefused?.();
       return Promise.reject(
@@ -398,7 +407,7 @@ export class Spool {
           fh,
           part.length === 1
             ? part[0]!.data
-            : Buffer.concat(
+            : joined(
                 part.map((e) => e.data),
                 bytes,
               ),
@@ -437,6 +446,7 @@ export class Spool {
     }
     for (let k = from; k < group.length; k++) {
       this.pendingBytes -= group[k]!.bytes;
+      this.slabs.refused(group[k]!.data);
       group[k]!.reject(out);
     }
   }
@@ -461,6 +471,7 @@ export class Spool {
     for (const e of part) {
       this.remember(seq, e.count, e.data, e.bytes);
       seq += e.count;
+      this.slabs.written(e.data, seq - 1);
     }
   }
 
@@ -504,7 +515,7 @@ export class Spool {
       parts.push(start === 0 && end === data.length ? data : data.subarray(start, end));
       count += take;
     }
-    return memoryBatch(from, count, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    return memoryBatch(from, count, parts.length === 1 ? parts[0]! : joined(parts));
   }
 
   private async readDisk(from: number, max: number): Promise<SpoolBatch> {
@@ -557,6 +568,7 @@ export class Spool {
     if (seq > this.committed) {
       this.committed = seq;
       while (this.memory.length > 0 && this.memory[0]!.firstSeq + this.memory[0]!.count - 1 <= seq) this.forgetOldest();
+      this.slabs.delivered(seq);
     }
     // Chained: concurrent commits collapse into one cursor write each time round.
     this.cursorChain = this.cursorChain.then(() => this.persistCursor()).then(() => this.dropDelivered());
