@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlarmKind } from './alarms/kinds.js';
+import type { RunningDrill } from './alarms/drill.js';
 import { RuleEngine, type AlarmChange } from './engine.js';
 import type { FieldValue } from './model/reading.js';
 import type { DeviceFacts, SiteFacts } from './site-facts.js';
@@ -489,6 +490,43 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     const firing = h.firing('lift_entrapment');
     expect(firing.find((a) => a.deviceId === 'lift-a')!.drill).toBe('drill-3');
     expect(firing.find((a) => a.deviceId === 'lift-b')!.drill).toBeUndefined();
+  });
+
+  it("a drill started on the heels of another takes over the devices it plays: the first one's alarm there ends, its own is raised (I1)", () => {
+    const first = { id: 'drill-5', scope: new Set(['booster', 'sump-pump']) };
+    const next = { id: 'drill-6', scope: new Set(['booster']) };
+    const h = new Harness().normal(0);
+    // Both pumps go dark under the first drill and stay dark: they never report between the drills.
+    const quietly = (s: number, drill?: RunningDrill) => {
+      for (const [id, fields] of Object.entries(NORMAL))
+        if (id !== 'booster' && id !== 'sump-pump')
+          h.engine.observe(
+            { deviceId: id, kind: DEVICES.find((d) => d.id === id)!.kind, ts: at(s), fields, quality: 'good' },
+            at(s),
+          );
+      h.changes.push(...h.engine.evaluate(at(s), drill));
+    };
+    for (let s = 5; s <= 60; s += 5) quietly(s, first);
+    const firstAlarms = h.firing('device_offline');
+    expect(firstAlarms.map((a) => [a.deviceId, a.drill])).toEqual([
+      ['booster', 'drill-5'],
+      ['sump-pump', 'drill-5'],
+    ]);
+    quietly(65);
+    // Between drills nothing says the pumps' silence is real: it stays the first drill's.
+    expect(h.firing('device_offline').map((a) => a.drill)).toEqual(['drill-5', 'drill-5']);
+    for (let s = 70; s <= 90; s += 5) quietly(s, next);
+    const now = h.firing('device_offline');
+    expect(now.map((a) => [a.deviceId, a.drill])).toEqual([
+      ['booster', 'drill-6'],
+      ['sump-pump', 'drill-5'],
+    ]);
+    expect(h.changes.filter((c) => c.alarm.id === firstAlarms[0]!.id).map((c) => [c.event.type, c.event.at])).toEqual([
+      ['pending', at(20)],
+      ['firing', at(20)],
+      ['closed', at(70)],
+    ]);
+    expect(now[0]!.since).toBe(at(70));
   });
 
   it('a drill alarm that clears after its drill ended closes without an acknowledgement; a real one waits for it (I8)', () => {

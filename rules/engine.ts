@@ -331,7 +331,15 @@ export class RuleEngine {
       prev.drill !== drill?.id &&
       (prev.status === 'pending' || prev.status === 'firing')
     ) {
-      const fate = this.afterItsDrill(prev, prev.status, prev.drill, found !== undefined, now, changes);
+      const fate = this.afterItsDrill(
+        prev,
+        prev.status,
+        prev.drill,
+        found !== undefined,
+        tag !== undefined,
+        now,
+        changes,
+      );
       if (fate === 'gone') {
         this.alarms.delete(k);
         return;
@@ -397,15 +405,16 @@ export class RuleEngine {
     status: 'pending' | 'firing',
     drillId: string,
     holds: boolean,
+    playedByRunningDrill: boolean,
     now: number,
     changes: AlarmChange[],
   ): 'kept' | 'ended' | 'gone' {
     const endedAt = this.drillEnds.get(drillId) ?? now;
     const heardAt = this.live.get(prev.deviceId)?.heardAt ?? Number.NEGATIVE_INFINITY;
-    const fate = afterDrill(status, heardAt, endedAt, holds);
+    const fate = afterDrill(status, heardAt, endedAt, holds, playedByRunningDrill);
     if (fate === 'wait' || fate === 'clear') return 'kept';
     changes.push(
-      fate === 'drop'
+      status === 'pending'
         ? { event: { type: 'dropped', alarmId: prev.id, at: now }, alarm: prev }
         : {
             event: { type: 'closed', alarmId: prev.id, at: now },
@@ -413,7 +422,7 @@ export class RuleEngine {
           },
     );
     // Dropped on readings from the drill: a real one may start only on readings taken since.
-    return heardAt <= endedAt ? 'gone' : 'ended';
+    return fate !== 'next' && heardAt <= endedAt ? 'gone' : 'ended';
   }
 
   /** Several variants of one kind: the quickest of those holding decides when it fires; the slowest when it clears. */

@@ -414,11 +414,19 @@ describe('npm run demo', () => {
       const drillId = (await get<{ current: DrillJson }>('/api/drills')).current.id;
       await waitFor(
         async () => {
-          const raised = (
+          const all = (
             await get<{ alarms: { kind: string; deviceId: string; drill?: string }[] }>('/api/alarms?drill=true')
-          ).alarms.filter((a) => a.drill === drillId);
+          ).alarms;
+          const raised = all.filter((a) => a.drill === drillId);
           const missing = expected.filter((e) => !raised.some((a) => a.kind === e.kind && a.deviceId === e.device));
-          return missing.length === 0 || null;
+          if (missing.length === 0) return true;
+          // Named in the timeout's message: what is missing, and what those devices hold instead.
+          const there = all.filter((a) => missing.some((e) => e.device === a.deviceId));
+          throw new Error(
+            `missing ${missing.map((e) => `${e.kind}@${e.device}`).join(', ')}; on those devices: ${
+              there.map((a) => `${a.kind}@${a.deviceId} (${a.drill ?? 'real'})`).join(', ') || 'nothing'
+            }`,
+          );
         },
         `${name}: ${expected.map((e) => `${e.kind}@${e.device}`).join(', ')}`,
         60_000,

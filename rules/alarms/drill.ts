@@ -37,14 +37,21 @@ export function closeEndedDrill(
  *   still show what the drill injected, so it stays the drill's for now;
  * - `real`: firing, the device has reported since, and the condition still holds — it is real
  *   now: the drill's alarm closes and a real one starts (its own hold time again);
- * - `clear`: firing, reported since, the condition gone — it clears as the drill's.
+ * - `clear`: firing, reported since, the condition gone — it clears as the drill's;
+ * - `next`: another drill now plays the device — what its readings show, or their absence,
+ *   is that drill's now, so the old alarm ends (dropped or closed) whatever the device said
+ *   since, and the running drill's starts afresh if the condition holds. Without it a drill
+ *   started on the heels of another would never see the alarms it expects on devices the
+ *   first left dark (a pump silent through both never reports between them).
  */
 export function afterDrill(
   status: 'pending' | 'firing',
   heardAt: number,
   endedAt: number,
   holds: boolean,
-): 'drop' | 'wait' | 'real' | 'clear' {
+  playedByRunningDrill: boolean,
+): 'drop' | 'wait' | 'real' | 'clear' | 'next' {
+  if (playedByRunningDrill) return 'next';
   if (status === 'pending') return 'drop';
   if (heardAt <= endedAt) return 'wait';
   return holds ? 'real' : 'clear';

@@ -277,7 +277,14 @@ export class World {
   /** What each reporting device sends every interval (absent: dark). */
   readonly reporting = new Map<string, Record<string, FieldValue>>();
   /** Drills as they ran, from and to given as positions in the stream of alarm changes (several things happen in one ms). */
-  readonly drills: { id: string; scope: Set<string>; from: number; to?: number; stoppedAt?: number }[] = [];
+  readonly drills: {
+    id: string;
+    scope: Set<string>;
+    from: number;
+    to?: number;
+    startedAt: number;
+    stoppedAt?: number;
+  }[] = [];
   private drillNo = 0;
 
   constructor(options: Pick<ReplayOptions, 'changedFirst'> = {}) {
@@ -394,7 +401,12 @@ export class World {
         return;
       case 'drill_start': {
         if (r.runningDrill) return;
-        const d = { id: `drill-${++this.drillNo}`, scope: new Set(a.scope), from: r.alarmChanges.length };
+        const d = {
+          id: `drill-${++this.drillNo}`,
+          scope: new Set(a.scope),
+          from: r.alarmChanges.length,
+          startedAt: r.now,
+        };
         this.drills.push(d);
         r.startDrill(d.id, d.scope);
         return;
