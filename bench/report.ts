@@ -16,7 +16,14 @@ export interface BenchResult {
   raw: {
     aedesPubSub: number;
     aedesIntake: number;
+    /** The median of the samples below: the QoS 1 burst's limit. */
     aedesIntakeQos1: number;
+    /**
+     * QoS 1 intake measured before the bench and just before and after the QoS 1 burst: it
+     * swings with the machine (88,000–160,000/s in one day's runs), and one sample taken
+     * minutes away from the burst made its ratio swing more than the gateway did.
+     */
+    aedesIntakeQos1Samples?: number[];
     mosquittoPubSub: number | undefined;
     influxPointsPerS: number;
   };
@@ -98,6 +105,13 @@ ${targets(r)
 `;
 }
 
+/** How the QoS 1 intake figure was taken, when it is a median. */
+function qos1Samples(raw: BenchResult['raw']): string {
+  const s = raw.aedesIntakeQos1Samples;
+  if (!s || s.length < 2) return '';
+  return `; median of ${s.length} runs (before the bench, just before and just after the QoS 1 burst): ${s.map(n).join(', ')}`;
+}
+
 /** The headline section: end to end as devices send, with the peak RSS of each run. */
 export function renderBursts(r: BenchResult): string {
   return `## End to end as devices send (headline: QoS 1)
@@ -169,7 +183,7 @@ ${renderTargets(r)}
 |---|---|
 | MQTT pub→sub through aedes (no auth, QoS 0, one mqtt.js subscriber) | ${n(raw.aedesPubSub)} |
 | MQTT intake of aedes (same publishers, nothing subscribed, counted in-process), QoS 0 | ${n(raw.aedesIntake)} |
-| the same at QoS 1 (each publisher at most 1,000 PUBACKs outstanding) | ${n(raw.aedesIntakeQos1)} |
+| the same at QoS 1 (each publisher at most 1,000 PUBACKs outstanding)${qos1Samples(raw)} | ${n(raw.aedesIntakeQos1)} |
 | MQTT pub→sub through mosquitto (QoS 0, one mqtt.js subscriber) | ${raw.mosquittoPubSub === undefined ? 'not installed' : n(raw.mosquittoPubSub)} |
 | InfluxDB write of pre-built line protocol (5,000-line batches, one at a time) | ${n(raw.influxPointsPerS)} |
 
