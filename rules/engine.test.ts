@@ -529,6 +529,24 @@ describe('rule engine: offline, thresholds, acknowledgement, restart', () => {
     expect(now[0]!.since).toBe(at(70));
   });
 
+  it('a drill stopped and the next started within one millisecond: the hand-over gives the new alarm an id of its own', () => {
+    const h = new Harness().normal(0);
+    h.engine.observe({ deviceId: 'inc', kind: 'electricity_meter', ts: at(1), fields: V3(0), quality: 'good' }, at(1));
+    const changes = [
+      ...h.engine.evaluate(at(1), { id: 'drill-7', scope: new Set(['inc']) }),
+      ...h.engine.evaluate(at(1)),
+      ...h.engine.evaluate(at(1), { id: 'drill-8', scope: new Set(['inc']) }),
+    ].filter((c) => c.alarm.kind === 'power_cut_external');
+    const id = `power_cut_external:inc:${at(1)}`;
+    expect(changes.map((c) => [c.event.type, c.event.alarmId, c.alarm.drill])).toEqual([
+      ['pending', id, 'drill-7'],
+      ['firing', id, 'drill-7'],
+      ['closed', id, 'drill-7'],
+      ['pending', `${id}:1`, 'drill-8'],
+      ['firing', `${id}:1`, 'drill-8'],
+    ]);
+  });
+
   it('a drill alarm that clears after its drill ended closes without an acknowledgement; a real one waits for it (I8)', () => {
     const h = new Harness().normal(0);
     const drill = { id: 'drill-4', scope: new Set(['leak-1']) };

@@ -349,7 +349,7 @@ export class RuleEngine {
     }
     const t = transition(
       from,
-      { kind, deviceId: rules.facts.id },
+      { kind, deviceId: rules.facts.id, ...(prev ? { previousId: prev.id } : {}) },
       {
         type: 'condition',
         active: found !== undefined,

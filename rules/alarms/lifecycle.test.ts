@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ALARM_KINDS, ALARM_KIND_NAMES, isAlarmKind, severityRank } from './kinds.js';
 import {
   AlarmInputError,
+  newAlarmId,
   policyFor,
   transition,
   type Alarm,
@@ -278,6 +279,26 @@ describe('alarm lifecycle', () => {
     transition(alarm, key, off, s(100), leakPolicy);
     transition(alarm, key, { type: 'acknowledge', by: 'x' }, s(100), leakPolicy);
     expect(alarm).toEqual(frozen);
+  });
+});
+
+describe('alarm ids', () => {
+  it('are kind, device and start; one started in the same millisecond as the one before on its key gets a count', () => {
+    const key = { kind: 'power_cut_external', deviceId: 't1-incomer' } as const;
+    expect(newAlarmId(key, 5000)).toBe('power_cut_external:t1-incomer:5000');
+    expect(newAlarmId({ ...key, previousId: 'power_cut_external:t1-incomer:4000' }, 5000)).toBe(
+      'power_cut_external:t1-incomer:5000',
+    );
+    expect(newAlarmId({ ...key, previousId: 'power_cut_external:t1-incomer:5000' }, 5000)).toBe(
+      'power_cut_external:t1-incomer:5000:1',
+    );
+    expect(newAlarmId({ ...key, previousId: 'power_cut_external:t1-incomer:5000:1' }, 5000)).toBe(
+      'power_cut_external:t1-incomer:5000:2',
+    );
+    // A device whose id merely starts the same is another key's business.
+    expect(newAlarmId({ ...key, previousId: 'power_cut_external:t1-incomer:50001' }, 5000)).toBe(
+      'power_cut_external:t1-incomer:5000',
+    );
   });
 });
 

@@ -124,7 +124,13 @@ export function transition(
   const active =
     prev && (prev.status !== 'closed' || (reopenable && input.type === 'condition' && input.active)) ? prev : undefined;
   const events: AlarmEvent[] = [];
-  const step: Step = { key, now, policy, events, emit: (a, type) => events.push({ type, alarmId: a.id, at: now }) };
+  const step: Step = {
+    key: key.previousId === undefined && prev ? { ...key, previousId: prev.id } : key,
+    now,
+    policy,
+    events,
+    emit: (a, type) => events.push({ type, alarmId: a.id, at: now }),
+  };
   if (input.type === 'comment') return { alarm: comment(firing(active, key, 'comment on'), input, step), events };
   if (input.type === 'acknowledge')
     return { alarm: acknowledge(firing(active, key, 'acknowledge'), input, step), events };
@@ -132,7 +138,20 @@ export function transition(
   return { alarm: gone(active, step), events };
 }
 
-type AlarmKey = { kind: AlarmKind; deviceId: string };
+/** previousId: the alarm before on this kind and device, if any (a new one's id must differ from it). */
+type AlarmKey = { kind: AlarmKind; deviceId: string; previousId?: string };
+
+/**
+ * A new alarm's id: kind, device and the millisecond it started. One started in the same
+ * millisecond as the alarm before it on the key (a drill's alarm ended and the next drill's
+ * begun in one evaluation) gets a count after it, so ids never repeat.
+ */
+export function newAlarmId(key: AlarmKey, now: number): string {
+  const base = `${key.kind}:${key.deviceId}:${now}`;
+  const before = key.previousId;
+  if (before === undefined || (before !== base && !before.startsWith(`${base}:`))) return base;
+  return `${base}:${before === base ? 1 : Number(before.slice(base.length + 1)) + 1}`;
+}
 type Emit = (a: Alarm, t: AlarmEventType) => void;
 
 /** One transition's fixed inputs and the events it emits. */
@@ -179,7 +198,7 @@ function holds(active: Alarm | undefined, input: Condition, step: Step): Alarm |
   if (!active) {
     if (!evidence) throw new AlarmInputError(`${key.kind} on ${key.deviceId}: an alarm needs its evidence`);
     const a: Alarm = {
-      id: `${key.kind}:${key.deviceId}:${now}`,
+      id: newAlarmId(key, now),
       kind: key.kind,
       deviceId: key.deviceId,
       severity: policy.severity,
@@ -207,7 +226,7 @@ function back(active: Alarm, updated: Alarm, input: Condition, step: Step): Alar
   if ((active.drill ?? null) !== (input.drill ?? null)) {
     // Another drill, or real life after a drill: a new episode, never the old one's tag.
     if (active.status === 'cleared') emit({ ...active, status: 'closed', closedAt: now }, 'closed');
-    const next = transition(undefined, key, input, now, policy);
+    const next = transition(undefined, { ...key, previousId: active.id }, input, now, policy);
     events.push(...next.events);
     return next.alarm;
   }
